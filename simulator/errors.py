@@ -1,0 +1,24 @@
+"""Exceptions raised by linkaudit; each also derives from the matching built-in."""
+
+
+class LinkauditError(Exception):
+    """Base class of every error linkaudit raises on purpose."""
+
+
+class ScenarioError(LinkauditError, ValueError):
+    """A scenario file (or a --set override) is not valid.
+
+    ``problems`` holds one line per problem, each ``FILE: path.to.field: message``.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class OutputError(LinkauditError, OSError):
+    """An output directory cannot be written as asked."""
+
+
+class InputDataError(LinkauditError, ValueError):
+    """A data file handed to linkaudit does not have the expected shape."""

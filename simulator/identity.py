@@ -1,0 +1,261 @@
+"""Synthetic identities: names, addresses, postcodes and NHS, NI and UPN numbers.
+
+Everything is vectorised. Faker is used only as a source of locale word lists, read
+once per process and sampled with numpy. Identifiers are deliberately synthetic:
+NHS numbers start with 8 or 9 (never issued in England and Wales), NI numbers start
+with Q (never issued), UPNs carry the local-authority code 999 (no such authority),
+and postcodes have a Q area (no UK postcode area starts with Q).
+"""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Locale mixtures per ONS 5-group ethnicity: (Faker locale, weight). An assumption,
+# chosen to give realistic variety in name structure, not a census of names.
+NAME_LOCALES: dict[str, tuple[tuple[str, float], ...]] = {
+    "white": (("en_GB", 0.86), ("en_IE", 0.06), ("pl_PL", 0.04), ("ro_RO", 0.02),
+              ("it_IT", 0.02)),
+    "asian": (("en_IN", 0.55), ("en_PK", 0.45)),
+    "black": (("yo_NG", 0.3), ("tw_GH", 0.2), ("en_KE", 0.2), ("en_GB", 0.3)),
+    "mixed": (("en_GB", 0.55), ("yo_NG", 0.15), ("tw_GH", 0.1), ("en_IN", 0.1),
+              ("en_PK", 0.1)),
+    "other": (("tr_TR", 0.3), ("es_ES", 0.2), ("id_ID", 0.15), ("pt_BR", 0.15),
+              ("cs_CZ", 0.2)),
+}
+# Locales whose surname list is missing or unusable: borrow another's.
+_SURNAME_FALLBACK = {"pl_PL": "cs_CZ"}
+
+STREET_SUFFIXES = np.array(
+    ["Road", "Street", "Avenue", "Close", "Lane", "Way", "Drive", "Gardens",
+     "Crescent", "Grove", "Place", "Court", "Terrace", "Walk", "Rise", "View"]
+)
+STREETS_PER_AREA = 6
+HOUSEHOLDS_PER_POSTCODE = 12
+_POSTCODE_AREA_LETTERS = np.array(list("ABCDEFGHIJKLMNOPRSTUVWXYZ"))  # after the Q
+_UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))  # no C I K M O V, as real units
+_NI_SECOND = np.array(list("ABCDEFGHIJKLMNPQRSTUVWXYZ"))  # 25 letters, no O
+_UPN_CHECK = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+
+
+@dataclass(frozen=True)
+class NamePool:
+    """Names and their cumulative sampling weights."""
+
+    names: np.ndarray
+    cumulative: np.ndarray
+
+    def sample(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms in [0, 1) to indices into ``names`` by the weights."""
+        return np.minimum(
+            np.searchsorted(self.cumulative, u, side="right"), len(self.names) - 1
+        )
+
+
+def _skewed_weights(names: list[str], given: list[float] | None) -> np.ndarray:
+    """Frequency skew: locale weights where Faker has them, else Zipf over a stable order."""
+    if given is not None:
+        w = np.asarray(given, dtype=float)
+    else:
+        rank = np.argsort(np.argsort([zlib.crc32(n.encode()) for n in names]))
+        w = 1.0 / (rank + 8.0) ** 1.1
+    return w / w.sum()
+
+
+def _locale_names(locale: str, kind: str) -> tuple[list[str], list[float] | None]:
+    provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    if kind == "last":
+        locale = _SURNAME_FALLBACK.get(locale, locale)
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        raw = provider.last_names
+    else:
+        raw = getattr(provider, f"first_names_{kind}", None) or provider.first_names
+    if isinstance(raw, dict):
+        return list(raw.keys()), [float(v) for v in raw.values()]
+    return list(dict.fromkeys(raw)), None
+
+
+@cache
+def name_pool(ethnicity: str, kind: str) -> NamePool:
+    """The pool of ``kind`` names ('male', 'female' or 'last') for an ethnicity group."""
+    weights: dict[str, float] = {}
+    for locale, share in NAME_LOCALES[ethnicity]:
+        names, given = _locale_names(locale, kind)
+        for n, w in zip(names, _skewed_weights(names, given), strict=True):
+            weights[n] = weights.get(n, 0.0) + share * w
+    names_arr = np.array(list(weights.keys()))
+    cum = np.cumsum(np.fromiter(weights.values(), dtype=float))
+    return NamePool(names_arr, cum / cum[-1])
+
+
+@cache
+def name_vocabulary() -> np.ndarray:
+    """Every name of every pool, sorted: the categories names are coded against."""
+    allnames = {
+        n
+        for eth in NAME_LOCALES
+        for kind in ("male", "female", "last")
+        for n in name_pool(eth, kind).names
+    }
+    return np.array(sorted(allnames))
+
+
+def sample_names(ethnicity: np.ndarray, kind: np.ndarray | str, u: np.ndarray) -> np.ndarray:
+    """Draw names for rows given each row's ethnicity, kind and a uniform ``u``.
+
+    Returns codes into :func:`name_vocabulary`.
+    """
+    vocab = name_vocabulary()
+    out = np.empty(len(u), dtype=np.int64)
+    kinds = np.broadcast_to(np.asarray(kind), len(u))
+    for eth in NAME_LOCALES:
+        for k in ("male", "female", "last"):
+            rows = np.flatnonzero((ethnicity == eth) & (kinds == k))
+            if len(rows):
+                pool = name_pool(eth, k)
+                out[rows] = np.searchsorted(vocab, pool.names[pool.sample(u[rows])])
+    return out
+
+
+# --------------------------------------------------------------------- identifiers
+
+
+def _scramble(x: np.ndarray, modulus: int, key: int) -> np.ndarray:
+    """A keyed bijection on ``[0, modulus)``: affine map with a multiplier coprime to it."""
+    mult = 40_692_013  # odd and not a multiple of 5: coprime to every 10**k and 10**8
+    return (np.asarray(x, dtype=np.int64) * mult + key % modulus) % modulus
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Split non-negative ints into a (n, width) array of decimal digits."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (np.asarray(values, dtype=np.int64)[:, None] // powers) % 10
+
+
+def _zero_pad(values: np.ndarray, width: int) -> pa.Array:
+    return pc.utf8_lpad(pa.array(values, type=pa.int64()).cast(pa.string()), width, "0")
+
+
+def nhs_check_digit(first_nine: np.ndarray) -> np.ndarray:
+    """Mod-11 check digit of 9-digit bases; 10 means the base is never issued."""
+    weights = np.arange(10, 1, -1)
+    check = 11 - (_digits(first_nine, 9) @ weights) % 11
+    return np.where(check == 11, 0, check)
+
+
+def nhs_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
+    """Unique synthetic NHS numbers (10 digits, valid mod-11) for distinct person ids."""
+    body = _scramble(person_ids, 10**8, key)
+    base = 900_000_000 + body
+    check = nhs_check_digit(base)
+    # A base whose check would be 10 moves to the 8 prefix, which makes it valid.
+    base = np.where(check == 10, base - 100_000_000, base)
+    check = np.where(check == 10, nhs_check_digit(base), check)
+    return pa.array(base * 10 + check).cast(pa.string())
+
+
+def nhs_number_valid(numbers: pa.Array | np.ndarray | list) -> np.ndarray:
+    """True where a value is 10 digits whose last is the mod-11 check of the first 9."""
+    arr = pa.array(numbers, type=pa.string()) if not isinstance(numbers, pa.Array) else numbers
+    ok = pc.fill_null(pc.match_substring_regex(arr, r"^\d{10}$"), False).to_numpy(
+        zero_copy_only=False
+    )
+    out = np.zeros(len(arr), dtype=bool)
+    if ok.any():
+        vals = pc.cast(arr.filter(pa.array(ok)), pa.int64()).to_numpy()
+        out[ok] = nhs_check_digit(vals // 10) == vals % 10
+    return out
+
+
+def ni_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
+    """Unique synthetic NI numbers ``Q?999999?`` for distinct person ids."""
+    x = _scramble(person_ids, 10**8, key)
+    second = _NI_SECOND[x // 4_000_000]
+    rest = x % 4_000_000
+    suffix = np.array(list("ABCD"))[rest % 4]
+    return pc.binary_join_element_wise(
+        "Q", pa.array(second), _zero_pad(rest // 4, 6), pa.array(suffix), ""
+    )
+
+
+def upn_check_letter(twelve_digits: np.ndarray) -> np.ndarray:
+    """DfE UPN check letter for the 12 digits after it (weights 2..13, mod 23)."""
+    return _UPN_CHECK[(_digits(twelve_digits, 12) @ np.arange(2, 14)) % 23]
+
+
+def upns(person_ids: np.ndarray, key: int) -> pa.Array:
+    """Unique synthetic Unique Pupil Numbers, local-authority code 999."""
+    body = 999_000_000_000 + _scramble(person_ids, 10**9, key)
+    return pc.binary_join_element_wise(
+        pa.array(upn_check_letter(body)), pa.array(body).cast(pa.string()), ""
+    )
+
+
+def upn_valid(values: pa.Array | list) -> np.ndarray:
+    """True where a value is a letter plus 12 digits with the right check letter."""
+    arr = pa.array(values, type=pa.string()) if not isinstance(values, pa.Array) else values
+    ok = pc.fill_null(pc.match_substring_regex(arr, r"^[A-Z]\d{12}$"), False).to_numpy(
+        zero_copy_only=False
+    )
+    out = np.zeros(len(arr), dtype=bool)
+    if ok.any():
+        sub = arr.filter(pa.array(ok))
+        digits = pc.cast(pc.utf8_slice_codeunits(sub, 1), pa.int64()).to_numpy()
+        letters = pc.utf8_slice_codeunits(sub, 0, 1).to_numpy(zero_copy_only=False)
+        out[ok] = upn_check_letter(digits) == letters.astype(str)
+    return out
+
+
+# ---------------------------------------------------------------------- addresses
+
+
+def postcode_sectors(area_ids: np.ndarray) -> pa.Array:
+    """Postcode sector ``Q<letter><district> <sector>`` of each area (unique per area)."""
+    a = np.asarray(area_ids, dtype=np.int64)
+    letter = _POSTCODE_AREA_LETTERS[a // 1000]
+    district = (a // 10) % 100
+    return pc.binary_join_element_wise(
+        "Q", pa.array(letter), pa.array(district).cast(pa.string()), " ",
+        pa.array(a % 10).cast(pa.string()), "",
+    )
+
+
+def postcodes(area_ids: np.ndarray, slot: np.ndarray) -> pa.Array:
+    """Full postcode of address ``slot`` (position within its area) in each area."""
+    unit = np.asarray(slot, dtype=np.int64) // HOUSEHOLDS_PER_POSTCODE
+    n = len(_UNIT_LETTERS)
+    u1, u2 = _UNIT_LETTERS[(unit // n) % n], _UNIT_LETTERS[unit % n]
+    return pc.binary_join_element_wise(
+        postcode_sectors(area_ids), pa.array(u1), pa.array(u2), ""
+    )
+
+
+def street_names(n_areas: int, rng: np.random.Generator) -> np.ndarray:
+    """``STREETS_PER_AREA`` street names per area, as a (n_areas, k) array."""
+    pool = name_pool("white", "last")
+    first = pool.names[pool.sample(rng.random((n_areas, STREETS_PER_AREA)))]
+    suffix = STREET_SUFFIXES[rng.integers(0, len(STREET_SUFFIXES), first.shape)]
+    return np.char.add(np.char.add(first, " "), suffix)
+
+
+def addresses(
+    area_ids: np.ndarray, slot: np.ndarray, streets: np.ndarray, vacant: np.ndarray
+) -> pa.Array:
+    """First address line of address ``slot`` of each area.
+
+    Family homes have odd house numbers; ``vacant`` rows get the even number next door,
+    an address no simulated family lives at (a previous home now lived in by others).
+    """
+    slot = np.asarray(slot, dtype=np.int64)
+    street = streets[np.asarray(area_ids), slot % STREETS_PER_AREA]
+    number = 2 * (slot // STREETS_PER_AREA) + 1 + np.asarray(vacant, dtype=np.int64)
+    return pc.binary_join_element_wise(
+        pa.array(number).cast(pa.string()), pa.array(street), " "
+    )
