@@ -79,6 +79,10 @@ class BlockStreams:
         it = iter(parts)
         return self._draw(counts, lambda g, n: g.poisson(next(it))).astype(np.int64)
 
+    def beta(self, counts: np.ndarray, a: float, b: float) -> np.ndarray:
+        """Beta(a, b) draws, one per row."""
+        return self._draw(counts, lambda g, n: g.beta(a, b, n))
+
     def integers(self, counts: np.ndarray, high: np.ndarray | int) -> np.ndarray:
         """Integers in ``[0, high)`` with a per-row (or scalar) ``high`` >= 1."""
         u = self.random(counts)

@@ -1,0 +1,22 @@
+"""Police: incidents, anti-social behaviour and domestic-abuse call-outs (no national id)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from simulator.agencies.base import EventRule, PopulationChunk, source_records
+from simulator.scenario import PoliceConfig
+
+SOURCE = "police"
+RULES = (
+    EventRule("incident", "crime_asb", background_who="youth_or_adult"),
+    EventRule("anti_social_behaviour", "crime_asb", background_who="youth_or_adult"),
+    EventRule("domestic_abuse_callout", "domestic_abuse", background_who="adult"),
+)
+
+
+def records(chunk: PopulationChunk, cfg: PoliceConfig) -> pd.DataFrame:
+    """Police events about family members in the observation window."""
+    return source_records(
+        chunk, SOURCE, RULES, cfg.events, cfg.visibility_factors, cfg.background_factors
+    )

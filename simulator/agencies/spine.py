@@ -1,0 +1,21 @@
+"""The council's family index (the spine): people from its own registers.
+
+Spine households are formed later, over the whole population, by grouping people on
+the address the council holds (:func:`simulator.generate.assign_spine_households`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from simulator.agencies.base import PopulationChunk, register_rows, with_identity
+from simulator.scenario import SpineConfig
+
+SOURCE = "spine"
+
+
+def records(chunk: PopulationChunk, cfg: SpineConfig) -> pd.DataFrame:
+    """One row per person on the council's registers, with identity as held."""
+    rows = register_rows(chunk, SOURCE, "any", cfg.coverage, "council_register")
+    rows.insert(0, "source", SOURCE)
+    return with_identity(chunk, rows, SOURCE)

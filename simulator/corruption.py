@@ -1,0 +1,607 @@
+"""Inaccuracy: errors each source makes in its own copy of a record, all logged.
+
+Errors are applied in the order of :data:`ERRORS` (the field order of
+:class:`~simulator.scenario.ErrorRates`). Each draws once per row from its own stream
+(``corruption/<source>/<error>``), so changing one rate never reshuffles another.
+A hit only counts where the error can change something (a nickname needs a name that
+has one; a stale address needs a family that moved), and ``err_<name>`` is True
+exactly on the rows the error changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from simulator import identity
+from simulator.agencies.base import PopulationChunk
+from simulator.records import HELD_IDENTIFIERS
+from simulator.scenario import ErrorMultiplier, ErrorRates
+
+ERRORS: tuple[str, ...] = tuple(ErrorRates.model_fields)
+"""Every error kind, in the order applied; ``err_<name>`` columns follow this order."""
+HOUSEHOLD_LEVEL = frozenset({"stale_address"})
+"""Errors drawn once per household and source: a source that has not seen a family's
+move holds the old address for all of its members."""
+
+_KEYBOARD = {
+    "q": "wa", "w": "qes", "e": "wrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij",
+    "i": "uok", "o": "ipl", "p": "ol", "a": "qsz", "s": "adwx", "d": "sfec",
+    "f": "dgrv", "g": "fhtb", "h": "gjyn", "j": "hkum", "k": "jlim", "l": "ko",
+    "z": "ax", "x": "zcs", "c": "xvd", "v": "cbf", "b": "vng", "n": "bmh", "m": "nj",
+    "0": "9", "1": "2", "2": "13", "3": "24", "4": "35", "5": "46", "6": "57",
+    "7": "68", "8": "79", "9": "80",
+}
+_OCR = {
+    "a": "o", "o": "a", "e": "c", "c": "e", "l": "1", "i": "l", "n": "h", "h": "n",
+    "m": "n", "u": "v", "v": "u", "b": "h", "r": "n", "g": "q", "q": "g", "t": "f",
+    "f": "t", "S": "5", "O": "0", "I": "l", "B": "8", "Z": "2", "G": "C", "C": "G",
+    "E": "F", "F": "E", "D": "O", "M": "N", "N": "M",
+}
+PHONETIC_RULES = (
+    ("ph", "f"), ("f", "ph"), ("ck", "k"), ("c", "k"), ("k", "c"), ("ee", "ea"),
+    ("ea", "ee"), ("ie", "y"), ("y", "ie"), ("ou", "ow"), ("ai", "ay"), ("ay", "ai"),
+    ("th", "t"), ("ll", "l"), ("nn", "n"), ("tt", "t"), ("ss", "s"), ("s", "z"),
+    ("z", "s"), ("ey", "y"), ("oa", "o"), ("gh", "g"), ("er", "a"),
+)
+TRANSLITERATION_RULES = (
+    ("mohammed", "muhammad"), ("mohammad", "muhammad"), ("muhammad", "mohammed"),
+    ("mohamed", "mohammed"), ("ahmed", "ahmad"), ("ahmad", "ahmed"), ("ou", "u"),
+    ("oo", "u"), ("u", "oo"), ("ee", "i"), ("i", "ee"), ("kh", "k"), ("q", "k"),
+    ("j", "dj"), ("v", "w"), ("w", "v"), ("sh", "sch"), ("ei", "ey"), ("ah", "a"),
+    ("ia", "iya"), ("y", "i"), ("ł", "l"), ("ś", "s"), ("ż", "z"), ("ź", "z"),
+    ("ą", "a"), ("ę", "e"), ("ó", "o"), ("ć", "c"), ("ń", "n"), ("ş", "s"), ("ı", "i"),
+    ("ğ", "g"), ("ç", "c"), ("ö", "o"), ("ü", "u"), ("é", "e"), ("á", "a"), ("í", "i"),
+    ("ú", "u"), ("ã", "a"), ("õ", "o"), ("ê", "e"), ("č", "c"), ("ř", "r"), ("š", "s"),
+    ("ž", "z"), ("ě", "e"), ("ý", "y"), ("ă", "a"), ("â", "a"), ("ț", "t"), ("ș", "s"),
+    ("ọ", "o"), ("ẹ", "e"), ("ṣ", "s"), ("ô", "o"), ("ñ", "n"),
+)
+NICKNAMES = {
+    "William": ("Bill", "Will", "Billy"), "Robert": ("Bob", "Rob", "Bobby"),
+    "Richard": ("Rich", "Rick", "Dick"), "James": ("Jim", "Jamie", "Jimmy"),
+    "John": ("Jack", "Johnny"), "Elizabeth": ("Liz", "Beth", "Lizzie"),
+    "Katherine": ("Kate", "Kath", "Katie"), "Catherine": ("Cath", "Kate", "Cathy"),
+    "Margaret": ("Maggie", "Peggy", "Meg"), "Michael": ("Mike", "Mick", "Mikey"),
+    "Christopher": ("Chris",), "Thomas": ("Tom", "Tommy"), "Jonathan": ("Jon",),
+    "Daniel": ("Dan", "Danny"), "Anthony": ("Tony", "Ant"), "Andrew": ("Andy", "Drew"),
+    "Samuel": ("Sam", "Sammy"), "Benjamin": ("Ben", "Benji"), "Alexander": ("Alex", "Xander"),
+    "Jennifer": ("Jen", "Jenny"), "Rebecca": ("Becky", "Becca"), "Victoria": ("Vicky", "Tori"),
+    "Samantha": ("Sam", "Sammy"), "Jessica": ("Jess", "Jessie"), "Joseph": ("Joe", "Joey"),
+    "Edward": ("Ed", "Ted", "Eddie"), "Matthew": ("Matt",), "Nicholas": ("Nick", "Nicky"),
+    "Stephen": ("Steve",), "Steven": ("Steve",), "Timothy": ("Tim",),
+    "Patricia": ("Pat", "Trish"), "Susan": ("Sue", "Susie"), "Deborah": ("Debbie", "Deb"),
+    "Jacqueline": ("Jackie",), "Alexandra": ("Alex", "Lexi"), "Charlotte": ("Charlie", "Lottie"),
+    "Abigail": ("Abbie", "Abby"), "David": ("Dave", "Davy"), "Peter": ("Pete",),
+    "Gregory": ("Greg",), "Kenneth": ("Ken", "Kenny"), "Ronald": ("Ron", "Ronnie"),
+    "Donald": ("Don", "Donny"), "Raymond": ("Ray",), "Frederick": ("Fred", "Freddie"),
+    "Henry": ("Harry", "Hal"), "Charles": ("Charlie", "Chas"), "Philip": ("Phil",),
+    "Phillip": ("Phil",), "Gerald": ("Gerry",), "Lawrence": ("Laurie", "Larry"),
+    "Frances": ("Fran",), "Josephine": ("Jo", "Josie"), "Joanne": ("Jo",),
+    "Christine": ("Chris", "Tina"), "Kimberley": ("Kim",), "Natalie": ("Nat",),
+    "Nathan": ("Nate",), "Zachary": ("Zach",), "Oliver": ("Ollie",), "Harriet": ("Hattie",),
+    "Eleanor": ("Ellie", "Nell"), "Amelia": ("Millie",), "Isabella": ("Bella", "Izzy"),
+    "Gabriel": ("Gabe",), "Mohammed": ("Mo",), "Muhammad": ("Mo",), "Abdullah": ("Abdul",),
+    "Oluwaseun": ("Seun",), "Olufemi": ("Femi",), "Oluwadamilare": ("Dami",),
+    "Katarzyna": ("Kasia",), "Małgorzata": ("Gosia",), "Aleksandra": ("Ola",),
+    "Aleksander": ("Olek",), "Francesca": ("Fran",), "Giuseppe": ("Pino",),
+}
+_ID_COLUMNS = {"nhs": "nhs_number", "upn": "upn", "ni": "ni_number"}
+_COPIED_ON_WRONG_PERSON = ("first_name", "last_name", "sex", "dob", "nhs_number",
+                           "ni_number", "upn")
+
+
+# ------------------------------------------------------------------ string editing
+
+
+def _matrix(values: np.ndarray) -> np.ndarray:
+    """Strings as a (n, width) matrix of code points (0 = past the end)."""
+    a = np.ascontiguousarray(np.asarray(values, dtype=str))
+    width = max(a.dtype.itemsize // 4, 1)
+    return a.view(np.uint32).reshape(len(a), width).copy() if len(a) else np.zeros((0, 1), np.uint32)
+
+
+def _strings(m: np.ndarray) -> np.ndarray:
+    m = np.ascontiguousarray(m, dtype=np.uint32)
+    return m.view(f"<U{m.shape[1]}").ravel()
+
+
+def _lookup(table: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Code point -> (options matrix, option count) arrays over the first 0x2000 points."""
+    width = max(len(v) for v in table.values())
+    opts = np.zeros((0x2000, width), np.uint32)
+    count = np.zeros(0x2000, np.int64)
+    for k, v in table.items():
+        opts[ord(k), : len(v)] = [ord(c) for c in v]
+        count[ord(k)] = len(v)
+    return opts, count
+
+
+_KEY_OPTS, _KEY_COUNT = _lookup(
+    {**_KEYBOARD, **{k.upper(): v.upper() for k, v in _KEYBOARD.items() if k.isalpha()}}
+)
+_OCR_OPTS, _OCR_COUNT = _lookup(_OCR)
+
+
+def _pick_position(eligible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, a uniformly chosen column where ``eligible`` is True (or -1)."""
+    n_ok = eligible.sum(axis=1)
+    rank = np.floor(u * n_ok).astype(np.int64)
+    csum = np.cumsum(eligible, axis=1)
+    pos = np.argmax(eligible & (csum == rank[:, None] + 1), axis=1)
+    return np.where(n_ok > 0, pos, -1)
+
+
+def _substitute(m: np.ndarray, pos: np.ndarray, opts: np.ndarray, count: np.ndarray,
+                u: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(pos >= 0)
+    ch = np.minimum(m[rows, pos[rows]], 0x1FFF)
+    k = np.floor(u[rows] * count[ch]).astype(np.int64)
+    m[rows, pos[rows]] = opts[ch, np.minimum(k, opts.shape[1] - 1)]
+    return m
+
+
+def typo(values: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Keyboard typing errors: substitution, deletion, insertion or transposition.
+
+    ``u`` is (n, 3) uniforms: kind, position, replacement.
+    """
+    m = _matrix(values)
+    m = np.concatenate([m, np.zeros((len(m), 1), np.uint32)], axis=1)
+    length = (m != 0).sum(axis=1)
+    kind = np.floor(u[:, 0] * 4).astype(np.int64)  # 0 sub, 1 del, 2 ins, 3 swap
+    pos = np.minimum(np.floor(u[:, 1] * length).astype(np.int64), np.maximum(length - 1, 0))
+    cols = np.arange(m.shape[1])[None, :]
+    keyed = _KEY_COUNT[np.minimum(m, 0x1FFF)] > 0
+    sub_pos = _pick_position(keyed, u[:, 1])
+    out = m.copy()
+    s = kind == 0
+    out[s] = _substitute(m[s].copy(), sub_pos[s], _KEY_OPTS, _KEY_COUNT, u[s, 2])
+    d = kind == 1
+    src = np.minimum(cols + (cols >= pos[:, None]), m.shape[1] - 1)
+    deleted = np.take_along_axis(m, src, axis=1)
+    deleted[:, -1] = 0
+    out[d] = deleted[d]
+    i = kind == 2
+    src = np.maximum(cols - (cols > pos[:, None]), 0)
+    out[i] = np.take_along_axis(m, src, axis=1)[i]
+    t = (kind == 3) & (pos + 1 < length)
+    rows = np.flatnonzero(t)
+    out[rows, pos[rows]], out[rows, pos[rows] + 1] = m[rows, pos[rows] + 1], m[rows, pos[rows]]
+    return _strings(out)
+
+
+def ocr(values: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Optical misreadings: one visually similar character (``u`` is (n, 2))."""
+    m = _matrix(values)
+    pos = _pick_position(_OCR_COUNT[np.minimum(m, 0x1FFF)] > 0, u[:, 0])
+    return _strings(_substitute(m, pos, _OCR_OPTS, _OCR_COUNT, u[:, 1]))
+
+
+def rewrite(values: np.ndarray, rules: tuple[tuple[str, str], ...], u: np.ndarray) -> np.ndarray:
+    """Apply one applicable (pattern, replacement) rule per value, first occurrence.
+
+    Matching ignores case; a replacement at the start keeps a capital.
+    """
+    values = np.asarray(values, dtype=str)
+    lower = np.strings.lower(values)
+    found = np.stack([np.strings.find(lower, p) for p, _ in rules], axis=1)
+    choice = _pick_position(found >= 0, u)
+    out = values.copy().astype(object)
+    for r, (pat, rep) in enumerate(rules):
+        rows = np.flatnonzero(choice == r)
+        if not len(rows):
+            continue
+        v, at = values[rows], found[rows, r]
+        head = np.strings.slice(v, 0, at)
+        tail = np.strings.slice(v, at + len(pat), None)
+        first_upper = np.strings.isupper(np.strings.slice(v, 0, 1))
+        rep_arr = np.where((at == 0) & first_upper, rep[:1].upper() + rep[1:], rep)
+        out[rows] = np.strings.add(np.strings.add(head, rep_arr), tail)
+    return out.astype(str)
+
+
+# ---------------------------------------------------------------------- the engine
+
+
+@dataclass
+class _Records:
+    """A source's rows being corrupted, with the truth it may consult."""
+
+    frame: pd.DataFrame
+    chunk: PopulationChunk
+    source: str
+    streams_prefix: tuple[str, ...]
+    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def h_pos(self) -> np.ndarray:
+        return np.searchsorted(
+            self.chunk.households["household_id"].to_numpy(),
+            self.frame["true_household_id"].to_numpy(),
+        )
+
+    @cached_property
+    def p_pos(self) -> np.ndarray:
+        return np.searchsorted(
+            self.chunk.people["person_id"].to_numpy(), self.frame["true_person_id"].to_numpy()
+        )
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        return self.chunk.counts(self.frame["true_household_id"].to_numpy())
+
+    def uniforms(self, name: str, k: int = 1) -> np.ndarray:
+        """``k`` uniforms per row from the stream for ``name`` (shape (n,) or (n, k))."""
+        s = self.chunk.streams(*self.streams_prefix, name)
+        if k == 1:
+            return s.random(self.counts)
+        return np.stack([s.random(self.counts) for _ in range(k)], axis=1)
+
+    def other_member(self, u: np.ndarray) -> np.ndarray:
+        """Row in ``people`` of another member of each row's household."""
+        people_h = self.chunk.person_household
+        start = np.searchsorted(people_h, np.arange(len(self.chunk.households)))
+        size = np.bincount(people_h, minlength=len(self.chunk.households))
+        s, z = start[self.h_pos], size[self.h_pos]
+        own = self.p_pos - s
+        return s + (own + 1 + np.floor(u * np.maximum(z - 1, 1)).astype(np.int64)) % z
+
+    def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """Current values of ``column`` at ``rows`` as a str array ('' for missing)."""
+        cat = self.frame[column].array
+        cats = np.asarray(cat.categories, dtype=str)
+        codes = cat.codes[rows]
+        return np.where(codes >= 0, cats[np.maximum(codes, 0)], "")
+
+    def present(self, column: str) -> np.ndarray:
+        """True where ``column`` holds a value."""
+        col = self.frame[column]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            return col.array.codes >= 0
+        return col.notna().to_numpy()
+
+    def set_strings(self, column: str, rows: np.ndarray, new: np.ndarray | None) -> None:
+        """Set ``column`` at ``rows`` to strings ``new`` (None: missing)."""
+        self.frame[column] = replace_categorical(self.frame[column], rows, new)
+
+
+def replace_categorical(series: pd.Series, rows: np.ndarray, new: np.ndarray | None) -> pd.Series:
+    """A copy of a categorical series with ``rows`` set to ``new`` (None: missing)."""
+    cat = series.array
+    codes = cat.codes.copy()
+    cats = cat.categories
+    if new is None:
+        codes[rows] = -1
+    elif len(rows):
+        uniq, inv = np.unique(np.asarray(new, dtype=str), return_inverse=True)
+        pos = cats.get_indexer(uniq)
+        missing = pos < 0
+        if missing.any():
+            pos[missing] = np.arange(len(cats), len(cats) + missing.sum())
+            cats = cats.append(pd.Index(uniq[missing], dtype=cats.dtype))
+        codes[rows] = pos[inv]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=cats), index=series.index,
+                     name=series.name)
+
+
+def _which_name(r: _Records, hit: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Split hit rows between first and last name (half each)."""
+    first = r.uniforms(f"{name}_column") < 0.5
+    return np.flatnonzero(hit & first), np.flatnonzero(hit & ~first)
+
+
+def _edit_names(r: _Records, hit: np.ndarray, name: str,
+                edit: Callable[[np.ndarray, np.ndarray], np.ndarray], k: int) -> np.ndarray:
+    touched = np.zeros(len(r.frame), bool)
+    u = r.uniforms(f"{name}_detail", k)
+    for column, rows in zip(("first_name", "last_name"), _which_name(r, hit, name), strict=True):
+        rows = rows[r.present(column)[rows]]
+        old = r.strings(column, rows)
+        new = edit(old, u[rows])
+        changed = new != old
+        r.set_strings(column, rows[changed], new[changed])
+        touched[rows[changed]] = True
+    return touched
+
+
+def _err_duplicate(r: _Records, hit: np.ndarray) -> np.ndarray:
+    idx = np.repeat(np.arange(len(r.frame)), 1 + hit.astype(np.int64))
+    copy = np.zeros(len(idx), bool)
+    copy[1:] = idx[1:] == idx[:-1]
+    r.frame = r.frame.iloc[idx].reset_index(drop=True)
+    for attr in ("h_pos", "p_pos", "counts"):
+        r.__dict__.pop(attr, None)
+    return copy
+
+
+def _err_wrong_person(r: _Records, hit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(hit)
+    other = r.other_member(r.uniforms("wrong_person_who"))[rows]
+    people = r.chunk.people
+    for col in _COPIED_ON_WRONG_PERSON:
+        if col in ("nhs_number", "ni_number", "upn") and col not in HELD_IDENTIFIERS[r.source]:
+            continue
+        values = people[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.array.codes[other]
+            cats = np.asarray(values.array.categories, dtype=str)
+            new = cats[np.maximum(codes, 0)]
+            r.set_strings(col, rows[codes >= 0], new[codes >= 0])
+            r.set_strings(col, rows[codes < 0], None)
+        else:
+            dob = r.frame[col].to_numpy().copy()
+            dob[rows] = values.to_numpy()[other]
+            r.frame[col] = dob
+    return hit  # every household has at least two members, so it always changes
+
+
+def _err_stale_address(r: _Records, hit: np.ndarray) -> np.ndarray:
+    hh = r.chunk.households
+    moved = hh["moved_recently"].to_numpy()[r.h_pos]
+    rows = np.flatnonzero(hit & moved)
+    for col in ("address", "postcode"):
+        prev = hh[f"prev_{col}"].array
+        cats = np.asarray(prev.categories, dtype=str)
+        r.set_strings(col, rows, cats[prev.codes[r.h_pos[rows]]])
+    return hit & moved
+
+
+def _err_name_swap(r: _Records, hit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(hit & r.present("first_name") & r.present("last_name"))
+    first, last = r.strings("first_name", rows), r.strings("last_name", rows)
+    r.set_strings("first_name", rows, last)
+    r.set_strings("last_name", rows, first)
+    touched = np.zeros(len(r.frame), bool)
+    touched[rows] = first != last
+    return touched
+
+
+def _err_nickname(r: _Records, hit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(hit & r.present("first_name"))
+    names = r.strings("first_name", rows)
+    has = np.isin(names, list(NICKNAMES))
+    rows, names = rows[has], names[has]
+    u = r.uniforms("nickname_which")[rows]
+    options = pd.Series(names).map(NICKNAMES)
+    n_opt = options.map(len).to_numpy()
+    k = np.floor(u * n_opt).astype(np.int64)
+    new = np.array([o[i] for o, i in zip(options, k, strict=True)], dtype=str) if len(rows) else np.array([], str)
+    r.set_strings("first_name", rows, new)
+    touched = np.zeros(len(r.frame), bool)
+    touched[rows] = True
+    return touched
+
+
+def _err_transliteration(r: _Records, hit: np.ndarray) -> np.ndarray:
+    return _edit_names(r, hit, "transliteration",
+                       lambda v, u: rewrite(v, TRANSLITERATION_RULES, u), 1)
+
+
+def _err_surname_change(r: _Records, hit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(hit & r.present("last_name"))
+    hh = r.chunk.households
+    eth = hh["ethnicity"].to_numpy().astype(str)[r.h_pos[rows]]
+    other = identity.name_vocabulary()[
+        identity.sample_names(eth, "last", r.uniforms("surname_change_name")[rows])
+    ]
+    old = r.strings("last_name", rows)
+    hyphen = r.uniforms("surname_change_kind")[rows] < 0.5
+    new = np.where(hyphen, np.strings.add(np.strings.add(old, "-"), other), other)
+    changed = new != old
+    r.set_strings("last_name", rows[changed], new[changed])
+    touched = np.zeros(len(r.frame), bool)
+    touched[rows[changed]] = True
+    return touched
+
+
+def _err_name_typo(r: _Records, hit: np.ndarray) -> np.ndarray:
+    return _edit_names(r, hit, "name_typo", typo, 3)
+
+
+def _err_name_ocr(r: _Records, hit: np.ndarray) -> np.ndarray:
+    return _edit_names(r, hit, "name_ocr", ocr, 2)
+
+
+def _err_name_phonetic(r: _Records, hit: np.ndarray) -> np.ndarray:
+    return _edit_names(r, hit, "name_phonetic", lambda v, u: rewrite(v, PHONETIC_RULES, u), 1)
+
+
+def _missing(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
+    def apply(r: _Records, hit: np.ndarray) -> np.ndarray:
+        touched = hit & r.present(column)
+        rows = np.flatnonzero(touched)
+        if isinstance(r.frame[column].dtype, pd.CategoricalDtype):
+            r.set_strings(column, rows, None)
+        else:
+            values = r.frame[column].to_numpy().copy()
+            values[rows] = np.datetime64("NaT")
+            r.frame[column] = values
+        return touched
+    return apply
+
+
+def _ymd(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = dates.astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = (d.astype("datetime64[M]") - d.astype("datetime64[Y]")).astype(np.int64) + 1
+    day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    return y, m, day
+
+
+def _from_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    month = (y - 1970) * 12 + (m - 1)
+    return (month.astype("datetime64[M]").astype("datetime64[D]") + (d - 1)).astype("datetime64[s]")
+
+
+def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    start = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
+    return ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(np.int64)
+
+
+def _dob_error(kind: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
+    def apply(r: _Records, hit: np.ndarray) -> np.ndarray:
+        dob = r.frame["dob"].to_numpy().copy()
+        ok = hit & ~np.isnat(dob)
+        rows = np.flatnonzero(ok)
+        y, m, d = _ymd(dob[rows])
+        u = r.uniforms(f"{kind}_detail", 2)[rows]
+        if kind == "dob_day_month_swap":
+            can = (d <= 12) & (d != m)
+            y2, m2, d2 = y, np.where(can, d, m), np.where(can, m, d)
+        elif kind == "dob_digit":
+            digit = np.floor(u[:, 1] * 9).astype(np.int64)  # 0..8, skip own digit below
+            which = np.floor(u[:, 0] * 3).astype(np.int64)  # 0 day, 1 month, 2 year
+            def change(v: np.ndarray) -> np.ndarray:
+                last = v % 10
+                return v - last + np.where(digit >= last, digit + 1, digit)
+            d2 = np.where(which == 0, change(d), d)
+            m2 = np.where(which == 1, change(m), m)
+            y2 = np.where(which == 2, change(y), y)
+            can = (m2 >= 1) & (m2 <= 12) & (d2 >= 1)
+            can &= d2 <= _days_in_month(y2, np.clip(m2, 1, 12))
+        else:  # dob_year
+            step = np.where(u[:, 0] < 0.8, 1, 10) * np.where(u[:, 1] < 0.5, -1, 1)
+            y2, m2 = y + step, m
+            d2 = np.minimum(d, _days_in_month(y2, m))
+            can = np.ones(len(rows), bool)
+        dob[rows[can]] = _from_ymd(y2[can], m2[can], d2[can])
+        r.frame["dob"] = dob
+        touched = np.zeros(len(r.frame), bool)
+        touched[rows[can]] = True
+        return touched
+    return apply
+
+
+def _err_sex_wrong(r: _Records, hit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(hit & r.present("sex"))
+    old = r.strings("sex", rows)
+    r.set_strings("sex", rows, np.where(old == "F", "M", "F"))
+    touched = np.zeros(len(r.frame), bool)
+    touched[rows] = True
+    return touched
+
+
+def _err_postcode_typo(r: _Records, hit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(hit & r.present("postcode"))
+    old = r.strings("postcode", rows)
+    m = _matrix(old)
+    u = r.uniforms("postcode_typo_detail", 2)[rows]
+    pos = _pick_position(_KEY_COUNT[np.minimum(m, 0x1FFF)] > 0, u[:, 0])
+    new = _strings(_substitute(m, pos, _KEY_OPTS, _KEY_COUNT, u[:, 1]))
+    changed = new != old
+    r.set_strings("postcode", rows[changed], new[changed])
+    touched = np.zeros(len(r.frame), bool)
+    touched[rows[changed]] = True
+    return touched
+
+
+def _id_wrong(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
+    def apply(r: _Records, hit: np.ndarray) -> np.ndarray:
+        rows = np.flatnonzero(hit & r.present(column))
+        old = r.strings(column, rows)
+        u = r.uniforms(f"{column}_wrong_detail", 3)[rows]
+        other = r.other_member(r.uniforms(f"{column}_wrong_who"))[rows]
+        theirs = r.chunk.people[column].array
+        codes = theirs.codes[other]
+        borrowed = np.where(codes >= 0, np.asarray(theirs.categories, str)[np.maximum(codes, 0)], "")
+        # Half take a household member's identifier, the rest mistype one character.
+        m = _matrix(old)
+        length = (m != 0).sum(axis=1)
+        pos = np.minimum(np.floor(u[:, 1] * length).astype(np.int64), np.maximum(length - 1, 0))
+        _substitute(m, np.where(length > 0, pos, -1), _KEY_OPTS, _KEY_COUNT, u[:, 2])
+        mistyped = _strings(m)
+        new = np.where((u[:, 0] < 0.5) & (borrowed != ""), borrowed, mistyped)
+        changed = new != old
+        r.set_strings(column, rows[changed], new[changed])
+        touched = np.zeros(len(r.frame), bool)
+        touched[rows[changed]] = True
+        return touched
+    return apply
+
+
+APPLY: dict[str, Callable[[_Records, np.ndarray], np.ndarray]] = {
+    "duplicate": _err_duplicate,
+    "wrong_person": _err_wrong_person,
+    "stale_address": _err_stale_address,
+    "name_swap": _err_name_swap,
+    "nickname": _err_nickname,
+    "transliteration": _err_transliteration,
+    "surname_change": _err_surname_change,
+    "name_typo": _err_name_typo,
+    "name_ocr": _err_name_ocr,
+    "name_phonetic": _err_name_phonetic,
+    "first_name_missing": _missing("first_name"),
+    "dob_day_month_swap": _dob_error("dob_day_month_swap"),
+    "dob_digit": _dob_error("dob_digit"),
+    "dob_year": _dob_error("dob_year"),
+    "dob_missing": _missing("dob"),
+    "sex_wrong": _err_sex_wrong,
+    "postcode_typo": _err_postcode_typo,
+    "postcode_missing": _missing("postcode"),
+    **{
+        f"{short}_{kind}": (_missing(col) if kind == "missing" else _id_wrong(col))
+        for short, col in _ID_COLUMNS.items()
+        for kind in ("missing", "wrong")
+    },
+}
+assert tuple(APPLY) == ERRORS, "APPLY must list every error in ErrorRates order"
+
+
+def error_applies(error: str, source: str) -> bool:
+    """Identifier errors apply only where the source holds the identifier."""
+    for short, col in _ID_COLUMNS.items():
+        if error.startswith(f"{short}_"):
+            return col in HELD_IDENTIFIERS[source]
+    return True
+
+
+def row_rates(
+    r: _Records, error: str, base: float, multipliers: tuple[ErrorMultiplier, ...]
+) -> np.ndarray:
+    """Each row's rate for ``error``: the base times its group multipliers, capped at 1."""
+    rate = np.full(len(r.frame), float(base))
+    hh = r.chunk.households
+    for m in multipliers:
+        if (m.errors and error not in m.errors) or (m.sources and r.source not in m.sources):
+            continue
+        in_group = hh[m.column].to_numpy()[r.h_pos] == m.value
+        rate = np.where(in_group, rate * m.factor, rate)
+    return np.minimum(rate, 1.0)
+
+
+def corrupt(
+    records: pd.DataFrame,
+    chunk: PopulationChunk,
+    source: str,
+    rates: ErrorRates,
+    multipliers: tuple[ErrorMultiplier, ...] = (),
+) -> pd.DataFrame:
+    """Return a corrupted copy of a source's records with one ``err_<name>`` per error.
+
+    ``records`` must be sorted by ``true_household_id`` and hold the true identity of
+    ``true_person_id`` (as made by the agency modules).
+    """
+    r = _Records(records.copy(), chunk, source, ("corruption", source))
+    flags: dict[str, np.ndarray] = {}
+    for error in ERRORS:
+        base = getattr(rates, error)
+        if base <= 0 or not error_applies(error, source) or len(r.frame) == 0:
+            flags[error] = np.zeros(len(r.frame), bool)
+            continue
+        if error in HOUSEHOLD_LEVEL:
+            u = chunk.streams("corruption", source, error).random(chunk.h_counts)[r.h_pos]
+        else:
+            u = r.uniforms(error)
+        hit = u < row_rates(r, error, base, multipliers)
+        touched = APPLY[error](r, hit)
+        if error == "duplicate":
+            flags = {k: v[np.repeat(np.arange(len(v)), 1 + hit)] for k, v in flags.items()}
+        flags[error] = touched
+    out = r.frame
+    for error in ERRORS:
+        out[f"err_{error}"] = flags[error]
+    return out

@@ -1,0 +1,130 @@
+"""Generate a scenario's synthetic data: truth, every source's records and the spine.
+
+Generation runs chunk by chunk (whole seeding blocks), then assembles: record ids in
+a chunk-independent order, and spine households by the address the council holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.agencies import MODULES
+from simulator.agencies.base import PopulationChunk
+from simulator.corruption import ERRORS, corrupt
+from simulator.population import Calibration, area_streets, make_areas, make_chunk
+from simulator.records import EVENT_COLUMNS, IDENTITY_COLUMNS, SPINE_COLUMNS
+from simulator.rng import BLOCK_SIZE
+from simulator.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+AGENCIES = ("health", "education", "police", "benefits", "social_care")
+"""The sources linked to the spine (everything but the spine itself)."""
+
+
+@dataclass
+class SyntheticData:
+    """Everything generated for one scenario: the truth and what the council holds."""
+
+    scenario: Scenario
+    areas: pd.DataFrame
+    households: pd.DataFrame
+    people: pd.DataFrame
+    sources: dict[str, pd.DataFrame]
+    spine: pd.DataFrame
+
+
+def chunks(scenario: Scenario) -> Iterator[range]:
+    """Ranges of seeding blocks, ``generation.chunk_size`` households at a time."""
+    n_blocks = -(-scenario.population.n_households // BLOCK_SIZE)
+    step = scenario.generation.chunk_size // BLOCK_SIZE
+    for start in range(0, n_blocks, step):
+        yield range(start, min(start + step, n_blocks))
+
+
+def _finish_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn working categoricals of free text into plain strings for output."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype) and col in IDENTITY_COLUMNS:
+            out[col] = out[col].astype("str")
+    return out
+
+
+def _finish_source(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = pd.concat(parts, ignore_index=True)
+    frame.insert(0, "record_id", np.arange(len(frame), dtype=np.int64))
+    if "absence_rate" not in frame:
+        frame["absence_rate"] = np.nan
+    hidden = ["true_person_id", "true_household_id", "true_need", "true_from_need"]
+    cols = list(EVENT_COLUMNS) + list(IDENTITY_COLUMNS) + hidden
+    cols += [f"err_{e}" for e in ERRORS]
+    frame = frame[cols]
+    frame["source"] = frame["source"].astype("str")
+    frame["event_type"] = frame["event_type"].astype("str")
+    frame["true_need"] = frame["true_need"].astype("str")
+    return _finish_strings(frame)
+
+
+def assign_spine_households(spine: pd.DataFrame) -> pd.DataFrame:
+    """Council ids: a person id per row, a household id per address the council holds."""
+    key = spine["address"].astype("str").fillna("") + "|" + spine["postcode"].astype(
+        "str"
+    ).fillna("")
+    hh, _ = pd.factorize(key)
+    out = spine.drop(columns=["source", "event_type", "event_date", "true_need",
+                              "true_from_need", "absence_rate"], errors="ignore")
+    out.insert(0, "spine_household_id", hh.astype(np.int64))
+    out.insert(0, "spine_person_id", np.arange(len(out), dtype=np.int64))
+    cols = list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS)
+    cols += ["true_person_id", "true_household_id"] + [f"err_{e}" for e in ERRORS]
+    return _finish_strings(out[cols])
+
+
+def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
+    """Generate the truth, every enabled source's corrupted records and the spine."""
+    from tqdm import tqdm
+
+    cal = Calibration.from_scenario(scenario)
+    areas = make_areas(scenario)
+    streets = area_streets(scenario)
+    enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
+    households, people = [], []
+    parts: dict[str, list[pd.DataFrame]] = {s: [] for s in enabled}
+    all_chunks = list(chunks(scenario))
+    for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
+        hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
+        chunk = PopulationChunk(scenario, hh, pp, blocks)
+        for source in enabled:
+            cfg = scenario.agencies.source(source)
+            rows = MODULES[source].records(chunk, cfg)
+            parts[source].append(
+                corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
+            )
+        households.append(hh)
+        people.append(pp)
+    sources = {s: _finish_source(parts[s]) for s in enabled if s != "spine"}
+    spine_parts = parts.get("spine") or []
+    spine = (
+        assign_spine_households(pd.concat(spine_parts, ignore_index=True))
+        if spine_parts
+        else pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+    )
+    people_all = _finish_strings(pd.concat(people, ignore_index=True))
+    for col in ("first_name", "last_name", "nhs_number", "ni_number", "upn", "role", "sex"):
+        people_all[col] = people_all[col].astype("str")
+    hh_all = pd.concat(households, ignore_index=True)
+    for col in ("address", "postcode", "prev_address", "prev_postcode"):
+        hh_all[col] = hh_all[col].astype("str")
+        people_all[col] = people_all[col].astype("str")
+    log.info(
+        "generated %d households, %d people, %s",
+        len(hh_all), len(people_all),
+        ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
+    )
+    return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
