@@ -29,69 +29,249 @@ HOUSEHOLD_LEVEL = frozenset({"stale_address"})
 move holds the old address for all of its members."""
 
 _KEYBOARD = {
-    "q": "wa", "w": "qes", "e": "wrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij",
-    "i": "uok", "o": "ipl", "p": "ol", "a": "qsz", "s": "adwx", "d": "sfec",
-    "f": "dgrv", "g": "fhtb", "h": "gjyn", "j": "hkum", "k": "jlim", "l": "ko",
-    "z": "ax", "x": "zcs", "c": "xvd", "v": "cbf", "b": "vng", "n": "bmh", "m": "nj",
-    "0": "9", "1": "2", "2": "13", "3": "24", "4": "35", "5": "46", "6": "57",
-    "7": "68", "8": "79", "9": "80",
+    "q": "wa",
+    "w": "qes",
+    "e": "wrd",
+    "r": "etf",
+    "t": "ryg",
+    "y": "tuh",
+    "u": "yij",
+    "i": "uok",
+    "o": "ipl",
+    "p": "ol",
+    "a": "qsz",
+    "s": "adwx",
+    "d": "sfec",
+    "f": "dgrv",
+    "g": "fhtb",
+    "h": "gjyn",
+    "j": "hkum",
+    "k": "jlim",
+    "l": "ko",
+    "z": "ax",
+    "x": "zcs",
+    "c": "xvd",
+    "v": "cbf",
+    "b": "vng",
+    "n": "bmh",
+    "m": "nj",
+    "0": "9",
+    "1": "2",
+    "2": "13",
+    "3": "24",
+    "4": "35",
+    "5": "46",
+    "6": "57",
+    "7": "68",
+    "8": "79",
+    "9": "80",
 }
 _OCR = {
-    "a": "o", "o": "a", "e": "c", "c": "e", "l": "1", "i": "l", "n": "h", "h": "n",
-    "m": "n", "u": "v", "v": "u", "b": "h", "r": "n", "g": "q", "q": "g", "t": "f",
-    "f": "t", "S": "5", "O": "0", "I": "l", "B": "8", "Z": "2", "G": "C", "C": "G",
-    "E": "F", "F": "E", "D": "O", "M": "N", "N": "M",
+    "a": "o",
+    "o": "a",
+    "e": "c",
+    "c": "e",
+    "l": "1",
+    "i": "l",
+    "n": "h",
+    "h": "n",
+    "m": "n",
+    "u": "v",
+    "v": "u",
+    "b": "h",
+    "r": "n",
+    "g": "q",
+    "q": "g",
+    "t": "f",
+    "f": "t",
+    "S": "5",
+    "O": "0",
+    "I": "l",
+    "B": "8",
+    "Z": "2",
+    "G": "C",
+    "C": "G",
+    "E": "F",
+    "F": "E",
+    "D": "O",
+    "M": "N",
+    "N": "M",
 }
 PHONETIC_RULES = (
-    ("ph", "f"), ("f", "ph"), ("ck", "k"), ("c", "k"), ("k", "c"), ("ee", "ea"),
-    ("ea", "ee"), ("ie", "y"), ("y", "ie"), ("ou", "ow"), ("ai", "ay"), ("ay", "ai"),
-    ("th", "t"), ("ll", "l"), ("nn", "n"), ("tt", "t"), ("ss", "s"), ("s", "z"),
-    ("z", "s"), ("ey", "y"), ("oa", "o"), ("gh", "g"), ("er", "a"),
+    ("ph", "f"),
+    ("f", "ph"),
+    ("ck", "k"),
+    ("c", "k"),
+    ("k", "c"),
+    ("ee", "ea"),
+    ("ea", "ee"),
+    ("ie", "y"),
+    ("y", "ie"),
+    ("ou", "ow"),
+    ("ai", "ay"),
+    ("ay", "ai"),
+    ("th", "t"),
+    ("ll", "l"),
+    ("nn", "n"),
+    ("tt", "t"),
+    ("ss", "s"),
+    ("s", "z"),
+    ("z", "s"),
+    ("ey", "y"),
+    ("oa", "o"),
+    ("gh", "g"),
+    ("er", "a"),
 )
 TRANSLITERATION_RULES = (
-    ("mohammed", "muhammad"), ("mohammad", "muhammad"), ("muhammad", "mohammed"),
-    ("mohamed", "mohammed"), ("ahmed", "ahmad"), ("ahmad", "ahmed"), ("ou", "u"),
-    ("oo", "u"), ("u", "oo"), ("ee", "i"), ("i", "ee"), ("kh", "k"), ("q", "k"),
-    ("j", "dj"), ("v", "w"), ("w", "v"), ("sh", "sch"), ("ei", "ey"), ("ah", "a"),
-    ("ia", "iya"), ("y", "i"), ("ł", "l"), ("ś", "s"), ("ż", "z"), ("ź", "z"),
-    ("ą", "a"), ("ę", "e"), ("ó", "o"), ("ć", "c"), ("ń", "n"), ("ş", "s"), ("ı", "i"),
-    ("ğ", "g"), ("ç", "c"), ("ö", "o"), ("ü", "u"), ("é", "e"), ("á", "a"), ("í", "i"),
-    ("ú", "u"), ("ã", "a"), ("õ", "o"), ("ê", "e"), ("č", "c"), ("ř", "r"), ("š", "s"),
-    ("ž", "z"), ("ě", "e"), ("ý", "y"), ("ă", "a"), ("â", "a"), ("ț", "t"), ("ș", "s"),
-    ("ọ", "o"), ("ẹ", "e"), ("ṣ", "s"), ("ô", "o"), ("ñ", "n"),
+    ("mohammed", "muhammad"),
+    ("mohammad", "muhammad"),
+    ("muhammad", "mohammed"),
+    ("mohamed", "mohammed"),
+    ("ahmed", "ahmad"),
+    ("ahmad", "ahmed"),
+    ("ou", "u"),
+    ("oo", "u"),
+    ("u", "oo"),
+    ("ee", "i"),
+    ("i", "ee"),
+    ("kh", "k"),
+    ("q", "k"),
+    ("j", "dj"),
+    ("v", "w"),
+    ("w", "v"),
+    ("sh", "sch"),
+    ("ei", "ey"),
+    ("ah", "a"),
+    ("ia", "iya"),
+    ("y", "i"),
+    ("ł", "l"),
+    ("ś", "s"),
+    ("ż", "z"),
+    ("ź", "z"),
+    ("ą", "a"),
+    ("ę", "e"),
+    ("ó", "o"),
+    ("ć", "c"),
+    ("ń", "n"),
+    ("ş", "s"),
+    ("ı", "i"),
+    ("ğ", "g"),
+    ("ç", "c"),
+    ("ö", "o"),
+    ("ü", "u"),
+    ("é", "e"),
+    ("á", "a"),
+    ("í", "i"),
+    ("ú", "u"),
+    ("ã", "a"),
+    ("õ", "o"),
+    ("ê", "e"),
+    ("č", "c"),
+    ("ř", "r"),
+    ("š", "s"),
+    ("ž", "z"),
+    ("ě", "e"),
+    ("ý", "y"),
+    ("ă", "a"),
+    ("â", "a"),
+    ("ț", "t"),
+    ("ș", "s"),
+    ("ọ", "o"),
+    ("ẹ", "e"),
+    ("ṣ", "s"),
+    ("ô", "o"),
+    ("ñ", "n"),
 )
 NICKNAMES = {
-    "William": ("Bill", "Will", "Billy"), "Robert": ("Bob", "Rob", "Bobby"),
-    "Richard": ("Rich", "Rick", "Dick"), "James": ("Jim", "Jamie", "Jimmy"),
-    "John": ("Jack", "Johnny"), "Elizabeth": ("Liz", "Beth", "Lizzie"),
-    "Katherine": ("Kate", "Kath", "Katie"), "Catherine": ("Cath", "Kate", "Cathy"),
-    "Margaret": ("Maggie", "Peggy", "Meg"), "Michael": ("Mike", "Mick", "Mikey"),
-    "Christopher": ("Chris",), "Thomas": ("Tom", "Tommy"), "Jonathan": ("Jon",),
-    "Daniel": ("Dan", "Danny"), "Anthony": ("Tony", "Ant"), "Andrew": ("Andy", "Drew"),
-    "Samuel": ("Sam", "Sammy"), "Benjamin": ("Ben", "Benji"), "Alexander": ("Alex", "Xander"),
-    "Jennifer": ("Jen", "Jenny"), "Rebecca": ("Becky", "Becca"), "Victoria": ("Vicky", "Tori"),
-    "Samantha": ("Sam", "Sammy"), "Jessica": ("Jess", "Jessie"), "Joseph": ("Joe", "Joey"),
-    "Edward": ("Ed", "Ted", "Eddie"), "Matthew": ("Matt",), "Nicholas": ("Nick", "Nicky"),
-    "Stephen": ("Steve",), "Steven": ("Steve",), "Timothy": ("Tim",),
-    "Patricia": ("Pat", "Trish"), "Susan": ("Sue", "Susie"), "Deborah": ("Debbie", "Deb"),
-    "Jacqueline": ("Jackie",), "Alexandra": ("Alex", "Lexi"), "Charlotte": ("Charlie", "Lottie"),
-    "Abigail": ("Abbie", "Abby"), "David": ("Dave", "Davy"), "Peter": ("Pete",),
-    "Gregory": ("Greg",), "Kenneth": ("Ken", "Kenny"), "Ronald": ("Ron", "Ronnie"),
-    "Donald": ("Don", "Donny"), "Raymond": ("Ray",), "Frederick": ("Fred", "Freddie"),
-    "Henry": ("Harry", "Hal"), "Charles": ("Charlie", "Chas"), "Philip": ("Phil",),
-    "Phillip": ("Phil",), "Gerald": ("Gerry",), "Lawrence": ("Laurie", "Larry"),
-    "Frances": ("Fran",), "Josephine": ("Jo", "Josie"), "Joanne": ("Jo",),
-    "Christine": ("Chris", "Tina"), "Kimberley": ("Kim",), "Natalie": ("Nat",),
-    "Nathan": ("Nate",), "Zachary": ("Zach",), "Oliver": ("Ollie",), "Harriet": ("Hattie",),
-    "Eleanor": ("Ellie", "Nell"), "Amelia": ("Millie",), "Isabella": ("Bella", "Izzy"),
-    "Gabriel": ("Gabe",), "Mohammed": ("Mo",), "Muhammad": ("Mo",), "Abdullah": ("Abdul",),
-    "Oluwaseun": ("Seun",), "Olufemi": ("Femi",), "Oluwadamilare": ("Dami",),
-    "Katarzyna": ("Kasia",), "Małgorzata": ("Gosia",), "Aleksandra": ("Ola",),
-    "Aleksander": ("Olek",), "Francesca": ("Fran",), "Giuseppe": ("Pino",),
+    "William": ("Bill", "Will", "Billy"),
+    "Robert": ("Bob", "Rob", "Bobby"),
+    "Richard": ("Rich", "Rick", "Dick"),
+    "James": ("Jim", "Jamie", "Jimmy"),
+    "John": ("Jack", "Johnny"),
+    "Elizabeth": ("Liz", "Beth", "Lizzie"),
+    "Katherine": ("Kate", "Kath", "Katie"),
+    "Catherine": ("Cath", "Kate", "Cathy"),
+    "Margaret": ("Maggie", "Peggy", "Meg"),
+    "Michael": ("Mike", "Mick", "Mikey"),
+    "Christopher": ("Chris",),
+    "Thomas": ("Tom", "Tommy"),
+    "Jonathan": ("Jon",),
+    "Daniel": ("Dan", "Danny"),
+    "Anthony": ("Tony", "Ant"),
+    "Andrew": ("Andy", "Drew"),
+    "Samuel": ("Sam", "Sammy"),
+    "Benjamin": ("Ben", "Benji"),
+    "Alexander": ("Alex", "Xander"),
+    "Jennifer": ("Jen", "Jenny"),
+    "Rebecca": ("Becky", "Becca"),
+    "Victoria": ("Vicky", "Tori"),
+    "Samantha": ("Sam", "Sammy"),
+    "Jessica": ("Jess", "Jessie"),
+    "Joseph": ("Joe", "Joey"),
+    "Edward": ("Ed", "Ted", "Eddie"),
+    "Matthew": ("Matt",),
+    "Nicholas": ("Nick", "Nicky"),
+    "Stephen": ("Steve",),
+    "Steven": ("Steve",),
+    "Timothy": ("Tim",),
+    "Patricia": ("Pat", "Trish"),
+    "Susan": ("Sue", "Susie"),
+    "Deborah": ("Debbie", "Deb"),
+    "Jacqueline": ("Jackie",),
+    "Alexandra": ("Alex", "Lexi"),
+    "Charlotte": ("Charlie", "Lottie"),
+    "Abigail": ("Abbie", "Abby"),
+    "David": ("Dave", "Davy"),
+    "Peter": ("Pete",),
+    "Gregory": ("Greg",),
+    "Kenneth": ("Ken", "Kenny"),
+    "Ronald": ("Ron", "Ronnie"),
+    "Donald": ("Don", "Donny"),
+    "Raymond": ("Ray",),
+    "Frederick": ("Fred", "Freddie"),
+    "Henry": ("Harry", "Hal"),
+    "Charles": ("Charlie", "Chas"),
+    "Philip": ("Phil",),
+    "Phillip": ("Phil",),
+    "Gerald": ("Gerry",),
+    "Lawrence": ("Laurie", "Larry"),
+    "Frances": ("Fran",),
+    "Josephine": ("Jo", "Josie"),
+    "Joanne": ("Jo",),
+    "Christine": ("Chris", "Tina"),
+    "Kimberley": ("Kim",),
+    "Natalie": ("Nat",),
+    "Nathan": ("Nate",),
+    "Zachary": ("Zach",),
+    "Oliver": ("Ollie",),
+    "Harriet": ("Hattie",),
+    "Eleanor": ("Ellie", "Nell"),
+    "Amelia": ("Millie",),
+    "Isabella": ("Bella", "Izzy"),
+    "Gabriel": ("Gabe",),
+    "Mohammed": ("Mo",),
+    "Muhammad": ("Mo",),
+    "Abdullah": ("Abdul",),
+    "Oluwaseun": ("Seun",),
+    "Olufemi": ("Femi",),
+    "Oluwadamilare": ("Dami",),
+    "Katarzyna": ("Kasia",),
+    "Małgorzata": ("Gosia",),
+    "Aleksandra": ("Ola",),
+    "Aleksander": ("Olek",),
+    "Francesca": ("Fran",),
+    "Giuseppe": ("Pino",),
 }
 _ID_COLUMNS = {"nhs": "nhs_number", "upn": "upn", "ni": "ni_number"}
-_COPIED_ON_WRONG_PERSON = ("first_name", "last_name", "sex", "dob", "nhs_number",
-                           "ni_number", "upn")
+_COPIED_ON_WRONG_PERSON = (
+    "first_name",
+    "last_name",
+    "sex",
+    "dob",
+    "nhs_number",
+    "ni_number",
+    "upn",
+)
 
 
 # ------------------------------------------------------------------ string editing
@@ -101,7 +281,11 @@ def _matrix(values: np.ndarray) -> np.ndarray:
     """Strings as a (n, width) matrix of code points (0 = past the end)."""
     a = np.ascontiguousarray(np.asarray(values, dtype=str))
     width = max(a.dtype.itemsize // 4, 1)
-    return a.view(np.uint32).reshape(len(a), width).copy() if len(a) else np.zeros((0, 1), np.uint32)
+    return (
+        a.view(np.uint32).reshape(len(a), width).copy()
+        if len(a)
+        else np.zeros((0, 1), np.uint32)
+    )
 
 
 def _strings(m: np.ndarray) -> np.ndarray:
@@ -110,7 +294,7 @@ def _strings(m: np.ndarray) -> np.ndarray:
 
 
 def _lookup(table: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """Code point -> (options matrix, option count) arrays over the first 0x2000 points."""
+    """Code point -> (options matrix, option count), over the first 0x2000 points."""
     width = max(len(v) for v in table.values())
     opts = np.zeros((0x2000, width), np.uint32)
     count = np.zeros(0x2000, np.int64)
@@ -135,8 +319,9 @@ def _pick_position(eligible: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.where(n_ok > 0, pos, -1)
 
 
-def _substitute(m: np.ndarray, pos: np.ndarray, opts: np.ndarray, count: np.ndarray,
-                u: np.ndarray) -> np.ndarray:
+def _substitute(
+    m: np.ndarray, pos: np.ndarray, opts: np.ndarray, count: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     rows = np.flatnonzero(pos >= 0)
     ch = np.minimum(m[rows, pos[rows]], 0x1FFF)
     k = np.floor(u[rows] * count[ch]).astype(np.int64)
@@ -153,7 +338,9 @@ def typo(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     m = np.concatenate([m, np.zeros((len(m), 1), np.uint32)], axis=1)
     length = (m != 0).sum(axis=1)
     kind = np.floor(u[:, 0] * 4).astype(np.int64)  # 0 sub, 1 del, 2 ins, 3 swap
-    pos = np.minimum(np.floor(u[:, 1] * length).astype(np.int64), np.maximum(length - 1, 0))
+    pos = np.minimum(
+        np.floor(u[:, 1] * length).astype(np.int64), np.maximum(length - 1, 0)
+    )
     cols = np.arange(m.shape[1])[None, :]
     keyed = _KEY_COUNT[np.minimum(m, 0x1FFF)] > 0
     sub_pos = _pick_position(keyed, u[:, 1])
@@ -170,7 +357,10 @@ def typo(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     out[i] = np.take_along_axis(m, src, axis=1)[i]
     t = (kind == 3) & (pos + 1 < length)
     rows = np.flatnonzero(t)
-    out[rows, pos[rows]], out[rows, pos[rows] + 1] = m[rows, pos[rows] + 1], m[rows, pos[rows]]
+    out[rows, pos[rows]], out[rows, pos[rows] + 1] = (
+        m[rows, pos[rows] + 1],
+        m[rows, pos[rows]],
+    )
     return _strings(out)
 
 
@@ -181,7 +371,9 @@ def ocr(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     return _strings(_substitute(m, pos, _OCR_OPTS, _OCR_COUNT, u[:, 1]))
 
 
-def rewrite(values: np.ndarray, rules: tuple[tuple[str, str], ...], u: np.ndarray) -> np.ndarray:
+def rewrite(
+    values: np.ndarray, rules: tuple[tuple[str, str], ...], u: np.ndarray
+) -> np.ndarray:
     """Apply one applicable (pattern, replacement) rule per value, first occurrence.
 
     Matching ignores case; a replacement at the start keeps a capital.
@@ -227,7 +419,8 @@ class _Records:
     @cached_property
     def p_pos(self) -> np.ndarray:
         return np.searchsorted(
-            self.chunk.people["person_id"].to_numpy(), self.frame["true_person_id"].to_numpy()
+            self.chunk.people["person_id"].to_numpy(),
+            self.frame["true_person_id"].to_numpy(),
         )
 
     @cached_property
@@ -235,7 +428,7 @@ class _Records:
         return self.chunk.counts(self.frame["true_household_id"].to_numpy())
 
     def uniforms(self, name: str, k: int = 1) -> np.ndarray:
-        """``k`` uniforms per row from the stream for ``name`` (shape (n,) or (n, k))."""
+        """``k`` uniforms per row from stream ``name``: shape (n,) or (n, k)."""
         s = self.chunk.streams(*self.streams_prefix, name)
         if k == 1:
             return s.random(self.counts)
@@ -264,12 +457,16 @@ class _Records:
             return col.array.codes >= 0
         return col.notna().to_numpy()
 
-    def set_strings(self, column: str, rows: np.ndarray, new: np.ndarray | None) -> None:
+    def set_strings(
+        self, column: str, rows: np.ndarray, new: np.ndarray | None
+    ) -> None:
         """Set ``column`` at ``rows`` to strings ``new`` (None: missing)."""
         self.frame[column] = replace_categorical(self.frame[column], rows, new)
 
 
-def replace_categorical(series: pd.Series, rows: np.ndarray, new: np.ndarray | None) -> pd.Series:
+def replace_categorical(
+    series: pd.Series, rows: np.ndarray, new: np.ndarray | None
+) -> pd.Series:
     """A copy of a categorical series with ``rows`` set to ``new`` (None: missing)."""
     cat = series.array
     codes = cat.codes.copy()
@@ -284,21 +481,33 @@ def replace_categorical(series: pd.Series, rows: np.ndarray, new: np.ndarray | N
             pos[missing] = np.arange(len(cats), len(cats) + missing.sum())
             cats = cats.append(pd.Index(uniq[missing], dtype=cats.dtype))
         codes[rows] = pos[inv]
-    return pd.Series(pd.Categorical.from_codes(codes, categories=cats), index=series.index,
-                     name=series.name)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=cats),
+        index=series.index,
+        name=series.name,
+    )
 
 
-def _which_name(r: _Records, hit: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _which_name(
+    r: _Records, hit: np.ndarray, name: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Split hit rows between first and last name (half each)."""
     first = r.uniforms(f"{name}_column") < 0.5
     return np.flatnonzero(hit & first), np.flatnonzero(hit & ~first)
 
 
-def _edit_names(r: _Records, hit: np.ndarray, name: str,
-                edit: Callable[[np.ndarray, np.ndarray], np.ndarray], k: int) -> np.ndarray:
+def _edit_names(
+    r: _Records,
+    hit: np.ndarray,
+    name: str,
+    edit: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    k: int,
+) -> np.ndarray:
     touched = np.zeros(len(r.frame), bool)
     u = r.uniforms(f"{name}_detail", k)
-    for column, rows in zip(("first_name", "last_name"), _which_name(r, hit, name), strict=True):
+    for column, rows in zip(
+        ("first_name", "last_name"), _which_name(r, hit, name), strict=True
+    ):
         rows = rows[r.present(column)[rows]]
         old = r.strings(column, rows)
         new = edit(old, u[rows])
@@ -323,7 +532,10 @@ def _err_wrong_person(r: _Records, hit: np.ndarray) -> np.ndarray:
     other = r.other_member(r.uniforms("wrong_person_who"))[rows]
     people = r.chunk.people
     for col in _COPIED_ON_WRONG_PERSON:
-        if col in ("nhs_number", "ni_number", "upn") and col not in HELD_IDENTIFIERS[r.source]:
+        if (
+            col in ("nhs_number", "ni_number", "upn")
+            and col not in HELD_IDENTIFIERS[r.source]
+        ):
             continue
         values = people[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
@@ -369,7 +581,11 @@ def _err_nickname(r: _Records, hit: np.ndarray) -> np.ndarray:
     options = pd.Series(names).map(NICKNAMES)
     n_opt = options.map(len).to_numpy()
     k = np.floor(u * n_opt).astype(np.int64)
-    new = np.array([o[i] for o, i in zip(options, k, strict=True)], dtype=str) if len(rows) else np.array([], str)
+    new = (
+        np.array([o[i] for o, i in zip(options, k, strict=True)], dtype=str)
+        if len(rows)
+        else np.array([], str)
+    )
     r.set_strings("first_name", rows, new)
     touched = np.zeros(len(r.frame), bool)
     touched[rows] = True
@@ -377,8 +593,9 @@ def _err_nickname(r: _Records, hit: np.ndarray) -> np.ndarray:
 
 
 def _err_transliteration(r: _Records, hit: np.ndarray) -> np.ndarray:
-    return _edit_names(r, hit, "transliteration",
-                       lambda v, u: rewrite(v, TRANSLITERATION_RULES, u), 1)
+    return _edit_names(
+        r, hit, "transliteration", lambda v, u: rewrite(v, TRANSLITERATION_RULES, u), 1
+    )
 
 
 def _err_surname_change(r: _Records, hit: np.ndarray) -> np.ndarray:
@@ -407,7 +624,9 @@ def _err_name_ocr(r: _Records, hit: np.ndarray) -> np.ndarray:
 
 
 def _err_name_phonetic(r: _Records, hit: np.ndarray) -> np.ndarray:
-    return _edit_names(r, hit, "name_phonetic", lambda v, u: rewrite(v, PHONETIC_RULES, u), 1)
+    return _edit_names(
+        r, hit, "name_phonetic", lambda v, u: rewrite(v, PHONETIC_RULES, u), 1
+    )
 
 
 def _missing(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
@@ -421,6 +640,7 @@ def _missing(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
             values[rows] = np.datetime64("NaT")
             r.frame[column] = values
         return touched
+
     return apply
 
 
@@ -434,12 +654,16 @@ def _ymd(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _from_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     month = (y - 1970) * 12 + (m - 1)
-    return (month.astype("datetime64[M]").astype("datetime64[D]") + (d - 1)).astype("datetime64[s]")
+    return (month.astype("datetime64[M]").astype("datetime64[D]") + (d - 1)).astype(
+        "datetime64[s]"
+    )
 
 
 def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     start = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
-    return ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(np.int64)
+    return ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(
+        np.int64
+    )
 
 
 def _dob_error(kind: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
@@ -455,9 +679,11 @@ def _dob_error(kind: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
         elif kind == "dob_digit":
             digit = np.floor(u[:, 1] * 9).astype(np.int64)  # 0..8, skip own digit below
             which = np.floor(u[:, 0] * 3).astype(np.int64)  # 0 day, 1 month, 2 year
+
             def change(v: np.ndarray) -> np.ndarray:
                 last = v % 10
                 return v - last + np.where(digit >= last, digit + 1, digit)
+
             d2 = np.where(which == 0, change(d), d)
             m2 = np.where(which == 1, change(m), m)
             y2 = np.where(which == 2, change(y), y)
@@ -473,6 +699,7 @@ def _dob_error(kind: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
         touched = np.zeros(len(r.frame), bool)
         touched[rows[can]] = True
         return touched
+
     return apply
 
 
@@ -507,11 +734,15 @@ def _id_wrong(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
         other = r.other_member(r.uniforms(f"{column}_wrong_who"))[rows]
         theirs = r.chunk.people[column].array
         codes = theirs.codes[other]
-        borrowed = np.where(codes >= 0, np.asarray(theirs.categories, str)[np.maximum(codes, 0)], "")
+        borrowed = np.where(
+            codes >= 0, np.asarray(theirs.categories, str)[np.maximum(codes, 0)], ""
+        )
         # Half take a household member's identifier, the rest mistype one character.
         m = _matrix(old)
         length = (m != 0).sum(axis=1)
-        pos = np.minimum(np.floor(u[:, 1] * length).astype(np.int64), np.maximum(length - 1, 0))
+        pos = np.minimum(
+            np.floor(u[:, 1] * length).astype(np.int64), np.maximum(length - 1, 0)
+        )
         _substitute(m, np.where(length > 0, pos, -1), _KEY_OPTS, _KEY_COUNT, u[:, 2])
         mistyped = _strings(m)
         new = np.where((u[:, 0] < 0.5) & (borrowed != ""), borrowed, mistyped)
@@ -520,6 +751,7 @@ def _id_wrong(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
         touched = np.zeros(len(r.frame), bool)
         touched[rows[changed]] = True
         return touched
+
     return apply
 
 
@@ -562,11 +794,13 @@ def error_applies(error: str, source: str) -> bool:
 def row_rates(
     r: _Records, error: str, base: float, multipliers: tuple[ErrorMultiplier, ...]
 ) -> np.ndarray:
-    """Each row's rate for ``error``: the base times its group multipliers, capped at 1."""
+    """Each row's rate for ``error``: base times group multipliers, capped at 1."""
     rate = np.full(len(r.frame), float(base))
     hh = r.chunk.households
     for m in multipliers:
-        if (m.errors and error not in m.errors) or (m.sources and r.source not in m.sources):
+        if (m.errors and error not in m.errors) or (
+            m.sources and r.source not in m.sources
+        ):
             continue
         in_group = hh[m.column].to_numpy()[r.h_pos] == m.value
         rate = np.where(in_group, rate * m.factor, rate)
@@ -593,13 +827,17 @@ def corrupt(
             flags[error] = np.zeros(len(r.frame), bool)
             continue
         if error in HOUSEHOLD_LEVEL:
-            u = chunk.streams("corruption", source, error).random(chunk.h_counts)[r.h_pos]
+            u = chunk.streams("corruption", source, error).random(chunk.h_counts)[
+                r.h_pos
+            ]
         else:
             u = r.uniforms(error)
         hit = u < row_rates(r, error, base, multipliers)
         touched = APPLY[error](r, hit)
         if error == "duplicate":
-            flags = {k: v[np.repeat(np.arange(len(v)), 1 + hit)] for k, v in flags.items()}
+            flags = {
+                k: v[np.repeat(np.arange(len(v)), 1 + hit)] for k, v in flags.items()
+            }
         flags[error] = touched
     out = r.frame
     for error in ERRORS:

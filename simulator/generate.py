@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from simulator.agencies import MODULES
 from simulator.agencies.base import PopulationChunk
 from simulator.corruption import ERRORS, corrupt
+from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 from simulator.population import Calibration, area_streets, make_areas, make_chunk
 from simulator.records import EVENT_COLUMNS, IDENTITY_COLUMNS, SPINE_COLUMNS
 from simulator.rng import BLOCK_SIZE
@@ -72,13 +74,24 @@ def _finish_source(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def assign_spine_households(spine: pd.DataFrame) -> pd.DataFrame:
-    """Council ids: a person id per row, a household id per address the council holds."""
-    key = spine["address"].astype("str").fillna("") + "|" + spine["postcode"].astype(
-        "str"
-    ).fillna("")
+    """Council ids: a person id per row, a household id per address held."""
+    key = (
+        spine["address"].astype("str").fillna("")
+        + "|"
+        + spine["postcode"].astype("str").fillna("")
+    )
     hh, _ = pd.factorize(key)
-    out = spine.drop(columns=["source", "event_type", "event_date", "true_need",
-                              "true_from_need", "absence_rate"], errors="ignore")
+    out = spine.drop(
+        columns=[
+            "source",
+            "event_type",
+            "event_date",
+            "true_need",
+            "true_from_need",
+            "absence_rate",
+        ],
+        errors="ignore",
+    )
     out.insert(0, "spine_household_id", hh.astype(np.int64))
     out.insert(0, "spine_person_id", np.arange(len(out), dtype=np.int64))
     cols = list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS)
@@ -116,7 +129,15 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
         else pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
     )
     people_all = _finish_strings(pd.concat(people, ignore_index=True))
-    for col in ("first_name", "last_name", "nhs_number", "ni_number", "upn", "role", "sex"):
+    for col in (
+        "first_name",
+        "last_name",
+        "nhs_number",
+        "ni_number",
+        "upn",
+        "role",
+        "sex",
+    ):
         people_all[col] = people_all[col].astype("str")
     hh_all = pd.concat(households, ignore_index=True)
     for col in ("address", "postcode", "prev_address", "prev_postcode"):
@@ -124,7 +145,53 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
         people_all[col] = people_all[col].astype("str")
     log.info(
         "generated %d households, %d people, %s",
-        len(hh_all), len(people_all),
+        len(hh_all),
+        len(people_all),
         ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
     )
     return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of linkaudit and the libraries that shape its outputs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("linkaudit", "numpy", "pandas", "pyarrow", "pydantic", "faker"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def write_dataset(
+    data: SyntheticData, out_dir: str | Path, overwrite: bool = False
+) -> Path:
+    """Write truth, records and spine as Parquet, atomically, with a manifest last.
+
+    Layout: ``truth/{areas,households,people}.parquet``, ``records/<source>.parquet``,
+    ``spine.parquet``, ``scenario.json`` (the resolved scenario) and ``manifest.json``.
+    """
+    out_dir = Path(out_dir)
+    files: dict[str, pd.DataFrame] = {
+        "truth/areas.parquet": data.areas,
+        "truth/households.parquet": data.households,
+        "truth/people.parquet": data.people,
+        "spine.parquet": data.spine,
+        **{f"records/{k}.parquet": v for k, v in data.sources.items()},
+    }
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        for rel, frame in files.items():
+            write_parquet(frame, tmp / rel)
+        write_json(data.scenario.model_dump(mode="json"), tmp / "scenario.json")
+        write_json(
+            {
+                "kind": "linkaudit synthetic dataset (synthetic people only)",
+                "seed": data.scenario.seed,
+                "versions": package_versions(),
+                "rows": {rel: len(frame) for rel, frame in files.items()},
+            },
+            tmp / MANIFEST,
+        )
+    return out_dir

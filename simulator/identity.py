@@ -21,21 +21,52 @@ import pyarrow.compute as pc
 # Locale mixtures per ONS 5-group ethnicity: (Faker locale, weight). An assumption,
 # chosen to give realistic variety in name structure, not a census of names.
 NAME_LOCALES: dict[str, tuple[tuple[str, float], ...]] = {
-    "white": (("en_GB", 0.86), ("en_IE", 0.06), ("pl_PL", 0.04), ("ro_RO", 0.02),
-              ("it_IT", 0.02)),
+    "white": (
+        ("en_GB", 0.86),
+        ("en_IE", 0.06),
+        ("pl_PL", 0.04),
+        ("ro_RO", 0.02),
+        ("it_IT", 0.02),
+    ),
     "asian": (("en_IN", 0.55), ("en_PK", 0.45)),
     "black": (("yo_NG", 0.3), ("tw_GH", 0.2), ("en_KE", 0.2), ("en_GB", 0.3)),
-    "mixed": (("en_GB", 0.55), ("yo_NG", 0.15), ("tw_GH", 0.1), ("en_IN", 0.1),
-              ("en_PK", 0.1)),
-    "other": (("tr_TR", 0.3), ("es_ES", 0.2), ("id_ID", 0.15), ("pt_BR", 0.15),
-              ("cs_CZ", 0.2)),
+    "mixed": (
+        ("en_GB", 0.55),
+        ("yo_NG", 0.15),
+        ("tw_GH", 0.1),
+        ("en_IN", 0.1),
+        ("en_PK", 0.1),
+    ),
+    "other": (
+        ("tr_TR", 0.3),
+        ("es_ES", 0.2),
+        ("id_ID", 0.15),
+        ("pt_BR", 0.15),
+        ("cs_CZ", 0.2),
+    ),
 }
 # Locales whose surname list is missing or unusable: borrow another's.
 _SURNAME_FALLBACK = {"pl_PL": "cs_CZ"}
 
 STREET_SUFFIXES = np.array(
-    ["Road", "Street", "Avenue", "Close", "Lane", "Way", "Drive", "Gardens",
-     "Crescent", "Grove", "Place", "Court", "Terrace", "Walk", "Rise", "View"]
+    [
+        "Road",
+        "Street",
+        "Avenue",
+        "Close",
+        "Lane",
+        "Way",
+        "Drive",
+        "Gardens",
+        "Crescent",
+        "Grove",
+        "Place",
+        "Court",
+        "Terrace",
+        "Walk",
+        "Rise",
+        "View",
+    ]
 )
 STREETS_PER_AREA = 6
 HOUSEHOLDS_PER_POSTCODE = 12
@@ -60,7 +91,7 @@ class NamePool:
 
 
 def _skewed_weights(names: list[str], given: list[float] | None) -> np.ndarray:
-    """Frequency skew: locale weights where Faker has them, else Zipf over a stable order."""
+    """Frequency skew: Faker's weights where given, else Zipf in a stable order."""
     if given is not None:
         w = np.asarray(given, dtype=float)
     else:
@@ -84,7 +115,7 @@ def _locale_names(locale: str, kind: str) -> tuple[list[str], list[float] | None
 
 @cache
 def name_pool(ethnicity: str, kind: str) -> NamePool:
-    """The pool of ``kind`` names ('male', 'female' or 'last') for an ethnicity group."""
+    """The pool of ``kind`` names ('male', 'female' or 'last') for a group."""
     weights: dict[str, float] = {}
     for locale, share in NAME_LOCALES[ethnicity]:
         names, given = _locale_names(locale, kind)
@@ -107,7 +138,9 @@ def name_vocabulary() -> np.ndarray:
     return np.array(sorted(allnames))
 
 
-def sample_names(ethnicity: np.ndarray, kind: np.ndarray | str, u: np.ndarray) -> np.ndarray:
+def sample_names(
+    ethnicity: np.ndarray, kind: np.ndarray | str, u: np.ndarray
+) -> np.ndarray:
     """Draw names for rows given each row's ethnicity, kind and a uniform ``u``.
 
     Returns codes into :func:`name_vocabulary`.
@@ -128,7 +161,7 @@ def sample_names(ethnicity: np.ndarray, kind: np.ndarray | str, u: np.ndarray) -
 
 
 def _scramble(x: np.ndarray, modulus: int, key: int) -> np.ndarray:
-    """A keyed bijection on ``[0, modulus)``: affine map with a multiplier coprime to it."""
+    """A keyed bijection on ``[0, modulus)``: affine, multiplier coprime to it."""
     mult = 40_692_013  # odd and not a multiple of 5: coprime to every 10**k and 10**8
     return (np.asarray(x, dtype=np.int64) * mult + key % modulus) % modulus
 
@@ -151,7 +184,7 @@ def nhs_check_digit(first_nine: np.ndarray) -> np.ndarray:
 
 
 def nhs_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
-    """Unique synthetic NHS numbers (10 digits, valid mod-11) for distinct person ids."""
+    """Unique synthetic NHS numbers (10 digits, valid mod-11) for distinct ids."""
     body = _scramble(person_ids, 10**8, key)
     base = 900_000_000 + body
     check = nhs_check_digit(base)
@@ -163,7 +196,11 @@ def nhs_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
 
 def nhs_number_valid(numbers: pa.Array | np.ndarray | list) -> np.ndarray:
     """True where a value is 10 digits whose last is the mod-11 check of the first 9."""
-    arr = pa.array(numbers, type=pa.string()) if not isinstance(numbers, pa.Array) else numbers
+    arr = (
+        pa.array(numbers, type=pa.string())
+        if not isinstance(numbers, pa.Array)
+        else numbers
+    )
     ok = pc.fill_null(pc.match_substring_regex(arr, r"^\d{10}$"), False).to_numpy(
         zero_copy_only=False
     )
@@ -200,7 +237,11 @@ def upns(person_ids: np.ndarray, key: int) -> pa.Array:
 
 def upn_valid(values: pa.Array | list) -> np.ndarray:
     """True where a value is a letter plus 12 digits with the right check letter."""
-    arr = pa.array(values, type=pa.string()) if not isinstance(values, pa.Array) else values
+    arr = (
+        pa.array(values, type=pa.string())
+        if not isinstance(values, pa.Array)
+        else values
+    )
     ok = pc.fill_null(pc.match_substring_regex(arr, r"^[A-Z]\d{12}$"), False).to_numpy(
         zero_copy_only=False
     )
@@ -217,13 +258,17 @@ def upn_valid(values: pa.Array | list) -> np.ndarray:
 
 
 def postcode_sectors(area_ids: np.ndarray) -> pa.Array:
-    """Postcode sector ``Q<letter><district> <sector>`` of each area (unique per area)."""
+    """Postcode sector ``Q<letter><district> <sector>`` of each area (unique)."""
     a = np.asarray(area_ids, dtype=np.int64)
     letter = _POSTCODE_AREA_LETTERS[a // 1000]
     district = (a // 10) % 100
     return pc.binary_join_element_wise(
-        "Q", pa.array(letter), pa.array(district).cast(pa.string()), " ",
-        pa.array(a % 10).cast(pa.string()), "",
+        "Q",
+        pa.array(letter),
+        pa.array(district).cast(pa.string()),
+        " ",
+        pa.array(a % 10).cast(pa.string()),
+        "",
     )
 
 

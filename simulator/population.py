@@ -73,11 +73,16 @@ class Calibration:
         tenure = tenure / tenure.sum(axis=1, keepdims=True)
 
         lp_eth = np.array(
-            [np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0)) for g in ETHNICITIES]
+            [
+                np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0))
+                for g in ETHNICITIES
+            ]
         )
         lp_off = np.log(pop.lone_parent_deprivation_odds_ratio) * dep[:, None] + lp_eth
         cell_w = decile_probs[:, None] * eth
-        lp_a = calibrate_intercept(pop.lone_parent_share, lp_off.ravel(), cell_w.ravel())
+        lp_a = calibrate_intercept(
+            pop.lone_parent_share, lp_off.ravel(), cell_w.ravel()
+        )
         p_lp = (cell_w * expit(lp_a + lp_off)).sum(axis=1) / cell_w.sum(axis=1)
 
         # Cells (decile, lone parent) with their expected weights.
@@ -87,9 +92,10 @@ class Calibration:
         need_a = {}
         for need in NEEDS:
             cfg = scenario.needs.need(need)
-            off = np.log(cfg.deprivation_odds_ratio) * dep2 + np.log(
-                cfg.lone_parent_odds_ratio
-            ) * lone
+            off = (
+                np.log(cfg.deprivation_odds_ratio) * dep2
+                + np.log(cfg.lone_parent_odds_ratio) * lone
+            )
             need_a[need] = calibrate_intercept(cfg.prevalence, off, w)
         return cls(decile_probs, eth, tenure, lp_a, need_a)
 
@@ -136,18 +142,28 @@ def _categorical(values: pa.Array) -> pd.Categorical:
 
 def _choose(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Index of the category each uniform falls in, given per-row probabilities."""
-    return np.minimum((u[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), probs.shape[1] - 1)
+    return np.minimum(
+        (u[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), probs.shape[1] - 1
+    )
 
 
 class HouseholdFrame:
     """Builds one chunk of households and their people; use :func:`make_chunk`."""
 
-    def __init__(self, scenario: Scenario, cal: Calibration, areas: pd.DataFrame,
-                 streets: np.ndarray, blocks: range):
+    def __init__(
+        self,
+        scenario: Scenario,
+        cal: Calibration,
+        areas: pd.DataFrame,
+        streets: np.ndarray,
+        blocks: range,
+    ):
         self.s, self.cal, self.areas, self.streets = scenario, cal, areas, streets
         self.blocks = blocks
         n = scenario.population.n_households
-        self.hid = np.arange(blocks.start * BLOCK_SIZE, min(blocks.stop * BLOCK_SIZE, n))
+        self.hid = np.arange(
+            blocks.start * BLOCK_SIZE, min(blocks.stop * BLOCK_SIZE, n)
+        )
         self.h_counts = block_counts(self.hid // BLOCK_SIZE, blocks)
 
     def streams(self, *names: str) -> BlockStreams:
@@ -160,7 +176,8 @@ class HouseholdFrame:
 
     @cached_property
     def households(self) -> pd.DataFrame:
-        s, pop, cal, areas = self.s, self.s.population, self.cal, self.areas
+        """Households of the chunk: area, group attributes, addresses."""
+        _s, pop, cal, areas = self.s, self.s.population, self.cal, self.areas
         n_areas, n = pop.n_areas, pop.n_households
         area = self.hid * n_areas // n
         slot = self.hid - areas["first_household"].to_numpy()[area]
@@ -169,7 +186,10 @@ class HouseholdFrame:
         eth = _choose(self.u("ethnicity"), cal.ethnicity_given_decile[decile - 1])
         tenure = _choose(self.u("tenure"), cal.tenure_given_decile[decile - 1])
         lp_or = np.array(
-            [np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0)) for g in ETHNICITIES]
+            [
+                np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0))
+                for g in ETHNICITIES
+            ]
         )
         p_lp = expit(
             cal.lone_parent_intercept
@@ -178,14 +198,18 @@ class HouseholdFrame:
         )
         lone = self.u("lone_parent") < p_lp
         kids = np.asarray(pop.children_shares, float)
-        n_children = 1 + _choose(self.u("n_children"), np.tile(kids / kids.sum(), (len(area), 1)))
+        n_children = 1 + _choose(
+            self.u("n_children"), np.tile(kids / kids.sum(), (len(area), 1))
+        )
         moved_p = np.array([getattr(pop.moved_last_year, t) for t in TENURES])[tenure]
         moved = self.u("moved") < moved_p
 
         # Previous home of movers: another family's home in the area, or a vacant one.
         occupied = self.u("previous_home_occupied") < PREVIOUS_HOME_OCCUPIED
         size = areas["n_households"].to_numpy()[area]
-        other = (slot + 1 + (self.u("previous_home") * (size - 1)).astype(np.int64)) % size
+        other = (
+            slot + 1 + (self.u("previous_home") * (size - 1)).astype(np.int64)
+        ) % size
         prev_slot = np.where(occupied & (size > 1), other, slot)
         prev_vacant = ~(occupied & (size > 1))
 
@@ -195,13 +219,17 @@ class HouseholdFrame:
                 "area_id": area,
                 "imd_decile": decile.astype(np.int8),
                 "imd_quintile": ((decile + 1) // 2).astype(np.int8),
-                "ethnicity": pd.Categorical.from_codes(eth, categories=list(ETHNICITIES)),
+                "ethnicity": pd.Categorical.from_codes(
+                    eth, categories=list(ETHNICITIES)
+                ),
                 "tenure": pd.Categorical.from_codes(tenure, categories=list(TENURES)),
                 "lone_parent": lone,
                 "n_children": n_children.astype(np.int8),
                 "moved_recently": moved,
                 "address": _categorical(
-                    identity.addresses(area, slot, self.streets, np.zeros(len(area), bool))
+                    identity.addresses(
+                        area, slot, self.streets, np.zeros(len(area), bool)
+                    )
                 ),
                 "postcode": _categorical(identity.postcodes(area, slot)),
                 "prev_address": _categorical(
@@ -214,6 +242,7 @@ class HouseholdFrame:
 
     @cached_property
     def people(self) -> pd.DataFrame:
+        """People of the chunk's households: roles, ages, names, identifiers."""
         s, pop, hh = self.s, self.s.population, self.households
         n_adults = np.where(hh["lone_parent"].to_numpy(), 1, 2)
         n_kids = hh["n_children"].to_numpy().astype(np.int64)
@@ -244,18 +273,32 @@ class HouseholdFrame:
 
         # Ages: eldest child, then spacings; parents from the eldest child's age.
         kids_h = n_kids[h_idx]
-        eldest = (kids_h - 1) + np.floor(pu("eldest") * (18 - (kids_h - 1))).astype(np.int64)
-        spacing = np.where(child_no > 0, 1 + self.streams("people", "spacing").poisson(
-            p_counts, np.full(len(h_idx), 1.2)), 0)
+        eldest = (kids_h - 1) + np.floor(pu("eldest") * (18 - (kids_h - 1))).astype(
+            np.int64
+        )
+        spacing = np.where(
+            child_no > 0,
+            1
+            + self.streams("people", "spacing").poisson(
+                p_counts, np.full(len(h_idx), 1.2)
+            ),
+            0,
+        )
         spacing = np.where(pu("twins") < 0.03, 0, spacing)
         cum_spacing = np.cumsum(spacing)
         first_child = starts + n_adults  # index of the eldest child of each household
         cum_at_eldest = cum_spacing[np.minimum(first_child, len(h_idx) - 1)][h_idx]
         child_age = np.maximum(eldest - (cum_spacing - cum_at_eldest), 0)
-        eldest_h = np.where(n_kids > 0, eldest[np.minimum(first_child, len(h_idx) - 1)], 0)[h_idx]
-        mother_age = eldest_h + np.clip(np.round(28.5 + 5.5 * pn("age_at_birth")), 16, 45)
+        eldest_h = np.where(
+            n_kids > 0, eldest[np.minimum(first_child, len(h_idx) - 1)], 0
+        )[h_idx]
+        mother_age = eldest_h + np.clip(
+            np.round(28.5 + 5.5 * pn("age_at_birth")), 16, 45
+        )
         partner_age = np.maximum(mother_age + np.round(2 + 3.5 * pn("partner_age")), 18)
-        age = np.where(member == 0, mother_age, np.where(is_adult, partner_age, child_age))
+        age = np.where(
+            member == 0, mother_age, np.where(is_adult, partner_age, child_age)
+        )
         age = age.astype(np.int64)
         ref = np.datetime64(s.time.reference_date, "D")
         days = np.floor((age + pu("birthday")) * 365.2425).astype(np.int64)
@@ -289,17 +332,31 @@ class HouseholdFrame:
         key = stable_id(f"{s.seed}")
         child_ok = ~is_adult & (age >= 4)
         nhs = identity.nhs_numbers(pid, key)
-        ni = pa.array(np.where(is_adult, identity.ni_numbers(pid, key).to_numpy(
-            zero_copy_only=False), None), type=pa.string())
-        upn = pa.array(np.where(child_ok, identity.upns(pid, key).to_numpy(
-            zero_copy_only=False), None), type=pa.string())
+        ni = pa.array(
+            np.where(
+                is_adult,
+                identity.ni_numbers(pid, key).to_numpy(zero_copy_only=False),
+                None,
+            ),
+            type=pa.string(),
+        )
+        upn = pa.array(
+            np.where(
+                child_ok, identity.upns(pid, key).to_numpy(zero_copy_only=False), None
+            ),
+            type=pa.string(),
+        )
         role = np.where(member == 0, 0, np.where(is_adult, 1, 2))
         people = pd.DataFrame(
             {
                 "person_id": pid,
                 "household_id": hid,
-                "role": pd.Categorical.from_codes(role, categories=["adult1", "adult2", "child"]),
-                "sex": pd.Categorical.from_codes(female.astype(np.int8), categories=["M", "F"]),
+                "role": pd.Categorical.from_codes(
+                    role, categories=["adult1", "adult2", "child"]
+                ),
+                "sex": pd.Categorical.from_codes(
+                    female.astype(np.int8), categories=["M", "F"]
+                ),
                 "age": age.astype(np.int16),
                 "dob": dob,
                 "first_name": pd.Categorical.from_codes(first, categories=vocab),
@@ -321,7 +378,9 @@ class HouseholdFrame:
         lone = hh["lone_parent"].to_numpy()
         rho = s.needs.correlation
         common = self.streams("needs", "common").normal(self.h_counts)
-        h_pos = np.searchsorted(hh["household_id"].to_numpy(), people["household_id"].to_numpy())
+        h_pos = np.searchsorted(
+            hh["household_id"].to_numpy(), people["household_id"].to_numpy()
+        )
         age = people["age"].to_numpy()
         is_child = (people["role"] == "child").to_numpy()
         school = is_child & (age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])
@@ -345,18 +404,24 @@ class HouseholdFrame:
         hh["n_needs"] = n_needs.astype(np.int8)
         hh["eligible"] = n_needs >= s.eligibility.min_needs
         h = s.harm
-        p_harm = expit(
-            logit(h.base_probability)
-            + np.log(h.odds_ratio_per_need) * n_needs
-            + np.log(h.deprivation_odds_ratio) * dep
-        ) if 0 < h.base_probability < 1 else np.full(len(hh), float(h.base_probability))
+        p_harm = (
+            expit(
+                logit(h.base_probability)
+                + np.log(h.odds_ratio_per_need) * n_needs
+                + np.log(h.deprivation_odds_ratio) * dep
+            )
+            if 0 < h.base_probability < 1
+            else np.full(len(hh), float(h.base_probability))
+        )
         hh["harm"] = self.u("harm") < p_harm
 
         female = (people["sex"] == "F").to_numpy()
         adult = ~is_child
         role = people["role"].to_numpy().astype(str)
         victim = np.where(
-            (role == "adult1") & female, 2, np.where(adult & female, 1, np.where(adult, 0.5, 0))
+            (role == "adult1") & female,
+            2,
+            np.where(adult & female, 1, np.where(adult, 0.5, 0)),
         )
         candidates = {
             "crime_asb": adult | (is_child & (age >= YOUTH_AGE)),
@@ -371,15 +436,23 @@ class HouseholdFrame:
         candidates["domestic_abuse"] = adult & (victim == best[h_pos])
         pid = people["person_id"].to_numpy()
         for need in NEEDS:
-            pick = pick_member(h_pos, candidates[need], self.u(f"carrier_{need}"), len(hh))
+            pick = pick_member(
+                h_pos, candidates[need], self.u(f"carrier_{need}"), len(hh)
+            )
             has = hh[f"need_{need}"].to_numpy()
-            hh[f"carrier_{need}"] = np.where(has & (pick >= 0), pid[np.maximum(pick, 0)], -1)
+            hh[f"carrier_{need}"] = np.where(
+                has & (pick >= 0), pid[np.maximum(pick, 0)], -1
+            )
         return hh, people
 
 
-def pick_member(h_pos: np.ndarray, eligible: np.ndarray, u: np.ndarray, n_households: int) -> np.ndarray:
+def pick_member(
+    h_pos: np.ndarray, eligible: np.ndarray, u: np.ndarray, n_households: int
+) -> np.ndarray:
     """Row index of one eligible person per household (uniform via ``u``), or -1."""
-    count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(np.int64)
+    count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(
+        np.int64
+    )
     first_rank = np.concatenate([[0], np.cumsum(count)[:-1]])
     want = first_rank + np.floor(u * count).astype(np.int64)
     rows = np.flatnonzero(eligible)
@@ -390,7 +463,10 @@ def pick_member(h_pos: np.ndarray, eligible: np.ndarray, u: np.ndarray, n_househ
 
 
 def make_chunk(
-    scenario: Scenario, cal: Calibration, areas: pd.DataFrame, streets: np.ndarray,
+    scenario: Scenario,
+    cal: Calibration,
+    areas: pd.DataFrame,
+    streets: np.ndarray,
     blocks: range,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Households (with needs and harm) and people of the households in ``blocks``."""
@@ -399,4 +475,6 @@ def make_chunk(
 
 def area_streets(scenario: Scenario) -> np.ndarray:
     """Street names of every area, drawn from the area stream."""
-    return identity.street_names(scenario.population.n_areas, stream(scenario.seed, "areas", "streets"))
+    return identity.street_names(
+        scenario.population.n_areas, stream(scenario.seed, "areas", "streets")
+    )

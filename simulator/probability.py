@@ -21,7 +21,7 @@ def gradient(decile: np.ndarray | int, ratio: float) -> np.ndarray:
 def calibrate_intercept(
     target: float, offsets: np.ndarray, weights: np.ndarray
 ) -> float:
-    """Intercept ``a`` with ``sum(weights * expit(a + offsets)) == target * sum(weights)``.
+    """Intercept ``a`` with ``mean(expit(a + offsets), weights) == target``.
 
     Used to hit a published prevalence exactly on the expected population mix (never
     on a sample), so calibration does not depend on chunks or seeds.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 BLOCK_SIZE = 5_000
-"""Households per seeding block. Part of the seeding scheme: changing it changes data."""
+"""Households per seeding block; part of the seeding scheme."""
 
 
 def stable_id(name: str) -> int:

@@ -101,7 +101,9 @@ class Section(BaseModel):
 class GroupFactor(Section):
     """A multiplier for the households of one group (a column and one of its values)."""
 
-    column: GroupColumn = Field(description="Household attribute that defines the group.")
+    column: GroupColumn = Field(
+        description="Household attribute that defines the group."
+    )
     value: str | int | bool = Field(description="The group's value in that column.")
     factor: Factor = Field(
         description="Multiplier: on a rate for error and background rates, on the odds "
@@ -206,7 +208,18 @@ class PopulationConfig(Section):
     decile_weights: tuple[
         Share, Share, Share, Share, Share, Share, Share, Share, Share, Share
     ] = Field(
-        (0.1241, 0.1159, 0.1089, 0.0987, 0.0950, 0.0932, 0.0892, 0.0900, 0.0913, 0.0937),
+        (
+            0.1241,
+            0.1159,
+            0.1089,
+            0.0987,
+            0.0950,
+            0.0932,
+            0.0892,
+            0.0900,
+            0.0913,
+            0.0937,
+        ),
         description="Share of families in each IMD decile, 1 (most deprived) first; "
         "default: children's share by decile, IoD2019.",
     )
@@ -341,7 +354,7 @@ class TimeConfig(Section):
 
     reference_date: dt.date = Field(
         dt.date(2026, 3, 31),
-        description="End of the observation window; the follow-up starts the day after.",
+        description="End of the observation window; the follow-up starts next day.",
     )
     observation_days: Annotated[int, Field(ge=30, le=3_650)] = 365
     followup_days: Annotated[int, Field(ge=30, le=3_650)] = 730
@@ -476,7 +489,7 @@ class EducationEvents(Section):
 
 
 class EducationConfig(SourceConfig):
-    """The pupil census (one row per pupil, with absence) and exclusions; holds the UPN."""
+    """The pupil census (a row per pupil, with absence) and exclusions; holds UPN."""
 
     census_coverage: Rate = Field(
         0.98, description="P(a school-age child is on a school roll)."
@@ -544,12 +557,18 @@ class BenefitsEvents(Section):
     """Benefit claims: out-of-work and housing benefits."""
 
     out_of_work_benefit: EventConfig = EventConfig(
-        visibility=0.85, affluent_visibility_odds_ratio=0.5, mean_events=1.0,
-        background_rate=0.005, affluent_background_ratio=0.2,
+        visibility=0.85,
+        affluent_visibility_odds_ratio=0.5,
+        mean_events=1.0,
+        background_rate=0.005,
+        affluent_background_ratio=0.2,
     )
     housing_benefit: EventConfig = EventConfig(
-        visibility=0.6, affluent_visibility_odds_ratio=0.3, mean_events=1.0,
-        background_rate=0.10, affluent_background_ratio=0.1,
+        visibility=0.6,
+        affluent_visibility_odds_ratio=0.3,
+        mean_events=1.0,
+        background_rate=0.10,
+        affluent_background_ratio=0.1,
     )
 
 
@@ -577,12 +596,18 @@ class SocialCareEvents(Section):
     """Children's social care: contacts, referrals, plans, and later referrals."""
 
     contact: EventConfig = EventConfig(
-        visibility=0.85, affluent_visibility_odds_ratio=0.5, mean_events=1.5,
-        background_rate=0.04, affluent_background_ratio=0.25,
+        visibility=0.85,
+        affluent_visibility_odds_ratio=0.5,
+        mean_events=1.5,
+        background_rate=0.04,
+        affluent_background_ratio=0.25,
     )
     referral: EventConfig = EventConfig(
-        visibility=0.75, affluent_visibility_odds_ratio=0.5, mean_events=1.2,
-        background_rate=0.015, affluent_background_ratio=0.25,
+        visibility=0.75,
+        affluent_visibility_odds_ratio=0.5,
+        mean_events=1.2,
+        background_rate=0.015,
+        affluent_background_ratio=0.25,
     )
     child_in_need_plan: EventConfig = EventConfig(
         visibility=0.6, affluent_visibility_odds_ratio=0.5, mean_events=1.0
@@ -594,8 +619,11 @@ class SocialCareEvents(Section):
         visibility=0.3, affluent_visibility_odds_ratio=0.5, mean_events=1.0
     )
     followup_referral: EventConfig = EventConfig(
-        visibility=0.8, affluent_visibility_odds_ratio=0.5, mean_events=1.2,
-        background_rate=0.02, affluent_background_ratio=0.25,
+        visibility=0.8,
+        affluent_visibility_odds_ratio=0.5,
+        mean_events=1.2,
+        background_rate=0.02,
+        affluent_background_ratio=0.25,
     )
 
 
@@ -621,6 +649,8 @@ class SpineConfig(SourceConfig):
         wrong_person=0.0,
         stale_address=0.35,
         name_typo=0.005,
+        postcode_typo=0.002,
+        postcode_missing=0.002,
         nhs_missing=0.3,
         upn_missing=0.1,
         ni_missing=0.4,
@@ -646,10 +676,18 @@ def _default_error_multipliers() -> tuple[ErrorMultiplier, ...]:
     name_errors = ("name_typo", "transliteration", "name_swap", "name_phonetic")
     ids = ("nhs_missing", "ni_missing", "upn_missing")
     return (
-        ErrorMultiplier(column="ethnicity", value="asian", factor=2.5, errors=name_errors),
-        ErrorMultiplier(column="ethnicity", value="black", factor=2.0, errors=name_errors),
-        ErrorMultiplier(column="ethnicity", value="other", factor=2.5, errors=name_errors),
-        ErrorMultiplier(column="ethnicity", value="mixed", factor=1.5, errors=name_errors),
+        ErrorMultiplier(
+            column="ethnicity", value="asian", factor=2.5, errors=name_errors
+        ),
+        ErrorMultiplier(
+            column="ethnicity", value="black", factor=2.0, errors=name_errors
+        ),
+        ErrorMultiplier(
+            column="ethnicity", value="other", factor=2.5, errors=name_errors
+        ),
+        ErrorMultiplier(
+            column="ethnicity", value="mixed", factor=1.5, errors=name_errors
+        ),
         ErrorMultiplier(column="ethnicity", value="other", factor=2.0, errors=ids),
         ErrorMultiplier(column="imd_quintile", value=1, factor=1.5, errors=ids),
     )
@@ -725,7 +763,10 @@ def _problems(err: ValidationError, origin: str) -> list[str]:
             lines.append(f"{origin}: {_format_loc(tuple(loc))}: {msg}")
             continue
         found = e.get("input")
-        shown = repr(found) if not isinstance(found, dict) else "a mapping"
+        if isinstance(found, dict | list):  # a section-level check: msg says it all
+            lines.append(f"{origin}: {_format_loc(tuple(loc))}: {msg}")
+            continue
+        shown = repr(found)
         if len(shown) > 80:
             shown = shown[:77] + "..."
         lines.append(f"{origin}: {_format_loc(tuple(loc))}: {msg}, found {shown}")
@@ -739,7 +780,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
             [f"--set {text}: expected path.to.field=value, found no '='"]
         )
     path, raw = text.split("=", 1)
-    keys = [k for k in path.strip().split(".")]
+    keys = list(path.strip().split("."))
     if not all(keys):
         raise ScenarioError([f"--set {text}: empty field name in {path!r}"])
     try:
@@ -750,7 +791,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return ``data`` with each ``path.to.field=value`` override set (no validation)."""
+    """Return ``data`` with each ``path.to.field=value`` override set, unvalidated."""
     out = _deep_copy(data)
     for text in overrides:
         keys, value = parse_override(text)
@@ -761,7 +802,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                 nxt = node[k] = {}
             elif not isinstance(nxt, dict):
                 raise ScenarioError(
-                    [f"--set {text}: {k} is a value, not a section, so it has no fields"]
+                    [
+                        f"--set {text}: {k} is a value, not a section with fields"
+                    ]
                 )
             node = nxt
         node[keys[-1]] = value
@@ -785,8 +828,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError([f"{origin}: cannot read the file ({e.strerror})"]) from e
     if size > MAX_FILE_BYTES:
         raise ScenarioError(
-            [f"{origin}: file is {size:,} bytes; scenario files are at most "
-             f"{MAX_FILE_BYTES:,}"]
+            [
+                f"{origin}: file is {size:,} bytes; scenario files are at most "
+                f"{MAX_FILE_BYTES:,}"
+            ]
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -801,8 +846,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ScenarioError(
-            [f"{origin}: (top level): expected a mapping of sections, found "
-             f"{type(data).__name__}"]
+            [
+                f"{origin}: (top level): expected a mapping of sections, found "
+                f"{type(data).__name__}"
+            ]
         )
     return data
 

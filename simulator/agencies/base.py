@@ -221,16 +221,23 @@ def register_rows(
     )
 
 
-def with_identity(chunk: PopulationChunk, rows: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Attach each row's true identity; null the identifiers the source does not hold."""
+def with_identity(
+    chunk: PopulationChunk, rows: pd.DataFrame, source: str
+) -> pd.DataFrame:
+    """Attach each row's true identity; null identifiers the source does not hold."""
     from simulator.records import HELD_IDENTIFIERS
 
     people = chunk.people
-    pos = np.searchsorted(people["person_id"].to_numpy(), rows["true_person_id"].to_numpy())
+    pos = np.searchsorted(
+        people["person_id"].to_numpy(), rows["true_person_id"].to_numpy()
+    )
     out = rows.reset_index(drop=True)
     for col in IDENTITY_COLUMNS:
         values = people[col].take(pos).reset_index(drop=True)
-        if col in ("nhs_number", "ni_number", "upn") and col not in HELD_IDENTIFIERS[source]:
+        if (
+            col in ("nhs_number", "ni_number", "upn")
+            and col not in HELD_IDENTIFIERS[source]
+        ):
             values = pd.Series(
                 pd.Categorical.from_codes(
                     np.full(len(out), -1), categories=values.cat.categories
@@ -256,8 +263,12 @@ def source_records(
     """
     parts = list(registers) + [
         emit_events(
-            chunk, source, r, getattr(events_cfg, r.event_type),
-            visibility_factors, background_factors,
+            chunk,
+            source,
+            r,
+            getattr(events_cfg, r.event_type),
+            visibility_factors,
+            background_factors,
         )
         for r in rules
     ]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.agencies.base import EventRule, PopulationChunk, register_rows, source_records
+from simulator.agencies.base import (
+    EventRule,
+    PopulationChunk,
+    register_rows,
+    source_records,
+)
 from simulator.scenario import EducationConfig
 
 SOURCE = "education"
@@ -36,7 +41,11 @@ def records(chunk: PopulationChunk, cfg: EducationConfig) -> pd.DataFrame:
     census["true_from_need"] = is_carrier
     census["true_need"] = np.where(is_carrier, "education", None)
     return source_records(
-        chunk, SOURCE, RULES, cfg.events, cfg.visibility_factors,
-        cfg.background_factors, (census,),
+        chunk,
+        SOURCE,
+        RULES,
+        cfg.events,
+        cfg.visibility_factors,
+        cfg.background_factors,
+        (census,),
     )
-

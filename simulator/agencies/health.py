@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from simulator.agencies.base import EventRule, PopulationChunk, register_rows, source_records
+from simulator.agencies.base import (
+    EventRule,
+    PopulationChunk,
+    register_rows,
+    source_records,
+)
 from simulator.scenario import HealthConfig
 
 SOURCE = "health"
@@ -17,8 +22,15 @@ RULES = (
 
 def records(chunk: PopulationChunk, cfg: HealthConfig) -> pd.DataFrame:
     """Everyone registered with a GP, plus A&E and mental-health events."""
-    gp = register_rows(chunk, SOURCE, "any", cfg.registration_coverage, "gp_registration")
+    gp = register_rows(
+        chunk, SOURCE, "any", cfg.registration_coverage, "gp_registration"
+    )
     return source_records(
-        chunk, SOURCE, RULES, cfg.events, cfg.visibility_factors,
-        cfg.background_factors, (gp,),
+        chunk,
+        SOURCE,
+        RULES,
+        cfg.events,
+        cfg.visibility_factors,
+        cfg.background_factors,
+        (gp,),
     )

@@ -1,4 +1,4 @@
-"""Police: incidents, anti-social behaviour and domestic-abuse call-outs (no national id)."""
+"""Police: incidents, anti-social behaviour, domestic-abuse call-outs (no id)."""
 
 from __future__ import annotations
 

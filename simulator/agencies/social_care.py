@@ -19,8 +19,13 @@ RULES = (
     EventRule("child_in_need_plan", "children_in_need"),
     EventRule("child_protection_plan", "children_in_need"),
     EventRule("domestic_abuse_referral", "domestic_abuse", on="child"),
-    EventRule("followup_referral", "harm", background_who="child", window="followup",
-              on="child"),
+    EventRule(
+        "followup_referral",
+        "harm",
+        background_who="child",
+        window="followup",
+        on="child",
+    ),
 )
 
 

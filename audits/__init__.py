@@ -1,0 +1,1 @@
+"""linkaudit's audit: flags compared with the synthetic truth."""
