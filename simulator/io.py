@@ -55,9 +55,14 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame as Parquet without its index; equal data give equal bytes."""
+    """Write a frame as Parquet without its index; equal data give equal bytes.
+
+    Columns are combined into one chunk first: Arrow chunk boundaries (which follow
+    the generation chunks) would otherwise move Parquet page boundaries, and the bytes
+    would depend on ``generation.chunk_size``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
     pq.write_table(table, path, compression="zstd")
 
 
