@@ -1,0 +1,7 @@
+"""Benchmarks, run with ``make bench`` (``python -m benchmarks.run``), never by pytest.
+
+Each benchmark runs in a fresh subprocess so that its wall time and peak memory are
+its own. :mod:`benchmarks.run` holds the registry (``BENCHMARKS``), the derived
+comparisons with peers measured in the same run, and the targets; the measured code
+lives in one module per stage (``benchmarks.generate``, ``benchmarks.faker_peer``).
+"""

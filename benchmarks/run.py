@@ -1,0 +1,396 @@
+"""Run the benchmarks, compare them with their targets, write ``results/latest.json``.
+
+Usage::
+
+    python -m benchmarks.run                       # everything, at the target sizes
+    python -m benchmarks.run --households 200000   # a smaller generation run
+    python -m benchmarks.run --only generate       # one group (and its peers)
+
+Every benchmark runs in a fresh subprocess (``python -m benchmarks.run --child``), so
+its peak resident memory (``ru_maxrss`` of that child, from ``os.wait4``) and its wall
+time are its own and not inflated by earlier benchmarks. Comparisons with a peer are
+ratios of figures measured in the same run.
+
+To add a benchmark (linkage, scoring, audit), write ``benchmarks/<stage>.py`` with a
+``run(**kwargs) -> dict`` returning JSON-able metrics, and add a :class:`Benchmark`
+(and any :class:`Derived` ratio or :class:`Target`) to the registries below. Exit
+status: 0 if every target that applies was met, 1 if one was missed, 2 if a benchmark
+failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET_HOUSEHOLDS = 1_000_000
+GIB = 2**30
+
+Results = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One measurement, run as ``module.run(**kwargs(args))`` in a fresh process."""
+
+    name: str
+    group: str
+    module: str
+    description: str
+    kwargs: Callable[[argparse.Namespace], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A figure computed from several benchmarks of the same run (e.g. a ratio)."""
+
+    name: str
+    group: str
+    description: str
+    needs: tuple[str, ...]
+    compute: Callable[[Results], float]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A limit on one metric (``benchmark.metric`` or a derived name)."""
+
+    issue: str
+    description: str
+    metric: str
+    op: str  # "<=" or ">="
+    limit: float
+    unit: str = ""
+    scale: float = 1.0  # divide the metric by this for display (e.g. GiB)
+    applies: Callable[[argparse.Namespace], bool] = field(default=lambda a: True)
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        "generate",
+        "generate",
+        "benchmarks.generate",
+        "generate(): baseline scenario, every agency, default errors "
+        "(then write_dataset, timed separately)",
+        lambda a: {
+            "households": a.households,
+            "chunk_size": a.chunk_size,
+            "write": not a.no_write,
+        },
+    ),
+    Benchmark(
+        "faker_peer",
+        "generate",
+        "benchmarks.faker_peer",
+        "peer: Faker en_GB, one call per field per person (first/last name, date of "
+        "birth, street address, postcode)",
+        lambda a: {"people": a.faker_people},
+    ),
+)
+
+DERIVED: tuple[Derived, ...] = (
+    Derived(
+        "generate_vs_faker",
+        "generate",
+        "Faker seconds per person / linkaudit seconds per person",
+        ("generate", "faker_peer"),
+        lambda r: r["faker_peer"]["s_per_person"] / r["generate"]["s_per_person"],
+    ),
+)
+
+
+def _at_target_size(a: argparse.Namespace) -> bool:
+    return a.households == TARGET_HOUSEHOLDS
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "#2",
+        f"generate {TARGET_HOUSEHOLDS:,} households",
+        "generate.wall_s",
+        "<=",
+        60.0,
+        "s",
+        applies=_at_target_size,
+    ),
+    Target(
+        "#2",
+        "peak memory of generate",
+        "generate.peak_rss_bytes",
+        "<=",
+        6 * GIB,
+        "GiB",
+        scale=GIB,
+        applies=_at_target_size,
+    ),
+    Target(
+        "#2",
+        "faster per person than one Faker call per field per row",
+        "generate_vs_faker",
+        ">=",
+        100.0,
+        "x",
+    ),
+)
+
+
+# ------------------------------------------------------------------ child process
+
+
+def _child(name: str, kwargs_json: str, out: str) -> int:
+    bench = next(b for b in BENCHMARKS if b.name == name)
+    module = importlib.import_module(bench.module)
+    result = module.run(**json.loads(kwargs_json))
+    Path(out).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+def run_isolated(bench: Benchmark, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Run one benchmark in a fresh interpreter; add its peak RSS and process time."""
+    with tempfile.TemporaryDirectory(prefix="linkaudit-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--child",
+            bench.name,
+            "--child-kwargs",
+            json.dumps(kwargs),
+            "--child-out",
+            str(out),
+        ]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT)])}
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"benchmark {bench.name} exited {proc.returncode}")
+        result = json.loads(out.read_text(encoding="utf-8"))
+    result["process_wall_s"] = elapsed
+    result["process_peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux reports KiB
+    result["process_cpu_s"] = usage.ru_utime + usage.ru_stime
+    result["kwargs"] = kwargs
+    return result
+
+
+# ------------------------------------------------------------------------ reporting
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    versions = {}
+    for pkg in ("numpy", "pandas", "pyarrow", "faker"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": mem,
+        "python": platform.python_version(),
+        "packages": versions,
+        "git_commit": commit or None,
+    }
+
+
+def metric(results: Results, derived: dict[str, float], name: str) -> float | None:
+    """Value of ``benchmark.metric`` or of a derived figure, None if not measured."""
+    if name in derived:
+        return derived[name]
+    bench, _, key = name.partition(".")
+    value = results.get(bench, {}).get(key)
+    return float(value) if value is not None else None
+
+
+def check(
+    args: argparse.Namespace, results: Results, derived: dict[str, float]
+) -> list[dict[str, Any]]:
+    """Each target with its measured value and whether it was met."""
+    rows = []
+    for t in TARGETS:
+        value = metric(results, derived, t.metric)
+        if value is None:
+            continue
+        applies = t.applies(args)
+        ok = value <= t.limit if t.op == "<=" else value >= t.limit
+        rows.append(
+            {
+                "issue": t.issue,
+                "target": t.description,
+                "metric": t.metric,
+                "op": t.op,
+                "limit": t.limit / t.scale,
+                "value": value / t.scale,
+                "unit": t.unit,
+                "checked": applies,
+                "met": ok if applies else None,
+            }
+        )
+    return rows
+
+
+def _fmt(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if value < 10 else f"{value:.1f}"
+
+
+def table(results: Results, derived: dict[str, float], targets: list[dict]) -> str:
+    """A plain-text summary of the run."""
+    lines = []
+    g = results.get("generate")
+    if g:
+        lines += [
+            f"generate  {g['households']:,} households, {g['people']:,} people, "
+            f"{g['records']:,} records (chunk_size {g['chunk_size']:,})",
+            f"  wall {g['wall_s']:.1f} s, peak RSS {g['peak_rss_bytes'] / GIB:.2f} GiB"
+            f", {g['records_per_s']:,.0f} records/s, "
+            f"{g['s_per_person'] * 1e6:.2f} us/person",
+        ]
+        if "write_wall_s" in g:
+            lines.append(
+                f"  write_dataset {g['write_wall_s']:.1f} s "
+                f"({g['write_bytes'] / 2**20:,.0f} MiB), peak RSS with write "
+                f"{g['peak_rss_with_write_bytes'] / GIB:.2f} GiB"
+            )
+    f = results.get("faker_peer")
+    if f:
+        lines.append(
+            f"faker_peer  {f['people']:,} people in {f['wall_s']:.1f} s: "
+            f"{f['s_per_person'] * 1e6:,.0f} us/person"
+        )
+    for d in DERIVED:
+        if d.name in derived:
+            lines.append(f"{d.name}  {_fmt(derived[d.name])}x  ({d.description})")
+    if targets:
+        lines.append("")
+        lines.append(f"{'target':<58} {'limit':>10} {'measured':>10}  result")
+        for t in targets:
+            result = "met" if t["met"] else "MISSED"
+            if not t["checked"]:
+                result = "not checked"
+            lim = f"{t['op']} {_fmt(t['limit'])}{t['unit']}"
+            lines.append(
+                f"{t['issue']} {t['target']:<55} {lim:>10} "
+                f"{_fmt(t['value']) + t['unit']:>10}  {result}"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    groups = sorted({b.group for b in BENCHMARKS})
+    p.add_argument("--only", choices=groups, help="run one group of benchmarks")
+    p.add_argument(
+        "--households",
+        type=int,
+        default=TARGET_HOUSEHOLDS,
+        help=f"households to generate (targets apply at {TARGET_HOUSEHOLDS:,})",
+    )
+    p.add_argument("--chunk-size", type=int, help="generation.chunk_size override")
+    p.add_argument("--faker-people", type=int, default=20_000, help="peer sample")
+    p.add_argument("--no-write", action="store_true", help="skip write_dataset")
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS / "latest.json",
+        help="where to write the results JSON",
+    )
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--child-kwargs", help=argparse.SUPPRESS)
+    p.add_argument("--child-out", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks; exit 1 if a target that applies is missed."""
+    args = parse_args(argv)
+    if args.child:
+        return _child(args.child, args.child_kwargs, args.child_out)
+
+    selected = [b for b in BENCHMARKS if args.only in (None, b.group)]
+    results: Results = {}
+    for bench in selected:
+        kwargs = bench.kwargs(args)
+        print(f"running {bench.name} {kwargs} ...", flush=True)
+        try:
+            results[bench.name] = run_isolated(bench, kwargs)
+        except RuntimeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    derived = {
+        d.name: d.compute(results)
+        for d in DERIVED
+        if all(n in results for n in d.needs)
+    }
+    targets = check(args, results, derived)
+
+    report = {
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m benchmarks.run", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "benchmarks": {
+            b.name: {"description": b.description, **results[b.name]}
+            for b in selected
+        },
+        "derived": derived,
+        "targets": targets,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print()
+    print(table(results, derived, targets))
+    print(f"\nwrote {args.output}")
+    missed = [t for t in targets if t["checked"] and not t["met"]]
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
