@@ -379,7 +379,8 @@ def rewrite(
     Matching ignores case; a replacement at the start keeps a capital.
     """
     values = np.asarray(values, dtype=str)
-    lower = np.strings.lower(values)
+    # İ lowers to two code points, which would shift every later match position.
+    lower = np.strings.lower(np.strings.replace(values, "İ", "I"))
     found = np.stack([np.strings.find(lower, p) for p, _ in rules], axis=1)
     choice = _pick_position(found >= 0, u)
     out = values.copy().astype(object)

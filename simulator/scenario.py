@@ -21,7 +21,7 @@ from simulator.rng import BLOCK_SIZE
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused before parsing."""
 MAX_HOUSEHOLDS = 2_000_000
-MAX_AREAS = 26_000
+MAX_AREAS = 25_000
 """The synthetic postcode scheme names at most this many areas."""
 
 NEEDS = (

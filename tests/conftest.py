@@ -1,0 +1,104 @@
+"""Shared test fixtures: the global test seed and a binomial-tolerance checker.
+
+``seed`` is 42 unless the environment variable ``LINKAUDIT_TEST_SEED`` is set (like
+scikit-learn's ``global_random_seed``), so a nightly job can sweep seeds:
+
+    for s in $(seq 0 19); do LINKAUDIT_TEST_SEED=$s pytest tests/simulator -q; done
+
+Statistical assertions use :class:`FuzzyChecker`: an observed proportion passes when it
+lies within ``sigmas`` standard errors of its target (plus a small slack for
+approximations in the model), in the spirit of pseudopeople's ``fuzzy_checker``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+SEED_ENV = "LINKAUDIT_TEST_SEED"
+DEFAULT_SEED = 42
+
+
+def _seed_from_env() -> int:
+    raw = os.environ.get(SEED_ENV, "").strip()
+    if not raw:
+        return DEFAULT_SEED
+    try:
+        value = int(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"{SEED_ENV} must be a non-negative integer, got {raw!r}"
+        ) from None
+    if value < 0:
+        raise pytest.UsageError(
+            f"{SEED_ENV} must be a non-negative integer, got {raw!r}"
+        )
+    return value
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"linkaudit test seed: {_seed_from_env()} (set {SEED_ENV} to change)"
+
+
+@pytest.fixture(scope="session")
+def seed() -> int:
+    """The scenario seed of every generated test dataset."""
+    return _seed_from_env()
+
+
+@dataclass(frozen=True)
+class FuzzyChecker:
+    """Binomial (and Poisson-binomial) tolerance checks for rates."""
+
+    sigmas: float = 4.0
+
+    def tolerance(self, p: float, n: int, slack: float = 0.0) -> float:
+        """Allowed |observed - p| for a proportion over ``n`` Bernoulli(p) trials."""
+        if n <= 0:
+            raise ValueError("no trials: the test data has no rows in this group")
+        return self.sigmas * math.sqrt(max(p * (1 - p), 0.0) / n) + slack
+
+    def assert_proportion(
+        self,
+        hits: int | np.integer,
+        n: int | np.integer,
+        p: float,
+        what: str,
+        slack: float = 0.002,
+    ) -> None:
+        """Assert ``hits / n`` is within tolerance of the target proportion ``p``."""
+        n = int(n)
+        observed = int(hits) / n if n else float("nan")
+        tol = self.tolerance(p, n, slack)
+        assert abs(observed - p) <= tol, (
+            f"{what}: observed {observed:.4f} ({int(hits)}/{n}), expected {p:.4f} "
+            f"+/- {tol:.4f}"
+        )
+
+    def assert_expected_count(
+        self,
+        observed: float,
+        expected: float,
+        variance: float,
+        what: str,
+        slack: float = 0.0,
+    ) -> None:
+        """Assert a count is within tolerance of its expectation, given its variance.
+
+        For a sum of independent Bernoulli(p_i): expected = sum p_i and variance =
+        sum p_i (1 - p_i). For a sum of Poisson(lam_i): both are sum lam_i.
+        """
+        tol = self.sigmas * math.sqrt(variance) + slack * max(expected, 1.0)
+        assert abs(observed - expected) <= tol, (
+            f"{what}: observed {observed:.1f}, expected {expected:.1f} +/- {tol:.1f}"
+        )
+
+
+@pytest.fixture(scope="session")
+def fuzzy() -> FuzzyChecker:
+    """The binomial-tolerance checker (4 standard errors)."""
+    return FuzzyChecker()

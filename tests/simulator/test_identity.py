@@ -1,0 +1,121 @@
+"""Synthetic identifiers: valid formats and check digits, unique, never real."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator import identity
+from simulator.population import MAX_MEMBERS
+from simulator.scenario import MAX_AREAS, MAX_HOUSEHOLDS
+
+MAX_PERSON_ID = MAX_HOUSEHOLDS * MAX_MEMBERS
+person_ids = st.lists(
+    st.integers(0, MAX_PERSON_ID - 1), min_size=1, max_size=300, unique=True
+).map(np.array)
+keys = st.integers(0, 2**32 - 1)
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def _strings(arr: pa.Array) -> list[str]:
+    return arr.to_pylist()
+
+
+@SETTINGS
+@given(ids=person_ids, key=keys)
+def test_nhs_numbers_are_valid_unique_and_unissued(ids, key):
+    numbers = _strings(identity.nhs_numbers(ids, key))
+    assert len(set(numbers)) == len(ids)
+    assert identity.nhs_number_valid(numbers).all()
+    # 8- and 9-prefixed numbers are never issued in England and Wales.
+    assert all(re.fullmatch(r"[89]\d{9}", n) for n in numbers)
+
+
+@SETTINGS
+@given(ids=person_ids, key=keys)
+def test_nhs_numbers_depend_only_on_id_and_key(ids, key):
+    whole = _strings(identity.nhs_numbers(ids, key))
+    one_by_one = [
+        _strings(identity.nhs_numbers(ids[i : i + 1], key))[0] for i in range(len(ids))
+    ]
+    assert whole == one_by_one
+
+
+@SETTINGS
+@given(ids=person_ids, key=keys, data=st.data())
+def test_nhs_check_digit_catches_any_single_digit_change(ids, key, data):
+    number = _strings(identity.nhs_numbers(ids[:1], key))[0]
+    pos = data.draw(st.integers(0, 9), label="position")
+    new_digit = data.draw(
+        st.sampled_from([d for d in "0123456789" if d != number[pos]]), label="digit"
+    )
+    mutated = number[:pos] + new_digit + number[pos + 1 :]
+    assert not identity.nhs_number_valid([mutated])[0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "123", "12345678901", "943476591X", " 9434765919", "9434765918", None],
+)
+def test_nhs_number_valid_rejects_malformed(value):
+    assert not identity.nhs_number_valid(pa.array([value], type=pa.string()))[0]
+
+
+def test_nhs_number_valid_accepts_a_published_example():
+    # 943 476 5919 is the NHS's own example of a valid number.
+    assert identity.nhs_number_valid(["9434765919"])[0]
+
+
+@SETTINGS
+@given(ids=person_ids, key=keys)
+def test_upns_are_valid_unique_and_synthetic(ids, key):
+    upns = _strings(identity.upns(ids, key))
+    assert len(set(upns)) == len(ids)
+    assert identity.upn_valid(upns).all()
+    # Local-authority code 999: no such authority.
+    assert all(re.fullmatch(r"[A-Z]999\d{9}", u) for u in upns)
+
+
+@SETTINGS
+@given(ids=person_ids, key=keys, data=st.data())
+def test_upn_check_letter_catches_a_changed_digit(ids, key, data):
+    upn = _strings(identity.upns(ids[:1], key))[0]
+    pos = data.draw(st.integers(1, 12), label="position")
+    digit = data.draw(st.sampled_from([d for d in "0123456789" if d != upn[pos]]))
+    assert not identity.upn_valid([upn[:pos] + digit + upn[pos + 1 :]])[0]
+
+
+@SETTINGS
+@given(ids=person_ids, key=keys)
+def test_ni_numbers_have_the_format_and_are_unique(ids, key):
+    numbers = _strings(identity.ni_numbers(ids, key))
+    assert len(set(numbers)) == len(ids)
+    # Q is never issued as a first letter; O never appears as the second.
+    assert all(re.fullmatch(r"Q[A-NP-Z]\d{6}[A-D]", n) for n in numbers)
+
+
+@SETTINGS
+@given(
+    areas=st.lists(st.integers(0, MAX_AREAS - 1), min_size=1, max_size=200, unique=True)
+)
+def test_postcode_sectors_are_unique_and_synthetic(areas):
+    sectors = _strings(identity.postcode_sectors(np.array(areas)))
+    assert len(set(sectors)) == len(areas)
+    assert all(re.fullmatch(r"Q[A-Z]\d{1,2} \d", s) for s in sectors)
+
+
+@SETTINGS
+@given(
+    area=st.integers(0, MAX_AREAS - 1),
+    slots=st.lists(st.integers(0, 4_999), min_size=1, max_size=50),
+)
+def test_postcodes_extend_their_area_sector(area, slots):
+    codes = _strings(identity.postcodes(np.full(len(slots), area), np.array(slots)))
+    sector = _strings(identity.postcode_sectors(np.array([area])))[0]
+    assert all(c.startswith(sector) and len(c) == len(sector) + 2 for c in codes)
+    assert all(re.fullmatch(r"Q[A-Z]\d{1,2} \d[A-Z]{2}", c) for c in codes)
