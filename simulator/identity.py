@@ -283,11 +283,24 @@ def postcodes(area_ids: np.ndarray, slot: np.ndarray) -> pa.Array:
 
 
 def street_names(n_areas: int, rng: np.random.Generator) -> np.ndarray:
-    """``STREETS_PER_AREA`` street names per area, as a (n_areas, k) array."""
+    """``STREETS_PER_AREA`` distinct street names per area, as a (n_areas, k) array.
+
+    Streets must differ within an area, or two families would share an address: a
+    street whose name and suffix repeat an earlier one takes the next free suffix.
+    """
     pool = name_pool("white", "last")
     first = pool.names[pool.sample(rng.random((n_areas, STREETS_PER_AREA)))]
-    suffix = STREET_SUFFIXES[rng.integers(0, len(STREET_SUFFIXES), first.shape)]
-    return np.char.add(np.char.add(first, " "), suffix)
+    suffix = rng.integers(0, len(STREET_SUFFIXES), first.shape)
+    for j in range(1, STREETS_PER_AREA):
+        for _ in range(len(STREET_SUFFIXES)):
+            clash = (
+                (first[:, :j] == first[:, j : j + 1])
+                & (suffix[:, :j] == suffix[:, j : j + 1])
+            ).any(axis=1)
+            if not clash.any():
+                break
+            suffix[clash, j] = (suffix[clash, j] + 1) % len(STREET_SUFFIXES)
+    return np.char.add(np.char.add(first, " "), STREET_SUFFIXES[suffix])
 
 
 def addresses(

@@ -9,6 +9,7 @@ they too are the same whatever the chunking.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -288,10 +289,10 @@ class HouseholdFrame:
         cum_spacing = np.cumsum(spacing)
         first_child = starts + n_adults  # index of the eldest child of each household
         cum_at_eldest = cum_spacing[np.minimum(first_child, len(h_idx) - 1)][h_idx]
-        child_age = np.maximum(eldest - (cum_spacing - cum_at_eldest), 0)
         eldest_h = np.where(
             n_kids > 0, eldest[np.minimum(first_child, len(h_idx) - 1)], 0
         )[h_idx]
+        child_age = np.maximum(eldest_h - (cum_spacing - cum_at_eldest), 0)
         mother_age = eldest_h + np.clip(
             np.round(28.5 + 5.5 * pn("age_at_birth")), 16, 45
         )
@@ -300,9 +301,12 @@ class HouseholdFrame:
             member == 0, mother_age, np.where(is_adult, partner_age, child_age)
         )
         age = age.astype(np.int64)
-        ref = np.datetime64(s.time.reference_date, "D")
-        days = np.floor((age + pu("birthday")) * 365.2425).astype(np.int64)
-        dob = (ref - days.astype("timedelta64[D]")).astype("datetime64[s]")
+        # Date of birth uniform over the year of days that gives exactly ``age``
+        # whole years at the reference date.
+        latest, earliest = _years_before(s.time.reference_date, age, age + 1)
+        span = (latest - earliest).astype(np.int64)
+        days = np.floor(pu("birthday") * span).astype(np.int64)
+        dob = (latest - days.astype("timedelta64[D]")).astype("datetime64[s]")
 
         # Names: household surname, partner's own surname sometimes, children mostly
         # the first parent's.
@@ -444,6 +448,20 @@ class HouseholdFrame:
                 has & (pick >= 0), pid[np.maximum(pick, 0)], -1
             )
         return hh, people
+
+
+def _years_before(date: dt.date, *years: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``date`` minus each array of whole years (29 February becomes 28 February)."""
+    ref = np.datetime64(date, "D")
+    month = ref.astype("datetime64[M]")
+    day = (ref - month.astype("datetime64[D]")).astype(np.int64)
+    out = []
+    for y in years:
+        m = month - (12 * np.asarray(y, dtype=np.int64)).astype("timedelta64[M]")
+        start = m.astype("datetime64[D]")
+        last = ((m + 1).astype("datetime64[D]") - start).astype(np.int64) - 1
+        out.append(start + np.minimum(day, last).astype("timedelta64[D]"))
+    return tuple(out)
 
 
 def pick_member(

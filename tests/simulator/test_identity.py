@@ -119,3 +119,30 @@ def test_postcodes_extend_their_area_sector(area, slots):
     sector = _strings(identity.postcode_sectors(np.array([area])))[0]
     assert all(c.startswith(sector) and len(c) == len(sector) + 2 for c in codes)
     assert all(re.fullmatch(r"Q[A-Z]\d{1,2} \d[A-Z]{2}", c) for c in codes)
+
+
+@SETTINGS
+@given(n_areas=st.integers(1, 400), rng_seed=st.integers(0, 2**32 - 1))
+def test_streets_of_an_area_are_distinct(n_areas, rng_seed):
+    streets = identity.street_names(n_areas, np.random.default_rng(rng_seed))
+    assert streets.shape == (n_areas, identity.STREETS_PER_AREA)
+    for row in streets:
+        assert len(set(row)) == len(row), row
+
+
+@SETTINGS
+@given(
+    n_areas=st.integers(1, 50),
+    rng_seed=st.integers(0, 2**32 - 1),
+    per_area=st.integers(1, 400),
+)
+def test_every_family_home_has_its_own_address(n_areas, rng_seed, per_area):
+    streets = identity.street_names(n_areas, np.random.default_rng(rng_seed))
+    area = np.repeat(np.arange(n_areas), per_area)
+    slot = np.tile(np.arange(per_area), n_areas)
+    homes = identity.addresses(area, slot, streets, np.zeros(len(area), bool))
+    codes = identity.postcodes(area, slot)
+    keys = list(zip(homes.to_pylist(), codes.to_pylist(), strict=True))
+    assert len(set(keys)) == len(keys)
+    vacant = identity.addresses(area, slot, streets, np.ones(len(area), bool))
+    assert not set(vacant.to_pylist()) & set(homes.to_pylist())
