@@ -379,6 +379,8 @@ def rewrite(
     Matching ignores case; a replacement at the start keeps a capital.
     """
     values = np.asarray(values, dtype=str)
+    if not len(values):
+        return values
     # İ lowers to two code points, which would shift every later match position.
     lower = np.strings.lower(np.strings.replace(values, "İ", "I"))
     found = np.stack([np.strings.find(lower, p) for p, _ in rules], axis=1)

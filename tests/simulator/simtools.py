@@ -12,8 +12,9 @@ from simulator.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
 from simulator.rng import BLOCK_SIZE
 from simulator.scenario import SOURCES, Scenario
 
-DEFAULT_HOUSEHOLDS = 3 * BLOCK_SIZE
-"""Three seeding blocks: big enough for 4-sigma rate checks, ~6 s to generate."""
+DEFAULT_HOUSEHOLDS = 3 * BLOCK_SIZE - 1_000
+"""Three seeding blocks, the last one partial: big enough for 4-sigma rate checks,
+and about 6 s to generate."""
 CLEAN_HOUSEHOLDS = 2 * BLOCK_SIZE
 NATIONAL_IDS = ("nhs_number", "ni_number", "upn")
 MISSING = "\x00<missing>"

@@ -178,3 +178,11 @@ def test_rewrite_examples():
     )
     # u = 0 picks the first applicable rule in the table's order.
     assert list(out) == ["Muhammad", "Pheelip", "Łookasz", "Zoe"]
+
+
+def test_edits_accept_no_values():
+    empty = np.array([], dtype=str)
+    assert len(typo(empty, np.zeros((0, 3)))) == 0
+    assert len(ocr(empty, np.zeros((0, 2)))) == 0
+    for rules in (PHONETIC_RULES, TRANSLITERATION_RULES):
+        assert len(rewrite(empty, rules, np.zeros(0))) == 0
