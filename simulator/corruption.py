@@ -472,7 +472,7 @@ def replace_categorical(
 ) -> pd.Series:
     """A copy of a categorical series with ``rows`` set to ``new`` (None: missing)."""
     cat = series.array
-    codes = cat.codes.copy()
+    codes = cat.codes.astype(np.int64)  # int8/int16 codes overflow as categories grow
     cats = cat.categories
     if new is None:
         codes[rows] = -1
