@@ -51,8 +51,11 @@ def _distinct(columns: tuple[str, ...], what: str) -> tuple[str, ...]:
 
 
 class MatchKey(Section):
-    """One step of the deterministic cascade: records and spine rows agreeing exactly
-    on every column (none of them missing) are candidate links."""
+    """One step of the deterministic cascade.
+
+    Records and spine rows agreeing exactly on every column (none of them missing)
+    are candidate links.
+    """
 
     name: str = Field(
         pattern=r"^[a-z][a-z0-9_]{0,62}$",
@@ -85,10 +88,20 @@ DEFAULT_MATCH_KEYS: tuple[MatchKey, ...] = (
     # Common recording errors, one at a time.
     _key("name_dob_swapped", "first_name", "last_name", "dob_unordered"),
     _key("names_swapped_dob", "names_unordered", "dob"),
-    _key("soundex_dob_sector", "first_name_soundex", "last_name_soundex", "dob",
-         "postcode_sector"),
-    _key("initial_surname_dob_sector", "first_initial", "last_name", "dob",
-         "postcode_sector"),
+    _key(
+        "soundex_dob_sector",
+        "first_name_soundex",
+        "last_name_soundex",
+        "dob",
+        "postcode_sector",
+    ),
+    _key(
+        "initial_surname_dob_sector",
+        "first_initial",
+        "last_name",
+        "dob",
+        "postcode_sector",
+    ),
     _key("hyphen_surname_dob", "first_name", "last_name_first_part", "dob"),
     _key("first_name_dob_postcode", "first_name", "dob", "postcode"),
     _key("name_year_postcode", "first_name", "last_name", "dob_year", "postcode"),
@@ -124,7 +137,12 @@ class DeterministicConfig(Section):
 
 
 ComparisonKind = Literal[
-    "exact", "jaro_winkler", "jaro", "levenshtein", "damerau_levenshtein", "date",
+    "exact",
+    "jaro_winkler",
+    "jaro",
+    "levenshtein",
+    "damerau_levenshtein",
+    "date",
     "postcode",
 ]
 
@@ -158,7 +176,9 @@ class ComparisonSpec(Section):
         t = self.thresholds
         if self.kind in ("exact", "postcode"):
             if t:
-                raise ValueError(f"kind {self.kind!r} takes no thresholds, got {list(t)}")
+                raise ValueError(
+                    f"kind {self.kind!r} takes no thresholds, got {list(t)}"
+                )
         elif not t:
             raise ValueError(f"kind {self.kind!r} needs at least one threshold")
         elif self.kind in ("jaro_winkler", "jaro"):
@@ -177,7 +197,9 @@ class ComparisonSpec(Section):
         return self
 
 
-def _cmp(column: str, kind: str, *thresholds: float, tf: bool = False) -> ComparisonSpec:
+def _cmp(
+    column: str, kind: str, *thresholds: float, tf: bool = False
+) -> ComparisonSpec:
     return ComparisonSpec(
         column=column,  # type: ignore[arg-type]
         kind=kind,  # type: ignore[arg-type]
@@ -267,7 +289,9 @@ class SplinkConfig(Section):
 
     @field_validator("comparisons")
     @classmethod
-    def _one_per_column(cls, v: tuple[ComparisonSpec, ...]) -> tuple[ComparisonSpec, ...]:
+    def _one_per_column(
+        cls, v: tuple[ComparisonSpec, ...]
+    ) -> tuple[ComparisonSpec, ...]:
         cols = [c.column for c in v]
         if len(set(cols)) != len(cols):
             raise ValueError(f"at most one comparison per column, got {cols}")

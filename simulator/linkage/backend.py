@@ -1,0 +1,161 @@
+"""The one DuckDB connection through which every linkage query runs.
+
+The deterministic cascade runs its SQL here, and Splink gets a ``DuckDBAPI`` wrapping
+the same connection, so moving linkage to another engine is a one-place change.
+Queries are logged at DEBUG level, and a failing query raises :class:`LinkageSQLError`
+naming the table it was building and carrying the SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from itertools import count
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from simulator.errors import LinkauditError
+
+if TYPE_CHECKING:
+    from splink import DuckDBAPI
+
+logger = logging.getLogger(__name__)
+
+_run_ids = count()
+
+
+class LinkageSQLError(LinkauditError, RuntimeError):
+    """A linkage query failed; ``table`` is what it was building, ``sql`` the query."""
+
+    def __init__(self, table: str, sql: str, cause: Exception):
+        self.table = table
+        self.sql = sql
+        super().__init__(f"building table {table!r} failed: {cause}\nSQL:\n{sql}")
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A pyarrow table of ``frame`` (index dropped), dates as ``date32``."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
+        elif pa.types.is_large_string(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    return table
+
+
+class LinkageDB:
+    """A DuckDB connection plus helpers to register frames and build tables.
+
+    Parameters
+    ----------
+    connection : duckdb.DuckDBPyConnection, optional
+        An open connection to use; by default a new in-memory database.
+    debug : bool
+        Keep every intermediate table (callers check :attr:`debug` before dropping).
+    threads : int, optional
+        DuckDB worker threads; by default DuckDB's own choice (all cores).
+
+    Examples
+    --------
+    >>> db = LinkageDB()
+    >>> db.register("t", pd.DataFrame({"x": [1, 2, 3]}))
+    >>> db.create("t2", "SELECT count(*) AS s FROM t")
+    >>> db.frame("SELECT s FROM t2")["s"].tolist()
+    [3]
+    """
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        *,
+        debug: bool = False,
+        threads: int | None = None,
+    ):
+        self.con = connection if connection is not None else duckdb.connect()
+        self.debug = debug
+        self.prefix = f"la{next(_run_ids)}_"
+        if threads is not None:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    def name(self, table: str) -> str:
+        """A table name unique to this object (several runs can share a connection)."""
+        return f"{self.prefix}{table}"
+
+    def register(self, table: str, frame: pd.DataFrame | pa.Table) -> None:
+        """Make ``frame`` queryable as ``table`` (a view over it; not copied)."""
+        data = to_arrow(frame) if isinstance(frame, pd.DataFrame) else frame
+        self.con.register(table, data)
+
+    def create(self, table: str, sql: str) -> None:
+        """``CREATE OR REPLACE TABLE table AS sql``, logged and timed."""
+        full = f"CREATE OR REPLACE TABLE {table} AS\n{sql}"
+        start = time.perf_counter()
+        try:
+            self.con.execute(full)
+        except duckdb.Error as e:
+            raise LinkageSQLError(table, full, e) from e
+        logger.debug("built %s in %.2fs:\n%s", table, time.perf_counter() - start, sql)
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        """Run a query and return its result as a DataFrame."""
+        try:
+            table = self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as e:
+            raise LinkageSQLError("(query)", sql, e) from e
+        return table.to_pandas(types_mapper=_types_mapper)
+
+    def arrow(self, sql: str) -> pa.Table:
+        """Run a query and return its result as a pyarrow table."""
+        try:
+            return self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as e:
+            raise LinkageSQLError("(query)", sql, e) from e
+
+    def scalar(self, sql: str) -> object:
+        """Run a query returning one value."""
+        try:
+            rows = self.con.sql(sql).fetchall()
+        except duckdb.Error as e:
+            raise LinkageSQLError("(query)", sql, e) from e
+        return rows[0][0] if rows else None
+
+    def row(self, sql: str) -> tuple[object, ...]:
+        """Run a query returning one row."""
+        try:
+            rows = self.con.sql(sql).fetchall()
+        except duckdb.Error as e:
+            raise LinkageSQLError("(query)", sql, e) from e
+        return tuple(rows[0]) if rows else ()
+
+    def drop(self, *tables: str) -> None:
+        """Drop tables and views, unless in debug mode."""
+        if self.debug:
+            return
+        for t in tables:
+            try:
+                self.con.execute(f"DROP TABLE IF EXISTS {t}")
+            except duckdb.CatalogException:
+                self.con.execute(f"DROP VIEW IF EXISTS {t}")
+
+    def unregister(self, *tables: str) -> None:
+        """Forget registered frames (always, since they hold Python memory)."""
+        for t in tables:
+            self.con.unregister(t)
+
+    def splink_api(self) -> DuckDBAPI:
+        """A Splink ``DuckDBAPI`` on this connection."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.con)
+
+
+def _types_mapper(t: pa.DataType) -> object:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return pd.StringDtype("pyarrow")
+    if pa.types.is_integer(t):
+        return pd.Int64Dtype()
+    return None

@@ -1,0 +1,399 @@
+"""Linkage quality against the truth: precision, recall and F1, and why links fail.
+
+This module reads the hidden ``true_``/``err_`` columns; council-side code never
+calls it.
+
+Definitions (record level; each record truly concerns one person and links to at
+most one spine person):
+
+- a record is **linkable** if its true person has at least one spine row;
+- a link is **correct** if the linked spine row's ``true_person_id`` equals the
+  record's (any of a person's duplicate spine rows counts);
+- a **false link** is a link that is not correct: to the wrong person
+  (``linked_wrong``) or for a person not on the spine (``linked_absent``);
+- a **missed link** is a linkable record without a correct link: unlinked
+  (``missed``) or linked to the wrong person (``linked_wrong``, which is both false
+  and missed, as in pairwise evaluation);
+- precision = correct / linked, recall = correct / linkable,
+  F1 = 2 PR / (P + R).
+
+Each record gets one ``outcome``: ``correct``, ``linked_wrong``, ``linked_absent``,
+``missed`` or ``unlinked_absent`` (rightly unlinked). For false and missed links the
+``err_*`` errors involved are listed: on the record, on the true person's spine
+rows, and on the spine row it was linked to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import InputDataError
+
+GROUP_COLUMNS = (
+    "ethnicity",
+    "imd_decile",
+    "imd_quintile",
+    "tenure",
+    "lone_parent",
+    "moved_recently",
+)
+"""Household columns used as groups by default, where present."""
+
+OUTCOMES = ("correct", "linked_wrong", "linked_absent", "missed", "unlinked_absent")
+METRIC_COLUMNS = (
+    "n_records",
+    "n_linkable",
+    "n_linked",
+    "n_correct",
+    "n_false",
+    "n_missed",
+    "n_missed_unlinked",
+    "precision",
+    "recall",
+    "f1",
+)
+STRING = pd.StringDtype("pyarrow")
+_ERR = "err_"
+
+
+@dataclass(frozen=True)
+class LinkQuality:
+    """Linkage quality of one links table.
+
+    Attributes
+    ----------
+    records : DataFrame
+        One row per record: ``source``, ``record_id``, ``true_person_id``,
+        ``true_household_id``, ``spine_person_id``, booleans ``linkable``,
+        ``linked``, ``correct``, ``false_link``, ``missed``, and ``outcome``.
+    overall : DataFrame
+        One row of :data:`METRIC_COLUMNS`.
+    by_source : DataFrame
+        :data:`METRIC_COLUMNS` per source (index ``source``).
+    by_group : DataFrame
+        Long format: ``group`` (a household column), ``value``, then
+        :data:`METRIC_COLUMNS`; empty if no households table was given.
+    errors : DataFrame
+        The false and missed links: ``source``, ``record_id``, ``outcome``,
+        ``true_person_id``, ``spine_person_id``, ``true_spine_person_id`` (the
+        true person's lowest spine id, NA if not on the spine) and the
+        ``;``-joined error names ``record_causes``, ``true_spine_causes`` and
+        ``linked_spine_causes`` (empty string if none).
+    causes : DataFrame
+        Per error name (``cause``) and where it was (``side``: ``record``,
+        ``true_spine``, ``linked_spine``): how many false and missed links
+        involve it (``n_false``, ``n_missed``).
+    """
+
+    records: pd.DataFrame
+    overall: pd.DataFrame
+    by_source: pd.DataFrame
+    by_group: pd.DataFrame
+    errors: pd.DataFrame
+    causes: pd.DataFrame
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num = num.astype(float)
+    den = den.astype(float)
+    return (num / den.where(den > 0)).astype(float)
+
+
+def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Precision, recall, F1 and counts of record outcomes, overall or by columns.
+
+    Parameters
+    ----------
+    records : DataFrame
+        With boolean ``linkable``, ``linked``, ``correct``, ``false_link``,
+        ``missed`` (as :attr:`LinkQuality.records`).
+    by : sequence of str
+        Grouping columns; none for one overall row.
+
+    Returns
+    -------
+    DataFrame
+        :data:`METRIC_COLUMNS`, indexed by the groups (a default index if none).
+        Precision is NaN where nothing was linked, recall where nothing was
+        linkable.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"linkable": [True, True, False],
+    ...                   "linked": [True, False, True],
+    ...                   "correct": [True, False, False]})
+    >>> r["false_link"] = r.linked & ~r.correct
+    >>> r["missed"] = r.linkable & ~r.correct
+    >>> summarise(r)[["precision", "recall", "f1"]].round(3).to_dict("records")
+    [{'precision': 0.5, 'recall': 0.5, 'f1': 0.5}]
+    """
+    flags = pd.DataFrame(
+        {
+            "n_records": np.ones(len(records), dtype=np.int64),
+            "n_linkable": records["linkable"].to_numpy(np.int64),
+            "n_linked": records["linked"].to_numpy(np.int64),
+            "n_correct": records["correct"].to_numpy(np.int64),
+            "n_false": records["false_link"].to_numpy(np.int64),
+            "n_missed": records["missed"].to_numpy(np.int64),
+            "n_missed_unlinked": (records["missed"] & ~records["linked"]).to_numpy(
+                np.int64
+            ),
+        },
+        index=records.index,
+    )
+    if by:
+        keys = [records[c] for c in by]
+        counts = flags.groupby(keys, observed=True, sort=True, dropna=False).sum()
+    else:
+        counts = flags.sum().to_frame().T.astype(np.int64)
+    p = _ratio(counts["n_correct"], counts["n_linked"])
+    r = _ratio(counts["n_correct"], counts["n_linkable"])
+    counts["precision"] = p
+    counts["recall"] = r
+    counts["f1"] = (2 * p * r / (p + r)).where((p + r) > 0, np.nan)
+    return counts[list(METRIC_COLUMNS)]
+
+
+def _truth_frame(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    need = ("record_id", "true_person_id", "true_household_id")
+    missing = [
+        f"{name}: {', '.join(c for c in need if c not in f.columns)}"
+        for name, f in sources.items()
+        if any(c not in f.columns for c in need)
+    ]
+    if missing:
+        raise InputDataError(
+            "link quality needs the truth columns:\n  " + "\n  ".join(missing)
+        )
+    parts = []
+    for name, f in sources.items():
+        cols = ["record_id", "true_person_id", "true_household_id"] + [
+            c for c in f.columns if c.startswith(_ERR)
+        ]
+        part = f[cols].reset_index(drop=True)
+        part.insert(0, "source", name)
+        parts.append(part)
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=["source", "record_id", "true_person_id", "true_household_id"]
+        )
+    )
+    errs = [c for c in out.columns if c.startswith(_ERR)]
+    out[errs] = out[errs].fillna(False).astype(bool)
+    return out
+
+
+def _joined_names(flags: pd.DataFrame) -> pd.Series:
+    """Each row's True columns, names without ``err_``, joined by ``;``."""
+    out = np.full(len(flags), "", dtype=object)
+    for col in flags.columns:  # error kinds, not rows
+        mark = flags[col].to_numpy(bool)
+        name = col.removeprefix(_ERR)
+        out[mark] = np.where(out[mark] == "", name, out[mark] + ";" + name)
+    return pd.Series(pd.array(out, dtype=STRING), index=flags.index)
+
+
+def link_quality(
+    links: pd.DataFrame,
+    sources: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    households: pd.DataFrame | None = None,
+    *,
+    group_columns: Sequence[str] | None = None,
+) -> LinkQuality:
+    """Measure a links table against the truth.
+
+    Parameters
+    ----------
+    links : DataFrame
+        ``source``, ``record_id``, ``spine_person_id`` (NA if unlinked); records
+        absent from it count as unlinked.
+    sources : mapping of str to DataFrame
+        Each agency's records with hidden ``true_person_id``, ``true_household_id``
+        and ``err_*`` columns.
+    spine : DataFrame
+        With ``spine_person_id``, hidden ``true_person_id`` and ``err_*`` columns.
+    households : DataFrame, optional
+        The truth households table (``household_id`` plus group columns).
+    group_columns : sequence of str, optional
+        Household columns to break results down by; default: those of
+        :data:`GROUP_COLUMNS` that ``households`` has.
+
+    Returns
+    -------
+    LinkQuality
+    """
+    truth = _truth_frame(sources)
+    linked_part = links[["source", "record_id", "spine_person_id"]].copy()
+    linked_part["source"] = linked_part["source"].astype(str)
+    if linked_part.duplicated(["source", "record_id"]).any():
+        raise InputDataError("links table has a record more than once")
+    truth["source"] = truth["source"].astype(str)
+    rec = truth.merge(
+        linked_part,
+        on=["source", "record_id"],
+        how="left",
+        validate="one_to_one",
+        indicator=True,
+    )
+    if len(rec) != len(truth) or (len(linked_part) > (rec["_merge"] == "both").sum()):
+        raise InputDataError("links table has records that are in no source")
+    rec = rec.drop(columns="_merge")
+
+    spine_truth = spine.set_index("spine_person_id")["true_person_id"]
+    on_spine = np.isin(
+        rec["true_person_id"].to_numpy(np.int64),
+        spine["true_person_id"].to_numpy(np.int64),
+    )
+    linked = rec["spine_person_id"].notna().to_numpy()
+    linked_ids = rec["spine_person_id"].to_numpy(np.float64, na_value=np.nan)
+    linked_true = spine_truth.reindex(linked_ids[linked].astype(np.int64)).to_numpy()
+    correct = np.zeros(len(rec), dtype=bool)
+    correct[linked] = linked_true == rec["true_person_id"].to_numpy()[linked]
+    rec["linkable"] = on_spine
+    rec["linked"] = linked
+    rec["correct"] = correct
+    rec["false_link"] = linked & ~correct
+    rec["missed"] = on_spine & ~correct
+    outcome = np.select(
+        [correct, linked & on_spine, linked, on_spine],
+        ["correct", "linked_wrong", "linked_absent", "missed"],
+        default="unlinked_absent",
+    )
+    rec["outcome"] = pd.Categorical(outcome, categories=list(OUTCOMES))
+
+    errors, flags = _errors(rec, spine)
+    causes = _cause_counts(errors, flags)
+    record_cols = [
+        "source",
+        "record_id",
+        "true_person_id",
+        "true_household_id",
+        "spine_person_id",
+        "linkable",
+        "linked",
+        "correct",
+        "false_link",
+        "missed",
+        "outcome",
+    ]
+    records = rec[record_cols]
+
+    by_group = _by_group(records, households, group_columns)
+    return LinkQuality(
+        records=records,
+        overall=summarise(records),
+        by_source=summarise(records, ["source"]),
+        by_group=by_group,
+        errors=errors,
+        causes=causes,
+    )
+
+
+def _errors(
+    rec: pd.DataFrame, spine: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The false and missed links with their causes, and the cause flags by side."""
+    bad = rec[rec["false_link"] | rec["missed"]].reset_index(drop=True)
+    rec_errs = [c for c in bad.columns if c.startswith(_ERR)]
+    spine_errs = [c for c in spine.columns if c.startswith(_ERR)]
+    sp = spine[["spine_person_id", "true_person_id", *spine_errs]].copy()
+    sp[spine_errs] = sp[spine_errs].fillna(False).astype(bool)
+    # Errors on any of the true person's spine rows (duplicates included).
+    by_person = sp.groupby("true_person_id")
+    person_errs = by_person[spine_errs].any()
+    first_row = by_person["spine_person_id"].min()
+    tp = bad["true_person_id"].to_numpy()
+    true_side = (
+        person_errs.reindex(tp).fillna(False).astype(bool).reset_index(drop=True)
+    )
+    linked_side = (
+        sp.set_index("spine_person_id")[spine_errs]
+        .reindex(bad["spine_person_id"].to_numpy(np.float64, na_value=np.nan))
+        .fillna(False)
+        .astype(bool)
+        .reset_index(drop=True)
+    )
+    out = pd.DataFrame(
+        {
+            "source": bad["source"],
+            "record_id": bad["record_id"].astype(np.int64),
+            "outcome": bad["outcome"],
+            "true_person_id": bad["true_person_id"].astype(np.int64),
+            "spine_person_id": bad["spine_person_id"],
+            "true_spine_person_id": pd.array(
+                first_row.reindex(tp).to_numpy(), dtype="Int64"
+            ),
+            "record_causes": _joined_names(bad[rec_errs]),
+            "true_spine_causes": _joined_names(true_side),
+            "linked_spine_causes": _joined_names(linked_side),
+        }
+    )
+    flags = {
+        "record": bad[rec_errs],
+        "true_spine": true_side,
+        "linked_spine": linked_side,
+    }
+    return out, flags
+
+
+def _cause_counts(
+    errors: pd.DataFrame, flags: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
+    false_ = errors["outcome"].isin(["linked_wrong", "linked_absent"]).to_numpy()
+    missed = errors["outcome"].isin(["linked_wrong", "missed"]).to_numpy()
+    rows = []
+    for side, f in flags.items():  # three sides, not rows
+        m = f.to_numpy(bool).reshape(len(f), f.shape[1])
+        rows.append(
+            pd.DataFrame(
+                {
+                    "cause": [c.removeprefix(_ERR) for c in f.columns],
+                    "side": side,
+                    "n_false": m[false_].sum(axis=0).astype(np.int64),
+                    "n_missed": m[missed].sum(axis=0).astype(np.int64),
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True)
+    out = out[(out["n_false"] > 0) | (out["n_missed"] > 0)]
+    return out.sort_values(
+        ["side", "n_missed", "n_false", "cause"],
+        ascending=[True, False, False, True],
+        ignore_index=True,
+    )
+
+
+def _by_group(
+    records: pd.DataFrame,
+    households: pd.DataFrame | None,
+    group_columns: Sequence[str] | None,
+) -> pd.DataFrame:
+    empty = pd.DataFrame(columns=["group", "value", *METRIC_COLUMNS])
+    if households is None:
+        return empty
+    cols = (
+        [c for c in GROUP_COLUMNS if c in households.columns]
+        if group_columns is None
+        else list(group_columns)
+    )
+    missing = [c for c in ["household_id", *cols] if c not in households.columns]
+    if missing:
+        raise InputDataError(f"households table lacks column(s) {', '.join(missing)}")
+    hh = households.set_index("household_id")[cols]
+    joined = hh.reindex(records["true_household_id"].to_numpy()).reset_index(drop=True)
+    parts = []
+    for col in cols:  # group columns, not rows
+        s = summarise(
+            pd.concat([records.reset_index(drop=True), joined[[col]]], axis=1), [col]
+        )
+        s = s.reset_index(names="value")
+        s.insert(0, "group", col)
+        parts.append(s)
+    return pd.concat(parts, ignore_index=True) if parts else empty
