@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from simulator.errors import ScenarioError
+from simulator.linkage.config import LinkageConfig
 from simulator.rng import BLOCK_SIZE
+from simulator.section import Rate, Section
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused before parsing."""
@@ -50,7 +52,6 @@ Source = Literal["health", "education", "police", "benefits", "social_care", "sp
 GroupColumn = Literal[
     "ethnicity", "tenure", "imd_decile", "imd_quintile", "lone_parent", "moved_recently"
 ]
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 OddsRatio = Annotated[float, Field(gt=0.0, le=1000.0)]
 Factor = Annotated[float, Field(gt=0.0, le=1000.0)]
@@ -90,12 +91,6 @@ _GROUP_VALUES: dict[str, tuple[Any, ...]] = {
     "lone_parent": (True, False),
     "moved_recently": (True, False),
 }
-
-
-class Section(BaseModel):
-    """Base of every scenario section: immutable, and unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class GroupFactor(Section):
@@ -731,6 +726,7 @@ class Scenario(Section):
         description="Error-rate multipliers by group (applied on top of each source's "
         "rates, capped at 1).",
     )
+    linkage: LinkageConfig = Field(default_factory=LinkageConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
 
     def without_errors(self) -> Scenario:
@@ -741,6 +737,47 @@ class Scenario(Section):
             )
             for name in SOURCES
         }
+        return self.model_copy(
+            update={"agencies": self.agencies.model_copy(update=agencies)}
+        )
+
+    def without_visibility_bias(self) -> Scenario:
+        """Return a copy where every true problem is recorded and nothing else is.
+
+        Every event that reflects a problem is seen with probability 1 in every
+        group, no event is recorded without a problem (no background, no
+        surveillance), and everyone is on every register and on the spine. The
+        first rung of the attribution ladder: what remains wrong is the model's.
+        """
+
+        def full(event: EventConfig) -> EventConfig:
+            return event.model_copy(
+                update={
+                    "visibility": 1.0 if event.visibility > 0 else 0.0,
+                    "affluent_visibility_odds_ratio": 1.0,
+                    "background_rate": 0.0,
+                    "affluent_background_ratio": 1.0,
+                }
+            )
+
+        agencies = {}
+        for name in SOURCES:
+            cfg = self.agencies.source(name)
+            update: dict[str, Any] = {
+                "visibility_factors": (),
+                "background_factors": (),
+            }
+            if "events" in type(cfg).model_fields:
+                events = cfg.events  # type: ignore[attr-defined]
+                update["events"] = events.model_copy(
+                    update={
+                        k: full(getattr(events, k)) for k in type(events).model_fields
+                    }
+                )
+            for cov in ("coverage", "registration_coverage", "census_coverage"):
+                if cov in type(cfg).model_fields:
+                    update[cov] = 1.0
+            agencies[name] = cfg.model_copy(update=update)
         return self.model_copy(
             update={"agencies": self.agencies.model_copy(update=agencies)}
         )
@@ -802,9 +839,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                 nxt = node[k] = {}
             elif not isinstance(nxt, dict):
                 raise ScenarioError(
-                    [
-                        f"--set {text}: {k} is a value, not a section with fields"
-                    ]
+                    [f"--set {text}: {k} is a value, not a section with fields"]
                 )
             node = nxt
         node[keys[-1]] = value

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.scenario import Section
+from simulator.section import Section
 
 Recipe = Literal[
     "nhs_number",

@@ -323,8 +323,8 @@ def _dob(frame: pd.DataFrame) -> pd.Series:
 
 
 def _names_unordered(frame: pd.DataFrame) -> pd.Series:
-    a = _as_arrow(normalise_name(frame["first_name"]))
-    b = _as_arrow(normalise_name(frame["last_name"]))
+    a = _as_arrow(normalise_name(frame["first_name"])).cast(pa.string())
+    b = _as_arrow(normalise_name(frame["last_name"])).cast(pa.string())
     first = pc.less_equal(a, b)
     out = pc.binary_join_element_wise(
         pc.if_else(first, a, b), pc.if_else(first, b, a), " "
