@@ -165,6 +165,30 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def dataset_files(data: SyntheticData) -> dict[str, pd.DataFrame]:
+    """The Parquet files of a dataset, by path relative to the output directory."""
+    return {
+        "truth/areas.parquet": data.areas,
+        "truth/households.parquet": data.households,
+        "truth/people.parquet": data.people,
+        "spine.parquet": data.spine,
+        **{f"records/{k}.parquet": v for k, v in data.sources.items()},
+    }
+
+
+def write_dataset_files(data: SyntheticData, directory: Path) -> dict[str, int]:
+    """Write the dataset's Parquet files and ``scenario.json`` into ``directory``.
+
+    Not atomic on its own: callers write into a temporary directory
+    (:func:`simulator.io.atomic_directory`). Returns the row count of each file.
+    """
+    files = dataset_files(data)
+    for rel, frame in files.items():
+        write_parquet(frame, directory / rel)
+    write_json(data.scenario.model_dump(mode="json"), directory / "scenario.json")
+    return {rel: len(frame) for rel, frame in files.items()}
+
+
 def write_dataset(
     data: SyntheticData, out_dir: str | Path, overwrite: bool = False
 ) -> Path:
@@ -174,23 +198,14 @@ def write_dataset(
     ``spine.parquet``, ``scenario.json`` (the resolved scenario) and ``manifest.json``.
     """
     out_dir = Path(out_dir)
-    files: dict[str, pd.DataFrame] = {
-        "truth/areas.parquet": data.areas,
-        "truth/households.parquet": data.households,
-        "truth/people.parquet": data.people,
-        "spine.parquet": data.spine,
-        **{f"records/{k}.parquet": v for k, v in data.sources.items()},
-    }
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        for rel, frame in files.items():
-            write_parquet(frame, tmp / rel)
-        write_json(data.scenario.model_dump(mode="json"), tmp / "scenario.json")
+        rows = write_dataset_files(data, tmp)
         write_json(
             {
                 "kind": "linkaudit synthetic dataset (synthetic people only)",
                 "seed": data.scenario.seed,
                 "versions": package_versions(),
-                "rows": {rel: len(frame) for rel, frame in files.items()},
+                "rows": rows,
             },
             tmp / MANIFEST,
         )
