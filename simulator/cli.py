@@ -1,4 +1,4 @@
-"""The ``linkaudit`` command line: validate, schema, generate."""
+"""The ``linkaudit`` command line: validate, schema, generate, link."""
 
 from __future__ import annotations
 
@@ -77,6 +77,39 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quality_lines(run_: object) -> list[str]:
+    q = run_.link_quality  # type: ignore[attr-defined]
+    o = q.overall.iloc[0]
+    lines = [
+        f"linkage ({run_.scenario.linkage.method}): "  # type: ignore[attr-defined]
+        f"precision {o['precision']:.4f}, recall {o['recall']:.4f}, "
+        f"F1 {o['f1']:.4f}; {int(o['n_false']):,} false links, "
+        f"{int(o['n_missed']):,} missed of {int(o['n_linkable']):,} linkable records"
+    ]
+    for source, r in q.by_source.iterrows():
+        lines.append(
+            f"  {source:<12} precision {r['precision']:.4f}  recall {r['recall']:.4f}"
+        )
+    return lines
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    """Generate a scenario, link every source to the spine, write links and quality."""
+    from simulator.pipeline import run, write_run
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.method:
+        scenario = scenario.model_copy(
+            update={
+                "linkage": scenario.linkage.model_copy(update={"method": args.method})
+            }
+        )
+    result = run(scenario, progress=not args.quiet)
+    out = write_run(result, args.output, overwrite=args.force)
+    print(f"wrote {out}", *_quality_lines(result), sep="\n")  # noqa: T201
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``linkaudit`` command."""
     parser = argparse.ArgumentParser(
@@ -101,6 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing directory")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "link",
+        help="generate, link every source to the spine, write links and link quality",
+    )
+    _add_scenario_args(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument(
+        "--method",
+        choices=["deterministic", "splink", "oracle"],
+        help="linkage method (default: the scenario's linkage.method)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing directory")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_link)
     return parser
 
 

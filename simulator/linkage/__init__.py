@@ -61,6 +61,7 @@ def link(
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
     debug: bool = False,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Link every source's records to the spine with the configured method.
 
@@ -82,6 +83,9 @@ def link(
         DuckDB connection to run on; by default a new in-memory one.
     debug : bool
         Keep every intermediate table in the connection.
+    progress : bool
+        Show a progress bar over the method's steps (match keys, or Splink's
+        training and scoring).
 
     Returns
     -------
@@ -94,6 +98,8 @@ def link(
         If a frame lacks a column the method needs (all are named) or an id is not
         unique.
     """
+    from tqdm import tqdm
+
     start = time.perf_counter()
     if config.method == "oracle":
         links = oracle_links(sources, spine)
@@ -109,11 +115,27 @@ def link(
         if config.method == "deterministic":
             from simulator.linkage.deterministic import link_deterministic
 
-            found = link_deterministic(prepared, config.deterministic, db)
+            bar = tqdm(
+                total=len(config.deterministic.keys),
+                desc="link (match keys)",
+                unit="key",
+                disable=not progress,
+            )
+            with bar:
+                found = link_deterministic(
+                    prepared, config.deterministic, db, step=bar.update
+                )
         else:
-            from simulator.linkage.probabilistic import link_splink
+            from simulator.linkage.probabilistic import link_splink, n_steps
 
-            found = link_splink(prepared, config.splink, db, seed)
+            bar = tqdm(
+                total=n_steps(config.splink),
+                desc="link (splink)",
+                unit="step",
+                disable=not progress,
+            )
+            with bar:
+                found = link_splink(prepared, config.splink, db, seed, step=bar.update)
         links = assemble(prepared.index, found, prepared.spine_households)
     logger.info(
         "%s linkage: %d of %d records linked in %.1fs",

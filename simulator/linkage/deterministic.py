@@ -16,7 +16,7 @@ joins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -90,6 +90,7 @@ def run_cascade(
     spine: str,
     keys: Sequence[MatchKey],
     ties: str,
+    step: Callable[[], object] | None = None,
 ) -> pd.DataFrame:
     """Run match keys in order over registered tables.
 
@@ -103,6 +104,8 @@ def run_cascade(
         In the order tried.
     ties : {'drop', 'first'}
         Tie policy.
+    step : callable, optional
+        Called once after each key (a progress bar's ``update``).
 
     Returns
     -------
@@ -130,6 +133,8 @@ def run_cascade(
             "dropped" if ties == "drop" else "lowest id kept",
         )
         accepted.append((name, cand))
+        if step is not None:
+            step()
         if i + 1 < len(keys):
             nxt = db.name(f"pending{i + 1}")
             db.create(
@@ -154,7 +159,10 @@ def run_cascade(
 
 
 def link_deterministic(
-    prepared: Prepared, config: DeterministicConfig, db: LinkageDB
+    prepared: Prepared,
+    config: DeterministicConfig,
+    db: LinkageDB,
+    step: Callable[[], object] | None = None,
 ) -> pd.DataFrame:
     """Link prepared records to the spine with the match-key cascade.
 
@@ -166,6 +174,8 @@ def link_deterministic(
         Keys and tie policy.
     db : LinkageDB
         Where the SQL runs.
+    step : callable, optional
+        Called once after each key.
 
     Returns
     -------
@@ -176,7 +186,7 @@ def link_deterministic(
     db.register(records, prepared.records)
     db.register(spine, prepared.spine)
     try:
-        found = run_cascade(db, records, spine, config.keys, config.ties)
+        found = run_cascade(db, records, spine, config.keys, config.ties, step)
     finally:
         db.unregister(records, spine)
     logger.info(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -147,8 +147,17 @@ def _profiles(db: LinkageDB, records: str, columns: Sequence[str]) -> tuple[str,
     return rid_profile, profiles
 
 
+def n_steps(config: SplinkConfig) -> int:
+    """Progress steps of :func:`link_splink`: u, each EM session, scoring."""
+    return 2 + len(config.em_blocking_rules)
+
+
 def link_splink(
-    prepared: Prepared, config: SplinkConfig, db: LinkageDB, seed: int
+    prepared: Prepared,
+    config: SplinkConfig,
+    db: LinkageDB,
+    seed: int,
+    step: Callable[[], object] | None = None,
 ) -> pd.DataFrame:
     """Link prepared records to the spine with a Splink model trained on them.
 
@@ -162,6 +171,9 @@ def link_splink(
         The connection Splink runs on.
     seed : int
         Seed of the random pairs used to estimate u.
+    step : callable, optional
+        Called after u estimation, each EM session and scoring (see
+        :func:`n_steps`).
 
     Returns
     -------
@@ -210,8 +222,12 @@ def link_splink(
         api.register(spine, dataset_display_name=SPINE),
     ]
     try:
-        linker = train(inputs, settings(config, len(prepared.spine)), config, seed)
+        linker = train(
+            inputs, settings(config, len(prepared.spine)), config, seed, step
+        )
         found = _predict(db, linker, config, rid_profile)
+        if step is not None:
+            step()
     finally:
         if not db.debug:
             api.delete_tables_created_by_splink_from_db()
@@ -230,6 +246,7 @@ def train(
     model: SettingsCreator | dict[str, object],
     config: SplinkConfig,
     seed: int,
+    step: Callable[[], object] | None = None,
 ) -> Linker:
     """A Splink linker on ``inputs`` with u and m estimated from the data.
 
@@ -247,6 +264,8 @@ def train(
         Training options.
     seed : int
         Seed of the u sampling.
+    step : callable, optional
+        Called after u estimation and after each EM session.
 
     Returns
     -------
@@ -261,8 +280,12 @@ def train(
         max_pairs=config.max_pairs, seed=seed
     )
     t1 = time.perf_counter()
+    if step is not None:
+        step()
     for rule in config.em_blocking_rules:
         linker = _em_session(linker, inputs, rule, config)
+        if step is not None:
+            step()
     logger.info(
         "splink: u estimated in %.1fs, m (EM) in %.1fs",
         t1 - t0,

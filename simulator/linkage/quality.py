@@ -75,7 +75,7 @@ class LinkQuality:
     by_source : DataFrame
         :data:`METRIC_COLUMNS` per source (index ``source``).
     by_group : DataFrame
-        Long format: ``group`` (a household column), ``value``, then
+        Long format: ``group`` (a household column), ``value`` (as a string), then
         :data:`METRIC_COLUMNS`; empty if no households table was given.
     errors : DataFrame
         The false and missed links: ``source``, ``record_id``, ``outcome``,
@@ -394,6 +394,7 @@ def _by_group(
             pd.concat([records.reset_index(drop=True), joined[[col]]], axis=1), [col]
         )
         s = s.reset_index(names="value")
+        s["value"] = s["value"].astype(str).astype(STRING)
         s.insert(0, "group", col)
         parts.append(s)
     return pd.concat(parts, ignore_index=True) if parts else empty
