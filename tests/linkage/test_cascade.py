@@ -1,0 +1,245 @@
+"""The match-key cascade on small hand-made tables, and the links-table contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.errors import InputDataError
+from simulator.linkage import (
+    LINK_COLUMNS,
+    DeterministicConfig,
+    LinkageConfig,
+    LinkageDB,
+    MatchKey,
+    link,
+)
+from simulator.linkage.deterministic import match_key_sql, run_cascade
+from simulator.records import IDENTITY_COLUMNS
+
+STRING = pd.StringDtype("pyarrow")
+
+
+def people(rows: list[dict]) -> pd.DataFrame:
+    """Identity rows with every identity column (missing ones null)."""
+    frame = pd.DataFrame(rows)
+    for col in IDENTITY_COLUMNS:
+        if col not in frame:
+            frame[col] = None
+        if col == "dob":
+            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[s]")
+        else:
+            frame[col] = frame[col].astype(STRING)
+    return frame
+
+
+SPINE = people(
+    [
+        {
+            "first_name": "Amy",
+            "last_name": "Khan",
+            "dob": "2010-03-04",
+            "postcode": "QA1 2AB",
+            "nhs_number": "9434765919",
+        },
+        {
+            "first_name": "Ben",
+            "last_name": "Khan",
+            "dob": "2012-07-08",
+            "postcode": "QA1 2AB",
+        },
+        # Twins with the same first initial: "A Cole" is ambiguous.
+        {
+            "first_name": "Ann",
+            "last_name": "Cole",
+            "dob": "2015-01-01",
+            "postcode": "QB2 3CD",
+        },
+        {
+            "first_name": "Alf",
+            "last_name": "Cole",
+            "dob": "2015-01-01",
+            "postcode": "QB2 3CD",
+        },
+        {
+            "first_name": "Zoe",
+            "last_name": "Ng",
+            "dob": "1980-12-31",
+            "postcode": "QC3 4EF",
+        },
+    ]
+)
+SPINE.insert(0, "spine_household_id", np.array([1, 1, 2, 2, 3], dtype=np.int64))
+SPINE.insert(0, "spine_person_id", np.array([10, 11, 12, 13, 14], dtype=np.int64))
+
+RECORDS = people(
+    [
+        # NHS number right, name misspelt: only the NHS key links it.
+        {
+            "first_name": "Aimy",
+            "last_name": "Kahn",
+            "dob": "2010-03-04",
+            "nhs_number": "943 476 5919",
+        },
+        # Exact name, dob and postcode (case and spacing differ).
+        {
+            "first_name": "BEN",
+            "last_name": "khan",
+            "dob": "2012-07-08",
+            "postcode": "qa12ab",
+        },
+        # Initial + surname + dob: matches both twins.
+        {
+            "first_name": "A",
+            "last_name": "Cole",
+            "dob": "2015-01-01",
+            "postcode": "QB2 3CD",
+        },
+        # Nobody.
+        {"first_name": "Kim", "last_name": "Lee", "dob": "1999-09-09"},
+        # Zoe, recorded without the space in her postcode.
+        {
+            "first_name": "Zoe",
+            "last_name": "Ng",
+            "dob": "1980-12-31",
+            "postcode": "QC34EF",
+        },
+    ]
+)
+RECORDS.insert(0, "record_id", np.arange(100, 105, dtype=np.int64))
+
+KEYS = (
+    MatchKey(name="nhs", columns=("nhs_number",)),
+    MatchKey(name="full", columns=("first_name", "last_name", "dob", "postcode")),
+    MatchKey(name="initial", columns=("first_initial", "last_name", "dob")),
+)
+
+
+def run(ties: str) -> pd.DataFrame:
+    cfg = LinkageConfig(
+        method="deterministic", deterministic=DeterministicConfig(keys=KEYS, ties=ties)
+    )
+    return link({"police": RECORDS}, SPINE, cfg, seed=0).set_index("record_id")
+
+
+def test_each_record_links_by_the_first_key_that_finds_it():
+    out = run("drop")
+    assert out.loc[100, "match_key"] == "nhs"
+    assert out.loc[100, "spine_person_id"] == 10
+    assert out.loc[101, "match_key"] == "full"
+    assert out.loc[101, "spine_person_id"] == 11
+    assert out.loc[104, "match_key"] == "full"
+    assert out.loc[104, "spine_household_id"] == 3
+    assert pd.isna(out.loc[103, "spine_person_id"])
+    assert out.loc[103, "n_candidates"] == 0
+
+
+@pytest.mark.parametrize(("ties", "expected"), [("drop", pd.NA), ("first", 12)])
+def test_ties_follow_the_policy(ties, expected):
+    out = run(ties)
+    got = out.loc[102, "spine_person_id"]
+    if expected is pd.NA:
+        assert pd.isna(got)
+    else:
+        assert got == expected
+        assert out.loc[102, "n_candidates"] == 2
+        assert out.loc[102, "match_key"] == "initial"
+
+
+def test_links_table_contract():
+    out = link(
+        {"police": RECORDS, "health": RECORDS.iloc[:2]},
+        SPINE,
+        LinkageConfig(method="deterministic"),
+        seed=0,
+    )
+    assert tuple(out.columns) == LINK_COLUMNS
+    assert len(out) == len(RECORDS) + 2
+    assert out[["source", "record_id"]].equals(
+        out[["source", "record_id"]].sort_values(["source", "record_id"])
+    )
+    assert str(out["spine_person_id"].dtype) == "Int64"
+    assert out["match_probability"].isna().all()
+    linked = out["spine_person_id"].notna()
+    assert (out.loc[linked, "n_candidates"] >= 1).all()
+    assert (out.loc[~linked, "n_candidates"] == 0).all()
+    assert out.loc[~linked, "match_key"].isna().all()
+
+
+def test_match_key_sql_runs_on_a_five_row_table():
+    db = LinkageDB()
+    db.register("r", pd.DataFrame({"rid": [0, 1, 2], "k": ["a", "b", None]}))
+    db.register(
+        "s",
+        pd.DataFrame(
+            {"spine_person_id": [5, 6, 7, 8, 9], "k": ["a", "a", "b", None, "c"]}
+        ),
+    )
+    _, sql = match_key_sql(MatchKey(name="k", columns=("last_name",)), "r", "s")
+    got = db.frame(sql.replace("last_name", "k") + " ORDER BY rid")
+    assert got["rid"].tolist() == [0, 1]
+    assert got["n_candidates"].tolist() == [2, 1]
+    assert got["spine_person_id"].tolist() == [5, 7]
+
+
+def test_a_record_is_never_offered_to_a_later_key():
+    db = LinkageDB()
+    db.register("r", pd.DataFrame({"rid": [0], "a": ["x"], "b": ["y"]}))
+    db.register(
+        "s", pd.DataFrame({"spine_person_id": [1, 2], "a": ["x", "z"], "b": ["q", "y"]})
+    )
+    keys = [
+        MatchKey(name="first", columns=("first_name",)),
+        MatchKey(name="second", columns=("last_name",)),
+    ]
+    db.con.execute(
+        "CREATE VIEW r2 AS SELECT rid, a AS first_name, b AS last_name FROM r"
+    )
+    db.con.execute(
+        "CREATE VIEW s2 AS SELECT spine_person_id, a AS first_name, "
+        "b AS last_name FROM s"
+    )
+    found = run_cascade(db, "r2", "s2", keys, "drop")
+    assert found[["rid", "spine_person_id", "match_key"]].values.tolist() == [
+        [0, 1, "first"]
+    ]
+
+
+def test_missing_columns_are_all_named_with_their_agency():
+    with pytest.raises(InputDataError) as e:
+        link(
+            {
+                "police": RECORDS.drop(columns=["dob", "postcode"]),
+                "health": RECORDS.drop(columns=["record_id"]),
+            },
+            SPINE.drop(columns=["last_name"]),
+            LinkageConfig(method="deterministic"),
+            seed=0,
+        )
+    msg = str(e.value)
+    assert "police: missing column(s) dob, postcode" in msg
+    assert "health: missing column(s) record_id" in msg
+    assert "spine: missing column(s) last_name" in msg
+
+
+def test_duplicate_record_ids_are_refused():
+    with pytest.raises(InputDataError, match="police: record_id is not unique"):
+        link(
+            {"police": pd.concat([RECORDS, RECORDS.iloc[:1]])},
+            SPINE,
+            LinkageConfig(method="deterministic"),
+            seed=0,
+        )
+
+
+def test_splink_refuses_too_many_pairs():
+    from simulator.linkage import SplinkConfig
+
+    cfg = LinkageConfig(
+        method="splink",
+        splink=SplinkConfig(blocking_rules=(("sex",),), max_blocked_pairs=1),
+    )
+    recs = RECORDS.assign(sex="F")
+    with pytest.raises(InputDataError, match="max_blocked_pairs=1"):
+        link({"police": recs}, SPINE.assign(sex="F"), cfg, seed=0)

@@ -1,0 +1,106 @@
+"""Link quality against the truth: hand-computed outcomes, and errors versus recall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from world import make_world
+
+from simulator.linkage import LinkageConfig, SplinkConfig, link, link_quality
+
+SPINE = pd.DataFrame(
+    {
+        "spine_person_id": [1, 2, 3, 4],
+        "spine_household_id": [1, 1, 2, 2],
+        "true_person_id": [10, 20, 30, 30],  # person 30 is on the spine twice
+        "err_duplicate": [False, False, False, True],
+    }
+)
+RECORDS = pd.DataFrame(
+    {
+        "record_id": [0, 1, 2, 3, 4, 5],
+        "true_person_id": [10, 20, 30, 40, 40, 20],
+        "true_household_id": [1, 1, 2, 3, 3, 1],
+        "err_name_typo": [False, True, False, False, True, False],
+    }
+)
+LINKS = pd.DataFrame(
+    {
+        "source": "police",
+        "record_id": [0, 1, 2, 3, 4, 5],
+        # right; wrong person; the duplicate row (right); absent person linked;
+        # absent person unlinked; missed
+        "spine_person_id": pd.array([1, 1, 4, 2, None, None], dtype="Int64"),
+    }
+)
+
+
+def test_outcomes_and_rates_by_hand():
+    q = link_quality(LINKS, {"police": RECORDS}, SPINE)
+    got = q.records.set_index("record_id")["outcome"].astype(str).tolist()
+    assert got == [
+        "correct",
+        "linked_wrong",
+        "correct",
+        "linked_absent",
+        "unlinked_absent",
+        "missed",
+    ]
+    o = q.overall.iloc[0]
+    # linkable: records 0, 1, 2, 5; linked: 0, 1, 2, 3; correct: 0, 2.
+    assert (o["n_linkable"], o["n_linked"], o["n_correct"]) == (4, 4, 2)
+    assert (o["n_false"], o["n_missed"], o["n_missed_unlinked"]) == (2, 2, 1)
+    assert o["precision"] == pytest.approx(0.5)
+    assert o["recall"] == pytest.approx(0.5)
+    errs = q.errors.set_index("record_id")
+    assert errs.loc[1, "record_causes"] == "name_typo"
+    assert errs.loc[1, "true_spine_person_id"] == 2
+    assert errs.loc[3, "record_causes"] == ""
+
+
+def test_group_breakdown_adds_up():
+    households = pd.DataFrame(
+        {"household_id": [1, 2, 3], "tenure": ["owner", "owner", "social_rent"]}
+    )
+    q = link_quality(LINKS, {"police": RECORDS}, SPINE, households)
+    g = q.by_group
+    assert set(g["group"]) == {"tenure"}
+    assert g["n_records"].sum() == len(RECORDS)
+    assert g["n_correct"].sum() == q.overall.iloc[0]["n_correct"]
+
+
+def test_a_link_to_a_record_in_no_source_is_refused():
+    from simulator.errors import InputDataError
+
+    extra = pd.concat(
+        [
+            LINKS,
+            pd.DataFrame(
+                {
+                    "source": ["police"],
+                    "record_id": [99],
+                    "spine_person_id": pd.array([1], dtype="Int64"),
+                }
+            ),
+        ]
+    )
+    with pytest.raises(InputDataError, match="in no source"):
+        link_quality(extra, {"police": RECORDS}, SPINE)
+
+
+@pytest.mark.parametrize("method", ["deterministic", "splink"])
+def test_more_errors_never_improve_recall_on_average(method):
+    """Averaged over worlds, recall falls as every error rate rises."""
+    recalls = {}
+    for rate in (0.0, 0.03, 0.1):
+        values = []
+        for seed in range(3):
+            w = make_world(400, seed, error_rate=rate)
+            cfg = LinkageConfig(method=method, splink=SplinkConfig(max_pairs=100_000))
+            links = link(w.sources, w.spine, cfg, seed=seed)
+            q = link_quality(links, w.sources, w.spine)
+            values.append(q.overall.iloc[0]["recall"])
+        recalls[rate] = float(np.mean(values))
+    assert recalls[0.0] >= recalls[0.03] >= recalls[0.1], recalls
+    assert recalls[0.0] > recalls[0.1] + 0.02, recalls
