@@ -8,6 +8,7 @@ named seed stream; :func:`write_run` writes everything atomically.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -137,6 +138,54 @@ def write_linkage_files(run_: Run, directory: Path) -> dict[str, int]:
         table.to_csv(directory / f"{rel}.csv", index=False)
         rows[f"{rel}.parquet"] = len(table)
     return rows
+
+
+def read_dataset(directory: str | Path) -> SyntheticData:
+    """Read a dataset written by ``linkaudit generate`` (or a run directory).
+
+    Raises
+    ------
+    InputDataError
+        If the directory is not a complete linkaudit output (no manifest) or a file
+        is missing.
+    """
+    import pyarrow.parquet as pq
+
+    from simulator.errors import InputDataError
+    from simulator.scenario import scenario_from_dict
+
+    directory = Path(directory)
+    manifest = directory / MANIFEST
+    if not manifest.is_file():
+        raise InputDataError(
+            f"{directory}: not a complete linkaudit output directory (no {MANIFEST})"
+        )
+    scenario_file = directory / "scenario.json"
+    try:
+        scenario = scenario_from_dict(
+            json.loads(scenario_file.read_text(encoding="utf-8")), str(scenario_file)
+        )
+    except OSError as e:
+        raise InputDataError(f"{scenario_file}: cannot read ({e.strerror})") from e
+
+    def read(rel: str) -> pd.DataFrame:
+        path = directory / rel
+        if not path.is_file():
+            raise InputDataError(f"{path}: missing from the output directory")
+        return pq.read_table(path).to_pandas()
+
+    sources = {
+        p.stem: read(f"records/{p.name}")
+        for p in sorted((directory / "records").glob("*.parquet"))
+    }
+    return SyntheticData(
+        scenario,
+        read("truth/areas.parquet"),
+        read("truth/households.parquet"),
+        read("truth/people.parquet"),
+        sources,
+        read("spine.parquet"),
+    )
 
 
 def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Path:

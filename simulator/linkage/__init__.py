@@ -90,7 +90,8 @@ def link(
     Returns
     -------
     DataFrame
-        The links table: one row per record, columns :data:`LINK_COLUMNS`.
+        The links table: one row per record, columns :data:`LINK_COLUMNS`. For
+        Splink, ``attrs["splink"]`` holds the blocked pair counts.
 
     Raises
     ------
@@ -137,6 +138,7 @@ def link(
             with bar:
                 found = link_splink(prepared, config.splink, db, seed, step=bar.update)
         links = assemble(prepared.index, found, prepared.spine_households)
+        links.attrs.update(found.attrs)
     logger.info(
         "%s linkage: %d of %d records linked in %.1fs",
         config.method,

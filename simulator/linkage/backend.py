@@ -76,6 +76,7 @@ class LinkageDB:
         threads: int | None = None,
     ):
         self.con = connection if connection is not None else duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         self.debug = debug
         self.prefix = f"la{next(_run_ids)}_"
         if threads is not None:

@@ -180,7 +180,9 @@ def link_splink(
     DataFrame
         One row per linked record: ``rid``, ``spine_person_id``, ``match_key``
         (``"splink"``), ``match_probability`` and ``n_candidates`` (spine persons
-        at or above the threshold).
+        at or above the threshold). ``attrs["splink"]`` holds the number of
+        distinct identities linked and the record-spine pairs each blocking rule
+        creates (before pairs found by an earlier rule are removed).
     """
     start = time.perf_counter()
     columns = [c for c in prepared.records.columns if c != "rid"]
@@ -203,11 +205,12 @@ def link_splink(
         len(prepared.spine),
     )
 
-    total = 0
+    pairs = {}
     for rule in config.blocking_rules:
         n = int(db.scalar(blocked_pairs_sql(rule, profiles, spine)))  # type: ignore[arg-type]
-        total += n
+        pairs[" & ".join(rule)] = n
         logger.info("splink blocking rule %s: %d pairs", " & ".join(rule), n)
+    total = sum(pairs.values())
     logger.info("splink blocking: %d pairs in all (before removing repeats)", total)
     if total > config.max_blocked_pairs:
         raise InputDataError(
@@ -226,6 +229,12 @@ def link_splink(
             inputs, settings(config, len(prepared.spine)), config, seed, step
         )
         found = _predict(db, linker, config, rid_profile)
+        found.attrs["splink"] = {
+            "distinct_identities": n_profiles,
+            "spine_rows": len(prepared.spine),
+            "blocked_pairs": pairs,
+            "blocked_pairs_total": total,
+        }
         if step is not None:
             step()
     finally:

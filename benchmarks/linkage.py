@@ -1,0 +1,92 @@
+"""Linkage: link every agency of a generated baseline population to the spine.
+
+The population is generated once per size by ``linkaudit generate`` in its own
+process and cached under ``$LINKAUDIT_BENCH_DATA`` (default: the system temporary
+directory), so generation's memory is not counted here and several linkage
+benchmarks share one dataset. The figures are for ``simulator.linkage.link`` alone
+(normalisation, SQL, Splink training and scoring); peak memory includes reading the
+dataset. Also reported: the links' precision and recall against the truth and, for
+Splink, the record-spine pairs its blocking rules create.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+
+
+def dataset(households: int) -> Path:
+    """The cached baseline dataset of ``households`` households, made if absent."""
+    root = Path(os.environ.get("LINKAUDIT_BENCH_DATA", tempfile.gettempdir()))
+    path = root / f"linkaudit-bench-baseline-{households}"
+    if not (path / "manifest.json").is_file():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "simulator.cli",
+                "generate",
+                str(BASELINE),
+                "-o",
+                str(path),
+                "--force",
+                "-q",
+                "--set",
+                f"population.n_households={households}",
+            ],
+            check=True,
+        )
+    return path
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def run(households: int, method: str = "deterministic") -> dict:
+    """Time linking the baseline dataset of ``households`` households by ``method``."""
+    from simulator.linkage import LinkageConfig, link, link_quality
+    from simulator.pipeline import read_dataset, stage_seed
+
+    path = dataset(households)
+    t0 = time.perf_counter()
+    data = read_dataset(path)
+    scenario = data.scenario
+    read_s = time.perf_counter() - t0
+    rss_after_read = _peak_rss_bytes()
+    n_records = sum(len(f) for f in data.sources.values())
+
+    config = scenario.linkage.model_copy(update={"method": method})
+    assert isinstance(config, LinkageConfig)
+    t0 = time.perf_counter()
+    links = link(data.sources, data.spine, config, stage_seed(scenario, "linkage"))
+    wall = time.perf_counter() - t0
+    peak = _peak_rss_bytes()
+
+    quality = link_quality(links, data.sources, data.spine).overall.iloc[0]
+    out = {
+        "households": households,
+        "method": method,
+        "records": n_records,
+        "spine_rows": len(data.spine),
+        "read_s": read_s,
+        "wall_s": wall,
+        "records_per_s": n_records / wall,
+        "peak_rss_bytes": peak,
+        "rss_after_read_bytes": rss_after_read,
+        "precision": float(quality["precision"]),
+        "recall": float(quality["recall"]),
+        "f1": float(quality["f1"]),
+        "n_false": int(quality["n_false"]),
+        "n_missed": int(quality["n_missed"]),
+    }
+    if "splink" in links.attrs:
+        out |= links.attrs["splink"]
+    return out
