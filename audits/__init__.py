@@ -1,1 +1,79 @@
-"""linkaudit's audit: flags compared with the synthetic truth."""
+"""linkaudit's audit: flags compared with the synthetic truth.
+
+The public names load lazily, so importing :mod:`audits.config` (which the scenario
+schema does) does not import fairlearn or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The scenario schema (simulator.scenario) imports audits.config, and audits.config
+# imports simulator.section: load the simulator package first, whichever package is
+# imported first, so neither sees the other half-initialised.
+import simulator  # noqa: F401
+
+_EXPORTS = {
+    "AuditConfig": "audits.config",
+    "AuditError": "audits.errors",
+    "AuditWarning": "audits.errors",
+    "household_outcomes": "audits.outcomes",
+    "wrongly_flagged_per_10k": "audits.outcomes",
+    "AuditMetrics": "audits.metrics",
+    "audit_metrics": "audits.metrics",
+    "Disparities": "audits.disparity",
+    "disparities": "audits.disparity",
+    "AuditResult": "audits.result",
+    "run_audit": "audits.result",
+    "pool_replicates": "audits.replicates",
+    "audit_tables": "audits.tables",
+    "audit_summary": "audits.tables",
+    "write_audit": "audits.tables",
+    "write_audit_files": "audits.tables",
+}
+
+__all__ = [
+    "AuditConfig",
+    "AuditError",
+    "AuditMetrics",
+    "AuditResult",
+    "AuditWarning",
+    "Disparities",
+    "audit_metrics",
+    "audit_summary",
+    "audit_tables",
+    "disparities",
+    "household_outcomes",
+    "pool_replicates",
+    "run_audit",
+    "wrongly_flagged_per_10k",
+    "write_audit",
+    "write_audit_files",
+]
+
+if TYPE_CHECKING:
+    from audits.config import AuditConfig
+    from audits.disparity import Disparities, disparities
+    from audits.errors import AuditError, AuditWarning
+    from audits.metrics import AuditMetrics, audit_metrics
+    from audits.outcomes import household_outcomes, wrongly_flagged_per_10k
+    from audits.replicates import pool_replicates
+    from audits.result import AuditResult, run_audit
+    from audits.tables import (
+        audit_summary,
+        audit_tables,
+        write_audit,
+        write_audit_files,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'audits' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,382 @@
+"""Confusion counts per group cell, and every audit metric as a function of them.
+
+Each metric of the audit is a function of a group's four confusion counts (TP, FP, FN,
+TN), so a table of counts per group cell is all the bootstrap needs:
+:func:`bootstrap_counts` resamples households by drawing multinomial counts over the
+(group cell x confusion cell) table, and :func:`rates` turns counts (observed or
+resampled, any leading shape) into metrics with array arithmetic.
+
+Conventions: the positive class is the audit target (``y_true``) and the prediction
+is whether a flag reached the family (``flagged``). A rate whose denominator is zero
+is undefined and returned as NaN (scikit-learn and fairlearn return 0 for a
+single-class group; we do not, so an empty group never looks perfect).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audits.outcomes import PER, require_columns
+from simulator.errors import InputDataError
+
+CONFUSION = ("tp", "fp", "fn", "tn")
+"""The confusion cells, in the order of the last axis of every counts array."""
+RATES = (
+    "selection_rate",
+    "tpr",
+    "fpr",
+    "fnr",
+    "precision",
+    "wrongly_flagged_per_10k",
+)
+"""The audit's rate metrics, in report order."""
+DENOMINATORS = {
+    "selection_rate": "n",
+    "tpr": "n_positive",
+    "fpr": "n_negative",
+    "fnr": "n_positive",
+    "precision": "n_flagged",
+    "wrongly_flagged_per_10k": "n",
+}
+"""The count each rate divides by (NaN where it is zero)."""
+FAIRNESS = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+)
+"""fairlearn's summary measures of a whole grouping, in report order."""
+JOIN = " × "
+"""Separator of column names and of values in an intersection's labels."""
+
+_MISSING_GROUP_VALUES = (
+    "group column {column!r} has {n} missing value(s); every household needs a group"
+)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Confusion counts per observed cell of some group columns.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The group columns.
+    levels : tuple of tuple
+        Each column's observed values, in sorted (or category) order.
+    codes : ndarray of int64, shape (n_cells, n_columns)
+        Each cell's position in each column's ``levels``; cells in lexicographic
+        order of codes.
+    counts : ndarray of int64, shape (n_cells, 4)
+        TP, FP, FN, TN of each cell (:data:`CONFUSION`).
+    """
+
+    columns: tuple[str, ...]
+    levels: tuple[tuple[object, ...], ...]
+    codes: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def label(self) -> str:
+        """The grouping's name: the column, or ``"a × b"`` for an intersection."""
+        return JOIN.join(self.columns)
+
+    def values(self) -> list[str]:
+        """Each cell's value as text: ``"white"``, or ``"1 × white"``."""
+        parts = [
+            np.asarray([str(v) for v in lv], dtype=object)[self.codes[:, j]]
+            for j, lv in enumerate(self.levels)
+        ]
+        if not parts:
+            return ["all"] * len(self.counts)
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + JOIN + p
+        return list(out)
+
+    def cell_values(self) -> list[tuple[object, ...]]:
+        """Each cell's values as a tuple of the columns' own values."""
+        return [
+            tuple(self.levels[j][c] for j, c in enumerate(row))
+            for row in self.codes.tolist()
+        ]
+
+    def weighted_frame(self) -> pd.DataFrame:
+        """One row per (cell, y_true, y_pred) with a positive count, as ``weight``.
+
+        Metrics with a ``sample_weight`` argument give on this frame exactly what
+        they give on the household rows it summarises.
+        """
+        n_cells = len(self.counts)
+        cell = np.repeat(np.arange(n_cells), 4)
+        conf = np.tile(np.arange(4), n_cells)
+        weight = self.counts.ravel()
+        keep = weight > 0
+        cell, conf, weight = cell[keep], conf[keep], weight[keep]
+        frame = pd.DataFrame(
+            {f"code_{j}": self.codes[cell, j] for j in range(len(self.columns))}
+        )
+        return frame.assign(
+            cell=cell,
+            y_true=np.isin(conf, (0, 2)).astype(np.int8),
+            y_pred=np.isin(conf, (0, 1)).astype(np.int8),
+            weight=weight.astype(float),
+        )
+
+
+def _factorize(values: pd.Series, column: str) -> tuple[np.ndarray, tuple]:
+    codes, uniques = pd.factorize(values, sort=True)
+    missing = int((codes < 0).sum())
+    if missing:
+        raise InputDataError(_MISSING_GROUP_VALUES.format(column=column, n=missing))
+    return codes.astype(np.int64), tuple(pd.Index(uniques).tolist())
+
+
+def confusion_index(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Position of each row's confusion cell in :data:`CONFUSION` (TP 0 ... TN 3).
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of bool
+        The truth and the prediction.
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    t = np.asarray(y_true, dtype=bool)
+    p = np.asarray(y_pred, dtype=bool)
+    return 2 * (~p).astype(np.int64) + (~t).astype(np.int64)
+
+
+def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
+    """Count TP, FP, FN and TN in every observed cell of ``columns``.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        One row per household with ``y_true``, ``flagged`` and the group columns
+        (:func:`audits.outcomes.household_outcomes`).
+    columns : sequence of str
+        Group columns; empty gives one cell for everyone.
+
+    Returns
+    -------
+    Cells
+        Only cells with at least one household.
+
+    Raises
+    ------
+    InputDataError
+        If a column is absent or has missing values.
+    """
+    columns = tuple(columns)
+    require_columns(outcomes, ["y_true", "flagged", *columns], "outcomes")
+    conf = confusion_index(
+        outcomes["y_true"].to_numpy(dtype=bool),
+        outcomes["flagged"].to_numpy(dtype=bool),
+    )
+    factors = [_factorize(outcomes[c], c) for c in columns]
+    dims = tuple(max(len(lv), 1) for _, lv in factors)
+    key = np.zeros(len(outcomes), dtype=np.int64)
+    for (codes, _), d in zip(factors, dims, strict=True):  # over columns, not rows
+        key = key * d + codes
+    size = int(np.prod(dims, dtype=np.float64))
+    if size * 4 <= 50_000_000:
+        flat = np.bincount(key * 4 + conf, minlength=size * 4).reshape(size, 4)
+        cells = np.flatnonzero(flat.sum(axis=1))
+        counts = flat[cells]
+    else:  # too many possible cells for a dense table: count the observed ones
+        cells, inverse = np.unique(key, return_inverse=True)
+        counts = np.bincount(inverse * 4 + conf, minlength=len(cells) * 4).reshape(
+            -1, 4
+        )
+    codes = (
+        np.stack(np.unravel_index(cells, dims), axis=1)
+        if columns
+        else np.zeros((len(cells), 0), dtype=np.int64)
+    )
+    return Cells(
+        columns=columns,
+        levels=tuple(lv for _, lv in factors),
+        codes=codes.astype(np.int64),
+        counts=counts.astype(np.int64),
+    )
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+
+
+def totals(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Group sizes from confusion counts (last axis :data:`CONFUSION`).
+
+    Parameters
+    ----------
+    counts : ndarray, shape (..., 4)
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``n``, ``n_positive``, ``n_negative`` and ``n_flagged``, each of shape (...).
+    """
+    tp, fp, fn, tn = np.moveaxis(np.asarray(counts), -1, 0)
+    return {
+        "n": tp + fp + fn + tn,
+        "n_positive": tp + fn,
+        "n_negative": fp + tn,
+        "n_flagged": tp + fp,
+    }
+
+
+def rates(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Every rate of :data:`RATES` from confusion counts, NaN where undefined.
+
+    Parameters
+    ----------
+    counts : ndarray, shape (..., 4)
+        TP, FP, FN, TN along the last axis; any leading shape (groups, resamples).
+
+    Returns
+    -------
+    dict of str to ndarray of float
+        Each of shape (...): selection rate (TP + FP) / n, TPR TP / (TP + FN), FPR
+        FP / (FP + TN), FNR FN / (TP + FN), precision TP / (TP + FP), and wrongly
+        flagged per 10,000 families 10,000 FP / n.
+    """
+    tp, fp, fn, _tn = np.moveaxis(np.asarray(counts, dtype=float), -1, 0)
+    size = totals(counts)
+    return {
+        "selection_rate": _div(size["n_flagged"], size["n"]),
+        "tpr": _div(tp, size["n_positive"]),
+        "fpr": _div(fp, size["n_negative"]),
+        "fnr": _div(fn, size["n_positive"]),
+        "precision": _div(tp, size["n_flagged"]),
+        "wrongly_flagged_per_10k": PER * _div(fp, size["n"]),
+    }
+
+
+def fairness(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The summary measures of fairlearn for a grouping, from its groups' counts.
+
+    Computed as ``fairlearn.metrics`` computes them (``method="between_groups"``,
+    ``agg="worst_case"``): over the groups present (n > 0), the demographic parity
+    difference max - min of the selection rates and its ratio min / max, and the
+    equalized odds difference, the larger of the ranges of TPR and FPR. As in
+    fairlearn, a present group without positives (negatives) counts as a TPR (FPR)
+    of 0.
+
+    Parameters
+    ----------
+    counts : ndarray, shape (..., n_groups, 4)
+
+    Returns
+    -------
+    dict of str to ndarray of float
+        Each of shape (...); NaN if no group is present (and the ratio if every
+        selection rate is 0).
+    """
+    counts = np.asarray(counts, dtype=float)
+    if counts.shape[-2] == 0:
+        return {name: np.full(counts.shape[:-2], np.nan) for name in FAIRNESS}
+    tp, fp, _fn, _tn = np.moveaxis(counts, -1, 0)
+    size = totals(counts)
+    present = size["n"] > 0
+    zero = np.zeros_like(tp)
+    sel = np.where(present, _div(size["n_flagged"], size["n"]), np.nan)
+    tpr = np.where(
+        present,
+        np.where(size["n_positive"] > 0, _div(tp, size["n_positive"]), zero),
+        np.nan,
+    )
+    fpr = np.where(
+        present,
+        np.where(size["n_negative"] > 0, _div(fp, size["n_negative"]), zero),
+        np.nan,
+    )
+
+    def spread(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.fmax.reduce(x, axis=-1), np.fmin.reduce(x, axis=-1)
+
+    sel_max, sel_min = spread(sel)
+    tpr_max, tpr_min = spread(tpr)
+    fpr_max, fpr_min = spread(fpr)
+    return {
+        "demographic_parity_difference": sel_max - sel_min,
+        "demographic_parity_ratio": _div(sel_min, sel_max),
+        "equalized_odds_difference": np.fmax(tpr_max - tpr_min, fpr_max - fpr_min),
+    }
+
+
+def bootstrap_counts(
+    counts: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Resample households with replacement, as multinomial counts over cells.
+
+    Drawing ``n`` households i.i.d. from the observed ones and counting them by
+    (group cell, confusion cell) is exactly a multinomial draw with ``n`` trials and
+    the observed shares as probabilities, so one call replaces ``n_boot`` row
+    resamples, whatever the number of households.
+
+    Parameters
+    ----------
+    counts : ndarray of int, shape (..., n_cells, 4)
+        Observed counts; leading axes are independent datasets.
+    n_boot : int
+        Number of resamples.
+    rng : numpy.random.Generator
+        The stream to draw from.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_boot, ..., n_cells, 4)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    lead, cell_shape = counts.shape[:-2], counts.shape[-2:]
+    flat = counts.reshape(*lead, -1)
+    n = flat.sum(axis=-1)
+    p = _div(flat, n[..., None])
+    p = np.where(np.isnan(p), 0.0, p)
+    if flat.shape[-1] == 0:
+        return np.zeros((n_boot, *counts.shape), dtype=np.int64)
+    draws = rng.multinomial(n, p, size=(n_boot, *lead))
+    return draws.reshape(n_boot, *lead, *cell_shape)
+
+
+def percentile_interval(
+    samples: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Percentile interval over the defined (non-NaN) resamples.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n_boot, ...)
+        A statistic in each resample; NaN where it is undefined in that resample.
+    confidence : float
+        Coverage, e.g. 0.95 for the 2.5% and 97.5% quantiles.
+
+    Returns
+    -------
+    low, high : ndarray of float, shape (...)
+        NaN where every resample is undefined (or there are none).
+    undefined : ndarray of int64, shape (...)
+        How many resamples left the statistic undefined (reported, not hidden).
+    """
+    samples = np.asarray(samples, dtype=float)
+    undefined = np.isnan(samples).sum(axis=0).astype(np.int64)
+    shape = samples.shape[1:]
+    if samples.shape[0] == 0:
+        nan = np.full(shape, np.nan)
+        return nan, nan.copy(), undefined
+    alpha = (1.0 - confidence) / 2.0
+    low = np.full(shape, np.nan)
+    high = np.full(shape, np.nan)
+    some = undefined < samples.shape[0]
+    if some.any():
+        q = np.nanquantile(samples[:, some], [alpha, 1.0 - alpha], axis=0)
+        low[some], high[some] = q[0], q[1]
+    return low, high, undefined

@@ -1,0 +1,98 @@
+"""One audit of one run: the metrics and the disparities, with what produced them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from audits.config import AuditConfig
+from audits.disparity import Disparities, disparities
+from audits.metrics import AuditMetrics, audit_metrics
+from simulator.errors import InputDataError
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one audit produced.
+
+    Attributes
+    ----------
+    config : AuditConfig
+        The audit section used.
+    seed : int
+        The seed of the bootstrap streams.
+    metrics : AuditMetrics
+        Counts and rates overall and by group (fairlearn's ``MetricFrame``).
+    disparities : Disparities
+        Rates against reference groups with bootstrap intervals.
+    outcomes : DataFrame or None
+        The audited table, one row per true household, if kept.
+    scenario : dict or None
+        The resolved scenario (``Scenario.model_dump(mode="json")``), if known.
+    seeds : dict
+        Seeds of the stages that produced the flags (from the pipeline).
+    """
+
+    config: AuditConfig
+    seed: int
+    metrics: AuditMetrics
+    disparities: Disparities
+    outcomes: pd.DataFrame | None = None
+    scenario: dict[str, Any] | None = None
+    seeds: dict[str, Any] = field(default_factory=dict)
+
+
+def run_audit(
+    outcomes: pd.DataFrame,
+    config: AuditConfig,
+    *,
+    seed: int,
+    scenario: dict[str, Any] | None = None,
+    seeds: dict[str, Any] | None = None,
+    keep_outcomes: bool = True,
+) -> AuditResult:
+    """Audit one run's outcomes: metrics by group and disparities with intervals.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        One row per true household (:func:`audits.outcomes.household_outcomes`,
+        built with ``target=config.target``).
+    config : AuditConfig
+        The scenario's audit section.
+    seed : int
+        Seed of the bootstrap (e.g. the pipeline's ``audit`` stage seed).
+    scenario : dict, optional
+        The resolved scenario, recorded in the summary.
+    seeds : dict, optional
+        Seeds of earlier stages, recorded in the summary.
+    keep_outcomes : bool
+        Keep the outcomes table in the result (it is written as Parquet).
+
+    Returns
+    -------
+    AuditResult
+
+    Raises
+    ------
+    InputDataError
+        If ``outcomes`` has no households.
+    """
+    if len(outcomes) == 0:
+        raise InputDataError("outcomes table has no households to audit")
+    metrics = audit_metrics(
+        outcomes,
+        group_columns=config.group_columns,
+        intersections=config.intersections,
+    )
+    return AuditResult(
+        config=config,
+        seed=int(seed),
+        metrics=metrics,
+        disparities=disparities(outcomes, config, seed),
+        outcomes=outcomes if keep_outcomes else None,
+        scenario=scenario,
+        seeds=dict(seeds or {}),
+    )
