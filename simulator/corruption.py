@@ -11,15 +11,12 @@ exactly on the rows the error changed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from simulator import identity
 from simulator.agencies.base import PopulationChunk
-from simulator.records import HELD_IDENTIFIERS
+from simulator.records import HELD_IDENTIFIERS, Rows, Strings
 from simulator.scenario import ErrorMultiplier, ErrorRates
 
 ERRORS: tuple[str, ...] = tuple(ErrorRates.model_fields)
@@ -402,33 +399,35 @@ def rewrite(
 # ---------------------------------------------------------------------- the engine
 
 
-@dataclass
 class _Records:
     """A source's rows being corrupted, with the truth it may consult."""
 
-    frame: pd.DataFrame
-    chunk: PopulationChunk
-    source: str
-    streams_prefix: tuple[str, ...]
-    extra: dict = field(default_factory=dict)
+    def __init__(
+        self,
+        rows: Rows,
+        chunk: PopulationChunk,
+        source: str,
+        streams_prefix: tuple[str, ...],
+    ):
+        self.rows, self.chunk, self.source = rows, chunk, source
+        self.streams_prefix = streams_prefix
+        self._positions()
 
-    @cached_property
-    def h_pos(self) -> np.ndarray:
-        return np.searchsorted(
-            self.chunk.households["household_id"].to_numpy(),
-            self.frame["true_household_id"].to_numpy(),
+    def _positions(self) -> None:
+        """Each row's household and person position in the chunk, and block counts."""
+        hid = self.rows["true_household_id"]
+        self.h_pos = np.searchsorted(
+            self.chunk.households["household_id"].to_numpy(), hid
         )
-
-    @cached_property
-    def p_pos(self) -> np.ndarray:
-        return np.searchsorted(
-            self.chunk.people["person_id"].to_numpy(),
-            self.frame["true_person_id"].to_numpy(),
+        self.p_pos = np.searchsorted(
+            self.chunk.people["person_id"].to_numpy(), self.rows["true_person_id"]
         )
+        self.counts = self.chunk.counts(hid)
 
-    @cached_property
-    def counts(self) -> np.ndarray:
-        return self.chunk.counts(self.frame["true_household_id"].to_numpy())
+    def take(self, idx: np.ndarray) -> None:
+        """Keep the rows ``idx``, in that order."""
+        self.rows = self.rows.take(idx)
+        self._positions()
 
     def uniforms(self, name: str, k: int = 1) -> np.ndarray:
         """``k`` uniforms per row from stream ``name``: shape (n,) or (n, k)."""
@@ -439,56 +438,53 @@ class _Records:
 
     def other_member(self, u: np.ndarray) -> np.ndarray:
         """Row in ``people`` of another member of each row's household."""
-        people_h = self.chunk.person_household
-        start = np.searchsorted(people_h, np.arange(len(self.chunk.households)))
-        size = np.bincount(people_h, minlength=len(self.chunk.households))
-        s, z = start[self.h_pos], size[self.h_pos]
+        s = self.chunk.household_start[self.h_pos]
+        z = self.chunk.household_size[self.h_pos]
         own = self.p_pos - s
         return s + (own + 1 + np.floor(u * np.maximum(z - 1, 1)).astype(np.int64)) % z
 
     def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
         """Current values of ``column`` at ``rows`` as a str array ('' for missing)."""
-        cat = self.frame[column].array
-        cats = np.asarray(cat.categories, dtype=str)
-        codes = cat.codes[rows]
-        return np.where(codes >= 0, cats[np.maximum(codes, 0)], "")
+        return self.rows[column].values(rows)
 
     def present(self, column: str) -> np.ndarray:
         """True where ``column`` holds a value."""
-        col = self.frame[column]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            return col.array.codes >= 0
-        return col.notna().to_numpy()
+        col = self.rows[column]
+        if isinstance(col, Strings):
+            return col.present()
+        return ~np.isnat(col)
 
     def set_strings(
         self, column: str, rows: np.ndarray, new: np.ndarray | None
     ) -> None:
         """Set ``column`` at ``rows`` to strings ``new`` (None: missing)."""
-        self.frame[column] = replace_categorical(self.frame[column], rows, new)
+        self.rows[column].set(rows, new)
 
+    def set_codes(self, column: str, rows: np.ndarray, codes: np.ndarray) -> None:
+        """Set ``column`` at ``rows`` to values of the chunk's coded identity column."""
+        col, truth = self.rows[column], self.chunk.identity(column)
+        if col.base is truth.base:
+            col.codes[rows] = codes
+        else:  # a column not coded against the chunk's pool: copy the strings
+            new = Strings(codes, truth.base, truth.extra)
+            ok = new.present()
+            col.set(rows[ok], new.values(np.flatnonzero(ok)))
+            col.set(rows[~ok], None)
 
-def replace_categorical(
-    series: pd.Series, rows: np.ndarray, new: np.ndarray | None
-) -> pd.Series:
-    """A copy of a categorical series with ``rows`` set to ``new`` (None: missing)."""
-    cat = series.array
-    codes = cat.codes.astype(np.int64)  # int8/int16 codes overflow as categories grow
-    cats = cat.categories
-    if new is None:
-        codes[rows] = -1
-    elif len(rows):
-        uniq, inv = np.unique(np.asarray(new, dtype=str), return_inverse=True)
-        pos = cats.get_indexer(uniq)
-        missing = pos < 0
-        if missing.any():
-            pos[missing] = np.arange(len(cats), len(cats) + missing.sum())
-            cats = cats.append(pd.Index(uniq[missing], dtype=cats.dtype))
-        codes[rows] = pos[inv]
-    return pd.Series(
-        pd.Categorical.from_codes(codes, categories=cats),
-        index=series.index,
-        name=series.name,
-    )
+    def rates(
+        self, error: str, base: float, multipliers: tuple[ErrorMultiplier, ...]
+    ) -> np.ndarray:
+        """Each row's rate for ``error``: base times group multipliers, capped at 1."""
+        rate = np.full(len(self.chunk.households), float(base))
+        for m in multipliers:
+            if (m.errors and error not in m.errors) or (
+                m.sources and self.source not in m.sources
+            ):
+                continue
+            rate = np.where(
+                self.chunk.in_group(m.column, m.value), rate * m.factor, rate
+            )
+        return np.minimum(rate, 1.0)[self.h_pos]
 
 
 def _which_name(
@@ -506,7 +502,7 @@ def _edit_names(
     edit: Callable[[np.ndarray, np.ndarray], np.ndarray],
     k: int,
 ) -> np.ndarray:
-    touched = np.zeros(len(r.frame), bool)
+    touched = np.zeros(len(r.rows), bool)
     u = r.uniforms(f"{name}_detail", k)
     for column, rows in zip(
         ("first_name", "last_name"), _which_name(r, hit, name), strict=True
@@ -521,47 +517,36 @@ def _edit_names(
 
 
 def _err_duplicate(r: _Records, hit: np.ndarray) -> np.ndarray:
-    idx = np.repeat(np.arange(len(r.frame)), 1 + hit.astype(np.int64))
+    idx = np.repeat(np.arange(len(r.rows)), 1 + hit.astype(np.int64))
     copy = np.zeros(len(idx), bool)
     copy[1:] = idx[1:] == idx[:-1]
-    r.frame = r.frame.iloc[idx].reset_index(drop=True)
-    for attr in ("h_pos", "p_pos", "counts"):
-        r.__dict__.pop(attr, None)
+    r.take(idx)
     return copy
 
 
 def _err_wrong_person(r: _Records, hit: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(hit)
     other = r.other_member(r.uniforms("wrong_person_who"))[rows]
-    people = r.chunk.people
     for col in _COPIED_ON_WRONG_PERSON:
         if (
             col in ("nhs_number", "ni_number", "upn")
             and col not in HELD_IDENTIFIERS[r.source]
         ):
             continue
-        values = people[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            codes = values.array.codes[other]
-            cats = np.asarray(values.array.categories, dtype=str)
-            new = cats[np.maximum(codes, 0)]
-            r.set_strings(col, rows[codes >= 0], new[codes >= 0])
-            r.set_strings(col, rows[codes < 0], None)
+        if col == "dob":
+            dob = r.rows[col].copy()
+            dob[rows] = r.chunk.people[col].to_numpy()[other]
+            r.rows[col] = dob
         else:
-            dob = r.frame[col].to_numpy().copy()
-            dob[rows] = values.to_numpy()[other]
-            r.frame[col] = dob
+            r.set_codes(col, rows, r.chunk.identity(col).codes[other])
     return hit  # every household has at least two members, so it always changes
 
 
 def _err_stale_address(r: _Records, hit: np.ndarray) -> np.ndarray:
-    hh = r.chunk.households
-    moved = hh["moved_recently"].to_numpy()[r.h_pos]
+    moved = r.chunk.households["moved_recently"].to_numpy()[r.h_pos]
     rows = np.flatnonzero(hit & moved)
     for col in ("address", "postcode"):
-        prev = hh[f"prev_{col}"].array
-        cats = np.asarray(prev.categories, dtype=str)
-        r.set_strings(col, rows, cats[prev.codes[r.h_pos[rows]]])
+        r.set_codes(col, rows, r.chunk.previous_code(col, r.h_pos[rows]))
     return hit & moved
 
 
@@ -570,27 +555,35 @@ def _err_name_swap(r: _Records, hit: np.ndarray) -> np.ndarray:
     first, last = r.strings("first_name", rows), r.strings("last_name", rows)
     r.set_strings("first_name", rows, last)
     r.set_strings("last_name", rows, first)
-    touched = np.zeros(len(r.frame), bool)
+    touched = np.zeros(len(r.rows), bool)
     touched[rows] = first != last
     return touched
+
+
+def _nickname_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Names with nicknames (sorted), their options (padded) and option counts."""
+    names = np.array(sorted(NICKNAMES))
+    width = max(len(v) for v in NICKNAMES.values())
+    options = np.array(
+        [[*NICKNAMES[n], *[""] * (width - len(NICKNAMES[n]))] for n in names]
+    )
+    count = np.array([len(NICKNAMES[n]) for n in names])
+    return names, options, count
+
+
+_NICK_NAMES, _NICK_OPTIONS, _NICK_COUNT = _nickname_table()
 
 
 def _err_nickname(r: _Records, hit: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(hit & r.present("first_name"))
     names = r.strings("first_name", rows)
-    has = np.isin(names, list(NICKNAMES))
+    has = np.isin(names, _NICK_NAMES)
     rows, names = rows[has], names[has]
     u = r.uniforms("nickname_which")[rows]
-    options = pd.Series(names).map(NICKNAMES)
-    n_opt = options.map(len).to_numpy()
-    k = np.floor(u * n_opt).astype(np.int64)
-    new = (
-        np.array([o[i] for o, i in zip(options, k, strict=True)], dtype=str)
-        if len(rows)
-        else np.array([], str)
-    )
-    r.set_strings("first_name", rows, new)
-    touched = np.zeros(len(r.frame), bool)
+    which = np.searchsorted(_NICK_NAMES, names)
+    k = np.floor(u * _NICK_COUNT[which]).astype(np.int64)
+    r.set_strings("first_name", rows, _NICK_OPTIONS[which, k])
+    touched = np.zeros(len(r.rows), bool)
     touched[rows] = True
     return touched
 
@@ -603,8 +596,9 @@ def _err_transliteration(r: _Records, hit: np.ndarray) -> np.ndarray:
 
 def _err_surname_change(r: _Records, hit: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(hit & r.present("last_name"))
-    hh = r.chunk.households
-    eth = hh["ethnicity"].to_numpy().astype(str)[r.h_pos[rows]]
+    eth = np.asarray(
+        r.chunk.households["ethnicity"].array.take(r.h_pos[rows]), dtype=str
+    )
     other = identity.name_vocabulary()[
         identity.sample_names(eth, "last", r.uniforms("surname_change_name")[rows])
     ]
@@ -613,7 +607,7 @@ def _err_surname_change(r: _Records, hit: np.ndarray) -> np.ndarray:
     new = np.where(hyphen, np.strings.add(np.strings.add(old, "-"), other), other)
     changed = new != old
     r.set_strings("last_name", rows[changed], new[changed])
-    touched = np.zeros(len(r.frame), bool)
+    touched = np.zeros(len(r.rows), bool)
     touched[rows[changed]] = True
     return touched
 
@@ -636,12 +630,12 @@ def _missing(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
     def apply(r: _Records, hit: np.ndarray) -> np.ndarray:
         touched = hit & r.present(column)
         rows = np.flatnonzero(touched)
-        if isinstance(r.frame[column].dtype, pd.CategoricalDtype):
+        if isinstance(r.rows[column], Strings):
             r.set_strings(column, rows, None)
         else:
-            values = r.frame[column].to_numpy().copy()
+            values = r.rows[column].copy()
             values[rows] = np.datetime64("NaT")
-            r.frame[column] = values
+            r.rows[column] = values
         return touched
 
     return apply
@@ -671,7 +665,7 @@ def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 def _dob_error(kind: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
     def apply(r: _Records, hit: np.ndarray) -> np.ndarray:
-        dob = r.frame["dob"].to_numpy().copy()
+        dob = r.rows["dob"].copy()
         ok = hit & ~np.isnat(dob)
         rows = np.flatnonzero(ok)
         y, m, d = _ymd(dob[rows])
@@ -698,8 +692,8 @@ def _dob_error(kind: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
             d2 = np.minimum(d, _days_in_month(y2, m))
             can = np.ones(len(rows), bool)
         dob[rows[can]] = _from_ymd(y2[can], m2[can], d2[can])
-        r.frame["dob"] = dob
-        touched = np.zeros(len(r.frame), bool)
+        r.rows["dob"] = dob
+        touched = np.zeros(len(r.rows), bool)
         touched[rows[can]] = True
         return touched
 
@@ -710,7 +704,7 @@ def _err_sex_wrong(r: _Records, hit: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(hit & r.present("sex"))
     old = r.strings("sex", rows)
     r.set_strings("sex", rows, np.where(old == "F", "M", "F"))
-    touched = np.zeros(len(r.frame), bool)
+    touched = np.zeros(len(r.rows), bool)
     touched[rows] = True
     return touched
 
@@ -724,7 +718,7 @@ def _err_postcode_typo(r: _Records, hit: np.ndarray) -> np.ndarray:
     new = _strings(_substitute(m, pos, _KEY_OPTS, _KEY_COUNT, u[:, 1]))
     changed = new != old
     r.set_strings("postcode", rows[changed], new[changed])
-    touched = np.zeros(len(r.frame), bool)
+    touched = np.zeros(len(r.rows), bool)
     touched[rows[changed]] = True
     return touched
 
@@ -735,11 +729,7 @@ def _id_wrong(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
         old = r.strings(column, rows)
         u = r.uniforms(f"{column}_wrong_detail", 3)[rows]
         other = r.other_member(r.uniforms(f"{column}_wrong_who"))[rows]
-        theirs = r.chunk.people[column].array
-        codes = theirs.codes[other]
-        borrowed = np.where(
-            codes >= 0, np.asarray(theirs.categories, str)[np.maximum(codes, 0)], ""
-        )
+        borrowed = r.chunk.identity(column).values(other)
         # Half take a household member's identifier, the rest mistype one character.
         m = _matrix(old)
         length = (m != 0).sum(axis=1)
@@ -751,7 +741,7 @@ def _id_wrong(column: str) -> Callable[[_Records, np.ndarray], np.ndarray]:
         new = np.where((u[:, 0] < 0.5) & (borrowed != ""), borrowed, mistyped)
         changed = new != old
         r.set_strings(column, rows[changed], new[changed])
-        touched = np.zeros(len(r.frame), bool)
+        touched = np.zeros(len(r.rows), bool)
         touched[rows[changed]] = True
         return touched
 
@@ -794,40 +784,24 @@ def error_applies(error: str, source: str) -> bool:
     return True
 
 
-def row_rates(
-    r: _Records, error: str, base: float, multipliers: tuple[ErrorMultiplier, ...]
-) -> np.ndarray:
-    """Each row's rate for ``error``: base times group multipliers, capped at 1."""
-    rate = np.full(len(r.frame), float(base))
-    hh = r.chunk.households
-    for m in multipliers:
-        if (m.errors and error not in m.errors) or (
-            m.sources and r.source not in m.sources
-        ):
-            continue
-        in_group = hh[m.column].to_numpy()[r.h_pos] == m.value
-        rate = np.where(in_group, rate * m.factor, rate)
-    return np.minimum(rate, 1.0)
-
-
 def corrupt(
-    records: pd.DataFrame,
+    records: Rows,
     chunk: PopulationChunk,
     source: str,
     rates: ErrorRates,
     multipliers: tuple[ErrorMultiplier, ...] = (),
-) -> pd.DataFrame:
+) -> Rows:
     """Return a corrupted copy of a source's records with one ``err_<name>`` per error.
 
     ``records`` must be sorted by ``true_household_id`` and hold the true identity of
-    ``true_person_id`` (as made by the agency modules).
+    ``true_person_id`` (as made by the agency modules); they are not changed.
     """
     r = _Records(records.copy(), chunk, source, ("corruption", source))
     flags: dict[str, np.ndarray] = {}
     for error in ERRORS:
         base = getattr(rates, error)
-        if base <= 0 or not error_applies(error, source) or len(r.frame) == 0:
-            flags[error] = np.zeros(len(r.frame), bool)
+        if base <= 0 or not error_applies(error, source) or len(r.rows) == 0:
+            flags[error] = np.zeros(len(r.rows), bool)
             continue
         if error in HOUSEHOLD_LEVEL:
             u = chunk.streams("corruption", source, error).random(chunk.h_counts)[
@@ -835,14 +809,14 @@ def corrupt(
             ]
         else:
             u = r.uniforms(error)
-        hit = u < row_rates(r, error, base, multipliers)
+        hit = u < r.rates(error, base, multipliers)
         touched = APPLY[error](r, hit)
         if error == "duplicate":
             flags = {
                 k: v[np.repeat(np.arange(len(v)), 1 + hit)] for k, v in flags.items()
             }
         flags[error] = touched
-    out = r.frame
+    out = r.rows
     for error in ERRORS:
         out[f"err_{error}"] = flags[error]
     return out

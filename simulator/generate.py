@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.agencies import MODULES
-from simulator.agencies.base import PopulationChunk
+from simulator.agencies.base import PopulationChunk, arrow_strings
 from simulator.corruption import ERRORS, corrupt
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 from simulator.population import Calibration, area_streets, make_areas, make_chunk
@@ -49,54 +51,97 @@ def chunks(scenario: Scenario) -> Iterator[range]:
         yield range(start, min(start + step, n_blocks))
 
 
-def _finish_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn working categoricals of free text into plain strings for output."""
-    out = frame.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype) and col in IDENTITY_COLUMNS:
-            out[col] = out[col].astype("str")
-    return out
+Parts = list[dict[str, np.ndarray | pa.Array]]
+"""One dict of decoded columns per chunk (numpy arrays, Arrow strings)."""
+
+_HIDDEN = ("true_person_id", "true_household_id")
+_SOURCE_COLUMNS = (
+    *EVENT_COLUMNS,
+    *IDENTITY_COLUMNS,
+    *_HIDDEN,
+    "true_need",
+    "true_from_need",
+    *(f"err_{e}" for e in ERRORS),
+)
+_SPINE_COLUMNS = (
+    *SPINE_COLUMNS,
+    *IDENTITY_COLUMNS,
+    *_HIDDEN,
+    *(f"err_{e}" for e in ERRORS),
+)
 
 
-def _finish_source(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    frame = pd.concat(parts, ignore_index=True)
-    frame.insert(0, "record_id", np.arange(len(frame), dtype=np.int64))
-    if "absence_rate" not in frame:
-        frame["absence_rate"] = np.nan
-    hidden = ["true_person_id", "true_household_id", "true_need", "true_from_need"]
-    cols = list(EVENT_COLUMNS) + list(IDENTITY_COLUMNS) + hidden
-    cols += [f"err_{e}" for e in ERRORS]
-    frame = frame[cols]
-    frame["source"] = frame["source"].astype("str")
-    frame["event_type"] = frame["event_type"].astype("str")
-    frame["true_need"] = frame["true_need"].astype("str")
-    return _finish_strings(frame)
+def _concat(
+    values: list[np.ndarray | pa.Array],
+) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """One column from its per-chunk parts: Arrow strings are chained, not copied."""
+    if values and isinstance(values[0], pa.Array | pa.ChunkedArray):
+        return pd.array(pa.chunked_array(values, type=pa.large_string()), dtype="str")
+    return np.concatenate(values)
 
 
-def assign_spine_households(spine: pd.DataFrame) -> pd.DataFrame:
-    """Council ids: a person id per row, a household id per address held."""
-    key = (
-        spine["address"].astype("str").fillna("")
-        + "|"
-        + spine["postcode"].astype("str").fillna("")
+def _assemble(parts: Parts, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame of ``columns`` from per-chunk parts, emptying the parts as it goes.
+
+    ``record_id`` and ``spine_person_id`` are row numbers; a missing ``absence_rate``
+    is NaN. Every other column must be in every part.
+    """
+    n = sum(len(p["true_person_id"]) for p in parts)
+    out: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {}
+    for col in columns:
+        if col in ("record_id", "spine_person_id"):
+            out[col] = np.arange(n, dtype=np.int64)
+        elif col == "spine_household_id":
+            out[col] = np.zeros(n, dtype=np.int64)  # set once addresses are joined
+        elif col == "absence_rate":
+            out[col] = _concat(
+                [p.pop(col, np.full(len(p["true_person_id"]), np.nan)) for p in parts]
+            )
+        else:
+            out[col] = _concat([p.pop(col) for p in parts])
+    return pd.DataFrame(out, copy=False)
+
+
+def _chunked(values: pd.Series) -> pa.ChunkedArray:
+    arr = pa.array(values.array)
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def assign_spine_households(spine: pd.DataFrame) -> np.ndarray:
+    """A council household id per spine row: one per address held (in order seen)."""
+    key = pc.binary_join_element_wise(
+        pc.fill_null(_chunked(spine["address"]), ""),
+        pc.fill_null(_chunked(spine["postcode"]), ""),
+        pa.scalar("|", pa.large_string()),
     )
-    hh, _ = pd.factorize(key)
-    out = spine.drop(
-        columns=[
-            "source",
-            "event_type",
-            "event_date",
-            "true_need",
-            "true_from_need",
-            "absence_rate",
-        ],
-        errors="ignore",
+    codes = pc.dictionary_encode(key)
+    return np.concatenate(
+        [c.indices.to_numpy().astype(np.int64) for c in codes.chunks]
+        or [np.empty(0, np.int64)]
     )
-    out.insert(0, "spine_household_id", hh.astype(np.int64))
-    out.insert(0, "spine_person_id", np.arange(len(out), dtype=np.int64))
-    cols = list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS)
-    cols += ["true_person_id", "true_household_id"] + [f"err_{e}" for e in ERRORS]
-    return _finish_strings(out[cols])
+
+
+def _concat_frames(
+    frames: list[pd.DataFrame], strings: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Frames one after another, column by column; ``strings`` become ``str``.
+
+    Categoricals must share their categories; string columns are chained Arrow chunks.
+    """
+    out = {}
+    for col in frames[0].columns:
+        parts = [f[col] for f in frames]
+        dtype = parts[0].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and col not in strings:
+            codes = np.concatenate([p.array.codes for p in parts])
+            out[col] = pd.Categorical.from_codes(codes, dtype=dtype)
+        elif isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
+            dtype
+        ):
+            out[col] = _concat([arrow_strings(p) for p in parts])
+        else:
+            out[col] = np.concatenate([p.to_numpy() for p in parts])
+    return pd.DataFrame(out, copy=False)
 
 
 def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
@@ -108,7 +153,7 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
     streets = area_streets(scenario)
     enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
     households, people = [], []
-    parts: dict[str, list[pd.DataFrame]] = {s: [] for s in enabled}
+    parts: dict[str, Parts] = {s: [] for s in enabled}
     all_chunks = list(chunks(scenario))
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
         hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
@@ -116,33 +161,24 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
         for source in enabled:
             cfg = scenario.agencies.source(source)
             rows = MODULES[source].records(chunk, cfg)
-            parts[source].append(
-                corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
-            )
+            rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
+            parts[source].append(rows.to_arrays())
+            del rows
         households.append(hh)
         people.append(pp)
-    sources = {s: _finish_source(parts[s]) for s in enabled if s != "spine"}
-    spine_parts = parts.get("spine") or []
-    spine = (
-        assign_spine_households(pd.concat(spine_parts, ignore_index=True))
-        if spine_parts
-        else pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
-    )
-    people_all = _finish_strings(pd.concat(people, ignore_index=True))
-    for col in (
-        "first_name",
-        "last_name",
-        "nhs_number",
-        "ni_number",
-        "upn",
-        "role",
-        "sex",
-    ):
-        people_all[col] = people_all[col].astype("str")
-    hh_all = pd.concat(households, ignore_index=True)
-    for col in ("address", "postcode", "prev_address", "prev_postcode"):
-        hh_all[col] = hh_all[col].astype("str")
-        people_all[col] = people_all[col].astype("str")
+        del chunk
+    sources = {
+        s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled if s != "spine"
+    }
+    if parts.get("spine"):
+        spine = _assemble(parts.pop("spine"), _SPINE_COLUMNS)
+        spine["spine_household_id"] = assign_spine_households(spine)
+    else:
+        spine = pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+    people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
+    del people
+    hh_all = _concat_frames(households, strings=_ADDRESS_STRINGS)
+    del households
     log.info(
         "generated %d households, %d people, %s",
         len(hh_all),
@@ -150,6 +186,20 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
         ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
     )
     return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
+
+
+_ADDRESS_STRINGS = ("address", "postcode", "prev_address", "prev_postcode")
+_PEOPLE_STRINGS = (
+    "role",
+    "sex",
+    "first_name",
+    "last_name",
+    "nhs_number",
+    "ni_number",
+    "upn",
+    *_ADDRESS_STRINGS,
+)
+"""Columns output as strings (some are categoricals while generating)."""
 
 
 def package_versions() -> dict[str, str]:

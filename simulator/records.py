@@ -8,7 +8,9 @@ council-side stages (linkage, view, models) must never read them: use
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 IDENTITY_COLUMNS = (
     "first_name",
@@ -50,3 +52,168 @@ def is_hidden(column: str) -> bool:
 def council_view(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame without hidden truth columns: what the council actually holds."""
     return frame.drop(columns=[c for c in frame.columns if is_hidden(c)])
+
+
+# ------------------------------------------------------- columns during generation
+
+
+class Strings:
+    """A string column as integer codes into a pool of values (-1: missing).
+
+    The working form of identity and event columns while records are generated and
+    corrupted: rows are copied and reordered by their codes, a person's value is
+    copied by code, and new values are appended to the pool, so no string is built
+    until :meth:`to_arrow` decodes the column once, at the end. The pool need not hold
+    distinct values.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        One int64 code per row: an index into ``base`` then ``extra``, or -1 (kept,
+        not copied: :meth:`set` changes it in place).
+    base : pyarrow.Array
+        The shared pool (``large_string``), e.g. the names of a chunk's people.
+    extra : numpy.ndarray, optional
+        Values appended since (an object array of ``str``).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> s = Strings(np.array([1, 0, -1]), pa.array(["Ann", "Bob"]))
+    >>> s.set(np.array([0]), np.array(["Bill"]))
+    >>> s.values(np.arange(3)).tolist()
+    ['Bill', 'Ann', '']
+    >>> s.to_arrow().to_pylist()
+    ['Bill', 'Ann', None]
+    """
+
+    __slots__ = ("base", "codes", "extra")
+
+    def __init__(
+        self, codes: np.ndarray, base: pa.Array, extra: np.ndarray | None = None
+    ):
+        self.codes = np.asarray(codes, dtype=np.int64)
+        if base.type != pa.large_string():
+            base = base.cast(pa.large_string())
+        self.base = base
+        self.extra = np.empty(0, dtype=object) if extra is None else extra
+
+    @classmethod
+    def constant(cls, value: str | None, n: int) -> Strings:
+        """``n`` rows of one value (None: all missing)."""
+        if value is None:
+            return cls(np.full(n, -1, dtype=np.int64), pa.array([], pa.large_string()))
+        return cls(np.zeros(n, dtype=np.int64), pa.array([value], pa.large_string()))
+
+    @classmethod
+    def from_arrow(cls, values: pa.Array | pa.ChunkedArray) -> Strings:
+        """Code an Arrow string array by position (nulls become -1)."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        codes = np.arange(len(values), dtype=np.int64)
+        if values.null_count:
+            codes[values.is_null().to_numpy(zero_copy_only=False)] = -1
+        return cls(codes, values)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, idx: np.ndarray) -> Strings:
+        """The rows ``idx``, in that order (the pool is shared, not copied)."""
+        return Strings(self.codes[idx], self.base, self.extra)
+
+    def copy(self) -> Strings:
+        """A copy whose codes can be changed without touching this column."""
+        return Strings(self.codes.copy(), self.base, self.extra)
+
+    def present(self) -> np.ndarray:
+        """True where a row holds a value."""
+        return self.codes >= 0
+
+    def values(self, rows: np.ndarray) -> np.ndarray:
+        """The values at ``rows`` as a ``str`` array ('' where missing)."""
+        codes = self.codes[rows]
+        out = np.full(len(codes), "", dtype=object)
+        n_base = len(self.base)
+        in_base = (codes >= 0) & (codes < n_base)
+        if in_base.any():
+            out[in_base] = self.base.take(pa.array(codes[in_base])).to_numpy(
+                zero_copy_only=False
+            )
+        in_extra = codes >= n_base
+        if in_extra.any():
+            out[in_extra] = self.extra[codes[in_extra] - n_base]
+        return out.astype(str)
+
+    def set(self, rows: np.ndarray, new: np.ndarray | None) -> None:
+        """Set ``rows`` to the strings ``new`` (None: missing), in place."""
+        if new is None:
+            self.codes[rows] = -1
+            return
+        if not len(rows):
+            return
+        start = len(self.base) + len(self.extra)
+        self.extra = np.concatenate([self.extra, np.asarray(new, dtype=object)])
+        self.codes[rows] = start + np.arange(len(rows))
+
+    def to_arrow(self) -> pa.Array:
+        """The decoded column: a ``large_string`` array with nulls where missing."""
+        pool = self.base
+        if len(self.extra):
+            pool = pa.concat_arrays([pool, pa.array(self.extra, pa.large_string())])
+        return pool.take(pa.array(self.codes, mask=self.codes < 0))
+
+
+Column = np.ndarray | Strings
+
+
+class Rows:
+    """A source's rows while being generated: named numpy or :class:`Strings` columns.
+
+    All columns have the same length. :meth:`to_frame` gives the DataFrame a source's
+    records end up as (identity as strings).
+    """
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: dict[str, Column]):
+        self.columns = dict(columns)
+        lengths = {len(c) for c in self.columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __getitem__(self, name: str) -> Column:
+        return self.columns[name]
+
+    def __setitem__(self, name: str, value: Column) -> None:
+        self.columns[name] = value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def take(self, idx: np.ndarray) -> Rows:
+        """The rows ``idx``, in that order."""
+        return Rows({k: v.take(idx) for k, v in self.columns.items()})
+
+    def copy(self) -> Rows:
+        """A copy whose columns can be changed without touching these."""
+        return Rows({k: v.copy() for k, v in self.columns.items()})
+
+    def to_arrays(self) -> dict[str, np.ndarray | pa.Array]:
+        """Every column decoded: numpy arrays, and Arrow strings for coded columns."""
+        return {
+            k: v.to_arrow() if isinstance(v, Strings) else v
+            for k, v in self.columns.items()
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame with ``str`` columns for coded strings."""
+        return pd.DataFrame(
+            {
+                k: pd.array(v, dtype="str") if isinstance(v, pa.Array) else v
+                for k, v in self.to_arrays().items()
+            }
+        )

@@ -15,15 +15,23 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from simulator.population import SCHOOL_AGES, YOUTH_AGE, pick_member
 from simulator.probability import affluence, expit, gradient, logit
-from simulator.records import IDENTITY_COLUMNS
+from simulator.records import (
+    HELD_IDENTIFIERS,
+    IDENTITY_COLUMNS,
+    Column,
+    Rows,
+    Strings,
+)
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts
 from simulator.scenario import EventConfig, GroupFactor, Scenario
 
 Who = Literal["any", "adult", "adult1", "child", "pupil", "youth_or_adult"]
 Window = Literal["observation", "followup"]
+NATIONAL_IDS = ("nhs_number", "ni_number", "upn")
 
 
 @dataclass(frozen=True)
@@ -79,30 +87,78 @@ class PopulationChunk:
             self.people["household_id"].to_numpy(),
         )
 
+    @cached_property
+    def household_start(self) -> np.ndarray:
+        """Position in ``people`` of each household's first member."""
+        return np.searchsorted(self.person_household, np.arange(len(self.households)))
+
+    @cached_property
+    def household_size(self) -> np.ndarray:
+        """Members of each household."""
+        return np.bincount(self.person_household, minlength=len(self.households))
+
     def members(self, who: Who) -> np.ndarray:
         """Boolean mask over people: who may carry an event of this kind."""
         if who in self._cache:
             return self._cache[who]
-        role = self.people["role"].to_numpy().astype(str)
+        role = self.people["role"]
         age = self.people["age"].to_numpy()
-        child = role == "child"
-        mask = {
-            "any": np.ones(len(role), bool),
-            "adult": ~child,
-            "adult1": role == "adult1",
-            "child": child,
-            "pupil": child & (age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1]),
-            "youth_or_adult": ~child | (age >= YOUTH_AGE),
-        }[who]
+        child = (role == "child").to_numpy()
+        if who == "any":
+            mask = np.ones(len(role), bool)
+        elif who == "adult":
+            mask = ~child
+        elif who == "adult1":
+            mask = (role == "adult1").to_numpy()
+        elif who == "child":
+            mask = child
+        elif who == "pupil":
+            mask = child & (age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])
+        else:  # youth_or_adult
+            mask = ~child | (age >= YOUTH_AGE)
         self._cache[who] = mask
         return mask
+
+    def in_group(self, column: str, value: str | int | bool) -> np.ndarray:
+        """Boolean mask over households: those whose ``column`` is ``value``."""
+        key = ("group", column, value)
+        if key not in self._cache:
+            self._cache[key] = (self.households[column] == value).to_numpy()
+        return self._cache[key]
 
     def group_log_factor(self, factors: tuple[GroupFactor, ...]) -> np.ndarray:
         """Sum of log factors that apply to each household."""
         out = np.zeros(len(self.households))
         for f in factors:
-            out += np.log(f.factor) * (self.households[f.column].to_numpy() == f.value)
+            out += np.log(f.factor) * self.in_group(f.column, f.value)
         return out
+
+    def identity(self, column: str) -> Strings:
+        """A string identity column of ``people``, coded (one row per person).
+
+        ``address`` and ``postcode`` are coded into a pool of the households' current
+        then previous values: code ``len(households) + h`` is household ``h``'s
+        previous value (see :meth:`previous_code`).
+        """
+        key = ("identity", column)
+        if key not in self._cache:
+            if column in ("address", "postcode"):
+                hh = self.households
+                pool = pa.concat_arrays(
+                    [arrow_strings(hh[column]), arrow_strings(hh[f"prev_{column}"])]
+                )
+                coded = Strings(self.person_household, pool)
+            else:
+                coded = coded_strings(self.people[column])
+            self._cache[key] = coded
+        return self._cache[key]
+
+    def previous_code(self, column: str, h_pos: np.ndarray) -> np.ndarray:
+        """Codes of the previous home of households ``h_pos`` in :meth:`identity`.
+
+        For ``column`` address or postcode.
+        """
+        return len(self.households) + np.asarray(h_pos, dtype=np.int64)
 
     def window(self, which: Window) -> tuple[np.datetime64, int]:
         """First day and length in days of the observation or follow-up window."""
@@ -113,6 +169,40 @@ class PopulationChunk:
         return ref + np.timedelta64(1, "D"), t.followup_days
 
 
+def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
+    """A pandas string (or categorical of strings) column as Arrow ``large_string``."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return coded_strings(values).to_arrow()
+    arr = pa.array(values.array if isinstance(values, pd.Series) else values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def coded_strings(values: pd.Series) -> Strings:
+    """A pandas string or categorical column as :class:`Strings`."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+        return Strings(cat.codes.astype(np.int64), _categories(cat.categories))
+    return Strings.from_arrow(arrow_strings(values))
+
+
+def _categories(categories: pd.Index) -> pa.Array:
+    """Arrow strings of a categorical's categories (cached: names share one set)."""
+    key = id(categories)
+    hit = _CATEGORY_CACHE.get(key)
+    if hit is not None and hit[0] is categories:
+        return hit[1]
+    arr = arrow_strings(categories)
+    if len(_CATEGORY_CACHE) > 64:
+        _CATEGORY_CACHE.clear()
+    _CATEGORY_CACHE[key] = (categories, arr)
+    return arr
+
+
+_CATEGORY_CACHE: dict[int, tuple[pd.Index, pa.Array]] = {}
+
+
 def emit_events(
     chunk: PopulationChunk,
     source: str,
@@ -120,11 +210,12 @@ def emit_events(
     cfg: EventConfig,
     visibility_factors: tuple[GroupFactor, ...],
     background_factors: tuple[GroupFactor, ...],
-) -> pd.DataFrame:
+) -> Rows:
     """Event rows (``true_person_id``, ``event_type``, ``event_date``) for one rule."""
     hh = chunk.households
     n = len(hh)
-    aff = affluence(hh["imd_decile"].to_numpy())
+    decile = hh["imd_decile"].to_numpy()
+    aff = affluence(decile)
     streams = ("events", source, rule.event_type)
     counts = chunk.h_counts
 
@@ -164,7 +255,7 @@ def emit_events(
     if cfg.background_rate > 0:
         lam = (
             cfg.background_rate
-            * gradient(hh["imd_decile"].to_numpy(), cfg.affluent_background_ratio)
+            * gradient(decile, cfg.affluent_background_ratio)
             * np.exp(chunk.group_log_factor(background_factors))
             * days
             / 365.0
@@ -184,67 +275,94 @@ def emit_events(
     per_h = n_need + n_bg
     h_rows = np.repeat(np.arange(n), per_h)
     k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
-    person = np.where(k < n_need[h_rows], need_person[h_rows], bg_person[h_rows])
+    from_need = k < n_need[h_rows]
+    person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
     hid = hh["household_id"].to_numpy()[h_rows]
     offset = chunk.streams(*streams, "date").random(chunk.counts(hid))
     date = start + np.floor(offset * days).astype("timedelta64[D]")
-    return pd.DataFrame(
+    return Rows(
         {
             "true_person_id": person,
             "true_household_id": hid,
-            "event_type": rule.event_type,
+            "event_type": Strings.constant(rule.event_type, len(hid)),
             "event_date": date.astype("datetime64[s]"),
-            "true_need": rule.need if rule.need else None,
-            "true_from_need": k < n_need[h_rows],
+            "true_need": Strings.constant(rule.need, len(hid)),
+            "true_from_need": from_need,
         }
     )
 
 
 def register_rows(
     chunk: PopulationChunk, source: str, who: Who, coverage: float, event_type: str
-) -> pd.DataFrame:
+) -> Rows:
     """One row per eligible person on a register (GP list, school roll, spine)."""
     people = chunk.people
     on = chunk.members(who) & (
         chunk.streams("register", source).random(chunk.p_counts) < coverage
     )
-    rows = people.loc[on, ["person_id", "household_id"]]
-    return pd.DataFrame(
+    n = int(on.sum())
+    return Rows(
         {
-            "true_person_id": rows["person_id"].to_numpy(),
-            "true_household_id": rows["household_id"].to_numpy(),
-            "event_type": event_type,
-            "event_date": np.datetime64(chunk.scenario.time.reference_date, "s"),
-            "true_need": None,
-            "true_from_need": False,
+            "true_person_id": people["person_id"].to_numpy()[on],
+            "true_household_id": people["household_id"].to_numpy()[on],
+            "event_type": Strings.constant(event_type, n),
+            "event_date": np.full(
+                n, np.datetime64(chunk.scenario.time.reference_date, "s")
+            ),
+            "true_need": Strings.constant(None, n),
+            "true_from_need": np.zeros(n, bool),
         }
     )
 
 
-def with_identity(
-    chunk: PopulationChunk, rows: pd.DataFrame, source: str
-) -> pd.DataFrame:
+def with_identity(chunk: PopulationChunk, rows: Rows, source: str) -> Rows:
     """Attach each row's true identity; null identifiers the source does not hold."""
-    from simulator.records import HELD_IDENTIFIERS
-
-    people = chunk.people
-    pos = np.searchsorted(
-        people["person_id"].to_numpy(), rows["true_person_id"].to_numpy()
-    )
-    out = rows.reset_index(drop=True)
+    pos = np.searchsorted(chunk.people["person_id"].to_numpy(), rows["true_person_id"])
     for col in IDENTITY_COLUMNS:
-        values = people[col].take(pos).reset_index(drop=True)
-        if (
-            col in ("nhs_number", "ni_number", "upn")
-            and col not in HELD_IDENTIFIERS[source]
-        ):
-            values = pd.Series(
-                pd.Categorical.from_codes(
-                    np.full(len(out), -1), categories=values.cat.categories
-                )
+        if col == "dob":
+            rows[col] = chunk.people["dob"].to_numpy()[pos]
+        elif col in NATIONAL_IDS and col not in HELD_IDENTIFIERS[source]:
+            rows[col] = Strings.constant(None, len(pos))
+        else:
+            rows[col] = chunk.identity(col).take(pos)
+    return rows
+
+
+def concat_rows(parts: list[Rows]) -> Rows:
+    """Rows of ``parts`` one after another.
+
+    A column missing from a part is NaN there (``absence_rate``) or missing (strings).
+    """
+    names = list(dict.fromkeys(k for p in parts for k in p.columns))
+    out: dict[str, Column] = {}
+    for name in names:
+        cols = [p.columns.get(name) for p in parts]
+        if any(isinstance(c, Strings) for c in cols):
+            out[name] = _concat_strings(
+                [
+                    c if c is not None else Strings.constant(None, len(p))
+                    for c, p in zip(cols, parts, strict=True)
+                ]
             )
-        out[col] = values
-    return out
+        else:
+            out[name] = np.concatenate(
+                [
+                    c if c is not None else np.full(len(p), np.nan)
+                    for c, p in zip(cols, parts, strict=True)
+                ]
+            )
+    return Rows(out)
+
+
+def _concat_strings(cols: list[Strings]) -> Strings:
+    """Small-pool string columns one after another (their pools are concatenated)."""
+    codes, pools, offset = [], [], 0
+    for c in cols:
+        pool = pa.concat_arrays([c.base, pa.array(c.extra, pa.large_string())])
+        codes.append(np.where(c.codes >= 0, c.codes + offset, -1))
+        pools.append(pool)
+        offset += len(pool)
+    return Strings(np.concatenate(codes), pa.concat_arrays(pools))
 
 
 def source_records(
@@ -254,8 +372,8 @@ def source_records(
     events_cfg: object,
     visibility_factors: tuple[GroupFactor, ...],
     background_factors: tuple[GroupFactor, ...],
-    registers: tuple[pd.DataFrame, ...] = (),
-) -> pd.DataFrame:
+    registers: tuple[Rows, ...] = (),
+) -> Rows:
     """All of a source's rows for a chunk, in a chunk-independent order, with identity.
 
     Rows are ordered by household, then by rule (registers first), then as emitted, so
@@ -272,8 +390,8 @@ def source_records(
         )
         for r in rules
     ]
-    frame = pd.concat(parts, ignore_index=True)
-    order = np.argsort(frame["true_household_id"].to_numpy(), kind="stable")
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame.insert(0, "source", source)
-    return with_identity(chunk, frame, source)
+    rows = concat_rows(parts)
+    order = np.argsort(rows["true_household_id"], kind="stable")
+    rows = rows.take(order)
+    rows = Rows({"source": Strings.constant(source, len(rows)), **rows.columns})
+    return with_identity(chunk, rows, source)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from simulator.agencies.base import EventRule, PopulationChunk, source_records
+from simulator.records import Rows
 from simulator.scenario import BenefitsConfig
 
 SOURCE = "benefits"
@@ -14,7 +13,7 @@ RULES = (
 )
 
 
-def records(chunk: PopulationChunk, cfg: BenefitsConfig) -> pd.DataFrame:
+def records(chunk: PopulationChunk, cfg: BenefitsConfig) -> Rows:
     """Benefit claims in the observation window."""
     return source_records(
         chunk, SOURCE, RULES, cfg.events, cfg.visibility_factors, cfg.background_factors

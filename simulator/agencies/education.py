@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from simulator.agencies.base import (
     EventRule,
@@ -11,6 +11,7 @@ from simulator.agencies.base import (
     register_rows,
     source_records,
 )
+from simulator.records import Rows, Strings
 from simulator.scenario import EducationConfig
 
 SOURCE = "education"
@@ -25,21 +26,23 @@ _ABSENCE_BASE = (2.0, 60.0)
 _ABSENCE_NEED = (2.0, 5.0)
 
 
-def records(chunk: PopulationChunk, cfg: EducationConfig) -> pd.DataFrame:
+def records(chunk: PopulationChunk, cfg: EducationConfig) -> Rows:
     """Every school-age child on a roll (census row with absence), plus exclusions."""
     census = register_rows(chunk, SOURCE, "pupil", cfg.census_coverage, "pupil_census")
     carriers = chunk.households["carrier_education"].to_numpy()
-    hids = census["true_household_id"].to_numpy()
+    hids = census["true_household_id"]
     counts = chunk.counts(hids)
     base = chunk.streams("events", SOURCE, "absence").beta(counts, *_ABSENCE_BASE)
     need = cfg.persistent_absence + 0.4 * chunk.streams(
         "events", SOURCE, "absence_need"
     ).beta(counts, *_ABSENCE_NEED)
     h_pos = np.searchsorted(chunk.households["household_id"].to_numpy(), hids)
-    is_carrier = census["true_person_id"].to_numpy() == carriers[h_pos]
+    is_carrier = census["true_person_id"] == carriers[h_pos]
     census["absence_rate"] = np.round(np.where(is_carrier, need, base), 4)
     census["true_from_need"] = is_carrier
-    census["true_need"] = np.where(is_carrier, "education", None)
+    census["true_need"] = Strings(
+        np.where(is_carrier, 0, -1), pa.array(["education"], pa.large_string())
+    )
     return source_records(
         chunk,
         SOURCE,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from simulator.agencies.base import (
     EventRule,
     PopulationChunk,
     register_rows,
     source_records,
 )
+from simulator.records import Rows
 from simulator.scenario import HealthConfig
 
 SOURCE = "health"
@@ -20,7 +19,7 @@ RULES = (
 )
 
 
-def records(chunk: PopulationChunk, cfg: HealthConfig) -> pd.DataFrame:
+def records(chunk: PopulationChunk, cfg: HealthConfig) -> Rows:
     """Everyone registered with a GP, plus A&E and mental-health events."""
     gp = register_rows(
         chunk, SOURCE, "any", cfg.registration_coverage, "gp_registration"

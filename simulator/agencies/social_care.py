@@ -7,9 +7,8 @@ follow-up window and give the label a learned model can observe (never the truth
 
 from __future__ import annotations
 
-import pandas as pd
-
 from simulator.agencies.base import EventRule, PopulationChunk, source_records
+from simulator.records import Rows
 from simulator.scenario import SocialCareConfig
 
 SOURCE = "social_care"
@@ -29,7 +28,7 @@ RULES = (
 )
 
 
-def records(chunk: PopulationChunk, cfg: SocialCareConfig) -> pd.DataFrame:
+def records(chunk: PopulationChunk, cfg: SocialCareConfig) -> Rows:
     """Social care records in the observation window, and referrals in the follow-up."""
     return source_records(
         chunk, SOURCE, RULES, cfg.events, cfg.visibility_factors, cfg.background_factors

@@ -6,16 +6,15 @@ the address the council holds (:func:`simulator.generate.assign_spine_households
 
 from __future__ import annotations
 
-import pandas as pd
-
 from simulator.agencies.base import PopulationChunk, register_rows, with_identity
+from simulator.records import Rows, Strings
 from simulator.scenario import SpineConfig
 
 SOURCE = "spine"
 
 
-def records(chunk: PopulationChunk, cfg: SpineConfig) -> pd.DataFrame:
+def records(chunk: PopulationChunk, cfg: SpineConfig) -> Rows:
     """One row per person on the council's registers, with identity as held."""
     rows = register_rows(chunk, SOURCE, "any", cfg.coverage, "council_register")
-    rows.insert(0, "source", SOURCE)
+    rows = Rows({"source": Strings.constant(SOURCE, len(rows)), **rows.columns})
     return with_identity(chunk, rows, SOURCE)

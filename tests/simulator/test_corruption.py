@@ -10,8 +10,9 @@ import string
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simtools import (
     FIELD_ERRORS,
@@ -24,10 +25,10 @@ from simtools import (
 
 from simulator.agencies import MODULES
 from simulator.agencies.base import PopulationChunk
-from simulator.corruption import ERRORS, corrupt, replace_categorical
+from simulator.corruption import ERRORS, corrupt
 from simulator.generate import generate
 from simulator.population import Calibration, area_streets, make_areas, make_chunk
-from simulator.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
+from simulator.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS, Strings
 from simulator.scenario import SOURCES, ErrorRates
 
 ERR_COLUMNS = [f"err_{e}" for e in ERRORS]
@@ -97,10 +98,10 @@ def _corrupt(small_world, source, rates, corruption_seed, multipliers=()):
         chunk.people,
         chunk.blocks,
     )
-    before = records[source].copy()
-    out = corrupt(records[source], reseeded, source, rates, multipliers)
-    pd.testing.assert_frame_equal(records[source], before)  # input untouched
-    return records[source], out
+    before = records[source].to_frame()
+    out = corrupt(records[source], reseeded, source, rates, multipliers).to_frame()
+    pd.testing.assert_frame_equal(records[source].to_frame(), before)  # untouched
+    return before, out
 
 
 @SETTINGS
@@ -176,21 +177,32 @@ def test_every_changed_cell_is_logged(small_world, source, rates, corruption_see
     n_new=st.integers(0, 700),
     n_rows=st.integers(1, 800),
     step=st.integers(1, 3),
+    data=st.data(),
 )
-@example(n_old=2, n_new=300, n_rows=600, step=1)  # past int8 category codes
-def test_replace_categorical_sets_any_number_of_new_values(n_old, n_new, n_rows, step):
+def test_coded_strings_set_any_number_of_new_values(n_old, n_new, n_rows, step, data):
     old = [f"old{i}" for i in range(n_old)]
-    series = pd.Series(pd.Categorical([old[i % n_old] for i in range(n_rows)]))
+    base = pa.array(old + [None] * data.draw(st.integers(0, 2)))
+    codes = np.array([i % len(base) for i in range(n_rows)])
+    codes[base.is_null().to_numpy(zero_copy_only=False)[codes]] = -1
+    column = Strings(codes.copy(), base)
+    expected = np.array([old[c] if c >= 0 else None for c in codes], dtype=object)
     rows = np.arange(0, n_rows, step)
     pool = old + [f"new{i}" for i in range(n_new)]
     new = np.array([pool[i % len(pool)] for i in range(len(rows))], dtype=str)
-    out = replace_categorical(series, rows, new)
-    expected = series.astype(object).to_numpy().copy()
+    copy = column.copy()
+    column.set(rows, new)
     expected[rows] = new
-    assert list(out.astype(object)) == list(expected)
-    blanked = replace_categorical(series, rows, None)
-    assert blanked.isna().to_numpy()[rows].all()
-    assert blanked.notna().sum() == n_rows - len(rows)
+    assert column.to_arrow().to_pylist() == list(expected)
+    assert list(column.values(np.arange(n_rows))) == [e or "" for e in expected]
+    assert column.to_arrow().type == pa.large_string()
+    # The copy kept the old codes; blanking sets missing values.
+    assert copy.to_arrow().to_pylist() == [old[c] if c >= 0 else None for c in codes]
+    copy.set(rows, None)
+    assert not copy.present()[rows].any()
+    assert copy.to_arrow().null_count == n_rows - copy.present().sum()
+    # Taking rows keeps their values, in the new order.
+    idx = np.arange(n_rows)[::-1]
+    assert column.take(idx).to_arrow().to_pylist() == list(expected[idx])
 
 
 # ------------------------------------------------- the full pipeline, default rates
