@@ -22,3 +22,21 @@ class OutputError(LinkauditError, OSError):
 
 class InputDataError(LinkauditError, ValueError):
     """A data file handed to linkaudit does not have the expected shape."""
+
+
+class NotFittedError(LinkauditError, ValueError, AttributeError):
+    """A model that learns was asked to score before it was fitted."""
+
+
+class ModelError(LinkauditError, ValueError):
+    """A model cannot be built as configured (an import path, a class, parameters)."""
+
+
+class ModelContractError(LinkauditError, AssertionError):
+    """A model breaks the plug-in protocol; ``problems`` lists every broken rule."""
+
+    def __init__(self, name: str, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__(
+            f"{name} breaks the model protocol:\n  " + "\n  ".join(self.problems)
+        )
