@@ -70,7 +70,9 @@ def run(households: int, method: str = "deterministic") -> dict:
     wall = time.perf_counter() - t0
     peak = _peak_rss_bytes()
 
-    quality = link_quality(links, data.sources, data.spine).overall.iloc[0]
+    lq = link_quality(links, data.sources, data.spine, data.households)
+    quality = lq.overall.iloc[0]
+    by_group = lq.by_group[lq.by_group["group"].isin(["ethnicity", "imd_quintile"])]
     out = {
         "households": households,
         "method": method,
@@ -86,6 +88,10 @@ def run(households: int, method: str = "deterministic") -> dict:
         "f1": float(quality["f1"]),
         "n_false": int(quality["n_false"]),
         "n_missed": int(quality["n_missed"]),
+        # Validity check 3 (docs/methodology.md): who linkage misses.
+        "recall_by_group": {
+            f"{r.group}={r.value}": float(r.recall) for r in by_group.itertuples()
+        },
     }
     if "splink" in links.attrs:
         out |= links.attrs["splink"]
