@@ -138,22 +138,52 @@ def name_vocabulary() -> np.ndarray:
     return np.array(sorted(allnames))
 
 
+NAME_KINDS = ("male", "female", "last")
+"""The kinds of name a pool holds."""
+
+
+@cache
+def _pool_codes(ethnicity: str, kind: str) -> np.ndarray:
+    """Codes into :func:`name_vocabulary` of each name of a pool."""
+    return np.searchsorted(name_vocabulary(), name_pool(ethnicity, kind).names)
+
+
+def _label_index(values: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Position in ``labels`` of each value (-1 if absent); ints pass through."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    out = np.full(len(values), -1, dtype=np.int64)
+    for i, label in enumerate(labels):
+        out[values == label] = i
+    return out
+
+
 def sample_names(
     ethnicity: np.ndarray, kind: np.ndarray | str, u: np.ndarray
 ) -> np.ndarray:
     """Draw names for rows given each row's ethnicity, kind and a uniform ``u``.
 
-    Returns codes into :func:`name_vocabulary`.
+    ``ethnicity`` holds group names (or their positions in ``NAME_LOCALES``), ``kind``
+    'male', 'female' or 'last' (or positions in :data:`NAME_KINDS`). Returns codes
+    into :func:`name_vocabulary`.
     """
-    vocab = name_vocabulary()
+    groups = tuple(NAME_LOCALES)
+    u = np.asarray(u)
     out = np.empty(len(u), dtype=np.int64)
     kinds = np.broadcast_to(np.asarray(kind), len(u))
-    for eth in NAME_LOCALES:
-        for k in ("male", "female", "last"):
-            rows = np.flatnonzero((ethnicity == eth) & (kinds == k))
+    cell = _label_index(ethnicity, groups) * len(NAME_KINDS) + _label_index(
+        kinds, NAME_KINDS
+    )
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(len(groups) * len(NAME_KINDS) + 1))
+    for e, eth in enumerate(groups):
+        for k, kind_name in enumerate(NAME_KINDS):
+            c = e * len(NAME_KINDS) + k
+            rows = order[bounds[c] : bounds[c + 1]]
             if len(rows):
-                pool = name_pool(eth, k)
-                out[rows] = np.searchsorted(vocab, pool.names[pool.sample(u[rows])])
+                pool = name_pool(eth, kind_name)
+                out[rows] = _pool_codes(eth, kind_name)[pool.sample(u[rows])]
     return out
 
 
@@ -166,20 +196,23 @@ def _scramble(x: np.ndarray, modulus: int, key: int) -> np.ndarray:
     return (np.asarray(x, dtype=np.int64) * mult + key % modulus) % modulus
 
 
-def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    """Split non-negative ints into a (n, width) array of decimal digits."""
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (np.asarray(values, dtype=np.int64)[:, None] // powers) % 10
-
-
 def _zero_pad(values: np.ndarray, width: int) -> pa.Array:
     return pc.utf8_lpad(pa.array(values, type=pa.int64()).cast(pa.string()), width, "0")
 
 
+def _weighted_digit_sum(values: np.ndarray, weights: range) -> np.ndarray:
+    """Sum of each value's decimal digits times ``weights`` (last digit first)."""
+    x = np.asarray(values, dtype=np.int64)
+    total = np.zeros(x.shape, dtype=np.int64)
+    for w in weights:
+        total += (x % 10) * w
+        x = x // 10
+    return total
+
+
 def nhs_check_digit(first_nine: np.ndarray) -> np.ndarray:
     """Mod-11 check digit of 9-digit bases; 10 means the base is never issued."""
-    weights = np.arange(10, 1, -1)
-    check = 11 - (_digits(first_nine, 9) @ weights) % 11
+    check = 11 - _weighted_digit_sum(first_nine, range(2, 11)) % 11
     return np.where(check == 11, 0, check)
 
 
@@ -224,7 +257,7 @@ def ni_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
 
 def upn_check_letter(twelve_digits: np.ndarray) -> np.ndarray:
     """DfE UPN check letter for the 12 digits after it (weights 2..13, mod 23)."""
-    return _UPN_CHECK[(_digits(twelve_digits, 12) @ np.arange(2, 14)) % 23]
+    return _UPN_CHECK[_weighted_digit_sum(twelve_digits, range(13, 1, -1)) % 23]
 
 
 def upns(person_ids: np.ndarray, key: int) -> pa.Array:

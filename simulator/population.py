@@ -10,8 +10,9 @@ they too are the same whatever the chunking.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
@@ -135,10 +136,32 @@ def make_areas(scenario: Scenario) -> pd.DataFrame:
 # -------------------------------------------------------------------- households
 
 
-def _categorical(values: pa.Array) -> pd.Categorical:
-    return pd.Categorical(
-        pd.array(values, dtype=pd.ArrowDtype(pa.string())).astype("str")
-    )
+def _strings(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow strings as a pandas ``str`` array (no copy of the characters)."""
+    return pd.array(values, dtype="str")
+
+
+def _only_where(mask: np.ndarray, make: Callable[[np.ndarray], pa.Array]) -> pa.Array:
+    """``make(rows)`` for the rows where ``mask`` holds, null elsewhere."""
+    rows = np.flatnonzero(mask)
+    pos = np.cumsum(mask) - 1
+    return make(rows).take(pa.array(pos, mask=~mask))
+
+
+@cache
+def _dtypes() -> dict[str, pd.CategoricalDtype]:
+    """The fixed categories of people's working categoricals (built once)."""
+    return {
+        "role": pd.CategoricalDtype(["adult1", "adult2", "child"]),
+        "sex": pd.CategoricalDtype(["M", "F"]),
+        "name": pd.CategoricalDtype(pd.Index(identity.name_vocabulary(), dtype="str")),
+    }
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """The Arrow array behind a pandas ``str`` column."""
+    arr = pa.array(values.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _choose(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -227,16 +250,16 @@ class HouseholdFrame:
                 "lone_parent": lone,
                 "n_children": n_children.astype(np.int8),
                 "moved_recently": moved,
-                "address": _categorical(
+                "address": _strings(
                     identity.addresses(
                         area, slot, self.streets, np.zeros(len(area), bool)
                     )
                 ),
-                "postcode": _categorical(identity.postcodes(area, slot)),
-                "prev_address": _categorical(
+                "postcode": _strings(identity.postcodes(area, slot)),
+                "prev_address": _strings(
                     identity.addresses(area, prev_slot, self.streets, prev_vacant)
                 ),
-                "prev_postcode": _categorical(identity.postcodes(area, prev_slot)),
+                "prev_postcode": _strings(identity.postcodes(area, prev_slot)),
             }
         )
         return hh
@@ -310,10 +333,13 @@ class HouseholdFrame:
 
         # Names: household surname, partner's own surname sometimes, children mostly
         # the first parent's.
-        eth_h = hh["ethnicity"].to_numpy().astype(str)[h_idx]
-        first_kind = np.where(female, "female", "male")
+        eth = hh["ethnicity"].array
+        groups = list(identity.NAME_LOCALES)
+        eth_h = np.array([groups.index(c) for c in eth.categories])[eth.codes][h_idx]
+        kinds = identity.NAME_KINDS
+        first_kind = np.where(female, kinds.index("female"), kinds.index("male"))
         first = identity.sample_names(eth_h, first_kind, pu("first_name"))
-        own_last = identity.sample_names(eth_h, "last", pu("last_name"))
+        own_last = identity.sample_names(eth_h, kinds.index("last"), pu("last_name"))
         fam_last = own_last[starts][h_idx]  # first adult's surname
         second_idx = np.where(n_adults == 2, starts + 1, starts)[h_idx]
         partner_last = own_last[second_idx]
@@ -331,53 +357,39 @@ class HouseholdFrame:
                 ),
             ),
         )
-        vocab = pd.Index(identity.name_vocabulary())
         pid = hid * MAX_MEMBERS + member
         key = stable_id(f"{s.seed}")
         child_ok = ~is_adult & (age >= 4)
-        nhs = identity.nhs_numbers(pid, key)
-        ni = pa.array(
-            np.where(
-                is_adult,
-                identity.ni_numbers(pid, key).to_numpy(zero_copy_only=False),
-                None,
-            ),
-            type=pa.string(),
-        )
-        upn = pa.array(
-            np.where(
-                child_ok, identity.upns(pid, key).to_numpy(zero_copy_only=False), None
-            ),
-            type=pa.string(),
-        )
         role = np.where(member == 0, 0, np.where(is_adult, 1, 2))
-        people = pd.DataFrame(
-            {
-                "person_id": pid,
-                "household_id": hid,
-                "role": pd.Categorical.from_codes(
-                    role, categories=["adult1", "adult2", "child"]
-                ),
-                "sex": pd.Categorical.from_codes(
-                    female.astype(np.int8), categories=["M", "F"]
-                ),
-                "age": age.astype(np.int16),
-                "dob": dob,
-                "first_name": pd.Categorical.from_codes(first, categories=vocab),
-                "last_name": pd.Categorical.from_codes(last, categories=vocab),
-                "nhs_number": _categorical(nhs),
-                "ni_number": _categorical(ni),
-                "upn": _categorical(upn),
-            }
-        )
+        dtypes = _dtypes()
+        columns = {
+            "person_id": pid,
+            "household_id": hid,
+            "role": pd.Categorical.from_codes(role, dtype=dtypes["role"]),
+            "sex": pd.Categorical.from_codes(
+                female.astype(np.int8), dtype=dtypes["sex"]
+            ),
+            "age": age.astype(np.int16),
+            "dob": dob,
+            "first_name": pd.Categorical.from_codes(first, dtype=dtypes["name"]),
+            "last_name": pd.Categorical.from_codes(last, dtype=dtypes["name"]),
+            "nhs_number": _strings(identity.nhs_numbers(pid, key)),
+            "ni_number": _strings(
+                _only_where(is_adult, lambda rows: identity.ni_numbers(pid[rows], key))
+            ),
+            "upn": _strings(
+                _only_where(child_ok, lambda rows: identity.upns(pid[rows], key))
+            ),
+        }
+        h_take = pa.array(h_idx)
         for col in ("address", "postcode", "prev_address", "prev_postcode"):
-            people[col] = hh[col].take(h_idx).reset_index(drop=True)
-        return people
+            columns[col] = _strings(_arrow(hh[col]).take(h_take))
+        return pd.DataFrame(columns, copy=False)
 
     def with_needs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Add the true needs, the eligibility, the harm and each need's carrier."""
         s, cal = self.s, self.cal
-        hh, people = self.households.copy(), self.people
+        hh, people = self.households.copy(deep=False), self.people
         dep = 1.0 - affluence(hh["imd_decile"].to_numpy())
         lone = hh["lone_parent"].to_numpy()
         rho = s.needs.correlation
@@ -421,9 +433,9 @@ class HouseholdFrame:
 
         female = (people["sex"] == "F").to_numpy()
         adult = ~is_child
-        role = people["role"].to_numpy().astype(str)
+        first_adult = (people["role"] == "adult1").to_numpy()
         victim = np.where(
-            (role == "adult1") & female,
+            first_adult & female,
             2,
             np.where(adult & female, 1, np.where(adult, 0.5, 0)),
         )
@@ -431,7 +443,7 @@ class HouseholdFrame:
             "crime_asb": adult | (is_child & (age >= YOUTH_AGE)),
             "education": school,
             "children_in_need": is_child,
-            "worklessness": role == "adult1",
+            "worklessness": first_adult,
             "health": adult | is_child,
         }
         # Domestic abuse: the first adult if she is a woman, else any woman, else adult.
