@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from simulator.errors import LinkauditError, ScenarioError
+from simulator.linkage.quality import LinkQuality
 from simulator.scenario import SOURCES, Scenario, json_schema, load_scenario
 
 log = logging.getLogger("linkaudit")
@@ -77,11 +78,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quality_lines(run_: object) -> list[str]:
-    q = run_.link_quality  # type: ignore[attr-defined]
+def _quality_lines(q: LinkQuality, scenario: Scenario) -> list[str]:
     o = q.overall.iloc[0]
     lines = [
-        f"linkage ({run_.scenario.linkage.method}): "  # type: ignore[attr-defined]
+        f"linkage ({scenario.linkage.method}): "
         f"precision {o['precision']:.4f}, recall {o['recall']:.4f}, "
         f"F1 {o['f1']:.4f}; {int(o['n_false']):,} false links, "
         f"{int(o['n_missed']):,} missed of {int(o['n_linkable']):,} linkable records"
@@ -95,7 +95,8 @@ def _quality_lines(run_: object) -> list[str]:
 
 def cmd_link(args: argparse.Namespace) -> int:
     """Generate a scenario, link every source to the spine, write links and quality."""
-    from simulator.pipeline import run, write_run
+    from simulator.generate import generate
+    from simulator.pipeline import link_data, stage_seeds, write_linked
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.method:
@@ -104,9 +105,13 @@ def cmd_link(args: argparse.Namespace) -> int:
                 "linkage": scenario.linkage.model_copy(update={"method": args.method})
             }
         )
-    result = run(scenario, progress=not args.quiet)
-    out = write_run(result, args.output, overwrite=args.force)
-    print(f"wrote {out}", *_quality_lines(result), sep="\n")  # noqa: T201
+    seeds = stage_seeds(scenario)
+    data = generate(scenario, progress=not args.quiet)
+    links, quality = link_data(
+        data, scenario.linkage, seeds["linkage"], progress=not args.quiet
+    )
+    out = write_linked(data, links, quality, seeds, args.output, overwrite=args.force)
+    print(f"wrote {out}", *_quality_lines(quality, scenario), sep="\n")  # noqa: T201
     return 0
 
 

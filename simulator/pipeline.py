@@ -1,9 +1,15 @@
 """Run a scenario's stages in order and keep every stage's output.
 
-``generate`` (the truth, every source's records and the spine) ->
-``link`` (records to the spine, with the scenario's method, and the links' quality
-against the truth). Each stage is a pure function of the previous outputs and a
-named seed stream; :func:`write_run` writes everything atomically.
+``generate`` (the truth, every source's records and the spine) -> ``link`` (records
+to the spine with the scenario's method, and the links' quality against the truth)
+-> ``view`` (one feature row per spine household) -> ``model`` (fitted on an
+independently generated history cohort if it learns; scores and flags) -> ``audit``
+(flags against the truth, by group, with intervals) -> ``attribution`` (the same
+seeds re-run without each imperfection, to say why each wrong flag happened).
+
+Each stage is a pure function of the previous outputs and a named seed stream;
+:func:`write_run` writes everything atomically, and the same scenario gives
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,13 +33,40 @@ from simulator.generate import (
 )
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 from simulator.linkage import LinkageConfig, LinkQuality, link, link_quality
+from simulator.models import apply_flag_rule, flag_table, make_model
+from simulator.models.base import RiskModel
+from simulator.models.config import ExternalConfig, LearnedConfig
 from simulator.rng import draw_seed, stream
 from simulator.scenario import Scenario
+from simulator.view import build_view, observed_labels
+
+if TYPE_CHECKING:
+    from audits.attribution import Attribution
+    from audits.result import AuditResult
 
 logger = logging.getLogger(__name__)
 
 LINKS_FILE = "links.parquet"
 LINKAGE_DIR = "linkage"
+VIEW_FILE = "view.parquet"
+FLAGS_FILE = "flags.parquet"
+AUDIT_DIR = "audit"
+ATTRIBUTION_DIR = "attribution"
+EXPLAIN_LIMIT = 50_000
+"""Flagged households explained (drivers) at most; the highest scores first."""
+
+
+@dataclass
+class Council:
+    """What the council side produced from one dataset: links, view, scores, flags.
+
+    ``flags`` is the flags table (:func:`simulator.models.flag_table`): one row per
+    spine household with its score, flag, rank and the features that drove it.
+    """
+
+    links: pd.DataFrame
+    view: pd.DataFrame
+    flags: pd.DataFrame
 
 
 @dataclass
@@ -43,27 +79,75 @@ class Run:
         The resolved scenario.
     data : SyntheticData
         The truth, every source's records and the spine.
-    links : DataFrame
-        The links table (:mod:`simulator.linkage.links`).
+    council : Council
+        Links, the linked view and the flags.
     link_quality : LinkQuality
         The links measured against the truth.
+    model : RiskModel
+        The fitted model.
+    audit : AuditResult or None
+        Flags against the truth, by group (None if not audited).
+    attribution : Attribution or None
+        Why each wrong flag happened (None if not asked for).
     seeds : dict
         The seed of every stage that draws at random.
     timings : dict
-        Wall seconds per stage.
+        Wall seconds per stage (logged, never written: outputs stay identical).
     """
 
     scenario: Scenario
     data: SyntheticData
-    links: pd.DataFrame
+    council: Council
     link_quality: LinkQuality
+    model: RiskModel
+    audit: AuditResult | None = None
+    attribution: Attribution | None = None
     seeds: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def links(self) -> pd.DataFrame:
+        """The links table."""
+        return self.council.links
+
 
 def stage_seed(scenario: Scenario, stage: str) -> int:
-    """The integer seed a stage hands to libraries (Splink, scikit-learn)."""
+    """The integer seed a stage hands to libraries (Splink, scikit-learn, bootstrap)."""
     return draw_seed(stream(scenario.seed, "stage", stage))
+
+
+def stage_seeds(scenario: Scenario) -> dict[str, int]:
+    """Every stage seed of a scenario, recorded in the outputs."""
+    return {
+        "scenario": scenario.seed,
+        **{
+            s: stage_seed(scenario, s) for s in ("linkage", "history", "model", "audit")
+        },
+    }
+
+
+def history_scenario(scenario: Scenario) -> Scenario:
+    """The history cohort: the same scenario with an independent population.
+
+    A learned model is trained on it, with the label the council could observe
+    (a later children's social care referral), never on the truth.
+    """
+    return scenario.model_copy(update={"seed": stage_seed(scenario, "history")})
+
+
+def needs_history(scenario: Scenario) -> bool:
+    """True if the scenario's model is fitted on labelled data (learned, plug-in)."""
+    m = scenario.model
+    return isinstance(m, LearnedConfig) or (
+        isinstance(m, ExternalConfig) and m.plugin is not None
+    )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
 
 
 def link_data(
@@ -83,36 +167,202 @@ def link_data(
     return links, quality
 
 
-def run(scenario: Scenario, *, progress: bool = False) -> Run:
+def linked_view(
+    data: SyntheticData, links: pd.DataFrame, scenario: Scenario
+) -> pd.DataFrame:
+    """The council's feature view of linked data (the public IMD lookup included)."""
+    return build_view(
+        data.sources,
+        data.spine,
+        links,
+        reference_date=scenario.time.reference_date,
+        deprivation=data.areas[["postcode_sector", "imd_decile"]],
+        config=scenario.view,
+    )
+
+
+def fit_model(
+    scenario: Scenario,
+    *,
+    base_dir: str | Path | None = None,
+    progress: bool = False,
+) -> RiskModel:
+    """Build the scenario's model and fit it; learners train on a history cohort.
+
+    The history cohort is generated with :func:`history_scenario`, linked with the
+    scenario's method and labelled with :func:`simulator.view.observed_labels`.
+    """
+    model = make_model(
+        scenario.model, random_state=stage_seed(scenario, "model"), base_dir=base_dir
+    )
+    if not needs_history(scenario):
+        return model  # stateless (criteria, scorecard, score files, skops files)
+    history = history_scenario(scenario)
+    data = generate(history, progress=progress)
+    links = link(
+        data.sources,
+        data.spine,
+        history.linkage,
+        stage_seed(history, "linkage"),
+        progress=progress,
+    )
+    view = linked_view(data, links, history)
+    labels = observed_labels(
+        data.sources,
+        links,
+        reference_date=history.time.reference_date,
+        households=view.index,
+    )
+    logger.info(
+        "history cohort: %d spine households, %d labelled (%.1f%%)",
+        len(view),
+        int(labels.sum()),
+        100 * labels.mean() if len(labels) else 0.0,
+    )
+    return model.fit(view, labels)
+
+
+def score_and_flag(
+    model: RiskModel, view: pd.DataFrame, scenario: Scenario
+) -> pd.DataFrame:
+    """Score the view, apply the flag rule, and explain the flagged households.
+
+    Drivers are computed for the flagged households only (at most
+    :data:`EXPLAIN_LIMIT`, highest scores first): explaining costs a prediction per
+    feature for a learned model.
+    """
+    scores = model.score(view)
+    flags = apply_flag_rule(scores, scenario.model.flag_rule())
+    flagged = flags.index[flags.to_numpy()]
+    if len(flagged) > EXPLAIN_LIMIT:
+        flagged = (
+            scores.loc[flagged]
+            .sort_values(ascending=False, kind="stable")
+            .index[:EXPLAIN_LIMIT]
+        )
+    explain = getattr(model, "explain", None)
+    contributions = explain(view.loc[flagged]) if callable(explain) else None
+    return flag_table(scores, flags, contributions)
+
+
+def council_run(
+    data: SyntheticData,
+    scenario: Scenario,
+    model: RiskModel,
+    *,
+    method: str | None = None,
+    progress: bool = False,
+) -> Council:
+    """Link, build the view, score and flag: everything the council does."""
+    config = scenario.linkage
+    if method is not None and method != config.method:
+        config = config.model_copy(update={"method": method})
+    links = link(
+        data.sources,
+        data.spine,
+        config,
+        stage_seed(scenario, "linkage"),
+        progress=progress,
+    )
+    view = linked_view(data, links, scenario)
+    return Council(links, view, score_and_flag(model, view, scenario))
+
+
+def audit_council(
+    data: SyntheticData, council: Council, scenario: Scenario
+) -> pd.DataFrame:
+    """One row per true household: groups, truth, and whether a flag reached it."""
+    from audits.outcomes import household_outcomes
+
+    return household_outcomes(
+        data.households,
+        data.spine,
+        council.flags[["spine_household_id", "flagged", "score"]],
+        target=scenario.audit.target,
+    )
+
+
+def run(
+    scenario: Scenario,
+    *,
+    attribution: bool = True,
+    base_dir: str | Path | None = None,
+    progress: bool = False,
+    model: RiskModel | None = None,
+) -> Run:
     """Run every stage of a scenario.
 
     Parameters
     ----------
     scenario : Scenario
         The scenario to run.
+    attribution : bool
+        Also run the attribution ladder (three more runs of the council's side).
+    base_dir : str or Path, optional
+        Directory that relative paths in the scenario (score files, skops files)
+        are resolved against: the scenario file's directory.
     progress : bool
         Show a progress bar per stage.
+    model : RiskModel, optional
+        An already fitted model to use instead of fitting the scenario's (replicate
+        runs share one).
 
     Returns
     -------
     Run
     """
+    from audits.result import run_audit
+
     timings: dict[str, float] = {}
-    seeds = {"scenario": scenario.seed, "linkage": stage_seed(scenario, "linkage")}
-    t0 = time.perf_counter()
-    data = generate(scenario, progress=progress)
-    timings["generate"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    links, quality = link_data(
-        data, scenario.linkage, seeds["linkage"], progress=progress
-    )
-    timings["link"] = time.perf_counter() - t0
+    seeds = stage_seeds(scenario)
+    with _timed(timings, "generate"):
+        data = generate(scenario, progress=progress)
+    with _timed(timings, "model"):
+        fitted = model or fit_model(scenario, base_dir=base_dir, progress=progress)
+    with _timed(timings, "link, view and flags"):
+        council = council_run(data, scenario, fitted, progress=progress)
+        quality = link_quality(council.links, data.sources, data.spine, data.households)
+    with _timed(timings, "audit"):
+        outcomes = audit_council(data, council, scenario)
+        audit = run_audit(
+            outcomes,
+            scenario.audit,
+            seed=seeds["audit"],
+            scenario=scenario.model_dump(mode="json"),
+            seeds=seeds,
+        )
+    result = Run(scenario, data, council, quality, fitted, audit, None, seeds, timings)
+    if attribution:
+        with _timed(timings, "attribution"):
+            result.attribution = attribute_run(result, progress=progress)
     logger.info(
         "run %s: %s",
         scenario.name,
         ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
     )
-    return Run(scenario, data, links, quality, seeds, timings)
+    return result
+
+
+def attribute_run(result: Run, *, progress: bool = False) -> Attribution:
+    """Re-run the council's side on each rung of the ladder and attribute errors."""
+    from audits.attribution import attribute, ladder
+
+    scenario = result.scenario
+    outcomes: dict[str, pd.DataFrame] = {}
+    for rung, (rung_scenario, method) in ladder(scenario).items():
+        if rung == "linkage":
+            assert result.audit is not None and result.audit.outcomes is not None
+            outcomes[rung] = result.audit.outcomes
+            continue
+        data = generate(rung_scenario, progress=progress)
+        council = council_run(data, rung_scenario, result.model, method=method)
+        outcomes[rung] = audit_council(data, council, rung_scenario)
+        logger.info(
+            "attribution rung %s: %d families flagged",
+            rung,
+            int(outcomes[rung]["flagged"].sum()),
+        )
+    return attribute(outcomes, scenario.audit.columns())
 
 
 def linkage_tables(quality: LinkQuality) -> dict[str, pd.DataFrame]:
@@ -128,16 +378,66 @@ def linkage_tables(quality: LinkQuality) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_linkage_files(run_: Run, directory: Path) -> dict[str, int]:
-    """Write the links table and the link-quality tables (CSV and Parquet)."""
-    write_parquet(run_.links, directory / LINKS_FILE)
-    rows = {LINKS_FILE: len(run_.links)}
-    for stem, table in linkage_tables(run_.link_quality).items():
-        rel = f"{LINKAGE_DIR}/{stem}"
-        write_parquet(table, directory / f"{rel}.parquet")
-        table.to_csv(directory / f"{rel}.csv", index=False)
-        rows[f"{rel}.parquet"] = len(table)
+def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> dict[str, int]:
+    """Write tables as Parquet and CSV (``<stem>.parquet``, ``<stem>.csv``)."""
+    rows = {}
+    for stem, table in tables.items():
+        write_parquet(table, directory / f"{stem}.parquet")
+        (directory / stem).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(directory / f"{stem}.csv", index=False)
+        rows[f"{stem}.parquet"] = len(table)
     return rows
+
+
+def write_linkage_files(
+    links: pd.DataFrame, quality: LinkQuality, directory: Path
+) -> dict[str, int]:
+    """Write the links table and the link-quality tables (CSV and Parquet)."""
+    write_parquet(links, directory / LINKS_FILE)
+    tables = {f"{LINKAGE_DIR}/{k}": v for k, v in linkage_tables(quality).items()}
+    return {LINKS_FILE: len(links)} | write_tables(tables, directory)
+
+
+def attribution_tables(attribution: Attribution) -> dict[str, pd.DataFrame]:
+    """The attribution tables, by file stem."""
+    return {
+        f"{ATTRIBUTION_DIR}/counts": attribution.counts,
+        f"{ATTRIBUTION_DIR}/by_rung": attribution.flagged_by_rung,
+        f"{ATTRIBUTION_DIR}/households": attribution.households,
+    }
+
+
+def _manifest(kind: str, scenario: Scenario, seeds: dict, rows: dict) -> dict:
+    return {
+        "kind": f"{kind} (synthetic people only)",
+        "scenario": scenario.name,
+        "seeds": seeds,
+        "linkage_method": scenario.linkage.method,
+        "model": scenario.model.kind,
+        "versions": package_versions(),
+        "rows": rows,
+    }
+
+
+def write_linked(
+    data: SyntheticData,
+    links: pd.DataFrame,
+    quality: LinkQuality,
+    seeds: dict[str, int],
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write a dataset with its links and link quality, atomically (``link``)."""
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        rows = write_dataset_files(data, tmp)
+        rows |= write_linkage_files(links, quality, tmp)
+        write_json(
+            _manifest("linkaudit linked dataset", data.scenario, seeds, rows),
+            tmp / MANIFEST,
+        )
+    return out_dir
 
 
 def read_dataset(directory: str | Path) -> SyntheticData:
@@ -194,19 +494,21 @@ def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Pat
     The same scenario and seed give byte-identical files (timings are logged, not
     written).
     """
+    from audits.tables import write_audit_files
+
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_dataset_files(run_.data, tmp)
-        rows |= write_linkage_files(run_, tmp)
+        rows |= write_linkage_files(run_.links, run_.link_quality, tmp)
+        write_parquet(run_.council.view.reset_index(), tmp / VIEW_FILE)
+        write_parquet(run_.council.flags, tmp / FLAGS_FILE)
+        rows |= {VIEW_FILE: len(run_.council.view), FLAGS_FILE: len(run_.council.flags)}
+        if run_.audit is not None:
+            audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
+            rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
+        if run_.attribution is not None:
+            rows |= write_tables(attribution_tables(run_.attribution), tmp)
         write_json(
-            {
-                "kind": "linkaudit run (synthetic people only)",
-                "scenario": run_.scenario.name,
-                "seeds": run_.seeds,
-                "linkage_method": run_.scenario.linkage.method,
-                "versions": package_versions(),
-                "rows": rows,
-            },
-            tmp / MANIFEST,
+            _manifest("linkaudit run", run_.scenario, run_.seeds, rows), tmp / MANIFEST
         )
     return out_dir

@@ -15,10 +15,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from audits.config import AuditConfig
 from simulator.errors import ScenarioError
 from simulator.linkage.config import LinkageConfig
+from simulator.models.config import CriteriaConfig, ModelConfig
 from simulator.rng import BLOCK_SIZE
 from simulator.section import Rate, Section
+from simulator.view import ViewConfig
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused before parsing."""
@@ -727,6 +730,13 @@ class Scenario(Section):
         "rates, capped at 1).",
     )
     linkage: LinkageConfig = Field(default_factory=LinkageConfig)
+    view: ViewConfig = Field(default_factory=ViewConfig)
+    model: ModelConfig = Field(
+        default_factory=CriteriaConfig,
+        description="The council's model, chosen by 'kind': criteria, scorecard, "
+        "learned or external.",
+    )
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
 
     def without_errors(self) -> Scenario:

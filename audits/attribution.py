@@ -1,0 +1,195 @@
+"""Why each family was wrongly flagged or missed: a ladder of counterfactual runs.
+
+The scenario is run again with the same seeds, adding one imperfection at a time:
+
+=============  ===============================================================
+rung           what the council's model sees
+=============  ===============================================================
+``model``      every true problem recorded and nothing else (no visibility bias),
+               no data errors, the true links
+``visibility`` + the scenario's visibility: who is seen, and background events
+``data_error`` + the scenario's data errors (typos, stale addresses, ...)
+``linkage``    + the scenario's linkage method: the real run
+=============  ===============================================================
+
+The truth (households, needs, eligibility, harm) is the same on every rung: it is
+drawn from streams the agencies do not touch. The fitted model is the same too (the
+council's model as deployed), so only its inputs change. Each wrong flag (false
+positive) and each missed family (false negative) of the real run is assigned to the
+first rung at which it appears: it is the model's own error if the model makes it on
+perfect data, visibility's if it first appears when visibility bias is added, and so
+on. Counts therefore add up to the real run's totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import InputDataError
+from simulator.scenario import Scenario
+
+RUNGS = ("model", "visibility", "data_error", "linkage")
+"""The ladder's rungs, in order; the last is the real run."""
+CAUSE_LABELS = {
+    "model": "the model itself",
+    "visibility": "visibility bias",
+    "data_error": "data errors",
+    "linkage": "linkage errors",
+}
+ERROR_KINDS = ("false_positive", "false_negative")
+
+
+def ladder(scenario: Scenario) -> dict[str, tuple[Scenario, str]]:
+    """The scenario and linkage method of each rung, same seeds throughout.
+
+    Examples
+    --------
+    >>> rungs = ladder(Scenario())
+    >>> [(name, method) for name, (_, method) in rungs.items()]
+    [('model', 'oracle'), ('visibility', 'oracle'), ('data_error', 'oracle'), ('linkage', 'deterministic')]
+    """  # noqa: E501
+    clean = scenario.without_errors()
+    return {
+        "model": (clean.without_visibility_bias(), "oracle"),
+        "visibility": (clean, "oracle"),
+        "data_error": (scenario, "oracle"),
+        "linkage": (scenario, scenario.linkage.method),
+    }
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Causes of the real run's wrong flags and missed families.
+
+    Attributes
+    ----------
+    households : DataFrame
+        One row per wrongly flagged or missed family of the real run:
+        ``household_id``, ``error`` (``false_positive`` or ``false_negative``),
+        ``cause`` (a rung of :data:`RUNGS`), and the group columns.
+    counts : DataFrame
+        ``group`` (``"all"`` or a group column), ``value``, ``error``, then one
+        column per cause with the number of families, and ``total``.
+    flagged_by_rung : DataFrame
+        Per rung: families flagged, wrongly flagged and missed (how the totals
+        build up along the ladder).
+    """
+
+    households: pd.DataFrame
+    counts: pd.DataFrame
+    flagged_by_rung: pd.DataFrame
+
+
+def _aligned(outcomes: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The real run's outcomes, and a (household x rung) matrix of flags."""
+    missing = [r for r in RUNGS if r not in outcomes]
+    if missing:
+        raise InputDataError(f"attribution needs every rung; missing {missing}")
+    real = outcomes[RUNGS[-1]]
+    ids = real["household_id"].to_numpy()
+    y_true = real["y_true"].to_numpy(bool)
+    flags = np.empty((len(real), len(RUNGS)), dtype=bool)
+    for j, rung in enumerate(RUNGS):  # four rungs, not rows
+        o = outcomes[rung]
+        if not np.array_equal(o["household_id"].to_numpy(), ids) or not np.array_equal(
+            o["y_true"].to_numpy(bool), y_true
+        ):
+            raise InputDataError(
+                f"rung {rung!r} has other households or another truth than the real "
+                "run: the ladder must share the scenario's seeds and population"
+            )
+        flags[:, j] = o["flagged"].to_numpy(bool)
+    return real, flags
+
+
+def attribute(
+    outcomes: Mapping[str, pd.DataFrame], group_columns: Sequence[str] = ()
+) -> Attribution:
+    """Assign each wrong flag and missed family of the real run to its first rung.
+
+    Parameters
+    ----------
+    outcomes : mapping of rung to DataFrame
+        For every rung of :data:`RUNGS`, the household outcomes
+        (:func:`audits.outcomes.household_outcomes`): ``household_id``, ``y_true``,
+        ``flagged`` and group columns, in the same household order.
+    group_columns : sequence of str
+        Columns of the outcomes to break the counts down by.
+
+    Returns
+    -------
+    Attribution
+
+    Examples
+    --------
+    >>> def o(flagged):
+    ...     return pd.DataFrame({"household_id": [1, 2, 3],
+    ...                          "y_true": [False, False, True],
+    ...                          "flagged": flagged})
+    >>> a = attribute({"model": o([True, False, True]),
+    ...                "visibility": o([True, False, True]),
+    ...                "data_error": o([True, True, False]),
+    ...                "linkage": o([True, True, False])})
+    >>> a.households[["household_id", "error", "cause"]].values.tolist()
+    [[1, 'false_positive', 'model'], [2, 'false_positive', 'data_error'], [3, 'false_negative', 'data_error']]
+    """  # noqa: E501
+    real, flags = _aligned(outcomes)
+    y_true = real["y_true"].to_numpy(bool)
+    wrong = np.where(y_true[:, None], ~flags, flags)  # the real run's error, per rung
+    is_fp = ~y_true & flags[:, -1]
+    is_fn = y_true & ~flags[:, -1]
+    bad = is_fp | is_fn
+    first = np.argmax(wrong, axis=1)  # the first rung where it is already wrong
+    cols = [c for c in group_columns if c in real.columns]
+    households = pd.DataFrame(
+        {
+            "household_id": real["household_id"].to_numpy()[bad],
+            "error": pd.Categorical(
+                np.where(is_fp[bad], "false_positive", "false_negative"),
+                categories=list(ERROR_KINDS),
+            ),
+            "cause": pd.Categorical(
+                np.asarray(RUNGS)[first[bad]], categories=list(RUNGS)
+            ),
+        }
+    )
+    for c in cols:
+        households[c] = real[c].to_numpy()[bad]
+    by_rung = pd.DataFrame(
+        {
+            "rung": list(RUNGS),
+            "flagged": flags.sum(axis=0),
+            "false_positives": (flags & ~y_true[:, None]).sum(axis=0),
+            "false_negatives": (~flags & y_true[:, None]).sum(axis=0),
+        }
+    )
+    return Attribution(households, _counts(households, cols), by_rung)
+
+
+def _counts(households: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    parts = []
+    for col in ["all", *columns]:  # group columns, not rows
+        keys = ["error"] if col == "all" else [col, "error"]
+        table = (
+            households.groupby([*keys, "cause"], observed=False, sort=True)
+            .size()
+            .unstack("cause", fill_value=0)
+            .reindex(columns=list(RUNGS), fill_value=0)
+        )
+        table["total"] = table.sum(axis=1)
+        table = table.reset_index()
+        if col == "all":
+            table.insert(0, "value", "all")
+        else:
+            table = table.rename(columns={col: "value"})
+            table["value"] = table["value"].astype(str)
+        table.insert(0, "group", col)
+        parts.append(table)
+    out = pd.concat(parts, ignore_index=True)
+    out.columns.name = None
+    out["error"] = out["error"].astype(str)
+    return out
