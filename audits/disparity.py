@@ -51,6 +51,7 @@ from audits.confusion import (
 )
 from audits.errors import AuditError, AuditWarning
 from audits.metrics import OVERALL, STRING, groupings
+from audits.outcomes import require_columns
 
 TABLE_COLUMNS = (
     "group",
@@ -259,7 +260,7 @@ def fairlearn_measures(cells: Cells) -> dict[str, float]:
     kwargs = {
         "y_true": frame["y_true"].to_numpy(),
         "y_pred": frame["y_pred"].to_numpy(),
-        "sensitive_features": frame["cell"].to_numpy(),
+        "sensitive_features": frame["cell"].rename("cell"),
         "sample_weight": frame["weight"].to_numpy(),
     }
     return {
@@ -336,6 +337,7 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
         If a group has fewer than ``min_group_size`` households.
     """
     sets = groupings(config.group_columns, config.intersections)
+    require_columns(outcomes, ["y_true", "flagged", *config.columns()], "outcomes")
     children = np.random.SeedSequence(seed).spawn(1 + len(sets))
     n_boot, confidence = config.n_boot, config.confidence
 

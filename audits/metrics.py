@@ -48,6 +48,7 @@ from audits.errors import AuditError
 from audits.outcomes import (
     false_negatives,
     false_positives,
+    require_columns,
     true_negatives,
     true_positives,
     wrongly_flagged_per_10k,
@@ -264,6 +265,8 @@ def audit_metrics(
     1  social_rent  2   1  1.0        0.5
     """
     sets = groupings(group_columns, intersections)
+    used = dict.fromkeys(c for s in sets for c in s)
+    require_columns(outcomes, ["y_true", "flagged", *used], "outcomes")
     overall = _tidy(
         metric_frame(confusion_cells(outcomes, ())).by_group.reset_index(drop=True),
         OVERALL,
