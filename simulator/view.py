@@ -410,6 +410,13 @@ def _area(
     return {"imd_decile": decile, "imd_unknown": unknown}
 
 
+def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Position of each value in ``categories``; -1 for others and missing values."""
+    codes, uniques = pd.factorize(values)
+    lookup = pd.Index(categories).get_indexer(pd.Index(uniques).astype(str))
+    return np.where(codes >= 0, np.append(lookup, -1)[codes], -1)
+
+
 def _event_counts(
     linked: Mapping[str, pd.DataFrame],
     households: pd.Index,
@@ -424,7 +431,7 @@ def _event_counts(
         if not types:
             continue
         columns = np.array([i for i, (s, _) in enumerate(events) if s == name])
-        codes = pd.Categorical(rows["event_type"].astype("str"), categories=types).codes
+        codes = _codes(rows["event_type"], types)
         hit = _in_window(rows["event_date"], reference_date) & (codes >= 0)
         pos = _positions(households, rows[INDEX].to_numpy()[hit], "links table")
         flat.append(pos.astype(np.int64) * n_ev + columns[codes[hit]])

@@ -521,34 +521,45 @@ def check_model(model: Any, view: pd.DataFrame, labels: pd.Series) -> None:
     if problems:  # cloning and later checks rely on the parameters
         raise ModelContractError(name, problems)
     before = {p: getattr(model, p) for p in params}
-    fresh = _clone(model)
-    hidden_fresh = _clone(model)
+    fresh, hidden_fresh = _clone(model), _clone(model)
 
-    fitted = model.fit(view, labels)
+    def scores_of(step: str, fn: Any) -> np.ndarray | None:
+        try:
+            return check_scores(fn(), view, name).to_numpy()
+        except ModelContractError as e:
+            problems.extend(f"{step}: {p}" for p in e.problems)
+        except Exception as e:
+            problems.append(f"{step} failed: {type(e).__name__}: {e}")
+        return None
+
+    fitted = None
+    try:
+        fitted = model.fit(view, labels)
+    except Exception as e:
+        problems.append(f"fit failed: {type(e).__name__}: {e}")
+        raise ModelContractError(name, problems) from e
     if fitted is not model:
         problems.append("fit must return self")
     changed = [p for p in params if not _same(getattr(model, p), before[p])]
     if changed:
         problems.append(f"fit changed parameter(s) {', '.join(changed)}")
-    try:
-        first = check_scores(model.score(view), view, name)
-    except ModelContractError as e:
-        raise ModelContractError(name, problems + e.problems) from None
-    again = check_scores(model.score(view), view, name)
-    if not np.array_equal(first.to_numpy(), again.to_numpy()):
+    first = scores_of("score", lambda: model.score(view))
+    if first is None:
+        raise ModelContractError(name, problems)
+    again = scores_of("scoring again", lambda: model.score(view))
+    if again is not None and not np.array_equal(first, again):
         problems.append("scoring the same view twice gives different scores")
-    refit = check_scores(fresh.fit(view, labels).score(view), view, name)
-    if not np.array_equal(first.to_numpy(), refit.to_numpy()):
+    refit = scores_of("a fresh copy", lambda: fresh.fit(view, labels).score(view))
+    if refit is not None and not np.array_equal(first, refit):
         problems.append(
             "a fresh copy fitted on the same data scores differently (seed any "
             "randomness from a parameter such as random_state)"
         )
 
-    rng = np.random.default_rng(0)
-    hidden_cols = ["true_label", "err_noise"]
+    hidden_cols = ("true_label", "err_noise")
     leaky = view.assign(
         true_label=labels.to_numpy(dtype=np.float64),
-        err_noise=rng.normal(size=len(view)),
+        err_noise=np.random.default_rng(0).normal(size=len(view)),
     )
 
     def refused(error: Exception) -> bool:
@@ -557,17 +568,18 @@ def check_model(model: Any, view: pd.DataFrame, labels: pd.Series) -> None:
         )
 
     try:
-        leaked = check_scores(model.score(leaky), view, name)
-        if not np.array_equal(first.to_numpy(), leaked.to_numpy()):
-            problems.append(
-                "scores change when true_/err_ columns are added to the view: the "
-                "model reads hidden truth columns"
-            )
+        leaked = check_scores(model.score(leaky), view, name).to_numpy()
     except Exception as e:
         if not refused(e):
             problems.append(
                 "a view with hidden true_/err_ columns must be refused with an error "
                 f"naming them, or the columns ignored; got {type(e).__name__}: {e}"
+            )
+    else:
+        if not np.array_equal(first, leaked):
+            problems.append(
+                "scores change when true_/err_ columns are added to the view: the "
+                "model reads hidden truth columns"
             )
     try:
         hidden_fresh.fit(leaky, labels)
@@ -579,8 +591,11 @@ def check_model(model: Any, view: pd.DataFrame, labels: pd.Series) -> None:
                 f"{type(e).__name__}: {e}"
             )
     else:
-        leaked = check_scores(hidden_fresh.score(view), view, name)
-        if not np.array_equal(first.to_numpy(), leaked.to_numpy()):
+        leaked = scores_of(
+            "scoring after fitting with hidden columns",
+            lambda: hidden_fresh.score(view),
+        )
+        if leaked is not None and not np.array_equal(first, leaked):
             problems.append(
                 "fitting on a view with true_/err_ columns changes the scores: the "
                 "model learns from hidden truth columns"
@@ -588,10 +603,14 @@ def check_model(model: Any, view: pd.DataFrame, labels: pd.Series) -> None:
 
     explain = getattr(model, "explain", None)
     if callable(explain):
-        contributions = explain(view)
-        if not isinstance(contributions, pd.DataFrame) or not (
-            contributions.index.equals(view.index)
-        ):
-            problems.append("explain must return a DataFrame with the view's index")
+        try:
+            contributions = explain(view)
+        except Exception as e:
+            problems.append(f"explain failed: {type(e).__name__}: {e}")
+        else:
+            if not isinstance(contributions, pd.DataFrame) or not (
+                contributions.index.equals(view.index)
+            ):
+                problems.append("explain must return a DataFrame with the view's index")
     if problems:
         raise ModelContractError(name, problems)

@@ -319,6 +319,12 @@ class LearnedConfig(Section):
                 f"estimator must be one of {sorted(ESTIMATORS)} or 'module:Class', "
                 f"got {self.estimator!r}"
             )
+        if not (path.partition(":")[0] + ".").startswith(self.allowed_modules):
+            raise ValueError(
+                f"estimator {path!r} is not in an allowed module "
+                f"({', '.join(self.allowed_modules)}); add its package to "
+                "allowed_modules, or use kind: external for your own model"
+            )
         return self
 
     def flag_rule(self) -> FlagRule:

@@ -180,7 +180,7 @@ def _parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         dtype=np.float64, na_value=np.nan
     )
     lowered = text.str.lower().to_numpy(dtype=object, na_value="")
-    empty |= np.isin(lowered, ("nan", "na", "null", "none"))
+    empty = empty | np.isin(lowered, ("nan", "na", "null", "none"))
     return numbers, empty
 
 

@@ -1,0 +1,135 @@
+"""The criteria model on oracle data: it must find exactly the eligible families.
+
+With no data errors, full visibility and oracle links, the linked data show a problem
+exactly when the family has it, so counting problems reproduces ``eligible``. The one
+exception is the simulator's own: pupils *without* the education need still get a
+random absence rate (Beta(2, 60), about 1.3% of them at or above 10%), which
+``Scenario.without_visibility_bias()`` does not remove, so persistent absence shows an
+education problem some families do not have. The tests pin that down exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.errors import InputDataError
+from simulator.models import (
+    CriteriaConfig,
+    Indicator,
+    Indicators,
+    apply_flag_rule,
+    make_model,
+)
+from simulator.models.criteria import PROBLEMS, CriteriaModel
+from simulator.scenario import NEEDS
+
+NO_ABSENCE = Indicators(
+    education=Indicator(
+        events=("education.suspension", "education.permanent_exclusion")
+    )
+)
+
+
+def flags(cohort, config: CriteriaConfig) -> pd.Series:
+    model = make_model(config).fit(cohort.view, cohort.labels)
+    return apply_flag_rule(model.score(cohort.view), config.flag_rule())
+
+
+def test_problems_are_the_six_headline_needs_in_order():
+    assert PROBLEMS == NEEDS
+
+
+def test_oracle_spine_households_are_true_households(oracle_cohort):
+    spine = oracle_cohort.data.spine
+    assert (
+        spine.groupby("spine_household_id")["true_household_id"].nunique() == 1
+    ).all()
+    assert spine["true_household_id"].nunique() == spine["spine_household_id"].nunique()
+    assert len(oracle_cohort.view) == len(oracle_cohort.data.households)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_each_problem_shows_exactly_when_the_family_has_it(oracle_cohort, k):
+    cohort = oracle_cohort
+    truth = cohort.truth()
+    shown = CriteriaModel(indicators=NO_ABSENCE).problems(cohort.view)
+    for need in NEEDS:
+        np.testing.assert_array_equal(
+            shown[need].to_numpy(), truth[f"need_{need}"].to_numpy(), err_msg=need
+        )
+    flagged = flags(cohort, CriteriaConfig(min_problems=k, indicators=NO_ABSENCE))
+    np.testing.assert_array_equal(
+        flagged.to_numpy(), (truth["n_needs"] >= k).to_numpy()
+    )
+
+
+def test_criteria_flag_exactly_the_eligible_without_absence_noise(oracle_cohort):
+    cohort = oracle_cohort
+    k = cohort.scenario.eligibility.min_needs
+    flagged = flags(cohort, CriteriaConfig(min_problems=k, indicators=NO_ABSENCE))
+    truth = cohort.truth()
+    assert truth["eligible"].sum() > 100
+    assert flagged[flagged].index.equals(truth.index[truth["eligible"].to_numpy()])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="simulator: without_visibility_bias() keeps the random absence of pupils "
+    "without the education need (Beta(2, 60) in agencies/education.py; P(>= 10%) "
+    "is about 1.3%), so persistent absence shows problems families do not have",
+)
+def test_criteria_with_default_indicators_flag_exactly_the_eligible(oracle_cohort):
+    cohort = oracle_cohort
+    k = cohort.scenario.eligibility.min_needs
+    flagged = flags(cohort, CriteriaConfig(min_problems=k))
+    np.testing.assert_array_equal(
+        flagged.to_numpy(), cohort.truth()["eligible"].to_numpy()
+    )
+
+
+def test_default_indicators_differ_only_by_absence_noise(oracle_cohort):
+    """Every extra flag is a family one problem short whose pupil is absent anyway."""
+    cohort = oracle_cohort
+    truth = cohort.truth()
+    k = cohort.scenario.eligibility.min_needs
+    flagged = flags(cohort, CriteriaConfig(min_problems=k)).to_numpy()
+    noise = (cohort.view["education_persistent_absence"] > 0).to_numpy() & ~truth[
+        "need_education"
+    ].to_numpy()
+    one_short = (truth["n_needs"] == k - 1).to_numpy()
+    np.testing.assert_array_equal(
+        flagged, truth["eligible"].to_numpy() | (noise & one_short)
+    )
+
+
+def test_criteria_score_counts_problems_and_explains_them(messy_cohort):
+    model = CriteriaModel()
+    view = messy_cohort.view
+    shown = model.problems(view)
+    assert list(shown.columns) == list(NEEDS)
+    np.testing.assert_array_equal(model.score(view), shown.sum(axis=1).astype(float))
+    pd.testing.assert_frame_equal(model.explain(view), shown.astype(float))
+
+
+def test_min_count_raises_the_bar():
+    view = pd.DataFrame(
+        {"police_incident": [0, 1, 2, 3], "police_anti_social_behaviour": 0},
+        index=pd.Index([1, 2, 3, 4], name="spine_household_id"),
+    )
+    two = Indicator(events=("police.incident",), min_count=2)
+    indicators = Indicators(
+        **{n: two for n in NEEDS if n != "education"},
+        education=Indicator(events=("police.incident",), min_count=2),
+    )
+    score = CriteriaModel(indicators=indicators).score(view)
+    assert score.tolist() == [0.0, 0.0, 6.0, 6.0]
+
+
+def test_an_indicator_on_an_event_the_view_lacks_is_named():
+    view = pd.DataFrame(
+        {"police_incident": [1]}, index=pd.Index([1], name="spine_household_id")
+    )
+    with pytest.raises(InputDataError, match="no column.*police_anti_social_behaviour"):
+        CriteriaModel().score(view)
