@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import zlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -84,10 +84,35 @@ class NamePool:
     cumulative: np.ndarray
 
     def sample(self, u: np.ndarray) -> np.ndarray:
-        """Map uniforms in [0, 1) to indices into ``names`` by the weights."""
-        return np.minimum(
-            np.searchsorted(self.cumulative, u, side="right"), len(self.names) - 1
-        )
+        """Map uniforms in [0, 1) to indices into ``names`` by the weights.
+
+        The same as ``searchsorted(cumulative, u, side="right")``, capped at the last
+        name, found from a guide table: the count of boundaries below each of
+        ``2**k`` equal bins, then a step past the few boundaries inside ``u``'s bin.
+        """
+        shape = np.shape(u)
+        u = np.asarray(u, dtype=float).ravel()
+        cum, guide = self.cumulative, self._guide
+        idx = guide[(u * (len(guide) - 1)).astype(np.int64)]
+        rows = np.arange(len(u))
+        while len(rows):
+            i = idx[rows]
+            inside = i < len(cum)
+            rows, i = rows[inside], i[inside]
+            step = cum[i] <= u[rows]
+            rows = rows[step]
+            idx[rows] += 1
+        return np.minimum(idx, len(self.names) - 1).reshape(shape)
+
+    @cached_property
+    def _guide(self) -> np.ndarray:
+        """Boundaries at or below ``b / 2**k`` for each bin ``b`` (and 1 past the end).
+
+        Bin edges are exact: ``u * 2**k`` loses nothing in floating point.
+        """
+        bins = 1 << max(10, int(np.ceil(np.log2(4 * len(self.cumulative)))))
+        edges = np.arange(bins + 1) / bins
+        return np.searchsorted(self.cumulative, edges, side="right")
 
 
 def _skewed_weights(names: list[str], given: list[float] | None) -> np.ndarray:
@@ -138,6 +163,16 @@ def name_vocabulary() -> np.ndarray:
     return np.array(sorted(allnames))
 
 
+@cache
+def _vocabulary_arrow() -> pa.Array:
+    return pa.array(name_vocabulary(), pa.large_string())
+
+
+def names(codes: np.ndarray) -> pa.Array:
+    """The names with codes ``codes`` into :func:`name_vocabulary` (Arrow strings)."""
+    return _vocabulary_arrow().take(pa.array(np.asarray(codes, dtype=np.int64)))
+
+
 NAME_KINDS = ("male", "female", "last")
 """The kinds of name a pool holds."""
 
@@ -175,7 +210,7 @@ def sample_names(
     cell = _label_index(ethnicity, groups) * len(NAME_KINDS) + _label_index(
         kinds, NAME_KINDS
     )
-    order = np.argsort(cell, kind="stable")
+    order = np.argsort(cell.astype(np.int16), kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(len(groups) * len(NAME_KINDS) + 1))
     for e, eth in enumerate(groups):
         for k, kind_name in enumerate(NAME_KINDS):
@@ -307,11 +342,25 @@ def postcode_sectors(area_ids: np.ndarray) -> pa.Array:
 
 def postcodes(area_ids: np.ndarray, slot: np.ndarray) -> pa.Array:
     """Full postcode of address ``slot`` (position within its area) in each area."""
+    area = np.asarray(area_ids, dtype=np.int64)
     unit = np.asarray(slot, dtype=np.int64) // HOUSEHOLDS_PER_POSTCODE
+    if not len(area):
+        return pa.array([], pa.string())
+    # Postcodes repeat (a dozen homes share one): build each (area, unit) once.
+    lo, n_areas = area.min(), area.max() - area.min() + 1
+    n_units = unit.max() + 1
+    if n_areas * n_units < len(area):
+        cell = np.arange(n_areas * n_units)
+        table = _postcodes(lo + cell // n_units, cell % n_units)
+        return table.take(pa.array((area - lo) * n_units + unit))
+    return _postcodes(area, unit)
+
+
+def _postcodes(area: np.ndarray, unit: np.ndarray) -> pa.Array:
     n = len(_UNIT_LETTERS)
     u1, u2 = _UNIT_LETTERS[(unit // n) % n], _UNIT_LETTERS[unit % n]
     return pc.binary_join_element_wise(
-        postcode_sectors(area_ids), pa.array(u1), pa.array(u2), ""
+        postcode_sectors(area), pa.array(u1), pa.array(u2), ""
     )
 
 
@@ -345,8 +394,14 @@ def addresses(
     an address no simulated family lives at (a previous home now lived in by others).
     """
     slot = np.asarray(slot, dtype=np.int64)
-    street = streets[np.asarray(area_ids), slot % STREETS_PER_AREA]
-    number = 2 * (slot // STREETS_PER_AREA) + 1 + np.asarray(vacant, dtype=np.int64)
-    return pc.binary_join_element_wise(
-        pa.array(number).cast(pa.string()), pa.array(street), " "
+    area = np.asarray(area_ids, dtype=np.int64)
+    if not len(area):
+        return pa.array([], pa.string())
+    # Street names of the areas covered, once, then one per row by position.
+    lo, hi = area.min(), area.max()
+    table = pa.array(np.ravel(streets[lo : hi + 1]), pa.string())
+    street = table.take(
+        pa.array((area - lo) * STREETS_PER_AREA + slot % STREETS_PER_AREA)
     )
+    number = 2 * (slot // STREETS_PER_AREA) + 1 + np.asarray(vacant, dtype=np.int64)
+    return pc.binary_join_element_wise(pa.array(number).cast(pa.string()), street, " ")

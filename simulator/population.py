@@ -324,12 +324,7 @@ class HouseholdFrame:
             member == 0, mother_age, np.where(is_adult, partner_age, child_age)
         )
         age = age.astype(np.int64)
-        # Date of birth uniform over the year of days that gives exactly ``age``
-        # whole years at the reference date.
-        latest, earliest = _years_before(s.time.reference_date, age, age + 1)
-        span = (latest - earliest).astype(np.int64)
-        days = np.floor(pu("birthday") * span).astype(np.int64)
-        dob = (latest - days.astype("timedelta64[D]")).astype("datetime64[s]")
+        dob = dates_of_birth(s.time.reference_date, age, pu("birthday"))
 
         # Names: household surname, partner's own surname sometimes, children mostly
         # the first parent's.
@@ -460,6 +455,19 @@ class HouseholdFrame:
                 has & (pick >= 0), pid[np.maximum(pick, 0)], -1
             )
         return hh, people
+
+
+def dates_of_birth(reference: dt.date, age: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Dates of birth giving exactly ``age`` whole years at ``reference``.
+
+    Uniform (by ``u``) over that year of days; ``datetime64[s]``.
+    """
+    age = np.asarray(age, dtype=np.int64)
+    (by_years,) = _years_before(reference, np.arange(age.max() + 2 if len(age) else 1))
+    latest, earliest = by_years[age], by_years[age + 1]
+    span = (latest - earliest).astype(np.int64)
+    days = np.floor(u * span).astype(np.int64)
+    return (latest - days.astype("timedelta64[D]")).astype("datetime64[s]")
 
 
 def _years_before(date: dt.date, *years: np.ndarray) -> tuple[np.ndarray, ...]:
