@@ -1,4 +1,4 @@
-"""The ``linkaudit`` command line: validate, schema, generate, link."""
+"""The ``linkaudit`` command line: validate, schema, generate, link, run, audit."""
 
 from __future__ import annotations
 
@@ -115,6 +115,125 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _headline_lines(summary: dict) -> list[str]:
+    h = summary["headline"]
+
+    def est(key: str) -> float | None:
+        value = h.get(key)
+        return value.get("estimate") if isinstance(value, dict) else value
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    per_10k = est("wrongly_flagged_per_10k")
+    lines = [
+        f"audit (target: {h['target']}): {h['families']:,} families, "
+        f"{h['families_in_target']:,} in the target group",
+        f"  flagged {h['families_flagged']:,}; "
+        f"wrongly flagged {h['wrongly_flagged']:,} "
+        f"({'n/a' if per_10k is None else f'{per_10k:.0f}'} per 10,000 families); "
+        f"missed {h['missed']:,}",
+        f"  precision {pct(est('precision'))}, true positive rate {pct(est('tpr'))}, "
+        f"false positive rate {pct(est('fpr'))}",
+    ]
+    dep = h.get("fpr_most_vs_least_deprived")
+    if dep and dep.get("ratio") is not None:
+        lo, hi = dep.get("ratio_ci_low"), dep.get("ratio_ci_high")
+        ci = (
+            f" ({100 * dep['confidence']:.0f}% CI {lo:.2f} to {hi:.2f})"
+            if lo is not None and hi is not None
+            else ""
+        )
+        lines.append(
+            f"  false positive rate, {dep['grouping']} {dep['group']} vs "
+            f"{dep['reference']}: {dep['ratio']:.2f}x{ci}"
+        )
+    return lines
+
+
+def _attribution_lines(attribution: object) -> list[str]:
+    counts = attribution.counts  # type: ignore[attr-defined]
+    rows = counts[counts["group"] == "all"].set_index("error")
+    lines = []
+    for error, label in (
+        ("false_positive", "wrongly flagged"),
+        ("false_negative", "missed"),
+    ):
+        if error not in rows.index:
+            continue
+        r = rows.loc[error]
+        parts = ", ".join(
+            f"{CAUSES[c]} {int(r[c]):,}" for c in CAUSES if c in r and int(r[c])
+        )
+        lines.append(f"  {label} {int(r['total']):,}: {parts or 'none'}")
+    return ["why (first rung of the ladder where it appears):", *lines]
+
+
+CAUSES = {
+    "model": "the model itself",
+    "visibility": "visibility bias",
+    "data_error": "data errors",
+    "linkage": "linkage",
+}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario end to end and write every output, the audit and the report."""
+    from audits.tables import audit_summary
+    from simulator.pipeline import run, write_run
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    out_dir = args.output or Path("out") / scenario.name
+    result = run(
+        scenario,
+        attribution=not args.no_attribution,
+        base_dir=args.scenario.resolve().parent,
+        progress=not args.quiet,
+    )
+    out = write_run(result, out_dir, overwrite=args.force)
+    lines = [f"wrote {out}", *_quality_lines(result.link_quality, scenario)]
+    if result.audit is not None:
+        lines += _headline_lines(audit_summary(result.audit))
+    if result.attribution is not None:
+        lines += _attribution_lines(result.attribution)
+    report = out / "report.html"
+    if report.exists():
+        lines.append(f"report: {report}")
+    print(*lines, sep="\n")  # noqa: T201
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Audit a run's flags again, or a vendor's score file, against the truth."""
+    from audits.result import run_audit
+    from audits.tables import audit_summary, write_audit
+    from simulator.pipeline import read_audit_inputs, stage_seeds
+
+    data, flags, scenario = read_audit_inputs(
+        run_dir=args.run_dir,
+        scores=args.scores,
+        truth=args.truth,
+        flag=args.flag,
+        overrides=args.overrides,
+    )
+    from audits.outcomes import household_outcomes
+
+    outcomes = household_outcomes(
+        data.households, data.spine, flags, target=scenario.audit.target
+    )
+    seeds = stage_seeds(scenario)
+    result = run_audit(
+        outcomes,
+        scenario.audit,
+        seed=seeds["audit"],
+        scenario=scenario.model_dump(mode="json"),
+        seeds=seeds,
+    )
+    out = write_audit(result, args.output, overwrite=args.force)
+    print(f"wrote {out}", *_headline_lines(audit_summary(result)), sep="\n")  # noqa: T201
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``linkaudit`` command."""
     parser = argparse.ArgumentParser(
@@ -154,11 +273,72 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing directory")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser(
+        "run",
+        help="run a scenario end to end: data, linkage, model, audit, report",
+    )
+    _add_scenario_args(p)
+    p.add_argument(
+        "-o", "--output", type=Path, help="output directory (default out/<name>)"
+    )
+    p.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="skip the attribution ladder (three fewer runs of the council's side)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing directory")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "audit",
+        help="audit a run again (other target or groups), or a vendor's score file",
+        description="Either RUN_DIR (a directory written by `linkaudit run`), or "
+        "--scores FILE with --truth DIR (a directory written by `linkaudit generate`, "
+        "`link` or `run`). Change the audit with --set audit.target=harm, "
+        "--set 'audit.group_columns=[ethnicity, tenure]' and so on.",
+    )
+    p.add_argument("run_dir", nargs="?", type=Path, help="a run directory")
+    p.add_argument(
+        "--scores",
+        type=Path,
+        help="CSV or Parquet with spine_household_id and score, one row per spine "
+        "household",
+    )
+    p.add_argument(
+        "--truth", type=Path, help="the generated dataset the scores are for"
+    )
+    p.add_argument(
+        "--flag",
+        metavar="RULE=VALUE",
+        help="how scores become flags: threshold=X, top_percent=P or budget=N "
+        "(default: the scenario's model's rule)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the run's scenario, e.g. --set audit.target=harm",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("--force", action="store_true", help="replace an existing directory")
+    p.set_defaults(func=cmd_audit)
     return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Warnings as one plain line each, without the source line."""
+    print(f"linkaudit: warning: {message}", file=sys.stderr)  # noqa: T201
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    import warnings
+
+    warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

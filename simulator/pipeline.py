@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -486,6 +486,89 @@ def read_dataset(directory: str | Path) -> SyntheticData:
         sources,
         read("spine.parquet"),
     )
+
+
+def _flag_rule(text: str) -> Any:
+    """A flag rule from ``threshold=X``, ``top_percent=P`` or ``budget=N``."""
+    from pydantic import ValidationError
+
+    from simulator.errors import ScenarioError
+    from simulator.models import FlagRule
+
+    key, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError("expected RULE=VALUE")
+        return FlagRule.model_validate({key.strip(): value.strip()})
+    except (ValueError, ValidationError) as e:
+        msg = str(e).splitlines()[-1] if isinstance(e, ValidationError) else str(e)
+        raise ScenarioError(
+            [f"--flag {text}: expected threshold=X, top_percent=P or budget=N ({msg})"]
+        ) from None
+
+
+def read_audit_inputs(
+    *,
+    run_dir: Path | None,
+    scores: Path | None,
+    truth: Path | None,
+    flag: str | None,
+    overrides: list[str],
+) -> tuple[SyntheticData, pd.DataFrame, Scenario]:
+    """What ``linkaudit audit`` audits: the truth, flags and the (overridden) scenario.
+
+    With ``run_dir``, the run's own flags; with ``scores`` and ``truth``, a score
+    file validated against the dataset's spine households and turned into flags by
+    ``flag`` (or the scenario's model's rule).
+    """
+    from simulator.errors import InputDataError, ScenarioError
+    from simulator.models.external import read_score_file, validate_scores
+    from simulator.scenario import apply_overrides, scenario_from_dict
+
+    if (run_dir is None) == (scores is None):
+        raise ScenarioError(
+            ["audit: give either RUN_DIR, or --scores FILE with --truth DIR"]
+        )
+    if scores is not None and truth is None:
+        raise ScenarioError(["audit: --scores needs --truth DIR (the dataset scored)"])
+    directory = Path(run_dir if run_dir is not None else truth)  # type: ignore[arg-type]
+    data = read_dataset(directory)
+    scenario_file = directory / "scenario.json"
+    scenario = scenario_from_dict(
+        apply_overrides(data.scenario.model_dump(mode="json"), overrides),
+        f"{scenario_file} with --set",
+    )
+    if run_dir is not None:
+        path = directory / FLAGS_FILE
+        if not path.is_file():
+            raise InputDataError(
+                f"{path}: missing; RUN_DIR must be written by `linkaudit run` (for a "
+                "dataset from `generate` or `link`, audit a score file with --scores)"
+            )
+        flags = pd.read_parquet(path)[["spine_household_id", "flagged", "score"]]
+        if flag is not None:
+            s = pd.Series(
+                flags["score"].to_numpy(),
+                index=pd.Index(flags["spine_household_id"], name="spine_household_id"),
+            )
+            flags["flagged"] = apply_flag_rule(s, _flag_rule(flag)).to_numpy()
+        return data, flags, scenario
+    households = pd.Index(
+        pd.unique(data.spine["spine_household_id"].to_numpy()),
+        name="spine_household_id",
+    ).sort_values()
+    assert scores is not None
+    s = validate_scores(read_score_file(scores), households, scores)
+    rule = _flag_rule(flag) if flag is not None else scenario.model.flag_rule()
+    flagged = apply_flag_rule(s, rule)
+    flags = pd.DataFrame(
+        {
+            "spine_household_id": households.to_numpy(),
+            "flagged": flagged.to_numpy(),
+            "score": s.to_numpy(),
+        }
+    )
+    return data, flags, scenario
 
 
 def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Path:

@@ -112,7 +112,12 @@ def link(
             len(prepared.spine),
             time.perf_counter() - start,
         )
-        db = LinkageDB(connection, debug=debug)
+        limit = config.memory_limit_gb
+        db = LinkageDB(
+            connection,
+            debug=debug,
+            memory_limit=None if limit is None else f"{limit:g}GB",
+        )
         if config.method == "deterministic":
             from simulator.linkage.deterministic import link_deterministic
 

@@ -58,6 +58,9 @@ class LinkageDB:
         Keep every intermediate table (callers check :attr:`debug` before dropping).
     threads : int, optional
         DuckDB worker threads; by default DuckDB's own choice (all cores).
+    memory_limit : str, optional
+        DuckDB's memory limit (e.g. ``"4GB"``); beyond it, joins and sorts spill to
+        a temporary directory. By default DuckDB's own (80% of RAM).
 
     Examples
     --------
@@ -74,6 +77,7 @@ class LinkageDB:
         *,
         debug: bool = False,
         threads: int | None = None,
+        memory_limit: str | None = None,
     ):
         self.con = connection if connection is not None else duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
@@ -81,6 +85,8 @@ class LinkageDB:
         self.prefix = f"la{next(_run_ids)}_"
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit is not None:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
 
     def name(self, table: str) -> str:
         """A table name unique to this object (several runs can share a connection)."""
