@@ -4,6 +4,9 @@ Builds ``households`` rows with three group columns (IMD quintile, ethnicity, te
 no intersection), a deprivation gradient in need and in false flags, then times the
 MetricFrame point estimates and the disparities (point estimates plus ``n_boot``
 multinomial bootstrap resamples) separately, and records the peak resident memory.
+``wall_s`` (the target) is their sum. ``outcomes_s`` times, apart, the join of flags to
+the truth (``household_outcomes``) on a random spine of 2.5 people per household with 5%
+of people at another household's address.
 """
 
 from __future__ import annotations
@@ -50,6 +53,28 @@ def random_outcomes(n: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def time_outcomes(households: pd.DataFrame, seed: int = 0) -> float:
+    """Seconds to join random flags on a random spine to ``households``."""
+    from audits.outcomes import household_outcomes
+
+    rng = np.random.default_rng(seed)
+    n = len(households)
+    true = np.sort(rng.integers(0, n, int(2.5 * n)))
+    spine_hh = np.where(
+        rng.random(len(true)) < 0.05, rng.integers(0, n, len(true)), true
+    )
+    spine = pd.DataFrame({"spine_household_id": spine_hh, "true_household_id": true})
+    ids = np.unique(spine_hh)
+    score = rng.random(len(ids))
+    flags = pd.DataFrame(
+        {"spine_household_id": ids, "flagged": score > 0.95, "score": score}
+    )
+    truth = households.assign(eligible=households["y_true"], harm=False)
+    start = time.perf_counter()
+    household_outcomes(truth, spine, flags, target="eligible")
+    return time.perf_counter() - start
+
+
 def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
     """Time the audit of ``households`` households by 3 group columns."""
     from audits.config import AuditConfig
@@ -69,6 +94,8 @@ def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
         warnings.simplefilter("ignore")  # small-group warnings are not timed output
         d = disparities(outcomes, config, seed=0)
     disparities_s = time.perf_counter() - start
+    peak = _peak_rss_bytes()
+    outcomes_s = time_outcomes(outcomes)
 
     return {
         "households": households,
@@ -78,8 +105,10 @@ def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
         "metrics_s": metrics_s,
         "disparities_s": disparities_s,
         "wall_s": metrics_s + disparities_s,
+        "outcomes_s": outcomes_s,
         "disparity_rows": int(len(d.table)),
-        "peak_rss_bytes": _peak_rss_bytes(),
+        "peak_rss_bytes": peak,
+        "outcomes_peak_rss_bytes": _peak_rss_bytes(),
         "rss_before_bytes": rss_before,
     }
 
