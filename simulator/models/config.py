@@ -36,8 +36,9 @@ ImportPath = Annotated[
 
 DEFAULT_TOP_PERCENT = 10.0
 """Default share of households flagged by models whose scores have no natural cut-off
-(learned and external): an assumption, close to the share of families eligible under
-the default scenario (about 13%); set ``flag`` to what the council can afford."""
+(learned and external): an assumption, about the share the criteria flag in the
+default scenario (13% of families are eligible); set ``flag`` to what the council can
+afford."""
 
 
 class FlagRule(Section):
@@ -244,7 +245,7 @@ class ScorecardConfig(Section):
     threshold: float = Field(
         8.0,
         description="Points at which a family is flagged (the default flags about "
-        "as many families as are eligible in the default scenario).",
+        "as many families as the criteria do in the default scenario, about 10%).",
     )
     flag: FlagRule | None = Field(
         None, description="How scores become flags; default threshold: threshold."
