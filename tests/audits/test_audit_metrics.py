@@ -169,11 +169,11 @@ def _frame(data) -> pd.DataFrame:
     return pd.DataFrame({"g": g, "h": h, "y_true": t, "flagged": p})
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(frames)
 def test_rates_are_proportions_and_counts_add_up(data):
     outcomes = _frame(data)
-    m = audit_metrics(outcomes, group_columns=["g", "h"], intersections=[["g", "h"]])
+    m = audit_metrics(outcomes, group_columns=["g"], intersections=[["g", "h"]])
     table = pd.concat([m.overall, m.by_group])
     proportions = table[[r for r in RATES if r != "wrongly_flagged_per_10k"]]
     values = proportions.to_numpy(dtype=float)
