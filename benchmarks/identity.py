@@ -9,10 +9,11 @@ postcode) with the functions population generation uses:
 field ends as a column of values (Arrow strings; ``datetime64`` dates), as the Faker
 peer ends with Python objects.
 
-What those functions take from the rest of the population (each person's ethnic
-group, sex, age, small area and address within it) is drawn here with numpy, inside
-the timed region. Loading the name lists from Faker's locale modules happens once per
-process and is warmed up first, as the peer builds its providers before its loop.
+What those functions take from the rest of the population (each family's ethnic
+group, small area and address within it; each person's sex and age) is drawn here
+with numpy, inside the timed region. Loading the name lists from Faker's locale
+modules happens once per process and is warmed up first, as the peer builds its
+providers before its loop.
 """
 
 from __future__ import annotations
@@ -20,30 +21,40 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pyarrow as pa
 
 FIELDS = ("first_name", "last_name", "date_of_birth", "street_address", "postcode")
+PEOPLE_PER_HOUSEHOLD = 3.5
+"""About the baseline scenario's mean family size."""
 
 
 def make(people: int, seed: int = 0) -> dict:
-    """The five identity fields of ``people`` people, as linkaudit makes them."""
+    """The five identity fields of ``people`` people, as linkaudit makes them.
+
+    As in population generation, addresses and postcodes are made per household
+    (families of 3.5 people on average, 170 to a small area) and taken by each
+    member; names and dates of birth are made per person.
+    """
     from simulator import identity
     from simulator.population import dates_of_birth
     from simulator.scenario import ETHNICITIES, PopulationConfig, TimeConfig
 
     pop, ref = PopulationConfig(), TimeConfig().reference_date
     rng = np.random.default_rng(seed)
+    n_households = max(1, round(people / PEOPLE_PER_HOUSEHOLD))
+    n_areas = -(-n_households // pop.households_per_area)
+    household = np.arange(people) * n_households // people  # members are adjacent
+    hid = np.arange(n_households)
+    area = hid * n_areas // n_households
+    first_in_area = (np.arange(n_areas) * n_households + n_areas - 1) // n_areas
+    slot = hid - first_in_area[area]
     shares = pop.ethnicity.normalised()
     groups = list(identity.NAME_LOCALES)
-    p = np.array([shares[g] for g in ETHNICITIES])
-    ethnicity = np.array([groups.index(g) for g in ETHNICITIES])[
-        np.minimum(np.searchsorted(np.cumsum(p), rng.random(people)), len(p) - 1)
-    ]
+    p = np.cumsum([shares[g] for g in ETHNICITIES])
+    group = np.minimum(np.searchsorted(p, rng.random(n_households)), len(p) - 1)
+    ethnicity = np.array([groups.index(g) for g in ETHNICITIES])[group][household]
     female = rng.random(people) < 0.5
     age = rng.integers(0, 80, people)
-    per_area = pop.households_per_area
-    n_areas = max(1, -(-people // (per_area * 3)))
-    area = rng.integers(0, n_areas, people)
-    slot = rng.integers(0, per_area, people)
 
     kinds = identity.NAME_KINDS
     first = identity.sample_names(
@@ -53,18 +64,18 @@ def make(people: int, seed: int = 0) -> dict:
     )
     last = identity.sample_names(ethnicity, kinds.index("last"), rng.random(people))
     streets = identity.street_names(n_areas, rng)
+    home = identity.addresses(area, slot, streets, np.zeros(n_households, bool))
+    members = pa.array(household)
     return {
         "first_name": identity.names(first),
         "last_name": identity.names(last),
         "date_of_birth": dates_of_birth(ref, age, rng.random(people)),
-        "street_address": identity.addresses(
-            area, slot, streets, np.zeros(people, bool)
-        ),
-        "postcode": identity.postcodes(area, slot),
+        "street_address": home.take(members),
+        "postcode": identity.postcodes(area, slot).take(members),
     }
 
 
-def run(people: int = 1_000_000, seed: int = 0, repeat: int = 3) -> dict:
+def run(people: int = 1_000_000, seed: int = 0, repeat: int = 5) -> dict:
     """Time :func:`make` for ``people`` people; the fastest of ``repeat`` runs."""
     make(1_000, seed)  # load the name lists (as the peer builds its providers)
     walls, cpus = [], []

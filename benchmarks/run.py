@@ -110,7 +110,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "generate",
         "benchmarks.identity",
         "linkaudit making the peer's fields (first/last name, date of birth, street "
-        "address, postcode) with population generation's functions; fastest of 3 runs",
+        "address, postcode) with population generation's functions; fastest of 5 runs",
         lambda a: {"people": a.identity_people},
     ),
 )
@@ -122,6 +122,17 @@ DERIVED: tuple[Derived, ...] = (
         "same fields per person: Faker seconds / linkaudit identity seconds",
         ("identity", "faker_peer"),
         lambda r: r["faker_peer"]["s_per_person"] / r["identity"]["s_per_person"],
+    ),
+    Derived(
+        "identity_vs_faker_cpu",
+        "generate",
+        "the same ratio in CPU seconds (steadier when other work shares the machine)",
+        ("identity", "faker_peer"),
+        lambda r: (
+            (r["faker_peer"]["cpu_s"] / r["faker_peer"]["people"])
+            / (r["identity"]["cpu_s"] / r["identity"]["people"])
+        ),
+        info=True,
     ),
     Derived(
         "pipeline_vs_faker",
