@@ -1,0 +1,148 @@
+"""The whole pipeline: determinism, the attribution ladder, and the command line."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audits.attribution import RUNGS, ladder
+from simulator.cli import main
+from simulator.generate import generate
+from simulator.pipeline import Run, council_run, run, write_run
+from simulator.records import is_hidden
+from simulator.scenario import Scenario
+
+HOUSEHOLDS = 2_500
+
+
+def small(seed: int, **sections: object) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "name": "pipeline-test",
+            "seed": seed,
+            "population": {"n_households": HOUSEHOLDS, "households_per_area": 250},
+            "audit": {"n_boot": 200, "min_group_size": 0},
+            **sections,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def result(seed: int) -> Run:
+    return run(small(seed))
+
+
+def digests(directory: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_scenario_same_bytes(result, seed, tmp_path):
+    """Every file of a run, report and audit included, repeats byte for byte.
+
+    (Generation's independence of ``generation.chunk_size`` is tested in
+    tests/simulator; everything after it is a function of the generated data.)
+    """
+    write_run(result, tmp_path / "a")
+    write_run(run(small(seed)), tmp_path / "b")
+    a, b = digests(tmp_path / "a"), digests(tmp_path / "b")
+    assert len(a) > 20
+    assert a == b
+
+
+def test_attribution_counts_add_up_to_the_real_run(result):
+    overall = result.audit.metrics.overall.iloc[0]
+    counts = result.attribution.counts
+    everyone = counts[counts["group"] == "all"].set_index("error")
+    assert everyone.loc["false_positive", "total"] == overall["fp"]
+    assert everyone.loc["false_negative", "total"] == overall["fn"]
+    for error in ("false_positive", "false_negative"):
+        row = everyone.loc[error]
+        assert sum(int(row[r]) for r in RUNGS) == int(row["total"])
+    # Every group column's breakdown adds up to the same totals.
+    for group, part in counts[counts["group"] != "all"].groupby("group"):
+        by_error = part.groupby("error")["total"].sum()
+        assert by_error["false_positive"] == overall["fp"], group
+        assert by_error["false_negative"] == overall["fn"], group
+    # The last rung of the ladder is the real run.
+    last = result.attribution.flagged_by_rung.set_index("rung").loc[RUNGS[-1]]
+    assert last["false_positives"] == overall["fp"]
+    assert last["flagged"] == overall["n_flagged"]
+
+
+def test_every_rung_shares_the_truth(result):
+    for name, (scenario, _) in ladder(result.scenario).items():
+        data = generate(scenario)
+        pd.testing.assert_frame_equal(
+            data.households, result.data.households, obj=f"households of {name}"
+        )
+
+
+def test_the_council_side_never_reads_the_truth(result):
+    """Scrambling every hidden column changes neither the view nor the flags."""
+    rng = np.random.default_rng(3)
+    data = result.data
+
+    def scramble(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        for col in [c for c in frame.columns if is_hidden(c)]:  # columns, not rows
+            out[col] = frame[col].to_numpy()[rng.permutation(len(frame))]
+        return out
+
+    scrambled = type(data)(
+        data.scenario,
+        data.areas,
+        data.households.iloc[::-1],  # a truth table the council must not read
+        data.people.iloc[::-1],
+        {k: scramble(v) for k, v in data.sources.items()},
+        scramble(data.spine),
+    )
+    council = council_run(scrambled, result.scenario, result.model)
+    pd.testing.assert_frame_equal(council.links, result.council.links)
+    pd.testing.assert_frame_equal(council.view, result.council.view)
+    pd.testing.assert_frame_equal(council.flags, result.council.flags)
+
+
+def test_command_line_run_and_reaudit(tmp_path, capsys, seed):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        f"name: cli\nseed: {seed}\npopulation: {{n_households: 1500, "
+        "households_per_area: 250}\naudit: {n_boot: 50}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "-o", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed
+    assert "wrongly flagged" in printed and "why (first rung" in printed
+    for rel in (
+        "manifest.json",
+        "flags.parquet",
+        "audit/summary.json",
+        "attribution/counts.csv",
+        "linkage/quality.csv",
+    ):
+        assert (out / rel).is_file(), rel
+    # Refuses to overwrite without --force, leaving the run intact.
+    assert main(["run", str(scenario), "-o", str(out), "-q"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    again = tmp_path / "harm"
+    code = main(["audit", str(out), "-o", str(again), "--set", "audit.target=harm"])
+    assert code == 0
+    assert "audit (target: harm)" in capsys.readouterr().out
+    assert (again / "summary.json").is_file()
+
+
+def test_audit_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
+    (tmp_path / "x").mkdir()
+    code = main(["audit", str(tmp_path / "x"), "-o", str(tmp_path / "y")])
+    assert code == 1
+    assert "not a complete linkaudit output directory" in capsys.readouterr().err
+    assert not (tmp_path / "y").exists()
