@@ -89,6 +89,9 @@ class Run:
         Flags against the truth, by group (None if not audited).
     attribution : Attribution or None
         Why each wrong flag happened (None if not asked for).
+    replicates : dict of str to DataFrame
+        With ``audit.replicates`` > 1: each figure's mean and spread across the
+        replicate runs (:func:`audits.pool_replicates`); empty otherwise.
     seeds : dict
         The seed of every stage that draws at random.
     timings : dict
@@ -102,6 +105,7 @@ class Run:
     model: RiskModel
     audit: AuditResult | None = None
     attribution: Attribution | None = None
+    replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
     seeds: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -124,6 +128,18 @@ def stage_seeds(scenario: Scenario) -> dict[str, int]:
             s: stage_seed(scenario, s) for s in ("linkage", "history", "model", "audit")
         },
     }
+
+
+def replicate_scenario(scenario: Scenario, replicate: int) -> Scenario:
+    """Replicate ``replicate`` (0 is the scenario itself): the same scenario, reseeded.
+
+    Its population, records, errors, links and bootstrap all draw from the new seed.
+    """
+    if replicate == 0:
+        return scenario
+    return scenario.model_copy(
+        update={"seed": draw_seed(stream(scenario.seed, "replicate", replicate))}
+    )
 
 
 def history_scenario(scenario: Scenario) -> Scenario:
@@ -331,7 +347,11 @@ def run(
             scenario=scenario.model_dump(mode="json"),
             seeds=seeds,
         )
-    result = Run(scenario, data, council, quality, fitted, audit, None, seeds, timings)
+    result = Run(scenario, data, council, quality, fitted, audit, seeds=seeds)
+    result.timings = timings
+    if scenario.audit.replicates > 1:
+        with _timed(timings, "replicates"):
+            result.replicates = replicate_audits(result, progress=progress)
     if attribution:
         with _timed(timings, "attribution"):
             result.attribution = attribute_run(result, progress=progress)
@@ -341,6 +361,35 @@ def run(
         ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
     )
     return result
+
+
+def replicate_audits(result: Run, *, progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Run the scenario again with other seeds and pool every replicate's audit.
+
+    The fitted model is the same in every replicate (the council's model as
+    deployed); each replicate draws a new world (population, records, errors,
+    links) and its own bootstrap seed.
+    """
+    from audits.replicates import pool_replicates
+    from audits.result import run_audit
+
+    assert result.audit is not None
+    audits = [result.audit]
+    for r in range(1, result.scenario.audit.replicates):
+        scenario = replicate_scenario(result.scenario, r)
+        data = generate(scenario, progress=progress)
+        council = council_run(data, scenario, result.model)
+        audits.append(
+            run_audit(
+                audit_council(data, council, scenario),
+                scenario.audit,
+                seed=stage_seed(scenario, "audit"),
+                seeds=stage_seeds(scenario),
+                keep_outcomes=False,
+            )
+        )
+        logger.info("replicate %d of %d done", r + 1, len(audits))
+    return pool_replicates(audits)
 
 
 def attribute_run(result: Run, *, progress: bool = False) -> Attribution:
@@ -591,6 +640,11 @@ def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Pat
             rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
         if run_.attribution is not None:
             rows |= write_tables(attribution_tables(run_.attribution), tmp)
+        if run_.replicates:
+            rows |= write_tables(
+                {f"{AUDIT_DIR}/replicates/{k}": v for k, v in run_.replicates.items()},
+                tmp,
+            )
         write_json(
             _manifest("linkaudit run", run_.scenario, run_.seeds, rows), tmp / MANIFEST
         )

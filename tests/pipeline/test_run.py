@@ -146,3 +146,23 @@ def test_audit_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
     assert code == 1
     assert "not a complete linkaudit output directory" in capsys.readouterr().err
     assert not (tmp_path / "y").exists()
+
+
+def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
+    scenario = Scenario.model_validate(
+        {
+            "seed": seed,
+            "population": {"n_households": 1_000, "households_per_area": 25},
+            "audit": {"n_boot": 50, "replicates": 3, "min_group_size": 0},
+        }
+    )
+    result = run(scenario, attribution=False)
+    pooled = result.replicates
+    assert set(pooled) >= {"metrics", "disparities", "seeds"}
+    assert len(set(pooled["seeds"]["scenario"])) == 3
+    overall = pooled["metrics"]
+    overall = overall[overall["group"] == "overall"]
+    n = overall[overall["figure"] == "n"] if "figure" in overall else overall
+    assert (n["replicates"] == 3).all()
+    write_run(result, tmp_path / "r")
+    assert (tmp_path / "r" / "audit" / "replicates" / "metrics.csv").is_file()
