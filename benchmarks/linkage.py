@@ -50,7 +50,9 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
-def run(households: int, method: str = "deterministic") -> dict:
+def run(
+    households: int, method: str = "deterministic", memory_limit_gb: float = 0.0
+) -> dict:
     """Time linking the baseline dataset of ``households`` households by ``method``."""
     from simulator.linkage import LinkageConfig, link, link_quality
     from simulator.pipeline import read_dataset, stage_seed
@@ -63,7 +65,10 @@ def run(households: int, method: str = "deterministic") -> dict:
     rss_after_read = _peak_rss_bytes()
     n_records = sum(len(f) for f in data.sources.values())
 
-    config = scenario.linkage.model_copy(update={"method": method})
+    update: dict = {"method": method}
+    if memory_limit_gb:
+        update["memory_limit_gb"] = memory_limit_gb
+    config = scenario.linkage.model_copy(update=update)
     assert isinstance(config, LinkageConfig)
     t0 = time.perf_counter()
     links = link(data.sources, data.spine, config, stage_seed(scenario, "linkage"))
@@ -76,6 +81,7 @@ def run(households: int, method: str = "deterministic") -> dict:
     out = {
         "households": households,
         "method": method,
+        "memory_limit_gb": config.memory_limit_gb,
         "records": n_records,
         "spine_rows": len(data.spine),
         "read_s": read_s,
