@@ -1,4 +1,4 @@
-"""The ``linkaudit`` command line: validate, schema, generate, link, run, audit."""
+"""The ``linkaudit`` command: validate, schema, generate, link, run, audit, sweep."""
 
 from __future__ import annotations
 
@@ -234,6 +234,44 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a scenario over one or two parameters, with replicates, and plot a metric."""
+    from simulator.errors import OutputError
+    from simulator.scenario import apply_overrides, read_yaml
+    from simulator.sweep import check_metric, sweep, text_table, write_sweep
+
+    check_metric(args.metric)
+    data = apply_overrides(read_yaml(args.scenario), args.overrides)
+    out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-sweep"
+    if out_dir.exists() and not args.force:  # before minutes of runs, not after
+        raise OutputError(
+            f"{out_dir}: already exists; choose another directory or pass --force"
+        )
+    table = sweep(
+        data,
+        args.vary,
+        replicates=args.replicates,
+        group_column=args.group,
+        base_dir=args.scenario.resolve().parent,
+        origin=str(args.scenario),
+        progress=not args.quiet,
+    )
+    out = write_sweep(
+        table,
+        out_dir,
+        metric=args.metric,
+        overwrite=args.force,
+    )
+    print(  # noqa: T201
+        f"wrote {out}: sweep.csv, sweep.parquet, sweep.png, sweep.json "
+        f"({len(table):,} rows)",
+        f"{args.metric} by {args.group} (mean of {args.replicates} replicate(s)):",
+        text_table(table, args.metric),
+        sep="\n",
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``linkaudit`` command."""
     parser = argparse.ArgumentParser(
@@ -326,6 +364,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="replace an existing directory")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "sweep",
+        help="run a scenario over one or two parameters and plot a metric by group",
+        description="Run the scenario (without attribution) at every value of one or "
+        "two parameters, --replicates times each with its own seed, and collect every "
+        "audit rate and link quality by group. Writes sweep.csv, sweep.parquet, "
+        "sweep.png and sweep.json. Example: --vary "
+        "agencies.police.errors.stale_address=0.2,0.6,0.9 --metric fpr",
+    )
+    _add_scenario_args(p)
+    p.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="PATH=V1,V2,...",
+        help="a parameter and its values, parsed as YAML (at most two --vary)",
+    )
+    p.add_argument(
+        "--replicates",
+        type=int,
+        default=1,
+        help="runs per point, each with its own seed (default 1)",
+    )
+    p.add_argument(
+        "--metric",
+        default="fpr",
+        help="metric plotted and printed: selection_rate, tpr, fpr (default), fnr, "
+        "precision, wrongly_flagged_per_10k, link_recall, link_precision, link_f1",
+    )
+    p.add_argument(
+        "--group",
+        default="imd_quintile",
+        help="household attribute to compare groups by (default imd_quintile)",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, help="output directory (default out/<name>-sweep)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing directory")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -1,0 +1,245 @@
+"""linkaudit sweep: parsing --vary, planning, the tidy table, determinism, outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from simulator.cli import main
+from simulator.errors import ScenarioError
+from simulator.sweep import (
+    LINK_METRICS,
+    METRICS,
+    OVERALL,
+    Vary,
+    parse_vary,
+    plan_sweep,
+    plot_sweep,
+    replicate_seed,
+    summarise,
+    sweep,
+    text_table,
+    write_sweep,
+)
+
+TINY = {
+    "name": "tiny",
+    "seed": 5,
+    "population": {"n_households": 600, "households_per_area": 60},
+    "audit": {"n_boot": 50},
+}
+VARY = "agencies.police.events.incident.background_rate=0.01,0.3"
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return sweep(TINY, [VARY], replicates=2, group_column="imd_quintile")
+
+
+# ------------------------------------------------------------------ parsing --vary
+
+
+def test_parse_vary_splits_and_parses_values_as_yaml():
+    assert parse_vary("agencies.police.errors.name_typo=0,0.02,0.05") == Vary(
+        "agencies.police.errors.name_typo", (0, 0.02, 0.05)
+    )
+    flags = parse_vary("model.flag={budget: 500},{top_percent: 5}")
+    assert flags.values == ({"budget": 500}, {"top_percent": 5})
+    lists = parse_vary("audit.group_columns=[ethnicity, tenure],[tenure]")
+    assert lists.values == (["ethnicity", "tenure"], ["tenure"])
+    assert parse_vary("linkage.method=deterministic,splink").values == (
+        "deterministic",
+        "splink",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("agencies.police.errors.name_typo", "found no '='"),
+        ("agencies..errors=0,1", "empty field name"),
+        ("agencies.police.errors.name_typo=0,,0.1", "empty value"),
+        ("agencies.police.errors.name_typo=0.1", "at least two values"),
+        ("agencies.police.errors.name_typo=0.1,0.1", "given twice"),
+        ("agencies.police.errors.name_typo=0,[1", "not valid YAML"),
+        ("seed=1,2", "--replicates"),
+    ],
+)
+def test_bad_vary_is_refused_naming_the_argument(text, problem):
+    with pytest.raises(ScenarioError) as e:
+        parse_vary(text)
+    (line,) = e.value.problems
+    assert line.startswith(f"--vary {text}:")
+    assert problem in line
+
+
+def test_plan_refuses_invalid_points_with_the_set_messages():
+    with pytest.raises(ScenarioError) as e:
+        plan_sweep(TINY, ["agencies.police.errors.name_typo=0.1,2"], origin="t.yaml")
+    (line,) = e.value.problems
+    assert line.startswith("--vary agencies.police.errors.name_typo=2: t.yaml: ")
+    assert "less than or equal to 1" in line
+    with pytest.raises(ScenarioError, match="unknown field"):
+        plan_sweep(TINY, ["agencies.police.errors.name_typ=0,1"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"varies": []}, "at least one --vary"),
+        ({"varies": ["a.b=1,2", "c.d=1,2", "e.f=1,2"]}, "at most 2"),
+        ({"varies": ["a.b=1,2", "a.b=3,4"]}, "varied twice"),
+        ({"varies": [VARY], "replicates": 0}, "--replicates"),
+        ({"varies": [VARY], "replicates": 26}, "at most 50"),
+        ({"varies": [VARY], "group_column": "postcode"}, "--group"),
+    ],
+)
+def test_plan_refuses_bad_arguments(kwargs, problem):
+    with pytest.raises(ScenarioError, match=problem):
+        plan_sweep(TINY, **kwargs)
+
+
+def test_plan_validates_every_point_and_derives_replicate_seeds():
+    plan = plan_sweep(TINY, [VARY, "linkage.method=deterministic,oracle"], 3)
+    assert len(plan.points) == 4
+    assert len(plan.scenarios) == 12
+    assert plan.seeds[0] == 5  # replicate 0 is the scenario's own run
+    assert plan.seeds == tuple(replicate_seed(5, r) for r in range(3))
+    assert len(set(plan.seeds)) == 3
+    assert [s.seed for s in plan.scenarios[:3]] == list(plan.seeds)
+    assert plan.scenarios[3].linkage.method == "oracle"
+    assert plan.scenarios[0].audit.group_columns == ("imd_quintile",)
+
+
+def test_replicate_seeds_are_stable():
+    assert replicate_seed(20260331, 1) == replicate_seed(20260331, 1)
+    assert replicate_seed(20260331, 1) != replicate_seed(20260332, 1)
+
+
+# ---------------------------------------------------------------- the sweep table
+
+
+def test_the_table_is_tidy(table):
+    path = "agencies.police.events.incident.background_rate"
+    assert list(table.columns[:4]) == [path, "point", "replicate", "seed"]
+    values = ["1", "2", "3", "4", "5", OVERALL]
+    assert len(table) == 2 * 2 * len(values) * len(METRICS)
+    keys = [path, "replicate", "value", "metric"]
+    assert not table.duplicated(keys).any()
+    assert set(table["metric"]) == set(METRICS)
+    assert set(table["value"]) == set(values)
+    assert set(table[path]) == {0.01, 0.3}
+    assert table.groupby("replicate")["seed"].nunique().eq(1).all()
+    fpr = table[(table["metric"] == "fpr") & (table["value"] != OVERALL)]
+    assert fpr["ci_low"].le(fpr["estimate"] + 1e-12).all()
+    assert fpr.loc[fpr["value"] == "5", "is_reference"].all()
+    link = table[table["metric"].isin(LINK_METRICS)]
+    assert link["estimate"].between(0, 1).all()
+    assert link["ci_low"].isna().all()
+    ref = link[link["value"] == "5"]
+    assert ref["ratio_to_ref"].eq(1.0).all()
+
+
+def test_more_surveillance_means_more_wrong_flags(table):
+    fpr = summarise(table, "fpr").set_index(["point", "value"])["mean"]
+    assert fpr[(1, OVERALL)] > fpr[(0, OVERALL)]
+
+
+def test_the_same_sweep_gives_the_same_table(table):
+    again = sweep(TINY, [VARY], replicates=2, group_column="imd_quintile")
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_text_table_and_plot(table, tmp_path):
+    text = text_table(table, "fpr")
+    assert "1 vs 5" in text and "all" in text
+    fig = plot_sweep(table, "wrongly_flagged_per_10k", path=tmp_path / "p.svg")
+    assert (tmp_path / "p.svg").stat().st_size > 0
+    assert len(fig.axes) == 2
+    with pytest.raises(ScenarioError, match="must be one of selection_rate"):
+        summarise(table, "accuracy")
+
+
+def test_write_sweep(table, tmp_path):
+    out = write_sweep(table, tmp_path / "s", metric="tpr")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "manifest.json",
+        "sweep.csv",
+        "sweep.json",
+        "sweep.parquet",
+        "sweep.png",
+    ]
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["seeds"] == table.attrs["seeds"]
+    assert meta["varies"][0]["values"] == [0.01, 0.3]
+    assert meta["scenario"]["name"] == "tiny"
+    back = pd.read_parquet(out / "sweep.parquet")
+    assert len(back) == len(table)
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_cli_refuses_a_bad_vary_naming_it(tmp_path, capsys):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(json.dumps(TINY))
+    code = main(
+        [
+            "sweep",
+            str(scenario),
+            "--vary",
+            "population.n_households=10,x",
+            "-o",
+            str(tmp_path / "o"),
+            "-q",
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--vary population.n_households='x'" in err
+    assert "valid integer" in err
+    assert not (tmp_path / "o").exists()
+    code = main(
+        [
+            "sweep",
+            str(scenario),
+            "--vary",
+            "a=1,2",
+            "--metric",
+            "auc",
+            "-o",
+            str(tmp_path / "o"),
+            "-q",
+        ]
+    )
+    assert code == 2
+    assert "--metric must be one of" in capsys.readouterr().err
+
+
+def test_cli_sweep_writes_and_prints(tmp_path, capsys):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(json.dumps(TINY))
+    out = tmp_path / "o"
+    args = [
+        "sweep",
+        str(scenario),
+        "--vary",
+        "linkage.method=deterministic,oracle",
+        "--group",
+        "tenure",
+        "--metric",
+        "link_recall",
+        "-o",
+        str(out),
+        "-q",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed
+    assert "link_recall by tenure" in printed
+    assert (out / "sweep.png").exists()
+    assert main(args) == 1  # exists, no --force: refused before running
+    assert "already exists" in capsys.readouterr().err
