@@ -17,11 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulator.agencies import MODULES
-from simulator.agencies.base import PopulationChunk, arrow_strings
+from simulator.agencies.base import PopulationChunk
 from simulator.corruption import ERRORS, corrupt
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 from simulator.population import Calibration, area_streets, make_areas, make_chunk
-from simulator.records import EVENT_COLUMNS, IDENTITY_COLUMNS, SPINE_COLUMNS
+from simulator.records import (
+    EVENT_COLUMNS,
+    IDENTITY_COLUMNS,
+    SPINE_COLUMNS,
+    arrow_strings,
+)
 from simulator.rng import BLOCK_SIZE
 from simulator.scenario import Scenario
 

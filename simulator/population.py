@@ -21,6 +21,7 @@ from scipy.special import ndtr
 
 from simulator import identity
 from simulator.probability import affluence, calibrate_intercept, expit, logit
+from simulator.records import arrow_strings
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts, stable_id, stream
 from simulator.scenario import ETHNICITIES, NEEDS, TENURES, Scenario
 
@@ -156,12 +157,6 @@ def _dtypes() -> dict[str, pd.CategoricalDtype]:
         "sex": pd.CategoricalDtype(["M", "F"]),
         "name": pd.CategoricalDtype(pd.Index(identity.name_vocabulary(), dtype="str")),
     }
-
-
-def _arrow(values: pd.Series) -> pa.Array:
-    """The Arrow array behind a pandas ``str`` column."""
-    arr = pa.array(values.array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _choose(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -378,7 +373,7 @@ class HouseholdFrame:
         }
         h_take = pa.array(h_idx)
         for col in ("address", "postcode", "prev_address", "prev_postcode"):
-            columns[col] = _strings(_arrow(hh[col]).take(h_take))
+            columns[col] = _strings(arrow_strings(hh[col]).take(h_take))
         return pd.DataFrame(columns, copy=False)
 
     def with_needs(self) -> tuple[pd.DataFrame, pd.DataFrame]:

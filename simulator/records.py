@@ -217,3 +217,21 @@ class Rows:
                 for k, v in self.to_arrays().items()
             }
         )
+
+
+def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
+    """A pandas string (or categorical of strings) column as Arrow ``large_string``."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return coded_strings(values).to_arrow()
+    arr = pa.array(values.array if isinstance(values, pd.Series) else values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def coded_strings(values: pd.Series) -> Strings:
+    """A pandas string or categorical column as :class:`Strings`."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+        return Strings(cat.codes.astype(np.int64), arrow_strings(cat.categories))
+    return Strings.from_arrow(arrow_strings(values))

@@ -25,6 +25,8 @@ from simulator.records import (
     Column,
     Rows,
     Strings,
+    arrow_strings,
+    coded_strings,
 )
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts
 from simulator.scenario import EventConfig, GroupFactor, Scenario
@@ -156,8 +158,12 @@ class PopulationChunk:
     def previous_code(self, column: str, h_pos: np.ndarray) -> np.ndarray:
         """Codes of the previous home of households ``h_pos`` in :meth:`identity`.
 
-        For ``column`` address or postcode.
+        ``column`` is address or postcode.
         """
+        if column not in ("address", "postcode"):
+            raise ValueError(
+                f"only address and postcode have a previous value: {column}"
+            )
         return len(self.households) + np.asarray(h_pos, dtype=np.int64)
 
     def window(self, which: Window) -> tuple[np.datetime64, int]:
@@ -167,40 +173,6 @@ class PopulationChunk:
         if which == "observation":
             return ref - np.timedelta64(t.observation_days - 1, "D"), t.observation_days
         return ref + np.timedelta64(1, "D"), t.followup_days
-
-
-def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
-    """A pandas string (or categorical of strings) column as Arrow ``large_string``."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return coded_strings(values).to_arrow()
-    arr = pa.array(values.array if isinstance(values, pd.Series) else values)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
-
-
-def coded_strings(values: pd.Series) -> Strings:
-    """A pandas string or categorical column as :class:`Strings`."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cat = values.array
-        return Strings(cat.codes.astype(np.int64), _categories(cat.categories))
-    return Strings.from_arrow(arrow_strings(values))
-
-
-def _categories(categories: pd.Index) -> pa.Array:
-    """Arrow strings of a categorical's categories (cached: names share one set)."""
-    key = id(categories)
-    hit = _CATEGORY_CACHE.get(key)
-    if hit is not None and hit[0] is categories:
-        return hit[1]
-    arr = arrow_strings(categories)
-    if len(_CATEGORY_CACHE) > 64:
-        _CATEGORY_CACHE.clear()
-    _CATEGORY_CACHE[key] = (categories, arr)
-    return arr
-
-
-_CATEGORY_CACHE: dict[int, tuple[pd.Index, pa.Array]] = {}
 
 
 def emit_events(
