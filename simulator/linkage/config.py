@@ -309,7 +309,7 @@ class LinkageConfig(Section):
 
     method: Method = Field("deterministic", description="Linkage method.")
     memory_limit_gb: Annotated[float, Field(ge=0.25, le=1024)] | None = Field(
-        3.0,
+        2.0,
         description="Memory DuckDB may use for linkage before it spills to disk "
         "(null: DuckDB's default, 80% of RAM). Never changes the links.",
     )
