@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/linkaudit generate scenarios/baseline.yaml -o out/baseline --force
+	$(BIN)/linkaudit run scenarios/baseline.yaml -o out/baseline --force
 
 test: $(STAMP)
 	$(BIN)/ruff check .
