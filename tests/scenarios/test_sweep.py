@@ -113,6 +113,24 @@ def test_plan_validates_every_point_and_derives_replicate_seeds():
     assert plan.scenarios[0].audit.group_columns == ("imd_quintile",)
 
 
+def test_a_point_differs_from_the_base_by_the_varied_field_only():
+    plan = plan_sweep(
+        {"name": "x"},
+        [
+            "agencies.police.events.incident.background_rate=0.01,0.3",
+            "agencies.police.errors.name_typo=0,0.1",
+        ],
+    )
+    base = plan.base.agencies.police
+    point = plan.scenarios[-1].agencies.police
+    assert point.events.incident.background_rate == 0.3
+    assert point.events.incident.visibility == base.events.incident.visibility == 0.6
+    assert point.errors.name_typo == 0.1
+    assert point.errors.model_dump() == {**base.errors.model_dump(), "name_typo": 0.1}
+    kinds = plan_sweep({"name": "x"}, ["model.kind=criteria,scorecard"])
+    assert [s.model.kind for s in kinds.scenarios] == ["criteria", "scorecard"]
+
+
 def test_replicate_seeds_are_stable():
     assert replicate_seed(20260331, 1) == replicate_seed(20260331, 1)
     assert replicate_seed(20260331, 1) != replicate_seed(20260332, 1)
