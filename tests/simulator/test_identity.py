@@ -146,3 +146,63 @@ def test_every_family_home_has_its_own_address(n_areas, rng_seed, per_area):
     assert len(set(keys)) == len(keys)
     vacant = identity.addresses(area, slot, streets, np.ones(len(area), bool))
     assert not set(vacant.to_pylist()) & set(homes.to_pylist())
+
+
+# ------------------------------------------------------------ names, batching
+
+
+@pytest.mark.parametrize("kind", identity.NAME_KINDS)
+@pytest.mark.parametrize("ethnicity", list(identity.NAME_LOCALES))
+def test_name_sampling_is_a_search_of_the_cumulative_weights(ethnicity, kind):
+    pool = identity.name_pool(ethnicity, kind)
+    cum = pool.cumulative
+    u = np.random.default_rng(0).random(20_000)
+    # Exactly on, and just below, the boundaries, and the ends of [0, 1).
+    edges = np.concatenate([cum[:200], np.nextafter(cum[:200], 0), [0.0, 1 - 2**-53]])
+    u = np.concatenate([u, edges[edges < 1]])
+    expected = np.minimum(np.searchsorted(cum, u, side="right"), len(pool.names) - 1)
+    assert (pool.sample(u) == expected).all()
+    assert (pool.sample(u[:60].reshape(10, 6)) == expected[:60].reshape(10, 6)).all()
+
+
+@SETTINGS
+@given(rng_seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300))
+def test_names_by_group_position_or_label_are_the_same(rng_seed, n):
+    rng = np.random.default_rng(rng_seed)
+    groups, kinds = list(identity.NAME_LOCALES), identity.NAME_KINDS
+    g = rng.integers(0, len(groups), n)
+    k = rng.integers(0, len(kinds), n)
+    u = rng.random(n)
+    by_label = identity.sample_names(np.array(groups)[g], np.array(kinds)[k], u)
+    by_position = identity.sample_names(g, k, u)
+    assert (by_label == by_position).all()
+    one_by_one = [
+        identity.sample_names(g[i : i + 1], k[i : i + 1], u[i : i + 1])[0]
+        for i in range(min(n, 20))
+    ]
+    assert list(by_position[: len(one_by_one)]) == one_by_one
+    assert all(len(s) > 0 for s in identity.names(by_position).to_pylist())
+
+
+@SETTINGS
+@given(
+    n_areas=st.integers(1, 30),
+    rng_seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 2_000),
+)
+def test_addresses_and_postcodes_do_not_depend_on_the_batch(n_areas, rng_seed, n):
+    rng = np.random.default_rng(rng_seed)
+    streets = identity.street_names(n_areas, rng)
+    area = rng.integers(0, n_areas, n)
+    slot = rng.integers(0, 200, n)
+    vacant = rng.random(n) < 0.3
+    codes = identity.postcodes(area, slot).to_pylist()  # many rows: a shared table
+    homes = identity.addresses(area, slot, streets, vacant).to_pylist()
+    for i in rng.choice(n, min(n, 25), replace=False):
+        one = slice(i, i + 1)
+        assert identity.postcodes(area[one], slot[one]).to_pylist() == [codes[i]]
+        home = identity.addresses(area[one], slot[one], streets, vacant[one])
+        assert home.to_pylist() == [homes[i]]
+        number = 2 * (slot[i] // identity.STREETS_PER_AREA) + 1 + vacant[i]
+        street = streets[area[i], slot[i] % identity.STREETS_PER_AREA]
+        assert homes[i] == f"{number} {street}"
