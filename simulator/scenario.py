@@ -495,6 +495,14 @@ class EducationConfig(SourceConfig):
     persistent_absence: Rate = Field(
         0.10, description="Absence rate at or above which absence is 'persistent'."
     )
+    absence_without_need: tuple[
+        Annotated[float, Field(gt=0.0, le=1e4)], Annotated[float, Field(gt=0.0, le=1e4)]
+    ] = Field(
+        (2.0, 60.0),
+        description="Beta(a, b) of the absence rate of pupils whose family has no "
+        "education problem: mean 3.2%, and about 1 pupil in 80 reaches 10% "
+        "(absence for other reasons, such as illness; an assumption).",
+    )
     events: EducationEvents = Field(default_factory=EducationEvents)
     errors: ErrorRates = _errors(
         stale_address=0.3, nickname=0.03, name_typo=0.006, nhs_missing=0, ni_missing=0
@@ -787,6 +795,9 @@ class Scenario(Section):
             for cov in ("coverage", "registration_coverage", "census_coverage"):
                 if cov in type(cfg).model_fields:
                     update[cov] = 1.0
+            if "absence_without_need" in type(cfg).model_fields:
+                # Mean 0.1%: no pupil without the problem is persistently absent.
+                update["absence_without_need"] = (2.0, 2000.0)
             agencies[name] = cfg.model_copy(update=update)
         return self.model_copy(
             update={"agencies": self.agencies.model_copy(update=agencies)}

@@ -19,10 +19,10 @@ RULES = (
     EventRule("suspension", "education", background_who="pupil"),
     EventRule("permanent_exclusion", "education", background_who="pupil"),
 )
-# Absence as a share of sessions: Beta(2, 60) (mean 3%) for pupils without the need;
-# threshold + 0.4 * Beta(2, 5) for the pupil whose absence is the family's need.
-# An assumption shaped so that roughly 1 pupil in 200 without the need crosses 10%.
-_ABSENCE_BASE = (2.0, 60.0)
+# Absence as a share of sessions: Beta(education.absence_without_need), by default
+# Beta(2, 60) (mean 3.2%; about 1 pupil in 80 reaches 10%), for pupils without the
+# need; threshold + 0.4 * Beta(2, 5) for the pupil whose absence is the family's need.
+# Both are assumptions.
 _ABSENCE_NEED = (2.0, 5.0)
 
 
@@ -32,7 +32,9 @@ def records(chunk: PopulationChunk, cfg: EducationConfig) -> Rows:
     carriers = chunk.households["carrier_education"].to_numpy()
     hids = census["true_household_id"]
     counts = chunk.counts(hids)
-    base = chunk.streams("events", SOURCE, "absence").beta(counts, *_ABSENCE_BASE)
+    base = chunk.streams("events", SOURCE, "absence").beta(
+        counts, *cfg.absence_without_need
+    )
     need = cfg.persistent_absence + 0.4 * chunk.streams(
         "events", SOURCE, "absence_need"
     ).beta(counts, *_ABSENCE_NEED)
