@@ -22,10 +22,27 @@ from pathlib import Path
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 
+def _code_version() -> str:
+    """The git tree id of simulator/ (changes with any generation code), if known."""
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD:simulator"],
+        cwd=BASELINE.parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip() or "unknown"
+
+
 def dataset(households: int) -> Path:
-    """The cached baseline dataset of ``households`` households, made if absent."""
+    """The cached baseline dataset of ``households`` households, made if absent.
+
+    The cache is keyed by the size and the committed simulator code, so a change to
+    generation makes a new dataset (uncommitted changes are not seen: delete the
+    cache directory after editing generation without committing).
+    """
     root = Path(os.environ.get("LINKAUDIT_BENCH_DATA", tempfile.gettempdir()))
-    path = root / f"linkaudit-bench-baseline-{households}"
+    path = root / f"linkaudit-bench-baseline-{households}-{_code_version()}"
     if not (path / "manifest.json").is_file():
         subprocess.run(
             [
