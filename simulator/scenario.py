@@ -910,10 +910,39 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _merge(base: Any, given: Any) -> Any:
+    """``given`` laid over ``base``: mappings merge key by key, anything else replaces.
+
+    A mapping with a ``kind`` (a choice of model) replaces the base when the kinds
+    differ, so the fields of one kind never leak into another.
+    """
+    if not (isinstance(base, dict) and isinstance(given, dict)):
+        return given
+    if "kind" in given and given.get("kind") != base.get("kind"):
+        return given
+    out = dict(base)
+    for key, value in given.items():
+        out[key] = _merge(base[key], value) if key in base else value
+    return out
+
+
+def resolve(data: dict[str, Any]) -> dict[str, Any]:
+    """A scenario mapping completed with every default it does not state.
+
+    A file that changes one field of a section keeps the section's other defaults,
+    e.g. ``needs.children_in_need.deprivation_odds_ratio: 5`` keeps that need's own
+    prevalence, and an event's new visibility keeps its own mean number of events.
+    """
+    return _merge(Scenario().model_dump(mode="json"), data)
+
+
 def scenario_from_dict(data: dict[str, Any], origin: str = "<scenario>") -> Scenario:
-    """Validate a scenario mapping, raising ScenarioError with every problem."""
+    """Validate a scenario mapping, raising ScenarioError with every problem.
+
+    Fields the mapping does not state keep their defaults (:func:`resolve`).
+    """
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(resolve(data))
     except ValidationError as e:
         raise ScenarioError(_problems(e, origin)) from None
 
