@@ -301,7 +301,7 @@ class NeedsConfig(Section):
         prevalence=0.15, deprivation_odds_ratio=2.8, lone_parent_odds_ratio=1.5
     )
     children_in_need: NeedConfig = NeedConfig(
-        prevalence=0.045, deprivation_odds_ratio=12.0, lone_parent_odds_ratio=2.0
+        prevalence=0.045, deprivation_odds_ratio=6.0, lone_parent_odds_ratio=2.0
     )
     worklessness: NeedConfig = NeedConfig(
         prevalence=0.10, deprivation_odds_ratio=5.0, lone_parent_odds_ratio=7.0
@@ -616,7 +616,7 @@ class SocialCareEvents(Section):
         affluent_background_ratio=0.25,
     )
     child_in_need_plan: EventConfig = EventConfig(
-        visibility=0.6, affluent_visibility_odds_ratio=0.5, mean_events=1.0
+        visibility=0.7, affluent_visibility_odds_ratio=0.5, mean_events=1.0
     )
     child_protection_plan: EventConfig = EventConfig(
         visibility=0.2, affluent_visibility_odds_ratio=0.35, mean_events=1.0

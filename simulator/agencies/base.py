@@ -51,6 +51,9 @@ class EventRule:
     window: Window = "observation"
     on: Who | None = None
     """If set, need events fall on a random member of this kind, not the carrier."""
+    each: Who | None = None
+    """If set, a seen family's need events fall on every member of this kind (a
+    plan for each child of the family), not on one person."""
 
 
 @dataclass
@@ -244,11 +247,24 @@ def emit_events(
         n_bg = np.where(bg_person >= 0, n_bg, 0)
 
     # One row per event: need events then background events of each household.
-    per_h = n_need + n_bg
-    h_rows = np.repeat(np.arange(n), per_h)
-    k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
-    from_need = k < n_need[h_rows]
-    person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
+    if rule.each is None:
+        per_h = n_need + n_bg
+        h_rows = np.repeat(np.arange(n), per_h)
+        k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
+        from_need = k < n_need[h_rows]
+        person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
+    else:
+        # Need events on every member of the kind: people are in household order,
+        # so a stable sort by household puts them before the background events.
+        ph = chunk.person_household
+        per_p = np.where(chunk.members(rule.each), n_need[ph], 0)
+        h_all = np.concatenate([np.repeat(ph, per_p), np.repeat(np.arange(n), n_bg)])
+        order = np.argsort(h_all, kind="stable")
+        h_rows = h_all[order]
+        from_need = (np.arange(len(h_all)) < per_p.sum())[order]
+        person = np.concatenate([np.repeat(pid, per_p), np.repeat(bg_person, n_bg)])[
+            order
+        ]
     hid = hh["household_id"].to_numpy()[h_rows]
     offset = chunk.streams(*streams, "date").random(chunk.counts(hid))
     date = start + np.floor(offset * days).astype("timedelta64[D]")

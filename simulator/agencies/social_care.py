@@ -1,6 +1,8 @@
 """Children's social care: the council's own records (NHS number).
 
-Contacts, referrals and plans show the "children who need help" problem; a referral
+Contacts, referrals and plans show the "children who need help" problem (a family
+seen to need help has a child-in-need or child protection plan for each child, as
+siblings are assessed together); a referral
 after domestic abuse shows that problem; ``followup_referral`` rows fall in the
 follow-up window and give the label a learned model can observe (never the truth).
 """
@@ -15,8 +17,8 @@ SOURCE = "social_care"
 RULES = (
     EventRule("contact", "children_in_need", background_who="child"),
     EventRule("referral", "children_in_need", background_who="child"),
-    EventRule("child_in_need_plan", "children_in_need"),
-    EventRule("child_protection_plan", "children_in_need"),
+    EventRule("child_in_need_plan", "children_in_need", each="child"),
+    EventRule("child_protection_plan", "children_in_need", each="child"),
     EventRule("domestic_abuse_referral", "domestic_abuse", on="child"),
     EventRule(
         "followup_referral",
