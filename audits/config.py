@@ -40,17 +40,9 @@ def column_values(column: str) -> tuple[Any, ...]:
     tuple
         Allowed values (strings, ints or bools).
     """
-    from simulator.scenario import ETHNICITIES, TENURES  # lazy: scenario imports us
+    from simulator.scenario import GROUP_VALUES  # lazy: scenario imports us
 
-    values: dict[str, tuple[Any, ...]] = {
-        "ethnicity": ETHNICITIES,
-        "tenure": TENURES,
-        "imd_decile": tuple(range(1, 11)),
-        "imd_quintile": tuple(range(1, 6)),
-        "lone_parent": (True, False),
-        "moved_recently": (True, False),
-    }
-    return values[column]
+    return GROUP_VALUES[column]
 
 
 class AuditConfig(Section):

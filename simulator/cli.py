@@ -29,6 +29,16 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``-o/--output`` (unless the command adds its own), ``--force``, ``--quiet``."""
+    if required:
+        p.add_argument(
+            "-o", "--output", type=Path, required=True, help="output directory"
+        )
+    p.add_argument("--force", action="store_true", help="replace an existing directory")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def _summary(s: Scenario, origin: str) -> str:
     enabled = [n for n in SOURCES if s.agencies.source(n).enabled]
     pop = s.population
@@ -292,9 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="generate truth, records and spine as Parquet")
     _add_scenario_args(p)
-    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_output_args(p)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser(
@@ -308,8 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["deterministic", "splink", "oracle"],
         help="linkage method (default: the scenario's linkage.method)",
     )
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_output_args(p, required=False)
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser(
@@ -325,8 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the attribution ladder (three fewer runs of the council's side)",
     )
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_output_args(p, required=False)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -402,8 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", type=Path, help="output directory (default out/<name>-sweep)"
     )
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_output_args(p, required=False)
     p.set_defaults(func=cmd_sweep)
     return parser
 

@@ -86,7 +86,7 @@ ErrorName = Literal[
     "ni_wrong",
 ]
 
-_GROUP_VALUES: dict[str, tuple[Any, ...]] = {
+GROUP_VALUES: dict[str, tuple[Any, ...]] = {
     "ethnicity": ETHNICITIES,
     "tenure": TENURES,
     "imd_decile": tuple(range(1, 11)),
@@ -110,7 +110,7 @@ class GroupFactor(Section):
 
     @model_validator(mode="after")
     def _value_in_column(self) -> GroupFactor:
-        allowed = _GROUP_VALUES[self.column]
+        allowed = GROUP_VALUES[self.column]
         if self.value not in allowed or type(self.value) is not type(allowed[0]):
             raise ValueError(
                 f"value for column {self.column!r} must be one of "
