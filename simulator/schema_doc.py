@@ -9,8 +9,7 @@ that the committed page is what this module prints.
 Sections used at one place are listed by their path (``population.ethnicity``).
 Sections used at several places (an event, a source's error rates, a need) are listed
 once by their type, with a table of the defaults at each place: those defaults differ
-by place (the police's error rates are not the health service's), and a section
-written in part is completed from the type's own defaults, not from the place's.
+by place (the police's error rates are not the health service's).
 """
 
 from __future__ import annotations
@@ -58,12 +57,11 @@ JSON Schema for editors.
 
 Sections used at one place are listed by their path, like `population.ethnicity`.
 Sections used at several places (an event, a source's error rates, a need) are listed
-once by their type, followed by **the defaults at each place**. Those differ by place,
-and **a section written in part is completed from its type's defaults, not from the
-place's**: writing only `agencies.police.errors: {name_typo: 0.05}` would also reset the
-police's other error rates to the type's defaults. When you change one field of such a
-section in a file, write the whole section (copy it from the table). `linkaudit sweep
---vary` completes the section for you.
+once by their type, followed by **the defaults at each place**: those differ by place
+(the police's error rates are not the health service's), and the type's own defaults
+apply only where no place sets one. A section written in part keeps the place's
+defaults for the fields it leaves out: `agencies.police.errors: {name_typo: 0.05}`
+changes that rate only. Lists (such as `error_multipliers`) are replaced whole.
 
 Types: *share* is a number from 0 to 1; *list of T* is a YAML list; *mapping* is a
 YAML mapping; `null` means "not set".

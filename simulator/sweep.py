@@ -6,13 +6,13 @@ attribution ladder, and collects every audit rate by group from each run's
 disparities table, plus link quality by group. The result is one tidy table: a row per
 (parameter values, replicate, group, metric).
 
-Each point's scenario is the base scenario with ``PATH=VALUE`` applied as ``--set``
-applies it (:func:`simulator.scenario.apply_overrides`) and validated with the same
-messages; the sections the path passes through are first copied from the resolved
-base scenario, so a point differs from the base by the varied field only (see
-:func:`_filled`). Replicate ``r`` runs with seed :func:`replicate_seed` (``r = 0`` is
-the scenario's own seed), and every point shares the replicate's seed: the points
-differ by the parameter, not by the draw of the world (common random numbers).
+Each point's scenario is the base scenario with ``PATH=VALUE`` applied exactly as
+``--set`` applies it (:func:`simulator.scenario.apply_overrides`) and validated with
+the same messages, so a point differs from the base by the varied field only.
+Replicate ``r`` runs with seed :func:`replicate_seed` (``r = 0`` is the scenario's own
+seed, so the first replicate of a point is the run ``linkaudit run --set PATH=VALUE``
+gives), and every point shares the replicate's seed: the points differ by the
+parameter, not by the draw of the world (common random numbers).
 """
 
 from __future__ import annotations
@@ -246,50 +246,6 @@ def _audit_section(data: dict[str, Any], group_column: str) -> dict[str, Any]:
     return {**data, "audit": audit}
 
 
-def _filled(
-    data: dict[str, Any], resolved: Mapping[str, Any], paths: Sequence[str]
-) -> dict[str, Any]:
-    """Copy into ``data`` the resolved sections each varied path passes through.
-
-    Several sections' defaults are specific to their place (the police's error
-    rates, each event's visibility, each need's gradients), and a section given
-    in part is completed from the section class's generic defaults, not from
-    those. So ``agencies.police.errors.name_typo=0.1`` applied to a file that does
-    not spell out the police's errors would also reset the police's other rates.
-    Filling each missing section on the path from the resolved base scenario first
-    makes a point differ from the base by the varied field only. A path ending in
-    ``kind`` (switching the model's kind) is not filled, so the new kind starts
-    from its own defaults.
-    """
-    out = _deep_copy(data)
-    for path in paths:
-        keys = path.split(".")
-        if keys[-1] == "kind":
-            continue
-        node: Any = out
-        default: Any = resolved
-        for k in keys[:-1]:
-            if not isinstance(node, dict):
-                break
-            if (
-                node.get(k) is None
-                and isinstance(default, Mapping)
-                and isinstance(default.get(k), Mapping)
-            ):
-                node[k] = _deep_copy(dict(default[k]))
-            node = node.get(k)
-            default = default.get(k) if isinstance(default, Mapping) else None
-    return out
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_deep_copy(v) for v in value]
-    return value
-
-
 def plan_sweep(
     base: Scenario | Mapping[str, Any],
     varies: Sequence[Vary | tuple[str, Sequence[Any]] | str],
@@ -366,11 +322,7 @@ def plan_sweep(
         else dict(base)
     )
     base_scenario = scenario_from_dict(data, origin)
-    data = _filled(
-        _audit_section(data, group_column),
-        base_scenario.model_dump(mode="json"),
-        [v.path for v in parsed],
-    )
+    data = _audit_section(data, group_column)
     seeds = tuple(replicate_seed(base_scenario.seed, r) for r in range(replicates))
     points = list(product(*(v.values for v in parsed)))
     scenarios, problems = [], []

@@ -80,9 +80,8 @@ def _written(raw: Any, path: tuple) -> bool:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_value_that_differs_from_the_defaults_is_written_in_the_file(path):
-    """A section written in part is completed from its class's generic defaults,
-    which can differ from the defaults at that place (a source's errors, an
-    event's visibility): such a change would be silent, so none may appear."""
+    """No change is hidden: a reader sees every departure from the defaults in the
+    file itself (a partial section keeps its place's defaults; this guards it)."""
     raw = read_yaml(path)
     resolved = _leaves(load_scenario(path).model_dump(mode="json"))
     default = _leaves(Scenario().model_dump(mode="json"))
