@@ -626,6 +626,7 @@ def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Pat
     The same scenario and seed give byte-identical files (timings are logged, not
     written).
     """
+    from audits.report import write_report
     from audits.tables import write_audit_files
 
     out_dir = Path(out_dir)
@@ -645,6 +646,7 @@ def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Pat
                 {f"{AUDIT_DIR}/replicates/{k}": v for k, v in run_.replicates.items()},
                 tmp,
             )
+        rows[write_report(run_, tmp).name] = 1
         write_json(
             _manifest("linkaudit run", run_.scenario, run_.seeds, rows), tmp / MANIFEST
         )

@@ -1,0 +1,202 @@
+"""The HTML report: determinism, escaping, self-containment, case files, curves."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audits.report import REPORT, render_report, write_report
+from audits.report.cases import CATEGORIES, case_files, select_cases
+from audits.report.curves import actual_cut, threshold_curves
+from audits.report.describe import changed_settings
+from audits.report.sections import SECTIONS
+from simulator.models import FlagRule
+from simulator.scenario import Scenario
+
+
+def test_same_run_same_bytes(report_run, report_html, tmp_path):
+    """Rendering again, and writing, give byte-identical HTML (charts included)."""
+    path = write_report(report_run, tmp_path)
+    assert path == tmp_path / REPORT
+    assert sorted(p.name for p in tmp_path.iterdir()) == [REPORT]
+    assert path.read_bytes() == report_html.encode("utf-8")
+
+
+def test_every_section_and_chart_is_there(report_html):
+    for s in SECTIONS:
+        assert f'<section id="{s.anchor}"><h2>{s.title}</h2>' in report_html
+    assert report_html.count("<svg ") >= 8
+    assert report_html.count("<figcaption>") == report_html.count("<svg ")
+    assert "synthetic" in report_html.lower()
+
+
+def test_self_contained(report_html):
+    """No network: no URL of any kind, no script, no external resource."""
+    assert not re.search(r"https?:|//[a-z]", report_html, flags=re.IGNORECASE)
+    assert "<script" not in report_html.lower()
+    assert not re.search(r"\b(src|href)=\"(?!#)", report_html)  # only in-page links
+    assert "<link" not in report_html and "@import" not in report_html
+
+
+def test_svg_ids_are_unique(report_html):
+    ids = re.findall(r'\bid="([^"]+)"', report_html)
+    assert len(ids) == len(set(ids))
+    refs = set(re.findall(r'(?:href="#|url\(#)([^")]+)', report_html))
+    assert refs <= set(ids)
+
+
+def test_scenario_text_is_escaped_and_no_attribution_is_said(report_run):
+    """A hostile scenario name is escaped; a run without attribution still renders.
+
+    (One render for both: rendering costs seconds.)
+    """
+    evil = "<script>alert('x')</script>"
+    scenario = report_run.scenario.model_copy(
+        update={"name": evil, "description": 'A "quoted" <b>bold</b> & more'}
+    )
+    html = render_report(
+        dataclasses.replace(report_run, scenario=scenario, attribution=None)
+    )
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in html
+    assert "<b>" not in html
+    assert "made without the attribution" in html
+    assert "Case 1:" in html  # case files fall back to wrongly flagged / missed
+    for s in SECTIONS:
+        assert f'id="{s.anchor}"' in html
+
+
+def test_changed_settings_lists_only_differences():
+    s = Scenario.model_validate(
+        {
+            "name": "x",
+            "population": {"n_households": 5000},
+            "model": {"kind": "learned"},
+            "linkage": {"deterministic": {"ties": "first"}},
+        }
+    )
+    changes = {k: (mine, default) for k, mine, default in changed_settings(s)}
+    assert changes["population.n_households"] == ("5000", "20000")
+    assert changes["linkage.deterministic.ties"] == ("first", "drop")
+    assert changes["model.kind"] == ("learned", "criteria")
+    assert changes["model.estimator"][1] == "(not set)"
+    assert "name" not in changes and "seed" not in changes
+    assert changed_settings(Scenario()) == []
+
+
+def test_case_files_find_every_kind(report_run):
+    """The careless-linkage run has each kind of case, chosen as the docs say."""
+    chosen = select_cases(report_run)
+    attribution = report_run.attribution.households.set_index("household_id")
+    kinds = {c.key: c for c in CATEGORIES}
+    expected = {"fp_linkage", "fp_data_error", "fp_visibility", "fn_records"}
+    assert expected <= set(chosen["category"])
+    assert chosen["household_id"].is_unique
+    for _, row in chosen.iterrows():
+        category = kinds[row["category"]]
+        truth = attribution.loc[row["household_id"]]
+        assert truth["error"] == category.error
+        assert truth["cause"] in category.causes
+    # Deterministic, and in display order.
+    pd.testing.assert_frame_equal(chosen, select_cases(report_run))
+    order = [c.key for c in CATEGORIES]
+    positions = [order.index(k) for k in chosen["category"]]
+    assert positions == sorted(positions)
+
+
+def test_case_files_show_the_cause(report_run):
+    cases = {c.category.key: c for c in case_files(report_run)}
+    outcomes = report_run.audit.outcomes.set_index("household_id")
+
+    linkage = cases["fp_linkage"]
+    others = linkage.records[linkage.records["about"] == "another family"]
+    assert len(others) and (others["where"] == "this family's household").all()
+    assert (others["match_key"] != "").all()
+    assert linkage.spine["flagged"].all()
+    assert re.search(r"another family|other families", linkage.explanation)
+
+    data_error = cases["fp_data_error"]
+    shared = data_error.spine["n_other_family"].sum() > 0
+    wrong = (data_error.records["about"] == "another family").any()
+    errors = (data_error.records["errors"] != "").any()
+    assert shared or wrong or errors
+
+    visibility = cases["fp_visibility"]
+    own = visibility.records[visibility.records["about"] != "another family"]
+    assert own["background"].any()
+
+    missed = cases["fn_records"]
+    assert not outcomes.loc[missed.household_id, "flagged"]
+    assert outcomes.loc[missed.household_id, "y_true"]
+    assert (missed.records["where"] != "this family's household").any()
+
+    for case in cases.values():
+        assert case.explanation.startswith(f"The {case.family['surname']} family")
+        assert len(case.records) <= 20
+        in_target = bool(outcomes.loc[case.household_id, "y_true"])
+        assert in_target == (case.category.error == "false_negative")
+        assert case.family["in_target"] == in_target
+
+
+def test_threshold_curves_agree_with_the_audit_at_the_cut(report_run):
+    """For a threshold rule, the curves at the cut are exactly the audit's rates."""
+    rule = report_run.scenario.model.flag_rule()
+    assert rule.threshold is not None
+    cut = actual_cut(report_run.council.flags, rule)
+    outcomes = report_run.audit.outcomes
+    curves = threshold_curves(outcomes, "imd_quintile", cuts=np.array([cut]))
+    by_group = report_run.audit.metrics.by_group
+    audit = by_group[by_group["group"] == "imd_quintile"].set_index("value")
+    for _, row in curves.iterrows():
+        np.testing.assert_allclose(row["fpr"], audit.loc[row["value"], "fpr"])
+        np.testing.assert_allclose(row["tpr"], audit.loc[row["value"], "tpr"])
+    overall = threshold_curves(outcomes, None, cuts=np.array([cut])).iloc[0]
+    o = report_run.audit.metrics.overall.iloc[0]
+    np.testing.assert_allclose([overall["fpr"], overall["tpr"]], [o["fpr"], o["tpr"]])
+
+
+def test_threshold_curves_match_counting_at_each_cut(seed):
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    score = np.round(rng.random(n) * 20) / 4
+    score[rng.random(n) < 0.05] = np.nan  # nobody on the spine
+    outcomes = pd.DataFrame(
+        {
+            "score": score,
+            "y_true": rng.random(n) < 0.3,
+            "group": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    curves = threshold_curves(outcomes, "group")
+    for _, row in curves.sample(40, random_state=seed).iterrows():
+        g = outcomes[outcomes["group"] == row["value"]]
+        flagged = g["score"].to_numpy() >= row["threshold"]  # NaN: never flagged
+        y = g["y_true"].to_numpy()
+        assert row["fpr"] == pytest.approx((flagged & ~y).sum() / (~y).sum())
+        assert row["tpr"] == pytest.approx((flagged & y).sum() / y.sum())
+    falling = curves.groupby("value")["fpr"].apply(lambda s: s.is_monotonic_decreasing)
+    assert falling.all()
+
+
+def test_actual_cut_of_a_top_percent_rule():
+    flags = pd.DataFrame(
+        {"score": [0.9, 0.5, 0.5, 0.1], "flagged": [True, True, False, False]}
+    )
+    assert actual_cut(flags, FlagRule(top_percent=50)) == 0.5
+    assert np.isnan(actual_cut(flags.assign(flagged=False), FlagRule(budget=0)))
+
+
+def test_write_run_writes_the_report(report_run, tmp_path):
+    import json
+
+    from simulator.pipeline import write_run
+
+    out = write_run(report_run, tmp_path / "run")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"][REPORT] == 1
+    assert (out / REPORT).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
