@@ -547,9 +547,16 @@ def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
             "_date": records["event_date"].to_numpy(),
         }
     )
-    table = table.sort_values(
-        ["telling", "_date"], ascending=[False, True], kind="stable"
-    ).drop(columns="_date")
+    rank = np.select(  # the evidence first: others' records, then no-problem events
+        [table["about"].eq("another family"), table["background"], table["telling"]],
+        [0, 1, 2],
+        3,
+    )
+    table = (
+        table.assign(_rank=rank)
+        .sort_values(["_rank", "_date"], kind="stable")
+        .drop(columns=["_date", "_rank"])
+    )
     case = CaseFile(
         category=category,
         household_id=hid,
@@ -674,7 +681,8 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
                     "flag reaches both families."
                 )
             errored = here[here["errors"] != ""]
-            if len(errored):
+            shared = top is not None and top["n_other_family"] > 0
+            if len(errored) and not shared:
                 row = errored.iloc[0]
                 sentences.append(
                     f"Records carry errors: for example {_record_phrase(row)} "

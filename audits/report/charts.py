@@ -27,6 +27,7 @@ from audits.report.text import (
     pct,
     value_label,
 )
+from audits.report.text import ratio as ratio_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -468,10 +469,11 @@ def _ratio_panel(
     ax.xaxis.set_minor_formatter(NullFormatter())
     for i in range(n):  # value labels, a handful of groups
         if ok[i]:
-            text = "reference" if reference[i] else f"{ratio[i]:.2g}×"
+            text = "reference" if reference[i] else ratio_text(ratio[i])
             ax.text(hi[i] * 1.12, y[i], text, va="center", fontsize=8.5)
         else:
-            ax.text(1.05, y[i], "undefined", va="center", fontsize=8.5, color="#777")
+            text = "0×: none wrongly flagged" if ratio[i] == 0 else "undefined"
+            ax.text(1.05, y[i], text, va="center", fontsize=8.5, color="#777")
     ax.set_yticks(y, labels)
     ax.tick_params(axis="y", length=0)
 

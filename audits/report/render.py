@@ -44,7 +44,12 @@ def render_report(run: Run) -> str:
         ),
         class_="top",
     )
-    return str(page(title, join([header, glance(run), build_sections(run)])))
+    footer = tag(
+        "footer",
+        "Made by linkaudit from a simulation. Every person and family in this "
+        "report is synthetic.",
+    )
+    return str(page(title, join([header, glance(run), build_sections(run), footer])))
 
 
 def write_report(run: Run, directory: str | Path) -> Path:

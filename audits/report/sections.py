@@ -140,12 +140,18 @@ def _deprivation_sentence(run: Run) -> str:
     if h is None or not np.isfinite(h["ratio"]):
         return ""
     column = h["grouping"]
+    part = "fifth" if column == "imd_quintile" else "tenth"
+    top = {"imd_quintile": "5", "imd_decile": "10"}.get(column)
+    reference = (
+        f"the least deprived {part}"
+        if str(h["reference"]) == top
+        else f"{group_label(column)} {value_label(column, h['reference'])}"
+    )
     return (
-        f"Among families not {_target_words(run)}, those in the most deprived areas "
-        f"({group_label(column)} {value_label(column, h['group'])}) were "
-        f"{ratio(h['ratio'])} as likely to be flagged as those in group "
-        f"{value_label(column, h['reference'])} ({h['confidence']:.0%} confidence "
-        f"interval {interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
+        f"Among families not {_target_words(run)}, those in the most deprived "
+        f"{part} of areas were {ratio(h['ratio'])} as likely to be flagged as those "
+        f"in {reference} ({h['confidence']:.0%} confidence interval "
+        f"{interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
     )
 
 
@@ -889,9 +895,10 @@ def cases_section(run: Run) -> Html:
     if absent:
         body.append(
             p(
-                "No family in this run fits these kinds, so they have no case file: "
-                + "; ".join(absent).lower()
-                + "."
+                "This run has no family of the other kinds ("
+                + "; ".join(a[0].lower() + a[1:] for a in absent)
+                + "), so they have no case file.",
+                class_="small",
             )
         )
     return join([*intro, *body])
