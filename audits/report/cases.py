@@ -24,10 +24,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from audits.report.curves import actual_cut
 from audits.report.text import (
     CAUSE_LABELS,
+    count,
     error_label,
     event_label,
+    feature_label,
     join_words,
     need_label,
     plural,
@@ -417,7 +420,7 @@ def _reason(reach: pd.DataFrame) -> pd.Series:
     cols = [c for c in ("driver_1", "driver_2", "driver_3") if c in reach]
     if not cols:
         return pd.Series("", index=reach.index, dtype=object)
-    words = reach[cols].apply(lambda s: s.map(need_label, na_action="ignore"))
+    words = reach[cols].apply(lambda s: s.map(feature_label, na_action="ignore"))
     return words.apply(
         lambda r: join_words([w for w in r if isinstance(w, str) and w]), axis=1
     ).astype(object)
@@ -656,54 +659,70 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
         )
         other = here[here["about"] == "another family"]
         background = here[here["background"] & (here["about"] != "another family")]
+        shared = top is not None and top["n_other_family"] > 0
+        errored = here[here["errors"] != ""]
         key = case.category.key
+        said = len(sentences)
         if key in ("fp_linkage", "fp") and len(other):
             row = other.sort_values("background", kind="stable").iloc[0]
             via = f" by the match key “{row['match_key']}”" if row["match_key"] else ""
-            sentences.append(
-                f"{plural(len(other), 'record')} counted against it "
-                f"{'is about someone in another family' if len(other) == 1 else 'are about people in other families'}: "  # noqa: E501
-                f"for example {_record_phrase(row)}, linked to this "
-                f"family{via} because the identities looked alike."
+            whose = (
+                "is about someone in another family"
+                if len(other) == 1
+                else "are about people in other families"
             )
-        elif key == "fp_data_error":
-            if top is not None and top["n_other_family"] > 0:
-                why = (
-                    f" (their register entries show: {top['other_errors']})"
-                    if top["other_errors"]
-                    else ""
-                )
-                sentences.append(
-                    f"The council's register holds "
-                    f"{plural(int(top['n_other_family']), 'person', 'people')} from "
-                    f"another family at this family's address{why}, so the other "
-                    "family's records were counted against this household and the "
-                    "flag reaches both families."
-                )
-            errored = here[here["errors"] != ""]
-            shared = top is not None and top["n_other_family"] > 0
-            if len(errored) and not shared:
-                row = errored.iloc[0]
-                sentences.append(
-                    f"Records carry errors: for example {_record_phrase(row)} "
-                    f"({row['errors']})."
-                )
-        elif key in ("fp_visibility", "fp") and len(background):
+            sentences.append(
+                f"{plural(len(other), 'record')} counted against it {whose}: for "
+                f"example {_record_phrase(row)}, linked to this family{via} because "
+                "the identities looked alike."
+            )
+        if key in ("fp_data_error", "fp") and shared:
+            why = (
+                f" (their register entries show: {top['other_errors']})"
+                if top["other_errors"]
+                else ""
+            )
+            sentences.append(
+                f"The council's register holds "
+                f"{plural(int(top['n_other_family']), 'person', 'people')} from "
+                f"another family at this family's address{why}, so the other "
+                "family's records were counted against this household and the flag "
+                "reaches both families."
+            )
+        if key == "fp_data_error" and len(errored) and not shared:
+            row = errored.iloc[0]
+            sentences.append(
+                f"Records carry errors: for example {_record_phrase(row)} "
+                f"({row['errors']})."
+            )
+        if key in ("fp_visibility", "fp") and len(background):
+            one = len(background) == 1
             kinds = join_words(list(dict.fromkeys(background["event"]))[:3])
             sentences.append(
-                f"{plural(len(background), 'event')} counted against it "
-                f"({kinds}) {'was' if len(background) == 1 else 'were'} recorded "
-                "with no true problem behind them. Agencies see some families "
-                "more than others: police patrols, A&E use and benefit checks "
-                f"are more frequent in deprived areas (this family lives in an "
-                f"area of deprivation decile {f['imd_decile']}, where 1 is the "
-                "most deprived)."
+                f"{plural(len(background), 'event')} counted against it ({kinds}) "
+                f"{'was' if one else 'were'} recorded with no true problem behind "
+                f"{'it' if one else 'them'}. Agencies see some families more than "
+                "others: police patrols, A&E use and benefit checks are more "
+                "frequent in deprived areas (this family lives in an area of "
+                f"deprivation decile {f['imd_decile']}, where 1 is the most "
+                "deprived)."
             )
-        elif key == "fp_model":
+        if key == "fp_model":
             sentences.append(
                 "Even with every true problem recorded and nothing else, the model "
-                "flags this family: its rule does not match the truth it is "
-                "judged against."
+                "flags this family: what the model looks for is not exactly what the "
+                "audit judges it against."
+            )
+        if len(sentences) == said and case.cause is not None:
+            moved = run.scenario.model.flag_rule().threshold is None
+            sentences.append(
+                "None of the records counted against it shows the cause directly: "
+                + (
+                    "the imperfection changed other households' records, and with "
+                    "them which households made the cut."
+                    if moved
+                    else "the imperfection changed which of its records were counted."
+                )
             )
     else:
         top = case.spine.iloc[0] if len(case.spine) else None
@@ -713,9 +732,10 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
                 "could reach it."
             )
         else:
+            cut = actual_cut(run.council.flags, run.scenario.model.flag_rule())
             sentences.append(
                 f"The council did not flag it: its household scored "
-                f"{top['score']:g}, below the cut."
+                f"{top['score']:.3g}, below the cut of {cut:.3g}."
             )
         own = recs[recs["about"] != "another family"]
         own_need = own[~own["background"]]
@@ -729,16 +749,38 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
                 f"{' (' + row['errors'] + ')' if row['errors'] else ''}."
             )
         unseen = [n for n in f["needs"] if n not in set(own_need["need"])]
-        if unseen and len(unseen) == len(f["needs"]):
+        if not f["needs"]:
             sentences.append(
-                "None of its problems left a record at any agency: to the council's "
-                "data the family was invisible."
+                "It has none of the problems the records can show: harm can come to "
+                "a family that no record points to."
+            )
+        elif unseen and len(unseen) == len(f["needs"]):
+            sentences.append(
+                "None of its problems left a record at any agency, so its records "
+                "showed none of them."
             )
         elif unseen:
             words = join_words([need_label(n) for n in unseen])
             sentences.append(
                 f"Its {words} left no record at any agency, so the linked records "
                 "showed too few problems."
+            )
+        if len(case.spine) > 1:
+            sentences.append(
+                f"The council holds its members at {count(len(case.spine))} "
+                "addresses, so its records were split between households."
+            )
+        elif not len(lost) and not unseen and f["needs"]:
+            errored = own_need[own_need["errors"] != ""]
+            example = (
+                f": for example {_record_phrase(errored.iloc[0])} "
+                f"({errored.iloc[0]['errors']})"
+                if len(errored)
+                else ""
+            )
+            sentences.append(
+                "Its problems were recorded and reached its household, but not in "
+                f"the form the model counts{example}."
             )
     if case.cause is not None:
         sentences.append(

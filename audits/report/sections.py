@@ -69,6 +69,14 @@ def _target_words(run: Run) -> str:
     return "in need" if run.scenario.audit.target == "eligible" else "harmed"
 
 
+def _target_families(run: Run) -> str:
+    return (
+        "families in need"
+        if run.scenario.audit.target == "eligible"
+        else "harmed families"
+    )
+
+
 def _level(run: Run) -> str:
     return f"{run.scenario.audit.confidence:.0%}"
 
@@ -103,7 +111,7 @@ def glance(run: Run) -> Html:
         ),
         ("flagged", count(o["n_flagged"]), "families flagged by the council", ""),
         ("fp", count(o["fp"]), "of them wrongly flagged", "bad"),
-        ("fn", count(o["fn"]), f"families {_target_words(run)} missed", "bad"),
+        ("fn", count(o["fn"]), f"{_target_families(run)} missed", "bad"),
         (
             "per10k",
             num(o["wrongly_flagged_per_10k"], 0),
@@ -400,7 +408,7 @@ def flags_section(run: Run) -> Html:
             f" ({rate('selection_rate')} of all families). "
             f"{count(o['tp'])} of them are {_target_words(run)} and "
             f"{count(o['fp'])} are not: they were wrongly flagged. "
-            f"{count(o['fn'])} families {_target_words(run)} were not flagged "
+            f"{count(o['fn'])} {_target_families(run)} were not flagged "
             "(missed)."
         ),
         ul(

@@ -267,6 +267,44 @@ def need_label(name: str) -> str:
     return NEED_LABELS.get(name, str(name).replace("_", " "))
 
 
+FEATURE_LABELS = {
+    "education_pupils": "pupils in the household",
+    "education_persistent_absence": "persistent school absence",
+    "education_max_absence_rate": "school absence rate",
+    "n_events": "number of recorded events",
+    "n_agencies": "number of agencies involved",
+    "n_members": "household size",
+    "n_adults": "number of adults",
+    "n_children": "number of children",
+    "n_school_age": "children of school age",
+    "n_age_unknown": "members of unknown age",
+    "lone_adult": "a lone adult",
+    "imd_decile": "the area's deprivation",
+    "imd_unknown": "an unknown area",
+}
+"""Words for the linked view's columns that are not events."""
+
+
+def feature_label(name: str) -> str:
+    """A model's driver in words: a headline problem, an event count or a feature.
+
+    Examples
+    --------
+    >>> feature_label("crime_asb"), feature_label("social_care_referral")
+    ('crime or anti-social behaviour', 'social-care referral')
+    >>> feature_label("imd_decile"), feature_label("something_new")
+    ("the area's deprivation", 'something new')
+    """
+    if name in NEED_LABELS:
+        return NEED_LABELS[name]
+    if name in FEATURE_LABELS:
+        return FEATURE_LABELS[name]
+    for key, label in EVENT_LABELS.items():  # a few dozen event kinds
+        if key.replace(".", "_") == name:
+            return label
+    return str(name).replace("_", " ")
+
+
 def event_label(source: str, event_type: str) -> str:
     """A record's event in words.
 
