@@ -312,7 +312,10 @@ def _spine_people(run: Run, spine_households: np.ndarray) -> pd.DataFrame:
 
 
 def _evidence(
-    candidates: pd.DataFrame, reach: pd.DataFrame, records: pd.DataFrame, people
+    candidates: pd.DataFrame,
+    reach: pd.DataFrame,
+    records: pd.DataFrame,
+    people: pd.DataFrame,
 ) -> pd.Series:
     """Per (category, household): True where its records show the error."""
     # Records counted against a flagged spine household reaching each family.
@@ -339,7 +342,8 @@ def _evidence(
             shared["true_household_id"].ne(shared["household_id"]), "household_id"
         ]
     )
-    # Missed families: their own counted records that did not reach them.
+    # Missed families: one of their own counted records reached none of their
+    # spine households (unlinked, or linked elsewhere).
     own = records[records["counted"] & records["true_from_need"].fillna(False)]
     own = own.merge(
         reach[["household_id", "spine_household_id"]].rename(
@@ -349,12 +353,13 @@ def _evidence(
         right_on="household_id",
         how="left",
     )
-    arrived = own["spine_household_id"].astype("float").to_numpy() == own[
+    own["arrived"] = own["spine_household_id"].astype("float").to_numpy() == own[
         "own_spine"
     ].to_numpy(dtype=float)
-    reached = set(own.loc[arrived, "true_household_id"])
-    lost = set(own["true_household_id"]) - reached
-    by_kind["fn_records"] = lost
+    arrived = own.groupby(["source", "record_id", "true_household_id"])["arrived"].any()
+    by_kind["fn_records"] = set(
+        arrived.index.get_level_values("true_household_id")[~arrived.to_numpy()]
+    )
     by_kind["fn_visibility"] = set(candidates["household_id"]) - set(
         own["true_household_id"]
     )

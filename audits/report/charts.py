@@ -73,10 +73,11 @@ def _style(name: str) -> Iterator[None]:
         yield
 
 
-def _figure(name: str, width: float, height: float, **kwargs: Any) -> Figure:
+def _figure(width: float, height: float) -> Figure:
+    """An empty figure (inches) with constrained layout."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained", **kwargs)
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -229,7 +230,7 @@ def population_chart(households: pd.DataFrame) -> str:
     shares = frame.groupby(quintile).mean()
 
     def draw() -> Figure:
-        fig = _figure("population", 9.2, 3.9)
+        fig = _figure(9.2, 3.9)
         left, right = fig.subplots(1, 2, width_ratios=[1.5, 1])
         markers = "osD^vP"
         for i, n in enumerate(needs):  # six needs
@@ -304,7 +305,7 @@ def linkage_chart(by_group: pd.DataFrame) -> str:
     false_max = max(float(np.nanmax(1 - by_group["precision"].to_numpy(float))), 0.01)
 
     def draw() -> Figure:
-        fig = _figure("linkage", 9.2, 0.3 * sum(sizes) + 0.55 * len(parts) + 0.6)
+        fig = _figure(9.2, 0.3 * sum(sizes) + 0.55 * len(parts) + 0.6)
         axes = fig.subplots(
             len(parts), 2, sharex="col", height_ratios=sizes, squeeze=False
         )
@@ -374,7 +375,7 @@ def group_rates_chart(
     n = len(labels)
 
     def draw() -> Figure:
-        fig = _figure(name, 9.2, 0.34 * n * 2 + 1.9)
+        fig = _figure(9.2, 0.34 * n * 2 + 1.9)
         axes = fig.subplots(2, 2, sharey=True)
         panels = (
             ("selection_rate", "Share of families flagged", pct),
@@ -511,7 +512,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
     n = len(labels)
 
     def draw() -> Figure:
-        fig = _figure("attribution", 9.2, 0.34 * n + 1.6)
+        fig = _figure(9.2, 0.34 * n + 1.6)
         axes = fig.subplots(1, 2, sharey=True)
         y = np.arange(n)[::-1]
         for ax, (kind, title) in zip(axes, kinds, strict=True):
@@ -555,7 +556,14 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
     )
 
 
-def threshold_chart(curves: pd.DataFrame, cut: float, grouping: str) -> str:
+def threshold_chart(
+    curves: pd.DataFrame,
+    cut: float,
+    grouping: str,
+    *,
+    in_target: str = "in need",
+    right: float | None = None,
+) -> str:
     """False and true positive rates against the score threshold, one line a group.
 
     Parameters
@@ -566,6 +574,10 @@ def threshold_chart(curves: pd.DataFrame, cut: float, grouping: str) -> str:
         The scenario's actual cut (a dashed line; NaN: none).
     grouping : str
         The group column the curves are by (for the legend).
+    in_target : str
+        What being in the audit's target is called ("in need", "harmed").
+    right : float, optional
+        The right end of the threshold axis (to leave out a long empty tail).
 
     Returns
     -------
@@ -580,11 +592,11 @@ def threshold_chart(curves: pd.DataFrame, cut: float, grouping: str) -> str:
     )
 
     def draw() -> Figure:
-        fig = _figure("thresholds", 9.2, 3.9)
+        fig = _figure(9.2, 3.9)
         axes = fig.subplots(1, 2, sharex=True)
         for ax, metric, title in (
-            (axes[0], "fpr", "False positive rate: not in need, flagged"),
-            (axes[1], "tpr", "True positive rate: in need, found"),
+            (axes[0], "fpr", f"False positive rate: not {in_target}, flagged"),
+            (axes[1], "tpr", f"True positive rate: {in_target}, found"),
         ):
             for i, v in enumerate(values):  # a handful of groups
                 c = curves[curves["value"] == v]
@@ -616,6 +628,8 @@ def threshold_chart(curves: pd.DataFrame, cut: float, grouping: str) -> str:
                 )
             ax.set_title(title)
             ax.set_xlabel("flag families scoring at least ...")
+            if right is not None and np.isfinite(right):
+                ax.set_xlim(right=right)
             ax.set_ylim(0, 1.02)
             ax.grid(axis="y")
             _percent_axis(ax, "y")

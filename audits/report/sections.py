@@ -651,6 +651,22 @@ def attribution_section(run: Run) -> Html:
 # ----------------------------------------------------------------- thresholds
 
 
+def _threshold_axis_end(score: pd.Series, cut: float, points: int) -> float | None:
+    """Where to end the threshold axis of many-valued scores (None: at the top).
+
+    Scores with few values (a criteria count) keep their whole range; continuous
+    scores end past the 99.5th percentile and the cut, not at a lone high score.
+    """
+    values = score.to_numpy(dtype=float, na_value=np.nan)
+    values = values[np.isfinite(values)]
+    if points < 60 or not len(values):
+        return None
+    end = float(np.quantile(values, 0.995))
+    if np.isfinite(cut):
+        end = max(end, cut * 1.5)
+    return end if end < values.max() else None
+
+
 def threshold_section(run: Run) -> Html:
     """FPR and TPR at every threshold, by deprivation quintile, with the cut."""
     if run.audit is None or run.audit.outcomes is None:
@@ -678,13 +694,19 @@ def threshold_section(run: Run) -> Html:
         [
             p(
                 f"The council's model gives every household a score and "
-                f"{flag_rule_text(rule)} (the cut, {num(cut, 2)}). A different cut "
+                f"{flag_rule_text(rule)} (the cut: {cut:.3g}). A different cut "
                 "would flag a different number of families. These curves show, for "
                 "every possible cut, how many families would be wrongly flagged and "
                 f"how many found, in each {group_label(grouping)} group.{tie_note}"
             ),
             figure(
-                charts.threshold_chart(curves, cut, grouping),
+                charts.threshold_chart(
+                    curves,
+                    cut,
+                    grouping,
+                    in_target=_target_words(run),
+                    right=_threshold_axis_end(outcomes["score"], cut, len(curves)),
+                ),
                 "the false positive rate (left) and true positive rate (right) that "
                 "each cut of the score would give, one line per group; the dashed "
                 "line is the scenario's cut.",
