@@ -191,15 +191,27 @@ def _hbars(
 
 def _percent_axis(ax: Axes, axis: str = "x") -> None:
     """Tick labels as percentages, with a decimal only on narrow axes."""
-    from matplotlib.ticker import Formatter
+    from matplotlib.ticker import Formatter, MaxNLocator
 
     class Percent(Formatter):
         def __call__(self, x: float, pos: int | None = None) -> str:
-            low, high = self.axis.get_view_interval()
-            digits = 0 if abs(high - low) >= 0.05 else 1
+            ticks = 100 * np.asarray(self.axis.get_majorticklocs(), dtype=float)
+            digits = next(
+                (d for d in (0, 1, 2) if np.allclose(ticks, ticks.round(d))), 2
+            )
             return f"{100 * x:.{digits}f}%"
 
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(Percent())
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+    target.set_major_formatter(Percent())
+
+
+def _count_axis(ax: Axes) -> None:
+    """Tick labels as whole numbers with thousands separators."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
 
 
 # ---------------------------------------------------------------------- charts
@@ -394,7 +406,9 @@ def group_rates_chart(
                 fmt=fmt,
             )
             ax.set_title(title)
-            if m != "wrongly_flagged_per_10k":
+            if m == "wrongly_flagged_per_10k":
+                _count_axis(ax)
+            else:
                 _percent_axis(ax)
         ax = axes.flat[3]
         r = metric("fpr")
@@ -542,6 +556,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
             ax.set_yticks(y, labels)
             ax.tick_params(axis="y", length=0)
             ax.set_xlabel("families")
+            _count_axis(ax)
             if n > 1:
                 ax.axhline(n - 1.5, color="#999999", linewidth=0.8)
         handles, names = axes[0].get_legend_handles_labels()
