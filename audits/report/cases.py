@@ -521,14 +521,14 @@ def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
         ["this family's household", "another household"],
         "not linked",
     )
-    about = np.where(
-        about_family,
-        np.where(
-            linked & ~right_person,
+    about = np.select(
+        [~about_family, to_here & ~right_person, linked & ~to_here],
+        [
+            "another family",
             "this family (linked to the wrong member)",
-            "this family",
-        ),
-        "another family",
+            "this family (linked to someone in another household)",
+        ],
+        "this family",
     )
     telling = (~about_family) | (background & about_family) | ~to_here
     event = records["source"].astype(str) + "." + records["event_type"].astype(str)

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from audits.attribution import RUNGS
 from audits.report.text import (
     CAUSE_LABELS,
     NEED_LABELS,
     count,
+    esc,
     group_label,
     num,
     pct,
@@ -104,8 +106,6 @@ def to_svg(fig: Figure, name: str, label: str) -> str:
     -------
     str
     """
-    from audits.report.text import esc
-
     buffer = io.StringIO()
     with _style(name):
         fig.savefig(
@@ -508,8 +508,6 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
     str
         Inline SVG.
     """
-    from audits.attribution import RUNGS
-
     keep = counts["group"].eq("all")
     if grouping is not None:
         keep |= counts["group"].eq(grouping)

@@ -178,6 +178,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
 tr.reference td { background: #e6f4ee; }
 tr.other td { background: #fdecea; }
+tr.lost td { background: #efeaf8; }
 tr.small td { color: var(--muted); font-style: italic; }
 .ci { display: block; color: var(--muted); font-size: 0.78rem; }
 p.small { font-size: 0.88rem; color: var(--muted); }
@@ -196,6 +197,7 @@ p.small { font-size: 0.88rem; color: var(--muted); }
 .tag.fn { background: #5b3fa0; color: #fff; }
 .tag.other { background: var(--warn); color: #fff; }
 .tag.background { background: #E69F00; color: #000; }
+.tag.lost { background: #5b3fa0; color: #fff; }
 .card { display: grid; grid-template-columns: 1fr 1fr; gap: 0.2rem 1.4rem; }
 .card dl { margin: 0.3rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 0.8rem;

@@ -14,8 +14,8 @@ import pandas as pd
 
 from audits.config import LEAST_DEPRIVED
 from audits.report import charts
-from audits.report.cases import CaseFile, case_files, member_summary
-from audits.report.curves import actual_cut, threshold_curves
+from audits.report.cases import CATEGORIES, CaseFile, case_files, member_summary
+from audits.report.curves import actual_cut, ordered_values, threshold_curves
 from audits.report.describe import changed_settings, flag_rule_text, scenario_paragraphs
 from audits.report.page import (
     Html,
@@ -46,6 +46,7 @@ from audits.report.text import (
     ratio,
     value_label,
 )
+from audits.tables import deprivation_headline, package_versions
 from simulator.pipeline import Run
 
 SYNTHETIC_NOTE = (
@@ -141,8 +142,6 @@ def glance(run: Run) -> Html:
 
 def _deprivation_sentence(run: Run) -> str:
     """The FPR of the most deprived group against the reference, in words."""
-    from audits.tables import deprivation_headline
-
     assert run.audit is not None
     h = deprivation_headline(run.audit)
     if h is None or not np.isfinite(h["ratio"]):
@@ -195,8 +194,6 @@ def scenario_section(run: Run) -> Html:
 
 def _shares(frame: pd.DataFrame, column: str) -> list[list[object]]:
     counts = frame[column].astype(str).value_counts(sort=False)
-    from audits.report.curves import ordered_values
-
     order = ordered_values(frame[column])
     total = int(counts.sum())
     return [
@@ -359,20 +356,7 @@ def with_interval(
     estimate: object, low: object, high: object, fmt: Callable[[object], str] = pct
 ) -> Html:
     """An estimate with its interval underneath, in smaller type."""
-    return join(
-        [
-            Html(html_text(fmt(estimate))),
-            tag("span", interval(low, high, fmt), class_="ci"),
-        ],
-        "",
-    )
-
-
-def html_text(text: str) -> str:
-    """Escaped text (a local alias of :func:`audits.report.text.esc`)."""
-    from audits.report.text import esc
-
-    return esc(text)
+    return join([fmt(estimate), tag("span", interval(low, high, fmt), class_="ci")], "")
 
 
 def _reference_reason(run: Run, column: str) -> str:
@@ -823,9 +807,14 @@ def _records_table(case: CaseFile) -> Html:
             )
         else:
             about = x["about"]
-        where = (
+        where: object = (
             f"{x['where']} (key: {x['match_key']})" if x["match_key"] else x["where"]
         )
+        lost = x["where"] != "this family's household" and x["about"] != (
+            "another family"
+        )
+        if lost:
+            where = join([tag("span", "did not reach it", class_="tag lost"), where])
         body.append(
             [
                 SOURCE_LABELS.get(x["source"], x["source"]),
@@ -837,7 +826,9 @@ def _records_table(case: CaseFile) -> Html:
                 x["errors"] or "–",
             ]
         )
-        classes.append("other" if x["about"] == "another family" else None)
+        classes.append(
+            "other" if x["about"] == "another family" else "lost" if lost else None
+        )
     parts = [
         table(
             [
@@ -890,7 +881,12 @@ def _case(case: CaseFile, run: Run, number: int) -> Html:
                 _family_card(case, run),
                 tag("h4", "How the council holds it"),
                 _spine_table(case),
-                tag("h4", "The records counted against it"),
+                tag(
+                    "h4",
+                    "The records counted against it"
+                    if kind == "fp"
+                    else "Its records, and where they went",
+                ),
                 _records_table(case),
             ]
         ),
@@ -918,8 +914,6 @@ def cases_section(run: Run) -> Html:
     if not cases:
         return join([*intro, p("No family was wrongly flagged or missed in this run.")])
     present = {c.category.key for c in cases}
-    from audits.report.cases import CATEGORIES
-
     absent = [c.title for c in CATEGORIES if c.key not in present and run.attribution]
     body = [_case(c, run, i + 1) for i, c in enumerate(cases)]
     if absent:
@@ -1044,8 +1038,6 @@ def glossary_section(run: Run) -> Html:
 
 def about_section(run: Run) -> Html:
     """How the run was made: seeds and package versions (no dates, no paths)."""
-    from audits.tables import package_versions
-
     seeds = ", ".join(f"{k} {v}" for k, v in run.seeds.items())
     versions = ", ".join(f"{k} {v}" for k, v in package_versions().items())
     warnings = list(run.audit.disparities.warnings) if run.audit else []
