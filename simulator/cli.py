@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -437,6 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     except LinkauditError as e:
         print(f"linkaudit: {e}", file=sys.stderr)  # noqa: T201
         return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `linkaudit schema | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
