@@ -21,11 +21,13 @@ Do not inherit scikit-learn's ``ClassifierMixin``: its ``score(X, y)`` means acc
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import inspect
 import math
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
@@ -353,7 +355,25 @@ def drivers(contributions: pd.DataFrame, top: int = 3) -> pd.DataFrame:
 # ------------------------------------------------------------------ construction
 
 
-def import_object(path: str, allowed: Iterable[str] | None = None) -> Any:
+@contextlib.contextmanager
+def _searching(directory: str | Path | None) -> Iterator[None]:
+    """``directory`` at the end of ``sys.path`` for the duration (nothing shadowed)."""
+    entry = None if directory is None else str(Path(directory).resolve())
+    added = entry is not None and entry not in sys.path
+    if added:
+        sys.path.append(entry)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(entry)  # type: ignore[arg-type]
+
+
+def import_object(
+    path: str,
+    allowed: Iterable[str] | None = None,
+    search_path: str | Path | None = None,
+) -> Any:
     """Import ``"package.module:Name"``, optionally only from allowed module prefixes.
 
     Parameters
@@ -362,6 +382,9 @@ def import_object(path: str, allowed: Iterable[str] | None = None) -> Any:
         ``"module:attribute"``.
     allowed : iterable of str, optional
         Module prefixes (``"sklearn."``) the module must start with; None allows any.
+    search_path : str or Path, optional
+        A directory also searched, after everything on ``sys.path`` (the scenario
+        file's directory, so a plug-in can sit beside it).
 
     Raises
     ------
@@ -380,7 +403,8 @@ def import_object(path: str, allowed: Iterable[str] | None = None) -> Any:
                 "belongs in kind: external"
             )
     try:
-        mod = importlib.import_module(module)
+        with _searching(search_path):
+            mod = importlib.import_module(module)
     except ImportError as e:
         raise ModelError(f"cannot import {path!r}: {e}") from e
     try:
@@ -444,7 +468,11 @@ def make_model(
         from simulator.models import external
 
         if config.plugin:
-            return external.PluginModel(plugin=config.plugin, params=config.params)
+            return external.PluginModel(
+                plugin=config.plugin,
+                params=config.params,
+                search_path=None if base_dir is None else str(base_dir),
+            )
         if config.scores:
             return external.ScoreFileModel(path=str(_resolve(config.scores, base_dir)))
         assert config.skops is not None

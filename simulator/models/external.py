@@ -57,6 +57,9 @@ class PluginModel(ModelBase):
         (:class:`~simulator.models.base.RiskModel`).
     params : dict, optional
         Keyword parameters of the class.
+    search_path : str, optional
+        A directory searched for the plug-in's module after ``sys.path`` (the
+        scenario file's directory).
 
     Attributes
     ----------
@@ -64,12 +67,19 @@ class PluginModel(ModelBase):
         The fitted plug-in.
     """
 
-    def __init__(self, *, plugin: str, params: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        *,
+        plugin: str,
+        params: dict[str, Any] | None = None,
+        search_path: str | None = None,
+    ):
         self.plugin = plugin
         self.params = params
+        self.search_path = search_path
 
     def _build(self) -> Any:
-        cls = import_object(self.plugin)
+        cls = import_object(self.plugin, search_path=self.search_path)
         if not isinstance(cls, type):
             raise ModelError(f"{self.plugin!r} is not a class")
         try:
