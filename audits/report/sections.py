@@ -144,8 +144,8 @@ def _deprivation_sentence(run: Run) -> str:
     """The FPR of the most deprived group against the reference, in words."""
     assert run.audit is not None
     h = deprivation_headline(run.audit)
-    if h is None or not np.isfinite(h["ratio"]):
-        return ""
+    if h is None or h["ratio"] is None or not np.isfinite(h["ratio"]):
+        return ""  # no such grouping, or a reference with no wrong flags
     column = h["grouping"]
     part = "fifth" if column == "imd_quintile" else "tenth"
     top = {"imd_quintile": "5", "imd_decile": "10"}.get(column)

@@ -200,3 +200,13 @@ def test_write_run_writes_the_report(report_run, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"][REPORT] == 1
     assert (out / REPORT).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_headline_without_a_defined_ratio(report_run, monkeypatch):
+    """A reference group with no wrong flags has no ratio: the sentence is left out."""
+    from audits.report import sections
+
+    monkeypatch.setattr(sections, "deprivation_headline", lambda audit: {"ratio": None})
+    assert sections._deprivation_sentence(report_run) == ""
+    monkeypatch.setattr(sections, "deprivation_headline", lambda audit: None)
+    assert sections._deprivation_sentence(report_run) == ""
