@@ -131,7 +131,8 @@ class CaseFile:
         The council households holding its members: ``spine_household_id``,
         ``score``, ``flagged``, ``reason`` (the model's drivers, in words),
         ``n_people``, ``n_other_family`` (people from other families held there),
-        ``other_errors`` (errors on those people's register entries).
+        ``other_errors`` (errors on those people's register entries) and
+        ``own_errors`` (errors on the family's own entries).
     records : DataFrame
         Records counted against those households, or truly about the family:
         ``source``, ``event``, ``date``, ``name``, ``dob`` (as recorded),
@@ -486,18 +487,20 @@ def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
     per_spine = register.groupby("spine_household_id").agg(
         n_people=("spine_person_id", "size"), n_other_family=("other", "sum")
     )
-    other_errors = (
-        register[register["other"]]
-        .groupby("spine_household_id")["errors"]
-        .agg(_distinct)
-        if register["other"].any()
-        else pd.Series(dtype=object)
-    )
     spine = reach.assign(reason=_reason(reach).to_numpy())[
         ["spine_household_id", "score", "flagged", "reason"]
     ].merge(per_spine.reset_index(), on="spine_household_id", how="left")
-    mapped = spine["spine_household_id"].map(other_errors)
-    spine["other_errors"] = mapped.astype(object).where(mapped.notna(), "")
+    for column, rows in (  # errors on others' and on the family's own entries
+        ("other_errors", register["other"]),
+        ("own_errors", ~register["other"]),
+    ):
+        errors = (
+            register[rows].groupby("spine_household_id")["errors"].agg(_distinct)
+            if rows.any()
+            else pd.Series(dtype=object)
+        )
+        mapped = spine["spine_household_id"].map(errors)
+        spine[column] = mapped.astype(object).where(mapped.notna(), "")
 
     records = _records(run, spine_ids, np.array([hid]))
     about_family = records["true_household_id"].to_numpy() == hid
@@ -682,17 +685,33 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
                 "the identities looked alike."
             )
         if key in ("fp_data_error", "fp") and shared:
-            why = (
-                f" (their register entries show: {top['other_errors']})"
-                if top["other_errors"]
-                else ""
-            )
+            stale = error_label("stale_address")
+            people = plural(int(top["n_other_family"]), "person", "people")
+            if stale in top["own_errors"]:
+                where = (
+                    "The council's register still holds this family at an "
+                    f"out-of-date address, where it also holds {people} from another "
+                    "family"
+                )
+            elif stale in top["other_errors"]:
+                where = (
+                    f"The council's register holds {people} from another family at "
+                    "this family's address, where their entries have an out-of-date "
+                    "address"
+                )
+            else:
+                why = (
+                    f" (their register entries show: {top['other_errors']})"
+                    if top["other_errors"]
+                    else ""
+                )
+                where = (
+                    f"The council's register holds {people} from another family at "
+                    f"this family's address{why}"
+                )
             sentences.append(
-                f"The council's register holds "
-                f"{plural(int(top['n_other_family']), 'person', 'people')} from "
-                f"another family at this family's address{why}, so the other "
-                "family's records were counted against this household and the flag "
-                "reaches both families."
+                f"{where}, so the other family's records were counted against this "
+                "household and the flag reaches both families."
             )
         if key == "fp_data_error" and len(errored) and not shared:
             row = errored.iloc[0]

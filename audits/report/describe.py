@@ -46,11 +46,13 @@ def show_value(value: Any) -> str:
 
     Examples
     --------
-    >>> show_value(0.25), show_value(True), show_value([1, 2]), show_value("x")
-    ('0.25', 'true', '[1, 2]', 'x')
+    >>> show_value(0.25), show_value(True), show_value([1, 2]), show_value(20000)
+    ('0.25', 'true', '[1, 2]', '20,000')
     """
     if value is NOT_SET:
         return NOT_SET
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 1] + "…"
@@ -73,13 +75,17 @@ def changed_settings(scenario: Scenario) -> list[tuple[str, str, str]]:
     --------
     >>> s = Scenario.model_validate({"population": {"n_households": 5000}})
     >>> changed_settings(s)
-    [('population.n_households', '5000', '20000')]
+    [('population.n_households', '5,000', '20,000')]
     """
     mine = flatten(scenario.model_dump(mode="json"))
     default = flatten(Scenario().model_dump(mode="json"))
     keys = list(mine) + [k for k in default if k not in mine]
+
+    def shown(key: str, value: Any) -> str:
+        return str(value) if key == "seed" else show_value(value)  # an id, not a count
+
     return [
-        (k, show_value(mine.get(k, NOT_SET)), show_value(default.get(k, NOT_SET)))
+        (k, shown(k, mine.get(k, NOT_SET)), shown(k, default.get(k, NOT_SET)))
         for k in keys
         if k.split(".")[0] not in PROSE_ONLY
         and mine.get(k, NOT_SET) != default.get(k, NOT_SET)

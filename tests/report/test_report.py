@@ -81,7 +81,7 @@ def test_changed_settings_lists_only_differences():
         }
     )
     changes = {k: (mine, default) for k, mine, default in changed_settings(s)}
-    assert changes["population.n_households"] == ("5000", "20000")
+    assert changes["population.n_households"] == ("5,000", "20,000")
     assert changes["linkage.deterministic.ties"] == ("first", "drop")
     assert changes["model.kind"] == ("learned", "criteria")
     assert changes["model.estimator"][1] == "(not set)"
