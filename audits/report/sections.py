@@ -820,7 +820,8 @@ def _records_table(case: CaseFile) -> Html:
                 SOURCE_LABELS.get(x["source"], x["source"]),
                 x["event"],
                 x["date"],
-                f"{x['name']}, born {x['dob']}",
+                f"{x['name']}, "
+                + ("no date of birth" if x["dob"] == "missing" else f"born {x['dob']}"),
                 where,
                 about,
                 x["errors"] or "–",
