@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from audits.confusion import RATES
 from simulator.errors import ScenarioError
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 from simulator.rng import draw_seed, stream
@@ -45,14 +46,7 @@ MAX_VARIES = 2
 MAX_RUNS = 50
 """At most this many runs (points times replicates) in one sweep."""
 MAX_REPLICATES = 20
-AUDIT_METRICS = (
-    "selection_rate",
-    "tpr",
-    "fpr",
-    "fnr",
-    "precision",
-    "wrongly_flagged_per_10k",
-)
+AUDIT_METRICS = RATES
 """Rates of the audit's disparities table (docs/audit.md)."""
 LINK_METRICS = ("link_recall", "link_precision", "link_f1")
 """Link quality by group (recall, precision and F1 of the links, no intervals)."""

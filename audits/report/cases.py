@@ -36,19 +36,12 @@ from audits.report.text import (
     plural,
 )
 from simulator.pipeline import Run
+from simulator.scenario import NEEDS
 
 CANDIDATES = 200
 """Households of each kind examined for a telling example (the first by id)."""
 MAX_RECORDS = 20
 """Records listed in a case file at most (the most telling first)."""
-NEEDS = (
-    "crime_asb",
-    "education",
-    "children_in_need",
-    "worklessness",
-    "domestic_abuse",
-    "health",
-)
 
 
 @dataclass(frozen=True)
