@@ -195,7 +195,7 @@ def assemble(
     """
     n = len(index)
     rid = found["rid"].to_numpy(np.int64)
-    if len(np.unique(rid)) != len(rid):
+    if len(rid) and np.bincount(rid, minlength=n).max() > 1:
         raise ValueError("a record was linked twice; each record links at most once")
     person = np.zeros(n, dtype=np.int64)
     linked = np.zeros(n, dtype=bool)
