@@ -122,6 +122,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         lambda a: {"households": a.households, "method": "deterministic"},
     ),
     Benchmark(
+        "linkage_peer",
+        "linkage",
+        "benchmarks.linkage_peer",
+        "peer: the same match-key cascade written as pandas merges, on the same "
+        "normalised tables, checked to find the same links as link()",
+        lambda a: {"households": a.households},
+    ),
+    Benchmark(
         "linkage_splink_small",
         "linkage",
         "benchmarks.linkage",
@@ -177,6 +185,14 @@ DERIVED: tuple[Derived, ...] = (
             / (r["identity"]["cpu_s"] / r["identity"]["people"])
         ),
         info=True,
+    ),
+    Derived(
+        "cascade_vs_pandas",
+        "linkage",
+        "the match-key cascade alone: pandas merges seconds / linkaudit (DuckDB) "
+        "seconds, same prepared tables, same links",
+        ("linkage_peer",),
+        lambda r: r["linkage_peer"]["pandas_vs_linkaudit_cascade"],
     ),
     Derived(
         "pipeline_vs_faker",
