@@ -42,6 +42,10 @@ VERSIONED = (
     "scipy",
     "scikit-learn",
     "fairlearn",
+    "splink",
+    "duckdb",
+    "faker",
+    "skops",
 )
 """Packages whose versions the summary records."""
 

@@ -201,7 +201,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         base_dir=args.scenario.resolve().parent,
         progress=not args.quiet,
     )
-    out = write_run(result, out_dir, overwrite=args.force)
+    out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
     lines = [f"wrote {out}", *_quality_lines(result.link_quality, scenario)]
     if result.audit is not None:
         lines += _headline_lines(audit_summary(result.audit))

@@ -26,6 +26,8 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     """Yield a temporary sibling directory that replaces ``target`` on success.
 
     On any exception the temporary directory is removed and ``target`` is untouched.
+    With ``overwrite``, only an empty directory or an earlier linkaudit output (one
+    holding a manifest) is replaced, never any other directory.
     """
     target = Path(target)
     if target.exists() and not overwrite:
@@ -34,6 +36,11 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
         )
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target}: exists and is not a directory")
+    if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
+        raise OutputError(
+            f"{target}: not a linkaudit output directory (no {MANIFEST}); --force only "
+            "replaces linkaudit's own outputs, so choose another directory"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(
         tempfile.mkdtemp(

@@ -159,6 +159,13 @@ def needs_history(scenario: Scenario) -> bool:
     )
 
 
+def stage_bar(stage: str, total: int, progress: bool) -> Any:
+    """A progress bar for one stage of a run (a no-op object when not shown)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=stage, unit="step", disable=not progress)
+
+
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     t0 = time.perf_counter()
@@ -214,28 +221,30 @@ def fit_model(
     if not needs_history(scenario):
         return model  # stateless (criteria, scorecard, score files, skops files)
     history = history_scenario(scenario)
-    data = generate(history, progress=progress)
-    links = link(
-        data.sources,
-        data.spine,
-        history.linkage,
-        stage_seed(history, "linkage"),
-        progress=progress,
-    )
-    view = linked_view(data, links, history)
-    labels = observed_labels(
-        data.sources,
-        links,
-        reference_date=history.time.reference_date,
-        households=view.index,
-    )
-    logger.info(
-        "history cohort: %d spine households, %d labelled (%.1f%%)",
-        len(view),
-        int(labels.sum()),
-        100 * labels.mean() if len(labels) else 0.0,
-    )
-    return model.fit(view, labels)
+    with stage_bar("model: history cohort", 4, progress) as bar:
+        data = generate(history)
+        bar.update()
+        links = link(
+            data.sources, data.spine, history.linkage, stage_seed(history, "linkage")
+        )
+        bar.update()
+        view = linked_view(data, links, history)
+        labels = observed_labels(
+            data.sources,
+            links,
+            reference_date=history.time.reference_date,
+            households=view.index,
+        )
+        bar.update()
+        logger.info(
+            "history cohort: %d spine households, %d labelled (%.1f%%)",
+            len(view),
+            int(labels.sum()),
+            100 * labels.mean() if len(labels) else 0.0,
+        )
+        fitted = model.fit(view, labels)
+        bar.update()
+    return fitted
 
 
 def score_and_flag(
@@ -280,8 +289,12 @@ def council_run(
         stage_seed(scenario, "linkage"),
         progress=progress,
     )
-    view = linked_view(data, links, scenario)
-    return Council(links, view, score_and_flag(model, view, scenario))
+    with stage_bar("view, scores and flags", 2, progress) as bar:
+        view = linked_view(data, links, scenario)
+        bar.update()
+        flags = score_and_flag(model, view, scenario)
+        bar.update()
+    return Council(links, view, flags)
 
 
 def audit_council(
@@ -337,9 +350,14 @@ def run(
         fitted = model or fit_model(scenario, base_dir=base_dir, progress=progress)
     with _timed(timings, "link, view and flags"):
         council = council_run(data, scenario, fitted, progress=progress)
-        quality = link_quality(council.links, data.sources, data.spine, data.households)
-    with _timed(timings, "audit"):
+        with stage_bar("link quality", 1, progress) as bar:
+            quality = link_quality(
+                council.links, data.sources, data.spine, data.households
+            )
+            bar.update()
+    with _timed(timings, "audit"), stage_bar("audit", 2, progress) as bar:
         outcomes = audit_council(data, council, scenario)
+        bar.update()
         audit = run_audit(
             outcomes,
             scenario.audit,
@@ -347,6 +365,7 @@ def run(
             scenario=scenario.model_dump(mode="json"),
             seeds=seeds,
         )
+        bar.update()
     result = Run(scenario, data, council, quality, fitted, audit, seeds=seeds)
     result.timings = timings
     if scenario.audit.replicates > 1:
@@ -375,20 +394,23 @@ def replicate_audits(result: Run, *, progress: bool = False) -> dict[str, pd.Dat
 
     assert result.audit is not None
     audits = [result.audit]
-    for r in range(1, result.scenario.audit.replicates):
-        scenario = replicate_scenario(result.scenario, r)
-        data = generate(scenario, progress=progress)
-        council = council_run(data, scenario, result.model)
-        audits.append(
-            run_audit(
-                audit_council(data, council, scenario),
-                scenario.audit,
-                seed=stage_seed(scenario, "audit"),
-                seeds=stage_seeds(scenario),
-                keep_outcomes=False,
+    n = result.scenario.audit.replicates
+    with stage_bar("replicates", n - 1, progress) as bar:
+        for r in range(1, n):
+            scenario = replicate_scenario(result.scenario, r)
+            data = generate(scenario)
+            council = council_run(data, scenario, result.model)
+            audits.append(
+                run_audit(
+                    audit_council(data, council, scenario),
+                    scenario.audit,
+                    seed=stage_seed(scenario, "audit"),
+                    seeds=stage_seeds(scenario),
+                    keep_outcomes=False,
+                )
             )
-        )
-        logger.info("replicate %d of %d done", r + 1, len(audits))
+            bar.update()
+            logger.info("replicate %d of %d done", r + 1, len(audits))
     return pool_replicates(audits)
 
 
@@ -398,19 +420,23 @@ def attribute_run(result: Run, *, progress: bool = False) -> Attribution:
 
     scenario = result.scenario
     outcomes: dict[str, pd.DataFrame] = {}
-    for rung, (rung_scenario, method) in ladder(scenario).items():
-        if rung == "linkage":
-            assert result.audit is not None and result.audit.outcomes is not None
-            outcomes[rung] = result.audit.outcomes
-            continue
-        data = generate(rung_scenario, progress=progress)
-        council = council_run(data, rung_scenario, result.model, method=method)
-        outcomes[rung] = audit_council(data, council, rung_scenario)
-        logger.info(
-            "attribution rung %s: %d families flagged",
-            rung,
-            int(outcomes[rung]["flagged"].sum()),
-        )
+    rungs = ladder(scenario)
+    with stage_bar("attribution", len(rungs) - 1, progress) as bar:
+        for rung, (rung_scenario, method) in rungs.items():
+            if rung == "linkage":  # the real run
+                assert result.audit is not None and result.audit.outcomes is not None
+                outcomes[rung] = result.audit.outcomes
+                continue
+            bar.set_description(f"attribution: {rung}")
+            data = generate(rung_scenario)
+            council = council_run(data, rung_scenario, result.model, method=method)
+            outcomes[rung] = audit_council(data, council, rung_scenario)
+            bar.update()
+            logger.info(
+                "attribution rung %s: %d families flagged",
+                rung,
+                int(outcomes[rung]["flagged"].sum()),
+            )
     return attribute(outcomes, scenario.audit.columns())
 
 
@@ -550,7 +576,11 @@ def _flag_rule(text: str) -> Any:
             raise ValueError("expected RULE=VALUE")
         return FlagRule.model_validate({key.strip(): value.strip()})
     except (ValueError, ValidationError) as e:
-        msg = str(e).splitlines()[-1] if isinstance(e, ValidationError) else str(e)
+        msg = (
+            "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+            if isinstance(e, ValidationError)
+            else str(e)
+        )
         raise ScenarioError(
             [f"--flag {text}: expected threshold=X, top_percent=P or budget=N ({msg})"]
         ) from None
@@ -620,7 +650,13 @@ def read_audit_inputs(
     return data, flags, scenario
 
 
-def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Path:
+def write_run(
+    run_: Run,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Path:
     """Write every stage's output into ``out_dir``, atomically, manifest last.
 
     The same scenario and seed give byte-identical files (timings are logged, not
@@ -630,7 +666,10 @@ def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Pat
     from audits.tables import write_audit_files
 
     out_dir = Path(out_dir)
-    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+    with (
+        atomic_directory(out_dir, overwrite=overwrite) as tmp,
+        stage_bar("write outputs and report", 2, progress) as bar,
+    ):
         rows = write_dataset_files(run_.data, tmp)
         rows |= write_linkage_files(run_.links, run_.link_quality, tmp)
         write_parquet(run_.council.view.reset_index(), tmp / VIEW_FILE)
@@ -646,7 +685,9 @@ def write_run(run_: Run, out_dir: str | Path, *, overwrite: bool = False) -> Pat
                 {f"{AUDIT_DIR}/replicates/{k}": v for k, v in run_.replicates.items()},
                 tmp,
             )
+        bar.update()
         rows[write_report(run_, tmp).name] = 1
+        bar.update()
         write_json(
             _manifest("linkaudit run", run_.scenario, run_.seeds, rows), tmp / MANIFEST
         )

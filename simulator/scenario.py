@@ -831,6 +831,24 @@ def _problems(err: ValidationError, origin: str) -> list[str]:
     return lines
 
 
+def _refuse_aliases(text: str, origin: str) -> None:
+    """Refuse YAML aliases (``*name``) before loading.
+
+    A few hundred bytes of nested aliases can expand to billions of nodes, and
+    scenario files never need them.
+    """
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise ScenarioError(
+                [
+                    f"{origin}: line {mark.line + 1}, column {mark.column + 1}: YAML "
+                    f"aliases (*{event.anchor}) are not supported in scenario files; "
+                    "write the value out"
+                ]
+            )
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Split ``path.to.field=value`` into a path and a YAML-parsed value."""
     if "=" not in text:
@@ -842,6 +860,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not all(keys):
         raise ScenarioError([f"--set {text}: empty field name in {path!r}"])
     try:
+        _refuse_aliases(raw, f"--set {text}")
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as e:
         raise ScenarioError([f"--set {text}: value is not valid YAML ({e})"]) from e
@@ -890,7 +909,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
             ]
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        _refuse_aliases(text, origin)
+        data = yaml.safe_load(text)
     except UnicodeDecodeError as e:
         raise ScenarioError([f"{origin}: not UTF-8 text ({e.reason})"]) from e
     except yaml.YAMLError as e:

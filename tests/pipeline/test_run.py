@@ -99,8 +99,8 @@ def test_the_council_side_never_reads_the_truth(result):
     scrambled = type(data)(
         data.scenario,
         data.areas,
-        data.households.iloc[::-1],  # a truth table the council must not read
-        data.people.iloc[::-1],
+        pd.DataFrame(),  # no truth tables at all: reading one would fail
+        pd.DataFrame(),
         {k: scramble(v) for k, v in data.sources.items()},
         scramble(data.spine),
     )
@@ -170,3 +170,15 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
     assert fp["min"] <= fp["mean"] <= fp["max"]
     write_run(result, tmp_path / "r")
     assert (tmp_path / "r" / "audit" / "replicates" / "metrics.csv").is_file()
+
+
+def test_force_never_replaces_a_directory_linkaudit_did_not_write(tmp_path, capsys):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work", encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("population: {n_households: 200}\n", encoding="utf-8")
+    code = main(["generate", str(scenario), "-o", str(precious), "--force", "-q"])
+    assert code == 1
+    assert "not a linkaudit output directory" in capsys.readouterr().err
+    assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"

@@ -151,3 +151,16 @@ def test_validate_prints_a_summary_or_every_problem(tmp_path, capsys):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith(f"{bad}: ") for line in err)
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        levels.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    path = write(tmp_path, "\n".join(levels) + "\n")
+    assert path.stat().st_size < 1_000
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: line 2, column") and "aliases" in line
+    (line,) = problems(write(tmp_path, "seed: 1\n", "ok.yaml"), ["seed=[&a 1, *a]"])
+    assert line.startswith("--set seed=[&a 1, *a]: ") and "aliases" in line
