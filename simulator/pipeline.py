@@ -611,6 +611,15 @@ def read_audit_inputs(
     if scores is not None and truth is None:
         raise ScenarioError(["audit: --scores needs --truth DIR (the dataset scored)"])
     directory = Path(run_dir if run_dir is not None else truth)  # type: ignore[arg-type]
+    outside = [o for o in overrides if not o.strip().startswith("audit.")]
+    if outside:
+        raise ScenarioError(
+            [
+                f"--set {o}: an audit can change only audit.* fields (the data, "
+                "links and flags are already made)"
+                for o in outside
+            ]
+        )
     data = read_dataset(directory)
     scenario_file = directory / "scenario.json"
     scenario = scenario_from_dict(

@@ -985,7 +985,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """
     path = Path(path)
     data = apply_overrides(read_yaml(path), overrides or [])
-    return scenario_from_dict(data, str(path))
+    origin = f"{path} with --set" if overrides else str(path)
+    return scenario_from_dict(data, origin)
 
 
 def json_schema() -> dict[str, Any]:
