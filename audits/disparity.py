@@ -101,6 +101,11 @@ _REFERENCE_ABSENT = (
     "reference group {value!r} of {grouping!r} has no households in the audited "
     "data; present: {present}"
 )
+_REFERENCE_FALLBACK = (
+    "the default reference {default!r} of {column!r} has no households in the "
+    "audited data{within}; using {used!r} instead, the {how} present "
+    "(set audit.reference to choose one)"
+)
 _SMALL_GROUPS = (
     "{n} group(s) have fewer than min_group_size={size} households, so their "
     "estimates and intervals are unreliable: {groups}"
@@ -155,6 +160,8 @@ def reference_values(
     tuple
         Per column: the chosen value, else the least deprived (IMD decile 10,
         quintile 5), else the value with the most households (the first on a tie).
+        These are the defaults; :func:`choose_reference` falls back from a default
+        that is absent from the data.
     """
     reference = reference or {}
     n = totals(cells.counts)["n"]
@@ -172,21 +179,80 @@ def reference_values(
     return tuple(out)
 
 
-def _reference_index(cells: Cells, values: tuple[object, ...]) -> int:
-    codes = []
-    for j, value in enumerate(values):
-        matches = [i for i, v in enumerate(cells.levels[j]) if v == value]
-        codes.append(matches[0] if matches else -1)
-    hit = np.flatnonzero((cells.codes == np.asarray(codes)).all(axis=1))
-    if -1 in codes or not len(hit):
-        raise AuditError(
-            _REFERENCE_ABSENT.format(
-                value=JOIN.join(str(v) for v in values),
-                grouping=cells.label,
-                present=cells.values(),
+def choose_reference(
+    cells: Cells, reference: dict[str, Any] | None = None
+) -> tuple[int, tuple[str, ...]]:
+    """The reference cell of a grouping, falling back from absent defaults.
+
+    Columns with a chosen value (``reference``) are matched first; a chosen value
+    absent from the data is an error. Every other column takes its default
+    (:func:`reference_values`) if some cell matching the columns fixed so far has
+    it; otherwise, with a warning message, the least deprived value present for a
+    deprivation column (the highest IMD decile or quintile), else the value with the
+    most households among those cells.
+
+    Parameters
+    ----------
+    cells : Cells
+        Counts per cell of the grouping.
+    reference : dict, optional
+        Chosen reference value per column.
+
+    Returns
+    -------
+    ref : int
+        The reference cell's position in ``cells``.
+    messages : tuple of str
+        One per column whose default was absent, naming the column, the default
+        and the value used.
+
+    Raises
+    ------
+    AuditError
+        If no cell has the chosen values.
+    """
+    reference = reference or {}
+    defaults = reference_values(cells, reference)
+    n = totals(cells.counts)["n"]
+    chosen = [j for j, c in enumerate(cells.columns) if c in reference]
+    defaulted = [j for j, c in enumerate(cells.columns) if c not in reference]
+    candidates = np.ones(len(cells.counts), dtype=bool)
+    messages = []
+    for j in chosen + defaulted:  # over columns: chosen first, then defaults
+        column, levels = cells.columns[j], cells.levels[j]
+        matches = [i for i, v in enumerate(levels) if v == defaults[j]]
+        hit = candidates & (cells.codes[:, j] == (matches[0] if matches else -1))
+        if hit.any():
+            candidates = hit
+            continue
+        if j in chosen or not candidates.any():
+            raise AuditError(
+                _REFERENCE_ABSENT.format(
+                    value=JOIN.join(str(v) for v in defaults),
+                    grouping=cells.label,
+                    present=cells.values(),
+                )
+            )
+        codes = cells.codes[candidates, j]
+        if column in LEAST_DEPRIVED:  # the highest decile or quintile present
+            rank = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce")
+            rank = rank.fillna(-np.inf).to_numpy(dtype=float)[codes]
+            code, how = int(codes[np.argmax(rank)]), "least deprived"
+        else:
+            sizes = np.bincount(codes, weights=n[candidates], minlength=len(levels))
+            code, how = int(np.argmax(sizes)), "largest group"
+        candidates &= cells.codes[:, j] == code
+        within = f" (grouping {cells.label!r})" if len(cells.columns) > 1 else ""
+        messages.append(
+            _REFERENCE_FALLBACK.format(
+                default=defaults[j],
+                column=column,
+                within=within,
+                used=levels[code],
+                how=how,
             )
         )
-    return int(hit[0])
+    return int(np.flatnonzero(candidates)[0]), tuple(messages)
 
 
 def _stack(metrics: dict[str, np.ndarray]) -> np.ndarray:
@@ -204,8 +270,9 @@ def _vs_reference(values: np.ndarray, ref: int) -> tuple[np.ndarray, np.ndarray]
 
 def _grouping_table(
     cells: Cells, boot: np.ndarray, reference: dict[str, Any], confidence: float
-) -> pd.DataFrame:
-    ref = _reference_index(cells, reference_values(cells, reference))
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The rows of one grouping, and any reference fallback messages."""
+    ref, messages = choose_reference(cells, reference)
     sizes = totals(cells.counts)
     est = _stack(rates(cells.counts))  # (M, G)
     boot_est = _stack(rates(boot))  # (B, M, G)
@@ -218,7 +285,7 @@ def _grouping_table(
     labels = np.asarray(cells.values(), dtype=object)
     denominators = np.stack([sizes[DENOMINATORS[m]] for m in RATES])
     is_ref = np.arange(n_groups) == ref
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "group": pd.array([cells.label] * est.size, dtype=STRING),
             "value": pd.array(np.tile(labels, n_metrics), dtype=STRING),
@@ -241,6 +308,7 @@ def _grouping_table(
             "diff_boot_undefined": d_und.ravel(),
         }
     )
+    return table, messages
 
 
 def fairlearn_measures(cells: Cells) -> dict[str, float]:
@@ -327,14 +395,17 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
     Raises
     ------
     AuditError
-        If a reference group has no households.
+        If a reference group chosen in ``config.reference`` has no households.
     InputDataError
         If a column is missing or has missing values.
 
     Warns
     -----
     AuditWarning
-        If a group has fewer than ``min_group_size`` households.
+        If a default reference group has no households (the least deprived group
+        present, or the largest, is used instead: see :func:`choose_reference`;
+        the table's ``reference`` column gives the one used), or if a group has
+        fewer than ``min_group_size`` households.
     """
     sets = groupings(config.group_columns, config.intersections)
     require_columns(outcomes, ["y_true", "flagged", *config.columns()], "outcomes")
@@ -347,16 +418,19 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
         bootstrap_counts(everyone.counts, n_boot, np.random.default_rng(children[0])),
         confidence,
     )
-    tables, measures = [], []
+    tables, measures, issued = [], [], []
     for columns, child in zip(sets, children[1:], strict=True):  # over groupings
         cells = confusion_cells(outcomes, columns)
         boot = bootstrap_counts(cells.counts, n_boot, np.random.default_rng(child))
-        tables.append(_grouping_table(cells, boot, config.reference, confidence))
+        rows, fallbacks = _grouping_table(cells, boot, config.reference, confidence)
+        tables.append(rows)
         measures.append(_fairness_table(cells, boot, confidence))
+        for message in fallbacks:
+            warnings.warn(message, AuditWarning, stacklevel=2)
+            issued.append(message)
     table = pd.concat(tables, ignore_index=True)
     table["small_group"] = table["n"].to_numpy() < config.min_group_size
 
-    issued = []
     small = table.loc[table["small_group"], ["group", "value", "n"]].drop_duplicates()
     if len(small):
         shown = [f"{g}={v} (n={n})" for g, v, n in small.itertuples(index=False)]

@@ -560,8 +560,20 @@ def check_metric(metric: str) -> str:
     return metric
 
 
+RATIO_UNDEFINED = "undefined: reference mean is 0"
+"""Note of a ratio of means whose reference group's mean rate is 0."""
+RATIO_MIXED = "undefined: the reference differs between replicates"
+"""Note of a ratio of means whose replicates do not share one reference group."""
+
+
 def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Mean and spread over replicates of one metric, per point and group value.
+
+    The ratio to the reference group is the ratio of the means: the group's mean
+    rate over the replicates divided by the reference group's mean rate over the
+    replicates (the ``mean`` of the two rows), not the mean of per-replicate ratios,
+    so a replicate whose own ratio is undefined (its reference rate is 0) still
+    counts. The per-replicate ratios stay in the sweep table (``ratio_to_ref``).
 
     Parameters
     ----------
@@ -574,15 +586,23 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     -------
     DataFrame
         Per point (the parameter columns, ``point``) and ``value``: the
-        ``replicates``, ``mean``, ``low`` and ``high`` of the estimate, and
-        ``ratio``, ``ratio_low``, ``ratio_high`` of the ratio to the reference
-        group. ``low``/``high`` are the bootstrap interval with one replicate, the
-        smallest and largest replicate with more.
+        ``replicates``, ``mean``, ``low`` and ``high`` of the estimate; the
+        ``reference`` group (``"4/5"`` if replicates differ), ``ratio`` (ratio of
+        means, NaN where undefined), ``ratio_note`` (why it is undefined:
+        :data:`RATIO_UNDEFINED` or :data:`RATIO_MIXED`, else empty),
+        ``ratio_low`` and ``ratio_high``, and ``ratio_undefined`` (replicates whose
+        own ratio is undefined). ``low``/``high`` and ``ratio_low``/``ratio_high``
+        are the bootstrap interval with one replicate, the smallest and largest
+        replicate (where defined) with more.
     """
     check_metric(metric)
     params = _param_columns(table)
     rows = table[table["metric"] == metric]
     keys = [*params, "point", "value"]
+    has_ref = rows["reference"].notna().to_numpy()
+    rows = rows.assign(
+        _ratio_undefined=has_ref & rows["ratio_to_ref"].isna().to_numpy()
+    )
     grouped = rows.groupby(keys, sort=False, dropna=False)
     out = grouped.agg(
         replicates=("replicate", "nunique"),
@@ -591,18 +611,45 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
         rep_high=("estimate", "max"),
         ci_low=("ci_low", "mean"),
         ci_high=("ci_high", "mean"),
-        ratio=("ratio_to_ref", "mean"),
         ratio_rep_low=("ratio_to_ref", "min"),
         ratio_rep_high=("ratio_to_ref", "max"),
         ratio_ci_low=("ratio_ci_low", "mean"),
         ratio_ci_high=("ratio_ci_high", "mean"),
-        reference=("reference", "first"),
+        ratio_undefined=("_ratio_undefined", "sum"),
+        has_reference=("reference", "count"),
     ).reset_index()
+
+    # one reference per point (the replicates' references, joined if they differ)
+    named = rows.loc[has_ref, ["point", "reference"]].drop_duplicates()
+    by_point = named.groupby("point", sort=False)["reference"]
+    point_ref = by_point.agg(lambda r: "/".join(sorted(map(str, r))))  # per point
+    mixed = by_point.nunique().gt(1)
+    reference = out["point"].map(point_ref).where(out["has_reference"].gt(0))
+    is_ref = (out["value"] == reference).fillna(False).to_numpy(dtype=bool)
+    ref_mean = (
+        out["point"]
+        .map(out.loc[is_ref].set_index("point")["mean"])
+        .to_numpy(dtype=float)
+    )
+    mean = out["mean"].to_numpy(dtype=float)
+    named_ref = reference.notna().to_numpy()
+    mixed_ref = out["point"].map(mixed).fillna(False).to_numpy(dtype=bool) & named_ref
+    zero_ref = named_ref & ~mixed_ref & ~(ref_mean > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            named_ref & ~mixed_ref & (ref_mean > 0), mean / ref_mean, np.nan
+        )
+    out["reference"] = reference.astype("string")
+    out["ratio"] = ratio
+    out["ratio_note"] = np.select(
+        [mixed_ref, zero_ref], [RATIO_MIXED, RATIO_UNDEFINED], ""
+    )
     single = (out["replicates"] <= 1).to_numpy()
     out["low"] = np.where(single, out["ci_low"], out["rep_low"])
     out["high"] = np.where(single, out["ci_high"], out["rep_high"])
     out["ratio_low"] = np.where(single, out["ratio_ci_low"], out["ratio_rep_low"])
     out["ratio_high"] = np.where(single, out["ratio_ci_high"], out["ratio_rep_high"])
+    out["ratio_undefined"] = out["ratio_undefined"].astype(np.int64)
     return out[
         [
             *keys,
@@ -612,8 +659,10 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
             "high",
             "reference",
             "ratio",
+            "ratio_note",
             "ratio_low",
             "ratio_high",
+            "ratio_undefined",
         ]
     ]
 
@@ -637,7 +686,9 @@ def text_table(table: pd.DataFrame, metric: str) -> str:
     """A small text table: the metric's mean by point (rows) and group (columns).
 
     With a deprivation group column, a last column gives the ratio of the most
-    deprived group to the reference.
+    deprived group's mean to the reference group's mean (the ratio of the two
+    columns beside it, :func:`summarise`), or says why it is undefined; a note
+    under the table says so, and counts replicates whose own ratio is undefined.
     """
     summary = summarise(table, metric)
     params = _param_columns(table)
@@ -648,12 +699,30 @@ def text_table(table: pd.DataFrame, metric: str) -> str:
     wide.columns = [str(c) for c in wide.columns]
     wide = wide[_value_order(list(wide.columns), group)]
     digits = 1 if metric == "wrongly_flagged_per_10k" else 4
+    wide = wide.round(digits)
+    notes = []
     if group in DEPRIVATION:
-        most = summary[summary["value"] == MOST_DEPRIVED]
-        ref = most["reference"].dropna()
-        name = f"{MOST_DEPRIVED} vs {ref.iloc[0]}" if len(ref) else "ratio"
-        wide[name] = most.set_index(params)["ratio"].reindex(wide.index).to_numpy()
-    return wide.round(digits).to_string()
+        most = summary[summary["value"] == MOST_DEPRIVED].set_index(params)
+        most = most.reindex(wide.index)
+        ref = most["reference"].dropna().unique()
+        name = f"{MOST_DEPRIVED} vs {'/'.join(ref)}" if len(ref) == 1 else "ratio"
+        ratio = most["ratio"].round(digits)
+        wide[name] = (
+            ratio.astype(object)
+            .where(ratio.notna(), most["ratio_note"].replace("", "undefined"))
+            .to_numpy()
+        )
+        notes.append(
+            f"{name}: the ratio of the mean rates over replicates "
+            f"({MOST_DEPRIVED} / reference)"
+        )
+        undefined = int(most["ratio_undefined"].fillna(0).sum())
+        if undefined:
+            notes.append(
+                f"{undefined} replicate(s) had no defined ratio of their own "
+                "(reference rate 0); they are included in the means"
+            )
+    return "\n".join([wide.to_string(), *notes])
 
 
 def plot_sweep(
@@ -668,10 +737,15 @@ def plot_sweep(
 
     The top row has one line per group (and a dashed line for every family): the
     mean over replicates, with a band (the bootstrap interval with one replicate,
-    the smallest to largest replicate with more). The bottom row gives the ratio to
-    the reference group: for a deprivation column, of the most deprived group (1)
-    to the least deprived (or the chosen reference); otherwise of each group. With
-    two varied parameters there is one column of panels per value of the second.
+    the smallest to largest replicate with more). The bottom row gives the ratio of
+    the mean rates over replicates to the reference group's mean rate
+    (:func:`summarise`): for a deprivation column, of the most deprived group (1)
+    to the least deprived (or the chosen reference); otherwise of each group. Its
+    band is the bootstrap interval with one replicate, the smallest to largest
+    defined per-replicate ratio with more. Points where the ratio is undefined
+    (reference mean 0) are left out of the line and named in the panel; a legend
+    label counts replicates whose own ratio is undefined. With two varied
+    parameters there is one column of panels per value of the second.
 
     Parameters
     ----------
@@ -743,17 +817,24 @@ def plot_sweep(
                 x, line["low"], line["high"], color=colours[v], alpha=0.15, lw=0
             )
         ratio_groups = [MOST_DEPRIVED] if deprivation else groups
+        missing = []
         for v in ratio_groups:
             line = part[(part["value"] == v)]
-            if (
-                line.empty
-                or line["ratio"].isna().all()
-                or (line["reference"] == v).all()
-            ):
+            if line.empty or (line["reference"] == v).all():
                 continue
-            x = xs(line)
             ref = line["reference"].dropna()
             label = f"{v} vs {ref.iloc[0]}" if len(ref) else v
+            gaps = line.loc[line["ratio_note"] != "", [x_name, "ratio_note"]]
+            missing += [
+                f"{label} at {x_name} = {_label(g)}: {note}"
+                for g, note in gaps.itertuples(index=False)
+            ]
+            if line["ratio"].isna().all():
+                continue
+            undefined = int(line["ratio_undefined"].sum())
+            if undefined:
+                label += f" ({undefined} replicate ratio(s) undefined)"
+            x = xs(line)
             bottom.plot(
                 x, line["ratio"], "o-", color=colours[v], lw=1.6, ms=3.5, label=label
             )
@@ -766,6 +847,16 @@ def plot_sweep(
                 lw=0,
             )
         bottom.axhline(1.0, color="0.5", lw=0.8, ls=":")
+        if missing:
+            bottom.text(
+                0.02,
+                0.98,
+                "\n".join(missing),
+                transform=bottom.transAxes,
+                va="top",
+                fontsize=7,
+                color="0.3",
+            )
         if panel is not None:
             top.set_title(f"{params[1]} = {_label(panel)}", fontsize=9)
         bottom.set_xlabel(x_name, fontsize=9)
@@ -781,9 +872,9 @@ def plot_sweep(
             if summary["reference"].isin(["5", "10"]).any()
             else "most deprived vs reference"
         )
-        axes[1, 0].set_ylabel(f"ratio, {what}", fontsize=9)
+        axes[1, 0].set_ylabel(f"ratio of means, {what}", fontsize=9)
     else:
-        axes[1, 0].set_ylabel("ratio to the reference group", fontsize=9)
+        axes[1, 0].set_ylabel("ratio of means to the reference group", fontsize=9)
     axes[0, -1].legend(
         title=group_column,
         fontsize=7,

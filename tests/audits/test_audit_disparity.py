@@ -24,12 +24,15 @@ from audits.confusion import (
 )
 from audits.disparity import (
     _REFERENCE_ABSENT,
+    _REFERENCE_FALLBACK,
     FAIRNESS_COLUMNS,
     OVERALL_COLUMNS,
     TABLE_COLUMNS,
     disparities,
 )
 from audits.errors import AuditError, AuditWarning
+from audits.result import run_audit
+from audits.tables import deprivation_headline
 
 
 def test_tables_have_their_columns(result):
@@ -174,14 +177,81 @@ def test_chosen_references_are_used(outcomes):
     }
 
 
-def test_an_absent_reference_group_is_an_error():
+def test_an_absent_chosen_reference_group_is_an_error():
     outcomes = outcomes_from_counts({1: (1, 1, 1, 1), 2: (1, 0, 1, 5)}, "imd_quintile")
-    config = AuditConfig(group_columns=("imd_quintile",), intersections=(), n_boot=5)
+    config = AuditConfig(
+        group_columns=("imd_quintile",),
+        intersections=(),
+        reference={"imd_quintile": 5},
+        n_boot=5,
+    )
     message = _REFERENCE_ABSENT.format(
         value="5", grouping="imd_quintile", present=["1", "2"]
     )
     with pytest.raises(AuditError, match=re.escape(message)):
         disparities(outcomes, config, 0)
+
+
+def test_an_absent_default_reference_falls_back_to_the_least_deprived_present():
+    outcomes = outcomes_from_counts(
+        {1: (2, 3, 1, 4), 2: (1, 1, 1, 7), 3: (1, 1, 1, 9)}, "imd_quintile"
+    ).assign(ethnicity="white")
+    outcomes.loc[::5, "ethnicity"] = "asian"
+    config = AuditConfig(
+        group_columns=("imd_quintile", "ethnicity"),
+        intersections=(("imd_quintile", "ethnicity"),),
+        n_boot=5,
+        min_group_size=0,
+    )
+    with pytest.warns(AuditWarning) as caught:
+        d = disparities(outcomes, config, 0)
+    shown = [str(w.message) for w in caught]
+    expected = [
+        _REFERENCE_FALLBACK.format(
+            default=5,
+            column="imd_quintile",
+            within=within,
+            used=3,
+            how="least deprived",
+        )
+        for within in ("", " (grouping 'imd_quintile × ethnicity')")
+    ]
+    assert shown == expected
+    assert list(d.warnings) == expected
+    assert "'imd_quintile'" in shown[0] and "5" in shown[0] and "3" in shown[0]
+    refs = d.table.groupby("group")["reference"].first().to_dict()
+    assert refs == {
+        "imd_quintile": "3",
+        "ethnicity": "white",
+        "imd_quintile × ethnicity": "3 × white",
+    }
+    fpr = d.table.query("group == 'imd_quintile' and metric == 'fpr'")
+    fpr = fpr.set_index("value")
+    assert fpr["is_reference"].to_dict() == {"1": False, "2": False, "3": True}
+    assert fpr.loc["3", "ratio_to_ref"] == pytest.approx(1.0)
+    assert fpr.loc["2", "ratio_to_ref"] == pytest.approx(
+        fpr.loc["2", "estimate"] / fpr.loc["3", "estimate"]
+    )
+    assert fpr.loc["1", "diff_to_ref"] == pytest.approx(
+        fpr.loc["1", "estimate"] - fpr.loc["3", "estimate"]
+    )
+
+
+def test_the_headline_reports_the_fallback_reference():
+    outcomes = outcomes_from_counts({1: (2, 3, 1, 4), 2: (1, 1, 1, 7)}, "imd_quintile")
+    config = AuditConfig(
+        group_columns=("imd_quintile",), intersections=(), n_boot=5, min_group_size=0
+    )
+    with pytest.warns(AuditWarning, match="using 2 instead, the least deprived"):
+        result = run_audit(outcomes, config, seed=0)
+    head = deprivation_headline(result)
+    assert head is not None
+    assert (head["grouping"], head["group"], head["reference"]) == (
+        "imd_quintile",
+        "1",
+        "2",
+    )
+    assert head["ratio"] == pytest.approx((3 / 7) / (1 / 8))
 
 
 def test_small_groups_warn_and_are_marked(seed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,6 +14,7 @@ from simulator.sweep import (
     LINK_METRICS,
     METRICS,
     OVERALL,
+    RATIO_UNDEFINED,
     Vary,
     parse_vary,
     plan_sweep,
@@ -261,3 +263,98 @@ def test_cli_sweep_writes_and_prints(tmp_path, capsys):
     assert (out / "sweep.png").exists()
     assert main(args) == 1  # exists, no --force: refused before running
     assert "already exists" in capsys.readouterr().err
+
+
+# ----------------------------------------------------- ratio of means, by hand
+
+
+def _hand_table() -> pd.DataFrame:
+    """Two points, two replicates, FPR of quintiles 1 and 5 and everyone.
+
+    Point 0: quintile 1 has 0.08 and 0.06, quintile 5 has 0.01 and 0 (the second
+    replicate's own ratio is undefined). Point 1: quintile 5 is 0 in both.
+    """
+    fpr = {
+        (0, 0): {"1": 0.08, "5": 0.01, OVERALL: 0.03},
+        (0, 1): {"1": 0.06, "5": 0.0, OVERALL: 0.02},
+        (1, 0): {"1": 0.05, "5": 0.0, OVERALL: 0.02},
+        (1, 1): {"1": 0.04, "5": 0.0, OVERALL: 0.01},
+    }
+    rows = []
+    for (point, rep), rates in fpr.items():
+        for value, est in rates.items():
+            group_row = value != OVERALL
+            ref = rates["5"]
+            rows.append(
+                {
+                    "x": [0.1, 0.2][point],
+                    "point": point,
+                    "replicate": rep,
+                    "seed": 100 + rep,
+                    "group": "imd_quintile",
+                    "value": value,
+                    "metric": "fpr",
+                    "n": 100,
+                    "denominator": 90,
+                    "estimate": est,
+                    "ci_low": est / 2,
+                    "ci_high": est * 2,
+                    "reference": "5" if group_row else None,
+                    "is_reference": (value == "5") if group_row else None,
+                    "ratio_to_ref": est / ref if group_row and ref > 0 else np.nan,
+                    "ratio_ci_low": np.nan,
+                    "ratio_ci_high": np.nan,
+                    "diff_to_ref": est - ref if group_row else np.nan,
+                    "diff_ci_low": np.nan,
+                    "diff_ci_high": np.nan,
+                    "small_group": False,
+                }
+            )
+    table = pd.DataFrame(rows)
+    for col in ("group", "value", "metric", "reference"):
+        table[col] = table[col].astype("string")
+    table["is_reference"] = table["is_reference"].astype("boolean")
+    return table
+
+
+def test_the_ratio_is_the_ratio_of_the_means_and_nothing_is_dropped(tmp_path):
+    table = _hand_table()
+    summary = summarise(table, "fpr").set_index(["point", "value"])
+    # point 0: mean 0.07 against mean 0.005, not the mean (8.0) of the one defined
+    # per-replicate ratio
+    assert summary.loc[(0, "1"), "replicates"] == 2
+    assert summary.loc[(0, "1"), "mean"] == pytest.approx(0.07)
+    assert summary.loc[(0, "5"), "mean"] == pytest.approx(0.005)
+    assert summary.loc[(0, "1"), "ratio"] == pytest.approx(14.0)
+    assert summary.loc[(0, "1"), "ratio_note"] == ""
+    assert summary.loc[(0, "1"), "ratio_undefined"] == 1
+    assert summary.loc[(0, "5"), "ratio_undefined"] == 1
+    assert summary.loc[(0, "5"), "ratio"] == pytest.approx(1.0)
+    # point 1: the reference's mean is 0, so the ratio is undefined and says why
+    assert np.isnan(summary.loc[(1, "1"), "ratio"])
+    assert summary.loc[(1, "1"), "ratio_note"] == RATIO_UNDEFINED
+    assert summary.loc[(1, "1"), "ratio_undefined"] == 2
+    # everyone has no reference and no ratio, and no note
+    assert pd.isna(summary.loc[(0, OVERALL), "reference"])
+    assert np.isnan(summary.loc[(0, OVERALL), "ratio"])
+    assert summary.loc[(0, OVERALL), "ratio_note"] == ""
+    # the per-replicate ratios stay in the tidy table
+    per_rep = table[table["value"] == "1"].set_index(["point", "replicate"])
+    assert per_rep.loc[(0, 0), "ratio_to_ref"] == pytest.approx(8.0)
+    assert per_rep["ratio_to_ref"].isna().sum() == 3
+
+    text = text_table(table, "fpr")
+    lines = text.splitlines()
+    assert "1 vs 5" in lines[0]
+    row0 = next(line for line in lines if line.startswith("0.1"))
+    assert [float(x) for x in row0.split()[1:]] == [0.07, 0.005, 0.025, 14.0]
+    row1 = next(line for line in lines if line.startswith("0.2"))
+    assert RATIO_UNDEFINED in row1
+    assert "ratio of the mean rates over replicates" in text
+    assert "3 replicate(s) had no defined ratio of their own" in text
+
+    fig = plot_sweep(table, "fpr", path=tmp_path / "hand.svg")
+    shown = " ".join(t.get_text() for t in fig.axes[1].texts)
+    assert f"1 vs 5 at x = 0.2: {RATIO_UNDEFINED}" in shown
+    labels = fig.axes[1].get_legend_handles_labels()[1]
+    assert labels == ["1 vs 5 (3 replicate ratio(s) undefined)"]
