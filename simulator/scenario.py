@@ -831,22 +831,39 @@ def _problems(err: ValidationError, origin: str) -> list[str]:
     return lines
 
 
-def _refuse_aliases(text: str, origin: str) -> None:
-    """Refuse YAML aliases (``*name``) before loading.
+MAX_NODES = 100_000
+"""Values a scenario may hold once YAML aliases are expanded (a real one has ~2,000)."""
 
-    A few hundred bytes of nested aliases can expand to billions of nodes, and
-    scenario files never need them.
+
+def _expanded_size(data: Any, memo: dict[int, int] | None = None) -> int:
+    """How many values ``data`` holds with every shared (aliased) part counted again.
+
+    Computed without expanding anything: each list or mapping is sized once.
     """
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            raise ScenarioError(
-                [
-                    f"{origin}: line {mark.line + 1}, column {mark.column + 1}: YAML "
-                    f"aliases (*{event.anchor}) are not supported in scenario files; "
-                    "write the value out"
-                ]
-            )
+    memo = {} if memo is None else memo
+    if not isinstance(data, dict | list):
+        return 1
+    key = id(data)
+    if key not in memo:
+        memo[key] = 0  # a YAML cycle counts once
+        children = data.values() if isinstance(data, dict) else data
+        memo[key] = 1 + sum(_expanded_size(c, memo) for c in children)
+    return memo[key]
+
+
+def _check_size(data: Any, origin: str) -> None:
+    """Refuse YAML whose aliases expand to more than :data:`MAX_NODES` values.
+
+    A few hundred bytes of nested aliases can stand for billions of values.
+    """
+    n = _expanded_size(data)
+    if n > MAX_NODES:
+        raise ScenarioError(
+            [
+                f"{origin}: the YAML expands to {n:,} values (its aliases repeat "
+                f"each other); scenario files hold at most {MAX_NODES:,}"
+            ]
+        )
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -860,8 +877,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not all(keys):
         raise ScenarioError([f"--set {text}: empty field name in {path!r}"])
     try:
-        _refuse_aliases(raw, f"--set {text}")
         value = yaml.safe_load(raw) if raw.strip() else ""
+        _check_size(value, f"--set {text}")
     except yaml.YAMLError as e:
         raise ScenarioError([f"--set {text}: value is not valid YAML ({e})"]) from e
     return keys, value
@@ -909,9 +926,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
             ]
         )
     try:
-        text = path.read_text(encoding="utf-8")
-        _refuse_aliases(text, origin)
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
         raise ScenarioError([f"{origin}: not UTF-8 text ({e.reason})"]) from e
     except yaml.YAMLError as e:
@@ -919,6 +934,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ScenarioError([f"{origin}: {where}invalid YAML: {problem}"]) from e
+    _check_size(data, origin)
     if data is None:
         return {}
     if not isinstance(data, dict):
