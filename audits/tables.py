@@ -119,8 +119,9 @@ def deprivation_headline(result: AuditResult) -> dict[str, Any] | None:
     -------
     dict or None
         From the first of ``imd_quintile``, ``imd_decile`` audited: the grouping,
-        the most deprived value (1), the reference (by default the least deprived present),
-        the ratio and difference with their intervals; None if neither is audited.
+        the most deprived value (1), the reference (by default the least deprived
+        present), the ratio and difference with their intervals; None if neither is
+        audited.
     """
     table = result.disparities.table
     for grouping in DEPRIVATION:
