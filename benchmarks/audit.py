@@ -11,18 +11,15 @@ of people at another household's address.
 
 from __future__ import annotations
 
-import resource
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
+from benchmarks import peak_rss_bytes
+
 GROUP_COLUMNS = ("imd_quintile", "ethnicity", "tenure")
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
 def random_outcomes(n: int, seed: int = 0) -> pd.DataFrame:
@@ -83,7 +80,7 @@ def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
 
     outcomes = random_outcomes(households)
     config = AuditConfig(group_columns=GROUP_COLUMNS, intersections=(), n_boot=n_boot)
-    rss_before = _peak_rss_bytes()
+    rss_before = peak_rss_bytes()
 
     start = time.perf_counter()
     metrics = audit_metrics(outcomes, group_columns=GROUP_COLUMNS)
@@ -94,7 +91,7 @@ def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
         warnings.simplefilter("ignore")  # small-group warnings are not timed output
         d = disparities(outcomes, config, seed=0)
     disparities_s = time.perf_counter() - start
-    peak = _peak_rss_bytes()
+    peak = peak_rss_bytes()
     outcomes_s = time_outcomes(outcomes)
 
     return {
@@ -108,7 +105,7 @@ def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
         "outcomes_s": outcomes_s,
         "disparity_rows": int(len(d.table)),
         "peak_rss_bytes": peak,
-        "outcomes_peak_rss_bytes": _peak_rss_bytes(),
+        "outcomes_peak_rss_bytes": peak_rss_bytes(),
         "rss_before_bytes": rss_before,
     }
 

@@ -7,17 +7,14 @@ only), and records the process's peak resident memory after each.
 
 from __future__ import annotations
 
-import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import peak_rss_bytes
+
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
 def run(households: int, chunk_size: int | None = None, write: bool = True) -> dict:
@@ -29,13 +26,13 @@ def run(households: int, chunk_size: int | None = None, write: bool = True) -> d
     if chunk_size:
         overrides.append(f"generation.chunk_size={chunk_size}")
     scenario = load_scenario(BASELINE, overrides)
-    rss_before = _peak_rss_bytes()
+    rss_before = peak_rss_bytes()
 
     start, cpu = time.perf_counter(), time.process_time()
     data = generate(scenario)
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu
-    peak = _peak_rss_bytes()
+    peak = peak_rss_bytes()
 
     records = {name: len(frame) for name, frame in data.sources.items()}
     n_records = sum(records.values()) + len(data.spine)
@@ -65,5 +62,5 @@ def run(households: int, chunk_size: int | None = None, write: bool = True) -> d
             )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        out["peak_rss_with_write_bytes"] = _peak_rss_bytes()
+        out["peak_rss_with_write_bytes"] = peak_rss_bytes()
     return out

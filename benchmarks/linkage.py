@@ -12,12 +12,13 @@ Splink, the record-spine pairs its blocking rules create.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import peak_rss_bytes
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
@@ -63,10 +64,6 @@ def dataset(households: int) -> Path:
     return path
 
 
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-
-
 def run(
     households: int, method: str = "deterministic", memory_limit_gb: float = 0.0
 ) -> dict:
@@ -79,7 +76,7 @@ def run(
     data = read_dataset(path)
     scenario = data.scenario
     read_s = time.perf_counter() - t0
-    rss_after_read = _peak_rss_bytes()
+    rss_after_read = peak_rss_bytes()
     n_records = sum(len(f) for f in data.sources.values())
 
     update: dict = {"method": method}
@@ -90,7 +87,7 @@ def run(
     t0 = time.perf_counter()
     links = link(data.sources, data.spine, config, stage_seed(scenario, "linkage"))
     wall = time.perf_counter() - t0
-    peak = _peak_rss_bytes()
+    peak = peak_rss_bytes()
 
     lq = link_quality(links, data.sources, data.spine, data.households)
     quality = lq.overall.iloc[0]

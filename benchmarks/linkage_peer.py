@@ -10,15 +10,12 @@ that before reporting the times.
 
 from __future__ import annotations
 
-import resource
 import time
 
 import numpy as np
 import pandas as pd
 
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+from benchmarks import peak_rss_bytes
 
 
 def pandas_cascade(records: pd.DataFrame, spine: pd.DataFrame, keys) -> pd.DataFrame:
@@ -60,7 +57,7 @@ def run(households: int) -> dict:
     t0 = time.perf_counter()
     ours = link(data.sources, data.spine, config, seed=0)
     ours_s = time.perf_counter() - t0
-    peak_ours = _peak_rss_bytes()
+    peak_ours = peak_rss_bytes()
 
     t0 = time.perf_counter()
     prepared = prepare(data.sources, data.spine, config.recipes())
@@ -74,7 +71,7 @@ def run(households: int) -> dict:
     peer = pandas_cascade(prepared.records, prepared.spine, config.deterministic.keys)
     peer_cascade_s = time.perf_counter() - t0
     peer_s = prepare_s + peer_cascade_s
-    peak_both = _peak_rss_bytes()
+    peak_both = peak_rss_bytes()
     assert len(ours_cascade) == len(peer)
 
     linked = ours["spine_person_id"].notna().to_numpy()

@@ -10,17 +10,14 @@ households.
 
 from __future__ import annotations
 
-import resource
 import time
 
 import numpy as np
 import pandas as pd
 
+from benchmarks import peak_rss_bytes
+
 FIT_SAMPLE = 100_000
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
 def synthetic_view(households: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -111,7 +108,7 @@ def run(households: int = 1_000_000) -> dict:
         out[f"{name}_fit_s"] = fit_s
         out[f"{name}_flagged"] = int(flags.sum())
     out["max_model_s"] = max(out[f"{name}_s"] for name in configs)
-    out["peak_rss_bytes"] = _peak_rss_bytes()
+    out["peak_rss_bytes"] = peak_rss_bytes()
     return out
 
 
