@@ -26,6 +26,7 @@ import pandas as pd
 
 from audits.disparity import comparison
 from audits.result import AuditResult
+from simulator.generate import package_versions
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 
 SUMMARY = "summary.json"
@@ -47,7 +48,7 @@ VERSIONED = (
     "faker",
     "skops",
 )
-"""Packages whose versions the summary records."""
+"""Packages whose versions the summary records (:func:`package_versions`)."""
 
 
 def audit_tables(result: AuditResult) -> dict[str, pd.DataFrame]:
@@ -69,25 +70,6 @@ def audit_tables(result: AuditResult) -> dict[str, pd.DataFrame]:
         "disparities": d.table,
         "fairness": d.fairness,
     }
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that shape the audit's numbers.
-
-    Returns
-    -------
-    dict of str to str
-        ``"unknown"`` for a package that is not installed.
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in VERSIONED:
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
 
 
 def _json_safe(value: Any) -> Any:
@@ -177,7 +159,7 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
             "audit": result.seed,
             "bootstrap": result.disparities.seeds,
         },
-        "versions": package_versions(),
+        "versions": package_versions(VERSIONED),
         "headline": headline,
         "warnings": list(result.disparities.warnings),
         "tables": {stem: len(t) for stem, t in audit_tables(result).items()},
@@ -241,5 +223,7 @@ def write_audit(
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_audit_files(result, tmp)
-        write_json({"files": rows, "versions": package_versions()}, tmp / MANIFEST)
+        write_json(
+            {"files": rows, "versions": package_versions(VERSIONED)}, tmp / MANIFEST
+        )
     return out_dir

@@ -207,12 +207,16 @@ _PEOPLE_STRINGS = (
 """Columns output as strings (some are categoricals while generating)."""
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of linkaudit and the libraries that shape its outputs."""
+DATA_PACKAGES = ("linkaudit", "numpy", "pandas", "pyarrow", "pydantic", "faker")
+"""Packages whose versions shape generated data (recorded in every manifest)."""
+
+
+def package_versions(packages: tuple[str, ...] = DATA_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``packages``; ``"unknown"`` for one not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("linkaudit", "numpy", "pandas", "pyarrow", "pydantic", "faker"):
+    for pkg in packages:
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

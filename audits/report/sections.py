@@ -46,7 +46,8 @@ from audits.report.text import (
     ratio,
     value_label,
 )
-from audits.tables import deprivation_headline, package_versions
+from audits.tables import VERSIONED, deprivation_headline
+from simulator.generate import package_versions
 from simulator.pipeline import Run
 
 SYNTHETIC_NOTE = (
@@ -1040,7 +1041,7 @@ def glossary_section(run: Run) -> Html:
 def about_section(run: Run) -> Html:
     """How the run was made: seeds and package versions (no dates, no paths)."""
     seeds = ", ".join(f"{k} {v}" for k, v in run.seeds.items())
-    versions = ", ".join(f"{k} {v}" for k, v in package_versions().items())
+    versions = ", ".join(f"{k} {v}" for k, v in package_versions(VERSIONED).items())
     warnings = list(run.audit.disparities.warnings) if run.audit else []
     parts = [
         p(f"Seeds: {seeds or 'not recorded'}."),
