@@ -163,6 +163,8 @@ def _headline_lines(summary: dict) -> list[str]:
 
 
 def _attribution_lines(attribution: object) -> list[str]:
+    from audits.attribution import CAUSE_LABELS
+
     counts = attribution.counts  # type: ignore[attr-defined]
     rows = counts[counts["group"] == "all"].set_index("error")
     lines = []
@@ -174,18 +176,12 @@ def _attribution_lines(attribution: object) -> list[str]:
             continue
         r = rows.loc[error]
         parts = ", ".join(
-            f"{CAUSES[c]} {int(r[c]):,}" for c in CAUSES if c in r and int(r[c])
+            f"{CAUSE_LABELS[c]} {int(r[c]):,}"
+            for c in CAUSE_LABELS
+            if c in r and int(r[c])
         )
         lines.append(f"  {label} {int(r['total']):,}: {parts or 'none'}")
     return ["why (first rung of the ladder where it appears):", *lines]
-
-
-CAUSES = {
-    "model": "the model itself",
-    "visibility": "visibility bias",
-    "data_error": "data errors",
-    "linkage": "linkage",
-}
 
 
 def cmd_run(args: argparse.Namespace) -> int:

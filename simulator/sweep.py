@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from audits.confusion import RATES
+from audits.report.text import SHORT_METRIC_LABELS
 from simulator.errors import ScenarioError
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
 from simulator.rng import draw_seed, stream
@@ -533,12 +534,7 @@ def _label(x: Any) -> str:
 # ----------------------------------------------------------------- summary and plot
 
 LABELS = {
-    "selection_rate": "share flagged",
-    "tpr": "true positive rate",
-    "fpr": "false positive rate",
-    "fnr": "false negative rate",
-    "precision": "precision",
-    "wrongly_flagged_per_10k": "wrongly flagged per 10,000",
+    **SHORT_METRIC_LABELS,
     "link_recall": "link recall",
     "link_precision": "link precision",
     "link_f1": "link F1",

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from audits.attribution import CAUSE_LABELS
 from audits.report.curves import actual_cut
 from audits.report.text import (
-    CAUSE_LABELS,
     count,
     error_label,
     event_label,

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from audits.attribution import RUNGS
+from audits.attribution import CAUSE_LABELS, RUNGS
 from audits.report.text import (
-    CAUSE_LABELS,
     NEED_LABELS,
     count,
     esc,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from audits.attribution import CAUSE_LABELS
 from audits.config import LEAST_DEPRIVED
 from audits.report import charts
 from audits.report.cases import CATEGORIES, CaseFile, case_files, member_summary
@@ -29,7 +30,6 @@ from audits.report.page import (
     ul,
 )
 from audits.report.text import (
-    CAUSE_LABELS,
     NEED_LABELS,
     RUNG_DESCRIPTIONS,
     SEX_LABELS,

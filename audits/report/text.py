@@ -65,12 +65,6 @@ SHORT_METRIC_LABELS = {
     "precision": "precision",
     "wrongly_flagged_per_10k": "wrongly flagged per 10,000",
 }
-CAUSE_LABELS = {
-    "model": "the model itself",
-    "visibility": "visibility bias",
-    "data_error": "data errors",
-    "linkage": "linkage errors",
-}
 RUNG_DESCRIPTIONS = {
     "model": "every true problem recorded and nothing else, no data errors, true links",
     "visibility": "+ who agencies see, and events recorded with no problem behind them",
