@@ -107,14 +107,6 @@ class LinkageDB:
             raise LinkageSQLError(table, full, e) from e
         logger.debug("built %s in %.2fs:\n%s", table, time.perf_counter() - start, sql)
 
-    def frame(self, sql: str) -> pd.DataFrame:
-        """Run a query and return its result as a DataFrame."""
-        try:
-            table = self.con.sql(sql).to_arrow_table()
-        except duckdb.Error as e:
-            raise LinkageSQLError("(query)", sql, e) from e
-        return table.to_pandas(types_mapper=_types_mapper)
-
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return its result as a pyarrow table."""
         try:
@@ -122,13 +114,9 @@ class LinkageDB:
         except duckdb.Error as e:
             raise LinkageSQLError("(query)", sql, e) from e
 
-    def scalar(self, sql: str) -> object:
-        """Run a query returning one value."""
-        try:
-            rows = self.con.sql(sql).fetchall()
-        except duckdb.Error as e:
-            raise LinkageSQLError("(query)", sql, e) from e
-        return rows[0][0] if rows else None
+    def frame(self, sql: str) -> pd.DataFrame:
+        """Run a query and return its result as a DataFrame."""
+        return self.arrow(sql).to_pandas(types_mapper=_types_mapper)
 
     def row(self, sql: str) -> tuple[object, ...]:
         """Run a query returning one row."""
@@ -137,6 +125,11 @@ class LinkageDB:
         except duckdb.Error as e:
             raise LinkageSQLError("(query)", sql, e) from e
         return tuple(rows[0]) if rows else ()
+
+    def scalar(self, sql: str) -> object:
+        """Run a query returning one value."""
+        row = self.row(sql)
+        return row[0] if row else None
 
     def drop(self, *tables: str) -> None:
         """Drop tables and views, unless in debug mode."""
