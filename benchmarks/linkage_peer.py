@@ -64,7 +64,9 @@ def run(households: int) -> dict:
     prepare_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     ours_cascade = link_deterministic(
-        prepared, config.deterministic, LinkageDB(memory_limit="2GB")
+        prepared,
+        config.deterministic,
+        LinkageDB(memory_limit=f"{config.memory_limit_gb:g}GB"),
     )
     ours_cascade_s = time.perf_counter() - t0
     t0 = time.perf_counter()
