@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 docs: $(STAMP)
-	$(BIN)/python -m simulator.schema_doc > docs/scenario-reference.md
+	$(BIN)/python -m simulator.schema.reference > docs/scenario-reference.md
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -1,7 +1,7 @@
 """linkaudit's audit: flags compared with the synthetic truth.
 
-The public names load lazily, so importing :mod:`audits.config` (which the scenario
-schema does) does not import fairlearn or scikit-learn.
+The public names load lazily, so importing one audit module does not import
+fairlearn or scikit-learn for the others.
 """
 
 from __future__ import annotations
@@ -9,13 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# The scenario schema (simulator.scenario) imports audits.config, and audits.config
-# imports simulator.section: load the simulator package first, whichever package is
-# imported first, so neither sees the other half-initialised.
-import simulator  # noqa: F401
-
 _EXPORTS = {
-    "AuditConfig": "audits.config",
+    "AuditConfig": "simulator.schema.audit",
     "AuditError": "audits.errors",
     "AuditWarning": "audits.errors",
     "household_outcomes": "audits.outcomes",
@@ -53,7 +48,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from audits.config import AuditConfig
     from audits.disparity import Disparities, disparities
     from audits.errors import AuditError, AuditWarning
     from audits.metrics import AuditMetrics, audit_metrics
@@ -66,6 +60,7 @@ if TYPE_CHECKING:
         write_audit,
         write_audit_files,
     )
+    from simulator.schema.audit import AuditConfig
 
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputDataError
-from simulator.scenario import Scenario
+from simulator.schema.scenario import Scenario
 
 RUNGS = ("model", "visibility", "data_error", "linkage")
 """The ladder's rungs, in order; the last is the real run."""

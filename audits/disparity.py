@@ -35,7 +35,6 @@ from fairlearn.metrics import (
     equalized_odds_difference,
 )
 
-from audits.config import LEAST_DEPRIVED, AuditConfig
 from audits.confusion import (
     DENOMINATORS,
     FAIRNESS,
@@ -52,6 +51,7 @@ from audits.confusion import (
 from audits.errors import AuditError, AuditWarning
 from audits.metrics import OVERALL, STRING, groupings
 from audits.outcomes import require_columns
+from simulator.schema.audit import LEAST_DEPRIVED, AuditConfig
 
 TABLE_COLUMNS = (
     "group",

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from audits.config import AuditConfig
 from audits.disparity import Disparities, disparities
 from audits.metrics import AuditMetrics, audit_metrics
 from simulator.errors import InputDataError
+from simulator.schema.audit import AuditConfig
 
 
 @dataclass(frozen=True)

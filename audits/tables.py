@@ -26,8 +26,8 @@ import pandas as pd
 
 from audits.disparity import comparison
 from audits.result import AuditResult
-from simulator.generate import package_versions
 from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
+from simulator.world.generate import package_versions
 
 SUMMARY = "summary.json"
 OUTCOMES = "outcomes.parquet"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulator.generate import SyntheticData
-from simulator.linkage.quality import LinkQuality
+from audits.link_quality import LinkQuality
+from simulator.world.generate import SyntheticData
 
 CIN_EVENTS = ("child_in_need_plan", "child_protection_plan")
 

@@ -74,9 +74,9 @@ def time_outcomes(households: pd.DataFrame, seed: int = 0) -> float:
 
 def run(households: int = 1_000_000, n_boot: int = 1000) -> dict:
     """Time the audit of ``households`` households by 3 group columns."""
-    from audits.config import AuditConfig
     from audits.disparity import disparities
     from audits.metrics import audit_metrics
+    from simulator.schema.audit import AuditConfig
 
     outcomes = random_outcomes(households)
     config = AuditConfig(group_columns=GROUP_COLUMNS, intersections=(), n_boot=n_boot)

@@ -1,4 +1,5 @@
-"""Generation: ``simulator.generate.generate`` on the baseline scenario, then writing.
+"""Generation: ``simulator.world.generate.generate`` on the baseline scenario, then
+writing.
 
 Times ``generate(scenario)`` alone (the target) and ``write_dataset`` separately (wall
 and CPU time of this process: other work on the machine shows in the wall time
@@ -19,8 +20,8 @@ BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 def run(households: int, chunk_size: int | None = None, write: bool = True) -> dict:
     """Generate ``households`` households with every agency and default errors."""
-    from simulator.generate import generate, write_dataset
-    from simulator.scenario import load_scenario
+    from simulator.schema.scenario import load_scenario
+    from simulator.world.generate import generate, write_dataset
 
     overrides = [f"population.n_households={households}"]
     if chunk_size:

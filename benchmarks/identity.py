@@ -3,9 +3,12 @@
 Times linkaudit making, for ``people`` people, exactly the fields of
 :mod:`benchmarks.faker_peer` (first name, last name, date of birth, street address,
 postcode) with the functions population generation uses:
-:func:`simulator.identity.sample_names` and :func:`simulator.identity.names`,
-:func:`simulator.population.dates_of_birth`, :func:`simulator.identity.street_names`,
-:func:`simulator.identity.addresses` and :func:`simulator.identity.postcodes`. Every
+:func:`simulator.world.identity.sample_names` and
+:func:`simulator.world.identity.names`,
+:func:`simulator.world.population.dates_of_birth`,
+:func:`simulator.world.identity.street_names`,
+:func:`simulator.world.identity.addresses` and
+:func:`simulator.world.identity.postcodes`. Every
 field ends as a column of values (Arrow strings; ``datetime64`` dates), as the Faker
 peer ends with Python objects.
 
@@ -35,9 +38,9 @@ def make(people: int, seed: int = 0) -> dict:
     (families of 3.5 people on average, 170 to a small area) and taken by each
     member; names and dates of birth are made per person.
     """
-    from simulator import identity
-    from simulator.population import dates_of_birth
-    from simulator.scenario import ETHNICITIES, PopulationConfig, TimeConfig
+    from simulator.schema.scenario import ETHNICITIES, PopulationConfig, TimeConfig
+    from simulator.world import identity
+    from simulator.world.population import dates_of_birth
 
     pop, ref = PopulationConfig(), TimeConfig().reference_date
     rng = np.random.default_rng(seed)

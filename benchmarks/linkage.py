@@ -3,7 +3,8 @@
 The population is generated once per size by ``linkaudit generate`` in its own
 process and cached under ``$LINKAUDIT_BENCH_DATA`` (default: the system temporary
 directory), so generation's memory is not counted here and several linkage
-benchmarks share one dataset. The figures are for ``simulator.linkage.link`` alone
+benchmarks share one dataset. The figures are for ``simulator.council.linkage.link``
+alone
 (normalisation, SQL, Splink training and scoring); peak memory includes reading the
 dataset. Also reported: the links' precision and recall against the truth and, for
 Splink, the record-spine pairs its blocking rules create.
@@ -68,8 +69,10 @@ def run(
     households: int, method: str = "deterministic", memory_limit_gb: float = 0.0
 ) -> dict:
     """Time linking the baseline dataset of ``households`` households by ``method``."""
-    from simulator.linkage import LinkageConfig, link, link_quality
-    from simulator.pipeline import read_dataset, stage_seed
+    from audits.link_quality import link_quality
+    from simulator.council.linkage import LinkageConfig, link
+    from simulator.pipeline.output import read_dataset
+    from simulator.pipeline.run import stage_seed
 
     path = dataset(households)
     t0 = time.perf_counter()

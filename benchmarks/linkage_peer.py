@@ -3,8 +3,10 @@
 What an analyst would write without a database: for each key in order, group the
 spine by the key's columns, merge the pending records on them, keep records matching
 exactly one spine person, and drop them from the pending records. It gets the same
-normalised match columns (``simulator.linkage.links.prepare``, timed in both) and
-must find exactly the same links as ``simulator.linkage.link``; the benchmark checks
+normalised match columns (``simulator.council.linkage.links.prepare``, timed in both)
+and
+must find exactly the same links as ``simulator.council.linkage.link``; the benchmark
+checks
 that before reporting the times.
 """
 
@@ -45,10 +47,10 @@ def run(households: int) -> dict:
     two cascades alone on the same prepared tables.
     """
     from benchmarks.linkage import dataset
-    from simulator.linkage import LinkageConfig, LinkageDB, link
-    from simulator.linkage.deterministic import link_deterministic
-    from simulator.linkage.links import prepare
-    from simulator.pipeline import read_dataset
+    from simulator.council.linkage import LinkageConfig, LinkageDB, link
+    from simulator.council.linkage.deterministic import link_deterministic
+    from simulator.council.linkage.links import prepare
+    from simulator.pipeline.output import read_dataset
 
     data = read_dataset(dataset(households))
     config = LinkageConfig(method="deterministic")

@@ -1,6 +1,7 @@
 """Scoring: every built-in model scores a synthetic view and applies its flag rule.
 
-The view has the real column names (``simulator.view.feature_columns``) and random
+The view has the real column names (``simulator.council.view.feature_columns``) and
+random
 values shaped like a linked view (mostly zero event counts, small families, deciles
 1-10), so no population needs to be generated. Learned models are first fitted on a
 100,000-household sample (not timed); each model's time is ``score`` plus
@@ -22,7 +23,7 @@ FIT_SAMPLE = 100_000
 
 def synthetic_view(households: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """A view-shaped frame of ``households`` rows and a label that depends on it."""
-    from simulator.view import (
+    from simulator.council.view import (
         AREA_COLUMNS,
         COMPOSITION_COLUMNS,
         EDUCATION_COLUMNS,
@@ -74,7 +75,7 @@ def synthetic_view(households: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Ser
 
 def run(households: int = 1_000_000) -> dict:
     """Time ``score`` + ``apply_flag_rule`` of every built-in model."""
-    from simulator.models import (
+    from simulator.council.models import (
         CriteriaConfig,
         LearnedConfig,
         ScorecardConfig,

@@ -22,8 +22,8 @@ def run(households: int = 200_000) -> dict:
         linkage_miss_ratios,
         profile_checks,
     )
-    from simulator.pipeline import run as run_scenario
-    from simulator.scenario import load_scenario
+    from simulator.pipeline.run import run as run_scenario
+    from simulator.schema.scenario import load_scenario
 
     scenario = load_scenario(
         BASELINE, [f"population.n_households={households}", "audit.n_boot=0"]

@@ -4,8 +4,8 @@ All people, households, addresses and identifiers it makes are synthetic.
 """
 
 from simulator.errors import LinkauditError, ScenarioError
-from simulator.generate import SyntheticData, generate, write_dataset
-from simulator.scenario import Scenario, load_scenario
+from simulator.schema.scenario import Scenario, load_scenario
+from simulator.world.generate import SyntheticData, generate, write_dataset
 
 __all__ = [
     "LinkauditError",

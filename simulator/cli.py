@@ -8,10 +8,11 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from audits.link_quality import LinkQuality
 from simulator.errors import LinkauditError, ScenarioError
-from simulator.linkage.quality import LinkQuality
-from simulator.scenario import SOURCES, Scenario, json_schema, load_scenario
+from simulator.schema.scenario import SOURCES, Scenario, json_schema, load_scenario
 
 log = logging.getLogger("linkaudit")
 
@@ -76,7 +77,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate a scenario's data and write it atomically."""
-    from simulator.generate import generate, write_dataset
+    from simulator.world.generate import generate, write_dataset
 
     scenario = load_scenario(args.scenario, args.overrides)
     data = generate(scenario, progress=not args.quiet)
@@ -106,8 +107,9 @@ def _quality_lines(q: LinkQuality, scenario: Scenario) -> list[str]:
 
 def cmd_link(args: argparse.Namespace) -> int:
     """Generate a scenario, link every source to the spine, write links and quality."""
-    from simulator.generate import generate
-    from simulator.pipeline import link_data, stage_seeds, write_linked
+    from simulator.pipeline.output import write_linked
+    from simulator.pipeline.run import link_data, stage_seeds
+    from simulator.world.generate import generate
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.method:
@@ -187,7 +189,8 @@ def _attribution_lines(attribution: object) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario end to end and write every output, the audit and the report."""
     from audits.tables import audit_summary
-    from simulator.pipeline import run, write_run
+    from simulator.pipeline.output import write_run
+    from simulator.pipeline.run import run
 
     scenario = load_scenario(args.scenario, args.overrides)
     out_dir = args.output or Path("out") / scenario.name
@@ -210,17 +213,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def flag_rule(text: str) -> Any:
+    """A flag rule from ``threshold=X``, ``top_percent=P`` or ``budget=N``."""
+    from pydantic import ValidationError
+
+    from simulator.council.models import FlagRule
+
+    key, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError("expected RULE=VALUE")
+        return FlagRule.model_validate({key.strip(): value.strip()})
+    except (ValueError, ValidationError) as e:
+        msg = (
+            "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+            if isinstance(e, ValidationError)
+            else str(e)
+        )
+        raise ScenarioError(
+            [f"--flag {text}: expected threshold=X, top_percent=P or budget=N ({msg})"]
+        ) from None
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """Audit a run's flags again, or a vendor's score file, against the truth."""
     from audits.result import run_audit
     from audits.tables import audit_summary, write_audit
-    from simulator.pipeline import read_audit_inputs, stage_seeds
+    from simulator.pipeline.output import read_audit_inputs
+    from simulator.pipeline.run import stage_seeds
 
+    if (args.run_dir is None) == (args.scores is None):
+        raise ScenarioError(
+            ["audit: give either RUN_DIR, or --scores FILE with --truth DIR"]
+        )
+    if args.scores is not None and args.truth is None:
+        raise ScenarioError(["audit: --scores needs --truth DIR (the dataset scored)"])
     data, flags, scenario = read_audit_inputs(
         run_dir=args.run_dir,
         scores=args.scores,
         truth=args.truth,
-        flag=args.flag,
+        flag_rule=None if args.flag is None else flag_rule(args.flag),
         overrides=args.overrides,
     )
     from audits.outcomes import household_outcomes
@@ -244,8 +276,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
     from simulator.errors import OutputError
-    from simulator.scenario import apply_overrides, read_yaml
-    from simulator.sweep import check_metric, sweep, text_table, write_sweep
+    from simulator.pipeline.sweep import check_metric, sweep, text_table, write_sweep
+    from simulator.schema.scenario import apply_overrides, read_yaml
 
     check_metric(args.metric)
     data = apply_overrides(read_yaml(args.scenario), args.overrides)

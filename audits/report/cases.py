@@ -35,8 +35,8 @@ from audits.report.text import (
     need_label,
     plural,
 )
-from simulator.pipeline import Run
-from simulator.scenario import NEEDS
+from simulator.pipeline.run import Run
+from simulator.schema.scenario import NEEDS
 
 CANDIDATES = 200
 """Households of each kind examined for a telling example (the first by id)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.models import FlagRule
+from simulator.council.models import FlagRule
 
 MAX_POINTS = 400
 """Thresholds evaluated at most per curve (scores' quantiles beyond that)."""

@@ -15,8 +15,8 @@ from audits.report.text import (
     join_words,
     plural,
 )
-from simulator.models import FlagRule
-from simulator.scenario import Scenario
+from simulator.council.models import FlagRule
+from simulator.schema.scenario import Scenario
 
 NOT_SET = "(not set)"
 MAX_VALUE_CHARS = 90
@@ -60,7 +60,7 @@ def show_value(value: Any) -> str:
 
 
 def changed_settings(scenario: Scenario) -> list[tuple[str, str, str]]:
-    """Every setting that differs from :class:`~simulator.scenario.Scenario`'s default.
+    """Every setting that differs from the default scenario's.
 
     Parameters
     ----------

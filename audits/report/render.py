@@ -6,7 +6,7 @@ from pathlib import Path
 
 from audits.report.page import join, page, tag
 from audits.report.sections import build_sections, glance
-from simulator.pipeline import Run
+from simulator.pipeline.run import Run
 
 REPORT = "report.html"
 """The report's file name inside a run directory."""
@@ -18,7 +18,7 @@ def render_report(run: Run) -> str:
     Parameters
     ----------
     run : Run
-        A run from :func:`simulator.pipeline.run`; sections whose inputs are
+        A run from :func:`simulator.pipeline.run.run`; sections whose inputs are
         missing (no audit, no attribution) say so.
 
     Returns

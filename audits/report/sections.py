@@ -1,4 +1,4 @@
-"""The report's sections, one function each, from a :class:`~simulator.pipeline.Run`.
+"""The report's sections, one function each, from a run's results.
 
 Each function returns escaped markup (:class:`~audits.report.page.Html`). Sections
 whose input is missing (no audit, no attribution) say so instead of failing.
@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from audits.attribution import CAUSE_LABELS
-from audits.config import LEAST_DEPRIVED
 from audits.report import charts
 from audits.report.cases import CATEGORIES, CaseFile, case_files, member_summary
 from audits.report.curves import actual_cut, ordered_values, threshold_curves
@@ -47,8 +46,9 @@ from audits.report.text import (
     value_label,
 )
 from audits.tables import VERSIONED, deprivation_headline
-from simulator.generate import package_versions
-from simulator.pipeline import Run
+from simulator.pipeline.run import Run
+from simulator.schema.audit import LEAST_DEPRIVED
+from simulator.world.generate import package_versions
 
 SYNTHETIC_NOTE = (
     "Every person, family, address, name and identifier in this report is synthetic: "

@@ -5,7 +5,7 @@ council's linked data (the baseline scenario with a different seed), to predict 
 that council could observe, a later referral to children's social care. The vendor
 chose its features; two of them (the area's deprivation and housing benefit) say
 more about poverty than about need. Nothing here reads the truth: the labels are
-:func:`simulator.view.observed_labels`, as for ``kind: learned``.
+:func:`simulator.council.view.observed_labels`, as for ``kind: learned``.
 
 Run from the repository root to remake the file (it is committed, so users need not):
 
@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from simulator.scenario import load_scenario
+from simulator.schema.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "vendor_model.skops"
@@ -52,9 +52,9 @@ FEATURES = [
 
 def training_data(seed: int = TRAINING_SEED) -> tuple[pd.DataFrame, pd.Series]:
     """The other council's linked view and its observed labels."""
-    from simulator.generate import generate
-    from simulator.pipeline import link_data, linked_view, stage_seed
-    from simulator.view import observed_labels
+    from simulator.council.view import observed_labels
+    from simulator.pipeline.run import link_data, linked_view, stage_seed
+    from simulator.world.generate import generate
 
     scenario = load_scenario(
         HERE.parent / "baseline.yaml", [f"seed={seed}", "population.n_households=20000"]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from audittools import random_outcomes
 
-from audits.config import AuditConfig
 from audits.errors import AuditWarning
 from audits.result import AuditResult, run_audit
+from simulator.schema.audit import AuditConfig
 
 N_BOOT = 200
 

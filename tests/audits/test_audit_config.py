@@ -7,7 +7,7 @@ from contextlib import nullcontext as does_not_raise
 import pytest
 from pydantic import ValidationError
 
-from audits.config import AuditConfig
+from simulator.schema.audit import AuditConfig
 
 
 def test_defaults_audit_eligibility_by_deprivation_and_ethnicity():

@@ -12,7 +12,6 @@ from audittools import outcomes_from_counts, random_outcomes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.config import AuditConfig
 from audits.confusion import (
     FAIRNESS,
     RATES,
@@ -33,6 +32,7 @@ from audits.disparity import (
 from audits.errors import AuditError, AuditWarning
 from audits.result import run_audit
 from audits.tables import deprivation_headline
+from simulator.schema.audit import AuditConfig
 
 
 def test_tables_have_their_columns(result):

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from audittools import random_outcomes
 
-from audits.config import AuditConfig
 from audits.errors import AuditError, AuditWarning
 from audits.replicates import _MIXED_AUDITS, _NO_RESULTS, SPREAD, pool_replicates
 from audits.result import run_audit
+from simulator.schema.audit import AuditConfig
 
 CONFIG = AuditConfig(
     group_columns=("imd_quintile", "tenure"), intersections=(), n_boot=30

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from audittools import random_outcomes
 
-from audits.config import AuditConfig
 from audits.errors import AuditWarning
 from audits.result import run_audit
 from audits.tables import (
@@ -23,6 +22,7 @@ from audits.tables import (
 )
 from simulator.errors import InputDataError, OutputError
 from simulator.io import MANIFEST
+from simulator.schema.audit import AuditConfig
 
 
 def _strict(text: str):

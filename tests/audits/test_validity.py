@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from audits.link_quality import LinkQuality
 from audits.validity import flagged_profile, linkage_miss_ratios, profile_checks
-from simulator.linkage.quality import LinkQuality
 
 
 def quality(rows: list[tuple[str, str, float, int]]) -> LinkQuality:

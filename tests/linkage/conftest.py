@@ -14,10 +14,9 @@ from collections.abc import Callable
 
 import pandas as pd
 import pytest
-from linktools import CLEAN_HOUSEHOLDS, MESSY_HOUSEHOLDS, scenario
+from linktools import CLEAN_HOUSEHOLDS, MESSY_HOUSEHOLDS, links_by, scenario
 
-from simulator.generate import SyntheticData, generate
-from simulator.linkage import LinkageConfig, link
+from simulator.world.generate import SyntheticData, generate
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +36,7 @@ def links_of() -> Callable[[SyntheticData, str], pd.DataFrame]:
     def get(data: SyntheticData, method: str) -> pd.DataFrame:
         key = (id(data), method)
         if key not in cache:
-            cache[key] = link(
-                data.sources, data.spine, LinkageConfig(method=method), seed=7
-            )
+            cache[key] = links_by(data, method)
         return cache[key]
 
     return get

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from simulator.scenario import Scenario
+import pandas as pd
+
+from simulator.council.linkage import link
+from simulator.schema.linkage import LinkageConfig
+from simulator.schema.scenario import Scenario
+from simulator.world.generate import SyntheticData
+from simulator.world.true_links import oracle_links
 
 METHODS = ("deterministic", "splink", "oracle")
 CLEAN_HOUSEHOLDS = 4_000
@@ -18,3 +24,10 @@ def scenario(n_households: int, seed: int, **sections: object) -> Scenario:
         **sections,
     }
     return Scenario.model_validate(data)
+
+
+def links_by(data: SyntheticData, method: str, seed: int = 7) -> pd.DataFrame:
+    """Links of a dataset by a method: the council's, or the true links (oracle)."""
+    if method == "oracle":
+        return oracle_links(data.sources, data.spine)
+    return link(data.sources, data.spine, LinkageConfig(method=method), seed=seed)

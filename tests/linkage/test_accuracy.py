@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from linktools import METHODS
 
-from simulator.linkage import link_quality
+from audits.link_quality import link_quality
 
 
 @pytest.mark.parametrize("method", METHODS)

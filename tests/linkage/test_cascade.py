@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.errors import InputDataError
-from simulator.linkage import (
+from simulator.council.linkage import (
     LINK_COLUMNS,
     DeterministicConfig,
     LinkageConfig,
@@ -15,8 +14,9 @@ from simulator.linkage import (
     MatchKey,
     link,
 )
-from simulator.linkage.deterministic import match_key_sql, run_cascade
-from simulator.records import IDENTITY_COLUMNS
+from simulator.council.linkage.deterministic import match_key_sql, run_cascade
+from simulator.errors import InputDataError
+from simulator.world.records import IDENTITY_COLUMNS
 
 STRING = pd.StringDtype("pyarrow")
 
@@ -234,7 +234,7 @@ def test_duplicate_record_ids_are_refused():
 
 
 def test_splink_refuses_too_many_pairs():
-    from simulator.linkage import SplinkConfig
+    from simulator.council.linkage import SplinkConfig
 
     cfg = LinkageConfig(
         method="splink",

@@ -7,8 +7,9 @@ import math
 import pytest
 from linktools import scenario
 
-from simulator.generate import generate
-from simulator.linkage import LinkageConfig, link, link_quality
+from audits.link_quality import link_quality
+from simulator.council.linkage import LinkageConfig, link
+from simulator.world.generate import generate
 
 NAME_AND_DATE_ERRORS = [
     "name_typo",

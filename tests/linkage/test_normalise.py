@@ -6,8 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.identity import nhs_numbers
-from simulator.linkage.normalise import (
+from simulator.council.linkage.normalise import (
     match_columns,
     normalise_name,
     normalise_nhs_number,
@@ -15,6 +14,7 @@ from simulator.linkage.normalise import (
     postcode_part,
     soundex,
 )
+from simulator.world.identity import nhs_numbers
 
 CODES = {
     c: d

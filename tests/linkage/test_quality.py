@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from world import make_world
 
-from simulator.linkage import LinkageConfig, SplinkConfig, link, link_quality
+from audits.link_quality import link_quality
+from simulator.council.linkage import LinkageConfig, SplinkConfig, link
 
 SPINE = pd.DataFrame(
     {

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.linkage import LinkageConfig, link
-from simulator.records import council_view, is_hidden
+from simulator.council.linkage import LinkageConfig, link
+from simulator.world.records import council_view, is_hidden
+from simulator.world.true_links import oracle_links
 
 
 def scrambled(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -44,11 +45,8 @@ def test_oracle_needs_the_truth(messy_data):
     from simulator.errors import InputDataError
 
     with pytest.raises(InputDataError, match="police: true_person_id"):
-        link(
-            {"police": council_view(messy_data.sources["police"])},
-            messy_data.spine,
-            LinkageConfig(method="oracle"),
-            seed=0,
+        oracle_links(
+            {"police": council_view(messy_data.sources["police"])}, messy_data.spine
         )
 
 

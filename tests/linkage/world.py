@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulator.identity import nhs_numbers, ni_numbers, upns
-from simulator.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
+from simulator.world.identity import nhs_numbers, ni_numbers, upns
+from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
 
 SOURCES = ("health", "education", "police", "benefits", "social_care")
 ERRORS = (

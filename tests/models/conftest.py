@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from simulator.generate import SyntheticData, generate
-from simulator.linkage import LinkageConfig, link
-from simulator.scenario import PopulationConfig, Scenario
-from simulator.view import ViewConfig, build_view, observed_labels
+from simulator.council.view import ViewConfig, build_view, observed_labels
+from simulator.schema.scenario import PopulationConfig, Scenario
+from simulator.world.generate import SyntheticData, generate
+from simulator.world.true_links import oracle_links
 
 N_HOUSEHOLDS = 3000
 
@@ -52,7 +52,7 @@ class Cohort:
 
 def make_cohort(scenario: Scenario) -> Cohort:
     data = generate(scenario)
-    links = link(data.sources, data.spine, LinkageConfig(method="oracle"), seed=1)
+    links = oracle_links(data.sources, data.spine)
     ref = scenario.time.reference_date
     view = build_view(
         data.sources,

@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.errors import InputDataError
-from simulator.models import (
+from simulator.council.models import (
     CriteriaConfig,
     Indicator,
     Indicators,
     apply_flag_rule,
     make_model,
 )
-from simulator.models.criteria import PROBLEMS, CriteriaModel
-from simulator.scenario import NEEDS
+from simulator.council.models.criteria import PROBLEMS, CriteriaModel
+from simulator.errors import InputDataError
+from simulator.schema.scenario import NEEDS
 
 NO_ABSENCE = Indicators(
     education=Indicator(

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.council.models import ExternalConfig, check_model, make_model
+from simulator.council.models.external import ScoreFileModel, SkopsModel
 from simulator.errors import InputDataError
-from simulator.models import ExternalConfig, check_model, make_model
-from simulator.models.external import ScoreFileModel, SkopsModel
 
 IDS = [10, 11, 12, 13, 14]
 VIEW = pd.DataFrame(

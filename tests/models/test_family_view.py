@@ -9,10 +9,7 @@ from conftest import Cohort
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import InputDataError
-from simulator.records import council_view
-from simulator.view import (
-    DEFAULT_EVENTS,
+from simulator.council.view import (
     IMD_UNKNOWN,
     INDEX,
     ViewConfig,
@@ -21,6 +18,9 @@ from simulator.view import (
     feature_columns,
     observed_labels,
 )
+from simulator.errors import InputDataError
+from simulator.schema.view import DEFAULT_EVENTS
+from simulator.world.records import council_view
 
 COHORTS = ["oracle_cohort", "messy_cohort"]
 

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.errors import InputDataError
-from simulator.models import (
+from simulator.council.models import (
     FlagRule,
     apply_flag_rule,
     drivers,
@@ -20,6 +19,7 @@ from simulator.models import (
     n_flagged,
     ranking,
 )
+from simulator.errors import InputDataError
 
 
 @st.composite

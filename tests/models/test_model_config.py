@@ -8,7 +8,7 @@ import importlib
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from simulator.models import (
+from simulator.council.models import (
     CriteriaConfig,
     ExternalConfig,
     FlagRule,
@@ -19,9 +19,9 @@ from simulator.models import (
     ScoreItem,
     make_model,
 )
-from simulator.models.config import DEFAULT_TOP_PERCENT
-from simulator.section import Section
-from simulator.view import ViewConfig
+from simulator.council.view import ViewConfig
+from simulator.schema.model import DEFAULT_TOP_PERCENT
+from simulator.schema.section import Section
 
 ADAPTER = TypeAdapter(ModelConfig)
 
@@ -105,11 +105,11 @@ def test_items_and_indicators_are_validated():
 @pytest.mark.parametrize(
     "module",
     [
-        "simulator.view",
-        "simulator.models.base",
-        "simulator.models.criteria",
-        "simulator.models.scorecard",
-        "simulator.models.flags",
+        "simulator.council.view",
+        "simulator.council.models.base",
+        "simulator.council.models.criteria",
+        "simulator.council.models.scorecard",
+        "simulator.council.models.flags",
     ],
 )
 def test_docstring_examples_run(module):

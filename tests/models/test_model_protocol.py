@@ -7,13 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.errors import (
-    InputDataError,
-    ModelContractError,
-    ModelError,
-    NotFittedError,
-)
-from simulator.models import (
+from simulator.council.models import (
     CriteriaConfig,
     ExternalConfig,
     LearnedConfig,
@@ -21,8 +15,14 @@ from simulator.models import (
     check_model,
     make_model,
 )
-from simulator.models.external import PluginModel
-from simulator.models.learned import LearnedModel
+from simulator.council.models.external import PluginModel
+from simulator.council.models.learned import LearnedModel
+from simulator.errors import (
+    InputDataError,
+    ModelContractError,
+    ModelError,
+    NotFittedError,
+)
 
 
 class ToyModel:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from simulator.models import ExternalConfig, make_model
+from simulator.council.models import ExternalConfig, make_model
 
 PLUGIN = '''
 import pandas as pd

@@ -11,10 +11,11 @@ import pytest
 
 from audits.attribution import RUNGS, ladder
 from simulator.cli import main
-from simulator.generate import generate
-from simulator.pipeline import Run, council_run, run, write_run
-from simulator.records import is_hidden
-from simulator.scenario import Scenario
+from simulator.pipeline.output import write_run
+from simulator.pipeline.run import Run, council_run, run
+from simulator.schema.scenario import Scenario
+from simulator.world.generate import generate
+from simulator.world.records import is_hidden
 
 HOUSEHOLDS = 2_500
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from audits.report import REPORT, render_report
-from simulator.pipeline import Run, run
-from simulator.scenario import Scenario
+from simulator.pipeline.run import Run, run
+from simulator.schema.scenario import Scenario
 
 HOUSEHOLDS = 2_500
 LOOSE_KEYS = [

@@ -14,8 +14,8 @@ from audits.report.cases import CATEGORIES, case_files, select_cases
 from audits.report.curves import actual_cut, threshold_curves
 from audits.report.describe import changed_settings
 from audits.report.sections import SECTIONS
-from simulator.models import FlagRule
-from simulator.scenario import Scenario
+from simulator.council.models import FlagRule
+from simulator.schema.scenario import Scenario
 
 
 def test_same_run_same_bytes(report_run, report_html, tmp_path):
@@ -194,7 +194,7 @@ def test_actual_cut_of_a_top_percent_rule():
 def test_write_run_writes_the_report(report_run, tmp_path):
     import json
 
-    from simulator.pipeline import write_run
+    from simulator.pipeline.output import write_run
 
     out = write_run(report_run, tmp_path / "run")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from simulator.cli import main
-from simulator.scenario import Scenario, load_scenario, read_yaml
+from simulator.schema.scenario import Scenario, load_scenario, read_yaml
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
@@ -116,9 +116,9 @@ def test_the_vendor_model_loads_and_scores_a_view():
     import numpy as np
     import pandas as pd
 
-    from simulator.models import make_model
-    from simulator.models.external import load_skops
-    from simulator.view import ViewConfig, feature_columns
+    from simulator.council.models import make_model
+    from simulator.council.models.external import load_skops
+    from simulator.council.view import ViewConfig, feature_columns
 
     scenario = load_scenario(SCENARIOS / "vendor-audit.yaml")
     est = load_skops(SCENARIOS / scenario.model.skops, scenario.model.trusted)

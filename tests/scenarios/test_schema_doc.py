@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from simulator.scenario import Scenario
-from simulator.schema_doc import reference
+from simulator.schema.reference import reference
+from simulator.schema.scenario import Scenario
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "scenario-reference.md"
 

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.cli import main
 from simulator.errors import ScenarioError
-from simulator.sweep import (
+from simulator.pipeline.sweep import (
     LINK_METRICS,
     METRICS,
     OVERALL,

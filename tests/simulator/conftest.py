@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 from simtools import CLEAN_HOUSEHOLDS, DEFAULT_HOUSEHOLDS, build_scenario
 
-from simulator.generate import SyntheticData, generate
-from simulator.scenario import Scenario
+from simulator.schema.scenario import Scenario
+from simulator.world.generate import SyntheticData, generate
 
 
 @pytest.fixture(scope="session")

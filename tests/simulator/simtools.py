@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
 from simulator.rng import BLOCK_SIZE
-from simulator.scenario import SOURCES, Scenario
+from simulator.schema.scenario import SOURCES, Scenario
+from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
 
 DEFAULT_HOUSEHOLDS = 3 * BLOCK_SIZE - 1_000
 """Three seeding blocks, the last one partial: big enough for 4-sigma rate checks,

@@ -23,13 +23,13 @@ from simtools import (
     truth_for,
 )
 
-from simulator.agencies import MODULES
-from simulator.agencies.base import PopulationChunk
-from simulator.corruption import ERRORS, corrupt
-from simulator.generate import generate
-from simulator.population import Calibration, area_streets, make_areas, make_chunk
-from simulator.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS, Strings
-from simulator.scenario import SOURCES, ErrorRates
+from simulator.schema.scenario import SOURCES, ErrorRates
+from simulator.world.agencies import MODULES
+from simulator.world.agencies.base import PopulationChunk
+from simulator.world.corruption import ERRORS, corrupt
+from simulator.world.generate import generate
+from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
+from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS, Strings
 
 ERR_COLUMNS = [f"err_{e}" for e in ERRORS]
 CHANGES: dict[str, frozenset[str]] = {

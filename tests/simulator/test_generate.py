@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 from simtools import build_scenario
 
 from simulator import io
-from simulator.generate import dataset_files, generate, write_dataset
 from simulator.rng import BLOCK_SIZE
+from simulator.world.generate import dataset_files, generate, write_dataset
 
 
 def test_output_is_the_same_whatever_the_chunk_size(seed, tmp_path, monkeypatch):

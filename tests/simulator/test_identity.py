@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import identity
-from simulator.population import MAX_MEMBERS
-from simulator.scenario import MAX_AREAS, MAX_HOUSEHOLDS
+from simulator.schema.scenario import MAX_AREAS, MAX_HOUSEHOLDS
+from simulator.world import identity
+from simulator.world.population import MAX_MEMBERS
 
 MAX_PERSON_ID = MAX_HOUSEHOLDS * MAX_MEMBERS
 person_ids = st.lists(

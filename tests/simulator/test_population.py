@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from simulator.identity import nhs_number_valid, upn_valid
-from simulator.population import MAX_MEMBERS, SCHOOL_AGES, YOUTH_AGE
-from simulator.scenario import ETHNICITIES, NEEDS, TENURES
+from simulator.schema.scenario import ETHNICITIES, NEEDS, TENURES
+from simulator.world.identity import nhs_number_valid, upn_valid
+from simulator.world.population import MAX_MEMBERS, SCHOOL_AGES, YOUTH_AGE
 
 
 @pytest.fixture(scope="module")

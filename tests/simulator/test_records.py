@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from simtools import NATIONAL_IDS, differs, truth_for
 
-from simulator.agencies.social_care import RULES as SOCIAL_CARE_RULES
-from simulator.corruption import ERRORS
-from simulator.generate import AGENCIES
-from simulator.population import SCHOOL_AGES
-from simulator.records import (
+from simulator.world.agencies.social_care import RULES as SOCIAL_CARE_RULES
+from simulator.world.corruption import ERRORS
+from simulator.world.generate import AGENCIES
+from simulator.world.population import SCHOOL_AGES
+from simulator.world.records import (
     EVENT_COLUMNS,
     HELD_IDENTIFIERS,
     IDENTITY_COLUMNS,

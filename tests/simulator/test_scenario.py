@@ -8,7 +8,7 @@ import pytest
 
 from simulator.cli import main
 from simulator.errors import ScenarioError
-from simulator.scenario import (
+from simulator.schema.scenario import (
     MAX_FILE_BYTES,
     Scenario,
     json_schema,

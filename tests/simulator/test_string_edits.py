@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.corruption import (
+from simulator.world.corruption import (
     _OCR,
     PHONETIC_RULES,
     TRANSLITERATION_RULES,

@@ -24,11 +24,11 @@ import pandas as pd
 import pytest
 from simtools import build_scenario, only_sources
 
-from simulator.agencies.police import RULES
-from simulator.generate import generate
-from simulator.population import YOUTH_AGE
-from simulator.probability import affluence, expit, gradient, logit
-from simulator.scenario import Scenario
+from simulator.schema.scenario import Scenario
+from simulator.world.agencies.police import RULES
+from simulator.world.generate import generate
+from simulator.world.population import YOUTH_AGE
+from simulator.world.probability import affluence, expit, gradient, logit
 
 N_HOUSEHOLDS = 20_000
 EVENT = "incident"

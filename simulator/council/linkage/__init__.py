@@ -1,0 +1,152 @@
+"""Linking every agency's records to the council's family index (the spine).
+
+Two council methods share one entry point, :func:`link`, and one output, the links table
+(see :mod:`simulator.council.linkage.links`):
+
+- ``deterministic``: an ordered cascade of exact match keys
+  (:mod:`simulator.council.linkage.deterministic`);
+- ``splink``: probabilistic linkage with Splink on DuckDB
+  (:mod:`simulator.council.linkage.probabilistic`);
+
+The ``oracle`` method (the true links) belongs to the hidden world
+(:mod:`simulator.world.true_links`): the pipeline calls it instead of :func:`link`.
+Both methods here drop the hidden ``true_``/``err_`` columns before doing anything, so
+their links are the same with or without them. Link quality against the truth is
+:func:`audits.link_quality.link_quality`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import duckdb
+import pandas as pd
+
+from simulator.council.linkage.backend import LinkageDB, LinkageSQLError
+from simulator.council.linkage.links import LINK_COLUMNS, assemble, prepare
+from simulator.schema.linkage import (
+    ComparisonSpec,
+    DeterministicConfig,
+    LinkageConfig,
+    MatchKey,
+    SplinkConfig,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LINK_COLUMNS",
+    "ComparisonSpec",
+    "DeterministicConfig",
+    "LinkageConfig",
+    "LinkageDB",
+    "LinkageSQLError",
+    "MatchKey",
+    "SplinkConfig",
+    "link",
+]
+
+
+def link(
+    sources: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    config: LinkageConfig,
+    seed: int,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    debug: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Link every source's records to the spine with the configured method.
+
+    Parameters
+    ----------
+    sources : mapping of str to DataFrame
+        Each agency's records (``record_id`` and the identity columns of
+        :data:`simulator.world.records.IDENTITY_COLUMNS`), keyed by source name. Hidden
+        ``true_``/``err_`` columns may be present: council-side methods drop them.
+    spine : DataFrame
+        The council's family index: ``spine_person_id``, ``spine_household_id`` and
+        the identity columns.
+    config : LinkageConfig
+        The scenario's ``linkage`` section.
+    seed : int
+        Seed of Splink's random sampling (u estimation); unused by the other
+        methods, whose results do not depend on it.
+    connection : duckdb.DuckDBPyConnection, optional
+        DuckDB connection to run on; by default a new in-memory one.
+    debug : bool
+        Keep every intermediate table in the connection.
+    progress : bool
+        Show a progress bar over the method's steps (match keys, or Splink's
+        training and scoring).
+
+    Returns
+    -------
+    DataFrame
+        The links table: one row per record, columns :data:`LINK_COLUMNS`. For
+        Splink, ``attrs["splink"]`` holds the blocked pair counts.
+
+    Raises
+    ------
+    simulator.errors.InputDataError
+        If a frame lacks a column the method needs (all are named) or an id is not
+        unique.
+    """
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    if config.method == "oracle":
+        raise ValueError(
+            "oracle links read the truth: the pipeline takes them from "
+            "simulator.world.true_links.oracle_links"
+        )
+    prepared = prepare(sources, spine, config.recipes())
+    logger.info(
+        "prepared %d records and %d spine rows in %.1fs",
+        len(prepared.records),
+        len(prepared.spine),
+        time.perf_counter() - start,
+    )
+    limit = config.memory_limit_gb
+    db = LinkageDB(
+        connection,
+        debug=debug,
+        memory_limit=None if limit is None else f"{limit:g}GB",
+    )
+    if config.method == "deterministic":
+        from simulator.council.linkage.deterministic import link_deterministic
+
+        bar = tqdm(
+            total=len(config.deterministic.keys),
+            desc="link (match keys)",
+            unit="key",
+            disable=not progress,
+        )
+        with bar:
+            found = link_deterministic(
+                prepared, config.deterministic, db, step=bar.update
+            )
+    else:
+        from simulator.council.linkage.probabilistic import link_splink, n_steps
+
+        bar = tqdm(
+            total=n_steps(config.splink),
+            desc="link (splink)",
+            unit="step",
+            disable=not progress,
+        )
+        with bar:
+            found = link_splink(prepared, config.splink, db, seed, step=bar.update)
+    links = assemble(prepared.index, found, prepared.spine_households)
+    links.attrs.update(found.attrs)
+    logger.info(
+        "%s linkage: %d of %d records linked in %.1fs",
+        config.method,
+        int(links["spine_person_id"].notna().sum()),
+        len(links),
+        time.perf_counter() - start,
+    )
+    return links

@@ -1,0 +1,429 @@
+"""Normalised identity fields ("recipes") that match keys and Splink compare.
+
+Every function is a pure, vectorised function of a DataFrame or Series. Values are
+normalised once per distinct value (names and postcodes repeat a lot), with pyarrow
+compute kernels and numpy, then expanded back to the rows.
+
+Names become upper-case ASCII letters only: accents are stripped (``"Łukasz"`` ->
+``"LUKASZ"``), and spaces, hyphens and apostrophes removed, so ``"O'Neil-Smith"``
+and ``"ONEIL SMITH"`` agree. Postcodes become the canonical ``"QA12 3BD"`` form (one
+space before the inward code), identifiers lose spaces and punctuation, and an NHS
+number that fails its mod-11 check is treated as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simulator.schema.linkage import Recipe
+
+# Letters NFKD does not decompose, and their usual ASCII spellings.
+_SPECIAL_LETTERS = {
+    "ß": "SS",
+    "ẞ": "SS",
+    "Ł": "L",
+    "ł": "L",
+    "Ø": "O",
+    "ø": "O",
+    "Æ": "AE",
+    "æ": "AE",
+    "Œ": "OE",
+    "œ": "OE",
+    "Đ": "D",
+    "đ": "D",
+    "Ð": "D",
+    "ð": "D",
+    "Þ": "TH",
+    "þ": "TH",
+    "ı": "I",
+    "Ħ": "H",
+    "ħ": "H",
+}
+
+# Soundex digit of each letter A..Z; 0 = vowel (separates), 7 = H or W (transparent).
+_SOUNDEX_CODE = np.array(
+    [0, 1, 2, 3, 0, 1, 2, 7, 0, 2, 2, 4, 5, 5, 0, 1, 2, 6, 2, 3, 0, 1, 7, 2, 0, 2],
+    dtype=np.int8,
+)
+_SOUNDEX_WIDTH = 24
+"""Letters of a name that Soundex reads; later letters cannot change a 4-char code
+except in pathological names, and the code is only ever a blocking/match aid."""
+
+STRING = pd.StringDtype("pyarrow")
+
+
+def _as_arrow(values: object) -> pa.Array:
+    """A pyarrow string array from any array-like of strings and missing values.
+
+    Arrow-backed pandas strings are taken without copying the characters.
+    """
+    if isinstance(values, pd.Series):
+        values = values.array
+    if not isinstance(values, pd.arrays.ArrowStringArray):
+        values = pd.array(values, dtype=STRING)
+    arr = pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr
+
+
+def _to_series(arr: pa.Array, index: pd.Index, dtype: object) -> pd.Series:
+    if dtype is STRING:
+        return pd.Series(
+            pd.arrays.ArrowStringArray(arr.cast(pa.large_string())),
+            index=index,
+            dtype=STRING,
+        )
+    return pd.Series(pd.array(arr.to_pandas(), dtype=dtype), index=index)
+
+
+def by_unique(
+    values: pd.Series, fn: Callable[[pa.Array], pa.Array], dtype: object = STRING
+) -> pd.Series:
+    """Apply an array function to each distinct value of ``values`` only.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Strings (missing values allowed; they stay missing).
+    fn : callable
+        Maps a pyarrow string array to an array of the same length.
+    dtype : pandas dtype
+        Dtype of the result.
+
+    Returns
+    -------
+    pandas.Series
+        ``fn`` applied element-wise, with the index of ``values``.
+    """
+    encoded = pc.dictionary_encode(_as_arrow(values))
+    mapped = fn(encoded.dictionary.cast(pa.string()))
+    return _to_series(pc.take(mapped, encoded.indices), values.index, dtype)
+
+
+def _null_if_empty(arr: pa.Array) -> pa.Array:
+    return pc.if_else(
+        pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr
+    )
+
+
+def ascii_letters(arr: pa.Array) -> pa.Array:
+    """Upper-case ASCII letters only: accents stripped, everything else removed."""
+    out = pc.utf8_normalize(arr, "NFKD")
+    out = pc.replace_substring_regex(out, r"\p{M}", "")
+    for letter, ascii_ in _SPECIAL_LETTERS.items():
+        out = pc.replace_substring(out, letter, ascii_)
+    out = pc.utf8_upper(out)
+    return _null_if_empty(pc.replace_substring_regex(out, "[^A-Z]", ""))
+
+
+def normalise_name(values: pd.Series) -> pd.Series:
+    """Names as upper-case ASCII letters, e.g. ``"Łukasz"`` -> ``"LUKASZ"``.
+
+    Examples
+    --------
+    >>> normalise_name(pd.Series(["Łukasz", "O'Neil-Smith", " ", None])).tolist()
+    ['LUKASZ', 'ONEILSMITH', <NA>, <NA>]
+    """
+    return by_unique(values, ascii_letters)
+
+
+def _first_part(arr: pa.Array) -> pa.Array:
+    return ascii_letters(
+        pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"[\s\-].*$", "")
+    )
+
+
+def first_part(values: pd.Series) -> pd.Series:
+    """The first word of a (possibly hyphenated or double) name, normalised.
+
+    Examples
+    --------
+    >>> first_part(pd.Series(["Smith-Jones", "de Souza", "Brown"])).tolist()
+    ['SMITH', 'DE', 'BROWN']
+    """
+    return by_unique(values, _first_part)
+
+
+def _soundex_array(arr: pa.Array) -> pa.Array:
+    """Soundex codes of names that are already upper-case ASCII letters."""
+    n = len(arr)
+    filled = pc.fill_null(arr, "").to_numpy(zero_copy_only=False)
+    chars = np.zeros((n, _SOUNDEX_WIDTH), dtype=np.uint8)
+    if n:
+        raw = filled.astype(f"S{_SOUNDEX_WIDTH}")
+        chars = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(n, _SOUNDEX_WIDTH)
+    letter = (chars >= ord("A")) & (chars <= ord("Z"))
+    code = np.where(
+        letter, _SOUNDEX_CODE[np.clip(chars.astype(np.int16) - 65, 0, 25)], -1
+    )
+    # The last position at or before each one that is not H or W (they are skipped
+    # when deciding whether a consonant repeats the code before it).
+    pos = np.broadcast_to(np.arange(_SOUNDEX_WIDTH), code.shape)
+    last_kept = np.maximum.accumulate(np.where(code == 7, -1, pos), axis=1)
+    prev_idx = np.concatenate([np.full((n, 1), -1), last_kept[:, :-1]], axis=1)
+    prev = np.where(
+        prev_idx >= 0, np.take_along_axis(code, np.maximum(prev_idx, 0), axis=1), -1
+    )
+    emit = (code >= 1) & (code <= 6) & (code != prev)
+    emit[:, 0] = False
+    rank = np.cumsum(emit, axis=1)
+    out = np.full((n, 4), ord("0"), dtype=np.uint8)
+    out[:, 0] = chars[:, 0]
+    for k in range(1, 4):  # the code's three digits (columns, not rows)
+        hit = emit & (rank == k)
+        found = hit.any(axis=1)
+        at = hit.argmax(axis=1)
+        out[found, k] = ord("0") + code[found, at[found]]
+    codes = np.ascontiguousarray(out).view("S4").ravel().astype(str)
+    valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False)) & letter[:, 0]
+    return pa.array(codes, type=pa.string(), mask=~valid)
+
+
+def soundex(values: pd.Series) -> pd.Series:
+    """American Soundex of names (normalised first), e.g. ``"Robert"`` -> ``"R163"``.
+
+    Examples
+    --------
+    >>> names = pd.Series(["Robert", "Rupert", "Ashcraft", "Tymczak", "Pfister"])
+    >>> soundex(names).tolist()
+    ['R163', 'R163', 'A261', 'T522', 'P236']
+    """
+    return by_unique(values, lambda a: _soundex_array(ascii_letters(a)))
+
+
+def _postcode(arr: pa.Array) -> pa.Array:
+    s = pc.replace_substring_regex(pc.utf8_upper(arr), "[^A-Z0-9]", "")
+    n = pc.utf8_length(s)
+    ok = pc.and_(pc.greater_equal(n, 5), pc.less_equal(n, 7))
+    spaced = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(s, 0, -3), pc.utf8_slice_codeunits(s, -3), " "
+    )
+    return pc.if_else(ok, spaced, pa.scalar(None, pa.string()))
+
+
+def normalise_postcode(values: pd.Series) -> pd.Series:
+    """Postcodes in canonical form: upper case, one space before the inward code.
+
+    Examples
+    --------
+    >>> codes = pd.Series(["qa12 3bd", "QA123BD", " QA1  2AB", "XX"])
+    >>> normalise_postcode(codes).tolist()
+    ['QA12 3BD', 'QA12 3BD', 'QA1 2AB', <NA>]
+    """
+    return by_unique(values, _postcode)
+
+
+def postcode_part(values: pd.Series, part: Literal["district", "sector"]) -> pd.Series:
+    """The district (outward code) or sector (outward code + first inward digit).
+
+    Examples
+    --------
+    >>> postcode_part(pd.Series(["QA12 3BD"]), "sector").tolist()
+    ['QA12 3']
+    """
+    stop = -3 if part == "district" else -2
+
+    def fn(arr: pa.Array) -> pa.Array:
+        full = _postcode(arr)
+        return pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(full, 0, stop))
+
+    return by_unique(values, fn)
+
+
+def _alnum(arr: pa.Array) -> pa.Array:
+    return _null_if_empty(
+        pc.replace_substring_regex(pc.utf8_upper(arr), "[^A-Z0-9]", "")
+    )
+
+
+def normalise_identifier(values: pd.Series) -> pd.Series:
+    """NI numbers and UPNs: upper case, letters and digits only."""
+    return by_unique(values, _alnum)
+
+
+_NHS_WEIGHTS = np.arange(10, 1, -1)
+
+
+def nhs_valid(arr: pa.Array) -> np.ndarray:
+    """True where a string is 10 digits whose last is the mod-11 check of the first 9.
+
+    The same rule as :func:`simulator.world.identity.nhs_number_valid`, read straight
+    from
+    the Arrow character buffer.
+    """
+    arr = arr.cast(pa.string())
+    ok = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{10}$"), False)
+    ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.zeros(len(arr), dtype=bool)
+    if not ok_np.any():
+        return out
+    tens = pc.filter(arr, ok)
+    tens = pa.concat_arrays([tens]) if tens.offset else tens
+    start = np.frombuffer(tens.buffers()[1], dtype=np.int32)[tens.offset]
+    chars = np.frombuffer(tens.buffers()[2], dtype=np.uint8)[
+        start : start + 10 * len(tens)
+    ]
+    digits = chars.reshape(len(tens), 10).astype(np.int64) - ord("0")
+    check = 11 - (digits[:, :9] @ _NHS_WEIGHTS) % 11
+    check = np.where(check == 11, 0, check)
+    out[ok_np] = check == digits[:, 9]
+    return out
+
+
+def _nhs(arr: pa.Array) -> pa.Array:
+    digits = pc.replace_substring_regex(arr, "[^0-9]", "")
+    return pc.if_else(pa.array(nhs_valid(digits)), digits, pa.scalar(None, pa.string()))
+
+
+def normalise_nhs_number(values: pd.Series) -> pd.Series:
+    """NHS numbers as 10 digits; missing unless the mod-11 check digit is right.
+
+    Examples
+    --------
+    >>> normalise_nhs_number(pd.Series(["943 476 5919", "9434765918"])).tolist()
+    ['9434765919', <NA>]
+    """
+    return by_unique(values, _nhs)
+
+
+def _address(arr: pa.Array) -> pa.Array:
+    out = pc.replace_substring_regex(pc.utf8_upper(arr), "[^A-Z0-9]+", " ")
+    return _null_if_empty(pc.utf8_trim_whitespace(out))
+
+
+def normalise_address(values: pd.Series) -> pd.Series:
+    """Address lines: upper case, punctuation to single spaces."""
+    return by_unique(values, _address)
+
+
+def normalise_sex(values: pd.Series) -> pd.Series:
+    """``'M'`` or ``'F'``; anything else missing."""
+
+    def fn(arr: pa.Array) -> pa.Array:
+        first = pc.utf8_slice_codeunits(
+            pc.utf8_upper(pc.utf8_trim_whitespace(arr)), 0, 1
+        )
+        return pc.if_else(
+            pc.is_in(first, pa.array(["M", "F"])), first, pa.scalar(None, pa.string())
+        )
+
+    return by_unique(values, fn)
+
+
+def _dob(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(
+        pd.to_datetime(frame["dob"]).to_numpy("datetime64[s]"), index=frame.index
+    )
+
+
+def _names_unordered(frame: pd.DataFrame) -> pd.Series:
+    a = _as_arrow(normalise_name(frame["first_name"])).cast(pa.string())
+    b = _as_arrow(normalise_name(frame["last_name"])).cast(pa.string())
+    first = pc.less_equal(a, b)
+    out = pc.binary_join_element_wise(
+        pc.if_else(first, a, b), pc.if_else(first, b, a), " "
+    )
+    return _to_series(out, frame.index, STRING)
+
+
+def _dob_parts(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Year, month, day (int64; arbitrary where missing) and the missing mask."""
+    d = _dob(frame).to_numpy()
+    years = d.astype("datetime64[Y]")
+    months = d.astype("datetime64[M]")
+    year = years.astype(np.int64) + 1970
+    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+    day = (d.astype("datetime64[D]") - months.astype("datetime64[D]")).astype(
+        np.int64
+    ) + 1
+    return year, month, day, np.isnat(d)
+
+
+def _dob_year(frame: pd.DataFrame) -> pd.Series:
+    year, _, _, missing = _dob_parts(frame)
+    values = np.where(missing, 0, year).astype(np.int32)
+    return pd.Series(pd.arrays.IntegerArray(values, missing), index=frame.index)
+
+
+def _dob_unordered(frame: pd.DataFrame) -> pd.Series:
+    year, month, day, missing = _dob_parts(frame)
+    lo, hi = np.minimum(month, day), np.maximum(month, day)
+    values = np.where(missing, 0, year * 10_000 + lo * 100 + hi).astype(np.int32)
+    return pd.Series(pd.arrays.IntegerArray(values, missing), index=frame.index)
+
+
+def _first_initial(frame: pd.DataFrame) -> pd.Series:
+    return by_unique(
+        frame["first_name"], lambda a: pc.utf8_slice_codeunits(ascii_letters(a), 0, 1)
+    )
+
+
+RECIPES: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series]]] = {
+    "nhs_number": (("nhs_number",), lambda f: normalise_nhs_number(f["nhs_number"])),
+    "ni_number": (("ni_number",), lambda f: normalise_identifier(f["ni_number"])),
+    "upn": (("upn",), lambda f: normalise_identifier(f["upn"])),
+    "first_name": (("first_name",), lambda f: normalise_name(f["first_name"])),
+    "last_name": (("last_name",), lambda f: normalise_name(f["last_name"])),
+    "first_initial": (("first_name",), _first_initial),
+    "first_name_soundex": (("first_name",), lambda f: soundex(f["first_name"])),
+    "last_name_soundex": (("last_name",), lambda f: soundex(f["last_name"])),
+    "last_name_first_part": (("last_name",), lambda f: first_part(f["last_name"])),
+    "names_unordered": (("first_name", "last_name"), _names_unordered),
+    "sex": (("sex",), lambda f: normalise_sex(f["sex"])),
+    "dob": (("dob",), _dob),
+    "dob_year": (("dob",), _dob_year),
+    "dob_unordered": (("dob",), _dob_unordered),
+    "postcode": (("postcode",), lambda f: normalise_postcode(f["postcode"])),
+    "postcode_sector": (
+        ("postcode",),
+        lambda f: postcode_part(f["postcode"], "sector"),
+    ),
+    "postcode_district": (
+        ("postcode",),
+        lambda f: postcode_part(f["postcode"], "district"),
+    ),
+    "address": (("address",), lambda f: normalise_address(f["address"])),
+}
+"""Each recipe: the raw identity columns it reads, and the function computing it."""
+
+
+def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
+    """The raw identity columns a set of recipes reads."""
+    return tuple(dict.fromkeys(c for r in recipes for c in RECIPES[r][0]))
+
+
+def match_columns(frame: pd.DataFrame, recipes: Iterable[Recipe]) -> pd.DataFrame:
+    """Compute normalised match columns from a frame's raw identity columns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Records or spine rows with the identity columns of
+        :data:`simulator.world.records.IDENTITY_COLUMNS` the recipes need.
+    recipes : iterable of Recipe
+        Which normalised columns to compute.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per recipe, named after it, with ``frame``'s index. Strings are
+        ``string[pyarrow]``, ``dob`` is ``datetime64[s]``, ``dob_year`` and
+        ``dob_unordered`` are ``Int32``; missing values are NA.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"first_name": ["José"], "last_name": ["Smith-Jones"],
+    ...                   "postcode": ["qa1 2ab"]})
+    >>> match_columns(f, ["first_name", "last_name_first_part", "postcode_sector"])
+      first_name last_name_first_part postcode_sector
+    0       JOSE                SMITH           QA1 2
+    """
+    recipes = list(dict.fromkeys(recipes))
+    return pd.DataFrame({r: RECIPES[r][1](frame) for r in recipes}, index=frame.index)

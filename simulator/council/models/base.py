@@ -1,0 +1,644 @@
+"""The risk-model plug-in protocol, flag rules, drivers and the contract checker.
+
+A risk model follows scikit-learn's conventions (``sklearn.base.BaseEstimator``):
+
+- ``__init__`` takes keyword parameters and only stores them, under their own names;
+- ``fit(view, labels)`` validates, learns (or does nothing) and returns ``self``;
+  learned state ends with ``_``;
+- ``score(view)`` returns a float :class:`pandas.Series` with the view's index
+  (``spine_household_id``), no NaN, the same output every time;
+- optionally ``explain(view)``: a DataFrame, same index, one column per feature (or
+  problem), of each feature's contribution to the household's score.
+
+Models never read hidden ``true_``/``err_`` columns: the built-in models refuse a
+view that has one (:func:`check_view`), and :func:`check_model` tests that a plug-in
+either refuses them or ignores them. Scores become flags with :func:`apply_flag_rule`
+(a threshold, the top percent, or a budget of families), ties broken by
+``spine_household_id``.
+
+Do not inherit scikit-learn's ``ClassifierMixin``: its ``score(X, y)`` means accuracy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import inspect
+import math
+import sys
+from collections.abc import Iterable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import (
+    InputDataError,
+    LinkauditError,
+    ModelContractError,
+    ModelError,
+    NotFittedError,
+)
+from simulator.schema.model import (
+    ESTIMATORS,
+    CriteriaConfig,
+    ExternalConfig,
+    FlagRule,
+    LearnedConfig,
+    ModelConfig,
+    ScorecardConfig,
+)
+from simulator.world.records import is_hidden
+
+INDEX = "spine_household_id"
+
+
+@runtime_checkable
+class RiskModel(Protocol):
+    """What every model implements: ``fit`` then ``score`` (see the module docs)."""
+
+    def fit(self, view: pd.DataFrame, labels: pd.Series | None = None) -> Any:
+        """Learn from a view and its labels (or do nothing); return ``self``."""
+        ...
+
+    def score(self, view: pd.DataFrame) -> pd.Series:
+        """A float score per household of ``view``, indexed like it, no NaN."""
+        ...
+
+
+def param_names(cls: type) -> tuple[str, ...]:
+    """Names of the keyword parameters of ``cls.__init__``, in order."""
+    sig = inspect.signature(cls.__init__)
+    return tuple(
+        p.name
+        for p in list(sig.parameters.values())[1:]
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+
+
+class ModelBase:
+    """A small base class for models: parameters, cloning, view checks.
+
+    Subclasses define ``__init__`` with keyword-only parameters stored under their
+    own names, and ``score``; models that learn set ``requires_fit = True`` and raise
+    :class:`~simulator.errors.NotFittedError` (via :meth:`_check_fitted`) when
+    scored before ``fit``.
+    """
+
+    requires_fit: ClassVar[bool] = False
+    """True for models that must be fitted before they score."""
+
+    def get_params(self) -> dict[str, Any]:
+        """The model's parameters, by name."""
+        return {k: getattr(self, k) for k in param_names(type(self))}
+
+    def clone(self) -> Self:
+        """A new, unfitted model with the same parameters (deep-copied)."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def fit(self, view: pd.DataFrame, labels: pd.Series | None = None) -> Self:
+        """Check the view and return ``self``: stateless models learn nothing."""
+        check_view(view, type(self).__name__)
+        return self
+
+    def score(self, view: pd.DataFrame) -> pd.Series:
+        """A float score per household of ``view``; subclasses implement it."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement score")
+
+    def explain(self, view: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's contribution to each household's score.
+
+        The base implementation knows none: a frame with the view's index and no
+        columns.
+        """
+        return pd.DataFrame(index=view.index)
+
+    def _check_fitted(self, attribute: str) -> None:
+        if not hasattr(self, attribute):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet. Call 'fit' with the "
+                "history cohort's view and observed labels before 'score'."
+            )
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+# ------------------------------------------------------------------ input checks
+
+
+def check_view(view: pd.DataFrame, who: str = "model") -> None:
+    """Refuse what no model may read: hidden columns, a non-unique index.
+
+    Parameters
+    ----------
+    view : DataFrame
+        A linked family view (:func:`simulator.council.view.build_view`).
+    who : str
+        Named in the error message.
+
+    Raises
+    ------
+    InputDataError
+        If ``view`` is not a DataFrame, has a ``true_``/``err_`` column, or its index
+        has repeated or missing households.
+    """
+    if not isinstance(view, pd.DataFrame):
+        raise InputDataError(
+            f"{who}: the view must be a pandas DataFrame, got {type(view).__name__}"
+        )
+    hidden = [str(c) for c in view.columns if is_hidden(str(c))]
+    if hidden:
+        raise InputDataError(
+            f"{who}: the view has hidden truth column(s) {', '.join(hidden)}; models "
+            "never read true_/err_ columns (build the view with "
+            "simulator.council.view.build_view, which drops them)"
+        )
+    if not view.index.is_unique or view.index.hasnans:
+        raise InputDataError(
+            f"{who}: the view's index ({view.index.name or 'unnamed'}) must hold "
+            "each spine household once"
+        )
+
+
+def require_columns(view: pd.DataFrame, columns: Iterable[str], who: str) -> None:
+    """Raise one error naming every column ``who`` needs that the view lacks."""
+    missing = [c for c in dict.fromkeys(columns) if c not in view.columns]
+    if missing:
+        raise InputDataError(
+            f"{who}: the view has no column(s) {', '.join(missing)} (see "
+            "docs/models.md for the view's columns and how to add events)"
+        )
+
+
+def check_labels(labels: pd.Series | None, view: pd.DataFrame, who: str) -> np.ndarray:
+    """The labels as a bool array aligned with the view; errors say what is wrong."""
+    if labels is None:
+        raise InputDataError(f"{who}: fit needs labels (the observed outcome)")
+    if not isinstance(labels, pd.Series):
+        raise InputDataError(
+            f"{who}: labels must be a pandas Series, got {type(labels).__name__}"
+        )
+    if not labels.index.equals(view.index):
+        raise InputDataError(
+            f"{who}: labels must have the view's index (one label per spine "
+            f"household, same order); got {len(labels)} labels for "
+            f"{len(view)} households"
+        )
+    if labels.isna().any():
+        raise InputDataError(f"{who}: {int(labels.isna().sum())} labels are missing")
+    return labels.to_numpy(dtype=bool)
+
+
+def check_scores(scores: Any, view: pd.DataFrame, who: str) -> pd.Series:
+    """Scores as float64 with the view's index; an error says what is wrong."""
+    if not isinstance(scores, pd.Series):
+        raise ModelContractError(
+            who, [f"score must return a pandas Series, got {type(scores).__name__}"]
+        )
+    if not scores.index.equals(view.index):
+        raise ModelContractError(
+            who, ["score must return a Series with the view's index (same order)"]
+        )
+    try:
+        values = scores.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ModelContractError(who, [f"scores are not numbers ({e})"]) from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ModelContractError(
+            who,
+            [
+                f"{int(bad.sum())} scores are NaN or infinite, e.g. household "
+                f"{scores.index[np.flatnonzero(bad)[0]]}"
+            ],
+        )
+    return pd.Series(values, index=view.index, name="score")
+
+
+# --------------------------------------------------------------------- flag rules
+
+
+def ranking(scores: pd.Series) -> np.ndarray:
+    """Positions of ``scores`` from highest to lowest; ties by the lower household id.
+
+    Parameters
+    ----------
+    scores : Series
+        Finite scores indexed by ``spine_household_id``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``order[0]`` is the position of the highest-ranked household.
+    """
+    values = scores.to_numpy(dtype=np.float64)
+    ids = scores.index.to_numpy()
+    return np.lexsort((ids, -values))
+
+
+def _finite(scores: pd.Series) -> pd.Series:
+    if not isinstance(scores, pd.Series):
+        raise InputDataError(f"scores must be a pandas Series, got {type(scores)}")
+    values = scores.to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise InputDataError("scores must be finite numbers (no NaN or infinity)")
+    if not scores.index.is_unique:
+        raise InputDataError("scores must have one row per spine household")
+    return scores
+
+
+def n_flagged(rule: FlagRule, n: int) -> int | None:
+    """How many households a ``top_percent`` or ``budget`` rule flags out of ``n``.
+
+    ``top_percent`` flags ``floor(top_percent / 100 * n)`` households, computed on
+    the decimal value written (so 29% of 100 is 29, not 28); ``budget`` flags
+    ``min(budget, n)``. A ``threshold`` rule returns None (it depends on the scores).
+
+    Examples
+    --------
+    >>> n_flagged(FlagRule(top_percent=29), 100), n_flagged(FlagRule(budget=7), 5)
+    (29, 5)
+    """
+    if rule.budget is not None:
+        return min(rule.budget, n)
+    if rule.top_percent is not None:
+        return math.floor(Fraction(repr(rule.top_percent)) * n / 100)
+    return None
+
+
+def apply_flag_rule(scores: pd.Series, rule: FlagRule) -> pd.Series:
+    """Turn scores into flags.
+
+    Parameters
+    ----------
+    scores : Series
+        Finite scores indexed by ``spine_household_id``.
+    rule : FlagRule
+        ``threshold``: flag scores at or above it; ``top_percent``: flag the
+        ``floor(top_percent% of n)`` highest; ``budget``: flag the ``min(budget, n)``
+        highest. Ties at the cut are broken by the lower ``spine_household_id``, so
+        flags depend only on the scores and the ids.
+
+    Returns
+    -------
+    Series of bool
+        Same index as ``scores``, named ``flagged``.
+
+    Examples
+    --------
+    >>> s = pd.Series([0.2, 0.9, 0.9, 0.1], index=pd.Index([4, 3, 1, 2]))
+    >>> apply_flag_rule(s, FlagRule(budget=1)).tolist()
+    [False, False, True, False]
+    >>> apply_flag_rule(s, FlagRule(threshold=0.2)).tolist()
+    [True, True, True, False]
+    """
+    _finite(scores)
+    k = n_flagged(rule, len(scores))
+    if k is None:
+        flags = scores.to_numpy(dtype=np.float64) >= rule.threshold
+    else:
+        flags = np.zeros(len(scores), dtype=bool)
+        flags[ranking(scores)[:k]] = True
+    return pd.Series(flags, index=scores.index, name="flagged")
+
+
+# ------------------------------------------------------------------------ drivers
+
+
+def drivers(contributions: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+    """The features that raised each household's score most.
+
+    Parameters
+    ----------
+    contributions : DataFrame
+        One column per feature, one row per household (``explain(view)``).
+    top : int
+        How many drivers to keep.
+
+    Returns
+    -------
+    DataFrame
+        Same index; ``driver_1`` .. ``driver_<top>`` (feature names, largest
+        positive contribution first, ties in column order; missing where fewer
+        features contributed positively) and ``contribution_1`` .. (their values).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"a": [1.0, 0.0], "b": [2.0, 0.0]})
+    >>> drivers(c, top=2)[["driver_1", "driver_2"]].values.tolist()
+    [['b', 'a'], [nan, nan]]
+    """
+    names = np.asarray([str(c) for c in contributions.columns], dtype=object)
+    values = contributions.to_numpy(dtype=np.float64, na_value=0.0)
+    n, m = values.shape
+    out: dict[str, Any] = {}
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top] if m else None
+    for i in range(top):
+        if order is not None and i < m:
+            v = np.take_along_axis(values, order[:, i : i + 1], axis=1)[:, 0]
+            name = np.where(v > 0, names[order[:, i]], None)
+            v = np.where(v > 0, v, np.nan)
+        else:
+            name, v = np.full(n, None, dtype=object), np.full(n, np.nan)
+        out[f"driver_{i + 1}"] = pd.array(name, dtype="str")
+        out[f"contribution_{i + 1}"] = v
+    cols = [f"driver_{i + 1}" for i in range(top)]
+    cols += [f"contribution_{i + 1}" for i in range(top)]
+    return pd.DataFrame(out, index=contributions.index)[cols]
+
+
+# ------------------------------------------------------------------ construction
+
+
+@contextlib.contextmanager
+def _searching(directory: str | Path | None) -> Iterator[None]:
+    """``directory`` at the end of ``sys.path`` for the duration (nothing shadowed)."""
+    entry = None if directory is None else str(Path(directory).resolve())
+    added = entry is not None and entry not in sys.path
+    if added:
+        sys.path.append(entry)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(entry)  # type: ignore[arg-type]
+
+
+def import_object(
+    path: str,
+    allowed: Iterable[str] | None = None,
+    search_path: str | Path | None = None,
+) -> Any:
+    """Import ``"package.module:Name"``, optionally only from allowed module prefixes.
+
+    Parameters
+    ----------
+    path : str
+        ``"module:attribute"``.
+    allowed : iterable of str, optional
+        Module prefixes (``"sklearn."``) the module must start with; None allows any.
+    search_path : str or Path, optional
+        A directory also searched, after everything on ``sys.path`` (the scenario
+        file's directory, so a plug-in can sit beside it).
+
+    Raises
+    ------
+    ModelError
+        If the path is malformed, not allowed, or cannot be imported.
+    """
+    module, sep, name = path.partition(":")
+    if not sep or not module or not name:
+        raise ModelError(f"expected an import path 'package.module:Name', got {path!r}")
+    if allowed is not None:
+        prefixes = tuple(allowed)
+        if not (module + ".").startswith(prefixes):
+            raise ModelError(
+                f"{path!r}: models may only be imported from modules starting with "
+                f"{', '.join(repr(p) for p in prefixes)}; an auditor's own model "
+                "belongs in kind: external"
+            )
+    try:
+        with _searching(search_path):
+            mod = importlib.import_module(module)
+    except ImportError as e:
+        raise ModelError(f"cannot import {path!r}: {e}") from e
+    try:
+        return getattr(mod, name)
+    except AttributeError:
+        raise ModelError(f"cannot import {path!r}: {module} has no {name!r}") from None
+
+
+def _resolve(path: str, base_dir: str | Path | None) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
+
+
+def make_model(
+    config: ModelConfig,
+    *,
+    random_state: int | None = None,
+    base_dir: str | Path | None = None,
+) -> RiskModel:
+    """Build the model a scenario's ``model`` section names (unfitted).
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The scenario's ``model`` section.
+    random_state : int, optional
+        Seed handed to a learned estimator that takes ``random_state`` (an int drawn
+        from the scenario's seed streams).
+    base_dir : str or Path, optional
+        Directory relative ``scores`` and ``skops`` paths are resolved against (the
+        scenario file's directory).
+
+    Returns
+    -------
+    RiskModel
+
+    Examples
+    --------
+    >>> make_model(CriteriaConfig()).__class__.__name__
+    'CriteriaModel'
+    """
+    if isinstance(config, CriteriaConfig):
+        from simulator.council.models.criteria import CriteriaModel
+
+        return CriteriaModel(indicators=config.indicators)
+    if isinstance(config, ScorecardConfig):
+        from simulator.council.models.scorecard import ScorecardModel
+
+        return ScorecardModel(items=config.items)
+    if isinstance(config, LearnedConfig):
+        from simulator.council.models.learned import LearnedModel
+
+        return LearnedModel(
+            estimator=ESTIMATORS.get(config.estimator, config.estimator),
+            params=dict(config.params),
+            features=config.features,
+            allowed_modules=config.allowed_modules,
+            random_state=random_state,
+        )
+    if isinstance(config, ExternalConfig):
+        from simulator.council.models import external
+
+        if config.plugin:
+            return external.PluginModel(
+                plugin=config.plugin,
+                params=config.params,
+                search_path=None if base_dir is None else str(base_dir),
+            )
+        if config.scores:
+            return external.ScoreFileModel(path=str(_resolve(config.scores, base_dir)))
+        assert config.skops is not None
+        return external.SkopsModel(
+            path=str(_resolve(config.skops, base_dir)), trusted=config.trusted
+        )
+    raise ModelError(f"unknown model configuration {type(config).__name__}")
+
+
+# ----------------------------------------------------------------- the contract
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and frames compare element-wise
+        return False
+
+
+def _clone(model: Any) -> Any:
+    params = {k: copy.deepcopy(getattr(model, k)) for k in param_names(type(model))}
+    return type(model)(**params)
+
+
+def check_model(model: Any, view: pd.DataFrame, labels: pd.Series) -> None:
+    """Check that a model keeps the protocol; raise listing every rule it breaks.
+
+    Run it on your own model class before handing it to linkaudit (``kind:
+    external``). The checks, after scikit-learn's estimator checks:
+
+    1. ``__init__`` stores its keyword parameters under their own names and sets
+       nothing else (no learned ``*_`` attribute before ``fit``);
+    2. ``fit(view, labels)`` returns ``self`` and leaves the parameters unchanged;
+    3. ``score(view)`` returns a float Series with the view's index and no NaN;
+    4. scoring twice, and fitting a fresh copy, give the same scores;
+    5. hidden ``true_``/``err_`` columns added to the view (one holding the labels
+       themselves) are refused with a clear error naming them, or ignored: the
+       scores must not change, whether they are added at ``fit`` or at ``score``;
+    6. ``explain(view)``, if the model has it, returns a DataFrame with the view's
+       index.
+
+    Parameters
+    ----------
+    model : object
+        An unfitted model.
+    view : DataFrame
+        A linked family view.
+    labels : Series of bool
+        Labels for ``view`` (e.g. :func:`simulator.council.view.observed_labels`).
+
+    Raises
+    ------
+    ModelContractError
+        Listing every broken rule.
+    """
+    name = type(model).__name__
+    problems: list[str] = []
+    if not isinstance(model, RiskModel):
+        raise ModelContractError(name, ["it has no fit and score methods"])
+    params = param_names(type(model))
+    attrs = set(vars(model))
+    if missing := [p for p in params if p not in attrs]:
+        problems.append(
+            f"__init__ does not store parameter(s) {', '.join(missing)} under their "
+            "own names"
+        )
+    if extra := sorted(attrs - set(params)):
+        problems.append(
+            f"__init__ sets attribute(s) {', '.join(extra)} that are not parameters "
+            "(set learned state, ending in '_', in fit)"
+        )
+    if problems:  # cloning and later checks rely on the parameters
+        raise ModelContractError(name, problems)
+    before = {p: getattr(model, p) for p in params}
+    fresh, hidden_fresh = _clone(model), _clone(model)
+
+    def scores_of(step: str, fn: Any) -> np.ndarray | None:
+        try:
+            return check_scores(fn(), view, name).to_numpy()
+        except ModelContractError as e:
+            problems.extend(f"{step}: {p}" for p in e.problems)
+        except Exception as e:
+            problems.append(f"{step} failed: {type(e).__name__}: {e}")
+        return None
+
+    fitted = None
+    try:
+        fitted = model.fit(view, labels)
+    except Exception as e:
+        problems.append(f"fit failed: {type(e).__name__}: {e}")
+        raise ModelContractError(name, problems) from e
+    if fitted is not model:
+        problems.append("fit must return self")
+    changed = [p for p in params if not _same(getattr(model, p), before[p])]
+    if changed:
+        problems.append(f"fit changed parameter(s) {', '.join(changed)}")
+    first = scores_of("score", lambda: model.score(view))
+    if first is None:
+        raise ModelContractError(name, problems)
+    again = scores_of("scoring again", lambda: model.score(view))
+    if again is not None and not np.array_equal(first, again):
+        problems.append("scoring the same view twice gives different scores")
+    refit = scores_of("a fresh copy", lambda: fresh.fit(view, labels).score(view))
+    if refit is not None and not np.array_equal(first, refit):
+        problems.append(
+            "a fresh copy fitted on the same data scores differently (seed any "
+            "randomness from a parameter such as random_state)"
+        )
+
+    hidden_cols = ("true_label", "err_noise")
+    leaky = view.assign(
+        true_label=labels.to_numpy(dtype=np.float64),
+        err_noise=np.random.default_rng(0).normal(size=len(view)),
+    )
+
+    def refused(error: Exception) -> bool:
+        return isinstance(error, LinkauditError | ValueError) and any(
+            c in str(error) for c in hidden_cols
+        )
+
+    try:
+        leaked = check_scores(model.score(leaky), view, name).to_numpy()
+    except Exception as e:
+        if not refused(e):
+            problems.append(
+                "a view with hidden true_/err_ columns must be refused with an error "
+                f"naming them, or the columns ignored; got {type(e).__name__}: {e}"
+            )
+    else:
+        if not np.array_equal(first, leaked):
+            problems.append(
+                "scores change when true_/err_ columns are added to the view: the "
+                "model reads hidden truth columns"
+            )
+    try:
+        hidden_fresh.fit(leaky, labels)
+    except Exception as e:
+        if not refused(e):
+            problems.append(
+                "fitting on a view with hidden true_/err_ columns must be refused "
+                f"with an error naming them, or the columns ignored; got "
+                f"{type(e).__name__}: {e}"
+            )
+    else:
+        leaked = scores_of(
+            "scoring after fitting with hidden columns",
+            lambda: hidden_fresh.score(view),
+        )
+        if leaked is not None and not np.array_equal(first, leaked):
+            problems.append(
+                "fitting on a view with true_/err_ columns changes the scores: the "
+                "model learns from hidden truth columns"
+            )
+
+    explain = getattr(model, "explain", None)
+    if callable(explain):
+        try:
+            contributions = explain(view)
+        except Exception as e:
+            problems.append(f"explain failed: {type(e).__name__}: {e}")
+        else:
+            if not isinstance(contributions, pd.DataFrame) or not (
+                contributions.index.equals(view.index)
+            ):
+                problems.append("explain must return a DataFrame with the view's index")
+    if problems:
+        raise ModelContractError(name, problems)

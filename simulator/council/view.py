@@ -1,0 +1,550 @@
+"""The linked family view: one row of council-derived features per spine household.
+
+The council links every agency's records to its family index (the spine) and counts,
+for each spine household, what the linked records say. A record counts for the
+household its link points to, whoever it truly concerns: a wrong link adds someone
+else's police incident to a family, and a missed link removes the family's own. That
+is the point of the view: models see the linked data, never the truth.
+
+Columns (:func:`feature_columns` gives them in order; every column is numeric):
+
+======================================  ========  =====================================
+column                                  dtype     meaning
+======================================  ========  =====================================
+``<source>_<event_type>``               int64     linked events of that type up to the
+                                                  reference date, one column per entry
+                                                  of ``ViewConfig.events`` (e.g.
+                                                  ``police_incident``,
+                                                  ``police_domestic_abuse_callout``)
+``education_pupils``                    int64     linked pupil-census rows (pupils on a
+                                                  school roll)
+``education_persistent_absence``        int64     of those, pupils whose absence rate is
+                                                  at least ``persistent_absence``
+``education_max_absence_rate``          float64   highest linked absence rate (0 if no
+                                                  pupil is linked)
+``n_events``                            int64     all counted events (the event columns
+                                                  plus persistently absent pupils)
+``n_agencies``                          int64     sources with at least one counted
+                                                  event
+``n_members``                           int64     people on the spine in the household
+``n_adults``, ``n_children``            int64     members aged ``adult_age`` or more,
+                                                  and under it, at the reference date
+                                                  (from the date of birth held)
+``n_school_age``                        int64     members of compulsory school age
+``n_age_unknown``                       int64     members with no date of birth held
+``lone_adult``                          bool      one adult and at least one child
+``imd_decile``                          float64   IMD decile (1 = most deprived) of the
+                                                  postcode sector the council holds;
+                                                  5.5 where it is unknown
+``imd_unknown``                         bool      no postcode, or a postcode sector the
+                                                  public lookup does not know
+======================================  ========  =====================================
+
+The index is ``spine_household_id`` (int64, sorted), with every spine household, even
+one with no linked record. Only the columns named in the contract are read: hidden
+``true_``/``err_`` columns are dropped first
+(:func:`simulator.world.records.council_view`),
+and of the deprivation lookup only ``postcode_sector`` and ``imd_decile`` (public
+statistics) are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import InputDataError
+from simulator.schema.view import ViewConfig
+from simulator.world.records import council_view
+
+logger = logging.getLogger(__name__)
+
+INDEX = "spine_household_id"
+"""Name of the view's index."""
+
+CENSUS = ("education", "pupil_census")
+"""The register rows that carry a pupil's absence rate."""
+
+LABEL_EVENT = "social_care.followup_referral"
+"""What the council observes after the reference date: the learned models' label."""
+
+EDUCATION_COLUMNS = (
+    "education_pupils",
+    "education_persistent_absence",
+    "education_max_absence_rate",
+)
+SUMMARY_COLUMNS = ("n_events", "n_agencies")
+COMPOSITION_COLUMNS = (
+    "n_members",
+    "n_adults",
+    "n_children",
+    "n_school_age",
+    "n_age_unknown",
+    "lone_adult",
+)
+AREA_COLUMNS = ("imd_decile", "imd_unknown")
+IMD_UNKNOWN = 5.5
+"""``imd_decile`` of a household whose area is unknown: the middle of the scale."""
+
+
+def event_column(event: str) -> str:
+    """The view column of an event: ``"police.incident"`` -> ``"police_incident"``."""
+    source, event_type = event.split(".", 1)
+    return f"{source}_{event_type}"
+
+
+def feature_columns(config: ViewConfig) -> tuple[str, ...]:
+    """Every column of the view built with ``config``, in order."""
+    return (
+        tuple(event_column(e) for e in config.events)
+        + EDUCATION_COLUMNS
+        + SUMMARY_COLUMNS
+        + COMPOSITION_COLUMNS
+        + AREA_COLUMNS
+    )
+
+
+# ------------------------------------------------------------------------- inputs
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputDataError(
+            f"{what}: missing column(s) {', '.join(missing)}; expected "
+            f"{', '.join(columns)}"
+        )
+
+
+def _few(values: np.ndarray, k: int = 5) -> str:
+    shown = ", ".join(str(v) for v in values[:k])
+    return shown + (", ..." if len(values) > k else "")
+
+
+def spine_households(spine: pd.DataFrame) -> pd.Index:
+    """The sorted, unique ``spine_household_id`` values of the spine (the view index).
+
+    Parameters
+    ----------
+    spine : DataFrame
+        The council's family index, with ``spine_household_id``.
+
+    Returns
+    -------
+    pandas.Index
+        int64, sorted, named ``spine_household_id``.
+    """
+    _require(spine, (INDEX,), "spine")
+    ids = spine[INDEX]
+    if ids.isna().any():
+        raise InputDataError(f"spine: {INDEX} has missing values")
+    return pd.Index(np.unique(ids.to_numpy(np.int64)), name=INDEX)
+
+
+def _positions(households: pd.Index, ids: np.ndarray, what: str) -> np.ndarray:
+    """Row of each id in ``households``; an error names ids that are not there."""
+    pos = households.get_indexer(ids)
+    unknown = pos < 0
+    if unknown.any():
+        bad = np.unique(ids[unknown])
+        raise InputDataError(
+            f"{what}: {len(bad)} spine household id(s) are not on the spine, e.g. "
+            f"{_few(bad)}"
+        )
+    return pos
+
+
+def linked_records(
+    sources: Mapping[str, pd.DataFrame],
+    links: pd.DataFrame,
+    columns: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+) -> dict[str, pd.DataFrame]:
+    """Each source's linked records with the spine household their link points to.
+
+    Parameters
+    ----------
+    sources : mapping of str to DataFrame
+        Each agency's records; hidden ``true_``/``err_`` columns are dropped first.
+    links : DataFrame
+        The links table (:mod:`simulator.council.linkage.links`): ``source``,
+        ``record_id``
+        and ``spine_household_id`` are read.
+    columns : tuple of str
+        Record columns to keep besides ``record_id``.
+    optional : tuple of str
+        Record columns to keep where a source has them.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Per source, its linked records (``record_id``, ``columns``, the ``optional``
+        columns it has, and ``spine_household_id`` as int64); unlinked records are
+        left out.
+
+    Raises
+    ------
+    InputDataError
+        If a column is missing, a record has no row in the links table, or a record
+        has two.
+    """
+    link_cols = ("source", "record_id", INDEX)
+    _require(links, link_cols, "links table")
+    by_source = dict(
+        tuple(links[list(link_cols)].groupby("source", sort=False, observed=True))
+    )
+    out = {}
+    for name, frame in sources.items():
+        records = council_view(frame)
+        _require(records, ("record_id", *columns), f"{name} records")
+        lk = by_source.get(name, links.iloc[:0])[["record_id", INDEX]]
+        dup = lk["record_id"].duplicated()
+        if dup.any():
+            raise InputDataError(
+                f"links table: {int(dup.sum())} {name} record(s) have two rows or "
+                f"more, e.g. record_id {_few(lk.loc[dup, 'record_id'].to_numpy())}"
+            )
+        keep = ["record_id", *columns, *(c for c in optional if c in records)]
+        merged = records[keep].merge(lk, on="record_id", how="left", indicator=True)
+        absent = (merged["_merge"] == "left_only").to_numpy()
+        if absent.any():
+            raise InputDataError(
+                f"links table: {int(absent.sum())} {name} record(s) have no row (the "
+                f"links table has one row per record, linked or not), e.g. "
+                f"record_id {_few(merged.loc[absent, 'record_id'].to_numpy())}"
+            )
+        linked = merged.loc[merged[INDEX].notna(), [*keep, INDEX]]
+        out[name] = linked.astype({INDEX: np.int64})
+    return out
+
+
+def _in_window(dates: pd.Series, reference_date: dt.date) -> np.ndarray:
+    """True where an event happened on or before the reference date (NaT: False)."""
+    ref = np.datetime64(reference_date, "s")
+    values = pd.to_datetime(dates).to_numpy("datetime64[s]")
+    return ~np.isnat(values) & (values <= ref)
+
+
+def _deprivation_lookup(deprivation: pd.DataFrame) -> pd.Series:
+    """``imd_decile`` (float) by normalised ``postcode_sector``; checks the lookup."""
+    _require(deprivation, ("postcode_sector", "imd_decile"), "deprivation lookup")
+    sector = normalise_sector(deprivation["postcode_sector"])
+    decile = pd.to_numeric(deprivation["imd_decile"], errors="coerce").to_numpy(float)
+    bad = ~np.isin(decile, np.arange(1, 11))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"deprivation lookup: row {row + 1}: imd_decile must be an integer from 1 "
+            f"to 10, found {deprivation['imd_decile'].iloc[row]!r}"
+        )
+    if sector.isna().any():
+        row = int(np.flatnonzero(sector.isna().to_numpy())[0])
+        raise InputDataError(
+            f"deprivation lookup: row {row + 1}: postcode_sector is empty"
+        )
+    dup = sector.duplicated()
+    if dup.any():
+        raise InputDataError(
+            f"deprivation lookup: postcode_sector is not unique, e.g. "
+            f"{_few(sector[dup].unique())}"
+        )
+    return pd.Series(decile, index=pd.Index(sector.to_numpy(object)))
+
+
+def normalise_sector(values: pd.Series) -> pd.Series:
+    """Upper-case sector text with single spaces (``" qa12  3"`` -> ``"QA12 3"``)."""
+    s = values.astype("str").str.upper().str.strip()
+    s = s.str.replace(r"\s+", " ", regex=True)
+    return s.where(s.str.len() > 0)
+
+
+def postcode_sector(postcodes: pd.Series) -> pd.Series:
+    """Postcode sector of each postcode: the outward code and the inward digit.
+
+    ``"QA12 3XY"`` -> ``"QA12 3"``; spaces and case do not matter; missing or too
+    short postcodes give a missing sector.
+
+    Examples
+    --------
+    >>> postcode_sector(pd.Series(["QA12 3XY", "qa123xy", None])).tolist()
+    ['QA12 3', 'QA12 3', nan]
+    """
+    compact = postcodes.astype("str").str.upper().str.replace(r"\s+", "", regex=True)
+    ok = compact.str.len() >= 5
+    sector = compact.str[:-3] + " " + compact.str[-3]
+    return sector.where(ok.fillna(False).astype(bool))
+
+
+# ----------------------------------------------------------------------- features
+
+
+def _ages(dob: pd.Series, reference_date: dt.date) -> np.ndarray:
+    """Whole years at the reference date; NaN where the date of birth is missing."""
+    d = pd.to_datetime(dob)
+    year = d.dt.year.to_numpy(float)
+    before = (d.dt.month.to_numpy(float) > reference_date.month) | (
+        (d.dt.month.to_numpy(float) == reference_date.month)
+        & (d.dt.day.to_numpy(float) > reference_date.day)
+    )
+    return reference_date.year - year - before
+
+
+def _composition(
+    spine: pd.DataFrame,
+    households: pd.Index,
+    reference_date: dt.date,
+    config: ViewConfig,
+) -> dict[str, np.ndarray]:
+    n = len(households)
+    pos = _positions(households, spine[INDEX].to_numpy(np.int64), "spine")
+    age = _ages(spine["dob"], reference_date)
+    known = ~np.isnan(age)
+    adult = known & (age >= config.adult_age)
+    child = known & (age < config.adult_age)
+    lo, hi = config.school_ages
+    school = known & (age >= lo) & (age <= hi)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(pos[mask], minlength=n).astype(np.int64)
+
+    out = {
+        "n_members": np.bincount(pos, minlength=n).astype(np.int64),
+        "n_adults": count(adult),
+        "n_children": count(child),
+        "n_school_age": count(school),
+        "n_age_unknown": count(~known),
+    }
+    out["lone_adult"] = (out["n_adults"] == 1) & (out["n_children"] >= 1)
+    return out
+
+
+def _area(
+    spine: pd.DataFrame, households: pd.Index, deprivation: pd.DataFrame | None
+) -> dict[str, np.ndarray]:
+    n = len(households)
+    decile = np.full(n, IMD_UNKNOWN)
+    unknown = np.ones(n, dtype=bool)
+    if deprivation is not None and len(spine):
+        lookup = _deprivation_lookup(deprivation)
+        sector = postcode_sector(spine["postcode"])
+        hit = pd.Index(lookup.index).get_indexer(sector.to_numpy(object))
+        person_decile = np.where(
+            hit >= 0, lookup.to_numpy()[np.maximum(hit, 0)], np.nan
+        )
+        ok = ~np.isnan(person_decile)
+        # The first member (lowest spine_person_id) whose sector is known.
+        order = np.lexsort(
+            (
+                spine["spine_person_id"].to_numpy(np.int64)[ok],
+                spine[INDEX].to_numpy()[ok],
+            )
+        )
+        hh = spine[INDEX].to_numpy(np.int64)[ok][order]
+        first = np.unique(hh, return_index=True)[1]
+        pos = households.get_indexer(hh[first])
+        decile[pos] = person_decile[ok][order][first]
+        unknown[pos] = False
+    return {"imd_decile": decile, "imd_unknown": unknown}
+
+
+def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Position of each value in ``categories``; -1 for others and missing values."""
+    codes, uniques = pd.factorize(values)
+    lookup = pd.Index(categories).get_indexer(pd.Index(uniques).astype(str))
+    return np.where(codes >= 0, np.append(lookup, -1)[codes], -1)
+
+
+def _event_counts(
+    linked: Mapping[str, pd.DataFrame],
+    households: pd.Index,
+    reference_date: dt.date,
+    events: list[tuple[str, str]],
+) -> np.ndarray:
+    """(households, events) matrix of linked events in the observation window."""
+    n, n_ev = len(households), len(events)
+    flat = []
+    for name, rows in linked.items():
+        types = [e for s, e in events if s == name]
+        if not types:
+            continue
+        columns = np.array([i for i, (s, _) in enumerate(events) if s == name])
+        codes = _codes(rows["event_type"], types)
+        hit = _in_window(rows["event_date"], reference_date) & (codes >= 0)
+        pos = _positions(households, rows[INDEX].to_numpy()[hit], "links table")
+        flat.append(pos.astype(np.int64) * n_ev + columns[codes[hit]])
+    idx = np.concatenate(flat) if flat else np.empty(0, np.int64)
+    return np.bincount(idx, minlength=n * n_ev).reshape(n, n_ev).astype(np.int64)
+
+
+def _education(
+    linked: Mapping[str, pd.DataFrame],
+    households: pd.Index,
+    reference_date: dt.date,
+    config: ViewConfig,
+) -> dict[str, np.ndarray]:
+    """Pupils on a roll, persistently absent pupils and the highest absence rate."""
+    n = len(households)
+    rows = linked.get(CENSUS[0])
+    if rows is None or "absence_rate" not in rows.columns:
+        pos, rate = np.empty(0, np.int64), np.empty(0)
+    else:
+        census = (
+            _in_window(rows["event_date"], reference_date)
+            & (rows["event_type"] == CENSUS[1]).to_numpy()
+        )
+        pos = _positions(households, rows[INDEX].to_numpy()[census], "links table")
+        rate = pd.to_numeric(rows["absence_rate"], errors="coerce").to_numpy(float)
+        rate = np.nan_to_num(rate[census], nan=0.0)
+    highest = np.zeros(n)
+    np.maximum.at(highest, pos, rate)
+    persistent = rate >= config.persistent_absence
+    return {
+        "education_pupils": np.bincount(pos, minlength=n).astype(np.int64),
+        "education_persistent_absence": np.bincount(
+            pos[persistent], minlength=n
+        ).astype(np.int64),
+        "education_max_absence_rate": highest,
+    }
+
+
+def _summary(
+    counts: np.ndarray, events: list[tuple[str, str]], persistent: np.ndarray
+) -> dict[str, np.ndarray]:
+    """All counted events, and how many sources show at least one."""
+    names = sorted({s for s, _ in events} | {CENSUS[0]})
+    by_source = np.zeros((len(counts), len(names)), dtype=np.int64)
+    for i, (s, _) in enumerate(events):
+        by_source[:, names.index(s)] += counts[:, i]
+    by_source[:, names.index(CENSUS[0])] += persistent
+    return {
+        "n_events": by_source.sum(axis=1),
+        "n_agencies": (by_source > 0).sum(axis=1).astype(np.int64),
+    }
+
+
+def build_view(
+    sources: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    links: pd.DataFrame,
+    *,
+    reference_date: dt.date,
+    deprivation: pd.DataFrame | None,
+    config: ViewConfig,
+) -> pd.DataFrame:
+    """One row of features per spine household, from the records linked to it.
+
+    Parameters
+    ----------
+    sources : mapping of str to DataFrame
+        Each agency's records (``record_id``, ``event_type``, ``event_date``, and
+        ``absence_rate`` on pupil-census rows). Hidden ``true_``/``err_`` columns
+        are dropped before anything is read.
+    spine : DataFrame
+        The council's family index: ``spine_person_id``, ``spine_household_id``,
+        ``dob`` and ``postcode`` are read.
+    links : DataFrame
+        The links table: one row per record (:mod:`simulator.council.linkage.links`).
+    reference_date : datetime.date
+        End of the observation window: only events on or before it count.
+    deprivation : DataFrame or None
+        The public IMD lookup: ``postcode_sector`` and ``imd_decile`` (the ``areas``
+        frame of the generated data; no other column is read). ``None`` leaves every
+        household's decile unknown.
+    config : ViewConfig
+        Which events to count and how.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``spine_household_id`` (int64, sorted, every spine household),
+        columns :func:`feature_columns` in order (int64, float64 or bool).
+
+    Raises
+    ------
+    InputDataError
+        If a frame lacks a column it needs, a record has no row in the links table,
+        a link names a household that is not on the spine, or the deprivation
+        lookup is malformed.
+    """
+    spine = council_view(spine)
+    _require(spine, ("spine_person_id", INDEX, "dob", "postcode"), "spine")
+    households = spine_households(spine)
+    events = [(s, e) for s, e in (x.split(".", 1) for x in config.events)]
+    linked = linked_records(
+        sources, links, ("event_type", "event_date"), optional=("absence_rate",)
+    )
+    counts = _event_counts(linked, households, reference_date, events)
+    data: dict[str, np.ndarray] = {
+        event_column(f"{s}.{e}"): counts[:, i] for i, (s, e) in enumerate(events)
+    }
+    data |= _education(linked, households, reference_date, config)
+    data |= _summary(counts, events, data["education_persistent_absence"])
+    data |= _composition(spine, households, reference_date, config)
+    data |= _area(spine, households, deprivation)
+    view = pd.DataFrame(data, index=households)
+    logger.info("view: %d spine households, %d features", len(view), len(view.columns))
+    return view[list(feature_columns(config))]
+
+
+def observed_labels(
+    sources: Mapping[str, pd.DataFrame],
+    links: pd.DataFrame,
+    *,
+    reference_date: dt.date,
+    households: pd.Index,
+    event: str = LABEL_EVENT,
+) -> pd.Series:
+    """What the council observes after the reference date: the learned model's label.
+
+    A household is labelled True when at least one record of ``event`` dated after
+    the reference date is linked to it. Like the view, this is the linked data, not
+    the truth: a referral that is not recorded, or not linked, is not seen; one linked
+    to the wrong family labels that family.
+
+    Parameters
+    ----------
+    sources : mapping of str to DataFrame
+        Each agency's records (hidden columns are dropped first).
+    links : DataFrame
+        The links table.
+    reference_date : datetime.date
+        End of the observation window; only later events count.
+    households : pandas.Index
+        The households to label, normally ``view.index``.
+    event : str
+        ``"source.event_type"`` of the label; a later children's-social-care
+        referral by default.
+
+    Returns
+    -------
+    Series of bool
+        Indexed by ``households``, named ``observed_label``.
+
+    Raises
+    ------
+    InputDataError
+        If the label's source is not among ``sources``, a record has no row in the
+        links table, or a link names a household not in ``households``.
+    """
+    source, event_type = event.split(".", 1)
+    if source not in sources:
+        raise InputDataError(
+            f"the label {event!r} comes from {source} records, which are not among "
+            f"the sources ({', '.join(sources) or 'none'})"
+        )
+    rows = linked_records(
+        {source: sources[source]}, links, ("event_type", "event_date")
+    )[source]
+    later = (
+        ~_in_window(rows["event_date"], reference_date)
+        & rows["event_date"].notna().to_numpy()
+    )
+    hit = later & (rows["event_type"] == event_type).to_numpy()
+    pos = _positions(households, rows[INDEX].to_numpy()[hit], "links table")
+    label = np.zeros(len(households), dtype=bool)
+    label[pos] = True
+    return pd.Series(label, index=households, name="observed_label")

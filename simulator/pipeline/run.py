@@ -1,0 +1,446 @@
+"""Run a scenario's stages in order and keep every stage's output.
+
+``generate`` (the truth, every source's records and the spine) -> ``link`` (records
+to the spine with the scenario's method, and the links' quality against the truth)
+-> ``view`` (one feature row per spine household) -> ``model`` (fitted on an
+independently generated history cohort if it learns; scores and flags) -> ``audit``
+(flags against the truth, by group, with intervals) -> ``attribution`` (the same
+seeds re-run without each imperfection, to say why each wrong flag happened).
+
+Each stage is a pure function of the previous outputs and a named seed stream;
+:func:`write_run` writes everything atomically, and the same scenario gives
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from audits.link_quality import LinkQuality, link_quality
+from simulator.council.linkage import link
+from simulator.council.models import apply_flag_rule, flag_table, make_model
+from simulator.council.models.base import RiskModel
+from simulator.council.view import build_view, observed_labels
+from simulator.rng import draw_seed, stream
+from simulator.schema.linkage import LinkageConfig
+from simulator.schema.model import ExternalConfig, LearnedConfig
+from simulator.schema.scenario import Scenario
+from simulator.world.generate import SyntheticData, generate
+from simulator.world.true_links import oracle_links
+
+if TYPE_CHECKING:
+    from audits.attribution import Attribution
+    from audits.result import AuditResult
+
+logger = logging.getLogger(__name__)
+
+EXPLAIN_LIMIT = 50_000
+"""Flagged households explained (drivers) at most; the highest scores first."""
+
+
+@dataclass
+class Council:
+    """What the council side produced from one dataset: links, view, scores, flags.
+
+    ``flags`` is the flags table (:func:`simulator.council.models.flag_table`): one row
+    per
+    spine household with its score, flag, rank and the features that drove it.
+    """
+
+    links: pd.DataFrame
+    view: pd.DataFrame
+    flags: pd.DataFrame
+
+
+@dataclass
+class Run:
+    """Everything one scenario run produced, stage by stage.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The resolved scenario.
+    data : SyntheticData
+        The truth, every source's records and the spine.
+    council : Council
+        Links, the linked view and the flags.
+    link_quality : LinkQuality
+        The links measured against the truth.
+    model : RiskModel
+        The fitted model.
+    audit : AuditResult or None
+        Flags against the truth, by group (None if not audited).
+    attribution : Attribution or None
+        Why each wrong flag happened (None if not asked for).
+    replicates : dict of str to DataFrame
+        With ``audit.replicates`` > 1: each figure's mean and spread across the
+        replicate runs (:func:`audits.pool_replicates`); empty otherwise.
+    seeds : dict
+        The seed of every stage that draws at random.
+    timings : dict
+        Wall seconds per stage (logged, never written: outputs stay identical).
+    """
+
+    scenario: Scenario
+    data: SyntheticData
+    council: Council
+    link_quality: LinkQuality
+    model: RiskModel
+    audit: AuditResult | None = None
+    attribution: Attribution | None = None
+    replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    seeds: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """The links table."""
+        return self.council.links
+
+
+def stage_seed(scenario: Scenario, stage: str) -> int:
+    """The integer seed a stage hands to libraries (Splink, scikit-learn, bootstrap)."""
+    return draw_seed(stream(scenario.seed, "stage", stage))
+
+
+def stage_seeds(scenario: Scenario) -> dict[str, int]:
+    """Every stage seed of a scenario, recorded in the outputs."""
+    return {
+        "scenario": scenario.seed,
+        **{
+            s: stage_seed(scenario, s) for s in ("linkage", "history", "model", "audit")
+        },
+    }
+
+
+def replicate_scenario(scenario: Scenario, replicate: int) -> Scenario:
+    """Replicate ``replicate`` (0 is the scenario itself): the same scenario, reseeded.
+
+    Its population, records, errors, links and bootstrap all draw from the new seed.
+    """
+    if replicate == 0:
+        return scenario
+    return scenario.model_copy(
+        update={"seed": draw_seed(stream(scenario.seed, "replicate", replicate))}
+    )
+
+
+def history_scenario(scenario: Scenario) -> Scenario:
+    """The history cohort: the same scenario with an independent population.
+
+    A learned model is trained on it, with the label the council could observe
+    (a later children's social care referral), never on the truth.
+    """
+    return scenario.model_copy(update={"seed": stage_seed(scenario, "history")})
+
+
+def needs_history(scenario: Scenario) -> bool:
+    """True if the scenario's model is fitted on labelled data (learned, plug-in)."""
+    m = scenario.model
+    return isinstance(m, LearnedConfig) or (
+        isinstance(m, ExternalConfig) and m.plugin is not None
+    )
+
+
+def stage_bar(stage: str, total: int, progress: bool) -> Any:
+    """A progress bar for one stage of a run (a no-op object when not shown)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=stage, unit="step", disable=not progress)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+
+
+def link_records(
+    data: SyntheticData,
+    config: LinkageConfig,
+    seed: int,
+    *,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Link every source to the spine: the council's method, or the true links.
+
+    The council's methods (:func:`simulator.council.linkage.link`) see only what the
+    council holds; ``oracle`` is the hidden world's own answer (attribution's
+    first rungs and teaching runs).
+    """
+    if config.method == "oracle":
+        return oracle_links(data.sources, data.spine)
+    return link(data.sources, data.spine, config, seed, progress=progress)
+
+
+def link_data(
+    data: SyntheticData,
+    config: LinkageConfig,
+    seed: int,
+    *,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, LinkQuality]:
+    """Link every source to the spine, then measure the links against the truth.
+
+    Linkage itself only sees what the council holds
+    (:func:`simulator.council.linkage.link`
+    drops the hidden columns); the quality step reads the truth.
+    """
+    links = link_records(data, config, seed, progress=progress)
+    quality = link_quality(links, data.sources, data.spine, data.households)
+    return links, quality
+
+
+def linked_view(
+    data: SyntheticData, links: pd.DataFrame, scenario: Scenario
+) -> pd.DataFrame:
+    """The council's feature view of linked data (the public IMD lookup included)."""
+    return build_view(
+        data.sources,
+        data.spine,
+        links,
+        reference_date=scenario.time.reference_date,
+        deprivation=data.areas[["postcode_sector", "imd_decile"]],
+        config=scenario.view,
+    )
+
+
+def fit_model(
+    scenario: Scenario,
+    *,
+    base_dir: str | Path | None = None,
+    progress: bool = False,
+) -> RiskModel:
+    """Build the scenario's model and fit it; learners train on a history cohort.
+
+    The history cohort is generated with :func:`history_scenario`, linked with the
+    scenario's method and labelled with :func:`simulator.council.view.observed_labels`.
+    """
+    model = make_model(
+        scenario.model, random_state=stage_seed(scenario, "model"), base_dir=base_dir
+    )
+    if not needs_history(scenario):
+        return model  # stateless (criteria, scorecard, score files, skops files)
+    history = history_scenario(scenario)
+    with stage_bar("model: history cohort", 4, progress) as bar:
+        data = generate(history)
+        bar.update()
+        links = link_records(data, history.linkage, stage_seed(history, "linkage"))
+        bar.update()
+        view = linked_view(data, links, history)
+        labels = observed_labels(
+            data.sources,
+            links,
+            reference_date=history.time.reference_date,
+            households=view.index,
+        )
+        bar.update()
+        logger.info(
+            "history cohort: %d spine households, %d labelled (%.1f%%)",
+            len(view),
+            int(labels.sum()),
+            100 * labels.mean() if len(labels) else 0.0,
+        )
+        fitted = model.fit(view, labels)
+        bar.update()
+    return fitted
+
+
+def score_and_flag(
+    model: RiskModel, view: pd.DataFrame, scenario: Scenario
+) -> pd.DataFrame:
+    """Score the view, apply the flag rule, and explain the flagged households.
+
+    Drivers are computed for the flagged households only (at most
+    :data:`EXPLAIN_LIMIT`, highest scores first): explaining costs a prediction per
+    feature for a learned model.
+    """
+    scores = model.score(view)
+    flags = apply_flag_rule(scores, scenario.model.flag_rule())
+    flagged = flags.index[flags.to_numpy()]
+    if len(flagged) > EXPLAIN_LIMIT:
+        flagged = (
+            scores.loc[flagged]
+            .sort_values(ascending=False, kind="stable")
+            .index[:EXPLAIN_LIMIT]
+        )
+    explain = getattr(model, "explain", None)
+    contributions = explain(view.loc[flagged]) if callable(explain) else None
+    return flag_table(scores, flags, contributions)
+
+
+def council_run(
+    data: SyntheticData,
+    scenario: Scenario,
+    model: RiskModel,
+    *,
+    method: str | None = None,
+    progress: bool = False,
+) -> Council:
+    """Link, build the view, score and flag: everything the council does."""
+    config = scenario.linkage
+    if method is not None and method != config.method:
+        config = config.model_copy(update={"method": method})
+    links = link_records(
+        data, config, stage_seed(scenario, "linkage"), progress=progress
+    )
+    with stage_bar("view, scores and flags", 2, progress) as bar:
+        view = linked_view(data, links, scenario)
+        bar.update()
+        flags = score_and_flag(model, view, scenario)
+        bar.update()
+    return Council(links, view, flags)
+
+
+def audit_council(
+    data: SyntheticData, council: Council, scenario: Scenario
+) -> pd.DataFrame:
+    """One row per true household: groups, truth, and whether a flag reached it."""
+    from audits.outcomes import household_outcomes
+
+    return household_outcomes(
+        data.households,
+        data.spine,
+        council.flags[["spine_household_id", "flagged", "score"]],
+        target=scenario.audit.target,
+    )
+
+
+def run(
+    scenario: Scenario,
+    *,
+    attribution: bool = True,
+    base_dir: str | Path | None = None,
+    progress: bool = False,
+    model: RiskModel | None = None,
+) -> Run:
+    """Run every stage of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to run.
+    attribution : bool
+        Also run the attribution ladder (three more runs of the council's side).
+    base_dir : str or Path, optional
+        Directory that relative paths in the scenario (score files, skops files)
+        are resolved against: the scenario file's directory.
+    progress : bool
+        Show a progress bar per stage.
+    model : RiskModel, optional
+        An already fitted model to use instead of fitting the scenario's (replicate
+        runs share one).
+
+    Returns
+    -------
+    Run
+    """
+    from audits.result import run_audit
+
+    timings: dict[str, float] = {}
+    seeds = stage_seeds(scenario)
+    with _timed(timings, "generate"):
+        data = generate(scenario, progress=progress)
+    with _timed(timings, "model"):
+        fitted = model or fit_model(scenario, base_dir=base_dir, progress=progress)
+    with _timed(timings, "link, view and flags"):
+        council = council_run(data, scenario, fitted, progress=progress)
+        with stage_bar("link quality", 1, progress) as bar:
+            quality = link_quality(
+                council.links, data.sources, data.spine, data.households
+            )
+            bar.update()
+    with _timed(timings, "audit"), stage_bar("audit", 2, progress) as bar:
+        outcomes = audit_council(data, council, scenario)
+        bar.update()
+        audit = run_audit(
+            outcomes,
+            scenario.audit,
+            seed=seeds["audit"],
+            scenario=scenario.model_dump(mode="json"),
+            seeds=seeds,
+        )
+        bar.update()
+    result = Run(scenario, data, council, quality, fitted, audit, seeds=seeds)
+    result.timings = timings
+    if scenario.audit.replicates > 1:
+        with _timed(timings, "replicates"):
+            result.replicates = replicate_audits(result, progress=progress)
+    if attribution:
+        with _timed(timings, "attribution"):
+            result.attribution = attribute_run(result, progress=progress)
+    logger.info(
+        "run %s: %s",
+        scenario.name,
+        ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
+    )
+    return result
+
+
+def replicate_audits(result: Run, *, progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Run the scenario again with other seeds and pool every replicate's audit.
+
+    The fitted model is the same in every replicate (the council's model as
+    deployed); each replicate draws a new world (population, records, errors,
+    links) and its own bootstrap seed.
+    """
+    from audits.replicates import pool_replicates
+    from audits.result import run_audit
+
+    assert result.audit is not None
+    audits = [result.audit]
+    n = result.scenario.audit.replicates
+    with stage_bar("replicates", n - 1, progress) as bar:
+        for r in range(1, n):
+            scenario = replicate_scenario(result.scenario, r)
+            data = generate(scenario)
+            council = council_run(data, scenario, result.model)
+            audits.append(
+                run_audit(
+                    audit_council(data, council, scenario),
+                    scenario.audit,
+                    seed=stage_seed(scenario, "audit"),
+                    seeds=stage_seeds(scenario),
+                    keep_outcomes=False,
+                )
+            )
+            bar.update()
+            logger.info("replicate %d of %d done", r + 1, len(audits))
+    return pool_replicates(audits)
+
+
+def attribute_run(result: Run, *, progress: bool = False) -> Attribution:
+    """Re-run the council's side on each rung of the ladder and attribute errors."""
+    from audits.attribution import attribute, ladder
+
+    scenario = result.scenario
+    outcomes: dict[str, pd.DataFrame] = {}
+    rungs = ladder(scenario)
+    with stage_bar("attribution", len(rungs) - 1, progress) as bar:
+        for rung, (rung_scenario, method) in rungs.items():
+            if rung == "linkage":  # the real run
+                assert result.audit is not None and result.audit.outcomes is not None
+                outcomes[rung] = result.audit.outcomes
+                continue
+            bar.set_description(f"attribution: {rung}")
+            data = generate(rung_scenario)
+            council = council_run(data, rung_scenario, result.model, method=method)
+            outcomes[rung] = audit_council(data, council, rung_scenario)
+            bar.update()
+            logger.info(
+                "attribution rung %s: %d families flagged",
+                rung,
+                int(outcomes[rung]["flagged"].sum()),
+            )
+    return attribute(outcomes, scenario.audit.columns())
+
+

@@ -1,0 +1,137 @@
+"""The ``audit`` scenario section: what is audited, against which groups, how precisely.
+
+Plain data only (no pandas, no fairlearn), so :mod:`simulator.schema.scenario` can
+import it
+cheaply. Reference groups default to the least deprived for the deprivation columns
+(IMD decile 10, IMD quintile 5) and to the largest group in the audited data for every
+other column; an intersection's reference combines its columns' references.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simulator.schema.section import Section
+
+AuditColumn = Literal[
+    "ethnicity", "tenure", "imd_decile", "imd_quintile", "lone_parent", "moved_recently"
+]
+"""A household attribute the audit can group by (a truth-table column)."""
+Target = Literal["eligible", "harm"]
+"""The truth a flag is judged against: meets the criteria, or comes to harm."""
+
+LEAST_DEPRIVED: dict[str, int] = {"imd_decile": 10, "imd_quintile": 5}
+"""Default reference value of the deprivation columns (1 is the most deprived)."""
+MAX_BOOT = 20_000
+"""Upper bound on bootstrap resamples (memory and time grow linearly with it)."""
+
+
+def column_values(column: str) -> tuple[Any, ...]:
+    """The values a group column can take in the truth table, in their natural order.
+
+    Parameters
+    ----------
+    column : str
+        One of :data:`AuditColumn`.
+
+    Returns
+    -------
+    tuple
+        Allowed values (strings, ints or bools).
+    """
+    from simulator.schema.scenario import GROUP_VALUES  # lazy: scenario imports us
+
+    return GROUP_VALUES[column]
+
+
+class AuditConfig(Section):
+    """How flags are audited: target, groups, reference groups and intervals."""
+
+    target: Target = Field(
+        "eligible",
+        description="What a flag is judged against: 'eligible' (meets the programme "
+        "criteria on perfect data) or 'harm' (an adverse outcome in the follow-up).",
+    )
+    group_columns: tuple[AuditColumn, ...] = Field(
+        ("imd_quintile", "ethnicity", "tenure", "lone_parent"),
+        min_length=1,
+        description="Household attributes whose groups are compared one at a time.",
+    )
+    intersections: tuple[tuple[AuditColumn, ...], ...] = Field(
+        (("imd_quintile", "ethnicity"),),
+        description="Combinations of attributes whose joint groups are compared "
+        "(e.g. [imd_quintile, ethnicity]).",
+    )
+    reference: dict[AuditColumn, str | int | bool] = Field(
+        default_factory=dict,
+        description="Reference value per column; default: the least deprived "
+        "(imd_decile 10, imd_quintile 5), else the largest group in the data.",
+    )
+    n_boot: Annotated[int, Field(ge=0, le=MAX_BOOT)] = Field(
+        1000, description="Bootstrap resamples for the confidence intervals (0: none)."
+    )
+    confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = Field(
+        0.95, description="Coverage of the percentile bootstrap intervals."
+    )
+    replicates: Annotated[int, Field(ge=1, le=100)] = Field(
+        1,
+        description="Runs of the whole scenario with different seeds; the audit "
+        "reports the mean and spread across them.",
+    )
+    min_group_size: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
+        50, description="Groups with fewer households are reported with a warning."
+    )
+
+    @field_validator("group_columns")
+    @classmethod
+    def _distinct_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"group_columns lists a column twice: {list(v)}")
+        return v
+
+    @field_validator("intersections")
+    @classmethod
+    def _proper_intersections(
+        cls, v: tuple[tuple[str, ...], ...]
+    ) -> tuple[tuple[str, ...], ...]:
+        for cols in v:
+            if len(cols) < 2 or len(set(cols)) != len(cols):
+                raise ValueError(
+                    "each intersection must list at least two different columns, "
+                    f"got {list(cols)}"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _valid_references(self) -> AuditConfig:
+        used = set(self.columns())
+        problems = []
+        for column, value in self.reference.items():
+            if column not in used:
+                problems.append(
+                    f"reference names {column!r}, which is not audited (group_columns "
+                    "or intersections)"
+                )
+                continue
+            allowed = column_values(column)
+            if value not in allowed or type(value) is not type(allowed[0]):
+                problems.append(
+                    f"reference for {column!r} must be one of {list(allowed)}, "
+                    f"got {value!r}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def columns(self) -> tuple[str, ...]:
+        """Every column the audit reads, group columns first, without repeats."""
+        seen = dict.fromkeys(self.group_columns)
+        for cols in self.intersections:
+            seen.update(dict.fromkeys(cols))
+        return tuple(seen)
+
+    def column_sets(self) -> tuple[tuple[str, ...], ...]:
+        """The groupings reported: each group column alone, then each intersection."""
+        return tuple((c,) for c in self.group_columns) + tuple(self.intersections)

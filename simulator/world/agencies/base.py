@@ -1,0 +1,386 @@
+"""What every source shares: the population chunk it reads and the event engine.
+
+A source is a tuple of :class:`EventRule` (which need leaves which event on whom) plus,
+for register-type sources, one row per person on the register. :func:`emit_events`
+turns rules and their :class:`~simulator.schema.scenario.EventConfig` into records,
+drawing
+from per-block streams named after the source and event type, so changing one rate
+never reshuffles another source's draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts
+from simulator.schema.scenario import EventConfig, GroupFactor, Scenario
+from simulator.world.population import SCHOOL_AGES, YOUTH_AGE, pick_member
+from simulator.world.probability import affluence, expit, gradient, logit
+from simulator.world.records import (
+    HELD_IDENTIFIERS,
+    IDENTITY_COLUMNS,
+    Column,
+    Rows,
+    Strings,
+    arrow_strings,
+    coded_strings,
+)
+
+Who = Literal["any", "adult", "adult1", "child", "pupil", "youth_or_adult"]
+Window = Literal["observation", "followup"]
+NATIONAL_IDS = ("nhs_number", "ni_number", "upn")
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """One kind of event a source records.
+
+    ``need`` is the headline need (or ``"harm"``) whose families leave the event,
+    on the need's carrier; ``None`` means background events only. Background events
+    fall on a household member chosen among ``background_who``.
+    """
+
+    event_type: str
+    need: str | None
+    background_who: Who = "any"
+    window: Window = "observation"
+    on: Who | None = None
+    """If set, need events fall on a random member of this kind, not the carrier."""
+    each: Who | None = None
+    """If set, a seen family's need events fall on every member of this kind (a
+    plan for each child of the family), not on one person."""
+
+
+@dataclass
+class PopulationChunk:
+    """The truth for the households of some seeding blocks, as sources read it."""
+
+    scenario: Scenario
+    households: pd.DataFrame
+    people: pd.DataFrame
+    blocks: range
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def streams(self, *names: str) -> BlockStreams:
+        """Per-block streams for a named draw."""
+        return BlockStreams(self.scenario.seed, names, self.blocks)
+
+    def counts(self, household_ids: np.ndarray) -> np.ndarray:
+        """Rows per block for rows sorted by household id."""
+        return block_counts(np.asarray(household_ids) // BLOCK_SIZE, self.blocks)
+
+    @cached_property
+    def h_counts(self) -> np.ndarray:
+        """Households per block."""
+        return self.counts(self.households["household_id"].to_numpy())
+
+    @cached_property
+    def p_counts(self) -> np.ndarray:
+        """People per block."""
+        return self.counts(self.people["household_id"].to_numpy())
+
+    @cached_property
+    def person_household(self) -> np.ndarray:
+        """Position in ``households`` of each person's household."""
+        return np.searchsorted(
+            self.households["household_id"].to_numpy(),
+            self.people["household_id"].to_numpy(),
+        )
+
+    @cached_property
+    def household_start(self) -> np.ndarray:
+        """Position in ``people`` of each household's first member."""
+        return np.searchsorted(self.person_household, np.arange(len(self.households)))
+
+    @cached_property
+    def household_size(self) -> np.ndarray:
+        """Members of each household."""
+        return np.bincount(self.person_household, minlength=len(self.households))
+
+    def members(self, who: Who) -> np.ndarray:
+        """Boolean mask over people: who may carry an event of this kind."""
+        if who in self._cache:
+            return self._cache[who]
+        role = self.people["role"]
+        age = self.people["age"].to_numpy()
+        child = (role == "child").to_numpy()
+        if who == "any":
+            mask = np.ones(len(role), bool)
+        elif who == "adult":
+            mask = ~child
+        elif who == "adult1":
+            mask = (role == "adult1").to_numpy()
+        elif who == "child":
+            mask = child
+        elif who == "pupil":
+            mask = child & (age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])
+        else:  # youth_or_adult
+            mask = ~child | (age >= YOUTH_AGE)
+        self._cache[who] = mask
+        return mask
+
+    def in_group(self, column: str, value: str | int | bool) -> np.ndarray:
+        """Boolean mask over households: those whose ``column`` is ``value``."""
+        key = ("group", column, value)
+        if key not in self._cache:
+            self._cache[key] = (self.households[column] == value).to_numpy()
+        return self._cache[key]
+
+    def group_log_factor(self, factors: tuple[GroupFactor, ...]) -> np.ndarray:
+        """Sum of log factors that apply to each household."""
+        out = np.zeros(len(self.households))
+        for f in factors:
+            out += np.log(f.factor) * self.in_group(f.column, f.value)
+        return out
+
+    def identity(self, column: str) -> Strings:
+        """A string identity column of ``people``, coded (one row per person).
+
+        ``address`` and ``postcode`` are coded into a pool of the households' current
+        then previous values: code ``len(households) + h`` is household ``h``'s
+        previous value (see :meth:`previous_code`).
+        """
+        key = ("identity", column)
+        if key not in self._cache:
+            if column in ("address", "postcode"):
+                hh = self.households
+                pool = pa.concat_arrays(
+                    [arrow_strings(hh[column]), arrow_strings(hh[f"prev_{column}"])]
+                )
+                coded = Strings(self.person_household, pool)
+            else:
+                coded = coded_strings(self.people[column])
+            self._cache[key] = coded
+        return self._cache[key]
+
+    def previous_code(self, column: str, h_pos: np.ndarray) -> np.ndarray:
+        """Codes of the previous home of households ``h_pos`` in :meth:`identity`.
+
+        ``column`` is address or postcode.
+        """
+        if column not in ("address", "postcode"):
+            raise ValueError(
+                f"only address and postcode have a previous value: {column}"
+            )
+        return len(self.households) + np.asarray(h_pos, dtype=np.int64)
+
+    def window(self, which: Window) -> tuple[np.datetime64, int]:
+        """First day and length in days of the observation or follow-up window."""
+        t = self.scenario.time
+        ref = np.datetime64(t.reference_date, "D")
+        if which == "observation":
+            return ref - np.timedelta64(t.observation_days - 1, "D"), t.observation_days
+        return ref + np.timedelta64(1, "D"), t.followup_days
+
+
+def emit_events(
+    chunk: PopulationChunk,
+    source: str,
+    rule: EventRule,
+    cfg: EventConfig,
+    visibility_factors: tuple[GroupFactor, ...],
+    background_factors: tuple[GroupFactor, ...],
+) -> Rows:
+    """Event rows (``true_person_id``, ``event_type``, ``event_date``) for one rule."""
+    hh = chunk.households
+    n = len(hh)
+    decile = hh["imd_decile"].to_numpy()
+    aff = affluence(decile)
+    streams = ("events", source, rule.event_type)
+    counts = chunk.h_counts
+
+    has_need = np.zeros(n, bool)
+    need_person = np.full(n, -1, dtype=np.int64)
+    n_need = np.zeros(n, dtype=np.int64)
+    pid = chunk.people["person_id"].to_numpy()
+    if rule.need is not None:
+        column = "harm" if rule.need == "harm" else f"need_{rule.need}"
+        has_need = hh[column].to_numpy()
+        if rule.on is None:
+            need_person = hh[f"carrier_{rule.need}"].to_numpy()
+        else:
+            pick = pick_member(
+                chunk.person_household,
+                chunk.members(rule.on),
+                chunk.streams(*streams, "on").random(counts),
+                n,
+            )
+            need_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
+        if cfg.visibility > 0:
+            p = expit(
+                logit(min(cfg.visibility, 1 - 1e-12))
+                + np.log(cfg.affluent_visibility_odds_ratio) * aff
+                + chunk.group_log_factor(visibility_factors)
+            )
+            seen = has_need & (need_person >= 0)
+            seen &= chunk.streams(*streams, "visible").random(counts) < p
+            extra = chunk.streams(*streams, "count").poisson(
+                counts, np.full(n, cfg.mean_events - 1.0)
+            )
+            n_need = np.where(seen, 1 + extra, 0)
+
+    start, days = chunk.window(rule.window)
+    n_bg = np.zeros(n, dtype=np.int64)
+    bg_person = np.full(n, -1, dtype=np.int64)
+    if cfg.background_rate > 0:
+        lam = (
+            cfg.background_rate
+            * gradient(decile, cfg.affluent_background_ratio)
+            * np.exp(chunk.group_log_factor(background_factors))
+            * days
+            / 365.0
+        )
+        lam = np.where(has_need, 0.0, lam)
+        n_bg = chunk.streams(*streams, "background").poisson(counts, lam)
+        pick = pick_member(
+            chunk.person_household,
+            chunk.members(rule.background_who),
+            chunk.streams(*streams, "background_who").random(counts),
+            n,
+        )
+        bg_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
+        n_bg = np.where(bg_person >= 0, n_bg, 0)
+
+    # One row per event: need events then background events of each household.
+    if rule.each is None:
+        per_h = n_need + n_bg
+        h_rows = np.repeat(np.arange(n), per_h)
+        k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
+        from_need = k < n_need[h_rows]
+        person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
+    else:
+        # Need events on every member of the kind: people are in household order,
+        # so a stable sort by household puts them before the background events.
+        ph = chunk.person_household
+        per_p = np.where(chunk.members(rule.each), n_need[ph], 0)
+        h_all = np.concatenate([np.repeat(ph, per_p), np.repeat(np.arange(n), n_bg)])
+        order = np.argsort(h_all, kind="stable")
+        h_rows = h_all[order]
+        from_need = (np.arange(len(h_all)) < per_p.sum())[order]
+        person = np.concatenate([np.repeat(pid, per_p), np.repeat(bg_person, n_bg)])[
+            order
+        ]
+    hid = hh["household_id"].to_numpy()[h_rows]
+    offset = chunk.streams(*streams, "date").random(chunk.counts(hid))
+    date = start + np.floor(offset * days).astype("timedelta64[D]")
+    return Rows(
+        {
+            "true_person_id": person,
+            "true_household_id": hid,
+            "event_type": Strings.constant(rule.event_type, len(hid)),
+            "event_date": date.astype("datetime64[s]"),
+            "true_need": Strings.constant(rule.need, len(hid)),
+            "true_from_need": from_need,
+        }
+    )
+
+
+def register_rows(
+    chunk: PopulationChunk, source: str, who: Who, coverage: float, event_type: str
+) -> Rows:
+    """One row per eligible person on a register (GP list, school roll, spine)."""
+    people = chunk.people
+    on = chunk.members(who) & (
+        chunk.streams("register", source).random(chunk.p_counts) < coverage
+    )
+    n = int(on.sum())
+    return Rows(
+        {
+            "true_person_id": people["person_id"].to_numpy()[on],
+            "true_household_id": people["household_id"].to_numpy()[on],
+            "event_type": Strings.constant(event_type, n),
+            "event_date": np.full(
+                n, np.datetime64(chunk.scenario.time.reference_date, "s")
+            ),
+            "true_need": Strings.constant(None, n),
+            "true_from_need": np.zeros(n, bool),
+        }
+    )
+
+
+def with_identity(chunk: PopulationChunk, rows: Rows, source: str) -> Rows:
+    """Attach each row's true identity; null identifiers the source does not hold."""
+    pos = np.searchsorted(chunk.people["person_id"].to_numpy(), rows["true_person_id"])
+    for col in IDENTITY_COLUMNS:
+        if col == "dob":
+            rows[col] = chunk.people["dob"].to_numpy()[pos]
+        elif col in NATIONAL_IDS and col not in HELD_IDENTIFIERS[source]:
+            rows[col] = Strings.constant(None, len(pos))
+        else:
+            rows[col] = chunk.identity(col).take(pos)
+    return rows
+
+
+def concat_rows(parts: list[Rows]) -> Rows:
+    """Rows of ``parts`` one after another.
+
+    A column missing from a part is NaN there (``absence_rate``) or missing (strings).
+    """
+    names = list(dict.fromkeys(k for p in parts for k in p.columns))
+    out: dict[str, Column] = {}
+    for name in names:
+        cols = [p.columns.get(name) for p in parts]
+        if any(isinstance(c, Strings) for c in cols):
+            out[name] = _concat_strings(
+                [
+                    c if c is not None else Strings.constant(None, len(p))
+                    for c, p in zip(cols, parts, strict=True)
+                ]
+            )
+        else:
+            out[name] = np.concatenate(
+                [
+                    c if c is not None else np.full(len(p), np.nan)
+                    for c, p in zip(cols, parts, strict=True)
+                ]
+            )
+    return Rows(out)
+
+
+def _concat_strings(cols: list[Strings]) -> Strings:
+    """Small-pool string columns one after another (their pools are concatenated)."""
+    codes, pools, offset = [], [], 0
+    for c in cols:
+        pool = pa.concat_arrays([c.base, pa.array(c.extra, pa.large_string())])
+        codes.append(np.where(c.codes >= 0, c.codes + offset, -1))
+        pools.append(pool)
+        offset += len(pool)
+    return Strings(np.concatenate(codes), pa.concat_arrays(pools))
+
+
+def source_records(
+    chunk: PopulationChunk,
+    source: str,
+    rules: tuple[EventRule, ...],
+    events_cfg: object,
+    visibility_factors: tuple[GroupFactor, ...],
+    background_factors: tuple[GroupFactor, ...],
+    registers: tuple[Rows, ...] = (),
+) -> Rows:
+    """All of a source's rows for a chunk, in a chunk-independent order, with identity.
+
+    Rows are ordered by household, then by rule (registers first), then as emitted, so
+    the order (and hence every later draw) is the same whatever the chunking.
+    """
+    parts = list(registers) + [
+        emit_events(
+            chunk,
+            source,
+            r,
+            getattr(events_cfg, r.event_type),
+            visibility_factors,
+            background_factors,
+        )
+        for r in rules
+    ]
+    rows = concat_rows(parts)
+    order = np.argsort(rows["true_household_id"], kind="stable")
+    rows = rows.take(order)
+    rows = Rows({"source": Strings.constant(source, len(rows)), **rows.columns})
+    return with_identity(chunk, rows, source)

@@ -1,0 +1,271 @@
+"""Generate a scenario's synthetic data: truth, every source's records and the spine.
+
+Generation runs chunk by chunk (whole seeding blocks), then assembles: record ids in
+a chunk-independent order, and spine households by the address the council holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
+from simulator.rng import BLOCK_SIZE
+from simulator.schema.scenario import Scenario
+from simulator.world.agencies import MODULES
+from simulator.world.agencies.base import PopulationChunk
+from simulator.world.corruption import ERRORS, corrupt
+from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
+from simulator.world.records import (
+    EVENT_COLUMNS,
+    IDENTITY_COLUMNS,
+    SPINE_COLUMNS,
+    arrow_strings,
+)
+
+log = logging.getLogger(__name__)
+
+AGENCIES = ("health", "education", "police", "benefits", "social_care")
+"""The sources linked to the spine (everything but the spine itself)."""
+
+
+@dataclass
+class SyntheticData:
+    """Everything generated for one scenario: the truth and what the council holds."""
+
+    scenario: Scenario
+    areas: pd.DataFrame
+    households: pd.DataFrame
+    people: pd.DataFrame
+    sources: dict[str, pd.DataFrame]
+    spine: pd.DataFrame
+
+
+def chunks(scenario: Scenario) -> Iterator[range]:
+    """Ranges of seeding blocks, ``generation.chunk_size`` households at a time."""
+    n_blocks = -(-scenario.population.n_households // BLOCK_SIZE)
+    step = scenario.generation.chunk_size // BLOCK_SIZE
+    for start in range(0, n_blocks, step):
+        yield range(start, min(start + step, n_blocks))
+
+
+Parts = list[dict[str, np.ndarray | pa.Array]]
+"""One dict of decoded columns per chunk (numpy arrays, Arrow strings)."""
+
+_HIDDEN = ("true_person_id", "true_household_id")
+_SOURCE_COLUMNS = (
+    *EVENT_COLUMNS,
+    *IDENTITY_COLUMNS,
+    *_HIDDEN,
+    "true_need",
+    "true_from_need",
+    *(f"err_{e}" for e in ERRORS),
+)
+_SPINE_COLUMNS = (
+    *SPINE_COLUMNS,
+    *IDENTITY_COLUMNS,
+    *_HIDDEN,
+    *(f"err_{e}" for e in ERRORS),
+)
+
+
+def _concat(
+    values: list[np.ndarray | pa.Array],
+) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """One column from its per-chunk parts: Arrow strings are chained, not copied."""
+    if values and isinstance(values[0], pa.Array | pa.ChunkedArray):
+        return pd.array(pa.chunked_array(values, type=pa.large_string()), dtype="str")
+    return np.concatenate(values)
+
+
+def _assemble(parts: Parts, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame of ``columns`` from per-chunk parts, emptying the parts as it goes.
+
+    ``record_id`` and ``spine_person_id`` are row numbers; a missing ``absence_rate``
+    is NaN. Every other column must be in every part.
+    """
+    n = sum(len(p["true_person_id"]) for p in parts)
+    out: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {}
+    for col in columns:
+        if col in ("record_id", "spine_person_id"):
+            out[col] = np.arange(n, dtype=np.int64)
+        elif col == "spine_household_id":
+            out[col] = np.zeros(n, dtype=np.int64)  # set once addresses are joined
+        elif col == "absence_rate":
+            out[col] = _concat(
+                [p.pop(col, np.full(len(p["true_person_id"]), np.nan)) for p in parts]
+            )
+        else:
+            out[col] = _concat([p.pop(col) for p in parts])
+    return pd.DataFrame(out, copy=False)
+
+
+def _chunked(values: pd.Series) -> pa.ChunkedArray:
+    arr = pa.array(values.array)
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def assign_spine_households(spine: pd.DataFrame) -> np.ndarray:
+    """A council household id per spine row: one per address held (in order seen)."""
+    key = pc.binary_join_element_wise(
+        pc.fill_null(_chunked(spine["address"]), ""),
+        pc.fill_null(_chunked(spine["postcode"]), ""),
+        pa.scalar("|", pa.large_string()),
+    )
+    codes = pc.dictionary_encode(key)
+    return np.concatenate(
+        [c.indices.to_numpy().astype(np.int64) for c in codes.chunks]
+        or [np.empty(0, np.int64)]
+    )
+
+
+def _concat_frames(
+    frames: list[pd.DataFrame], strings: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Frames one after another, column by column; ``strings`` become ``str``.
+
+    Categoricals must share their categories; string columns are chained Arrow chunks.
+    """
+    out = {}
+    for col in frames[0].columns:
+        parts = [f[col] for f in frames]
+        dtype = parts[0].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and col not in strings:
+            codes = np.concatenate([p.array.codes for p in parts])
+            out[col] = pd.Categorical.from_codes(codes, dtype=dtype)
+        elif isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
+            dtype
+        ):
+            out[col] = _concat([arrow_strings(p) for p in parts])
+        else:
+            out[col] = np.concatenate([p.to_numpy() for p in parts])
+    return pd.DataFrame(out, copy=False)
+
+
+def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
+    """Generate the truth, every enabled source's corrupted records and the spine."""
+    from tqdm import tqdm
+
+    cal = Calibration.from_scenario(scenario)
+    areas = make_areas(scenario)
+    streets = area_streets(scenario)
+    enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
+    households, people = [], []
+    parts: dict[str, Parts] = {s: [] for s in enabled}
+    all_chunks = list(chunks(scenario))
+    for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
+        hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
+        chunk = PopulationChunk(scenario, hh, pp, blocks)
+        for source in enabled:
+            cfg = scenario.agencies.source(source)
+            rows = MODULES[source].records(chunk, cfg)
+            rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
+            parts[source].append(rows.to_arrays())
+            del rows
+        households.append(hh)
+        people.append(pp)
+        del chunk
+    sources = {
+        s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled if s != "spine"
+    }
+    if parts.get("spine"):
+        spine = _assemble(parts.pop("spine"), _SPINE_COLUMNS)
+        spine["spine_household_id"] = assign_spine_households(spine)
+    else:
+        spine = pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+    people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
+    del people
+    hh_all = _concat_frames(households, strings=_ADDRESS_STRINGS)
+    del households
+    log.info(
+        "generated %d households, %d people, %s",
+        len(hh_all),
+        len(people_all),
+        ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
+    )
+    return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
+
+
+_ADDRESS_STRINGS = ("address", "postcode", "prev_address", "prev_postcode")
+_PEOPLE_STRINGS = (
+    "role",
+    "sex",
+    "first_name",
+    "last_name",
+    "nhs_number",
+    "ni_number",
+    "upn",
+    *_ADDRESS_STRINGS,
+)
+"""Columns output as strings (some are categoricals while generating)."""
+
+
+DATA_PACKAGES = ("linkaudit", "numpy", "pandas", "pyarrow", "pydantic", "faker")
+"""Packages whose versions shape generated data (recorded in every manifest)."""
+
+
+def package_versions(packages: tuple[str, ...] = DATA_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``packages``; ``"unknown"`` for one not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in packages:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def dataset_files(data: SyntheticData) -> dict[str, pd.DataFrame]:
+    """The Parquet files of a dataset, by path relative to the output directory."""
+    return {
+        "truth/areas.parquet": data.areas,
+        "truth/households.parquet": data.households,
+        "truth/people.parquet": data.people,
+        "spine.parquet": data.spine,
+        **{f"records/{k}.parquet": v for k, v in data.sources.items()},
+    }
+
+
+def write_dataset_files(data: SyntheticData, directory: Path) -> dict[str, int]:
+    """Write the dataset's Parquet files and ``scenario.json`` into ``directory``.
+
+    Not atomic on its own: callers write into a temporary directory
+    (:func:`simulator.io.atomic_directory`). Returns the row count of each file.
+    """
+    files = dataset_files(data)
+    for rel, frame in files.items():
+        write_parquet(frame, directory / rel)
+    write_json(data.scenario.model_dump(mode="json"), directory / "scenario.json")
+    return {rel: len(frame) for rel, frame in files.items()}
+
+
+def write_dataset(
+    data: SyntheticData, out_dir: str | Path, overwrite: bool = False
+) -> Path:
+    """Write truth, records and spine as Parquet, atomically, with a manifest last.
+
+    Layout: ``truth/{areas,households,people}.parquet``, ``records/<source>.parquet``,
+    ``spine.parquet``, ``scenario.json`` (the resolved scenario) and ``manifest.json``.
+    """
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        rows = write_dataset_files(data, tmp)
+        write_json(
+            {
+                "kind": "linkaudit synthetic dataset (synthetic people only)",
+                "seed": data.scenario.seed,
+                "versions": package_versions(),
+                "rows": rows,
+            },
+            tmp / MANIFEST,
+        )
+    return out_dir

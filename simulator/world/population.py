@@ -1,0 +1,513 @@
+"""The synthetic population, i.e. the truth: areas, households, people, needs and harm.
+
+Areas come first (global, small). Households are numbered 0..N-1 in area order and
+generated in chunks of whole seeding blocks; every draw comes from the household's
+block stream, so a chunk's output does not depend on which other chunks exist.
+Prevalences are calibrated on the expected population mix (never on a sample), so
+they too are the same whatever the chunking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, cached_property
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy.special import ndtr
+
+from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts, stable_id, stream
+from simulator.schema.scenario import ETHNICITIES, NEEDS, TENURES, Scenario
+from simulator.world import identity
+from simulator.world.probability import affluence, calibrate_intercept, expit, logit
+from simulator.world.records import arrow_strings
+
+MAX_MEMBERS = 10
+"""person_id = household_id * MAX_MEMBERS + member: stable ids with no coordination."""
+SCHOOL_AGES = (5, 15)
+"""Compulsory school age, inclusive, in whole years at the reference date."""
+YOUTH_AGE = 10
+"""Age of criminal responsibility in England and Wales."""
+PREVIOUS_HOME_OCCUPIED = 0.5
+"""Assumption: share of movers whose previous home is now another family's home."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Population mix and intercepts derived once from a scenario."""
+
+    decile_probs: np.ndarray  # (10,)
+    ethnicity_given_decile: np.ndarray  # (10, 5)
+    tenure_given_decile: np.ndarray  # (10, 3)
+    lone_parent_intercept: float
+    need_intercepts: dict[str, float]
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Calibration:
+        """Solve every intercept on the expected mix of deciles, groups and families."""
+        pop = scenario.population
+        deciles = np.arange(1, 11)
+        dep = 1.0 - affluence(deciles)  # 1 in the most deprived decile, 0 in the least
+        decile_probs = np.asarray(pop.decile_weights, float)
+        decile_probs = decile_probs / decile_probs.sum()
+
+        shares = pop.ethnicity.normalised()
+        d1 = pop.ethnicity_decile_one.model_dump()
+        eth = np.empty((10, len(ETHNICITIES)))
+        for j, g in enumerate(ETHNICITIES):
+            slope = (1.0 - 10.0 * d1[g]) / 45.0
+            eth[:, j] = shares[g] * 10.0 * (d1[g] + (deciles - 1) * slope)
+        eth = eth / eth.sum(axis=1, keepdims=True)
+
+        ten_share = pop.tenure.normalised()
+        target = np.array([ten_share[t] for t in TENURES])
+        grad = pop.tenure_deprivation_odds_ratio
+        log_or = np.array([0.0, np.log(grad.private_rent), np.log(grad.social_rent)])
+        intercepts = np.zeros(3)
+        for _ in range(200):  # iterative proportional fitting of two intercepts
+            odds = np.exp(intercepts + np.outer(dep, log_or))
+            probs = odds / odds.sum(axis=1, keepdims=True)
+            marg = decile_probs @ probs
+            intercepts += np.log(target / marg) - np.log(target[0] / marg[0])
+        tenure = np.exp(intercepts + np.outer(dep, log_or))
+        tenure = tenure / tenure.sum(axis=1, keepdims=True)
+
+        lp_eth = np.array(
+            [
+                np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0))
+                for g in ETHNICITIES
+            ]
+        )
+        lp_off = np.log(pop.lone_parent_deprivation_odds_ratio) * dep[:, None] + lp_eth
+        cell_w = decile_probs[:, None] * eth
+        lp_a = calibrate_intercept(
+            pop.lone_parent_share, lp_off.ravel(), cell_w.ravel()
+        )
+        p_lp = (cell_w * expit(lp_a + lp_off)).sum(axis=1) / cell_w.sum(axis=1)
+
+        # Cells (decile, lone parent) with their expected weights.
+        w = np.concatenate([decile_probs * (1 - p_lp), decile_probs * p_lp])
+        lone = np.repeat([0.0, 1.0], 10)
+        dep2 = np.tile(dep, 2)
+        need_a = {}
+        for need in NEEDS:
+            cfg = scenario.needs.need(need)
+            off = (
+                np.log(cfg.deprivation_odds_ratio) * dep2
+                + np.log(cfg.lone_parent_odds_ratio) * lone
+            )
+            need_a[need] = calibrate_intercept(cfg.prevalence, off, w)
+        return cls(decile_probs, eth, tenure, lp_a, need_a)
+
+
+# ------------------------------------------------------------------------- areas
+
+
+def make_areas(scenario: Scenario) -> pd.DataFrame:
+    """Small areas with an IMD decile (1 = most deprived) and their household ranges."""
+    pop = scenario.population
+    n_areas, n = pop.n_areas, pop.n_households
+    w = np.asarray(pop.decile_weights, float)
+    expected = w / w.sum() * n_areas
+    counts = np.floor(expected).astype(int)
+    short = n_areas - counts.sum()
+    counts[np.argsort(-(expected - counts), kind="stable")[:short]] += 1
+    decile = np.repeat(np.arange(1, 11), counts)
+    stream(scenario.seed, "areas", "decile").shuffle(decile)
+    area_id = np.arange(n_areas)
+    first = (area_id * n + n_areas - 1) // n_areas
+    size = np.diff(np.append(first, n))
+    return pd.DataFrame(
+        {
+            "area_id": area_id,
+            "imd_decile": decile.astype(np.int8),
+            "imd_quintile": ((decile + 1) // 2).astype(np.int8),
+            "postcode_sector": pd.array(
+                identity.postcode_sectors(area_id), dtype=pd.ArrowDtype(pa.string())
+            ).astype("str"),
+            "first_household": first,
+            "n_households": size,
+        }
+    )
+
+
+# -------------------------------------------------------------------- households
+
+
+def _strings(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow strings as a pandas ``str`` array (no copy of the characters)."""
+    return pd.array(values, dtype="str")
+
+
+def _only_where(mask: np.ndarray, make: Callable[[np.ndarray], pa.Array]) -> pa.Array:
+    """``make(rows)`` for the rows where ``mask`` holds, null elsewhere."""
+    rows = np.flatnonzero(mask)
+    pos = np.cumsum(mask) - 1
+    return make(rows).take(pa.array(pos, mask=~mask))
+
+
+@cache
+def _dtypes() -> dict[str, pd.CategoricalDtype]:
+    """The fixed categories of people's working categoricals (built once)."""
+    return {
+        "role": pd.CategoricalDtype(["adult1", "adult2", "child"]),
+        "sex": pd.CategoricalDtype(["M", "F"]),
+        "name": pd.CategoricalDtype(pd.Index(identity.name_vocabulary(), dtype="str")),
+    }
+
+
+def _choose(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Index of the category each uniform falls in, given per-row probabilities."""
+    return np.minimum(
+        (u[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), probs.shape[1] - 1
+    )
+
+
+class HouseholdFrame:
+    """Builds one chunk of households and their people; use :func:`make_chunk`."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        cal: Calibration,
+        areas: pd.DataFrame,
+        streets: np.ndarray,
+        blocks: range,
+    ):
+        self.s, self.cal, self.areas, self.streets = scenario, cal, areas, streets
+        self.blocks = blocks
+        n = scenario.population.n_households
+        self.hid = np.arange(
+            blocks.start * BLOCK_SIZE, min(blocks.stop * BLOCK_SIZE, n)
+        )
+        self.h_counts = block_counts(self.hid // BLOCK_SIZE, blocks)
+
+    def streams(self, *names: str) -> BlockStreams:
+        """The per-block streams for one named draw of this stage."""
+        return BlockStreams(self.s.seed, ("population", *names), self.blocks)
+
+    def u(self, name: str) -> np.ndarray:
+        """One uniform per household from stream ``name``."""
+        return self.streams(name).random(self.h_counts)
+
+    @cached_property
+    def households(self) -> pd.DataFrame:
+        """Households of the chunk: area, group attributes, addresses."""
+        _s, pop, cal, areas = self.s, self.s.population, self.cal, self.areas
+        n_areas, n = pop.n_areas, pop.n_households
+        area = self.hid * n_areas // n
+        slot = self.hid - areas["first_household"].to_numpy()[area]
+        decile = areas["imd_decile"].to_numpy()[area]
+        dep = 1.0 - affluence(decile)
+        eth = _choose(self.u("ethnicity"), cal.ethnicity_given_decile[decile - 1])
+        tenure = _choose(self.u("tenure"), cal.tenure_given_decile[decile - 1])
+        lp_or = np.array(
+            [
+                np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0))
+                for g in ETHNICITIES
+            ]
+        )
+        p_lp = expit(
+            cal.lone_parent_intercept
+            + np.log(pop.lone_parent_deprivation_odds_ratio) * dep
+            + lp_or[eth]
+        )
+        lone = self.u("lone_parent") < p_lp
+        kids = np.asarray(pop.children_shares, float)
+        n_children = 1 + _choose(
+            self.u("n_children"), np.tile(kids / kids.sum(), (len(area), 1))
+        )
+        moved_p = np.array([getattr(pop.moved_last_year, t) for t in TENURES])[tenure]
+        moved = self.u("moved") < moved_p
+
+        # Previous home of movers: another family's home in the area, or a vacant one.
+        occupied = self.u("previous_home_occupied") < PREVIOUS_HOME_OCCUPIED
+        size = areas["n_households"].to_numpy()[area]
+        other = (
+            slot + 1 + (self.u("previous_home") * (size - 1)).astype(np.int64)
+        ) % size
+        prev_slot = np.where(occupied & (size > 1), other, slot)
+        prev_vacant = ~(occupied & (size > 1))
+
+        hh = pd.DataFrame(
+            {
+                "household_id": self.hid,
+                "area_id": area,
+                "imd_decile": decile.astype(np.int8),
+                "imd_quintile": ((decile + 1) // 2).astype(np.int8),
+                "ethnicity": pd.Categorical.from_codes(
+                    eth, categories=list(ETHNICITIES)
+                ),
+                "tenure": pd.Categorical.from_codes(tenure, categories=list(TENURES)),
+                "lone_parent": lone,
+                "n_children": n_children.astype(np.int8),
+                "moved_recently": moved,
+                "address": _strings(
+                    identity.addresses(
+                        area, slot, self.streets, np.zeros(len(area), bool)
+                    )
+                ),
+                "postcode": _strings(identity.postcodes(area, slot)),
+                "prev_address": _strings(
+                    identity.addresses(area, prev_slot, self.streets, prev_vacant)
+                ),
+                "prev_postcode": _strings(identity.postcodes(area, prev_slot)),
+            }
+        )
+        return hh
+
+    @cached_property
+    def people(self) -> pd.DataFrame:
+        """People of the chunk's households: roles, ages, names, identifiers."""
+        s, pop, hh = self.s, self.s.population, self.households
+        n_adults = np.where(hh["lone_parent"].to_numpy(), 1, 2)
+        n_kids = hh["n_children"].to_numpy().astype(np.int64)
+        size = n_adults + n_kids
+        h_idx = np.repeat(np.arange(len(hh)), size)
+        starts = np.concatenate([[0], np.cumsum(size)[:-1]])
+        member = np.arange(len(h_idx)) - starts[h_idx]
+        adults_h = n_adults[h_idx]
+        is_adult = member < adults_h
+        child_no = member - adults_h  # 0 for the eldest child
+        hid = hh["household_id"].to_numpy()[h_idx]
+        p_counts = block_counts(hid // BLOCK_SIZE, self.blocks)
+
+        def pu(name: str) -> np.ndarray:
+            return self.streams("people", name).random(p_counts)
+
+        def pn(name: str) -> np.ndarray:
+            return self.streams("people", name).normal(p_counts)
+
+        # Sex: first adult is the mother in couples and in most lone-parent families.
+        lone_h = hh["lone_parent"].to_numpy()[h_idx]
+        u_sex = pu("sex")
+        female = np.where(
+            member == 0,
+            np.where(lone_h, u_sex < pop.lone_parent_mother_share, True),
+            np.where(member == 1, u_sex < 0.02, u_sex < 0.488),
+        )
+
+        # Ages: eldest child, then spacings; parents from the eldest child's age.
+        kids_h = n_kids[h_idx]
+        eldest = (kids_h - 1) + np.floor(pu("eldest") * (18 - (kids_h - 1))).astype(
+            np.int64
+        )
+        spacing = np.where(
+            child_no > 0,
+            1
+            + self.streams("people", "spacing").poisson(
+                p_counts, np.full(len(h_idx), 1.2)
+            ),
+            0,
+        )
+        spacing = np.where(pu("twins") < 0.03, 0, spacing)
+        cum_spacing = np.cumsum(spacing)
+        first_child = starts + n_adults  # index of the eldest child of each household
+        cum_at_eldest = cum_spacing[np.minimum(first_child, len(h_idx) - 1)][h_idx]
+        eldest_h = np.where(
+            n_kids > 0, eldest[np.minimum(first_child, len(h_idx) - 1)], 0
+        )[h_idx]
+        child_age = np.maximum(eldest_h - (cum_spacing - cum_at_eldest), 0)
+        mother_age = eldest_h + np.clip(
+            np.round(28.5 + 5.5 * pn("age_at_birth")), 16, 45
+        )
+        partner_age = np.maximum(mother_age + np.round(2 + 3.5 * pn("partner_age")), 18)
+        age = np.where(
+            member == 0, mother_age, np.where(is_adult, partner_age, child_age)
+        )
+        age = age.astype(np.int64)
+        dob = dates_of_birth(s.time.reference_date, age, pu("birthday"))
+
+        # Names: household surname, partner's own surname sometimes, children mostly
+        # the first parent's.
+        eth = hh["ethnicity"].array
+        groups = list(identity.NAME_LOCALES)
+        eth_h = np.array([groups.index(c) for c in eth.categories])[eth.codes][h_idx]
+        kinds = identity.NAME_KINDS
+        first_kind = np.where(female, kinds.index("female"), kinds.index("male"))
+        first = identity.sample_names(eth_h, first_kind, pu("first_name"))
+        own_last = identity.sample_names(eth_h, kinds.index("last"), pu("last_name"))
+        fam_last = own_last[starts][h_idx]  # first adult's surname
+        second_idx = np.where(n_adults == 2, starts + 1, starts)[h_idx]
+        partner_last = own_last[second_idx]
+        u_sur = pu("surname_choice")
+        last = np.where(
+            member == 0,
+            own_last,
+            np.where(
+                is_adult,
+                np.where(u_sur < pop.partner_shares_surname, fam_last, own_last),
+                np.where(
+                    u_sur < pop.child_shares_parent_surname,
+                    fam_last,
+                    np.where(n_adults[h_idx] == 2, partner_last, own_last),
+                ),
+            ),
+        )
+        pid = hid * MAX_MEMBERS + member
+        key = stable_id(f"{s.seed}")
+        child_ok = ~is_adult & (age >= 4)
+        role = np.where(member == 0, 0, np.where(is_adult, 1, 2))
+        dtypes = _dtypes()
+        columns = {
+            "person_id": pid,
+            "household_id": hid,
+            "role": pd.Categorical.from_codes(role, dtype=dtypes["role"]),
+            "sex": pd.Categorical.from_codes(
+                female.astype(np.int8), dtype=dtypes["sex"]
+            ),
+            "age": age.astype(np.int16),
+            "dob": dob,
+            "first_name": pd.Categorical.from_codes(first, dtype=dtypes["name"]),
+            "last_name": pd.Categorical.from_codes(last, dtype=dtypes["name"]),
+            "nhs_number": _strings(identity.nhs_numbers(pid, key)),
+            "ni_number": _strings(
+                _only_where(is_adult, lambda rows: identity.ni_numbers(pid[rows], key))
+            ),
+            "upn": _strings(
+                _only_where(child_ok, lambda rows: identity.upns(pid[rows], key))
+            ),
+        }
+        h_take = pa.array(h_idx)
+        for col in ("address", "postcode", "prev_address", "prev_postcode"):
+            columns[col] = _strings(arrow_strings(hh[col]).take(h_take))
+        return pd.DataFrame(columns, copy=False)
+
+    def with_needs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Add the true needs, the eligibility, the harm and each need's carrier."""
+        s, cal = self.s, self.cal
+        hh, people = self.households.copy(deep=False), self.people
+        dep = 1.0 - affluence(hh["imd_decile"].to_numpy())
+        lone = hh["lone_parent"].to_numpy()
+        rho = s.needs.correlation
+        common = self.streams("needs", "common").normal(self.h_counts)
+        h_pos = np.searchsorted(
+            hh["household_id"].to_numpy(), people["household_id"].to_numpy()
+        )
+        age = people["age"].to_numpy()
+        is_child = (people["role"] == "child").to_numpy()
+        school = is_child & (age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])
+        has_school = np.bincount(h_pos, weights=school, minlength=len(hh)) > 0
+        n_needs = np.zeros(len(hh), dtype=np.int64)
+        for need in NEEDS:
+            cfg = s.needs.need(need)
+            p = expit(
+                cal.need_intercepts[need]
+                + np.log(cfg.deprivation_odds_ratio) * dep
+                + np.log(cfg.lone_parent_odds_ratio) * lone
+            )
+            if need == "education":
+                p = np.where(has_school, p, 0.0)
+            z = np.sqrt(rho) * common + np.sqrt(1 - rho) * self.streams(
+                "needs", need
+            ).normal(self.h_counts)
+            has = ndtr(z) < p
+            hh[f"need_{need}"] = has
+            n_needs += has
+        hh["n_needs"] = n_needs.astype(np.int8)
+        hh["eligible"] = n_needs >= s.eligibility.min_needs
+        h = s.harm
+        p_harm = (
+            expit(
+                logit(h.base_probability)
+                + np.log(h.odds_ratio_per_need) * n_needs
+                + np.log(h.deprivation_odds_ratio) * dep
+            )
+            if 0 < h.base_probability < 1
+            else np.full(len(hh), float(h.base_probability))
+        )
+        hh["harm"] = self.u("harm") < p_harm
+
+        female = (people["sex"] == "F").to_numpy()
+        adult = ~is_child
+        first_adult = (people["role"] == "adult1").to_numpy()
+        victim = np.where(
+            first_adult & female,
+            2,
+            np.where(adult & female, 1, np.where(adult, 0.5, 0)),
+        )
+        candidates = {
+            "crime_asb": adult | (is_child & (age >= YOUTH_AGE)),
+            "education": school,
+            "children_in_need": is_child,
+            "worklessness": first_adult,
+            "health": adult | is_child,
+        }
+        # Domestic abuse: the first adult if she is a woman, else any woman, else adult.
+        best = np.zeros(len(hh))
+        np.maximum.at(best, h_pos, victim)
+        candidates["domestic_abuse"] = adult & (victim == best[h_pos])
+        pid = people["person_id"].to_numpy()
+        for need in NEEDS:
+            pick = pick_member(
+                h_pos, candidates[need], self.u(f"carrier_{need}"), len(hh)
+            )
+            has = hh[f"need_{need}"].to_numpy()
+            hh[f"carrier_{need}"] = np.where(
+                has & (pick >= 0), pid[np.maximum(pick, 0)], -1
+            )
+        return hh, people
+
+
+def dates_of_birth(reference: dt.date, age: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Dates of birth giving exactly ``age`` whole years at ``reference``.
+
+    Uniform (by ``u``) over that year of days; ``datetime64[s]``.
+    """
+    age = np.asarray(age, dtype=np.int64)
+    (by_years,) = _years_before(reference, np.arange(age.max() + 2 if len(age) else 1))
+    latest, earliest = by_years[age], by_years[age + 1]
+    span = (latest - earliest).astype(np.int64)
+    days = np.floor(u * span).astype(np.int64)
+    return (latest - days.astype("timedelta64[D]")).astype("datetime64[s]")
+
+
+def _years_before(date: dt.date, *years: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``date`` minus each array of whole years (29 February becomes 28 February)."""
+    ref = np.datetime64(date, "D")
+    month = ref.astype("datetime64[M]")
+    day = (ref - month.astype("datetime64[D]")).astype(np.int64)
+    out = []
+    for y in years:
+        m = month - (12 * np.asarray(y, dtype=np.int64)).astype("timedelta64[M]")
+        start = m.astype("datetime64[D]")
+        last = ((m + 1).astype("datetime64[D]") - start).astype(np.int64) - 1
+        out.append(start + np.minimum(day, last).astype("timedelta64[D]"))
+    return tuple(out)
+
+
+def pick_member(
+    h_pos: np.ndarray, eligible: np.ndarray, u: np.ndarray, n_households: int
+) -> np.ndarray:
+    """Row index of one eligible person per household (uniform via ``u``), or -1."""
+    count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(
+        np.int64
+    )
+    first_rank = np.concatenate([[0], np.cumsum(count)[:-1]])
+    want = first_rank + np.floor(u * count).astype(np.int64)
+    rows = np.flatnonzero(eligible)
+    out = np.full(n_households, -1, dtype=np.int64)
+    has = count > 0
+    out[has] = rows[want[has]]
+    return out
+
+
+def make_chunk(
+    scenario: Scenario,
+    cal: Calibration,
+    areas: pd.DataFrame,
+    streets: np.ndarray,
+    blocks: range,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Households (with needs and harm) and people of the households in ``blocks``."""
+    return HouseholdFrame(scenario, cal, areas, streets, blocks).with_needs()
+
+
+def area_streets(scenario: Scenario) -> np.ndarray:
+    """Street names of every area, drawn from the area stream."""
+    return identity.street_names(
+        scenario.population.n_areas, stream(scenario.seed, "areas", "streets")
+    )
