@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import digests
 import pytest
 import yaml
 
@@ -176,3 +177,22 @@ def test_every_file_runs_end_to_end_at_a_small_size(path, tmp_path, capsys):
     assert 0 <= h["fpr"]["estimate"] < 0.5
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert manifest["scenario"] == path.stem
+
+    assert_outputs_unchanged(path.stem, out)
+
+
+def assert_outputs_unchanged(name: str, out: Path) -> None:
+    """Every Parquet table of the smoke run equals the kept one, value for value.
+
+    Behaviour-preserving changes (moving code, renaming internals) must leave every
+    output identical; an intended change rewrites ``library_digests.json``
+    (``LINKAUDIT_UPDATE_DIGESTS=1``) in the same commit, which says why.
+    """
+    got = digests.run_digests(out)
+    if digests.UPDATE:
+        digests.keep(name, got)
+        return
+    kept = digests.expected(name)
+    assert kept is not None, f"no digests kept for {name} (tests/scenarios/digests.py)"
+    changed = sorted(k for k in kept.keys() | got.keys() if kept.get(k) != got.get(k))
+    assert not changed, f"{name}: outputs changed: {changed}"
