@@ -1,6 +1,8 @@
 """The HTML report of a run: one self-contained file a non-specialist can read.
 
 :func:`render_report` returns the HTML; :func:`write_report` writes ``report.html``.
+Both take a :class:`ReportInputs` (plain tables and results; the pipeline builds it
+from a run), so the report imports no pipeline module.
 Modules: :mod:`~audits.report.text` (words and number formats),
 :mod:`~audits.report.charts` (matplotlib figures as inline SVG),
 :mod:`~audits.report.curves` (threshold curves), :mod:`~audits.report.cases` (case
@@ -11,6 +13,7 @@ function per section).
 
 from __future__ import annotations
 
+from audits.report.inputs import ReportInputs
 from audits.report.render import REPORT, render_report, write_report
 
-__all__ = ["REPORT", "render_report", "write_report"]
+__all__ = ["REPORT", "ReportInputs", "render_report", "write_report"]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from audits.attribution import CAUSE_LABELS
 from audits.report.curves import actual_cut
+from audits.report.inputs import ReportInputs
 from audits.report.text import (
     count,
     error_label,
@@ -35,7 +36,6 @@ from audits.report.text import (
     need_label,
     plural,
 )
-from simulator.pipeline.run import Run
 from simulator.schema.scenario import NEEDS
 
 CANDIDATES = 200
@@ -153,15 +153,15 @@ class CaseFile:
     explanation: str
 
 
-def _candidates(run: Run, categories: tuple[Category, ...]) -> pd.DataFrame:
+def _candidates(inputs: ReportInputs, categories: tuple[Category, ...]) -> pd.DataFrame:
     """The first :data:`CANDIDATES` households of each category, by id."""
-    assert run.audit is not None and run.audit.outcomes is not None
-    if run.attribution is not None:
-        h = run.attribution.households[["household_id", "error", "cause"]].copy()
+    assert inputs.audit is not None and inputs.audit.outcomes is not None
+    if inputs.attribution is not None:
+        h = inputs.attribution.households[["household_id", "error", "cause"]].copy()
         h["error"] = h["error"].astype(str)
         h["cause"] = h["cause"].astype(str)
     else:
-        o = run.audit.outcomes
+        o = inputs.audit.outcomes
         y = o["y_true"].to_numpy(bool)
         f = o["flagged"].to_numpy(bool)
         wrong = y != f
@@ -173,7 +173,7 @@ def _candidates(run: Run, categories: tuple[Category, ...]) -> pd.DataFrame:
             }
         )
     h = h.sort_values("household_id", kind="stable")
-    outcomes = run.audit.outcomes
+    outcomes = inputs.audit.outcomes
     if "imd_decile" in outcomes:
         decile = outcomes.set_index("household_id")["imd_decile"]
         h["_decile"] = h["household_id"].map(decile).to_numpy()
@@ -193,16 +193,16 @@ def _candidates(run: Run, categories: tuple[Category, ...]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _reach(run: Run, households: np.ndarray) -> pd.DataFrame:
+def _reach(inputs: ReportInputs, households: np.ndarray) -> pd.DataFrame:
     """(household_id, spine_household_id) pairs with the spine household's flag."""
-    spine = run.data.spine
+    spine = inputs.spine
     rows = spine[spine["true_household_id"].isin(households)]
     pairs = (
         rows[["true_household_id", "spine_household_id"]]
         .drop_duplicates()
         .rename(columns={"true_household_id": "household_id"})
     )
-    flags = run.council.flags
+    flags = inputs.flags
     cols = ["spine_household_id", "score", "flagged"] + [
         c for c in ("driver_1", "driver_2", "driver_3") if c in flags
     ]
@@ -226,19 +226,19 @@ RECORD_COLUMNS = (
 
 
 def _records(
-    run: Run, spine_households: np.ndarray, households: np.ndarray
+    inputs: ReportInputs, spine_households: np.ndarray, households: np.ndarray
 ) -> pd.DataFrame:
     """Records linked to ``spine_households`` or truly about ``households``.
 
     One row per record with its link, whether the view counts it (an event in the
     observation window, or a persistently absent pupil), and a text of its errors.
     """
-    links = run.council.links
-    scenario = run.scenario
+    links = inputs.links
+    scenario = inputs.scenario
     events = set(scenario.view.events)
     reference = np.datetime64(scenario.time.reference_date, "s")
     parts = []
-    for source, frame in run.data.sources.items():  # a handful of sources
+    for source, frame in inputs.sources.items():  # a handful of sources
         linked_ids = links.loc[
             links["source"].eq(source).to_numpy()
             & links["spine_household_id"].isin(spine_households).to_numpy(),
@@ -282,15 +282,15 @@ def _records(
     records = records.merge(
         links[link_cols].astype({"source": str}), on=["source", "record_id"], how="left"
     )
-    spine = run.data.spine.set_index("spine_person_id")["true_person_id"]
+    spine = inputs.spine.set_index("spine_person_id")["true_person_id"]
     linked_person = records["spine_person_id"].map(spine)
     records["linked_true_person"] = linked_person.astype("Int64")
     return records
 
 
-def _spine_people(run: Run, spine_households: np.ndarray) -> pd.DataFrame:
+def _spine_people(inputs: ReportInputs, spine_households: np.ndarray) -> pd.DataFrame:
     """Register entries of the given spine households, with their errors in words."""
-    spine = run.data.spine
+    spine = inputs.spine
     rows = spine[spine["spine_household_id"].isin(spine_households)]
     err_cols = [c for c in rows.columns if c.startswith("err_")]
     names = pd.Index([error_label(c) + "; " for c in err_cols])
@@ -378,13 +378,13 @@ def _choose(candidates: pd.DataFrame, telling: pd.Series) -> pd.DataFrame:
     )
 
 
-def select_cases(run: Run) -> pd.DataFrame:
+def select_cases(inputs: ReportInputs) -> pd.DataFrame:
     """The households chosen for case files, one per category present.
 
     Parameters
     ----------
-    run : Run
-        An audited run (``run.audit.outcomes`` kept); with an attribution, the
+    inputs : ReportInputs
+        An audited run (``inputs.audit.outcomes`` kept); with an attribution, the
         categories of :data:`CATEGORIES`, else :data:`PLAIN_CATEGORIES`.
 
     Returns
@@ -392,14 +392,14 @@ def select_cases(run: Run) -> pd.DataFrame:
     DataFrame
         ``category``, ``household_id``, ``error``, ``cause``, in display order.
     """
-    categories = CATEGORIES if run.attribution is not None else PLAIN_CATEGORIES
-    candidates = _candidates(run, categories)
+    categories = CATEGORIES if inputs.attribution is not None else PLAIN_CATEGORIES
+    candidates = _candidates(inputs, categories)
     if candidates.empty:
         return candidates[["category", "household_id", "error", "cause"]]
     households = candidates["household_id"].unique()
-    reach = _reach(run, households)
-    records = _records(run, reach["spine_household_id"].unique(), households)
-    people = _spine_people(run, reach["spine_household_id"].unique())
+    reach = _reach(inputs, households)
+    records = _records(inputs, reach["spine_household_id"].unique(), households)
+    people = _spine_people(inputs, reach["spine_household_id"].unique())
     telling = _evidence(candidates, reach, records, people)
     chosen = _choose(candidates, telling)
     return chosen[["category", "household_id", "error", "cause"]].reset_index(drop=True)
@@ -439,20 +439,20 @@ def _names(first: pd.Series, last: pd.Series) -> pd.Series:
     )
 
 
-def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
+def describe_case(inputs: ReportInputs, chosen: pd.Series) -> CaseFile:
     """The case file of one chosen household (a row of :func:`select_cases`)."""
     categories = {c.key: c for c in (*CATEGORIES, *PLAIN_CATEGORIES)}
     category = categories[chosen["category"]]
     hid = int(chosen["household_id"])
     cause = chosen["cause"] or None
-    data = run.data
+    data = inputs
     household = data.households[data.households["household_id"] == hid].iloc[0]
     people = data.people[data.people["household_id"] == hid]
     members = people[["role", "sex", "age", "first_name", "last_name"]].reset_index(
         drop=True
     )
     needs = [n for n in NEEDS if bool(household.get(f"need_{n}", False))]
-    target = run.scenario.audit.target
+    target = inputs.scenario.audit.target
     first_adult = people[people["role"] == "adult1"]
     surname = str((first_adult if len(first_adult) else people)["last_name"].iloc[0])
     family = {
@@ -470,12 +470,12 @@ def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
         "in_target": bool(household[target]),
     }
 
-    reach = _reach(run, np.array([hid]))
+    reach = _reach(inputs, np.array([hid]))
     if category.error == "false_positive":
         reach = reach[reach["flagged"]]
     reach = reach.sort_values(["score", "spine_household_id"], ascending=[False, True])
     spine_ids = reach["spine_household_id"].to_numpy()
-    register = _spine_people(run, spine_ids)
+    register = _spine_people(inputs, spine_ids)
     register["other"] = register["true_household_id"] != hid
     per_spine = register.groupby("spine_household_id").agg(
         n_people=("spine_person_id", "size"), n_other_family=("other", "sum")
@@ -495,7 +495,7 @@ def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
         mapped = spine["spine_household_id"].map(errors)
         spine[column] = mapped.astype(object).where(mapped.notna(), "")
 
-    records = _records(run, spine_ids, np.array([hid]))
+    records = _records(inputs, spine_ids, np.array([hid]))
     about_family = records["true_household_id"].to_numpy() == hid
     to_here = records["spine_household_id"].isin(spine_ids).to_numpy()
     linked = records["spine_household_id"].notna().to_numpy()
@@ -573,19 +573,19 @@ def describe_case(run: Run, chosen: pd.Series) -> CaseFile:
         register_rows=register_rows,
         explanation="",
     )
-    case = _with_explanation(case, run)  # from every record, before the cut
+    case = _with_explanation(case, inputs)  # from every record, before the cut
     return replace(
         case,
         records=case.records.head(MAX_RECORDS).drop(columns="need"),
     )
 
 
-def case_files(run: Run) -> list[CaseFile]:
+def case_files(inputs: ReportInputs) -> list[CaseFile]:
     """The report's case files (at most one per category), in display order.
 
     Parameters
     ----------
-    run : Run
+    inputs : ReportInputs
         An audited run that kept its outcomes.
 
     Returns
@@ -594,10 +594,10 @@ def case_files(run: Run) -> list[CaseFile]:
         Empty if the run has no audit outcomes or no family was wrongly flagged or
         missed.
     """
-    if run.audit is None or run.audit.outcomes is None:
+    if inputs.audit is None or inputs.audit.outcomes is None:
         return []
-    chosen = select_cases(run)
-    return [describe_case(run, row) for _, row in chosen.iterrows()]  # ≤ 6 cases
+    chosen = select_cases(inputs)
+    return [describe_case(inputs, row) for _, row in chosen.iterrows()]  # ≤ 6 cases
 
 
 # ------------------------------------------------------------------ explanation
@@ -627,10 +627,10 @@ def _record_phrase(row: pd.Series) -> str:
     return f"{article(event)} {event} recorded for “{row['name']}” on {row['date']}"
 
 
-def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
+def _with_explanation(case: CaseFile, inputs: ReportInputs) -> CaseFile:
     f = case.family
-    target = run.scenario.audit.target
-    min_needs = run.scenario.eligibility.min_needs
+    target = inputs.scenario.audit.target
+    min_needs = inputs.scenario.eligibility.min_needs
     recs = case.records
     name = f"The {f['surname']} family"
     truth = f"{name} truly has {_needs_text(f['needs'])}"
@@ -731,7 +731,7 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
                 "audit judges it against."
             )
         if len(sentences) == said and case.cause is not None:
-            moved = run.scenario.model.flag_rule().threshold is None
+            moved = inputs.scenario.model.flag_rule().threshold is None
             sentences.append(
                 "None of the records counted against it shows the cause directly: "
                 + (
@@ -749,7 +749,7 @@ def _with_explanation(case: CaseFile, run: Run) -> CaseFile:
                 "could reach it."
             )
         else:
-            cut = actual_cut(run.council.flags, run.scenario.model.flag_rule())
+            cut = actual_cut(inputs.flags, inputs.scenario.model.flag_rule())
             sentences.append(
                 f"The council did not flag it: its household scored "
                 f"{top['score']:.3g}, below the cut of {cut:.3g}."

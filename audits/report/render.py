@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audits.report.inputs import ReportInputs
 from audits.report.page import join, page, tag
 from audits.report.sections import build_sections, glance
-from simulator.pipeline.run import Run
 
 REPORT = "report.html"
 """The report's file name inside a run directory."""
 
 
-def render_report(run: Run) -> str:
+def render_report(inputs: ReportInputs) -> str:
     """The report of a run, as a complete HTML document.
 
     Parameters
     ----------
-    run : Run
-        A run from :func:`simulator.pipeline.run.run`; sections whose inputs are
+    inputs : ReportInputs
+        What the report shows (the pipeline builds it from a run:
+        :func:`simulator.pipeline.output.report_inputs`); sections whose inputs are
         missing (no audit, no attribution) say so.
 
     Returns
     -------
     str
         One self-contained HTML document: inline CSS and SVG charts, no scripts and
-        no external URLs. The same run gives the same string.
+        no external URLs. The same inputs give the same string.
     """
-    title = f"linkaudit report: {run.scenario.name}"
+    title = f"linkaudit report: {inputs.scenario.name}"
     header = tag(
         "header",
         join(
@@ -49,15 +50,17 @@ def render_report(run: Run) -> str:
         "Made by linkaudit from a simulation. Every person and family in this "
         "report is synthetic.",
     )
-    return str(page(title, join([header, glance(run), build_sections(run), footer])))
+    return str(
+        page(title, join([header, glance(inputs), build_sections(inputs), footer]))
+    )
 
 
-def write_report(run: Run, directory: str | Path) -> Path:
+def write_report(inputs: ReportInputs, directory: str | Path) -> Path:
     """Write ``report.html`` (and nothing else) into ``directory``.
 
     Parameters
     ----------
-    run : Run
+    inputs : ReportInputs
     directory : str or Path
         An existing directory (for a run, the pipeline's temporary run directory).
 
@@ -67,5 +70,5 @@ def write_report(run: Run, directory: str | Path) -> Path:
         The report's path.
     """
     path = Path(directory) / REPORT
-    path.write_text(render_report(run), encoding="utf-8", newline="\n")
+    path.write_text(render_report(inputs), encoding="utf-8", newline="\n")
     return path

@@ -17,6 +17,7 @@ from audits.report import charts
 from audits.report.cases import CATEGORIES, CaseFile, case_files, member_summary
 from audits.report.curves import actual_cut, ordered_values, threshold_curves
 from audits.report.describe import changed_settings, flag_rule_text, scenario_paragraphs
+from audits.report.inputs import ReportInputs
 from audits.report.page import (
     Html,
     figure,
@@ -46,7 +47,6 @@ from audits.report.text import (
     value_label,
 )
 from audits.tables import VERSIONED, deprivation_headline
-from simulator.pipeline.run import Run
 from simulator.schema.audit import LEAST_DEPRIVED
 from simulator.world.generate import package_versions
 
@@ -64,23 +64,23 @@ class Section:
 
     anchor: str
     title: str
-    build: Callable[[Run], Html]
+    build: Callable[[ReportInputs], Html]
 
 
-def _target_words(run: Run) -> str:
-    return "in need" if run.scenario.audit.target == "eligible" else "harmed"
+def _target_words(inputs: ReportInputs) -> str:
+    return "in need" if inputs.scenario.audit.target == "eligible" else "harmed"
 
 
-def _target_families(run: Run) -> str:
+def _target_families(inputs: ReportInputs) -> str:
     return (
         "families in need"
-        if run.scenario.audit.target == "eligible"
+        if inputs.scenario.audit.target == "eligible"
         else "harmed families"
     )
 
 
-def _level(run: Run) -> str:
-    return f"{run.scenario.audit.confidence:.0%}"
+def _level(inputs: ReportInputs) -> str:
+    return f"{inputs.scenario.audit.confidence:.0%}"
 
 
 def _no_audit() -> Html:
@@ -90,7 +90,7 @@ def _no_audit() -> Html:
 # ---------------------------------------------------------------- at a glance
 
 
-def glance(run: Run) -> Html:
+def glance(inputs: ReportInputs) -> Html:
     """The headline numbers and the synthetic-data warning, above the sections."""
     parts: list[object] = [
         note(
@@ -99,10 +99,12 @@ def glance(run: Run) -> Html:
             kind="synthetic",
         )
     ]
-    if run.audit is None:
+    if inputs.audit is None:
         return join(parts)
-    o = run.audit.metrics.overall.iloc[0]
-    target = TARGET_LABELS.get(run.scenario.audit.target, run.scenario.audit.target)
+    o = inputs.audit.metrics.overall.iloc[0]
+    target = TARGET_LABELS.get(
+        inputs.scenario.audit.target, inputs.scenario.audit.target
+    )
     stats = [
         ("families", count(o["n"]), "families simulated", ""),
         (
@@ -113,7 +115,7 @@ def glance(run: Run) -> Html:
         ),
         ("flagged", count(o["n_flagged"]), "families flagged by the council", ""),
         ("fp", count(o["fp"]), "of them wrongly flagged", "bad"),
-        ("fn", count(o["fn"]), f"{_target_families(run)} missed", "bad"),
+        ("fn", count(o["fn"]), f"{_target_families(inputs)} missed", "bad"),
         (
             "per10k",
             num(o["wrongly_flagged_per_10k"], 0),
@@ -135,16 +137,16 @@ def glance(run: Run) -> Html:
             class_="glance",
         )
     )
-    headline = _deprivation_sentence(run)
+    headline = _deprivation_sentence(inputs)
     if headline:
         parts.append(p(headline))
     return join(parts)
 
 
-def _deprivation_sentence(run: Run) -> str:
+def _deprivation_sentence(inputs: ReportInputs) -> str:
     """The FPR of the most deprived group against the reference, in words."""
-    assert run.audit is not None
-    h = deprivation_headline(run.audit)
+    assert inputs.audit is not None
+    h = deprivation_headline(inputs.audit)
     if h is None or h["ratio"] is None or not np.isfinite(h["ratio"]):
         return ""  # no such grouping, or a reference with no wrong flags
     column = h["grouping"]
@@ -156,7 +158,7 @@ def _deprivation_sentence(run: Run) -> str:
         else f"{group_label(column)} {value_label(column, h['reference'])}"
     )
     return (
-        f"Among families not {_target_words(run)}, those in the most deprived "
+        f"Among families not {_target_words(inputs)}, those in the most deprived "
         f"{part} of areas were {ratio(h['ratio'])} as likely to be flagged as those "
         f"in {reference} ({h['confidence']:.0%} confidence interval "
         f"{interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
@@ -166,15 +168,15 @@ def _deprivation_sentence(run: Run) -> str:
 # ------------------------------------------------------------------- scenario
 
 
-def scenario_section(run: Run) -> Html:
+def scenario_section(inputs: ReportInputs) -> Html:
     """The scenario in words, and what differs from the defaults."""
-    s = run.scenario
+    s = inputs.scenario
     parts: list[object] = [
         tag("p", join([tag("strong", "Scenario: "), s.name])),
     ]
     if s.description.strip():
         parts.append(tag("blockquote", s.description.strip(), class_="box note"))
-    parts += [p(text) for text in scenario_paragraphs(s, len(run.data.areas))]
+    parts += [p(text) for text in scenario_paragraphs(s, len(inputs.areas))]
     changes = changed_settings(s)
     if changes:
         parts.append(tag("h3", "What this scenario changes from the defaults"))
@@ -203,9 +205,9 @@ def _shares(frame: pd.DataFrame, column: str) -> list[list[object]]:
     ]
 
 
-def population_section(run: Run) -> Html:
+def population_section(inputs: ReportInputs) -> Html:
     """Who lives in the simulated area, and their true needs by deprivation."""
-    h = run.data.households
+    h = inputs.households
     n = len(h)
     eligible = int(h["eligible"].sum()) if "eligible" in h else 0
     harmed = int(h["harm"].sum()) if "harm" in h else 0
@@ -228,7 +230,7 @@ def population_section(run: Run) -> Html:
         [
             p(
                 f"The simulated area has {plural(n, 'family', 'families')} with "
-                f"{count(len(run.data.people))} people. Areas are ranked by the "
+                f"{count(len(inputs.people))} people. Areas are ranked by the "
                 "Index of Multiple Deprivation (IMD): quintile 1 is the most deprived "
                 "fifth of areas, quintile 5 the least deprived. In truth "
                 f"{count(eligible)} families ({pct(eligible / max(n, 1))}) are "
@@ -255,9 +257,9 @@ def population_section(run: Run) -> Html:
 # -------------------------------------------------------------------- linkage
 
 
-def linkage_section(run: Run) -> Html:
+def linkage_section(inputs: ReportInputs) -> Html:
     """Linkage quality overall, per source and by group, and its main causes."""
-    q = run.link_quality
+    q = inputs.link_quality
     o = q.overall.iloc[0]
     per_source = [
         [
@@ -360,8 +362,8 @@ def with_interval(
     return join([fmt(estimate), tag("span", interval(low, high, fmt), class_="ci")], "")
 
 
-def _reference_reason(run: Run, column: str) -> str:
-    config = run.scenario.audit
+def _reference_reason(inputs: ReportInputs, column: str) -> str:
+    config = inputs.scenario.audit
     if column in config.reference:
         return "chosen in the scenario"
     if column in LEAST_DEPRIVED:
@@ -369,14 +371,14 @@ def _reference_reason(run: Run, column: str) -> str:
     return "the largest group"
 
 
-def flags_section(run: Run) -> Html:
+def flags_section(inputs: ReportInputs) -> Html:
     """How many families were flagged, how many wrongly, and who they are."""
-    if run.audit is None:
+    if inputs.audit is None:
         return _no_audit()
-    audit = run.audit
+    audit = inputs.audit
     o = audit.metrics.overall.iloc[0]
     rates = audit.disparities.overall.set_index("metric")
-    level = _level(run)
+    level = _level(inputs)
     target = TARGET_LABELS.get(audit.config.target, audit.config.target)
 
     def rate(metric: str, fmt: Callable[[object], str] = pct) -> str:
@@ -391,18 +393,18 @@ def flags_section(run: Run) -> Html:
             f"The audit judges every flag against the truth: is the family "
             f"{target}? The council flagged {plural(int(o['n_flagged']), 'family', 'families')}"  # noqa: E501
             f" ({rate('selection_rate')} of all families). "
-            f"{count(o['tp'])} of them are {_target_words(run)} and "
+            f"{count(o['tp'])} of them are {_target_words(inputs)} and "
             f"{count(o['fp'])} are not: they were wrongly flagged. "
-            f"{count(o['fn'])} {_target_families(run)} were not flagged "
+            f"{count(o['fn'])} {_target_families(inputs)} were not flagged "
             "(missed)."
         ),
         ul(
             [
-                f"Precision (flagged families who are {_target_words(run)}): "
+                f"Precision (flagged families who are {_target_words(inputs)}): "
                 f"{rate('precision')}.",
-                f"False positive rate (families not {_target_words(run)} who were "
+                f"False positive rate (families not {_target_words(inputs)} who were "
                 f"flagged anyway): {rate('fpr')}.",
-                f"True positive rate (families {_target_words(run)} who were "
+                f"True positive rate (families {_target_words(inputs)} who were "
                 f"found): {rate('tpr')}.",
                 f"Wrongly flagged per 10,000 families: "
                 f"{rate('wrongly_flagged_per_10k', lambda x: num(x, 0))}.",
@@ -460,7 +462,7 @@ def flags_section(run: Run) -> Html:
         parts += [
             tag("h3", f"By {group_label(column)}", id=anchor),
             p(
-                f"Reference group: {reference} ({_reference_reason(run, column)}). "
+                f"Reference group: {reference} ({_reference_reason(inputs, column)}). "
                 "Each group is compared with it."
             ),
             figure(
@@ -500,14 +502,14 @@ def flags_section(run: Run) -> Html:
                     class_="small",
                 )
             )
-    parts.append(_intersections(run))
+    parts.append(_intersections(inputs))
     return join(parts)
 
 
-def _intersections(run: Run) -> Html:
+def _intersections(inputs: ReportInputs) -> Html:
     """A collapsed table of the joint groups (e.g. deprivation × ethnicity)."""
-    assert run.audit is not None
-    table_ = run.audit.disparities.table
+    assert inputs.audit is not None
+    table_ = inputs.audit.disparities.table
     joint = [g for g in dict.fromkeys(table_["group"]) if " × " in str(g)]
     out = []
     for grouping in joint:  # a handful of intersections
@@ -538,7 +540,7 @@ def _intersections(run: Run) -> Html:
                             [
                                 "group",
                                 "families",
-                                f"false positive rate ({_level(run)} interval)",
+                                f"false positive rate ({_level(inputs)} interval)",
                                 "wrongly flagged per 10,000",
                             ],
                             body,
@@ -555,16 +557,16 @@ def _intersections(run: Run) -> Html:
 # ---------------------------------------------------------------- attribution
 
 
-def attribution_section(run: Run) -> Html:
+def attribution_section(inputs: ReportInputs) -> Html:
     """The causes of wrong flags and missed families, and the ladder."""
-    if run.attribution is None:
+    if inputs.attribution is None:
         return note(
             "This run was made without the attribution (the counterfactual re-runs), "
             "so the causes of errors are not known. Run it with attribution to fill "
             "this section.",
             kind="warning",
         )
-    a = run.attribution
+    a = inputs.attribution
     totals = a.counts[a.counts["group"] == "all"].set_index("error")
     sentences = []
     for kind, words in (
@@ -652,17 +654,17 @@ def _threshold_axis_end(score: pd.Series, cut: float, points: int) -> float | No
     return end if end < values.max() else None
 
 
-def threshold_section(run: Run) -> Html:
+def threshold_section(inputs: ReportInputs) -> Html:
     """FPR and TPR at every threshold, by deprivation quintile, with the cut."""
-    if run.audit is None or run.audit.outcomes is None:
+    if inputs.audit is None or inputs.audit.outcomes is None:
         return _no_audit()
-    outcomes = run.audit.outcomes
+    outcomes = inputs.audit.outcomes
     grouping = next(
         (c for c in ("imd_quintile", "imd_decile") if c in outcomes),
-        run.audit.config.group_columns[0],
+        inputs.audit.config.group_columns[0],
     )
-    rule = run.scenario.model.flag_rule()
-    cut = actual_cut(run.council.flags, rule)
+    rule = inputs.scenario.model.flag_rule()
+    cut = actual_cut(inputs.flags, rule)
     curves = threshold_curves(outcomes, grouping)
     at_cut = threshold_curves(outcomes, grouping, cuts=np.array([cut]))
     rows = [
@@ -689,7 +691,7 @@ def threshold_section(run: Run) -> Html:
                     curves,
                     cut,
                     grouping,
-                    in_target=_target_words(run),
+                    in_target=_target_words(inputs),
                     right=_threshold_axis_end(outcomes["score"], cut, len(curves)),
                 ),
                 "the false positive rate (left) and true positive rate (right) that "
@@ -713,10 +715,10 @@ def threshold_section(run: Run) -> Html:
 # ----------------------------------------------------------------- case files
 
 
-def _family_card(case: CaseFile, run: Run) -> Html:
+def _family_card(case: CaseFile, inputs: ReportInputs) -> Html:
     f = case.family
     needs = [NEED_LABELS.get(n, n) for n in f["needs"]]
-    target = run.scenario.audit.target
+    target = inputs.scenario.audit.target
     facts = [
         ("family", member_summary(case.members)),
         ("area", f"deprivation decile {f['imd_decile']} (1 = most deprived)"),
@@ -861,7 +863,7 @@ def _records_table(case: CaseFile) -> Html:
     return join(parts)
 
 
-def _case(case: CaseFile, run: Run, number: int) -> Html:
+def _case(case: CaseFile, inputs: ReportInputs, number: int) -> Html:
     kind = "fp" if case.category.error == "false_positive" else "fn"
     label = "wrongly flagged" if kind == "fp" else "missed"
     heading = join(
@@ -880,7 +882,7 @@ def _case(case: CaseFile, run: Run, number: int) -> Html:
                 tag("h3", heading),
                 tag("p", case.explanation, class_="explain"),
                 tag("h4", "The family as it truly is"),
-                _family_card(case, run),
+                _family_card(case, inputs),
                 tag("h4", "How the council holds it"),
                 _spine_table(case),
                 tag(
@@ -897,11 +899,11 @@ def _case(case: CaseFile, run: Run, number: int) -> Html:
     )
 
 
-def cases_section(run: Run) -> Html:
+def cases_section(inputs: ReportInputs) -> Html:
     """A handful of synthetic families wrongly flagged or missed, and why."""
-    if run.audit is None or run.audit.outcomes is None:
+    if inputs.audit is None or inputs.audit.outcomes is None:
         return _no_audit()
-    cases = case_files(run)
+    cases = case_files(inputs)
     intro = [
         p(
             "Numbers hide people. These are a few of the synthetic families behind "
@@ -916,8 +918,10 @@ def cases_section(run: Run) -> Html:
     if not cases:
         return join([*intro, p("No family was wrongly flagged or missed in this run.")])
     present = {c.category.key for c in cases}
-    absent = [c.title for c in CATEGORIES if c.key not in present and run.attribution]
-    body = [_case(c, run, i + 1) for i, c in enumerate(cases)]
+    absent = [
+        c.title for c in CATEGORIES if c.key not in present and inputs.attribution
+    ]
+    body = [_case(c, inputs, i + 1) for i, c in enumerate(cases)]
     if absent:
         body.append(
             p(
@@ -1029,7 +1033,7 @@ GLOSSARY = (
 )
 
 
-def glossary_section(run: Run) -> Html:
+def glossary_section(inputs: ReportInputs) -> Html:
     """Short definitions of the words the report uses."""
     return tag(
         "dl",
@@ -1038,11 +1042,11 @@ def glossary_section(run: Run) -> Html:
     )
 
 
-def about_section(run: Run) -> Html:
+def about_section(inputs: ReportInputs) -> Html:
     """How the run was made: seeds and package versions (no dates, no paths)."""
-    seeds = ", ".join(f"{k} {v}" for k, v in run.seeds.items())
+    seeds = ", ".join(f"{k} {v}" for k, v in inputs.seeds.items())
     versions = ", ".join(f"{k} {v}" for k, v in package_versions(VERSIONED).items())
-    warnings = list(run.audit.disparities.warnings) if run.audit else []
+    warnings = list(inputs.audit.disparities.warnings) if inputs.audit else []
     parts = [
         p(f"Seeds: {seeds or 'not recorded'}."),
         p(f"Software: {versions}."),
@@ -1074,7 +1078,7 @@ SECTIONS = (
 """The report's sections, in order."""
 
 
-def build_sections(run: Run) -> Html:
+def build_sections(inputs: ReportInputs) -> Html:
     """Every section, with a table of contents."""
     toc = tag(
         "nav",
@@ -1092,4 +1096,4 @@ def build_sections(run: Run) -> Html:
         ),
         class_="toc",
     )
-    return join([toc, *(section(s.anchor, s.title, s.build(run)) for s in SECTIONS)])
+    return join([toc, *(section(s.anchor, s.title, s.build(inputs)) for s in SECTIONS)])

@@ -26,6 +26,7 @@ from simulator.world.generate import (
 if TYPE_CHECKING:
     from audits.attribution import Attribution
     from audits.link_quality import LinkQuality
+    from audits.report import ReportInputs
     from simulator.pipeline.run import Run
 
 LINKS_FILE = "links.parquet"
@@ -231,6 +232,27 @@ def read_audit_inputs(
     return data, flags, scenario
 
 
+def report_inputs(run_: Run) -> ReportInputs:
+    """What the report reads from a run: its tables and results, not the run itself."""
+    from audits.report import ReportInputs
+
+    data = run_.data
+    return ReportInputs(
+        scenario=run_.scenario,
+        areas=data.areas,
+        households=data.households,
+        people=data.people,
+        sources=data.sources,
+        spine=data.spine,
+        links=run_.council.links,
+        flags=run_.council.flags,
+        link_quality=run_.link_quality,
+        audit=run_.audit,
+        attribution=run_.attribution,
+        seeds=run_.seeds,
+    )
+
+
 def write_run(
     run_: Run,
     out_dir: str | Path,
@@ -267,7 +289,7 @@ def write_run(
                 tmp,
             )
         bar.update()
-        rows[write_report(run_, tmp).name] = 1
+        rows[write_report(report_inputs(run_), tmp).name] = 1
         bar.update()
         write_json(
             _manifest("linkaudit run", run_.scenario, run_.seeds, rows), tmp / MANIFEST

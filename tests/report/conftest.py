@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from audits.report import REPORT, render_report
+from audits.report import REPORT, ReportInputs, render_report
+from simulator.pipeline.output import report_inputs
 from simulator.pipeline.run import Run, run
 from simulator.schema.scenario import Scenario
 
@@ -49,8 +50,14 @@ def report_run(seed: int) -> Run:
 
 
 @pytest.fixture(scope="session")
-def report_html(report_run: Run) -> str:
-    return render_report(report_run)
+def report_data(report_run: Run) -> ReportInputs:
+    """What the report reads from the run, as the pipeline hands it over."""
+    return report_inputs(report_run)
+
+
+@pytest.fixture(scope="session")
+def report_html(report_data: ReportInputs) -> str:
+    return render_report(report_data)
 
 
 @pytest.fixture(scope="session")

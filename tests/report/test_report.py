@@ -18,9 +18,9 @@ from simulator.council.models import FlagRule
 from simulator.schema.scenario import Scenario
 
 
-def test_same_run_same_bytes(report_run, report_html, tmp_path):
+def test_same_run_same_bytes(report_data, report_html, tmp_path):
     """Rendering again, and writing, give byte-identical HTML (charts included)."""
-    path = write_report(report_run, tmp_path)
+    path = write_report(report_data, tmp_path)
     assert path == tmp_path / REPORT
     assert sorted(p.name for p in tmp_path.iterdir()) == [REPORT]
     assert path.read_bytes() == report_html.encode("utf-8")
@@ -49,17 +49,17 @@ def test_svg_ids_are_unique(report_html):
     assert refs <= set(ids)
 
 
-def test_scenario_text_is_escaped_and_no_attribution_is_said(report_run):
+def test_scenario_text_is_escaped_and_no_attribution_is_said(report_data):
     """A hostile scenario name is escaped; a run without attribution still renders.
 
     (One render for both: rendering costs seconds.)
     """
     evil = "<script>alert('x')</script>"
-    scenario = report_run.scenario.model_copy(
+    scenario = report_data.scenario.model_copy(
         update={"name": evil, "description": 'A "quoted" <b>bold</b> & more'}
     )
     html = render_report(
-        dataclasses.replace(report_run, scenario=scenario, attribution=None)
+        dataclasses.replace(report_data, scenario=scenario, attribution=None)
     )
     assert "<script" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
@@ -89,9 +89,9 @@ def test_changed_settings_lists_only_differences():
     assert changed_settings(Scenario()) == []
 
 
-def test_case_files_find_every_kind(report_run):
+def test_case_files_find_every_kind(report_run, report_data):
     """The careless-linkage run has each kind of case, chosen as the docs say."""
-    chosen = select_cases(report_run)
+    chosen = select_cases(report_data)
     attribution = report_run.attribution.households.set_index("household_id")
     kinds = {c.key: c for c in CATEGORIES}
     expected = {"fp_linkage", "fp_data_error", "fp_visibility", "fn_records"}
@@ -103,14 +103,14 @@ def test_case_files_find_every_kind(report_run):
         assert truth["error"] == category.error
         assert truth["cause"] in category.causes
     # Deterministic, and in display order.
-    pd.testing.assert_frame_equal(chosen, select_cases(report_run))
+    pd.testing.assert_frame_equal(chosen, select_cases(report_data))
     order = [c.key for c in CATEGORIES]
     positions = [order.index(k) for k in chosen["category"]]
     assert positions == sorted(positions)
 
 
-def test_case_files_show_the_cause(report_run):
-    cases = {c.category.key: c for c in case_files(report_run)}
+def test_case_files_show_the_cause(report_run, report_data):
+    cases = {c.category.key: c for c in case_files(report_data)}
     outcomes = report_run.audit.outcomes.set_index("household_id")
 
     linkage = cases["fp_linkage"]
@@ -202,11 +202,11 @@ def test_write_run_writes_the_report(report_run, tmp_path):
     assert (out / REPORT).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_headline_without_a_defined_ratio(report_run, monkeypatch):
+def test_headline_without_a_defined_ratio(report_data, monkeypatch):
     """A reference group with no wrong flags has no ratio: the sentence is left out."""
     from audits.report import sections
 
     monkeypatch.setattr(sections, "deprivation_headline", lambda audit: {"ratio": None})
-    assert sections._deprivation_sentence(report_run) == ""
+    assert sections._deprivation_sentence(report_data) == ""
     monkeypatch.setattr(sections, "deprivation_headline", lambda audit: None)
-    assert sections._deprivation_sentence(report_run) == ""
+    assert sections._deprivation_sentence(report_data) == ""

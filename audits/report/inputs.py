@@ -1,0 +1,63 @@
+"""What the report reads: plain tables and results, not the pipeline's ``Run``.
+
+The pipeline builds a :class:`ReportInputs` from its run
+(:func:`simulator.pipeline.output.report_inputs`); anything else that holds the same
+tables (a saved run directory, a grid point of an explorer) can build one too. The
+report imports no pipeline module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from audits.attribution import Attribution
+    from audits.link_quality import LinkQuality
+    from audits.result import AuditResult
+    from simulator.schema.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report shows, and nothing it does not.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The resolved scenario.
+    areas, households, people : DataFrame
+        The truth: one row per area, per family, per person.
+    sources : mapping of str to DataFrame
+        Every agency's records, with their hidden truth (``true_*``, ``err_*``).
+    spine : DataFrame
+        The council's register, with its hidden truth.
+    links : DataFrame
+        Records linked to the register.
+    flags : DataFrame
+        One row per register household: score, flag and the features that drove it.
+    link_quality : LinkQuality
+        The links measured against the truth.
+    audit : AuditResult or None
+        Flags against the truth, by group (None: the sections say it was not audited).
+    attribution : Attribution or None
+        Why each wrong flag happened (None: not asked for).
+    seeds : mapping of str to int
+        The seed of every stage that draws at random.
+    """
+
+    scenario: Scenario
+    areas: pd.DataFrame
+    households: pd.DataFrame
+    people: pd.DataFrame
+    sources: Mapping[str, pd.DataFrame]
+    spine: pd.DataFrame
+    links: pd.DataFrame
+    flags: pd.DataFrame
+    link_quality: LinkQuality
+    audit: AuditResult | None = None
+    attribution: Attribution | None = None
+    seeds: Mapping[str, int] = field(default_factory=dict)
