@@ -14,7 +14,19 @@ import pandas as pd
 
 from audits.attribution import CAUSE_LABELS
 from audits.report import charts
-from audits.report.cases import CATEGORIES, CaseFile, case_files, member_summary
+from audits.report.cases import CATEGORIES, CaseFile, case_files
+from audits.report.cases.explain import (
+    ABOUT_WORDS,
+    LINKED_TO_WORDS,
+    date_text,
+    drivers_text,
+    errors_text,
+    event_text,
+    explanation,
+    member_summary,
+    name_text,
+)
+from audits.report.cases.kinds import HOUSEHOLD, OTHER_FAMILY
 from audits.report.curves import actual_cut, ordered_values, threshold_curves
 from audits.report.describe import changed_settings, flag_rule_text, scenario_paragraphs
 from audits.report.inputs import ReportInputs
@@ -770,7 +782,7 @@ def _spine_table(case: CaseFile) -> Html:
             count(r["n_other_family"]),
             num(r["score"], 2),
             "yes" if r["flagged"] else "no",
-            r["reason"] or "–",
+            drivers_text(r["drivers"]) or "–",
         ]
         for _, r in case.spine.iterrows()  # one or two households
     ]
@@ -789,13 +801,13 @@ def _spine_table(case: CaseFile) -> Html:
 
 
 def _records_table(case: CaseFile) -> Html:
-    r = case.records
+    r = case.shown_records
     if r.empty:
         return p("No event was recorded about this family or linked to its household.")
     body = []
     classes = []
     for _, x in r.iterrows():  # at most MAX_RECORDS records of one case
-        if x["about"] == "another family":
+        if x["about"] == OTHER_FAMILY:
             about: object = join(
                 [tag("span", "another family", class_="tag other"), "someone else"],
                 " ",
@@ -809,29 +821,32 @@ def _records_table(case: CaseFile) -> Html:
                 " ",
             )
         else:
-            about = x["about"]
+            about = ABOUT_WORDS[x["about"]]
+        linked_to = LINKED_TO_WORDS[x["linked_to"]]
         where: object = (
-            f"{x['where']} (key: {x['match_key']})" if x["match_key"] else x["where"]
+            f"{linked_to} (key: {x['match_key']})" if x["match_key"] else linked_to
         )
-        lost = x["where"] != "this family's household" and x["about"] != (
-            "another family"
-        )
+        lost = x["linked_to"] != HOUSEHOLD and x["about"] != OTHER_FAMILY
         if lost:
             where = join([tag("span", "did not reach it", class_="tag lost"), where])
         body.append(
             [
                 SOURCE_LABELS.get(x["source"], x["source"]),
-                x["event"],
-                x["date"],
-                f"{x['name']}, "
-                + ("no date of birth" if x["dob"] == "missing" else f"born {x['dob']}"),
+                event_text(x),
+                date_text(x["event_date"]),
+                f"{name_text(x['first_name'], x['last_name'])}, "
+                + (
+                    "no date of birth"
+                    if pd.isna(x["dob"])
+                    else f"born {date_text(x['dob'])}"
+                ),
                 where,
                 about,
-                x["errors"] or "–",
+                errors_text(x["errors"]) or "–",
             ]
         )
         classes.append(
-            "other" if x["about"] == "another family" else "lost" if lost else None
+            "other" if x["about"] == OTHER_FAMILY else "lost" if lost else None
         )
     parts = [
         table(
@@ -863,7 +878,7 @@ def _records_table(case: CaseFile) -> Html:
     return join(parts)
 
 
-def _case(case: CaseFile, inputs: ReportInputs, number: int) -> Html:
+def _case(case: CaseFile, inputs: ReportInputs, number: int, cut: float) -> Html:
     kind = "fp" if case.category.error == "false_positive" else "fn"
     label = "wrongly flagged" if kind == "fp" else "missed"
     heading = join(
@@ -880,7 +895,7 @@ def _case(case: CaseFile, inputs: ReportInputs, number: int) -> Html:
         join(
             [
                 tag("h3", heading),
-                tag("p", case.explanation, class_="explain"),
+                tag("p", explanation(case, inputs.scenario, cut), class_="explain"),
                 tag("h4", "The family as it truly is"),
                 _family_card(case, inputs),
                 tag("h4", "How the council holds it"),
@@ -921,7 +936,8 @@ def cases_section(inputs: ReportInputs) -> Html:
     absent = [
         c.title for c in CATEGORIES if c.key not in present and inputs.attribution
     ]
-    body = [_case(c, inputs, i + 1) for i, c in enumerate(cases)]
+    cut = actual_cut(inputs.flags, inputs.scenario.model.flag_rule())
+    body = [_case(c, inputs, i + 1, cut) for i, c in enumerate(cases)]
     if absent:
         body.append(
             p(

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from audits.report import REPORT, render_report, write_report
-from audits.report.cases import CATEGORIES, case_files, select_cases
+from audits.report.cases import CATEGORIES, case_files, explanation, select_cases
+from audits.report.cases.kinds import HOUSEHOLD, OTHER_FAMILY
 from audits.report.curves import actual_cut, threshold_curves
 from audits.report.describe import changed_settings
 from audits.report.sections import SECTIONS
@@ -112,32 +113,37 @@ def test_case_files_find_every_kind(report_run, report_data):
 def test_case_files_show_the_cause(report_run, report_data):
     cases = {c.category.key: c for c in case_files(report_data)}
     outcomes = report_run.audit.outcomes.set_index("household_id")
+    cut = actual_cut(report_data.flags, report_data.scenario.model.flag_rule())
+
+    def explain(case):
+        return explanation(case, report_data.scenario, cut)
 
     linkage = cases["fp_linkage"]
-    others = linkage.records[linkage.records["about"] == "another family"]
-    assert len(others) and (others["where"] == "this family's household").all()
+    others = linkage.records[linkage.records["about"] == OTHER_FAMILY]
+    assert len(others) and (others["linked_to"] == HOUSEHOLD).all()
     assert (others["match_key"] != "").all()
     assert linkage.spine["flagged"].all()
-    assert re.search(r"another family|other families", linkage.explanation)
+    assert re.search(r"another family|other families", explain(linkage))
 
     data_error = cases["fp_data_error"]
     shared = data_error.spine["n_other_family"].sum() > 0
-    wrong = (data_error.records["about"] == "another family").any()
-    errors = (data_error.records["errors"] != "").any()
+    wrong = (data_error.records["about"] == OTHER_FAMILY).any()
+    errors = data_error.records["errors"].map(bool).any()
     assert shared or wrong or errors
 
     visibility = cases["fp_visibility"]
-    own = visibility.records[visibility.records["about"] != "another family"]
+    own = visibility.records[visibility.records["about"] != OTHER_FAMILY]
     assert own["background"].any()
 
     missed = cases["fn_records"]
     assert not outcomes.loc[missed.household_id, "flagged"]
     assert outcomes.loc[missed.household_id, "y_true"]
-    assert (missed.records["where"] != "this family's household").any()
+    assert (missed.records["linked_to"] != HOUSEHOLD).any()
 
     for case in cases.values():
-        assert case.explanation.startswith(f"The {case.family['surname']} family")
-        assert len(case.records) <= 20
+        assert explain(case).startswith(f"The {case.family['surname']} family")
+        assert len(case.shown_records) <= 20
+        assert case.n_records_hidden == max(len(case.records) - 20, 0)
         in_target = bool(outcomes.loc[case.household_id, "y_true"])
         assert in_target == (case.category.error == "false_negative")
         assert case.family["in_target"] == in_target

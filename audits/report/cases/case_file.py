@@ -1,0 +1,207 @@
+"""One chosen household's case file: the family, its council households, its records.
+
+Each case file holds the family as it truly is, the council households (spine
+households) its flag came through, and every record counted against them or truly
+about the family, with the link that joined it. The tables hold codes and values;
+:mod:`~audits.report.cases.explain` words them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from audits.report.cases.evidence import (
+    DRIVERS,
+    linked_records,
+    reach,
+    register_entries,
+)
+from audits.report.cases.kinds import (
+    CATEGORIES,
+    FAMILY,
+    HOUSEHOLD,
+    MEMBER_ELSEWHERE,
+    OTHER_FAMILY,
+    OTHER_HOUSEHOLD,
+    PLAIN_CATEGORIES,
+    UNLINKED,
+    WRONG_MEMBER,
+    CaseFile,
+)
+from audits.report.cases.select import select_cases
+from audits.report.inputs import ReportInputs
+from simulator.schema.scenario import NEEDS
+
+
+def codes(joined: pd.Series) -> list[tuple[str, ...]]:
+    """Joined codes as tuples, for the few rows of one case.
+
+    The codes are "; "-joined as :func:`~audits.report.cases.evidence.error_codes`
+    makes them.
+    """
+    return [tuple(s.split("; ")) if s else () for s in joined.astype(str)]
+
+
+def distinct(groups: pd.Series) -> tuple[str, ...]:
+    """The distinct items of some tuples, in first-seen order."""
+    return tuple(dict.fromkeys(item for group in groups for item in group))
+
+
+def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
+    """The family as it truly is, and its members."""
+    household = inputs.households[inputs.households["household_id"] == hid].iloc[0]
+    people = inputs.people[inputs.people["household_id"] == hid]
+    members = people[["role", "sex", "age", "first_name", "last_name"]].reset_index(
+        drop=True
+    )
+    first_adult = people[people["role"] == "adult1"]
+    surname = str((first_adult if len(first_adult) else people)["last_name"].iloc[0])
+    family = {
+        "surname": surname,
+        "imd_decile": int(household["imd_decile"]),
+        "ethnicity": str(household["ethnicity"]),
+        "tenure": str(household["tenure"]),
+        "lone_parent": bool(household["lone_parent"]),
+        "n_children": int(household["n_children"]),
+        "n_adults": int((people["role"] != "child").sum()),
+        "moved_recently": bool(household["moved_recently"]),
+        "needs": [n for n in NEEDS if bool(household.get(f"need_{n}", False))],
+        "eligible": bool(household["eligible"]),
+        "harm": bool(household["harm"]),
+        "in_target": bool(household[inputs.scenario.audit.target]),
+    }
+    return family, members
+
+
+def _spine(inputs: ReportInputs, reached: pd.DataFrame, hid: int) -> pd.DataFrame:
+    """The council households holding the family: who else is there, which errors."""
+    spine_ids = reached["spine_household_id"].to_numpy()
+    register = register_entries(inputs, spine_ids)
+    register["other"] = register["true_household_id"] != hid
+    register["errors"] = codes(register["error_codes"])
+    per_spine = register.groupby("spine_household_id").agg(
+        n_people=("spine_person_id", "size"), n_other_family=("other", "sum")
+    )
+    drivers = [c for c in DRIVERS if c in reached]
+    spine = reached.assign(
+        drivers=[
+            tuple(d for d in row if isinstance(d, str) and d)
+            for row in reached[drivers].itertuples(index=False)  # one or two rows
+        ]
+    )[["spine_household_id", "score", "flagged", "drivers"]]
+    spine = spine.merge(per_spine.reset_index(), on="spine_household_id", how="left")
+    for column, rows in (  # errors on others' and on the family's own entries
+        ("other_errors", register["other"]),
+        ("own_errors", ~register["other"]),
+    ):
+        errors = {  # one or two spine households
+            spine_id: distinct(group)
+            for spine_id, group in register[rows].groupby("spine_household_id")[
+                "errors"
+            ]
+        }
+        spine[column] = [errors.get(i, ()) for i in spine["spine_household_id"]]
+    return spine.reset_index(drop=True)
+
+
+def _records(
+    inputs: ReportInputs, spine_ids: np.ndarray, hid: int
+) -> tuple[pd.DataFrame, int]:
+    """The family's counted records, the evidence first, and its register rows."""
+    records = linked_records(inputs, spine_ids, np.array([hid]))
+    about_family = records["true_household_id"].to_numpy() == hid
+    to_here = records["spine_household_id"].isin(spine_ids).to_numpy()
+    linked = records["spine_household_id"].notna().to_numpy()
+    register_rows = int((to_here & ~records["counted"].to_numpy()).sum())
+    keep = records["counted"].to_numpy() & (to_here | about_family)
+    records, about_family, to_here, linked = (
+        records[keep].reset_index(drop=True),
+        about_family[keep],
+        to_here[keep],
+        linked[keep],
+    )
+    right_person = (
+        records["linked_true_person"].to_numpy(dtype=float, na_value=np.nan)
+        == records["true_person_id"].to_numpy()
+    )
+    background = ~records["true_from_need"].fillna(False).to_numpy(bool)
+    table = pd.DataFrame(
+        {
+            "source": records["source"].astype(str).to_numpy(),
+            "event_type": records["event_type"].astype(str).to_numpy(),
+            "persistent_absence": records["persistent_absence"].to_numpy(bool),
+            "event_date": records["event_date"].to_numpy(),
+            "first_name": records["first_name"].to_numpy(),
+            "last_name": records["last_name"].to_numpy(),
+            "dob": records["dob"].to_numpy(),
+            "linked_to": np.select(
+                [to_here, linked], [HOUSEHOLD, OTHER_HOUSEHOLD], UNLINKED
+            ),
+            "match_key": records["match_key"].astype(object).fillna("").to_numpy(),
+            "about": np.select(
+                [~about_family, to_here & ~right_person, linked & ~to_here],
+                [OTHER_FAMILY, WRONG_MEMBER, MEMBER_ELSEWHERE],
+                FAMILY,
+            ),
+            "background": background,
+            "errors": codes(records["error_codes"]),
+            "telling": (~about_family) | (background & about_family) | ~to_here,
+            "need": records["true_need"].astype(object).fillna("").to_numpy(),
+        }
+    )
+    rank = np.select(  # the evidence first: others' records, then no-problem events
+        [table["about"].eq(OTHER_FAMILY), table["background"], table["telling"]],
+        [0, 1, 2],
+        3,
+    )
+    table = table.assign(_rank=rank).sort_values(["_rank", "event_date"], kind="stable")
+    return table.drop(columns="_rank").reset_index(drop=True), register_rows
+
+
+def describe_case(inputs: ReportInputs, chosen: pd.Series) -> CaseFile:
+    """The case file of one chosen household (a row of :func:`select_cases`)."""
+    categories = {c.key: c for c in (*CATEGORIES, *PLAIN_CATEGORIES)}
+    category = categories[chosen["category"]]
+    hid = int(chosen["household_id"])
+    family, members = _family(inputs, hid)
+    reached = reach(inputs, np.array([hid]))
+    if category.error == "false_positive":
+        reached = reached[reached["flagged"]]
+    reached = reached.sort_values(
+        ["score", "spine_household_id"], ascending=[False, True]
+    )
+    spine = _spine(inputs, reached, hid)
+    records, register_rows = _records(
+        inputs, reached["spine_household_id"].to_numpy(), hid
+    )
+    return CaseFile(
+        category=category,
+        household_id=hid,
+        cause=chosen["cause"] or None,
+        family=family,
+        members=members,
+        spine=spine,
+        records=records,
+        register_rows=register_rows,
+    )
+
+
+def case_files(inputs: ReportInputs) -> list[CaseFile]:
+    """The report's case files (at most one per category), in display order.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        An audited run's, with its outcomes kept.
+
+    Returns
+    -------
+    list of CaseFile
+        Empty if the run has no audit outcomes or no family was wrongly flagged or
+        missed.
+    """
+    if inputs.audit is None or inputs.audit.outcomes is None:
+        return []
+    chosen = select_cases(inputs)
+    return [describe_case(inputs, row) for _, row in chosen.iterrows()]  # ≤ 6 cases
