@@ -1,4 +1,5 @@
-"""The ``linkaudit`` command: validate, schema, generate, link, run, audit, sweep."""
+"""The ``linkaudit`` command: validate, schema, generate, link, run, audit, sweep,
+compare."""
 
 from __future__ import annotations
 
@@ -311,6 +312,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Put runs side by side, the first as the base, and write the comparison."""
+    from audits.compare import compare, write_comparison
+
+    comparison = compare(args.runs)
+    out = write_comparison(comparison, args.output, overwrite=args.force)
+    print(  # noqa: T201
+        f"wrote {out}: compare.html, compare.csv, compare.json "
+        f"({len(comparison.table):,} rows; base {comparison.labels[0]})",
+        *comparison.notes,
+        sep="\n",
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``linkaudit`` command."""
     parser = argparse.ArgumentParser(
@@ -439,6 +455,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output_args(p, required=False)
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser(
+        "compare",
+        help="put runs side by side: settings that differ, changes with intervals",
+        description="Compare run directories (written by `linkaudit run`, or by "
+        "`linkaudit audit`) of the same population: the scenario fields that differ, "
+        "every audit rate overall and by group with its change from the first run "
+        "and the interval of the change, link quality and attribution counts. Writes "
+        "compare.html, compare.csv and compare.json.",
+    )
+    p.add_argument(
+        "runs", nargs="+", type=Path, metavar="RUN", help="run directories, base first"
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("--force", action="store_true", help="replace an existing directory")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -1,0 +1,866 @@
+"""Runs side by side: the settings that differ, and every figure's change from the base.
+
+``linkaudit compare RUN_A RUN_B ...`` reads each run's resolved scenario, its audit
+outcomes (one row per true household), its link quality and its attribution counts,
+and puts them side by side with the first run as the base.
+
+The interval of a change comes from the audit's own multinomial bootstrap
+(:func:`audits.confusion.bootstrap_counts`), resampling households:
+
+- Runs of the **same world** (same seed and population, so the same households with
+  the same truth) are resampled *paired*: one draw of households serves every such
+  run, through the joint cell (group, confusion cell in each run). The change is then
+  the effect of the settings on these families, and its interval is as narrow as
+  that allows.
+- Runs of **different worlds** (another seed) are resampled independently.
+
+Runs whose populations, truth or audit groupings differ are refused
+(:func:`check_comparable`): their figures would not be about the same families.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits.confusion import (
+    RATES,
+    Cells,
+    bootstrap_counts,
+    confusion_cells,
+    confusion_index,
+    percentile_interval,
+    rates,
+    totals,
+)
+from audits.outcomes import require_columns
+from audits.report.describe import NOT_SET, flatten, show_value
+from simulator.errors import InputDataError
+
+OVERALL = "overall"
+"""The grouping and group of every family together."""
+BASE_NOTE = "base"
+"""The ``resampling`` of the base run's rows."""
+SAME_WORLD = "paired"
+OTHER_WORLD = "independent"
+POPULATION_SECTIONS = ("population", "needs", "eligibility", "harm")
+"""Scenario sections that make the families and their truth: runs must agree."""
+POPULATION_FIELDS = (
+    "time.reference_date",
+    "time.followup_days",
+    "audit.target",
+    "audit.group_columns",
+    "audit.intersections",
+)
+"""Other fields runs must agree on: the truth's dates, the target and groupings."""
+NOT_SETTINGS = ("name", "description", "generation")
+"""Fields that do not change a run's figures (left out of "only the seed differs")."""
+LINKAGE_METRICS = ("precision", "recall", "f1", "n_linked", "n_false", "n_missed")
+"""Link-quality columns compared."""
+CSV_COLUMNS = (
+    "section",
+    "run",
+    "grouping",
+    "group",
+    "source",
+    "metric",
+    "n",
+    "denominator",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "boot_undefined",
+    "change",
+    "change_ci_low",
+    "change_ci_high",
+    "change_boot_undefined",
+    "resampling",
+)
+"""Columns of ``compare.csv``, in order."""
+COUNT_COLUMNS = ("n", "denominator", "boot_undefined", "change_boot_undefined")
+
+_NOT_A_RUN = (
+    "{path}: not a linkaudit run directory ({why}); compare takes directories "
+    "written by `linkaudit run` (or `linkaudit audit`)"
+)
+_DIFFERENT_POPULATIONS = (
+    "cannot compare {runs}: they differ in {fields}, so their figures are not about "
+    "the same families or groups; make these fields equal (re-run with --set, or "
+    "re-audit with `linkaudit audit RUN --set audit.FIELD=VALUE`) and compare again"
+)
+_MAX_FIELDS_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What compare reads of one run.
+
+    Attributes
+    ----------
+    label : str
+        The run's name in tables (its directory's name, made unique).
+    path : Path
+        The directory.
+    scenario : dict
+        The resolved scenario (``scenario.json``, or the audit summary's).
+    audit_seed : int
+        The seed of the run's audit (``audit/summary.json``).
+    confidence, n_boot : float, int
+        The run's audit settings.
+    outcomes : DataFrame
+        ``audit/outcomes.parquet``, sorted by ``household_id``.
+    quality, quality_by_group, attribution : DataFrame or None
+        ``linkage/quality``, ``linkage/quality_by_group`` and ``attribution/counts``
+        where present; the every-record and every-family rows say ``overall``.
+    """
+
+    label: str
+    path: Path
+    scenario: dict[str, Any]
+    audit_seed: int
+    outcomes: pd.DataFrame
+    quality: pd.DataFrame | None = None
+    quality_by_group: pd.DataFrame | None = None
+    attribution: pd.DataFrame | None = None
+
+    @property
+    def groupings(self) -> list[tuple[str, ...]]:
+        """Every family, each group column, then each intersection."""
+        audit = self.scenario["audit"]
+        return [
+            (),
+            *[(c,) for c in audit["group_columns"]],
+            *[tuple(cols) for cols in audit["intersections"]],
+        ]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputDataError(f"{path}: cannot read ({e.strerror})") from e
+    except json.JSONDecodeError as e:
+        raise InputDataError(
+            f"{path}: not valid JSON ({e.msg}, line {e.lineno})"
+        ) from e
+
+
+def _read_table(path: Path) -> pd.DataFrame | None:
+    """A Parquet table with the ``all`` sentinel read as ``overall``; None if absent."""
+    if not path.is_file():
+        return None
+    table = pd.read_parquet(path)
+    for column in ("source", "group", "value"):
+        if column in table.columns:
+            table[column] = table[column].astype(str).replace("all", OVERALL)
+    return table
+
+
+def read_run(path: str | Path, label: str | None = None) -> RunFiles:
+    """Read what compare needs from a run (or audit) directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        A directory written by ``linkaudit run`` (its audit under ``audit/``) or by
+        ``linkaudit audit`` (no link quality or attribution).
+    label : str, optional
+        The run's name in tables; default the directory's name.
+
+    Returns
+    -------
+    RunFiles
+
+    Raises
+    ------
+    InputDataError
+        If ``path`` is not such a directory, or its outcomes lack a column.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        why = "no such directory" if not path.exists() else "not a directory"
+        raise InputDataError(_NOT_A_RUN.format(path=path, why=why))
+    audit_dir = path if (path / "summary.json").is_file() else path / "audit"
+    summary_file = audit_dir / "summary.json"
+    outcomes_file = audit_dir / "outcomes.parquet"
+    for needed in (summary_file, outcomes_file):
+        if not needed.is_file():
+            why = f"{needed.relative_to(path)} is missing"
+            raise InputDataError(_NOT_A_RUN.format(path=path, why=why))
+    summary = _read_json(summary_file)
+    scenario_file = path / "scenario.json"
+    scenario = (
+        _read_json(scenario_file) if scenario_file.is_file() else summary["scenario"]
+    )
+    outcomes = pd.read_parquet(outcomes_file)
+    columns = {
+        c
+        for g in RunFiles(label or "", path, scenario, 0, outcomes).groupings
+        for c in g
+    }
+    require_columns(
+        outcomes,
+        ["household_id", "y_true", "flagged", *sorted(columns)],
+        str(outcomes_file),
+    )
+    return RunFiles(
+        label=label or path.name,
+        path=path,
+        scenario=scenario,
+        audit_seed=int(summary["seeds"]["audit"]),
+        outcomes=outcomes.sort_values("household_id", kind="stable", ignore_index=True),
+        quality=_read_table(path / "linkage" / "quality.parquet"),
+        quality_by_group=_read_table(path / "linkage" / "quality_by_group.parquet"),
+        attribution=_read_table(path / "attribution" / "counts.parquet"),
+    )
+
+
+def run_labels(paths: Sequence[str | Path]) -> list[str]:
+    """Names for runs in tables: directory names, numbered where two are equal.
+
+    Examples
+    --------
+    >>> run_labels(["out/a", "out/b"]), run_labels(["x/run", "y/run"])
+    (['a', 'b'], ['run (1)', 'run (2)'])
+    """
+    names = [Path(p).name or str(p) for p in paths]
+    return [f"{n} ({i + 1})" if names.count(n) > 1 else n for i, n in enumerate(names)]
+
+
+def differing_settings(scenarios: Sequence[dict[str, Any]]) -> list[tuple[str, list]]:
+    """Every scenario field whose value is not the same in all runs.
+
+    Parameters
+    ----------
+    scenarios : sequence of dict
+        Resolved scenarios (JSON form).
+
+    Returns
+    -------
+    list of (field, values)
+        Dotted field names in the first scenario's order, each with one value per
+        run (:data:`audits.report.describe.NOT_SET` where a run lacks it).
+
+    Examples
+    --------
+    >>> differing_settings([{"seed": 1, "a": {"b": 2}}, {"seed": 1, "a": {"b": 3}}])
+    [('a.b', [2, 3])]
+    """
+    flat = [flatten(s) for s in scenarios]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    out = []
+    for key in keys:
+        values = [f.get(key, NOT_SET) for f in flat]
+        if any(v != values[0] for v in values[1:]):
+            out.append((key, values))
+    return out
+
+
+def _blocks(key: str) -> bool:
+    return key.split(".")[0] in POPULATION_SECTIONS or any(
+        key == f or key.startswith(f"{f}.") for f in POPULATION_FIELDS
+    )
+
+
+def check_comparable(labels: Sequence[str], scenarios: Sequence[dict]) -> None:
+    """Refuse runs whose families, truth or audit groupings differ.
+
+    Raises
+    ------
+    InputDataError
+        One line naming the runs, the fields that differ (with their values) and
+        what to do.
+    """
+    blocking = [(k, v) for k, v in differing_settings(scenarios) if _blocks(k)]
+    if not blocking:
+        return
+    shown = [
+        f"{k} ({' vs '.join(show_value(x) for x in v)})"
+        for k, v in blocking[:_MAX_FIELDS_SHOWN]
+    ]
+    if len(blocking) > _MAX_FIELDS_SHOWN:
+        shown.append(f"{len(blocking) - _MAX_FIELDS_SHOWN} more field(s)")
+    raise InputDataError(
+        _DIFFERENT_POPULATIONS.format(runs=", ".join(labels), fields="; ".join(shown))
+    )
+
+
+def only_seed_differs(scenarios: Sequence[dict]) -> bool:
+    """Whether the runs differ in their seed and in nothing that changes a figure."""
+    keys = {
+        k
+        for k, _ in differing_settings(scenarios)
+        if k.split(".")[0] not in NOT_SETTINGS
+    }
+    return keys == {"seed"}
+
+
+def same_households(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str]) -> bool:
+    """Whether two runs' outcomes are the same families with the same truth and groups.
+
+    Both sorted by ``household_id`` (as :func:`read_run` leaves them).
+    """
+    if len(a) != len(b):
+        return False
+    for column in ("household_id", "y_true", *columns):
+        if not np.array_equal(
+            a[column].astype(str).to_numpy(), b[column].astype(str).to_numpy()
+        ):
+            return False
+    return True
+
+
+def worlds(outcomes: Sequence[pd.DataFrame], columns: Sequence[str]) -> list[int]:
+    """Each run's world: the index of the first run with the same households."""
+    out: list[int] = []
+    for i, frame in enumerate(outcomes):
+        out.append(
+            next(
+                (
+                    w
+                    for w in sorted(set(out))
+                    if same_households(outcomes[w], frame, columns)
+                ),
+                i,
+            )
+        )
+    return out
+
+
+COMBO = "_confusion_in_other_runs"
+"""A column of the joint cells: each other run's confusion cell, in base 4."""
+
+
+@dataclass(frozen=True)
+class WorldCounts:
+    """Confusion counts of the runs of one world, observed and resampled together.
+
+    Attributes
+    ----------
+    groups : list of str
+        The grouping's observed groups.
+    observed : ndarray of int64, shape (n_runs, n_groups, 4)
+    resampled : ndarray of int64, shape (n_boot, n_runs, n_groups, 4)
+        The same resampled households in every run of the world.
+    """
+
+    groups: list[str]
+    observed: np.ndarray
+    resampled: np.ndarray
+
+
+def joint_cells(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> Cells:
+    """Counts per (group cell, other runs' confusion cells) x the first run's cell.
+
+    The runs must hold the same households in the same order
+    (:func:`same_households`); with one run these are its plain confusion cells.
+    """
+    first = frames[0][[*columns, "y_true", "flagged"]]
+    if len(frames) == 1:
+        return confusion_cells(first, columns)
+    combo = np.zeros(len(first), dtype=np.int64)
+    for j, other in enumerate(frames[1:]):  # over runs, not rows
+        combo += 4**j * confusion_index(
+            other["y_true"].to_numpy(dtype=bool), other["flagged"].to_numpy(dtype=bool)
+        )
+    return confusion_cells(first.assign(**{COMBO: combo}), [*columns, COMBO])
+
+
+def _marginal(weights: np.ndarray, target: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum weights (..., m) of joint cells into (..., n_groups, 4) by ``target``."""
+    onehot = np.zeros((len(target), n_groups * 4))
+    onehot[np.arange(len(target)), target] = 1.0
+    summed = np.rint(weights.astype(float) @ onehot).astype(np.int64)
+    return summed.reshape(*weights.shape[:-1], n_groups, 4)
+
+
+def world_counts(
+    frames: Sequence[pd.DataFrame],
+    columns: Sequence[str],
+    n_boot: int,
+    rng: np.random.Generator,
+) -> WorldCounts:
+    """Observed and resampled counts per group of each run of one world.
+
+    One multinomial draw over the joint cells (:func:`joint_cells`,
+    :func:`audits.confusion.bootstrap_counts`) resamples households once for every
+    run, so changes between these runs are paired household by household.
+    """
+    cells = joint_cells(frames, columns)
+    g = len(columns)
+    grouped = Cells(
+        cells.columns[:g], cells.levels[:g], cells.codes[:, :g], cells.counts
+    )
+    labels = grouped.values() if columns else [OVERALL] * len(cells.counts)
+    index, groups = pd.factorize(np.asarray(labels, dtype=object))
+    n_groups = len(groups)
+    draws = np.concatenate(
+        [cells.counts[None], bootstrap_counts(cells.counts, n_boot, rng)]
+    )
+    first = _marginal(
+        draws.reshape(len(draws), -1),
+        (index[:, None] * 4 + np.arange(4)).ravel(),
+        n_groups,
+    )
+    per_run = [first]
+    if len(frames) > 1:
+        combo = np.asarray(cells.levels[-1], dtype=np.int64)[cells.codes[:, -1]]
+        households = draws.sum(axis=-1)
+        per_run += [
+            _marginal(households, index * 4 + (combo // 4**j) % 4, n_groups)
+            for j in range(len(frames) - 1)
+        ]
+    stacked = np.stack(per_run, axis=1)
+    return WorldCounts([str(x) for x in groups], stacked[0], stacked[1:])
+
+
+def _align(
+    parts: Sequence[tuple[list[int], WorldCounts]], n_runs: int, n_boot: int
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every world's counts on the union of groups (base world's order first)."""
+    groups = list(dict.fromkeys(g for _, w in parts for g in w.groups))
+    observed = np.zeros((n_runs, len(groups), 4), dtype=np.int64)
+    resampled = np.zeros((n_boot, n_runs, len(groups), 4), dtype=np.int64)
+    for members, w in parts:  # over worlds
+        pos = np.asarray([groups.index(g) for g in w.groups], dtype=np.int64)
+        rows = np.asarray(members)
+        observed[np.ix_(rows, pos)] = w.observed
+        resampled[:, rows[:, None], pos[None, :]] = w.resampled
+    return groups, observed, resampled
+
+
+def grouping_changes(
+    outcomes: Sequence[pd.DataFrame],
+    labels: Sequence[str],
+    columns: Sequence[str],
+    world_of: Sequence[int],
+    *,
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Every rate per group of one grouping in each run, and its change from run 0.
+
+    Parameters
+    ----------
+    outcomes : sequence of DataFrame
+        Each run's household outcomes, sorted by ``household_id``.
+    labels : sequence of str
+        The runs' names.
+    columns : sequence of str
+        The grouping's columns; empty for every family together.
+    world_of : sequence of int
+        Each run's world (:func:`worlds`): runs of one world are resampled together.
+    n_boot : int
+        Resamples (0: no intervals).
+    confidence : float
+        Coverage of the percentile intervals.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    DataFrame
+        One row per run x metric x group: ``run``, ``group``, ``metric``, ``n``,
+        ``denominator``, ``estimate``, ``ci_low``, ``ci_high``, ``boot_undefined``,
+        ``change`` (minus run 0's estimate; NaN for run 0), ``change_ci_low``,
+        ``change_ci_high``, ``change_boot_undefined`` (resamples where either rate
+        is undefined) and ``resampling`` (``base``, ``paired`` or ``independent``).
+    """
+    from audits.confusion import DENOMINATORS
+
+    members = {w: [i for i, x in enumerate(world_of) if x == w] for w in world_of}
+    parts = [
+        (m, world_counts([outcomes[i] for i in m], columns, n_boot, rng))
+        for m in members.values()
+    ]
+    groups, observed, resampled = _align(parts, len(outcomes), n_boot)
+    k, n_groups = len(outcomes), len(groups)
+    point, boot, size = rates(observed), rates(resampled), totals(observed)
+    # Rows in (group, run) order, so each run's row sits beside the base's.
+    is_base = np.tile(np.arange(k) == 0, n_groups)
+    kinds = [
+        BASE_NOTE if i == 0 else SAME_WORLD if w == world_of[0] else OTHER_WORLD
+        for i, w in enumerate(world_of)
+    ]
+
+    def rows(values: np.ndarray) -> np.ndarray:  # (..., k, n_groups) to rows
+        return np.swapaxes(values, -1, -2).reshape(*values.shape[:-2], -1)
+
+    frames = []
+    for metric in RATES:  # six metrics, each over every run and group at once
+        low, high, undefined = percentile_interval(boot[metric], confidence)
+        c_low, c_high, c_undefined = percentile_interval(
+            boot[metric] - boot[metric][:, :1], confidence
+        )
+        change = rows(point[metric] - point[metric][:1])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run": np.tile(np.asarray(labels, dtype=object), n_groups),
+                    "group": np.repeat(np.asarray(groups, dtype=object), k),
+                    "metric": metric,
+                    "n": rows(size["n"]),
+                    "denominator": rows(size[DENOMINATORS[metric]]),
+                    "estimate": rows(point[metric]),
+                    "ci_low": rows(low),
+                    "ci_high": rows(high),
+                    "boot_undefined": rows(undefined),
+                    "change": np.where(is_base, np.nan, change),
+                    "change_ci_low": np.where(is_base, np.nan, rows(c_low)),
+                    "change_ci_high": np.where(is_base, np.nan, rows(c_high)),
+                    "change_boot_undefined": np.where(is_base, 0, rows(c_undefined)),
+                    "resampling": np.tile(np.asarray(kinds, dtype=object), n_groups),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def side_by_side(
+    tables: Sequence[pd.DataFrame | None],
+    labels: Sequence[str],
+    keys: Sequence[str],
+    metrics: Sequence[str],
+) -> pd.DataFrame:
+    """A table of each run in long form, with each figure's change from run 0's.
+
+    Parameters
+    ----------
+    tables : sequence of DataFrame or None
+        One per run; None where the run lacks the table (left out).
+    labels : sequence of str
+        The runs' names.
+    keys : sequence of str
+        The columns that identify a row (those absent from a table are left out).
+    metrics : sequence of str
+        The columns compared (those present).
+
+    Returns
+    -------
+    DataFrame
+        ``run``, the keys, ``metric``, ``estimate`` and ``change`` (NaN for run 0,
+        and where run 0 has no such row).
+    """
+    long = []
+    for table, label in zip(tables, labels, strict=True):  # over runs
+        if table is None:
+            continue
+        ids = [k for k in keys if k in table.columns]
+        values = [m for m in metrics if m in table.columns]
+        part = table.melt(
+            id_vars=ids, value_vars=values, var_name="metric", value_name="estimate"
+        )
+        long.append(part.assign(run=label, estimate=part["estimate"].astype(float)))
+    if not long:
+        return pd.DataFrame(columns=["run", *keys, "metric", "estimate", "change"])
+    frame = pd.concat(long, ignore_index=True)
+    ids = [k for k in keys if k in frame.columns]
+    # Each row beside the same row of the other runs, in run order.
+    frame["_row"] = frame.groupby([*ids, "metric"], sort=False, dropna=False).ngroup()
+    frame["_run"] = frame["run"].map({label: i for i, label in enumerate(labels)})
+    frame = frame.sort_values(["_row", "_run"], kind="stable", ignore_index=True)
+    frame = frame.drop(columns=["_row", "_run"])
+    if tables[0] is None:
+        return frame.assign(change=np.nan)
+    base = long[0][[*ids, "metric", "estimate"]].rename(columns={"estimate": "base"})
+    frame = frame.merge(base, on=[*ids, "metric"], how="left", sort=False)
+    change = frame["estimate"] - frame["base"]
+    return frame.drop(columns="base").assign(
+        change=change.where(frame["run"] != labels[0])
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Runs side by side (:func:`compare`).
+
+    Attributes
+    ----------
+    runs : tuple of RunFiles
+        The runs, the base first.
+    settings : list of (field, values)
+        Every scenario field that differs between runs (:func:`differing_settings`).
+    table : DataFrame
+        The tidy table of ``compare.csv`` (:data:`CSV_COLUMNS`).
+    notes : tuple of str
+        Plain sentences on how to read the changes (seeds, pairing, what is absent).
+    seed_only : bool
+        The runs differ only by seed (changes are between worlds, not settings).
+    n_boot, confidence : int, float
+        The base run's audit settings, used for every interval.
+    seeds : dict of str to list of int
+        The stream of each grouping's resamples (:func:`comparison_seeds`).
+    """
+
+    runs: tuple[RunFiles, ...]
+    settings: list[tuple[str, list]]
+    table: pd.DataFrame
+    notes: tuple[str, ...]
+    seed_only: bool
+    n_boot: int
+    confidence: float
+    seeds: dict[str, list[int]]
+
+    @property
+    def labels(self) -> list[str]:
+        """The runs' names, the base first."""
+        return [r.label for r in self.runs]
+
+
+def grouping_label(columns: Sequence[str]) -> str:
+    """A grouping's name: ``overall``, a column, or ``a × b``."""
+    from audits.confusion import JOIN
+
+    return JOIN.join(columns) if columns else OVERALL
+
+
+def comparison_seeds(runs: Sequence[RunFiles]) -> dict[str, list[int]]:
+    """The resampling stream of each grouping, from the runs' own audit seeds.
+
+    Each list is the key of :func:`simulator.rng.stream`: the base run's audit
+    seed, then ``"compare"``, the other runs' audit seeds and the grouping's name;
+    the same runs give the same resamples.
+    """
+    from simulator.rng import stable_id
+
+    seeds = [r.audit_seed for r in runs]
+    return {
+        grouping_label(g): [
+            seeds[0],
+            stable_id("compare"),
+            *seeds[1:],
+            stable_id(grouping_label(g)),
+        ]
+        for g in runs[0].groupings
+    }
+
+
+def _audit_rows(runs: Sequence[RunFiles], seeds: dict[str, list[int]]) -> pd.DataFrame:
+    audit = runs[0].scenario["audit"]
+    columns = sorted({c for g in runs[0].groupings for c in g})
+    world_of = worlds([r.outcomes for r in runs], columns)
+    parts = []
+    for grouping in runs[0].groupings:  # a handful of groupings
+        name = grouping_label(grouping)
+        key = seeds[name]
+        part = grouping_changes(
+            [r.outcomes for r in runs],
+            [r.label for r in runs],
+            grouping,
+            world_of,
+            n_boot=int(audit["n_boot"]),
+            confidence=float(audit["confidence"]),
+            rng=np.random.default_rng(np.random.SeedSequence(key)),
+        )
+        parts.append(part.assign(section="audit", grouping=name, source=""))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _linkage_rows(runs: Sequence[RunFiles]) -> pd.DataFrame:
+    labels = [r.label for r in runs]
+    by_source = side_by_side(
+        [r.quality for r in runs], labels, ["source"], LINKAGE_METRICS
+    ).assign(section="linkage", grouping=OVERALL, group=OVERALL)
+    by_group = side_by_side(
+        [r.quality_by_group for r in runs],
+        labels,
+        ["source", "group", "value"],
+        LINKAGE_METRICS,
+    )
+    if "source" not in by_group.columns:
+        by_group = by_group.assign(source=OVERALL)
+    by_group = by_group.rename(columns={"group": "grouping", "value": "group"})
+    return pd.concat(
+        [by_source, by_group.assign(section="linkage_by_group")], ignore_index=True
+    )
+
+
+def _attribution_rows(runs: Sequence[RunFiles]) -> pd.DataFrame:
+    tables = [r.attribution for r in runs]
+    causes = [
+        c
+        for t in tables
+        if t is not None
+        for c in t.columns
+        if c not in ("group", "value", "error")
+    ]
+    rows = side_by_side(
+        tables,
+        [r.label for r in runs],
+        ["group", "value", "error"],
+        list(dict.fromkeys(causes)),
+    )
+    if rows.empty:
+        return rows
+    return rows.assign(
+        section="attribution",
+        metric=rows["error"].astype(str) + "." + rows["metric"].astype(str),
+        source="",
+    ).rename(columns={"group": "grouping", "value": "group"})
+
+
+def _notes(runs: Sequence[RunFiles], seed_only: bool, world_of: list[int]) -> list:
+    base = runs[0]
+    notes = []
+    if seed_only:
+        notes.append(
+            f"{', '.join(r.label for r in runs)} differ only by seed: every change is "
+            "the difference between two random worlds of the same scenario, not the "
+            "effect of a setting."
+        )
+    for run, world in zip(runs[1:], world_of[1:], strict=True):
+        if world == world_of[0]:
+            notes.append(
+                f"{run.label} has the same families as {base.label} (same seed and "
+                "population): its changes were resampled family by family together "
+                f"with {base.label}, so they show the effect of the settings on "
+                "these families."
+            )
+        elif not seed_only:
+            notes.append(
+                f"{run.label} has other families than {base.label} (another seed): "
+                "its changes mix the effect of the settings with the difference "
+                "between two random worlds; run both with the same seed to see the "
+                "settings alone."
+            )
+        if run.attribution is None and base.attribution is not None:
+            notes.append(
+                f"{run.label} has no attribution counts (it was run with "
+                "--no-attribution, or is an audit directory)."
+            )
+    if base.scenario["audit"].get("replicates", 1) > 1:
+        notes.append(
+            "Each run is compared on its first world (audit/outcomes.parquet), not "
+            "pooled over its replicates."
+        )
+    return notes
+
+
+def compare(paths: Sequence[str | Path]) -> Comparison:
+    """Put runs side by side, the first as the base.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        At least two run (or audit) directories.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    InputDataError
+        If a path is not a run directory, or the runs are not comparable
+        (:func:`check_comparable`).
+    """
+    if len(paths) < 2:
+        raise InputDataError(f"compare needs at least two runs, got {len(paths)}")
+    runs = [
+        read_run(p, label) for p, label in zip(paths, run_labels(paths), strict=True)
+    ]
+    scenarios = [r.scenario for r in runs]
+    check_comparable([r.label for r in runs], scenarios)
+    seeds = comparison_seeds(runs)
+    audit = _audit_rows(runs, seeds)
+    table = pd.concat(
+        [audit, _linkage_rows(runs), _attribution_rows(runs)], ignore_index=True
+    )
+    for column in CSV_COLUMNS:
+        if column not in table.columns:
+            table[column] = np.nan
+    for column in COUNT_COLUMNS:  # whole numbers, blank where not applicable
+        table[column] = table[column].astype("Int64")
+    seed_only = only_seed_differs(scenarios)
+    columns = sorted({c for g in runs[0].groupings for c in g})
+    world_of = worlds([r.outcomes for r in runs], columns)
+    return Comparison(
+        runs=tuple(runs),
+        settings=differing_settings(scenarios),
+        table=table[list(CSV_COLUMNS)],
+        notes=tuple(_notes(runs, seed_only, world_of)),
+        seed_only=seed_only,
+        n_boot=int(runs[0].scenario["audit"]["n_boot"]),
+        confidence=float(runs[0].scenario["audit"]["confidence"]),
+        seeds=seeds,
+    )
+
+
+COMPARE_HTML = "compare.html"
+COMPARE_CSV = "compare.csv"
+COMPARE_JSON = "compare.json"
+METHOD = (
+    "changes from the first run; intervals are percentile intervals of the change "
+    "over multinomial bootstrap resamples of households (audits.confusion), paired "
+    "for runs with the same households as the base, independent otherwise"
+)
+
+
+def comparison_summary(c: Comparison) -> dict[str, Any]:
+    """What ``compare.json`` holds: the runs, the settings that differ, notes, seeds."""
+    return {
+        "base": c.labels[0],
+        "runs": [
+            {
+                "label": r.label,
+                "path": str(r.path),
+                "scenario": r.scenario.get("name"),
+                "seed": r.scenario.get("seed"),
+                "audit_seed": r.audit_seed,
+                "families": len(r.outcomes),
+            }
+            for r in c.runs
+        ],
+        "settings": [{"field": f, "values": v} for f, v in c.settings],
+        "seed_only": c.seed_only,
+        "notes": list(c.notes),
+        "n_boot": c.n_boot,
+        "confidence": c.confidence,
+        "method": METHOD,
+        "seeds": c.seeds,
+        "rows": len(c.table),
+    }
+
+
+def write_comparison(
+    c: Comparison, out_dir: str | Path, *, overwrite: bool = False
+) -> Path:
+    """Write ``compare.csv``, ``compare.html`` and ``compare.json``, atomically.
+
+    Parameters
+    ----------
+    c : Comparison
+    out_dir : str or Path
+        The directory to create (or, with ``overwrite``, an earlier linkaudit output
+        to replace).
+    overwrite : bool
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+    """
+    from audits.report.compare_page import render_comparison
+    from simulator.io import MANIFEST, atomic_directory, write_json
+
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        c.table.to_csv(tmp / COMPARE_CSV, index=False, lineterminator="\n")
+        (tmp / COMPARE_HTML).write_text(
+            render_comparison(c), encoding="utf-8", newline="\n"
+        )
+        write_json(comparison_summary(c), tmp / COMPARE_JSON)
+        write_json(
+            {
+                "kind": "linkaudit comparison (synthetic people only)",
+                "files": [COMPARE_CSV, COMPARE_HTML, COMPARE_JSON],
+            },
+            tmp / MANIFEST,
+        )
+    return out_dir
