@@ -4,15 +4,9 @@
 outcomes (one row per true household), its link quality and its attribution counts,
 and puts them side by side with the first run as the base.
 
-The interval of a change comes from the audit's own multinomial bootstrap
-(:func:`audits.confusion.bootstrap_counts`), resampling households:
-
-- Runs of the **same world** (same seed and population, so the same households with
-  the same truth) are resampled *paired*: one draw of households serves every such
-  run, through the joint cell (group, confusion cell in each run). The change is then
-  the effect of the settings on these families, and its interval is as narrow as
-  that allows.
-- Runs of **different worlds** (another seed) are resampled independently.
+Each audit rate's change comes with an interval from the audit's own bootstrap,
+paired for runs of the same families and independent otherwise
+(:mod:`audits.changes`).
 
 Runs whose populations, truth or audit groupings differ are refused
 (:func:`check_comparable`): their figures would not be about the same families.
@@ -29,26 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audits.confusion import (
-    RATES,
-    Cells,
-    bootstrap_counts,
-    confusion_cells,
-    confusion_index,
-    percentile_interval,
-    rates,
-    totals,
-)
+from audits.changes import OVERALL, grouping_changes, side_by_side, worlds
 from audits.outcomes import require_columns
 from audits.report.describe import NOT_SET, flatten, show_value
 from simulator.errors import InputDataError
 
-OVERALL = "overall"
-"""The grouping and group of every family together."""
-BASE_NOTE = "base"
-"""The ``resampling`` of the base run's rows."""
-SAME_WORLD = "paired"
-OTHER_WORLD = "independent"
 POPULATION_SECTIONS = ("population", "needs", "eligibility", "harm")
 """Scenario sections that make the families and their truth: runs must agree."""
 POPULATION_FIELDS = (
@@ -63,25 +42,10 @@ NOT_SETTINGS = ("name", "description", "generation")
 """Fields that do not change a run's figures (left out of "only the seed differs")."""
 LINKAGE_METRICS = ("precision", "recall", "f1", "n_linked", "n_false", "n_missed")
 """Link-quality columns compared."""
-CSV_COLUMNS = (
-    "section",
-    "run",
-    "grouping",
-    "group",
-    "source",
-    "metric",
-    "n",
-    "denominator",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "boot_undefined",
-    "change",
-    "change_ci_low",
-    "change_ci_high",
-    "change_boot_undefined",
-    "resampling",
-)
+KEY_COLUMNS = ("section", "run", "grouping", "group", "source", "metric")
+FIGURE_COLUMNS = ("n", "denominator", "estimate", "ci_low", "ci_high", "boot_undefined")
+CHANGE_COLUMNS = ("change", "change_ci_low", "change_ci_high", "change_boot_undefined")
+CSV_COLUMNS = (*KEY_COLUMNS, *FIGURE_COLUMNS, *CHANGE_COLUMNS, "resampling")
 """Columns of ``compare.csv``, in order."""
 COUNT_COLUMNS = ("n", "denominator", "boot_undefined", "change_boot_undefined")
 
@@ -301,281 +265,6 @@ def only_seed_differs(scenarios: Sequence[dict]) -> bool:
     return keys == {"seed"}
 
 
-def same_households(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str]) -> bool:
-    """Whether two runs' outcomes are the same families with the same truth and groups.
-
-    Both sorted by ``household_id`` (as :func:`read_run` leaves them).
-    """
-    if len(a) != len(b):
-        return False
-    for column in ("household_id", "y_true", *columns):
-        if not np.array_equal(
-            a[column].astype(str).to_numpy(), b[column].astype(str).to_numpy()
-        ):
-            return False
-    return True
-
-
-def worlds(outcomes: Sequence[pd.DataFrame], columns: Sequence[str]) -> list[int]:
-    """Each run's world: the index of the first run with the same households."""
-    out: list[int] = []
-    for i, frame in enumerate(outcomes):
-        out.append(
-            next(
-                (
-                    w
-                    for w in sorted(set(out))
-                    if same_households(outcomes[w], frame, columns)
-                ),
-                i,
-            )
-        )
-    return out
-
-
-COMBO = "_confusion_in_other_runs"
-"""A column of the joint cells: each other run's confusion cell, in base 4."""
-
-
-@dataclass(frozen=True)
-class WorldCounts:
-    """Confusion counts of the runs of one world, observed and resampled together.
-
-    Attributes
-    ----------
-    groups : list of str
-        The grouping's observed groups.
-    observed : ndarray of int64, shape (n_runs, n_groups, 4)
-    resampled : ndarray of int64, shape (n_boot, n_runs, n_groups, 4)
-        The same resampled households in every run of the world.
-    """
-
-    groups: list[str]
-    observed: np.ndarray
-    resampled: np.ndarray
-
-
-def joint_cells(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> Cells:
-    """Counts per (group cell, other runs' confusion cells) x the first run's cell.
-
-    The runs must hold the same households in the same order
-    (:func:`same_households`); with one run these are its plain confusion cells.
-    """
-    first = frames[0][[*columns, "y_true", "flagged"]]
-    if len(frames) == 1:
-        return confusion_cells(first, columns)
-    combo = np.zeros(len(first), dtype=np.int64)
-    for j, other in enumerate(frames[1:]):  # over runs, not rows
-        combo += 4**j * confusion_index(
-            other["y_true"].to_numpy(dtype=bool), other["flagged"].to_numpy(dtype=bool)
-        )
-    return confusion_cells(first.assign(**{COMBO: combo}), [*columns, COMBO])
-
-
-def _marginal(weights: np.ndarray, target: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum weights (..., m) of joint cells into (..., n_groups, 4) by ``target``."""
-    onehot = np.zeros((len(target), n_groups * 4))
-    onehot[np.arange(len(target)), target] = 1.0
-    summed = np.rint(weights.astype(float) @ onehot).astype(np.int64)
-    return summed.reshape(*weights.shape[:-1], n_groups, 4)
-
-
-def world_counts(
-    frames: Sequence[pd.DataFrame],
-    columns: Sequence[str],
-    n_boot: int,
-    rng: np.random.Generator,
-) -> WorldCounts:
-    """Observed and resampled counts per group of each run of one world.
-
-    One multinomial draw over the joint cells (:func:`joint_cells`,
-    :func:`audits.confusion.bootstrap_counts`) resamples households once for every
-    run, so changes between these runs are paired household by household.
-    """
-    cells = joint_cells(frames, columns)
-    g = len(columns)
-    grouped = Cells(
-        cells.columns[:g], cells.levels[:g], cells.codes[:, :g], cells.counts
-    )
-    labels = grouped.values() if columns else [OVERALL] * len(cells.counts)
-    index, groups = pd.factorize(np.asarray(labels, dtype=object))
-    n_groups = len(groups)
-    draws = np.concatenate(
-        [cells.counts[None], bootstrap_counts(cells.counts, n_boot, rng)]
-    )
-    first = _marginal(
-        draws.reshape(len(draws), -1),
-        (index[:, None] * 4 + np.arange(4)).ravel(),
-        n_groups,
-    )
-    per_run = [first]
-    if len(frames) > 1:
-        combo = np.asarray(cells.levels[-1], dtype=np.int64)[cells.codes[:, -1]]
-        households = draws.sum(axis=-1)
-        per_run += [
-            _marginal(households, index * 4 + (combo // 4**j) % 4, n_groups)
-            for j in range(len(frames) - 1)
-        ]
-    stacked = np.stack(per_run, axis=1)
-    return WorldCounts([str(x) for x in groups], stacked[0], stacked[1:])
-
-
-def _align(
-    parts: Sequence[tuple[list[int], WorldCounts]], n_runs: int, n_boot: int
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Every world's counts on the union of groups (base world's order first)."""
-    groups = list(dict.fromkeys(g for _, w in parts for g in w.groups))
-    observed = np.zeros((n_runs, len(groups), 4), dtype=np.int64)
-    resampled = np.zeros((n_boot, n_runs, len(groups), 4), dtype=np.int64)
-    for members, w in parts:  # over worlds
-        pos = np.asarray([groups.index(g) for g in w.groups], dtype=np.int64)
-        rows = np.asarray(members)
-        observed[np.ix_(rows, pos)] = w.observed
-        resampled[:, rows[:, None], pos[None, :]] = w.resampled
-    return groups, observed, resampled
-
-
-def grouping_changes(
-    outcomes: Sequence[pd.DataFrame],
-    labels: Sequence[str],
-    columns: Sequence[str],
-    world_of: Sequence[int],
-    *,
-    n_boot: int,
-    confidence: float,
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    """Every rate per group of one grouping in each run, and its change from run 0.
-
-    Parameters
-    ----------
-    outcomes : sequence of DataFrame
-        Each run's household outcomes, sorted by ``household_id``.
-    labels : sequence of str
-        The runs' names.
-    columns : sequence of str
-        The grouping's columns; empty for every family together.
-    world_of : sequence of int
-        Each run's world (:func:`worlds`): runs of one world are resampled together.
-    n_boot : int
-        Resamples (0: no intervals).
-    confidence : float
-        Coverage of the percentile intervals.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    DataFrame
-        One row per run x metric x group: ``run``, ``group``, ``metric``, ``n``,
-        ``denominator``, ``estimate``, ``ci_low``, ``ci_high``, ``boot_undefined``,
-        ``change`` (minus run 0's estimate; NaN for run 0), ``change_ci_low``,
-        ``change_ci_high``, ``change_boot_undefined`` (resamples where either rate
-        is undefined) and ``resampling`` (``base``, ``paired`` or ``independent``).
-    """
-    from audits.confusion import DENOMINATORS
-
-    members = {w: [i for i, x in enumerate(world_of) if x == w] for w in world_of}
-    parts = [
-        (m, world_counts([outcomes[i] for i in m], columns, n_boot, rng))
-        for m in members.values()
-    ]
-    groups, observed, resampled = _align(parts, len(outcomes), n_boot)
-    k, n_groups = len(outcomes), len(groups)
-    point, boot, size = rates(observed), rates(resampled), totals(observed)
-    # Rows in (group, run) order, so each run's row sits beside the base's.
-    is_base = np.tile(np.arange(k) == 0, n_groups)
-    kinds = [
-        BASE_NOTE if i == 0 else SAME_WORLD if w == world_of[0] else OTHER_WORLD
-        for i, w in enumerate(world_of)
-    ]
-
-    def rows(values: np.ndarray) -> np.ndarray:  # (..., k, n_groups) to rows
-        return np.swapaxes(values, -1, -2).reshape(*values.shape[:-2], -1)
-
-    frames = []
-    for metric in RATES:  # six metrics, each over every run and group at once
-        low, high, undefined = percentile_interval(boot[metric], confidence)
-        c_low, c_high, c_undefined = percentile_interval(
-            boot[metric] - boot[metric][:, :1], confidence
-        )
-        change = rows(point[metric] - point[metric][:1])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "run": np.tile(np.asarray(labels, dtype=object), n_groups),
-                    "group": np.repeat(np.asarray(groups, dtype=object), k),
-                    "metric": metric,
-                    "n": rows(size["n"]),
-                    "denominator": rows(size[DENOMINATORS[metric]]),
-                    "estimate": rows(point[metric]),
-                    "ci_low": rows(low),
-                    "ci_high": rows(high),
-                    "boot_undefined": rows(undefined),
-                    "change": np.where(is_base, np.nan, change),
-                    "change_ci_low": np.where(is_base, np.nan, rows(c_low)),
-                    "change_ci_high": np.where(is_base, np.nan, rows(c_high)),
-                    "change_boot_undefined": np.where(is_base, 0, rows(c_undefined)),
-                    "resampling": np.tile(np.asarray(kinds, dtype=object), n_groups),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def side_by_side(
-    tables: Sequence[pd.DataFrame | None],
-    labels: Sequence[str],
-    keys: Sequence[str],
-    metrics: Sequence[str],
-) -> pd.DataFrame:
-    """A table of each run in long form, with each figure's change from run 0's.
-
-    Parameters
-    ----------
-    tables : sequence of DataFrame or None
-        One per run; None where the run lacks the table (left out).
-    labels : sequence of str
-        The runs' names.
-    keys : sequence of str
-        The columns that identify a row (those absent from a table are left out).
-    metrics : sequence of str
-        The columns compared (those present).
-
-    Returns
-    -------
-    DataFrame
-        ``run``, the keys, ``metric``, ``estimate`` and ``change`` (NaN for run 0,
-        and where run 0 has no such row).
-    """
-    long = []
-    for table, label in zip(tables, labels, strict=True):  # over runs
-        if table is None:
-            continue
-        ids = [k for k in keys if k in table.columns]
-        values = [m for m in metrics if m in table.columns]
-        part = table.melt(
-            id_vars=ids, value_vars=values, var_name="metric", value_name="estimate"
-        )
-        long.append(part.assign(run=label, estimate=part["estimate"].astype(float)))
-    if not long:
-        return pd.DataFrame(columns=["run", *keys, "metric", "estimate", "change"])
-    frame = pd.concat(long, ignore_index=True)
-    ids = [k for k in keys if k in frame.columns]
-    # Each row beside the same row of the other runs, in run order.
-    frame["_row"] = frame.groupby([*ids, "metric"], sort=False, dropna=False).ngroup()
-    frame["_run"] = frame["run"].map({label: i for i, label in enumerate(labels)})
-    frame = frame.sort_values(["_row", "_run"], kind="stable", ignore_index=True)
-    frame = frame.drop(columns=["_row", "_run"])
-    if tables[0] is None:
-        return frame.assign(change=np.nan)
-    base = long[0][[*ids, "metric", "estimate"]].rename(columns={"estimate": "base"})
-    frame = frame.merge(base, on=[*ids, "metric"], how="left", sort=False)
-    change = frame["estimate"] - frame["base"]
-    return frame.drop(columns="base").assign(
-        change=change.where(frame["run"] != labels[0])
-    )
-
-
 @dataclass(frozen=True)
 class Comparison:
     """Runs side by side (:func:`compare`).
@@ -641,10 +330,10 @@ def comparison_seeds(runs: Sequence[RunFiles]) -> dict[str, list[int]]:
     }
 
 
-def _audit_rows(runs: Sequence[RunFiles], seeds: dict[str, list[int]]) -> pd.DataFrame:
+def _audit_rows(
+    runs: Sequence[RunFiles], seeds: dict[str, list[int]], world_of: list[int]
+) -> pd.DataFrame:
     audit = runs[0].scenario["audit"]
-    columns = sorted({c for g in runs[0].groupings for c in g})
-    world_of = worlds([r.outcomes for r in runs], columns)
     parts = []
     for grouping in runs[0].groupings:  # a handful of groupings
         name = grouping_label(grouping)
@@ -768,7 +457,9 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
     scenarios = [r.scenario for r in runs]
     check_comparable([r.label for r in runs], scenarios)
     seeds = comparison_seeds(runs)
-    audit = _audit_rows(runs, seeds)
+    columns = sorted({c for g in runs[0].groupings for c in g})
+    world_of = worlds([r.outcomes for r in runs], columns)
+    audit = _audit_rows(runs, seeds, world_of)
     table = pd.concat(
         [audit, _linkage_rows(runs), _attribution_rows(runs)], ignore_index=True
     )
@@ -778,8 +469,6 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
     for column in COUNT_COLUMNS:  # whole numbers, blank where not applicable
         table[column] = table[column].astype("Int64")
     seed_only = only_seed_differs(scenarios)
-    columns = sorted({c for g in runs[0].groupings for c in g})
-    world_of = worlds([r.outcomes for r in runs], columns)
     return Comparison(
         runs=tuple(runs),
         settings=differing_settings(scenarios),

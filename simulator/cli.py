@@ -1,5 +1,4 @@
-"""The ``linkaudit`` command: validate, schema, generate, link, run, audit, sweep,
-compare."""
+"""``linkaudit``: validate, schema, generate, link, run, audit, sweep, compare."""
 
 from __future__ import annotations
 

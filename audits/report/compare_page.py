@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from audits.report.describe import show_value
-from audits.report.page import Html, join, note, p, page, section, table, tag
+from audits.report.page import Html, join, note, p, page, section, table, tag, top
 from audits.report.text import (
     METRIC_LABELS,
     NA,
@@ -318,20 +318,10 @@ def render_comparison(c: Comparison) -> str:
     str
     """
     title = f"linkaudit comparison: {' vs '.join(c.labels)}"
-    header = tag(
-        "header",
-        join(
-            [
-                tag("h1", title),
-                tag(
-                    "p",
-                    "Runs side by side: what differs between them, and how each figure "
-                    "changes from the first run's.",
-                    class_="subtitle",
-                ),
-            ]
-        ),
-        class_="top",
+    header = top(
+        title,
+        "Runs side by side: what differs between them, and how each figure changes "
+        "from the first run's.",
     )
     body = join(
         [

@@ -120,6 +120,15 @@ def figure(svg: str, what: object, read: object) -> Html:
     return tag("figure", join([Html(svg), tag("figcaption", caption)]))
 
 
+def top(title: str, subtitle: str) -> Html:
+    """The page's header: its title and a one-sentence subtitle."""
+    return tag(
+        "header",
+        join([tag("h1", title), tag("p", subtitle, class_="subtitle")]),
+        class_="top",
+    )
+
+
 def note(*parts: object, kind: str = "note") -> Html:
     """A highlighted box (``kind``: note, synthetic, warning)."""
     return tag("div", join(parts), class_=f"box {kind}")

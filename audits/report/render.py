@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audits.report.inputs import ReportInputs
-from audits.report.page import join, page, tag
+from audits.report.page import join, page, tag, top
 from audits.report.sections import build_sections, glance
 
 REPORT = "report.html"
@@ -29,21 +29,10 @@ def render_report(inputs: ReportInputs) -> str:
         no external URLs. The same inputs give the same string.
     """
     title = f"linkaudit report: {inputs.scenario.name}"
-    header = tag(
-        "header",
-        join(
-            [
-                tag("h1", title),
-                tag(
-                    "p",
-                    "What happens when a council links family records and lets a "
-                    "model flag \u201ctroubled\u201d households: a simulation in "
-                    "which the truth is known.",
-                    class_="subtitle",
-                ),
-            ]
-        ),
-        class_="top",
+    header = top(
+        title,
+        "What happens when a council links family records and lets a model flag "
+        "\u201ctroubled\u201d households: a simulation in which the truth is known.",
     )
     footer = tag(
         "footer",

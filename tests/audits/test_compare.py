@@ -17,14 +17,8 @@ from audittools import random_outcomes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.compare import (
-    CSV_COLUMNS,
-    OVERALL,
-    compare,
-    joint_cells,
-    world_counts,
-    write_comparison,
-)
+from audits.changes import OVERALL, joint_cells, world_counts
+from audits.compare import CSV_COLUMNS, compare, write_comparison
 from audits.confusion import confusion_cells
 from simulator.cli import main
 from simulator.errors import InputDataError
