@@ -210,9 +210,9 @@ def test_write_run_writes_the_report(report_run, tmp_path):
 
 def test_headline_without_a_defined_ratio(report_data, monkeypatch):
     """A reference group with no wrong flags has no ratio: the sentence is left out."""
-    from audits.report import sections
+    from audits.report.sections import flags as section
 
-    monkeypatch.setattr(sections, "deprivation_headline", lambda audit: {"ratio": None})
-    assert sections._deprivation_sentence(report_data) == ""
-    monkeypatch.setattr(sections, "deprivation_headline", lambda audit: None)
-    assert sections._deprivation_sentence(report_data) == ""
+    monkeypatch.setattr(section, "deprivation_headline", lambda audit: {"ratio": None})
+    assert section._deprivation_sentence(report_data) == ""
+    monkeypatch.setattr(section, "deprivation_headline", lambda audit: None)
+    assert section._deprivation_sentence(report_data) == ""

@@ -1,0 +1,74 @@
+"""The report's sections, in order, one module per concept; one function per section.
+
+Each section function takes the :class:`~audits.report.inputs.ReportInputs` and
+returns escaped markup (:class:`~audits.report.page.Html`). Sections whose input is
+missing (no audit, no attribution) say so instead of failing. Modules:
+:mod:`~.setting` (the scenario, the population), :mod:`~.linkage`, :mod:`~.flags`
+(the headline numbers and the rates by group), :mod:`~.causes` (the attribution),
+:mod:`~.thresholds`, :mod:`~.case_files`, :mod:`~.reference` (glossary, about) and
+:mod:`~.common` (phrases they share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from audits.report.inputs import ReportInputs
+from audits.report.page import Html, join, section, tag
+from audits.report.sections.case_files import cases_section
+from audits.report.sections.causes import attribution_section
+from audits.report.sections.flags import flags_section, glance
+from audits.report.sections.linkage import linkage_section
+from audits.report.sections.reference import about_section, glossary_section
+from audits.report.sections.setting import population_section, scenario_section
+from audits.report.sections.thresholds import threshold_section
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: its anchor, heading and builder."""
+
+    anchor: str
+    title: str
+    build: Callable[[ReportInputs], Html]
+
+
+SECTIONS = (
+    Section("scenario", "The scenario in words", scenario_section),
+    Section("population", "The population", population_section),
+    Section("linkage", "Linking the records", linkage_section),
+    Section("flags", "Who was flagged, and who wrongly", flags_section),
+    Section(
+        "causes", "Why families were wrongly flagged or missed", attribution_section
+    ),
+    Section("thresholds", "What other cuts would do", threshold_section),
+    Section("cases", "Case files: families behind the numbers", cases_section),
+    Section("glossary", "Glossary", glossary_section),
+    Section("about", "About this run", about_section),
+)
+"""The report's sections, in order."""
+
+
+def build_sections(inputs: ReportInputs) -> Html:
+    """Every section, with a table of contents."""
+    toc = tag(
+        "nav",
+        join(
+            [
+                tag("strong", "Contents"),
+                tag(
+                    "ol",
+                    join(
+                        tag("li", tag("a", s.title, href=f"#{s.anchor}"))
+                        for s in SECTIONS
+                    ),
+                ),
+            ]
+        ),
+        class_="toc",
+    )
+    return join([toc, *(section(s.anchor, s.title, s.build(inputs)) for s in SECTIONS)])
+
+
+__all__ = ["SECTIONS", "Section", "build_sections", "glance"]

@@ -1,0 +1,336 @@
+"""Who was flagged, and who wrongly.
+
+The headline numbers at a glance, the rates by group with their intervals, and the
+joint groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from audits.report import charts
+from audits.report.inputs import ReportInputs
+from audits.report.page import (
+    Html,
+    figure,
+    join,
+    note,
+    p,
+    table,
+    tag,
+    ul,
+)
+from audits.report.sections.common import (
+    SYNTHETIC_NOTE,
+    confidence_level,
+    no_audit,
+    target_families,
+    target_words,
+    with_interval,
+)
+from audits.report.text import (
+    TARGET_LABELS,
+    count,
+    group_label,
+    interval,
+    num,
+    pct,
+    plural,
+    ratio,
+    value_label,
+)
+from audits.tables import deprivation_headline
+from simulator.schema.audit import LEAST_DEPRIVED
+
+# ---------------------------------------------------------------- at a glance
+
+
+def glance(inputs: ReportInputs) -> Html:
+    """The headline numbers and the synthetic-data warning, above the sections."""
+    parts: list[object] = [
+        note(
+            tag("strong", "Synthetic data. "),
+            Html(SYNTHETIC_NOTE),
+            kind="synthetic",
+        )
+    ]
+    if inputs.audit is None:
+        return join(parts)
+    o = inputs.audit.metrics.overall.iloc[0]
+    target = TARGET_LABELS.get(
+        inputs.scenario.audit.target, inputs.scenario.audit.target
+    )
+    stats = [
+        ("families", count(o["n"]), "families simulated", ""),
+        (
+            "positive",
+            count(o["n_positive"]),
+            f"truly {target.split(' (')[0]}",
+            "",
+        ),
+        ("flagged", count(o["n_flagged"]), "families flagged by the council", ""),
+        ("fp", count(o["fp"]), "of them wrongly flagged", "bad"),
+        ("fn", count(o["fn"]), f"{target_families(inputs)} missed", "bad"),
+        (
+            "per10k",
+            num(o["wrongly_flagged_per_10k"], 0),
+            "wrongly flagged per 10,000 families",
+            "bad",
+        ),
+    ]
+    parts.append(
+        tag(
+            "div",
+            join(
+                tag(
+                    "div",
+                    join([tag("span", n, class_="n"), tag("span", w, class_="what")]),
+                    class_=f"stat {cls}".strip(),
+                )
+                for _, n, w, cls in stats
+            ),
+            class_="glance",
+        )
+    )
+    headline = _deprivation_sentence(inputs)
+    if headline:
+        parts.append(p(headline))
+    return join(parts)
+
+
+def _deprivation_sentence(inputs: ReportInputs) -> str:
+    """The FPR of the most deprived group against the reference, in words."""
+    assert inputs.audit is not None
+    h = deprivation_headline(inputs.audit)
+    if h is None or h["ratio"] is None or not np.isfinite(h["ratio"]):
+        return ""  # no such grouping, or a reference with no wrong flags
+    column = h["grouping"]
+    part = "fifth" if column == "imd_quintile" else "tenth"
+    top = {"imd_quintile": "5", "imd_decile": "10"}.get(column)
+    reference = (
+        f"the least deprived {part}"
+        if str(h["reference"]) == top
+        else f"{group_label(column)} {value_label(column, h['reference'])}"
+    )
+    return (
+        f"Among families not {target_words(inputs)}, those in the most deprived "
+        f"{part} of areas were {ratio(h['ratio'])} as likely to be flagged as those "
+        f"in {reference} ({h['confidence']:.0%} confidence interval "
+        f"{interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
+    )
+
+
+def _reference_reason(inputs: ReportInputs, column: str) -> str:
+    config = inputs.scenario.audit
+    if column in config.reference:
+        return "chosen in the scenario"
+    if column in LEAST_DEPRIVED:
+        return "the least deprived group, the usual point of comparison"
+    return "the largest group"
+
+
+def _overall(inputs: ReportInputs) -> list[object]:
+    """The flags overall: counts, the four rates with intervals, what they mean."""
+    assert inputs.audit is not None
+    audit = inputs.audit
+    o = audit.metrics.overall.iloc[0]
+    rates = audit.disparities.overall.set_index("metric")
+    level = confidence_level(inputs)
+    target = TARGET_LABELS.get(audit.config.target, audit.config.target)
+
+    def rate(metric: str, fmt: Callable[[object], str] = pct) -> str:
+        r = rates.loc[metric]
+        return (
+            f"{fmt(r['estimate'])} ({level} interval "
+            f"{interval(r['ci_low'], r['ci_high'], fmt)})"
+        )
+
+    flagged = plural(int(o["n_flagged"]), "family", "families")
+    return [
+        p(
+            f"The audit judges every flag against the truth: is the family "
+            f"{target}? The council flagged {flagged}"
+            f" ({rate('selection_rate')} of all families). "
+            f"{count(o['tp'])} of them are {target_words(inputs)} and "
+            f"{count(o['fp'])} are not: they were wrongly flagged. "
+            f"{count(o['fn'])} {target_families(inputs)} were not flagged "
+            "(missed)."
+        ),
+        ul(
+            [
+                f"Precision (flagged families who are {target_words(inputs)}): "
+                f"{rate('precision')}.",
+                f"False positive rate (families not {target_words(inputs)} who were "
+                f"flagged anyway): {rate('fpr')}.",
+                f"True positive rate (families {target_words(inputs)} who were "
+                f"found): {rate('tpr')}.",
+                f"Wrongly flagged per 10,000 families: "
+                f"{rate('wrongly_flagged_per_10k', lambda x: num(x, 0))}.",
+            ]
+        ),
+        p(
+            "A flag reaches every true family with a member at the flagged address on "
+            f"the council's register. Intervals are {level} bootstrap confidence "
+            "intervals: the range the figure would plausibly take if the same kind "
+            "of families were sampled again."
+        ),
+    ]
+
+
+def _rate_rows(rows: pd.DataFrame, column: str) -> tuple[list, list, pd.DataFrame]:
+    """One grouping's table: its rows, their classes, and its selection rates."""
+    sel = rows[rows["metric"] == "selection_rate"].reset_index(drop=True)
+    fpr = rows[rows["metric"] == "fpr"].reset_index(drop=True)
+    w10k = rows[rows["metric"] == "wrongly_flagged_per_10k"].reset_index(drop=True)
+    body = [
+        [
+            value_label(column, sel["value"][i]),
+            count(sel["n"][i]),
+            with_interval(sel["estimate"][i], sel["ci_low"][i], sel["ci_high"][i]),
+            with_interval(fpr["estimate"][i], fpr["ci_low"][i], fpr["ci_high"][i]),
+            with_interval(
+                w10k["estimate"][i],
+                w10k["ci_low"][i],
+                w10k["ci_high"][i],
+                lambda x: num(x, 0),
+            ),
+            "reference"
+            if sel["is_reference"][i]
+            else with_interval(
+                fpr["ratio_to_ref"][i],
+                fpr["ratio_ci_low"][i],
+                fpr["ratio_ci_high"][i],
+                ratio,
+            ),
+        ]
+        for i in range(len(sel))  # a handful of groups
+    ]
+    classes = [
+        "reference"
+        if sel["is_reference"][i]
+        else "small"
+        if sel["small_group"][i]
+        else None
+        for i in range(len(sel))
+    ]
+    return body, classes, sel
+
+
+def _grouping(inputs: ReportInputs, column: str) -> list[object]:
+    """One grouping's rates: a chart and a table, against its reference group."""
+    assert inputs.audit is not None
+    audit = inputs.audit
+    level = confidence_level(inputs)
+    table_ = audit.disparities.table
+    rows = table_[table_["group"] == column]
+    if rows.empty:
+        return []
+    anchor = f"rates-{column.replace('_', '-')}"
+    body, classes, sel = _rate_rows(rows, column)
+    reference = value_label(column, sel["reference"].iloc[0])
+    parts: list[object] = [
+        tag("h3", f"By {group_label(column)}", id=anchor),
+        p(
+            f"Reference group: {reference} ({_reference_reason(inputs, column)}). "
+            "Each group is compared with it."
+        ),
+        figure(
+            charts.group_rates_chart(table_, column, audit.config.confidence, anchor),
+            f"for each {group_label(column)} group, the share of families "
+            "flagged, the false positive rate, the number wrongly flagged per "
+            "10,000 families, and the false positive rate divided by the "
+            f"reference group's, each with its {level} confidence interval.",
+            "whiskers that do not overlap, or a ratio whose whiskers do not "
+            "cross the dashed line at 1, point to a difference the sample "
+            "cannot explain away. A higher share flagged can reflect real need; "
+            "a higher false positive rate means more families without need are "
+            "flagged.",
+        ),
+        table(
+            [
+                group_label(column),
+                "families",
+                "share flagged",
+                "false positive rate",
+                "wrongly flagged per 10,000",
+                "false positive rate ÷ reference",
+            ],
+            body,
+            numeric=range(1, 6),
+            row_classes=classes,
+            caption=f"Estimates with their {level} confidence intervals underneath",
+        ),
+    ]
+    if any(sel["small_group"]):
+        parts.append(
+            p(
+                f"Groups in grey italics have fewer than "
+                f"{count(audit.config.min_group_size)} "
+                "families: read their figures with care.",
+                class_="small",
+            )
+        )
+    return parts
+
+
+def flags_section(inputs: ReportInputs) -> Html:
+    """How many families were flagged, how many wrongly, and who they are."""
+    if inputs.audit is None:
+        return no_audit()
+    parts = _overall(inputs)
+    for column in inputs.audit.config.group_columns:  # a handful of groupings
+        parts += _grouping(inputs, column)
+    parts.append(_intersections(inputs))
+    return join(parts)
+
+
+def _intersections(inputs: ReportInputs) -> Html:
+    """A collapsed table of the joint groups (e.g. deprivation × ethnicity)."""
+    assert inputs.audit is not None
+    table_ = inputs.audit.disparities.table
+    level = confidence_level(inputs)
+    joint = [g for g in dict.fromkeys(table_["group"]) if " × " in str(g)]
+    out = []
+    for grouping in joint:  # a handful of intersections
+        rows = table_[table_["group"] == grouping]
+        fpr = rows[rows["metric"] == "fpr"].reset_index(drop=True)
+        w10k = rows[rows["metric"] == "wrongly_flagged_per_10k"].reset_index(drop=True)
+        body = [
+            [
+                value_label(grouping, fpr["value"][i]),
+                count(fpr["n"][i]),
+                with_interval(fpr["estimate"][i], fpr["ci_low"][i], fpr["ci_high"][i]),
+                num(w10k["estimate"][i], 0),
+            ]
+            for i in range(len(fpr))  # groups of one grouping
+        ]
+        classes = ["small" if fpr["small_group"][i] else None for i in range(len(fpr))]
+        out.append(
+            tag(
+                "details",
+                join(
+                    [
+                        tag(
+                            "summary",
+                            f"Joint groups: {group_label(str(grouping))} "
+                            f"({plural(len(fpr), 'group')}; click to open)",
+                        ),
+                        table(
+                            [
+                                "group",
+                                "families",
+                                f"false positive rate ({level} interval)",
+                                "wrongly flagged per 10,000",
+                            ],
+                            body,
+                            numeric=[1, 2, 3],
+                            row_classes=classes,
+                        ),
+                    ]
+                ),
+            )
+        )
+    return join(out)
