@@ -37,6 +37,8 @@ SAME_WORLD = "paired"
 """The ``resampling`` of a run with the base's households."""
 OTHER_WORLD = "independent"
 """The ``resampling`` of a run with other households."""
+GAP = "_diff_to_ref"
+"""Suffix of a rate's difference to the reference group (``fpr_diff_to_ref``)."""
 
 
 def same_households(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str]) -> bool:
@@ -182,6 +184,7 @@ def grouping_changes(
     n_boot: int,
     confidence: float,
     rng: np.random.Generator,
+    reference: str | None = None,
 ) -> pd.DataFrame:
     """Every rate per group of one grouping in each run, and its change from run 0.
 
@@ -200,6 +203,10 @@ def grouping_changes(
     confidence : float
         Coverage of the percentile intervals.
     rng : numpy.random.Generator
+    reference : str, optional
+        The grouping's reference group: each rate's difference to it (metric
+        ``<rate>_diff_to_ref``, the gap between groups) is compared as well, for
+        every other group.
 
     Returns
     -------
@@ -216,46 +223,77 @@ def grouping_changes(
         for m in members.values()
     ]
     groups, observed, resampled = _align(parts, len(outcomes), n_boot)
-    k, n_groups = len(outcomes), len(groups)
     point, boot, size = rates(observed), rates(resampled), totals(observed)
-    # Rows in (group, run) order, so each run's row sits beside the base's.
-    is_base = np.tile(np.arange(k) == 0, n_groups)
     kinds = [
         BASE_NOTE if i == 0 else SAME_WORLD if w == world_of[0] else OTHER_WORLD
         for i, w in enumerate(world_of)
     ]
-
-    def rows(values: np.ndarray) -> np.ndarray:  # (..., k, n_groups) to rows
-        return np.swapaxes(values, -1, -2).reshape(*values.shape[:-2], -1)
-
-    frames = []
-    for metric in RATES:  # six metrics, each over every run and group at once
-        low, high, undefined = percentile_interval(boot[metric], confidence)
-        c_low, c_high, c_undefined = percentile_interval(
-            boot[metric] - boot[metric][:, :1], confidence
-        )
-        change = rows(point[metric] - point[metric][:1])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "run": np.tile(np.asarray(labels, dtype=object), n_groups),
-                    "group": np.repeat(np.asarray(groups, dtype=object), k),
-                    "metric": metric,
-                    "n": rows(size["n"]),
-                    "denominator": rows(size[DENOMINATORS[metric]]),
-                    "estimate": rows(point[metric]),
-                    "ci_low": rows(low),
-                    "ci_high": rows(high),
-                    "boot_undefined": rows(undefined),
-                    "change": np.where(is_base, np.nan, change),
-                    "change_ci_low": np.where(is_base, np.nan, rows(c_low)),
-                    "change_ci_high": np.where(is_base, np.nan, rows(c_high)),
-                    "change_boot_undefined": np.where(is_base, 0, rows(c_undefined)),
-                    "resampling": np.tile(np.asarray(kinds, dtype=object), n_groups),
-                }
-            )
-        )
+    frame = _Rows(labels, groups, kinds, size["n"], confidence)
+    frames = [
+        frame(metric, point[metric], boot[metric], size[DENOMINATORS[metric]])
+        for metric in RATES  # six metrics, each over every run and group at once
+    ]
+    if reference in groups:
+        r = groups.index(reference)
+        others = np.repeat(np.arange(len(groups)) != r, len(labels))
+        frames += [
+            frame(
+                f"{metric}{GAP}",
+                point[metric] - point[metric][..., r : r + 1],
+                boot[metric] - boot[metric][..., r : r + 1],
+                size[DENOMINATORS[metric]],
+            )[others]
+            for metric in RATES
+        ]
     return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Builds the rows of one figure: each run's estimate and change, per group."""
+
+    labels: Sequence[str]
+    groups: Sequence[str]
+    kinds: Sequence[str]
+    n: np.ndarray
+    confidence: float
+
+    def __call__(
+        self, metric: str, point: np.ndarray, boot: np.ndarray, denominator: np.ndarray
+    ) -> pd.DataFrame:
+        """Rows in (group, run) order, so each run's row sits beside the base's.
+
+        ``point`` and ``denominator`` have shape (runs, groups), ``boot`` (resamples,
+        runs, groups).
+        """
+        k, n_groups = len(self.labels), len(self.groups)
+
+        def rows(values: np.ndarray) -> np.ndarray:  # (..., k, n_groups) to rows
+            return np.swapaxes(values, -1, -2).reshape(*values.shape[:-2], -1)
+
+        low, high, undefined = percentile_interval(boot, self.confidence)
+        c_low, c_high, c_undefined = percentile_interval(
+            boot - boot[:, :1], self.confidence
+        )
+        base = np.tile(np.arange(k) == 0, n_groups)
+        return pd.DataFrame(
+            {
+                "run": np.tile(np.asarray(self.labels, dtype=object), n_groups),
+                "group": np.repeat(np.asarray(self.groups, dtype=object), k),
+                "metric": metric,
+                "n": rows(self.n),
+                "denominator": rows(denominator),
+                "estimate": rows(point),
+                "ci_low": rows(low),
+                "ci_high": rows(high),
+                "boot_undefined": rows(undefined),
+                "change": np.where(base, np.nan, rows(point - point[:1])),
+                "change_ci_low": np.where(base, np.nan, rows(c_low)),
+                "change_ci_high": np.where(base, np.nan, rows(c_high)),
+                "change_boot_undefined": np.where(base, 0, rows(c_undefined)),
+                "resampling": np.tile(np.asarray(self.kinds, dtype=object), n_groups),
+            }
+        )
 
 
 def side_by_side(

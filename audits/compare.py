@@ -285,6 +285,8 @@ class Comparison:
         The base run's audit settings, used for every interval.
     seeds : dict of str to list of int
         The stream of each grouping's resamples (:func:`comparison_seeds`).
+    references : dict of str to str
+        Each grouping's reference group in the base run (:func:`reference_group`).
     """
 
     runs: tuple[RunFiles, ...]
@@ -295,6 +297,7 @@ class Comparison:
     n_boot: int
     confidence: float
     seeds: dict[str, list[int]]
+    references: dict[str, str]
 
     @property
     def labels(self) -> list[str]:
@@ -330,8 +333,28 @@ def comparison_seeds(runs: Sequence[RunFiles]) -> dict[str, list[int]]:
     }
 
 
+def reference_group(
+    outcomes: pd.DataFrame, columns: Sequence[str], chosen: dict[str, Any]
+) -> str | None:
+    """The grouping's reference group in the base run, as the audit chooses it.
+
+    None for every family together (no groups to compare).
+    """
+    if not columns:
+        return None
+    from audits.confusion import confusion_cells
+    from audits.disparity import choose_reference
+
+    cells = confusion_cells(outcomes, columns)
+    ref, _ = choose_reference(cells, {c: v for c, v in chosen.items() if c in columns})
+    return cells.values()[ref]
+
+
 def _audit_rows(
-    runs: Sequence[RunFiles], seeds: dict[str, list[int]], world_of: list[int]
+    runs: Sequence[RunFiles],
+    seeds: dict[str, list[int]],
+    world_of: list[int],
+    references: dict[str, str],
 ) -> pd.DataFrame:
     audit = runs[0].scenario["audit"]
     parts = []
@@ -346,6 +369,7 @@ def _audit_rows(
             n_boot=int(audit["n_boot"]),
             confidence=float(audit["confidence"]),
             rng=np.random.default_rng(np.random.SeedSequence(key)),
+            reference=references.get(name),
         )
         parts.append(part.assign(section="audit", grouping=name, source=""))
     return pd.concat(parts, ignore_index=True)
@@ -459,7 +483,13 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
     seeds = comparison_seeds(runs)
     columns = sorted({c for g in runs[0].groupings for c in g})
     world_of = worlds([r.outcomes for r in runs], columns)
-    audit = _audit_rows(runs, seeds, world_of)
+    chosen = runs[0].scenario["audit"]["reference"]
+    references = {
+        grouping_label(g): reference_group(runs[0].outcomes, g, chosen)
+        for g in runs[0].groupings
+        if g
+    }
+    audit = _audit_rows(runs, seeds, world_of, references)
     table = pd.concat(
         [audit, _linkage_rows(runs), _attribution_rows(runs)], ignore_index=True
     )
@@ -478,6 +508,7 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
         n_boot=int(runs[0].scenario["audit"]["n_boot"]),
         confidence=float(runs[0].scenario["audit"]["confidence"]),
         seeds=seeds,
+        references=references,
     )
 
 
@@ -513,6 +544,7 @@ def comparison_summary(c: Comparison) -> dict[str, Any]:
         "confidence": c.confidence,
         "method": METHOD,
         "seeds": c.seeds,
+        "references": c.references,
         "rows": len(c.table),
     }
 

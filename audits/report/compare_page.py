@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from audits.changes import GAP
 from audits.report.describe import show_value
 from audits.report.page import Html, join, note, p, page, section, table, tag, top
 from audits.report.text import (
@@ -31,7 +32,14 @@ from audits.report.text import (
 if TYPE_CHECKING:
     from audits.compare import Comparison
 
-GROUP_METRICS = ("fpr", "tpr", "precision", "wrongly_flagged_per_10k")
+GROUP_METRICS = (
+    "fpr",
+    f"fpr{GAP}",
+    "tpr",
+    f"tpr{GAP}",
+    "precision",
+    "wrongly_flagged_per_10k",
+)
 """Rates shown per group on the page (every rate is in ``compare.csv``)."""
 LINKAGE_SHOWN = ("precision", "recall")
 CAUSE_WORDS = {
@@ -59,14 +67,35 @@ def signed(x: Any, per_10k: bool = False) -> str:
     --------
     >>> signed(0.0123), signed(-4.0, per_10k=True), signed(float("nan"))
     ('+1.2 pp', '-4.0', 'n/a')
+    >>> signed(-0.0001)
+    '+0.0 pp'
     """
     if _missing(x):
         return NA
-    return f"{float(x):+,.1f}" if per_10k else f"{100 * float(x):+.1f} pp"
+    shown = round(float(x) if per_10k else 100 * float(x), 1) + 0.0  # no "-0.0"
+    return f"{shown:+,.1f}" if per_10k else f"{shown:+.1f} pp"
 
 
 def _rate_format(metric: str) -> Callable[[Any], str]:
-    return (lambda x: num(x, 1)) if metric == "wrongly_flagged_per_10k" else pct
+    """Rates as percentages, per-10,000 figures as numbers; gaps signed."""
+    per_10k = metric.startswith("wrongly_flagged_per_10k")
+    if metric.endswith(GAP):
+        return lambda x: signed(x, per_10k)
+    return (lambda x: num(x, 1)) if per_10k else pct
+
+
+def metric_label(metric: str, grouping: str, reference: str | None) -> str:
+    """A figure's short name; a gap names the reference group.
+
+    Examples
+    --------
+    >>> metric_label("fpr_diff_to_ref", "imd_quintile", "5")
+    'false positive rate: gap to 5 (least deprived)'
+    """
+    if metric.endswith(GAP):
+        rate = SHORT_METRIC_LABELS.get(metric.removesuffix(GAP), metric)
+        return f"{rate}: gap to {value_label(grouping, reference)}"
+    return SHORT_METRIC_LABELS.get(metric, metric)
 
 
 def _with_interval(value: str, low: Any, high: Any, fmt: Callable) -> Html:
@@ -80,7 +109,7 @@ def _estimate_cell(row: pd.Series, metric: str) -> Html:
 
 
 def _change_cell(row: pd.Series, metric: str) -> Html:
-    per_10k = metric == "wrongly_flagged_per_10k"
+    per_10k = metric.startswith("wrongly_flagged_per_10k")
 
     def fmt(x: Any) -> str:
         return signed(x, per_10k)
@@ -191,7 +220,42 @@ def headline_section(c: Comparison) -> Html:
             "change from the base with the interval of the change."
         ),
         table(["figure", *headers], body, numeric=range(1, len(headers) + 1)),
+        *deprivation_gap(c),
     )
+
+
+def deprivation_gap(c: Comparison) -> list[Html]:
+    """The gap in the false positive rate between the most and least deprived.
+
+    Empty when neither IMD quintile nor decile is audited.
+    """
+    audit = c.table[c.table["section"] == "audit"]
+    for grouping in ("imd_quintile", "imd_decile"):
+        rows = audit[
+            (audit["grouping"] == grouping)
+            & (audit["group"] == "1")
+            & (audit["metric"] == f"fpr{GAP}")
+        ]
+        if rows.empty:
+            continue
+        reference = value_label(grouping, c.references.get(grouping))
+        headers, body = _rate_rows(rows, c.labels, ["metric"])
+        return [
+            tag("h3", "The gap between the most and least deprived"),
+            p(
+                f"The false positive rate in the most deprived "
+                f"{'fifth' if grouping == 'imd_quintile' else 'tenth'} of areas minus "
+                f"that in the reference group ({reference}), in percentage points: how "
+                "much more often families not in need are flagged in the most "
+                "deprived areas."
+            ),
+            table(
+                ["figure", *headers],
+                [[f"gap, 1 vs {reference}", *r[1:]] for r in body],
+                numeric=range(1, len(headers) + 1),
+            ),
+        ]
+    return []
 
 
 def groups_section(c: Comparison) -> Html:
@@ -199,8 +263,10 @@ def groups_section(c: Comparison) -> Html:
     audit = c.table[c.table["section"] == "audit"]
     parts: list[object] = [
         p(
-            "The same figures for each group of families. Intersections of groups are "
-            "in compare.csv, with every rate."
+            "The same figures for each group of families. A gap is a group's rate "
+            "minus the reference group's (the least deprived, or the largest group), "
+            "so the change of a gap says whether groups drew apart or together. "
+            "Intersections of groups are in compare.csv, with every rate."
         )
     ]
     for grouping in c.runs[0].scenario["audit"]["group_columns"]:
@@ -213,7 +279,7 @@ def groups_section(c: Comparison) -> Html:
         headers, body = _rate_rows(rows, c.labels, ["metric", "group"])
         body = [
             [
-                SHORT_METRIC_LABELS.get(r[0], r[0])
+                metric_label(r[0], grouping, c.references.get(grouping))
                 if i == 0 or r[0] != body[i - 1][0]
                 else "",
                 value_label(grouping, r[1]),

@@ -322,3 +322,28 @@ def test_joint_resampling_keeps_each_runs_counts(n, runs, n_boot, data) -> None:
     np.testing.assert_array_equal(sizes, np.broadcast_to(sizes[:, :1], sizes.shape))
     assert (w.resampled.sum(axis=(-1, -2)) == n).all()
     assert joint_cells(frames, ["g"]).counts.sum() == n
+
+
+def test_gap_to_reference_changes_equal_hand_computed(paired) -> None:
+    """The gap of quintile 1 to the least deprived (5), and its change."""
+    a, b, c = paired
+    assert c.references["imd_quintile"] == "5"
+    t = c.table[
+        (c.table["grouping"] == "imd_quintile")
+        & (c.table["metric"] == "fpr_diff_to_ref")
+    ]
+    assert "5" not in set(t["group"])  # the reference is not compared with itself
+    fpr_a, fpr_b = (
+        hand_rates(a, "imd_quintile")["fpr"],
+        hand_rates(b, "imd_quintile")["fpr"],
+    )
+    gap_a, gap_b = fpr_a["1"] - fpr_a["5"], fpr_b["1"] - fpr_b["5"]
+    row = t[(t["group"] == "1")].set_index("run")
+    assert row.at["a", "estimate"] == pytest.approx(gap_a)
+    assert row.at["b", "estimate"] == pytest.approx(gap_b)
+    assert row.at["b", "change"] == pytest.approx(gap_b - gap_a)
+    assert (
+        row.at["b", "change_ci_low"]
+        <= row.at["b", "change"]
+        <= row.at["b", "change_ci_high"]
+    )
