@@ -3,12 +3,14 @@
 :func:`render_report` returns the HTML; :func:`write_report` writes ``report.html``.
 Both take a :class:`ReportInputs` (plain tables and results; the pipeline builds it
 from a run), so the report imports no pipeline module.
-Modules: :mod:`~audits.report.text` (words and number formats),
-:mod:`~audits.report.charts` (matplotlib figures as inline SVG),
-:mod:`~audits.report.curves` (threshold curves), :mod:`~audits.report.cases` (case
-files), :mod:`~audits.report.describe` (the scenario in words),
-:mod:`~audits.report.page` (the HTML shell) and :mod:`~audits.report.sections` (one
-function per section).
+Modules: :mod:`~audits.report.inputs` (what the report reads),
+:mod:`~audits.report.render` (the page), :mod:`~audits.report.sections` (one module
+per concept, one function per section), :mod:`~audits.report.cases` (case files:
+chosen and gathered as codes, worded last), :mod:`~audits.report.charts` (matplotlib
+figures as inline SVG, one module per chart kind), :mod:`~audits.report.curves`
+(threshold curves), :mod:`~audits.report.describe` (the scenario in words),
+:mod:`~audits.report.text` (words and number formats) and
+:mod:`~audits.report.page` (the HTML shell).
 """
 
 from __future__ import annotations

@@ -1,0 +1,203 @@
+"""What every chart shares: colours, style, SVG rendering, bars and axes.
+
+Figures are drawn with the Agg-independent SVG backend in an ``rc_context`` that fixes
+everything that would otherwise vary between runs: the hash salt of the SVG ids (one
+per chart, so ids never collide on the page), no date or creator metadata, and glyphs
+drawn as paths from matplotlib's bundled DejaVu Sans (no font is fetched or needed by
+the browser). The same data give byte-identical SVG.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from audits.report.text import (
+    esc,
+    pct,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+CAUSE_COLOURS = {
+    "model": "#7f7f7f",
+    "visibility": "#E69F00",
+    "data_error": "#56B4E9",
+    "linkage": "#CC79A7",
+}
+"""Colour-blind-safe (Okabe-Ito) colours of the attribution's causes."""
+BAR = "#0072B2"
+REFERENCE = "#009E73"
+QUINTILE_COLOURS = ("#7a0177", "#c51b8a", "#f768a1", "#41b6c4", "#225ea8")
+"""Quintile 1 (most deprived) to 5 (least deprived)."""
+RC = {
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9.5,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "x",
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
+    "path.simplify": True,
+}
+
+
+@contextmanager
+def _style(name: str) -> Iterator[None]:
+    import matplotlib
+
+    with matplotlib.rc_context({**RC, "svg.hashsalt": f"linkaudit-report-{name}"}):
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """An empty figure (inches) with constrained layout."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'((?:xlink:)?href="#|url\(#)([^")]+)')
+_SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def to_svg(fig: Figure, name: str, label: str) -> str:
+    """A figure as an ``<svg>`` element to inline in HTML.
+
+    The XML prologue, DOCTYPE, metadata and namespace declarations are dropped (the
+    HTML parser puts ``<svg>`` in the SVG namespace), every id is prefixed with
+    ``name`` so several charts can share a page, and the size becomes responsive.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    name : str
+        A unique, id-safe name for the chart (``[a-z0-9-]``).
+    label : str
+        Accessible description (``aria-label``); escaped here.
+
+    Returns
+    -------
+    str
+    """
+    buffer = io.StringIO()
+    with _style(name):
+        fig.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
+    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
+    uid = f"fig-{name}"
+    svg = _ID.sub(lambda m: f'id="{uid}-{m.group(1)}"', svg)
+    svg = _REF.sub(lambda m: f"{m.group(1)}{uid}-{m.group(2)}", svg)
+    svg = svg.replace('<style type="text/css">*{', f"<style>#{uid} *{{", 1)
+
+    def size(m: re.Match[str]) -> str:
+        width = float(m.group(2)) * 4 / 3
+        return (
+            f'<svg id="{uid}" class="chart" role="img" aria-label="{esc(label)}"'
+            f'{m.group(1)} style="max-width: {width:.0f}px"'
+        )
+
+    svg = _SIZE.sub(size, svg, count=1)
+    return svg.strip() + "\n"
+
+
+def render(name: str, label: str, draw: Callable[[], Figure]) -> str:
+    """Draw a figure in the report's style and return its inline SVG."""
+    with _style(name):
+        fig = draw()
+    return to_svg(fig, name, label)
+
+
+def hbars(
+    ax: Axes,
+    labels: Sequence[str],
+    estimate: np.ndarray,
+    low: np.ndarray | None,
+    high: np.ndarray | None,
+    *,
+    highlight: np.ndarray | None = None,
+    fmt: Callable[[Any], str] = pct,
+    colour: str = BAR,
+) -> None:
+    """Horizontal bars (top to bottom in ``labels`` order) with interval whiskers."""
+    n = len(labels)
+    y = np.arange(n)[::-1]
+    est = np.nan_to_num(np.asarray(estimate, dtype=float), nan=0.0)
+    colours = [
+        REFERENCE if highlight is not None and highlight[i] else colour
+        for i in range(n)  # a handful of groups
+    ]
+    ax.barh(y, est, color=colours, height=0.62)
+    right = est.copy()
+    if low is not None and high is not None:
+        lo = np.asarray(low, dtype=float)
+        hi = np.asarray(high, dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
+        ax.errorbar(
+            est[ok],
+            y[ok],
+            xerr=err[:, ok],
+            fmt="none",
+            ecolor="#222222",
+            elinewidth=1.1,
+            capsize=3,
+        )
+        right = np.where(ok, np.fmax(hi, est), est)
+    top = float(np.nanmax(right)) if n and np.isfinite(right).any() else 1.0
+    top = top if top > 0 else 1.0
+    for i in range(n):  # value labels, a handful of groups
+        text = fmt(estimate[i]) if np.isfinite(estimate[i]) else "no data"
+        ax.text(right[i] + top * 0.02, y[i], text, va="center", fontsize=8.5)
+    ax.set_xlim(0, top * 1.28)
+    ax.set_yticks(y, labels)
+    ax.tick_params(axis="y", length=0)
+
+
+def percent_axis(ax: Axes, axis: str = "x") -> None:
+    """Tick labels as percentages, with a decimal only on narrow axes."""
+    from matplotlib.ticker import Formatter, MaxNLocator
+
+    class Percent(Formatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            ticks = 100 * np.asarray(self.axis.get_majorticklocs(), dtype=float)
+            digits = next(
+                (d for d in (0, 1, 2) if np.allclose(ticks, ticks.round(d))), 2
+            )
+            return f"{100 * x:.{digits}f}%"
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+    target.set_major_formatter(Percent())
+
+
+def count_axis(ax: Axes) -> None:
+    """Tick labels as whole numbers with thousands separators."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))

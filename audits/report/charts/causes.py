@@ -1,0 +1,99 @@
+"""The attribution chart: wrong flags and misses by their first cause."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from audits.attribution import CAUSE_LABELS, RUNGS
+from audits.report.charts.base import (
+    CAUSE_COLOURS,
+    count_axis,
+    new_figure,
+    render,
+)
+from audits.report.text import (
+    count,
+    value_label,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
+    """Stacked bars of the causes of wrong flags and missed families.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``Attribution.counts``.
+    grouping : str or None
+        A group column to break down by (e.g. ``imd_quintile``), under the total.
+
+    Returns
+    -------
+    str
+        Inline SVG.
+    """
+    keep = counts["group"].eq("all")
+    if grouping is not None:
+        keep |= counts["group"].eq(grouping)
+    rows = counts[keep]
+    kinds = (
+        ("false_positive", "Wrongly flagged families, by cause"),
+        ("false_negative", "Missed families, by cause"),
+    )
+    first = rows[rows["error"] == kinds[0][0]]
+    labels = [
+        "all families" if g == "all" else value_label(g, v)
+        for g, v in zip(first["group"], first["value"], strict=True)
+    ]
+    n = len(labels)
+
+    def draw() -> Figure:
+        fig = new_figure(9.2, 0.34 * n + 1.6)
+        axes = fig.subplots(1, 2, sharey=True)
+        y = np.arange(n)[::-1]
+        for ax, (kind, title) in zip(axes, kinds, strict=True):
+            part = rows[rows["error"] == kind]
+            left = np.zeros(n)
+            for rung in RUNGS:  # four causes
+                width = part[rung].to_numpy(dtype=float)
+                ax.barh(
+                    y,
+                    width,
+                    left=left,
+                    color=CAUSE_COLOURS[rung],
+                    height=0.62,
+                    label=CAUSE_LABELS[rung],
+                )
+                left += width
+            for i in range(n):  # totals, a handful of rows
+                ax.text(
+                    left[i] + max(left.max(), 1) * 0.015,
+                    y[i],
+                    count(left[i]),
+                    va="center",
+                    fontsize=8.5,
+                )
+            ax.set_xlim(0, max(left.max(), 1) * 1.15)
+            ax.set_title(title)
+            ax.set_yticks(y, labels)
+            ax.tick_params(axis="y", length=0)
+            ax.set_xlabel("families")
+            count_axis(ax)
+            if n > 1:
+                ax.axhline(n - 1.5, color="#999999", linewidth=0.8)
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncols=4, fontsize=8.5)
+        return fig
+
+    return render(
+        "attribution",
+        "Wrongly flagged and missed families by cause: the model itself, visibility "
+        "bias, data errors and linkage errors",
+        draw,
+    )
