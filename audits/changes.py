@@ -48,12 +48,10 @@ def same_households(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str]) ->
     """
     if len(a) != len(b):
         return False
-    for column in ("household_id", "y_true", *columns):
-        if not np.array_equal(
-            a[column].astype(str).to_numpy(), b[column].astype(str).to_numpy()
-        ):
-            return False
-    return True
+    return all(
+        np.array_equal(a[column].to_numpy(), b[column].to_numpy())
+        for column in ("household_id", "y_true", *columns)  # a few columns
+    )
 
 
 def worlds(outcomes: Sequence[pd.DataFrame], columns: Sequence[str]) -> list[int]:
@@ -113,11 +111,20 @@ def joint_cells(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> Cells
 
 
 def _marginal(weights: np.ndarray, target: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum weights (..., m) of joint cells into (..., n_groups, 4) by ``target``."""
-    onehot = np.zeros((len(target), n_groups * 4))
-    onehot[np.arange(len(target)), target] = 1.0
-    summed = np.rint(weights.astype(float) @ onehot).astype(np.int64)
-    return summed.reshape(*weights.shape[:-1], n_groups, 4)
+    """Sum weights (..., m) of joint cells into (..., n_groups, 4) by ``target``.
+
+    ``target`` is each joint cell's (group, confusion cell) as ``4 * group + cell``;
+    sorting by it makes every sum one contiguous ``np.add.reduceat`` slice.
+    """
+    order = np.argsort(target, kind="stable")
+    sorted_target = target[order]
+    starts = np.flatnonzero(np.r_[True, sorted_target[1:] != sorted_target[:-1]])
+    out = np.zeros((*weights.shape[:-1], n_groups * 4), dtype=np.int64)
+    if len(order):
+        out[..., sorted_target[starts]] = np.add.reduceat(
+            weights[..., order], starts, axis=-1
+        )
+    return out.reshape(*weights.shape[:-1], n_groups, 4)
 
 
 def world_counts(

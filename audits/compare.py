@@ -96,12 +96,22 @@ class RunFiles:
     @property
     def groupings(self) -> list[tuple[str, ...]]:
         """Every family, each group column, then each intersection."""
-        audit = self.scenario["audit"]
-        return [
-            (),
-            *[(c,) for c in audit["group_columns"]],
-            *[tuple(cols) for cols in audit["intersections"]],
-        ]
+        return groupings(self.scenario)
+
+
+def groupings(scenario: dict[str, Any]) -> list[tuple[str, ...]]:
+    """A scenario's audit groupings: every family, each column, each intersection."""
+    audit = scenario["audit"]
+    return [
+        (),
+        *[(c,) for c in audit["group_columns"]],
+        *[tuple(cols) for cols in audit["intersections"]],
+    ]
+
+
+def group_columns(scenario: dict[str, Any]) -> list[str]:
+    """Every column a scenario's audit groups by, sorted."""
+    return sorted({c for g in groupings(scenario) for c in g})
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -163,14 +173,9 @@ def read_run(path: str | Path, label: str | None = None) -> RunFiles:
         _read_json(scenario_file) if scenario_file.is_file() else summary["scenario"]
     )
     outcomes = pd.read_parquet(outcomes_file)
-    columns = {
-        c
-        for g in RunFiles(label or "", path, scenario, 0, outcomes).groupings
-        for c in g
-    }
     require_columns(
         outcomes,
-        ["household_id", "y_true", "flagged", *sorted(columns)],
+        ["household_id", "y_true", "flagged", *group_columns(scenario)],
         str(outcomes_file),
     )
     return RunFiles(
@@ -481,8 +486,7 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
     scenarios = [r.scenario for r in runs]
     check_comparable([r.label for r in runs], scenarios)
     seeds = comparison_seeds(runs)
-    columns = sorted({c for g in runs[0].groupings for c in g})
-    world_of = worlds([r.outcomes for r in runs], columns)
+    world_of = worlds([r.outcomes for r in runs], group_columns(scenarios[0]))
     chosen = runs[0].scenario["audit"]["reference"]
     references = {
         grouping_label(g): reference_group(runs[0].outcomes, g, chosen)
