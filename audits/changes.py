@@ -49,7 +49,7 @@ def same_households(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str]) ->
     if len(a) != len(b):
         return False
     return all(
-        np.array_equal(a[column].to_numpy(), b[column].to_numpy())
+        a[column].reset_index(drop=True).equals(b[column].reset_index(drop=True))
         for column in ("household_id", "y_true", *columns)  # a few columns
     )
 
