@@ -27,6 +27,7 @@ from audits.changes import OVERALL, grouping_changes, side_by_side, worlds
 from audits.outcomes import require_columns
 from audits.report.describe import NOT_SET, flatten, show_value
 from simulator.errors import InputDataError
+from simulator.schema.scenario import scenario_from_dict
 
 POPULATION_SECTIONS = ("population", "needs", "eligibility", "harm")
 """Scenario sections that make the families and their truth: runs must agree."""
@@ -125,11 +126,20 @@ def _read_json(path: Path) -> dict[str, Any]:
         ) from e
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        raise InputDataError(
+            f"{path}: not a readable Parquet file ({e}); write the run again"
+        ) from e
+
+
 def _read_table(path: Path) -> pd.DataFrame | None:
     """A Parquet table with the ``all`` sentinel read as ``overall``; None if absent."""
     if not path.is_file():
         return None
-    table = pd.read_parquet(path)
+    table = _read_parquet(path)
     for column in ("source", "group", "value"):
         if column in table.columns:
             table[column] = table[column].astype(str).replace("all", OVERALL)
@@ -168,11 +178,17 @@ def read_run(path: str | Path, label: str | None = None) -> RunFiles:
             why = f"{needed.relative_to(path)} is missing"
             raise InputDataError(_NOT_A_RUN.format(path=path, why=why))
     summary = _read_json(summary_file)
+    audit_seed = summary.get("seeds", {}).get("audit")
+    if not isinstance(audit_seed, int):
+        raise InputDataError(f"{summary_file}: no audit seed (seeds.audit)")
     scenario_file = path / "scenario.json"
-    scenario = (
-        _read_json(scenario_file) if scenario_file.is_file() else summary["scenario"]
-    )
-    outcomes = pd.read_parquet(outcomes_file)
+    scenario = scenario_from_dict(
+        _read_json(scenario_file)
+        if scenario_file.is_file()
+        else summary.get("scenario", {}),
+        str(scenario_file if scenario_file.is_file() else summary_file),
+    ).model_dump(mode="json")
+    outcomes = _read_parquet(outcomes_file)
     require_columns(
         outcomes,
         ["household_id", "y_true", "flagged", *group_columns(scenario)],
@@ -182,7 +198,7 @@ def read_run(path: str | Path, label: str | None = None) -> RunFiles:
         label=label or path.name,
         path=path,
         scenario=scenario,
-        audit_seed=int(summary["seeds"]["audit"]),
+        audit_seed=audit_seed,
         outcomes=outcomes.sort_values("household_id", kind="stable", ignore_index=True),
         quality=_read_table(path / "linkage" / "quality.parquet"),
         quality_by_group=_read_table(path / "linkage" / "quality_by_group.parquet"),

@@ -347,3 +347,13 @@ def test_gap_to_reference_changes_equal_hand_computed(paired) -> None:
         <= row.at["b", "change"]
         <= row.at["b", "change_ci_high"]
     )
+
+
+def test_damaged_outcomes_named(tmp_path: Path, seed: int) -> None:
+    run_a = make_run(tmp_path / "a", random_outcomes(200, seed))
+    run_b = make_run(tmp_path / "b", random_outcomes(200, seed))
+    (run_b / "audit" / "outcomes.parquet").write_bytes(b"not parquet")
+    with pytest.raises(
+        InputDataError, match="outcomes.parquet: not a readable Parquet"
+    ):
+        compare([run_a, run_b])
