@@ -60,20 +60,20 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and np.isnan(x))
 
 
-def signed(x: Any, per_10k: bool = False) -> str:
+def signed(x: Any, per_10k: bool = False, digits: int = 1) -> str:
     """A change: percentage points for rates, families for per-10,000 figures.
 
     Examples
     --------
     >>> signed(0.0123), signed(-4.0, per_10k=True), signed(float("nan"))
     ('+1.2 pp', '-4.0', 'n/a')
-    >>> signed(-0.0001)
-    '+0.0 pp'
+    >>> signed(-0.0001), signed(0.0001, digits=2)
+    ('+0.0 pp', '+0.01 pp')
     """
     if _missing(x):
         return NA
-    shown = round(float(x) if per_10k else 100 * float(x), 1) + 0.0  # no "-0.0"
-    return f"{shown:+,.1f}" if per_10k else f"{shown:+.1f} pp"
+    shown = round(float(x) if per_10k else 100 * float(x), digits) + 0.0  # no "-0"
+    return f"{shown:+,.{digits}f}" if per_10k else f"{shown:+.{digits}f} pp"
 
 
 def _rate_format(metric: str) -> Callable[[Any], str]:
@@ -323,7 +323,7 @@ def linkage_section(c: Comparison) -> Html:
         return section("linkage", "Linkage quality", p("No run has link quality."))
 
     def fmt(x: Any, change: bool = False) -> str:
-        return signed(x) if change else pct(x, 2)
+        return signed(x, digits=2) if change else pct(x, 2)
 
     headers, body = _count_table(rows, c.labels, ["metric", "source"], fmt)
     return section(
@@ -350,6 +350,9 @@ def attribution_section(c: Comparison) -> Html:
             return NA
         return f"{int(x):+,}" if change else count(x)
 
+    rows = rows.sort_values(  # wrongly flagged first, then missed
+        "metric", key=lambda m: ~m.str.startswith("false_positive"), kind="stable"
+    )
     headers, body = _count_table(rows, c.labels, ["metric"], fmt)
     named = []
     for r in body:
