@@ -456,12 +456,19 @@ def _notes(runs: Sequence[RunFiles], seed_only: bool, world_of: list[int]) -> li
                 f"with {base.label}, so they show the effect of the settings on "
                 "these families."
             )
-        elif not seed_only:
+        elif run.scenario["seed"] != base.scenario["seed"] and not seed_only:
             notes.append(
                 f"{run.label} has other families than {base.label} (another seed): "
                 "its changes mix the effect of the settings with the difference "
                 "between two random worlds; run both with the same seed to see the "
                 "settings alone."
+            )
+        elif not seed_only:
+            notes.append(
+                f"{run.label} has other families than {base.label} though their "
+                "seeds are equal (its settings change who is simulated): its changes "
+                "were resampled independently and mix the settings' effect on the "
+                "flags with the difference between the families."
             )
         if run.attribution is None and base.attribution is not None:
             notes.append(

@@ -357,3 +357,17 @@ def test_damaged_outcomes_named(tmp_path: Path, seed: int) -> None:
         InputDataError, match="outcomes.parquet: not a readable Parquet"
     ):
         compare([run_a, run_b])
+
+
+def test_other_seed_and_settings_said_to_mix(tmp_path: Path, seed: int) -> None:
+    run_a = make_run(tmp_path / "a", random_outcomes(400, seed), seed=1)
+    run_b = make_run(
+        tmp_path / "b",
+        random_outcomes(400, seed + 1),
+        seed=2,
+        model={"kind": "criteria", "min_problems": 3},
+    )
+    c = compare([run_a, run_b])
+    assert not c.seed_only
+    assert [f for f, _ in c.settings] == ["seed", "model.min_problems"]
+    assert any("mix the effect of the settings" in n for n in c.notes)
