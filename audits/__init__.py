@@ -1,7 +1,7 @@
 """linkaudit's audit: flags compared with the synthetic truth.
 
 The public names load lazily, so importing one audit module does not import
-fairlearn or scikit-learn for the others.
+the others (the report and its plotting libraries, for one).
 """
 
 from __future__ import annotations

@@ -104,28 +104,6 @@ class Cells:
             for row in self.codes.tolist()
         ]
 
-    def weighted_frame(self) -> pd.DataFrame:
-        """One row per (cell, y_true, y_pred) with a positive count, as ``weight``.
-
-        Metrics with a ``sample_weight`` argument give on this frame exactly what
-        they give on the household rows it summarises.
-        """
-        n_cells = len(self.counts)
-        cell = np.repeat(np.arange(n_cells), 4)
-        conf = np.tile(np.arange(4), n_cells)
-        weight = self.counts.ravel()
-        keep = weight > 0
-        cell, conf, weight = cell[keep], conf[keep], weight[keep]
-        frame = pd.DataFrame(
-            {f"code_{j}": self.codes[cell, j] for j in range(len(self.columns))}
-        )
-        return frame.assign(
-            cell=cell,
-            y_true=np.isin(conf, (0, 2)).astype(np.int8),
-            y_pred=np.isin(conf, (0, 1)).astype(np.int8),
-            weight=weight.astype(float),
-        )
-
 
 def _factorize(values: pd.Series, column: str) -> tuple[np.ndarray, tuple]:
     codes, uniques = pd.factorize(values, sort=True)
@@ -207,7 +185,8 @@ def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
     )
 
 
-def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` as float, NaN where ``den`` is not positive (undefined)."""
     num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
@@ -233,31 +212,52 @@ def totals(counts: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def fractions(counts: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each rate of :data:`RATES` as its numerator and denominator counts.
+
+    A rate is ``numerator / denominator``; pooled over replicates it is the sum of
+    the numerators over the sum of the denominators (:mod:`audits.replicates`).
+
+    Parameters
+    ----------
+    counts : ndarray, shape (..., 4)
+        TP, FP, FN, TN along the last axis.
+
+    Returns
+    -------
+    dict of str to (ndarray, ndarray)
+        Each of shape (...): (TP + FP, n), (TP, TP + FN), (FP, FP + TN),
+        (FN, TP + FN), (TP, TP + FP) and (10,000 FP, n).
+    """
+    tp, fp, fn, _tn = np.moveaxis(np.asarray(counts), -1, 0)
+    size = totals(counts)
+    return {
+        "selection_rate": (size["n_flagged"], size["n"]),
+        "tpr": (tp, size["n_positive"]),
+        "fpr": (fp, size["n_negative"]),
+        "fnr": (fn, size["n_positive"]),
+        "precision": (tp, size["n_flagged"]),
+        "wrongly_flagged_per_10k": (PER * fp, size["n"]),
+    }
+
+
 def rates(counts: np.ndarray) -> dict[str, np.ndarray]:
     """Every rate of :data:`RATES` from confusion counts, NaN where undefined.
 
     Parameters
     ----------
     counts : ndarray, shape (..., 4)
-        TP, FP, FN, TN along the last axis; any leading shape (groups, resamples).
+        TP, FP, FN, TN along the last axis; any leading shape (groups, resamples,
+        replicates).
 
     Returns
     -------
     dict of str to ndarray of float
         Each of shape (...): selection rate (TP + FP) / n, TPR TP / (TP + FN), FPR
         FP / (FP + TN), FNR FN / (TP + FN), precision TP / (TP + FP), and wrongly
-        flagged per 10,000 families 10,000 FP / n.
+        flagged per 10,000 families 10,000 FP / n (:func:`fractions`).
     """
-    tp, fp, fn, _tn = np.moveaxis(np.asarray(counts, dtype=float), -1, 0)
-    size = totals(counts)
-    return {
-        "selection_rate": _div(size["n_flagged"], size["n"]),
-        "tpr": _div(tp, size["n_positive"]),
-        "fpr": _div(fp, size["n_negative"]),
-        "fnr": _div(fn, size["n_positive"]),
-        "precision": _div(tp, size["n_flagged"]),
-        "wrongly_flagged_per_10k": PER * _div(fp, size["n"]),
-    }
+    return {m: divide(num, den) for m, (num, den) in fractions(counts).items()}
 
 
 def fairness(counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -287,15 +287,15 @@ def fairness(counts: np.ndarray) -> dict[str, np.ndarray]:
     size = totals(counts)
     present = size["n"] > 0
     zero = np.zeros_like(tp)
-    sel = np.where(present, _div(size["n_flagged"], size["n"]), np.nan)
+    sel = np.where(present, divide(size["n_flagged"], size["n"]), np.nan)
     tpr = np.where(
         present,
-        np.where(size["n_positive"] > 0, _div(tp, size["n_positive"]), zero),
+        np.where(size["n_positive"] > 0, divide(tp, size["n_positive"]), zero),
         np.nan,
     )
     fpr = np.where(
         present,
-        np.where(size["n_negative"] > 0, _div(fp, size["n_negative"]), zero),
+        np.where(size["n_negative"] > 0, divide(fp, size["n_negative"]), zero),
         np.nan,
     )
 
@@ -307,7 +307,7 @@ def fairness(counts: np.ndarray) -> dict[str, np.ndarray]:
     fpr_max, fpr_min = spread(fpr)
     return {
         "demographic_parity_difference": sel_max - sel_min,
-        "demographic_parity_ratio": _div(sel_min, sel_max),
+        "demographic_parity_ratio": divide(sel_min, sel_max),
         "equalized_odds_difference": np.fmax(tpr_max - tpr_min, fpr_max - fpr_min),
     }
 
@@ -339,7 +339,7 @@ def bootstrap_counts(
     lead, cell_shape = counts.shape[:-2], counts.shape[-2:]
     flat = counts.reshape(*lead, -1)
     n = flat.sum(axis=-1)
-    p = _div(flat, n[..., None])
+    p = divide(flat, n[..., None])
     p = np.where(np.isnan(p), 0.0, p)
     if flat.shape[-1] == 0:
         return np.zeros((n_boot, *counts.shape), dtype=np.int64)

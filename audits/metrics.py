@@ -1,10 +1,12 @@
-"""Confusion metrics overall and by group, computed by fairlearn's ``MetricFrame``.
+"""Confusion counts and rates overall and by group: the audit's one statistics path.
 
-:func:`audit_metrics` counts households per cell of each grouping, then hands
-fairlearn one row per (group cell, truth, flag) weighted by its count. Weighted
-metrics on that frame equal the unweighted metrics on the household rows (every
-metric here is a sum over rows), so ``MetricFrame`` does the disaggregation at any
-number of households in milliseconds.
+:func:`audit_metrics` counts households per cell of each grouping
+(:func:`audits.confusion.confusion_cells`) and turns the counts into rates with
+:func:`audits.confusion.rates`, the same arithmetic the bootstrap, the disparities,
+the pooled replicates and the sweep use. Nothing is counted twice and no figure comes
+from a second computation. Agreement with fairlearn's ``MetricFrame`` (fed the
+scikit-learn-signature metric functions of :mod:`audits.outcomes`) is a test
+(tests/audits/test_audit_metrics.py), not a step of the audit.
 
 Columns of both tables (long, tidy format):
 
@@ -22,37 +24,21 @@ Columns of both tables (long, tidy format):
     10,000 FP / n: families flagged but not in the target, per 10,000 families.
 
 A rate whose denominator is zero is NaN (fairlearn's rate functions return 0 for a
-single-class group; we replace those with NaN so that a group without positives never
-shows a perfect or a zero TPR).
+single-class group; here a group without positives never shows a perfect or a zero
+TPR).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import (
-    MetricFrame,
-    false_negative_rate,
-    false_positive_rate,
-    selection_rate,
-    true_positive_rate,
-)
-from sklearn.metrics import precision_score
 
-from audits.confusion import CONFUSION, DENOMINATORS, RATES, Cells, confusion_cells
+from audits.confusion import CONFUSION, RATES, Cells, confusion_cells, rates, totals
 from audits.errors import AuditError
-from audits.outcomes import (
-    false_negatives,
-    false_positives,
-    require_columns,
-    true_negatives,
-    true_positives,
-    wrongly_flagged_per_10k,
-)
+from audits.outcomes import require_columns
 
 COUNT_COLUMNS = ("n", "n_positive", "n_flagged", *CONFUSION)
 """Count columns of the metric tables."""
@@ -83,87 +69,36 @@ class AuditMetrics:
     by_group: pd.DataFrame
 
 
-def metric_functions() -> dict[str, Callable[..., float]]:
-    """The metrics for ``MetricFrame``, each ``fn(y_true, y_pred, sample_weight)``.
-
-    Returns
-    -------
-    dict of str to callable
-        Confusion counts (from :mod:`audits.outcomes`), fairlearn's rates,
-        scikit-learn's precision (NaN when nothing is flagged) and the wrongly
-        flagged families per 10,000.
-    """
-    return {
-        "tp": true_positives,
-        "fp": false_positives,
-        "fn": false_negatives,
-        "tn": true_negatives,
-        "selection_rate": selection_rate,
-        "tpr": true_positive_rate,
-        "fpr": false_positive_rate,
-        "fnr": false_negative_rate,
-        "precision": functools.partial(precision_score, zero_division=np.nan),
-        "wrongly_flagged_per_10k": wrongly_flagged_per_10k,
-    }
-
-
-def metric_frame(cells: Cells) -> MetricFrame:
-    """A ``MetricFrame`` over the cells of one grouping, weighted by their counts.
+def count_table(counts: np.ndarray, group: str, labels: Sequence[str]) -> pd.DataFrame:
+    """The metric table of some cells: counts, group sizes and rates, tidy.
 
     Parameters
     ----------
-    cells : Cells
-        Counts per cell (:func:`audits.confusion.confusion_cells`). Sensitive
-        features are the cells' codes (column names kept), so groups sort as in
-        ``cells``; a grouping of no columns uses one constant feature.
+    counts : ndarray of int, shape (n_cells, 4)
+        TP, FP, FN, TN of each cell (:data:`audits.confusion.CONFUSION`).
+    group : str
+        The ``group`` label of every row.
+    labels : sequence of str
+        Each cell's ``value`` text.
 
     Returns
     -------
-    fairlearn.metrics.MetricFrame
+    DataFrame
+        Columns :data:`COLUMNS`; a rate with a zero denominator is NaN.
     """
-    frame = cells.weighted_frame()
-    if cells.columns:
-        features = pd.DataFrame(
-            {c: frame[f"code_{j}"].to_numpy() for j, c in enumerate(cells.columns)}
-        )
-    else:
-        features = pd.DataFrame({OVERALL: np.zeros(len(frame), dtype=np.int64)})
-    metrics = metric_functions()
-    weight = frame["weight"].to_numpy()
-    return MetricFrame(
-        metrics=metrics,
-        y_true=frame["y_true"].to_numpy(),
-        y_pred=frame["y_pred"].to_numpy(),
-        sensitive_features=features,
-        sample_params={name: {"sample_weight": weight} for name in metrics},
-    )
-
-
-def _tidy(values: pd.DataFrame, group: str, labels: Sequence[str]) -> pd.DataFrame:
-    """Counts as int64, undefined rates as NaN, the tidy columns in order."""
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1, len(CONFUSION))
+    sizes = totals(counts)
     out = pd.DataFrame(
         {
-            c: np.rint(values[c].to_numpy(dtype=float)).astype(np.int64)
-            for c in CONFUSION
+            "group": pd.array([group] * len(counts), dtype=STRING),
+            "value": pd.array(list(labels), dtype=STRING),
+            "n": sizes["n"],
+            "n_positive": sizes["n_positive"],
+            "n_flagged": sizes["n_flagged"],
+            **{c: counts[:, j] for j, c in enumerate(CONFUSION)},
+            **rates(counts),
         }
     )
-    tp, fp, fn, tn = (out[c] for c in CONFUSION)
-    sizes = {
-        "n": tp + fp + fn + tn,
-        "n_positive": tp + fn,
-        "n_negative": fp + tn,
-        "n_flagged": tp + fp,
-    }
-    for rate in RATES:
-        v = values[rate].to_numpy(dtype=float)
-        out[rate] = np.where(sizes[DENOMINATORS[rate]].to_numpy() > 0, v, np.nan)
-    out["n"], out["n_positive"], out["n_flagged"] = (
-        sizes["n"],
-        sizes["n_positive"],
-        sizes["n_flagged"],
-    )
-    out.insert(0, "group", pd.array([group] * len(out), dtype=STRING))
-    out.insert(1, "value", pd.array(list(labels), dtype=STRING))
     return out[list(COLUMNS)]
 
 
@@ -180,15 +115,7 @@ def grouping_metrics(cells: Cells) -> pd.DataFrame:
     DataFrame
         Columns :data:`COLUMNS`.
     """
-    by_group = metric_frame(cells).by_group
-    if cells.columns:
-        index = (
-            pd.MultiIndex.from_arrays(list(cells.codes.T), names=list(cells.columns))
-            if len(cells.columns) > 1
-            else pd.Index(cells.codes[:, 0], name=cells.columns[0])
-        )
-        by_group = by_group.reindex(index)
-    return _tidy(by_group, cells.label, cells.values())
+    return count_table(cells.counts, cells.label, cells.values())
 
 
 def groupings(
@@ -267,11 +194,7 @@ def audit_metrics(
     sets = groupings(group_columns, intersections)
     used = dict.fromkeys(c for s in sets for c in s)
     require_columns(outcomes, ["y_true", "flagged", *used], "outcomes")
-    overall = _tidy(
-        metric_frame(confusion_cells(outcomes, ())).by_group.reset_index(drop=True),
-        OVERALL,
-        ["all"],
-    )
+    overall = count_table(confusion_cells(outcomes, ()).counts, OVERALL, ["all"])
     by_group = pd.concat(
         [grouping_metrics(confusion_cells(outcomes, s)) for s in sets],
         ignore_index=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from contextlib import nullcontext as does_not_raise
@@ -19,6 +20,7 @@ from fairlearn.metrics import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.metrics import precision_score
 
 from audits.confusion import RATES
 from audits.errors import AuditError
@@ -27,6 +29,13 @@ from audits.metrics import (
     _NO_GROUPINGS,
     COLUMNS,
     audit_metrics,
+)
+from audits.outcomes import (
+    false_negatives,
+    false_positives,
+    true_negatives,
+    true_positives,
+    wrongly_flagged_per_10k,
 )
 from simulator.errors import InputDataError
 
@@ -188,26 +197,61 @@ def test_rates_are_proportions_and_counts_add_up(data):
         assert rows["fp"].sum() == m.overall["fp"].iloc[0]
 
 
+METRIC_FUNCTIONS = {
+    "tp": true_positives,
+    "fp": false_positives,
+    "fn": false_negatives,
+    "tn": true_negatives,
+    "selection_rate": selection_rate,
+    "tpr": true_positive_rate,
+    "fpr": false_positive_rate,
+    "fnr": false_negative_rate,
+    "precision": functools.partial(precision_score, zero_division=np.nan),
+    "wrongly_flagged_per_10k": wrongly_flagged_per_10k,
+}
+"""fairlearn's rates, scikit-learn's precision and the scikit-learn-signature
+functions of audits.outcomes: what a MetricFrame user would compute."""
+
+
+def _assert_agrees(ours: pd.Series, theirs: pd.Series) -> None:
+    """Our row equals fairlearn's, except where ours is undefined (NaN)."""
+    for metric, expected in theirs.items():
+        got = float(ours[metric])
+        if np.isnan(got):  # undefined here; fairlearn reports 0 for one class
+            assert expected == 0 or np.isnan(expected), metric
+        else:
+            assert got == pytest.approx(expected), metric
+
+
 @settings(max_examples=15, deadline=None)
 @given(frames)
-def test_counts_as_weights_equal_metric_frame_on_the_household_rows(data):
+def test_tables_from_counts_agree_with_metric_frame_on_the_household_rows(data):
+    """The production path (counts) against fairlearn's MetricFrame on raw rows."""
     outcomes = _frame(data)
-    m = audit_metrics(outcomes, group_columns=["g"]).by_group.set_index("value")
-    raw = MetricFrame(
-        metrics={
-            "selection_rate": selection_rate,
-            "tpr": true_positive_rate,
-            "fpr": false_positive_rate,
-            "fnr": false_negative_rate,
-        },
-        y_true=outcomes["y_true"].astype(int),
-        y_pred=outcomes["flagged"].astype(int),
-        sensitive_features=outcomes["g"],
-    ).by_group
-    for value, row in raw.iterrows():
-        for metric, expected in row.items():
-            got = m.loc[value, metric]
-            if np.isnan(got):  # undefined here; fairlearn reports 0 for one class
-                assert expected == 0
-            else:
-                assert got == pytest.approx(expected)
+    m = audit_metrics(outcomes, group_columns=["g"], intersections=[["g", "h"]])
+    kwargs = {
+        "metrics": METRIC_FUNCTIONS,
+        "y_true": outcomes["y_true"].astype(int),
+        "y_pred": outcomes["flagged"].astype(int),
+    }
+    single = MetricFrame(**kwargs, sensitive_features=outcomes["g"])
+    _assert_agrees(m.overall.iloc[0], single.overall)
+    rows = m.by_group.set_index(["group", "value"])
+    for value, theirs in single.by_group.iterrows():
+        _assert_agrees(rows.loc[("g", str(value))], theirs)
+    joint = MetricFrame(**kwargs, sensitive_features=outcomes[["g", "h"]])
+    for (g, h), theirs in joint.by_group.dropna(how="all").iterrows():
+        _assert_agrees(rows.loc[("g × h", f"{g} × {h}")], theirs)
+
+
+@settings(max_examples=10, deadline=None)
+@given(frames)
+def test_outcome_functions_with_weights_equal_them_on_rows(data):
+    """The scikit-learn-signature functions take counts as sample weights."""
+    outcomes = _frame(data)
+    counts = outcomes.groupby(["y_true", "flagged"]).size().reset_index(name="w")
+    for name in ("tp", "fp", "fn", "tn", "wrongly_flagged_per_10k"):
+        fn = METRIC_FUNCTIONS[name]
+        on_rows = fn(outcomes["y_true"], outcomes["flagged"])
+        weighted = fn(counts["y_true"], counts["flagged"], sample_weight=counts["w"])
+        assert weighted == pytest.approx(on_rows), name
