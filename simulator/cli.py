@@ -202,8 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
     lines = [f"wrote {out}", *_quality_lines(result.link_quality, scenario)]
-    if result.audit is not None:
-        lines += _headline_lines(audit_summary(result.audit))
+    lines += _headline_lines(audit_summary(result.audit))
     if result.attribution is not None:
         lines += _attribution_lines(result.attribution)
     report = out / "report.html"
@@ -275,11 +274,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
+    from simulator.cli_sweep import check_metric, parse_vary, text_table
     from simulator.errors import OutputError
-    from simulator.pipeline.sweep import check_metric, sweep, text_table, write_sweep
+    from simulator.pipeline.sweep import sweep
+    from simulator.pipeline.sweep_files import write_sweep
     from simulator.schema.scenario import apply_overrides, read_yaml
 
     check_metric(args.metric)
+    varies = [parse_vary(text) for text in args.vary]
     data = apply_overrides(read_yaml(args.scenario), args.overrides)
     out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-sweep"
     if out_dir.exists() and not args.force:  # before minutes of runs, not after
@@ -288,7 +290,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     table = sweep(
         data,
-        args.vary,
+        varies,
         replicates=args.replicates,
         group_column=args.group,
         base_dir=args.scenario.resolve().parent,
@@ -304,7 +306,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(  # noqa: T201
         f"wrote {out}: sweep.csv, sweep.parquet, sweep.png, sweep.json "
         f"({len(table):,} rows)",
-        f"{args.metric} by {args.group} (mean of {args.replicates} replicate(s)):",
+        f"{args.metric} by {args.group} (pooled over {args.replicates} replicate(s)):",
         text_table(table, args.metric),
         sep="\n",
     )

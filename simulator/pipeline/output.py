@@ -278,9 +278,8 @@ def write_run(
         write_parquet(run_.council.view.reset_index(), tmp / VIEW_FILE)
         write_parquet(run_.council.flags, tmp / FLAGS_FILE)
         rows |= {VIEW_FILE: len(run_.council.view), FLAGS_FILE: len(run_.council.flags)}
-        if run_.audit is not None:
-            audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
-            rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
+        audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
+        rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
         if run_.attribution is not None:
             rows |= write_tables(attribution_tables(run_.attribution), tmp)
         if run_.replicates:

@@ -60,9 +60,9 @@ class Council:
     flags: pd.DataFrame
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
-    """Everything one scenario run produced, stage by stage.
+    """Everything one scenario run produced, stage by stage, complete when built.
 
     Attributes
     ----------
@@ -76,15 +76,15 @@ class Run:
         The links measured against the truth.
     model : RiskModel
         The fitted model.
-    audit : AuditResult or None
-        Flags against the truth, by group (None if not audited).
+    audit : AuditResult
+        Flags against the truth, by group.
+    seeds : dict
+        The seed of every stage that draws at random.
     attribution : Attribution or None
         Why each wrong flag happened (None if not asked for).
     replicates : dict of str to DataFrame
-        With ``audit.replicates`` > 1: each figure's mean and spread across the
-        replicate runs (:func:`audits.pool_replicates`); empty otherwise.
-    seeds : dict
-        The seed of every stage that draws at random.
+        With ``audit.replicates`` > 1: every figure pooled across the replicate
+        runs (:func:`audits.replicates.pool_replicates`); empty otherwise.
     timings : dict
         Wall seconds per stage (logged, never written: outputs stay identical).
     """
@@ -94,11 +94,11 @@ class Run:
     council: Council
     link_quality: LinkQuality
     model: RiskModel
-    audit: AuditResult | None = None
+    audit: AuditResult
+    seeds: dict[str, int]
     attribution: Attribution | None = None
     replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
-    seeds: dict[str, int] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def links(self) -> pd.DataFrame:
@@ -121,15 +121,41 @@ def stage_seeds(scenario: Scenario) -> dict[str, int]:
     }
 
 
+def replicate_seed(seed: int, replicate: int) -> int:
+    """The scenario seed of replicate ``replicate``: the seed itself for 0.
+
+    The one derivation of replicate seeds: ``linkaudit run`` with
+    ``audit.replicates``, ``linkaudit sweep --replicates`` and any later caller
+    draw replicate ``r``'s world from this seed, so they simulate the same worlds.
+
+    Parameters
+    ----------
+    seed : int
+        The scenario's seed.
+    replicate : int
+        0, 1, 2, ...
+
+    Returns
+    -------
+    int
+        A stable derivation from ``seed`` and ``replicate``
+        (:func:`simulator.rng.stream`), the same on every machine.
+    """
+    if replicate == 0:
+        return int(seed)
+    return draw_seed(stream(int(seed), "replicate", int(replicate)))
+
+
 def replicate_scenario(scenario: Scenario, replicate: int) -> Scenario:
     """Replicate ``replicate`` (0 is the scenario itself): the same scenario, reseeded.
 
-    Its population, records, errors, links and bootstrap all draw from the new seed.
+    Its population, records, errors, links and bootstrap all draw from
+    :func:`replicate_seed`.
     """
     if replicate == 0:
         return scenario
     return scenario.model_copy(
-        update={"seed": draw_seed(stream(scenario.seed, "replicate", replicate))}
+        update={"seed": replicate_seed(scenario.seed, replicate)}
     )
 
 
@@ -370,77 +396,115 @@ def run(
             seeds=seeds,
         )
         bar.update()
-    result = Run(scenario, data, council, quality, fitted, audit, seeds=seeds)
-    result.timings = timings
+    replicates: dict[str, pd.DataFrame] = {}
     if scenario.audit.replicates > 1:
         with _timed(timings, "replicates"):
-            result.replicates = replicate_audits(result, progress=progress)
+            replicates = replicate_audits(scenario, audit, fitted, progress=progress)
+    attributed = None
     if attribution:
         with _timed(timings, "attribution"):
-            result.attribution = attribute_run(result, progress=progress)
+            attributed = attribute_run(scenario, outcomes, fitted, progress=progress)
     logger.info(
         "run %s: %s",
         scenario.name,
         ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
     )
-    return result
+    return Run(
+        scenario,
+        data,
+        council,
+        quality,
+        fitted,
+        audit,
+        seeds,
+        attribution=attributed,
+        replicates=replicates,
+        timings=timings,
+    )
 
 
-def replicate_audits(result: Run, *, progress: bool = False) -> dict[str, pd.DataFrame]:
+def replicate_audits(
+    scenario: Scenario,
+    audit: AuditResult,
+    model: RiskModel,
+    *,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
     """Run the scenario again with other seeds and pool every replicate's audit.
 
     The fitted model is the same in every replicate (the council's model as
-    deployed); each replicate draws a new world (population, records, errors,
-    links) and its own bootstrap seed.
+    deployed); replicate ``r`` draws a new world (population, records, errors,
+    links) and its own bootstrap seed from :func:`replicate_scenario`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (replicate 0).
+    audit : AuditResult
+        Replicate 0's audit.
+    model : RiskModel
+        The fitted model.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        :func:`audits.replicates.pool_replicates` of every replicate's audit.
     """
     from audits.replicates import pool_replicates
     from audits.result import run_audit
 
-    assert result.audit is not None
-    audits = [result.audit]
-    n = result.scenario.audit.replicates
+    audits = [audit]
+    n = scenario.audit.replicates
     with stage_bar("replicates", n - 1, progress) as bar:
         for r in range(1, n):
-            scenario = replicate_scenario(result.scenario, r)
-            data = generate(scenario)
-            council = council_run(data, scenario, result.model)
+            replicate = replicate_scenario(scenario, r)
+            data = generate(replicate)
+            council = council_run(data, replicate, model)
             audits.append(
                 run_audit(
-                    audit_council(data, council, scenario),
-                    scenario.audit,
-                    seed=stage_seed(scenario, "audit"),
-                    seeds=stage_seeds(scenario),
+                    audit_council(data, council, replicate),
+                    replicate.audit,
+                    seed=stage_seed(replicate, "audit"),
+                    seeds=stage_seeds(replicate),
                     keep_outcomes=False,
                 )
             )
             bar.update()
-            logger.info("replicate %d of %d done", r + 1, len(audits))
+            logger.info("replicate %d of %d done", r + 1, n)
     return pool_replicates(audits)
 
 
-def attribute_run(result: Run, *, progress: bool = False) -> Attribution:
-    """Re-run the council's side on each rung of the ladder and attribute errors."""
+def attribute_run(
+    scenario: Scenario,
+    outcomes: pd.DataFrame,
+    model: RiskModel,
+    *,
+    progress: bool = False,
+) -> Attribution:
+    """Re-run the council's side on each rung of the ladder and attribute errors.
+
+    ``outcomes`` are the real run's (the ``linkage`` rung); the other rungs are
+    generated again from the ladder's scenarios with the same fitted ``model``.
+    """
     from audits.attribution import attribute, ladder
 
-    scenario = result.scenario
-    outcomes: dict[str, pd.DataFrame] = {}
+    rung_outcomes: dict[str, pd.DataFrame] = {}
     rungs = ladder(scenario)
     with stage_bar("attribution", len(rungs) - 1, progress) as bar:
         for rung, (rung_scenario, method) in rungs.items():
             if rung == "linkage":  # the real run
-                assert result.audit is not None and result.audit.outcomes is not None
-                outcomes[rung] = result.audit.outcomes
+                rung_outcomes[rung] = outcomes
                 continue
             bar.set_description(f"attribution: {rung}")
             data = generate(rung_scenario)
-            council = council_run(data, rung_scenario, result.model, method=method)
-            outcomes[rung] = audit_council(data, council, rung_scenario)
+            council = council_run(data, rung_scenario, model, method=method)
+            rung_outcomes[rung] = audit_council(data, council, rung_scenario)
             bar.update()
             logger.info(
                 "attribution rung %s: %d families flagged",
                 rung,
-                int(outcomes[rung]["flagged"].sum()),
+                int(rung_outcomes[rung]["flagged"].sum()),
             )
-    return attribute(outcomes, scenario.audit.columns())
-
-
+    return attribute(rung_outcomes, scenario.audit.columns())

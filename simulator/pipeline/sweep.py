@@ -8,12 +8,14 @@ disparities table, plus link quality by group. The result is one tidy table: a r
 
 Each point's scenario is the base scenario with ``PATH=VALUE`` applied exactly as
 ``--set`` applies it (:func:`simulator.schema.scenario.apply_overrides`) and validated
-with
-the same messages, so a point differs from the base by the varied field only.
-Replicate ``r`` runs with seed :func:`replicate_seed` (``r = 0`` is the scenario's own
-seed, so the first replicate of a point is the run ``linkaudit run --set PATH=VALUE``
-gives), and every point shares the replicate's seed: the points differ by the
-parameter, not by the draw of the world (common random numbers).
+with the same messages, so a point differs from the base by the varied field only.
+Replicate ``r`` of a point is :func:`simulator.pipeline.run.replicate_scenario`, the
+world replicate ``r`` of ``linkaudit run --set PATH=VALUE`` with ``audit.replicates``
+simulates (``r = 0`` is the scenario's own seed), scored by the point's model fitted
+once (as the run's replicates are); every point shares the replicate's seed, so the
+points differ by the parameter, not by the draw of the world (common random numbers).
+Replicates pool by the audit's one rule (:mod:`audits.replicates`): rates of the counts
+summed across replicates, and ratios of those pooled rates.
 """
 
 from __future__ import annotations
@@ -25,21 +27,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from audits.confusion import RATES
-from audits.report.text import SHORT_METRIC_LABELS
+from audits.replicates import against_reference, pool_rates, rate_rows
 from simulator.errors import ScenarioError
-from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
-from simulator.rng import draw_seed, stream
+from simulator.pipeline.run import Run, replicate_scenario, replicate_seed, run
 from simulator.schema.scenario import Scenario, apply_overrides, scenario_from_dict
-
-if TYPE_CHECKING:
-    from simulator.pipeline.run import Run
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +63,9 @@ DEPRIVATION = ("imd_quintile", "imd_decile")
 MOST_DEPRIVED = "1"
 OVERALL = "all"
 """The ``value`` of the rows for every family (the audit's overall rates)."""
-CSV, PARQUET, PLOT, JSON = "sweep.csv", "sweep.parquet", "sweep.png", "sweep.json"
 ESTIMATE_COLUMNS = (
     "n",
+    "numerator",
     "denominator",
     "estimate",
     "ci_low",
@@ -83,7 +81,6 @@ ESTIMATE_COLUMNS = (
     "small_group",
 )
 """Columns taken from the audit's disparities table for each row."""
-_OPENERS, _CLOSERS = "[{(", "]})"
 
 
 class Vary(NamedTuple):
@@ -91,111 +88,6 @@ class Vary(NamedTuple):
 
     path: str
     values: tuple[Any, ...]
-
-
-def _split_top_level(raw: str) -> list[str]:
-    """Split at commas outside brackets, braces and quotes (YAML flow values)."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(raw):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in _OPENERS:
-            depth += 1
-        elif ch in _CLOSERS:
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(raw[start:i])
-            start = i + 1
-    parts.append(raw[start:])
-    return parts
-
-
-def parse_vary(text: str) -> Vary:
-    """Parse ``path.to.field=V1,V2,...`` into a path and YAML-parsed values.
-
-    Values are split at commas outside brackets and quotes, so a value may be a YAML
-    list or mapping: ``model.flag={budget: 500},{top_percent: 5}``.
-
-    Parameters
-    ----------
-    text : str
-        The argument of ``--vary``.
-
-    Returns
-    -------
-    Vary
-        ``(path, values)``.
-
-    Raises
-    ------
-    ScenarioError
-        Naming the argument: no ``=``, an empty field name, an empty or repeated
-        value, a value that is not YAML, fewer than two values, or ``seed`` (use
-        replicates).
-
-    Examples
-    --------
-    >>> parse_vary("agencies.police.errors.name_typo=0,0.02,0.05")
-    Vary(path='agencies.police.errors.name_typo', values=(0, 0.02, 0.05))
-    """
-    where = f"--vary {text}"
-    if "=" not in text:
-        raise ScenarioError(
-            [f"{where}: expected path.to.field=V1,V2,..., found no '='"]
-        )
-    path, raw = (s.strip() for s in text.split("=", 1))
-    keys = path.split(".")
-    if not all(keys):
-        raise ScenarioError([f"{where}: empty field name in {path!r}"])
-    if path == "seed":
-        raise ScenarioError(
-            [f"{where}: the seed is varied by --replicates, not by --vary"]
-        )
-    pieces = [p.strip() for p in _split_top_level(raw)]
-    if any(not p for p in pieces):
-        raise ScenarioError(
-            [f"{where}: empty value (values are separated by commas, e.g. 0,0.1,0.2)"]
-        )
-    values = []
-    for piece in pieces:
-        try:
-            values.append(yaml.safe_load(piece))
-        except yaml.YAMLError as e:
-            raise ScenarioError(
-                [f"{where}: value {piece!r} is not valid YAML ({e})"]
-            ) from e
-    if len(values) < 2:
-        raise ScenarioError(
-            [f"{where}: give at least two values to compare, e.g. {path}=0,0.1"]
-        )
-    repeated = [p for i, p in enumerate(pieces) if values.index(values[i]) != i]
-    if repeated:
-        raise ScenarioError([f"{where}: value {repeated[0]!r} is given twice"])
-    return Vary(path, tuple(values))
-
-
-def replicate_seed(seed: int, replicate: int) -> int:
-    """The scenario seed of replicate ``replicate``: the seed itself for 0.
-
-    Parameters
-    ----------
-    seed : int
-        The base scenario's seed.
-    replicate : int
-        0, 1, 2, ...
-
-    Returns
-    -------
-    int
-        A stable derivation from ``seed`` and ``replicate``
-        (:func:`simulator.rng.stream`), the same on every machine.
-    """
-    if replicate == 0:
-        return int(seed)
-    return draw_seed(stream(int(seed), "sweep", "replicate", int(replicate)))
 
 
 def _override(path: str, value: Any) -> str:
@@ -244,7 +136,7 @@ def _audit_section(data: dict[str, Any], group_column: str) -> dict[str, Any]:
 
 def plan_sweep(
     base: Scenario | Mapping[str, Any],
-    varies: Sequence[Vary | tuple[str, Sequence[Any]] | str],
+    varies: Sequence[Vary | tuple[str, Sequence[Any]]],
     replicates: int = 1,
     group_column: str = "imd_quintile",
     *,
@@ -279,9 +171,7 @@ def plan_sweep(
         an unknown group column, or a point whose scenario is not valid (the
         messages of ``--set``, naming the ``--vary`` argument).
     """
-    parsed = [
-        parse_vary(v) if isinstance(v, str) else Vary(v[0], tuple(v[1])) for v in varies
-    ]
+    parsed = [v if isinstance(v, Vary) else Vary(v[0], tuple(v[1])) for v in varies]
     problems = []
     if not parsed:
         problems.append("sweep: give at least one --vary PATH=V1,V2,...")
@@ -333,10 +223,7 @@ def plan_sweep(
             )
             problems += [f"{where}: {p}" for p in e.problems]
             continue
-        scenarios += [
-            first if s == first.seed else first.model_copy(update={"seed": s})
-            for s in seeds
-        ]
+        scenarios += [replicate_scenario(first, r) for r in range(replicates)]
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     return SweepPlan(base_scenario, tuple(parsed), points, scenarios, seeds)
@@ -348,20 +235,43 @@ def run_rows(result: Run, group_column: str) -> pd.DataFrame:
     Parameters
     ----------
     result : Run
-        A pipeline run with an audit.
+        A pipeline run.
     group_column : str
         The grouping whose rows are kept.
 
     Returns
     -------
     DataFrame
-        ``group``, ``value``, ``metric`` and :data:`ESTIMATE_COLUMNS`.
+        ``group``, ``value``, ``metric`` and :data:`ESTIMATE_COLUMNS`; each rate's
+        ``numerator`` and ``denominator`` are counts, so replicates pool by summing
+        them (:mod:`audits.replicates`).
     """
-    assert result.audit is not None
-    d = result.audit.disparities
+    d, m = result.audit.disparities, result.audit.metrics
+    fractions = rate_rows(
+        pd.concat(
+            [m.by_group[m.by_group["group"] == group_column], m.overall],
+            ignore_index=True,
+        ).assign(group=group_column)
+    )[["value", "metric", "numerator"]]
     table = d.table[d.table["group"] == group_column]
-    audit = table[["group", "value", "metric", *ESTIMATE_COLUMNS]]
+    taken = [c for c in ESTIMATE_COLUMNS if c != "numerator"]
+    audit = table[["group", "value", "metric", *taken]]
     overall = d.overall.assign(group=group_column, value=OVERALL)
+    audit = pd.concat([audit, overall], ignore_index=True).merge(
+        fractions, on=["value", "metric"], how="left", sort=False
+    )
+    link_table = _link_rows(result, group_column)
+    if len(table):
+        link_table = _with_reference(link_table, str(table["reference"].iloc[0]))
+    out = pd.concat([audit, link_table], ignore_index=True)
+    return out.reindex(columns=["group", "value", "metric", *ESTIMATE_COLUMNS])
+
+
+def _link_rows(result: Run, group_column: str) -> pd.DataFrame:
+    """Link recall, precision and F1 by group and overall, as counts and rates.
+
+    F1 is ``2 correct / (linkable + linked)``, so it pools like the others.
+    """
     quality = result.link_quality
     link = pd.concat(
         [
@@ -370,26 +280,31 @@ def run_rows(result: Run, group_column: str) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
-    link_rows = [
-        pd.DataFrame(
-            {
-                "group": group_column,
-                "value": link["value"].astype(str).to_numpy(),
-                "metric": f"link_{m}",
-                "n": link["n_linkable"].to_numpy(),
-                "denominator": link[
-                    "n_linkable" if m == "recall" else "n_linked"
-                ].to_numpy(),
-                "estimate": link[m].to_numpy(dtype=float),
-            }
-        )
-        for m in ("recall", "precision", "f1")
-    ]
-    link_table = pd.concat(link_rows, ignore_index=True)
-    if len(audit):
-        link_table = _with_reference(link_table, str(audit["reference"].iloc[0]))
-    out = pd.concat([audit, overall, link_table], ignore_index=True)
-    return out.reindex(columns=["group", "value", "metric", *ESTIMATE_COLUMNS])
+    correct = link["n_correct"].to_numpy(dtype=np.int64)
+    linkable = link["n_linkable"].to_numpy(dtype=np.int64)
+    linked = link["n_linked"].to_numpy(dtype=np.int64)
+    fractions = {
+        "recall": (correct, linkable),
+        "precision": (correct, linked),
+        "f1": (2 * correct, linkable + linked),
+    }
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "group": group_column,
+                    "value": link["value"].astype(str).to_numpy(),
+                    "metric": f"link_{m}",
+                    "n": linkable,
+                    "numerator": num,
+                    "denominator": den,
+                    "estimate": link[m].to_numpy(dtype=float),
+                }
+            )
+            for m, (num, den) in fractions.items()
+        ],
+        ignore_index=True,
+    )
 
 
 def _with_reference(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
@@ -411,7 +326,7 @@ def _with_reference(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
 
 def sweep(
     base: Scenario | Mapping[str, Any],
-    varies: Sequence[Vary | tuple[str, Sequence[Any]] | str],
+    varies: Sequence[Vary | tuple[str, Sequence[Any]]],
     replicates: int = 1,
     group_column: str = "imd_quintile",
     *,
@@ -445,8 +360,6 @@ def sweep(
     ScenarioError
         If the arguments or any point's scenario are not valid (before any run).
     """
-    from simulator.pipeline.run import run
-
     plan = plan_sweep(base, varies, replicates, group_column, origin=origin)
     n_rep = len(plan.seeds)
     jobs = [
@@ -459,11 +372,17 @@ def sweep(
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="sweep", unit="run")
-    parts, caught = [], {}
+    parts, caught, model = [], {}, None
     for p, r, point, scenario in jobs:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
-            result = run(scenario, attribution=False, base_dir=base_dir)
+            result = run(
+                scenario,
+                attribution=False,
+                base_dir=base_dir,
+                model=model if r > 0 else None,
+            )
+        model = result.model  # the point's council model, shared by its replicates
         for w in seen:
             caught.setdefault((w.category, str(w.message)), 0)
             caught[(w.category, str(w.message))] += 1
@@ -534,43 +453,30 @@ def _label(x: Any) -> str:
 
 # ----------------------------------------------------------------- summary and plot
 
-LABELS = {
-    **SHORT_METRIC_LABELS,
-    "link_recall": "link recall",
-    "link_precision": "link precision",
-    "link_f1": "link F1",
-}
-
 
 def check_metric(metric: str) -> str:
-    """Return ``metric`` if it is one of :data:`METRICS`.
+    """Return ``metric`` if the sweep table has it (:data:`METRICS`).
 
     Raises
     ------
-    ScenarioError
-        Listing the choices.
+    ValueError
+        Naming the metrics a sweep has.
     """
     if metric not in METRICS:
-        raise ScenarioError(
-            [f"sweep: --metric must be one of {', '.join(METRICS)}, got {metric!r}"]
+        raise ValueError(
+            f"a sweep has the metrics {', '.join(METRICS)}; not {metric!r}"
         )
     return metric
 
 
-RATIO_UNDEFINED = "undefined: reference mean is 0"
-"""Note of a ratio of means whose reference group's mean rate is 0."""
-RATIO_MIXED = "undefined: the reference differs between replicates"
-"""Note of a ratio of means whose replicates do not share one reference group."""
-
-
 def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Mean and spread over replicates of one metric, per point and group value.
+    """One metric pooled over replicates, per point and group value.
 
-    The ratio to the reference group is the ratio of the means: the group's mean
-    rate over the replicates divided by the reference group's mean rate over the
-    replicates (the ``mean`` of the two rows), not the mean of per-replicate ratios,
-    so a replicate whose own ratio is undefined (its reference rate is 0) still
-    counts. The per-replicate ratios stay in the sweep table (``ratio_to_ref``).
+    Pooled by the audit's one rule (:mod:`audits.replicates`, docs/audit.md): the
+    rate of the counts summed across replicates, and its ratio to the reference
+    group's pooled rate. A replicate whose own ratio is undefined (its reference
+    rate is 0) still counts in the pooled rates; such replicates are counted in
+    ``ratio_undefined``. The per-replicate figures stay in the sweep table.
 
     Parameters
     ----------
@@ -583,75 +489,35 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     -------
     DataFrame
         Per point (the parameter columns, ``point``) and ``value``: the
-        ``replicates``, ``mean``, ``low`` and ``high`` of the estimate; the
-        ``reference`` group (``"4/5"`` if replicates differ), ``ratio`` (ratio of
-        means, NaN where undefined), ``ratio_note`` (why it is undefined:
-        :data:`RATIO_UNDEFINED` or :data:`RATIO_MIXED`, else empty),
-        ``ratio_low`` and ``ratio_high``, and ``ratio_undefined`` (replicates whose
-        own ratio is undefined). ``low``/``high`` and ``ratio_low``/``ratio_high``
-        are the bootstrap interval with one replicate, the smallest and largest
-        replicate (where defined) with more.
+        ``replicates`` defining the rate, the pooled ``estimate``, ``low`` and
+        ``high``; the ``reference`` group (``"4/5"`` if replicates differ),
+        ``ratio`` (pooled, NaN where undefined), ``ratio_note`` (why it is
+        undefined: :data:`audits.replicates.RATIO_UNDEFINED` or
+        :data:`audits.replicates.RATIO_MIXED`, else empty), ``ratio_low`` and
+        ``ratio_high``, and ``ratio_undefined``. ``low``/``high`` and
+        ``ratio_low``/``ratio_high`` are the bootstrap interval with one replicate,
+        the smallest and largest replicate (where defined) with more.
     """
     check_metric(metric)
-    params = _param_columns(table)
+    keys = [*param_columns(table), "point"]
     rows = table[table["metric"] == metric]
-    keys = [*params, "point", "value"]
-    has_ref = rows["reference"].notna().to_numpy()
-    rows = rows.assign(
-        _ratio_undefined=has_ref & rows["ratio_to_ref"].isna().to_numpy()
-    )
-    grouped = rows.groupby(keys, sort=False, dropna=False)
-    out = grouped.agg(
-        replicates=("replicate", "nunique"),
-        mean=("estimate", "mean"),
-        rep_low=("estimate", "min"),
-        rep_high=("estimate", "max"),
-        ci_low=("ci_low", "mean"),
-        ci_high=("ci_high", "mean"),
-        ratio_rep_low=("ratio_to_ref", "min"),
-        ratio_rep_high=("ratio_to_ref", "max"),
-        ratio_ci_low=("ratio_ci_low", "mean"),
-        ratio_ci_high=("ratio_ci_high", "mean"),
-        ratio_undefined=("_ratio_undefined", "sum"),
-        has_reference=("reference", "count"),
-    ).reset_index()
-
-    # one reference per point (the replicates' references, joined if they differ)
-    named = rows.loc[has_ref, ["point", "reference"]].drop_duplicates()
-    by_point = named.groupby("point", sort=False)["reference"]
-    point_ref = by_point.agg(lambda r: "/".join(sorted(map(str, r))))  # per point
-    mixed = by_point.nunique().gt(1)
-    reference = out["point"].map(point_ref).where(out["has_reference"].gt(0))
-    is_ref = (out["value"] == reference).fillna(False).to_numpy(dtype=bool)
-    ref_mean = (
-        out["point"]
-        .map(out.loc[is_ref].set_index("point")["mean"])
-        .to_numpy(dtype=float)
-    )
-    mean = out["mean"].to_numpy(dtype=float)
-    named_ref = reference.notna().to_numpy()
-    mixed_ref = out["point"].map(mixed).fillna(False).to_numpy(dtype=bool) & named_ref
-    zero_ref = named_ref & ~mixed_ref & ~(ref_mean > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(
-            named_ref & ~mixed_ref & (ref_mean > 0), mean / ref_mean, np.nan
-        )
-    out["reference"] = reference.astype("string")
-    out["ratio"] = ratio
-    out["ratio_note"] = np.select(
-        [mixed_ref, zero_ref], [RATIO_MIXED, RATIO_UNDEFINED], ""
-    )
+    pooled = against_reference(rows, pool_rates(rows, [*keys, "value"]), keys)
+    bounds = rows.groupby([*keys, "value"], sort=False, dropna=False)[
+        ["ci_low", "ci_high", "ratio_ci_low", "ratio_ci_high"]
+    ].first()
+    out = pooled.merge(bounds.reset_index(), on=[*keys, "value"], how="left")
     single = (out["replicates"] <= 1).to_numpy()
-    out["low"] = np.where(single, out["ci_low"], out["rep_low"])
-    out["high"] = np.where(single, out["ci_high"], out["rep_high"])
-    out["ratio_low"] = np.where(single, out["ratio_ci_low"], out["ratio_rep_low"])
-    out["ratio_high"] = np.where(single, out["ratio_ci_high"], out["ratio_rep_high"])
-    out["ratio_undefined"] = out["ratio_undefined"].astype(np.int64)
+    out["low"] = np.where(single, out["ci_low"], out["min"])
+    out["high"] = np.where(single, out["ci_high"], out["max"])
+    out["ratio"] = out["ratio_to_ref"]
+    out["ratio_low"] = np.where(single, out["ratio_ci_low"], out["ratio_min"])
+    out["ratio_high"] = np.where(single, out["ratio_ci_high"], out["ratio_max"])
     return out[
         [
             *keys,
+            "value",
             "replicates",
-            "mean",
+            "estimate",
             "low",
             "high",
             "reference",
@@ -664,11 +530,12 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     ]
 
 
-def _param_columns(table: pd.DataFrame) -> list[str]:
+def param_columns(table: pd.DataFrame) -> list[str]:
+    """The varied parameters' columns of a sweep table (those before ``point``)."""
     return list(table.columns[: list(table.columns).index("point")])
 
 
-def _value_order(values: Sequence[str], group_column: str) -> list[str]:
+def value_order(values: Sequence[str], group_column: str) -> list[str]:
     """Group values in the column's natural order, then any others, ``all`` last."""
     from simulator.schema.audit import column_values
 
@@ -677,290 +544,3 @@ def _value_order(values: Sequence[str], group_column: str) -> list[str]:
     ordered = [v for v in natural if v in present]
     ordered += [v for v in present if v not in natural]
     return ordered + ([OVERALL] if OVERALL in values else [])
-
-
-def text_table(table: pd.DataFrame, metric: str) -> str:
-    """A small text table: the metric's mean by point (rows) and group (columns).
-
-    With a deprivation group column, a last column gives the ratio of the most
-    deprived group's mean to the reference group's mean (the ratio of the two
-    columns beside it, :func:`summarise`), or says why it is undefined; a note
-    under the table says so, and counts replicates whose own ratio is undefined.
-    """
-    summary = summarise(table, metric)
-    params = _param_columns(table)
-    wide = summary.pivot_table(
-        index=params, columns="value", values="mean", sort=False, dropna=False
-    )
-    group = str(table["group"].iloc[0])
-    wide.columns = [str(c) for c in wide.columns]
-    wide = wide[_value_order(list(wide.columns), group)]
-    digits = 1 if metric == "wrongly_flagged_per_10k" else 4
-    wide = wide.round(digits)
-    notes = []
-    if group in DEPRIVATION:
-        most = summary[summary["value"] == MOST_DEPRIVED].set_index(params)
-        most = most.reindex(wide.index)
-        ref = most["reference"].dropna().unique()
-        name = f"{MOST_DEPRIVED} vs {'/'.join(ref)}" if len(ref) == 1 else "ratio"
-        ratio = most["ratio"].round(digits)
-        wide[name] = (
-            ratio.astype(object)
-            .where(ratio.notna(), most["ratio_note"].replace("", "undefined"))
-            .to_numpy()
-        )
-        notes.append(
-            f"{name}: the ratio of the mean rates over replicates "
-            f"({MOST_DEPRIVED} / reference)"
-        )
-        undefined = int(most["ratio_undefined"].fillna(0).sum())
-        if undefined:
-            notes.append(
-                f"{undefined} replicate(s) had no defined ratio of their own "
-                "(reference rate 0); they are included in the means"
-            )
-    return "\n".join([wide.to_string(), *notes])
-
-
-def plot_sweep(
-    table: pd.DataFrame,
-    metric: str,
-    group_column: str | None = None,
-    path: str | Path | None = None,
-    *,
-    title: str | None = None,
-) -> Any:
-    """Plot a metric by group against the varied parameter.
-
-    The top row has one line per group (and a dashed line for every family): the
-    mean over replicates, with a band (the bootstrap interval with one replicate,
-    the smallest to largest replicate with more). The bottom row gives the ratio of
-    the mean rates over replicates to the reference group's mean rate
-    (:func:`summarise`): for a deprivation column, of the most deprived group (1)
-    to the least deprived (or the chosen reference); otherwise of each group. Its
-    band is the bootstrap interval with one replicate, the smallest to largest
-    defined per-replicate ratio with more. Points where the ratio is undefined
-    (reference mean 0) are left out of the line and named in the panel; a legend
-    label counts replicates whose own ratio is undefined. With two varied
-    parameters there is one column of panels per value of the second.
-
-    Parameters
-    ----------
-    table : DataFrame
-        A sweep table (:func:`sweep`).
-    metric : str
-        One of :data:`METRICS`.
-    group_column : str, optional
-        The table's group column (read from the table when not given).
-    path : str or Path, optional
-        Where to save the figure (``.png`` or ``.svg``); not saved if None.
-    title : str, optional
-        The figure's title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    check_metric(metric)
-    group_column = group_column or str(table["group"].iloc[0])
-    params = _param_columns(table)
-    summary = summarise(table, metric)
-    x_name = params[0]
-    x_values = list(dict.fromkeys(summary[x_name].tolist()))
-    numeric_x = pd.api.types.is_numeric_dtype(table[x_name])
-    panels = (
-        list(dict.fromkeys(summary[params[1]].tolist())) if len(params) > 1 else [None]
-    )
-    values = _value_order(summary["value"].astype(str).tolist(), group_column)
-    groups = [v for v in values if v != OVERALL]
-    deprivation = group_column in DEPRIVATION
-    if deprivation:
-        import matplotlib.cm as cm
-
-        colours = dict(
-            zip(groups, cm.viridis(np.linspace(0, 0.9, len(groups))), strict=True)
-        )
-    else:
-        import matplotlib.cm as cm
-
-        colours = {g: cm.tab10(i % 10) for i, g in enumerate(groups)}
-
-    fig = Figure(figsize=(4.2 * len(panels) + 1.8, 7.0), layout="constrained")
-    axes = fig.subplots(2, len(panels), sharex=True, sharey="row", squeeze=False)
-
-    def xs(frame: pd.DataFrame) -> np.ndarray:
-        if numeric_x:
-            return frame[x_name].to_numpy(dtype=float)
-        return np.array([x_values.index(v) for v in frame[x_name]], dtype=float)
-
-    for j, panel in enumerate(panels):
-        part = summary if panel is None else summary[summary[params[1]] == panel]
-        top, bottom = axes[0, j], axes[1, j]
-        for v in values:
-            line = part[part["value"] == v]
-            if line.empty:
-                continue
-            x = xs(line)
-            if v == OVERALL:
-                top.plot(x, line["mean"], "k--", lw=1.2, label="all families")
-                continue
-            top.plot(x, line["mean"], "o-", color=colours[v], lw=1.6, ms=3.5, label=v)
-            top.fill_between(
-                x, line["low"], line["high"], color=colours[v], alpha=0.15, lw=0
-            )
-        ratio_groups = [MOST_DEPRIVED] if deprivation else groups
-        missing = []
-        for v in ratio_groups:
-            line = part[(part["value"] == v)]
-            if line.empty or (line["reference"] == v).all():
-                continue
-            ref = line["reference"].dropna()
-            label = f"{v} vs {ref.iloc[0]}" if len(ref) else v
-            gaps = line.loc[line["ratio_note"] != "", [x_name, "ratio_note"]]
-            missing += [
-                f"{label} at {x_name} = {_label(g)}: {note}"
-                for g, note in gaps.itertuples(index=False)
-            ]
-            if line["ratio"].isna().all():
-                continue
-            undefined = int(line["ratio_undefined"].sum())
-            if undefined:
-                label += f" ({undefined} replicate ratio(s) undefined)"
-            x = xs(line)
-            bottom.plot(
-                x, line["ratio"], "o-", color=colours[v], lw=1.6, ms=3.5, label=label
-            )
-            bottom.fill_between(
-                x,
-                line["ratio_low"],
-                line["ratio_high"],
-                color=colours[v],
-                alpha=0.15,
-                lw=0,
-            )
-        bottom.axhline(1.0, color="0.5", lw=0.8, ls=":")
-        if missing:
-            bottom.text(
-                0.02,
-                0.98,
-                "\n".join(missing),
-                transform=bottom.transAxes,
-                va="top",
-                fontsize=7,
-                color="0.3",
-            )
-        if panel is not None:
-            top.set_title(f"{params[1]} = {_label(panel)}", fontsize=9)
-        bottom.set_xlabel(x_name, fontsize=9)
-        if not numeric_x:
-            bottom.set_xticks(range(len(x_values)), [_label(v) for v in x_values])
-        for ax in (top, bottom):
-            ax.grid(alpha=0.3)
-            ax.tick_params(labelsize=8)
-    axes[0, 0].set_ylabel(f"{LABELS[metric]} by {group_column}", fontsize=9)
-    if deprivation:
-        what = (
-            "most vs least deprived"
-            if summary["reference"].isin(["5", "10"]).any()
-            else "most deprived vs reference"
-        )
-        axes[1, 0].set_ylabel(f"ratio of means, {what}", fontsize=9)
-    else:
-        axes[1, 0].set_ylabel("ratio of means to the reference group", fontsize=9)
-    axes[0, -1].legend(
-        title=group_column,
-        fontsize=7,
-        title_fontsize=8,
-        loc="center left",
-        bbox_to_anchor=(1.02, 0.5),
-    )
-    if axes[1, -1].get_legend_handles_labels()[0]:
-        axes[1, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    reps = int(summary["replicates"].max()) if len(summary) else 0
-    band = "bootstrap interval" if reps <= 1 else f"range of {reps} replicates"
-    fig.suptitle(
-        f"{title + ': ' if title else ''}{LABELS[metric]} by {group_column} "
-        f"(mean; band: {band})",
-        fontsize=10,
-    )
-    if path is not None:
-        path = Path(path)
-        fig.savefig(
-            path,
-            dpi=120,
-            metadata={"Software": None} if path.suffix == ".png" else None,
-        )
-    return fig
-
-
-# ------------------------------------------------------------------------- writing
-
-
-def write_sweep(
-    table: pd.DataFrame,
-    out_dir: str | Path,
-    *,
-    metric: str = "fpr",
-    overwrite: bool = False,
-    plot: str = PLOT,
-) -> Path:
-    """Write a sweep atomically: table (CSV, Parquet), plot and ``sweep.json``.
-
-    Parameters
-    ----------
-    table : DataFrame
-        A sweep table (:func:`sweep`); its ``attrs`` (the plan) go into
-        ``sweep.json`` with package versions.
-    out_dir : str or Path
-        The output directory (written to a temporary sibling, then renamed).
-    metric : str
-        The metric plotted.
-    overwrite : bool
-        Replace an existing directory.
-    plot : str
-        The plot's file name (``.png`` or ``.svg``).
-
-    Returns
-    -------
-    Path
-        ``out_dir``.
-    """
-    from simulator.world.generate import package_versions
-
-    check_metric(metric)
-    out_dir = Path(out_dir)
-    attrs = dict(table.attrs)
-    plain = table.copy()
-    plain.attrs = {}
-    base = attrs.get("base") or {}
-    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        write_parquet(plain, tmp / PARQUET)
-        plain.to_csv(tmp / CSV, index=False)
-        plot_sweep(
-            table, metric, attrs.get("group_column"), tmp / plot, title=base.get("name")
-        )
-        write_json(
-            {
-                "kind": "linkaudit sweep (synthetic people only)",
-                "scenario": base,
-                "varies": attrs.get("varies"),
-                "replicates": len(attrs.get("seeds") or []),
-                "seeds": attrs.get("seeds"),
-                "group_column": attrs.get("group_column"),
-                "metric_plotted": metric,
-                "metrics": list(METRICS),
-                "rows": len(table),
-                "files": [CSV, PARQUET, plot],
-                "versions": package_versions(),
-            },
-            tmp / JSON,
-        )
-        write_json(
-            {"kind": "linkaudit sweep", "rows": {PARQUET: len(table)}}, tmp / MANIFEST
-        )
-    return out_dir

@@ -8,23 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audits.replicates import RATIO_UNDEFINED
 from simulator.cli import main
+from simulator.cli_sweep import parse_vary, text_table
 from simulator.errors import ScenarioError
+from simulator.pipeline.run import replicate_scenario, replicate_seed, run
 from simulator.pipeline.sweep import (
     LINK_METRICS,
     METRICS,
     OVERALL,
-    RATIO_UNDEFINED,
     Vary,
-    parse_vary,
     plan_sweep,
-    plot_sweep,
-    replicate_seed,
     summarise,
     sweep,
-    text_table,
-    write_sweep,
 )
+from simulator.pipeline.sweep_files import plot_sweep, write_sweep
+from simulator.schema.scenario import apply_overrides, scenario_from_dict
 
 TINY = {
     "name": "tiny",
@@ -32,7 +31,11 @@ TINY = {
     "population": {"n_households": 600, "households_per_area": 60},
     "audit": {"n_boot": 50},
 }
-VARY = "agencies.police.events.incident.background_rate=0.01,0.3"
+VARY = parse_vary("agencies.police.events.incident.background_rate=0.01,0.3")
+
+
+def _varies(*texts: str) -> list[Vary]:
+    return [parse_vary(t) for t in texts]
 
 
 @pytest.fixture(scope="module")
@@ -79,20 +82,22 @@ def test_bad_vary_is_refused_naming_the_argument(text, problem):
 
 def test_plan_refuses_invalid_points_with_the_set_messages():
     with pytest.raises(ScenarioError) as e:
-        plan_sweep(TINY, ["agencies.police.errors.name_typo=0.1,2"], origin="t.yaml")
+        plan_sweep(
+            TINY, _varies("agencies.police.errors.name_typo=0.1,2"), origin="t.yaml"
+        )
     (line,) = e.value.problems
     assert line.startswith("--vary agencies.police.errors.name_typo=2: t.yaml: ")
     assert "less than or equal to 1" in line
     with pytest.raises(ScenarioError, match="unknown field"):
-        plan_sweep(TINY, ["agencies.police.errors.name_typ=0,1"])
+        plan_sweep(TINY, _varies("agencies.police.errors.name_typ=0,1"))
 
 
 @pytest.mark.parametrize(
     ("kwargs", "problem"),
     [
         ({"varies": []}, "at least one --vary"),
-        ({"varies": ["a.b=1,2", "c.d=1,2", "e.f=1,2"]}, "at most 2"),
-        ({"varies": ["a.b=1,2", "a.b=3,4"]}, "varied twice"),
+        ({"varies": _varies("a.b=1,2", "c.d=1,2", "e.f=1,2")}, "at most 2"),
+        ({"varies": _varies("a.b=1,2", "a.b=3,4")}, "varied twice"),
         ({"varies": [VARY], "replicates": 0}, "--replicates"),
         ({"varies": [VARY], "replicates": 26}, "at most 50"),
         ({"varies": [VARY], "group_column": "postcode"}, "--group"),
@@ -104,7 +109,7 @@ def test_plan_refuses_bad_arguments(kwargs, problem):
 
 
 def test_plan_validates_every_point_and_derives_replicate_seeds():
-    plan = plan_sweep(TINY, [VARY, "linkage.method=deterministic,oracle"], 3)
+    plan = plan_sweep(TINY, [VARY, *_varies("linkage.method=deterministic,oracle")], 3)
     assert len(plan.points) == 4
     assert len(plan.scenarios) == 12
     assert plan.seeds[0] == 5  # replicate 0 is the scenario's own run
@@ -118,10 +123,10 @@ def test_plan_validates_every_point_and_derives_replicate_seeds():
 def test_a_point_differs_from_the_base_by_the_varied_field_only():
     plan = plan_sweep(
         {"name": "x"},
-        [
+        _varies(
             "agencies.police.events.incident.background_rate=0.01,0.3",
             "agencies.police.errors.name_typo=0,0.1",
-        ],
+        ),
     )
     base = plan.base.agencies.police
     point = plan.scenarios[-1].agencies.police
@@ -129,13 +134,34 @@ def test_a_point_differs_from_the_base_by_the_varied_field_only():
     assert point.events.incident.visibility == base.events.incident.visibility == 0.6
     assert point.errors.name_typo == 0.1
     assert point.errors.model_dump() == {**base.errors.model_dump(), "name_typo": 0.1}
-    kinds = plan_sweep({"name": "x"}, ["model.kind=criteria,scorecard"])
+    kinds = plan_sweep({"name": "x"}, _varies("model.kind=criteria,scorecard"))
     assert [s.model.kind for s in kinds.scenarios] == ["criteria", "scorecard"]
 
 
 def test_replicate_seeds_are_stable():
     assert replicate_seed(20260331, 1) == replicate_seed(20260331, 1)
     assert replicate_seed(20260331, 1) != replicate_seed(20260332, 1)
+
+
+@pytest.mark.filterwarnings("ignore::audits.errors.AuditWarning")
+def test_run_and_sweep_simulate_the_same_worlds_per_replicate(table):
+    """Replicate r of a sweep point is replicate r of `run --set PATH=VALUE`."""
+    plan = plan_sweep(TINY, [VARY], 3)
+    point = scenario_from_dict(apply_overrides(TINY, [f"{VARY.path}=0.3"]))
+    for r in range(3):
+        assert plan.scenarios[3 + r].seed == replicate_scenario(point, r).seed
+    # the same world gives the same counts: the sweep's replicate 1 against the
+    # run's replicate 1 (the run pools replicates, so compare the world's audit)
+    world = run(replicate_scenario(point, 1), attribution=False)
+    counts = world.audit.metrics.by_group.set_index(["group", "value"])
+    rows = table[
+        (table["point"] == 1)
+        & (table["replicate"] == 1)
+        & (table["metric"] == "fpr")
+        & (table["value"] != OVERALL)
+    ]
+    for value, numerator in zip(rows["value"], rows["numerator"], strict=True):
+        assert counts.loc[("imd_quintile", value), "fp"] == numerator
 
 
 # ---------------------------------------------------------------- the sweep table
@@ -163,7 +189,7 @@ def test_the_table_is_tidy(table):
 
 
 def test_more_surveillance_means_more_wrong_flags(table):
-    fpr = summarise(table, "fpr").set_index(["point", "value"])["mean"]
+    fpr = summarise(table, "fpr").set_index(["point", "value"])["estimate"]
     assert fpr[(1, OVERALL)] > fpr[(0, OVERALL)]
 
 
@@ -178,7 +204,7 @@ def test_text_table_and_plot(table, tmp_path):
     fig = plot_sweep(table, "wrongly_flagged_per_10k", path=tmp_path / "p.svg")
     assert (tmp_path / "p.svg").stat().st_size > 0
     assert len(fig.axes) == 2
-    with pytest.raises(ScenarioError, match="must be one of selection_rate"):
+    with pytest.raises(ValueError, match="a sweep has the metrics selection_rate"):
         summarise(table, "accuracy")
 
 
@@ -265,26 +291,28 @@ def test_cli_sweep_writes_and_prints(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-# ----------------------------------------------------- ratio of means, by hand
+# ------------------------------------------------ pooled counts, by hand
 
 
 def _hand_table() -> pd.DataFrame:
     """Two points, two replicates, FPR of quintiles 1 and 5 and everyone.
 
-    Point 0: quintile 1 has 0.08 and 0.06, quintile 5 has 0.01 and 0 (the second
-    replicate's own ratio is undefined). Point 1: quintile 5 is 0 in both.
+    (false positives, families not in the target) per replicate. Point 0: quintile 1
+    has 8/100 and 6/50, quintile 5 has 1/100 and 0/100 (the second replicate's own
+    ratio is undefined). Point 1: quintile 5 has no false positive in either.
     """
-    fpr = {
-        (0, 0): {"1": 0.08, "5": 0.01, OVERALL: 0.03},
-        (0, 1): {"1": 0.06, "5": 0.0, OVERALL: 0.02},
-        (1, 0): {"1": 0.05, "5": 0.0, OVERALL: 0.02},
-        (1, 1): {"1": 0.04, "5": 0.0, OVERALL: 0.01},
+    counts = {
+        (0, 0): {"1": (8, 100), "5": (1, 100), OVERALL: (30, 1000)},
+        (0, 1): {"1": (6, 50), "5": (0, 100), OVERALL: (20, 1000)},
+        (1, 0): {"1": (5, 100), "5": (0, 100), OVERALL: (20, 1000)},
+        (1, 1): {"1": (4, 100), "5": (0, 100), OVERALL: (10, 1000)},
     }
     rows = []
-    for (point, rep), rates in fpr.items():
-        for value, est in rates.items():
+    for (point, rep), cells in counts.items():
+        ref = cells["5"][0] / cells["5"][1]
+        for value, (fp, negatives) in cells.items():
             group_row = value != OVERALL
-            ref = rates["5"]
+            est = fp / negatives
             rows.append(
                 {
                     "x": [0.1, 0.2][point],
@@ -294,8 +322,9 @@ def _hand_table() -> pd.DataFrame:
                     "group": "imd_quintile",
                     "value": value,
                     "metric": "fpr",
-                    "n": 100,
-                    "denominator": 90,
+                    "n": negatives + 10,
+                    "numerator": fp,
+                    "denominator": negatives,
                     "estimate": est,
                     "ci_low": est / 2,
                     "ci_high": est * 2,
@@ -317,23 +346,27 @@ def _hand_table() -> pd.DataFrame:
     return table
 
 
-def test_the_ratio_is_the_ratio_of_the_means_and_nothing_is_dropped(tmp_path):
+def test_the_ratio_is_of_pooled_counts_and_nothing_is_dropped(tmp_path):
     table = _hand_table()
     summary = summarise(table, "fpr").set_index(["point", "value"])
-    # point 0: mean 0.07 against mean 0.005, not the mean (8.0) of the one defined
-    # per-replicate ratio
+    # point 0: 14/150 against 1/200, not the mean of the rates (0.1) nor the mean
+    # (8.0) of the one defined per-replicate ratio
     assert summary.loc[(0, "1"), "replicates"] == 2
-    assert summary.loc[(0, "1"), "mean"] == pytest.approx(0.07)
-    assert summary.loc[(0, "5"), "mean"] == pytest.approx(0.005)
-    assert summary.loc[(0, "1"), "ratio"] == pytest.approx(14.0)
+    assert summary.loc[(0, "1"), "estimate"] == pytest.approx(14 / 150)
+    assert summary.loc[(0, "5"), "estimate"] == pytest.approx(1 / 200)
+    assert summary.loc[(0, "1"), "ratio"] == pytest.approx((14 / 150) / (1 / 200))
     assert summary.loc[(0, "1"), "ratio_note"] == ""
     assert summary.loc[(0, "1"), "ratio_undefined"] == 1
     assert summary.loc[(0, "5"), "ratio_undefined"] == 1
     assert summary.loc[(0, "5"), "ratio"] == pytest.approx(1.0)
-    # point 1: the reference's mean is 0, so the ratio is undefined and says why
+    # the band is the range of the replicates' own figures
+    assert summary.loc[(0, "1"), "low"] == pytest.approx(0.08)
+    assert summary.loc[(0, "1"), "high"] == pytest.approx(0.12)
+    # point 1: the reference has no event in any replicate: undefined, says why
     assert np.isnan(summary.loc[(1, "1"), "ratio"])
     assert summary.loc[(1, "1"), "ratio_note"] == RATIO_UNDEFINED
     assert summary.loc[(1, "1"), "ratio_undefined"] == 2
+    assert summary.loc[(1, "1"), "estimate"] == pytest.approx(9 / 200)
     # everyone has no reference and no ratio, and no note
     assert pd.isna(summary.loc[(0, OVERALL), "reference"])
     assert np.isnan(summary.loc[(0, OVERALL), "ratio"])
@@ -347,10 +380,10 @@ def test_the_ratio_is_the_ratio_of_the_means_and_nothing_is_dropped(tmp_path):
     lines = text.splitlines()
     assert "1 vs 5" in lines[0]
     row0 = next(line for line in lines if line.startswith("0.1"))
-    assert [float(x) for x in row0.split()[1:]] == [0.07, 0.005, 0.025, 14.0]
+    assert [float(x) for x in row0.split()[1:]] == [0.0933, 0.005, 0.025, 18.6667]
     row1 = next(line for line in lines if line.startswith("0.2"))
     assert RATIO_UNDEFINED in row1
-    assert "ratio of the mean rates over replicates" in text
+    assert "the ratio of the pooled rates" in text
     assert "3 replicate(s) had no defined ratio of their own" in text
 
     fig = plot_sweep(table, "fpr", path=tmp_path / "hand.svg")

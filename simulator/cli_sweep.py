@@ -1,0 +1,168 @@
+"""The command-line side of ``linkaudit sweep``: what is typed in, what is printed.
+
+The pipeline (:mod:`simulator.pipeline.sweep`) takes parameters as
+:class:`~simulator.pipeline.sweep.Vary` values and metric names as strings; what the
+user typed (``--vary PATH=V1,V2,...``, ``--metric``) is parsed and checked here, with
+messages that name the argument, and :func:`text_table` is the table printed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+
+from simulator.errors import ScenarioError
+from simulator.pipeline.sweep import (
+    DEPRIVATION,
+    METRICS,
+    MOST_DEPRIVED,
+    Vary,
+    param_columns,
+    summarise,
+    value_order,
+)
+
+_OPENERS, _CLOSERS = "[{(", "]})"
+
+
+def _split_top_level(raw: str) -> list[str]:
+    """Split at commas outside brackets, braces and quotes (YAML flow values)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(raw):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(raw[start:i])
+            start = i + 1
+    parts.append(raw[start:])
+    return parts
+
+
+def parse_vary(text: str) -> Vary:
+    """Parse ``path.to.field=V1,V2,...`` into a path and YAML-parsed values.
+
+    Values are split at commas outside brackets and quotes, so a value may be a YAML
+    list or mapping: ``model.flag={budget: 500},{top_percent: 5}``.
+
+    Parameters
+    ----------
+    text : str
+        The argument of ``--vary``.
+
+    Returns
+    -------
+    Vary
+        ``(path, values)``.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the argument: no ``=``, an empty field name, an empty or repeated
+        value, a value that is not YAML, fewer than two values, or ``seed`` (use
+        replicates).
+
+    Examples
+    --------
+    >>> parse_vary("agencies.police.errors.name_typo=0,0.02,0.05")
+    Vary(path='agencies.police.errors.name_typo', values=(0, 0.02, 0.05))
+    """
+    where = f"--vary {text}"
+    if "=" not in text:
+        raise ScenarioError(
+            [f"{where}: expected path.to.field=V1,V2,..., found no '='"]
+        )
+    path, raw = (s.strip() for s in text.split("=", 1))
+    keys = path.split(".")
+    if not all(keys):
+        raise ScenarioError([f"{where}: empty field name in {path!r}"])
+    if path == "seed":
+        raise ScenarioError(
+            [f"{where}: the seed is varied by --replicates, not by --vary"]
+        )
+    pieces = [p.strip() for p in _split_top_level(raw)]
+    if any(not p for p in pieces):
+        raise ScenarioError(
+            [f"{where}: empty value (values are separated by commas, e.g. 0,0.1,0.2)"]
+        )
+    values = []
+    for piece in pieces:
+        try:
+            values.append(yaml.safe_load(piece))
+        except yaml.YAMLError as e:
+            raise ScenarioError(
+                [f"{where}: value {piece!r} is not valid YAML ({e})"]
+            ) from e
+    if len(values) < 2:
+        raise ScenarioError(
+            [f"{where}: give at least two values to compare, e.g. {path}=0,0.1"]
+        )
+    repeated = [p for i, p in enumerate(pieces) if values.index(values[i]) != i]
+    if repeated:
+        raise ScenarioError([f"{where}: value {repeated[0]!r} is given twice"])
+    return Vary(path, tuple(values))
+
+
+def check_metric(metric: str) -> str:
+    """Return ``metric`` as typed after ``--metric`` if a sweep has it.
+
+    Raises
+    ------
+    ScenarioError
+        Listing the choices.
+    """
+    if metric not in METRICS:
+        raise ScenarioError(
+            [f"sweep: --metric must be one of {', '.join(METRICS)}, got {metric!r}"]
+        )
+    return metric
+
+
+def text_table(table: pd.DataFrame, metric: str) -> str:
+    """A small text table: the pooled metric by point (rows) and group (columns).
+
+    With a deprivation group column, a last column gives the pooled ratio of the
+    most deprived group to the reference group (the ratio of the two columns beside
+    it, :func:`simulator.pipeline.sweep.summarise`), or says why it is undefined; a
+    note under the table says so, and counts replicates whose own ratio is
+    undefined.
+    """
+    summary = summarise(table, metric)
+    params = param_columns(table)
+    wide = summary.pivot_table(
+        index=params, columns="value", values="estimate", sort=False, dropna=False
+    )
+    group = str(table["group"].iloc[0])
+    wide.columns = [str(c) for c in wide.columns]
+    wide = wide[value_order(list(wide.columns), group)]
+    digits = 1 if metric == "wrongly_flagged_per_10k" else 4
+    wide = wide.round(digits)
+    notes = []
+    if group in DEPRIVATION:
+        most = summary[summary["value"] == MOST_DEPRIVED].set_index(params)
+        most = most.reindex(wide.index)
+        ref = most["reference"].dropna().unique()
+        name = f"{MOST_DEPRIVED} vs {'/'.join(ref)}" if len(ref) == 1 else "ratio"
+        ratio = most["ratio"].round(digits)
+        wide[name] = (
+            ratio.astype(object)
+            .where(ratio.notna(), most["ratio_note"].replace("", "undefined"))
+            .to_numpy()
+        )
+        notes.append(
+            f"{name}: the ratio of the pooled rates ({MOST_DEPRIVED} / reference; "
+            "counts summed over replicates)"
+        )
+        undefined = int(most["ratio_undefined"].fillna(0).sum())
+        if undefined:
+            notes.append(
+                f"{undefined} replicate(s) had no defined ratio of their own "
+                "(reference rate 0); their counts are included in the pooled rates"
+            )
+    return "\n".join([wide.to_string(), *notes])
