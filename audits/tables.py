@@ -42,7 +42,6 @@ VERSIONED = (
     "pydantic",
     "scipy",
     "scikit-learn",
-    "fairlearn",
     "splink",
     "duckdb",
     "faker",
