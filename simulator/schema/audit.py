@@ -78,7 +78,8 @@ class AuditConfig(Section):
     replicates: Annotated[int, Field(ge=1, le=100)] = Field(
         1,
         description="Runs of the whole scenario with different seeds; the audit "
-        "reports the mean and spread across them.",
+        "pools them (rates of the counts summed across runs) and reports the "
+        "spread between them.",
     )
     min_group_size: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
         50, description="Groups with fewer households are reported with a warning."
