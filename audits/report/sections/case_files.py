@@ -65,7 +65,7 @@ def _family_card(case: CaseFile, inputs: ReportInputs) -> Html:
         ),
         (
             "the council",
-            "flagged it" if case.category.error == "false_positive" else "missed it",
+            "flagged it" if case.wrongly_flagged else "missed it",
         ),
     ]
     if target == "harm":
@@ -198,7 +198,7 @@ def _records_table(case: CaseFile) -> Html:
 
 
 def _case(case: CaseFile, inputs: ReportInputs, number: int, cut: float) -> Html:
-    kind = "fp" if case.category.error == "false_positive" else "fn"
+    kind = "fp" if case.wrongly_flagged else "fn"
     label = "wrongly flagged" if kind == "fp" else "missed"
     heading = join(
         [
