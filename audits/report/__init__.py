@@ -10,7 +10,9 @@ chosen and gathered as codes, worded last), :mod:`~audits.report.charts` (matplo
 figures as inline SVG, one module per chart kind), :mod:`~audits.report.curves`
 (threshold curves), :mod:`~audits.report.describe` (the scenario in words),
 :mod:`~audits.report.text` (words and number formats) and
-:mod:`~audits.report.page` (the HTML shell).
+:mod:`~audits.report.page` (the HTML shell); :mod:`~audits.report.compare_page`
+(``compare.html``) and :mod:`~audits.report.sweep_chart` (a sweep's chart) are the
+other pages and charts built on them.
 """
 
 from __future__ import annotations
