@@ -326,14 +326,29 @@ def linkage_section(c: Comparison) -> Html:
         return signed(x, digits=2) if change else pct(x, 2)
 
     headers, body = _count_table(rows, c.labels, ["metric", "source"], fmt)
+    by_group = c.table[
+        (c.table["section"] == "linkage_by_group")
+        & (c.table["metric"] == "recall")
+        & (c.table["source"] == "overall")
+    ]
+    _, recall = _count_table(by_group, c.labels, ["grouping", "group"], fmt)
     return section(
         "linkage",
         "Linkage quality",
         p(
             "Link precision (the share of links that are right) and recall (the share "
-            "of linkable records linked correctly) by source; by group in compare.csv."
+            "of linkable records linked correctly) by source, then recall by group of "
+            "the families the records are about; every figure is in compare.csv."
         ),
         table(["figure", "source", *headers], body, numeric=range(2, len(headers) + 2)),
+        table(
+            ["grouping", "group", *headers],
+            [[group_label(r[0]), value_label(r[0], r[1]), *r[2:]] for r in recall],
+            numeric=range(2, len(headers) + 2),
+            caption="Link recall by group",
+        )
+        if recall
+        else Html(""),
     )
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from audits.changes import OVERALL, joint_cells, world_counts
 from audits.compare import CSV_COLUMNS, compare, write_comparison
 from audits.confusion import confusion_cells
+from audits.report.compare_page import render_comparison
 from simulator.cli import main
 from simulator.errors import InputDataError
 from simulator.schema.scenario import Scenario
@@ -56,6 +57,9 @@ def make_run(
     )
     (path / "linkage").mkdir()
     quality.to_parquet(path / "linkage" / "quality.parquet")
+    pd.DataFrame(
+        {"group": ["ethnicity"] * 2, "value": ["white", "asian"], "recall": [0.99, 0.9]}
+    ).to_parquet(path / "linkage" / "quality_by_group.parquet")
     if attribution is not None:
         (path / "attribution").mkdir()
         attribution.to_parquet(path / "attribution" / "counts.parquet")
@@ -155,6 +159,10 @@ def test_linkage_and_attribution_side_by_side(paired) -> None:
     link = t[(t["section"] == "linkage") & (t["metric"] == "recall")]
     assert link["source"].tolist() == [OVERALL, OVERALL, "police", "police"]
     assert link["change"].iloc[1] == 0.0
+    by_group = t[t["section"] == "linkage_by_group"]
+    assert by_group["grouping"].tolist() == ["ethnicity"] * 4
+    assert by_group["group"].tolist() == ["white", "white", "asian", "asian"]
+    assert "Link recall by group" in render_comparison(c)
 
 
 def test_same_flags_give_a_zero_paired_change(tmp_path: Path, seed: int) -> None:
