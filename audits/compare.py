@@ -595,7 +595,8 @@ def write_comparison(
         ``out_dir``.
     """
     from audits.report.compare_page import render_comparison
-    from simulator.io import MANIFEST, atomic_directory, write_json
+    from simulator.io import write_json, write_manifest
+    from simulator.output_dirs import atomic_directory
 
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
@@ -604,11 +605,5 @@ def write_comparison(
             render_comparison(c), encoding="utf-8", newline="\n"
         )
         write_json(comparison_summary(c), tmp / COMPARE_JSON)
-        write_json(
-            {
-                "kind": "linkaudit comparison (synthetic people only)",
-                "files": [COMPARE_CSV, COMPARE_HTML, COMPARE_JSON],
-            },
-            tmp / MANIFEST,
-        )
+        write_manifest(tmp, {"kind": "linkaudit comparison (synthetic people only)"})
     return out_dir

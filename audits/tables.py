@@ -26,7 +26,8 @@ import pandas as pd
 
 from audits.disparity import comparison
 from audits.result import AuditResult
-from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
+from simulator.io import write_json, write_manifest, write_parquet
+from simulator.output_dirs import atomic_directory
 from simulator.world.generate import package_versions
 
 SUMMARY = "summary.json"
@@ -174,7 +175,7 @@ def write_audit_files(result: AuditResult, directory: str | Path) -> dict[str, i
     result : AuditResult
     directory : str or Path
         Created if absent; callers wanting atomicity pass a temporary directory
-        (:func:`simulator.io.atomic_directory`).
+        (:func:`simulator.output_dirs.atomic_directory`).
 
     Returns
     -------
@@ -222,7 +223,12 @@ def write_audit(
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_audit_files(result, tmp)
-        write_json(
-            {"files": rows, "versions": package_versions(VERSIONED)}, tmp / MANIFEST
+        write_manifest(
+            tmp,
+            {
+                "kind": "linkaudit audit (synthetic people only)",
+                "rows": rows,
+                "versions": package_versions(VERSIONED),
+            },
         )
     return out_dir

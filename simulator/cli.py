@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,50 @@ from simulator.schema.scenario import SOURCES, Scenario, json_schema, load_scena
 log = logging.getLogger("linkaudit")
 
 EXIT_INVALID = 2
+EXIT_SIGNAL_BASE = 128
+"""An interrupted command exits 128 + the signal's number, as shells do."""
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGINT, SIGTERM, SIGHUP) stopped the command; outputs unwind."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _check_scenario_path(path: Path) -> None:
+    """Refuse a scenario path that is not a readable file, in one line."""
+    from simulator.errors import InputDataError
+
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a directory; give a scenario YAML file")
+    if not path.exists():
+        raise InputDataError(f"{path}: no such file; give a scenario YAML file")
+
+
+def _load(args: argparse.Namespace) -> Scenario:
+    """The command's scenario (file checked first, then ``--set`` applied)."""
+    _check_scenario_path(args.scenario)
+    return load_scenario(args.scenario, args.overrides)
+
+
+def _scenario_inputs(path: Path, scenario: Scenario | None) -> list[Path]:
+    """What a command reading ``path`` reads: the file and its model's files."""
+    from simulator.council.models.external import external_inputs
+
+    model = [] if scenario is None else external_inputs(scenario.model, path.parent)
+    return [path, *model]
+
+
+def _claim(
+    args: argparse.Namespace, out: Path, inputs: list[Path]
+) -> contextlib.AbstractContextManager:
+    """Claim the command's output before any work (checked, locked, writable)."""
+    from simulator.output_dirs import claim_output
+
+    return claim_output(out, overwrite=args.force, inputs=inputs)
 
 
 def _add_scenario_args(p: argparse.ArgumentParser) -> None:
@@ -59,8 +107,11 @@ def _summary(s: Scenario, origin: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate a scenario and print a summary."""
-    scenario = load_scenario(args.scenario, args.overrides)
+    """Validate a scenario (and the files its model names) and print a summary."""
+    from simulator.council.models.external import check_external
+
+    scenario = _load(args)
+    check_external(scenario.model, args.scenario.resolve().parent)
     print(_summary(scenario, str(args.scenario)))  # noqa: T201
     return 0
 
@@ -79,9 +130,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """Generate a scenario's data and write it atomically."""
     from simulator.world.generate import generate, write_dataset
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    data = generate(scenario, progress=not args.quiet)
-    out = write_dataset(data, args.output, overwrite=args.force)
+    scenario = _load(args)
+    with _claim(args, args.output, _scenario_inputs(args.scenario, scenario)):
+        data = generate(scenario, progress=not args.quiet)
+        out = write_dataset(data, args.output, overwrite=args.force)
     rows = ", ".join(f"{k} {len(v):,}" for k, v in data.sources.items())
     print(  # noqa: T201
         f"wrote {out}: {len(data.households):,} households, {len(data.people):,} "
@@ -111,7 +163,7 @@ def cmd_link(args: argparse.Namespace) -> int:
     from simulator.pipeline.run import link_data, stage_seeds
     from simulator.world.generate import generate
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = _load(args)
     if args.method:
         scenario = scenario.model_copy(
             update={
@@ -119,11 +171,14 @@ def cmd_link(args: argparse.Namespace) -> int:
             }
         )
     seeds = stage_seeds(scenario)
-    data = generate(scenario, progress=not args.quiet)
-    links, quality = link_data(
-        data, scenario.linkage, seeds["linkage"], progress=not args.quiet
-    )
-    out = write_linked(data, links, quality, seeds, args.output, overwrite=args.force)
+    with _claim(args, args.output, _scenario_inputs(args.scenario, scenario)):
+        data = generate(scenario, progress=not args.quiet)
+        links, quality = link_data(
+            data, scenario.linkage, seeds["linkage"], progress=not args.quiet
+        )
+        out = write_linked(
+            data, links, quality, seeds, args.output, overwrite=args.force
+        )
     print(f"wrote {out}", *_quality_lines(quality, scenario), sep="\n")  # noqa: T201
     return 0
 
@@ -192,15 +247,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.pipeline.output import write_run
     from simulator.pipeline.run import run
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = _load(args)
     out_dir = args.output or Path("out") / scenario.name
-    result = run(
-        scenario,
-        attribution=not args.no_attribution,
-        base_dir=args.scenario.resolve().parent,
-        progress=not args.quiet,
-    )
-    out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
+    with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)):
+        result = run(
+            scenario,
+            attribution=not args.no_attribution,
+            base_dir=args.scenario.resolve().parent,
+            progress=not args.quiet,
+        )
+        out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
     lines = [f"wrote {out}", *_quality_lines(result.link_quality, scenario)]
     lines += _headline_lines(audit_summary(result.audit))
     if result.attribution is not None:
@@ -247,62 +303,68 @@ def cmd_audit(args: argparse.Namespace) -> int:
         )
     if args.scores is not None and args.truth is None:
         raise ScenarioError(["audit: --scores needs --truth DIR (the dataset scored)"])
-    data, flags, scenario = read_audit_inputs(
-        run_dir=args.run_dir,
-        scores=args.scores,
-        truth=args.truth,
-        flag_rule=None if args.flag is None else flag_rule(args.flag),
-        overrides=args.overrides,
-    )
     from audits.outcomes import household_outcomes
 
-    outcomes = household_outcomes(
-        data.households, data.spine, flags, target=scenario.audit.target
-    )
-    seeds = stage_seeds(scenario)
-    result = run_audit(
-        outcomes,
-        scenario.audit,
-        seed=seeds["audit"],
-        scenario=scenario.model_dump(mode="json"),
-        seeds=seeds,
-    )
-    out = write_audit(result, args.output, overwrite=args.force)
+    inputs = [p for p in (args.run_dir, args.scores, args.truth) if p is not None]
+    with _claim(args, args.output, inputs):
+        data, flags, scenario = read_audit_inputs(
+            run_dir=args.run_dir,
+            scores=args.scores,
+            truth=args.truth,
+            flag_rule=None if args.flag is None else flag_rule(args.flag),
+            overrides=args.overrides,
+        )
+        outcomes = household_outcomes(
+            data.households, data.spine, flags, target=scenario.audit.target
+        )
+        seeds = stage_seeds(scenario)
+        result = run_audit(
+            outcomes,
+            scenario.audit,
+            seed=seeds["audit"],
+            scenario=scenario.model_dump(mode="json"),
+            seeds=seeds,
+        )
+        out = write_audit(result, args.output, overwrite=args.force)
     print(f"wrote {out}", *_headline_lines(audit_summary(result)), sep="\n")  # noqa: T201
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove what interrupted linkaudit commands left in a directory."""
+    from simulator.output_dirs import clean
+
+    removed = clean(args.directory)
+    for path in removed:
+        print(f"removed {path}")  # noqa: T201
+    if not removed:
+        print(f"{args.directory}: nothing left by interrupted commands")  # noqa: T201
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
     from simulator.cli_sweep import check_metric, parse_vary, text_table
-    from simulator.errors import OutputError
     from simulator.pipeline.sweep import sweep
     from simulator.pipeline.sweep_files import write_sweep
     from simulator.schema.scenario import apply_overrides, read_yaml
 
     check_metric(args.metric)
     varies = [parse_vary(text) for text in args.vary]
+    _check_scenario_path(args.scenario)
     data = apply_overrides(read_yaml(args.scenario), args.overrides)
     out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-sweep"
-    if out_dir.exists() and not args.force:  # before minutes of runs, not after
-        raise OutputError(
-            f"{out_dir}: already exists; choose another directory or pass --force"
+    with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
+        table = sweep(
+            data,
+            varies,
+            replicates=args.replicates,
+            group_column=args.group,
+            base_dir=args.scenario.resolve().parent,
+            origin=str(args.scenario),
+            progress=not args.quiet,
         )
-    table = sweep(
-        data,
-        varies,
-        replicates=args.replicates,
-        group_column=args.group,
-        base_dir=args.scenario.resolve().parent,
-        origin=str(args.scenario),
-        progress=not args.quiet,
-    )
-    out = write_sweep(
-        table,
-        out_dir,
-        metric=args.metric,
-        overwrite=args.force,
-    )
+        out = write_sweep(table, out_dir, metric=args.metric, overwrite=args.force)
     print(  # noqa: T201
         f"wrote {out}: sweep.csv, sweep.parquet, sweep.png, sweep.json "
         f"({len(table):,} rows)",
@@ -317,8 +379,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Put runs side by side, the first as the base, and write the comparison."""
     from audits.compare import compare, write_comparison
 
-    comparison = compare(args.runs)
-    out = write_comparison(comparison, args.output, overwrite=args.force)
+    with _claim(args, args.output, list(args.runs)):
+        comparison = compare(args.runs)
+        out = write_comparison(comparison, args.output, overwrite=args.force)
     print(  # noqa: T201
         f"wrote {out}: compare.html, compare.csv, compare.json "
         f"({len(comparison.table):,} rows; base {comparison.labels[0]})",
@@ -472,6 +535,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     p.add_argument("--force", action="store_true", help="replace an existing directory")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "clean",
+        help="remove what interrupted linkaudit commands left in a directory",
+        description="Remove the hidden .NAME.XXXX.partial and .NAME.XXXX.old "
+        "directories and unheld .NAME.lock files that killed linkaudit commands left "
+        "in DIRECTORY; only what a linkaudit marker proves linkaudit made is removed, "
+        "and nothing another running command holds.",
+    )
+    p.add_argument("directory", type=Path, help="the directory holding the outputs")
+    p.set_defaults(func=cmd_clean)
     return parser
 
 
@@ -480,9 +554,83 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"linkaudit: warning: {message}", file=sys.stderr)  # noqa: T201
 
 
+def _raise_interrupted(signum: int, frame: object) -> None:
+    """Stop the command; further signals are ignored while its output unwinds."""
+    for sig in HANDLED_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {sig: signal.getsignal(sig) for sig in HANDLED_SIGNALS}
+    for sig in HANDLED_SIGNALS:
+        signal.signal(sig, _raise_interrupted)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _error(message: str) -> None:
+    print(f"linkaudit: {message}", file=sys.stderr)  # noqa: T201
+
+
+def _interrupted(signum: int) -> int:
+    from simulator.output_dirs import removed_partials
+
+    name = signal.Signals(signum).name
+    removed = "; ".join(f"removed the partial output {p}" for p in removed_partials)
+    _error(f"interrupted by {name}; {removed or 'nothing was written'}")
+    return EXIT_SIGNAL_BASE + signum
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every failure becomes one ``linkaudit:`` line."""
+    try:
+        with _signals_interrupt():
+            return args.func(args)
+    except ScenarioError as e:
+        for line in e.problems:
+            print(line, file=sys.stderr)  # noqa: T201
+        return EXIT_INVALID
+    except LinkauditError as e:
+        _error(str(e))
+        return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `linkaudit schema | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt as e:
+        return _interrupted(e.signum if isinstance(e, Interrupted) else signal.SIGINT)
+    except OSError as e:
+        if args.verbose:
+            log.exception("details")
+        where = e.filename or "linkaudit"
+        _error(f"{where}: {e.strerror or e}; check the path and try again")
+        return 1
+    except Exception as e:  # the last resort: one line, the traceback with -v
+        if args.verbose:
+            log.exception("details")
+        first = (str(e).splitlines() or [""])[0]
+        _error(
+            f"unexpected error ({type(e).__name__}: {first}); rerun with -v for the "
+            "traceback and report it"
+        )
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     import warnings
+
+    from simulator.output_dirs import removed_partials
 
     warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
@@ -490,20 +638,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    try:
-        return args.func(args)
-    except ScenarioError as e:
-        for line in e.problems:
-            print(line, file=sys.stderr)  # noqa: T201
-        return EXIT_INVALID
-    except LinkauditError as e:
-        print(f"linkaudit: {e}", file=sys.stderr)  # noqa: T201
-        return 1
-    except BrokenPipeError:
-        # The reader went away (e.g. `linkaudit schema | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    removed_partials.clear()
+    return _run(args)
 
 
 if __name__ == "__main__":

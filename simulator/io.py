@@ -1,13 +1,17 @@
-"""Writing outputs atomically: a run directory appears complete or not at all."""
+"""Files of linkaudit outputs: Parquet and JSON writing, manifests and their proof.
+
+:func:`write_manifest` writes ``manifest.json`` last: a format marker
+(:data:`FORMAT`), every file with its size and sha256, and the command's own fields.
+:func:`proven_output` is the proof ``--force`` asks for before replacing a directory;
+:func:`verify_file` lets a reader (``linkaudit audit``) check a file against it.
+Output directories themselves (claims, locks, atomic replacement, leftovers) are in
+:mod:`simulator.output_dirs`.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,50 +19,141 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.errors import OutputError
+from simulator.errors import InputDataError
 
 MANIFEST = "manifest.json"
 """Written last inside an output directory; its presence marks the output complete."""
+FORMAT = "linkaudit-output"
+"""The manifest's format marker; with the file list, the proof that linkaudit wrote
+a directory."""
+FORMAT_VERSION = 1
+PARTIAL_MARKER = ".linkaudit-partial"
+"""Inside a partial directory while it is written: proves linkaudit made it."""
+HASH_CHUNK = 1 << 20
+"""Bytes read at a time when hashing a file."""
 
 
-@contextlib.contextmanager
-def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling directory that replaces ``target`` on success.
+# --------------------------------------------------------------------- manifests
 
-    On any exception the temporary directory is removed and ``target`` is untouched.
-    With ``overwrite``, only an empty directory or an earlier linkaudit output (one
-    holding a manifest) is replaced, never any other directory.
-    """
-    target = Path(target)
-    if target.exists() and not overwrite:
-        raise OutputError(
-            f"{target}: already exists; choose another directory or pass --force"
-        )
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: exists and is not a directory")
-    if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
-        raise OutputError(
-            f"{target}: not a linkaudit output directory (no {MANIFEST}); --force only "
-            "replaces linkaudit's own outputs, so choose another directory"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(
-        tempfile.mkdtemp(
-            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-        )
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks (memory stays small)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _files_under(directory: Path) -> list[str]:
+    """Paths of every file under ``directory`` (relative, POSIX, sorted)."""
+    return sorted(
+        p.relative_to(directory).as_posix()
+        for p in directory.rglob("*")
+        if not p.is_dir()
     )
+
+
+def write_manifest(directory: Path, fields: dict[str, Any]) -> None:
+    """Write ``manifest.json``: the format marker, every file's hash, and ``fields``.
+
+    Call it last: every file under ``directory`` (but the partial marker) is listed
+    with its size and sha256. No timestamps or absolute paths, so equal outputs have
+    equal manifests.
+    """
+    files = {
+        rel: {
+            "bytes": (directory / rel).stat().st_size,
+            "sha256": sha256_file(directory / rel),
+        }
+        for rel in _files_under(directory)
+        if rel not in (MANIFEST, PARTIAL_MARKER)
+    }
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **fields}
+    manifest["files"] = files
+    write_json(manifest, directory / MANIFEST)
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of an output directory, checked to be linkaudit's.
+
+    Raises
+    ------
+    InputDataError
+        If it is missing, not JSON, lacks the format marker or the file list.
+    """
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise InputDataError(
+            f"{directory}: not a complete linkaudit output directory (no {MANIFEST})"
+        )
     try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
-        tmp.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputDataError(
+            f"{path}: not valid JSON ({e}); the directory is damaged: write it again "
+            "with the command that made it"
+        ) from None
+    except OSError as e:
+        raise InputDataError(f"{path}: cannot read ({e.strerror})") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputDataError(
+            f"{path}: no linkaudit format marker (written by an older linkaudit, or "
+            "not by linkaudit); write the directory again with this version"
+        )
+    if not isinstance(manifest.get("files"), dict):
+        raise InputDataError(f"{path}: no list of files; the manifest is damaged")
+    return manifest
+
+
+def proven_output(directory: Path) -> bool:
+    """Whether ``directory`` is provably linkaudit's own output.
+
+    The proof: a manifest with the format marker listing exactly the files present
+    (nothing else in the directory).
+    """
+    try:
+        manifest = read_manifest(directory)
+    except InputDataError:
+        return False
+    present = [f for f in _files_under(directory) if f != MANIFEST]
+    return present == sorted(manifest["files"])
+
+
+def verify_file(directory: Path, rel: str, manifest: dict[str, Any]) -> Path:
+    """Check one file of an output directory against its manifest (size, sha256).
+
+    Returns
+    -------
+    Path
+        The file.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, if it is missing, not listed, or its content differs.
+    """
+    path = directory / rel
+    entry = manifest["files"].get(rel)
+    if not path.is_file():
+        raise InputDataError(f"{path}: missing from the output directory")
+    if not isinstance(entry, dict):
+        raise InputDataError(
+            f"{path}: not listed in {directory / MANIFEST}: it was added after the "
+            "directory was written; remove it or write the directory again"
+        )
+    if path.stat().st_size != entry.get("bytes") or sha256_file(path) != entry.get(
+        "sha256"
+    ):
+        raise InputDataError(
+            f"{path}: its content does not match {directory / MANIFEST} (sha256 "
+            "differs): it was changed or copied from another output; write the "
+            "directory again with the command that made it"
+        )
+    return path
+
+
+# ------------------------------------------------------------------------ files
 
 
 ROW_GROUP_ROWS = 1024 * 1024
@@ -83,6 +178,17 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         for start in range(0, len(table), ROW_GROUP_ROWS):
             part = table.slice(start, ROW_GROUP_ROWS).combine_chunks()
             writer.write_table(part, row_group_size=ROW_GROUP_ROWS)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Read a Parquet file, refusing a truncated or foreign one in one line."""
+    try:
+        return pq.read_table(path).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as e:
+        raise InputDataError(
+            f"{path}: not a readable Parquet file ({str(e).splitlines()[0]}); it is "
+            "truncated or foreign: write the directory again"
+        ) from e
 
 
 def write_json(data: Any, path: Path) -> None:

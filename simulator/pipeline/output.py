@@ -1,20 +1,30 @@
 """Run directories: what a run, a linked dataset and their tables write and read.
 
-Every directory is written atomically (:func:`simulator.io.atomic_directory`) with
-its manifest last; :func:`read_dataset` and :func:`read_audit_inputs` read them back
-for ``linkaudit audit``.
+Every directory is written atomically
+(:func:`simulator.output_dirs.atomic_directory`) with its manifest last;
+:func:`read_dataset` and :func:`read_audit_inputs` read them back for ``linkaudit
+audit``, each file checked against the manifest first.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from simulator.council.models import FlagRule, apply_flag_rule
-from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
+from simulator.errors import InputDataError
+from simulator.io import (
+    MANIFEST,
+    read_manifest,
+    read_parquet,
+    verify_file,
+    write_manifest,
+    write_parquet,
+)
+from simulator.output_dirs import atomic_directory
 from simulator.pipeline.run import stage_bar
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
@@ -35,6 +45,8 @@ VIEW_FILE = "view.parquet"
 FLAGS_FILE = "flags.parquet"
 AUDIT_DIR = "audit"
 ATTRIBUTION_DIR = "attribution"
+FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
+"""The columns of ``flags.parquet`` an audit reads."""
 
 
 def linkage_tables(quality: LinkQuality) -> dict[str, pd.DataFrame]:
@@ -105,59 +117,143 @@ def write_linked(
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_dataset_files(data, tmp)
         rows |= write_linkage_files(links, quality, tmp)
-        write_json(
-            _manifest("linkaudit linked dataset", data.scenario, seeds, rows),
-            tmp / MANIFEST,
+        write_manifest(
+            tmp, _manifest("linkaudit linked dataset", data.scenario, seeds, rows)
         )
     return out_dir
+
+
+def _seed_of(manifest: dict[str, Any]) -> Any:
+    """The scenario seed a manifest records (``seed`` or ``seeds.scenario``)."""
+    seeds = manifest.get("seeds")
+    return seeds.get("scenario") if isinstance(seeds, dict) else manifest.get("seed")
+
+
+class _CheckedDirectory:
+    """An output directory whose files are read only after checking the manifest.
+
+    Each file read must be listed in ``manifest.json`` with the same size and
+    sha256, and hold the rows the manifest says: a file changed, truncated or copied
+    from another output is refused, naming it.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.manifest = read_manifest(directory)
+        rows = self.manifest.get("rows")
+        self.rows: dict[str, Any] = rows if isinstance(rows, dict) else {}
+
+    def json(self, rel: str) -> Any:
+        path = verify_file(self.directory, rel, self.manifest)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InputDataError(f"{path}: not valid JSON ({e})") from None
+
+    def table(self, rel: str) -> pd.DataFrame:
+        path = verify_file(self.directory, rel, self.manifest)
+        frame = read_parquet(path)
+        if rel in self.rows and self.rows[rel] != len(frame):
+            raise InputDataError(
+                f"{path}: holds {len(frame):,} rows but {self.directory / MANIFEST} "
+                f"says {self.rows[rel]}; the directory is damaged: write it again"
+            )
+        return frame
+
+    def listed(self, folder: str, suffix: str) -> list[str]:
+        """Files under ``folder`` that are listed or present (each is checked)."""
+        present = {
+            p.relative_to(self.directory).as_posix()
+            for p in (self.directory / folder).glob(f"*{suffix}")
+        }
+        listed = {
+            rel
+            for rel in self.manifest["files"]
+            if rel.startswith(f"{folder}/") and rel.endswith(suffix)
+        }
+        return sorted(present | listed)
 
 
 def read_dataset(directory: str | Path) -> SyntheticData:
     """Read a dataset written by ``linkaudit generate`` (or a run directory).
 
+    Every file is checked against the manifest (size, sha256, rows) and the
+    scenario's seed against the manifest's.
+
     Raises
     ------
     InputDataError
-        If the directory is not a complete linkaudit output (no manifest) or a file
-        is missing.
+        Naming the file: no or damaged manifest, a file missing, changed, truncated
+        or copied from another output, or files that do not belong together.
     """
-    import pyarrow.parquet as pq
-
     from simulator.errors import InputDataError
     from simulator.schema.scenario import scenario_from_dict
 
-    directory = Path(directory)
-    manifest = directory / MANIFEST
-    if not manifest.is_file():
+    checked = _CheckedDirectory(Path(directory))
+    scenario_file = checked.directory / "scenario.json"
+    scenario = scenario_from_dict(checked.json("scenario.json"), str(scenario_file))
+    if _seed_of(checked.manifest) != scenario.seed:
         raise InputDataError(
-            f"{directory}: not a complete linkaudit output directory (no {MANIFEST})"
+            f"{scenario_file}: seed {scenario.seed} but {checked.directory / MANIFEST} "
+            f"records seed {_seed_of(checked.manifest)}: the files do not belong "
+            "together; write the directory again"
         )
-    scenario_file = directory / "scenario.json"
-    try:
-        scenario = scenario_from_dict(
-            json.loads(scenario_file.read_text(encoding="utf-8")), str(scenario_file)
-        )
-    except OSError as e:
-        raise InputDataError(f"{scenario_file}: cannot read ({e.strerror})") from e
-
-    def read(rel: str) -> pd.DataFrame:
-        path = directory / rel
-        if not path.is_file():
-            raise InputDataError(f"{path}: missing from the output directory")
-        return pq.read_table(path).to_pandas()
-
     sources = {
-        p.stem: read(f"records/{p.name}")
-        for p in sorted((directory / "records").glob("*.parquet"))
+        Path(rel).stem: checked.table(rel)
+        for rel in checked.listed("records", ".parquet")
     }
-    return SyntheticData(
+    data = SyntheticData(
         scenario,
-        read("truth/areas.parquet"),
-        read("truth/households.parquet"),
-        read("truth/people.parquet"),
+        checked.table("truth/areas.parquet"),
+        checked.table("truth/households.parquet"),
+        checked.table("truth/people.parquet"),
         sources,
-        read("spine.parquet"),
+        checked.table("spine.parquet"),
     )
+    _check_truth_covers_spine(data, checked.directory)
+    return data
+
+
+def _check_truth_covers_spine(data: SyntheticData, directory: Path) -> None:
+    """Every spine person's true household is in the truth's households."""
+    true_households = data.spine.get("true_household_id")
+    if true_households is None:
+        return
+    unknown = ~true_households.isin(data.households["household_id"])
+    if unknown.any():
+        raise InputDataError(
+            f"{directory / 'truth/households.parquet'}: {int(unknown.sum()):,} spine "
+            "people belong to households it does not hold: it is from another "
+            "dataset; write the directory again"
+        )
+
+
+def _read_flags(checked_dir: Path) -> pd.DataFrame:
+    """A run's flags, checked against its manifest."""
+    path = checked_dir / FLAGS_FILE
+    if not path.is_file():
+        raise InputDataError(
+            f"{path}: missing; RUN_DIR must be written by `linkaudit run` (for a "
+            "dataset from `generate` or `link`, audit a score file with --scores)"
+        )
+    flags = _CheckedDirectory(checked_dir).table(FLAGS_FILE)
+    missing = [c for c in FLAG_COLUMNS if c not in flags.columns]
+    if missing:
+        raise InputDataError(
+            f"{path}: missing column(s) {', '.join(missing)}; write the run again"
+        )
+    return flags[list(FLAG_COLUMNS)]
+
+
+def _check_flags_match_spine(flags: pd.DataFrame, data: SyntheticData, path: Path):
+    """One flag row per spine household of the dataset, no other."""
+    spine = pd.Index(pd.unique(data.spine["spine_household_id"].to_numpy()))
+    ids = pd.Index(flags["spine_household_id"].to_numpy())
+    if len(ids) != len(spine) or not ids.isin(spine).all() or ids.has_duplicates:
+        raise InputDataError(
+            f"{path}: {len(ids):,} rows for {len(spine):,} spine households of the "
+            "run's dataset: the flags are from another run; write the run again"
+        )
 
 
 def read_audit_inputs(
@@ -176,7 +272,7 @@ def read_audit_inputs(
     ``overrides`` may change only ``audit.*`` fields.
     """
     from simulator.council.models.external import read_score_file, validate_scores
-    from simulator.errors import InputDataError, ScenarioError
+    from simulator.errors import ScenarioError
     from simulator.schema.scenario import apply_overrides, scenario_from_dict
 
     if (run_dir is None) == (scores is None):
@@ -200,13 +296,8 @@ def read_audit_inputs(
         f"{scenario_file} with --set",
     )
     if run_dir is not None:
-        path = directory / FLAGS_FILE
-        if not path.is_file():
-            raise InputDataError(
-                f"{path}: missing; RUN_DIR must be written by `linkaudit run` (for a "
-                "dataset from `generate` or `link`, audit a score file with --scores)"
-            )
-        flags = pd.read_parquet(path)[["spine_household_id", "flagged", "score"]]
+        flags = _read_flags(directory)
+        _check_flags_match_spine(flags, data, directory / FLAGS_FILE)
         if flag_rule is not None:
             s = pd.Series(
                 flags["score"].to_numpy(),
@@ -290,7 +381,5 @@ def write_run(
         bar.update()
         rows[write_report(report_inputs(run_), tmp).name] = 1
         bar.update()
-        write_json(
-            _manifest("linkaudit run", run_.scenario, run_.seeds, rows), tmp / MANIFEST
-        )
+        write_manifest(tmp, _manifest("linkaudit run", run_.scenario, run_.seeds, rows))
     return out_dir

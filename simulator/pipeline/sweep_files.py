@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from audits.report.sweep_chart import SweepChart, sweep_chart
-from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
+from simulator.io import write_json, write_manifest, write_parquet
+from simulator.output_dirs import atomic_directory
 from simulator.pipeline.sweep import (
     DEPRIVATION,
     METRICS,
@@ -153,7 +154,5 @@ def write_sweep(
             },
             tmp / JSON,
         )
-        write_json(
-            {"kind": "linkaudit sweep", "rows": {PARQUET: len(table)}}, tmp / MANIFEST
-        )
+        write_manifest(tmp, {"kind": "linkaudit sweep", "rows": {PARQUET: len(table)}})
     return out_dir

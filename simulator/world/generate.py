@@ -16,7 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulator.io import MANIFEST, atomic_directory, write_json, write_parquet
+from simulator.io import write_json, write_manifest, write_parquet
+from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
 from simulator.world.agencies import MODULES
@@ -239,7 +240,8 @@ def write_dataset_files(data: SyntheticData, directory: Path) -> dict[str, int]:
     """Write the dataset's Parquet files and ``scenario.json`` into ``directory``.
 
     Not atomic on its own: callers write into a temporary directory
-    (:func:`simulator.io.atomic_directory`). Returns the row count of each file.
+    (:func:`simulator.output_dirs.atomic_directory`). Returns the row count of each
+    file.
     """
     files = dataset_files(data)
     for rel, frame in files.items():
@@ -259,13 +261,13 @@ def write_dataset(
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_dataset_files(data, tmp)
-        write_json(
+        write_manifest(
+            tmp,
             {
                 "kind": "linkaudit synthetic dataset (synthetic people only)",
                 "seed": data.scenario.seed,
                 "versions": package_versions(),
                 "rows": rows,
             },
-            tmp / MANIFEST,
         )
     return out_dir

@@ -413,7 +413,8 @@ def import_object(
         raise ModelError(f"cannot import {path!r}: {module} has no {name!r}") from None
 
 
-def _resolve(path: str, base_dir: str | Path | None) -> Path:
+def resolve_model_path(path: str, base_dir: str | Path | None) -> Path:
+    """A model file's path; a relative one is taken from ``base_dir``."""
     p = Path(path).expanduser()
     return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
 
@@ -474,10 +475,11 @@ def make_model(
                 search_path=None if base_dir is None else str(base_dir),
             )
         if config.scores:
-            return external.ScoreFileModel(path=str(_resolve(config.scores, base_dir)))
+            path = resolve_model_path(config.scores, base_dir)
+            return external.ScoreFileModel(path=str(path))
         assert config.skops is not None
         return external.SkopsModel(
-            path=str(_resolve(config.skops, base_dir)), trusted=config.trusted
+            path=str(resolve_model_path(config.skops, base_dir)), trusted=config.trusted
         )
     raise ModelError(f"unknown model configuration {type(config).__name__}")
 

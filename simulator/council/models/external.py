@@ -325,6 +325,40 @@ class ScoreFileModel(ModelBase):
 # -------------------------------------------------------------------------- skops
 
 
+def check_skops(path: Path, trusted: tuple[str, ...] = ()) -> list[str]:
+    """Check a skops file without loading it; return the types it needs trusted.
+
+    Reads only the file's head and skops' schema (nothing is unpickled or built).
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing, a pickle, not a skops file, or holds types not
+        trusted.
+    """
+    import skops.io as sio
+
+    head = _head(path)
+    _refuse_pickle(path, head)
+    if not head.startswith(_ZIP_MAGIC):
+        raise InputDataError(
+            f"{path}: not a skops file (skops files are zip archives); linkaudit "
+            "loads models only from skops files, never pickles"
+        )
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as e:
+        raise InputDataError(f"{path}: cannot read as a skops file ({e})") from e
+    refused = [t for t in untrusted if t not in trusted]
+    if refused:
+        raise InputDataError(
+            f"{path}: refusing to load: the file holds type(s) skops does not trust: "
+            f"{', '.join(refused)}. If you made the file yourself or have reviewed "
+            "these types, list them under the model's 'trusted'"
+        )
+    return list(untrusted)
+
+
 def load_skops(path: str | Path, trusted: tuple[str, ...] = ()) -> Any:
     """Load a fitted scikit-learn model from a skops file, refusing untrusted types.
 
@@ -344,24 +378,7 @@ def load_skops(path: str | Path, trusted: tuple[str, ...] = ()) -> Any:
     import skops.io as sio
 
     path = Path(path)
-    head = _head(path)
-    _refuse_pickle(path, head)
-    if not head.startswith(_ZIP_MAGIC):
-        raise InputDataError(
-            f"{path}: not a skops file (skops files are zip archives); linkaudit "
-            "loads models only from skops files, never pickles"
-        )
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as e:
-        raise InputDataError(f"{path}: cannot read as a skops file ({e})") from e
-    refused = [t for t in untrusted if t not in trusted]
-    if refused:
-        raise InputDataError(
-            f"{path}: refusing to load: the file holds type(s) skops does not trust: "
-            f"{', '.join(refused)}. If you made the file yourself or have reviewed "
-            "these types, list them under the model's 'trusted'"
-        )
+    untrusted = check_skops(path, trusted)
     try:
         return sio.load(path, trusted=list(untrusted))
     except Exception as e:
@@ -443,8 +460,90 @@ class SkopsModel(ModelBase):
         )
 
 
+# ------------------------------------------------------------ checks, no loading
+
+
+def find_module_file(module: str, search_path: str | Path | None) -> Path | None:
+    """Where ``module`` would be imported from, found without running any code.
+
+    Looks on ``sys.path`` and then in ``search_path``, as
+    :func:`~simulator.council.models.base.import_object` does, walking the dotted
+    name one package at a time (``importlib.util.find_spec`` would import the
+    parent packages). None if not found.
+    """
+    import sys
+    from importlib.machinery import PathFinder
+
+    paths = [*sys.path, *([] if search_path is None else [str(search_path)])]
+    spec = None
+    for part in module.split("."):
+        name = part if spec is None else f"{spec.name}.{part}"
+        spec = PathFinder.find_spec(name, paths)
+        if spec is None:
+            return None
+        paths = list(spec.submodule_search_locations or [])
+    return Path(spec.origin) if spec and spec.origin else None
+
+
+def external_inputs(config: Any, base_dir: str | Path | None) -> list[Path]:
+    """The files an external model section names (score, skops or plug-in file)."""
+    from simulator.council.models.base import resolve_model_path
+    from simulator.schema.model import ExternalConfig
+
+    if not isinstance(config, ExternalConfig):
+        return []
+    if config.plugin:
+        found = find_module_file(config.plugin.partition(":")[0], base_dir)
+        return [] if found is None else [found]
+    return [resolve_model_path(config.scores or config.skops or "", base_dir)]
+
+
+def check_external(config: Any, base_dir: str | Path | None) -> None:
+    """Check that what an external model names exists and opens safely.
+
+    A score file is read (CSV or Parquet only, never a pickle) and must have the
+    score columns; a skops file's types are checked without loading it; a
+    plug-in's module must be found (it is not imported: importing runs its code,
+    which ``run`` does, not ``validate``).
+
+    Raises
+    ------
+    InputDataError, ModelError
+        Naming the file or import path and what is wrong.
+    """
+    from simulator.council.models.base import resolve_model_path
+    from simulator.schema.model import ExternalConfig
+
+    if not isinstance(config, ExternalConfig):
+        return
+    if config.plugin:
+        module = config.plugin.partition(":")[0]
+        if find_module_file(module, base_dir) is None:
+            raise ModelError(
+                f"model.plugin {config.plugin!r}: module {module} is not found on "
+                f"the Python path nor beside the scenario ({base_dir}); install it "
+                "or put it beside the scenario file"
+            )
+        return
+    if config.scores:
+        path = resolve_model_path(config.scores, base_dir)
+        raw = read_score_file(path)
+        missing = [c for c in SCORE_COLUMNS if c not in raw.columns]
+        if missing:
+            raise InputDataError(
+                f"{path}: missing column(s) {', '.join(missing)}; a score file has "
+                f"columns {' and '.join(SCORE_COLUMNS)}"
+            )
+        return
+    check_skops(resolve_model_path(config.skops or "", base_dir), config.trusted)
+
+
 __all__ = [
     "PluginModel",
+    "check_external",
+    "check_skops",
+    "external_inputs",
+    "find_module_file",
     "ScoreFileModel",
     "SkopsModel",
     "load_skops",
