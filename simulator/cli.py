@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -611,13 +612,13 @@ def _run(args: argparse.Namespace) -> int:
         return _interrupted(e.signum if isinstance(e, Interrupted) else signal.SIGINT)
     except OSError as e:
         if args.verbose:
-            log.exception("details")
+            traceback.print_exc()
         where = e.filename or "linkaudit"
         _error(f"{where}: {e.strerror or e}; check the path and try again")
         return 1
     except Exception as e:  # the last resort: one line, the traceback with -v
         if args.verbose:
-            log.exception("details")
+            traceback.print_exc()
         first = (str(e).splitlines() or [""])[0]
         _error(
             f"unexpected error ({type(e).__name__}: {first}); rerun with -v for the "

@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -127,8 +128,15 @@ class Claim:
     leftovers: list[Path] = field(default_factory=list)
 
 
-_CLAIMS: dict[Path, Claim] = {}
-"""Claims held by this process, by resolved target."""
+_HELD = threading.local()
+"""Claims held by this thread (``claims``: by resolved target); another thread of the
+process claims for itself, so it too meets the lock."""
+
+
+def _claims() -> dict[Path, Claim]:
+    if not hasattr(_HELD, "claims"):
+        _HELD.claims = {}
+    return _HELD.claims
 
 
 def _lock(lock_path: Path, target: Path) -> int:
@@ -235,11 +243,11 @@ def claim_output(
         except OSError as e:
             raise _oserror(e, target, "write the output") from e
         claim = Claim(target, resolved, overwrite, fd, lock_path, partial, False, found)
-        _CLAIMS[resolved] = claim
+        _claims()[resolved] = claim
         try:
             yield claim
         finally:
-            del _CLAIMS[resolved]
+            del _claims()[resolved]
             if partial.exists():
                 shutil.rmtree(partial, ignore_errors=True)
                 if not claim.used:
@@ -303,7 +311,7 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     directory or a proven linkaudit output is replaced, never any other directory.
     The caller writes the manifest last (:func:`write_manifest`).
     """
-    claim = _CLAIMS.get(Path(target).resolve())
+    claim = _claims().get(Path(target).resolve())
     if claim is None:
         with (
             claim_output(target, overwrite=overwrite),
