@@ -45,6 +45,13 @@ def one_line_error(capsys) -> str:
     return err[0]
 
 
+def stub_report(run, directory: Path) -> Path:
+    """A one-line report.html: these tests are about files, not the report."""
+    path = directory / "report.html"
+    path.write_text("<!DOCTYPE html>\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, seed) -> dict[str, Path]:
     """A small run, its dataset, and another (other seed and size) with flags."""
@@ -52,7 +59,9 @@ def runs(tmp_path_factory, seed) -> dict[str, Path]:
     scenario = scenario_file(base, seed)
     out = {"run": base / "run", "other": base / "other", "data": base / "data"}
     run = ["run", str(scenario), "-o", str(out["run"]), "-q", "--no-attribution"]
-    assert main(run) == 0
+    with pytest.MonkeyPatch.context() as patch:  # the report is not tested here
+        patch.setattr("audits.report.write_report", stub_report)
+        assert main(run) == 0
     assert main(["generate", str(scenario), "-o", str(out["data"]), "-q"]) == 0
     other = ["--set", f"seed={seed + 1}", "--set", "population.n_households=400"]
     assert main(["generate", str(scenario), "-o", str(out["other"]), "-q", *other]) == 0
