@@ -6,33 +6,16 @@ import argparse
 import contextlib
 import json
 import logging
-import os
-import signal
 import sys
-import threading
-import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from audits.link_quality import LinkQuality
-from simulator.errors import LinkauditError, ScenarioError
+from simulator.errors import ScenarioError
+from simulator.failures import run_command
 from simulator.schema.scenario import SOURCES, Scenario, json_schema, load_scenario
 
 log = logging.getLogger("linkaudit")
-
-EXIT_INVALID = 2
-EXIT_SIGNAL_BASE = 128
-"""An interrupted command exits 128 + the signal's number, as shells do."""
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-class Interrupted(KeyboardInterrupt):
-    """A signal (SIGINT, SIGTERM, SIGHUP) stopped the command; outputs unwind."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 def _check_scenario_path(path: Path) -> None:
@@ -555,78 +538,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"linkaudit: warning: {message}", file=sys.stderr)  # noqa: T201
 
 
-def _raise_interrupted(signum: int, frame: object) -> None:
-    """Stop the command; further signals are ignored while its output unwinds."""
-    for sig in HANDLED_SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
-
-
-@contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = {sig: signal.getsignal(sig) for sig in HANDLED_SIGNALS}
-    for sig in HANDLED_SIGNALS:
-        signal.signal(sig, _raise_interrupted)
-    try:
-        yield
-    finally:
-        for sig, handler in before.items():
-            signal.signal(sig, handler)
-
-
-def _error(message: str) -> None:
-    print(f"linkaudit: {message}", file=sys.stderr)  # noqa: T201
-
-
-def _interrupted(signum: int) -> int:
-    from simulator.output_dirs import removed_partials
-
-    name = signal.Signals(signum).name
-    removed = "; ".join(f"removed the partial output {p}" for p in removed_partials)
-    _error(f"interrupted by {name}; {removed or 'nothing was written'}")
-    return EXIT_SIGNAL_BASE + signum
-
-
-def _run(args: argparse.Namespace) -> int:
-    """Run the command; every failure becomes one ``linkaudit:`` line."""
-    try:
-        with _signals_interrupt():
-            return args.func(args)
-    except ScenarioError as e:
-        for line in e.problems:
-            print(line, file=sys.stderr)  # noqa: T201
-        return EXIT_INVALID
-    except LinkauditError as e:
-        _error(str(e))
-        return 1
-    except BrokenPipeError:
-        # The reader went away (e.g. `linkaudit schema | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt as e:
-        return _interrupted(e.signum if isinstance(e, Interrupted) else signal.SIGINT)
-    except OSError as e:
-        if args.verbose:
-            traceback.print_exc()
-        where = e.filename or "linkaudit"
-        _error(f"{where}: {e.strerror or e}; check the path and try again")
-        return 1
-    except Exception as e:  # the last resort: one line, the traceback with -v
-        if args.verbose:
-            traceback.print_exc()
-        first = (str(e).splitlines() or [""])[0]
-        _error(
-            f"unexpected error ({type(e).__name__}: {first}); rerun with -v for the "
-            "traceback and report it"
-        )
-        return 1
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     import warnings
@@ -640,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     removed_partials.clear()
-    return _run(args)
+    return run_command(args.func, args, verbose=args.verbose)
 
 
 if __name__ == "__main__":
