@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -471,7 +472,6 @@ def find_module_file(module: str, search_path: str | Path | None) -> Path | None
     name one package at a time (``importlib.util.find_spec`` would import the
     parent packages). None if not found.
     """
-    import sys
     from importlib.machinery import PathFinder
 
     paths = [*sys.path, *([] if search_path is None else [str(search_path)])]
@@ -518,7 +518,7 @@ def check_external(config: Any, base_dir: str | Path | None) -> None:
         return
     if config.plugin:
         module = config.plugin.partition(":")[0]
-        if find_module_file(module, base_dir) is None:
+        if module not in sys.modules and find_module_file(module, base_dir) is None:
             raise ModelError(
                 f"model.plugin {config.plugin!r}: module {module} is not found on "
                 f"the Python path nor beside the scenario ({base_dir}); install it "
