@@ -1,11 +1,15 @@
-"""The plug-in protocol: built-in models and a plug-in defined here keep it, and
-check_model catches models that break it (including ones that read the truth)."""
+"""The plug-in protocol: built-in models and a plug-in defined here pass every named
+check, and each check catches a model broken its way (including ones that read the
+truth); check_model lists every failed check by name."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from simulator.council.models import (
     CriteriaConfig,
@@ -14,6 +18,7 @@ from simulator.council.models import (
     ScorecardConfig,
     check_model,
     make_model,
+    model_checks,
 )
 from simulator.council.models.external import PluginModel
 from simulator.council.models.learned import LearnedModel
@@ -41,6 +46,21 @@ class ToyModel:
 
     def explain(self, view):
         return pd.DataFrame({self.column: self.score(view)})
+
+
+class NoScore:
+    def __init__(self, *, weight: float = 1.0):
+        self.weight = weight
+
+    def fit(self, view, labels=None):
+        return self
+
+
+class ForgetsParameters(ToyModel):
+    weight = 1.0  # a class default, so it still scores
+
+    def __init__(self, *, weight: float = 1.0, column: str = "police_incident"):
+        self.column = column
 
 
 class SetsStateInInit(ToyModel):
@@ -84,6 +104,29 @@ class Random(ToyModel):
         return super().score(view) + noise
 
 
+class UnseededFit(ToyModel):
+    def fit(self, view, labels=None):
+        self.offset_ = np.random.default_rng().normal()
+        return super().fit(view, labels)
+
+    def score(self, view):
+        return super().score(view) + self.offset_
+
+
+class Accumulates(ToyModel):
+    def fit(self, view, labels=None):
+        self.fits_ = getattr(self, "fits_", 0) + 1
+        return super().fit(view, labels)
+
+    def score(self, view):
+        return super().score(view) + self.fits_
+
+
+class ExplainsAnotherIndex(ToyModel):
+    def explain(self, view):
+        return super().explain(view).iloc[::-1]  # households in reverse
+
+
 class WrongIndex(ToyModel):
     def score(self, view):  # sorted by score: no longer in the view's order
         return super().score(view).sort_values(kind="stable")
@@ -110,9 +153,14 @@ BUILT_IN = {
 }
 
 
+CHECKS = dict(model_checks())
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
 @pytest.mark.parametrize("kind", list(BUILT_IN))
-def test_built_in_models_keep_the_protocol(kind, history_cohort):
-    check_model(BUILT_IN[kind](), history_cohort.view, history_cohort.labels)
+def test_built_in_models_pass_every_check(kind, name, history_cohort):
+    with threadpool_limits(1):  # one thread: the shared test machine is small
+        CHECKS[name](BUILT_IN[kind](), history_cohort.view, history_cohort.labels)
 
 
 def test_a_plug_in_defined_here_keeps_the_protocol(history_cohort):
@@ -130,24 +178,97 @@ def test_a_plug_in_runs_through_make_model(history_cohort, messy_cohort):
     assert list(model.explain(messy_cohort.view).columns) == ["police_incident"]
 
 
-@pytest.mark.parametrize(
-    ("cls", "message"),
-    [
-        (SetsStateInInit, "__init__ sets attribute(s) column, mean_"),
-        (FitReturnsNothing, "fit must return self"),
-        (ChangesParameters, "fit changed parameter(s) weight"),
-        (ReadsTruth, "scores change when true_/err_ columns are added"),
-        (LearnsFromEverything, "model learns from hidden truth columns"),
-        (Random, "scoring the same view twice gives different scores"),
-        (WrongIndex, "with the view's index"),
-        (GivesNaN, "scores are NaN or infinite"),
-    ],
-)
-def test_check_model_catches_broken_models(cls, message, history_cohort):
+BROKEN = {
+    "check_has_fit_and_score": (NoScore, "it has no fit and score methods"),
+    "check_init_stores_parameters": (
+        ForgetsParameters,
+        "__init__ does not store parameter(s) weight",
+    ),
+    "check_init_sets_only_parameters": (
+        SetsStateInInit,
+        "__init__ sets attribute(s) column, mean_",
+    ),
+    "check_fit_returns_self": (FitReturnsNothing, "fit must return self"),
+    "check_fit_keeps_parameters": (
+        ChangesParameters,
+        "fit changed parameter(s) weight",
+    ),
+    "check_score_index": (WrongIndex, "with the view's index"),
+    "check_scores_finite": (GivesNaN, "scores are NaN or infinite"),
+    "check_score_repeatable": (
+        Random,
+        "scoring the same view twice gives different scores",
+    ),
+    "check_fresh_copy_same_scores": (
+        UnseededFit,
+        "a fresh copy fitted on the same data scores differently",
+    ),
+    "check_fit_idempotent": (Accumulates, "fitting twice on the same data changes"),
+    "check_hidden_columns_at_score": (
+        ReadsTruth,
+        "scores change when true_/err_ columns are added",
+    ),
+    "check_hidden_columns_at_fit": (
+        LearnsFromEverything,
+        "model learns from hidden truth columns",
+    ),
+    "check_explain_index": (
+        ExplainsAnotherIndex,
+        "explain must return a DataFrame with the view's index",
+    ),
+}
+
+
+def test_every_check_has_a_model_broken_its_way():
+    assert list(BROKEN) == list(CHECKS)
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_each_check_catches_a_model_broken_its_way(name, history_cohort):
+    cls, message = BROKEN[name]
+    view, labels = history_cohort.view, history_cohort.labels
     with pytest.raises(ModelContractError) as info:
-        check_model(cls(), history_cohort.view, history_cohort.labels)
-    assert message in str(info.value)
-    assert cls.__name__ in str(info.value)
+        CHECKS[name](cls(), view, labels)
+    assert message in str(info.value) and cls.__name__ in str(info.value)
+    with pytest.raises(ModelContractError) as info:
+        check_model(cls(), view, labels)
+    assert any(p.startswith(f"{name}: ") and message in p for p in info.value.problems)
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_the_toy_model_passes_the_check_its_broken_copy_fails(name, history_cohort):
+    CHECKS[name](ToyModel(), history_cohort.view, history_cohort.labels)
+
+
+class BrokenTwice(FitReturnsNothing, ReadsTruth):
+    pass
+
+
+def test_check_model_lists_every_failed_check_by_name(history_cohort):
+    with pytest.raises(ModelContractError) as info:
+        check_model(BrokenTwice(), history_cohort.view, history_cohort.labels)
+    failed = {p.partition(":")[0] for p in info.value.problems}
+    assert failed == {"check_fit_returns_self", "check_hidden_columns_at_score"}
+    assert str(info.value).startswith("BrokenTwice breaks the model protocol")
+
+
+def test_check_model_runs_nothing_else_without_fit_and_score(history_cohort):
+    with pytest.raises(ModelContractError) as info:
+        check_model(NoScore(), history_cohort.view, history_cohort.labels)
+    assert info.value.problems == [
+        "check_has_fit_and_score: it has no fit and score methods"
+    ]
+
+
+def test_the_checks_leave_the_model_unfitted(history_cohort):
+    model = ToyModel(weight=3.0)
+    check_model(model, history_cohort.view, history_cohort.labels)
+    assert vars(model) == {"weight": 3.0, "column": "police_incident"}
+
+
+def test_the_models_page_lists_every_check():
+    page = (Path(__file__).parents[2] / "docs" / "models.md").read_text()
+    assert [name for name in CHECKS if f"`{name}`" not in page] == []
 
 
 @pytest.mark.parametrize("kind", list(BUILT_IN))

@@ -13,13 +13,13 @@ from simulator.council.models.base import (
     ModelBase,
     RiskModel,
     apply_flag_rule,
-    check_model,
     check_view,
     drivers,
     make_model,
     n_flagged,
     ranking,
 )
+from simulator.council.models.checks import check_model, model_checks
 from simulator.council.models.flags import flag_table
 from simulator.schema.model import (
     CriteriaConfig,
@@ -51,6 +51,7 @@ __all__ = [
     "drivers",
     "flag_table",
     "make_model",
+    "model_checks",
     "n_flagged",
     "ranking",
 ]

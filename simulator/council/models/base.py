@@ -1,4 +1,4 @@
-"""The risk-model plug-in protocol, flag rules, drivers and the contract checker.
+"""The risk-model plug-in protocol, input checks, flag rules, drivers, construction.
 
 A risk model follows scikit-learn's conventions (``sklearn.base.BaseEstimator``):
 
@@ -11,8 +11,9 @@ A risk model follows scikit-learn's conventions (``sklearn.base.BaseEstimator``)
   problem), of each feature's contribution to the household's score.
 
 Models never read hidden ``true_``/``err_`` columns: the built-in models refuse a
-view that has one (:func:`check_view`), and :func:`check_model` tests that a plug-in
-either refuses them or ignores them. Scores become flags with :func:`apply_flag_rule`
+view that has one (:func:`check_view`), and
+:func:`simulator.council.models.checks.check_model` tests that a plug-in either
+refuses them or ignores them. Scores become flags with :func:`apply_flag_rule`
 (a threshold, the top percent, or a budget of families), ties broken by
 ``spine_household_id``.
 
@@ -37,7 +38,6 @@ import pandas as pd
 
 from simulator.errors import (
     InputDataError,
-    LinkauditError,
     ModelContractError,
     ModelError,
     NotFittedError,
@@ -194,30 +194,36 @@ def check_labels(labels: pd.Series | None, view: pd.DataFrame, who: str) -> np.n
     return labels.to_numpy(dtype=bool)
 
 
-def check_scores(scores: Any, view: pd.DataFrame, who: str) -> pd.Series:
-    """Scores as float64 with the view's index; an error says what is wrong."""
+def score_index_problem(scores: Any, view: pd.DataFrame) -> str | None:
+    """What is wrong with the type or index of ``score``'s result, or None."""
     if not isinstance(scores, pd.Series):
-        raise ModelContractError(
-            who, [f"score must return a pandas Series, got {type(scores).__name__}"]
-        )
+        return f"score must return a pandas Series, got {type(scores).__name__}"
     if not scores.index.equals(view.index):
-        raise ModelContractError(
-            who, ["score must return a Series with the view's index (same order)"]
-        )
+        return "score must return a Series with the view's index (same order)"
+    return None
+
+
+def score_value_problem(scores: pd.Series) -> str | None:
+    """What is wrong with the values of some scores (not numbers, NaN), or None."""
     try:
         values = scores.to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as e:
-        raise ModelContractError(who, [f"scores are not numbers ({e})"]) from None
+        return f"scores are not numbers ({e})"
     bad = ~np.isfinite(values)
     if bad.any():
-        raise ModelContractError(
-            who,
-            [
-                f"{int(bad.sum())} scores are NaN or infinite, e.g. household "
-                f"{scores.index[np.flatnonzero(bad)[0]]}"
-            ],
+        return (
+            f"{int(bad.sum())} scores are NaN or infinite, e.g. household "
+            f"{scores.index[np.flatnonzero(bad)[0]]}"
         )
-    return pd.Series(values, index=view.index, name="score")
+    return None
+
+
+def check_scores(scores: Any, view: pd.DataFrame, who: str) -> pd.Series:
+    """Scores as float64 with the view's index; an error says what is wrong."""
+    problem = score_index_problem(scores, view) or score_value_problem(scores)
+    if problem:
+        raise ModelContractError(who, [problem])
+    return pd.Series(scores.to_numpy(dtype=np.float64), index=view.index, name="score")
 
 
 # --------------------------------------------------------------------- flag rules
@@ -482,165 +488,3 @@ def make_model(
             path=str(resolve_model_path(config.skops, base_dir)), trusted=config.trusted
         )
     raise ModelError(f"unknown model configuration {type(config).__name__}")
-
-
-# ----------------------------------------------------------------- the contract
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except Exception:  # arrays and frames compare element-wise
-        return False
-
-
-def _clone(model: Any) -> Any:
-    params = {k: copy.deepcopy(getattr(model, k)) for k in param_names(type(model))}
-    return type(model)(**params)
-
-
-def check_model(model: Any, view: pd.DataFrame, labels: pd.Series) -> None:
-    """Check that a model keeps the protocol; raise listing every rule it breaks.
-
-    Run it on your own model class before handing it to linkaudit (``kind:
-    external``). The checks, after scikit-learn's estimator checks:
-
-    1. ``__init__`` stores its keyword parameters under their own names and sets
-       nothing else (no learned ``*_`` attribute before ``fit``);
-    2. ``fit(view, labels)`` returns ``self`` and leaves the parameters unchanged;
-    3. ``score(view)`` returns a float Series with the view's index and no NaN;
-    4. scoring twice, and fitting a fresh copy, give the same scores;
-    5. hidden ``true_``/``err_`` columns added to the view (one holding the labels
-       themselves) are refused with a clear error naming them, or ignored: the
-       scores must not change, whether they are added at ``fit`` or at ``score``;
-    6. ``explain(view)``, if the model has it, returns a DataFrame with the view's
-       index.
-
-    Parameters
-    ----------
-    model : object
-        An unfitted model.
-    view : DataFrame
-        A linked family view.
-    labels : Series of bool
-        Labels for ``view`` (e.g. :func:`simulator.council.view.observed_labels`).
-
-    Raises
-    ------
-    ModelContractError
-        Listing every broken rule.
-    """
-    name = type(model).__name__
-    problems: list[str] = []
-    if not isinstance(model, RiskModel):
-        raise ModelContractError(name, ["it has no fit and score methods"])
-    params = param_names(type(model))
-    attrs = set(vars(model))
-    if missing := [p for p in params if p not in attrs]:
-        problems.append(
-            f"__init__ does not store parameter(s) {', '.join(missing)} under their "
-            "own names"
-        )
-    if extra := sorted(attrs - set(params)):
-        problems.append(
-            f"__init__ sets attribute(s) {', '.join(extra)} that are not parameters "
-            "(set learned state, ending in '_', in fit)"
-        )
-    if problems:  # cloning and later checks rely on the parameters
-        raise ModelContractError(name, problems)
-    before = {p: getattr(model, p) for p in params}
-    fresh, hidden_fresh = _clone(model), _clone(model)
-
-    def scores_of(step: str, fn: Any) -> np.ndarray | None:
-        try:
-            return check_scores(fn(), view, name).to_numpy()
-        except ModelContractError as e:
-            problems.extend(f"{step}: {p}" for p in e.problems)
-        except Exception as e:
-            problems.append(f"{step} failed: {type(e).__name__}: {e}")
-        return None
-
-    fitted = None
-    try:
-        fitted = model.fit(view, labels)
-    except Exception as e:
-        problems.append(f"fit failed: {type(e).__name__}: {e}")
-        raise ModelContractError(name, problems) from e
-    if fitted is not model:
-        problems.append("fit must return self")
-    changed = [p for p in params if not _same(getattr(model, p), before[p])]
-    if changed:
-        problems.append(f"fit changed parameter(s) {', '.join(changed)}")
-    first = scores_of("score", lambda: model.score(view))
-    if first is None:
-        raise ModelContractError(name, problems)
-    again = scores_of("scoring again", lambda: model.score(view))
-    if again is not None and not np.array_equal(first, again):
-        problems.append("scoring the same view twice gives different scores")
-    refit = scores_of("a fresh copy", lambda: fresh.fit(view, labels).score(view))
-    if refit is not None and not np.array_equal(first, refit):
-        problems.append(
-            "a fresh copy fitted on the same data scores differently (seed any "
-            "randomness from a parameter such as random_state)"
-        )
-
-    hidden_cols = ("true_label", "err_noise")
-    leaky = view.assign(
-        true_label=labels.to_numpy(dtype=np.float64),
-        err_noise=np.random.default_rng(0).normal(size=len(view)),
-    )
-
-    def refused(error: Exception) -> bool:
-        return isinstance(error, LinkauditError | ValueError) and any(
-            c in str(error) for c in hidden_cols
-        )
-
-    try:
-        leaked = check_scores(model.score(leaky), view, name).to_numpy()
-    except Exception as e:
-        if not refused(e):
-            problems.append(
-                "a view with hidden true_/err_ columns must be refused with an error "
-                f"naming them, or the columns ignored; got {type(e).__name__}: {e}"
-            )
-    else:
-        if not np.array_equal(first, leaked):
-            problems.append(
-                "scores change when true_/err_ columns are added to the view: the "
-                "model reads hidden truth columns"
-            )
-    try:
-        hidden_fresh.fit(leaky, labels)
-    except Exception as e:
-        if not refused(e):
-            problems.append(
-                "fitting on a view with hidden true_/err_ columns must be refused "
-                f"with an error naming them, or the columns ignored; got "
-                f"{type(e).__name__}: {e}"
-            )
-    else:
-        leaked = scores_of(
-            "scoring after fitting with hidden columns",
-            lambda: hidden_fresh.score(view),
-        )
-        if leaked is not None and not np.array_equal(first, leaked):
-            problems.append(
-                "fitting on a view with true_/err_ columns changes the scores: the "
-                "model learns from hidden truth columns"
-            )
-
-    explain = getattr(model, "explain", None)
-    if callable(explain):
-        try:
-            contributions = explain(view)
-        except Exception as e:
-            problems.append(f"explain failed: {type(e).__name__}: {e}")
-        else:
-            if not isinstance(contributions, pd.DataFrame) or not (
-                contributions.index.equals(view.index)
-            ):
-                problems.append("explain must return a DataFrame with the view's index")
-    if problems:
-        raise ModelContractError(name, problems)
