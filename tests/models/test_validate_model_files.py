@@ -9,7 +9,7 @@ import pytest
 
 from simulator.cli import main
 
-PLUGIN = '''
+PLUGIN = """
 from pathlib import Path
 Path(__file__).with_name("imported.txt").write_text("ran", encoding="utf-8")
 
@@ -19,7 +19,7 @@ class Model:
 
     def score(self, view):
         return view.iloc[:, 0] * 0.0
-'''
+"""
 
 
 def scenario(directory: Path, model: str) -> Path:
@@ -44,6 +44,10 @@ def error(capsys) -> str:
         ("{kind: external, skops: fake.skops}", "not a skops file"),
         ("{kind: external, plugin: 'nowhere_mod:Model'}", "nowhere_mod is not found"),
         ("{kind: external, plugin: 'pkg_absent.sub:Model'}", "pkg_absent.sub is not"),
+        (
+            "{kind: learned, estimator: 'sklearn.linear_modle:LogisticRegression'}",
+            "module sklearn.linear_modle is not found",
+        ),
     ],
 )
 def test_validate_refuses_what_the_model_names(tmp_path, capsys, model, message):

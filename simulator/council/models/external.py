@@ -499,12 +499,12 @@ def external_inputs(config: Any, base_dir: str | Path | None) -> list[Path]:
 
 
 def check_external(config: Any, base_dir: str | Path | None) -> None:
-    """Check that what an external model names exists and opens safely.
+    """Check that what a model section names exists and opens safely.
 
-    A score file is read (CSV or Parquet only, never a pickle) and must have the
-    score columns; a skops file's types are checked without loading it; a
-    plug-in's module must be found (it is not imported: importing runs its code,
-    which ``run`` does, not ``validate``).
+    A learned model's estimator module must be found; a score file is read (CSV or
+    Parquet only, never a pickle) and must have the score columns; a skops file's
+    types are checked without loading it; a plug-in's module must be found (it is
+    not imported: importing runs its code, which ``run`` does, not ``validate``).
 
     Raises
     ------
@@ -512,8 +512,17 @@ def check_external(config: Any, base_dir: str | Path | None) -> None:
         Naming the file or import path and what is wrong.
     """
     from simulator.council.models.base import resolve_model_path
-    from simulator.schema.model import ExternalConfig
+    from simulator.schema.model import ESTIMATORS, ExternalConfig, LearnedConfig
 
+    if isinstance(config, LearnedConfig):
+        path = ESTIMATORS.get(config.estimator, config.estimator)
+        module = path.partition(":")[0]
+        if module not in sys.modules and find_module_file(module, None) is None:
+            raise ModelError(
+                f"model.estimator {config.estimator!r}: module {module} is not found; "
+                "check the spelling, or install the package"
+            )
+        return
     if not isinstance(config, ExternalConfig):
         return
     if config.plugin:
