@@ -166,6 +166,59 @@ def _choose(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class MemberLayout:
+    """Where each person of a chunk sits: their household's row, their place in it.
+
+    People are in household order; within a household the adults come first
+    (member 0 is the first adult), then the children, eldest first.
+    """
+
+    n_adults: np.ndarray
+    """Adults per household (1 in a lone-parent family, else 2)."""
+    n_kids: np.ndarray
+    """Children per household."""
+    starts: np.ndarray
+    """Per household: the row of its first member."""
+    h_idx: np.ndarray
+    """Per person: the row of their household."""
+    member: np.ndarray
+    """Per person: their place in the household (0 for the first adult)."""
+    hid: np.ndarray
+    """Per person: their household's id."""
+    p_counts: np.ndarray
+    """People per seeding block."""
+
+    @classmethod
+    def of(cls, hh: pd.DataFrame, blocks: range) -> MemberLayout:
+        """Lay out the members of households ``hh`` (of seeding ``blocks``)."""
+        n_adults = np.where(hh["lone_parent"].to_numpy(), 1, 2)
+        n_kids = hh["n_children"].to_numpy().astype(np.int64)
+        size = n_adults + n_kids
+        h_idx = np.repeat(np.arange(len(hh)), size)
+        starts = np.concatenate([[0], np.cumsum(size)[:-1]])
+        hid = hh["household_id"].to_numpy()[h_idx]
+        return cls(
+            n_adults=n_adults,
+            n_kids=n_kids,
+            starts=starts,
+            h_idx=h_idx,
+            member=np.arange(len(h_idx)) - starts[h_idx],
+            hid=hid,
+            p_counts=block_counts(hid // BLOCK_SIZE, blocks),
+        )
+
+    @property
+    def is_adult(self) -> np.ndarray:
+        """Per person: an adult of the household."""
+        return self.member < self.n_adults[self.h_idx]
+
+    @property
+    def child_no(self) -> np.ndarray:
+        """Per person: their place among the children (0 for the eldest)."""
+        return self.member - self.n_adults[self.h_idx]
+
+
 class HouseholdFrame:
     """Builds one chunk of households and their people; use :func:`make_chunk`."""
 
@@ -260,101 +313,123 @@ class HouseholdFrame:
         return hh
 
     @cached_property
-    def people(self) -> pd.DataFrame:
-        """People of the chunk's households: roles, ages, names, identifiers."""
-        s, pop, hh = self.s, self.s.population, self.households
-        n_adults = np.where(hh["lone_parent"].to_numpy(), 1, 2)
-        n_kids = hh["n_children"].to_numpy().astype(np.int64)
-        size = n_adults + n_kids
-        h_idx = np.repeat(np.arange(len(hh)), size)
-        starts = np.concatenate([[0], np.cumsum(size)[:-1]])
-        member = np.arange(len(h_idx)) - starts[h_idx]
-        adults_h = n_adults[h_idx]
-        is_adult = member < adults_h
-        child_no = member - adults_h  # 0 for the eldest child
-        hid = hh["household_id"].to_numpy()[h_idx]
-        p_counts = block_counts(hid // BLOCK_SIZE, self.blocks)
+    def layout(self) -> MemberLayout:
+        """Where each person of the chunk sits: household row, place in it."""
+        return MemberLayout.of(self.households, self.blocks)
 
-        def pu(name: str) -> np.ndarray:
-            return self.streams("people", name).random(p_counts)
+    def person_u(self, name: str) -> np.ndarray:
+        """One uniform per person from the people's stream ``name``."""
+        return self.streams("people", name).random(self.layout.p_counts)
 
-        def pn(name: str) -> np.ndarray:
-            return self.streams("people", name).normal(p_counts)
+    def person_n(self, name: str) -> np.ndarray:
+        """One standard normal per person from the people's stream ``name``."""
+        return self.streams("people", name).normal(self.layout.p_counts)
 
-        # Sex: first adult is the mother in couples and in most lone-parent families.
-        lone_h = hh["lone_parent"].to_numpy()[h_idx]
-        u_sex = pu("sex")
-        female = np.where(
-            member == 0,
+    def female(self) -> np.ndarray:
+        """Whether each person is female (the first adult is the mother mostly)."""
+        m, pop = self.layout, self.s.population
+        lone_h = self.households["lone_parent"].to_numpy()[m.h_idx]
+        u_sex = self.person_u("sex")
+        return np.where(
+            m.member == 0,
             np.where(lone_h, u_sex < pop.lone_parent_mother_share, True),
-            np.where(member == 1, u_sex < 0.02, u_sex < 0.488),
+            np.where(m.member == 1, u_sex < 0.02, u_sex < 0.488),
         )
 
-        # Ages: eldest child, then spacings; parents from the eldest child's age.
-        kids_h = n_kids[h_idx]
-        eldest = (kids_h - 1) + np.floor(pu("eldest") * (18 - (kids_h - 1))).astype(
-            np.int64
-        )
+    def ages(self) -> np.ndarray:
+        """Ages: the eldest child, then spacings; parents from the eldest's age."""
+        m = self.layout
+        n = len(m.h_idx)
+        kids_h = m.n_kids[m.h_idx]
+        eldest = (kids_h - 1) + np.floor(
+            self.person_u("eldest") * (18 - (kids_h - 1))
+        ).astype(np.int64)
         spacing = np.where(
-            child_no > 0,
-            1
-            + self.streams("people", "spacing").poisson(
-                p_counts, np.full(len(h_idx), 1.2)
-            ),
+            m.child_no > 0,
+            1 + self.streams("people", "spacing").poisson(m.p_counts, np.full(n, 1.2)),
             0,
         )
-        spacing = np.where(pu("twins") < 0.03, 0, spacing)
+        spacing = np.where(self.person_u("twins") < 0.03, 0, spacing)
         cum_spacing = np.cumsum(spacing)
-        first_child = starts + n_adults  # index of the eldest child of each household
-        cum_at_eldest = cum_spacing[np.minimum(first_child, len(h_idx) - 1)][h_idx]
-        eldest_h = np.where(
-            n_kids > 0, eldest[np.minimum(first_child, len(h_idx) - 1)], 0
-        )[h_idx]
+        first_child = m.starts + m.n_adults  # the eldest child of each household
+        cum_at_eldest = cum_spacing[np.minimum(first_child, n - 1)][m.h_idx]
+        eldest_h = np.where(m.n_kids > 0, eldest[np.minimum(first_child, n - 1)], 0)[
+            m.h_idx
+        ]
         child_age = np.maximum(eldest_h - (cum_spacing - cum_at_eldest), 0)
         mother_age = eldest_h + np.clip(
-            np.round(28.5 + 5.5 * pn("age_at_birth")), 16, 45
+            np.round(28.5 + 5.5 * self.person_n("age_at_birth")), 16, 45
         )
-        partner_age = np.maximum(mother_age + np.round(2 + 3.5 * pn("partner_age")), 18)
+        partner_age = np.maximum(
+            mother_age + np.round(2 + 3.5 * self.person_n("partner_age")), 18
+        )
         age = np.where(
-            member == 0, mother_age, np.where(is_adult, partner_age, child_age)
+            m.member == 0, mother_age, np.where(m.is_adult, partner_age, child_age)
         )
-        age = age.astype(np.int64)
-        dob = dates_of_birth(s.time.reference_date, age, pu("birthday"))
+        return age.astype(np.int64)
 
-        # Names: household surname, partner's own surname sometimes, children mostly
-        # the first parent's.
-        eth = hh["ethnicity"].array
+    def names(self, female: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and last name codes.
+
+        The household's surname is the first adult's; a partner sometimes keeps
+        their own, and children mostly take the first parent's.
+        """
+        m, pop = self.layout, self.s.population
+        eth = self.households["ethnicity"].array
         groups = list(identity.NAME_LOCALES)
-        eth_h = np.array([groups.index(c) for c in eth.categories])[eth.codes][h_idx]
+        eth_h = np.array([groups.index(c) for c in eth.categories])[eth.codes][m.h_idx]
         kinds = identity.NAME_KINDS
         first_kind = np.where(female, kinds.index("female"), kinds.index("male"))
-        first = identity.sample_names(eth_h, first_kind, pu("first_name"))
-        own_last = identity.sample_names(eth_h, kinds.index("last"), pu("last_name"))
-        fam_last = own_last[starts][h_idx]  # first adult's surname
-        second_idx = np.where(n_adults == 2, starts + 1, starts)[h_idx]
+        first = identity.sample_names(eth_h, first_kind, self.person_u("first_name"))
+        own_last = identity.sample_names(
+            eth_h, kinds.index("last"), self.person_u("last_name")
+        )
+        fam_last = own_last[m.starts][m.h_idx]  # first adult's surname
+        second_idx = np.where(m.n_adults == 2, m.starts + 1, m.starts)[m.h_idx]
         partner_last = own_last[second_idx]
-        u_sur = pu("surname_choice")
+        u_sur = self.person_u("surname_choice")
         last = np.where(
-            member == 0,
+            m.member == 0,
             own_last,
             np.where(
-                is_adult,
+                m.is_adult,
                 np.where(u_sur < pop.partner_shares_surname, fam_last, own_last),
                 np.where(
                     u_sur < pop.child_shares_parent_surname,
                     fam_last,
-                    np.where(n_adults[h_idx] == 2, partner_last, own_last),
+                    np.where(m.n_adults[m.h_idx] == 2, partner_last, own_last),
                 ),
             ),
         )
-        pid = hid * MAX_MEMBERS + member
-        key = stable_id(f"{s.seed}")
+        return first, last
+
+    def identifiers(self, pid: np.ndarray, age: np.ndarray) -> dict[str, pa.Array]:
+        """NHS numbers for all, NI numbers for adults, UPNs for children from 4."""
+        is_adult = self.layout.is_adult
+        key = stable_id(f"{self.s.seed}")
         child_ok = ~is_adult & (age >= 4)
-        role = np.where(member == 0, 0, np.where(is_adult, 1, 2))
+        return {
+            "nhs_number": identity.nhs_numbers(pid, key),
+            "ni_number": _only_where(
+                is_adult, lambda rows: identity.ni_numbers(pid[rows], key)
+            ),
+            "upn": _only_where(child_ok, lambda rows: identity.upns(pid[rows], key)),
+        }
+
+    @cached_property
+    def people(self) -> pd.DataFrame:
+        """People of the chunk's households: roles, ages, names, identifiers."""
+        m, hh = self.layout, self.households
+        female = self.female()
+        age = self.ages()
+        dob = dates_of_birth(self.s.time.reference_date, age, self.person_u("birthday"))
+        first, last = self.names(female)
+        pid = m.hid * MAX_MEMBERS + m.member
+        role = np.where(m.member == 0, 0, np.where(m.is_adult, 1, 2))
         dtypes = _dtypes()
         columns = {
             "person_id": pid,
-            "household_id": hid,
+            "household_id": m.hid,
             "role": pd.Categorical.from_codes(role, dtype=dtypes["role"]),
             "sex": pd.Categorical.from_codes(
                 female.astype(np.int8), dtype=dtypes["sex"]
@@ -363,15 +438,10 @@ class HouseholdFrame:
             "dob": dob,
             "first_name": pd.Categorical.from_codes(first, dtype=dtypes["name"]),
             "last_name": pd.Categorical.from_codes(last, dtype=dtypes["name"]),
-            "nhs_number": _strings(identity.nhs_numbers(pid, key)),
-            "ni_number": _strings(
-                _only_where(is_adult, lambda rows: identity.ni_numbers(pid[rows], key))
-            ),
-            "upn": _strings(
-                _only_where(child_ok, lambda rows: identity.upns(pid[rows], key))
-            ),
         }
-        h_take = pa.array(h_idx)
+        for col, values in self.identifiers(pid, age).items():
+            columns[col] = _strings(values)
+        h_take = pa.array(m.h_idx)
         for col in ("address", "postcode", "prev_address", "prev_postcode"):
             columns[col] = _strings(arrow_strings(hh[col]).take(h_take))
         return pd.DataFrame(columns, copy=False)

@@ -179,6 +179,132 @@ class PopulationChunk:
         return ref + np.timedelta64(1, "D"), t.followup_days
 
 
+def _need_events(
+    chunk: PopulationChunk,
+    source: str,
+    rule: EventRule,
+    cfg: EventConfig,
+    visibility_factors: tuple[GroupFactor, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per household: has the rule's need; who carries its events; how many are seen.
+
+    A family with the need is seen with the visibility probability (lower for
+    affluent families, by group factor); a seen family leaves ``1 + Poisson(mean
+    events - 1)`` events. Returns ``(has_need, need_person, n_need)``, ``need_person``
+    being -1 where no member can carry them.
+    """
+    hh = chunk.households
+    n = len(hh)
+    streams, counts = ("events", source, rule.event_type), chunk.h_counts
+    has_need = np.zeros(n, bool)
+    need_person = np.full(n, -1, dtype=np.int64)
+    n_need = np.zeros(n, dtype=np.int64)
+    if rule.need is None:
+        return has_need, need_person, n_need
+    pid = chunk.people["person_id"].to_numpy()
+    column = "harm" if rule.need == "harm" else f"need_{rule.need}"
+    has_need = hh[column].to_numpy()
+    if rule.on is None:
+        need_person = hh[f"carrier_{rule.need}"].to_numpy()
+    else:
+        pick = pick_member(
+            chunk.person_household,
+            chunk.members(rule.on),
+            chunk.streams(*streams, "on").random(counts),
+            n,
+        )
+        need_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
+    if cfg.visibility > 0:
+        aff = affluence(hh["imd_decile"].to_numpy())
+        p = expit(
+            logit(min(cfg.visibility, 1 - 1e-12))
+            + np.log(cfg.affluent_visibility_odds_ratio) * aff
+            + chunk.group_log_factor(visibility_factors)
+        )
+        seen = has_need & (need_person >= 0)
+        seen &= chunk.streams(*streams, "visible").random(counts) < p
+        extra = chunk.streams(*streams, "count").poisson(
+            counts, np.full(n, cfg.mean_events - 1.0)
+        )
+        n_need = np.where(seen, 1 + extra, 0)
+    return has_need, need_person, n_need
+
+
+def _background_events(
+    chunk: PopulationChunk,
+    source: str,
+    rule: EventRule,
+    cfg: EventConfig,
+    background_factors: tuple[GroupFactor, ...],
+    has_need: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per household without the need: how many background events, on whom.
+
+    Poisson at the background rate over the rule's window (higher in deprived
+    areas, by group factor), on one member among ``rule.background_who``. Returns
+    ``(n_bg, bg_person)``, ``bg_person`` being -1 where no member qualifies.
+    """
+    n = len(chunk.households)
+    streams, counts = ("events", source, rule.event_type), chunk.h_counts
+    n_bg = np.zeros(n, dtype=np.int64)
+    bg_person = np.full(n, -1, dtype=np.int64)
+    if cfg.background_rate <= 0:
+        return n_bg, bg_person
+    _, days = chunk.window(rule.window)
+    lam = (
+        cfg.background_rate
+        * gradient(
+            chunk.households["imd_decile"].to_numpy(), cfg.affluent_background_ratio
+        )
+        * np.exp(chunk.group_log_factor(background_factors))
+        * days
+        / 365.0
+    )
+    lam = np.where(has_need, 0.0, lam)
+    n_bg = chunk.streams(*streams, "background").poisson(counts, lam)
+    pick = pick_member(
+        chunk.person_household,
+        chunk.members(rule.background_who),
+        chunk.streams(*streams, "background_who").random(counts),
+        n,
+    )
+    pid = chunk.people["person_id"].to_numpy()
+    bg_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
+    return np.where(bg_person >= 0, n_bg, 0), bg_person
+
+
+def _event_people(
+    chunk: PopulationChunk,
+    rule: EventRule,
+    need: tuple[np.ndarray, np.ndarray],
+    background: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per event: need events then background events of each household.
+
+    ``need`` and ``background`` are ``(events per household, person)``. Returns
+    ``(household row, person, from_need)`` per event.
+    """
+    (n_need, need_person), (n_bg, bg_person) = need, background
+    n = len(chunk.households)
+    if rule.each is None:
+        per_h = n_need + n_bg
+        h_rows = np.repeat(np.arange(n), per_h)
+        k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
+        from_need = k < n_need[h_rows]
+        person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
+        return h_rows, person, from_need
+    # Need events on every member of the kind: people are in household order,
+    # so a stable sort by household puts them before the background events.
+    pid = chunk.people["person_id"].to_numpy()
+    ph = chunk.person_household
+    per_p = np.where(chunk.members(rule.each), n_need[ph], 0)
+    h_all = np.concatenate([np.repeat(ph, per_p), np.repeat(np.arange(n), n_bg)])
+    order = np.argsort(h_all, kind="stable")
+    from_need = (np.arange(len(h_all)) < per_p.sum())[order]
+    person = np.concatenate([np.repeat(pid, per_p), np.repeat(bg_person, n_bg)])
+    return h_all[order], person[order], from_need
+
+
 def emit_events(
     chunk: PopulationChunk,
     source: str,
@@ -187,87 +313,26 @@ def emit_events(
     visibility_factors: tuple[GroupFactor, ...],
     background_factors: tuple[GroupFactor, ...],
 ) -> Rows:
-    """Event rows (``true_person_id``, ``event_type``, ``event_date``) for one rule."""
-    hh = chunk.households
-    n = len(hh)
-    decile = hh["imd_decile"].to_numpy()
-    aff = affluence(decile)
-    streams = ("events", source, rule.event_type)
-    counts = chunk.h_counts
+    """Event rows (``true_person_id``, ``event_type``, ``event_date``) for one rule.
 
-    has_need = np.zeros(n, bool)
-    need_person = np.full(n, -1, dtype=np.int64)
-    n_need = np.zeros(n, dtype=np.int64)
-    pid = chunk.people["person_id"].to_numpy()
-    if rule.need is not None:
-        column = "harm" if rule.need == "harm" else f"need_{rule.need}"
-        has_need = hh[column].to_numpy()
-        if rule.on is None:
-            need_person = hh[f"carrier_{rule.need}"].to_numpy()
-        else:
-            pick = pick_member(
-                chunk.person_household,
-                chunk.members(rule.on),
-                chunk.streams(*streams, "on").random(counts),
-                n,
-            )
-            need_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
-        if cfg.visibility > 0:
-            p = expit(
-                logit(min(cfg.visibility, 1 - 1e-12))
-                + np.log(cfg.affluent_visibility_odds_ratio) * aff
-                + chunk.group_log_factor(visibility_factors)
-            )
-            seen = has_need & (need_person >= 0)
-            seen &= chunk.streams(*streams, "visible").random(counts) < p
-            extra = chunk.streams(*streams, "count").poisson(
-                counts, np.full(n, cfg.mean_events - 1.0)
-            )
-            n_need = np.where(seen, 1 + extra, 0)
-
+    Need events of the families seen (:func:`_need_events`), background events of
+    the others (:func:`_background_events`), one row each
+    (:func:`_event_people`), on a uniform day of the rule's window.
+    """
+    has_need, need_person, n_need = _need_events(
+        chunk, source, rule, cfg, visibility_factors
+    )
+    background = _background_events(
+        chunk, source, rule, cfg, background_factors, has_need
+    )
+    h_rows, person, from_need = _event_people(
+        chunk, rule, (n_need, need_person), background
+    )
     start, days = chunk.window(rule.window)
-    n_bg = np.zeros(n, dtype=np.int64)
-    bg_person = np.full(n, -1, dtype=np.int64)
-    if cfg.background_rate > 0:
-        lam = (
-            cfg.background_rate
-            * gradient(decile, cfg.affluent_background_ratio)
-            * np.exp(chunk.group_log_factor(background_factors))
-            * days
-            / 365.0
-        )
-        lam = np.where(has_need, 0.0, lam)
-        n_bg = chunk.streams(*streams, "background").poisson(counts, lam)
-        pick = pick_member(
-            chunk.person_household,
-            chunk.members(rule.background_who),
-            chunk.streams(*streams, "background_who").random(counts),
-            n,
-        )
-        bg_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
-        n_bg = np.where(bg_person >= 0, n_bg, 0)
-
-    # One row per event: need events then background events of each household.
-    if rule.each is None:
-        per_h = n_need + n_bg
-        h_rows = np.repeat(np.arange(n), per_h)
-        k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
-        from_need = k < n_need[h_rows]
-        person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
-    else:
-        # Need events on every member of the kind: people are in household order,
-        # so a stable sort by household puts them before the background events.
-        ph = chunk.person_household
-        per_p = np.where(chunk.members(rule.each), n_need[ph], 0)
-        h_all = np.concatenate([np.repeat(ph, per_p), np.repeat(np.arange(n), n_bg)])
-        order = np.argsort(h_all, kind="stable")
-        h_rows = h_all[order]
-        from_need = (np.arange(len(h_all)) < per_p.sum())[order]
-        person = np.concatenate([np.repeat(pid, per_p), np.repeat(bg_person, n_bg)])[
-            order
-        ]
-    hid = hh["household_id"].to_numpy()[h_rows]
-    offset = chunk.streams(*streams, "date").random(chunk.counts(hid))
+    hid = chunk.households["household_id"].to_numpy()[h_rows]
+    offset = chunk.streams("events", source, rule.event_type, "date").random(
+        chunk.counts(hid)
+    )
     date = start + np.floor(offset * days).astype("timedelta64[D]")
     return Rows(
         {
