@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from audits.link_quality import LinkQuality
+from simulator.cli_parser import build_parser
 from simulator.errors import ScenarioError
 from simulator.failures import run_command
 from simulator.schema.scenario import SOURCES, Scenario, json_schema, load_scenario
@@ -49,28 +50,6 @@ def _claim(
     from simulator.output_dirs import claim_output
 
     return claim_output(out, overwrite=args.force, inputs=inputs)
-
-
-def _add_scenario_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", type=Path, help="scenario YAML file")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field, e.g. --set population.n_households=5000 (repeatable)",
-    )
-
-
-def _add_output_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
-    """``-o/--output`` (unless the command adds its own), ``--force``, ``--quiet``."""
-    if required:
-        p.add_argument(
-            "-o", "--output", type=Path, required=True, help="output directory"
-        )
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def _summary(s: Scenario, origin: str) -> str:
@@ -375,162 +354,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``linkaudit`` command."""
-    parser = argparse.ArgumentParser(
-        prog="linkaudit",
-        description="Synthetic linked family records, council-style linkage and "
-        "risk flags, audited against the truth. All data are synthetic.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("validate", help="check a scenario file and summarise it")
-    _add_scenario_args(p)
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    p.add_argument("-o", "--output", type=Path, help="write to this file")
-    p.set_defaults(func=cmd_schema)
-
-    p = sub.add_parser("generate", help="generate truth, records and spine as Parquet")
-    _add_scenario_args(p)
-    _add_output_args(p)
-    p.set_defaults(func=cmd_generate)
-
-    p = sub.add_parser(
-        "link",
-        help="generate, link every source to the spine, write links and link quality",
-    )
-    _add_scenario_args(p)
-    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    p.add_argument(
-        "--method",
-        choices=["deterministic", "splink", "oracle"],
-        help="linkage method (default: the scenario's linkage.method)",
-    )
-    _add_output_args(p, required=False)
-    p.set_defaults(func=cmd_link)
-
-    p = sub.add_parser(
-        "run",
-        help="run a scenario end to end: data, linkage, model, audit, report",
-    )
-    _add_scenario_args(p)
-    p.add_argument(
-        "-o", "--output", type=Path, help="output directory (default out/<name>)"
-    )
-    p.add_argument(
-        "--no-attribution",
-        action="store_true",
-        help="skip the attribution ladder (three fewer runs of the council's side)",
-    )
-    _add_output_args(p, required=False)
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser(
-        "audit",
-        help="audit a run again (other target or groups), or a vendor's score file",
-        description="Either RUN_DIR (a directory written by `linkaudit run`), or "
-        "--scores FILE with --truth DIR (a directory written by `linkaudit generate`, "
-        "`link` or `run`). Change the audit with --set audit.target=harm, "
-        "--set 'audit.group_columns=[ethnicity, tenure]' and so on.",
-    )
-    p.add_argument("run_dir", nargs="?", type=Path, help="a run directory")
-    p.add_argument(
-        "--scores",
-        type=Path,
-        help="CSV or Parquet with spine_household_id and score, one row per spine "
-        "household",
-    )
-    p.add_argument(
-        "--truth", type=Path, help="the generated dataset the scores are for"
-    )
-    p.add_argument(
-        "--flag",
-        metavar="RULE=VALUE",
-        help="how scores become flags: threshold=X, top_percent=P or budget=N "
-        "(default: the scenario's model's rule)",
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field of the run's scenario, e.g. --set audit.target=harm",
-    )
-    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.set_defaults(func=cmd_audit)
-
-    p = sub.add_parser(
-        "sweep",
-        help="run a scenario over one or two parameters and plot a metric by group",
-        description="Run the scenario (without attribution) at every value of one or "
-        "two parameters, --replicates times each with its own seed, and collect every "
-        "audit rate and link quality by group. Writes sweep.csv, sweep.parquet, "
-        "sweep.png and sweep.json. Example: --vary "
-        "agencies.police.errors.stale_address=0.2,0.6,0.9 --metric fpr",
-    )
-    _add_scenario_args(p)
-    p.add_argument(
-        "--vary",
-        action="append",
-        required=True,
-        metavar="PATH=V1,V2,...",
-        help="a parameter and its values, parsed as YAML (at most two --vary)",
-    )
-    p.add_argument(
-        "--replicates",
-        type=int,
-        default=1,
-        help="runs per point, each with its own seed (default 1)",
-    )
-    p.add_argument(
-        "--metric",
-        default="fpr",
-        help="metric plotted and printed: selection_rate, tpr, fpr (default), fnr, "
-        "precision, wrongly_flagged_per_10k, link_recall, link_precision, link_f1",
-    )
-    p.add_argument(
-        "--group",
-        default="imd_quintile",
-        help="household attribute to compare groups by (default imd_quintile)",
-    )
-    p.add_argument(
-        "-o", "--output", type=Path, help="output directory (default out/<name>-sweep)"
-    )
-    _add_output_args(p, required=False)
-    p.set_defaults(func=cmd_sweep)
-
-    p = sub.add_parser(
-        "compare",
-        help="put runs side by side: settings that differ, changes with intervals",
-        description="Compare run directories (written by `linkaudit run`, or by "
-        "`linkaudit audit`) of the same population: the scenario fields that differ, "
-        "every audit rate overall and by group with its change from the first run "
-        "and the interval of the change, link quality and attribution counts. Writes "
-        "compare.html, compare.csv and compare.json.",
-    )
-    p.add_argument(
-        "runs", nargs="+", type=Path, metavar="RUN", help="run directories, base first"
-    )
-    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    p.add_argument("--force", action="store_true", help="replace an existing directory")
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser(
-        "clean",
-        help="remove what interrupted linkaudit commands left in a directory",
-        description="Remove the hidden .NAME.XXXX.partial and .NAME.XXXX.old "
-        "directories and unheld .NAME.lock files that killed linkaudit commands left "
-        "in DIRECTORY; only what a linkaudit marker proves linkaudit made is removed, "
-        "and nothing another running command holds.",
-    )
-    p.add_argument("directory", type=Path, help="the directory holding the outputs")
-    p.set_defaults(func=cmd_clean)
-    return parser
+COMMANDS = {
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "generate": cmd_generate,
+    "link": cmd_link,
+    "run": cmd_run,
+    "audit": cmd_audit,
+    "sweep": cmd_sweep,
+    "compare": cmd_compare,
+    "clean": cmd_clean,
+}
+"""The function of each subcommand of :func:`~simulator.cli_parser.build_parser`."""
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
@@ -551,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     removed_partials.clear()
-    return run_command(args.func, args, verbose=args.verbose)
+    return run_command(COMMANDS[args.command], args, verbose=args.verbose)
 
 
 if __name__ == "__main__":

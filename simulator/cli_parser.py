@@ -1,0 +1,290 @@
+"""The argument parser of ``linkaudit``: one small function per subcommand.
+
+Every subcommand has a description (its ``--help`` says what it does and writes), and
+the global options ``-v`` and ``-q`` are accepted before or after the subcommand
+(``linkaudit -v run ...`` and ``linkaudit run -v ...``). The command run is
+``args.command``; :mod:`simulator.cli` maps it to its function.
+"""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+DESCRIPTION = (
+    "Synthetic linked family records, council-style linkage and risk flags, audited "
+    "against the truth. All data are synthetic."
+)
+
+
+def linkaudit_version() -> str:
+    """The installed distribution's version (``unknown`` when run from a bare tree)."""
+    try:
+        return version("linkaudit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``-v`` and ``-q``; a subcommand's copy sets them only when they are given.
+
+    The top-level parser holds the defaults (False); each subcommand's copy has no
+    default (``SUPPRESS``), so it never undoes an option given before the subcommand.
+    """
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log each stage; show the traceback of a failure",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="no progress bars"
+    )
+
+
+def _subcommand(
+    sub: argparse._SubParsersAction, name: str, summary: str, description: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser: its one-line summary, its description, global options."""
+    p = sub.add_parser(name, help=summary, description=description)
+    _add_global_options(p, top=False)
+    return p
+
+
+def _add_scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field, e.g. --set population.n_households=5000 (repeatable); "
+        "a new model.kind drops the old kind's own fields",
+    )
+
+
+def _add_output_args(p: argparse.ArgumentParser, *, default: str | None = None) -> None:
+    """``-o/--output`` (required unless it has a default) and ``--force``."""
+    if default is None:
+        p.add_argument(
+            "-o", "--output", type=Path, required=True, help="output directory"
+        )
+    else:
+        p.add_argument(
+            "-o", "--output", type=Path, help=f"output directory (default {default})"
+        )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output that linkaudit wrote",
+    )
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "validate",
+        "check a scenario file and summarise it",
+        "Check a scenario file (and the model files or plug-ins it names) without "
+        "running it; print a summary and every setting that differs from the "
+        "defaults, or one line per problem.",
+    )
+    _add_scenario_args(p)
+
+
+def _add_schema(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "schema",
+        "print the JSON Schema of scenario files",
+        "Print (or write) the JSON Schema of scenario files, for editors' completion "
+        "and inline documentation.",
+    )
+    p.add_argument("-o", "--output", type=Path, help="write to this file")
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "generate",
+        "generate truth, records and spine as Parquet",
+        "Generate a scenario's synthetic data only: the hidden truth (families and "
+        "people), each service's records and the council's family index, as Parquet, "
+        "with a manifest.",
+    )
+    _add_scenario_args(p)
+    _add_output_args(p)
+
+
+def _add_link(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "link",
+        "generate, link every source to the spine, write links and link quality",
+        "Generate a scenario's data, link every source's records to the council's "
+        "family index, and write the data, the links and the link quality (overall, "
+        "by source and by group).",
+    )
+    _add_scenario_args(p)
+    p.add_argument(
+        "--method",
+        choices=["deterministic", "splink", "oracle"],
+        help="linkage method (default: the scenario's linkage.method)",
+    )
+    _add_output_args(p)
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "run",
+        "run a scenario end to end: data, linkage, model, audit, report",
+        "Run a scenario end to end: generate the data, link it, score and flag "
+        "families with the council's model, audit the flags against the truth, "
+        "attribute each wrong flag to its cause, and write every output and "
+        "report.html.",
+    )
+    _add_scenario_args(p)
+    p.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="skip the attribution ladder (three fewer runs of the council's side)",
+    )
+    _add_output_args(p, default="out/<name>")
+
+
+def _add_audit(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "audit",
+        "audit a run again (other target or groups), or a vendor's score file",
+        "Either RUN_DIR (a directory written by `linkaudit run`), or --scores FILE "
+        "with --truth DIR (a directory written by `linkaudit generate`, `link` or "
+        "`run`). Change the audit with --set audit.target=harm, --set "
+        "'audit.group_columns=[ethnicity, tenure]' and so on.",
+    )
+    p.add_argument("run_dir", nargs="?", type=Path, help="a run directory")
+    p.add_argument(
+        "--scores",
+        type=Path,
+        help="CSV or Parquet with spine_household_id and score, one row per spine "
+        "household",
+    )
+    p.add_argument(
+        "--truth", type=Path, help="the generated dataset the scores are for"
+    )
+    p.add_argument(
+        "--flag",
+        metavar="RULE=VALUE",
+        help="how scores become flags: threshold=X, top_percent=P or budget=N "
+        "(default: the scenario's model's rule)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the run's scenario, e.g. --set audit.target=harm",
+    )
+    _add_output_args(p)
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "sweep",
+        "run a scenario over one or two parameters and plot a metric by group",
+        "Run the scenario (without attribution) at every value of one or two "
+        "parameters, --replicates times each with its own seed, and collect every "
+        "audit rate and link quality by group. Writes sweep.csv, sweep.parquet, "
+        "sweep.png and sweep.json. Example: --vary "
+        "agencies.police.errors.stale_address=0.2,0.6,0.9 --metric fpr",
+    )
+    _add_scenario_args(p)
+    p.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="PATH=V1,V2,...",
+        help="a parameter and its values, parsed as YAML (at most two --vary)",
+    )
+    p.add_argument(
+        "--replicates",
+        type=int,
+        default=1,
+        help="runs per point, each with its own seed (default 1)",
+    )
+    p.add_argument(
+        "--metric",
+        default="fpr",
+        help="metric plotted and printed: selection_rate, tpr, fpr (default), fnr, "
+        "precision, wrongly_flagged_per_10k, link_recall, link_precision, link_f1",
+    )
+    p.add_argument(
+        "--group",
+        default="imd_quintile",
+        help="household attribute to compare groups by (default imd_quintile)",
+    )
+    _add_output_args(p, default="out/<name>-sweep")
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "compare",
+        "put runs side by side: settings that differ, changes with intervals",
+        "Compare run directories (written by `linkaudit run`, or by `linkaudit "
+        "audit`) of the same population: the scenario fields that differ, every "
+        "audit rate overall and by group with its change from the first run and the "
+        "interval of the change, link quality and attribution counts. Writes "
+        "compare.html, compare.csv and compare.json.",
+    )
+    p.add_argument(
+        "runs", nargs="+", type=Path, metavar="RUN", help="run directories, base first"
+    )
+    _add_output_args(p)
+
+
+def _add_clean(sub: argparse._SubParsersAction) -> None:
+    p = _subcommand(
+        sub,
+        "clean",
+        "remove what interrupted linkaudit commands left in a directory",
+        "Remove the hidden .NAME.XXXX.partial and .NAME.XXXX.old directories and "
+        "unheld .NAME.lock files that killed linkaudit commands left in DIRECTORY; "
+        "only what a linkaudit marker proves linkaudit made is removed, and nothing "
+        "another running command holds.",
+    )
+    p.add_argument("directory", type=Path, help="the directory holding the outputs")
+
+
+SUBCOMMANDS = (
+    _add_validate,
+    _add_schema,
+    _add_generate,
+    _add_link,
+    _add_run,
+    _add_audit,
+    _add_sweep,
+    _add_compare,
+    _add_clean,
+)
+"""Each subcommand's parser, in the order ``linkaudit --help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``linkaudit`` command."""
+    parser = argparse.ArgumentParser(prog="linkaudit", description=DESCRIPTION)
+    parser.add_argument(
+        "--version", action="version", version=f"linkaudit {linkaudit_version()}"
+    )
+    _add_global_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser

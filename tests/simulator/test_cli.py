@@ -1,0 +1,60 @@
+"""The command line behaves as users expect: options anywhere, versions, help."""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import version
+
+import pytest
+
+from simulator.cli import COMMANDS, main
+from simulator.cli_parser import build_parser
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """Every subcommand's parser, by name."""
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-v", "run", "s.yaml"],
+        ["run", "-v", "s.yaml"],
+        ["run", "s.yaml", "-v"],
+        ["run", "s.yaml", "--verbose", "-q"],
+        ["-q", "-v", "run", "s.yaml"],
+    ],
+)
+def test_global_options_are_accepted_before_or_after_the_subcommand(argv):
+    args = build_parser().parse_args(argv)
+    assert args.verbose is True
+    assert args.quiet is ("-q" in argv)
+
+
+def test_a_global_option_before_the_subcommand_is_not_undone_after_it():
+    args = build_parser().parse_args(["-v", "-q", "validate", "s.yaml"])
+    assert (args.verbose, args.quiet) == (True, True)
+    args = build_parser().parse_args(["validate", "s.yaml"])
+    assert (args.verbose, args.quiet) == (False, False)
+
+
+def test_version_is_the_installed_distributions(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"linkaudit {version('linkaudit')}"
+
+
+def test_every_subcommand_has_a_description_and_a_function(capsys):
+    parsers = subcommands()
+    assert set(parsers) == set(COMMANDS)
+    for name, parser in parsers.items():
+        assert parser.description and len(parser.description) > 40, name
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        out = capsys.readouterr().out
+        assert " ".join(parser.description.split()[:4]) in " ".join(out.split())
+        assert "-v, --verbose" in out, name
