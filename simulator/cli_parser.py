@@ -45,26 +45,22 @@ def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
-def _subcommand(
-    sub: argparse._SubParsersAction, name: str, summary: str, description: str
-) -> argparse.ArgumentParser:
-    """A subcommand's parser: its one-line summary, its description, global options."""
-    p = sub.add_parser(name, help=summary, description=description)
-    _add_global_options(p, top=False)
-    return p
-
-
-def _add_scenario_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", type=Path, help="scenario YAML file")
+def _add_set_arg(p: argparse.ArgumentParser, example: str) -> None:
+    """``--set PATH=VALUE`` (repeatable), collected in ``args.overrides``."""
     p.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="PATH=VALUE",
-        help="override a field, e.g. --set population.n_households=5000 (repeatable); "
-        "a new model.kind drops the old kind's own fields",
+        help=f"override a field, e.g. --set {example} (repeatable); a new model.kind "
+        "drops the old kind's own fields",
     )
+
+
+def _add_scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    _add_set_arg(p, "population.n_households=5000")
 
 
 def _add_output_args(p: argparse.ArgumentParser, *, default: str | None = None) -> None:
@@ -84,51 +80,85 @@ def _add_output_args(p: argparse.ArgumentParser, *, default: str | None = None) 
     )
 
 
-def _add_validate(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "validate",
+HELP = {
+    "validate": (
         "check a scenario file and summarise it",
         "Check a scenario file (and the model files or plug-ins it names) without "
         "running it; print a summary and every setting that differs from the "
         "defaults, or one line per problem.",
-    )
-    _add_scenario_args(p)
-
-
-def _add_schema(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "schema",
+    ),
+    "schema": (
         "print the JSON Schema of scenario files",
         "Print (or write) the JSON Schema of scenario files, for editors' completion "
         "and inline documentation.",
-    )
-    p.add_argument("-o", "--output", type=Path, help="write to this file")
-
-
-def _add_generate(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "generate",
+    ),
+    "generate": (
         "generate truth, records and spine as Parquet",
         "Generate a scenario's synthetic data only: the hidden truth (families and "
         "people), each service's records and the council's family index, as Parquet, "
         "with a manifest.",
-    )
-    _add_scenario_args(p)
-    _add_output_args(p)
-
-
-def _add_link(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "link",
+    ),
+    "link": (
         "generate, link every source to the spine, write links and link quality",
         "Generate a scenario's data, link every source's records to the council's "
         "family index, and write the data, the links and the link quality (overall, "
         "by source and by group).",
-    )
+    ),
+    "run": (
+        "run a scenario end to end: data, linkage, model, audit, report",
+        "Run a scenario end to end: generate the data, link it, score and flag "
+        "families with the council's model, audit the flags against the truth, "
+        "attribute each wrong flag to its cause, and write every output and "
+        "report.html.",
+    ),
+    "audit": (
+        "audit a run again (other target or groups), or a vendor's score file",
+        "Either RUN_DIR (a directory written by `linkaudit run`), or --scores FILE "
+        "with --truth DIR (a directory written by `linkaudit generate`, `link` or "
+        "`run`). Change the audit with --set audit.target=harm, --set "
+        "'audit.group_columns=[ethnicity, tenure]' and so on.",
+    ),
+    "sweep": (
+        "run a scenario over one or two parameters and plot a metric by group",
+        "Run the scenario (without attribution) at every value of one or two "
+        "parameters, --replicates times each with its own seed, and collect every "
+        "audit rate and link quality by group. Writes sweep.csv, sweep.parquet, "
+        "sweep.png and sweep.json. Example: --vary "
+        "agencies.police.errors.stale_address=0.2,0.6,0.9 --metric fpr",
+    ),
+    "compare": (
+        "put runs side by side: settings that differ, changes with intervals",
+        "Compare run directories (written by `linkaudit run`, or by `linkaudit "
+        "audit`) of the same population: the scenario fields that differ, every "
+        "audit rate overall and by group with its change from the first run and the "
+        "interval of the change, link quality and attribution counts. Writes "
+        "compare.html, compare.csv and compare.json.",
+    ),
+    "clean": (
+        "remove what interrupted linkaudit commands left in a directory",
+        "Remove the hidden .NAME.XXXX.partial and .NAME.XXXX.old directories and "
+        "unheld .NAME.lock files that killed linkaudit commands left in DIRECTORY; "
+        "only what a linkaudit marker proves linkaudit made is removed, and nothing "
+        "another running command holds.",
+    ),
+}
+"""Each subcommand's one-line summary (in ``linkaudit --help``) and description."""
+
+
+def _validate_args(p: argparse.ArgumentParser) -> None:
+    _add_scenario_args(p)
+
+
+def _schema_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", type=Path, help="write to this file")
+
+
+def _generate_args(p: argparse.ArgumentParser) -> None:
+    _add_scenario_args(p)
+    _add_output_args(p)
+
+
+def _link_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     p.add_argument(
         "--method",
@@ -138,16 +168,7 @@ def _add_link(sub: argparse._SubParsersAction) -> None:
     _add_output_args(p)
 
 
-def _add_run(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "run",
-        "run a scenario end to end: data, linkage, model, audit, report",
-        "Run a scenario end to end: generate the data, link it, score and flag "
-        "families with the council's model, audit the flags against the truth, "
-        "attribute each wrong flag to its cause, and write every output and "
-        "report.html.",
-    )
+def _run_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     p.add_argument(
         "--no-attribution",
@@ -157,16 +178,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     _add_output_args(p, default="out/<name>")
 
 
-def _add_audit(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "audit",
-        "audit a run again (other target or groups), or a vendor's score file",
-        "Either RUN_DIR (a directory written by `linkaudit run`), or --scores FILE "
-        "with --truth DIR (a directory written by `linkaudit generate`, `link` or "
-        "`run`). Change the audit with --set audit.target=harm, --set "
-        "'audit.group_columns=[ethnicity, tenure]' and so on.",
-    )
+def _audit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", nargs="?", type=Path, help="a run directory")
     p.add_argument(
         "--scores",
@@ -183,28 +195,11 @@ def _add_audit(sub: argparse._SubParsersAction) -> None:
         help="how scores become flags: threshold=X, top_percent=P or budget=N "
         "(default: the scenario's model's rule)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field of the run's scenario, e.g. --set audit.target=harm",
-    )
+    _add_set_arg(p, "audit.target=harm")
     _add_output_args(p)
 
 
-def _add_sweep(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "sweep",
-        "run a scenario over one or two parameters and plot a metric by group",
-        "Run the scenario (without attribution) at every value of one or two "
-        "parameters, --replicates times each with its own seed, and collect every "
-        "audit rate and link quality by group. Writes sweep.csv, sweep.parquet, "
-        "sweep.png and sweep.json. Example: --vary "
-        "agencies.police.errors.stale_address=0.2,0.6,0.9 --metric fpr",
-    )
+def _sweep_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     p.add_argument(
         "--vary",
@@ -233,48 +228,29 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     _add_output_args(p, default="out/<name>-sweep")
 
 
-def _add_compare(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "compare",
-        "put runs side by side: settings that differ, changes with intervals",
-        "Compare run directories (written by `linkaudit run`, or by `linkaudit "
-        "audit`) of the same population: the scenario fields that differ, every "
-        "audit rate overall and by group with its change from the first run and the "
-        "interval of the change, link quality and attribution counts. Writes "
-        "compare.html, compare.csv and compare.json.",
-    )
+def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "runs", nargs="+", type=Path, metavar="RUN", help="run directories, base first"
     )
     _add_output_args(p)
 
 
-def _add_clean(sub: argparse._SubParsersAction) -> None:
-    p = _subcommand(
-        sub,
-        "clean",
-        "remove what interrupted linkaudit commands left in a directory",
-        "Remove the hidden .NAME.XXXX.partial and .NAME.XXXX.old directories and "
-        "unheld .NAME.lock files that killed linkaudit commands left in DIRECTORY; "
-        "only what a linkaudit marker proves linkaudit made is removed, and nothing "
-        "another running command holds.",
-    )
+def _clean_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("directory", type=Path, help="the directory holding the outputs")
 
 
-SUBCOMMANDS = (
-    _add_validate,
-    _add_schema,
-    _add_generate,
-    _add_link,
-    _add_run,
-    _add_audit,
-    _add_sweep,
-    _add_compare,
-    _add_clean,
-)
-"""Each subcommand's parser, in the order ``linkaudit --help`` lists them."""
+ARGUMENTS = {
+    "validate": _validate_args,
+    "schema": _schema_args,
+    "generate": _generate_args,
+    "link": _link_args,
+    "run": _run_args,
+    "audit": _audit_args,
+    "sweep": _sweep_args,
+    "compare": _compare_args,
+    "clean": _clean_args,
+}
+"""Each subcommand's own arguments, in the order ``linkaudit --help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -285,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in SUBCOMMANDS:
-        add(sub)
+    for name, add_arguments in ARGUMENTS.items():
+        summary, description = HELP[name]
+        p = sub.add_parser(name, help=summary, description=description)
+        _add_global_options(p, top=False)
+        add_arguments(p)
     return parser
