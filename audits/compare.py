@@ -25,9 +25,9 @@ import pandas as pd
 
 from audits.changes import OVERALL, grouping_changes, side_by_side, worlds
 from audits.outcomes import require_columns
-from audits.report.describe import NOT_SET, flatten, show_value
 from simulator.errors import InputDataError
 from simulator.schema.scenario import scenario_from_dict
+from simulator.schema.settings import NOT_SET, flatten, show_value
 
 POPULATION_SECTIONS = ("population", "needs", "eligibility", "harm")
 """Scenario sections that make the families and their truth: runs must agree."""
@@ -230,7 +230,7 @@ def differing_settings(scenarios: Sequence[dict[str, Any]]) -> list[tuple[str, l
     -------
     list of (field, values)
         Dotted field names in the first scenario's order, each with one value per
-        run (:data:`audits.report.describe.NOT_SET` where a run lacks it).
+        run (:data:`simulator.schema.settings.NOT_SET` where a run lacks it).
 
     Examples
     --------

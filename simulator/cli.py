@@ -65,8 +65,22 @@ def _summary(s: Scenario, origin: str) -> str:
             f"  sources: {', '.join(enabled)}",
             f"  observation window: {s.time.observation_days} days to "
             f"{s.time.reference_date}, follow-up {s.time.followup_days} days",
+            *_changes_lines(s),
         ]
     )
+
+
+def _changes_lines(s: Scenario) -> list[str]:
+    """The settings that differ from the defaults, one a line."""
+    from simulator.schema.settings import changed_settings
+
+    changes = changed_settings(s)
+    if not changes:
+        return ["  every setting has its default value"]
+    return [
+        f"  {len(changes)} setting(s) differ from the defaults:",
+        *(f"    {key}: {mine} (default {default})" for key, mine, default in changes),
+    ]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

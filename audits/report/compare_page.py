@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from audits.changes import GAP
-from audits.report.describe import show_value
 from audits.report.page import Html, join, note, p, page, section, table, tag, top
 from audits.report.text import (
     METRIC_LABELS,
@@ -28,6 +27,7 @@ from audits.report.text import (
     pct,
     value_label,
 )
+from simulator.schema.settings import show_value
 
 if TYPE_CHECKING:
     from audits.compare import Comparison

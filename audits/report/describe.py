@@ -1,12 +1,10 @@
-"""The scenario in words.
+"""The scenario in words: a few paragraphs of prose.
 
-A few paragraphs of prose, and the table of settings that differ from the defaults.
+The table of settings that differ from the defaults comes from
+:func:`simulator.schema.settings.changed_settings`.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from audits.report.text import (
     TARGET_LABELS,
@@ -17,79 +15,6 @@ from audits.report.text import (
 )
 from simulator.council.models import FlagRule
 from simulator.schema.scenario import Scenario
-
-NOT_SET = "(not set)"
-MAX_VALUE_CHARS = 90
-"""Longer setting values are cut short in the table of changes."""
-PROSE_ONLY = frozenset({"name", "description"})
-"""Fields described in the prose, left out of the table of changes."""
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as ``{"a.b.c": leaf}``; lists and other values are leaves.
-
-    Examples
-    --------
-    >>> flatten({"a": {"b": 1, "c": [1, 2]}, "d": "x"})
-    {'a.b': 1, 'a.c': [1, 2], 'd': 'x'}
-    """
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out |= flatten(item, f"{prefix}{key}.")
-        return out
-    return {prefix.removesuffix("."): value}
-
-
-def show_value(value: Any) -> str:
-    """A setting's value as short text (JSON for lists and objects).
-
-    Examples
-    --------
-    >>> show_value(0.25), show_value(True), show_value([1, 2]), show_value(20000)
-    ('0.25', 'true', '[1, 2]', '20,000')
-    """
-    if value is NOT_SET:
-        return NOT_SET
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[: MAX_VALUE_CHARS - 1] + "…"
-    return text
-
-
-def changed_settings(scenario: Scenario) -> list[tuple[str, str, str]]:
-    """Every setting that differs from the default scenario's.
-
-    Parameters
-    ----------
-    scenario : Scenario
-
-    Returns
-    -------
-    list of (setting, this scenario's value, the default), as text
-        In the schema's order; the name and description are left out.
-
-    Examples
-    --------
-    >>> s = Scenario.model_validate({"population": {"n_households": 5000}})
-    >>> changed_settings(s)
-    [('population.n_households', '5,000', '20,000')]
-    """
-    mine = flatten(scenario.model_dump(mode="json"))
-    default = flatten(Scenario().model_dump(mode="json"))
-    keys = list(mine) + [k for k in default if k not in mine]
-
-    def shown(key: str, value: Any) -> str:
-        return str(value) if key == "seed" else show_value(value)  # an id, not a count
-
-    return [
-        (k, shown(k, mine.get(k, NOT_SET)), shown(k, default.get(k, NOT_SET)))
-        for k in keys
-        if k.split(".")[0] not in PROSE_ONLY
-        and mine.get(k, NOT_SET) != default.get(k, NOT_SET)
-    ]
 
 
 def flag_rule_text(rule: FlagRule) -> str:

@@ -13,10 +13,10 @@ from audits.report import REPORT, render_report, write_report
 from audits.report.cases import CATEGORIES, case_files, explanation, select_cases
 from audits.report.cases.kinds import HOUSEHOLD, OTHER_FAMILY
 from audits.report.curves import actual_cut, threshold_curves
-from audits.report.describe import changed_settings
 from audits.report.sections import SECTIONS
 from simulator.council.models import FlagRule
 from simulator.schema.scenario import Scenario
+from simulator.schema.settings import changed_settings
 
 
 def test_same_run_same_bytes(report_data, report_html, tmp_path):

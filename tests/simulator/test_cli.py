@@ -9,6 +9,7 @@ import pytest
 
 from simulator.cli import COMMANDS, main
 from simulator.cli_parser import build_parser
+from simulator.schema.scenario import Scenario
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -58,3 +59,24 @@ def test_every_subcommand_has_a_description_and_a_function(capsys):
         out = capsys.readouterr().out
         assert " ".join(parser.description.split()[:4]) in " ".join(out.split())
         assert "-v, --verbose" in out, name
+
+
+def test_validate_lists_the_settings_that_differ_from_the_defaults(tmp_path, capsys):
+    default = Scenario()
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"seed: 7\npopulation: {{n_households: 5000}}\n"
+        f"linkage: {{method: {default.linkage.method}}}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    i = out.index("  2 setting(s) differ from the defaults:")
+    assert out[i + 1 :] == [
+        f"    seed: 7 (default {default.seed})",
+        "    population.n_households: 5,000 (default "
+        f"{default.population.n_households:,})",
+    ]
+    path.write_text("{}\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    assert "  every setting has its default value" in capsys.readouterr().out

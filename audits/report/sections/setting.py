@@ -6,7 +6,7 @@ import pandas as pd
 
 from audits.report import charts
 from audits.report.curves import ordered_values
-from audits.report.describe import changed_settings, scenario_paragraphs
+from audits.report.describe import scenario_paragraphs
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
     Html,
@@ -24,6 +24,7 @@ from audits.report.text import (
     plural,
     value_label,
 )
+from simulator.schema.settings import changed_settings
 
 # ------------------------------------------------------------------- scenario
 
