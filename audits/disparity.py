@@ -108,6 +108,32 @@ _SMALL_GROUPS = (
 
 
 @dataclass(frozen=True)
+class GroupingCounts:
+    """One grouping's confusion counts and the resamples its intervals came from.
+
+    Kept so that figures of several runs can be pooled with the same resamples
+    (:mod:`audits.pooled`): the pooled resample of replicates is the sum of their
+    own resamples.
+
+    Attributes
+    ----------
+    values : tuple of str
+        Each group's value as text (:meth:`audits.confusion.Cells.values`).
+    counts : ndarray of int64, shape (n_groups, 4)
+        TP, FP, FN, TN of each group.
+    resamples : ndarray of int64, shape (n_boot, n_groups, 4)
+        The bootstrap counts of every resample.
+    reference : int
+        Position of the reference group in ``values`` (0 for overall).
+    """
+
+    values: tuple[str, ...]
+    counts: np.ndarray
+    resamples: np.ndarray
+    reference: int = 0
+
+
+@dataclass(frozen=True)
 class Disparities:
     """Group metrics against reference groups, with bootstrap intervals.
 
@@ -129,6 +155,9 @@ class Disparities:
         ``confidence``.
     warnings : tuple of str
         The warnings issued (also raised as :class:`AuditWarning`).
+    counts : dict of str to GroupingCounts
+        Per grouping label (and ``overall``), the counts and resamples behind the
+        intervals, for pooling replicates (not written).
     """
 
     table: pd.DataFrame
@@ -136,6 +165,9 @@ class Disparities:
     fairness: pd.DataFrame
     seeds: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
+    counts: dict[str, GroupingCounts] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def reference_values(
@@ -381,16 +413,17 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
     n_boot, confidence = config.n_boot, config.confidence
 
     everyone = confusion_cells(outcomes, ())
-    overall = _overall_table(
-        everyone,
-        bootstrap_counts(everyone.counts, n_boot, np.random.default_rng(children[0])),
-        confidence,
-    )
+    boot = bootstrap_counts(everyone.counts, n_boot, np.random.default_rng(children[0]))
+    overall = _overall_table(everyone, boot, confidence)
+    kept = {OVERALL: GroupingCounts(("all",), everyone.counts, boot)}
     tables, measures, issued = [], [], []
     for columns, child in zip(sets, children[1:], strict=True):  # over groupings
         cells = confusion_cells(outcomes, columns)
         boot = bootstrap_counts(cells.counts, n_boot, np.random.default_rng(child))
         rows, fallbacks = _grouping_table(cells, boot, config.reference, confidence)
+        values = tuple(cells.values())
+        ref = values.index(str(rows["reference"].iloc[0])) if len(rows) else 0
+        kept[cells.label] = GroupingCounts(values, cells.counts, boot, ref)
         tables.append(rows)
         measures.append(_fairness_table(cells, boot, confidence))
         for message in fallbacks:
@@ -430,6 +463,7 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
         fairness=pd.concat(measures, ignore_index=True),
         seeds=seeds,
         warnings=tuple(issued),
+        counts=kept,
     )
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 from audits.confusion import CONFUSION, FAIRNESS, divide, fairness, fractions
 from audits.errors import AuditError
 from audits.metrics import OVERALL, STRING, count_table
+from audits.pooled import interval_rows
 from audits.result import AuditResult
 
 RATE_COLUMNS = ("numerator", "denominator", "estimate")
@@ -291,8 +292,11 @@ def pool_replicates(results: Sequence[AuditResult]) -> dict[str, pd.DataFrame]:
     dict of str to DataFrame
         ``counts``: the metric table of the summed counts (:func:`pooled_counts`).
         ``metrics``: per ``group``, ``value`` (overall included) and ``metric`` (the
-        rates), :data:`POOLED`. ``disparities``: per ``group``, ``metric`` and
-        ``value``, :data:`POOLED` and :data:`VERSUS`. ``fairness``: per ``group`` and
+        rates), :data:`POOLED` with the interval across worlds (``ci_low``,
+        ``ci_high``, ``widened``: :mod:`audits.pooled`). ``disparities``: per
+        ``group``, ``metric`` and ``value``, :data:`POOLED`, :data:`VERSUS` and
+        :data:`audits.pooled.INTERVAL_COLUMNS` (the ratio's interval left empty
+        where the pooled ratio is undefined). ``fairness``: per ``group`` and
         ``measure``, the measure of the summed counts (``estimate``) and the spread
         of the replicates' own. ``seeds``: each replicate's seeds.
 
@@ -323,6 +327,17 @@ def pool_replicates(results: Sequence[AuditResult]) -> dict[str, pd.DataFrame]:
         pool_rates(grouped, ["group", "metric", "value"]),
         ["group", "metric"],
     )
+
+    intervals = interval_rows(
+        [r.disparities.counts for r in results], results[0].config.confidence
+    )
+    on = ["group", "value", "metric"]
+    rate_ci = intervals[[*on, "ci_low", "ci_high", "widened"]]
+    pooled_metrics = pooled_metrics.merge(rate_ci, on=on, how="left", sort=False)
+    disparities = disparities.merge(intervals, on=on, how="left", sort=False)
+    undefined = disparities["ratio_note"].fillna("").ne("").to_numpy()
+    for column in ("ratio_ci_low", "ratio_ci_high"):
+        disparities.loc[undefined, column] = np.nan
 
     counts = pooled_counts(results)
     fair = _stack(results, lambda r: r.disparities.fairness)

@@ -33,6 +33,10 @@ class AuditResult:
         The resolved scenario (``Scenario.model_dump(mode="json")``), if known.
     seeds : dict
         Seeds of the stages that produced the flags (from the pipeline).
+    replicates : tuple of AuditResult
+        With ``audit.replicates`` R > 1, the audits of replicates 1 to R - 1 (this
+        result is replicate 0): the headline and the pooled tables pool them with
+        this one (:mod:`audits.pooled`). Empty otherwise.
     """
 
     config: AuditConfig
@@ -42,6 +46,12 @@ class AuditResult:
     outcomes: pd.DataFrame | None = None
     scenario: dict[str, Any] | None = None
     seeds: dict[str, Any] = field(default_factory=dict)
+    replicates: tuple[AuditResult, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def worlds(self) -> tuple[AuditResult, ...]:
+        """Replicate 0 (this audit) and the other replicates, in order."""
+        return (self, *self.replicates)
 
 
 def run_audit(

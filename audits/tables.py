@@ -24,7 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audits.disparity import comparison
+from audits.confusion import RATES
+from audits.headline import headline
+from audits.metrics import OVERALL
+from audits.pooled import Pooled, pool
 from audits.result import AuditResult
 from simulator.io import write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
@@ -32,9 +35,6 @@ from simulator.world.generate import package_versions
 
 SUMMARY = "summary.json"
 OUTCOMES = "outcomes.parquet"
-DEPRIVATION = ("imd_quintile", "imd_decile")
-"""Groupings searched, in order, for the most vs least deprived headline."""
-MOST_DEPRIVED = "1"
 VERSIONED = (
     "linkaudit",
     "numpy",
@@ -85,44 +85,31 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _rate(result: AuditResult, metric: str) -> dict[str, Any]:
-    row = result.disparities.overall.set_index("metric").loc[metric]
-    return {k: row[k] for k in ("estimate", "ci_low", "ci_high")}
+def _rate(pooled: Pooled, metric: str) -> dict[str, Any]:
+    """An overall rate pooled over the worlds, its interval and each world's own."""
+    m = RATES.index(metric)
+    out = {k: getattr(pooled, k)[m, 0] for k in ("estimate", "ci_low", "ci_high")}
+    if pooled.replicates > 1:
+        out["per_replicate"] = pooled.per_replicate_estimate[:, m, 0].tolist()
+    return out
 
 
 def deprivation_headline(result: AuditResult) -> dict[str, Any] | None:
-    """The false positive rate of the most deprived group against the reference.
+    """The headline comparison, pooled over the result's replicate worlds.
 
     Parameters
     ----------
     result : AuditResult
+        Replicate 0, with the other replicates' audits in ``replicates``.
 
     Returns
     -------
     dict or None
-        From the first of ``imd_quintile``, ``imd_decile`` audited: the grouping,
-        the most deprived value (1), the reference (by default the least deprived
-        present), the ratio and difference with their intervals; None if neither is
-        audited.
+        :func:`audits.headline.headline` of the default comparison (the false
+        positive rate of the most deprived group against the reference, from the
+        first of ``imd_quintile``, ``imd_decile`` audited); None if neither is.
     """
-    table = result.disparities.table
-    for grouping in DEPRIVATION:
-        row = comparison(table, grouping, MOST_DEPRIVED, "fpr")
-        if row is not None:
-            return {
-                "grouping": grouping,
-                "group": MOST_DEPRIVED,
-                "reference": row["reference"],
-                "fpr": row["estimate"],
-                "ratio": row["ratio_to_ref"],
-                "ratio_ci_low": row["ratio_ci_low"],
-                "ratio_ci_high": row["ratio_ci_high"],
-                "difference": row["diff_to_ref"],
-                "difference_ci_low": row["diff_ci_low"],
-                "difference_ci_high": row["diff_ci_high"],
-                "confidence": result.config.confidence,
-            }
-    return None
+    return headline(result.worlds)
 
 
 def audit_summary(result: AuditResult) -> dict[str, Any]:
@@ -135,9 +122,15 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
     Returns
     -------
     dict
-        JSON-able (no NaN: undefined figures are None).
+        JSON-able (no NaN: undefined figures are None). The headline counts are
+        replicate 0's; its rates and its ``comparison`` (:func:`deprivation_headline`)
+        are pooled over every replicate world, with intervals across worlds.
     """
     overall = result.metrics.overall.iloc[0]
+    overall_rates = pool(
+        [w.disparities.counts[OVERALL] for w in result.worlds],
+        result.config.confidence,
+    )
     headline = {
         "target": result.config.target,
         "families": int(overall["n"]),
@@ -145,11 +138,12 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
         "families_flagged": int(overall["n_flagged"]),
         "wrongly_flagged": int(overall["fp"]),
         "missed": int(overall["fn"]),
-        "wrongly_flagged_per_10k": _rate(result, "wrongly_flagged_per_10k"),
-        "precision": _rate(result, "precision"),
-        "tpr": _rate(result, "tpr"),
-        "fpr": _rate(result, "fpr"),
-        "fpr_most_vs_least_deprived": deprivation_headline(result),
+        "wrongly_flagged_per_10k": _rate(overall_rates, "wrongly_flagged_per_10k"),
+        "precision": _rate(overall_rates, "precision"),
+        "tpr": _rate(overall_rates, "tpr"),
+        "fpr": _rate(overall_rates, "fpr"),
+        "replicates": len(result.worlds),
+        "comparison": deprivation_headline(result),
     }
     summary = {
         "scenario": result.scenario,

@@ -165,4 +165,36 @@ def text_table(table: pd.DataFrame, metric: str) -> str:
                 f"{undefined} replicate(s) had no defined ratio of their own "
                 "(reference rate 0); their counts are included in the pooled rates"
             )
-    return "\n".join([wide.to_string(), *notes])
+    return "\n".join(
+        [wide.to_string(), *notes, *_spread_table(summary, params, group, digits)]
+    )
+
+
+def _spread_table(
+    summary: pd.DataFrame, params: list[str], group: str, digits: int
+) -> list[str]:
+    """Each point's band, per group and for the deprivation ratio.
+
+    The bootstrap interval with one replicate, the smallest to largest replicate
+    with more (:func:`simulator.pipeline.sweep.summarise`): the chart's bands, as
+    text.
+    """
+    reps = int(summary["replicates"].max()) if len(summary) else 0
+
+    def band(low: pd.Series, high: pd.Series) -> pd.Series:
+        text = low.round(digits).astype(str) + " to " + high.round(digits).astype(str)
+        return text.where(low.notna() & high.notna(), "n/a")
+
+    shown = summary.assign(band=band(summary["low"], summary["high"]))
+    wide = shown.pivot(index=params, columns="value", values="band")
+    wide.columns = [str(c) for c in wide.columns]
+    wide = wide[value_order(list(wide.columns), group)]
+    if group in DEPRIVATION:
+        most = shown[shown["value"] == MOST_DEPRIVED].set_index(params)
+        wide["ratio"] = band(most["ratio_low"], most["ratio_high"]).reindex(wide.index)
+    what = (
+        "95% bootstrap interval"
+        if reps <= 1
+        else f"smallest to largest of {reps} replicates"
+    )
+    return ["", f"at every point, {what}:", wide.to_string()]

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -398,8 +399,12 @@ def run(
         bar.update()
     replicates: dict[str, pd.DataFrame] = {}
     if scenario.audit.replicates > 1:
+        from audits.replicates import pool_replicates
+
         with _timed(timings, "replicates"):
-            replicates = replicate_audits(scenario, audit, fitted, progress=progress)
+            others = replicate_audits(scenario, fitted, progress=progress)
+            audit = replace(audit, replicates=others)
+            replicates = pool_replicates(audit.worlds)
     attributed = None
     if attribution:
         with _timed(timings, "attribution"):
@@ -425,23 +430,22 @@ def run(
 
 def replicate_audits(
     scenario: Scenario,
-    audit: AuditResult,
     model: RiskModel,
     *,
     progress: bool = False,
-) -> dict[str, pd.DataFrame]:
-    """Run the scenario again with other seeds and pool every replicate's audit.
+) -> tuple[AuditResult, ...]:
+    """Run the scenario again with other seeds and audit every replicate world.
 
     The fitted model is the same in every replicate (the council's model as
     deployed); replicate ``r`` draws a new world (population, records, errors,
-    links) and its own bootstrap seed from :func:`replicate_scenario`.
+    links) and its own bootstrap seed from :func:`replicate_scenario`. Their audit
+    warnings (small groups, reference fallbacks) are not issued again: replicate
+    0's were, and each replicate keeps its own in its ``disparities.warnings``.
 
     Parameters
     ----------
     scenario : Scenario
         The scenario (replicate 0).
-    audit : AuditResult
-        Replicate 0's audit.
     model : RiskModel
         The fitted model.
     progress : bool
@@ -449,31 +453,33 @@ def replicate_audits(
 
     Returns
     -------
-    dict of str to DataFrame
-        :func:`audits.replicates.pool_replicates` of every replicate's audit.
+    tuple of AuditResult
+        Replicates 1 to ``audit.replicates`` - 1, in order, without their outcomes.
     """
-    from audits.replicates import pool_replicates
+    from audits.errors import AuditWarning
     from audits.result import run_audit
 
-    audits = [audit]
+    audits = []
     n = scenario.audit.replicates
     with stage_bar("replicates", n - 1, progress) as bar:
         for r in range(1, n):
             replicate = replicate_scenario(scenario, r)
             data = generate(replicate)
             council = council_run(data, replicate, model)
-            audits.append(
-                run_audit(
-                    audit_council(data, council, replicate),
-                    replicate.audit,
-                    seed=stage_seed(replicate, "audit"),
-                    seeds=stage_seeds(replicate),
-                    keep_outcomes=False,
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AuditWarning)  # once, not R times
+                audits.append(
+                    run_audit(
+                        audit_council(data, council, replicate),
+                        replicate.audit,
+                        seed=stage_seed(replicate, "audit"),
+                        seeds=stage_seeds(replicate),
+                        keep_outcomes=False,
+                    )
                 )
-            )
             bar.update()
             logger.info("replicate %d of %d done", r + 1, n)
-    return pool_replicates(audits)
+    return tuple(audits)
 
 
 def attribute_run(

@@ -62,7 +62,7 @@ def test_summary_holds_scenario_seeds_versions_and_headlines(result):
         <= overall["precision"]
         <= head["precision"]["ci_high"]
     )
-    dep = head["fpr_most_vs_least_deprived"]
+    dep = head["comparison"]
     row = result.disparities.table.query(
         "group == 'imd_quintile' and value == '1' and metric == 'fpr'"
     ).iloc[0]
@@ -71,8 +71,16 @@ def test_summary_holds_scenario_seeds_versions_and_headlines(result):
         "1",
         "5",
     )
+    # one world: the headline is the disparity table's row, interval and all
     assert dep["ratio"] == pytest.approx(row["ratio_to_ref"])
     assert dep["ratio_ci_low"] == pytest.approx(row["ratio_ci_low"])
+    assert dep["ratio_ci_high"] == pytest.approx(row["ratio_ci_high"])
+    assert dep["difference"] == pytest.approx(row["diff_to_ref"])
+    assert dep["difference_ci_low"] == pytest.approx(row["diff_ci_low"])
+    assert dep["difference_ci_high"] == pytest.approx(row["diff_ci_high"])
+    assert dep["group_rate"]["ci_low"] == pytest.approx(row["ci_low"])
+    assert dep["ratio_undefined_resamples"] == row["ratio_boot_undefined"]
+    assert head["replicates"] == 1
 
 
 def test_undefined_figures_are_null_in_the_summary(seed):
@@ -82,7 +90,7 @@ def test_undefined_figures_are_null_in_the_summary(seed):
     summary = audit_summary(audit)
     _strict(json.dumps(summary))
     assert summary["headline"]["precision"]["estimate"] is None
-    assert summary["headline"]["fpr_most_vs_least_deprived"] is None
+    assert summary["headline"]["comparison"] is None
 
 
 def test_write_audit_is_atomic_reproducible_and_refuses_to_overwrite(tmp_path, seed):

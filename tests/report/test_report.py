@@ -208,11 +208,26 @@ def test_write_run_writes_the_report(report_run, tmp_path):
     assert (out / REPORT).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_headline_without_a_defined_ratio(report_data, monkeypatch):
-    """A reference group with no wrong flags has no ratio: the sentence is left out."""
+@pytest.mark.parametrize("reference_fp", [0, 1])
+def test_headline_with_an_unstable_ratio_is_kept(
+    report_data, monkeypatch, reference_fp
+):
+    """No (or one) wrong flag in the reference: rates and difference lead, the
+    ratio is said to be unstable, and the sentence is never dropped."""
+    from audits.headline import headline
     from audits.report.sections import flags as section
+    from audits.result import run_audit
+    from simulator.schema.audit import AuditConfig
+    from tests.audits.audittools import outcomes_from_counts
 
-    monkeypatch.setattr(section, "deprivation_headline", lambda audit: {"ratio": None})
-    assert section._deprivation_sentence(report_data) == ""
+    counts = {1: (50, 169, 20, 831), 5: (10, reference_fp, 5, 500 - reference_fp)}
+    config = AuditConfig(
+        group_columns=("imd_quintile",), intersections=(), n_boot=50, min_group_size=0
+    )
+    audit = run_audit(outcomes_from_counts(counts, "imd_quintile"), config, seed=0)
+    monkeypatch.setattr(section, "deprivation_headline", lambda a: headline([audit]))
+    text = section._deprivation_sentence(report_data)
+    assert "16.9%" in text and "difference of" in text
+    assert "unstable and not to be quoted" in text
     monkeypatch.setattr(section, "deprivation_headline", lambda audit: None)
     assert section._deprivation_sentence(report_data) == ""

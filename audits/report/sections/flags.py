@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
 from audits.report import charts
@@ -102,11 +101,17 @@ def glance(inputs: ReportInputs) -> Html:
 
 
 def _deprivation_sentence(inputs: ReportInputs) -> str:
-    """The FPR of the most deprived group against the reference, in words."""
+    """The FPR of the most deprived group against the reference, in words.
+
+    Both rates, their difference and their ratio, each with its interval (pooled
+    over the replicate worlds, with the range between them). An unstable ratio
+    (:func:`audits.headline.ratio_stability`) comes last with the plain reason it
+    should not be quoted; the sentence is never dropped for it.
+    """
     assert inputs.audit is not None
     h = deprivation_headline(inputs.audit)
-    if h is None or h["ratio"] is None or not np.isfinite(h["ratio"]):
-        return ""  # no such grouping, or a reference with no wrong flags
+    if h is None or "group_rate" not in h:
+        return ""  # deprivation not audited
     column = h["grouping"]
     part = "fifth" if column == "imd_quintile" else "tenth"
     top = {"imd_quintile": "5", "imd_decile": "10"}.get(column)
@@ -115,12 +120,41 @@ def _deprivation_sentence(inputs: ReportInputs) -> str:
         if str(h["reference"]) == top
         else f"{group_label(column)} {value_label(column, h['reference'])}"
     )
-    return (
-        f"Among families not {target_words(inputs)}, those in the most deprived "
-        f"{part} of areas were {ratio(h['ratio'])} as likely to be flagged as those "
-        f"in {reference} ({h['confidence']:.0%} confidence interval "
-        f"{interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
+    conf = f"{h['confidence']:.0%} confidence interval"
+    g, r = h["group_rate"], h["reference_rate"]
+    worlds = h.get("replicates", 1)
+    pooled = f"Pooled over {worlds} simulated worlds: a" if worlds > 1 else "A"
+    rates = (
+        f"{pooled}mong families not {target_words(inputs)}, "
+        f"{pct(g['estimate'])} of those in the most deprived {part} of areas were "
+        f"flagged ({conf} {interval(g['ci_low'], g['ci_high'])}), against "
+        f"{pct(r['estimate'])} in {reference} "
+        f"({interval(r['ci_low'], r['ci_high'])}): a difference of "
+        f"{points(h['difference'])} percentage points "
+        f"({interval(h['difference_ci_low'], h['difference_ci_high'], points)})"
     )
+    if h["ratio_stable"]:
+        text = (
+            f"{rates}, or {ratio(h['ratio'])} as likely "
+            f"({interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
+        )
+    else:
+        text = (
+            f"{rates}. The ratio ({ratio(h['ratio'])}) is unstable and not to be "
+            f"quoted: {h['ratio_note']}."
+        )
+    if worlds > 1:
+        diffs = [x for x in h["difference_per_replicate"] if x is not None]
+        text += (
+            f" Between the worlds, the difference ranged from {points(min(diffs))} "
+            f"to {points(max(diffs))} points."
+        )
+    return text
+
+
+def points(x: float | None) -> str:
+    """A difference of two rates in percentage points, e.g. "2.3"."""
+    return num(None if x is None else 100 * x, 1)
 
 
 def _reference_reason(inputs: ReportInputs, column: str) -> str:
