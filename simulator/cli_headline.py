@@ -1,0 +1,117 @@
+"""The audit's headline as console lines: counts, rates and the headline comparison.
+
+The comparison (``summary["headline"]["comparison"]``, :mod:`audits.headline`) gives
+both rates, their difference and their ratio, each with its interval; with replicate
+worlds, the spread between them. An unstable ratio is printed last with the plain
+reason it is not to be quoted, after the rates and their difference: a finding is
+never dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def headline_lines(summary: dict) -> list[str]:
+    """The audit summary's headline as console lines (``linkaudit run``, ``audit``)."""
+    h = summary["headline"]
+
+    def est(key: str) -> float | None:
+        value = h.get(key)
+        return value.get("estimate") if isinstance(value, dict) else value
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    per_10k = est("wrongly_flagged_per_10k")
+    worlds = h.get("replicates", 1)
+    first = ""
+    if worlds > 1:
+        first = f" (the first of {worlds} worlds; rates pooled over all)"
+    lines = [
+        f"audit (target: {h['target']}): {h['families']:,} families, "
+        f"{h['families_in_target']:,} in the target group{first}",
+        f"  flagged {h['families_flagged']:,}; "
+        f"wrongly flagged {h['wrongly_flagged']:,} "
+        f"({'n/a' if per_10k is None else f'{per_10k:.0f}'} per 10,000 families); "
+        f"missed {h['missed']:,}",
+        f"  precision {pct(est('precision'))}, true positive rate {pct(est('tpr'))}, "
+        f"false positive rate {pct(est('fpr'))}",
+    ]
+    comparison = h.get("comparison")
+    if comparison:
+        lines += _comparison_lines(comparison)
+    return lines
+
+
+METRIC_WORDS = {
+    "selection_rate": "share flagged",
+    "tpr": "true positive rate",
+    "fpr": "false positive rate",
+    "fnr": "false negative rate",
+    "precision": "precision",
+    "wrongly_flagged_per_10k": "wrongly flagged per 10,000 families",
+}
+"""The headline comparison's metric in words."""
+
+
+def _comparison_lines(c: dict) -> list[str]:
+    """The headline comparison: rates, difference and ratio, each with its interval.
+
+    An unstable ratio is still printed (a finding is never dropped), after the
+    rates and their difference and with the plain reason it is not to be quoted.
+    """
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    def points(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}"
+
+    def ci(lo: float | None, hi: float | None, fmt: Any) -> str:
+        if lo is None or hi is None:
+            return ""
+        return f" ({100 * c['confidence']:.0f}% CI {fmt(lo)} to {fmt(hi)})"
+
+    def times(x: float | None) -> str:
+        return "undefined" if x is None else f"{x:.2f}x"
+
+    g, ref = c["group_rate"], c["reference_rate"]
+    worlds = c.get("replicates", 1)
+    pooled = f", pooled over {worlds} worlds" if worlds > 1 else ""
+    metric = METRIC_WORDS.get(c["metric"], c["metric"])
+    head = f"  {metric}, {c['grouping']} {c['group']} vs {c['reference']}{pooled}:"
+    rates = (
+        f"    {pct(g['estimate'])}{ci(g['ci_low'], g['ci_high'], pct)} against "
+        f"{pct(ref['estimate'])}{ci(ref['ci_low'], ref['ci_high'], pct)}"
+    )
+    diff = (
+        f"    difference {points(c['difference'])} percentage points"
+        f"{ci(c['difference_ci_low'], c['difference_ci_high'], points)}"
+    )
+    if c["ratio_stable"]:
+        ratio = [
+            f"    ratio {times(c['ratio'])}"
+            f"{ci(c['ratio_ci_low'], c['ratio_ci_high'], lambda x: f'{x:.2f}')}"
+        ]
+        lines = [head, *ratio, diff, rates]
+    else:
+        ratio = [f"    ratio {times(c['ratio'])}, unstable: {c['ratio_note']}"]
+        lines = [head, rates, diff, *ratio]
+    if worlds > 1:
+        lines.append(_spread_line(c))
+    return lines
+
+
+def _spread_line(c: dict) -> str:
+    """Each world's own difference and ratio: the spread between worlds."""
+    diffs = [x for x in c["difference_per_replicate"] if x is not None]
+    ratios = [x for x in c["ratio_per_replicate"] if x is not None]
+    low, high = 100 * min(diffs), 100 * max(diffs)
+    text = f"    between worlds: difference {low:.1f} to {high:.1f} points"
+    if ratios:
+        text += f", ratio {min(ratios):.2f}x to {max(ratios):.2f}x"
+    undefined = len(c["ratio_per_replicate"]) - len(ratios)
+    if undefined:
+        text += f" ({undefined} world(s) with no ratio of their own)"
+    return text
