@@ -24,9 +24,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.stats import norm
 
 from audits.confusion import RATES
 from audits.disparity import GroupingCounts
+from audits.outcomes import PER
 from audits.pooled import Pooled, pool
 
 if TYPE_CHECKING:
@@ -122,16 +124,80 @@ def ratio_stability(
     return True, ""
 
 
-def _rate(p: Pooled, m: int, g: int) -> dict[str, Any]:
+def wilson(events: float, trials: float, confidence: float) -> tuple[float, float]:
+    """The Wilson score interval of a proportion: defined, and not empty, at 0 events.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in wilson(0, 3700, 0.95)]
+    [0.0, 0.001]
+    """
+    if trials <= 0:
+        return np.nan, np.nan
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = events / trials
+    centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = (
+        z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
+    )
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def newcombe(
+    p1: float, bounds1: tuple[float, float], p2: float, bounds2: tuple[float, float]
+) -> tuple[float, float]:
+    """Newcombe's hybrid score interval of ``p1 - p2`` from each rate's interval."""
+    (l1, u1), (l2, u2) = bounds1, bounds2
+    d = p1 - p2
+    return (
+        d - float(np.hypot(p1 - l1, u2 - p2)),
+        d + float(np.hypot(u1 - p1, p2 - l2)),
+    )
+
+
+def _rate(
+    p: Pooled, m: int, g: int, bounds: tuple[float, float] | None
+) -> dict[str, Any]:
+    """A group's pooled rate; ``bounds`` widens its interval (a score interval)."""
+    low, high = float(p.ci_low[m, g]), float(p.ci_high[m, g])
+    if bounds is not None:
+        low, high = float(np.fmin(low, bounds[0])), float(np.fmax(high, bounds[1]))
     return {
         "value": p.values[g],
         "estimate": float(p.estimate[m, g]),
-        "ci_low": float(p.ci_low[m, g]),
-        "ci_high": float(p.ci_high[m, g]),
+        "ci_low": low,
+        "ci_high": high,
         "numerator": int(p.numerator[m, g]),
         "denominator": int(p.denominator[m, g]),
         "per_replicate": p.per_replicate_estimate[:, m, g].tolist(),
     }
+
+
+def _small_count_rates(
+    pooled: Pooled, m: int, groups: tuple[int, int], scale: int, confidence: float
+) -> tuple[dict[str, Any], dict[str, Any], tuple[float, float]] | None:
+    """Both rates and the difference's score interval if either has few events.
+
+    With fewer than :data:`MIN_REFERENCE_EVENTS` events in either group the
+    percentile bootstrap can collapse (0 events resample to 0 every time), so each
+    rate's interval is widened to cover its Wilson interval and the difference's to
+    cover Newcombe's; None when both groups have enough events.
+    """
+    events = [pooled.numerator[m, k] / scale for k in groups]
+    if min(events) >= MIN_REFERENCE_EVENTS:
+        return None
+    rates = []
+    for k, e in zip(groups, events, strict=True):  # the two groups
+        low, high = wilson(e, float(pooled.denominator[m, k]), confidence)
+        rates.append(_rate(pooled, m, k, (low * scale, high * scale)))
+    g, r = rates
+    diff = newcombe(
+        g["estimate"],
+        (g["ci_low"], g["ci_high"]),
+        r["estimate"],
+        (r["ci_low"], r["ci_high"]),
+    )
+    return g, r, diff
 
 
 def headline_figure(
@@ -164,22 +230,33 @@ def headline_figure(
     if g is None:
         return None
     m, ref = RATES.index(metric), pooled.reference
+    scale = PER if metric == "wrongly_flagged_per_10k" else 1  # numerator per event
     undefined = int(pooled.ratio_undefined[m, g])
     ratio = float(pooled.ratio[m, g])
     stable, note = ratio_stability(
-        int(pooled.numerator[m, ref]), undefined, pooled.n_boot, ratio
+        int(pooled.numerator[m, ref] // scale), undefined, pooled.n_boot, ratio
     )
+    d_low, d_high = float(pooled.diff_ci_low[m, g]), float(pooled.diff_ci_high[m, g])
+    small = _small_count_rates(pooled, m, (g, ref), scale, confidence)
+    if small is None:
+        rates = _rate(pooled, m, g, None), _rate(pooled, m, ref, None)
+        method = "percentile bootstrap"
+    else:
+        *rates, (s_low, s_high) = small
+        d_low, d_high = float(np.fmin(d_low, s_low)), float(np.fmax(d_high, s_high))
+        method = "percentile bootstrap widened to the score interval (few events)"
     return {
         "metric": metric,
         "group": pooled.values[g],
         "reference": pooled.values[ref],
         "replicates": pooled.replicates,
         "confidence": confidence,
-        "group_rate": _rate(pooled, m, g),
-        "reference_rate": _rate(pooled, m, ref),
+        "interval_method": method,
+        "group_rate": rates[0],
+        "reference_rate": rates[1],
         "difference": float(pooled.diff[m, g]),
-        "difference_ci_low": float(pooled.diff_ci_low[m, g]),
-        "difference_ci_high": float(pooled.diff_ci_high[m, g]),
+        "difference_ci_low": d_low,
+        "difference_ci_high": d_high,
         "difference_per_replicate": [
             float(x) for x in pooled.per_replicate_diff[:, m, g]
         ],

@@ -96,7 +96,8 @@ def _comparison_lines(c: dict) -> list[str]:
         ]
         lines = [head, *ratio, diff, rates]
     else:
-        ratio = [f"    ratio {times(c['ratio'])}, unstable: {c['ratio_note']}"]
+        shown = "no ratio" if c["ratio"] is None else f"ratio {times(c['ratio'])}"
+        ratio = [f"    {shown}, not to be quoted: {c['ratio_note']}"]
         lines = [head, rates, diff, *ratio]
     if worlds > 1:
         lines.append(_spread_line(c))

@@ -17,7 +17,9 @@ from audits.headline import (
     HeadlineSpec,
     headline,
     headline_figure,
+    newcombe,
     ratio_stability,
+    wilson,
 )
 from audits.pooled import pool, widen
 from audits.result import run_audit
@@ -50,6 +52,10 @@ def test_few_events_in_the_reference_make_the_ratio_unstable(reference_fp):
     assert head["reference_rate"]["estimate"] == pytest.approx(reference_fp / 1000)
     assert head["difference"] == pytest.approx((60 - reference_fp) / 1000)
     assert head["difference_ci_low"] <= head["difference"] <= head["difference_ci_high"]
+    # few events: the score interval keeps a 0 rate's interval open above 0
+    assert head["reference_rate"]["ci_high"] > max(reference_fp, 1) / 2000
+    assert head["difference_ci_low"] < (60 - reference_fp) / 1000 - 0.01
+    assert "score interval" in head["interval_method"]
     if reference_fp == 0:
         assert head["ratio"] is None or np.isnan(head["ratio"])
         assert "undefined" in head["ratio_note"]
@@ -60,7 +66,18 @@ def test_few_events_in_the_reference_make_the_ratio_unstable(reference_fp):
 def test_enough_events_in_the_reference_make_the_ratio_stable():
     head = headline([_audit(30)])
     assert head["ratio_stable"] is True and head["ratio_note"] == ""
+    assert head["interval_method"] == "percentile bootstrap"
     assert head["ratio_ci_low"] < 2.0 < head["ratio_ci_high"]
+
+
+def test_score_intervals_match_their_textbook_values():
+    """Wilson (Newcombe 1998, table I: 0/10 gives 0 to 0.2775) and Newcombe's
+    hybrid difference (Newcombe 1998b, example: 56/70 - 48/80 gives 0.0524 to
+    0.3339)."""
+    assert wilson(0, 10, 0.95) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    p1, p2 = 56 / 70, 48 / 80
+    low, high = newcombe(p1, wilson(56, 70, 0.95), p2, wilson(48, 80, 0.95))
+    assert (low, high) == pytest.approx((0.0524, 0.3339), abs=1e-4)
 
 
 def test_many_undefined_resamples_make_the_ratio_unstable():

@@ -6,6 +6,7 @@ joint groups.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
@@ -139,10 +140,13 @@ def _deprivation_sentence(inputs: ReportInputs) -> str:
             f"({interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
         )
     else:
-        text = (
-            f"{rates}. The ratio ({ratio(h['ratio'])}) is unstable and not to be "
-            f"quoted: {h['ratio_note']}."
+        undefined = h["ratio"] is None or not math.isfinite(h["ratio"])
+        shown = (
+            "There is no ratio"
+            if undefined
+            else f"The ratio ({ratio(h['ratio'])}) is unstable and not to be quoted"
         )
+        text = f"{rates}. {shown}: {h['ratio_note']}."
     if worlds > 1:
         diffs = [x for x in h["difference_per_replicate"] if x is not None]
         text += (
