@@ -31,6 +31,7 @@ import pandas as pd
 
 from simulator.errors import InputDataError
 from simulator.schema.scenario import Scenario
+from simulator.vocabulary import OVERALL
 
 RUNGS = ("model", "visibility", "data_error", "linkage")
 """The ladder's rungs, in order; the last is the real run."""
@@ -72,7 +73,7 @@ class Attribution:
         ``household_id``, ``error`` (``false_positive`` or ``false_negative``),
         ``cause`` (a rung of :data:`RUNGS`), and the group columns.
     counts : DataFrame
-        ``group`` (``"all"`` or a group column), ``value``, ``error``, then one
+        ``group`` (``"overall"`` or a group column), ``value``, ``error``, then one
         column per cause with the number of families, and ``total``.
     flagged_by_rung : DataFrame
         Per rung: families flagged, wrongly flagged and missed (how the totals
@@ -172,8 +173,8 @@ def attribute(
 
 def _counts(households: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     parts = []
-    for col in ["all", *columns]:  # group columns, not rows
-        keys = ["error"] if col == "all" else [col, "error"]
+    for col in [OVERALL, *columns]:  # group columns, not rows
+        keys = ["error"] if col == OVERALL else [col, "error"]
         table = (
             households.groupby([*keys, "cause"], observed=False, sort=True)
             .size()
@@ -182,8 +183,8 @@ def _counts(households: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         )
         table["total"] = table.sum(axis=1)
         table = table.reset_index()
-        if col == "all":
-            table.insert(0, "value", "all")
+        if col == OVERALL:
+            table.insert(0, "value", OVERALL)
         else:
             table = table.rename(columns={col: "value"})
             table["value"] = table["value"].astype(str)

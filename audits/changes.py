@@ -28,9 +28,8 @@ from audits.confusion import (
     rates,
     totals,
 )
+from simulator.vocabulary import OVERALL
 
-OVERALL = "overall"
-"""The grouping and group of every family together."""
 BASE_NOTE = "base"
 """The ``resampling`` of the base run's rows."""
 SAME_WORLD = "paired"

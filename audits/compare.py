@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audits.changes import OVERALL, grouping_changes, side_by_side, worlds
+from audits.changes import grouping_changes, side_by_side, worlds
 from audits.outcomes import require_columns
 from simulator.errors import InputDataError
 from simulator.schema.scenario import scenario_from_dict
 from simulator.schema.settings import NOT_SET, flatten, show_value
+from simulator.vocabulary import OVERALL
 
 POPULATION_SECTIONS = ("population", "needs", "eligibility", "harm")
 """Scenario sections that make the families and their truth: runs must agree."""
@@ -136,7 +137,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_table(path: Path) -> pd.DataFrame | None:
-    """A Parquet table with the ``all`` sentinel read as ``overall``; None if absent."""
+    """A Parquet table, or None if absent.
+
+    ``all``, the sentinel of runs written before it became ``overall``, is read as
+    ``overall``.
+    """
     if not path.is_file():
         return None
     table = _read_parquet(path)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from audits.outcomes import PER, require_columns
 from simulator.errors import InputDataError
+from simulator.vocabulary import OVERALL
 
 CONFUSION = ("tp", "fp", "fn", "tn")
 """The confusion cells, in the order of the last axis of every counts array."""
@@ -91,7 +92,7 @@ class Cells:
             for j, lv in enumerate(self.levels)
         ]
         if not parts:
-            return ["all"] * len(self.counts)
+            return [OVERALL] * len(self.counts)
         out = parts[0]
         for p in parts[1:]:
             out = out + JOIN + p

@@ -44,9 +44,11 @@ from audits.confusion import (
     totals,
 )
 from audits.errors import AuditError, AuditWarning
-from audits.metrics import OVERALL, STRING, groupings
+from audits.metrics import groupings
 from audits.outcomes import require_columns
-from simulator.schema.audit import LEAST_DEPRIVED, AuditConfig
+from simulator.frames import STRING
+from simulator.schema.audit import AuditConfig
+from simulator.vocabulary import LEAST_DEPRIVED, OVERALL
 
 TABLE_COLUMNS = (
     "group",

@@ -30,6 +30,7 @@ from audits.confusion import RATES
 from audits.disparity import GroupingCounts
 from audits.outcomes import PER
 from audits.pooled import Pooled, pool
+from simulator.vocabulary import DEPRIVATION
 
 if TYPE_CHECKING:
     from audits.result import AuditResult
@@ -39,8 +40,6 @@ MIN_REFERENCE_EVENTS = 10
 rate) in the reference group, summed over replicates, for a ratio to be quoted."""
 MAX_UNDEFINED_SHARE = 0.01
 """Largest share of resamples in which the ratio may be undefined and still quoted."""
-DEPRIVATION = ("imd_quintile", "imd_decile")
-"""Groupings searched, in order, for the default headline."""
 MOST_DEPRIVED = "1"
 
 

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputDataError
+from simulator.frames import STRING
 
-GROUP_COLUMNS = (
+BY_GROUP_ORDER = (
     "ethnicity",
     "imd_decile",
     "imd_quintile",
@@ -41,7 +42,9 @@ GROUP_COLUMNS = (
     "lone_parent",
     "moved_recently",
 )
-"""Household columns used as groups by default, where present."""
+"""The group columns (:data:`simulator.vocabulary.GROUP_COLUMNS`, a test checks) in
+the row order of the by-group table, used by default where present: ethnicity and
+deprivation first, as the table has always been written."""
 
 OUTCOMES = ("correct", "linked_wrong", "linked_absent", "missed", "unlinked_absent")
 METRIC_COLUMNS = (
@@ -56,7 +59,6 @@ METRIC_COLUMNS = (
     "recall",
     "f1",
 )
-STRING = pd.StringDtype("pyarrow")
 _ERR = "err_"
 
 
@@ -223,7 +225,7 @@ def link_quality(
         The truth households table (``household_id`` plus group columns).
     group_columns : sequence of str, optional
         Household columns to break results down by; default: those of
-        :data:`GROUP_COLUMNS` that ``households`` has.
+        :data:`BY_GROUP_ORDER` that ``households`` has.
 
     Returns
     -------
@@ -379,7 +381,7 @@ def _by_group(
     if households is None:
         return empty
     cols = (
-        [c for c in GROUP_COLUMNS if c in households.columns]
+        [c for c in BY_GROUP_ORDER if c in households.columns]
         if group_columns is None
         else list(group_columns)
     )

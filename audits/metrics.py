@@ -13,8 +13,8 @@ Columns of both tables (long, tidy format):
 ``group``
     The column name, ``"a × b"`` for an intersection, or ``"overall"``.
 ``value``
-    The group's value as text, ``"1 × white"`` for an intersection, ``"all"``
-    overall.
+    The group's value as text, ``"1 × white"`` for an intersection, ``"overall"``
+    overall (:data:`simulator.vocabulary.OVERALL`).
 ``n``, ``n_positive``, ``n_flagged``, ``tp``, ``fp``, ``fn``, ``tn``
     Families; in the target (TP + FN); reached by a flag (TP + FP); and the
     confusion counts.
@@ -39,14 +39,13 @@ import pandas as pd
 from audits.confusion import CONFUSION, RATES, Cells, confusion_cells, rates, totals
 from audits.errors import AuditError
 from audits.outcomes import require_columns
+from simulator.frames import STRING
+from simulator.vocabulary import OVERALL
 
 COUNT_COLUMNS = ("n", "n_positive", "n_flagged", *CONFUSION)
 """Count columns of the metric tables."""
 COLUMNS = ("group", "value", *COUNT_COLUMNS, *RATES)
 """Every column of the metric tables, in order."""
-OVERALL = "overall"
-"""The ``group`` label of the overall row."""
-STRING = pd.StringDtype("pyarrow")
 
 _NO_GROUPINGS = "group_columns and intersections are both empty; name a column"
 _DUPLICATE_GROUPING = "grouping {grouping!r} is listed twice"
@@ -194,7 +193,7 @@ def audit_metrics(
     sets = groupings(group_columns, intersections)
     used = dict.fromkeys(c for s in sets for c in s)
     require_columns(outcomes, ["y_true", "flagged", *used], "outcomes")
-    overall = count_table(confusion_cells(outcomes, ()).counts, OVERALL, ["all"])
+    overall = count_table(confusion_cells(outcomes, ()).counts, OVERALL, [OVERALL])
     by_group = pd.concat(
         [grouping_metrics(confusion_cells(outcomes, s)) for s in sets],
         ignore_index=True,

@@ -20,18 +20,10 @@ import pandas as pd
 
 from audits.errors import AuditError
 from simulator.errors import InputDataError
+from simulator.vocabulary import GROUP_COLUMNS
 
 TARGETS = ("eligible", "harm")
 """Truth columns a flag can be judged against."""
-GROUP_COLUMNS = (
-    "ethnicity",
-    "tenure",
-    "imd_decile",
-    "imd_quintile",
-    "lone_parent",
-    "moved_recently",
-)
-"""Household attributes carried into the outcomes table where present."""
 CARRIED = ("n_children", "n_needs", "eligible", "harm")
 """Other truth columns carried where present (plus every ``need_*`` column)."""
 PER = 10_000
@@ -96,8 +88,9 @@ def household_outcomes(
     ----------
     households : DataFrame
         The truth table: ``household_id``, ``eligible``, ``harm`` and any of the
-        group columns (:data:`GROUP_COLUMNS`), ``n_children``, ``n_needs`` and
-        ``need_*``. ``imd_quintile`` is derived from ``imd_decile`` if absent.
+        group columns (:data:`simulator.vocabulary.GROUP_COLUMNS`), ``n_children``,
+        ``n_needs`` and ``need_*``. ``imd_quintile`` is derived from ``imd_decile``
+        if absent.
     spine : DataFrame
         The council's family index with ``spine_household_id`` and the hidden
         ``true_household_id``.

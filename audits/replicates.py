@@ -29,9 +29,11 @@ import pandas as pd
 
 from audits.confusion import CONFUSION, FAIRNESS, divide, fairness, fractions
 from audits.errors import AuditError
-from audits.metrics import OVERALL, STRING, count_table
+from audits.metrics import count_table
 from audits.pooled import interval_rows
 from audits.result import AuditResult
+from simulator.frames import STRING
+from simulator.vocabulary import OVERALL
 
 RATE_COLUMNS = ("numerator", "denominator", "estimate")
 """Columns of one rate in one run (:func:`rate_rows`)."""

@@ -15,7 +15,8 @@ from simulator.cli_headline import headline_lines
 from simulator.cli_parser import build_parser
 from simulator.errors import ScenarioError
 from simulator.failures import run_command
-from simulator.schema.scenario import SOURCES, Scenario, json_schema, load_scenario
+from simulator.schema.scenario import Scenario, json_schema, load_scenario
+from simulator.vocabulary import OVERALL, SOURCES
 
 log = logging.getLogger("linkaudit")
 
@@ -165,7 +166,7 @@ def _attribution_lines(attribution: object) -> list[str]:
     from audits.attribution import CAUSE_LABELS
 
     counts = attribution.counts  # type: ignore[attr-defined]
-    rows = counts[counts["group"] == "all"].set_index("error")
+    rows = counts[counts["group"] == OVERALL].set_index("error")
     lines = []
     for error, label in (
         ("false_positive", "wrongly flagged"),

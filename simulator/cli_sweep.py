@@ -13,7 +13,6 @@ import yaml
 
 from simulator.errors import ScenarioError
 from simulator.pipeline.sweep import (
-    DEPRIVATION,
     METRICS,
     MOST_DEPRIVED,
     Vary,
@@ -21,6 +20,7 @@ from simulator.pipeline.sweep import (
     summarise,
     value_order,
 )
+from simulator.vocabulary import DEPRIVATION
 
 _OPENERS, _CLOSERS = "[{(", "]})"
 

@@ -28,6 +28,7 @@ from audits.report.text import (
     value_label,
 )
 from simulator.schema.settings import show_value
+from simulator.vocabulary import DEPRIVATION
 
 if TYPE_CHECKING:
     from audits.compare import Comparison
@@ -230,7 +231,7 @@ def deprivation_gap(c: Comparison) -> list[Html]:
     Empty when neither IMD quintile nor decile is audited.
     """
     audit = c.table[c.table["section"] == "audit"]
-    for grouping in ("imd_quintile", "imd_decile"):
+    for grouping in DEPRIVATION:
         rows = audit[
             (audit["grouping"] == grouping)
             & (audit["group"] == "1")

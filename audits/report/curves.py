@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.council.models import FlagRule
+from simulator.vocabulary import OVERALL
 
 MAX_POINTS = 400
 """Thresholds evaluated at most per curve (scores' quantiles beyond that)."""
@@ -68,7 +69,7 @@ def threshold_curves(
         The audit's outcomes (one row per true household): ``score``, ``y_true``
         and ``group_column``.
     group_column : str or None
-        The grouping; None for every family together (``value`` ``"all"``).
+        The grouping; None for every family together (``value`` ``"overall"``).
     cuts : array, optional
         Thresholds to evaluate; by default :func:`thresholds` of the scores.
 
@@ -90,7 +91,7 @@ def threshold_curves(
     grid = thresholds(score) if cuts is None else np.asarray(cuts, dtype=float)
     if group_column is None:
         codes = np.zeros(len(outcomes), dtype=np.int64)
-        values: list[str] = ["all"]
+        values: list[str] = [OVERALL]
     else:
         col = outcomes[group_column]
         values = ordered_values(col)

@@ -43,7 +43,7 @@ column                                  dtype     meaning
 The index is ``spine_household_id`` (int64, sorted), with every spine household, even
 one with no linked record. Only the columns named in the contract are read: hidden
 ``true_``/``err_`` columns are dropped first
-(:func:`simulator.world.records.council_view`),
+(:func:`simulator.frames.council_view`),
 and of the deprivation lookup only ``postcode_sector`` and ``imd_decile`` (public
 statistics) are read.
 """
@@ -58,12 +58,12 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputDataError
+from simulator.frames import council_view
 from simulator.schema.view import ViewConfig
-from simulator.world.records import council_view
+from simulator.vocabulary import INDEX
 
 logger = logging.getLogger(__name__)
 
-INDEX = "spine_household_id"
 """Name of the view's index."""
 
 CENSUS = ("education", "pupil_census")

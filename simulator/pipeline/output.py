@@ -27,6 +27,7 @@ from simulator.io import (
 from simulator.output_dirs import atomic_directory
 from simulator.pipeline.run import stage_bar
 from simulator.schema.scenario import Scenario
+from simulator.vocabulary import OVERALL
 from simulator.world.generate import (
     SyntheticData,
     package_versions,
@@ -51,7 +52,7 @@ FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
 
 def linkage_tables(quality: LinkQuality) -> dict[str, pd.DataFrame]:
     """The link-quality tables, by file stem."""
-    overall = quality.overall.assign(source="all")
+    overall = quality.overall.assign(source=OVERALL)
     return {
         "quality": pd.concat(
             [overall, quality.by_source.reset_index()], ignore_index=True

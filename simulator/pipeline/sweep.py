@@ -38,6 +38,7 @@ from audits.replicates import against_reference, pool_rates, rate_rows
 from simulator.errors import ScenarioError
 from simulator.pipeline.run import Run, replicate_scenario, replicate_seed, run
 from simulator.schema.scenario import Scenario, apply_overrides, scenario_from_dict
+from simulator.vocabulary import GROUP_COLUMNS, GROUP_VALUES, OVERALL
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +52,7 @@ AUDIT_METRICS = RATES
 LINK_METRICS = ("link_recall", "link_precision", "link_f1")
 """Link quality by group (recall, precision and F1 of the links, no intervals)."""
 METRICS = AUDIT_METRICS + LINK_METRICS
-GROUP_COLUMNS = (
-    "imd_quintile",
-    "imd_decile",
-    "ethnicity",
-    "tenure",
-    "lone_parent",
-    "moved_recently",
-)
-DEPRIVATION = ("imd_quintile", "imd_decile")
 MOST_DEPRIVED = "1"
-OVERALL = "all"
-"""The ``value`` of the rows for every family (the audit's overall rates)."""
 ESTIMATE_COLUMNS = (
     "n",
     "numerator",
@@ -350,7 +340,7 @@ def sweep(
     DataFrame
         One row per (point, replicate, group value, metric): a column per varied
         parameter (named by its path), ``point``, ``replicate``, ``seed``,
-        ``group``, ``value`` (``"all"`` for every family), ``metric`` (one of
+        ``group``, ``value`` (``"overall"`` for every family), ``metric`` (one of
         :data:`METRICS`) and :data:`ESTIMATE_COLUMNS`. Link-quality rows have no
         interval or reference. ``table.attrs`` holds the plan: ``varies``,
         ``seeds``, ``group_column`` and the ``base`` scenario.
@@ -536,11 +526,9 @@ def param_columns(table: pd.DataFrame) -> list[str]:
 
 
 def value_order(values: Sequence[str], group_column: str) -> list[str]:
-    """Group values in the column's natural order, then any others, ``all`` last."""
-    from simulator.schema.audit import column_values
-
+    """Group values in the column's natural order, then any others, overall last."""
     present = [v for v in dict.fromkeys(values) if v != OVERALL]
-    natural = [str(v) for v in column_values(group_column)]
+    natural = [str(v) for v in GROUP_VALUES[group_column]]
     ordered = [v for v in natural if v in present]
     ordered += [v for v in present if v not in natural]
     return ordered + ([OVERALL] if OVERALL in values else [])

@@ -17,15 +17,14 @@ from audits.report.sweep_chart import SweepChart, sweep_chart
 from simulator.io import write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.pipeline.sweep import (
-    DEPRIVATION,
     METRICS,
     MOST_DEPRIVED,
-    OVERALL,
     check_metric,
     param_columns,
     summarise,
     value_order,
 )
+from simulator.vocabulary import DEPRIVATION, OVERALL
 
 CSV, PARQUET, PLOT, JSON = "sweep.csv", "sweep.parquet", "sweep.png", "sweep.json"
 """The files of a sweep directory."""

@@ -1,49 +1,26 @@
 """The ``audit`` scenario section: what is audited, against which groups, how precisely.
 
-Plain data only (no pandas, no fairlearn), so :mod:`simulator.schema.scenario` can
-import it
-cheaply. Reference groups default to the least deprived for the deprivation columns
-(IMD decile 10, IMD quintile 5) and to the largest group in the audited data for every
-other column; an intersection's reference combines its columns' references.
+Plain data only (no pandas, no fairlearn), so the scenario imports it cheaply; the
+group columns and their values are :mod:`simulator.vocabulary`'s. Reference groups
+default to the least deprived for the deprivation columns (IMD decile 10, IMD quintile
+5) and to the largest group in the audited data for every other column; an
+intersection's reference combines its columns' references.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from simulator.schema.section import Section
+from simulator.vocabulary import GROUP_VALUES, GroupColumn
 
-AuditColumn = Literal[
-    "ethnicity", "tenure", "imd_decile", "imd_quintile", "lone_parent", "moved_recently"
-]
-"""A household attribute the audit can group by (a truth-table column)."""
 Target = Literal["eligible", "harm"]
 """The truth a flag is judged against: meets the criteria, or comes to harm."""
 
-LEAST_DEPRIVED: dict[str, int] = {"imd_decile": 10, "imd_quintile": 5}
-"""Default reference value of the deprivation columns (1 is the most deprived)."""
 MAX_BOOT = 20_000
 """Upper bound on bootstrap resamples (memory and time grow linearly with it)."""
-
-
-def column_values(column: str) -> tuple[Any, ...]:
-    """The values a group column can take in the truth table, in their natural order.
-
-    Parameters
-    ----------
-    column : str
-        One of :data:`AuditColumn`.
-
-    Returns
-    -------
-    tuple
-        Allowed values (strings, ints or bools).
-    """
-    from simulator.schema.scenario import GROUP_VALUES  # lazy: scenario imports us
-
-    return GROUP_VALUES[column]
 
 
 class AuditConfig(Section):
@@ -54,17 +31,17 @@ class AuditConfig(Section):
         description="What a flag is judged against: 'eligible' (meets the programme "
         "criteria on perfect data) or 'harm' (an adverse outcome in the follow-up).",
     )
-    group_columns: tuple[AuditColumn, ...] = Field(
+    group_columns: tuple[GroupColumn, ...] = Field(
         ("imd_quintile", "ethnicity", "tenure", "lone_parent"),
         min_length=1,
         description="Household attributes whose groups are compared one at a time.",
     )
-    intersections: tuple[tuple[AuditColumn, ...], ...] = Field(
+    intersections: tuple[tuple[GroupColumn, ...], ...] = Field(
         (("imd_quintile", "ethnicity"),),
         description="Combinations of attributes whose joint groups are compared "
         "(e.g. [imd_quintile, ethnicity]).",
     )
-    reference: dict[AuditColumn, str | int | bool] = Field(
+    reference: dict[GroupColumn, str | int | bool] = Field(
         default_factory=dict,
         description="Reference value per column; default: the least deprived "
         "(imd_decile 10, imd_quintile 5), else the largest group in the data.",
@@ -116,7 +93,7 @@ class AuditConfig(Section):
                     "or intersections)"
                 )
                 continue
-            allowed = column_values(column)
+            allowed = GROUP_VALUES[column]
             if value not in allowed or type(value) is not type(allowed[0]):
                 problems.append(
                     f"reference for {column!r} must be one of {list(allowed)}, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -22,6 +22,14 @@ from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import CriteriaConfig, ModelConfig
 from simulator.schema.section import Rate, Section
 from simulator.schema.view import ViewConfig
+from simulator.vocabulary import (
+    GROUP_VALUES,
+    SOURCES,
+    ErrorName,
+    Ethnicity,
+    GroupColumn,
+    Source,
+)
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused before parsing."""
@@ -29,71 +37,9 @@ MAX_HOUSEHOLDS = 2_000_000
 MAX_AREAS = 25_000
 """The synthetic postcode scheme names at most this many areas."""
 
-NEEDS = (
-    "crime_asb",
-    "education",
-    "children_in_need",
-    "worklessness",
-    "domestic_abuse",
-    "health",
-)
-"""The six headline problems of the Supporting Families programme, in a fixed order."""
-ETHNICITIES = ("white", "asian", "black", "mixed", "other")
-TENURES = ("owner", "private_rent", "social_rent")
-SOURCES = ("health", "education", "police", "benefits", "social_care", "spine")
-"""Every record source; ``spine`` is the council's family index."""
-
-Need = Literal[
-    "crime_asb",
-    "education",
-    "children_in_need",
-    "worklessness",
-    "domestic_abuse",
-    "health",
-]
-Source = Literal["health", "education", "police", "benefits", "social_care", "spine"]
-GroupColumn = Literal[
-    "ethnicity", "tenure", "imd_decile", "imd_quintile", "lone_parent", "moved_recently"
-]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 OddsRatio = Annotated[float, Field(gt=0.0, le=1000.0)]
 Factor = Annotated[float, Field(gt=0.0, le=1000.0)]
-
-ErrorName = Literal[
-    "duplicate",
-    "wrong_person",
-    "stale_address",
-    "name_swap",
-    "nickname",
-    "transliteration",
-    "surname_change",
-    "name_typo",
-    "name_ocr",
-    "name_phonetic",
-    "first_name_missing",
-    "dob_day_month_swap",
-    "dob_digit",
-    "dob_year",
-    "dob_missing",
-    "sex_wrong",
-    "postcode_typo",
-    "postcode_missing",
-    "nhs_missing",
-    "nhs_wrong",
-    "upn_missing",
-    "upn_wrong",
-    "ni_missing",
-    "ni_wrong",
-]
-
-GROUP_VALUES: dict[str, tuple[Any, ...]] = {
-    "ethnicity": ETHNICITIES,
-    "tenure": TENURES,
-    "imd_decile": tuple(range(1, 11)),
-    "imd_quintile": tuple(range(1, 6)),
-    "lone_parent": (True, False),
-    "moved_recently": (True, False),
-}
 
 
 class GroupFactor(Section):
@@ -231,9 +177,7 @@ class PopulationConfig(Section):
     lone_parent_deprivation_odds_ratio: OddsRatio = Field(
         2.5, description="Odds of a lone-parent family, most vs least deprived decile."
     )
-    lone_parent_ethnicity_odds_ratio: dict[
-        Literal["white", "asian", "black", "mixed", "other"], OddsRatio
-    ] = Field(
+    lone_parent_ethnicity_odds_ratio: dict[Ethnicity, OddsRatio] = Field(
         default_factory=lambda: {"asian": 0.4, "black": 2.4, "mixed": 2.0},
         description="Odds of a lone-parent family by ethnicity, versus white.",
     )

@@ -1,9 +1,9 @@
 """Inaccuracy: errors each source makes in its own copy of a record, all logged.
 
-Errors are applied in the order of :data:`ERRORS` (the field order of
+Errors are applied in the order of :data:`ERRORS`
+(:data:`simulator.vocabulary.ERROR_NAMES`, also the field order of
 :class:`~simulator.schema.scenario.ErrorRates`). Each draws once per row from its own
-stream
-(``corruption/<source>/<error>``), so changing one rate never reshuffles another.
+stream (``corruption/<source>/<error>``), so changing one rate never reshuffles another.
 A hit only counts where the error can change something (a nickname needs a name that
 has one; a stale address needs a family that moved), and ``err_<name>`` is True
 exactly on the rows the error changed.
@@ -16,11 +16,12 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.schema.scenario import ErrorMultiplier, ErrorRates
+from simulator.vocabulary import ERROR_NAMES
 from simulator.world import identity
 from simulator.world.agencies.base import PopulationChunk
 from simulator.world.records import HELD_IDENTIFIERS, Rows, Strings
 
-ERRORS: tuple[str, ...] = tuple(ErrorRates.model_fields)
+ERRORS: tuple[str, ...] = ERROR_NAMES
 """Every error kind, in the order applied; ``err_<name>`` columns follow this order."""
 HOUSEHOLD_LEVEL = frozenset({"stale_address"})
 """Errors drawn once per household and source: a source that has not seen a family's
@@ -774,7 +775,7 @@ APPLY: dict[str, Callable[[_Records, np.ndarray], np.ndarray]] = {
         for kind in ("missing", "wrong")
     },
 }
-assert tuple(APPLY) == ERRORS, "APPLY must list every error in ErrorRates order"
+"""The function applying each error, in :data:`ERRORS` order (a test checks)."""
 
 
 def error_applies(error: str, source: str) -> bool:

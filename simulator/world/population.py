@@ -20,7 +20,8 @@ import pyarrow as pa
 from scipy.special import ndtr
 
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts, stable_id, stream
-from simulator.schema.scenario import ETHNICITIES, NEEDS, TENURES, Scenario
+from simulator.schema.scenario import Scenario
+from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world import identity
 from simulator.world.probability import affluence, calibrate_intercept, expit, logit
 from simulator.world.records import arrow_strings

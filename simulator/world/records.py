@@ -3,7 +3,8 @@
 Every source's records (and the spine) carry the same identity columns, null where the
 source does not hold a field. Hidden columns start with ``true_`` or ``err_``; the
 council-side stages (linkage, view, models) must never read them: use
-:func:`council_view` to drop them before handing a frame to council code.
+:func:`simulator.frames.council_view` to drop them before handing a frame to council
+code.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ EVENT_COLUMNS = ("record_id", "source", "event_type", "event_date", "absence_rat
 SPINE_COLUMNS = ("spine_person_id", "spine_household_id")
 """The council's own ids on its family index."""
 
-HIDDEN_PREFIXES = ("true_", "err_")
-
 HELD_IDENTIFIERS = {
     "health": ("nhs_number",),
     "education": ("upn",),
@@ -42,16 +41,6 @@ HELD_IDENTIFIERS = {
     "spine": ("nhs_number", "upn", "ni_number"),
 }
 """National identifiers each source holds; the others are null in its records."""
-
-
-def is_hidden(column: str) -> bool:
-    """True for the simulator's hidden truth columns."""
-    return column.startswith(HIDDEN_PREFIXES)
-
-
-def council_view(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame without hidden truth columns: what the council actually holds."""
-    return frame.drop(columns=[c for c in frame.columns if is_hidden(c)])
 
 
 # ------------------------------------------------------- columns during generation

@@ -14,6 +14,7 @@ import pandas as pd
 
 from simulator.council.linkage.links import assemble, record_index
 from simulator.errors import InputDataError
+from simulator.frames import STRING
 
 
 def true_spine_person(spine: pd.DataFrame) -> pd.Series:
@@ -61,9 +62,7 @@ def oracle_found(
         {
             "rid": rid.astype(np.int64),
             "spine_person_id": person[linked].astype(np.int64),
-            "match_key": pd.array(
-                ["oracle"] * len(rid), dtype=pd.StringDtype("pyarrow")
-            ),
+            "match_key": pd.array(["oracle"] * len(rid), dtype=STRING),
             "match_probability": np.full(len(rid), np.nan),
             "n_candidates": rows.reindex(truth[linked]).to_numpy(np.int64),
         }

@@ -92,7 +92,7 @@ def test_metrics_equal_hand_computed_confusion_matrices(case):
         np.testing.assert_allclose(got, expected[value])
     total = np.sum(list(counts.values()), axis=0)
     overall = m.overall.iloc[0]
-    assert (overall["group"], overall["value"]) == ("overall", "all")
+    assert (overall["group"], overall["value"]) == ("overall", "overall")
     assert [overall[c] for c in ("tp", "fp", "fn", "tn")] == total.tolist()
 
 

@@ -21,6 +21,7 @@ from audits.replicates import (
 )
 from audits.result import run_audit
 from simulator.schema.audit import AuditConfig
+from simulator.vocabulary import OVERALL
 
 CONFIG = AuditConfig(
     group_columns=("imd_quintile", "tenure"), intersections=(), n_boot=30
@@ -108,7 +109,7 @@ def test_a_replicate_without_events_in_the_reference_still_pools():
         2,
         198,
     ]
-    assert counts.loc[("overall", "all"), "n"] == 102 + 101 + 51 + 101
+    assert counts.loc[(OVERALL, OVERALL), "n"] == 102 + 101 + 51 + 101
 
 
 def test_a_reference_without_events_in_any_replicate_gives_no_ratio_and_says_why():
@@ -139,7 +140,7 @@ def test_pooled_figures_lie_within_the_replicates_and_match_their_counts(replica
     assert row["min"] <= row["estimate"] <= row["max"]
     assert row["replicates"] == 3
     assert row["sd"] == pytest.approx(np.std([o["fpr"] for o in owner], ddof=1))
-    assert pooled["counts"].set_index("group").loc["overall", "n"] == 9000
+    assert pooled["counts"].set_index("group").loc[OVERALL, "n"] == 9000
     fair = pooled["fairness"]
     assert set(SPREAD) <= set(fair.columns)
     assert fair["estimate"].between(0, 1).all()

@@ -17,13 +17,14 @@ from audittools import random_outcomes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.changes import OVERALL, joint_cells, world_counts
+from audits.changes import joint_cells, world_counts
 from audits.compare import CSV_COLUMNS, compare, write_comparison
 from audits.confusion import confusion_cells
 from audits.report.compare_page import render_comparison
 from simulator.cli import main
 from simulator.errors import InputDataError
 from simulator.schema.scenario import Scenario
+from simulator.vocabulary import OVERALL
 
 N = 3_000
 N_BOOT = 200

@@ -16,9 +16,8 @@ from simulator.council.linkage import (
 )
 from simulator.council.linkage.deterministic import match_key_sql, run_cascade
 from simulator.errors import InputDataError
+from simulator.frames import STRING
 from simulator.world.records import IDENTITY_COLUMNS
-
-STRING = pd.StringDtype("pyarrow")
 
 
 def people(rows: list[dict]) -> pd.DataFrame:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from simulator.council.linkage import LinkageConfig, link
-from simulator.world.records import council_view, is_hidden
+from simulator.frames import council_view
+from simulator.vocabulary import is_hidden
 from simulator.world.true_links import oracle_links
 
 

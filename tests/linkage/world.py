@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simulator.frames import STRING
 from simulator.world.identity import nhs_numbers, ni_numbers, upns
 from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
 
@@ -35,7 +36,6 @@ ERRORS = (
     "nhs_wrong",
     "wrong_person",
 )
-STRING = pd.StringDtype("pyarrow")
 # (locale, weight) for first names and surnames: mostly English, some with
 # diacritics and non-English structure.
 LOCALES = (

@@ -23,7 +23,7 @@ from simulator.council.models import (
 )
 from simulator.council.models.criteria import PROBLEMS, CriteriaModel
 from simulator.errors import InputDataError
-from simulator.schema.scenario import NEEDS
+from simulator.vocabulary import NEEDS
 
 NO_ABSENCE = Indicators(
     education=Indicator(

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from simulator.council.view import (
     IMD_UNKNOWN,
-    INDEX,
     ViewConfig,
     build_view,
     event_column,
@@ -19,8 +18,9 @@ from simulator.council.view import (
     observed_labels,
 )
 from simulator.errors import InputDataError
+from simulator.frames import council_view
 from simulator.schema.view import DEFAULT_EVENTS
-from simulator.world.records import council_view
+from simulator.vocabulary import INDEX
 
 COHORTS = ["oracle_cohort", "messy_cohort"]
 

@@ -14,8 +14,8 @@ from simulator.cli import main
 from simulator.pipeline.output import write_run
 from simulator.pipeline.run import Run, council_run, run
 from simulator.schema.scenario import Scenario
+from simulator.vocabulary import OVERALL, is_hidden
 from simulator.world.generate import generate
-from simulator.world.records import is_hidden
 
 HOUSEHOLDS = 2_500
 
@@ -61,14 +61,14 @@ def test_same_scenario_same_bytes(result, seed, tmp_path):
 def test_attribution_counts_add_up_to_the_real_run(result):
     overall = result.audit.metrics.overall.iloc[0]
     counts = result.attribution.counts
-    everyone = counts[counts["group"] == "all"].set_index("error")
+    everyone = counts[counts["group"] == OVERALL].set_index("error")
     assert everyone.loc["false_positive", "total"] == overall["fp"]
     assert everyone.loc["false_negative", "total"] == overall["fn"]
     for error in ("false_positive", "false_negative"):
         row = everyone.loc[error]
         assert sum(int(row[r]) for r in RUNGS) == int(row["total"])
     # Every group column's breakdown adds up to the same totals.
-    for group, part in counts[counts["group"] != "all"].groupby("group"):
+    for group, part in counts[counts["group"] != OVERALL].groupby("group"):
         by_error = part.groupby("error")["total"].sum()
         assert by_error["false_positive"] == overall["fp"], group
         assert by_error["false_negative"] == overall["fn"], group
@@ -165,7 +165,7 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
     assert seeds["audit_seed"].nunique() == 3
     assert seeds["scenario_seed"].iloc[0] == seed  # replicate 0 is the scenario
     counts = pooled["counts"].set_index(["group", "value"])
-    assert counts.loc[("overall", "all"), "n"] == 3_000  # summed over replicates
+    assert counts.loc[(OVERALL, OVERALL), "n"] == 3_000  # summed over replicates
     m = pooled["metrics"]
     fpr = m[(m["group"] == "overall") & (m["metric"] == "fpr")].iloc[0]
     assert fpr["replicates"] == 3

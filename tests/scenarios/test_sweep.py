@@ -16,7 +16,6 @@ from simulator.pipeline.run import replicate_scenario, replicate_seed, run
 from simulator.pipeline.sweep import (
     LINK_METRICS,
     METRICS,
-    OVERALL,
     Vary,
     plan_sweep,
     summarise,
@@ -24,6 +23,7 @@ from simulator.pipeline.sweep import (
 )
 from simulator.pipeline.sweep_files import plot_sweep, write_sweep
 from simulator.schema.scenario import apply_overrides, scenario_from_dict
+from simulator.vocabulary import OVERALL
 
 TINY = {
     "name": "tiny",
@@ -200,7 +200,7 @@ def test_the_same_sweep_gives_the_same_table(table):
 
 def test_text_table_and_plot(table, tmp_path):
     text = text_table(table, "fpr")
-    assert "1 vs 5" in text and "all" in text
+    assert "1 vs 5" in text and OVERALL in text
     fig = plot_sweep(table, "wrongly_flagged_per_10k", path=tmp_path / "p.svg")
     assert (tmp_path / "p.svg").stat().st_size > 0
     assert len(fig.axes) == 2

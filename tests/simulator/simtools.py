@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.rng import BLOCK_SIZE
-from simulator.schema.scenario import SOURCES, Scenario
+from simulator.schema.scenario import Scenario
+from simulator.vocabulary import SOURCES
 from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
 
 DEFAULT_HOUSEHOLDS = 3 * BLOCK_SIZE - 1_000

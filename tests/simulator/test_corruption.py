@@ -23,7 +23,8 @@ from simtools import (
     truth_for,
 )
 
-from simulator.schema.scenario import SOURCES, ErrorRates
+from simulator.schema.scenario import ErrorRates
+from simulator.vocabulary import SOURCES
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk
 from simulator.world.corruption import ERRORS, corrupt

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from simulator.schema.scenario import ETHNICITIES, NEEDS, TENURES
+from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world.identity import nhs_number_valid, upn_valid
 from simulator.world.population import MAX_MEMBERS, SCHOOL_AGES, YOUTH_AGE
 

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from simtools import NATIONAL_IDS, differs, truth_for
 
+from simulator.frames import council_view
+from simulator.vocabulary import is_hidden
 from simulator.world.agencies.social_care import RULES as SOCIAL_CARE_RULES
 from simulator.world.corruption import ERRORS
 from simulator.world.generate import AGENCIES
@@ -16,8 +18,6 @@ from simulator.world.records import (
     HELD_IDENTIFIERS,
     IDENTITY_COLUMNS,
     SPINE_COLUMNS,
-    council_view,
-    is_hidden,
 )
 
 ERR_COLUMNS = [f"err_{e}" for e in ERRORS]

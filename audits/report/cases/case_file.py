@@ -31,7 +31,7 @@ from audits.report.cases.kinds import (
 )
 from audits.report.cases.select import select_cases
 from audits.report.inputs import ReportInputs
-from simulator.schema.scenario import NEEDS
+from simulator.vocabulary import NEEDS
 
 
 def codes(joined: pd.Series) -> list[tuple[str, ...]]:

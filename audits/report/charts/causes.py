@@ -18,6 +18,7 @@ from audits.report.text import (
     count,
     value_label,
 )
+from simulator.vocabulary import OVERALL
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,7 +39,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
     str
         Inline SVG.
     """
-    keep = counts["group"].eq("all")
+    keep = counts["group"].eq(OVERALL)
     if grouping is not None:
         keep |= counts["group"].eq(grouping)
     rows = counts[keep]
@@ -48,7 +49,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
     )
     first = rows[rows["error"] == kinds[0][0]]
     labels = [
-        "all families" if g == "all" else value_label(g, v)
+        "all families" if g == OVERALL else value_label(g, v)
         for g, v in zip(first["group"], first["value"], strict=True)
     ]
     n = len(labels)

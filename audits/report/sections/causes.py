@@ -21,6 +21,7 @@ from audits.report.text import (
     group_label,
     plural,
 )
+from simulator.vocabulary import OVERALL
 
 
 def attribution_section(inputs: ReportInputs) -> Html:
@@ -33,7 +34,7 @@ def attribution_section(inputs: ReportInputs) -> Html:
             kind="warning",
         )
     a = inputs.attribution
-    totals = a.counts[a.counts["group"] == "all"].set_index("error")
+    totals = a.counts[a.counts["group"] == OVERALL].set_index("error")
     sentences = []
     for kind, words in (
         ("false_positive", "wrongly flagged"),
@@ -53,7 +54,7 @@ def attribution_section(inputs: ReportInputs) -> Html:
     grouping = (
         "imd_quintile"
         if (a.counts["group"] == "imd_quintile").any()
-        else next((g for g in a.counts["group"] if g != "all"), None)
+        else next((g for g in a.counts["group"] if g != OVERALL), None)
     )
     ladder = [
         [

@@ -43,7 +43,7 @@ from audits.report.text import (
     value_label,
 )
 from audits.tables import deprivation_headline
-from simulator.schema.audit import LEAST_DEPRIVED
+from simulator.vocabulary import LEAST_DEPRIVED
 
 # ---------------------------------------------------------------- at a glance
 

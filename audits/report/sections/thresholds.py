@@ -25,6 +25,7 @@ from audits.report.text import (
     pct,
     value_label,
 )
+from simulator.vocabulary import DEPRIVATION
 
 
 def _threshold_axis_end(score: pd.Series, cut: float, points: int) -> float | None:
@@ -49,7 +50,7 @@ def threshold_section(inputs: ReportInputs) -> Html:
         return no_audit()
     outcomes = inputs.audit.outcomes
     grouping = next(
-        (c for c in ("imd_quintile", "imd_decile") if c in outcomes),
+        (c for c in DEPRIVATION if c in outcomes),
         inputs.audit.config.group_columns[0],
     )
     rule = inputs.scenario.model.flag_rule()

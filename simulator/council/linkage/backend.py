@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from simulator.errors import LinkauditError
+from simulator.frames import STRING
 
 if TYPE_CHECKING:
     from splink import DuckDBAPI
@@ -155,7 +156,7 @@ class LinkageDB:
 
 def _types_mapper(t: pa.DataType) -> object:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return pd.StringDtype("pyarrow")
+        return STRING
     if pa.types.is_integer(t):
         return pd.Int64Dtype()
     return None

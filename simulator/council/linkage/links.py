@@ -28,8 +28,8 @@ import pandas as pd
 
 from simulator.council.linkage.normalise import match_columns, required_columns
 from simulator.errors import InputDataError
+from simulator.frames import STRING, council_view
 from simulator.schema.linkage import Recipe
-from simulator.world.records import council_view
 
 LINK_COLUMNS = (
     "source",
@@ -41,8 +41,6 @@ LINK_COLUMNS = (
     "n_candidates",
 )
 """Columns of every links table, in order."""
-
-STRING = pd.StringDtype("pyarrow")
 
 
 def check_inputs(

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simulator.frames import STRING
 from simulator.schema.linkage import Recipe
 
 # Letters NFKD does not decompose, and their usual ASCII spellings.
@@ -54,8 +55,6 @@ _SOUNDEX_CODE = np.array(
 _SOUNDEX_WIDTH = 24
 """Letters of a name that Soundex reads; later letters cannot change a 4-char code
 except in pathological names, and the code is only ever a blocking/match aid."""
-
-STRING = pd.StringDtype("pyarrow")
 
 
 def _as_arrow(values: object) -> pa.Array:

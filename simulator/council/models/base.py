@@ -51,9 +51,7 @@ from simulator.schema.model import (
     ModelConfig,
     ScorecardConfig,
 )
-from simulator.world.records import is_hidden
-
-INDEX = "spine_household_id"
+from simulator.vocabulary import is_hidden
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ from simulator.schema.model import Indicator, Indicators
 
 PROBLEMS = tuple(Indicators.model_fields)
 """The six headline problems, in the order of
-:data:`simulator.schema.scenario.NEEDS`."""
+:data:`simulator.vocabulary.NEEDS`."""
 
 PERSISTENT_ABSENCE = "education_persistent_absence"
 """The view column of persistently absent pupils."""

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from simulator.council.models.base import (
-    INDEX,
     ModelBase,
     RiskModel,
     check_scores,
@@ -34,6 +33,7 @@ from simulator.council.models.learned import (
     probability,
 )
 from simulator.errors import InputDataError, ModelError
+from simulator.vocabulary import INDEX
 
 SCORE_COLUMNS = (INDEX, "score")
 """The columns a score file must have (others are ignored)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.council.models.base import INDEX, drivers, ranking
+from simulator.council.models.base import drivers, ranking
 from simulator.errors import InputDataError
+from simulator.vocabulary import INDEX
 
 
 def flag_table(
