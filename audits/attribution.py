@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from audits.counterfactuals import without_errors, without_visibility_bias
 from simulator.errors import InputDataError
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL
@@ -53,9 +54,9 @@ def ladder(scenario: Scenario) -> dict[str, tuple[Scenario, str]]:
     >>> [(name, method) for name, (_, method) in rungs.items()]
     [('model', 'oracle'), ('visibility', 'oracle'), ('data_error', 'oracle'), ('linkage', 'deterministic')]
     """  # noqa: E501
-    clean = scenario.without_errors()
+    clean = without_errors(scenario)
     return {
-        "model": (clean.without_visibility_bias(), "oracle"),
+        "model": (without_visibility_bias(clean), "oracle"),
         "visibility": (clean, "oracle"),
         "data_error": (scenario, "oracle"),
         "linkage": (scenario, scenario.linkage.method),

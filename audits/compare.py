@@ -26,7 +26,7 @@ import pandas as pd
 from audits.changes import grouping_changes, side_by_side, worlds
 from audits.outcomes import require_columns
 from simulator.errors import InputDataError
-from simulator.schema.scenario import scenario_from_dict
+from simulator.schema.loading import scenario_from_dict
 from simulator.schema.settings import NOT_SET, flatten, show_value
 from simulator.vocabulary import OVERALL
 

@@ -66,7 +66,7 @@ def world_counts(path: Path, households: int, replicate: int) -> pd.DataFrame:
         fit_model,
         replicate_scenario,
     )
-    from simulator.schema.scenario import load_scenario
+    from simulator.schema.loading import load_scenario
     from simulator.world.generate import generate
 
     base = load_scenario(path, [f"population.n_households={households}"])

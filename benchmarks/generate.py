@@ -20,7 +20,7 @@ BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 def run(households: int, chunk_size: int | None = None, write: bool = True) -> dict:
     """Generate ``households`` households with every agency and default errors."""
-    from simulator.schema.scenario import load_scenario
+    from simulator.schema.loading import load_scenario
     from simulator.world.generate import generate, write_dataset
 
     overrides = [f"population.n_households={households}"]

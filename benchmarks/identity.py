@@ -38,7 +38,7 @@ def make(people: int, seed: int = 0) -> dict:
     (families of 3.5 people on average, 170 to a small area) and taken by each
     member; names and dates of birth are made per person.
     """
-    from simulator.schema.scenario import PopulationConfig, TimeConfig
+    from simulator.schema.population import PopulationConfig, TimeConfig
     from simulator.vocabulary import ETHNICITIES
     from simulator.world import identity
     from simulator.world.population import dates_of_birth

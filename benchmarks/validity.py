@@ -23,7 +23,7 @@ def run(households: int = 200_000) -> dict:
         profile_checks,
     )
     from simulator.pipeline.run import run as run_scenario
-    from simulator.schema.scenario import load_scenario
+    from simulator.schema.loading import load_scenario
 
     scenario = load_scenario(
         BASELINE, [f"population.n_households={households}", "audit.n_boot=0"]

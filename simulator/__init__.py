@@ -14,7 +14,7 @@ from simulator.errors import LinkauditError, ScenarioError
 
 _EXPORTS = {
     "Scenario": "simulator.schema.scenario",
-    "load_scenario": "simulator.schema.scenario",
+    "load_scenario": "simulator.schema.loading",
     "SyntheticData": "simulator.world.generate",
     "generate": "simulator.world.generate",
     "write_dataset": "simulator.world.generate",
@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from simulator.schema.scenario import Scenario, load_scenario
+    from simulator.schema.loading import load_scenario
+    from simulator.schema.scenario import Scenario
     from simulator.world.generate import SyntheticData, generate, write_dataset
 
 

@@ -15,7 +15,8 @@ from simulator.cli_headline import headline_lines
 from simulator.cli_parser import build_parser
 from simulator.errors import ScenarioError
 from simulator.failures import run_command
-from simulator.schema.scenario import Scenario, json_schema, load_scenario
+from simulator.schema.loading import json_schema, load_scenario
+from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL, SOURCES
 
 log = logging.getLogger("linkaudit")
@@ -290,7 +291,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simulator.cli_sweep import check_metric, parse_vary, text_table
     from simulator.pipeline.sweep import sweep
     from simulator.pipeline.sweep_files import write_sweep
-    from simulator.schema.scenario import apply_overrides, read_yaml
+    from simulator.schema.loading import apply_overrides, read_yaml
 
     check_metric(args.metric)
     varies = [parse_vary(text) for text in args.vary]

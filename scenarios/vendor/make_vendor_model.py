@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from simulator.schema.scenario import load_scenario
+from simulator.schema.loading import load_scenario
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "vendor_model.skops"

@@ -188,7 +188,7 @@ def read_dataset(directory: str | Path) -> SyntheticData:
         or copied from another output, or files that do not belong together.
     """
     from simulator.errors import InputDataError
-    from simulator.schema.scenario import scenario_from_dict
+    from simulator.schema.loading import scenario_from_dict
 
     checked = _CheckedDirectory(Path(directory))
     scenario_file = checked.directory / "scenario.json"
@@ -274,7 +274,7 @@ def read_audit_inputs(
     """
     from simulator.council.models.external import read_score_file, validate_scores
     from simulator.errors import ScenarioError
-    from simulator.schema.scenario import apply_overrides, scenario_from_dict
+    from simulator.schema.loading import apply_overrides, scenario_from_dict
 
     if (run_dir is None) == (scores is None):
         raise ScenarioError(["audit: give either a run directory, or scores and truth"])

@@ -37,7 +37,8 @@ from audits.confusion import RATES
 from audits.replicates import against_reference, pool_rates, rate_rows
 from simulator.errors import ScenarioError
 from simulator.pipeline.run import Run, replicate_scenario, replicate_seed, run
-from simulator.schema.scenario import Scenario, apply_overrides, scenario_from_dict
+from simulator.schema.loading import apply_overrides, scenario_from_dict
+from simulator.schema.scenario import Scenario
 from simulator.vocabulary import GROUP_COLUMNS, GROUP_VALUES, OVERALL
 
 logger = logging.getLogger(__name__)

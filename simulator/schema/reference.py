@@ -25,12 +25,13 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from simulator.schema.loading import json_schema
 from simulator.schema.model import (
     CriteriaConfig,
     LearnedConfig,
     ScorecardConfig,
 )
-from simulator.schema.scenario import Scenario, json_schema
+from simulator.schema.scenario import Scenario
 
 REQUIRED = "(required)"
 MAX_ENUM = 8

@@ -14,6 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 """A probability or share in [0, 1]."""
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A share of a whole in [0, 1] (shares of one section are normalised to sum to 1)."""
+OddsRatio = Annotated[float, Field(gt=0.0, le=1000.0)]
+"""An odds ratio between two groups (positive, at most 1000)."""
+Factor = Annotated[float, Field(gt=0.0, le=1000.0)]
+"""A multiplier on a rate (positive, at most 1000)."""
 
 
 class Section(BaseModel):

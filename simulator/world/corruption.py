@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from simulator.schema.scenario import ErrorMultiplier, ErrorRates
+from simulator.schema.agencies import ErrorMultiplier, ErrorRates
 from simulator.vocabulary import ERROR_NAMES
 from simulator.world import identity
 from simulator.world.agencies.base import PopulationChunk

@@ -16,12 +16,13 @@ import pandas as pd
 import pytest
 from linktools import CLEAN_HOUSEHOLDS, MESSY_HOUSEHOLDS, links_by, scenario
 
+from audits.counterfactuals import without_errors
 from simulator.world.generate import SyntheticData, generate
 
 
 @pytest.fixture(scope="session")
 def clean_data(seed: int) -> SyntheticData:
-    return generate(scenario(CLEAN_HOUSEHOLDS, seed).without_errors())
+    return generate(without_errors(scenario(CLEAN_HOUSEHOLDS, seed)))
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
+from audits.counterfactuals import without_errors, without_visibility_bias
 from simulator.council.view import ViewConfig, build_view, observed_labels
-from simulator.schema.scenario import PopulationConfig, Scenario
+from simulator.schema.population import PopulationConfig
+from simulator.schema.scenario import Scenario
 from simulator.world.generate import SyntheticData, generate
 from simulator.world.true_links import oracle_links
 
@@ -78,7 +80,7 @@ def small(seed: int) -> Scenario:
 
 @pytest.fixture(scope="session")
 def oracle_cohort(seed: int) -> Cohort:
-    return make_cohort(small(seed).without_errors().without_visibility_bias())
+    return make_cohort(without_visibility_bias(without_errors(small(seed))))
 
 
 @pytest.fixture(scope="session")

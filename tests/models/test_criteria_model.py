@@ -1,11 +1,10 @@
 """The criteria model on oracle data: it must find exactly the eligible families.
 
 With no data errors, full visibility and oracle links, the linked data show a problem
-exactly when the family has it, so counting problems reproduces ``eligible``. The one
-exception is the simulator's own: pupils *without* the education need still get a
-random absence rate (Beta(2, 60), about 1.3% of them at or above 10%), which
-``Scenario.without_visibility_bias()`` does not remove, so persistent absence shows an
-education problem some families do not have. The tests pin that down exactly.
+exactly when the family has it, so counting problems reproduces ``eligible``. Pupils
+*without* the education need still get a random absence rate, which
+``audits.counterfactuals.without_visibility_bias`` makes negligible (Beta(2, 2000)), so
+persistent absence never shows an education problem a family does not have.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from simulator.cli import main
-from simulator.schema.scenario import Scenario, load_scenario, read_yaml
+from simulator.schema.loading import load_scenario, read_yaml
+from simulator.schema.scenario import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

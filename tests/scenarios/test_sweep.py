@@ -22,7 +22,7 @@ from simulator.pipeline.sweep import (
     sweep,
 )
 from simulator.pipeline.sweep_files import plot_sweep, write_sweep
-from simulator.schema.scenario import apply_overrides, scenario_from_dict
+from simulator.schema.loading import apply_overrides, scenario_from_dict
 from simulator.vocabulary import OVERALL
 
 TINY = {

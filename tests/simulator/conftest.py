@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from simtools import CLEAN_HOUSEHOLDS, DEFAULT_HOUSEHOLDS, build_scenario
 
+from audits.counterfactuals import without_errors
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import SyntheticData, generate
 
@@ -36,7 +37,7 @@ def default_data(default_scenario: Scenario) -> SyntheticData:
 
 @pytest.fixture(scope="session")
 def clean_scenario(seed: int) -> Scenario:
-    return build_scenario(CLEAN_HOUSEHOLDS, seed).without_errors()
+    return without_errors(build_scenario(CLEAN_HOUSEHOLDS, seed))
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from simtools import (
     truth_for,
 )
 
-from simulator.schema.scenario import ErrorRates
+from simulator.schema.agencies import ErrorRates
 from simulator.vocabulary import SOURCES
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk

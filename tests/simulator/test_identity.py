@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.schema.scenario import MAX_AREAS, MAX_HOUSEHOLDS
+from simulator.schema.population import MAX_AREAS, MAX_HOUSEHOLDS
 from simulator.world import identity
 from simulator.world.population import MAX_MEMBERS
 

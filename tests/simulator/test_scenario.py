@@ -8,13 +8,13 @@ import pytest
 
 from simulator.cli import main
 from simulator.errors import ScenarioError
-from simulator.schema.scenario import (
+from simulator.schema.loading import (
     MAX_FILE_BYTES,
-    Scenario,
     json_schema,
     load_scenario,
     scenario_from_dict,
 )
+from simulator.schema.scenario import Scenario
 
 
 def write(tmp_path, text: str, name: str = "s.yaml"):

@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from simtools import build_scenario, only_sources
 
+from audits.counterfactuals import without_errors
 from simulator.schema.scenario import Scenario
 from simulator.world.agencies.police import RULES
 from simulator.world.generate import generate
@@ -59,26 +60,28 @@ def _scenario(
     background_factors: tuple[tuple[str, object, float], ...] = (),
 ) -> Scenario:
     """Police only, no errors, a common flat need, the given incident settings."""
-    return build_scenario(
-        n_households,
-        seed,
-        needs={
-            NEED: {
-                "prevalence": PREVALENCE,
-                "deprivation_odds_ratio": 1.0,
-                "lone_parent_odds_ratio": 1.0,
-            }
-        },
-        agencies={
-            **only_sources("police"),
-            "police": {
-                "enabled": True,
-                "events": {EVENT: incident},
-                "visibility_factors": [_factor(g) for g in visibility_factors],
-                "background_factors": [_factor(g) for g in background_factors],
+    return without_errors(
+        build_scenario(
+            n_households,
+            seed,
+            needs={
+                NEED: {
+                    "prevalence": PREVALENCE,
+                    "deprivation_odds_ratio": 1.0,
+                    "lone_parent_odds_ratio": 1.0,
+                }
             },
-        },
-    ).without_errors()
+            agencies={
+                **only_sources("police"),
+                "police": {
+                    "enabled": True,
+                    "events": {EVENT: incident},
+                    "visibility_factors": [_factor(g) for g in visibility_factors],
+                    "background_factors": [_factor(g) for g in background_factors],
+                },
+            },
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 from audits.link_quality import BY_GROUP_ORDER
+from simulator.schema.agencies import AgenciesConfig, ErrorRates
 from simulator.schema.model import Indicators
-from simulator.schema.scenario import AgenciesConfig, ErrorRates, NeedsConfig
+from simulator.schema.population import NeedsConfig
 from simulator.vocabulary import (
     DEPRIVATION,
     ERROR_NAMES,
@@ -40,10 +41,12 @@ def test_every_group_column_has_its_values_and_deprivation_its_references():
         assert GROUP_VALUES[column][0] == 1 and GROUP_VALUES[column][-1] == least
 
 
-def test_the_vocabulary_and_the_schema_load_without_pandas():
+def test_loading_a_scenario_file_imports_no_stage_nor_pandas():
     code = (
-        "import sys, simulator.vocabulary, simulator.schema.scenario; "
-        "heavy = {'pandas', 'fairlearn', 'sklearn'} & set(sys.modules); "
+        "import sys; from simulator.schema.loading import load_scenario; "
+        "load_scenario('scenarios/baseline.yaml'); "
+        "heavy = {'pandas', 'fairlearn', 'sklearn', 'simulator.world', "
+        "'simulator.council', 'simulator.pipeline', 'audits'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
     out = subprocess.run(

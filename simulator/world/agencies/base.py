@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts
-from simulator.schema.scenario import EventConfig, GroupFactor, Scenario
+from simulator.schema.agencies import EventConfig, GroupFactor
+from simulator.schema.scenario import Scenario
 from simulator.world.population import SCHOOL_AGES, YOUTH_AGE, pick_member
 from simulator.world.probability import affluence, expit, gradient, logit
 from simulator.world.records import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.schema.scenario import BenefitsConfig
+from simulator.schema.agencies import BenefitsConfig
 from simulator.world.agencies.base import EventRule, PopulationChunk, source_records
 from simulator.world.records import Rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from simulator.schema.scenario import EducationConfig
+from simulator.schema.agencies import EducationConfig
 from simulator.world.agencies.base import (
     EventRule,
     PopulationChunk,

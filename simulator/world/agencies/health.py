@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.schema.scenario import HealthConfig
+from simulator.schema.agencies import HealthConfig
 from simulator.world.agencies.base import (
     EventRule,
     PopulationChunk,

@@ -9,7 +9,7 @@ follow-up window and give the label a learned model can observe (never the truth
 
 from __future__ import annotations
 
-from simulator.schema.scenario import SocialCareConfig
+from simulator.schema.agencies import SocialCareConfig
 from simulator.world.agencies.base import EventRule, PopulationChunk, source_records
 from simulator.world.records import Rows
 

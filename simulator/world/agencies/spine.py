@@ -7,7 +7,7 @@ the address the council holds
 
 from __future__ import annotations
 
-from simulator.schema.scenario import SpineConfig
+from simulator.schema.agencies import SpineConfig
 from simulator.world.agencies.base import PopulationChunk, register_rows, with_identity
 from simulator.world.records import Rows, Strings
 

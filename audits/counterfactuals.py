@@ -1,0 +1,145 @@
+"""The attribution ladder's counterfactual scenarios: the same world, less imperfect.
+
+:func:`without_errors` removes every recording error; :func:`without_visibility_bias`
+makes every true problem, and nothing else, visible to the agencies. Both keep the
+scenario's seeds, so the truth (households, needs, eligibility, harm) is unchanged and
+only what the agencies record differs (:func:`audits.attribution.ladder`).
+
+Sections are rebuilt with :func:`_replace`, which validates the result: a misspelt
+field is an error here, where pydantic's ``model_copy(update=...)`` would accept it
+silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from simulator.schema.agencies import (
+    AgenciesConfig,
+    ErrorRates,
+    EventConfig,
+    SourceConfig,
+)
+from simulator.schema.scenario import Scenario
+from simulator.schema.section import Section
+from simulator.vocabulary import SOURCES
+
+S = TypeVar("S", bound=Section)
+Src = TypeVar("Src", bound=SourceConfig)
+
+FULL_COVERAGE = 1.0
+"""Everyone is on every register (GP, school roll) and on the council's spine."""
+NEGLIGIBLE_ABSENCE = (2.0, 2000.0)
+"""Beta(a, b) of the absence rate of pupils whose family has no education problem,
+on the ladder's first rung. A Beta needs a > 0 and b > 0, so the rate cannot be set to
+0; Beta(2, 2000) has mean 0.1% of sessions and puts about 6e-90 of its mass at or above
+the 10% persistent-absence threshold (4e-8 above 1%), so no pupil without the problem
+looks persistently absent. The scenario default, Beta(2, 60), puts 1.3% of those
+pupils over 10%: absence for other reasons, which is a visibility effect."""
+
+
+def _replace(section: S, **fields: Any) -> S:
+    """A copy of ``section`` with ``fields`` replaced, validated like a file."""
+    return type(section).model_validate({**dict(section), **fields})
+
+
+def without_errors(scenario: Scenario) -> Scenario:
+    """The scenario with every error rate of every source set to 0.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Any scenario.
+
+    Returns
+    -------
+    Scenario
+        The same scenario and seeds; recorded identifiers equal the truth.
+
+    Examples
+    --------
+    >>> clean = without_errors(Scenario())
+    >>> clean.agencies.police.errors.name_typo, clean.seed == Scenario().seed
+    (0.0, True)
+    """
+    zero = ErrorRates.zero()
+    agencies = scenario.agencies
+    sources = {name: _replace(agencies.source(name), errors=zero) for name in SOURCES}
+    return _replace(scenario, agencies=_replace(agencies, **sources))
+
+
+def _fully_visible(event: EventConfig) -> EventConfig:
+    """An event seen for every family with its problem, and only for them.
+
+    Seen in every decile alike, and never recorded without the problem (no
+    background events, no surveillance).
+    """
+    return _replace(
+        event,
+        visibility=1.0 if event.visibility > 0 else 0.0,
+        affluent_visibility_odds_ratio=1.0,
+        background_rate=0.0,
+        affluent_background_ratio=1.0,
+    )
+
+
+def _unbiased(source: Src, **fields: Any) -> Src:
+    """A source whose events are fully visible, with no group factors."""
+    events = source.events  # type: ignore[attr-defined]
+    return _replace(
+        source,
+        visibility_factors=(),
+        background_factors=(),
+        events=_replace(
+            events, **{name: _fully_visible(e) for name, e in dict(events).items()}
+        ),
+        **fields,
+    )
+
+
+def without_visibility_bias(scenario: Scenario) -> Scenario:
+    """The scenario where every true problem is recorded and nothing else is.
+
+    Every event that reflects a problem is seen with probability 1 in every group,
+    no event is recorded without a problem (no background, no surveillance), everyone
+    is on every register and on the spine (:data:`FULL_COVERAGE`), and pupils without
+    the education problem are never persistently absent (:data:`NEGLIGIBLE_ABSENCE`).
+    The first rung of the attribution ladder: what remains wrong is the model's.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Any scenario.
+
+    Returns
+    -------
+    Scenario
+        The same scenario and seeds with the agencies' visibility made perfect.
+
+    Examples
+    --------
+    >>> seen = without_visibility_bias(Scenario())
+    >>> seen.agencies.police.events.incident.background_rate
+    0.0
+    >>> seen.agencies.spine.coverage, seen.agencies.education.absence_without_need
+    (1.0, (2.0, 2000.0))
+    """
+    a = scenario.agencies
+    agencies = AgenciesConfig(
+        health=_unbiased(a.health, registration_coverage=FULL_COVERAGE),
+        education=_unbiased(
+            a.education,
+            census_coverage=FULL_COVERAGE,
+            absence_without_need=NEGLIGIBLE_ABSENCE,
+        ),
+        police=_unbiased(a.police),
+        benefits=_unbiased(a.benefits),
+        social_care=_unbiased(a.social_care),
+        spine=_replace(
+            a.spine,
+            visibility_factors=(),
+            background_factors=(),
+            coverage=FULL_COVERAGE,
+        ),
+    )
+    return _replace(scenario, agencies=agencies)
