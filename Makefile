@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # The report's browser test (tests/report/test_browser.py) opens report.html in

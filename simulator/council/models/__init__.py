@@ -15,12 +15,12 @@ from simulator.council.models.base import (
     apply_flag_rule,
     check_view,
     drivers,
-    make_model,
     n_flagged,
     ranking,
 )
 from simulator.council.models.checks import check_model, model_checks
 from simulator.council.models.flags import flag_table
+from simulator.council.models.make import make_model
 from simulator.schema.model import (
     CriteriaConfig,
     ExternalConfig,
