@@ -23,20 +23,21 @@ def headline_lines(summary: dict) -> list[str]:
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{100 * x:.1f}%"
 
-    per_10k = est("wrongly_flagged_per_10k")
     worlds = h.get("replicates", 1)
-    first = ""
-    if worlds > 1:
-        first = f" (the first of {worlds} worlds; rates pooled over all)"
+    if worlds > 1:  # counts are the first world's, rates pooled over every world
+        per_10k = 10_000 * h["wrongly_flagged"] / h["families"]
+        counted, pooled = f" (the first of {worlds} worlds)", f" (pooled over {worlds})"
+    else:
+        per_10k, counted, pooled = est("wrongly_flagged_per_10k"), "", ""
     lines = [
         f"audit (target: {h['target']}): {h['families']:,} families, "
-        f"{h['families_in_target']:,} in the target group{first}",
+        f"{h['families_in_target']:,} in the target group{counted}",
         f"  flagged {h['families_flagged']:,}; "
         f"wrongly flagged {h['wrongly_flagged']:,} "
         f"({'n/a' if per_10k is None else f'{per_10k:.0f}'} per 10,000 families); "
         f"missed {h['missed']:,}",
         f"  precision {pct(est('precision'))}, true positive rate {pct(est('tpr'))}, "
-        f"false positive rate {pct(est('fpr'))}",
+        f"false positive rate {pct(est('fpr'))}{pooled}",
     ]
     comparison = h.get("comparison")
     if comparison:

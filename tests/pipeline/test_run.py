@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -170,8 +171,16 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
     fpr = m[(m["group"] == "overall") & (m["metric"] == "fpr")].iloc[0]
     assert fpr["replicates"] == 3
     assert fpr["min"] <= fpr["estimate"] <= fpr["max"]
+    assert fpr["ci_low"] <= fpr["estimate"] <= fpr["ci_high"]  # across worlds
     write_run(result, tmp_path / "r")
     assert (tmp_path / "r" / "audit" / "replicates" / "metrics.csv").is_file()
+    # the headline is pooled over the three worlds, not replicate 0's
+    summary = json.loads((tmp_path / "r" / "audit" / "summary.json").read_text())
+    head = summary["headline"]
+    assert head["replicates"] == 3
+    assert head["fpr"]["estimate"] == pytest.approx(fpr["estimate"])
+    assert len(head["comparison"]["difference_per_replicate"]) == 3
+    assert len(result.audit.replicates) == 2
 
 
 def test_force_never_replaces_a_directory_linkaudit_did_not_write(tmp_path, capsys):

@@ -152,6 +152,8 @@ def test_every_file_runs_end_to_end_at_a_small_size(path, tmp_path, capsys):
             str(out),
             "--set",
             f"population.n_households={SMOKE_SIZE}",
+            "--set",
+            "audit.replicates=1",  # one world: pooling is tested in tests/audits
             "-q",
             *([] if path.stem in WITH_ATTRIBUTION else ["--no-attribution"]),
         ]
