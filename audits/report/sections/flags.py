@@ -319,6 +319,17 @@ def flags_section(inputs: ReportInputs) -> Html:
     if inputs.audit is None:
         return no_audit()
     parts = _overall(inputs)
+    worlds = len(inputs.audit.worlds)
+    if worlds > 1:  # the headline above is pooled; these tables are not yet
+        parts.append(
+            note(
+                f"The headline above is pooled over the {worlds} simulated worlds. "
+                "The counts, rates and charts in this section are the first "
+                "world's; every rate pooled over the worlds, with its interval "
+                "across them and the spread between them, is in "
+                "audit/replicates/metrics.csv and audit/replicates/disparities.csv."
+            )
+        )
     for column in inputs.audit.config.group_columns:  # a handful of groupings
         parts += _grouping(inputs, column)
     parts.append(_intersections(inputs))
