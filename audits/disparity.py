@@ -417,7 +417,7 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
     everyone = confusion_cells(outcomes, ())
     boot = bootstrap_counts(everyone.counts, n_boot, np.random.default_rng(children[0]))
     overall = _overall_table(everyone, boot, confidence)
-    kept = {OVERALL: GroupingCounts(("all",), everyone.counts, boot)}
+    kept = {OVERALL: GroupingCounts(tuple(everyone.values()), everyone.counts, boot)}
     tables, measures, issued = [], [], []
     for columns, child in zip(sets, children[1:], strict=True):  # over groupings
         cells = confusion_cells(outcomes, columns)
