@@ -321,7 +321,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Put runs side by side, the first as the base, and write the comparison."""
-    from audits.compare import compare, write_comparison
+    from audits.compare import compare
+    from audits.compare_files import write_comparison
 
     with _claim(args, args.output, list(args.runs)):
         comparison = compare(args.runs)

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audits.changes import joint_cells, world_counts
-from audits.compare import CSV_COLUMNS, compare, write_comparison
+from audits.compare import CSV_COLUMNS, compare
+from audits.compare_files import write_comparison
 from audits.confusion import confusion_cells
 from audits.report.compare_page import render_comparison
 from simulator.cli import main
