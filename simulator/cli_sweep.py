@@ -20,6 +20,7 @@ from simulator.pipeline.sweep import (
     summarise,
     value_order,
 )
+from simulator.schema.yaml_loader import load_yaml, yaml_problem
 from simulator.vocabulary import DEPRIVATION
 
 _OPENERS, _CLOSERS = "[{(", "]})"
@@ -94,10 +95,10 @@ def parse_vary(text: str) -> Vary:
     values = []
     for piece in pieces:
         try:
-            values.append(yaml.safe_load(piece))
+            values.append(load_yaml(piece))
         except yaml.YAMLError as e:
             raise ScenarioError(
-                [f"{where}: value {piece!r} is not valid YAML ({e})"]
+                [f"{where}: value {piece!r} is not valid YAML ({yaml_problem(e)})"]
             ) from e
     if len(values) < 2:
         raise ScenarioError(

@@ -40,3 +40,10 @@ class ModelContractError(LinkauditError, AssertionError):
         super().__init__(
             f"{name} breaks the model protocol:\n  " + "\n  ".join(self.problems)
         )
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario was read with a change it did not state, e.g. another kind's fields.
+
+    The command line prints it as one ``linkaudit: warning:`` line.
+    """

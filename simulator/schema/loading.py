@@ -4,19 +4,24 @@ A scenario file states only what it changes: :func:`resolve` lays it over the
 defaults section by section before :class:`~simulator.schema.scenario.Scenario`
 validates it, and every problem becomes one ``FILE: path.to.field: problem`` line of
 a :class:`~simulator.errors.ScenarioError`. Sizes are checked before parsing (bytes)
-and after (values once YAML aliases are expanded).
+and after (values once YAML aliases are expanded); a key given twice is refused
+(:mod:`~simulator.schema.yaml_loader`), and a misspelt field or kind is answered with
+the closest name (:mod:`~simulator.schema.suggest`).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from simulator.errors import ScenarioError
+from simulator.errors import ScenarioError, ScenarioWarning
 from simulator.schema.scenario import Scenario
+from simulator.schema.suggest import kinds_at, unknown_field, unknown_kind
+from simulator.schema.yaml_loader import load_yaml, yaml_problem
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused before parsing."""
@@ -32,8 +37,13 @@ def _problems(err: ValidationError, origin: str) -> list[str]:
         loc = [p for p in e["loc"] if not (isinstance(p, str) and "[" in p)]
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see `linkaudit schema`)"
-            lines.append(f"{origin}: {_format_loc(tuple(loc))}: {msg}")
+            lines.append(f"{origin}: {_format_loc(tuple(loc))}: {unknown_field(loc)}")
+            continue
+        if e["type"] == "union_tag_invalid":  # the kind as given, not as text
+            given = e.get("input")
+            tag = given.get("kind") if isinstance(given, dict) else e["ctx"]["tag"]
+            kind = unknown_kind(loc, tag)
+            lines.append(f"{origin}: {_format_loc((*loc, 'kind'))}: {kind}")
             continue
         found = e.get("input")
         if isinstance(found, dict | list):  # a section-level check: msg says it all
@@ -92,10 +102,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not all(keys):
         raise ScenarioError([f"--set {text}: empty field name in {path!r}"])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml(raw) if raw.strip() else ""
         _check_size(value, f"--set {text}")
     except yaml.YAMLError as e:
-        raise ScenarioError([f"--set {text}: value is not valid YAML ({e})"]) from e
+        raise ScenarioError(
+            [f"--set {text}: value is not valid YAML ({yaml_problem(e)})"]
+        ) from e
     return keys, value
 
 
@@ -114,8 +126,36 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                     [f"--set {text}: {k} is a value, not a section with fields"]
                 )
             node = nxt
+        if keys[-1] == "kind":
+            _drop_other_kinds_fields(node, keys[:-1], value, text)
         node[keys[-1]] = value
     return out
+
+
+def _drop_other_kinds_fields(
+    section: dict[str, Any], loc: list[str], kind: Any, text: str
+) -> None:
+    """Remove the fields of ``section`` that the new ``kind`` does not have, and say so.
+
+    ``--set model.kind=learned`` on a file with ``model: {kind: criteria,
+    min_problems: 2}`` means the learned model with its defaults: ``min_problems``
+    would otherwise stay behind and be an unknown field of the learned model.
+    """
+    kinds = kinds_at(loc)
+    if not isinstance(kind, str) or kind not in kinds:
+        return  # not a choice of kind, or an unknown kind: validation says which
+    fields = kinds[kind].model_fields
+    dropped = [key for key in section if key not in fields]
+    for key in dropped:
+        del section[key]
+    if dropped:
+        names = ", ".join(".".join([*loc, key]) for key in dropped)
+        warnings.warn(
+            f"--set {text}: dropped {names}: not a field of kind {kind!r} (set the "
+            "new kind's fields after its kind)",
+            ScenarioWarning,
+            stacklevel=3,
+        )
 
 
 def _deep_copy(d: Any) -> Any:
@@ -127,7 +167,12 @@ def _deep_copy(d: Any) -> Any:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a scenario file safely, refusing oversized or non-mapping files."""
+    """Read a scenario file safely, refusing oversized, empty or non-mapping files.
+
+    A key given twice in a mapping is refused (:mod:`~simulator.schema.yaml_loader`),
+    and so is a file with no mapping at all: a file whose settings were all lost would
+    otherwise run as the default scenario without a word.
+    """
     origin = str(path)
     try:
         size = path.stat().st_size
@@ -141,7 +186,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
             ]
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
         raise ScenarioError([f"{origin}: not UTF-8 text ({e.reason})"]) from e
     except yaml.YAMLError as e:
@@ -151,7 +196,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError([f"{origin}: {where}invalid YAML: {problem}"]) from e
     _check_size(data, origin)
     if data is None:
-        return {}
+        raise ScenarioError(
+            [
+                f"{origin}: the file is empty (or holds only comments); a scenario of "
+                "every default is written {}"
+            ]
+        )
     if not isinstance(data, dict):
         raise ScenarioError(
             [

@@ -3,12 +3,16 @@ sys.path under pytest's default import mode)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from simulator.errors import ScenarioError
 from simulator.rng import BLOCK_SIZE
+from simulator.schema.loading import load_scenario
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import SOURCES
 from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS
@@ -116,3 +120,17 @@ def differs(records: pd.DataFrame, truth: pd.DataFrame, column: str) -> np.ndarr
     return normalised(records[column].reset_index(drop=True)) != normalised(
         truth[column]
     )
+
+
+def scenario_file(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    """A scenario file holding ``text``."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def scenario_problems(path: Path, overrides: list[str] | None = None) -> list[str]:
+    """The problem lines of a scenario file that must fail to load."""
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(path, overrides or [])
+    return e.value.problems

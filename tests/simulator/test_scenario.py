@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from simtools import scenario_file as write
+from simtools import scenario_problems as problems
 
 from simulator.cli import main
-from simulator.errors import ScenarioError
 from simulator.schema.loading import (
     MAX_FILE_BYTES,
     json_schema,
@@ -15,22 +16,6 @@ from simulator.schema.loading import (
     scenario_from_dict,
 )
 from simulator.schema.scenario import Scenario
-
-
-def write(tmp_path, text: str, name: str = "s.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems(path, overrides=None) -> list[str]:
-    with pytest.raises(ScenarioError) as e:
-        load_scenario(path, overrides or [])
-    return e.value.problems
-
-
-def test_an_empty_file_is_the_default_scenario(tmp_path):
-    assert load_scenario(write(tmp_path, "")) == Scenario()
 
 
 def test_every_problem_is_reported_with_file_path_and_what_was_found(tmp_path):
