@@ -59,7 +59,7 @@ FIELD_ERRORS: dict[str, frozenset[str]] = {
     "ni_number": frozenset({"wrong_person", "ni_missing", "ni_wrong"}),
 }
 """Identity field -> every error that may change it (the spec of docs/methodology.md
-section 2, written out independently of simulator/corruption.py)."""
+section 2, written out independently of simulator/world/corruption/)."""
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

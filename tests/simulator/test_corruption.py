@@ -1,7 +1,7 @@
 """Errors: every changed cell is logged, flags mark real changes, rates as configured.
 
 The field -> error map (``FIELD_ERRORS``) is written from docs/methodology.md section 2,
-not read from simulator/corruption.py.
+not read from simulator/world/corruption/.
 """
 
 from __future__ import annotations

@@ -12,10 +12,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.world.corruption import (
+from simulator.world.corruption.string_edits import (
     _OCR,
+    NICKNAMES,
     PHONETIC_RULES,
     TRANSLITERATION_RULES,
+    has_nickname,
+    key_slip,
+    mistype,
+    nickname,
     ocr,
     rewrite,
     typo,
@@ -186,3 +191,58 @@ def test_edits_accept_no_values():
     assert len(ocr(empty, np.zeros((0, 2)))) == 0
     for rules in (PHONETIC_RULES, TRANSLITERATION_RULES):
         assert len(rewrite(empty, rules, np.zeros(0))) == 0
+
+
+def _changed_positions(old: str, new: str) -> list[int]:
+    assert len(new) == len(old), (old, new)
+    return [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+
+
+@SETTINGS
+@given(data=st.data(), values=name_lists)
+def test_key_slip_retypes_one_keyed_character_whenever_there_is_one(data, values):
+    u = _uniforms(data.draw, len(values), 2)
+    out = key_slip(np.array(values, dtype=str), u)
+    for old, new in zip(values, out, strict=True):
+        diff = _changed_positions(old, str(new))
+        assert len(diff) == (1 if any(c in KEYED for c in old) else 0), (old, new)
+        assert all(old[i] in KEYED and new[i] in KEYED for i in diff)
+
+
+identifiers = st.lists(
+    st.text(st.sampled_from(sorted(KEYED)), max_size=12), min_size=1, max_size=12
+)
+
+
+@SETTINGS
+@given(data=st.data(), values=identifiers)
+def test_mistype_retypes_only_the_chosen_character(data, values):
+    u = _uniforms(data.draw, len(values), 2)
+    out = mistype(np.array(values, dtype=str), u)
+    for old, new, u_pos in zip(values, out, u[:, 0], strict=True):
+        diff = _changed_positions(old, str(new))
+        if not old:
+            assert diff == []
+            continue
+        chosen = min(int(np.floor(u_pos * len(old))), len(old) - 1)
+        assert diff == [chosen], (old, new)
+        assert new[chosen] in KEYED
+
+
+def test_a_nickname_is_one_of_the_names_nicknames():
+    names = np.array(sorted(NICKNAMES), dtype=str)
+    assert has_nickname(names).all()
+    assert not has_nickname(np.array(["Zzyzx", "", "mohammed"], dtype=str)).any()
+    for u in (0.0, 0.5, 0.999):
+        out = nickname(names, np.full(len(names), u))
+        assert all(new in NICKNAMES[n] for n, new in zip(names, out, strict=True))
+    # every nickname of a name can be drawn
+    k = max(len(v) for v in NICKNAMES.values())
+    drawn = {
+        (n, str(new))
+        for j in range(k)
+        for n, new in zip(
+            names, nickname(names, np.full(len(names), j / k)), strict=True
+        )
+    }
+    assert drawn == {(n, v) for n in NICKNAMES for v in NICKNAMES[n]}

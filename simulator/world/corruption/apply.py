@@ -1,0 +1,54 @@
+"""Corrupting a source's records: every error kind in order, each one logged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.schema.agencies import ErrorMultiplier, ErrorRates
+from simulator.world.agencies.base import PopulationChunk
+from simulator.world.corruption.kinds import (
+    APPLY,
+    ERRORS,
+    HOUSEHOLD_LEVEL,
+    error_applies,
+)
+from simulator.world.corruption.source_rows import SourceRows
+from simulator.world.records import Rows
+
+
+def corrupt(
+    records: Rows,
+    chunk: PopulationChunk,
+    source: str,
+    rates: ErrorRates,
+    multipliers: tuple[ErrorMultiplier, ...] = (),
+) -> Rows:
+    """Return a corrupted copy of a source's records with one ``err_<name>`` per error.
+
+    ``records`` must be sorted by ``true_household_id`` and hold the true identity of
+    ``true_person_id`` (as made by the agency modules); they are not changed.
+    """
+    r = SourceRows(records.copy(), chunk, source, ("corruption", source))
+    flags: dict[str, np.ndarray] = {}
+    for error in ERRORS:
+        base = getattr(rates, error)
+        if base <= 0 or not error_applies(error, source) or len(r.rows) == 0:
+            flags[error] = np.zeros(len(r.rows), bool)
+            continue
+        if error in HOUSEHOLD_LEVEL:
+            u = chunk.streams("corruption", source, error).random(chunk.h_counts)[
+                r.h_pos
+            ]
+        else:
+            u = r.uniforms(error)
+        hit = u < r.rates(error, base, multipliers)
+        touched = APPLY[error](r, hit)
+        if error == "duplicate":
+            flags = {
+                k: v[np.repeat(np.arange(len(v)), 1 + hit)] for k, v in flags.items()
+            }
+        flags[error] = touched
+    out = r.rows
+    for error in ERRORS:
+        out[f"err_{error}"] = flags[error]
+    return out

@@ -1,0 +1,97 @@
+"""A source's rows being corrupted, with the truth the errors may consult."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.schema.agencies import ErrorMultiplier
+from simulator.world.agencies.base import PopulationChunk
+from simulator.world.records import Rows, Strings
+
+
+class SourceRows:
+    """A source's rows being corrupted, with the truth it may consult."""
+
+    def __init__(
+        self,
+        rows: Rows,
+        chunk: PopulationChunk,
+        source: str,
+        streams_prefix: tuple[str, ...],
+    ):
+        self.rows, self.chunk, self.source = rows, chunk, source
+        self.streams_prefix = streams_prefix
+        self._positions()
+
+    def _positions(self) -> None:
+        """Each row's household and person position in the chunk, and block counts."""
+        hid = self.rows["true_household_id"]
+        self.h_pos = np.searchsorted(
+            self.chunk.households["household_id"].to_numpy(), hid
+        )
+        self.p_pos = np.searchsorted(
+            self.chunk.people["person_id"].to_numpy(), self.rows["true_person_id"]
+        )
+        self.counts = self.chunk.counts(hid)
+
+    def take(self, idx: np.ndarray) -> None:
+        """Keep the rows ``idx``, in that order."""
+        self.rows = self.rows.take(idx)
+        self._positions()
+
+    def uniforms(self, name: str, k: int = 1) -> np.ndarray:
+        """``k`` uniforms per row from stream ``name``: shape (n,) or (n, k)."""
+        s = self.chunk.streams(*self.streams_prefix, name)
+        if k == 1:
+            return s.random(self.counts)
+        return np.stack([s.random(self.counts) for _ in range(k)], axis=1)
+
+    def other_member(self, u: np.ndarray) -> np.ndarray:
+        """Row in ``people`` of another member of each row's household."""
+        s = self.chunk.household_start[self.h_pos]
+        z = self.chunk.household_size[self.h_pos]
+        own = self.p_pos - s
+        return s + (own + 1 + np.floor(u * np.maximum(z - 1, 1)).astype(np.int64)) % z
+
+    def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """Current values of ``column`` at ``rows`` as a str array ('' for missing)."""
+        return self.rows[column].values(rows)
+
+    def present(self, column: str) -> np.ndarray:
+        """True where ``column`` holds a value."""
+        col = self.rows[column]
+        if isinstance(col, Strings):
+            return col.present()
+        return ~np.isnat(col)
+
+    def set_strings(
+        self, column: str, rows: np.ndarray, new: np.ndarray | None
+    ) -> None:
+        """Set ``column`` at ``rows`` to strings ``new`` (None: missing)."""
+        self.rows[column].set(rows, new)
+
+    def set_codes(self, column: str, rows: np.ndarray, codes: np.ndarray) -> None:
+        """Set ``column`` at ``rows`` to values of the chunk's coded identity column."""
+        col, truth = self.rows[column], self.chunk.identity(column)
+        if col.base is truth.base:
+            col.codes[rows] = codes
+        else:  # a column not coded against the chunk's pool: copy the strings
+            new = Strings(codes, truth.base, truth.extra)
+            ok = new.present()
+            col.set(rows[ok], new.values(np.flatnonzero(ok)))
+            col.set(rows[~ok], None)
+
+    def rates(
+        self, error: str, base: float, multipliers: tuple[ErrorMultiplier, ...]
+    ) -> np.ndarray:
+        """Each row's rate for ``error``: base times group multipliers, capped at 1."""
+        rate = np.full(len(self.chunk.households), float(base))
+        for m in multipliers:
+            if (m.errors and error not in m.errors) or (
+                m.sources and self.source not in m.sources
+            ):
+                continue
+            rate = np.where(
+                self.chunk.in_group(m.column, m.value), rate * m.factor, rate
+            )
+        return np.minimum(rate, 1.0)[self.h_pos]
