@@ -1,7 +1,9 @@
 """Generate a scenario's synthetic data: truth, every source's records and the spine.
 
-Generation runs chunk by chunk (whole seeding blocks), then assembles: record ids in
-a chunk-independent order, and spine households by the address the council holds.
+Generation runs chunk by chunk (whole seeding blocks), then assembles: rows in a
+chunk-independent order, spine households by the address the council holds, and the
+council's identifiers as seeded permutations of the whole tables
+(:mod:`simulator.world.ids`), so no id carries the truth's order.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from simulator.schema.scenario import Scenario
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk
 from simulator.world.corruption import ERRORS, corrupt
+from simulator.world.ids import record_ids, spine_household_ids, spine_person_ids
 from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
 from simulator.world.records import (
     EVENT_COLUMNS,
@@ -89,16 +92,15 @@ def _concat(
 def _assemble(parts: Parts, columns: tuple[str, ...]) -> pd.DataFrame:
     """A frame of ``columns`` from per-chunk parts, emptying the parts as it goes.
 
-    ``record_id`` and ``spine_person_id`` are row numbers; a missing ``absence_rate``
-    is NaN. Every other column must be in every part.
+    The council's id columns are zeros, numbered once every chunk is assembled
+    (:func:`number`); a missing ``absence_rate`` is NaN. Every other column must be
+    in every part.
     """
     n = sum(len(p["true_person_id"]) for p in parts)
     out: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {}
     for col in columns:
-        if col in ("record_id", "spine_person_id"):
-            out[col] = np.arange(n, dtype=np.int64)
-        elif col == "spine_household_id":
-            out[col] = np.zeros(n, dtype=np.int64)  # set once addresses are joined
+        if col in SPINE_COLUMNS or col == "record_id":
+            out[col] = np.zeros(n, dtype=np.int64)  # numbered once assembled
         elif col == "absence_rate":
             out[col] = _concat(
                 [p.pop(col, np.full(len(p["true_person_id"]), np.nan)) for p in parts]
@@ -125,6 +127,23 @@ def assign_spine_households(spine: pd.DataFrame) -> np.ndarray:
         [c.indices.to_numpy().astype(np.int64) for c in codes.chunks]
         or [np.empty(0, np.int64)]
     )
+
+
+def number(sources: dict[str, pd.DataFrame], spine: pd.DataFrame, seed: int) -> None:
+    """Set the council's identifiers of assembled tables, in place.
+
+    ``record_id`` of each source and ``spine_person_id`` are seeded permutations of
+    the rows; ``spine_household_id`` groups spine rows by the address held
+    (:func:`assign_spine_households`), then permutes the groups. Rows must be in
+    their chunk-independent generation order, so the ids are too.
+    """
+    for name, frame in sources.items():
+        frame["record_id"] = record_ids(seed, name, len(frame))
+    if len(spine):
+        spine["spine_person_id"] = spine_person_ids(seed, len(spine))
+        spine["spine_household_id"] = spine_household_ids(
+            seed, assign_spine_households(spine)
+        )
 
 
 def _concat_frames(
@@ -178,9 +197,9 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
     }
     if parts.get("spine"):
         spine = _assemble(parts.pop("spine"), _SPINE_COLUMNS)
-        spine["spine_household_id"] = assign_spine_households(spine)
     else:
         spine = pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+    number(sources, spine, scenario.seed)
     people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
     del people
     hh_all = _concat_frames(households, strings=_ADDRESS_STRINGS)

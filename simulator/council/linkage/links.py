@@ -126,6 +126,18 @@ def record_index(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"source": source, "record_id": record_id})
 
 
+def by_id(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame``'s rows in order of its id ``column``, with a fresh index.
+
+    The council works in the order of its own identifiers, never in the order rows
+    arrive: files are written in true household order, and a row number (``rid``,
+    Splink's profile ids, its random u sample) must not carry that order into a
+    result.
+    """
+    order = np.argsort(frame[column].to_numpy(np.int64), kind="stable")
+    return frame.take(order).reset_index(drop=True)
+
+
 def prepare(
     sources: Mapping[str, pd.DataFrame],
     spine: pd.DataFrame,
@@ -145,19 +157,21 @@ def prepare(
     Returns
     -------
     Prepared
+        Records by source (mapping order), then ``record_id``; the spine by
+        ``spine_person_id`` (:func:`by_id`).
     """
     recipes = list(dict.fromkeys(recipes))
     check_inputs(sources, spine, required_columns(recipes))
-    views = {name: council_view(f) for name, f in sources.items()}
+    views = {name: by_id(council_view(f), "record_id") for name, f in sources.items()}
     index = record_index(views)
-    parts = [match_columns(v, recipes).reset_index(drop=True) for v in views.values()]
+    parts = [match_columns(v, recipes) for v in views.values()]
     records = (
         pd.concat(parts, ignore_index=True)
         if parts
         else match_columns(council_view(spine).iloc[:0], recipes)
     )
     records.insert(0, "rid", np.arange(len(records), dtype=np.int64))
-    sv = council_view(spine).reset_index(drop=True)
+    sv = by_id(council_view(spine), "spine_person_id")
     spine_m = match_columns(sv, recipes)
     spine_m.insert(0, "spine_person_id", sv["spine_person_id"].to_numpy(np.int64))
     households = pd.DataFrame(
