@@ -3,24 +3,39 @@
 This module reads the hidden ``true_``/``err_`` columns; council-side code never
 calls it.
 
-Definitions (record level; each record truly concerns one person and links to at
+A linker sees identities, not people. A record made against the wrong member of a
+family (``err_wrong_person``) carries that member's name, date of birth and numbers;
+linking it to that member is the linker doing its job on a record that is wrong. So a
+link is judged against the identity the record carries (the hidden
+``true_identity_person_id``, which is ``true_person_id`` except on wrong-person rows),
+and links that are right about the identity but not about whom the event concerns are
+counted apart, as data errors.
+
+Definitions (record level; each record carries one person's identity and links to at
 most one spine person):
 
-- a record is **linkable** if its true person has at least one spine row;
-- a link is **correct** if the linked spine row's ``true_person_id`` equals the
-  record's (any of a person's duplicate spine rows counts);
-- a **false link** is a link that is not correct: to the wrong person
-  (``linked_wrong``) or for a person not on the spine (``linked_absent``);
+- a record is **linkable** if the identity it carries is on the spine (a spine row
+  carries the same person's identity);
+- a link is **correct** if the linked spine row carries the record's identity (any of a
+  person's duplicate spine rows counts);
+- a **false link** is a link that is not correct: to another identity
+  (``linked_wrong``) or for an identity not on the spine (``linked_absent``);
 - a **missed link** is a linkable record without a correct link: unlinked
-  (``missed``) or linked to the wrong person (``linked_wrong``, which is both false
+  (``missed``) or linked to another identity (``linked_wrong``, which is both false
   and missed, as in pairwise evaluation);
-- precision = correct / linked, recall = correct / linkable,
-  F1 = 2 PR / (P + R).
+- precision = correct / linked, recall = correct / linkable, F1 = 2 PR / (P + R):
+  the linker's quality;
+- a **wrong-subject link** (``n_wrong_subject``) is a correct link whose spine row is
+  not the person the event truly concerns: a data error (a wrong-person record, or a
+  spine row carrying another member's identity), not the linker's;
+- subject precision = links to the person the event truly concerns / linked: what
+  the council's view gets, data errors and linkage errors together.
 
 Each record gets one ``outcome``: ``correct``, ``linked_wrong``, ``linked_absent``,
-``missed`` or ``unlinked_absent`` (rightly unlinked). For false and missed links the
-``err_*`` errors involved are listed: on the record, on the true person's spine
-rows, and on the spine row it was linked to.
+``missed`` or ``unlinked_absent`` (rightly unlinked), and ``wrong_subject`` says whether
+it is a wrong-subject link. For false and missed links the ``err_*`` errors involved are
+listed: on the record, on the spine rows carrying the record's identity, and on the
+spine row it was linked to.
 """
 
 from __future__ import annotations
@@ -55,11 +70,15 @@ METRIC_COLUMNS = (
     "n_false",
     "n_missed",
     "n_missed_unlinked",
+    "n_wrong_subject",
     "precision",
     "recall",
     "f1",
+    "subject_precision",
 )
 _ERR = "err_"
+CARRIED = "true_identity_person_id"
+"""Hidden column: whose identity a row carries (``true_person_id`` where absent)."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +89,10 @@ class LinkQuality:
     ----------
     records : DataFrame
         One row per record: ``source``, ``record_id``, ``true_person_id``,
-        ``true_household_id``, ``spine_person_id``, booleans ``linkable``,
-        ``linked``, ``correct``, ``false_link``, ``missed``, and ``outcome``.
+        ``true_identity_person_id``, ``true_household_id``, ``spine_person_id``,
+        booleans ``linkable``, ``linked``, ``correct``, ``false_link``, ``missed``,
+        ``true_subject`` (linked to the person the event concerns) and
+        ``wrong_subject`` (correct, but not that person), and ``outcome``.
     overall : DataFrame
         One row of :data:`METRIC_COLUMNS`.
     by_source : DataFrame
@@ -81,9 +102,10 @@ class LinkQuality:
         :data:`METRIC_COLUMNS`; empty if no households table was given.
     errors : DataFrame
         The false and missed links: ``source``, ``record_id``, ``outcome``,
-        ``true_person_id``, ``spine_person_id``, ``true_spine_person_id`` (the
-        true person's lowest spine id, NA if not on the spine) and the
-        ``;``-joined error names ``record_causes``, ``true_spine_causes`` and
+        ``true_person_id``, ``true_identity_person_id``, ``spine_person_id``,
+        ``true_spine_person_id`` (the lowest spine id carrying the record's
+        identity, NA if none) and the ``;``-joined error names ``record_causes``,
+        ``true_spine_causes`` (on the spine rows carrying that identity) and
         ``linked_spine_causes`` (empty string if none).
     causes : DataFrame
         Per error name (``cause``) and where it was (``side``: ``record``,
@@ -112,7 +134,9 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     ----------
     records : DataFrame
         With boolean ``linkable``, ``linked``, ``correct``, ``false_link``,
-        ``missed`` (as :attr:`LinkQuality.records`).
+        ``missed`` and, optionally, ``true_subject`` and ``wrong_subject`` (as
+        :attr:`LinkQuality.records`; without them every correct link is taken to
+        concern its true subject).
     by : sequence of str
         Grouping columns; none for one overall row.
 
@@ -120,8 +144,8 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     -------
     DataFrame
         :data:`METRIC_COLUMNS`, indexed by the groups (a default index if none).
-        Precision is NaN where nothing was linked, recall where nothing was
-        linkable.
+        Precision and subject precision are NaN where nothing was linked, recall
+        where nothing was linkable.
 
     Examples
     --------
@@ -133,6 +157,8 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     >>> summarise(r)[["precision", "recall", "f1"]].round(3).to_dict("records")
     [{'precision': 0.5, 'recall': 0.5, 'f1': 0.5}]
     """
+    subject = records.get("true_subject", records["correct"])
+    wrong_subject = records.get("wrong_subject", records["correct"] & ~subject)
     flags = pd.DataFrame(
         {
             "n_records": np.ones(len(records), dtype=np.int64),
@@ -144,6 +170,8 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
             "n_missed_unlinked": (records["missed"] & ~records["linked"]).to_numpy(
                 np.int64
             ),
+            "n_wrong_subject": wrong_subject.to_numpy(np.int64),
+            "n_subject": subject.to_numpy(np.int64),
         },
         index=records.index,
     )
@@ -157,6 +185,7 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     counts["precision"] = p
     counts["recall"] = r
     counts["f1"] = (2 * p * r / (p + r)).where((p + r) > 0, np.nan)
+    counts["subject_precision"] = _ratio(counts["n_subject"], counts["n_linked"])
     return counts[list(METRIC_COLUMNS)]
 
 
@@ -177,6 +206,7 @@ def _truth_frame(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             c for c in f.columns if c.startswith(_ERR)
         ]
         part = f[cols].reset_index(drop=True)
+        part.insert(2, CARRIED, _carried(f))
         part.insert(0, "source", name)
         parts.append(part)
     out = (
@@ -189,6 +219,15 @@ def _truth_frame(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     errs = [c for c in out.columns if c.startswith(_ERR)]
     out[errs] = out[errs].fillna(False).astype(bool)
     return out
+
+
+def _carried(frame: pd.DataFrame) -> np.ndarray:
+    """Whose identity each row carries.
+
+    ``true_person_id`` where the column is absent (datasets written before it).
+    """
+    col = CARRIED if CARRIED in frame.columns else "true_person_id"
+    return frame[col].to_numpy(np.int64)
 
 
 def _joined_names(flags: pd.DataFrame) -> pd.Series:
@@ -248,21 +287,26 @@ def link_quality(
         raise InputDataError("links table has records that are in no source")
     rec = rec.drop(columns="_merge")
 
-    spine_truth = spine.set_index("spine_person_id")["true_person_id"]
-    on_spine = np.isin(
-        rec["true_person_id"].to_numpy(np.int64),
-        spine["true_person_id"].to_numpy(np.int64),
-    )
+    spine_ids = spine["spine_person_id"].to_numpy(np.int64)
+    spine_subject = pd.Series(spine["true_person_id"].to_numpy(np.int64), spine_ids)
+    spine_identity = pd.Series(_carried(spine), spine_ids)
+    identity = rec[CARRIED].to_numpy(np.int64)
+    subject = rec["true_person_id"].to_numpy(np.int64)
+    on_spine = np.isin(identity, spine_identity.to_numpy())
     linked = rec["spine_person_id"].notna().to_numpy()
-    linked_ids = rec["spine_person_id"].to_numpy(np.float64, na_value=np.nan)
-    linked_true = spine_truth.reindex(linked_ids[linked].astype(np.int64)).to_numpy()
+    to = rec["spine_person_id"].to_numpy(np.float64, na_value=np.nan)[linked]
+    to = to.astype(np.int64)
     correct = np.zeros(len(rec), dtype=bool)
-    correct[linked] = linked_true == rec["true_person_id"].to_numpy()[linked]
+    correct[linked] = spine_identity.reindex(to).to_numpy() == identity[linked]
+    true_subject = np.zeros(len(rec), dtype=bool)
+    true_subject[linked] = spine_subject.reindex(to).to_numpy() == subject[linked]
     rec["linkable"] = on_spine
     rec["linked"] = linked
     rec["correct"] = correct
     rec["false_link"] = linked & ~correct
     rec["missed"] = on_spine & ~correct
+    rec["true_subject"] = true_subject
+    rec["wrong_subject"] = correct & ~true_subject
     outcome = np.select(
         [correct, linked & on_spine, linked, on_spine],
         ["correct", "linked_wrong", "linked_absent", "missed"],
@@ -276,6 +320,7 @@ def link_quality(
         "source",
         "record_id",
         "true_person_id",
+        CARRIED,
         "true_household_id",
         "spine_person_id",
         "linkable",
@@ -283,6 +328,8 @@ def link_quality(
         "correct",
         "false_link",
         "missed",
+        "true_subject",
+        "wrong_subject",
         "outcome",
     ]
     records = rec[record_cols]
@@ -305,13 +352,14 @@ def _errors(
     bad = rec[rec["false_link"] | rec["missed"]].reset_index(drop=True)
     rec_errs = [c for c in bad.columns if c.startswith(_ERR)]
     spine_errs = [c for c in spine.columns if c.startswith(_ERR)]
-    sp = spine[["spine_person_id", "true_person_id", *spine_errs]].copy()
+    sp = spine[["spine_person_id", *spine_errs]].copy()
     sp[spine_errs] = sp[spine_errs].fillna(False).astype(bool)
-    # Errors on any of the true person's spine rows (duplicates included).
-    by_person = sp.groupby("true_person_id")
+    sp[CARRIED] = _carried(spine)
+    # Errors on any spine row carrying the record's identity (duplicates included).
+    by_person = sp.groupby(CARRIED)
     person_errs = by_person[spine_errs].any()
     first_row = by_person["spine_person_id"].min()
-    tp = bad["true_person_id"].to_numpy()
+    tp = bad[CARRIED].to_numpy()
     true_side = (
         person_errs.reindex(tp).fillna(False).astype(bool).reset_index(drop=True)
     )
@@ -328,6 +376,7 @@ def _errors(
             "record_id": bad["record_id"].astype(np.int64),
             "outcome": bad["outcome"],
             "true_person_id": bad["true_person_id"].astype(np.int64),
+            CARRIED: bad[CARRIED].astype(np.int64),
             "spine_person_id": bad["spine_person_id"],
             "true_spine_person_id": pd.array(
                 first_row.reindex(tp).to_numpy(), dtype="Int64"

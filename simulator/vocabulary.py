@@ -99,6 +99,12 @@ The fields of ``simulator.schema.agencies.ErrorRates`` and the appliers of
 INDEX = "spine_household_id"
 """The council's family id: the index of the family view, scores and flags."""
 
+CARRIED_IDENTITY = "true_identity_person_id"
+"""Hidden column of records and spine rows: the person whose identifiers the row
+carries. It is ``true_person_id`` except on a wrong-person row (``err_wrong_person``),
+which carries another member's name, date of birth, sex and numbers; link quality
+judges the linker against it (:mod:`audits.link_quality`)."""
+
 HIDDEN_PREFIXES: tuple[str, ...] = ("true_", "err_")
 """Prefixes of the simulator's hidden truth columns, which the council never reads."""
 

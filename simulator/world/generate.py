@@ -24,7 +24,7 @@ from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk
-from simulator.world.corruption import ERRORS, corrupt
+from simulator.world.corruption import CARRIED, ERRORS, corrupt
 from simulator.world.ids import record_ids, spine_household_ids, spine_person_ids
 from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
 from simulator.world.records import (
@@ -63,7 +63,7 @@ def chunks(scenario: Scenario) -> Iterator[range]:
 Parts = list[dict[str, np.ndarray | pa.Array]]
 """One dict of decoded columns per chunk (numpy arrays, Arrow strings)."""
 
-_HIDDEN = ("true_person_id", "true_household_id")
+_HIDDEN = ("true_person_id", "true_household_id", CARRIED)
 _SOURCE_COLUMNS = (
     *EVENT_COLUMNS,
     *IDENTITY_COLUMNS,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from audits.report.cases.evidence import (
+    CARRIED,
     DRIVERS,
     linked_records,
     reach,
@@ -25,6 +26,7 @@ from audits.report.cases.kinds import (
     OTHER_FAMILY,
     OTHER_HOUSEHOLD,
     PLAIN_CATEGORIES,
+    RECORDED_AS_MEMBER,
     UNLINKED,
     WRONG_MEMBER,
     CaseFile,
@@ -121,10 +123,10 @@ def _records(
         to_here[keep],
         linked[keep],
     )
-    right_person = (
-        records["linked_true_person"].to_numpy(dtype=float, na_value=np.nan)
-        == records["true_person_id"].to_numpy()
-    )
+    linked_person = records["linked_true_person"].to_numpy(dtype=float, na_value=np.nan)
+    right_person = linked_person == records["true_person_id"].to_numpy()
+    carried = records.get(CARRIED, records["true_person_id"]).to_numpy()
+    as_recorded = (linked_person == carried) & ~right_person
     background = ~records["true_from_need"].fillna(False).to_numpy(bool)
     table = pd.DataFrame(
         {
@@ -140,8 +142,13 @@ def _records(
             ),
             "match_key": records["match_key"].astype(object).fillna("").to_numpy(),
             "about": np.select(
-                [~about_family, to_here & ~right_person, linked & ~to_here],
-                [OTHER_FAMILY, WRONG_MEMBER, MEMBER_ELSEWHERE],
+                [
+                    ~about_family,
+                    to_here & as_recorded,
+                    to_here & ~right_person,
+                    linked & ~to_here,
+                ],
+                [OTHER_FAMILY, RECORDED_AS_MEMBER, WRONG_MEMBER, MEMBER_ELSEWHERE],
                 FAMILY,
             ),
             "background": background,

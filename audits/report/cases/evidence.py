@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from audits.link_quality import CARRIED
 from audits.report.inputs import ReportInputs
 
 DRIVERS = ("driver_1", "driver_2", "driver_3")
@@ -21,6 +22,7 @@ RECORD_COLUMNS = (
     "last_name",
     "dob",
     "true_person_id",
+    CARRIED,
     "true_household_id",
     "true_from_need",
     "true_need",

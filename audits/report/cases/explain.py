@@ -18,6 +18,7 @@ from audits.report.cases.kinds import (
     MEMBER_ELSEWHERE,
     OTHER_FAMILY,
     OTHER_HOUSEHOLD,
+    RECORDED_AS_MEMBER,
     UNLINKED,
     WRONG_MEMBER,
     CaseFile,
@@ -41,6 +42,8 @@ LINKED_TO_WORDS = {
 """Where a record's link put it (:data:`~audits.report.cases.kinds.LINKED_TO`)."""
 ABOUT_WORDS = {
     OTHER_FAMILY: "another family",
+    RECORDED_AS_MEMBER: "this family (recorded against another member, and linked "
+    "to that member as recorded)",
     WRONG_MEMBER: "this family (linked to the wrong member)",
     MEMBER_ELSEWHERE: "this family (linked to someone in another household)",
     FAMILY: "this family",

@@ -21,16 +21,18 @@ HOUSEHOLD, OTHER_HOUSEHOLD, UNLINKED = "household", "other_household", "unlinked
 LINKED_TO = (HOUSEHOLD, OTHER_HOUSEHOLD, UNLINKED)
 """Where a record's link put it: one of the family's council households (the flagged
 ones, for a wrong flag), another council household, or nowhere."""
-OTHER_FAMILY, WRONG_MEMBER, MEMBER_ELSEWHERE, FAMILY = (
+OTHER_FAMILY, RECORDED_AS_MEMBER, WRONG_MEMBER, MEMBER_ELSEWHERE, FAMILY = (
     "other_family",
+    "recorded_as_member",
     "wrong_member",
     "member_elsewhere",
     "family",
 )
-ABOUT = (OTHER_FAMILY, WRONG_MEMBER, MEMBER_ELSEWHERE, FAMILY)
-"""Whose record it truly is: another family's; this family's but linked to the wrong
-member of its household; this family's but linked into another household; this
-family's, linked right (or not linked)."""
+ABOUT = (OTHER_FAMILY, RECORDED_AS_MEMBER, WRONG_MEMBER, MEMBER_ELSEWHERE, FAMILY)
+"""Whose record it truly is: another family's; this family's, recorded against another
+member and linked to that member (a data error, the link matched the record); this
+family's but linked to the wrong member of its household; this family's but linked
+into another household; this family's, linked right (or not linked)."""
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,17 @@ from audits.report.text import (
 
 
 def _quality_row(label: str, r: pd.Series) -> list[object]:
-    """One row of the linkage table: records, linkable, false, missed, rates."""
+    """One row of the linkage table: counts of records and links, then rates."""
     return [
         label,
         count(r["n_records"]),
         count(r["n_linkable"]),
         count(r["n_false"]),
         count(r["n_missed"]),
+        count(r["n_wrong_subject"]),
         pct(r["precision"], 2),
         pct(r["recall"], 2),
+        pct(r["subject_precision"], 2),
     ]
 
 
@@ -67,16 +69,26 @@ def linkage_section(inputs: ReportInputs) -> Html:
         [
             p(
                 "Before any model runs, the council links every agency's records to "
-                "its own register of families (the spine). A record linked to the "
-                "wrong person adds someone else's events to a family (a false link); "
-                "a record not linked to its person hides them (a missed link)."
+                "its own register of families (the spine). A linker sees the "
+                "identity a record carries (name, date of birth, numbers): a record "
+                "linked to another identity adds someone else's events to a family "
+                "(a false link); a record not linked to its identity hides them (a "
+                "missed link). A record made against the wrong member of a family "
+                "carries that member's identity: linking it there is the linker "
+                "doing its job on wrong data, so it is counted as a data error "
+                "(wrong subject), not as a linkage error."
             ),
             p(
-                f"Of {count(o['n_linkable'])} records whose person is on the register, "
-                f"{count(o['n_correct'])} were linked to the right person "
+                f"Of {count(o['n_linkable'])} records whose identity is on the "
+                f"register, {count(o['n_correct'])} were linked to that identity "
                 f"(recall {pct(o['recall'], 2)}); {count(o['n_false'])} records were "
-                f"linked to the wrong person and {count(o['n_missed'])} were missed. "
-                f"{pct(o['precision'], 2)} of all links made were right (precision)."
+                f"linked to another identity and {count(o['n_missed'])} were missed. "
+                f"{pct(o['precision'], 2)} of all links made were to the identity "
+                f"the record carries (precision). Of those, "
+                f"{count(o['n_wrong_subject'])} carried another person's identity "
+                "(a data error): counting them, "
+                f"{pct(o['subject_precision'], 2)} of links reached the person the "
+                "event truly concerns (subject precision)."
             ),
             table(
                 [
@@ -85,18 +97,20 @@ def linkage_section(inputs: ReportInputs) -> Html:
                     "linkable",
                     "false links",
                     "missed links",
+                    "wrong subject (data error)",
                     "precision",
                     "recall",
+                    "subject precision",
                 ],
                 per_source,
-                numeric=range(1, 7),
+                numeric=range(1, 9),
                 row_classes=[None] * (len(per_source) - 1) + ["reference"],
             ),
             figure(
                 charts.linkage_chart(q.by_group),
                 "for families in each group, the share of their records that "
                 "could have been linked but were not (left) and the share of links "
-                "that went to the wrong person (right).",
+                "that went to another identity than the record carries (right).",
                 "longer bars mean the council's linked picture of those families is "
                 "less complete (left) or more polluted by other people's records "
                 "(right). These are counts over every record, with no interval.",

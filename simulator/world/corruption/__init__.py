@@ -19,9 +19,10 @@ from __future__ import annotations
 from simulator.world.corruption.apply import corrupt
 from simulator.world.corruption.kinds import (
     APPLY,
+    CARRIED,
     ERRORS,
     HOUSEHOLD_LEVEL,
     error_applies,
 )
 
-__all__ = ["APPLY", "ERRORS", "HOUSEHOLD_LEVEL", "corrupt", "error_applies"]
+__all__ = ["APPLY", "CARRIED", "ERRORS", "HOUSEHOLD_LEVEL", "corrupt", "error_applies"]

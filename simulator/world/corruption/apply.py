@@ -8,6 +8,7 @@ from simulator.schema.agencies import ErrorMultiplier, ErrorRates
 from simulator.world.agencies.base import PopulationChunk
 from simulator.world.corruption.kinds import (
     APPLY,
+    CARRIED,
     ERRORS,
     HOUSEHOLD_LEVEL,
     error_applies,
@@ -26,9 +27,12 @@ def corrupt(
     """Return a corrupted copy of a source's records with one ``err_<name>`` per error.
 
     ``records`` must be sorted by ``true_household_id`` and hold the true identity of
-    ``true_person_id`` (as made by the agency modules); they are not changed.
+    ``true_person_id`` (as made by the agency modules); they are not changed. The
+    copy also has :data:`~simulator.world.corruption.kinds.CARRIED`: whose identity
+    each row ends up carrying.
     """
     r = SourceRows(records.copy(), chunk, source, ("corruption", source))
+    r.rows[CARRIED] = np.asarray(r.rows["true_person_id"], dtype=np.int64).copy()
     flags: dict[str, np.ndarray] = {}
     for error in ERRORS:
         base = getattr(rates, error)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from simulator.vocabulary import ERROR_NAMES
+from simulator.vocabulary import CARRIED_IDENTITY, ERROR_NAMES
 from simulator.world import identity
 from simulator.world.corruption.source_rows import SourceRows
 from simulator.world.corruption.string_edits import (
@@ -26,6 +26,10 @@ from simulator.world.corruption.string_edits import (
     typo,
 )
 from simulator.world.records import HELD_IDENTIFIERS, Strings
+
+CARRIED = CARRIED_IDENTITY
+"""Whose identity a row carries: ``true_person_id``, set by :func:`corrupt` and
+changed by :func:`_err_wrong_person` to the member whose identity it copies."""
 
 ERRORS: tuple[str, ...] = ERROR_NAMES
 """Every error kind, in the order applied; ``err_<name>`` columns follow this order."""
@@ -85,6 +89,7 @@ def _err_duplicate(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 def _err_wrong_person(r: SourceRows, hit: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(hit)
     other = r.other_member(r.uniforms("wrong_person_who"))[rows]
+    r.rows[CARRIED][rows] = r.chunk.people["person_id"].to_numpy()[other]
     for col in _COPIED_ON_WRONG_PERSON:
         if (
             col in ("nhs_number", "ni_number", "upn")
