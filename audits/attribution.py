@@ -6,8 +6,12 @@ The scenario is run again with the same seeds, adding one imperfection at a time
 rung           what the council's model sees
 =============  ===============================================================
 ``model``      every true problem recorded and nothing else (no visibility bias),
-               no data errors, the true links
-``visibility`` + the scenario's visibility: who is seen, and background events
+               everyone on the council's index, no data errors, the true links
+``spine``      + the people the scenario leaves off the council's index (the
+               spine), and its group factors: a family with nobody on it cannot
+               be flagged, a member missing from it loses their linked events
+``visibility`` + the scenario's visibility: who is seen by the agencies, and
+               background events
 ``data_error`` + the scenario's data errors (typos, stale addresses, ...)
 ``linkage``    + the scenario's linkage method: the real run
 =============  ===============================================================
@@ -17,8 +21,10 @@ drawn from streams the agencies do not touch. The fitted model is the same too (
 council's model as deployed), so only its inputs change. Each wrong flag (false
 positive) and each missed family (false negative) of the real run is assigned to the
 first rung at which it appears: it is the model's own error if the model makes it on
-perfect data, visibility's if it first appears when visibility bias is added, and so
-on. Counts therefore add up to the real run's totals.
+perfect data, the index's if it first appears when the people missing from the spine
+are removed, visibility's if it first appears when visibility bias is added, and so
+on. Counts therefore add up to the real run's totals. Each family's flag at every rung
+is kept (``flagged_<rung>`` columns), so a family's cause can be checked.
 """
 
 from __future__ import annotations
@@ -29,15 +35,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audits.counterfactuals import without_errors, without_visibility_bias
+from audits.counterfactuals import (
+    with_spine_of,
+    without_errors,
+    without_visibility_bias,
+)
 from simulator.errors import InputDataError
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL
 
-RUNGS = ("model", "visibility", "data_error", "linkage")
+RUNGS = ("model", "spine", "visibility", "data_error", "linkage")
 """The ladder's rungs, in order; the last is the real run."""
 CAUSE_LABELS = {
     "model": "the model itself",
+    "spine": "missing from the council's index",
     "visibility": "visibility bias",
     "data_error": "data errors",
     "linkage": "linkage errors",
@@ -52,11 +63,13 @@ def ladder(scenario: Scenario) -> dict[str, tuple[Scenario, str]]:
     --------
     >>> rungs = ladder(Scenario())
     >>> [(name, method) for name, (_, method) in rungs.items()]
-    [('model', 'oracle'), ('visibility', 'oracle'), ('data_error', 'oracle'), ('linkage', 'deterministic')]
+    [('model', 'oracle'), ('spine', 'oracle'), ('visibility', 'oracle'), ('data_error', 'oracle'), ('linkage', 'deterministic')]
     """  # noqa: E501
     clean = without_errors(scenario)
+    perfect = without_visibility_bias(clean)
     return {
-        "model": (without_visibility_bias(clean), "oracle"),
+        "model": (perfect, "oracle"),
+        "spine": (with_spine_of(perfect, clean), "oracle"),
         "visibility": (clean, "oracle"),
         "data_error": (scenario, "oracle"),
         "linkage": (scenario, scenario.linkage.method),
@@ -72,7 +85,10 @@ class Attribution:
     households : DataFrame
         One row per wrongly flagged or missed family of the real run:
         ``household_id``, ``error`` (``false_positive`` or ``false_negative``),
-        ``cause`` (a rung of :data:`RUNGS`), and the group columns.
+        ``cause`` (a rung of :data:`RUNGS`), ``flagged_<rung>`` for every rung
+        (whether the family was flagged on that rung; its cause is the first rung
+        where that equals the real run's ``flagged_linkage``), and the group
+        columns.
     counts : DataFrame
         ``group`` (``"overall"`` or a group column), ``value``, ``error``, then one
         column per cause with the number of families, and ``total``.
@@ -95,7 +111,7 @@ def _aligned(outcomes: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, np.nda
     ids = real["household_id"].to_numpy()
     y_true = real["y_true"].to_numpy(bool)
     flags = np.empty((len(real), len(RUNGS)), dtype=bool)
-    for j, rung in enumerate(RUNGS):  # four rungs, not rows
+    for j, rung in enumerate(RUNGS):  # five rungs, not rows
         o = outcomes[rung]
         if not np.array_equal(o["household_id"].to_numpy(), ids) or not np.array_equal(
             o["y_true"].to_numpy(bool), y_true
@@ -133,6 +149,7 @@ def attribute(
     ...                          "y_true": [False, False, True],
     ...                          "flagged": flagged})
     >>> a = attribute({"model": o([True, False, True]),
+    ...                "spine": o([True, False, True]),
     ...                "visibility": o([True, False, True]),
     ...                "data_error": o([True, True, False]),
     ...                "linkage": o([True, True, False])})
@@ -159,6 +176,8 @@ def attribute(
             ),
         }
     )
+    for j, rung in enumerate(RUNGS):  # five rungs, not rows
+        households[f"flagged_{rung}"] = flags[bad, j]
     for c in cols:
         households[c] = real[c].to_numpy()[bad]
     by_rung = pd.DataFrame(

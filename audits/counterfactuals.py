@@ -1,7 +1,8 @@
 """The attribution ladder's counterfactual scenarios: the same world, less imperfect.
 
 :func:`without_errors` removes every recording error; :func:`without_visibility_bias`
-makes every true problem, and nothing else, visible to the agencies. Both keep the
+makes every true problem, and nothing else, visible to the agencies (and puts everyone
+on the council's index); :func:`with_spine_of` puts back the index's own gaps. Both keep the
 scenario's seeds, so the truth (households, needs, eligibility, harm) is unchanged and
 only what the agencies record differs (:func:`audits.attribution.ladder`).
 
@@ -142,4 +143,37 @@ def without_visibility_bias(scenario: Scenario) -> Scenario:
             coverage=FULL_COVERAGE,
         ),
     )
+    return _replace(scenario, agencies=agencies)
+
+
+def with_spine_of(scenario: Scenario, other: Scenario) -> Scenario:
+    """``scenario`` with ``other``'s council index: who is on the spine, by group.
+
+    The counterfactual of the ladder's ``spine`` rung: applied to the first rung's
+    scenario (everyone on the spine) and the error-free scenario, it takes off the
+    index exactly the people the real run leaves off it (the spine's ``coverage``
+    and group factors), and changes nothing else.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to change (the ladder's first rung).
+    other : Scenario
+        The scenario whose spine section is taken (the error-free scenario).
+
+    Returns
+    -------
+    Scenario
+        ``scenario`` with ``other.agencies.spine``; same seeds.
+
+    Examples
+    --------
+    >>> base = Scenario()
+    >>> rung = with_spine_of(without_visibility_bias(base), without_errors(base))
+    >>> rung.agencies.spine.coverage == base.agencies.spine.coverage
+    True
+    >>> rung.agencies.police.events.incident.background_rate
+    0.0
+    """
+    agencies = _replace(scenario.agencies, spine=other.agencies.spine)
     return _replace(scenario, agencies=agencies)

@@ -45,6 +45,7 @@ GROUP_METRICS = (
 LINKAGE_SHOWN = ("precision", "recall")
 CAUSE_WORDS = {
     "model": "the model itself",
+    "spine": "missing from the council's index",
     "visibility": "visibility bias",
     "data_error": "data errors",
     "linkage": "linkage errors",

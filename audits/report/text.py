@@ -66,7 +66,9 @@ SHORT_METRIC_LABELS = {
     "wrongly_flagged_per_10k": "wrongly flagged per 10,000",
 }
 RUNG_DESCRIPTIONS = {
-    "model": "every true problem recorded and nothing else, no data errors, true links",
+    "model": "every true problem recorded and nothing else, everyone on the council's "
+    "register, no data errors, true links",
+    "spine": "+ the people missing from the council's register (the spine)",
     "visibility": "+ who agencies see, and events recorded with no problem behind them",
     "data_error": "+ the scenario's data errors (typos, out-of-date addresses, ...)",
     "linkage": "+ the council's own linkage: the real run",

@@ -357,7 +357,7 @@ def run(
     scenario : Scenario
         The scenario to run.
     attribution : bool
-        Also run the attribution ladder (three more runs of the council's side).
+        Also run the attribution ladder (four more runs of the council's side).
     base_dir : str or Path, optional
         Directory that relative paths in the scenario (score files, skops files)
         are resolved against: the scenario file's directory.

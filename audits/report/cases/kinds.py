@@ -80,6 +80,12 @@ CATEGORIES = (
         "Missed: its records did not reach it",
     ),
     Category(
+        "fn_spine",
+        "false_negative",
+        ("spine",),
+        "Missed: the council's register does not hold all of it",
+    ),
+    Category(
         "fn_visibility",
         "false_negative",
         ("visibility", "model"),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 CAUSE_COLOURS = {
     "model": "#7f7f7f",
+    "spine": "#D55E00",
     "visibility": "#E69F00",
     "data_error": "#56B4E9",
     "linkage": "#CC79A7",

@@ -61,7 +61,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
         for ax, (kind, title) in zip(axes, kinds, strict=True):
             part = rows[rows["error"] == kind]
             left = np.zeros(n)
-            for rung in RUNGS:  # four causes
+            for rung in RUNGS:  # five causes
                 width = part[rung].to_numpy(dtype=float)
                 ax.barh(
                     y,

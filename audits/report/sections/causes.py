@@ -64,7 +64,7 @@ def attribution_section(inputs: ReportInputs) -> Html:
             count(r["false_positives"]),
             count(r["false_negatives"]),
         ]
-        for _, r in a.flagged_by_rung.iterrows()  # four rungs
+        for _, r in a.flagged_by_rung.iterrows()  # five rungs
     ]
     return join(
         [
