@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from linktools import METHODS
 
@@ -24,9 +25,15 @@ def test_oracle_is_exact_with_errors(messy_data, links_of):
         links_of(messy_data, "oracle"), messy_data.sources, messy_data.spine
     )
     o = q.overall.iloc[0]
-    assert (o["precision"], o["recall"], o["n_false"], o["n_missed"]) == (1, 1, 0, 0)
+    # The true links reach the person each event concerns...
+    assert (o["subject_precision"], o["n_wrong_subject"]) == (1, 0)
+    # ...which for a wrong-person record is not the identity it carries: by the
+    # linker's measure, those (and only those) are false links.
+    false = q.records[q.records["false_link"]]
+    assert len(false) == o["n_false"] > 0
+    assert (false["true_person_id"] != false["true_identity_person_id"]).all()
     # Records of people absent from the spine stay unlinked.
-    assert o["n_linked"] == o["n_linkable"] < o["n_records"]
+    assert o["n_linked"] < o["n_records"]
 
 
 def test_default_errors_make_both_methods_err_and_splink_wins(messy_data, links_of):
@@ -61,6 +68,26 @@ def test_false_and_missed_links_keep_their_causes(messy_data, links_of):
     # Almost every failure has a recorded error behind it; the rest are true
     # ambiguities (e.g. two people with the same name and date of birth).
     assert explained.mean() > 0.9
-    # A record put on the wrong person is the commonest cause of a false link.
-    rec = q.causes[q.causes["side"] == "record"].set_index("cause")
-    assert rec["n_false"].idxmax() == "wrong_person"
+
+
+
+def test_wrong_person_records_are_data_errors_not_false_links(messy_data, links_of):
+    q = link_quality(
+        links_of(messy_data, "deterministic"), messy_data.sources, messy_data.spine
+    )
+    wrong_person = pd.concat(
+        [
+            f[["record_id", "err_wrong_person"]].assign(source=name)
+            for name, f in messy_data.sources.items()
+        ]
+    )
+    rec = q.records.merge(wrong_person, on=["source", "record_id"], validate="1:1")
+    # Linked to the member whose identity it carries: right identity, wrong person.
+    assert rec["wrong_subject"].sum() > 0
+    assert (rec["err_wrong_person"] | ~rec["wrong_subject"]).all()
+    linked_wp = rec[rec["err_wrong_person"] & rec["linked"]]
+    assert linked_wp["wrong_subject"].mean() > 0.8
+    assert not linked_wp["false_link"][linked_wp["wrong_subject"]].any()
+    o = q.overall.iloc[0]
+    assert o["n_wrong_subject"] == rec["wrong_subject"].sum()
+    assert o["subject_precision"] < o["precision"]

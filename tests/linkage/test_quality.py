@@ -105,3 +105,34 @@ def test_more_errors_never_improve_recall_on_average(method):
         recalls[rate] = float(np.mean(values))
     assert recalls[0.0] >= recalls[0.03] >= recalls[0.1], recalls
     assert recalls[0.0] > recalls[0.1] + 0.02, recalls
+
+
+def test_a_wrong_person_record_linked_as_recorded_is_a_data_error():
+    # Record 0 concerns person 20 but carries person 10's identity (a wrong-person
+    # record) and is linked to 10; record 1 carries 20's and is linked to 10.
+    records = pd.DataFrame(
+        {
+            "record_id": [0, 1],
+            "true_person_id": [20, 20],
+            "true_identity_person_id": [10, 20],
+            "true_household_id": [1, 1],
+            "err_wrong_person": [True, False],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "source": "police",
+            "record_id": [0, 1],
+            "spine_person_id": pd.array([1, 1], dtype="Int64"),
+        }
+    )
+    q = link_quality(links, {"police": records}, SPINE)
+    r = q.records.set_index("record_id")
+    assert r["outcome"].astype(str).tolist() == ["correct", "linked_wrong"]
+    assert r["wrong_subject"].tolist() == [True, False]
+    o = q.overall.iloc[0]
+    assert (o["n_correct"], o["n_false"], o["n_wrong_subject"]) == (1, 1, 1)
+    assert o["precision"] == pytest.approx(0.5)  # the linker's: 1 of 2 as recorded
+    assert o["subject_precision"] == pytest.approx(0.0)  # neither reached person 20
+    # The false link's "true" spine row is the one carrying the record's identity.
+    assert q.errors.set_index("record_id").loc[1, "true_spine_person_id"] == 2
