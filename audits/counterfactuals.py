@@ -2,9 +2,9 @@
 
 :func:`without_errors` removes every recording error; :func:`without_visibility_bias`
 makes every true problem, and nothing else, visible to the agencies (and puts everyone
-on the council's index); :func:`with_spine_of` puts back the index's own gaps. Both keep the
-scenario's seeds, so the truth (households, needs, eligibility, harm) is unchanged and
-only what the agencies record differs (:func:`audits.attribution.ladder`).
+on the council's index); :func:`with_spine_of` puts back the index's own gaps. All
+keep the scenario's seeds, so the truth (households, needs, eligibility, harm) is
+unchanged and only what the agencies record differs (:func:`audits.attribution.ladder`).
 
 Sections are rebuilt with :func:`_replace`, which validates the result: a misspelt
 field is an error here, where pydantic's ``model_copy(update=...)`` would accept it

@@ -48,6 +48,7 @@ import pandas as pd
 
 from simulator.errors import InputDataError
 from simulator.frames import STRING
+from simulator.vocabulary import CARRIED_IDENTITY
 
 BY_GROUP_ORDER = (
     "ethnicity",
@@ -77,7 +78,7 @@ METRIC_COLUMNS = (
     "subject_precision",
 )
 _ERR = "err_"
-CARRIED = "true_identity_person_id"
+CARRIED = CARRIED_IDENTITY
 """Hidden column: whose identity a row carries (``true_person_id`` where absent)."""
 
 

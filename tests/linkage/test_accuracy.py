@@ -70,7 +70,6 @@ def test_false_and_missed_links_keep_their_causes(messy_data, links_of):
     assert explained.mean() > 0.9
 
 
-
 def test_wrong_person_records_are_data_errors_not_false_links(messy_data, links_of):
     q = link_quality(
         links_of(messy_data, "deterministic"), messy_data.sources, messy_data.spine

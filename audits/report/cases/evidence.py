@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.link_quality import CARRIED
 from audits.report.inputs import ReportInputs
+from simulator.vocabulary import CARRIED_IDENTITY as CARRIED
 
 DRIVERS = ("driver_1", "driver_2", "driver_3")
 """The flags table's columns naming the features that drove a score."""
