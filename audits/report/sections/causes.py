@@ -44,7 +44,9 @@ def attribution_section(inputs: ReportInputs) -> Html:
             continue
         row = totals.loc[kind]
         pieces = [
-            f"{CAUSE_LABELS[c]} {count(row[c])}" for c in CAUSE_LABELS if row[c] > 0
+            f"{CAUSE_LABELS[c]} {count(row[c])}"
+            for c in CAUSE_LABELS
+            if row.get(c, 0) > 0
         ]
         sentences.append(
             f"Of the {plural(int(row['total']), 'family', 'families')} {words}: "
@@ -71,10 +73,11 @@ def attribution_section(inputs: ReportInputs) -> Html:
             p(
                 "Why was each family wrongly flagged or missed? The simulation is "
                 "run again with the same families, adding one imperfection at a "
-                "time: first perfect records (only the model can err), then who "
-                "agencies see (visibility), then data errors, then the council's own "
-                "linkage. Each error is put down to the first step at which it "
-                "appears, so the causes add up to the totals."
+                "time: first perfect records (only the model can err), then the "
+                "people missing from the council's register, then who agencies see "
+                "(visibility), then data errors, then the council's own linkage. "
+                "Each error is put down to the first step at which it appears, so "
+                "the causes add up to the totals."
             ),
             ul(sentences),
             figure(
