@@ -128,7 +128,10 @@ def _quality_lines(q: LinkQuality, scenario: Scenario) -> list[str]:
         f"linkage ({scenario.linkage.method}): "
         f"precision {o['precision']:.4f}, recall {o['recall']:.4f}, "
         f"F1 {o['f1']:.4f}; {int(o['n_false']):,} false links, "
-        f"{int(o['n_missed']):,} missed of {int(o['n_linkable']):,} linkable records"
+        f"{int(o['n_missed']):,} missed of {int(o['n_linkable']):,} linkable records",
+        f"  {int(o['n_wrong_subject']):,} more linked as recorded to someone the event "
+        f"does not concern (data errors): subject precision "
+        f"{o['subject_precision']:.4f}",
     ]
     for source, r in q.by_source.iterrows():
         lines.append(
