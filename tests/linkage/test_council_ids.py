@@ -21,9 +21,10 @@ from scipy.stats import spearmanr
 
 from simulator.council.linkage import LinkageConfig, link
 from simulator.council.models import make_model
+from simulator.frames import council_view
 from simulator.pipeline.run import council_run
 from simulator.world.generate import SyntheticData, generate, number
-from simulator.world.records import IDENTITY_COLUMNS, council_view
+from simulator.world.records import IDENTITY_COLUMNS
 
 SPEARMAN_BOUND = 0.05
 """|rho| of ids against the true household: 0 in expectation for a permutation, with a
