@@ -27,7 +27,7 @@ from simulator.schema.agencies import ErrorRates
 from simulator.vocabulary import SOURCES
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk
-from simulator.world.corruption import ERRORS, corrupt
+from simulator.world.corruption import CARRIED, ERRORS, corrupt
 from simulator.world.generate import generate
 from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
 from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS, Strings
@@ -148,7 +148,7 @@ def test_a_duplicate_is_an_identical_copy(small_world, source, rate, corruption_
     copy = out["err_duplicate"].to_numpy()
     assert len(out) == len(original) + copy.sum()
     assert len(copy) == 0 or not copy[0]
-    content = [c for c in out.columns if not c.startswith("err_")]
+    content = [c for c in original.columns if not c.startswith("err_")]
     copies = out.loc[copy, content].reset_index(drop=True)
     sources = out.loc[np.flatnonzero(copy) - 1, content].reset_index(drop=True)
     pd.testing.assert_frame_equal(copies, sources)
@@ -408,3 +408,23 @@ def test_errors_left_at_zero_never_fire(rates_data):
     frame, _, _ = rates_data
     zero = [f"err_{e}" for e in ERRORS if e not in RATE_ERRORS]
     assert not frame[zero].to_numpy().any()
+
+
+@SETTINGS
+@given(
+    source=st.sampled_from(SOURCES),
+    rate=st.floats(0.0, 1.0),
+    corruption_seed=st.integers(0, 2**32 - 1),
+)
+def test_carried_identity_is_another_member_exactly_on_wrong_person_rows(
+    small_world, source, rate, corruption_seed
+):
+    rates = ErrorRates.zero().model_copy(update={"wrong_person": rate})
+    _, out = _corrupt(small_world, source, rates, corruption_seed)
+    carried = out[CARRIED].to_numpy()
+    subject = out["true_person_id"].to_numpy()
+    assert np.array_equal(carried != subject, out["err_wrong_person"].to_numpy())
+    household = small_world[0].people.set_index("person_id")["household_id"]
+    assert np.array_equal(
+        household.reindex(carried).to_numpy(), out["true_household_id"].to_numpy()
+    )
