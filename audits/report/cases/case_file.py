@@ -57,6 +57,9 @@ def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
     members = people[["role", "sex", "age", "first_name", "last_name"]].reset_index(
         drop=True
     )
+    members["on_register"] = (
+        people["person_id"].isin(inputs.spine["true_person_id"]).to_numpy()
+    )
     first_adult = people[people["role"] == "adult1"]
     surname = str((first_adult if len(first_adult) else people)["last_name"].iloc[0])
     family = {

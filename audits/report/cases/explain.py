@@ -312,6 +312,14 @@ def _missed(case: CaseFile, cut: float) -> list[str]:
             f"household: for example {_record_phrase(row)} was {went}"
             f"{_with_errors(row)}."
         )
+    off = case.members[~case.members["on_register"].to_numpy(bool)]
+    if len(off) and len(lost):
+        names = join_words([str(n) for n in off["first_name"]])
+        sentences.append(
+            f"{names} {'is' if len(off) == 1 else 'are'} not on the council's "
+            "register at all, so nothing recorded about "
+            f"{'them' if len(off) > 1 else 'that person'} can reach the family."
+        )
     unseen = _unseen(f["needs"], set(own_need["need"]))
     if unseen:
         sentences.append(unseen)

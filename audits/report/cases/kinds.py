@@ -116,7 +116,8 @@ class CaseFile:
         (list of need names), ``eligible``, ``harm``, ``in_target``.
     members : DataFrame
         The family's people: ``role``, ``sex``, ``age``, ``first_name``,
-        ``last_name``.
+        ``last_name``, ``on_register`` (whether the council's index, the spine,
+        holds them).
     spine : DataFrame
         The council households holding its members (for a wrong flag, the flagged
         ones), highest score first: ``spine_household_id``, ``score``, ``flagged``,

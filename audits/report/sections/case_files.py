@@ -76,13 +76,14 @@ def _family_card(case: CaseFile, inputs: ReportInputs) -> Html:
         class_="facts",
     )
     members = table(
-        ["member", "sex", "age", "name (synthetic)"],
+        ["member", "sex", "age", "name (synthetic)", "on the council's register"],
         [
             [
                 "child" if r["role"] == "child" else "adult",
                 SEX_LABELS.get(str(r["sex"]), str(r["sex"])),
                 count(r["age"]),
                 f"{r['first_name']} {r['last_name']}",
+                "yes" if r["on_register"] else "no",
             ]
             for _, r in case.members.iterrows()  # a family's members
         ],
