@@ -95,8 +95,8 @@ class Prepared:
     Attributes
     ----------
     records : DataFrame
-        ``rid`` (0..n-1 over all sources, in ``index`` order) and one column per
-        recipe.
+        ``rid`` (0..n-1 over all sources, in ``index`` order: by source, then
+        ``record_id``; rows stay in the order they came) and one column per recipe.
     index : DataFrame
         ``source`` and ``record_id`` of each ``rid`` (row ``rid``).
     spine : DataFrame
@@ -126,16 +126,27 @@ def record_index(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({"source": source, "record_id": record_id})
 
 
-def by_id(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """``frame``'s rows in order of its id ``column``, with a fresh index.
+def rid_by_id(index: pd.DataFrame) -> np.ndarray:
+    """Each record's ``rid``: its place in order of source, then ``record_id``.
 
     The council works in the order of its own identifiers, never in the order rows
-    arrive: files are written in true household order, and a row number (``rid``,
-    Splink's profile ids, its random u sample) must not carry that order into a
-    result.
+    arrive: files are written in true household order, and whatever follows row
+    order (Splink's profile ids, its random u sample) must not carry that order into
+    a result. Rows stay where they are; only their numbers follow the ids.
+
+    Examples
+    --------
+    >>> idx = pd.DataFrame({"source": pd.Categorical(["b", "a", "a"], ["b", "a"]),
+    ...                     "record_id": [5, 9, 2]})
+    >>> rid_by_id(idx).tolist()
+    [0, 2, 1]
     """
-    order = np.argsort(frame[column].to_numpy(np.int64), kind="stable")
-    return frame.take(order).reset_index(drop=True)
+    order = np.lexsort(
+        (index["record_id"].to_numpy(np.int64), index["source"].array.codes)
+    )
+    rid = np.empty(len(index), dtype=np.int64)
+    rid[order] = np.arange(len(index), dtype=np.int64)
+    return rid
 
 
 def prepare(
@@ -157,21 +168,23 @@ def prepare(
     Returns
     -------
     Prepared
-        Records by source (mapping order), then ``record_id``; the spine by
-        ``spine_person_id`` (:func:`by_id`).
+        ``rid`` numbers records by source (mapping order), then ``record_id``
+        (:func:`rid_by_id`), whatever order the rows came in.
     """
     recipes = list(dict.fromkeys(recipes))
     check_inputs(sources, spine, required_columns(recipes))
-    views = {name: by_id(council_view(f), "record_id") for name, f in sources.items()}
-    index = record_index(views)
-    parts = [match_columns(v, recipes) for v in views.values()]
+    views = {name: council_view(f) for name, f in sources.items()}
+    arrived = record_index(views)
+    rid = rid_by_id(arrived)
+    index = arrived.iloc[np.argsort(rid)].reset_index(drop=True)
+    parts = [match_columns(v, recipes).reset_index(drop=True) for v in views.values()]
     records = (
         pd.concat(parts, ignore_index=True)
         if parts
         else match_columns(council_view(spine).iloc[:0], recipes)
     )
-    records.insert(0, "rid", np.arange(len(records), dtype=np.int64))
-    sv = by_id(council_view(spine), "spine_person_id")
+    records.insert(0, "rid", rid)
+    sv = council_view(spine).reset_index(drop=True)
     spine_m = match_columns(sv, recipes)
     spine_m.insert(0, "spine_person_id", sv["spine_person_id"].to_numpy(np.int64))
     households = pd.DataFrame(
