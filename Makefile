@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The report's browser test (tests/report/test_browser.py) opens report.html in
 # headless Chromium: install Debian's package if it is missing (as root, quietly).
