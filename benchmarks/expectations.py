@@ -1,0 +1,381 @@
+"""What each library scenario shows, measured across worlds rather than one seed's draw.
+
+Every scenario file's "WHAT TO EXPECT" comment, the README and the user guide quote
+figures. One run is one random world, so a figure from one seed may be a high or a low
+draw. This script runs each library scenario as ``linkaudit run`` does (world,
+council, audit, attribution) in ``--worlds`` independent worlds -- replicate seeds 0,
+1, ... of the file's own seed (:func:`simulator.pipeline.run.replicate_seed`), so the
+first ``audit.replicates`` of them are exactly the worlds the file itself pools -- and
+collects the counts behind every figure quoted: flags, wrong flags and missed families
+overall and by group, the false positive rate by group with its difference from and
+ratio to the reference group, the attribution's causes, and link recall and precision
+by source and group.
+
+It writes ``docs/expectations.md`` (``--output``): for each figure the mean over the
+worlds and the smallest and largest single world; for rates, also the figure the file
+prints (pooled over its own replicate worlds, by the audit's rule: rates of summed
+counts) and the range of that pooled figure over consecutive blocks of worlds. Counts
+are per world.
+
+Usage::
+
+    python -m benchmarks.expectations                      # every file, 9 worlds
+    python -m benchmarks.expectations --only baseline --worlds 3
+    python -m benchmarks.expectations --jobs 2 --keep DIR  # keep the run directories
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from simulator.pipeline.run import replicate_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+OUTPUT = ROOT / "docs" / "expectations.md"
+CONFUSION = ["tp", "fp", "fn", "tn"]
+LINK_COUNTS = ["n_linkable", "n_linked", "n_correct", "n_false", "n_wrong_subject"]
+KEY = ["table", "group", "value", "part"]
+
+
+@dataclass(frozen=True)
+class World:
+    """One run to make: a scenario file and the replicate whose seed it takes."""
+
+    path: Path
+    replicate: int
+
+    @property
+    def name(self) -> str:
+        """The scenario's file name without its suffix."""
+        return self.path.stem
+
+
+def scenario_settings(path: Path) -> tuple[int, int]:
+    """The file's seed and its ``audit.replicates`` (1 when unset)."""
+    raw = yaml.safe_load(path.read_text())
+    return int(raw["seed"]), int((raw.get("audit") or {}).get("replicates", 1))
+
+
+def run_world(world: World, directory: Path) -> Path:
+    """``linkaudit run`` of one world (one replicate, its seed) into ``directory``."""
+    seed, _ = scenario_settings(world.path)
+    target = directory / world.name / f"world{world.replicate}"
+    if (target / "manifest.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "simulator.cli",
+        "-q",
+        "run",
+        str(world.path),
+        "-o",
+        str(target),
+        "--set",
+        f"seed={replicate_seed(seed, world.replicate)}",
+        "--set",
+        "audit.replicates=1",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{world.name} world {world.replicate}: {done.stderr}")
+    return target
+
+
+def long_counts(run: Path) -> pd.DataFrame:
+    """The counts behind every figure of one run, long: table, group, value, part, name.
+
+    ``audit`` rows hold the confusion counts by group (``overall`` included) with the
+    reference group's value in ``part``'s place for disparities; ``attribution`` rows
+    the causes of wrong flags (part ``false_positive``) and missed families
+    (``false_negative``); ``linkage`` rows the link counts by group and source (part:
+    the source, or ``all``).
+    """
+    audit = pd.concat(
+        [
+            pd.read_csv(run / "audit" / f"{t}.csv", dtype={"value": str})
+            for t in ("metrics_overall", "metrics_by_group")
+        ]
+    )
+    references = (
+        pd.read_csv(run / "audit" / "disparities.csv", dtype={"reference": str})
+        .groupby("group")["reference"]
+        .first()
+    )
+    audit["part"] = audit["group"].map(references).fillna("")
+    causes = pd.read_csv(run / "attribution" / "counts.csv", dtype={"value": str})
+    causes = causes.rename(columns={"error": "part"})
+    links = pd.read_csv(run / "linkage" / "quality_by_group.csv", dtype={"value": str})
+    links["part"] = links.get("source", "all")
+    cause_names = [c for c in causes.columns if c not in ("group", "value", "part")]
+    audit["flagged"] = audit["tp"] + audit["fp"]
+    audit["eligible"] = audit["tp"] + audit["fn"]
+    frames = [
+        _melt(audit, "audit", [*CONFUSION, "flagged", "eligible"]),
+        _melt(causes, "attribution", cause_names),
+        _melt(links, "linkage", LINK_COUNTS),
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _melt(frame: pd.DataFrame, table: str, names: list[str]) -> pd.DataFrame:
+    out = frame.melt(["group", "value", "part"], names, "name", "count")
+    out.insert(0, "table", table)
+    return out
+
+
+RATES = {
+    "audit": {
+        "fpr": ("fp", "tn"),
+        "tpr": ("tp", "fn"),
+        "precision": ("tp", "fp"),
+    },
+    "linkage": {
+        "link_recall": ("n_correct", "n_linkable"),
+        "link_precision": ("n_correct", "n_linked"),
+    },
+}
+"""Each table's rates: (numerator, the denominator's other part or whole)."""
+
+
+def rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """Rates of (summed) counts, one row per key and rate (:data:`RATES`)."""
+    wide = counts.pivot_table(index=KEY, columns="name", values="count", aggfunc="sum")
+    parts = []
+    for table, formulas in RATES.items():
+        rows = wide[wide.index.get_level_values("table") == table]
+        if rows.empty:
+            continue
+        for name, (top, other) in formulas.items():
+            whole = rows[other] if other.startswith("n_") else rows[top] + rows[other]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = rows[top] / whole
+            parts.append(rate.rename("rate").reset_index().assign(name=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+def disparities(rate: pd.DataFrame) -> pd.DataFrame:
+    """Each group's false positive rate less, and over, its reference group's."""
+    fpr = rate[(rate["table"] == "audit") & (rate["name"] == "fpr")]
+    fpr = fpr[fpr["group"] != "overall"]
+    ref = fpr[fpr["value"] == fpr["part"]].set_index("group")["rate"]
+    groups = fpr[fpr["value"] != fpr["part"]].copy()
+    reference_rate = groups["group"].map(ref).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = groups["rate"] - reference_rate
+        ratio = groups["rate"] / reference_rate
+    return pd.concat(
+        [
+            groups.assign(name="fpr_difference", rate=diff),
+            groups.assign(name="fpr_ratio", rate=ratio),
+        ],
+        ignore_index=True,
+    )
+
+
+def figures(counts: pd.DataFrame) -> pd.DataFrame:
+    """Rates and disparities of ``counts`` (summed over whatever worlds it holds)."""
+    rate = rates(counts)
+    return pd.concat([rate, disparities(rate)], ignore_index=True)
+
+
+def summarise(per_world: dict[int, pd.DataFrame], pooled_by: int) -> pd.DataFrame:
+    """Mean and range over worlds of every figure, and its pooled figure and range.
+
+    Counts: mean, min and max over single worlds. Rates and disparities: the same over
+    single worlds, plus ``printed`` (the rate of the counts summed over worlds
+    ``0 .. pooled_by - 1``, as the scenario file's own run prints it) and
+    ``pooled_min``/``pooled_max`` over consecutive blocks of ``pooled_by`` worlds.
+    """
+    worlds = sorted(per_world)
+    counts = pd.concat(
+        [per_world[w].assign(world=w) for w in worlds], ignore_index=True
+    )
+    by_key = counts.groupby(KEY + ["name"])["count"]
+    count_stats = by_key.agg(["mean", "min", "max"]).reset_index()
+    single = pd.concat(
+        [figures(per_world[w]).assign(world=w) for w in worlds], ignore_index=True
+    )
+    rate_stats = (
+        single.replace([np.inf, -np.inf], np.nan)
+        .groupby(KEY + ["name"])["rate"]
+        .agg(mean="mean", min="min", max="max", undefined=lambda s: int(s.isna().sum()))
+        .reset_index()
+    )
+    blocks = [worlds[i : i + pooled_by] for i in range(0, len(worlds), pooled_by)]
+    blocks = [b for b in blocks if len(b) == pooled_by]
+    pooled = pd.concat(
+        [
+            figures(pd.concat([per_world[w] for w in block])).assign(block=i)
+            for i, block in enumerate(blocks)
+        ],
+        ignore_index=True,
+    ).replace([np.inf, -np.inf], np.nan)
+    printed = pooled[pooled["block"] == 0].set_index(KEY + ["name"])["rate"]
+    spread = pooled.groupby(KEY + ["name"])["rate"].agg(
+        pooled_min="min", pooled_max="max"
+    )
+    rate_stats = rate_stats.join(printed.rename("printed"), on=KEY + ["name"]).join(
+        spread, on=KEY + ["name"]
+    )
+    return pd.concat(
+        [count_stats.assign(kind="count"), rate_stats.assign(kind="rate")],
+        ignore_index=True,
+    )
+
+
+def measure(
+    paths: Iterable[Path], worlds: int, jobs: int, keep: Path | None
+) -> dict[str, tuple[pd.DataFrame, int]]:
+    """Run every (scenario, world) on ``jobs`` processes and summarise each scenario."""
+    paths = list(paths)
+    todo = [World(p, r) for p in paths for r in range(worlds)]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = keep or Path(tmp)
+        with ThreadPoolExecutor(jobs) as pool:
+            runs = list(pool.map(lambda w: run_world(w, directory), todo))
+        counts = {
+            (w.name, w.replicate): long_counts(r)
+            for w, r in zip(todo, runs, strict=True)
+        }
+    out = {}
+    for path in paths:
+        _, replicates = scenario_settings(path)
+        per_world = {r: counts[(path.stem, r)] for r in range(worlds)}
+        out[path.stem] = (summarise(per_world, replicates), replicates)
+    return out
+
+
+FIGURE_COLUMNS = ("mean", "min", "max", "printed", "pooled_min", "pooled_max")
+
+
+def _fmt(value: float, kind: str, name: str) -> str:
+    if pd.isna(value):
+        return "undefined"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if name == "fpr_ratio":
+        return f"{value:.1f}x"
+    if name == "fpr_difference":
+        return f"{100 * value:+.1f} pt"
+    return f"{100 * value:.1f}%"
+
+
+def shown(stats: pd.DataFrame) -> pd.DataFrame:
+    """The figures a reader quotes (the JSON beside the page holds them all).
+
+    Counts overall (and wrong flags by group), causes overall where any world has
+    one, every rate and disparity; link counts only as rates.
+    """
+    overall = stats["group"] == "overall"
+    count = stats["kind"] == "count"
+    keep = (
+        ~count
+        | ((stats["table"] == "audit") & (overall | (stats["name"] == "fp")))
+        | ((stats["table"] == "attribution") & overall & (stats["max"] > 0))
+    )
+    return stats[keep]
+
+
+def markdown_table(stats: pd.DataFrame, replicates: int) -> str:
+    """One scenario's figures (:func:`shown`) as a Markdown table."""
+    lines = [
+        "| table | grouping | group | part | figure | mean of worlds | one world "
+        f"(min to max) | printed ({replicates} worlds pooled) | pooled (min to max) |",
+        "|---|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for row in shown(stats).itertuples(index=False):
+        cells = [row.table, row.group, row.value, row.part, row.name]
+        fmt = [_fmt(getattr(row, c), row.kind, row.name) for c in FIGURE_COLUMNS]
+        mean, low, high, printed, pooled_low, pooled_high = fmt
+        one_world = f"{low} to {high}"
+        if row.kind == "count":
+            cells += [mean, one_world, "", ""]
+        else:
+            if row.undefined:
+                one_world += f" ({int(row.undefined)} undefined)"
+            cells += [mean, one_world, printed, f"{pooled_low} to {pooled_high}"]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def write_markdown(
+    results: dict[str, tuple[pd.DataFrame, int]], worlds: int, seconds: float
+) -> str:
+    """docs/expectations.md: how it was measured, then one table per scenario."""
+    head = [
+        "# What each scenario shows, across worlds",
+        "",
+        "Made by `python -m benchmarks.expectations` (do not edit by hand): each "
+        f"library scenario run in {worlds} independent worlds (replicate seeds 0 to "
+        f"{worlds - 1} of the file's own seed, one `linkaudit run` each with "
+        "`audit.replicates=1`), on linkaudit commit "
+        f"`{_commit()}`, in {seconds / 60:.0f} minutes on this machine. Counts are per "
+        "world: the mean over the worlds and the smallest and largest world. Rates "
+        "(false positive rate `fpr`, true positive rate `tpr`, `precision`, "
+        "`link_recall`, `link_precision`) and the false positive rate's difference "
+        "from (`fpr_difference`, percentage points) and ratio to (`fpr_ratio`) the "
+        "reference group (`part`) also give the figure the file itself prints (its "
+        "own replicate worlds pooled: rates of summed counts) and the range of that "
+        "pooled figure over consecutive blocks of as many worlds. A ratio is "
+        "undefined in a world where the reference group has no event.",
+        "",
+    ]
+    body = []
+    for name, (stats, replicates) in results.items():
+        body += [f"## {name}", "", markdown_table(stats, replicates), ""]
+    return "\n".join(head + body)
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="*", help="scenario names (default: every file)")
+    p.add_argument("--worlds", type=int, default=9, help="worlds per scenario")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the run directories")
+    p.add_argument("--output", type=Path, default=OUTPUT)
+    a = p.parse_args(argv)
+    paths = sorted(SCENARIOS.glob("*.yaml"))
+    if a.only:
+        paths = [q for q in paths if q.stem in a.only]
+    start = time.perf_counter()
+    results = measure(paths, a.worlds, a.jobs, a.keep)
+    text = write_markdown(results, a.worlds, time.perf_counter() - start)
+    a.output.write_text(text)
+    raw = {
+        name: {"replicates": r, "figures": json.loads(s.to_json(orient="records"))}
+        for name, (s, r) in results.items()
+    }
+    a.output.with_suffix(".json").write_text(json.dumps(raw, indent=1) + "\n")
+    print(f"wrote {a.output} and {a.output.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

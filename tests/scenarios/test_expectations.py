@@ -1,0 +1,53 @@
+"""benchmarks/expectations.py: the figures quoted in docs are summarised as stated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.expectations import KEY, summarise
+
+GROUPS = ("1", "5")
+
+
+def world_counts(fp: tuple[int, int], tn: tuple[int, int]) -> pd.DataFrame:
+    """Long counts of one world: two quintiles, quintile 5 the reference."""
+    rows = []
+    for group, f, t in zip(GROUPS, fp, tn, strict=True):
+        for name, count in {"tp": 5, "fp": f, "fn": 3, "tn": t}.items():
+            rows.append(("audit", "imd_quintile", group, "5", name, count))
+    return pd.DataFrame(rows, columns=[*KEY, "name", "count"])
+
+
+counts = st.tuples(st.integers(1, 50), st.integers(1, 50))
+tns = st.tuples(st.integers(50, 500), st.integers(50, 500))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(counts, tns), min_size=2, max_size=6), st.integers(1, 3))
+def test_pooled_figures_are_rates_of_summed_counts(worlds, pooled_by):
+    per_world = {i: world_counts(fp, tn) for i, (fp, tn) in enumerate(worlds)}
+    if len(per_world) < pooled_by:
+        pooled_by = len(per_world)
+    stats = summarise(per_world, pooled_by).set_index(["group", "value", "name"])
+
+    fp = np.array([w[0] for w in worlds], dtype=float)
+    tn = np.array([w[1] for w in worlds], dtype=float)
+    fpr = fp / (fp + tn)
+    first = slice(0, pooled_by)
+    printed = fp[first].sum(axis=0) / (fp[first] + tn[first]).sum(axis=0)
+
+    q1 = stats.loc[("imd_quintile", "1", "fpr")]
+    assert np.isclose(q1["mean"], fpr[:, 0].mean())
+    assert np.isclose(q1["min"], fpr[:, 0].min())
+    assert np.isclose(q1["max"], fpr[:, 0].max())
+    assert np.isclose(q1["printed"], printed[0])
+    ratio = stats.loc[("imd_quintile", "1", "fpr_ratio")]
+    assert np.isclose(ratio["printed"], printed[0] / printed[1])
+    assert np.isclose(ratio["max"], (fpr[:, 0] / fpr[:, 1]).max())
+    assert ratio["pooled_min"] <= ratio["printed"] <= ratio["pooled_max"]
+    wrong = stats.loc[("imd_quintile", "1", "fp")]
+    assert wrong["kind"] == "count"
+    assert np.isclose(wrong["mean"], fp[:, 0].mean())
