@@ -104,7 +104,7 @@ _REFERENCE_FALLBACK = (
     "(set audit.reference to choose one)"
 )
 _SMALL_GROUPS = (
-    "{n} group(s) have fewer than min_group_size={size} households, so their "
+    "{n} group(s) have fewer than min_group_size={size} households{pooled}, so their "
     "estimates and intervals are unreliable: {groups}"
 )
 
@@ -377,6 +377,35 @@ def _overall_table(cells: Cells, boot: np.ndarray, confidence: float) -> pd.Data
     )
 
 
+def small_group_warning(table: pd.DataFrame, size: int, worlds: int = 1) -> str:
+    """The warning naming every group with fewer than ``size`` households.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A disparity table (``group``, ``value``, ``n``, ``small_group``).
+    size : int
+        ``audit.min_group_size``.
+    worlds : int
+        Replicate worlds the table pools (``n`` is then summed over them).
+
+    Returns
+    -------
+    str
+        Empty when no group is small. The first ten groups are named with their
+        ``n``, then how many more.
+    """
+    small = table.loc[table["small_group"], ["group", "value", "n"]].drop_duplicates()
+    if small.empty:
+        return ""
+    shown = [f"{g}={v} (n={n})" for g, v, n in small.itertuples(index=False)]
+    more = f", and {len(shown) - 10} more" if len(shown) > 10 else ""
+    pooled = f" over the {worlds} worlds pooled" if worlds > 1 else ""
+    return _SMALL_GROUPS.format(
+        n=len(shown), size=size, pooled=pooled, groups=", ".join(shown[:10]) + more
+    )
+
+
 def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Disparities:
     """Every group's rates against its reference group, with bootstrap intervals.
 
@@ -434,15 +463,8 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
     table = pd.concat(tables, ignore_index=True)
     table["small_group"] = table["n"].to_numpy() < config.min_group_size
 
-    small = table.loc[table["small_group"], ["group", "value", "n"]].drop_duplicates()
-    if len(small):
-        shown = [f"{g}={v} (n={n})" for g, v, n in small.itertuples(index=False)]
-        more = f", and {len(shown) - 10} more" if len(shown) > 10 else ""
-        message = _SMALL_GROUPS.format(
-            n=len(shown),
-            size=config.min_group_size,
-            groups=", ".join(shown[:10]) + more,
-        )
+    message = small_group_warning(table, config.min_group_size)
+    if message:
         warnings.warn(message, AuditWarning, stacklevel=2)
         issued.append(message)
 

@@ -63,6 +63,8 @@ class Pooled:
         Ratio to the reference group's pooled rate (NaN if undefined).
     ratio_undefined : ndarray of int64, shape (M, G)
         Pooled resamples in which the ratio is undefined (reference rate 0).
+    boot_undefined, diff_undefined : ndarray of int64, shape (M, G)
+        Pooled resamples in which the rate (the difference) is undefined.
     diff, diff_ci_low, diff_ci_high : ndarray, shape (M, G)
         Difference to the reference group's pooled rate.
     per_replicate_estimate, per_replicate_ratio, per_replicate_diff : ndarray
@@ -92,6 +94,8 @@ class Pooled:
     per_replicate_ratio: np.ndarray
     per_replicate_diff: np.ndarray
     widened: np.ndarray
+    boot_undefined: np.ndarray
+    diff_undefined: np.ndarray
 
     def index(self, value: str) -> int | None:
         """Position of a group's value, or None if no replicate has it."""
@@ -226,9 +230,9 @@ def pool(parts: Sequence[GroupingCounts], confidence: float) -> Pooled:
     ratio, diff = _versus(est, ref)
     boot_ratio, boot_diff = _versus(boot, ref)
     world_ratio, world_diff = _versus(per_world, ref)
-    lo, hi, _ = percentile_interval(boot, confidence)
+    lo, hi, und = percentile_interval(boot, confidence)
     r_lo, r_hi, r_und = percentile_interval(boot_ratio, confidence)
-    d_lo, d_hi, _ = percentile_interval(boot_diff, confidence)
+    d_lo, d_hi, d_und = percentile_interval(boot_diff, confidence)
     lo, hi, w_rate = widen(est, lo, hi, boot, per_world)
     lo = np.clip(lo, 0.0, None)
     r_lo, r_hi, w_ratio = widen(ratio, r_lo, r_hi, boot_ratio, world_ratio, log=True)
@@ -254,6 +258,8 @@ def pool(parts: Sequence[GroupingCounts], confidence: float) -> Pooled:
         per_replicate_ratio=world_ratio,
         per_replicate_diff=world_diff,
         widened=np.stack([w_rate, w_ratio, w_diff]),
+        boot_undefined=und,
+        diff_undefined=d_und,
     )
 
 

@@ -8,6 +8,9 @@ atomically, with ``manifest.json`` last. Files:
     :class:`audits.metrics.AuditMetrics` (``.csv`` and ``.parquet``).
 ``rates_overall``, ``disparities``, ``fairness``
     :class:`audits.disparity.Disparities` (``.csv`` and ``.parquet``).
+
+With replicate worlds every table is pooled over them, with intervals across worlds
+and the spread between them (:func:`audits.pooled_tables.pooled_audit`).
 ``outcomes.parquet``
     One row per true household, if the result kept it.
 ``summary.json``
@@ -28,6 +31,7 @@ from audits.confusion import RATES
 from audits.headline import headline
 from audits.metrics import OVERALL
 from audits.pooled import Pooled, pool
+from audits.pooled_tables import pooled_audit
 from audits.result import AuditResult
 from simulator.io import write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
@@ -52,7 +56,7 @@ VERSIONED = (
 
 
 def audit_tables(result: AuditResult) -> dict[str, pd.DataFrame]:
-    """The audit's tidy tables, by file stem.
+    """The audit's tidy tables, by file stem, pooled over its replicate worlds.
 
     Parameters
     ----------
@@ -61,11 +65,14 @@ def audit_tables(result: AuditResult) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of str to DataFrame
+        The tables of :func:`audits.pooled_tables.pooled_audit` (the result's own
+        with one world).
     """
-    d = result.disparities
+    pooled = pooled_audit(result)
+    d = pooled.disparities
     return {
-        "metrics_overall": result.metrics.overall,
-        "metrics_by_group": result.metrics.by_group,
+        "metrics_overall": pooled.metrics.overall,
+        "metrics_by_group": pooled.metrics.by_group,
         "rates_overall": d.overall,
         "disparities": d.table,
         "fairness": d.fairness,
@@ -124,7 +131,9 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
     dict
         JSON-able (no NaN: undefined figures are None). The headline counts are
         replicate 0's; its rates and its ``comparison`` (:func:`deprivation_headline`)
-        are pooled over every replicate world, with intervals across worlds.
+        are pooled over every replicate world, with intervals across worlds; so are
+        the ``warnings`` (the small-group warning once, on the pooled families) and
+        the ``tables`` (rows of each file written).
     """
     overall = result.metrics.overall.iloc[0]
     overall_rates = pool(
@@ -155,7 +164,7 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
         },
         "versions": package_versions(VERSIONED),
         "headline": headline,
-        "warnings": list(result.disparities.warnings),
+        "warnings": list(pooled_audit(result).disparities.warnings),
         "tables": {stem: len(t) for stem, t in audit_tables(result).items()},
     }
     return _json_safe(summary)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -342,6 +342,25 @@ def audit_council(
     )
 
 
+@contextmanager
+def _audit_warnings_held(hold: bool) -> Iterator[None]:
+    """Silence audit warnings while ``hold``: replicates warn once, when pooled."""
+    from audits.errors import AuditWarning
+
+    with warnings.catch_warnings():
+        if hold:
+            warnings.simplefilter("ignore", AuditWarning)
+        yield
+
+
+def _warn_audit(messages: Sequence[str]) -> None:
+    """Issue the pooled audit's warnings (small groups, reference fallbacks) once."""
+    from audits.errors import AuditWarning
+
+    for message in messages:
+        warnings.warn(message, AuditWarning, stacklevel=3)
+
+
 def run(
     scenario: Scenario,
     *,
@@ -386,7 +405,12 @@ def run(
                 council.links, data.sources, data.spine, data.households
             )
             bar.update()
-    with _timed(timings, "audit"), stage_bar("audit", 2, progress) as bar:
+    pooling = scenario.audit.replicates > 1
+    with (
+        _timed(timings, "audit"),
+        stage_bar("audit", 2, progress) as bar,
+        _audit_warnings_held(pooling),
+    ):
         outcomes = audit_council(data, council, scenario)
         bar.update()
         audit = run_audit(
@@ -398,13 +422,15 @@ def run(
         )
         bar.update()
     replicates: dict[str, pd.DataFrame] = {}
-    if scenario.audit.replicates > 1:
+    if pooling:
+        from audits.pooled_tables import pooled_audit
         from audits.replicates import pool_replicates
 
         with _timed(timings, "replicates"):
             others = replicate_audits(scenario, fitted, progress=progress)
             audit = replace(audit, replicates=others)
             replicates = pool_replicates(audit.worlds)
+        _warn_audit(pooled_audit(audit).disparities.warnings)
     attributed = None
     if attribution:
         with _timed(timings, "attribution"):
@@ -439,8 +465,9 @@ def replicate_audits(
     The fitted model is the same in every replicate (the council's model as
     deployed); replicate ``r`` draws a new world (population, records, errors,
     links) and its own bootstrap seed from :func:`replicate_scenario`. Their audit
-    warnings (small groups, reference fallbacks) are not issued again: replicate
-    0's were, and each replicate keeps its own in its ``disparities.warnings``.
+    warnings (small groups, reference fallbacks) are not issued: :func:`run` issues
+    the pooled audit's once (:func:`audits.pooled_tables.pooled_audit`), and each
+    replicate keeps its own in its ``disparities.warnings``.
 
     Parameters
     ----------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -155,10 +156,15 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
         {
             "seed": seed,
             "population": {"n_households": 1_000, "households_per_area": 25},
-            "audit": {"n_boot": 50, "replicates": 3, "min_group_size": 0},
+            "audit": {"n_boot": 50, "replicates": 3, "min_group_size": 200},
         }
     )
-    result = run(scenario, attribution=False)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = run(scenario, attribution=False)
+    small = [str(w.message) for w in seen if "min_group_size" in str(w.message)]
+    assert len(small) == 1, small  # once, on the pooled families, not per world
+    assert "over the 3 worlds pooled" in small[0] and "ethnicity=" in small[0]
     pooled = result.replicates
     assert set(pooled) >= {"metrics", "disparities", "seeds"}
     seeds = pooled["seeds"]
@@ -181,6 +187,15 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
     assert head["fpr"]["estimate"] == pytest.approx(fpr["estimate"])
     assert len(head["comparison"]["difference_per_replicate"]) == 3
     assert len(result.audit.replicates) == 2
+    assert summary["warnings"] == small
+    # the main tables are the pooled ones; the per-world pooling files stay
+    main_counts = pd.read_csv(tmp_path / "r" / "audit" / "metrics_by_group.csv")
+    by_world = pooled["counts"][pooled["counts"]["group"] != OVERALL]
+    assert main_counts["n"].tolist() == by_world["n"].tolist()
+    rates = pd.read_csv(tmp_path / "r" / "audit" / "rates_overall.csv")
+    assert rates.set_index("metric").loc["fpr", "ci_low"] == pytest.approx(
+        fpr["ci_low"]
+    )
 
 
 def test_force_never_replaces_a_directory_linkaudit_did_not_write(tmp_path, capsys):
