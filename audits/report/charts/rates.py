@@ -25,6 +25,9 @@ from audits.report.text import (
 )
 from audits.report.text import ratio as ratio_text
 
+WORLDS = "#666666"
+"""Colour of the marks of the worlds' range."""
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -38,7 +41,9 @@ def group_rates_chart(
     Parameters
     ----------
     table : DataFrame
-        ``Disparities.table``.
+        ``Disparities.table``; pooled over worlds
+        (:func:`audits.pooled_tables.pooled_audit`), each group's smallest and
+        largest value in a single world is marked too.
     grouping : str
         One of its ``group`` values.
     confidence : float
@@ -61,6 +66,7 @@ def group_rates_chart(
     labels = [value_label(grouping, v) for v in base["value"]]
     ref = base["is_reference"].to_numpy(dtype=bool)
     n = len(labels)
+    pooled = "estimate_min" in rows  # pooled over worlds: their range is drawn
 
     def draw() -> Figure:
         fig = new_figure(9.2, 0.34 * n * 2 + 1.9)
@@ -81,6 +87,8 @@ def group_rates_chart(
                 highlight=ref,
                 fmt=fmt,
             )
+            if pooled:
+                world_marks(ax, r["estimate_min"], r["estimate_max"])
             ax.set_title(title)
             if m == "wrongly_flagged_per_10k":
                 count_axis(ax)
@@ -92,10 +100,17 @@ def group_rates_chart(
         lo = r["ratio_ci_low"].to_numpy(dtype=float)
         hi = r["ratio_ci_high"].to_numpy(dtype=float)
         _ratio_panel(ax, labels, ratio, lo, hi, ref)
+        if pooled:
+            world_marks(ax, r["ratio_min"].where(~ref), r["ratio_max"].where(~ref))
         ax.set_title("False positive rate ÷ reference group's")
         fig.supxlabel(
             f"Bars: estimate. Whiskers: {level} confidence interval. "
-            "Green: the reference group.",
+            "Green: the reference group."
+            + (
+                " Grey diamonds: the smallest and largest value in a single world."
+                if pooled
+                else ""
+            ),
             fontsize=8.5,
             color="#444444",
         )
@@ -107,6 +122,31 @@ def group_rates_chart(
         f"to the reference, by {group_label(grouping)}, with {level} intervals",
         draw,
     )
+
+
+def world_marks(ax: Axes, low: pd.Series, high: pd.Series) -> None:
+    """Grey diamonds at each group's smallest and largest value in a single world.
+
+    Rows top to bottom as :func:`audits.report.charts.base.hbars` draws them.
+    """
+    y = np.arange(len(low))[::-1]
+    for values in (low, high):  # the two ends of the range
+        x = values.to_numpy(dtype=float)
+        ok = np.isfinite(x)
+        ax.plot(
+            x[ok],
+            y[ok],
+            "D",
+            color=WORLDS,
+            markersize=4,
+            markerfacecolor="white",
+            markeredgewidth=1.1,
+            zorder=6,
+        )
+    left, right = ax.get_xlim()
+    furthest = np.fmax.reduce(high.to_numpy(dtype=float), initial=-np.inf)
+    if furthest > right:  # a world beyond the interval stays in view
+        ax.set_xlim(left, furthest * 1.15)
 
 
 def num0(x: Any) -> str:

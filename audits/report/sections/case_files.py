@@ -34,6 +34,7 @@ from audits.report.page import (
 from audits.report.sections.common import (
     SYNTHETIC_NOTE,
     no_audit,
+    one_world_note,
 )
 from audits.report.text import (
     NEED_LABELS,
@@ -249,6 +250,11 @@ def cases_section(inputs: ReportInputs) -> Html:
             "carry errors, and which were recorded with no problem behind them."
         ),
         note(tag("strong", "Synthetic families. "), Html(SYNTHETIC_NOTE)),
+        *one_world_note(
+            inputs,
+            "These families are from",
+            "a case file follows one family through its records",
+        ),
     ]
     if not cases:
         return join([*intro, p("No family was wrongly flagged or missed in this run.")])

@@ -15,6 +15,7 @@ from audits.report.page import (
     tag,
     ul,
 )
+from audits.report.sections.common import one_world_note
 from audits.report.text import (
     RUNG_DESCRIPTIONS,
     count,
@@ -70,6 +71,11 @@ def attribution_section(inputs: ReportInputs) -> Html:
     ]
     return join(
         [
+            *one_world_note(
+                inputs,
+                "These causes and counts are for",
+                "the ladder of re-runs is made for the first world only",
+            ),
             p(
                 "Why was each family wrongly flagged or missed? The simulation is "
                 "run again with the same families, adding one imperfection at a "

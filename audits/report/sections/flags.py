@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from audits.pooled_tables import pooled_audit
 from audits.report import charts
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
@@ -30,6 +31,8 @@ from audits.report.sections.common import (
     target_families,
     target_words,
     with_interval,
+    with_worlds,
+    worlds,
 )
 from audits.report.text import (
     TARGET_LABELS,
@@ -156,6 +159,17 @@ def _deprivation_sentence(inputs: ReportInputs) -> str:
     return text
 
 
+def _worlds_words(inputs: ReportInputs) -> str:
+    """The words captions add for pooled worlds; empty with one world."""
+    n = worlds(inputs)
+    if n <= 1:
+        return ""
+    return (
+        f", pooled over the {n} simulated worlds, with the smallest and largest "
+        'value in a single world (grey diamonds in the chart, "worlds" in the table)'
+    )
+
+
 def points(x: float | None) -> str:
     """A difference of two rates in percentage points, e.g. "2.3"."""
     return num(None if x is None else 100 * x, 1)
@@ -171,9 +185,14 @@ def _reference_reason(inputs: ReportInputs, column: str) -> str:
 
 
 def _overall(inputs: ReportInputs) -> list[object]:
-    """The flags overall: counts, the four rates with intervals, what they mean."""
+    """The flags overall: counts, the four rates with intervals, what they mean.
+
+    With replicate worlds, the counts summed over them, the pooled rates with
+    intervals across worlds and the range of the worlds.
+    """
     assert inputs.audit is not None
-    audit = inputs.audit
+    audit = pooled_audit(inputs.audit)
+    n_worlds = worlds(inputs)
     o = audit.metrics.overall.iloc[0]
     rates = audit.disparities.overall.set_index("metric")
     level = confidence_level(inputs)
@@ -181,16 +200,27 @@ def _overall(inputs: ReportInputs) -> list[object]:
 
     def rate(metric: str, fmt: Callable[[object], str] = pct) -> str:
         r = rates.loc[metric]
+        spread = (
+            f"; worlds {interval(r['estimate_min'], r['estimate_max'], fmt)}"
+            if n_worlds > 1
+            else ""
+        )
         return (
             f"{fmt(r['estimate'])} ({level} interval "
-            f"{interval(r['ci_low'], r['ci_high'], fmt)})"
+            f"{interval(r['ci_low'], r['ci_high'], fmt)}{spread})"
         )
 
     flagged = plural(int(o["n_flagged"]), "family", "families")
+    pooled = (
+        f"Over the {n_worlds} simulated worlds pooled "
+        f"({plural(int(o['n']), 'family', 'families')} in all), the"
+        if n_worlds > 1
+        else "The"
+    )
     return [
         p(
             f"The audit judges every flag against the truth: is the family "
-            f"{target}? The council flagged {flagged}"
+            f"{target}? {pooled} council flagged {flagged}"
             f" ({rate('selection_rate')} of all families). "
             f"{count(o['tp'])} of them are {target_words(inputs)} and "
             f"{count(o['fp'])} are not: they were wrongly flagged. "
@@ -213,9 +243,53 @@ def _overall(inputs: ReportInputs) -> list[object]:
             "A flag reaches every true family with a member at the flagged address on "
             f"the council's register. Intervals are {level} bootstrap confidence "
             "intervals: the range the figure would plausibly take if the same kind "
-            "of families were sampled again."
+            "of families were sampled again"
+            + (
+                f", widened where the {n_worlds} worlds differ more than that "
+                'explains; "worlds" gives the smallest and largest value the '
+                "figure took in a single world."
+                if n_worlds > 1
+                else "."
+            )
         ),
     ]
+
+
+FIGURE_COLUMNS = {
+    "estimate": ("estimate", "ci_low", "ci_high", "estimate_min", "estimate_max"),
+    "ratio": (
+        "ratio_to_ref",
+        "ratio_ci_low",
+        "ratio_ci_high",
+        "ratio_min",
+        "ratio_max",
+    ),
+}
+"""A figure's columns in a disparity table: estimate, interval, range of worlds."""
+
+
+def _cell(
+    rows: pd.DataFrame,
+    i: int,
+    fmt: Callable[[object], str] = pct,
+    figure_: str = "estimate",
+) -> Html:
+    """Row ``i``'s figure (``estimate`` or ``ratio``) with its interval.
+
+    With the range of the worlds underneath when the table pools several (it has
+    ``estimate_min``: :func:`audits.pooled_tables.pooled_audit`).
+    """
+    est, low, high, world_low, world_high = FIGURE_COLUMNS[figure_]
+    if "estimate_min" not in rows:
+        return with_interval(rows[est][i], rows[low][i], rows[high][i], fmt)
+    return with_worlds(
+        rows[est][i],
+        rows[low][i],
+        rows[high][i],
+        rows[world_low][i],
+        rows[world_high][i],
+        fmt,
+    )
 
 
 def _rate_rows(rows: pd.DataFrame, column: str) -> tuple[list, list, pd.DataFrame]:
@@ -227,22 +301,10 @@ def _rate_rows(rows: pd.DataFrame, column: str) -> tuple[list, list, pd.DataFram
         [
             value_label(column, sel["value"][i]),
             count(sel["n"][i]),
-            with_interval(sel["estimate"][i], sel["ci_low"][i], sel["ci_high"][i]),
-            with_interval(fpr["estimate"][i], fpr["ci_low"][i], fpr["ci_high"][i]),
-            with_interval(
-                w10k["estimate"][i],
-                w10k["ci_low"][i],
-                w10k["ci_high"][i],
-                lambda x: num(x, 0),
-            ),
-            "reference"
-            if sel["is_reference"][i]
-            else with_interval(
-                fpr["ratio_to_ref"][i],
-                fpr["ratio_ci_low"][i],
-                fpr["ratio_ci_high"][i],
-                ratio,
-            ),
+            _cell(sel, i),
+            _cell(fpr, i),
+            _cell(w10k, i, lambda x: num(x, 0)),
+            "reference" if sel["is_reference"][i] else _cell(fpr, i, ratio, "ratio"),
         ]
         for i in range(len(sel))  # a handful of groups
     ]
@@ -260,7 +322,7 @@ def _rate_rows(rows: pd.DataFrame, column: str) -> tuple[list, list, pd.DataFram
 def _grouping(inputs: ReportInputs, column: str) -> list[object]:
     """One grouping's rates: a chart and a table, against its reference group."""
     assert inputs.audit is not None
-    audit = inputs.audit
+    audit = pooled_audit(inputs.audit)
     level = confidence_level(inputs)
     table_ = audit.disparities.table
     rows = table_[table_["group"] == column]
@@ -280,7 +342,9 @@ def _grouping(inputs: ReportInputs, column: str) -> list[object]:
             f"for each {group_label(column)} group, the share of families "
             "flagged, the false positive rate, the number wrongly flagged per "
             "10,000 families, and the false positive rate divided by the "
-            f"reference group's, each with its {level} confidence interval.",
+            f"reference group's, each with its {level} confidence interval"
+            + _worlds_words(inputs)
+            + ".",
             "whiskers that do not overlap, or a ratio whose whiskers do not "
             "cross the dashed line at 1, point to a difference the sample "
             "cannot explain away. A higher share flagged can reflect real need; "
@@ -299,15 +363,17 @@ def _grouping(inputs: ReportInputs, column: str) -> list[object]:
             body,
             numeric=range(1, 6),
             row_classes=classes,
-            caption=f"Estimates with their {level} confidence intervals underneath",
+            caption=f"Estimates with their {level} confidence intervals underneath"
+            + _worlds_words(inputs),
         ),
     ]
     if any(sel["small_group"]):
+        over = f" over the {worlds(inputs)} worlds" if worlds(inputs) > 1 else ""
         parts.append(
             p(
                 f"Groups in grey italics have fewer than "
                 f"{count(audit.config.min_group_size)} "
-                "families: read their figures with care.",
+                f"families{over}: read their figures with care.",
                 class_="small",
             )
         )
@@ -319,16 +385,19 @@ def flags_section(inputs: ReportInputs) -> Html:
     if inputs.audit is None:
         return no_audit()
     parts = _overall(inputs)
-    worlds = len(inputs.audit.worlds)
-    if worlds > 1:  # the headline above is pooled; these tables are not yet
-        parts.append(
+    n_worlds = worlds(inputs)
+    if n_worlds > 1:
+        parts.insert(
+            0,
             note(
-                f"The headline above is pooled over the {worlds} simulated worlds. "
-                "The counts, rates and charts in this section are the first "
-                "world's; every rate pooled over the worlds, with its interval "
-                "across them and the spread between them, is in "
-                "audit/replicates/metrics.csv and audit/replicates/disparities.csv."
-            )
+                f"Pooled over {n_worlds} simulated worlds (the whole scenario drawn "
+                f"{n_worlds} times with different seeds). Every count in this "
+                "section is summed over the worlds and every rate, ratio and "
+                "difference is that of the summed counts; intervals cover both the "
+                "resampling of families and the variation between worlds, and "
+                '"worlds" gives the smallest and largest value in a single '
+                "world. Each world's own figures are in audit/replicates/."
+            ),
         )
     for column in inputs.audit.config.group_columns:  # a handful of groupings
         parts += _grouping(inputs, column)
@@ -339,7 +408,7 @@ def flags_section(inputs: ReportInputs) -> Html:
 def _intersections(inputs: ReportInputs) -> Html:
     """A collapsed table of the joint groups (e.g. deprivation × ethnicity)."""
     assert inputs.audit is not None
-    table_ = inputs.audit.disparities.table
+    table_ = pooled_audit(inputs.audit).disparities.table
     level = confidence_level(inputs)
     joint = [g for g in dict.fromkeys(table_["group"]) if " × " in str(g)]
     out = []
@@ -351,7 +420,7 @@ def _intersections(inputs: ReportInputs) -> Html:
             [
                 value_label(grouping, fpr["value"][i]),
                 count(fpr["n"][i]),
-                with_interval(fpr["estimate"][i], fpr["ci_low"][i], fpr["ci_high"][i]),
+                _cell(fpr, i),
                 num(w10k["estimate"][i], 0),
             ]
             for i in range(len(fpr))  # groups of one grouping

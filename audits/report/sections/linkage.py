@@ -14,6 +14,7 @@ from audits.report.page import (
     table,
     tag,
 )
+from audits.report.sections.common import one_world_note
 from audits.report.text import (
     SIDE_LABELS,
     SOURCE_LABELS,
@@ -67,6 +68,12 @@ def linkage_section(inputs: ReportInputs) -> Html:
     cause_rows = _cause_rows(q.causes)
     return join(
         [
+            *one_world_note(
+                inputs,
+                "This section's link counts, table and chart show",
+                "the run measures the links' quality against the truth in the first "
+                "world only",
+            ),
             p(
                 "Before any model runs, the council links every agency's records to "
                 "its own register of families (the spine). A linker sees the "

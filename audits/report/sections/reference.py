@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audits.pooled_tables import pooled_audit
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
     Html,
@@ -125,7 +126,8 @@ def about_section(inputs: ReportInputs) -> Html:
     """How the run was made: seeds and package versions (no dates, no paths)."""
     seeds = ", ".join(f"{k} {v}" for k, v in inputs.seeds.items())
     versions = ", ".join(f"{k} {v}" for k, v in package_versions(VERSIONED).items())
-    warnings = list(inputs.audit.disparities.warnings) if inputs.audit else []
+    audit = None if inputs.audit is None else pooled_audit(inputs.audit)
+    warnings = list(audit.disparities.warnings) if audit else []
     parts = [
         p(f"Seeds: {seeds or 'not recorded'}."),
         p(f"Software: {versions}."),

@@ -18,6 +18,7 @@ from audits.report.page import (
 )
 from audits.report.sections.common import (
     no_audit,
+    one_world_note,
     target_words,
 )
 from audits.report.text import (
@@ -69,6 +70,12 @@ def threshold_section(inputs: ReportInputs) -> Html:
     )
     return join(
         [
+            *one_world_note(
+                inputs,
+                "These curves and the table under them show",
+                "the curves need every family's score, which the run keeps for the "
+                "first world only",
+            ),
             p(
                 f"The council's model gives every household a score and "
                 f"{flag_rule_text(rule)} (the cut: {cut:.3g}). A different cut "

@@ -1,0 +1,83 @@
+"""The report of a run with replicate worlds: pooled tables and charts, in words."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import replace
+
+import pytest
+
+from audits.errors import AuditWarning
+from audits.pooled_tables import pooled_audit
+from audits.report import render_report
+from audits.report.sections import flags as flags_section
+from audits.report.sections import linkage as linkage_section
+from audits.report.sections import thresholds as threshold_section
+from audits.report.text import count
+from audits.result import run_audit
+
+
+@pytest.fixture(scope="module")
+def pooled_inputs(report_data):
+    """The report's inputs with two more worlds: the first world's families drawn
+    again with replacement, audited as a replicate world would be."""
+    audit = report_data.audit
+    others = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditWarning)
+        for r in (1, 2):
+            families = audit.outcomes.sample(frac=1.0, replace=True, random_state=r)
+            others.append(
+                run_audit(
+                    families.reset_index(drop=True),
+                    audit.config,
+                    seed=audit.seed + r,
+                    keep_outcomes=False,
+                )
+            )
+    return replace(report_data, audit=replace(audit, replicates=tuple(others)))
+
+
+def _text(html: str) -> str:
+    html = re.sub(r"<svg.*?</svg>", " ", str(html), flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_flags_section_shows_the_pooled_worlds(pooled_inputs):
+    text = _text(flags_section.flags_section(pooled_inputs))
+    assert "Pooled over 3 simulated worlds" in text
+    pooled = pooled_audit(pooled_inputs.audit)
+    families = int(pooled.metrics.overall.iloc[0]["n"])
+    worlds = pooled_inputs.audit.worlds
+    assert families == sum(int(w.metrics.overall.iloc[0]["n"]) for w in worlds)
+    assert f"({count(families)} families in all)" in text
+    # every group's row gives the families summed over the worlds and their range
+    q = pooled.disparities.table
+    q = q[(q["group"] == "imd_quintile") & (q["metric"] == "fpr")]
+    for n in q["n"]:
+        assert f" {count(n)} " in text
+    assert text.count("worlds ") >= 4 * len(q)
+    assert "grey diamonds" in text
+
+
+def test_the_rates_chart_marks_the_worlds_range(pooled_inputs, report_data):
+    one = str(flags_section.flags_section(report_data))
+    many = str(flags_section.flags_section(pooled_inputs))
+    assert "single world" not in _text(one)
+    assert "smallest and largest value in a single world" in many
+
+
+def test_one_world_parts_say_so(pooled_inputs, report_data):
+    for section in (
+        threshold_section.threshold_section,
+        linkage_section.linkage_section,
+    ):
+        assert "first of the 3 simulated worlds" in _text(section(pooled_inputs))
+        assert "simulated worlds" not in _text(section(report_data))
+
+
+def test_whole_report_renders_with_worlds(pooled_inputs):
+    html = render_report(pooled_inputs)
+    assert html.startswith("<!DOCTYPE html>")
+    assert "first of the 3 simulated worlds" in html
