@@ -39,13 +39,26 @@ CAUSE_COLOURS = {
 """Colour-blind-safe (Okabe-Ito) colours of the attribution's causes."""
 BAR = "#0072B2"
 REFERENCE = "#009E73"
-QUINTILE_COLOURS = ("#7a0177", "#c51b8a", "#f768a1", "#41b6c4", "#225ea8")
-"""Quintile 1 (most deprived) to 5 (least deprived)."""
+QUINTILE_COLOURS = ("#160b39", "#5c126e", "#9d2964", "#d94d3d", "#f98e09")
+"""Quintile 1 (most deprived, darkest) to 5 (least deprived): matplotlib's inferno
+ramp at 0.1, 0.26, 0.42, 0.59 and 0.75, an ordered ramp that stays distinct under
+simulated deuteranopia and protanopia (tests/report/test_palette.py) and dark enough
+to read on white; the lines also carry one marker shape each
+(:data:`QUINTILE_MARKERS`)."""
+QUINTILE_MARKERS = ("o", "s", "^", "D", "v")
+"""One marker shape per quintile, so the lines differ in shape as well as colour."""
+GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+"""Okabe-Ito colours of unordered groups (ethnicity, tenure...), in order."""
+CHART_PT = 12.0
+"""Chart text in points: 16 px where a chart is shown at its natural width, as on a
+1024 x 768 projector (charts are at most 9.2 inches, 883 px, wide)."""
+LABEL_PT = 11.0
+"""Value labels, legends and notes inside charts (about 15 px)."""
 RC = {
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
-    "font.size": 9.5,
-    "axes.titlesize": 10.5,
+    "font.size": CHART_PT,
+    "axes.titlesize": CHART_PT,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
     "axes.spines.top": False,
@@ -173,7 +186,7 @@ def hbars(
     top = top if top > 0 else 1.0
     for i in range(n):  # value labels, a handful of groups
         text = fmt(estimate[i]) if np.isfinite(estimate[i]) else "no data"
-        ax.text(right[i] + top * 0.02, y[i], text, va="center", fontsize=8.5)
+        ax.text(right[i] + top * 0.02, y[i], text, va="center", fontsize=LABEL_PT)
     ax.set_xlim(0, top * 1.28)
     ax.set_yticks(y, labels)
     ax.tick_params(axis="y", length=0)

@@ -10,6 +10,7 @@ import pandas as pd
 from audits.attribution import CAUSE_LABELS, RUNGS
 from audits.report.charts.base import (
     CAUSE_COLOURS,
+    LABEL_PT,
     count_axis,
     new_figure,
     render,
@@ -78,7 +79,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
                     y[i],
                     count(left[i]),
                     va="center",
-                    fontsize=8.5,
+                    fontsize=LABEL_PT,
                 )
             ax.set_xlim(0, max(left.max(), 1) * 1.15)
             ax.set_title(title)
@@ -89,7 +90,9 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
             if n > 1:
                 ax.axhline(n - 1.5, color="#999999", linewidth=0.8)
         handles, names = axes[0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="outside lower center", ncols=4, fontsize=8.5)
+        fig.legend(
+            handles, names, loc="outside lower center", ncols=4, fontsize=LABEL_PT
+        )
         return fig
 
     return render(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from audits.report.charts.base import (
     BAR,
+    LABEL_PT,
     REFERENCE,
     count_axis,
     hbars,
@@ -111,7 +112,7 @@ def group_rates_chart(
                 if pooled
                 else ""
             ),
-            fontsize=8.5,
+            fontsize=LABEL_PT,
             color="#444444",
         )
         return fig
@@ -201,9 +202,9 @@ def _ratio_panel(
     for i in range(n):  # value labels, a handful of groups
         if ok[i]:
             text = "reference" if reference[i] else ratio_text(ratio[i])
-            ax.text(hi[i] * 1.12, y[i], text, va="center", fontsize=8.5)
+            ax.text(hi[i] * 1.12, y[i], text, va="center", fontsize=LABEL_PT)
         else:
             text = "0×: none wrongly flagged" if ratio[i] == 0 else "undefined"
-            ax.text(1.05, y[i], text, va="center", fontsize=8.5, color="#777")
+            ax.text(1.05, y[i], text, va="center", fontsize=LABEL_PT, color="#777")
     ax.set_yticks(y, labels)
     ax.tick_params(axis="y", length=0)

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 
 from audits.report.charts.base import (
+    GROUP_COLOURS,
+    LABEL_PT,
     QUINTILE_COLOURS,
+    QUINTILE_MARKERS,
     new_figure,
     percent_axis,
     render,
@@ -51,11 +54,9 @@ def threshold_chart(
         Inline SVG.
     """
     values = list(dict.fromkeys(curves["value"]))
-    palette = (
-        QUINTILE_COLOURS
-        if grouping == "imd_quintile" and len(values) <= 5
-        else ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
-    )
+    quintiles = grouping == "imd_quintile" and len(values) <= 5
+    palette = QUINTILE_COLOURS if quintiles else GROUP_COLOURS
+    markers = QUINTILE_MARKERS if quintiles else ("o",)
 
     def draw() -> Figure:
         fig = new_figure(9.2, 3.9)
@@ -66,22 +67,18 @@ def threshold_chart(
         ):
             for i, v in enumerate(values):  # a handful of groups
                 c = curves[curves["value"] == v]
+                step = max(len(c) // 6, 1)  # a few markers a line, staggered
                 ax.plot(
                     c["threshold"],
                     c[metric],
                     drawstyle="steps-pre" if len(c) < 60 else "default",
                     color=palette[i % len(palette)],
-                    linewidth=1.7,
+                    linewidth=2.0,
+                    marker=markers[i % len(markers)],
+                    markersize=6,
+                    markevery=(i * step // max(len(values), 1), step),
                     label=value_label(grouping, v),
                 )
-                if len(c) < 60:
-                    ax.plot(
-                        c["threshold"],
-                        c[metric],
-                        "o",
-                        color=palette[i % len(palette)],
-                        markersize=3.5,
-                    )
             if np.isfinite(cut):
                 ax.axvline(cut, color="#222222", linestyle="--", linewidth=1.1)
                 ax.annotate(
@@ -90,7 +87,7 @@ def threshold_chart(
                     xycoords=("data", "axes fraction"),
                     xytext=(4, -10),
                     textcoords="offset points",
-                    fontsize=8,
+                    fontsize=LABEL_PT,
                 )
             ax.set_title(title)
             ax.set_xlabel("flag families scoring at least ...")
@@ -106,8 +103,8 @@ def threshold_chart(
             title=group_label(grouping),
             loc="outside lower center",
             ncols=len(values),
-            fontsize=8.5,
-            title_fontsize=8.5,
+            fontsize=LABEL_PT,
+            title_fontsize=LABEL_PT,
         )
         return fig
 

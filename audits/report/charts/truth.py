@@ -9,6 +9,8 @@ import pandas as pd
 
 from audits.report.charts.base import (
     BAR,
+    GROUP_COLOURS,
+    LABEL_PT,
     hbars,
     new_figure,
     percent_axis,
@@ -57,6 +59,7 @@ def population_chart(households: pd.DataFrame) -> str:
                 shares.index,
                 shares[f"need_{n}"],
                 marker=markers[i],
+                color=GROUP_COLOURS[i % len(GROUP_COLOURS)],
                 label=NEED_LABELS[n],
                 linewidth=1.6,
             )
@@ -71,7 +74,7 @@ def population_chart(households: pd.DataFrame) -> str:
             )
         for ax, title in (
             (left, "Families with each true problem"),
-            (right, "Eligible families and families harmed"),
+            (right, "Eligible, and harmed"),
         ):
             ax.set_title(title)
             ax.set_xticks(
@@ -89,7 +92,7 @@ def population_chart(households: pd.DataFrame) -> str:
             names + more_names,
             loc="outside lower center",
             ncols=4,
-            fontsize=8.5,
+            fontsize=LABEL_PT,
         )
         return fig
 
@@ -138,18 +141,18 @@ def linkage_chart(by_group: pd.DataFrame) -> str:
                 hbars(ax, labels, values, None, None, colour=colour)
                 ax.set_xlim(0, (missed_max, false_max)[col] * 1.3)
                 percent_axis(ax)
-                ax.set_title(group_label(grouping), fontsize=9, loc="left")
+                ax.set_title(group_label(grouping), fontsize=LABEL_PT, loc="left")
                 if col == 1:
                     ax.set_yticks(ax.get_yticks(), [""] * len(labels))
         axes[0, 0].set_title(
             "Missed links: % of records that could be linked\n"
             + group_label(groupings[0]),
-            fontsize=9,
+            fontsize=LABEL_PT,
             loc="left",
         )
         axes[0, 1].set_title(
             "False links: % of records linked\n" + group_label(groupings[0]),
-            fontsize=9,
+            fontsize=LABEL_PT,
             loc="left",
         )
         return fig
