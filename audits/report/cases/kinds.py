@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 CANDIDATES = 200
-"""Households of each kind examined for a telling example (the first by id)."""
+"""Households of each kind examined for a telling example (the first in the run's
+shuffled order: :func:`~audits.report.cases.select.shuffled`)."""
 MAX_RECORDS = 20
 """Records listed in a case file at most (the most telling first)."""
 
@@ -74,10 +75,16 @@ CATEGORIES = (
         "Wrongly flagged by the model itself",
     ),
     Category(
-        "fn_records",
+        "fn_linkage",
         "false_negative",
-        ("linkage", "data_error"),
-        "Missed: its records did not reach it",
+        ("linkage",),
+        "Missed: linkage sent its records elsewhere",
+    ),
+    Category(
+        "fn_data_error",
+        "false_negative",
+        ("data_error",),
+        "Missed: errors in its records kept them from it",
     ),
     Category(
         "fn_spine",
@@ -88,8 +95,14 @@ CATEGORIES = (
     Category(
         "fn_visibility",
         "false_negative",
-        ("visibility", "model"),
+        ("visibility",),
         "Missed: its problems were never seen",
+    ),
+    Category(
+        "fn_model",
+        "false_negative",
+        ("model",),
+        "Missed by the model itself: its problems were on record",
     ),
 )
 """Case-file kinds, in the order shown, when the run has an attribution."""

@@ -1,12 +1,22 @@
-"""Choosing case files: for each kind of error, one telling family.
+"""Choosing case files to teach: one telling family for each cause that occurs.
 
-For each kind of error the attribution found (a wrong flag caused by linkage, by a
-data error, by visibility or by the model; a family missed because its records did
-not reach it, or because its problems were never seen), one family is chosen
-deterministically: the first by ``household_id`` whose records show the error, else
-the first of its kind (for visibility, families in the most deprived areas are
-examined first, as that is where it bites). Without an attribution, the first wrongly
-flagged and the first missed family.
+The rule (docs/audit.md, "Case files"): for each kind of error the attribution found
+(wrongly flagged, and missed, by each cause: linkage, data errors, the council's
+register, visibility, the model itself), in display order, one family is chosen:
+
+1. the families of that kind are put in the run's shuffled order (a hash of the
+   household id and the scenario's seed, :func:`shuffled`: not by number, and the
+   same for the same run); for visibility, families in the most deprived areas come
+   first, as that is where it bites; the first :data:`~.kinds.CANDIDATES` are
+   examined;
+2. families whose records show the cause come first (a telling example);
+3. among those, the family least like the ones already chosen: fewest earlier case
+   files in its deprivation quintile plus fewest of its ethnicity, so the case files
+   spread across groups;
+4. then the shuffled order.
+
+Without an attribution, the same rule picks one wrongly flagged and one missed
+family.
 """
 
 from __future__ import annotations
@@ -48,16 +58,39 @@ def _wrong(inputs: ReportInputs) -> pd.DataFrame:
     )
 
 
+def shuffled(household_id: np.ndarray, seed: int) -> np.ndarray:
+    """A deterministic pseudo-random rank key per household (splitmix64's mix).
+
+    Examples
+    --------
+    >>> key = shuffled(np.arange(4), 2024)
+    >>> bool((np.sort(key) != key).any()), bool((key == shuffled(np.arange(4), 2024)).all())
+    (True, True)
+    """  # noqa: E501
+    with np.errstate(over="ignore"):
+        z = np.asarray(household_id, dtype=np.uint64) + np.uint64(seed % 2**63)
+        z = z * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
 def _candidates(inputs: ReportInputs, categories: tuple[Category, ...]) -> pd.DataFrame:
-    """The first :data:`CANDIDATES` households of each category, by id."""
+    """The first :data:`CANDIDATES` households of each category, in shuffled order.
+
+    With the ``quintile`` and ``ethnicity`` of each (for spreading the choice).
+    """
     assert inputs.audit is not None and inputs.audit.outcomes is not None
-    h = _wrong(inputs).sort_values("household_id", kind="stable")
-    outcomes = inputs.audit.outcomes
-    if "imd_decile" in outcomes:
-        decile = outcomes.set_index("household_id")["imd_decile"]
-        h["_decile"] = h["household_id"].map(decile).to_numpy()
-    else:
-        h["_decile"] = 0
+    h = _wrong(inputs)
+    h["_key"] = shuffled(h["household_id"].to_numpy(), inputs.scenario.seed)
+    h = h.sort_values("_key", kind="stable")
+    outcomes = inputs.audit.outcomes.set_index("household_id")
+    for column in ("imd_decile", "imd_quintile", "ethnicity"):
+        h[column] = (
+            h["household_id"].map(outcomes[column]).to_numpy()
+            if column in outcomes
+            else 0
+        )
     parts = []
     for c in categories:  # a handful of categories
         mask = h["error"].eq(c.error)
@@ -65,9 +98,12 @@ def _candidates(inputs: ReportInputs, categories: tuple[Category, ...]) -> pd.Da
             mask &= h["cause"].isin(c.causes)
         rows = h[mask]
         if c.deprived_first:
-            rows = rows.sort_values(["_decile", "household_id"], kind="stable")
+            rows = rows.sort_values(["imd_decile", "_key"], kind="stable")
         parts.append(
-            rows.head(CANDIDATES).drop(columns="_decile").assign(category=c.key)
+            rows.head(CANDIDATES)
+            .drop(columns=["_key", "imd_decile"])
+            .rename(columns={"imd_quintile": "quintile"})
+            .assign(category=c.key)
         )
     return pd.concat(parts, ignore_index=True)
 
@@ -122,12 +158,13 @@ def _missed_evidence(
         "own_spine"
     ].to_numpy(dtype=float)
     arrived = own.groupby(["source", "record_id", "true_household_id"])["arrived"].any()
+    lost = set(arrived.index.get_level_values("true_household_id")[~arrived.to_numpy()])
     return {
-        "fn_records": set(
-            arrived.index.get_level_values("true_household_id")[~arrived.to_numpy()]
-        ),
+        "fn_linkage": lost,
+        "fn_data_error": lost,
         "fn_visibility": set(candidates["household_id"])
         - set(own["true_household_id"]),
+        "fn_model": set(own["true_household_id"]) - lost,
     }
 
 
@@ -150,15 +187,27 @@ def _evidence(
 
 
 def _choose(candidates: pd.DataFrame, telling: pd.Series) -> pd.DataFrame:
-    """Per category, the first telling household, else the first one."""
-    ranked = candidates.assign(_t=~telling.to_numpy())
-    ranked["_order"] = np.arange(len(ranked))
-    ranked = ranked.sort_values(["category", "_t", "_order"], kind="stable")
-    first = ranked.drop_duplicates("category")
-    order = {c: i for i, c in enumerate(dict.fromkeys(candidates["category"]))}
-    return first.sort_values("category", key=lambda s: s.map(order)).drop(
-        columns=["_t", "_order"]
+    """Per category, in display order: telling first, then least like those chosen.
+
+    ``candidates`` are in each category's examination order (shuffled), which breaks
+    the remaining ties.
+    """
+    ranked = candidates.assign(
+        _t=~telling.to_numpy(), _order=np.arange(len(candidates))
     )
+    chosen: list[int] = []
+    for _, rows in ranked.groupby("category", sort=False):  # a handful of kinds
+        picked = ranked.loc[chosen]
+        rows = rows[~rows["household_id"].isin(picked["household_id"])]
+        if rows.empty:
+            continue
+        alike = rows["quintile"].map(picked["quintile"].value_counts()).fillna(0)
+        alike += rows["ethnicity"].map(picked["ethnicity"].value_counts()).fillna(0)
+        best = rows.assign(_alike=alike.to_numpy()).sort_values(
+            ["_t", "_alike", "_order"], kind="stable"
+        )
+        chosen.append(best.index[0])
+    return ranked.loc[chosen].drop(columns=["_t", "_order"])
 
 
 def select_cases(inputs: ReportInputs) -> pd.DataFrame:

@@ -243,8 +243,9 @@ def cases_section(inputs: ReportInputs) -> Html:
     intro = [
         p(
             "Numbers hide people. These are a few of the synthetic families behind "
-            "them: for each kind of error, the first family (by its number) whose "
-            "records show it. Each case shows the family as it truly is, the "
+            "them: for each kind of error, one family whose records show it, chosen "
+            "to spread across areas and groups (the rule is in the audit guide). "
+            "Each case shows the family as it truly is, the "
             "household the council holds it in, and the records that were counted "
             "against that household: which of them are about someone else, which "
             "carry errors, and which were recorded with no problem behind them."
