@@ -26,6 +26,7 @@ from simulator.io import (
 )
 from simulator.output_dirs import atomic_directory
 from simulator.pipeline.run import stage_bar
+from simulator.pipeline.timings import MEASURED, measure, measured_fields
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL
 from simulator.world.generate import (
@@ -354,33 +355,44 @@ def write_run(
 ) -> Path:
     """Write every stage's output into ``out_dir``, atomically, manifest last.
 
-    The same scenario and seed give byte-identical files (timings are logged, not
-    written).
+    The same scenario and seed give byte-identical files, but for the manifest's
+    ``measured`` fields: each stage's wall time, CPU time and peak memory
+    (:mod:`simulator.pipeline.timings`), this stage's included.
     """
     from audits.report import write_report
     from audits.tables import write_audit_files
 
     out_dir = Path(out_dir)
-    with (
-        atomic_directory(out_dir, overwrite=overwrite) as tmp,
-        stage_bar("write outputs and report", 2, progress) as bar,
-    ):
-        rows = write_dataset_files(run_.data, tmp)
-        rows |= write_linkage_files(run_.links, run_.link_quality, tmp)
-        write_parquet(run_.council.view.reset_index(), tmp / VIEW_FILE)
-        write_parquet(run_.council.flags, tmp / FLAGS_FILE)
-        rows |= {VIEW_FILE: len(run_.council.view), FLAGS_FILE: len(run_.council.flags)}
-        audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
-        rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
-        if run_.attribution is not None:
-            rows |= write_tables(attribution_tables(run_.attribution), tmp)
-        if run_.replicates:
-            rows |= write_tables(
-                {f"{AUDIT_DIR}/replicates/{k}": v for k, v in run_.replicates.items()},
-                tmp,
-            )
-        bar.update()
-        rows[write_report(report_inputs(run_), tmp).name] = 1
-        bar.update()
-        write_manifest(tmp, _manifest("linkaudit run", run_.scenario, run_.seeds, rows))
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        with (
+            measure() as written,
+            stage_bar("write outputs and report", 2, progress) as bar,
+        ):
+            rows = write_dataset_files(run_.data, tmp)
+            rows |= write_linkage_files(run_.links, run_.link_quality, tmp)
+            write_parquet(run_.council.view.reset_index(), tmp / VIEW_FILE)
+            write_parquet(run_.council.flags, tmp / FLAGS_FILE)
+            rows |= {
+                VIEW_FILE: len(run_.council.view),
+                FLAGS_FILE: len(run_.council.flags),
+            }
+            audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
+            rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
+            if run_.attribution is not None:
+                rows |= write_tables(attribution_tables(run_.attribution), tmp)
+            if run_.replicates:
+                rows |= write_tables(
+                    {
+                        f"{AUDIT_DIR}/replicates/{k}": v
+                        for k, v in run_.replicates.items()
+                    },
+                    tmp,
+                )
+            bar.update()
+            rows[write_report(report_inputs(run_), tmp).name] = 1
+            bar.update()
+        # The manifest goes last, once the stage above is measured.
+        timings = run_.timings.plus("write outputs and report", written[0])
+        fields = _manifest("linkaudit run", run_.scenario, run_.seeds, rows)
+        write_manifest(tmp, fields | {MEASURED: measured_fields(timings)})
     return out_dir

@@ -15,7 +15,6 @@ byte-identical files.
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from simulator.council.linkage import link
 from simulator.council.models import apply_flag_rule, flag_table, make_model
 from simulator.council.models.base import RiskModel
 from simulator.council.view import build_view, observed_labels
+from simulator.pipeline.timings import Timings, stage_timer
 from simulator.rng import draw_seed, stream
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import ExternalConfig, LearnedConfig
@@ -86,8 +86,9 @@ class Run:
     replicates : dict of str to DataFrame
         With ``audit.replicates`` > 1: every figure pooled across the replicate
         runs (:func:`audits.replicates.pool_replicates`); empty otherwise.
-    timings : dict
-        Wall seconds per stage (logged, never written: outputs stay identical).
+    timings : Timings
+        Each stage's wall time, CPU time and peak memory (the manifest's
+        ``measured`` fields, the only ones that differ between identical runs).
     """
 
     scenario: Scenario
@@ -99,7 +100,7 @@ class Run:
     seeds: dict[str, int]
     attribution: Attribution | None = None
     replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict, compare=False)
+    timings: Timings = field(default_factory=Timings, compare=False)
 
     @property
     def links(self) -> pd.DataFrame:
@@ -182,13 +183,6 @@ def stage_bar(stage: str, total: int, progress: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=stage, unit="step", disable=not progress)
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    t0 = time.perf_counter()
-    yield
-    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
 
 
 def link_records(
@@ -312,15 +306,24 @@ def council_run(
     *,
     method: str | None = None,
     progress: bool = False,
+    timings: Timings | None = None,
 ) -> Council:
-    """Link, build the view, score and flag: everything the council does."""
+    """Link, build the view, score and flag: everything the council does.
+
+    With ``timings``, the ``link`` and ``view, scores and flags`` stages are
+    measured into it.
+    """
     config = scenario.linkage
     if method is not None and method != config.method:
         config = config.model_copy(update={"method": method})
-    links = link_records(
-        data, config, stage_seed(scenario, "linkage"), progress=progress
-    )
-    with stage_bar("view, scores and flags", 2, progress) as bar:
+    with stage_timer(timings, "link"):
+        links = link_records(
+            data, config, stage_seed(scenario, "linkage"), progress=progress
+        )
+    with (
+        stage_timer(timings, "view, scores and flags"),
+        stage_bar("view, scores and flags", 2, progress) as bar,
+    ):
         view = linked_view(data, links, scenario)
         bar.update()
         flags = score_and_flag(model, view, scenario)
@@ -392,22 +395,20 @@ def run(
     """
     from audits.result import run_audit
 
-    timings: dict[str, float] = {}
+    timings = Timings()
     seeds = stage_seeds(scenario)
-    with _timed(timings, "generate"):
+    with timings.stage("generate"):
         data = generate(scenario, progress=progress)
-    with _timed(timings, "model"):
+    fits = model is None and needs_history(scenario)
+    with timings.stage("model: history cohort" if fits else "model"):
         fitted = model or fit_model(scenario, base_dir=base_dir, progress=progress)
-    with _timed(timings, "link, view and flags"):
-        council = council_run(data, scenario, fitted, progress=progress)
-        with stage_bar("link quality", 1, progress) as bar:
-            quality = link_quality(
-                council.links, data.sources, data.spine, data.households
-            )
-            bar.update()
+    council = council_run(data, scenario, fitted, progress=progress, timings=timings)
+    with timings.stage("link quality"), stage_bar("link quality", 1, progress) as bar:
+        quality = link_quality(council.links, data.sources, data.spine, data.households)
+        bar.update()
     pooling = scenario.audit.replicates > 1
     with (
-        _timed(timings, "audit"),
+        timings.stage("audit"),
         stage_bar("audit", 2, progress) as bar,
         _audit_warnings_held(pooling),
     ):
@@ -426,20 +427,16 @@ def run(
         from audits.pooled_tables import pooled_audit
         from audits.replicates import pool_replicates
 
-        with _timed(timings, "replicates"):
+        with timings.stage("replicates"):
             others = replicate_audits(scenario, fitted, progress=progress)
             audit = replace(audit, replicates=others)
             replicates = pool_replicates(audit.worlds)
         _warn_audit(pooled_audit(audit).disparities.warnings)
     attributed = None
     if attribution:
-        with _timed(timings, "attribution"):
+        with timings.stage("attribution"):
             attributed = attribute_run(scenario, outcomes, fitted, progress=progress)
-    logger.info(
-        "run %s: %s",
-        scenario.name,
-        ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
-    )
+    logger.info("run %s: %s", scenario.name, timings.summary())
     return Run(
         scenario,
         data,

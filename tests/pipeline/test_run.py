@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import warnings
@@ -13,8 +14,10 @@ import pytest
 
 from audits.attribution import RUNGS, ladder
 from simulator.cli import main
+from simulator.io import MANIFEST
 from simulator.pipeline.output import write_run
 from simulator.pipeline.run import Run, council_run, run
+from simulator.pipeline.timings import MEASURED, without_measured
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL, is_hidden
 from simulator.world.generate import generate
@@ -40,8 +43,18 @@ def result(seed: int) -> Run:
 
 
 def digests(directory: Path) -> dict[str, str]:
+    """Every file's sha256; the manifest's without its measured (timing) fields."""
+
+    def content(p: Path) -> bytes:
+        if p.name != MANIFEST:
+            return p.read_bytes()
+        manifest = json.loads(p.read_text(encoding="utf-8"))
+        stages = {s["stage"] for s in manifest[MEASURED]["stages"]}
+        assert stages >= {"generate", "link", "audit"}
+        return json.dumps(without_measured(manifest), sort_keys=True).encode()
+
     return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(directory)): hashlib.sha256(content(p)).hexdigest()
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
@@ -58,6 +71,53 @@ def test_same_scenario_same_bytes(result, seed, tmp_path):
     a, b = digests(tmp_path / "a"), digests(tmp_path / "b")
     assert len(a) > 20
     assert a == b
+
+
+def test_same_splink_run_same_bytes_on_any_thread_count(seed, tmp_path, monkeypatch):
+    """Two Splink runs, on one DuckDB thread and on DuckDB's default, write the same
+    bytes (before the EM tables were sorted, their match probabilities differed in
+    the last bit: tests/linkage/test_splink_repeats.py)."""
+    import simulator.council.linkage as linkage
+
+    scenario = small(seed, linkage={"method": "splink"})
+    write_run(run(scenario, attribution=False), tmp_path / "a")
+    one_thread = functools.partial(linkage.LinkageDB, threads=1)
+    monkeypatch.setattr(linkage, "LinkageDB", one_thread)
+    write_run(run(scenario, attribution=False), tmp_path / "b")
+    a, b = digests(tmp_path / "a"), digests(tmp_path / "b")
+    assert "links.parquet" in a
+    assert a == b
+
+
+def test_the_manifest_measures_every_stage(result, tmp_path):
+    """Wall, CPU and peak memory of each stage the progress bars name, and the
+    machine; the measured fields are the only ones kept out of the digests."""
+    write_run(result, tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / MANIFEST).read_text(encoding="utf-8"))
+    measured = manifest[MEASURED]
+    stages = {s.pop("stage"): s for s in measured["stages"]}
+    assert list(stages) == [
+        "generate",
+        "model",
+        "link",
+        "view, scores and flags",
+        "link quality",
+        "audit",
+        "attribution",
+        "write outputs and report",
+    ]
+    for name, cost in stages.items():
+        assert cost["wall_seconds"] >= 0 and cost["cpu_seconds"] >= 0, name
+        assert cost["peak_memory_bytes"] > 10_000_000, name  # a Python with pandas
+    total = measured["total"]
+    assert total["wall_seconds"] == pytest.approx(
+        sum(c["wall_seconds"] for c in stages.values()), abs=0.01
+    )
+    assert total["peak_memory_bytes"] == max(
+        c["peak_memory_bytes"] for c in stages.values()
+    )
+    assert measured["machine"]["cpus"] >= 1
+    assert measured["machine"]["memory_bytes"] > 0
 
 
 def test_attribution_counts_add_up_to_the_real_run(result):
