@@ -86,13 +86,34 @@ def _changes_lines(s: Scenario) -> list[str]:
     ]
 
 
+def _estimate_line(args: argparse.Namespace, scenario: Scenario) -> str:
+    """The run's estimated cost on this machine; refused if over --memory-limit."""
+    from simulator.pipeline.estimate import check_fits, estimate_for
+
+    attribution = not args.no_attribution
+    estimate = estimate_for(scenario, attribution=attribution)
+    check_fits(
+        estimate,
+        scenario,
+        str(args.scenario),
+        args.memory_limit,
+        attribution=attribution,
+    )
+    return f"  estimate on this machine: {estimate.line()}"
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate a scenario (and the files its model names) and print a summary."""
+    """Validate a scenario (and the files its model names) and print a summary.
+
+    The summary ends with the run's estimated time, memory and disk; a run that
+    would not fit in ``--memory-limit`` is refused here as ``run`` would refuse it.
+    """
     from simulator.council.models.external import check_external
 
     scenario = _load(args)
     check_external(scenario.model, args.scenario.resolve().parent)
-    print(_summary(scenario, str(args.scenario)))  # noqa: T201
+    estimate = _estimate_line(args, scenario)
+    print(_summary(scenario, str(args.scenario)), estimate, sep="\n")  # noqa: T201
     return 0
 
 
@@ -195,6 +216,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.pipeline.run import run
 
     scenario = _load(args)
+    estimate = _estimate_line(args, scenario)  # refused before anything is written
+    if not args.quiet:
+        print(f"linkaudit: {estimate.strip()}", file=sys.stderr)  # noqa: T201
     out_dir = args.output or Path("out") / scenario.name
     with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)):
         result = run(

@@ -145,8 +145,39 @@ HELP = {
 """Each subcommand's one-line summary (in ``linkaudit --help``) and description."""
 
 
+def _memory_limit(text: str) -> str:
+    """``--memory-limit``, checked when parsed (a bad value is a usage error)."""
+    from simulator.pipeline.estimate import memory_limit_bytes
+
+    try:
+        memory_limit_bytes(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _add_resource_args(p: argparse.ArgumentParser) -> None:
+    """``--no-attribution`` and ``--memory-limit``: what the estimate depends on."""
+    from simulator.pipeline.estimate import DEFAULT_MEMORY_LIMIT
+
+    p.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="skip the attribution ladder (four fewer runs of the council's side)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=_memory_limit,
+        default=DEFAULT_MEMORY_LIMIT,
+        metavar="SIZE",
+        help="refuse a run estimated to need more memory than this: a share of RAM "
+        "(80%%) or a size (16GiB); 0 never refuses (default: %(default)s)",
+    )
+
+
 def _validate_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
+    _add_resource_args(p)
 
 
 def _schema_args(p: argparse.ArgumentParser) -> None:
@@ -170,11 +201,7 @@ def _link_args(p: argparse.ArgumentParser) -> None:
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
-    p.add_argument(
-        "--no-attribution",
-        action="store_true",
-        help="skip the attribution ladder (three fewer runs of the council's side)",
-    )
+    _add_resource_args(p)
     _add_output_args(p, default="out/<name>")
 
 

@@ -20,6 +20,10 @@ class OutputError(LinkauditError, OSError):
     """An output directory cannot be written as asked."""
 
 
+class ResourceError(LinkauditError, MemoryError):
+    """A run would not fit in the memory it may use (``--memory-limit``)."""
+
+
 class InputDataError(LinkauditError, ValueError):
     """A data file handed to linkaudit does not have the expected shape."""
 

@@ -1,0 +1,184 @@
+"""Measure whole runs' costs by stage, to fit and check the run estimate.
+
+The estimate is ``simulator.pipeline.estimate``.
+
+Each run is ``linkaudit run scenarios/baseline.yaml`` in a fresh process at a size and
+linkage method; its manifest's ``measured`` fields give each stage's wall and CPU
+seconds and peak memory, ``wait4`` the process's own peak, and the output directory's
+size on disk what it wrote. Usage::
+
+    python -m benchmarks.run_costs --households 20000 100000 --methods deterministic
+    python -m benchmarks.run_costs --check benchmarks/results/run_costs.json
+
+Writes (or appends to) ``benchmarks/results/run_costs.json``; ``--check`` prints the
+estimate of :func:`simulator.pipeline.estimate.estimate` beside every measured run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results") / "run_costs.json"
+SCENARIO = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+
+
+def disk_bytes(directory: Path) -> int:
+    """Bytes of every file under ``directory``."""
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def measure_run(
+    households: int, method: str, attribution: bool, overrides: list[str]
+) -> dict:
+    """Run the baseline once in a fresh process; its costs and the machine's load."""
+    out = Path(tempfile.mkdtemp(prefix="linkaudit-costs-")) / "run"
+    cmd = [
+        sys.executable, "-m", "simulator.cli", "run", str(SCENARIO), "-o", str(out),
+        "-q",
+        "--set", f"population.n_households={households}",
+        "--set", f"linkage.method={method}",
+    ]  # fmt: skip
+    if not attribution:
+        cmd.append("--no-attribution")
+    for o in overrides:
+        cmd += ["--set", o]
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"run failed ({status}): {' '.join(cmd)}")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    row = {
+        "households": households,
+        "method": method,
+        "attribution": attribution,
+        "overrides": overrides,
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_memory_bytes": usage.ru_maxrss * 1024,
+        "disk_bytes": disk_bytes(out),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "measured": manifest["measured"],
+    }
+    shutil.rmtree(out.parent)
+    return row
+
+
+def check(paths: list[Path]) -> None:
+    """Print each measured run beside the estimate for it (a Markdown table)."""
+    from simulator.pipeline.estimate import estimate_for
+    from simulator.schema.loading import load_scenario
+
+    gib, mib = 1 << 30, 1 << 20
+    print(
+        "| households | linkage | replicates | time: estimate / CPU / wall (s) "
+        "| load | peak memory: estimate / measured (GiB) "
+        "| disk: estimate / measured (MiB) |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    rows = [r for p in paths for r in json.loads(p.read_text(encoding="utf-8"))]
+    for row in sorted(rows, key=lambda r: (r["method"], r["households"])):
+        scenario = load_scenario(
+            SCENARIO,
+            [
+                f"population.n_households={row['households']}",
+                f"linkage.method={row['method']}",
+                *row.get("overrides", []),
+            ],
+        )
+        est = estimate_for(scenario, attribution=row["attribution"])
+        print(
+            f"| {row['households']:,} | {row['method']} | {scenario.audit.replicates} "
+            f"| {est.seconds:.0f} / {row['cpu_seconds']:.0f} / "
+            f"{row['wall_seconds']:.0f} | {row['load_before']:.0f} | "
+            f"{est.peak_memory_bytes / gib:.2f} / {row['peak_memory_bytes'] / gib:.2f} "
+            f"| {est.disk_bytes / mib:.0f} / {row['disk_bytes'] / mib:.0f} |"
+        )
+
+
+def _line(points: dict[int, float]) -> tuple[float, float]:
+    """Fixed part and slope of the line through the smallest and largest size."""
+    lo, hi = min(points), max(points)
+    slope = (points[hi] - points[lo]) / (hi - lo)
+    return points[lo] - slope * lo, slope
+
+
+def fit(rows: list[dict], sizes: tuple[int, int]) -> None:
+    """Print the coefficient lines of ``simulator.pipeline.estimate`` from ``rows``.
+
+    Times are each stage's CPU seconds (load-robust); the link stage and peak
+    memory by method; peak memory without attribution is the largest peak of the
+    other stages.
+    """
+    stage_cpu: dict[str, dict[int, float]] = {}
+    link: dict[str, dict[int, float]] = {}
+    peak: dict[tuple[str, bool], dict[int, float]] = {}
+    disk: dict[str, dict[int, float]] = {}
+    for row in rows:
+        n, method = row["households"], row["method"]
+        if n not in sizes:
+            continue
+        stages = {s["stage"]: s for s in row["measured"]["stages"]}
+        for name, s in stages.items():
+            if name == "link":
+                link.setdefault(method, {})[n] = s["cpu_seconds"]
+            elif method == "deterministic":
+                stage_cpu.setdefault(name, {})[n] = s["cpu_seconds"]
+        others = max(
+            s["peak_memory_bytes"] for k, s in stages.items() if k != "attribution"
+        )
+        peak.setdefault((method, True), {})[n] = row["peak_memory_bytes"]
+        peak.setdefault((method, False), {})[n] = others
+        disk.setdefault(method, {})[n] = row["disk_bytes"]
+    for title, table in (
+        ("stage", stage_cpu),
+        ("link", link),
+        ("peak", peak),
+        ("disk", disk),
+    ):
+        print(title)
+        for key, points in table.items():
+            if len(points) == 2:
+                a, b = _line(points)
+                print(f"    {key!r}: Line({a:.4g}, {b:.4g}),")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--households", type=int, nargs="*", default=[20_000, 100_000])
+    p.add_argument("--methods", nargs="*", default=["deterministic", "splink"])
+    p.add_argument("--no-attribution", action="store_true")
+    p.add_argument("--set", dest="overrides", action="append", default=[])
+    p.add_argument("--output", type=Path, default=RESULTS)
+    p.add_argument("--check", type=Path, nargs="+", help="result files to check")
+    p.add_argument("--fit", type=Path, nargs="+", help="result files to fit")
+    args = p.parse_args()
+    if args.fit:
+        rows = [r for f in args.fit for r in json.loads(f.read_text())]
+        fit(rows, (min(args.households), max(args.households)))
+        return
+    if args.check:
+        check(args.check)
+        return
+    rows = json.loads(args.output.read_text()) if args.output.exists() else []
+    for method in args.methods:
+        for n in args.households:
+            row = measure_run(n, method, not args.no_attribution, args.overrides)
+            print(json.dumps({k: v for k, v in row.items() if k != "measured"}))
+            rows.append(row)
+            args.output.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Estimate a run's wall time, peak memory and disk before it starts.
+
+The costs are straight lines in the number of households (a fixed part plus a part
+per household), one per stage as the manifest's ``measured`` fields name them
+(:mod:`simulator.pipeline.timings`), fitted to real runs (``linkaudit run``) of
+``scenarios/baseline.yaml`` on the machine linkaudit is developed on: 2 cores, 23.5
+GiB of RAM. They were measured on 2026-12-02 with ``python -m benchmarks.run_costs``
+(one fresh process per run, the manifest's per-stage figures) at 20,000 and 100,000
+households, with deterministic and Splink linkage, attribution on, and checked at
+300,000 households (docs/performance.md, "Whole runs": the estimate beside each
+measured run). The machine was shared with other jobs (load average 11 to 18 on 2
+cores), so wall times were 10 times the CPU times: times are fitted on CPU seconds,
+which such contention inflates far less (about 2x against quieter runs of issue #15,
+so the time is an overestimate on an idle machine). Memory and disk do not depend
+on the load. Measure them again, and update this
+table, when a stage's cost changes (a new algorithm, the streamed pipeline).
+
+How the pieces add up (:func:`estimate_for`):
+
+- one world: ``generate``, ``link`` (by method), ``view, scores and flags`` and
+  ``audit``; the run adds ``link quality`` and ``write outputs and report``;
+- each replicate after the first: one more world (its data are freed before the
+  next, so replicates add time, not memory);
+- a model that learns: one more world's ``generate``, ``link`` and view (the
+  history cohort), the fit itself being small;
+- attribution: its measured stage, whatever the linkage method (its rungs link with
+  the oracle; the real run is its last rung);
+- peak memory: its own line per method, with and without attribution (the ladder
+  generates worlds while the run's own stays in memory, and sets the peak);
+- disk: the run directory's bytes, by method.
+
+On another machine the times scale with its speed, memory and disk hardly at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.schema.scenario import Scenario
+
+GIB = 1 << 30
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Line:
+    """A cost that grows linearly with the number of households."""
+
+    fixed: float
+    per_household: float
+
+    def at(self, households: int) -> float:
+        """The cost at ``households``."""
+        return self.fixed + self.per_household * households
+
+
+STARTUP_SECONDS = 4.0
+"""CPU seconds of starting Python and importing the libraries (outside every stage)."""
+
+# CPU seconds per stage (lines through 20,000 and 100,000 households, deterministic).
+STAGE_SECONDS = {
+    "generate": Line(0.74, 36.2e-6),
+    "view, scores and flags": Line(0.14, 18.8e-6),
+    "link quality": Line(0.32, 21.1e-6),
+    "audit": Line(0.24, 2.4e-6),
+    "attribution": Line(0.80, 226.9e-6),
+    "write outputs and report": Line(10.29, 56.5e-6),
+}
+# CPU seconds of the link stage, by method (oracle: not measured, about a view).
+LINK_SECONDS = {
+    "deterministic": Line(0.73, 88.2e-6),
+    "splink": Line(6.84, 426.0e-6),
+    "oracle": Line(0.14, 18.8e-6),
+}
+# Peak resident memory (bytes), by method and attribution on or off (without it, the
+# largest peak of the other stages). Oracle: taken as deterministic's.
+PEAK_MEMORY = {
+    ("deterministic", True): Line(0.350 * GIB, 12_620),
+    ("deterministic", False): Line(0.406 * GIB, 9_597),
+    ("splink", True): Line(0.483 * GIB, 16_700),
+    ("splink", False): Line(0.406 * GIB, 17_530),
+    ("oracle", True): Line(0.350 * GIB, 12_620),
+    ("oracle", False): Line(0.406 * GIB, 9_597),
+}
+# Bytes written to the run directory, by method.
+DISK_BYTES = {
+    "deterministic": Line(2.93 * MIB, 409.4),
+    "splink": Line(2.70 * MIB, 424.1),
+    "oracle": Line(2.93 * MIB, 409.4),
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run is expected to take on this machine.
+
+    ``seconds`` is CPU time: about the wall time on an idle machine (most stages use
+    one core; DuckDB's use two, which makes it an overestimate there), longer in
+    wall time when other jobs share the cores.
+    """
+
+    seconds: float
+    peak_memory_bytes: float
+    disk_bytes: float
+
+    def line(self) -> str:
+        """One line for the console."""
+        return (
+            f"about {_duration(self.seconds)} of CPU, "
+            f"{self.peak_memory_bytes / GIB:.1f} "
+            f"GiB of memory at peak and {_size(self.disk_bytes)} on disk"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _size(n: float) -> str:
+    return f"{n / GIB:.1f} GiB" if n >= GIB else f"{n / MIB:.0f} MiB"
+
+
+def _world_seconds(households: int, method: str) -> float:
+    """One world generated, linked, viewed and audited."""
+    return (
+        STAGE_SECONDS["generate"].at(households)
+        + LINK_SECONDS[method].at(households)
+        + STAGE_SECONDS["view, scores and flags"].at(households)
+        + STAGE_SECONDS["audit"].at(households)
+    )
+
+
+def estimate_for(scenario: Scenario, *, attribution: bool = True) -> Estimate:
+    """The wall time, peak memory and disk of ``linkaudit run`` of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The resolved scenario (households, replicates, linkage method, model).
+    attribution : bool
+        Whether the attribution ladder runs (``--no-attribution`` turns it off).
+
+    Returns
+    -------
+    Estimate
+        From the measured coefficients of this module (see its docstring).
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"population": {"n_households": 100_000}})
+    >>> with_ladder = estimate_for(s)
+    >>> with_ladder.seconds > estimate_for(s, attribution=False).seconds
+    True
+    """
+    from simulator.pipeline.run import needs_history
+
+    n = scenario.population.n_households
+    method = scenario.linkage.method
+    wall = STARTUP_SECONDS + _world_seconds(n, method)
+    wall += STAGE_SECONDS["link quality"].at(n)
+    wall += STAGE_SECONDS["write outputs and report"].at(n)
+    wall += (scenario.audit.replicates - 1) * _world_seconds(n, method)
+    if needs_history(scenario):
+        wall += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
+    if attribution:
+        wall += STAGE_SECONDS["attribution"].at(n)
+    return Estimate(
+        seconds=wall,
+        peak_memory_bytes=PEAK_MEMORY[(method, attribution)].at(n),
+        disk_bytes=DISK_BYTES[method].at(n),
+    )
+
+
+DEFAULT_MEMORY_LIMIT = "80%"
+"""The default ``--memory-limit``: 80% of the machine's RAM (the rest for the OS)."""
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1 << 10,
+    "kb": 1000,
+    "kib": 1 << 10,
+    "m": MIB,
+    "mb": 1000**2,
+    "mib": MIB,
+    "g": GIB,
+    "gb": 1000**3,
+    "gib": GIB,
+    "t": 1 << 40,
+    "tb": 1000**4,
+    "tib": 1 << 40,
+}
+
+
+def memory_limit_bytes(text: str, total: int | None = None) -> int | None:
+    """The memory a run may use: a share of RAM (``80%``) or a size (``16GiB``).
+
+    ``0`` or ``none`` means no limit (``None``).
+
+    Examples
+    --------
+    >>> memory_limit_bytes("50%", total=8 << 30) == 4 << 30
+    True
+    >>> memory_limit_bytes("1.5GiB"), memory_limit_bytes("none")
+    (1610612736, None)
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is neither.
+    """
+    from simulator.pipeline.timings import total_memory_bytes
+
+    t = text.strip().lower().replace(" ", "")
+    if t in ("0", "none"):
+        return None
+    if t.endswith("%"):
+        share = float(t[:-1])
+        if not 0 < share <= 100:
+            raise ValueError(f"{text!r}: a share of RAM is above 0% and at most 100%")
+        return int(share / 100 * (total or total_memory_bytes()))
+    number = t.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = t[len(number) :]
+    if unit not in _UNITS or not number:
+        raise ValueError(
+            f"{text!r}: give a share of RAM (80%) or a size (16GiB, 500MB), or 0"
+        )
+    return int(float(number) * _UNITS[unit])
+
+
+def check_fits(
+    estimate: Estimate,
+    scenario: Scenario,
+    origin: str,
+    limit_text: str,
+    *,
+    attribution: bool = True,
+) -> None:
+    """Refuse a run whose estimated peak memory is above ``--memory-limit``.
+
+    Raises
+    ------
+    simulator.errors.ResourceError
+        One line naming the scenario, the estimate, the limit and what to change.
+    """
+    from simulator.errors import ResourceError
+    from simulator.pipeline.timings import total_memory_bytes
+
+    limit = memory_limit_bytes(limit_text)
+    if limit is None or estimate.peak_memory_bytes <= limit:
+        return
+    ladder = ", attribution on" if attribution else ""
+    fixes = "lower population.n_households"
+    if attribution:
+        fixes += ", run with --no-attribution"
+    raise ResourceError(
+        f"{origin}: needs about {estimate.peak_memory_bytes / GIB:.1f} GiB of memory "
+        f"at {scenario.population.n_households:,} households "
+        f"({scenario.linkage.method} linkage{ladder}), more than --memory-limit "
+        f"{limit_text} ({limit / GIB:.1f} GiB; this machine has "
+        f"{total_memory_bytes() / GIB:.1f} GiB): {fixes}, or raise --memory-limit"
+    )

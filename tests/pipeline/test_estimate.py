@@ -1,0 +1,124 @@
+"""The run estimate: how it scales, what it prints, and the memory refusal."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.cli import main
+from simulator.pipeline.estimate import estimate_for, memory_limit_bytes
+from simulator.schema.scenario import Scenario
+
+
+def scenario(households: int = 20_000, **sections: object) -> Scenario:
+    return Scenario.model_validate(
+        {"population": {"n_households": households}, **sections}
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    small=st.integers(1_000, 1_000_000),
+    more=st.integers(1, 1_000_000),
+    method=st.sampled_from(["deterministic", "splink", "oracle"]),
+    replicates=st.integers(1, 5),
+    attribution=st.booleans(),
+)
+def test_more_households_never_cost_less(small, more, method, replicates, attribution):
+    def est(n: int):
+        s = scenario(n, linkage={"method": method}, audit={"replicates": replicates})
+        return estimate_for(s, attribution=attribution)
+
+    a, b = est(small), est(small + more)
+    assert a.seconds < b.seconds
+    assert a.peak_memory_bytes < b.peak_memory_bytes
+    assert a.disk_bytes < b.disk_bytes
+
+
+def test_replicates_attribution_and_splink_add_time_in_their_own_ways():
+    base = estimate_for(scenario(100_000), attribution=False)
+    ladder = estimate_for(scenario(100_000))
+    three = estimate_for(scenario(100_000, audit={"replicates": 3}), attribution=False)
+    splink = estimate_for(
+        scenario(100_000, linkage={"method": "splink"}), attribution=False
+    )
+    assert ladder.seconds > base.seconds
+    assert ladder.peak_memory_bytes > base.peak_memory_bytes  # the ladder sets the peak
+    assert three.seconds > 2 * base.seconds - 60
+    assert three.peak_memory_bytes == base.peak_memory_bytes  # freed between worlds
+    assert splink.seconds > base.seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("50%", 4 << 30),
+        ("100%", 8 << 30),
+        ("2GiB", 2 << 30),
+        ("2 GB", 2_000_000_000),
+        ("512m", 512 << 20),
+        ("0", None),
+        ("none", None),
+    ],
+)
+def test_memory_limits_read_as_a_share_or_a_size(text, expected):
+    assert memory_limit_bytes(text, total=8 << 30) == expected
+
+
+@pytest.mark.parametrize("text", ["", "lots", "12XB", "0%", "150%", "GiB"])
+def test_a_memory_limit_that_is_neither_is_refused(text):
+    with pytest.raises(ValueError):
+        memory_limit_bytes(text, total=8 << 30)
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: big\npopulation: {n_households: 500000}\n", encoding="utf-8")
+    return path
+
+
+def test_validate_prints_the_estimate(scenario_file, capsys):
+    assert main(["validate", str(scenario_file)]) == 0
+    out = capsys.readouterr().out
+    assert "estimate on this machine: about" in out
+    assert "GiB of memory at peak" in out
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_run_over_the_memory_limit_is_refused_before_anything_is_written(
+    scenario_file, tmp_path, capsys, command
+):
+    out = tmp_path / "out" / "run"
+    args = [command, str(scenario_file), "--memory-limit", "1GiB"]
+    if command == "run":
+        args += ["-o", str(out)]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"linkaudit: {scenario_file}: needs about")
+    assert "500,000 households" in lines[0] and "--memory-limit 1GiB" in lines[0]
+    assert "raise --memory-limit" in lines[0] and "--no-attribution" in lines[0]
+    assert not (tmp_path / "out").exists()  # no directory, partial or lock
+
+
+def test_no_attribution_and_no_limit_let_it_through(scenario_file, capsys):
+    assert main(["validate", str(scenario_file), "--memory-limit", "0"]) == 0
+    assert main(["validate", str(scenario_file), "--memory-limit", "1GiB"]) == 1
+    capsys.readouterr()
+    small = estimate_for(scenario(500_000), attribution=False).peak_memory_bytes
+    limit = f"{int(small) + 1}B"
+    assert (
+        main(
+            [
+                "validate",
+                str(scenario_file),
+                "--no-attribution",
+                "--memory-limit",
+                limit,
+            ]
+        )
+        == 0
+    )
