@@ -21,6 +21,8 @@ _EXPORTS = {
     "disparities": "audits.disparity",
     "AuditResult": "audits.result",
     "run_audit": "audits.result",
+    "audit_table": "audits.table",
+    "write_table_audit": "audits.table_files",
     "pool_replicates": "audits.replicates",
     "audit_tables": "audits.tables",
     "audit_summary": "audits.tables",
@@ -37,6 +39,7 @@ __all__ = [
     "Disparities",
     "audit_metrics",
     "audit_summary",
+    "audit_table",
     "audit_tables",
     "disparities",
     "household_outcomes",
@@ -45,6 +48,7 @@ __all__ = [
     "wrongly_flagged_per_10k",
     "write_audit",
     "write_audit_files",
+    "write_table_audit",
 ]
 
 if TYPE_CHECKING:
@@ -54,6 +58,8 @@ if TYPE_CHECKING:
     from audits.outcomes import household_outcomes, wrongly_flagged_per_10k
     from audits.replicates import pool_replicates
     from audits.result import AuditResult, run_audit
+    from audits.table import audit_table
+    from audits.table_files import write_table_audit
     from audits.tables import (
         audit_summary,
         audit_tables,

@@ -72,13 +72,46 @@ class Cells:
         Each cell's position in each column's ``levels``; cells in lexicographic
         order of codes.
     counts : ndarray of int64, shape (n_cells, 4)
-        TP, FP, FN, TN of each cell (:data:`CONFUSION`).
+        TP, FP, FN, TN of each cell (:data:`CONFUSION`): rows.
+    weighted : ndarray of float64, shape (n_cells, 4), or None
+        With row weights, the sum of the weights in each cell and confusion cell
+        (the weighted counts the audit reports); None without weights.
     """
 
     columns: tuple[str, ...]
     levels: tuple[tuple[object, ...], ...]
     codes: np.ndarray
     counts: np.ndarray
+    weighted: np.ndarray | None = None
+
+    def observed(self) -> np.ndarray:
+        """The counts the audit reports: weighted if there are weights, else rows."""
+        return self.counts if self.weighted is None else self.weighted
+
+    def scale(self, resampled: np.ndarray) -> np.ndarray:
+        """Resampled row counts as the counts the audit reports.
+
+        Without weights, the resampled counts themselves. With weights, each
+        resampled row count times the mean weight of its cell's observed rows: a
+        resample drawing a cell's rows ``k`` times counts ``k`` times their mean
+        weight, so the observed data give back the weighted counts exactly, and the
+        spread between resamples comes from the rows drawn, not from the weights
+        within a cell.
+
+        Parameters
+        ----------
+        resampled : ndarray, shape (..., n_cells, 4)
+            Row counts (:func:`bootstrap_counts` of :attr:`counts`).
+
+        Returns
+        -------
+        ndarray
+            Same shape; int64 without weights, float64 with them.
+        """
+        if self.weighted is None:
+            return resampled
+        mean = np.where(self.counts > 0, divide(self.weighted, self.counts), 0.0)
+        return resampled * mean
 
     @property
     def label(self) -> str:
@@ -131,7 +164,9 @@ def confusion_index(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return 2 * (~p).astype(np.int64) + (~t).astype(np.int64)
 
 
-def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
+def confusion_cells(
+    outcomes: pd.DataFrame, columns: Sequence[str], weight: str | None = None
+) -> Cells:
     """Count TP, FP, FN and TN in every observed cell of ``columns``.
 
     Parameters
@@ -141,6 +176,9 @@ def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
         (:func:`audits.outcomes.household_outcomes`).
     columns : sequence of str
         Group columns; empty gives one cell for everyone.
+    weight : str, optional
+        A column of non-negative row weights: the cells' weighted counts are kept
+        too (:attr:`Cells.weighted`).
 
     Returns
     -------
@@ -153,7 +191,8 @@ def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
         If a column is absent or has missing values.
     """
     columns = tuple(columns)
-    require_columns(outcomes, ["y_true", "flagged", *columns], "outcomes")
+    extra = [] if weight is None else [weight]
+    require_columns(outcomes, ["y_true", "flagged", *columns, *extra], "outcomes")
     conf = confusion_index(
         outcomes["y_true"].to_numpy(dtype=bool),
         outcomes["flagged"].to_numpy(dtype=bool),
@@ -165,14 +204,21 @@ def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
         key = key * d + codes
     size = int(np.prod(dims, dtype=np.float64))
     if size * 4 <= 50_000_000:
-        flat = np.bincount(key * 4 + conf, minlength=size * 4).reshape(size, 4)
+        slot, n_slots = key * 4 + conf, size * 4
+        flat = np.bincount(slot, minlength=n_slots).reshape(size, 4)
         cells = np.flatnonzero(flat.sum(axis=1))
-        counts = flat[cells]
+        rows = cells
     else:  # too many possible cells for a dense table: count the observed ones
         cells, inverse = np.unique(key, return_inverse=True)
-        counts = np.bincount(inverse * 4 + conf, minlength=len(cells) * 4).reshape(
-            -1, 4
-        )
+        slot, n_slots = inverse * 4 + conf, len(cells) * 4
+        flat = np.bincount(slot, minlength=n_slots).reshape(-1, 4)
+        rows = np.arange(len(cells))
+    counts = flat[rows]
+    weighted = None
+    if weight is not None:
+        w = outcomes[weight].to_numpy(dtype=np.float64)
+        sums = np.bincount(slot, weights=w, minlength=n_slots).reshape(-1, 4)
+        weighted = sums[rows]
     codes = (
         np.stack(np.unravel_index(cells, dims), axis=1)
         if columns
@@ -183,6 +229,7 @@ def confusion_cells(outcomes: pd.DataFrame, columns: Sequence[str]) -> Cells:
         levels=tuple(lv for _, lv in factors),
         codes=codes.astype(np.int64),
         counts=counts.astype(np.int64),
+        weighted=weighted,
     )
 
 

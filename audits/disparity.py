@@ -47,7 +47,7 @@ from audits.errors import AuditError, AuditWarning
 from audits.metrics import groupings
 from audits.outcomes import require_columns
 from simulator.frames import STRING
-from simulator.schema.audit import AuditConfig
+from simulator.schema.audit import GroupAudit
 from simulator.vocabulary import LEAST_DEPRIVED, OVERALL
 
 TABLE_COLUMNS = (
@@ -302,8 +302,8 @@ def _grouping_table(
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The rows of one grouping, and any reference fallback messages."""
     ref, messages = choose_reference(cells, reference)
-    sizes = totals(cells.counts)
-    est = _stack(rates(cells.counts))  # (M, G)
+    sizes = totals(cells.observed())
+    est = _stack(rates(cells.observed()))  # (M, G)
     boot_est = _stack(rates(boot))  # (B, M, G)
     ratio, diff = _vs_reference(est, ref)
     boot_ratio, boot_diff = _vs_reference(boot_est, ref)
@@ -314,13 +314,14 @@ def _grouping_table(
     labels = np.asarray(cells.values(), dtype=object)
     denominators = np.stack([sizes[DENOMINATORS[m]] for m in RATES])
     is_ref = np.arange(n_groups) == ref
+    dtype = _count_dtype(cells)
     table = pd.DataFrame(
         {
             "group": pd.array([cells.label] * est.size, dtype=STRING),
             "value": pd.array(np.tile(labels, n_metrics), dtype=STRING),
             "metric": pd.array(np.repeat(RATES, n_groups), dtype=STRING),
-            "n": np.tile(sizes["n"], n_metrics).astype(np.int64),
-            "denominator": denominators.ravel().astype(np.int64),
+            "n": np.tile(sizes["n"], n_metrics).astype(dtype),
+            "denominator": denominators.ravel().astype(dtype),
             "estimate": est.ravel(),
             "ci_low": lo.ravel(),
             "ci_high": hi.ravel(),
@@ -340,8 +341,13 @@ def _grouping_table(
     return table, messages
 
 
+def _count_dtype(cells: Cells) -> type:
+    """int64 for row counts, float64 for weighted counts."""
+    return np.int64 if cells.weighted is None else np.float64
+
+
 def _fairness_table(cells: Cells, boot: np.ndarray, confidence: float) -> pd.DataFrame:
-    point = fairness(cells.counts)  # as fairlearn computes them (a test checks)
+    point = fairness(cells.observed())  # as fairlearn computes them (a test checks)
     resampled = fairness(boot)  # each (B,)
     samples = np.stack([resampled[m] for m in FAIRNESS], axis=1)  # (B, 3)
     lo, hi, und = percentile_interval(samples, confidence)
@@ -359,15 +365,16 @@ def _fairness_table(cells: Cells, boot: np.ndarray, confidence: float) -> pd.Dat
 
 
 def _overall_table(cells: Cells, boot: np.ndarray, confidence: float) -> pd.DataFrame:
-    sizes = totals(cells.counts)
-    est = _stack(rates(cells.counts))[:, 0]
+    sizes = totals(cells.observed())
+    est = _stack(rates(cells.observed()))[:, 0]
     lo, hi, und = percentile_interval(_stack(rates(boot))[..., 0], confidence)
+    dtype = _count_dtype(cells)
     return pd.DataFrame(
         {
             "metric": pd.array(list(RATES), dtype=STRING),
-            "n": np.full(len(RATES), int(sizes["n"].sum()), dtype=np.int64),
+            "n": np.full(len(RATES), sizes["n"].sum(), dtype=dtype),
             "denominator": np.array(
-                [int(sizes[DENOMINATORS[m]].sum()) for m in RATES], dtype=np.int64
+                [sizes[DENOMINATORS[m]].sum() for m in RATES], dtype=dtype
             ),
             "estimate": est,
             "ci_low": lo,
@@ -406,18 +413,26 @@ def small_group_warning(table: pd.DataFrame, size: int, worlds: int = 1) -> str:
     )
 
 
-def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Disparities:
+def disparities(
+    outcomes: pd.DataFrame, config: GroupAudit, seed: int, weight: str | None = None
+) -> Disparities:
     """Every group's rates against its reference group, with bootstrap intervals.
 
     Parameters
     ----------
     outcomes : DataFrame
-        One row per true household (:func:`audits.outcomes.household_outcomes`).
-    config : AuditConfig
+        One row per true household (:func:`audits.outcomes.household_outcomes`),
+        or per row of a table (:mod:`audits.table`).
+    config : GroupAudit
         Groupings (``group_columns`` then ``intersections``), ``reference``,
         ``n_boot``, ``confidence`` and ``min_group_size``.
     seed : int
         Seed of the bootstrap streams (non-negative).
+    weight : str, optional
+        A column of row weights: counts are weighted (:func:`confusion_cells`) and
+        each resample's counts are its rows drawn times their cell's mean weight
+        (:meth:`audits.confusion.Cells.scale`); ``small_group`` compares the
+        weighted ``n`` with ``min_group_size``.
 
     Returns
     -------
@@ -443,18 +458,24 @@ def disparities(outcomes: pd.DataFrame, config: AuditConfig, seed: int) -> Dispa
     children = np.random.SeedSequence(seed).spawn(1 + len(sets))
     n_boot, confidence = config.n_boot, config.confidence
 
-    everyone = confusion_cells(outcomes, ())
-    boot = bootstrap_counts(everyone.counts, n_boot, np.random.default_rng(children[0]))
+    everyone = confusion_cells(outcomes, (), weight)
+    boot = everyone.scale(
+        bootstrap_counts(everyone.counts, n_boot, np.random.default_rng(children[0]))
+    )
     overall = _overall_table(everyone, boot, confidence)
-    kept = {OVERALL: GroupingCounts(tuple(everyone.values()), everyone.counts, boot)}
+    kept = {
+        OVERALL: GroupingCounts(tuple(everyone.values()), everyone.observed(), boot)
+    }
     tables, measures, issued = [], [], []
     for columns, child in zip(sets, children[1:], strict=True):  # over groupings
-        cells = confusion_cells(outcomes, columns)
-        boot = bootstrap_counts(cells.counts, n_boot, np.random.default_rng(child))
+        cells = confusion_cells(outcomes, columns, weight)
+        boot = cells.scale(
+            bootstrap_counts(cells.counts, n_boot, np.random.default_rng(child))
+        )
         rows, fallbacks = _grouping_table(cells, boot, config.reference, confidence)
         values = tuple(cells.values())
         ref = values.index(str(rows["reference"].iloc[0])) if len(rows) else 0
-        kept[cells.label] = GroupingCounts(values, cells.counts, boot, ref)
+        kept[cells.label] = GroupingCounts(values, cells.observed(), boot, ref)
         tables.append(rows)
         measures.append(_fairness_table(cells, boot, confidence))
         for message in fallbacks:

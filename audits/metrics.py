@@ -73,8 +73,9 @@ def count_table(counts: np.ndarray, group: str, labels: Sequence[str]) -> pd.Dat
 
     Parameters
     ----------
-    counts : ndarray of int, shape (n_cells, 4)
-        TP, FP, FN, TN of each cell (:data:`audits.confusion.CONFUSION`).
+    counts : ndarray, shape (n_cells, 4)
+        TP, FP, FN, TN of each cell (:data:`audits.confusion.CONFUSION`): integer
+        row counts, or float weighted counts.
     group : str
         The ``group`` label of every row.
     labels : sequence of str
@@ -83,9 +84,12 @@ def count_table(counts: np.ndarray, group: str, labels: Sequence[str]) -> pd.Dat
     Returns
     -------
     DataFrame
-        Columns :data:`COLUMNS`; a rate with a zero denominator is NaN.
+        Columns :data:`COLUMNS`; a rate with a zero denominator is NaN. Counts are
+        int64, or float64 if ``counts`` are weighted.
     """
-    counts = np.asarray(counts, dtype=np.int64).reshape(-1, len(CONFUSION))
+    counts = np.asarray(counts)
+    dtype = np.float64 if np.issubdtype(counts.dtype, np.floating) else np.int64
+    counts = counts.astype(dtype).reshape(-1, len(CONFUSION))
     sizes = totals(counts)
     out = pd.DataFrame(
         {
@@ -114,7 +118,7 @@ def grouping_metrics(cells: Cells) -> pd.DataFrame:
     DataFrame
         Columns :data:`COLUMNS`.
     """
-    return count_table(cells.counts, cells.label, cells.values())
+    return count_table(cells.observed(), cells.label, cells.values())
 
 
 def groupings(
@@ -152,6 +156,7 @@ def audit_metrics(
     *,
     group_columns: Sequence[str],
     intersections: Sequence[Sequence[str]] = (),
+    weight: str | None = None,
 ) -> AuditMetrics:
     """Counts and rates of the flags against the truth, overall and by group.
 
@@ -164,6 +169,9 @@ def audit_metrics(
         Columns whose groups are reported one column at a time.
     intersections : sequence of sequence of str
         Column combinations whose joint groups are reported.
+    weight : str, optional
+        A column of row weights: every count is then the sum of the weights of its
+        rows (and every rate a ratio of weighted counts).
 
     Returns
     -------
@@ -193,9 +201,10 @@ def audit_metrics(
     sets = groupings(group_columns, intersections)
     used = dict.fromkeys(c for s in sets for c in s)
     require_columns(outcomes, ["y_true", "flagged", *used], "outcomes")
-    overall = count_table(confusion_cells(outcomes, ()).counts, OVERALL, [OVERALL])
+    everyone = confusion_cells(outcomes, (), weight)
+    overall = count_table(everyone.observed(), OVERALL, [OVERALL])
     by_group = pd.concat(
-        [grouping_metrics(confusion_cells(outcomes, s)) for s in sets],
+        [grouping_metrics(confusion_cells(outcomes, s, weight)) for s in sets],
         ignore_index=True,
     )
     return AuditMetrics(overall=overall, by_group=by_group)

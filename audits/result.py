@@ -10,7 +10,7 @@ import pandas as pd
 from audits.disparity import Disparities, disparities
 from audits.metrics import AuditMetrics, audit_metrics
 from simulator.errors import InputDataError
-from simulator.schema.audit import AuditConfig
+from simulator.schema.audit import GroupAudit
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,9 @@ class AuditResult:
 
     Attributes
     ----------
-    config : AuditConfig
-        The audit section used.
+    config : GroupAudit
+        The audit section used (a run's :class:`~simulator.schema.audit.AuditConfig`,
+        or a table's :class:`~simulator.schema.table_audit.TableAudit`).
     seed : int
         The seed of the bootstrap streams.
     metrics : AuditMetrics
@@ -33,19 +34,23 @@ class AuditResult:
         The resolved scenario (``Scenario.model_dump(mode="json")``), if known.
     seeds : dict
         Seeds of the stages that produced the flags (from the pipeline).
+    source : dict or None
+        What was audited when it is not a run: a table's file, format, rows,
+        columns and what was tolerated in it (:func:`audits.table.audit_table`).
     replicates : tuple of AuditResult
         With ``audit.replicates`` R > 1, the audits of replicates 1 to R - 1 (this
         result is replicate 0): the headline and the pooled tables pool them with
         this one (:mod:`audits.pooled`). Empty otherwise.
     """
 
-    config: AuditConfig
+    config: GroupAudit
     seed: int
     metrics: AuditMetrics
     disparities: Disparities
     outcomes: pd.DataFrame | None = None
     scenario: dict[str, Any] | None = None
     seeds: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] | None = None
     replicates: tuple[AuditResult, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -56,12 +61,14 @@ class AuditResult:
 
 def run_audit(
     outcomes: pd.DataFrame,
-    config: AuditConfig,
+    config: GroupAudit,
     *,
     seed: int,
+    weight: str | None = None,
     scenario: dict[str, Any] | None = None,
     seeds: dict[str, Any] | None = None,
     keep_outcomes: bool = True,
+    source: dict[str, Any] | None = None,
 ) -> AuditResult:
     """Audit one run's outcomes: metrics by group and disparities with intervals.
 
@@ -70,16 +77,20 @@ def run_audit(
     outcomes : DataFrame
         One row per true household (:func:`audits.outcomes.household_outcomes`,
         built with ``target=config.target``).
-    config : AuditConfig
-        The scenario's audit section.
+    config : GroupAudit
+        The scenario's audit section (or a table audit's settings).
     seed : int
         Seed of the bootstrap (e.g. the pipeline's ``audit`` stage seed).
+    weight : str, optional
+        A column of row weights (:func:`audits.disparity.disparities`).
     scenario : dict, optional
         The resolved scenario, recorded in the summary.
     seeds : dict, optional
         Seeds of earlier stages, recorded in the summary.
     keep_outcomes : bool
         Keep the outcomes table in the result (it is written as Parquet).
+    source : dict, optional
+        What was audited, if not a run (recorded in the summary).
 
     Returns
     -------
@@ -96,13 +107,15 @@ def run_audit(
         outcomes,
         group_columns=config.group_columns,
         intersections=config.intersections,
+        weight=weight,
     )
     return AuditResult(
         config=config,
         seed=int(seed),
         metrics=metrics,
-        disparities=disparities(outcomes, config, seed),
+        disparities=disparities(outcomes, config, seed, weight),
         outcomes=outcomes if keep_outcomes else None,
         scenario=scenario,
         seeds=dict(seeds or {}),
+        source=source,
     )

@@ -21,6 +21,7 @@ and the spread between them (:func:`audits.pooled_tables.pooled_audit`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,11 @@ def _rate(pooled: Pooled, metric: str) -> dict[str, Any]:
     return out
 
 
+def _count(value: Any) -> int | float:
+    """A count as an int; a weighted count (a sum of weights) as a float."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def deprivation_headline(result: AuditResult) -> dict[str, Any] | None:
     """The headline comparison, pooled over the result's replicate worlds.
 
@@ -142,11 +148,11 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
     )
     headline = {
         "target": result.config.target,
-        "families": int(overall["n"]),
-        "families_in_target": int(overall["n_positive"]),
-        "families_flagged": int(overall["n_flagged"]),
-        "wrongly_flagged": int(overall["fp"]),
-        "missed": int(overall["fn"]),
+        "families": _count(overall["n"]),
+        "families_in_target": _count(overall["n_positive"]),
+        "families_flagged": _count(overall["n_flagged"]),
+        "wrongly_flagged": _count(overall["fp"]),
+        "missed": _count(overall["fn"]),
         "wrongly_flagged_per_10k": _rate(overall_rates, "wrongly_flagged_per_10k"),
         "precision": _rate(overall_rates, "precision"),
         "tpr": _rate(overall_rates, "tpr"),
@@ -155,6 +161,7 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
         "comparison": deprivation_headline(result),
     }
     summary = {
+        **({} if result.source is None else {"source": result.source}),
         "scenario": result.scenario,
         "audit": result.config.model_dump(mode="json"),
         "seeds": {
@@ -201,7 +208,12 @@ def write_audit_files(result: AuditResult, directory: str | Path) -> dict[str, i
 
 
 def write_audit(
-    result: AuditResult, out_dir: str | Path, *, overwrite: bool = False
+    result: AuditResult,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    kind: str = "linkaudit audit (synthetic people only)",
+    extra: Callable[[Path], dict[str, int]] | None = None,
 ) -> Path:
     """Write the audit into ``out_dir`` atomically, ``manifest.json`` last.
 
@@ -212,6 +224,11 @@ def write_audit(
         The directory to create (or replace, with ``overwrite``).
     overwrite : bool
         Replace an existing directory.
+    kind : str
+        What the directory is, for its manifest.
+    extra : callable, optional
+        Writes more files (a report) into the temporary directory before the
+        manifest; returns their rows by relative path.
 
     Returns
     -------
@@ -226,10 +243,12 @@ def write_audit(
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_audit_files(result, tmp)
+        if extra is not None:
+            rows.update(extra(tmp))
         write_manifest(
             tmp,
             {
-                "kind": "linkaudit audit (synthetic people only)",
+                "kind": kind,
                 "rows": rows,
                 "versions": package_versions(VERSIONED),
             },

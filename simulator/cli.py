@@ -262,16 +262,24 @@ def flag_rule(text: str) -> Any:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Audit a run's flags again, or a vendor's score file, against the truth."""
+    """Audit a run's flags again, a vendor's score file, or a table of real outcomes."""
     from audits.result import run_audit
     from audits.tables import audit_summary, write_audit
+    from simulator.cli_table import check_table_options, cmd_audit_table
     from simulator.pipeline.output import read_audit_inputs
     from simulator.pipeline.run import stage_seeds
 
-    if (args.run_dir is None) == (args.scores is None):
+    given = [x is not None for x in (args.run_dir, args.scores, args.table)]
+    if sum(given) != 1:
         raise ScenarioError(
-            ["audit: give either RUN_DIR, or --scores FILE with --truth DIR"]
+            [
+                "audit: give either RUN_DIR, or --scores FILE with --truth DIR, or "
+                "--table FILE"
+            ]
         )
+    if args.table is not None:
+        return cmd_audit_table(args)
+    check_table_options(args)
     if args.scores is not None and args.truth is None:
         raise ScenarioError(["audit: --scores needs --truth DIR (the dataset scored)"])
     from audits.outcomes import household_outcomes

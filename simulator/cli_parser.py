@@ -112,10 +112,12 @@ HELP = {
         "report.html.",
     ),
     "audit": (
-        "audit a run again (other target or groups), or a vendor's score file",
+        "audit a run again, a vendor's score file, or any table of real outcomes",
         "Either RUN_DIR (a directory written by `linkaudit run`), or --scores FILE "
         "with --truth DIR (a directory written by `linkaudit generate`, `link` or "
-        "`run`). Change the audit with --set audit.target=harm, --set "
+        "`run`), or --table FILE (any CSV or Parquet with a 0/1 outcome, scores or "
+        "decisions, and group columns; writes report.html too). Change a run's "
+        "audit with --set audit.target=harm, --set "
         "'audit.group_columns=[ethnicity, tenure]' and so on.",
     ),
     "sweep": (
@@ -219,11 +221,74 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--flag",
         metavar="RULE=VALUE",
-        help="how scores become flags: threshold=X, top_percent=P or budget=N "
-        "(default: the scenario's model's rule)",
+        help="how scores become flags: threshold=X (scores at or above X), "
+        "top_percent=P or budget=N (default for --scores: the scenario's model's rule)",
     )
     _add_set_arg(p, "audit.target=harm")
+    _table_args(p)
     _add_output_args(p)
+
+
+def _table_args(p: argparse.ArgumentParser) -> None:
+    """``audit --table FILE``: a table of real outcomes and decisions (or scores)."""
+    t = p.add_argument_group(
+        "audit a table you already have",
+        "--table FILE --label COL (--score COL --flag RULE=VALUE | --flagged COL) "
+        "--group COL [--group COL ...]",
+    )
+    t.add_argument("--table", type=Path, help="a CSV or Parquet file, one row a case")
+    t.add_argument("--label", metavar="COL", help="the 0/1 outcome column")
+    t.add_argument(
+        "--score", metavar="COL", help="a numeric score column (with --flag)"
+    )
+    t.add_argument("--flagged", metavar="COL", help="a column of 0/1 decisions")
+    t.add_argument(
+        "--group",
+        dest="groups",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="a column whose groups are compared (repeatable)",
+    )
+    t.add_argument(
+        "--intersection",
+        dest="intersections",
+        action="append",
+        default=[],
+        metavar="COL,COL",
+        help="columns whose joint groups are compared (repeatable)",
+    )
+    t.add_argument(
+        "--reference",
+        dest="references",
+        action="append",
+        default=[],
+        metavar="COL=VALUE",
+        help="the reference group of a column (default: the largest; repeatable)",
+    )
+    t.add_argument("--id", metavar="COL", help="unique ids: ties at a cut go lower id")
+    t.add_argument(
+        "--weight", metavar="COL", help="row weights: counts become sums of weights"
+    )
+    t.add_argument(
+        "--max-size",
+        default="4GiB",
+        metavar="SIZE",
+        help="refuse a larger file (default 4GiB; e.g. 500MB, 16GiB)",
+    )
+    t.add_argument(
+        "--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)"
+    )
+    t.add_argument(
+        "--confidence", type=float, default=0.95, help="interval coverage (0.95)"
+    )
+    t.add_argument(
+        "--min-group-size",
+        type=int,
+        default=50,
+        help="smaller groups are marked and warned about (default 50)",
+    )
+    t.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:

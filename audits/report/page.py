@@ -134,6 +134,26 @@ def note(*parts: object, kind: str = "note") -> Html:
     return tag("div", join(parts), class_=f"box {kind}")
 
 
+def contents(entries: Iterable[tuple[str, str]]) -> Html:
+    """The table of contents: each (anchor, title) as a link, in order."""
+    return tag(
+        "nav",
+        join(
+            [
+                tag("strong", "Contents"),
+                tag(
+                    "ol",
+                    join(
+                        tag("li", tag("a", title, href=f"#{anchor}"))
+                        for anchor, title in entries
+                    ),
+                ),
+            ]
+        ),
+        class_="toc",
+    )
+
+
 def section(anchor: str, title: str, *parts: object) -> Html:
     """A numbered-by-CSS section with an anchor for the table of contents."""
     return tag("section", join([tag("h2", title), *parts]), id=anchor)

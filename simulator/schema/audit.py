@@ -1,15 +1,19 @@
 """The ``audit`` scenario section: what is audited, against which groups, how precisely.
 
-Plain data only (no pandas, no fairlearn), so the scenario imports it cheaply; the
-group columns and their values are :mod:`simulator.vocabulary`'s. Reference groups
-default to the least deprived for the deprivation columns (IMD decile 10, IMD quintile
-5) and to the largest group in the audited data for every other column; an
-intersection's reference combines its columns' references.
+Plain data only (no pandas, no fairlearn), so the scenario imports it cheaply.
+:class:`GroupAudit` holds what every audit needs (groupings, reference groups,
+intervals) for any column names: an audit of a table the user already has
+(:mod:`audits.table`) uses it as it is. :class:`AuditConfig`, the scenario's section,
+narrows it to the simulation's targets, group columns and values
+(:mod:`simulator.vocabulary`). Reference groups default to the least deprived for the
+deprivation columns (IMD decile 10, IMD quintile 5) and to the largest group in the
+audited data for every other column; an intersection's reference combines its
+columns' references.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,28 +27,35 @@ MAX_BOOT = 20_000
 """Upper bound on bootstrap resamples (memory and time grow linearly with it)."""
 
 
-class AuditConfig(Section):
-    """How flags are audited: target, groups, reference groups and intervals."""
+ReferenceValue = str | int | float | bool
+"""A group's value as a column holds it (text, a number or a flag)."""
 
-    target: Target = Field(
+
+class GroupAudit(Section):
+    """What any audit needs: target, groupings, reference groups and intervals.
+
+    Column names and group values are free: :class:`AuditConfig` narrows them to the
+    simulation's, and an audit of a table (:func:`audits.table.audit_table`) names
+    the table's own columns.
+    """
+
+    target: str = Field(
         "eligible",
-        description="What a flag is judged against: 'eligible' (meets the programme "
-        "criteria on perfect data) or 'harm' (an adverse outcome in the follow-up).",
-    )
-    group_columns: tuple[GroupColumn, ...] = Field(
-        ("imd_quintile", "ethnicity", "tenure", "lone_parent"),
         min_length=1,
-        description="Household attributes whose groups are compared one at a time.",
+        description="What a flag is judged against (the name of the 0/1 outcome).",
     )
-    intersections: tuple[tuple[GroupColumn, ...], ...] = Field(
-        (("imd_quintile", "ethnicity"),),
-        description="Combinations of attributes whose joint groups are compared "
-        "(e.g. [imd_quintile, ethnicity]).",
+    group_columns: tuple[str, ...] = Field(
+        ...,
+        min_length=1,
+        description="Columns whose groups are compared one at a time.",
     )
-    reference: dict[GroupColumn, str | int | bool] = Field(
+    intersections: tuple[tuple[str, ...], ...] = Field(
+        (),
+        description="Combinations of columns whose joint groups are compared.",
+    )
+    reference: dict[str, ReferenceValue] = Field(
         default_factory=dict,
-        description="Reference value per column; default: the least deprived "
-        "(imd_decile 10, imd_quintile 5), else the largest group in the data.",
+        description="Reference value per column; default: the largest group.",
     )
     n_boot: Annotated[int, Field(ge=0, le=MAX_BOOT)] = Field(
         1000, description="Bootstrap resamples for the confidence intervals (0: none)."
@@ -83,25 +94,21 @@ class AuditConfig(Section):
         return v
 
     @model_validator(mode="after")
-    def _valid_references(self) -> AuditConfig:
-        used = set(self.columns())
-        problems = []
-        for column, value in self.reference.items():
-            if column not in used:
-                problems.append(
-                    f"reference names {column!r}, which is not audited (group_columns "
-                    "or intersections)"
-                )
-                continue
-            allowed = GROUP_VALUES[column]
-            if value not in allowed or type(value) is not type(allowed[0]):
-                problems.append(
-                    f"reference for {column!r} must be one of {list(allowed)}, "
-                    f"got {value!r}"
-                )
+    def _valid_references(self) -> Any:
+        problems = self.reference_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def reference_problems(self) -> list[str]:
+        """What is wrong with ``reference``: columns it names that are not audited."""
+        used = set(self.columns())
+        return [
+            f"reference names {column!r}, which is not audited (group_columns "
+            "or intersections)"
+            for column in self.reference
+            if column not in used
+        ]
 
     def columns(self) -> tuple[str, ...]:
         """Every column the audit reads, group columns first, without repeats."""
@@ -113,3 +120,43 @@ class AuditConfig(Section):
     def column_sets(self) -> tuple[tuple[str, ...], ...]:
         """The groupings reported: each group column alone, then each intersection."""
         return tuple((c,) for c in self.group_columns) + tuple(self.intersections)
+
+
+class AuditConfig(GroupAudit):
+    """How flags are audited: target, groups, reference groups and intervals."""
+
+    target: Target = Field(
+        "eligible",
+        description="What a flag is judged against: 'eligible' (meets the programme "
+        "criteria on perfect data) or 'harm' (an adverse outcome in the follow-up).",
+    )
+    group_columns: tuple[GroupColumn, ...] = Field(
+        ("imd_quintile", "ethnicity", "tenure", "lone_parent"),
+        min_length=1,
+        description="Household attributes whose groups are compared one at a time.",
+    )
+    intersections: tuple[tuple[GroupColumn, ...], ...] = Field(
+        (("imd_quintile", "ethnicity"),),
+        description="Combinations of attributes whose joint groups are compared "
+        "(e.g. [imd_quintile, ethnicity]).",
+    )
+    reference: dict[GroupColumn, str | int | bool] = Field(
+        default_factory=dict,
+        description="Reference value per column; default: the least deprived "
+        "(imd_decile 10, imd_quintile 5), else the largest group in the data.",
+    )
+
+    def reference_problems(self) -> list[str]:
+        """Columns not audited, and values that are not the column's own."""
+        used = set(self.columns())
+        problems = super().reference_problems()
+        for column, value in self.reference.items():
+            allowed = GROUP_VALUES[column]
+            if column in used and (
+                value not in allowed or type(value) is not type(allowed[0])
+            ):
+                problems.append(
+                    f"reference for {column!r} must be one of {list(allowed)}, "
+                    f"got {value!r}"
+                )
+        return problems

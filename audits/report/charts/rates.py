@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 
 
 def group_rates_chart(
-    table: pd.DataFrame, grouping: str, confidence: float, name: str
+    table: pd.DataFrame,
+    grouping: str,
+    confidence: float,
+    name: str,
+    unit: str = "families",
 ) -> str:
     """Share flagged, false positive rate, wrongly flagged per 10,000 and FPR ratio.
 
@@ -51,6 +55,8 @@ def group_rates_chart(
         The intervals' level (for the axis titles).
     name : str
         The chart's id.
+    unit : str
+        What a row of the audit is, in the plural (for the titles).
 
     Returns
     -------
@@ -73,9 +79,9 @@ def group_rates_chart(
         fig = new_figure(9.2, 0.34 * n * 2 + 1.9)
         axes = fig.subplots(2, 2, sharey=True)
         panels = (
-            ("selection_rate", "Share of families flagged", pct),
+            ("selection_rate", f"Share of {unit} flagged", pct),
             ("fpr", "False positive rate", pct),
-            ("wrongly_flagged_per_10k", "Wrongly flagged per 10,000 families", num0),
+            ("wrongly_flagged_per_10k", f"Wrongly flagged per 10,000 {unit}", num0),
         )
         for ax, (m, title, fmt) in zip(axes.flat, panels, strict=False):
             r = metric(m)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from audits.report.inputs import ReportInputs
-from audits.report.page import Html, join, section, tag
+from audits.report.page import Html, contents, join, section
 from audits.report.sections.case_files import cases_section
 from audits.report.sections.causes import attribution_section
 from audits.report.sections.flags import flags_section, glance
@@ -52,22 +52,7 @@ SECTIONS = (
 
 def build_sections(inputs: ReportInputs) -> Html:
     """Every section, with a table of contents."""
-    toc = tag(
-        "nav",
-        join(
-            [
-                tag("strong", "Contents"),
-                tag(
-                    "ol",
-                    join(
-                        tag("li", tag("a", s.title, href=f"#{s.anchor}"))
-                        for s in SECTIONS
-                    ),
-                ),
-            ]
-        ),
-        class_="toc",
-    )
+    toc = contents((s.anchor, s.title) for s in SECTIONS)
     return join([toc, *(section(s.anchor, s.title, s.build(inputs)) for s in SECTIONS)])
 
 

@@ -7,7 +7,8 @@ joint groups.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -47,6 +48,9 @@ from audits.report.text import (
 )
 from audits.tables import deprivation_headline
 from simulator.vocabulary import LEAST_DEPRIVED
+
+if TYPE_CHECKING:
+    from audits.result import AuditResult
 
 # ---------------------------------------------------------------- at a glance
 
@@ -161,7 +165,11 @@ def _deprivation_sentence(inputs: ReportInputs) -> str:
 
 def _worlds_words(inputs: ReportInputs) -> str:
     """The words captions add for pooled worlds; empty with one world."""
-    n = worlds(inputs)
+    return worlds_words(worlds(inputs))
+
+
+def worlds_words(n: int) -> str:
+    """The words captions add for ``n`` pooled worlds; empty with one world."""
     if n <= 1:
         return ""
     return (
@@ -176,9 +184,23 @@ def points(x: float | None) -> str:
 
 
 def _reference_reason(inputs: ReportInputs, column: str) -> str:
-    config = inputs.scenario.audit
-    if column in config.reference:
-        return "chosen in the scenario"
+    return reference_reason(inputs.scenario.audit.reference, column, "the scenario")
+
+
+def reference_reason(chosen: Mapping[str, object], column: str, where: str) -> str:
+    """Why a grouping's reference group is the reference, in words.
+
+    Parameters
+    ----------
+    chosen : mapping
+        The reference values chosen, by column.
+    column : str
+        The grouping's column.
+    where : str
+        Where a choice was made ("the scenario", "this audit").
+    """
+    if column in chosen:
+        return f"chosen in {where}"
     if column in LEAST_DEPRIVED:
         return "the least deprived group, the usual point of comparison"
     return "the largest group"
@@ -322,8 +344,36 @@ def _rate_rows(rows: pd.DataFrame, column: str) -> tuple[list, list, pd.DataFram
 def _grouping(inputs: ReportInputs, column: str) -> list[object]:
     """One grouping's rates: a chart and a table, against its reference group."""
     assert inputs.audit is not None
-    audit = pooled_audit(inputs.audit)
-    level = confidence_level(inputs)
+    reason = _reference_reason(inputs, column)
+    return grouping_rates(
+        pooled_audit(inputs.audit), column, reason, n_worlds=worlds(inputs)
+    )
+
+
+def grouping_rates(
+    audit: AuditResult,
+    column: str,
+    reason: str,
+    unit: str = "families",
+    n_worlds: int = 1,
+) -> list[object]:
+    """One grouping's rates: a chart and a table, against its reference group.
+
+    Parameters
+    ----------
+    audit : AuditResult
+        A run's audit (pooled over its worlds) or a table's
+        (:func:`audits.table.audit_table`).
+    column : str
+        The grouping's label.
+    reason : str
+        Why the reference group is the reference, in words.
+    unit : str
+        What a row of the audit is, in the plural ("families", "rows").
+    n_worlds : int
+        Replicate worlds the audit pools.
+    """
+    level = f"{audit.config.confidence:.0%}"
     table_ = audit.disparities.table
     rows = table_[table_["group"] == column]
     if rows.empty:
@@ -333,28 +383,27 @@ def _grouping(inputs: ReportInputs, column: str) -> list[object]:
     reference = value_label(column, sel["reference"].iloc[0])
     parts: list[object] = [
         tag("h3", f"By {group_label(column)}", id=anchor),
-        p(
-            f"Reference group: {reference} ({_reference_reason(inputs, column)}). "
-            "Each group is compared with it."
-        ),
+        p(f"Reference group: {reference} ({reason}). Each group is compared with it."),
         figure(
-            charts.group_rates_chart(table_, column, audit.config.confidence, anchor),
-            f"for each {group_label(column)} group, the share of families "
+            charts.group_rates_chart(
+                table_, column, audit.config.confidence, anchor, unit
+            ),
+            f"for each {group_label(column)} group, the share of {unit} "
             "flagged, the false positive rate, the number wrongly flagged per "
-            "10,000 families, and the false positive rate divided by the "
+            f"10,000 {unit}, and the false positive rate divided by the "
             f"reference group's, each with its {level} confidence interval"
-            + _worlds_words(inputs)
+            + worlds_words(n_worlds)
             + ".",
             "whiskers that do not overlap, or a ratio whose whiskers do not "
             "cross the dashed line at 1, point to a difference the sample "
             "cannot explain away. A higher share flagged can reflect real need; "
-            "a higher false positive rate means more families without need are "
+            f"a higher false positive rate means more {unit} without need are "
             "flagged.",
         ),
         table(
             [
                 group_label(column),
-                "families",
+                unit,
                 "share flagged",
                 "false positive rate",
                 "wrongly flagged per 10,000",
@@ -364,16 +413,16 @@ def _grouping(inputs: ReportInputs, column: str) -> list[object]:
             numeric=range(1, 6),
             row_classes=classes,
             caption=f"Estimates with their {level} confidence intervals underneath"
-            + _worlds_words(inputs),
+            + worlds_words(n_worlds),
         ),
     ]
     if any(sel["small_group"]):
-        over = f" over the {worlds(inputs)} worlds" if worlds(inputs) > 1 else ""
+        over = f" over the {n_worlds} worlds" if n_worlds > 1 else ""
         parts.append(
             p(
                 f"Groups in grey italics have fewer than "
                 f"{count(audit.config.min_group_size)} "
-                f"families{over}: read their figures with care.",
+                f"{unit}{over}: read their figures with care.",
                 class_="small",
             )
         )
@@ -408,8 +457,21 @@ def flags_section(inputs: ReportInputs) -> Html:
 def _intersections(inputs: ReportInputs) -> Html:
     """A collapsed table of the joint groups (e.g. deprivation × ethnicity)."""
     assert inputs.audit is not None
-    table_ = pooled_audit(inputs.audit).disparities.table
-    level = confidence_level(inputs)
+    return joint_groups(pooled_audit(inputs.audit))
+
+
+def joint_groups(audit: AuditResult, unit: str = "families") -> Html:
+    """A collapsed table of the joint groups of each intersection audited.
+
+    Parameters
+    ----------
+    audit : AuditResult
+        A run's audit (pooled over its worlds) or a table's.
+    unit : str
+        What a row of the audit is, in the plural ("families", "rows").
+    """
+    table_ = audit.disparities.table
+    level = f"{audit.config.confidence:.0%}"
     joint = [g for g in dict.fromkeys(table_["group"]) if " × " in str(g)]
     out = []
     for grouping in joint:  # a handful of intersections
@@ -439,7 +501,7 @@ def _intersections(inputs: ReportInputs) -> Html:
                         table(
                             [
                                 "group",
-                                "families",
+                                unit,
                                 f"false positive rate ({level} interval)",
                                 "wrongly flagged per 10,000",
                             ],
