@@ -58,6 +58,11 @@ def write_report(inputs: ReportInputs, directory: str | Path) -> Path:
     Path
         The report's path.
     """
+    return write_page(render_report(inputs), directory)
+
+
+def write_page(html: str, directory: str | Path) -> Path:
+    """Write a rendered report as ``report.html`` in ``directory``; its path."""
     path = Path(directory) / REPORT
-    path.write_text(render_report(inputs), encoding="utf-8", newline="\n")
+    path.write_text(html, encoding="utf-8", newline="\n")
     return path

@@ -31,7 +31,7 @@ from audits.report.page import (
     top,
     ul,
 )
-from audits.report.render import REPORT
+from audits.report.render import write_page
 from audits.report.sections.common import with_interval
 from audits.report.sections.flags import grouping_rates, joint_groups, reference_reason
 from audits.report.text import count, group_label, num, pct
@@ -241,6 +241,4 @@ def write_table_report(result: AuditResult, directory: str | Path) -> Path:
     Path
         The report's path.
     """
-    path = Path(directory) / REPORT
-    path.write_text(render_table_report(result), encoding="utf-8", newline="\n")
-    return path
+    return write_page(render_table_report(result), directory)
