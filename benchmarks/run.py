@@ -159,6 +159,16 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         lambda a: {"households": a.households, "n_boot": 1000},
     ),
     Benchmark(
+        "table_audit",
+        "table_audit",
+        "benchmarks.table_audit",
+        "linkaudit audit --table on a Parquet table: 2 group columns and their "
+        "intersection, top_percent=10 flags, 1,000 bootstrap resamples, tables and "
+        "report.html written (a fresh process); beside it fairlearn's MetricFrame "
+        "bootstrap of the same groupings and resamples",
+        lambda a: {"rows": a.table_rows, "n_boot": 1000},
+    ),
+    Benchmark(
         "coverage",
         "coverage",
         "benchmarks.coverage",
@@ -205,6 +215,15 @@ DERIVED: tuple[Derived, ...] = (
         lambda r: r["linkage_peer"]["pandas_vs_linkaudit_cascade"],
     ),
     Derived(
+        "table_audit_vs_fairlearn",
+        "table_audit",
+        "fairlearn MetricFrame(n_boot=1000) seconds / audit --table seconds, same "
+        "table, groupings and flags; fairlearn timed at 1 and 2 resamples of the full "
+        "table and its 1,000 extrapolated linearly (hours to run outright)",
+        ("table_audit",),
+        lambda r: r["table_audit"]["fairlearn_vs_linkaudit_extrapolated"],
+    ),
+    Derived(
         "pipeline_vs_faker",
         "generate",
         "information only, not the same work: Faker seconds for 5 identity fields / "
@@ -219,6 +238,13 @@ DERIVED: tuple[Derived, ...] = (
 
 def _at_target_size(a: argparse.Namespace) -> bool:
     return a.households == TARGET_HOUSEHOLDS
+
+
+TARGET_TABLE_ROWS = 10_000_000
+
+
+def _at_table_size(a: argparse.Namespace) -> bool:
+    return a.table_rows == TARGET_TABLE_ROWS
 
 
 TARGETS: tuple[Target, ...] = (
@@ -318,6 +344,24 @@ TARGETS: tuple[Target, ...] = (
         20.0,
         "s",
         applies=_at_target_size,
+    ),
+    Target(
+        "#11",
+        f"audit --table {TARGET_TABLE_ROWS:,} rows, 2 columns + 1 intersection",
+        "table_audit.wall_s",
+        "<=",
+        60.0,
+        "s",
+        applies=_at_table_size,
+    ),
+    Target(
+        "#11",
+        "peak memory of audit --table",
+        "table_audit.peak_rss_bytes",
+        "<=",
+        6 * GIB,
+        "GiB",
+        applies=_at_table_size,
     ),
 )
 
@@ -523,6 +567,17 @@ def table(results: Results, derived: dict[str, float], targets: list[dict]) -> s
             f"audit  {au['households']:,} households, {au['n_boot']:,} resamples: "
             f"wall {au['wall_s']:.2f} s, peak RSS {au['peak_rss_bytes'] / GIB:.2f} GiB"
         )
+    ta = results.get("table_audit")
+    if ta:
+        load = ", ".join(f"{x:.1f}" for x in ta["load_before"])
+        lines.append(
+            f"table_audit  {ta['rows']:,} rows, {ta['n_boot']:,} resamples: wall "
+            f"{ta['wall_s']:.1f} s (CPU {ta['cpu_s']:.1f} s), peak RSS "
+            f"{ta['peak_rss_bytes'] / GIB:.2f} GiB, load before {load}; fairlearn "
+            f"{ta['fairlearn_s_per_resample']:.1f} s per resample, "
+            f"{ta['fairlearn_s_extrapolated']:,.0f} s for {ta['n_boot']:,} "
+            "(extrapolated)"
+        )
     va = results.get("validity")
     if va:
         lines.append(f"validity  baseline run of {va['households']:,} households:")
@@ -577,6 +632,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="households of the validity-check run",
     )
     p.add_argument("--faker-people", type=int, default=20_000, help="peer sample")
+    p.add_argument(
+        "--table-rows",
+        type=int,
+        default=TARGET_TABLE_ROWS,
+        help=f"rows of the audit --table benchmark (targets at {TARGET_TABLE_ROWS:,})",
+    )
     p.add_argument(
         "--identity-people",
         type=int,
