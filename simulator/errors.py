@@ -15,6 +15,10 @@ class ScenarioError(LinkauditError, ValueError):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its problems, so a worker's error comes back whole."""
+        return (type(self), (self.problems,))
+
 
 class OutputError(LinkauditError, OSError):
     """An output directory cannot be written as asked."""
@@ -40,10 +44,15 @@ class ModelContractError(LinkauditError, AssertionError):
     """A model breaks the plug-in protocol; ``problems`` lists every broken rule."""
 
     def __init__(self, name: str, problems: list[str]):
+        self.name = name
         self.problems = list(problems)
         super().__init__(
             f"{name} breaks the model protocol:\n  " + "\n  ".join(self.problems)
         )
+
+    def __reduce__(self) -> tuple:
+        """Pickled with its name and problems, so a worker's error comes back whole."""
+        return (type(self), (self.name, self.problems))
 
 
 class ScenarioWarning(UserWarning):

@@ -30,6 +30,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _run_ids = count()
+_default_threads: int | None = None
+"""DuckDB threads of a new :class:`LinkageDB` when it is not told (None: DuckDB's
+own choice, all cores); :func:`set_default_threads` sets it for a worker process."""
+
+
+def set_default_threads(threads: int | None) -> int | None:
+    """Give new linkage connections ``threads`` threads; return the previous setting.
+
+    Parallel runs (:mod:`simulator.pipeline.parallel`) share the cores between their
+    processes this way.
+    """
+    global _default_threads
+    before, _default_threads = _default_threads, threads
+    return before
 
 ORDERED_SPLINK_TABLES = (
     "__splink__agreement_pattern_counts",
@@ -54,10 +68,15 @@ each pair's Bayes factors within its row, which is already deterministic.
 class LinkageSQLError(LinkauditError, RuntimeError):
     """A linkage query failed; ``table`` is what it was building, ``sql`` the query."""
 
-    def __init__(self, table: str, sql: str, cause: Exception):
+    def __init__(self, table: str, sql: str, cause: Exception | str):
         self.table = table
         self.sql = sql
+        self.cause = str(cause)
         super().__init__(f"building table {table!r} failed: {cause}\nSQL:\n{sql}")
+
+    def __reduce__(self) -> tuple:
+        """Pickled as text, so a worker's failure comes back whole."""
+        return (type(self), (self.table, self.sql, self.cause))
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -107,6 +126,7 @@ class LinkageDB:
         self.con.execute("SET enable_progress_bar = false")
         self.debug = debug
         self.prefix = f"la{next(_run_ids)}_"
+        threads = threads if threads is not None else _default_threads
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
