@@ -209,6 +209,13 @@ def _attribution_lines(attribution: object) -> list[str]:
     return ["why (first rung of the ladder where it appears):", *lines]
 
 
+def _workers(args: argparse.Namespace) -> Any:
+    """The command's ``--workers`` and ``--cluster`` (else ``LINKAUDIT_WORKERS``)."""
+    from simulator.pipeline.parallel import workers_from_env
+
+    return workers_from_env(args.workers, args.cluster)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario end to end and write every output, the audit and the report."""
     from audits.tables import audit_summary
@@ -219,6 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     estimate = _estimate_line(args, scenario)  # refused before anything is written
     if not args.quiet:
         print(f"linkaudit: {estimate.strip()}", file=sys.stderr)  # noqa: T201
+    workers = _workers(args)
     out_dir = args.output or Path("out") / scenario.name
     with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)):
         result = run(
@@ -226,6 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             attribution=not args.no_attribution,
             base_dir=args.scenario.resolve().parent,
             progress=not args.quiet,
+            workers=workers,
         )
         out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
     lines = [f"wrote {out}", *_quality_lines(result.link_quality, scenario)]
@@ -332,6 +341,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     varies = [parse_vary(text) for text in args.vary]
     _check_scenario_path(args.scenario)
     data = apply_overrides(read_yaml(args.scenario), args.overrides)
+    workers = _workers(args)
     out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-sweep"
     with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
         table = sweep(
@@ -342,6 +352,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             base_dir=args.scenario.resolve().parent,
             origin=str(args.scenario),
             progress=not args.quiet,
+            workers=workers,
         )
         out = write_sweep(table, out_dir, metric=args.metric, overwrite=args.force)
     print(  # noqa: T201

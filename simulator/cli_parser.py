@@ -201,9 +201,28 @@ def _link_args(p: argparse.ArgumentParser) -> None:
     _add_output_args(p)
 
 
+def _add_worker_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--workers N`` and ``--cluster ADDRESS`` (docs/scale.md)."""
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"processes running {what} at once (default: $LINKAUDIT_WORKERS, else "
+        "the machine's cores, fewer if memory is short; small runs run serially); "
+        "the outputs are the same",
+    )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help=f"run {what} on the Dask cluster whose scheduler is at ADDRESS "
+        "(e.g. tcp://host:8786; needs pip install 'linkaudit[cluster]')",
+    )
+
+
 def _run_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     _add_resource_args(p)
+    _add_worker_args(p, "the attribution rungs, replicates and history cohort")
     _add_output_args(p, default="out/<name>")
 
 
@@ -317,6 +336,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
         default="imd_quintile",
         help="household attribute to compare groups by (default imd_quintile)",
     )
+    _add_worker_args(p, "the sweep's runs")
     _add_output_args(p, default="out/<name>-sweep")
 
 

@@ -9,7 +9,10 @@ seeds re-run without each imperfection, to say why each wrong flag happened).
 
 Each stage is a pure function of the previous outputs and a named seed stream;
 :func:`write_run` writes everything atomically, and the same scenario gives
-byte-identical files.
+byte-identical files. The history cohort, the replicates and the attribution rungs do
+not depend on one another: with ``workers`` they run on other processes
+(:mod:`simulator.pipeline.parallel`) while this one runs the real world, with the
+same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +33,7 @@ from simulator.council.linkage import link
 from simulator.council.models import apply_flag_rule, flag_table, make_model
 from simulator.council.models.base import RiskModel
 from simulator.council.view import build_view, observed_labels
+from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
 from simulator.pipeline.timings import Timings, stage_timer
 from simulator.rng import draw_seed, stream
 from simulator.schema.linkage import LinkageConfig
@@ -371,6 +376,7 @@ def run(
     base_dir: str | Path | None = None,
     progress: bool = False,
     model: RiskModel | None = None,
+    workers: Workers = SERIAL,
 ) -> Run:
     """Run every stage of a scenario.
 
@@ -388,54 +394,84 @@ def run(
     model : RiskModel, optional
         An already fitted model to use instead of fitting the scenario's (replicate
         runs share one).
+    workers : Workers
+        Where the history cohort, replicates and rungs run (default: here, one
+        after another); the outputs are the same.
 
     Returns
     -------
     Run
     """
+    from audits.attribution import RUNGS
     from audits.result import run_audit
 
     timings = Timings()
     seeds = stage_seeds(scenario)
-    with timings.stage("generate"):
-        data = generate(scenario, progress=progress)
-    fits = model is None and needs_history(scenario)
-    with timings.stage("model: history cohort" if fits else "model"):
-        fitted = model or fit_model(scenario, base_dir=base_dir, progress=progress)
-    council = council_run(data, scenario, fitted, progress=progress, timings=timings)
-    with timings.stage("link quality"), stage_bar("link quality", 1, progress) as bar:
-        quality = link_quality(council.links, data.sources, data.spine, data.households)
-        bar.update()
-    pooling = scenario.audit.replicates > 1
-    with (
-        timings.stage("audit"),
-        stage_bar("audit", 2, progress) as bar,
-        _audit_warnings_held(pooling),
-    ):
-        outcomes = audit_council(data, council, scenario)
-        bar.update()
-        audit = run_audit(
-            outcomes,
-            scenario.audit,
-            seed=seeds["audit"],
-            scenario=scenario.model_dump(mode="json"),
-            seeds=seeds,
+    history = model is None and needs_history(scenario)
+    n_replicates = scenario.audit.replicates
+    tasks = int(history) + (len(RUNGS) - 1) * attribution + n_replicates - 1
+    households = scenario.population.n_households
+    with Pool(workers, households, tasks, busy=True) as pool:
+        fit = partial(
+            fit_model, scenario, base_dir=base_dir, progress=progress and not pool.size
         )
-        bar.update()
-    replicates: dict[str, pd.DataFrame] = {}
-    if pooling:
-        from audits.pooled_tables import pooled_audit
-        from audits.replicates import pool_replicates
+        fitting = pool.submit(fit) if history else None  # while this one generates
+        with timings.stage("generate"):
+            data = generate(scenario, progress=progress)
+        with timings.stage("model: history cohort" if history else "model"):
+            fitted = model or (
+                collect([fitting], "model: history cohort", False, timings)[0]
+                if fitting
+                else fit()
+            )
+        others = [
+            pool.submit(replicate_audit, scenario, r, fitted)
+            for r in range(1, n_replicates)
+        ]
+        rungs = submit_rungs(pool, scenario, fitted) if attribution else {}
+        council = council_run(
+            data, scenario, fitted, progress=progress, timings=timings
+        )
+        with (
+            timings.stage("link quality"),
+            stage_bar("link quality", 1, progress) as bar,
+        ):
+            quality = link_quality(
+                council.links, data.sources, data.spine, data.households
+            )
+            bar.update()
+        pooling = n_replicates > 1
+        with (
+            timings.stage("audit"),
+            stage_bar("audit", 2, progress) as bar,
+            _audit_warnings_held(pooling),
+        ):
+            outcomes = audit_council(data, council, scenario)
+            bar.update()
+            audit = run_audit(
+                outcomes,
+                scenario.audit,
+                seed=seeds["audit"],
+                scenario=scenario.model_dump(mode="json"),
+                seeds=seeds,
+            )
+            bar.update()
+        replicates: dict[str, pd.DataFrame] = {}
+        if pooling:
+            from audits.pooled_tables import pooled_audit
+            from audits.replicates import pool_replicates
 
-        with timings.stage("replicates"):
-            others = replicate_audits(scenario, fitted, progress=progress)
-            audit = replace(audit, replicates=others)
-            replicates = pool_replicates(audit.worlds)
-        _warn_audit(pooled_audit(audit).disparities.warnings)
-    attributed = None
-    if attribution:
-        with timings.stage("attribution"):
-            attributed = attribute_run(scenario, outcomes, fitted, progress=progress)
+            with timings.stage("replicates"):
+                worlds = collect(others, "replicates", progress, timings)
+                audit = replace(audit, replicates=worlds)
+                replicates = pool_replicates(audit.worlds)
+            _warn_audit(pooled_audit(audit).disparities.warnings)
+        attributed = None
+        if attribution:
+            with timings.stage("attribution"):
+                attributed = attribute_rungs(
+                    scenario, outcomes, rungs, progress, timings
+                )
     logger.info("run %s: %s", scenario.name, timings.summary())
     return Run(
         scenario,
@@ -451,17 +487,32 @@ def run(
     )
 
 
-def replicate_audits(
-    scenario: Scenario,
-    model: RiskModel,
-    *,
-    progress: bool = False,
-) -> tuple[AuditResult, ...]:
-    """Run the scenario again with other seeds and audit every replicate world.
+def collect(
+    tasks: list[Task], stage: str, progress: bool, timings: Timings | None = None
+) -> tuple[Any, ...]:
+    """The tasks' results in the order submitted, with a progress bar.
+
+    What a task cost in a worker process is recorded in ``timings`` under
+    ``stage`` (a task run here is in this process's own measure already).
+    """
+    results = []
+    with stage_bar(stage, len(tasks), progress) as bar:
+        for task in tasks:
+            results.append(task.result())
+            if timings is not None and task.cost is not None:
+                timings.add_worker(stage, task.cost)
+            bar.update()
+    return tuple(results)
+
+
+def replicate_audit(
+    scenario: Scenario, replicate: int, model: RiskModel
+) -> AuditResult:
+    """Run the scenario again with replicate ``replicate``'s seed and audit it.
 
     The fitted model is the same in every replicate (the council's model as
     deployed); replicate ``r`` draws a new world (population, records, errors,
-    links) and its own bootstrap seed from :func:`replicate_scenario`. Their audit
+    links) and its own bootstrap seed from :func:`replicate_scenario`. Its audit
     warnings (small groups, reference fallbacks) are not issued: :func:`run` issues
     the pooled audit's once (:func:`audits.pooled_tables.pooled_audit`), and each
     replicate keeps its own in its ``disparities.warnings``.
@@ -470,71 +521,75 @@ def replicate_audits(
     ----------
     scenario : Scenario
         The scenario (replicate 0).
+    replicate : int
+        1, 2, ...
     model : RiskModel
         The fitted model.
-    progress : bool
-        Show a progress bar.
 
     Returns
     -------
-    tuple of AuditResult
-        Replicates 1 to ``audit.replicates`` - 1, in order, without their outcomes.
+    AuditResult
+        Without its outcomes.
     """
     from audits.errors import AuditWarning
     from audits.result import run_audit
 
-    audits = []
-    n = scenario.audit.replicates
-    with stage_bar("replicates", n - 1, progress) as bar:
-        for r in range(1, n):
-            replicate = replicate_scenario(scenario, r)
-            data = generate(replicate)
-            council = council_run(data, replicate, model)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", AuditWarning)  # once, not R times
-                audits.append(
-                    run_audit(
-                        audit_council(data, council, replicate),
-                        replicate.audit,
-                        seed=stage_seed(replicate, "audit"),
-                        seeds=stage_seeds(replicate),
-                        keep_outcomes=False,
-                    )
-                )
-            bar.update()
-            logger.info("replicate %d of %d done", r + 1, n)
-    return tuple(audits)
+    world = replicate_scenario(scenario, replicate)
+    data = generate(world)
+    council = council_run(data, world, model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditWarning)  # once, not R times
+        audit = run_audit(
+            audit_council(data, council, world),
+            world.audit,
+            seed=stage_seed(world, "audit"),
+            seeds=stage_seeds(world),
+            keep_outcomes=False,
+        )
+    logger.info("replicate %d of %d done", replicate + 1, scenario.audit.replicates)
+    return audit
 
 
-def attribute_run(
+def rung_outcomes(scenario: Scenario, method: str, model: RiskModel) -> pd.DataFrame:
+    """One rung of the attribution ladder: its world, the council's side, outcomes."""
+    data = generate(scenario)
+    council = council_run(data, scenario, model, method=method)
+    outcomes = audit_council(data, council, scenario)
+    logger.info(
+        "attribution rung (%s links): %d families flagged",
+        method,
+        int(outcomes["flagged"].sum()),
+    )
+    return outcomes
+
+
+def submit_rungs(pool: Pool, scenario: Scenario, model: RiskModel) -> dict[str, Task]:
+    """Send every rung of the ladder but the real run (``linkage``) to ``pool``."""
+    from audits.attribution import ladder
+
+    return {
+        rung: pool.submit(rung_outcomes, rung_scenario, method, model)
+        for rung, (rung_scenario, method) in ladder(scenario).items()
+        if rung != "linkage"  # the real run
+    }
+
+
+def attribute_rungs(
     scenario: Scenario,
     outcomes: pd.DataFrame,
-    model: RiskModel,
-    *,
+    rungs: dict[str, Task],
     progress: bool = False,
+    timings: Timings | None = None,
 ) -> Attribution:
-    """Re-run the council's side on each rung of the ladder and attribute errors.
+    """Attribute errors from every rung's outcomes and the real run's.
 
-    ``outcomes`` are the real run's (the ``linkage`` rung); the other rungs are
-    generated again from the ladder's scenarios with the same fitted ``model``.
+    ``outcomes`` are the real run's (the ``linkage`` rung); the other rungs were
+    generated again from the ladder's scenarios with the same fitted model
+    (:func:`submit_rungs`).
     """
-    from audits.attribution import attribute, ladder
+    from audits.attribution import attribute
 
-    rung_outcomes: dict[str, pd.DataFrame] = {}
-    rungs = ladder(scenario)
-    with stage_bar("attribution", len(rungs) - 1, progress) as bar:
-        for rung, (rung_scenario, method) in rungs.items():
-            if rung == "linkage":  # the real run
-                rung_outcomes[rung] = outcomes
-                continue
-            bar.set_description(f"attribution: {rung}")
-            data = generate(rung_scenario)
-            council = council_run(data, rung_scenario, model, method=method)
-            rung_outcomes[rung] = audit_council(data, council, rung_scenario)
-            bar.update()
-            logger.info(
-                "attribution rung %s: %d families flagged",
-                rung,
-                int(rung_outcomes[rung]["flagged"].sum()),
-            )
+    results = collect(list(rungs.values()), "attribution", progress, timings)
+    rung_outcomes = dict(zip(rungs, results, strict=True))
+    rung_outcomes["linkage"] = outcomes
     return attribute(rung_outcomes, scenario.audit.columns())

@@ -23,8 +23,10 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -35,8 +37,17 @@ import yaml
 
 from audits.confusion import RATES
 from audits.replicates import against_reference, pool_rates, rate_rows
+from simulator.council.models.base import RiskModel
 from simulator.errors import ScenarioError
-from simulator.pipeline.run import Run, replicate_scenario, replicate_seed, run
+from simulator.pipeline.parallel import SERIAL, Pool, Workers
+from simulator.pipeline.run import (
+    Run,
+    fit_model,
+    needs_history,
+    replicate_scenario,
+    replicate_seed,
+    run,
+)
 from simulator.schema.loading import apply_overrides, scenario_from_dict
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import GROUP_COLUMNS, GROUP_VALUES, OVERALL
@@ -324,6 +335,7 @@ def sweep(
     base_dir: str | Path | None = None,
     origin: str = "<scenario>",
     progress: bool = False,
+    workers: Workers = SERIAL,
 ) -> pd.DataFrame:
     """Run the pipeline at every point and replicate; return the tidy table.
 
@@ -335,6 +347,9 @@ def sweep(
         Directory relative paths of the scenario resolve against.
     progress : bool
         Show a progress bar over runs.
+    workers : Workers
+        Where the runs (and the history cohorts of learned models) run (default:
+        here, one after another); the table is the same.
 
     Returns
     -------
@@ -358,42 +373,39 @@ def sweep(
         for p, point in enumerate(plan.points)
         for r in range(n_rep)
     ]
+    households = max(s.population.n_households for s in plan.scenarios)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="sweep", unit="run")
-    parts, caught, model = [], {}, None
-    for p, r, point, scenario in jobs:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            result = run(
-                scenario,
-                attribution=False,
-                base_dir=base_dir,
-                model=model if r > 0 else None,
+    parts: list[pd.DataFrame] = []
+    caught: dict[tuple[type[Warning], str], int] = {}
+    with Pool(workers, households, len(jobs)) as pool:
+        models = _point_models(pool, plan, base_dir, caught)
+        tasks = [
+            pool.submit(point_rows, scenario, models[p], group_column)
+            for p, _, _, scenario in jobs
+        ]
+        for (p, r, point, scenario), task in zip(jobs, tasks, strict=True):
+            with _counting(caught):
+                rows = task.result()
+            params = {
+                v.path: [x] * len(rows) for v, x in zip(plan.varies, point, strict=True)
+            }
+            parts.append(
+                pd.DataFrame(params)
+                .assign(point=p, replicate=r, seed=scenario.seed)
+                .join(rows)
             )
-        model = result.model  # the point's council model, shared by its replicates
-        for w in seen:
-            caught.setdefault((w.category, str(w.message)), 0)
-            caught[(w.category, str(w.message))] += 1
-        rows = run_rows(result, group_column)
-        params = {
-            v.path: [x] * len(rows) for v, x in zip(plan.varies, point, strict=True)
-        }
-        parts.append(
-            pd.DataFrame(params)
-            .assign(point=p, replicate=r, seed=scenario.seed)
-            .join(rows)
-        )
-        logger.info(
-            "sweep point %d replicate %d: %s",
-            p,
-            r,
-            dict(zip([v.path for v in plan.varies], point, strict=True)),
-        )
-        if bar is not None:
-            bar.update()
+            logger.info(
+                "sweep point %d replicate %d: %s",
+                p,
+                r,
+                dict(zip([v.path for v in plan.varies], point, strict=True)),
+            )
+            if bar is not None:
+                bar.update()
     if bar is not None:
         bar.close()
     for (category, message), count in caught.items():
@@ -409,6 +421,50 @@ def sweep(
         base=plan.base.model_dump(mode="json"),
     )
     return table
+
+
+def point_rows(scenario: Scenario, model: RiskModel, group_column: str) -> pd.DataFrame:
+    """One run of a sweep (no attribution), as the rows it adds (:func:`run_rows`)."""
+    return run_rows(run(scenario, attribution=False, model=model), group_column)
+
+
+def _point_models(
+    pool: Pool,
+    plan: SweepPlan,
+    base_dir: str | Path | None,
+    caught: dict[tuple[type[Warning], str], int],
+) -> list[RiskModel]:
+    """Each point's council model, fitted once on its replicate 0 and shared.
+
+    Models that learn fit on a history cohort, a task of ``pool``; the others
+    (rules, score files) are built here.
+    """
+    n_rep = len(plan.seeds)
+    firsts = plan.scenarios[::n_rep]
+    fits = [
+        pool.submit(partial(fit_model, s, base_dir=base_dir))
+        if needs_history(s)
+        else None
+        for s in firsts
+    ]
+    models = []
+    for scenario, task in zip(firsts, fits, strict=True):
+        with _counting(caught):
+            models.append(
+                task.result() if task else fit_model(scenario, base_dir=base_dir)
+            )
+    return models
+
+
+@contextmanager
+def _counting(caught: dict[tuple[type[Warning], str], int]) -> Iterator[None]:
+    """Count the warnings raised inside by (category, message), not issuing them."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        yield
+    for w in seen:
+        key = (w.category, str(w.message))
+        caught[key] = caught.get(key, 0) + 1
 
 
 def _tidy_types(table: pd.DataFrame, varies: Sequence[Vary]) -> pd.DataFrame:

@@ -45,6 +45,7 @@ def set_default_threads(threads: int | None) -> int | None:
     before, _default_threads = _default_threads, threads
     return before
 
+
 ORDERED_SPLINK_TABLES = (
     "__splink__agreement_pattern_counts",
     "__splink__m_u_counts",

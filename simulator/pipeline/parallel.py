@@ -1,0 +1,371 @@
+"""Independent work on several processes or a Dask cluster, with the serial bytes.
+
+A run's attribution rungs, its replicates and its history cohort, and a sweep's runs,
+do not depend on one another: each is a pure function of its scenario, its seeds and
+the fitted model. :class:`Pool` runs such tasks on worker processes (loky, a
+``concurrent.futures`` executor that starts clean interpreters and can kill its
+workers) or, given ``--cluster ADDRESS``, on a Dask cluster; results are collected in
+the order the tasks were submitted, so every output is byte-identical to the serial
+path's (``tests/pipeline/test_parallel.py``).
+
+How many processes (:func:`processes`): ``--workers N`` (or ``LINKAUDIT_WORKERS``);
+by default the machine's cores, or 1 (serial, no worker started) when the
+independent work is small (under :data:`AUTO_MIN_HOUSEHOLDS` households in all),
+since a worker takes about 2.5 s to start. Never more than the tasks, and never more
+than memory holds (:func:`memory_cap`): every process working on a task holds a whole
+world, about :data:`WORLD_BYTES_PER_HOUSEHOLD` bytes per household plus
+:data:`PROCESS_BYTES`, and a run's own process also keeps the real run's world.
+
+Threads: each of ``W`` processes gives DuckDB and the numerical libraries (BLAS,
+OpenMP, through threadpoolctl) ``max(1, cores // W)`` threads, so together they never
+ask for more than the cores. A run's own process takes the same share while the pool
+works, and when it has finished its own work it takes back tasks no worker has
+started yet (their results are the same wherever they run).
+
+Failures: an exception in a worker is raised again in this process with its own type
+and message, so a ``linkaudit:`` error reads the same as in a serial run; a worker
+that dies (killed, out of memory) is a :class:`WorkerError` saying what to do.
+Interrupts: SIGINT, SIGTERM and SIGHUP raise :class:`simulator.failures.Interrupted`
+here (workers ignore SIGINT, so a Ctrl-C reaches this process only); the pool then
+kills its workers, or cancels its cluster tasks, and the output unwinds as in a serial
+run (:mod:`simulator.output_dirs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import LinkauditError
+
+logger = logging.getLogger(__name__)
+
+WORKERS_ENV = "LINKAUDIT_WORKERS"
+"""Environment variable holding the default number of workers."""
+AUTO_MIN_HOUSEHOLDS = 20_000
+"""Without ``--workers``, work totalling fewer households (tasks x households) runs
+serially: starting a worker (about 2.5 s) would cost more than it saves."""
+WORLD_BYTES_PER_HOUSEHOLD = 6_500
+"""Memory one world and its council side take per household (measured: a serial
+run at 1,000,000 households holds two, the real run's and a rung's, in 12.2 GiB)."""
+PROCESS_BYTES = 400 * 2**20
+"""Memory of a worker before its task (the imported libraries)."""
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Set in a worker's environment to its share of threads before anything starts."""
+MEMORY_SHARE = 0.9
+"""Share of the available memory the worlds may take."""
+
+
+class WorkerError(LinkauditError, RuntimeError):
+    """A worker process died, or a cluster could not be used."""
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where independent tasks run.
+
+    Attributes
+    ----------
+    count : int or None
+        Processes working at once (1: serially, in this process); None chooses
+        (:func:`processes`).
+    cluster : str or None
+        A Dask scheduler's address: tasks run there instead.
+    """
+
+    count: int | None = None
+    cluster: str | None = None
+
+
+SERIAL = Workers(1)
+"""Every task in this process, one after another (the library's default)."""
+
+
+def workers_from_env(count: int | None, cluster: str | None = None) -> Workers:
+    """The command line's setting: ``count``, else ``LINKAUDIT_WORKERS``, else auto.
+
+    Raises
+    ------
+    WorkerError
+        If the count (given or from the environment) is not a whole number >= 1.
+    """
+    where = "--workers"
+    if count is None and os.environ.get(WORKERS_ENV, "").strip():
+        where, text = WORKERS_ENV, os.environ[WORKERS_ENV].strip()
+        try:
+            count = int(text)
+        except ValueError:
+            raise WorkerError(
+                f"{WORKERS_ENV}={text!r}: expected a whole number of workers >= 1"
+            ) from None
+    if count is not None and count < 1:
+        raise WorkerError(f"{where} {count}: expected a whole number of workers >= 1")
+    return Workers(count, cluster)
+
+
+def cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def available_memory() -> int:
+    """Bytes of memory available to new work (``MemAvailable``), else the total."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_cap(households: int, *, kept: int = 0, available: int | None = None) -> int:
+    """How many processes can each hold a world of ``households`` at once (>= 1).
+
+    Parameters
+    ----------
+    households : int
+        The population of every task's world.
+    kept : int
+        Worlds held besides the tasks' (a run keeps its real world: 1).
+    available : int, optional
+        Bytes available; by default :func:`available_memory`.
+
+    Examples
+    --------
+    >>> memory_cap(1_000_000, kept=1, available=24 * 2**30)
+    2
+    >>> memory_cap(1_000, available=24 * 2**30) > 30
+    True
+    """
+    world = households * WORLD_BYTES_PER_HOUSEHOLD
+    budget = MEMORY_SHARE * (available if available is not None else available_memory())
+    return max(1, int((budget - kept * world) // (world + PROCESS_BYTES)))
+
+
+def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -> int:
+    """The processes to use for ``tasks`` tasks of ``households`` each.
+
+    The setting's count (or, unset, the cores; 1 when ``tasks x households`` is
+    under :data:`AUTO_MIN_HOUSEHOLDS`), at most ``tasks`` and at most
+    :func:`memory_cap`. A count lowered for memory is said in a warning.
+    """
+    if workers.count is not None:
+        wanted = workers.count
+    elif tasks * households < AUTO_MIN_HOUSEHOLDS:
+        wanted = 1
+    else:
+        wanted = cores()
+    wanted = max(1, min(wanted, tasks))
+    cap = memory_cap(households, kept=kept)
+    if wanted > cap:
+        if workers.count is not None:
+            warnings.warn(
+                f"--workers {workers.count} lowered to {cap}: each worker holds a "
+                f"world of {households:,} households (about "
+                f"{households * WORLD_BYTES_PER_HOUSEHOLD / 2**30:.1f} GiB) and "
+                f"{available_memory() / 2**30:.1f} GiB is available",
+                stacklevel=2,
+            )
+        wanted = cap
+    return wanted
+
+
+# ------------------------------------------------------------------ inside a task
+
+
+@contextmanager
+def thread_share(threads: int | None) -> Iterator[None]:
+    """DuckDB and numerical libraries use ``threads`` threads (None: as they are)."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    from simulator.council.linkage.backend import set_default_threads
+
+    before = set_default_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        set_default_threads(before)
+
+
+def _portable(error: BaseException) -> BaseException:
+    """``error``, or a RuntimeError with its text if it cannot travel back intact."""
+    try:
+        back = pickle.loads(pickle.dumps(error))
+        if type(back) is type(error) and str(back) == str(error):
+            return error
+    except Exception:  # noqa: S110  # any failure to pickle means: send text
+        pass
+    return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+def call_task(fn: Callable[..., Any], args: tuple, threads: int | None) -> tuple:
+    """Run one task where it was sent: its result, warnings and cost.
+
+    Warnings are recorded (every one: the submitting process's filters decide) and
+    issued again by :meth:`Task.result`; the cost (:func:`measure`) is recorded by
+    the submitting process in the run's manifest.
+    """
+    from simulator.pipeline.timings import measure
+
+    with (
+        warnings.catch_warnings(record=True) as seen,
+        thread_share(threads),
+        measure() as cost,
+    ):
+        warnings.simplefilter("always")
+        try:
+            value = fn(*args)
+        except Exception as e:
+            raise _portable(e) from None
+    kept = [(w.category, str(w.message), w.filename, w.lineno) for w in seen]
+    return value, kept, cost[0]
+
+
+def _start_worker(level: int) -> None:
+    """A new worker: Ctrl-C is the submitting process's to handle; log as it does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+_REISSUED: dict[Any, Any] = {}
+"""The warnings registry of re-issued warnings: the same text from the same line
+is shown once, as when it was raised here."""
+
+
+def reissue(seen: list[tuple[type[Warning], str, str, int]]) -> None:
+    """Issue here the warnings a task raised elsewhere, in order."""
+    for category, message, filename, lineno in seen:
+        warnings.warn_explicit(message, category, filename, lineno, registry=_REISSUED)
+
+
+# ------------------------------------------------------------------------ the pool
+
+
+class Task:
+    """One submitted task; :meth:`result` returns its value (raising its error)."""
+
+    def __init__(self, pool: Pool, fn: Callable[..., Any], args: tuple, future: Any):
+        self.pool, self.fn, self.args, self.future = pool, fn, args, future
+        self.cost = None
+        """What the task cost in a worker (a ``StageCost``); None if run here."""
+
+    def result(self) -> Any:
+        """The task's value, computed here if no worker has started it yet.
+
+        Warnings it raised in a worker are issued again here; an error in it is
+        raised here.
+        """
+        if self.future is None or (self.pool.steal and self.future.cancel()):
+            return self.fn(*self.args)
+        try:
+            value, seen, self.cost = self.future.result()
+        except Exception as e:
+            translated = self.pool.translate(e)
+            if translated is e:
+                raise
+            raise translated from e
+        reissue(seen)
+        return value
+
+
+class Pool:
+    """Workers for independent tasks: processes here, a Dask cluster, or none.
+
+    Use as a context manager: leaving it with an error or an interrupt stops every
+    worker (killed) or cluster task (cancelled).
+
+    Parameters
+    ----------
+    workers : Workers
+        The setting.
+    households : int
+        Population of each task's world (for the memory cap).
+    tasks : int
+        How many tasks will be submitted.
+    busy : bool
+        This process works too (a run's real world): it counts as one of the
+        processes, keeps its world, and takes back unstarted tasks when done.
+    """
+
+    def __init__(
+        self, workers: Workers, households: int, tasks: int, *, busy: bool = False
+    ):
+        self.cluster = workers.cluster
+        self.steal = busy and self.cluster is None
+        self.client = None
+        self.executor = None
+        self.sent: list[Any] = []
+        if self.cluster is not None:
+            self.size, self.threads = tasks, 1
+            return
+        n = processes(workers, households, tasks + busy, kept=int(busy))
+        self.threads = max(1, cores() // n) if n > 1 else None
+        self.size = n - busy if n > 1 else 0
+
+    def __enter__(self) -> Pool:
+        if self.cluster is not None:
+            from simulator.pipeline.cluster import connect
+
+            self.client = connect(self.cluster)
+        elif self.size:
+            import loky
+
+            self.executor = loky.get_reusable_executor(
+                max_workers=self.size,
+                initializer=_start_worker,
+                initargs=(logging.getLogger().getEffectiveLevel(),),
+                env={v: str(self.threads) for v in THREAD_VARIABLES},
+            )
+            logger.info(
+                "%d worker process(es), %s thread(s) each", self.size, self.threads
+            )
+        self._share = thread_share(self.threads if self.steal else None)
+        self._share.__enter__()
+        return self
+
+    def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
+        self._share.__exit__(kind, error, tb)
+        if self.client is not None:
+            if error is not None:
+                self.client.cancel(self.sent, force=True)
+            self.client.close()
+        elif self.executor is not None and error is not None:
+            self.executor.shutdown(wait=True, kill_workers=True)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Task:
+        """Send ``fn(*args)`` to a worker (run later here if there is none)."""
+        if self.client is not None:
+            future = self.client.submit(call_task, fn, args, self.threads, pure=False)
+            self.sent.append(future)
+        elif self.executor is not None:
+            future = self.executor.submit(call_task, fn, args, self.threads)
+        else:
+            future = None
+        return Task(self, fn, args, future)
+
+    def translate(self, error: Exception) -> Exception:
+        """A worker's death as a one-line :class:`WorkerError`; other errors as are."""
+        from loky.process_executor import TerminatedWorkerError
+
+        if isinstance(error, TerminatedWorkerError):
+            return WorkerError(
+                "a worker process died (killed, or out of memory?); run again with "
+                "fewer --workers (each holds a whole world), or --workers 1"
+            )
+        return error
