@@ -272,11 +272,10 @@ def flag_rule(text: str) -> Any:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Audit a run's flags again, a vendor's score file, or a table of real outcomes."""
-    from audits.result import run_audit
     from audits.tables import audit_summary, write_audit
     from simulator.cli_table import check_table_options, cmd_audit_table
     from simulator.pipeline.output import read_audit_inputs
-    from simulator.pipeline.run import stage_seeds
+    from simulator.pipeline.run import audit_outcomes, stage_seeds
 
     given = [x is not None for x in (args.run_dir, args.scores, args.table)]
     if sum(given) != 1:
@@ -305,14 +304,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         outcomes = household_outcomes(
             data.households, data.spine, flags, target=scenario.audit.target
         )
-        seeds = stage_seeds(scenario)
-        result = run_audit(
-            outcomes,
-            scenario.audit,
-            seed=seeds["audit"],
-            scenario=scenario.model_dump(mode="json"),
-            seeds=seeds,
-        )
+        result = audit_outcomes(outcomes, scenario, stage_seeds(scenario))
         out = write_audit(result, args.output, overwrite=args.force)
     print(f"wrote {out}", *headline_lines(audit_summary(result)), sep="\n")  # noqa: T201
     return 0

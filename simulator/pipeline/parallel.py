@@ -237,9 +237,39 @@ def call_task(fn: Callable[..., Any], args: tuple, threads: int | None) -> tuple
     return value, kept, cost[0]
 
 
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold SIGINT back in this thread meanwhile; it arrives when this ends.
+
+    Workers started meanwhile inherit the held signal, so a Ctrl-C during their
+    start-up cannot interrupt them halfway through importing (:func:`_start_worker`
+    then ignores it).
+    """
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _start_trackers() -> None:
+    """Start the resource trackers workers report to, before SIGINT is held.
+
+    Starting the standard library's unblocks SIGINT in the starting thread, which
+    would let workers started in the same :func:`_sigint_held` block see a Ctrl-C.
+    """
+    from multiprocessing import resource_tracker
+
+    from loky.backend import resource_tracker as loky_tracker
+
+    resource_tracker.ensure_running()
+    loky_tracker.ensure_running()
+
+
 def _start_worker(level: int) -> None:
     """A new worker: Ctrl-C is the submitting process's to handle; log as it does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -326,6 +356,7 @@ class Pool:
         elif self.size:
             import loky
 
+            _start_trackers()
             self.executor = loky.get_reusable_executor(
                 max_workers=self.size,
                 initializer=_start_worker,
@@ -354,7 +385,8 @@ class Pool:
             future = self.client.submit(call_task, fn, args, self.threads, pure=False)
             self.sent.append(future)
         elif self.executor is not None:
-            future = self.executor.submit(call_task, fn, args, self.threads)
+            with _sigint_held():  # this may start workers
+                future = self.executor.submit(call_task, fn, args, self.threads)
         else:
             future = None
         return Task(self, fn, args, future)

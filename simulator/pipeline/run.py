@@ -369,6 +369,21 @@ def _warn_audit(messages: Sequence[str]) -> None:
         warnings.warn(message, AuditWarning, stacklevel=3)
 
 
+def audit_outcomes(
+    outcomes: pd.DataFrame, scenario: Scenario, seeds: dict[str, int]
+) -> AuditResult:
+    """The audit of a run's household outcomes, with its scenario and seeds."""
+    from audits.result import run_audit
+
+    return run_audit(
+        outcomes,
+        scenario.audit,
+        seed=seeds["audit"],
+        scenario=scenario.model_dump(mode="json"),
+        seeds=seeds,
+    )
+
+
 def run(
     scenario: Scenario,
     *,
@@ -403,7 +418,6 @@ def run(
     Run
     """
     from audits.attribution import RUNGS
-    from audits.result import run_audit
 
     timings = Timings()
     seeds = stage_seeds(scenario)
@@ -448,13 +462,7 @@ def run(
         ):
             outcomes = audit_council(data, council, scenario)
             bar.update()
-            audit = run_audit(
-                outcomes,
-                scenario.audit,
-                seed=seeds["audit"],
-                scenario=scenario.model_dump(mode="json"),
-                seeds=seeds,
-            )
+            audit = audit_outcomes(outcomes, scenario, seeds)
             bar.update()
         replicates: dict[str, pd.DataFrame] = {}
         if pooling:

@@ -15,7 +15,10 @@ simulates (``r = 0`` is the scenario's own seed), scored by the point's model fi
 once (as the run's replicates are); every point shares the replicate's seed, so the
 points differ by the parameter, not by the draw of the world (common random numbers).
 Replicates pool by the audit's one rule (:mod:`audits.replicates`): rates of the counts
-summed across replicates, and ratios of those pooled rates.
+summed across replicates, and ratios of those pooled rates. The runs are independent:
+with ``workers`` (``--workers``, ``--cluster``) each point's model is fitted first
+(learned models' history cohorts as tasks too), then every run is a task of
+:class:`simulator.pipeline.parallel.Pool`; the table is the same.
 """
 
 from __future__ import annotations
