@@ -1,0 +1,309 @@
+"""Parallel runs and sweeps: the serial bytes, the worker count, failures, interrupts,
+and a Dask cluster (a LocalCluster in this process)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from functools import partial
+from pathlib import Path
+
+import psutil
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.cli import main
+from simulator.council.linkage.backend import LinkageSQLError
+from simulator.errors import (
+    InputDataError,
+    ModelContractError,
+    OutputError,
+    ScenarioError,
+)
+from simulator.failures import run_command
+from simulator.pipeline import parallel
+from simulator.pipeline.parallel import (
+    WORKERS_ENV,
+    Pool,
+    WorkerError,
+    Workers,
+    memory_cap,
+    processes,
+    workers_from_env,
+)
+from simulator.schema.loading import scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = (
+    "name: par\nseed: {seed}\n"
+    "population: {{n_households: 600, households_per_area: 100}}\n"
+    "model: {{kind: learned}}\n"  # fitted on a history cohort: a task too
+    "audit: {{n_boot: 30, min_group_size: 0, replicates: 2}}\n"
+)
+VARY = "agencies.police.events.incident.background_rate=0.01,0.4"
+
+
+def files(directory: Path) -> dict[str, str]:
+    """sha256 of every file but the manifest (which may record how the run ran)."""
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory, seed) -> Path:
+    path = tmp_path_factory.mktemp("par") / "s.yaml"
+    path.write_text(SCENARIO.format(seed=seed), encoding="utf-8")
+    return path
+
+
+def stub_report(run, directory: Path) -> Path:
+    """A one-line report.html: the report is a function of the tables compared."""
+    path = directory / "report.html"
+    path.write_text("<!DOCTYPE html>\n", encoding="utf-8")
+    return path
+
+
+def test_a_run_on_two_workers_writes_the_serial_bytes(scenario, tmp_path, monkeypatch):
+    """History cohort, replicate and every rung on workers: the same files."""
+    monkeypatch.setattr("audits.report.write_report", stub_report)
+    out = {}
+    for n in ("1", "2"):
+        out[n] = tmp_path / n
+        args = ["run", str(scenario), "-o", str(out[n]), "-q", "--workers", n]
+        assert main(args) == 0
+    serial = files(out["1"])
+    assert any(k.endswith(".parquet") for k in serial)
+    assert any(k.startswith("attribution/") for k in serial)
+    assert serial == files(out["2"])
+
+
+def sweep_files(scenario: Path, out: Path, *where: str) -> dict[str, str]:
+    args = ["sweep", str(scenario), "--vary", VARY, "--replicates", "2"]
+    assert main([*args, "-o", str(out), "-q", *where]) == 0
+    return files(out)
+
+
+@pytest.fixture(scope="module")
+def serial_sweep(scenario, tmp_path_factory) -> dict[str, str]:
+    out = sweep_files(
+        scenario, tmp_path_factory.mktemp("sweep") / "s", "--workers", "1"
+    )
+    assert {"sweep.csv", "sweep.parquet"} <= set(out)
+    return out
+
+
+def test_a_sweep_on_two_workers_writes_the_serial_bytes(
+    scenario, serial_sweep, tmp_path
+):
+    assert sweep_files(scenario, tmp_path / "p", "--workers", "2") == serial_sweep
+
+
+def test_a_sweep_on_a_dask_cluster_writes_the_local_bytes(
+    scenario, serial_sweep, tmp_path
+):
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert sweep_files(scenario, tmp_path / "c", "--cluster", address) == (
+            serial_sweep
+        )
+
+
+def test_an_unreachable_cluster_is_one_line(scenario, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("simulator.pipeline.cluster.CONNECT_TIMEOUT_S", 1)
+    address = "tcp://127.0.0.1:9"
+    args = ["sweep", str(scenario), "--vary", VARY, "-q", "--cluster", address]
+    assert main(args) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"linkaudit: --cluster {address}: cannot reach the Dask")
+
+
+def test_without_dask_cluster_says_how_to_install(scenario, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    args = ["sweep", str(scenario), "--vary", VARY, "-q", "--cluster", "tcp://x:1"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("linkaudit: --cluster tcp://x:1: Dask is not installed")
+    assert "linkaudit[cluster]" in err and len(err.splitlines()) == 1
+
+
+# ----------------------------------------------------------------- how many workers
+
+
+def test_workers_come_from_the_option_then_the_environment(monkeypatch):
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert workers_from_env(None) == Workers(None)
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert workers_from_env(None) == Workers(3)
+    assert workers_from_env(2) == Workers(2)
+    monkeypatch.setenv(WORKERS_ENV, "many")
+    with pytest.raises(WorkerError, match=f"{WORKERS_ENV}='many'"):
+        workers_from_env(None)
+    with pytest.raises(WorkerError, match="--workers 0"):
+        workers_from_env(0)
+
+
+def test_workers_0_is_one_line(scenario, capsys):
+    assert main(["run", str(scenario), "-o", "x", "-q", "--workers", "0"]) == 1
+    assert capsys.readouterr().err == (
+        "linkaudit: --workers 0: expected a whole number of workers >= 1\n"
+    )
+
+
+def test_automatic_workers_are_the_cores_for_big_work_else_one(monkeypatch):
+    monkeypatch.setattr(parallel, "cores", lambda: 8)
+    monkeypatch.setattr(parallel, "available_memory", lambda: 2**40)
+    assert processes(Workers(), 100_000, 20) == 8
+    assert processes(Workers(), 100_000, 3) == 3  # never more than the tasks
+    assert processes(Workers(), 1_000, 4) == 1  # small: serial
+    assert processes(Workers(2), 1_000, 4) == 2  # asked for: honoured
+
+
+def test_memory_lowers_the_workers_and_says_so(monkeypatch):
+    monkeypatch.setattr(parallel, "available_memory", lambda: 16 * 2**30)
+    with pytest.warns(UserWarning, match="--workers 8 lowered to 2"):
+        assert processes(Workers(8), 1_000_000, 8) == 2
+    assert processes(Workers(1), 1_000_000, 8) == 1
+
+
+@given(
+    households=st.integers(1, 20_000_000),
+    kept=st.integers(0, 1),
+    available=st.integers(2**28, 2**40),
+)
+def test_the_memory_cap_fits_its_worlds_or_is_one(households, kept, available):
+    n = memory_cap(households, kept=kept, available=available)
+    world = households * parallel.WORLD_BYTES_PER_HOUSEHOLD
+    need = (n + kept) * world + n * parallel.PROCESS_BYTES
+    assert n == 1 or need <= parallel.MEMORY_SHARE * available
+    more = (n + 1 + kept) * world + (n + 1) * parallel.PROCESS_BYTES
+    assert more > parallel.MEMORY_SHARE * available  # and no more would fit
+
+
+# ------------------------------------------------------------------------- failures
+
+
+@given(st.lists(st.text(min_size=1), min_size=1, max_size=4), st.text(min_size=1))
+def test_linkaudit_errors_travel_back_from_a_worker_whole(problems, name):
+    for error in (
+        ScenarioError(problems),
+        ModelContractError(name, problems),
+        LinkageSQLError(name, "SELECT 1", ValueError(problems[0])),
+        InputDataError(problems[0]),
+        OutputError(problems[0]),
+    ):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)
+        assert getattr(back, "problems", None) == getattr(error, "problems", None)
+
+
+def _bad_scenario(workers: Workers) -> int:
+    with Pool(workers, 100_000, 2) as pool:
+        bad = {"population": {"n_households": -5}}
+        tasks = [pool.submit(scenario_from_dict, bad, "bad.yaml") for _ in range(2)]
+        for task in tasks:
+            task.result()
+    return 0
+
+
+def test_an_error_in_a_worker_reads_as_in_a_serial_run(capsys):
+    assert run_command(_bad_scenario, Workers(1)) == 2
+    serial = capsys.readouterr().err
+    assert "bad.yaml: population.n_households" in serial
+    assert run_command(_bad_scenario, Workers(2)) == 2
+    assert capsys.readouterr().err == serial
+
+
+def test_a_dead_worker_is_one_line(capsys):
+    def die(workers: Workers) -> int:
+        with Pool(workers, 100_000, 2) as pool:
+            return pool.submit(partial(os._exit, 3)).result()
+
+    assert run_command(die, Workers(2)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("linkaudit: a worker process died") and "--workers" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_warnings_in_a_worker_are_issued_here():
+    import warnings
+
+    def warn() -> int:
+        warnings.warn("from a task", UserWarning, stacklevel=1)
+        return 7
+
+    for n in (1, 2):
+        with (
+            pytest.warns(UserWarning, match="from a task"),
+            Pool(Workers(n), 100_000, 2) as pool,
+        ):
+            assert pool.submit(warn).result() == 7
+
+
+# ------------------------------------------------------------------------ interrupts
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import simulator.pipeline.run as r
+    def slow_rung(*args):  # sent to the workers by value: they sleep too
+        time.sleep(120)
+    r.rung_outcomes = slow_rung
+    from simulator.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO.format(seed=seed), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", str(scenario), "-o", str(out), "-q", "--workers", "2"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's job
+    )
+    me = psutil.Process(child.pid)
+    deadline = time.monotonic() + 90
+    while not any(
+        "loky.backend.popen_loky_posix" in " ".join(p.cmdline())
+        for p in me.children(recursive=True)
+    ) or not list(tmp_path.glob(".out.*.partial")):
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "no worker started"
+        time.sleep(0.1)
+    time.sleep(0.5)  # a worker starting (imports) or at its task: both must stop
+    workers = me.children(recursive=True)
+    if signum == signal.SIGINT:
+        os.killpg(child.pid, signum)  # Ctrl-C reaches the whole group
+    else:
+        child.send_signal(signum)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + signum
+    name = signal.Signals(signum).name
+    assert err.startswith(f"linkaudit: interrupted by {name}; removed the partial")
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
