@@ -179,6 +179,22 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         lambda a: {"households": 20_000, "worlds": 60, "replicates": 3},
     ),
     Benchmark(
+        "parallel_sweep",
+        "parallel",
+        "benchmarks.parallel",
+        "linkaudit sweep of the baseline, 3 points x 2 replicates at 20,000 "
+        "households: --workers 1, then --workers 2, same run; same bytes checked",
+        lambda a: {"kind": "sweep", "households": 20_000, "workers": 2},
+    ),
+    Benchmark(
+        "parallel_run",
+        "parallel",
+        "benchmarks.parallel",
+        "linkaudit run of the baseline (attribution, 3 replicates, report) with "
+        "--workers 2: CPU use over the whole command",
+        lambda a: {"kind": "run", "households": a.households, "workers": 2},
+    ),
+    Benchmark(
         "validity",
         "validity",
         "benchmarks.validity",
@@ -335,6 +351,23 @@ TARGETS: tuple[Target, ...] = (
         )
         for kind in ("one_world", "pooled")
         for measure in ("difference", "ratio")
+    ),
+    Target(
+        "#15",
+        "sweep, 3 points x 2 replicates at 20,000 households: 2 workers vs serial",
+        "parallel_sweep.speedup",
+        ">=",
+        1.7,
+        "x",
+    ),
+    Target(
+        "#15",
+        f"CPU use of a {TARGET_HOUSEHOLDS:,}-household run (200% = both cores)",
+        "parallel_run.cpu_use",
+        ">=",
+        1.7,
+        "",
+        applies=_at_target_size,
     ),
     Target(
         "#5",
@@ -578,6 +611,7 @@ def table(results: Results, derived: dict[str, float], targets: list[dict]) -> s
             f"{ta['fairlearn_s_extrapolated']:,.0f} s for {ta['n_boot']:,} "
             "(extrapolated)"
         )
+    lines += _parallel_lines(results)
     va = results.get("validity")
     if va:
         lines.append(f"validity  baseline run of {va['households']:,} households:")
@@ -604,6 +638,34 @@ def table(results: Results, derived: dict[str, float], targets: list[dict]) -> s
                 f"{_fmt(t['value']) + t['unit']:>10}  {result}"
             )
     return "\n".join(lines)
+
+
+def _parallel_lines(results: Results) -> list[str]:
+    """The parallel benchmarks: each command's wall, CPU, memory and the load."""
+
+    def line(label: str, m: dict[str, Any]) -> str:
+        return (
+            f"  {label}: wall {m['wall_s']:.1f} s, CPU {m['cpu_s']:.1f} s "
+            f"({100 * m['cpu_use']:.0f}%), peak RSS "
+            f"{m['peak_tree_rss_bytes'] / GIB:.2f} GiB (largest process "
+            f"{m['peak_process_rss_bytes'] / GIB:.2f} GiB), "
+            f"load {m['load_mean']:.1f} (max {m['load_max']:.1f})"
+        )
+
+    lines = []
+    sw = results.get("parallel_sweep")
+    if sw:
+        lines.append(
+            f"parallel_sweep  {sw['points']} points x {sw['replicates']} replicates, "
+            f"{sw['households']:,} households: {sw['speedup']:.2f}x with "
+            f"{sw['workers']} workers, same bytes: {sw['same_bytes']}"
+        )
+        lines += [line("serial", sw["serial"]), line("parallel", sw["parallel"])]
+    pr = results.get("parallel_run")
+    if pr:
+        lines.append(f"parallel_run  {pr['households']:,} households:")
+        lines.append(line(f"--workers {pr['workers']}", pr))
+    return lines
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
