@@ -7,6 +7,14 @@ the confusion cell in each run) serves every such run, so a change is computed o
 same resampled families in each run, and its interval shows how sure the effect of the
 settings is on these families. Runs of **different worlds** are resampled
 independently.
+
+A run with replicate worlds (``audit.replicates``) is pooled over them by the rule of
+:mod:`audits.replicates`: its counts, and its resampled counts resample by resample,
+are summed over its worlds, and every rate and change is that of the summed counts.
+World *r* of one run is paired with world *r* of another when they hold the same
+households. When every run has the same R > 1 worlds, each interval is widened where
+the worlds' own figures (and their own changes, world by world) vary more than the
+resampling explains (:func:`audits.pooled.widen`), as the audit's own are.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from audits.confusion import (
     rates,
     totals,
 )
+from audits.pooled import widen
 from simulator.vocabulary import OVERALL
 
 BASE_NOTE = "base"
@@ -181,6 +190,42 @@ def _align(
     return groups, observed, resampled
 
 
+def stack_worlds(
+    runs: Sequence[Sequence[pd.DataFrame]],
+) -> tuple[list[pd.DataFrame], list[int]]:
+    """Every world of every run in one list, and the run of each.
+
+    Each run's world 0 first (in run order), then each run's other worlds: the
+    ``outcomes`` and ``run_of`` of :func:`grouping_changes`.
+    """
+    units = [worlds_[0] for worlds_ in runs]
+    run_of = list(range(len(runs)))
+    for i, worlds_ in enumerate(runs):  # over runs
+        units += list(worlds_[1:])
+        run_of += [i] * (len(worlds_) - 1)
+    return units, run_of
+
+
+def _by_run(
+    run_of: Sequence[int], n_runs: int, observed: np.ndarray, resampled: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Sum the worlds' counts of each run; each world's own counts as (R, runs, ...).
+
+    ``observed`` is (worlds, groups, 4) and ``resampled`` (B, worlds, groups, 4), a
+    world being one replicate of one run. The third result is None unless every run
+    has the same number R > 1 of worlds (the spread between worlds is then known).
+    """
+    run_of = np.asarray(run_of, dtype=np.int64)
+    member = (run_of[None, :] == np.arange(n_runs)[:, None]).astype(np.int64)
+    summed = np.einsum("ru,ugc->rgc", member, observed)
+    summed_boot = np.einsum("ru,bugc->brgc", member, resampled)
+    sizes = member.sum(axis=1)
+    if sizes.min() < 2 or sizes.min() != sizes.max():
+        return summed, summed_boot, None
+    order = np.argsort(run_of, kind="stable").reshape(n_runs, -1)  # (runs, R)
+    return summed, summed_boot, observed[order.T]
+
+
 def grouping_changes(
     outcomes: Sequence[pd.DataFrame],
     labels: Sequence[str],
@@ -191,19 +236,22 @@ def grouping_changes(
     confidence: float,
     rng: np.random.Generator,
     reference: str | None = None,
+    run_of: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Every rate per group of one grouping in each run, and its change from run 0.
 
     Parameters
     ----------
     outcomes : sequence of DataFrame
-        Each run's household outcomes, sorted by ``household_id``.
+        Each run's household outcomes, sorted by ``household_id``; with
+        ``run_of``, each world of each run (replicate 0 of every run first).
     labels : sequence of str
         The runs' names.
     columns : sequence of str
         The grouping's columns; empty for every family together.
     world_of : sequence of int
-        Each run's world (:func:`worlds`): runs of one world are resampled together.
+        Each entry's world (:func:`worlds`): entries of one world are resampled
+        together.
     n_boot : int
         Resamples (0: no intervals).
     confidence : float
@@ -213,6 +261,9 @@ def grouping_changes(
         The grouping's reference group: each rate's difference to it (metric
         ``<rate>_diff_to_ref``, the gap between groups) is compared as well, for
         every other group.
+    run_of : sequence of int, optional
+        The run of each entry of ``outcomes``: a run's figures are pooled over its
+        entries (its replicate worlds). Default: one entry per run.
 
     Returns
     -------
@@ -223,31 +274,46 @@ def grouping_changes(
         ``change_ci_high``, ``change_boot_undefined`` (resamples where either rate
         is undefined) and ``resampling`` (``base``, ``paired`` or ``independent``).
     """
+    run_of = list(range(len(outcomes))) if run_of is None else list(run_of)
     members = {w: [i for i, x in enumerate(world_of) if x == w] for w in world_of}
     parts = [
         (m, world_counts([outcomes[i] for i in m], columns, n_boot, rng))
         for m in members.values()
     ]
     groups, observed, resampled = _align(parts, len(outcomes), n_boot)
+    observed, resampled, own = _by_run(run_of, len(labels), observed, resampled)
     point, boot, size = rates(observed), rates(resampled), totals(observed)
+    per_world = None if own is None else rates(own)
+    first = [run_of.index(i) for i in range(len(labels))]  # each run's world 0
     kinds = [
         BASE_NOTE if i == 0 else SAME_WORLD if w == world_of[0] else OTHER_WORLD
-        for i, w in enumerate(world_of)
+        for i, w in enumerate(world_of[j] for j in first)
     ]
     frame = _Rows(labels, groups, kinds, size["n"], confidence)
     frames = [
-        frame(metric, point[metric], boot[metric], size[DENOMINATORS[metric]])
+        frame(
+            metric,
+            point[metric],
+            boot[metric],
+            size[DENOMINATORS[metric]],
+            None if per_world is None else per_world[metric],
+        )
         for metric in RATES  # six metrics, each over every run and group at once
     ]
     if reference in groups:
         r = groups.index(reference)
         others = np.repeat(np.arange(len(groups)) != r, len(labels))
+
+        def gap(x: np.ndarray) -> np.ndarray:
+            return x - x[..., r : r + 1]
+
         frames += [
             frame(
                 f"{metric}{GAP}",
-                point[metric] - point[metric][..., r : r + 1],
-                boot[metric] - boot[metric][..., r : r + 1],
+                gap(point[metric]),
+                gap(boot[metric]),
                 size[DENOMINATORS[metric]],
+                None if per_world is None else gap(per_world[metric]),
             )[others]
             for metric in RATES
         ]
@@ -265,12 +331,18 @@ class _Rows:
     confidence: float
 
     def __call__(
-        self, metric: str, point: np.ndarray, boot: np.ndarray, denominator: np.ndarray
+        self,
+        metric: str,
+        point: np.ndarray,
+        boot: np.ndarray,
+        denominator: np.ndarray,
+        per_world: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """Rows in (group, run) order, so each run's row sits beside the base's.
 
         ``point`` and ``denominator`` have shape (runs, groups), ``boot`` (resamples,
-        runs, groups).
+        runs, groups), ``per_world`` (worlds, runs, groups): each world's own figure,
+        to widen the intervals where worlds vary more than resampling explains.
         """
         k, n_groups = len(self.labels), len(self.groups)
 
@@ -278,9 +350,14 @@ class _Rows:
             return np.swapaxes(values, -1, -2).reshape(*values.shape[:-2], -1)
 
         low, high, undefined = percentile_interval(boot, self.confidence)
-        c_low, c_high, c_undefined = percentile_interval(
-            boot - boot[:, :1], self.confidence
-        )
+        change, boot_change = point - point[:1], boot - boot[:, :1]
+        c_low, c_high, c_undefined = percentile_interval(boot_change, self.confidence)
+        if per_world is not None:  # between worlds, as audits.pooled does
+            low, high, _ = widen(point, low, high, boot, per_world)
+            world_change = per_world - per_world[:, :1]
+            c_low, c_high, _ = widen(change, c_low, c_high, boot_change, world_change)
+            if metric in RATES:
+                low = np.clip(low, 0.0, None)
         base = np.tile(np.arange(k) == 0, n_groups)
         return pd.DataFrame(
             {
@@ -293,7 +370,7 @@ class _Rows:
                 "ci_low": rows(low),
                 "ci_high": rows(high),
                 "boot_undefined": rows(undefined),
-                "change": np.where(base, np.nan, rows(point - point[:1])),
+                "change": np.where(base, np.nan, rows(change)),
                 "change_ci_low": np.where(base, np.nan, rows(c_low)),
                 "change_ci_high": np.where(base, np.nan, rows(c_high)),
                 "change_boot_undefined": np.where(base, 0, rows(c_undefined)),

@@ -6,7 +6,7 @@ and puts them side by side with the first run as the base.
 
 Each audit rate's change comes with an interval from the audit's own bootstrap,
 paired for runs of the same families and independent otherwise
-(:mod:`audits.changes`).
+(:mod:`audits.changes`); a run with replicate worlds is pooled over them.
 
 Runs whose populations, truth or audit groupings differ are refused
 (:func:`check_comparable`): their figures would not be about the same families.
@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audits.changes import grouping_changes, side_by_side, worlds
+from audits.changes import grouping_changes, side_by_side, stack_worlds, worlds
 from audits.outcomes import require_columns
+from audits.tables import REPLICATE_OUTCOMES
 from simulator.errors import InputDataError
 from simulator.schema.loading import scenario_from_dict
 from simulator.schema.settings import NOT_SET, flatten, show_value
@@ -80,7 +81,11 @@ class RunFiles:
     confidence, n_boot : float, int
         The run's audit settings.
     outcomes : DataFrame
-        ``audit/outcomes.parquet``, sorted by ``household_id``.
+        ``audit/outcomes.parquet``, sorted by ``household_id``: world 0.
+    replicates : tuple of DataFrame
+        With ``audit.replicates`` R > 1, the outcomes of worlds 1 to R - 1
+        (``audit/replicates/outcomes_<r>.parquet``), sorted the same way; empty
+        for a run of one world, or one written before runs kept them.
     quality, quality_by_group, attribution : DataFrame or None
         ``linkage/quality``, ``linkage/quality_by_group`` and ``attribution/counts``
         where present; the every-record and every-family rows say ``overall``.
@@ -94,6 +99,12 @@ class RunFiles:
     quality: pd.DataFrame | None = None
     quality_by_group: pd.DataFrame | None = None
     attribution: pd.DataFrame | None = None
+    replicates: tuple[pd.DataFrame, ...] = ()
+
+    @property
+    def worlds(self) -> tuple[pd.DataFrame, ...]:
+        """Every world's outcomes the run kept, world 0 first."""
+        return (self.outcomes, *self.replicates)
 
     @property
     def groupings(self) -> list[tuple[str, ...]]:
@@ -193,22 +204,33 @@ def read_run(path: str | Path, label: str | None = None) -> RunFiles:
         else summary.get("scenario", {}),
         str(scenario_file if scenario_file.is_file() else summary_file),
     ).model_dump(mode="json")
-    outcomes = _read_parquet(outcomes_file)
-    require_columns(
-        outcomes,
-        ["household_id", "y_true", "flagged", *group_columns(scenario)],
-        str(outcomes_file),
-    )
+    files = [outcomes_file] + [
+        audit_dir / REPLICATE_OUTCOMES.format(replicate=r)
+        for r in range(1, int(scenario["audit"].get("replicates", 1)))
+    ]
+    worlds_ = [_read_outcomes(f, scenario) for f in files if f.is_file()]
     return RunFiles(
         label=label or path.name,
         path=path,
         scenario=scenario,
         audit_seed=audit_seed,
-        outcomes=outcomes.sort_values("household_id", kind="stable", ignore_index=True),
+        outcomes=worlds_[0],
+        replicates=tuple(worlds_[1:]),
         quality=_read_table(path / "linkage" / "quality.parquet"),
         quality_by_group=_read_table(path / "linkage" / "quality_by_group.parquet"),
         attribution=_read_table(path / "attribution" / "counts.parquet"),
     )
+
+
+def _read_outcomes(path: Path, scenario: dict[str, Any]) -> pd.DataFrame:
+    """One world's outcomes, checked and sorted by ``household_id``."""
+    outcomes = _read_parquet(path)
+    require_columns(
+        outcomes,
+        ["household_id", "y_true", "flagged", *group_columns(scenario)],
+        str(path),
+    )
+    return outcomes.sort_values("household_id", kind="stable", ignore_index=True)
 
 
 def run_labels(paths: Sequence[str | Path]) -> list[str]:
@@ -382,13 +404,19 @@ def _audit_rows(
     world_of: list[int],
     references: dict[str, str],
 ) -> pd.DataFrame:
+    """Every audit rate of every run, pooled over its worlds, and its change.
+
+    ``world_of`` gives the world of each run's world 0 then of its other worlds
+    (:func:`audits.changes.stack_worlds`).
+    """
     audit = runs[0].scenario["audit"]
+    units, run_of = stack_worlds([r.worlds for r in runs])
     parts = []
     for grouping in runs[0].groupings:  # a handful of groupings
         name = grouping_label(grouping)
         key = seeds[name]
         part = grouping_changes(
-            [r.outcomes for r in runs],
+            units,
             [r.label for r in runs],
             grouping,
             world_of,
@@ -396,6 +424,7 @@ def _audit_rows(
             confidence=float(audit["confidence"]),
             rng=np.random.default_rng(np.random.SeedSequence(key)),
             reference=references.get(name),
+            run_of=run_of,
         )
         parts.append(part.assign(section="audit", grouping=name, source=""))
     return pd.concat(parts, ignore_index=True)
@@ -480,12 +509,31 @@ def _notes(runs: Sequence[RunFiles], seed_only: bool, world_of: list[int]) -> li
                 f"{run.label} has no attribution counts (it was run with "
                 "--no-attribution, or is an audit directory)."
             )
-    if base.scenario["audit"].get("replicates", 1) > 1:
-        notes.append(
-            "Each run is compared on its first world (audit/outcomes.parquet), not "
-            "pooled over its replicates."
-        )
+    notes += _worlds_notes(runs)
     return notes
+
+
+def _worlds_notes(runs: Sequence[RunFiles]) -> list[str]:
+    """How many worlds each run's audit figures pool, when any simulated several."""
+    asked = [int(r.scenario["audit"].get("replicates", 1)) for r in runs]
+    if max(asked) == 1:
+        return []
+    kept = [len(r.worlds) for r in runs]
+    pooled = ", ".join(
+        f"{r.label} {len(r.worlds)} of {n}" for r, n in zip(runs, asked, strict=True)
+    )
+    return [
+        f"Audit figures are pooled over each run's simulated worlds ({pooled}): "
+        "counts summed, rates of the sums, intervals covering the families "
+        "resampled in each world and the variation between worlds. Link quality "
+        "and attribution counts are each run's first world."
+        + (
+            " A run written before runs kept every world's outcomes is compared on "
+            "its first world."
+            if kept != asked
+            else ""
+        )
+    ]
 
 
 def compare(paths: Sequence[str | Path]) -> Comparison:
@@ -514,7 +562,8 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
     scenarios = [r.scenario for r in runs]
     check_comparable([r.label for r in runs], scenarios)
     seeds = comparison_seeds(runs)
-    world_of = worlds([r.outcomes for r in runs], group_columns(scenarios[0]))
+    units = stack_worlds([r.worlds for r in runs])[0]
+    world_of = worlds(units, group_columns(scenarios[0]))
     chosen = runs[0].scenario["audit"]["reference"]
     references = {
         grouping_label(g): reference_group(runs[0].outcomes, g, chosen)
@@ -535,7 +584,7 @@ def compare(paths: Sequence[str | Path]) -> Comparison:
         runs=tuple(runs),
         settings=differing_settings(scenarios),
         table=table[list(CSV_COLUMNS)],
-        notes=tuple(_notes(runs, seed_only, world_of)),
+        notes=tuple(_notes(runs, seed_only, world_of[: len(runs)])),
         seed_only=seed_only,
         n_boot=int(runs[0].scenario["audit"]["n_boot"]),
         confidence=float(runs[0].scenario["audit"]["confidence"]),

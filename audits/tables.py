@@ -40,6 +40,9 @@ from simulator.world.generate import package_versions
 
 SUMMARY = "summary.json"
 OUTCOMES = "outcomes.parquet"
+REPLICATE_OUTCOMES = "replicates/outcomes_{replicate}.parquet"
+"""Where a run keeps replicate world ``replicate``'s (1, 2, ...) outcomes, under its
+audit directory; world 0's are :data:`OUTCOMES`."""
 VERSIONED = (
     "linkaudit",
     "numpy",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from audits.attribution import Attribution
     from audits.link_quality import LinkQuality
     from audits.report import ReportInputs
+    from audits.result import AuditResult
     from simulator.pipeline.run import Run
 
 LINKS_FILE = "links.parquet"
@@ -346,6 +347,24 @@ def report_inputs(run_: Run) -> ReportInputs:
     )
 
 
+def write_replicate_outcomes(audit: AuditResult, directory: Path) -> dict[str, int]:
+    """Write the outcomes of replicate worlds 1, 2, ... (those that kept them).
+
+    Under ``audit/`` as :data:`audits.tables.REPLICATE_OUTCOMES` names them
+    (world 0's are ``audit/outcomes.parquet``): ``linkaudit compare`` pools a run's
+    worlds from them.
+    """
+    from audits.tables import REPLICATE_OUTCOMES
+
+    rows = {}
+    for r, world in enumerate(audit.replicates, start=1):
+        if world.outcomes is not None:
+            name = f"{AUDIT_DIR}/{REPLICATE_OUTCOMES.format(replicate=r)}"
+            write_parquet(world.outcomes, directory / name)
+            rows[name] = len(world.outcomes)
+    return rows
+
+
 def write_run(
     run_: Run,
     out_dir: str | Path,
@@ -388,6 +407,7 @@ def write_run(
                     },
                     tmp,
                 )
+                rows |= write_replicate_outcomes(run_.audit, tmp)
             bar.update()
             rows[write_report(report_inputs(run_), tmp).name] = 1
             bar.update()

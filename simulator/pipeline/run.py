@@ -537,7 +537,8 @@ def replicate_audit(
     Returns
     -------
     AuditResult
-        Without its outcomes.
+        With its outcomes (written for ``linkaudit compare`` to pool each run's
+        worlds).
     """
     from audits.errors import AuditWarning
     from audits.result import run_audit
@@ -552,7 +553,6 @@ def replicate_audit(
             world.audit,
             seed=stage_seed(world, "audit"),
             seeds=stage_seeds(world),
-            keep_outcomes=False,
         )
     logger.info("replicate %d of %d done", replicate + 1, scenario.audit.replicates)
     return audit

@@ -37,13 +37,21 @@ def make_run(
     *,
     audit_seed: int = 7,
     attribution: pd.DataFrame | None = None,
+    worlds: tuple[pd.DataFrame, ...] = (),
     **fields: object,
 ) -> Path:
-    """A run directory holding what compare reads, for a scenario with ``fields``."""
-    scenario = Scenario.model_validate(
-        {"audit": {"n_boot": N_BOOT}, **fields}
-    ).model_dump(mode="json")
-    (path / "audit").mkdir(parents=True)
+    """A run directory holding what compare reads, for a scenario with ``fields``.
+
+    ``worlds``: the outcomes of replicate worlds 1, 2, ... (``audit.replicates`` is
+    then one more).
+    """
+    audit = {"n_boot": N_BOOT, "replicates": 1 + len(worlds)}
+    scenario = Scenario.model_validate({"audit": audit, **fields}).model_dump(
+        mode="json"
+    )
+    (path / "audit" / "replicates").mkdir(parents=True)
+    for r, world in enumerate(worlds, start=1):
+        world.to_parquet(path / "audit" / "replicates" / f"outcomes_{r}.parquet")
     (path / "scenario.json").write_text(json.dumps(scenario), encoding="utf-8")
     (path / "audit" / "summary.json").write_text(
         json.dumps({"seeds": {"audit": audit_seed}}), encoding="utf-8"
@@ -381,3 +389,75 @@ def test_other_seed_and_settings_said_to_mix(tmp_path: Path, seed: int) -> None:
     assert not c.seed_only
     assert [f for f, _ in c.settings] == ["seed", "model.min_problems"]
     assert any("mix the effect of the settings" in n for n in c.notes)
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory: pytest.TempPathFactory, seed: int):
+    """Two runs of three worlds each; world r of b is world r of a reflagged."""
+    root = tmp_path_factory.mktemp("replicated")
+    a = [random_outcomes(1_000, seed + 10 * r) for r in range(3)]
+    b = [reflag(world, seed + 1 + r) for r, world in enumerate(a)]
+    run_a = make_run(root / "a", a[0], worlds=tuple(a[1:]))
+    run_b = make_run(
+        root / "b",
+        b[0],
+        worlds=tuple(b[1:]),
+        model={"kind": "criteria", "min_problems": 3},
+    )
+    first_only = make_run(root / "a1", a[0])
+    return a, b, compare([run_a, run_b]), compare([first_only, run_b])
+
+
+@pytest.mark.parametrize("column", [None, "imd_quintile", "tenure"])
+def test_replicated_runs_are_pooled_and_changes_hand_computed(
+    replicated, column
+) -> None:
+    """Each run's rates are those of its three worlds' summed counts (the rates of
+    the worlds' rows together), and a change is the difference of the pooled rates."""
+    a, b, c, _ = replicated
+    pooled_a = hand_rates(pd.concat(a, ignore_index=True), column)
+    pooled_b = hand_rates(pd.concat(b, ignore_index=True), column)
+    t = c.table[(c.table["section"] == "audit")]
+    t = t[t["grouping"] == (column or OVERALL)]
+    for metric in ("fpr", "tpr", "precision"):
+        rows = t[t["metric"] == metric]
+        for run, expected in (("a", pooled_a), ("b", pooled_b)):
+            got = rows[rows["run"] == run].set_index("group")["estimate"]
+            assert got.sort_index().to_numpy() == pytest.approx(
+                expected[metric].sort_index().to_numpy()
+            )
+        change = rows[rows["run"] == "b"].set_index("group")["change"]
+        assert change.sort_index().to_numpy() == pytest.approx(
+            (pooled_b[metric] - pooled_a[metric]).sort_index().to_numpy()
+        )
+    n = t[(t["metric"] == "fpr") & (t["run"] == "a")]["n"].sum()
+    assert n == 3 * 1_000  # families summed over the worlds
+
+
+def test_replicated_changes_are_paired_world_by_world(replicated) -> None:
+    _, _, c, _ = replicated
+    audit = c.table[c.table["section"] == "audit"]
+    other = audit[audit["run"] == "b"]
+    assert (other["resampling"] == "paired").all()
+    defined = other.dropna(subset=["change_ci_low"])
+    assert len(defined) > 0.9 * len(other)
+    assert (defined["change_ci_low"] <= defined["change"] + 1e-12).all()
+    assert (defined["change"] <= defined["change_ci_high"] + 1e-12).all()
+    assert any("a 3 of 3, b 3 of 3" in note for note in c.notes)
+
+
+def test_pooling_worlds_changes_the_intervals(replicated) -> None:
+    """Three worlds against one: the base's intervals differ, and the notes say how
+    many worlds each run pooled."""
+    _, _, pooled, first_only = replicated
+    key = ["grouping", "group", "metric"]
+
+    def base(c):
+        t = c.table[(c.table["section"] == "audit") & (c.table["change"].isna())]
+        return t[t["resampling"] == "base"].set_index(key)
+
+    one, three = base(first_only), base(pooled)
+    assert (three["n"] == 3 * one["n"].reindex(three.index)).loc[OVERALL].all()
+    width = (three["ci_high"] - three["ci_low"]).mean()
+    assert width < (one["ci_high"] - one["ci_low"]).reindex(three.index).mean()
+    assert any("a1 1 of 1, b 3 of 3" in note for note in first_only.notes)

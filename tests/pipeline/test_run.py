@@ -239,7 +239,11 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
     assert fpr["min"] <= fpr["estimate"] <= fpr["max"]
     assert fpr["ci_low"] <= fpr["estimate"] <= fpr["ci_high"]  # across worlds
     write_run(result, tmp_path / "r")
-    assert (tmp_path / "r" / "audit" / "replicates" / "metrics.csv").is_file()
+    kept = tmp_path / "r" / "audit" / "replicates"
+    assert (kept / "metrics.csv").is_file()
+    for r, world in enumerate(result.audit.replicates, start=1):  # for compare
+        on_disk = pd.read_parquet(kept / f"outcomes_{r}.parquet")
+        assert len(on_disk) == 1_000 and on_disk.equals(world.outcomes)
     # the headline is pooled over the three worlds, not replicate 0's
     summary = json.loads((tmp_path / "r" / "audit" / "summary.json").read_text())
     head = summary["headline"]
