@@ -77,7 +77,7 @@ def test_workers_measure_their_tasks_and_the_parent_records_them():
     assert stage.worker_peak_memory_bytes > 100 * MB
     assert stage.cpu_seconds >= sum(c.cpu_seconds for c in costs)
     # The workers' wall time is inside the parent's, not added to it.
-    assert stage.wall_seconds < sum(c.wall_seconds for c in costs) + 5
+    assert stage.wall_seconds >= max(c.wall_seconds for c in costs)
 
 
 def test_a_stage_run_twice_adds_its_times_and_keeps_the_larger_peak():
