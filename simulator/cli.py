@@ -222,6 +222,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.pipeline.output import write_run
     from simulator.pipeline.run import run
 
+    if args.view is not None:
+        args.overrides = [*(args.overrides or []), f"report.view={args.view}"]
     scenario = _load(args)
     estimate = _estimate_line(args, scenario)  # refused before anything is written
     if not args.quiet:
@@ -241,9 +243,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     lines += headline_lines(audit_summary(result.audit))
     if result.attribution is not None:
         lines += _attribution_lines(result.attribution)
-    report = out / "report.html"
-    if report.exists():
-        lines.append(f"report: {report}")
+    pages = {"lesson": out / "lesson.html", "report": out / "report.html"}
+    lines += [f"{name}: {path}" for name, path in pages.items() if path.exists()]
     print(*lines, sep="\n")  # noqa: T201
     return 0
 

@@ -223,6 +223,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     _add_resource_args(p)
     _add_worker_args(p, "the attribution rungs, replicates and history cohort")
+    p.add_argument(
+        "--view",
+        choices=["full", "lesson"],
+        help="full: report.html only; lesson: also lesson.html, a short page for a "
+        "class (default: the scenario's report.view)",
+    )
     _add_output_args(p, default="out/<name>")
 
 

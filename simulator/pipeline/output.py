@@ -379,6 +379,7 @@ def write_run(
     (:mod:`simulator.pipeline.timings`), this stage's included.
     """
     from audits.report import write_report
+    from audits.report.lesson import write_lesson
     from audits.tables import write_audit_files
 
     out_dir = Path(out_dir)
@@ -409,7 +410,10 @@ def write_run(
                 )
                 rows |= write_replicate_outcomes(run_.audit, tmp)
             bar.update()
-            rows[write_report(report_inputs(run_), tmp).name] = 1
+            inputs = report_inputs(run_)
+            rows[write_report(inputs, tmp).name] = 1
+            if run_.scenario.report.view == "lesson":
+                rows[write_lesson(inputs, tmp).name] = 1
             bar.update()
         # The manifest goes last, once the stage above is measured.
         timings = run_.timings.plus("write outputs and report", written[0])

@@ -29,6 +29,7 @@ from simulator.schema.population import (
     PopulationConfig,
     TimeConfig,
 )
+from simulator.schema.report import ReportConfig
 from simulator.schema.section import Section
 from simulator.schema.view import ViewConfig
 
@@ -60,4 +61,5 @@ class Scenario(Section):
         "learned or external.",
     )
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)

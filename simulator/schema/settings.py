@@ -15,8 +15,9 @@ NOT_SET = "(not set)"
 """Shown for a setting one scenario has and another lacks (another model kind's)."""
 MAX_VALUE_CHARS = 90
 """Longer setting values are cut short."""
-PROSE_ONLY = frozenset({"name", "description"})
-"""Fields described in words elsewhere, left out of the list of changes."""
+PROSE_ONLY = frozenset({"name", "description", "report.questions", "report.exercises"})
+"""Fields described in words elsewhere (or printed on the lesson page), left out of
+the list of changes."""
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -82,5 +83,6 @@ def changed_settings(scenario: Scenario) -> list[tuple[str, str, str]]:
         (k, shown(k, mine.get(k, NOT_SET)), shown(k, default.get(k, NOT_SET)))
         for k in keys
         if k.split(".")[0] not in PROSE_ONLY
+        and k not in PROSE_ONLY
         and mine.get(k, NOT_SET) != default.get(k, NOT_SET)
     ]
