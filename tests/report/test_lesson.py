@@ -15,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+import yaml
 
 from audits.report.lesson import LESSON, LESSON_TERMS, render_lesson, write_lesson
 from audits.report.lesson.story import lesson_cases
@@ -162,12 +163,15 @@ def test_templates_ship_as_package_data():
 
 
 def test_the_lesson_view_writes_both_pages_and_view_full_one(tmp_path, capsys, seed):
+    small = {
+        "name": "lesson-cli",
+        "seed": seed,
+        "population": {"n_households": 800, "households_per_area": 100},
+        "audit": {"n_boot": 20},
+        "report": {"view": "lesson"},
+    }
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(
-        f"name: lesson-cli\nseed: {seed}\npopulation: {{n_households: 800, "
-        "households_per_area: 100}\naudit: {n_boot: 20}\nreport: {view: lesson}\n",
-        encoding="utf-8",
-    )
+    scenario.write_text(yaml.safe_dump(small), encoding="utf-8")
     out = tmp_path / "run"
     args = ["run", str(scenario), "-o", str(out), "-q", "--no-attribution"]
     assert main(args) == 0  # the scenario's report.view
