@@ -186,7 +186,7 @@ p { margin: 0.5rem 0 0.8rem; }
   gap: 0.8rem; margin: 1rem 0; }
 .stat { background: var(--tint); border-radius: 6px; padding: 0.7rem 0.9rem; }
 .stat .n { display: block; font-size: 1.6rem; font-weight: bold; }
-.stat .what { color: var(--muted); font-size: 0.9rem; }
+.stat .what { color: var(--muted); font-size: 1rem; }
 .stat.bad .n { color: var(--warn); }
 nav.toc { background: var(--tint); border-radius: 6px; padding: 0.6rem 1rem;
   margin: 1rem 0; }
@@ -194,11 +194,11 @@ nav.toc ol { margin: 0.3rem 0; padding-left: 1.4rem; columns: 2; }
 a { color: var(--accent); }
 figure { margin: 1.2rem 0 1.6rem; }
 svg.chart { display: block; width: 100%; height: auto; margin: 0 auto; }
-figcaption { font-size: 0.93rem; color: #333; background: var(--tint);
+figcaption { font-size: 1rem; color: #333; background: var(--tint);
   padding: 0.5rem 0.8rem; border-radius: 0 0 6px 6px; }
 figcaption .label { font-weight: bold; }
 .table-wrap { overflow-x: auto; margin: 0.6rem 0 1rem; }
-table { border-collapse: collapse; font-size: 0.9rem; min-width: 50%; }
+table { border-collapse: collapse; font-size: 1rem; min-width: 50%; }
 caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.6rem;
   text-align: left; vertical-align: top; }
@@ -209,16 +209,16 @@ tr.reference td { background: #e6f4ee; }
 tr.other td { background: #fdecea; }
 tr.lost td { background: #efeaf8; }
 tr.small td { color: var(--muted); font-style: italic; }
-.ci { display: block; color: var(--muted); font-size: 0.78rem; }
-p.small { font-size: 0.88rem; color: var(--muted); }
-.records td { font-size: 0.86rem; }
+.ci { display: block; color: var(--muted); font-size: 1rem; }
+p.small { font-size: 1rem; color: var(--muted); }
+.records td { font-size: 1rem; }
 .tag { white-space: nowrap; }
 .case { border: 1px solid var(--line); border-radius: 8px; margin: 1.4rem 0;
   padding: 0.2rem 1.1rem 0.8rem; background: #fcfcfd; }
 .case h3 { margin-top: 0.9rem; }
 .case .explain { font-size: 1.02rem; background: var(--tint); padding: 0.6rem 0.8rem;
   border-radius: 6px; }
-.tag { display: inline-block; font-size: 0.78rem; font-weight: bold;
+.tag { display: inline-block; font-size: 1rem; font-weight: bold;
   border-radius: 4px; padding: 0.05rem 0.4rem; margin-right: 0.3rem;
   vertical-align: middle; }
 .tag.synthetic { background: #e0a800; color: #000; }
@@ -237,7 +237,7 @@ dl.glossary dt { font-weight: bold; margin-top: 0.7rem; }
 dl.glossary dd { margin: 0.1rem 0 0 1.2rem; }
 details { margin: 0.6rem 0 1rem; }
 summary { cursor: pointer; color: var(--accent); }
-footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem;
+footer { margin-top: 3rem; color: var(--muted); font-size: 1rem;
   border-top: 1px solid var(--line); padding-top: 0.6rem; }
 @media (max-width: 700px) { main { padding: 1rem; } nav.toc ol { columns: 1; }
   .card { grid-template-columns: 1fr; } }

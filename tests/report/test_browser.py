@@ -81,6 +81,35 @@ class Dom(HTMLParser):
             self.h2[-1] += data
 
 
+MEASURE = """<script>
+const sizes = [];
+for (const el of document.querySelectorAll("body *")) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (own && el.getClientRects().length) {
+    sizes.push(parseFloat(getComputedStyle(el).fontSize));
+  }
+}
+document.body.setAttribute("data-min-font", String(Math.min(...sizes)));
+document.body.setAttribute("data-overflow",
+  String(document.documentElement.scrollWidth > window.innerWidth));
+</script>"""
+"""Marks the smallest text size in px and whether the page overflows sideways."""
+MIN_FONT_PX = 16.0
+"""Smallest text size on a projected page (issue #12: at least 16 px)."""
+
+
+def text_measures(page_html: str, width: int, tmp_path: Path) -> tuple[float, bool]:
+    """The smallest text size (px) of ``page_html`` at ``width`` px; overflow."""
+    page = tmp_path / "measure.html"
+    page.write_text(page_html.replace("</body>", MEASURE + "</body>"), "utf-8")
+    out = chromium(
+        [f"--window-size={width},768", "--dump-dom", page.as_uri()],
+        tmp_path / "profile",
+    ).stdout.decode("utf-8")
+    smallest = float(re.search(r'data-min-font="([\d.]+)"', out).group(1))
+    return smallest, 'data-overflow="true"' in out
+
+
 @pytest.fixture(scope="module")
 def dom(report_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Dom:
     profile = tmp_path_factory.mktemp("chromium-dom")
@@ -131,3 +160,8 @@ def test_the_screenshot_shows_a_page(screenshot):
     assert colours is not None and len(colours) > 200  # text, charts, tints
     most = max(n for n, _ in colours)
     assert most < 0.8 * WIDTH * HEIGHT  # not one flat colour
+
+
+def test_every_text_of_the_report_is_at_least_16_px(report_html, tmp_path):
+    smallest, _ = text_measures(report_html, 1024, tmp_path)
+    assert smallest >= MIN_FONT_PX

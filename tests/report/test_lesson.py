@@ -22,12 +22,11 @@ from audits.report.lesson.story import lesson_cases
 from audits.tables import audit_summary
 from simulator.cli import main
 from simulator.schema.loading import load_scenario
-from tests.report.test_browser import chromium
+from tests.report.test_browser import MIN_FONT_PX, chromium, text_measures
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSROOM = ROOT / "scenarios" / "classroom.yaml"
 MAX_PAGES = 5
-MIN_FONT_PX = 16.0
 
 
 @pytest.fixture(scope="module")
@@ -61,33 +60,13 @@ def test_the_lesson_prints_on_five_a4_pages_at_most(lesson_file, tmp_path):
     assert 2 <= pages <= MAX_PAGES
 
 
-MEASURE = """<script>
-const sizes = [];
-for (const el of document.querySelectorAll("body *")) {
-  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-  if (own && el.getClientRects().length) {
-    sizes.push(parseFloat(getComputedStyle(el).fontSize));
-  }
-}
-document.body.setAttribute("data-min-font", String(Math.min(...sizes)));
-document.body.setAttribute("data-overflow",
-  String(document.documentElement.scrollWidth > window.innerWidth));
-</script>"""
-
-
 @pytest.mark.parametrize("width", [1024, 390])
 def test_every_text_is_at_least_16_px_and_nothing_overflows(
     lesson_html, tmp_path, width
 ):
-    page = tmp_path / "measure.html"
-    page.write_text(lesson_html.replace("</body>", MEASURE + "</body>"), "utf-8")
-    out = chromium(
-        [f"--window-size={width},768", "--dump-dom", page.as_uri()],
-        tmp_path / "profile",
-    ).stdout.decode("utf-8")
-    smallest = float(re.search(r'data-min-font="([\d.]+)"', out).group(1))
+    smallest, overflow = text_measures(lesson_html, width, tmp_path)
     assert smallest >= MIN_FONT_PX
-    assert 'data-overflow="false"' in out
+    assert not overflow
 
 
 def test_the_story_comes_first(lesson_html, lesson_data):
