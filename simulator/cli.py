@@ -274,6 +274,8 @@ def flag_rule(text: str) -> Any:
 def cmd_audit(args: argparse.Namespace) -> int:
     """Audit a run's flags again, a vendor's score file, or a table of real outcomes."""
     from audits.tables import audit_summary, write_audit
+    from audits.transparency import run_record
+    from audits.transparency_files import write_transparency
     from simulator.cli_table import check_table_options, cmd_audit_table
     from simulator.pipeline.output import read_audit_inputs
     from simulator.pipeline.run import audit_outcomes, stage_seeds
@@ -306,7 +308,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
             data.households, data.spine, flags, target=scenario.audit.target
         )
         result = audit_outcomes(outcomes, scenario, stage_seeds(scenario))
-        out = write_audit(result, args.output, overwrite=args.force)
+        record = run_record(
+            scenario,
+            result,
+            data.sources,
+            rule=None if args.flag is None else flag_rule(args.flag),
+            kind="audit of a run" if args.scores is None else "audit of a score file",
+            scores_file=None if args.scores is None else str(args.scores),
+        )
+        out = write_audit(
+            result,
+            args.output,
+            overwrite=args.force,
+            extra=lambda tmp: write_transparency(record, tmp),
+        )
     print(f"wrote {out}", *headline_lines(audit_summary(result)), sep="\n")  # noqa: T201
     return 0
 

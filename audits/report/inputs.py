@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -47,6 +47,9 @@ class ReportInputs:
         Why each wrong flag happened (None: not asked for).
     seeds : mapping of str to int
         The seed of every stage that draws at random.
+    transparency : mapping or None
+        The run's transparency record (:func:`audits.transparency.run_record`), the
+        same one written as transparency.json (None: the section says none was made).
     """
 
     scenario: Scenario
@@ -61,3 +64,4 @@ class ReportInputs:
     audit: AuditResult | None = None
     attribution: Attribution | None = None
     seeds: Mapping[str, int] = field(default_factory=dict)
+    transparency: Mapping[str, Any] | None = None

@@ -15,9 +15,10 @@ and returning :class:`~audits.report.page.Html`, and add it to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audits.report.page import (
     Html,
@@ -34,6 +35,7 @@ from audits.report.page import (
 from audits.report.render import write_page
 from audits.report.sections.common import with_interval
 from audits.report.sections.flags import grouping_rates, joint_groups, reference_reason
+from audits.report.sections.transparency import record_html
 from audits.report.text import count, group_label, num, pct
 from audits.result import AuditResult
 from audits.tables import VERSIONED
@@ -51,6 +53,8 @@ NOT_AVAILABLE = (
     ("Case files", "they tell the simulated story of individual families"),
 )
 """Sections of a run's report a table audit cannot have, and why."""
+TRANSPARENCY = ("transparency", "Transparency record (ATRS)")
+"""The anchor and title of the transparency record's section."""
 
 
 @dataclass(frozen=True)
@@ -203,13 +207,18 @@ TABLE_SECTIONS = (
 """The table report's sections, in order."""
 
 
-def render_table_report(result: AuditResult) -> str:
+def render_table_report(
+    result: AuditResult, transparency: Mapping[str, Any] | None = None
+) -> str:
     """The report of a table audit, as a complete HTML document.
 
     Parameters
     ----------
     result : AuditResult
         From :func:`audits.table.audit_table`.
+    transparency : mapping, optional
+        The audit's transparency record (:func:`audits.transparency.table_record`),
+        shown as a section before "About this audit".
 
     Returns
     -------
@@ -227,18 +236,28 @@ def render_table_report(result: AuditResult) -> str:
         f"Decisions judged against real outcomes, by {groups}"
         f"{' and more' if len(result.config.column_sets()) > 3 else ''}.",
     )
-    toc = contents((s.anchor, s.title) for s in TABLE_SECTIONS)
-    body = [section(s.anchor, s.title, s.build(result)) for s in TABLE_SECTIONS]
+    sections = [(s.anchor, s.title, s.build(result)) for s in TABLE_SECTIONS]
+    if transparency is not None:
+        sections.insert(-1, (*TRANSPARENCY, record_html(transparency)))
+    toc = contents((anchor, title) for anchor, title, _ in sections)
+    body = [section(*s) for s in sections]
     footer = tag("footer", "Made by linkaudit from a table of real records.")
     return str(page(title, join([header, toc, *body, footer])))
 
 
-def write_table_report(result: AuditResult, directory: str | Path) -> Path:
+def write_table_report(
+    result: AuditResult,
+    directory: str | Path,
+    transparency: Mapping[str, Any] | None = None,
+) -> Path:
     """Write ``report.html`` into ``directory`` (an existing directory).
+
+    ``transparency``, if given, is the audit's transparency record
+    (:func:`render_table_report`).
 
     Returns
     -------
     Path
         The report's path.
     """
-    return write_page(render_table_report(result), directory)
+    return write_page(render_table_report(result, transparency), directory)

@@ -329,8 +329,12 @@ def read_audit_inputs(
 def report_inputs(run_: Run) -> ReportInputs:
     """What the report reads from a run: its tables and results, not the run itself."""
     from audits.report import ReportInputs
+    from audits.transparency import run_record
 
     data = run_.data
+    record = run_record(
+        run_.scenario, run_.audit, data.sources, link_quality=run_.link_quality
+    )
     return ReportInputs(
         scenario=run_.scenario,
         areas=data.areas,
@@ -344,6 +348,7 @@ def report_inputs(run_: Run) -> ReportInputs:
         audit=run_.audit,
         attribution=run_.attribution,
         seeds=run_.seeds,
+        transparency=record,
     )
 
 
@@ -381,6 +386,7 @@ def write_run(
     from audits.report import write_report
     from audits.report.lesson import write_lesson
     from audits.tables import write_audit_files
+    from audits.transparency_files import write_transparency
 
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
@@ -411,6 +417,7 @@ def write_run(
                 rows |= write_replicate_outcomes(run_.audit, tmp)
             bar.update()
             inputs = report_inputs(run_)
+            rows |= write_transparency(dict(inputs.transparency or {}), tmp)
             rows[write_report(inputs, tmp).name] = 1
             if run_.scenario.report.view == "lesson":
                 rows[write_lesson(inputs, tmp).name] = 1

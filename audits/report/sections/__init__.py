@@ -5,7 +5,8 @@ returns escaped markup (:class:`~audits.report.page.Html`). Sections whose input
 missing (no audit, no attribution) say so instead of failing. Modules:
 :mod:`~.setting` (the scenario, the population), :mod:`~.linkage`, :mod:`~.flags`
 (the headline numbers and the rates by group), :mod:`~.causes` (the attribution),
-:mod:`~.thresholds`, :mod:`~.case_files`, :mod:`~.reference` (glossary, about) and
+:mod:`~.thresholds`, :mod:`~.case_files`, :mod:`~.transparency` (the ATRS
+record), :mod:`~.reference` (glossary, about) and
 :mod:`~.common` (phrases they share).
 """
 
@@ -23,6 +24,7 @@ from audits.report.sections.linkage import linkage_section
 from audits.report.sections.reference import about_section, glossary_section
 from audits.report.sections.setting import population_section, scenario_section
 from audits.report.sections.thresholds import threshold_section
+from audits.report.sections.transparency import transparency_section
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ SECTIONS = (
     ),
     Section("thresholds", "What other cuts would do", threshold_section),
     Section("cases", "Case files: families behind the numbers", cases_section),
+    Section("transparency", "Transparency record (ATRS)", transparency_section),
     Section("glossary", "Glossary", glossary_section),
     Section("about", "About this run", about_section),
 )
