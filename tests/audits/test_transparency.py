@@ -14,12 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audits.transparency import (
-    ATRS_SECTIONS,
-    NOT_KNOWN,
-    OWNER_ONLY,
-    SIMULATION_ONLY,
-)
+from audits.atrs import ATRS_SECTIONS, OWNER_ONLY, SIMULATION_ONLY
+from audits.transparency import NOT_KNOWN
 from audits.transparency_files import JSON_FILE, MARKDOWN_FILE
 from simulator.cli import main
 
