@@ -181,6 +181,25 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
         counts = flags.groupby(keys, observed=True, sort=True, dropna=False).sum()
     else:
         counts = flags.sum().to_frame().T.astype(np.int64)
+    return with_rates(counts)
+
+
+def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """:data:`METRIC_COLUMNS` of link counts, with the rates computed from them.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        The ``n_*`` columns of :data:`METRIC_COLUMNS` and ``n_subject`` (links that
+        reached the person the event concerns), any index; not changed.
+
+    Returns
+    -------
+    DataFrame
+        :data:`METRIC_COLUMNS`, on ``counts``'s index; a rate is NaN where its
+        denominator is 0.
+    """
+    counts = counts.copy()
     p = _ratio(counts["n_correct"], counts["n_linked"])
     r = _ratio(counts["n_correct"], counts["n_linkable"])
     counts["precision"] = p

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,10 +144,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quality_lines(q: LinkQuality, scenario: Scenario) -> list[str]:
+def _quality_lines(
+    q: LinkQuality, scenario: Scenario, others: Sequence[LinkQuality] = ()
+) -> list[str]:
+    """The link quality as console lines, pooled with ``others`` when given.
+
+    ``others`` are the replicate worlds' link quality: the counts and rates are
+    then of every world's links summed, with the range of one world's precision
+    and recall.
+    """
+    from audits.pooled_links import pool_quality, rate_range
+
+    worlds = (q, *others)
+    q = pool_quality(worlds)
     o = q.overall.iloc[0]
+    pooled = f", pooled over {len(worlds)} worlds" if others else ""
     lines = [
-        f"linkage ({scenario.linkage.method}): "
+        f"linkage ({scenario.linkage.method}{pooled}): "
         f"precision {o['precision']:.4f}, recall {o['recall']:.4f}, "
         f"F1 {o['f1']:.4f}; {int(o['n_false']):,} false links, "
         f"{int(o['n_missed']):,} missed of {int(o['n_linkable']):,} linkable records",
@@ -154,6 +168,13 @@ def _quality_lines(q: LinkQuality, scenario: Scenario) -> list[str]:
         f"does not concern (data errors): subject precision "
         f"{o['subject_precision']:.4f}",
     ]
+    if others:
+        spread = rate_range(worlds)
+        lines.append(
+            "  one world's precision {:.4f} to {:.4f}, recall {:.4f} to {:.4f}".format(
+                *spread.loc[["precision", "recall"]].to_numpy().ravel()
+            )
+        )
     for source, r in q.by_source.iterrows():
         lines.append(
             f"  {source:<12} precision {r['precision']:.4f}  recall {r['recall']:.4f}"
@@ -239,7 +260,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             workers=workers,
         )
         out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
-    lines = [f"wrote {out}", *_quality_lines(result.link_quality, scenario)]
+    quality = _quality_lines(result.link_quality, scenario, result.link_quality_worlds)
+    lines = [f"wrote {out}", *quality]
     lines += headline_lines(audit_summary(result.audit))
     if result.attribution is not None:
         lines += _attribution_lines(result.attribution)

@@ -50,6 +50,9 @@ class ReportInputs:
     transparency : mapping or None
         The run's transparency record (:func:`audits.transparency.run_record`), the
         same one written as transparency.json (None: the section says none was made).
+    link_quality_worlds : tuple of LinkQuality
+        With replicate worlds, the link quality of worlds 1, 2, ... (pooled with
+        ``link_quality``, world 0's, in the linkage section); empty otherwise.
     """
 
     scenario: Scenario
@@ -65,3 +68,4 @@ class ReportInputs:
     attribution: Attribution | None = None
     seeds: Mapping[str, int] = field(default_factory=dict)
     transparency: Mapping[str, Any] | None = None
+    link_quality_worlds: tuple[LinkQuality, ...] = ()

@@ -349,6 +349,7 @@ def report_inputs(run_: Run) -> ReportInputs:
         attribution=run_.attribution,
         seeds=run_.seeds,
         transparency=record,
+        link_quality_worlds=run_.link_quality_worlds,
     )
 
 

@@ -91,6 +91,9 @@ class Run:
     replicates : dict of str to DataFrame
         With ``audit.replicates`` > 1: every figure pooled across the replicate
         runs (:func:`audits.replicates.pool_replicates`); empty otherwise.
+    link_quality_worlds : tuple of LinkQuality
+        Replicates 1, 2, ...'s link quality, summary tables only (pooled with
+        ``link_quality``: :mod:`audits.pooled_links`); empty without replicates.
     timings : Timings
         Each stage's wall time, CPU time and peak memory (the manifest's
         ``measured`` fields, the only ones that differ between identical runs).
@@ -105,6 +108,7 @@ class Run:
     seeds: dict[str, int]
     attribution: Attribution | None = None
     replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    link_quality_worlds: tuple[LinkQuality, ...] = ()
     timings: Timings = field(default_factory=Timings, compare=False)
 
     @property
@@ -465,13 +469,15 @@ def run(
             audit = audit_outcomes(outcomes, scenario, seeds)
             bar.update()
         replicates: dict[str, pd.DataFrame] = {}
+        qualities: tuple[LinkQuality, ...] = ()
         if pooling:
             from audits.pooled_tables import pooled_audit
             from audits.replicates import pool_replicates
 
             with timings.stage("replicates"):
                 worlds = collect(others, "replicates", progress, timings)
-                audit = replace(audit, replicates=worlds)
+                audit = replace(audit, replicates=tuple(a for a, _ in worlds))
+                qualities = tuple(q for _, q in worlds)
                 replicates = pool_replicates(audit.worlds)
             _warn_audit(pooled_audit(audit).disparities.warnings)
         attributed = None
@@ -491,6 +497,7 @@ def run(
         seeds,
         attribution=attributed,
         replicates=replicates,
+        link_quality_worlds=qualities,
         timings=timings,
     )
 
@@ -515,8 +522,8 @@ def collect(
 
 def replicate_audit(
     scenario: Scenario, replicate: int, model: RiskModel
-) -> AuditResult:
-    """Run the scenario again with replicate ``replicate``'s seed and audit it.
+) -> tuple[AuditResult, LinkQuality]:
+    """Run the scenario again with replicate ``replicate``'s seed; audit and measure.
 
     The fitted model is the same in every replicate (the council's model as
     deployed); replicate ``r`` draws a new world (population, records, errors,
@@ -536,16 +543,20 @@ def replicate_audit(
 
     Returns
     -------
-    AuditResult
+    audit : AuditResult
         With its outcomes (written for ``linkaudit compare`` to pool each run's
         worlds).
+    quality : LinkQuality
+        Its links against its truth, summary tables only (pooled with the run's).
     """
     from audits.errors import AuditWarning
+    from audits.pooled_links import tables_only
     from audits.result import run_audit
 
     world = replicate_scenario(scenario, replicate)
     data = generate(world)
     council = council_run(data, world, model)
+    quality = link_quality(council.links, data.sources, data.spine, data.households)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditWarning)  # once, not R times
         audit = run_audit(
@@ -555,7 +566,7 @@ def replicate_audit(
             seeds=stage_seeds(world),
         )
     logger.info("replicate %d of %d done", replicate + 1, scenario.audit.replicates)
-    return audit
+    return audit, tables_only(quality)
 
 
 def rung_outcomes(scenario: Scenario, method: str, model: RiskModel) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from world import make_world
 
-from audits.link_quality import link_quality
+from audits.link_quality import link_quality, summarise
 from simulator.council.linkage import LinkageConfig, SplinkConfig, link
 
 SPINE = pd.DataFrame(
@@ -136,3 +136,46 @@ def test_a_wrong_person_record_linked_as_recorded_is_a_data_error():
     assert o["subject_precision"] == pytest.approx(0.0)  # neither reached person 20
     # The false link's "true" spine row is the one carrying the record's identity.
     assert q.errors.set_index("record_id").loc[1, "true_spine_person_id"] == 2
+
+
+def test_worlds_pooled_are_the_summed_counts_and_their_rates():
+    """Two worlds' link quality pooled equals one measurement of both worlds'
+    records together: counts summed, precision, recall, F1 and subject precision of
+    the sums (a world linking every record right, and this file's by-hand world);
+    the range is each world's own rate at its ends."""
+    from audits.pooled_links import pool_quality, rate_range, tables_only
+
+    households = pd.DataFrame(
+        {"household_id": [1, 2, 3], "tenure": ["owner", "owner", "social_rent"]}
+    )
+    right = LINKS.assign(
+        spine_person_id=pd.array([1, 2, 3, None, None, 2], dtype="Int64")
+    )
+    full = [
+        link_quality(links, {"police": RECORDS}, SPINE, households)
+        for links in (LINKS, right)
+    ]
+    worlds = [full[0], tables_only(full[1])]
+    pooled = pool_quality(worlds)
+    both = pd.concat([w.records for w in full], ignore_index=True)
+    pd.testing.assert_frame_equal(
+        pooled.overall.reset_index(drop=True),
+        summarise(both).reset_index(drop=True),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(
+        pooled.by_source, summarise(both, ["source"]), check_dtype=False
+    )
+    assert pooled.by_group["n_records"].sum() == 2 * len(RECORDS)
+    owner = pooled.by_group.set_index("value").loc["owner"]
+    assert owner["n_correct"] == sum(
+        w.by_group.set_index("value").loc["owner", "n_correct"] for w in worlds
+    )
+    assert pooled.causes["n_false"].sum() == sum(
+        w.causes["n_false"].sum() for w in worlds
+    )
+    assert pool_quality(worlds[:1]) is worlds[0]
+    spread = rate_range(worlds)
+    recalls = sorted(w.overall["recall"].iloc[0] for w in full)
+    assert recalls[0] < recalls[1]
+    assert spread.loc["recall"].tolist() == recalls

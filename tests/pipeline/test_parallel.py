@@ -73,18 +73,24 @@ def stub_report(run, directory: Path) -> Path:
     return path
 
 
-def test_a_run_on_two_workers_writes_the_serial_bytes(scenario, tmp_path, monkeypatch):
-    """History cohort, replicate and every rung on workers: the same files."""
+def test_a_run_on_two_workers_writes_the_serial_bytes(
+    scenario, tmp_path, monkeypatch, capsys
+):
+    """History cohort, replicate and every rung on workers: the same files, and the
+    same console (link quality pooled with the replicate's, sent back by its task)."""
     monkeypatch.setattr("audits.report.write_report", stub_report)
-    out = {}
+    out, console = {}, {}
     for n in ("1", "2"):
         out[n] = tmp_path / n
         args = ["run", str(scenario), "-o", str(out[n]), "-q", "--workers", n]
         assert main(args) == 0
+        console[n] = capsys.readouterr().out.replace(str(out[n]), "OUT")
     serial = files(out["1"])
     assert any(k.endswith(".parquet") for k in serial)
     assert any(k.startswith("attribution/") for k in serial)
     assert serial == files(out["2"])
+    assert "pooled over 2 worlds" in console["1"]
+    assert console["1"] == console["2"]
 
 
 def sweep_files(scenario: Path, out: Path, *where: str) -> dict[str, str]:

@@ -251,6 +251,11 @@ def test_replicates_are_pooled_with_their_own_seeds(seed, tmp_path):
     assert head["fpr"]["estimate"] == pytest.approx(fpr["estimate"])
     assert len(head["comparison"]["difference_per_replicate"]) == 3
     assert len(result.audit.replicates) == 2
+    # each replicate task sent back its world's link quality, tables only
+    others = result.link_quality_worlds
+    assert len(others) == 2 and all(q.records.empty for q in others)
+    n_records = [q.overall["n_records"].iloc[0] for q in (result.link_quality, *others)]
+    assert len(set(n_records)) == 3  # three worlds, three sets of records
     assert summary["warnings"] == small
     # the main tables are the pooled ones; the per-world pooling files stay
     main_counts = pd.read_csv(tmp_path / "r" / "audit" / "metrics_by_group.csv")

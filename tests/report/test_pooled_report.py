@@ -9,12 +9,13 @@ from dataclasses import replace
 import pytest
 
 from audits.errors import AuditWarning
+from audits.link_quality import link_quality
 from audits.pooled_tables import pooled_audit
 from audits.report import render_report
 from audits.report.sections import flags as flags_section
 from audits.report.sections import linkage as linkage_section
 from audits.report.sections import thresholds as threshold_section
-from audits.report.text import count
+from audits.report.text import count, interval
 from audits.result import run_audit
 
 
@@ -71,10 +72,34 @@ def test_the_rates_chart_marks_the_worlds_range(pooled_inputs, report_data):
 def test_one_world_parts_say_so(pooled_inputs, report_data):
     for section in (
         threshold_section.threshold_section,
-        linkage_section.linkage_section,
+        linkage_section.linkage_section,  # no other world's link quality given
     ):
         assert "first of the 3 simulated worlds" in _text(section(pooled_inputs))
         assert "simulated worlds" not in _text(section(report_data))
+
+
+def test_link_quality_pooled_over_the_worlds(pooled_inputs, report_data):
+    """Given each world's link quality, the linkage section sums the counts and
+    gives the range of one world's rates (a world that kept half the links)."""
+    q = report_data.link_quality
+    half = link_quality(
+        report_data.links.iloc[::2],
+        report_data.sources,
+        report_data.spine,
+        report_data.households,
+    )
+    inputs = replace(pooled_inputs, link_quality_worlds=(half, q))
+    text = _text(linkage_section.linkage_section(inputs))
+    assert "Pooled over 3 simulated worlds" in text
+    assert "first of the 3 simulated worlds" not in text
+    worlds = [w.overall.iloc[0] for w in (q, half, q)]
+    linkable = sum(int(o["n_linkable"]) for o in worlds)
+    missed = sum(int(o["n_missed"]) for o in worlds)
+    assert f"Of {count(linkable)} records" in text
+    assert f"{count(missed)} were missed" in text
+    low, high = sorted(o["recall"] for o in worlds[:2])
+    assert low < high
+    assert f"recall {interval(low, high)}" in text
 
 
 def test_whole_report_renders_with_worlds(pooled_inputs):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from audits.pooled_links import pool_quality, rate_range
 from audits.report import charts
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
     Html,
     figure,
     join,
+    note,
     p,
     table,
     tag,
@@ -20,6 +22,7 @@ from audits.report.text import (
     SOURCE_LABELS,
     count,
     error_label,
+    interval,
     pct,
 )
 
@@ -56,9 +59,46 @@ def _cause_rows(causes: pd.DataFrame) -> list[list[object]]:
     ]
 
 
+def _pooled_note(inputs: ReportInputs) -> list[Html]:
+    """How the links were pooled over the worlds (nothing with one world).
+
+    A run that measured only its first world's links (the report's inputs carry
+    no other world's) says so, as the other one-world parts do.
+    """
+    n = 1 + len(inputs.link_quality_worlds)
+    if n == 1:
+        return one_world_note(
+            inputs,
+            "This section's link counts, table and chart show",
+            "the links' quality against the truth was measured for the first "
+            "world only",
+        )
+    worlds = (inputs.link_quality, *inputs.link_quality_worlds)
+    spread = rate_range(worlds)
+    ranges = ", ".join(
+        f"{label} {interval(spread.at[rate, 'min'], spread.at[rate, 'max'])}"
+        for rate, label in (
+            ("precision", "precision"),
+            ("recall", "recall"),
+            ("subject_precision", "subject precision"),
+        )
+    )
+    return [
+        note(
+            f"Pooled over {n} simulated worlds: every link count in this section "
+            "is summed over the worlds, and precision, recall and subject precision "
+            "are those of the summed counts. From one world to another they ranged "
+            f"over {ranges}. The linkage/ files are the first world's."
+        )
+    ]
+
+
 def linkage_section(inputs: ReportInputs) -> Html:
-    """Linkage quality overall, per source and by group, and its main causes."""
-    q = inputs.link_quality
+    """Linkage quality overall, per source and by group, and its main causes.
+
+    Pooled over the replicate worlds when the inputs carry their link quality.
+    """
+    q = pool_quality((inputs.link_quality, *inputs.link_quality_worlds))
     o = q.overall.iloc[0]
     per_source = [
         _quality_row(SOURCE_LABELS.get(str(src), str(src)), r)
@@ -68,12 +108,7 @@ def linkage_section(inputs: ReportInputs) -> Html:
     cause_rows = _cause_rows(q.causes)
     return join(
         [
-            *one_world_note(
-                inputs,
-                "This section's link counts, table and chart show",
-                "the run measures the links' quality against the truth in the first "
-                "world only",
-            ),
+            *_pooled_note(inputs),
             p(
                 "Before any model runs, the council links every agency's records to "
                 "its own register of families (the spine). A linker sees the "
