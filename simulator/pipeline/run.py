@@ -15,6 +15,8 @@ not depend on one another: with ``workers`` they run on other processes
 same bytes.
 """
 
+# Over 600 lines: every stage of a run and the tasks it sends to workers, read in
+# the order they run; the files are output.py's, the workers parallel.py's.
 from __future__ import annotations
 
 import logging
