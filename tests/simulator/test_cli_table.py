@@ -25,6 +25,8 @@ TABLE_FILES = {
     "rates_overall.parquet",
     "report.html",
     "summary.json",
+    "transparency.json",
+    "transparency.md",
 }
 
 
