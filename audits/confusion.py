@@ -147,6 +147,66 @@ def _factorize(values: pd.Series, column: str) -> tuple[np.ndarray, tuple]:
     return codes.astype(np.int64), tuple(pd.Index(uniques).tolist())
 
 
+def _cell_key(
+    outcomes: pd.DataFrame, columns: tuple[str, ...]
+) -> tuple[np.ndarray, tuple[int, ...], list[tuple[np.ndarray, tuple]]]:
+    """Each row's cell as one integer, the columns' sizes and their factorisations.
+
+    Cells are numbered in lexicographic order of the columns' codes.
+    """
+    factors = [_factorize(outcomes[c], c) for c in columns]
+    dims = tuple(max(len(lv), 1) for _, lv in factors)
+    key = np.zeros(len(outcomes), dtype=np.int64)
+    for (codes, _), d in zip(factors, dims, strict=True):  # over columns, not rows
+        key = key * d + codes
+    return key, dims, factors
+
+
+def row_cells(
+    outcomes: pd.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """Each row's position among the observed cells of ``columns``, and the cells.
+
+    The cells are in the order of :func:`confusion_cells` (lexicographic order of
+    the columns' sorted values), so position ``i`` is row ``i`` of its tables.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+    columns : sequence of str
+        Group columns; empty puts every row in one cell (``"overall"``).
+
+    Returns
+    -------
+    codes : ndarray of int64
+    values : list of str
+        Each cell's value as text (:meth:`Cells.values`).
+
+    Examples
+    --------
+    >>> row_cells(pd.DataFrame({"g": ["b", "a", "b"]}), ["g"])
+    (array([1, 0, 1]), ['a', 'b'])
+    """
+    columns = tuple(columns)
+    key, dims, factors = _cell_key(outcomes, columns)
+    size = int(np.prod(dims, dtype=np.float64))
+    if size <= 50_000_000:  # a dense lookup: no sort of the rows
+        present = np.bincount(key, minlength=size) > 0
+        cells = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[key]
+    else:
+        cells, codes = np.unique(key, return_inverse=True)
+    found = Cells(
+        columns=columns,
+        levels=tuple(lv for _, lv in factors),
+        codes=np.stack(np.unravel_index(cells, dims), axis=1)
+        if columns
+        else np.zeros((len(cells), 0), dtype=np.int64),
+        counts=np.zeros((len(cells), 4), dtype=np.int64),
+    )
+    return codes.astype(np.int64).ravel(), found.values()
+
+
 def confusion_index(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Position of each row's confusion cell in :data:`CONFUSION` (TP 0 ... TN 3).
 
@@ -197,11 +257,7 @@ def confusion_cells(
         outcomes["y_true"].to_numpy(dtype=bool),
         outcomes["flagged"].to_numpy(dtype=bool),
     )
-    factors = [_factorize(outcomes[c], c) for c in columns]
-    dims = tuple(max(len(lv), 1) for _, lv in factors)
-    key = np.zeros(len(outcomes), dtype=np.int64)
-    for (codes, _), d in zip(factors, dims, strict=True):  # over columns, not rows
-        key = key * d + codes
+    key, dims, factors = _cell_key(outcomes, columns)
     size = int(np.prod(dims, dtype=np.float64))
     if size * 4 <= 50_000_000:
         slot, n_slots = key * 4 + conf, size * 4

@@ -9,6 +9,7 @@ import pandas as pd
 
 from audits.disparity import Disparities, disparities
 from audits.metrics import AuditMetrics, audit_metrics
+from audits.score_diagnostics import ScoreDiagnostics, score_diagnostics
 from simulator.errors import InputDataError
 from simulator.schema.audit import GroupAudit
 
@@ -41,6 +42,10 @@ class AuditResult:
         With ``audit.replicates`` R > 1, the audits of replicates 1 to R - 1 (this
         result is replicate 0): the headline and the pooled tables pool them with
         this one (:mod:`audits.pooled`). Empty otherwise.
+    scores : ScoreDiagnostics or None
+        ROC AUC, calibration and threshold curves by group, when the audited rows
+        have a ``score`` column with at least one score
+        (:mod:`audits.score_diagnostics`); None for decisions without scores.
     """
 
     config: GroupAudit
@@ -52,6 +57,7 @@ class AuditResult:
     seeds: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] | None = None
     replicates: tuple[AuditResult, ...] = field(default=(), compare=False, repr=False)
+    scores: ScoreDiagnostics | None = field(default=None, compare=False, repr=False)
 
     @property
     def worlds(self) -> tuple[AuditResult, ...]:
@@ -118,4 +124,19 @@ def run_audit(
         scenario=scenario,
         seeds=dict(seeds or {}),
         source=source,
+        scores=_score_diagnostics(outcomes, config, weight),
+    )
+
+
+def _score_diagnostics(
+    outcomes: pd.DataFrame, config: GroupAudit, weight: str | None
+) -> ScoreDiagnostics | None:
+    """The score's diagnostics by group, if the rows have scores."""
+    if "score" not in outcomes:
+        return None
+    if not pd.to_numeric(outcomes["score"], errors="coerce").notna().any():
+        return None
+    target = getattr(config, "target", "y_true")
+    return score_diagnostics(
+        outcomes, config.column_sets(), target=target, weight=weight
     )

@@ -11,6 +11,10 @@ atomically, with ``manifest.json`` last. Files:
 
 With replicate worlds every table is pooled over them, with intervals across worlds
 and the spread between them (:func:`audits.pooled_tables.pooled_audit`).
+``score_auc``, ``calibration``, ``threshold_curves``
+    The score's diagnostics by group, when the audited rows have scores
+    (:mod:`audits.score_diagnostics`; replicate 0's, the world whose scores are
+    kept).
 ``outcomes.parquet``
     One row per true household, if the result kept it.
 ``summary.json``
@@ -70,7 +74,7 @@ def audit_tables(result: AuditResult) -> dict[str, pd.DataFrame]:
     -------
     dict of str to DataFrame
         The tables of :func:`audits.pooled_tables.pooled_audit` (the result's own
-        with one world).
+        with one world), then the score's diagnostics if there are scores.
     """
     pooled = pooled_audit(result)
     d = pooled.disparities
@@ -80,6 +84,7 @@ def audit_tables(result: AuditResult) -> dict[str, pd.DataFrame]:
         "rates_overall": d.overall,
         "disparities": d.table,
         "fairness": d.fairness,
+        **({} if result.scores is None else result.scores.tables()),
     }
 
 

@@ -342,10 +342,39 @@ def cmd_audit(args: argparse.Namespace) -> int:
             result,
             args.output,
             overwrite=args.force,
-            extra=lambda tmp: write_transparency(record, tmp),
+            extra=lambda tmp: (
+                write_transparency(record, tmp)
+                | _reaudit_report(result, args, scenario, tmp)
+            ),
         )
     print(f"wrote {out}", *headline_lines(audit_summary(result)), sep="\n")  # noqa: T201
     return 0
+
+
+def _reaudit_report(
+    result: Any, args: argparse.Namespace, scenario: Scenario, directory: Path
+) -> dict[str, int]:
+    """Write a re-audit's report.html (what was audited, what it cannot show)."""
+    from audits.report.audit_page import (
+        RUN_NOT_HERE,
+        SCORES_NOT_HERE,
+        write_audit_report,
+    )
+    from audits.report.describe import flag_rule_text
+
+    rule = scenario.model.flag_rule() if args.flag is None else flag_rule(args.flag)
+    if args.run_dir is not None:
+        what, not_here = f"the flags of the run in {args.run_dir}", RUN_NOT_HERE
+    else:
+        what = f"the scores in {args.scores}, for the dataset in {args.truth}"
+        not_here = SCORES_NOT_HERE
+    rule_words = (
+        "the run's own flags"
+        if args.run_dir is not None and args.flag is None
+        else f"a rule that {flag_rule_text(rule)}"
+    )
+    origin = f"{what}; flags: {rule_words}"
+    return {write_audit_report(result, directory, origin, not_here).name: 1}
 
 
 def cmd_clean(args: argparse.Namespace) -> int:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from audits.score_diagnostics import MAX_POINTS
+from audits.score_diagnostics import thresholds as sorted_thresholds
 from simulator.council.models import FlagRule
 from simulator.vocabulary import OVERALL
-
-MAX_POINTS = 400
-"""Thresholds evaluated at most per curve (scores' quantiles beyond that)."""
 
 
 def thresholds(scores: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -27,11 +26,7 @@ def thresholds(scores: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
     >>> thresholds(np.array([2.0, 0.0, np.nan, 2.0, 1.0])).tolist()
     [0.0, 1.0, 2.0]
     """
-    distinct = np.unique(scores[np.isfinite(scores)])
-    if len(distinct) <= max_points:
-        return distinct
-    pos = np.linspace(0, len(distinct) - 1, max_points).round().astype(np.int64)
-    return distinct[np.unique(pos)]
+    return sorted_thresholds(np.sort(scores[np.isfinite(scores)]), max_points)
 
 
 def ordered_values(column: pd.Series) -> list[str]:

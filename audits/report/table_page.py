@@ -15,7 +15,7 @@ and returning :class:`~audits.report.page.Html`, and add it to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from audits.report.page import (
 from audits.report.render import write_page
 from audits.report.sections.common import with_interval
 from audits.report.sections.flags import grouping_rates, joint_groups, reference_reason
+from audits.report.sections.scores import score_section
 from audits.report.sections.transparency import record_html
 from audits.report.text import count, group_label, num, pct
 from audits.result import AuditResult
@@ -114,8 +115,11 @@ def source_section(result: AuditResult) -> Html:
     return join(parts)
 
 
-def flags_overview(result: AuditResult) -> Html:
-    """The flags overall, then each grouping's rates and the joint groups."""
+def flags_overview(result: AuditResult, unit: str = UNIT) -> Html:
+    """The flags overall, then each grouping's rates and the joint groups.
+
+    ``unit`` names one audited row ("rows"; "families" for a run's re-audit).
+    """
     o = result.metrics.overall.iloc[0]
     rates = result.disparities.overall.set_index("metric")
     level = f"{result.config.confidence:.0%}"
@@ -128,10 +132,10 @@ def flags_overview(result: AuditResult) -> Html:
     target = result.config.target
     parts: list[object] = [
         p(
-            f"Of {count(o['n'])} {UNIT}, {count(o['n_positive'])} have "
+            f"Of {count(o['n'])} {unit}, {count(o['n_positive'])} have "
             f"{target} = 1 and {count(o['n_flagged'])} were flagged. "
             f"{count(o['tp'])} flags were right and {count(o['fp'])} wrong (flagged "
-            f"with {target} = 0); {count(o['fn'])} {UNIT} with {target} = 1 were "
+            f"with {target} = 0); {count(o['fn'])} {unit} with {target} = 1 were "
             "missed."
         ),
         ul(
@@ -145,7 +149,7 @@ def flags_overview(result: AuditResult) -> Html:
                 join([f"True positive rate ({target} = 1 found): ", rate("tpr")], ""),
                 join(
                     [
-                        f"Wrongly flagged per 10,000 {UNIT}: ",
+                        f"Wrongly flagged per 10,000 {unit}: ",
                         rate("wrongly_flagged_per_10k"),
                     ],
                     "",
@@ -154,29 +158,41 @@ def flags_overview(result: AuditResult) -> Html:
         ),
         p(
             f"Intervals are {level} bootstrap confidence intervals "
-            f"({count(result.config.n_boot)} resamples of the {UNIT}): the range a "
+            f"({count(result.config.n_boot)} resamples of the {unit}): the range a "
             "figure would plausibly take in another sample like this one."
         ),
     ]
     chosen = result.config.reference
     for column in result.config.group_columns:  # a handful of groupings
         reason = reference_reason(chosen, column, "this audit")
-        parts += grouping_rates(result, column, reason, UNIT)
-    parts.append(joint_groups(result, UNIT))
+        parts += grouping_rates(result, column, reason, unit)
+    parts.append(joint_groups(result, unit))
     return join(parts)
+
+
+def scores_section(result: AuditResult) -> Html:
+    """AUC, calibration and threshold curves by group, or why there are none.
+
+    The charts are of the first three group columns.
+    """
+    flag = getattr(result.config, "flag", None)
+    threshold = getattr(flag, "threshold", None)
+    cut = float("nan") if threshold is None else float(threshold)
+    return score_section(result, UNIT, result.config.group_columns[:3], cut)
+
+
+def left_out(intro: str, sections: Sequence[tuple[str, str]]) -> Html:
+    """Why a report leaves out some sections of a run's report: each title and why."""
+    return join([p(intro), ul(f"{title}: {why}." for title, why in sections)])
 
 
 def not_available_section(result: AuditResult) -> Html:
     """The run report's sections this report cannot have, said plainly."""
-    return join(
-        [
-            p(
-                "This audit is of a table of real outcomes and decisions. Nothing in "
-                "it is simulated, so there is no hidden truth behind the rows, and "
-                "the sections of a simulation's report that need one are left out:"
-            ),
-            ul(f"{title}: {why}." for title, why in NOT_AVAILABLE),
-        ]
+    return left_out(
+        "This audit is of a table of real outcomes and decisions. Nothing in "
+        "it is simulated, so there is no hidden truth behind the rows, and "
+        "the sections of a simulation's report that need one are left out:",
+        NOT_AVAILABLE,
     )
 
 
@@ -201,6 +217,7 @@ def about_table_section(result: AuditResult) -> Html:
 TABLE_SECTIONS = (
     TableSection("table", "What was audited", source_section),
     TableSection("flags", "Who was flagged, and who wrongly", flags_overview),
+    TableSection("scores", "How well the score ranks, by group", scores_section),
     TableSection("not-here", "What this report cannot show", not_available_section),
     TableSection("about", "About this audit", about_table_section),
 )

@@ -5,8 +5,9 @@ returns escaped markup (:class:`~audits.report.page.Html`). Sections whose input
 missing (no audit, no attribution) say so instead of failing. Modules:
 :mod:`~.setting` (the scenario, the population), :mod:`~.linkage`, :mod:`~.flags`
 (the headline numbers and the rates by group), :mod:`~.causes` (the attribution),
-:mod:`~.thresholds`, :mod:`~.case_files`, :mod:`~.transparency` (the ATRS
-record), :mod:`~.reference` (glossary, about) and
+:mod:`~.thresholds`, :mod:`~.scores` (AUC and calibration by group),
+:mod:`~.case_files`, :mod:`~.transparency` (the ATRS record), :mod:`~.reference`
+(glossary, about) and
 :mod:`~.common` (phrases they share).
 """
 
@@ -22,6 +23,7 @@ from audits.report.sections.causes import attribution_section
 from audits.report.sections.flags import flags_section, glance
 from audits.report.sections.linkage import linkage_section
 from audits.report.sections.reference import about_section, glossary_section
+from audits.report.sections.scores import run_score_section
 from audits.report.sections.setting import population_section, scenario_section
 from audits.report.sections.thresholds import threshold_section
 from audits.report.sections.transparency import transparency_section
@@ -45,6 +47,7 @@ SECTIONS = (
         "causes", "Why families were wrongly flagged or missed", attribution_section
     ),
     Section("thresholds", "What other cuts would do", threshold_section),
+    Section("scores", "How well the score ranks, by group", run_score_section),
     Section("cases", "Case files: families behind the numbers", cases_section),
     Section("transparency", "Transparency record (ATRS)", transparency_section),
     Section("glossary", "Glossary", glossary_section),

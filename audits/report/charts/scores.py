@@ -1,0 +1,146 @@
+"""The score's charts by group: calibration, and rates at every threshold."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from audits.report.charts.base import (
+    GROUP_COLOURS,
+    LABEL_PT,
+    QUINTILE_COLOURS,
+    QUINTILE_MARKERS,
+    new_figure,
+    percent_axis,
+    render,
+)
+from audits.report.text import group_label, value_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+CURVE_PANELS = (
+    ("selection_rate", "Share flagged"),
+    ("fpr", "False positive rate"),
+    ("fnr", "False negative rate (missed)"),
+    ("precision", "Precision (flags that were right)"),
+)
+"""The threshold chart's panels: a column of ``threshold_curves`` and its title."""
+
+
+def _palette(grouping: str, n: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Colours and markers: deprivation's ordered scale, else Okabe-Ito."""
+    if grouping == "imd_quintile" and n <= 5:
+        return QUINTILE_COLOURS, QUINTILE_MARKERS
+    return GROUP_COLOURS, ("o", "s", "^", "D", "v", "P")
+
+
+def _lines(ax: Axes, table: pd.DataFrame, x: str, y: str, grouping: str) -> None:
+    """One line per group of ``table`` (``value``), ``y`` against ``x``."""
+    values = list(dict.fromkeys(table["value"]))
+    colours, markers = _palette(grouping, len(values))
+    for i, v in enumerate(values):  # a handful of groups
+        part = table[table["value"] == v]
+        step = max(len(part) // 6, 1)
+        ax.plot(
+            part[x],
+            part[y],
+            color=colours[i % len(colours)],
+            marker=markers[i % len(markers)],
+            markersize=5,
+            markevery=(i * step // max(len(values), 1), step),
+            linewidth=1.8,
+            label=value_label(grouping, v),
+        )
+
+
+def _legend(fig: Figure, ax: Axes, grouping: str) -> None:
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        title=group_label(grouping),
+        loc="outside lower center",
+        ncols=min(len(names), 6),
+        fontsize=LABEL_PT,
+        title_fontsize=LABEL_PT,
+    )
+
+
+def calibration_chart(calibration: pd.DataFrame, grouping: str, name: str) -> str:
+    """Observed outcome rate against the bin's mean score, one line a group.
+
+    Parameters
+    ----------
+    calibration : DataFrame
+        The ``calibration`` rows of one grouping (bins with scores only).
+    grouping : str
+        The grouping's name, for the legend.
+    name : str
+        A unique, id-safe chart name.
+
+    Returns
+    -------
+    str
+        Inline SVG.
+    """
+
+    def draw() -> Figure:
+        fig = new_figure(7.0, 4.4)
+        ax = fig.subplots()
+        _lines(ax, calibration, "mean_score", "observed_rate", grouping)
+        ax.set_title("Observed rate by score bin")
+        ax.set_xlabel("mean score in the bin")
+        ax.set_ylim(0, 1.02)
+        ax.grid(axis="y")
+        percent_axis(ax, "y")
+        _legend(fig, ax, grouping)
+        return fig
+
+    return render(name, f"Calibration by {group_label(grouping)}", draw)
+
+
+def score_curves_chart(
+    curves: pd.DataFrame, grouping: str, name: str, cut: float = np.nan
+) -> str:
+    """Share flagged, FPR, FNR and precision at every threshold, one line a group.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        The ``threshold_curves`` rows of one grouping.
+    grouping : str
+        The grouping's name, for the legend.
+    name : str
+        A unique, id-safe chart name.
+    cut : float
+        The cut actually used (a dashed line; NaN: none).
+
+    Returns
+    -------
+    str
+        Inline SVG.
+    """
+
+    def draw() -> Figure:
+        fig = new_figure(9.2, 6.4)
+        axes = fig.subplots(2, 2, sharex=True).ravel()
+        for ax, (metric, title) in zip(axes, CURVE_PANELS, strict=True):
+            _lines(ax, curves, "threshold", metric, grouping)
+            if np.isfinite(cut):
+                ax.axvline(cut, color="#222222", linestyle="--", linewidth=1.1)
+            ax.set_title(title)
+            ax.set_ylim(0, 1.02)
+            ax.grid(axis="y")
+            percent_axis(ax, "y")
+        for ax in axes[2:]:
+            ax.set_xlabel("flag rows scoring at least ...")
+        _legend(fig, axes[0], grouping)
+        return fig
+
+    return render(
+        name, f"Rates at every score threshold by {group_label(grouping)}", draw
+    )
