@@ -12,6 +12,12 @@ from audits.table import audit_table
 from simulator.cli import main
 
 TABLE_FILES = {
+    "calibration.csv",
+    "calibration.parquet",
+    "score_auc.csv",
+    "score_auc.parquet",
+    "threshold_curves.csv",
+    "threshold_curves.parquet",
     "disparities.csv",
     "disparities.parquet",
     "fairness.csv",
