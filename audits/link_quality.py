@@ -41,14 +41,14 @@ spine row it was linked to.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from simulator.errors import InputDataError
 from simulator.frames import STRING
-from simulator.vocabulary import CARRIED_IDENTITY
+from simulator.vocabulary import CARRIED_IDENTITY, OVERALL
 
 BY_GROUP_ORDER = (
     "ethnicity",
@@ -77,6 +77,23 @@ METRIC_COLUMNS = (
     "f1",
     "subject_precision",
 )
+RECORD_COLUMNS = [
+    "source",
+    "record_id",
+    "true_person_id",
+    CARRIED_IDENTITY,
+    "true_household_id",
+    "spine_person_id",
+    "linkable",
+    "linked",
+    "correct",
+    "false_link",
+    "missed",
+    "true_subject",
+    "wrong_subject",
+    "outcome",
+]
+"""The columns of :attr:`LinkQuality.records`."""
 _ERR = "err_"
 CARRIED = CARRIED_IDENTITY
 """Hidden column: whose identity a row carries (``true_person_id`` where absent)."""
@@ -112,6 +129,9 @@ class LinkQuality:
         Per error name (``cause``) and where it was (``side``: ``record``,
         ``true_spine``, ``linked_spine``): how many false and missed links
         involve it (``n_false``, ``n_missed``).
+    by_source_group : DataFrame
+        As ``by_group``, for each source's records alone: ``source`` first. The
+        file ``linkage/quality_by_group`` is both (:func:`by_source_and_group`).
     """
 
     records: pd.DataFrame
@@ -120,6 +140,11 @@ class LinkQuality:
     by_group: pd.DataFrame
     errors: pd.DataFrame
     causes: pd.DataFrame
+    by_source_group: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["source", "group", "value", *METRIC_COLUMNS]
+        )
+    )
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -290,6 +315,31 @@ def link_quality(
     -------
     LinkQuality
     """
+    rec = _judged(links, sources, spine)
+    errors, flags = _errors(rec, spine)
+    records = rec[RECORD_COLUMNS]
+    return LinkQuality(
+        records=records,
+        overall=summarise(records),
+        by_source=summarise(records, ["source"]),
+        by_group=_by_group(records, households, group_columns),
+        errors=errors,
+        causes=_cause_counts(errors, flags),
+        by_source_group=_by_group(records, households, group_columns, ["source"]),
+    )
+
+
+def judge_links(
+    links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
+) -> pd.DataFrame:
+    """Every record judged against the truth: :attr:`LinkQuality.records`."""
+    return _judged(links, sources, spine)[RECORD_COLUMNS]
+
+
+def _judged(
+    links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
+) -> pd.DataFrame:
+    """Every record with its truth, ``err_*`` columns and its link's outcome."""
     truth = _truth_frame(sources)
     linked_part = links[["source", "record_id", "spine_person_id"]].copy()
     linked_part["source"] = linked_part["source"].astype(str)
@@ -333,36 +383,7 @@ def link_quality(
         default="unlinked_absent",
     )
     rec["outcome"] = pd.Categorical(outcome, categories=list(OUTCOMES))
-
-    errors, flags = _errors(rec, spine)
-    causes = _cause_counts(errors, flags)
-    record_cols = [
-        "source",
-        "record_id",
-        "true_person_id",
-        CARRIED,
-        "true_household_id",
-        "spine_person_id",
-        "linkable",
-        "linked",
-        "correct",
-        "false_link",
-        "missed",
-        "true_subject",
-        "wrong_subject",
-        "outcome",
-    ]
-    records = rec[record_cols]
-
-    by_group = _by_group(records, households, group_columns)
-    return LinkQuality(
-        records=records,
-        overall=summarise(records),
-        by_source=summarise(records, ["source"]),
-        by_group=by_group,
-        errors=errors,
-        causes=causes,
-    )
+    return rec
 
 
 def _errors(
@@ -445,8 +466,10 @@ def _by_group(
     records: pd.DataFrame,
     households: pd.DataFrame | None,
     group_columns: Sequence[str] | None,
+    by: Sequence[str] = (),
 ) -> pd.DataFrame:
-    empty = pd.DataFrame(columns=["group", "value", *METRIC_COLUMNS])
+    """:func:`summarise` by each group column in turn, within ``by`` (e.g. source)."""
+    empty = pd.DataFrame(columns=[*by, "group", "value", *METRIC_COLUMNS])
     if households is None:
         return empty
     cols = (
@@ -462,10 +485,56 @@ def _by_group(
     parts = []
     for col in cols:  # group columns, not rows
         s = summarise(
-            pd.concat([records.reset_index(drop=True), joined[[col]]], axis=1), [col]
+            pd.concat([records.reset_index(drop=True), joined[[col]]], axis=1),
+            [*by, col],
         )
-        s = s.reset_index(names="value")
+        s = s.reset_index(names=[*by, "value"])
         s["value"] = s["value"].astype(str).astype(STRING)
-        s.insert(0, "group", col)
+        s.insert(len(by), "group", col)
         parts.append(s)
     return pd.concat(parts, ignore_index=True) if parts else empty
+
+
+def by_source_and_group(
+    by_group: pd.DataFrame, per_source: pd.DataFrame
+) -> pd.DataFrame:
+    """The table ``linkage/quality_by_group``: every source's rows, then each source's.
+
+    Parameters
+    ----------
+    by_group : DataFrame
+        :attr:`LinkQuality.by_group` (every source together).
+    per_source : DataFrame
+        :attr:`LinkQuality.by_source_group` (``source`` first).
+
+    Returns
+    -------
+    DataFrame
+        ``source`` (``overall`` for every source together, then each source in
+        order), ``group``, ``value`` and :data:`METRIC_COLUMNS`; within a source,
+        the groups in :attr:`LinkQuality.by_group`'s order.
+    """
+    every = by_group.assign(source=OVERALL)
+    columns = ["source", "group", "value", *METRIC_COLUMNS]
+    ordered = per_source.sort_values("source", kind="stable")
+    out = pd.concat([every[columns], ordered[columns]], ignore_index=True)
+    out["source"] = out["source"].astype(str).astype(STRING)
+    return out
+
+
+def group_quality(
+    links: pd.DataFrame,
+    sources: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    households: pd.DataFrame,
+) -> pd.DataFrame:
+    """Only ``linkage/quality_by_group`` of a links table: for replicate worlds.
+
+    The same counts as :func:`link_quality`'s table (:func:`by_source_and_group`),
+    without tracing the causes of false and missed links.
+    """
+    records = judge_links(links, sources, spine)
+    return by_source_and_group(
+        _by_group(records, households, None),
+        _by_group(records, households, None, ["source"]),
+    )

@@ -54,12 +54,16 @@ FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
 
 def linkage_tables(quality: LinkQuality) -> dict[str, pd.DataFrame]:
     """The link-quality tables, by file stem."""
+    from audits.link_quality import by_source_and_group
+
     overall = quality.overall.assign(source=OVERALL)
     return {
         "quality": pd.concat(
             [overall, quality.by_source.reset_index()], ignore_index=True
         )[["source", *quality.overall.columns]],
-        "quality_by_group": quality.by_group,
+        "quality_by_group": by_source_and_group(
+            quality.by_group, quality.by_source_group
+        ),
         "link_errors": quality.errors,
         "link_error_causes": quality.causes,
     }
@@ -257,6 +261,19 @@ def _check_flags_match_spine(flags: pd.DataFrame, data: SyntheticData, path: Pat
             f"{path}: {len(ids):,} rows for {len(spine):,} spine households of the "
             "run's dataset: the flags are from another run; write the run again"
         )
+
+
+def read_link_quality(run_dir: Path) -> pd.DataFrame | None:
+    """A run's ``linkage/quality_by_group`` (by source and group), if it has one.
+
+    None for a run written before the table had a ``source`` column, or without
+    links: an audit's headline on a linkage metric then says it is unavailable.
+    """
+    path = Path(run_dir) / LINKAGE_DIR / "quality_by_group.parquet"
+    if not path.is_file():
+        return None
+    table = pd.read_parquet(path)
+    return table if "source" in table.columns else None
 
 
 def read_audit_inputs(
