@@ -23,18 +23,10 @@ import pandas as pd
 from audits.outcomes import PER, require_columns
 from simulator.errors import InputDataError
 from simulator.vocabulary import OVERALL
+from simulator.vocabulary import RATES as RATES  # the audit's rates, in report order
 
 CONFUSION = ("tp", "fp", "fn", "tn")
 """The confusion cells, in the order of the last axis of every counts array."""
-RATES = (
-    "selection_rate",
-    "tpr",
-    "fpr",
-    "fnr",
-    "precision",
-    "wrongly_flagged_per_10k",
-)
-"""The audit's rate metrics, in report order."""
 DENOMINATORS = {
     "selection_rate": "n",
     "tpr": "n_positive",

@@ -520,21 +520,3 @@ def by_source_and_group(
     out = pd.concat([every[columns], ordered[columns]], ignore_index=True)
     out["source"] = out["source"].astype(str).astype(STRING)
     return out
-
-
-def group_quality(
-    links: pd.DataFrame,
-    sources: Mapping[str, pd.DataFrame],
-    spine: pd.DataFrame,
-    households: pd.DataFrame,
-) -> pd.DataFrame:
-    """Only ``linkage/quality_by_group`` of a links table: for replicate worlds.
-
-    The same counts as :func:`link_quality`'s table (:func:`by_source_and_group`),
-    without tracing the causes of false and missed links.
-    """
-    records = judge_links(links, sources, spine)
-    return by_source_and_group(
-        _by_group(records, households, None),
-        _by_group(records, households, None, ["source"]),
-    )

@@ -46,6 +46,10 @@ class AuditResult:
         ROC AUC, calibration and threshold curves by group, when the audited rows
         have a ``score`` column with at least one score
         (:mod:`audits.score_diagnostics`); None for decisions without scores.
+    link_quality : DataFrame or None
+        This world's link quality by source and group (``linkage/quality_by_group``,
+        :func:`audits.link_quality.by_source_and_group`), for a headline on a
+        linkage metric (:mod:`audits.headline`); None if the audit has no links.
     """
 
     config: GroupAudit
@@ -58,6 +62,7 @@ class AuditResult:
     source: dict[str, Any] | None = None
     replicates: tuple[AuditResult, ...] = field(default=(), compare=False, repr=False)
     scores: ScoreDiagnostics | None = field(default=None, compare=False, repr=False)
+    link_quality: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def worlds(self) -> tuple[AuditResult, ...]:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from audits.confusion import RATES
-from audits.headline import headline
+from audits.headline import headline, headline_spec, question_of
 from audits.metrics import OVERALL
 from audits.pooled import Pooled, pool
 from audits.pooled_tables import pooled_audit
@@ -126,11 +126,35 @@ def deprivation_headline(result: AuditResult) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        :func:`audits.headline.headline` of the default comparison (the false
-        positive rate of the most deprived group against the reference, from the
-        first of ``imd_quintile``, ``imd_decile`` audited); None if neither is.
+        :func:`audits.headline.headline` of the scenario's question
+        (``audit.headline``), by default the false positive rate of the most
+        deprived group against the reference (from the first of ``imd_quintile``,
+        ``imd_decile`` audited); None if it cannot be computed.
     """
     return headline(result.worlds)
+
+
+def headline_block(result: AuditResult) -> dict[str, Any]:
+    """The summary's ``spec`` and ``comparison``: the question and its figure.
+
+    ``spec`` names the comparison (:meth:`HeadlineConfig.described`, with
+    ``default: true`` when the scenario names none); ``unavailable`` says why a
+    figure could not be computed, so a question is never silently dropped.
+    """
+    spec = headline_spec(result)
+    if spec is None:
+        return {"spec": None, "comparison": None}
+    described = spec.described() | {"default": question_of(result) is None}
+    comparison = deprivation_headline(result)
+    out: dict[str, Any] = {"spec": described, "comparison": comparison}
+    if comparison is None:
+        out["unavailable"] = (
+            "this audit has no links to judge (a score file's audit)"
+            if spec.is_linkage and result.link_quality is None
+            else f"no family in group {spec.group} of {spec.grouping}, or in its "
+            "reference group, was audited"
+        )
+    return out
 
 
 def audit_summary(result: AuditResult) -> dict[str, Any]:
@@ -166,7 +190,7 @@ def audit_summary(result: AuditResult) -> dict[str, Any]:
         "tpr": _rate(overall_rates, "tpr"),
         "fpr": _rate(overall_rates, "fpr"),
         "replicates": len(result.worlds),
-        "comparison": deprivation_headline(result),
+        **headline_block(result),
     }
     summary = {
         **({} if result.source is None else {"source": result.source}),

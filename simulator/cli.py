@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +300,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from audits.transparency import run_record
     from audits.transparency_files import write_transparency
     from simulator.cli_table import check_table_options, cmd_audit_table
-    from simulator.pipeline.output import read_audit_inputs
+    from simulator.pipeline.output import read_audit_inputs, read_link_quality
     from simulator.pipeline.run import audit_outcomes, stage_seeds
 
     given = [x is not None for x in (args.run_dir, args.scores, args.table)]
@@ -330,6 +331,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             data.households, data.spine, flags, target=scenario.audit.target
         )
         result = audit_outcomes(outcomes, scenario, stage_seeds(scenario))
+        if args.run_dir is not None:  # a linkage headline reads the run's links
+            result = replace(result, link_quality=read_link_quality(args.run_dir))
         record = run_record(
             scenario,
             result,

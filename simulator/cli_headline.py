@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from audits.headline import question
+
 
 def headline_lines(summary: dict) -> list[str]:
     """The audit summary's headline as console lines (``linkaudit run``, ``audit``)."""
@@ -42,18 +44,9 @@ def headline_lines(summary: dict) -> list[str]:
     comparison = h.get("comparison")
     if comparison:
         lines += _comparison_lines(comparison)
+    elif h.get("unavailable"):
+        lines.append(f"  {question(h['spec'])}: not computed: {h['unavailable']}")
     return lines
-
-
-METRIC_WORDS = {
-    "selection_rate": "share flagged",
-    "tpr": "true positive rate",
-    "fpr": "false positive rate",
-    "fnr": "false negative rate",
-    "precision": "precision",
-    "wrongly_flagged_per_10k": "wrongly flagged per 10,000 families",
-}
-"""The headline comparison's metric in words."""
 
 
 def _comparison_lines(c: dict) -> list[str]:
@@ -80,8 +73,7 @@ def _comparison_lines(c: dict) -> list[str]:
     g, ref = c["group_rate"], c["reference_rate"]
     worlds = c.get("replicates", 1)
     pooled = f", pooled over {worlds} worlds" if worlds > 1 else ""
-    metric = METRIC_WORDS.get(c["metric"], c["metric"])
-    head = f"  {metric}, {c['grouping']} {c['group']} vs {c['reference']}{pooled}:"
+    head = f"  {question(c)}{pooled}:"
     rates = (
         f"    {pct(g['estimate'])}{ci(g['ci_low'], g['ci_high'], pct)} against "
         f"{pct(ref['estimate'])}{ci(ref['ci_low'], ref['ci_high'], pct)}"
@@ -109,6 +101,8 @@ def _spread_line(c: dict) -> str:
     """Each world's own difference and ratio: the spread between worlds."""
     diffs = [x for x in c["difference_per_replicate"] if x is not None]
     ratios = [x for x in c["ratio_per_replicate"] if x is not None]
+    if not diffs:
+        return "    between worlds: no world has both groups of its own"
     low, high = 100 * min(diffs), 100 * max(diffs)
     text = f"    between worlds: difference {low:.1f} to {high:.1f} points"
     if ratios:

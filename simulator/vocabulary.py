@@ -55,6 +55,14 @@ deprived headline (value 1 is the most deprived)."""
 LEAST_DEPRIVED: dict[str, int] = {"imd_decile": 10, "imd_quintile": 5}
 """The least deprived value of each deprivation column."""
 
+Rate = Literal[
+    "selection_rate", "tpr", "fpr", "fnr", "precision", "wrongly_flagged_per_10k"
+]
+"""One of the audit's rate metrics (each a function of a group's confusion counts)."""
+RATES: tuple[str, ...] = get_args(Rate)
+"""The audit's rate metrics, in report order (:data:`audits.confusion.RATES`, the
+flag metrics a scenario's headline may name)."""
+
 # --------------------------------------------------------------- sources and errors
 
 Source = Literal["health", "education", "police", "benefits", "social_care", "spine"]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from audits.link_quality import LinkQuality, link_quality
+from audits.link_quality import LinkQuality, by_source_and_group, link_quality
 from simulator.council.linkage import link
 from simulator.council.models import apply_flag_rule, flag_table, make_model
 from simulator.council.models.base import RiskModel
@@ -469,6 +469,12 @@ def run(
             outcomes = audit_council(data, council, scenario)
             bar.update()
             audit = audit_outcomes(outcomes, scenario, seeds)
+            audit = replace(
+                audit,
+                link_quality=by_source_and_group(
+                    quality.by_group, quality.by_source_group
+                ),
+            )
             bar.update()
         replicates: dict[str, pd.DataFrame] = {}
         qualities: tuple[LinkQuality, ...] = ()
@@ -549,7 +555,9 @@ def replicate_audit(
         With its outcomes (written for ``linkaudit compare`` to pool each run's
         worlds).
     quality : LinkQuality
-        Its links against its truth, summary tables only (pooled with the run's).
+        Its links against its truth, summary tables only (pooled with the run's);
+        the audit carries its table by source and group too, for a headline on a
+        linkage metric (``audit.headline``).
     """
     from audits.errors import AuditWarning
     from audits.pooled_links import tables_only
@@ -567,6 +575,8 @@ def replicate_audit(
             seed=stage_seed(world, "audit"),
             seeds=stage_seeds(world),
         )
+    table = by_source_and_group(quality.by_group, quality.by_source_group)
+    audit = replace(audit, link_quality=table)  # for a headline on link quality
     logger.info("replicate %d of %d done", replicate + 1, scenario.audit.replicates)
     return audit, tables_only(quality)
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from simulator.schema.headline import HeadlineConfig, unaudited_grouping
 from simulator.schema.section import Section
 from simulator.vocabulary import GROUP_VALUES, GroupColumn
 
@@ -145,6 +146,25 @@ class AuditConfig(GroupAudit):
         description="Reference value per column; default: the least deprived "
         "(imd_decile 10, imd_quintile 5), else the largest group in the data.",
     )
+    headline: HeadlineConfig | None = Field(
+        None,
+        description="The scenario's own question, which the console, the summary "
+        'and the report lead with (docs/audit.md, "The headline"); null for the '
+        "false positive rate of the most deprived fifth of areas against the least "
+        "deprived.",
+    )
+
+    @field_validator("headline")
+    @classmethod
+    def _headline_audited(
+        cls, v: HeadlineConfig | None, info: ValidationInfo
+    ) -> HeadlineConfig | None:
+        audited = info.data.get("group_columns")
+        if v is not None and audited is not None:
+            problem = unaudited_grouping(v, tuple(audited))
+            if problem:
+                raise ValueError(problem)
+        return v
 
     def reference_problems(self) -> list[str]:
         """Columns not audited, and values that are not the column's own."""

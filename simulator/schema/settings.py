@@ -74,7 +74,19 @@ def changed_settings(scenario: Scenario) -> list[tuple[str, str, str]]:
     """
     mine = flatten(scenario.model_dump(mode="json"))
     default = flatten(Scenario().model_dump(mode="json"))
-    keys = list(mine) + [k for k in default if k not in mine]
+    # A section that is null by default (audit.headline) and set here is listed by
+    # its fields that are set, not as a row of its own.
+    opened = {
+        k
+        for k, v in default.items()
+        if v is None and any(m.startswith(f"{k}.") for m in mine)
+    }
+    keys = [
+        k
+        for k in list(mine) + [k for k in default if k not in mine]
+        if k not in opened
+        and not (k.rpartition(".")[0] in opened and mine.get(k) is None)
+    ]
 
     def shown(key: str, value: Any) -> str:
         return str(value) if key == "seed" else show_value(value)  # an id, not a count

@@ -3,12 +3,11 @@
 The schema is walked by type from :class:`~simulator.schema.scenario.Scenario` along a
 location (the keys of a YAML file, a ``--set`` path or a validation error's ``loc``),
 so a misspelt field or model kind is answered with the names allowed there and the
-closest of them (:func:`difflib.get_close_matches`).
+closest of them (:mod:`~simulator.schema.spelling`).
 """
 
 from __future__ import annotations
 
-import difflib
 import types
 from collections.abc import Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -16,6 +15,18 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from simulator.schema.scenario import Scenario
+from simulator.schema.spelling import closest, did_you_mean
+
+__all__ = [
+    "Location",
+    "closest",
+    "did_you_mean",
+    "fields_at",
+    "kinds_at",
+    "type_at",
+    "unknown_field",
+    "unknown_kind",
+]
 
 Location = Sequence[str | int]
 """Keys from the top of a scenario: section and field names, list positions."""
@@ -113,26 +124,6 @@ def kinds_at(loc: Location) -> dict[str, type[BaseModel]]:
         if tp is None:
             return {}
     return _kinds_of(tp)
-
-
-def closest(word: str, names: Sequence[str]) -> str | None:
-    """The name most like ``word``, if one is close enough to be a likely misspelling.
-
-    Examples
-    --------
-    >>> closest("n_househods", ["n_households", "households_per_area"])
-    'n_households'
-    >>> closest("colour", ["n_households"]) is None
-    True
-    """
-    found = difflib.get_close_matches(word, names, n=1)
-    return found[0] if found else None
-
-
-def did_you_mean(word: str, names: Sequence[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest name, or ``""``."""
-    best = closest(word, names)
-    return "" if best is None else f"; did you mean {best!r}?"
 
 
 def unknown_field(loc: Location) -> str:

@@ -129,10 +129,11 @@ def test_worlds_that_agree_keep_the_resampling_interval():
 
 
 def test_a_chosen_reference_and_metric():
-    head = headline([_audit(30)], HeadlineSpec("tpr", "imd_quintile", "5", "1"))
+    head = headline([_audit(30)], HeadlineSpec(metric="tpr", group=5, reference=1))
     assert (head["metric"], head["group"], head["reference"]) == ("tpr", "5", "1")
     assert head["ratio"] == pytest.approx((10 / 15) / (50 / 70))
-    assert headline([_audit(30)], HeadlineSpec("fpr", "tenure", "1")) is None
+    not_audited = HeadlineSpec(metric="fpr", grouping="tenure", group="owner")
+    assert headline([_audit(30)], not_audited) is None
 
 
 @settings(max_examples=40, deadline=None)

@@ -226,12 +226,12 @@ def test_headline_with_an_unstable_ratio_is_kept(
         group_columns=("imd_quintile",), intersections=(), n_boot=50, min_group_size=0
     )
     audit = run_audit(outcomes_from_counts(counts, "imd_quintile"), config, seed=0)
-    monkeypatch.setattr(section, "deprivation_headline", lambda a: headline([audit]))
-    text = section._deprivation_sentence(report_data)
+    text = section._deprivation_sentence(report_data, headline([audit]))
     assert "16.9%" in text and "difference of" in text
     if reference_fp:
         assert "unstable and not to be quoted" in text
     else:
         assert "There is no ratio: the ratio is undefined" in text
-    monkeypatch.setattr(section, "deprivation_headline", lambda audit: None)
-    assert section._deprivation_sentence(report_data) == ""
+    nothing = {"spec": None, "comparison": None}
+    monkeypatch.setattr(section, "headline_block", lambda audit: nothing)
+    assert section._headline_sentence(report_data) == ""

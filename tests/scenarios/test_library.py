@@ -97,6 +97,12 @@ def test_every_value_that_differs_from_the_defaults_is_written_in_the_file(path)
     assert not silent, f"{path.name}: changed without being written: {silent}"
 
 
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_every_file_names_its_question(path):
+    assert load_scenario(path).audit.headline is not None
+    assert "headline:" in path.read_text(encoding="utf-8")
+
+
 def test_the_two_aggregate_files_differ_only_in_the_model():
     a = load_scenario(SCENARIOS / "aggregate-vs-targeting.yaml").model_dump()
     b = load_scenario(SCENARIOS / "aggregate-vs-targeting-areas.yaml").model_dump()
@@ -178,6 +184,12 @@ def test_every_file_runs_end_to_end_at_a_small_size(path, tmp_path, capsys):
     assert 0 < h["families_in_target"] < h["families"]
     assert 0 < h["precision"]["estimate"] <= 1
     assert 0 <= h["fpr"]["estimate"] < 0.5
+    # the file's own question leads, with a figure
+    question = load_scenario(path).audit.headline
+    assert h["spec"]["default"] is False
+    assert h["spec"]["metric"] == question.metric
+    assert h["comparison"] is not None, h.get("unavailable")
+    assert h["comparison"]["group"] == question.group
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert manifest["scenario"] == path.stem
 

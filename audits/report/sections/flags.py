@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from audits.headline import METRIC_WORDS, MOST_DEPRIVED, question, records_of
 from audits.pooled_tables import pooled_audit
 from audits.report import charts
 from audits.report.inputs import ReportInputs
@@ -46,7 +47,7 @@ from audits.report.text import (
     ratio,
     value_label,
 )
-from audits.tables import deprivation_headline
+from audits.tables import headline_block
 from simulator.vocabulary import LEAST_DEPRIVED
 
 if TYPE_CHECKING:
@@ -102,13 +103,89 @@ def glance(inputs: ReportInputs) -> Html:
             class_="glance",
         )
     )
-    headline = _deprivation_sentence(inputs)
+    headline = _headline_sentence(inputs)
     if headline:
         parts.append(p(headline))
     return join(parts)
 
 
-def _deprivation_sentence(inputs: ReportInputs) -> str:
+def _headline_sentence(inputs: ReportInputs) -> str:
+    """The scenario's question and its figure, in words (never silently dropped).
+
+    The default comparison (the false positive rate of the most deprived group) reads
+    as it always has (:func:`_deprivation_sentence`); any other metric, group or
+    linkage source reads as :func:`_question_sentence`.
+    """
+    assert inputs.audit is not None
+    block = headline_block(inputs.audit)
+    h, spec = block["comparison"], block["spec"]
+    if h is None:
+        if spec is None:
+            return ""  # deprivation not audited, and no question named
+        return (
+            f"The scenario's question ({question(spec)}) has no figure: "
+            f"{block['unavailable']}."
+        )
+    default = h["grouping"] in LEAST_DEPRIVED and str(h["group"]) == MOST_DEPRIVED
+    if spec["metric"] == "fpr" and default:
+        return _deprivation_sentence(inputs, h)
+    return _question_sentence(h)
+
+
+def _question_sentence(h: dict) -> str:
+    """Any headline comparison in words: both rates, difference and ratio."""
+    column = h["grouping"]
+    metric = "the " + METRIC_WORDS.get(h["metric"], h["metric"])
+    if "source" in h:
+        metric += f" of {records_of(h['source'])}"
+    conf = f"{h['confidence']:.0%} confidence interval"
+    g, r = h["group_rate"], h["reference_rate"]
+    worlds = h.get("replicates", 1)
+    lead = (
+        f"Pooled over {worlds} simulated worlds, {metric}"
+        if worlds > 1
+        else (metric[0].upper() + metric[1:])
+    )
+    text = (
+        f"{lead} was {pct(g['estimate'])} for {group_label(column)} "
+        f"{value_label(column, h['group'])} "
+        f"({conf} {interval(g['ci_low'], g['ci_high'])}), "
+        f"against {pct(r['estimate'])} for {value_label(column, h['reference'])} "
+        f"({interval(r['ci_low'], r['ci_high'])}): a difference of "
+        f"{points(h['difference'])} percentage points "
+        f"({interval(h['difference_ci_low'], h['difference_ci_high'], points)})"
+    )
+    return text + _ratio_words(h) + _between_worlds(h)
+
+
+def _ratio_words(h: dict) -> str:
+    """The ratio with its interval, or why it is not to be quoted."""
+    if h["ratio_stable"]:
+        return (
+            f", or {ratio(h['ratio'])} as high "
+            f"({interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
+        )
+    undefined = h["ratio"] is None or not math.isfinite(h["ratio"])
+    shown = (
+        "There is no ratio"
+        if undefined
+        else f"The ratio ({ratio(h['ratio'])}) is unstable and not to be quoted"
+    )
+    return f". {shown}: {h['ratio_note']}."
+
+
+def _between_worlds(h: dict) -> str:
+    """The range of each world's own difference, with several worlds."""
+    diffs = [x for x in h["difference_per_replicate"] if x is not None]
+    if h.get("replicates", 1) < 2 or not diffs:
+        return ""
+    return (
+        f" Between the worlds, the difference ranged from {points(min(diffs))} "
+        f"to {points(max(diffs))} points."
+    )
+
+
+def _deprivation_sentence(inputs: ReportInputs, h: dict) -> str:
     """The FPR of the most deprived group against the reference, in words.
 
     Both rates, their difference and their ratio, each with its interval (pooled
@@ -116,10 +193,6 @@ def _deprivation_sentence(inputs: ReportInputs) -> str:
     (:func:`audits.headline.ratio_stability`) comes last with the plain reason it
     should not be quoted; the sentence is never dropped for it.
     """
-    assert inputs.audit is not None
-    h = deprivation_headline(inputs.audit)
-    if h is None or "group_rate" not in h:
-        return ""  # deprivation not audited
     column = h["grouping"]
     part = "fifth" if column == "imd_quintile" else "tenth"
     top = {"imd_quintile": "5", "imd_decile": "10"}.get(column)
@@ -147,20 +220,8 @@ def _deprivation_sentence(inputs: ReportInputs) -> str:
             f"({interval(h['ratio_ci_low'], h['ratio_ci_high'], ratio)})."
         )
     else:
-        undefined = h["ratio"] is None or not math.isfinite(h["ratio"])
-        shown = (
-            "There is no ratio"
-            if undefined
-            else f"The ratio ({ratio(h['ratio'])}) is unstable and not to be quoted"
-        )
-        text = f"{rates}. {shown}: {h['ratio_note']}."
-    if worlds > 1:
-        diffs = [x for x in h["difference_per_replicate"] if x is not None]
-        text += (
-            f" Between the worlds, the difference ranged from {points(min(diffs))} "
-            f"to {points(max(diffs))} points."
-        )
-    return text
+        text = rates + _ratio_words(h)
+    return text + _between_worlds(h)
 
 
 def _worlds_words(inputs: ReportInputs) -> str:
