@@ -55,12 +55,14 @@ def _comparison_lines(c: dict) -> list[str]:
     An unstable ratio is still printed (a finding is never dropped), after the
     rates and their difference and with the plain reason it is not to be quoted.
     """
+    per_10k = c["metric"] == "wrongly_flagged_per_10k"  # a count, not a share
+    scale, unit = (1, "per 10,000 families") if per_10k else (100, "percentage points")
 
     def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{100 * x:.1f}%"
+        return "n/a" if x is None else f"{scale * x:.1f}{'' if per_10k else '%'}"
 
     def points(x: float | None) -> str:
-        return "n/a" if x is None else f"{100 * x:.1f}"
+        return "n/a" if x is None else f"{scale * x:.1f}"
 
     def ci(lo: float | None, hi: float | None, fmt: Any) -> str:
         if lo is None or hi is None:
@@ -79,7 +81,7 @@ def _comparison_lines(c: dict) -> list[str]:
         f"{pct(ref['estimate'])}{ci(ref['ci_low'], ref['ci_high'], pct)}"
     )
     diff = (
-        f"    difference {points(c['difference'])} percentage points"
+        f"    difference {points(c['difference'])} {unit}"
         f"{ci(c['difference_ci_low'], c['difference_ci_high'], points)}"
     )
     if c["ratio_stable"]:
@@ -103,8 +105,10 @@ def _spread_line(c: dict) -> str:
     ratios = [x for x in c["ratio_per_replicate"] if x is not None]
     if not diffs:
         return "    between worlds: no world has both groups of its own"
-    low, high = 100 * min(diffs), 100 * max(diffs)
-    text = f"    between worlds: difference {low:.1f} to {high:.1f} points"
+    scale = 1 if c["metric"] == "wrongly_flagged_per_10k" else 100
+    low, high = scale * min(diffs), scale * max(diffs)
+    text = f"    between worlds: difference {low:.1f} to {high:.1f}"
+    text += "" if scale == 1 else " points"
     if ratios:
         text += f", ratio {min(ratios):.2f}x to {max(ratios):.2f}x"
     undefined = len(c["ratio_per_replicate"]) - len(ratios)

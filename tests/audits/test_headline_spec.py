@@ -294,3 +294,35 @@ def test_the_default_headline_is_unchanged(linkage_run):
     )
     assert block["comparison"]["metric"] == "fpr"
     assert block["comparison"]["reference"] == "5"
+
+
+def test_console_and_report_lead_with_the_question(linkage_run):
+    from audits.report.sections import flags
+    from simulator.cli_headline import headline_lines
+    from simulator.pipeline.output import report_inputs
+
+    lines = headline_lines(audit_summary(linkage_run.audit))
+    head = (
+        "  link recall of police records, ethnicity asian vs white, "
+        "pooled over 2 worlds:"
+    )
+    assert head in lines
+    text = flags._headline_sentence(report_inputs(linkage_run))
+    assert text.startswith(
+        "Pooled over 2 simulated worlds, the link recall of police records was "
+    )
+    assert "for ethnicity Asian" in text and "a difference of" in text
+
+
+def test_a_linkage_question_without_links_says_so(linkage_run):
+    """An audit of a score file has no links: the question is kept, not dropped."""
+    audit = replace(linkage_run.audit, link_quality=None, replicates=())
+    block = audit_summary(audit)["headline"]
+    assert block["comparison"] is None
+    assert "no links" in block["unavailable"]
+    from simulator.cli_headline import headline_lines
+
+    assert any(
+        "not computed: this audit has no links" in x
+        for x in headline_lines(audit_summary(audit))
+    )

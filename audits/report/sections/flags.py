@@ -141,21 +141,25 @@ def _question_sentence(h: dict) -> str:
     conf = f"{h['confidence']:.0%} confidence interval"
     g, r = h["group_rate"], h["reference_rate"]
     worlds = h.get("replicates", 1)
+    if h["metric"] == "wrongly_flagged_per_10k":  # a count per 10,000, not a share
+        rate, diff, unit = (lambda x: num(x, 1)), (lambda x: num(x, 1)), "per 10,000"
+    else:
+        rate, diff, unit = pct, points, "percentage points"
     lead = (
         f"Pooled over {worlds} simulated worlds, {metric}"
         if worlds > 1
         else (metric[0].upper() + metric[1:])
     )
     text = (
-        f"{lead} was {pct(g['estimate'])} for {group_label(column)} "
+        f"{lead} was {rate(g['estimate'])} for {group_label(column)} "
         f"{value_label(column, h['group'])} "
-        f"({conf} {interval(g['ci_low'], g['ci_high'])}), "
-        f"against {pct(r['estimate'])} for {value_label(column, h['reference'])} "
-        f"({interval(r['ci_low'], r['ci_high'])}): a difference of "
-        f"{points(h['difference'])} percentage points "
-        f"({interval(h['difference_ci_low'], h['difference_ci_high'], points)})"
+        f"({conf} {interval(g['ci_low'], g['ci_high'], rate)}), "
+        f"against {rate(r['estimate'])} for {value_label(column, h['reference'])} "
+        f"({interval(r['ci_low'], r['ci_high'], rate)}): a difference of "
+        f"{diff(h['difference'])} {unit} "
+        f"({interval(h['difference_ci_low'], h['difference_ci_high'], diff)})"
     )
-    return text + _ratio_words(h) + _between_worlds(h)
+    return text + _ratio_words(h) + _between_worlds(h, None if diff is points else diff)
 
 
 def _ratio_words(h: dict) -> str:
@@ -174,14 +178,16 @@ def _ratio_words(h: dict) -> str:
     return f". {shown}: {h['ratio_note']}."
 
 
-def _between_worlds(h: dict) -> str:
+def _between_worlds(h: dict, fmt: Callable[[float], str] | None = None) -> str:
     """The range of each world's own difference, with several worlds."""
+    unit = " points" if fmt is None else ""
+    fmt = fmt or points
     diffs = [x for x in h["difference_per_replicate"] if x is not None]
     if h.get("replicates", 1) < 2 or not diffs:
         return ""
     return (
-        f" Between the worlds, the difference ranged from {points(min(diffs))} "
-        f"to {points(max(diffs))} points."
+        f" Between the worlds, the difference ranged from {fmt(min(diffs))} "
+        f"to {fmt(max(diffs))}{unit}."
     )
 
 
