@@ -128,7 +128,7 @@ def reference_value(cache: Path, refresh: bool) -> dict[str, Any]:
             "linkaudit run makes them; counts by IMD quintile summed over the "
             "worlds. About 4 minutes and 12 GiB per world on 2 cores."
         ),
-        "linkaudit_commit": _commit(),
+        "linkaudit_commit": checkout_commit(),
         "households": REFERENCE_HOUSEHOLDS,
         "worlds": REFERENCE_WORLDS,
         "counts_by_quintile": {
@@ -144,7 +144,7 @@ def reference_value(cache: Path, refresh: bool) -> dict[str, Any]:
     return out
 
 
-def _commit() -> str:
+def checkout_commit() -> str:
     """The checkout's commit, for the record (empty outside git)."""
     import subprocess
 

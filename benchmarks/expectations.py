@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from benchmarks.coverage import checkout_commit
 from simulator.pipeline.run import replicate_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,8 +327,9 @@ def write_markdown(
         f"library scenario run in {worlds} independent worlds (replicate seeds 0 to "
         f"{worlds - 1} of the file's own seed, one `linkaudit run` each with "
         "`audit.replicates=1`), on linkaudit commit "
-        f"`{_commit()}`, in {seconds / 60:.0f} minutes on this machine. Counts are per "
-        "world: the mean over the worlds and the smallest and largest world. Rates "
+        f"`{checkout_commit()}`, in {seconds / 60:.0f} minutes on this machine. "
+        "Counts are per world: the mean over the worlds and the smallest and "
+        "largest world. Rates "
         "(false positive rate `fpr`, true positive rate `tpr`, `precision`, "
         "`link_recall`, `link_precision`) and the false positive rate's difference "
         "from (`fpr_difference`, percentage points) and ratio to (`fpr_ratio`) the "
@@ -341,16 +343,6 @@ def write_markdown(
     for name, (stats, replicates) in results.items():
         body += [f"## {name}", "", markdown_table(stats, replicates), ""]
     return "\n".join(head + body)
-
-
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
