@@ -191,7 +191,9 @@ def group_auc(rows: _Sorted, codes: np.ndarray, n_groups: int) -> np.ndarray:
         w = rows.w[perm]
         run_pos = _run_sums(w * y, starts)
         run_n = _run_sums(w, starts)
-    run_neg = run_n - run_pos
+    # summed apart, not ``run_n - run_pos``: a one-class group's rounding
+    # residue would count as negatives and give it an AUC
+    run_neg = run_n - run_pos if rows.w is None else _run_sums(w * (1 - y), starts)
     run_group = np.repeat(np.arange(n_groups), sizes)[starts]
     neg_total = np.bincount(run_group, weights=run_neg, minlength=n_groups)
     pos_total = np.bincount(run_group, weights=run_pos, minlength=n_groups)
