@@ -35,11 +35,39 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+_held: list[int] | None = None
+"""Signals received inside :func:`interrupts_held` (None: outside one)."""
+
+
 def _raise_interrupted(signum: int, frame: object) -> None:
     """Stop the command; further signals are ignored while its output unwinds."""
+    if _held is not None:
+        _held.append(signum)
+        return
     for sig in HANDLED_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """An interrupt received in this block stops the command when the block ends.
+
+    For steps that must not stop halfway, such as starting a worker process: the
+    signal handler runs in the main thread whichever thread the signal reached, so
+    blocking signals in this thread alone would not hold it back.
+    """
+    global _held
+    if _held is not None:  # already held by an enclosing block
+        yield
+        return
+    _held = []
+    try:
+        yield
+    finally:
+        received, _held = _held, None
+    if received:
+        _raise_interrupted(received[0], None)
 
 
 @contextlib.contextmanager

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import LinkauditError
+from simulator.failures import HANDLED_SIGNALS, interrupts_held
 
 logger = logging.getLogger(__name__)
 
@@ -238,16 +239,21 @@ def call_task(fn: Callable[..., Any], args: tuple, threads: int | None) -> tuple
 
 
 @contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold SIGINT back in this thread meanwhile; it arrives when this ends.
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back in this thread; they arrive when this ends.
 
-    Workers started meanwhile inherit the held signal, so a Ctrl-C during their
-    start-up cannot interrupt them halfway through importing (:func:`_start_worker`
-    then ignores it).
+    Starting a worker is not atomic: an interrupt raised after its process exists
+    but before the pool has registered it would leave a worker nobody kills, which
+    keeps the terminal's output open for minutes; :func:`interrupts_held` defers
+    it to the end of the block. Workers started meanwhile inherit the blocked
+    signals, so a Ctrl-C during their start-up cannot interrupt them halfway
+    through importing either (:func:`_start_worker` then ignores SIGINT and lets
+    the others through).
     """
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED_SIGNALS))
     try:
-        yield
+        with interrupts_held():
+            yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
@@ -256,7 +262,7 @@ def _start_trackers() -> None:
     """Start the resource trackers workers report to, before SIGINT is held.
 
     Starting the standard library's unblocks SIGINT in the starting thread, which
-    would let workers started in the same :func:`_sigint_held` block see a Ctrl-C.
+    would let workers started in the same :func:`_signals_held` block see a Ctrl-C.
     """
     from multiprocessing import resource_tracker
 
@@ -269,7 +275,7 @@ def _start_trackers() -> None:
 def _start_worker(level: int) -> None:
     """A new worker: Ctrl-C is the submitting process's to handle; log as it does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED_SIGNALS))
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -385,7 +391,7 @@ class Pool:
             future = self.client.submit(call_task, fn, args, self.threads, pure=False)
             self.sent.append(future)
         elif self.executor is not None:
-            with _sigint_held():  # this may start workers
+            with _signals_held():  # this may start workers
                 future = self.executor.submit(call_task, fn, args, self.threads)
         else:
             future = None
