@@ -25,6 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audits.report.charts.base import (
+    CHART_PT,
+    GROUP_COLOURS,
+    LABEL_PT,
+    QUINTILE_COLOURS,
+    QUINTILE_MARKERS,
+)
 from audits.report.text import SHORT_METRIC_LABELS
 
 METRIC_LABELS = {
@@ -77,12 +84,22 @@ class SweepChart:
 
 
 def _colours(groups: Sequence[str], sequential: bool) -> dict[str, Any]:
-    import matplotlib.cm as cm
+    """The report's colour-blind-safe colours (:mod:`audits.report.charts.base`)."""
+    if sequential and len(groups) <= len(QUINTILE_COLOURS):
+        return dict(zip(groups, QUINTILE_COLOURS, strict=False))
+    if sequential:  # more ordered groups than quintiles: the same ramp, finer
+        import matplotlib
 
-    if sequential:
-        shades = cm.viridis(np.linspace(0, 0.9, len(groups)))
-        return dict(zip(groups, shades, strict=True))
-    return {g: cm.tab10(i % 10) for i, g in enumerate(groups)}
+        ramp = matplotlib.colormaps["inferno"](np.linspace(0.1, 0.75, len(groups)))
+        return dict(zip(groups, ramp, strict=True))
+    return {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
+
+
+def _markers(groups: Sequence[str]) -> dict[str, str]:
+    """One marker shape per group, so lines differ in shape as well as colour."""
+    return {
+        g: QUINTILE_MARKERS[i % len(QUINTILE_MARKERS)] for i, g in enumerate(groups)
+    }
 
 
 def _positions(summary: pd.DataFrame, x: str) -> tuple[list[Any], bool]:
@@ -111,7 +128,15 @@ def _draw_rates(
         if v == spec.overall:
             ax.plot(x, line["estimate"], "k--", lw=1.2, label="all families")
             continue
-        ax.plot(x, line["estimate"], "o-", color=colours[v], lw=1.6, ms=3.5, label=v)
+        ax.plot(
+            x,
+            line["estimate"],
+            marker=_markers(list(colours))[v],
+            color=colours[v],
+            lw=1.8,
+            ms=5,
+            label=v,
+        )
         ax.fill_between(
             x, line["low"], line["high"], color=colours[v], alpha=0.15, lw=0
         )
@@ -139,7 +164,15 @@ def _draw_ratios(
         if undefined:
             label += f" ({undefined} replicate ratio(s) undefined)"
         x = at(line)
-        ax.plot(x, line["ratio"], "o-", color=colours[v], lw=1.6, ms=3.5, label=label)
+        ax.plot(
+            x,
+            line["ratio"],
+            marker=_markers(list(colours))[v],
+            color=colours[v],
+            lw=1.8,
+            ms=5,
+            label=label,
+        )
         ax.fill_between(
             x,
             line["ratio_low"],
@@ -156,7 +189,7 @@ def _draw_ratios(
             "\n".join(missing),
             transform=ax.transAxes,
             va="top",
-            fontsize=7,
+            fontsize=LABEL_PT,
             color="0.3",
         )
     return missing
@@ -165,23 +198,25 @@ def _draw_ratios(
 def _finish(fig: Any, axes: Any, summary: pd.DataFrame, spec: SweepChart) -> None:
     """Axis labels, legends and the title."""
     label = METRIC_LABELS[spec.metric]
-    axes[0, 0].set_ylabel(f"{label} by {spec.group_column}", fontsize=9)
-    axes[1, 0].set_ylabel(spec.ratio_label, fontsize=9)
+    axes[0, 0].set_ylabel(f"{label} by {spec.group_column}", fontsize=CHART_PT)
+    axes[1, 0].set_ylabel(spec.ratio_label, fontsize=CHART_PT)
     axes[0, -1].legend(
         title=spec.group_column,
-        fontsize=7,
-        title_fontsize=8,
+        fontsize=LABEL_PT,
+        title_fontsize=LABEL_PT,
         loc="center left",
         bbox_to_anchor=(1.02, 0.5),
     )
     if axes[1, -1].get_legend_handles_labels()[0]:
-        axes[1, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        axes[1, -1].legend(
+            fontsize=LABEL_PT, loc="center left", bbox_to_anchor=(1.02, 0.5)
+        )
     reps = int(summary["replicates"].max()) if len(summary) else 0
     band = "bootstrap interval" if reps <= 1 else f"range of {reps} replicates"
     fig.suptitle(
-        f"{spec.title + ': ' if spec.title else ''}{label} by {spec.group_column} "
-        f"(pooled over replicates; band: {band})",
-        fontsize=10,
+        f"{spec.title + ': ' if spec.title else ''}{label} by {spec.group_column}\n"
+        f"pooled over replicates; band: {band}",
+        fontsize=CHART_PT,
     )
 
 
@@ -213,7 +248,7 @@ def sweep_chart(
     order, numeric = _positions(summary, spec.x)
     panels = list(dict.fromkeys(summary[spec.panel].tolist())) if spec.panel else [None]
     colours = _colours([v for v in spec.values if v != spec.overall], spec.sequential)
-    fig = Figure(figsize=(4.2 * len(panels) + 1.8, 7.0), layout="constrained")
+    fig = Figure(figsize=(5.0 * len(panels) + 2.6, 8.0), layout="constrained")
     axes = fig.subplots(2, len(panels), sharex=True, sharey="row", squeeze=False)
     for j, panel in enumerate(panels):  # over values of the second parameter
         part = summary if panel is None else summary[summary[spec.panel] == panel]
@@ -225,13 +260,13 @@ def sweep_chart(
         _draw_rates(top, part, spec, colours, at)
         _draw_ratios(bottom, part, spec, colours, at)
         if panel is not None:
-            top.set_title(f"{spec.panel} = {panel}", fontsize=9)
-        bottom.set_xlabel(spec.x, fontsize=9)
+            top.set_title(f"{spec.panel} = {panel}", fontsize=CHART_PT)
+        bottom.set_xlabel(spec.x, fontsize=CHART_PT)
         if not numeric:
             bottom.set_xticks(range(len(order)), [str(v) for v in order])
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
-            ax.tick_params(labelsize=8)
+            ax.tick_params(labelsize=LABEL_PT)
     _finish(fig, axes, summary, spec)
     if path is not None:
         path = Path(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import colorspacious
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb
 
@@ -108,3 +109,49 @@ def test_charts_are_not_shrunk_at_1024_pixels(report_html):
     # scroll bar.
     widths = [int(w) for w in re.findall(r'style="max-width: (\d+)px"', report_html)]
     assert widths and max(widths) <= 1024 - 64 - 20
+
+
+@pytest.mark.parametrize("sequential", [True, False])
+def test_the_sweep_chart_draws_in_the_reports_palette(sequential):
+    from matplotlib.colors import to_hex
+
+    from audits.report.sweep_chart import SweepChart, sweep_chart
+
+    groups = ["1", "2", "3", "4", "5"]
+    rows = [
+        {
+            "rate": x,
+            "value": g,
+            "replicates": 2,
+            "estimate": 0.1 * i,
+            "low": 0.05 * i,
+            "high": 0.15 * i,
+            "reference": "5",
+            "ratio": 1.0 + i,
+            "ratio_note": "",
+            "ratio_low": 0.5 + i,
+            "ratio_high": 1.5 + i,
+            "ratio_undefined": 0,
+        }
+        for x in (0.1, 0.2)
+        for i, g in enumerate(groups, start=1)
+    ]
+    spec = SweepChart(
+        metric="fpr",
+        group_column="imd_quintile",
+        x="rate",
+        panel=None,
+        values=groups,
+        overall="overall",
+        ratio_values=groups,
+        ratio_label="ratio",
+        sequential=sequential,
+    )
+    fig = sweep_chart(pd.DataFrame(rows), spec)
+    top = fig.axes[0]
+    drawn = tuple(to_hex(line.get_color()) for line in top.get_lines())
+    palette = QUINTILE_COLOURS if sequential else GROUP_COLOURS[: len(groups)]
+    assert drawn == tuple(c.lower() for c in palette)
+    assert len({line.get_marker() for line in top.get_lines()}) == len(groups)
+    texts = [t for ax in fig.axes for t in ax.texts + [ax.xaxis.label, ax.yaxis.label]]
+    assert min(t.get_fontsize() for t in texts if t.get_text()) >= LABEL_PT
