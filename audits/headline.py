@@ -47,6 +47,7 @@ rate) in the reference group, summed over replicates, for a ratio to be quoted."
 MAX_UNDEFINED_SHARE = 0.01
 """Largest share of resamples in which the ratio may be undefined and still quoted."""
 MOST_DEPRIVED = "1"
+"""The most deprived value of a deprivation grouping (IMD quintile or decile 1)."""
 
 
 HeadlineSpec = HeadlineConfig

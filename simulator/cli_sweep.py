@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import yaml
 
+from audits.headline import MOST_DEPRIVED
 from simulator.errors import ScenarioError
 from simulator.pipeline.sweep import (
     METRICS,
-    MOST_DEPRIVED,
     Vary,
     param_columns,
     summarise,

@@ -67,7 +67,6 @@ AUDIT_METRICS = RATES
 LINK_METRICS = ("link_recall", "link_precision", "link_f1")
 """Link quality by group (recall, precision and F1 of the links, no intervals)."""
 METRICS = AUDIT_METRICS + LINK_METRICS
-MOST_DEPRIVED = "1"
 ESTIMATE_COLUMNS = (
     "n",
     "numerator",

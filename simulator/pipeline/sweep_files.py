@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from audits.headline import MOST_DEPRIVED
 from audits.report.sweep_chart import SweepChart, sweep_chart
 from simulator.io import write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.pipeline.sweep import (
     METRICS,
-    MOST_DEPRIVED,
     check_metric,
     param_columns,
     summarise,
