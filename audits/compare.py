@@ -25,6 +25,7 @@ import pandas as pd
 
 from audits.changes import grouping_changes, side_by_side, stack_worlds, worlds
 from audits.outcomes import require_columns
+from audits.pooled_attribution import HIGH, LOW, WORLDS
 from audits.tables import REPLICATE_OUTCOMES
 from simulator.errors import InputDataError
 from simulator.schema.loading import scenario_from_dict
@@ -450,13 +451,19 @@ def _linkage_rows(runs: Sequence[RunFiles]) -> pd.DataFrame:
 
 
 def _attribution_rows(runs: Sequence[RunFiles]) -> pd.DataFrame:
+    """Each cause's count side by side: the mean per world of each run's worlds.
+
+    The smallest and largest world (``_low``, ``_high``) and ``worlds`` stay in
+    each run's own ``attribution/counts``; a run written before the ladder ran in
+    every world holds its first world's counts.
+    """
     tables = [r.attribution for r in runs]
     causes = [
         c
         for t in tables
         if t is not None
         for c in t.columns
-        if c not in ("group", "value", "error")
+        if c not in ("group", "value", "error", WORLDS) and not c.endswith((LOW, HIGH))
     ]
     rows = side_by_side(
         tables,
@@ -525,8 +532,9 @@ def _worlds_notes(runs: Sequence[RunFiles]) -> list[str]:
     return [
         f"Audit figures are pooled over each run's simulated worlds ({pooled}): "
         "counts summed, rates of the sums, intervals covering the families "
-        "resampled in each world and the variation between worlds. Link quality "
-        "and attribution counts are each run's first world."
+        "resampled in each world and the variation between worlds. Attribution "
+        "counts are the mean per world over each run's worlds. Link quality is "
+        "each run's first world's."
         + (
             " A run written before runs kept every world's outcomes is compared on "
             "its first world."

@@ -209,10 +209,12 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
-def _attribution_lines(attribution: object) -> list[str]:
+def _attribution_lines(attribution: Any) -> list[str]:
+    """The causes' counts overall: with several worlds, mean per world (range)."""
     from audits.attribution import CAUSE_LABELS
+    from audits.report.text import pooled_count
 
-    counts = attribution.counts  # type: ignore[attr-defined]
+    counts = attribution.counts
     rows = counts[counts["group"] == OVERALL].set_index("error")
     lines = []
     for error, label in (
@@ -223,12 +225,18 @@ def _attribution_lines(attribution: object) -> list[str]:
             continue
         r = rows.loc[error]
         parts = ", ".join(
-            f"{CAUSE_LABELS[c]} {int(r[c]):,}"
+            f"{CAUSE_LABELS[c]} {pooled_count(r, c)}"
             for c in CAUSE_LABELS
-            if c in r and int(r[c])
+            if c in r and r[c]
         )
-        lines.append(f"  {label} {int(r['total']):,}: {parts or 'none'}")
-    return ["why (first rung of the ladder where it appears):", *lines]
+        lines.append(f"  {label} {pooled_count(r, 'total')}: {parts or 'none'}")
+    pooled = (
+        f"; mean per world over {attribution.worlds} worlds, smallest to largest "
+        "world in brackets"
+        if attribution.worlds > 1
+        else ""
+    )
+    return [f"why (first rung of the ladder where it appears{pooled}):", *lines]
 
 
 def _workers(args: argparse.Namespace) -> Any:

@@ -365,7 +365,9 @@ def attribution_section(c: Comparison) -> Html:
     def fmt(x: Any, change: bool = False) -> str:
         if _missing(x):
             return NA
-        return f"{int(x):+,}" if change else count(x)
+        if float(x).is_integer():  # one world's counts
+            return f"{int(x):+,}" if change else count(x)
+        return f"{float(x):+,.1f}" if change else num(x)  # a mean per world
 
     rows = rows.sort_values(  # wrongly flagged first, then missed
         "metric", key=lambda m: ~m.str.startswith("false_positive"), kind="stable"
@@ -382,7 +384,8 @@ def attribution_section(c: Comparison) -> Html:
         "Why",
         p(
             "Each wrongly flagged or missed family is put down to the first rung of "
-            "the attribution ladder where the error appears; by group in compare.csv."
+            "the attribution ladder where the error appears; by group in compare.csv. "
+            "A run with several worlds gives the mean per world."
         ),
         table(
             ["families", "cause", *headers], named, numeric=range(2, len(headers) + 2)

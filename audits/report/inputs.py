@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from audits.attribution import Attribution
     from audits.link_quality import LinkQuality
+    from audits.pooled_attribution import PooledAttribution
     from audits.result import AuditResult
     from simulator.schema.scenario import Scenario
 
@@ -43,7 +43,7 @@ class ReportInputs:
         The links measured against the truth.
     audit : AuditResult or None
         Flags against the truth, by group (None: the sections say it was not audited).
-    attribution : Attribution or None
+    attribution : PooledAttribution or None
         Why each wrong flag happened (None: not asked for).
     seeds : mapping of str to int
         The seed of every stage that draws at random.
@@ -65,7 +65,7 @@ class ReportInputs:
     flags: pd.DataFrame
     link_quality: LinkQuality
     audit: AuditResult | None = None
-    attribution: Attribution | None = None
+    attribution: PooledAttribution | None = None
     seeds: Mapping[str, int] = field(default_factory=dict)
     transparency: Mapping[str, Any] | None = None
     link_quality_worlds: tuple[LinkQuality, ...] = ()

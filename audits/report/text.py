@@ -171,6 +171,28 @@ def count(n: Any) -> str:
     return NA if _missing(n) else f"{int(n):,}"
 
 
+def pooled_count(row: Any, column: str) -> str:
+    """A count pooled over worlds: the mean per world, and the range of one world.
+
+    ``row`` holds ``column`` (the mean per world) and ``<column>_low``,
+    ``<column>_high`` (the smallest and largest world:
+    :func:`audits.pooled_attribution.pool_counts`). When they agree (one world) the
+    count reads as a whole number, as it always did.
+
+    Examples
+    --------
+    >>> pooled_count({"total": 12.0, "total_low": 12, "total_high": 12}, "total")
+    '12'
+    >>> pooled_count({"total": 12.5, "total_low": 10, "total_high": 15}, "total")
+    '12.5 (10 to 15)'
+    """
+    mean = row[column]
+    low, high = row.get(f"{column}_low", mean), row.get(f"{column}_high", mean)
+    if _missing(mean) or low == high:
+        return count(mean)
+    return f"{num(mean)} ({interval(low, high, count)})"
+
+
 def pct(x: Any, digits: int = 1) -> str:
     """A proportion as a percentage.
 

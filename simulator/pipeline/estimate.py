@@ -23,8 +23,8 @@ How the pieces add up (:func:`estimate_for`):
   next, so replicates add time, not memory);
 - a model that learns: one more world's ``generate``, ``link`` and view (the
   history cohort), the fit itself being small;
-- attribution: its measured stage, whatever the linkage method (its rungs link with
-  the oracle; the real run is its last rung);
+- attribution: its measured stage (one world's ladder) once per world, whatever the
+  linkage method (its rungs link with the oracle; the real run is its last rung);
 - peak memory: its own line per method, with and without attribution (the ladder
   generates worlds while the run's own stays in memory, and sets the peak);
 - disk: the run directory's bytes, by method.
@@ -167,7 +167,7 @@ def estimate_for(scenario: Scenario, *, attribution: bool = True) -> Estimate:
     if needs_history(scenario):
         wall += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
     if attribution:
-        wall += STAGE_SECONDS["attribution"].at(n)
+        wall += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
     return Estimate(
         seconds=wall,
         peak_memory_bytes=PEAK_MEMORY[(method, attribution)].at(n),

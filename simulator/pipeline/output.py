@@ -36,8 +36,8 @@ from simulator.world.generate import (
 )
 
 if TYPE_CHECKING:
-    from audits.attribution import Attribution
     from audits.link_quality import LinkQuality
+    from audits.pooled_attribution import PooledAttribution
     from audits.report import ReportInputs
     from audits.result import AuditResult
     from simulator.pipeline.run import Run
@@ -89,11 +89,18 @@ def write_linkage_files(
     return {LINKS_FILE: len(links)} | write_tables(tables, directory)
 
 
-def attribution_tables(attribution: Attribution) -> dict[str, pd.DataFrame]:
-    """The attribution tables, by file stem."""
+def attribution_tables(attribution: PooledAttribution) -> dict[str, pd.DataFrame]:
+    """The attribution tables, by file stem.
+
+    ``counts`` and ``by_rung`` are pooled over the worlds (mean per world, smallest
+    and largest world); ``*_by_world`` hold each world's own, ``households`` the
+    first world's families.
+    """
     return {
         f"{ATTRIBUTION_DIR}/counts": attribution.counts,
         f"{ATTRIBUTION_DIR}/by_rung": attribution.flagged_by_rung,
+        f"{ATTRIBUTION_DIR}/counts_by_world": attribution.counts_by_world,
+        f"{ATTRIBUTION_DIR}/by_rung_by_world": attribution.by_rung_by_world,
         f"{ATTRIBUTION_DIR}/households": attribution.households,
     }
 
@@ -350,11 +357,7 @@ def report_inputs(run_: Run) -> ReportInputs:
 
     data = run_.data
     record = run_record(
-        run_.scenario,
-        run_.audit,
-        data.sources,
-        link_quality=run_.link_quality,
-        link_quality_worlds=run_.link_quality_worlds,
+        run_.scenario, run_.audit, data.sources, link_quality=run_.link_quality
     )
     return ReportInputs(
         scenario=run_.scenario,

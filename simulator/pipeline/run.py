@@ -45,7 +45,7 @@ from simulator.world.generate import SyntheticData, generate
 from simulator.world.true_links import oracle_links
 
 if TYPE_CHECKING:
-    from audits.attribution import Attribution
+    from audits.pooled_attribution import PooledAttribution
     from audits.result import AuditResult
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,9 @@ class Run:
         Flags against the truth, by group.
     seeds : dict
         The seed of every stage that draws at random.
-    attribution : Attribution or None
-        Why each wrong flag happened (None if not asked for).
+    attribution : PooledAttribution or None
+        Why each wrong flag happened, the ladder run in every world and its counts
+        pooled over them (:mod:`audits.pooled_attribution`); None if not asked for.
     replicates : dict of str to DataFrame
         With ``audit.replicates`` > 1: every figure pooled across the replicate
         runs (:func:`audits.replicates.pool_replicates`); empty otherwise.
@@ -108,7 +109,7 @@ class Run:
     model: RiskModel
     audit: AuditResult
     seeds: dict[str, int]
-    attribution: Attribution | None = None
+    attribution: PooledAttribution | None = None
     replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
     link_quality_worlds: tuple[LinkQuality, ...] = ()
     timings: Timings = field(default_factory=Timings, compare=False)
@@ -406,7 +407,8 @@ def run(
     scenario : Scenario
         The scenario to run.
     attribution : bool
-        Also run the attribution ladder (four more runs of the council's side).
+        Also run the attribution ladder (four more runs of the council's side in
+        every world).
     base_dir : str or Path, optional
         Directory that relative paths in the scenario (score files, skops files)
         are resolved against: the scenario file's directory.
@@ -429,7 +431,8 @@ def run(
     seeds = stage_seeds(scenario)
     history = model is None and needs_history(scenario)
     n_replicates = scenario.audit.replicates
-    tasks = int(history) + (len(RUNGS) - 1) * attribution + n_replicates - 1
+    tasks = int(history) + (len(RUNGS) - 1) * attribution * n_replicates
+    tasks += n_replicates - 1
     households = scenario.population.n_households
     with Pool(workers, households, tasks, busy=True) as pool:
         fit = partial(
@@ -448,7 +451,10 @@ def run(
             pool.submit(replicate_audit, scenario, r, fitted)
             for r in range(1, n_replicates)
         ]
-        rungs = submit_rungs(pool, scenario, fitted) if attribution else {}
+        rungs = [
+            submit_rungs(pool, replicate_scenario(scenario, r), fitted)
+            for r in range(n_replicates if attribution else 0)
+        ]
         council = council_run(
             data, scenario, fitted, progress=progress, timings=timings
         )
@@ -491,9 +497,8 @@ def run(
         attributed = None
         if attribution:
             with timings.stage("attribution"):
-                attributed = attribute_rungs(
-                    scenario, outcomes, rungs, progress, timings
-                )
+                real = [outcomes, *(w.outcomes for w in audit.replicates)]
+                attributed = attribute_rungs(scenario, real, rungs, progress, timings)
     logger.info("run %s: %s", scenario.name, timings.summary())
     return Run(
         scenario,
@@ -607,20 +612,28 @@ def submit_rungs(pool: Pool, scenario: Scenario, model: RiskModel) -> dict[str, 
 
 def attribute_rungs(
     scenario: Scenario,
-    outcomes: pd.DataFrame,
-    rungs: dict[str, Task],
+    outcomes: Sequence[pd.DataFrame | None],
+    rungs: Sequence[dict[str, Task]],
     progress: bool = False,
     timings: Timings | None = None,
-) -> Attribution:
-    """Attribute errors from every rung's outcomes and the real run's.
+) -> PooledAttribution:
+    """Attribute each world's errors from its rungs, and pool the worlds' counts.
 
-    ``outcomes`` are the real run's (the ``linkage`` rung); the other rungs were
-    generated again from the ladder's scenarios with the same fitted model
-    (:func:`submit_rungs`).
+    ``outcomes`` are each world's real run (the ``linkage`` rung: world 0's, then
+    each replicate's audited outcomes); ``rungs`` each world's other rungs,
+    generated again from the ladder's scenarios of that world with the same fitted
+    model (:func:`submit_rungs`).
     """
     from audits.attribution import attribute
+    from audits.pooled_attribution import pool_attribution
 
-    results = collect(list(rungs.values()), "attribution", progress, timings)
-    rung_outcomes = dict(zip(rungs, results, strict=True))
-    rung_outcomes["linkage"] = outcomes
-    return attribute(rung_outcomes, scenario.audit.columns())
+    tasks = [task for world in rungs for task in world.values()]
+    results = iter(collect(tasks, "attribution", progress, timings))
+    worlds = []
+    for real, world in zip(outcomes, rungs, strict=True):  # one per world
+        if real is None:
+            raise ValueError("a replicate world's audit kept no outcomes to attribute")
+        rung_outcomes = {rung: next(results) for rung in world}
+        rung_outcomes["linkage"] = real
+        worlds.append(attribute(rung_outcomes, scenario.audit.columns()))
+    return pool_attribution(worlds)

@@ -48,6 +48,11 @@ def test_replicates_attribution_and_splink_add_time_in_their_own_ways():
     assert three.seconds > 2 * base.seconds - 60
     assert three.peak_memory_bytes == base.peak_memory_bytes  # freed between worlds
     assert splink.seconds > base.seconds
+    # the ladder runs in every world: three worlds' ladders cost three times one's
+    three_ladders = estimate_for(scenario(100_000, audit={"replicates": 3}))
+    assert three_ladders.seconds - three.seconds == pytest.approx(
+        3 * (ladder.seconds - base.seconds)
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from audits.attribution import RUNGS, ladder
 from simulator.cli import main
 from simulator.io import MANIFEST
 from simulator.pipeline.output import write_run
+from simulator.pipeline.parallel import SERIAL
 from simulator.pipeline.run import Run, council_run, run
 from simulator.pipeline.timings import MEASURED, without_measured
 from simulator.schema.scenario import Scenario
@@ -138,6 +139,33 @@ def test_attribution_counts_add_up_to_the_real_run(result):
     last = result.attribution.flagged_by_rung.set_index("rung").loc[RUNGS[-1]]
     assert last["false_positives"] == overall["fp"]
     assert last["flagged"] == overall["n_flagged"]
+
+
+def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed):
+    """With replicates, each world's causes add up to that world's own errors, and
+    the pooled counts are the mean of the worlds' (smallest and largest beside)."""
+    both = run(
+        small(seed, audit={"n_boot": 50, "min_group_size": 0, "replicates": 2}),
+        workers=SERIAL,
+    )
+    a = both.attribution
+    assert a.worlds == 2
+    by_world = a.counts_by_world[a.counts_by_world["group"] == OVERALL]
+    totals = []
+    for r, world in enumerate(both.audit.worlds):
+        overall = world.metrics.overall.iloc[0]
+        mine = by_world[by_world["replicate"] == r].set_index("error")
+        assert mine.loc["false_positive", "total"] == overall["fp"], r
+        assert mine.loc["false_negative", "total"] == overall["fn"], r
+        assert (mine[list(RUNGS)].sum(axis=1) == mine["total"]).all()
+        totals.append(mine["total"])
+    pooled = a.counts[a.counts["group"] == OVERALL].set_index("error")
+    assert (pooled["total"] == (totals[0] + totals[1]) / 2).all()
+    assert (pooled["total_low"] == np.minimum(totals[0], totals[1])).all()
+    assert (pooled["total_high"] == np.maximum(totals[0], totals[1])).all()
+    # the case files' families are the first world's
+    first = by_world[by_world["replicate"] == 0].set_index("error")["total"]
+    assert a.households["error"].value_counts().to_dict() == first.to_dict()
 
 
 def test_every_rung_shares_the_truth(result):

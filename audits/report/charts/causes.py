@@ -16,12 +16,13 @@ from audits.report.charts.base import (
     render,
 )
 from audits.report.text import (
-    count,
+    pooled_count,
     value_label,
 )
 from simulator.vocabulary import OVERALL
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -31,7 +32,8 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
     Parameters
     ----------
     counts : DataFrame
-        ``Attribution.counts``.
+        ``PooledAttribution.counts``: the bars are the mean per world; with several
+        worlds a whisker spans the smallest to largest world's total.
     grouping : str or None
         A group column to break down by (e.g. ``imd_quintile``), under the total.
 
@@ -54,6 +56,7 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
         for g, v in zip(first["group"], first["value"], strict=True)
     ]
     n = len(labels)
+    spread = bool((rows.get("total_low", rows["total"]) != rows["total"]).any())
 
     def draw() -> Figure:
         fig = new_figure(9.2, 0.34 * n + 1.6)
@@ -73,15 +76,16 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
                     label=CAUSE_LABELS[rung],
                 )
                 left += width
-            for i in range(n):  # totals, a handful of rows
+            high = _world_totals(ax, y, part, left) if spread else left
+            for i, (_, row) in enumerate(part.iterrows()):  # a handful of rows
                 ax.text(
-                    left[i] + max(left.max(), 1) * 0.015,
+                    high[i] + max(high.max(), 1) * 0.015,
                     y[i],
-                    count(left[i]),
+                    pooled_count(row, "total"),
                     va="center",
                     fontsize=LABEL_PT,
                 )
-            ax.set_xlim(0, max(left.max(), 1) * 1.15)
+            ax.set_xlim(0, max(high.max(), 1) * (1.6 if spread else 1.15))
             ax.set_title(title)
             ax.set_yticks(y, labels)
             ax.tick_params(axis="y", length=0)
@@ -101,3 +105,21 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
         "bias, data errors and linkage errors",
         draw,
     )
+
+
+def _world_totals(
+    ax: Axes, y: np.ndarray, part: pd.DataFrame, left: np.ndarray
+) -> np.ndarray:
+    """Whiskers from the smallest to the largest world's total; their right ends."""
+    low = part["total_low"].to_numpy(dtype=float)
+    high = part["total_high"].to_numpy(dtype=float)
+    ax.errorbar(
+        left,
+        y,
+        xerr=[left - low, high - left],
+        fmt="none",
+        ecolor="#333333",
+        elinewidth=1.0,
+        capsize=3,
+    )
+    return np.maximum(high, left)

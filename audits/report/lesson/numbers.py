@@ -14,7 +14,7 @@ from typing import Any
 from audits.attribution import CAUSE_LABELS, RUNGS
 from audits.headline import MIN_REFERENCE_EVENTS
 from audits.report.inputs import ReportInputs
-from audits.report.text import count, pct, value_label
+from audits.report.text import count, pct, pooled_count, value_label
 from audits.tables import audit_summary
 from simulator.vocabulary import OVERALL
 
@@ -178,15 +178,17 @@ def _causes(inputs: ReportInputs) -> list[Cause]:
         return []
     counts = inputs.attribution.counts
     overall = counts[counts["group"] == OVERALL].set_index("error")
-    rows = []
-    for rung in RUNGS:  # five causes
-        fp = int(overall.loc["false_positive", rung]) if rung in overall else 0
-        fn = int(overall.loc["false_negative", rung]) if rung in overall else 0
-        if fp or fn:
-            rows.append(
-                Cause(CAUSE_LABELS[rung], CAUSE_TERMS.get(rung), count(fp), count(fn))
-            )
-    return rows
+    fp, fn = overall.loc["false_positive"], overall.loc["false_negative"]
+    return [
+        Cause(
+            CAUSE_LABELS[rung],
+            CAUSE_TERMS.get(rung),
+            pooled_count(fp, rung),
+            pooled_count(fn, rung),
+        )
+        for rung in RUNGS  # five causes
+        if rung in overall and (fp[rung] or fn[rung])
+    ]
 
 
 def lesson_numbers(inputs: ReportInputs) -> Numbers | None:

@@ -1,4 +1,9 @@
-"""Why families were wrongly flagged or missed: the attribution ladder."""
+"""Why families were wrongly flagged or missed: the attribution ladder.
+
+With replicate worlds, the ladder is run in every world and the counts shown are the
+mean per world with the smallest and largest world in brackets
+(:mod:`audits.pooled_attribution`).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,11 @@ from audits.report.page import (
     tag,
     ul,
 )
-from audits.report.sections.common import one_world_note
 from audits.report.text import (
     RUNG_DESCRIPTIONS,
-    count,
     group_label,
     plural,
+    pooled_count,
 )
 from simulator.vocabulary import OVERALL
 
@@ -45,15 +49,16 @@ def attribution_section(inputs: ReportInputs) -> Html:
             continue
         row = totals.loc[kind]
         pieces = [
-            f"{CAUSE_LABELS[c]} {count(row[c])}"
+            f"{CAUSE_LABELS[c]} {pooled_count(row, c)}"
             for c in CAUSE_LABELS
             if row.get(c, 0) > 0
         ]
-        sentences.append(
-            f"Of the {plural(int(row['total']), 'family', 'families')} {words}: "
-            + (", ".join(pieces) if pieces else "none")
-            + "."
+        lead = (
+            f"Of the {plural(int(row['total']), 'family', 'families')} {words}"
+            if a.worlds == 1
+            else f"Families {words}, {pooled_count(row, 'total')} per world"
         )
+        sentences.append(f"{lead}: " + (", ".join(pieces) if pieces else "none") + ".")
     grouping = (
         "imd_quintile"
         if (a.counts["group"] == "imd_quintile").any()
@@ -63,19 +68,15 @@ def attribution_section(inputs: ReportInputs) -> Html:
         [
             CAUSE_LABELS.get(str(r["rung"]), str(r["rung"])),
             RUNG_DESCRIPTIONS.get(str(r["rung"]), ""),
-            count(r["flagged"]),
-            count(r["false_positives"]),
-            count(r["false_negatives"]),
+            pooled_count(r, "flagged"),
+            pooled_count(r, "false_positives"),
+            pooled_count(r, "false_negatives"),
         ]
         for _, r in a.flagged_by_rung.iterrows()  # five rungs
     ]
     return join(
         [
-            *one_world_note(
-                inputs,
-                "These causes and counts are for",
-                "the ladder of re-runs is made for the first world only",
-            ),
+            *_worlds_note(a.worlds),
             p(
                 "Why was each family wrongly flagged or missed? The simulation is "
                 "run again with the same families, adding one imperfection at a "
@@ -90,7 +91,13 @@ def attribution_section(inputs: ReportInputs) -> Html:
                 charts.attribution_chart(a.counts, grouping),
                 "how many families were wrongly flagged (left) and missed (right), "
                 "split by the first imperfection that produced the error, for all "
-                f"families and by {group_label(grouping or 'group')}.",
+                f"families and by {group_label(grouping or 'group')}"
+                + (
+                    "; bars are the mean per world, the whisker the smallest to "
+                    "largest world's total."
+                    if a.worlds > 1
+                    else "."
+                ),
                 "the longest colour in a bar is the main cause for that group. "
                 "Visibility bias (orange) means the error comes from who agencies "
                 "see and record, not from any mistake in the data.",
@@ -109,3 +116,18 @@ def attribution_section(inputs: ReportInputs) -> Html:
             ),
         ]
     )
+
+
+def _worlds_note(worlds: int) -> list[Html]:
+    """How counts pooled over several worlds read (nothing for one world)."""
+    if worlds <= 1:
+        return []
+    return [
+        note(
+            f"The ladder was run in each of the {worlds} simulated worlds pooled "
+            "in this report, each with its own families. Counts are the mean per "
+            "world, with the smallest and largest world in brackets; each world's "
+            "own counts are in attribution/counts_by_world.csv. The case files "
+            "below are families of the first world."
+        )
+    ]
