@@ -5,9 +5,16 @@ one of its members is at or above the cut (the audit's ``score`` column), so for
 threshold rule the curves at the scenario's cut equal the audit's rates exactly.
 Families with no score (nobody on the spine) are never flagged but stay in the
 denominators, as in the audit.
+
+With replicate worlds, :func:`pooled_threshold_curves` evaluates every world on one
+grid and pools them as the audit pools its rates: at each cut, the rate of the counts
+summed over the worlds, with the smallest and largest world's own rate beside it.
 """
 
 from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,6 +58,65 @@ def _at_or_above(sorted_scores: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return len(sorted_scores) - np.searchsorted(sorted_scores, cuts, side="left")
 
 
+def _groups(
+    outcomes: pd.DataFrame, group_column: str | None, values: list[str] | None = None
+) -> tuple[list[str], np.ndarray]:
+    """The group values (in order) and each family's position among them."""
+    if group_column is None:
+        return [OVERALL], np.zeros(len(outcomes), dtype=np.int64)
+    col = outcomes[group_column]
+    values = ordered_values(col) if values is None else values
+    return values, pd.Index(values).get_indexer(col.astype(str).to_numpy())
+
+
+def curve_counts(
+    outcomes: pd.DataFrame,
+    group_column: str | None,
+    cuts: np.ndarray,
+    values: list[str] | None = None,
+) -> pd.DataFrame:
+    """Families at or above each cut, by group: the counts behind the curves.
+
+    Returns
+    -------
+    DataFrame
+        ``value``, ``threshold``, ``fp`` and ``tp`` (families not in / in the
+        target scoring at least the cut), ``n_negative``, ``n_positive``; one row
+        per group value of ``values`` (default: those present) and cut.
+    """
+    score = outcomes["score"].to_numpy(dtype=float, na_value=np.nan)
+    y = outcomes["y_true"].to_numpy(dtype=bool)
+    values, codes = _groups(outcomes, group_column, values)
+    finite = np.isfinite(score)
+    parts = []
+    for i, value in enumerate(values):  # a handful of groups, not rows
+        in_group = codes == i
+        neg, pos = in_group & ~y, in_group & y
+        parts.append(
+            pd.DataFrame(
+                {
+                    "value": value,
+                    "threshold": cuts,
+                    "fp": _at_or_above(np.sort(score[neg & finite]), cuts),
+                    "tp": _at_or_above(np.sort(score[pos & finite]), cuts),
+                    "n_negative": int(neg.sum()),
+                    "n_positive": int(pos.sum()),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _rates(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """FPR and TPR of curve counts; NaN where the denominator is 0."""
+    n_neg = counts["n_negative"].to_numpy()
+    n_pos = counts["n_positive"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fpr = np.where(n_neg > 0, counts["fp"] / np.maximum(n_neg, 1), np.nan)
+        tpr = np.where(n_pos > 0, counts["tp"] / np.maximum(n_pos, 1), np.nan)
+    return fpr, tpr
+
+
 def threshold_curves(
     outcomes: pd.DataFrame,
     group_column: str | None,
@@ -81,38 +147,98 @@ def threshold_curves(
     >>> threshold_curves(o, None)[["threshold", "fpr", "tpr"]].values.tolist()
     [[0.0, 1.0, 0.5], [1.0, 0.5, 0.5], [2.0, 0.0, 0.5]]
     """
-    score = outcomes["score"].to_numpy(dtype=float, na_value=np.nan)
-    y = outcomes["y_true"].to_numpy(dtype=bool)
-    grid = thresholds(score) if cuts is None else np.asarray(cuts, dtype=float)
-    if group_column is None:
-        codes = np.zeros(len(outcomes), dtype=np.int64)
-        values: list[str] = [OVERALL]
-    else:
-        col = outcomes[group_column]
-        values = ordered_values(col)
-        codes = pd.Index(values).get_indexer(col.astype(str).to_numpy())
-    finite = np.isfinite(score)
-    parts = []
-    for i, value in enumerate(values):  # a handful of groups, not rows
-        in_group = codes == i
-        neg, pos = in_group & ~y, in_group & y
-        n_neg, n_pos = int(neg.sum()), int(pos.sum())
-        fp = _at_or_above(np.sort(score[neg & finite]), grid)
-        tp = _at_or_above(np.sort(score[pos & finite]), grid)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "value": value,
-                        "threshold": grid,
-                        "fpr": np.where(n_neg > 0, fp / max(n_neg, 1), np.nan),
-                        "tpr": np.where(n_pos > 0, tp / max(n_pos, 1), np.nan),
-                        "n_negative": n_neg,
-                        "n_positive": n_pos,
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True)
+    if cuts is None:
+        cuts = thresholds(outcomes["score"].to_numpy(dtype=float, na_value=np.nan))
+    counts = curve_counts(outcomes, group_column, np.asarray(cuts, dtype=float))
+    fpr, tpr = _rates(counts)
+    return counts.assign(fpr=fpr, tpr=tpr)[
+        ["value", "threshold", "fpr", "tpr", "n_negative", "n_positive"]
+    ]
+
+
+def pooled_threshold_curves(
+    worlds: Sequence[pd.DataFrame],
+    group_column: str | None,
+    cuts: np.ndarray | Sequence[np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Threshold curves pooled over worlds: rates of the summed counts, and spread.
+
+    Parameters
+    ----------
+    worlds : sequence of DataFrame
+        Each world's audit outcomes (replicate 0 first), as
+        :func:`threshold_curves` reads them.
+    group_column : str or None
+        The grouping; None for every family together.
+    cuts : array, or one array per world, optional
+        The thresholds, the same for every world (default: :func:`thresholds` of
+        every world's scores together); or one array per world, of equal length,
+        the ``i``-th cuts of the worlds pooled into row ``i`` (each world at its
+        own cut; ``threshold`` is then the first world's).
+
+    Returns
+    -------
+    DataFrame
+        :func:`threshold_curves`'s columns (the rates and counts over every
+        world: ``fpr`` is the summed wrong flags over the summed families not in
+        the target), then ``fpr_low``, ``fpr_high``, ``tpr_low``, ``tpr_high``
+        (the smallest and largest world's own rate, NaN ignored) and ``worlds``.
+        One world pools to its own curves, low and high equal to them.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"score": [0.0, 1.0], "y_true": [False, False]})
+    >>> b = pd.DataFrame({"score": [1.0, 1.0, 0.0], "y_true": [False, False, True]})
+    >>> c = pooled_threshold_curves([a, b], None)
+    >>> c[["threshold", "fpr", "fpr_low", "fpr_high"]].values.tolist()
+    [[0.0, 1.0, 1.0, 1.0], [1.0, 0.75, 0.5, 1.0]]
+    """
+    if cuts is None:
+        scores = [o["score"].to_numpy(dtype=float, na_value=np.nan) for o in worlds]
+        cuts = thresholds(np.concatenate(scores))
+    per_world = (
+        [np.asarray(c, dtype=float) for c in cuts]
+        if len(cuts) and np.ndim(cuts[0]) == 1
+        else [np.asarray(cuts, dtype=float)] * len(worlds)
+    )
+    values = None
+    if group_column is not None:
+        values = ordered_values(pd.concat([o[group_column] for o in worlds]))
+    counts = [
+        curve_counts(o, group_column, c, values)
+        for o, c in zip(worlds, per_world, strict=True)
+    ]
+    summed = counts[0].copy()
+    for name in ("fp", "tp", "n_negative", "n_positive"):  # four columns
+        summed[name] = np.sum([c[name].to_numpy() for c in counts], axis=0)
+    fpr, tpr = _rates(summed)
+    rates = np.array([_rates(c) for c in counts])  # world, (fpr, tpr), row
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: a group's NaN
+        low, high = np.nanmin(rates, axis=0), np.nanmax(rates, axis=0)
+    return summed.assign(
+        fpr=fpr,
+        tpr=tpr,
+        fpr_low=low[0],
+        fpr_high=high[0],
+        tpr_low=low[1],
+        tpr_high=high[1],
+        worlds=len(worlds),
+    )[
+        [
+            "value",
+            "threshold",
+            "fpr",
+            "tpr",
+            "n_negative",
+            "n_positive",
+            "fpr_low",
+            "fpr_high",
+            "tpr_low",
+            "tpr_high",
+            "worlds",
+        ]
+    ]
 
 
 def actual_cut(flags: pd.DataFrame, rule: FlagRule) -> float:

@@ -15,12 +15,11 @@ from audits.report import render_report
 from audits.report.sections import flags as flags_section
 from audits.report.sections import linkage as linkage_section
 from audits.report.sections import thresholds as threshold_section
-from audits.report.text import count, interval
+from audits.report.text import count, interval, pct
 from audits.result import run_audit
 
 
-@pytest.fixture(scope="module")
-def pooled_inputs(report_data):
+def with_worlds(report_data, keep_outcomes: bool):
     """The report's inputs with two more worlds: the first world's families drawn
     again with replacement, audited as a replicate world would be."""
     audit = report_data.audit
@@ -34,10 +33,23 @@ def pooled_inputs(report_data):
                     families.reset_index(drop=True),
                     audit.config,
                     seed=audit.seed + r,
-                    keep_outcomes=False,
+                    keep_outcomes=keep_outcomes,
                 )
             )
     return replace(report_data, audit=replace(audit, replicates=tuple(others)))
+
+
+@pytest.fixture(scope="module")
+def pooled_inputs(report_data):
+    """Two more worlds that did not keep their families (as read back from files
+    written before runs kept every world's)."""
+    return with_worlds(report_data, keep_outcomes=False)
+
+
+@pytest.fixture(scope="module")
+def kept_inputs(report_data):
+    """Two more worlds that keep their families' outcomes, as a run's do."""
+    return with_worlds(report_data, keep_outcomes=True)
 
 
 def _text(html: str) -> str:
@@ -106,3 +118,23 @@ def test_whole_report_renders_with_worlds(pooled_inputs):
     html = render_report(pooled_inputs)
     assert html.startswith("<!DOCTYPE html>")
     assert "first of the 3 simulated worlds" in html
+
+
+def test_threshold_curves_pool_every_kept_world(kept_inputs):
+    """With every world's families kept, the curves pool them: for a threshold
+    rule the table at the cut gives the pooled audit's rates (counts summed over
+    the worlds), each with the range of one world's rate."""
+    assert kept_inputs.scenario.model.flag_rule().threshold is not None
+    text = _text(threshold_section.threshold_section(kept_inputs))
+    assert "first of the 3 simulated worlds" not in text
+    assert "pool 3 simulated worlds" in text
+    pooled = pooled_audit(kept_inputs.audit).metrics.by_group
+    pooled = pooled[pooled["group"] == "imd_quintile"].set_index("value")
+    worlds = [w.metrics.by_group for w in kept_inputs.audit.worlds]
+    for value, row in pooled.iterrows():  # five quintiles
+        rates = [
+            w[(w["group"] == "imd_quintile") & (w["value"] == value)]["fpr"].iloc[0]
+            for w in worlds
+        ]
+        cell = f"{pct(row['fpr'])} (worlds {interval(min(rates), max(rates))})"
+        assert cell in text, (value, cell)

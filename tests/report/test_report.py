@@ -8,11 +8,18 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audits.report import REPORT, render_report, write_report
 from audits.report.cases import CATEGORIES, case_files, explanation, select_cases
 from audits.report.cases.kinds import HOUSEHOLD, OTHER_FAMILY
-from audits.report.curves import actual_cut, threshold_curves
+from audits.report.curves import (
+    actual_cut,
+    pooled_threshold_curves,
+    threshold_curves,
+    thresholds,
+)
 from audits.report.sections import SECTIONS
 from simulator.council.models import FlagRule
 from simulator.schema.scenario import Scenario
@@ -188,6 +195,64 @@ def test_threshold_curves_match_counting_at_each_cut(seed):
         assert row["tpr"] == pytest.approx((flagged & y).sum() / y.sum())
     falling = curves.groupby("value")["fpr"].apply(lambda s: s.is_monotonic_decreasing)
     assert falling.all()
+
+
+def random_scores(rng: np.random.Generator, n: int, groups: str) -> pd.DataFrame:
+    """Outcomes with tied scores, families off the spine, and a group column."""
+    score = np.round(rng.random(n) * 20) / 4
+    score[rng.random(n) < 0.05] = np.nan  # nobody on the spine
+    return pd.DataFrame(
+        {
+            "score": score,
+            "y_true": rng.random(n) < 0.3,
+            "group": rng.choice(list(groups), n),
+        }
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    sizes=st.lists(st.integers(1, 300), min_size=1, max_size=4),
+)
+def test_pooled_curves_are_the_curves_of_every_worlds_families(seed, sizes):
+    """Pooled over worlds, the rates are those of all their families together (the
+    counts summed), between the smallest and the largest world's own rate; a
+    group missing from a world (here "c" may be) is NaN there, not 0."""
+    rng = np.random.default_rng(seed)
+    worlds = [random_scores(rng, n, "abc" if i else "ab") for i, n in enumerate(sizes)]
+    pooled = pooled_threshold_curves(worlds, "group")
+    together = pd.concat(worlds, ignore_index=True)
+    grid = thresholds(together["score"].to_numpy())
+    alone = threshold_curves(together, "group", cuts=grid)
+    assert (pooled["worlds"] == len(worlds)).all()
+    pd.testing.assert_frame_equal(pooled[alone.columns], alone)
+    for metric in ("fpr", "tpr"):
+        ok = pooled[pooled[metric].notna()]
+        assert (ok[f"{metric}_low"] <= ok[metric] + 1e-12).all()
+        assert (ok[metric] <= ok[f"{metric}_high"] + 1e-12).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300))
+def test_one_world_pools_to_its_own_curves(seed, n):
+    world = random_scores(np.random.default_rng(seed), n, "ab")
+    pooled = pooled_threshold_curves([world], "group")
+    own = threshold_curves(world, "group")
+    pd.testing.assert_frame_equal(pooled[own.columns], own)
+    for metric in ("fpr", "tpr"):
+        for end in ("low", "high"):
+            np.testing.assert_array_equal(pooled[f"{metric}_{end}"], own[metric])
+
+
+def test_each_world_at_its_own_cut():
+    """Cuts given per world pool each world's families at its own cut."""
+    a = pd.DataFrame({"score": [1.0, 2.0], "y_true": [False, False]})
+    b = pd.DataFrame({"score": [1.0, 2.0, 3.0], "y_true": [False, False, False]})
+    at = pooled_threshold_curves([a, b], None, cuts=[np.array([2.0]), np.array([1.0])])
+    assert at[["threshold", "fpr", "fpr_low", "fpr_high"]].values.tolist() == [
+        [2.0, 4 / 5, 0.5, 1.0]
+    ]
 
 
 def test_actual_cut_of_a_top_percent_rule():

@@ -38,7 +38,9 @@ def threshold_chart(
     Parameters
     ----------
     curves : DataFrame
-        :func:`audits.report.curves.threshold_curves`.
+        :func:`audits.report.curves.threshold_curves`, or
+        :func:`~audits.report.curves.pooled_threshold_curves`: with several worlds
+        a band around each line spans the smallest to largest world's rate.
     cut : float
         The scenario's actual cut (a dashed line; NaN: none).
     grouping : str
@@ -57,6 +59,7 @@ def threshold_chart(
     quintiles = grouping == "imd_quintile" and len(values) <= 5
     palette = QUINTILE_COLOURS if quintiles else GROUP_COLOURS
     markers = QUINTILE_MARKERS if quintiles else ("o",)
+    bands = "fpr_low" in curves and bool((curves.get("worlds", 1) > 1).any())
 
     def draw() -> Figure:
         fig = new_figure(9.2, 3.9)
@@ -68,10 +71,21 @@ def threshold_chart(
             for i, v in enumerate(values):  # a handful of groups
                 c = curves[curves["value"] == v]
                 step = max(len(c) // 6, 1)  # a few markers a line, staggered
+                steps = len(c) < 60
+                if bands:
+                    ax.fill_between(
+                        c["threshold"],
+                        c[f"{metric}_low"],
+                        c[f"{metric}_high"],
+                        step="pre" if steps else None,
+                        color=palette[i % len(palette)],
+                        alpha=0.15,
+                        linewidth=0,
+                    )
                 ax.plot(
                     c["threshold"],
                     c[metric],
-                    drawstyle="steps-pre" if len(c) < 60 else "default",
+                    drawstyle="steps-pre" if steps else "default",
                     color=palette[i % len(palette)],
                     linewidth=2.0,
                     marker=markers[i % len(markers)],

@@ -1,4 +1,10 @@
-"""What other cuts would do: the threshold curves by deprivation."""
+"""What other cuts would do: the threshold curves by deprivation, over every world.
+
+With replicate worlds the curves pool every world whose families the run kept
+(:func:`audits.report.curves.pooled_threshold_curves`): at each cut, the rate of the
+families summed over the worlds, with a band from the smallest to the largest world's
+rate. The table at the scenario's cut pools each world at its own cut.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,14 @@ import numpy as np
 import pandas as pd
 
 from audits.report import charts
-from audits.report.curves import actual_cut, threshold_curves
+from audits.report.curves import actual_cut, pooled_threshold_curves
 from audits.report.describe import flag_rule_text
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
     Html,
     figure,
     join,
+    note,
     p,
     table,
 )
@@ -20,10 +27,13 @@ from audits.report.sections.common import (
     no_audit,
     one_world_note,
     target_words,
+    worlds,
 )
 from audits.report.text import (
     group_label,
+    interval,
     pct,
+    plural,
     value_label,
 )
 from simulator.vocabulary import DEPRIVATION
@@ -45,21 +55,69 @@ def _threshold_axis_end(score: pd.Series, cut: float, points: int) -> float | No
     return end if end < values.max() else None
 
 
+def _worlds_note(inputs: ReportInputs, kept: int) -> list[Html]:
+    """How the curves pool several worlds (nothing for one world).
+
+    ``kept`` worlds kept their families' outcomes (a run keeps every world's; an
+    audit read back from files written before may hold the first world's only).
+    """
+    asked = worlds(inputs)
+    if kept <= 1:
+        return one_world_note(
+            inputs,
+            "These curves and the table under them show",
+            "the curves need every family's score, which was kept for the first "
+            "world only",
+        )
+    missing = (
+        f" The families of {plural(asked - kept, 'other world')} were not kept."
+        if kept < asked
+        else ""
+    )
+    return [
+        note(
+            "These curves and the table under them pool "
+            f"{plural(kept, 'simulated world')}: at each cut, the families summed "
+            "over the worlds; the shaded band spans the smallest to largest world's "
+            "rate, and the table gives it beside each rate. With a top-percent or "
+            "budget rule each world is taken at its own cut in the table; the "
+            f"dashed line is the first world's.{missing}"
+        )
+    ]
+
+
+def _at_cut_cell(row: pd.Series, metric: str, spread: bool) -> str:
+    """A rate at the cut, with the worlds' range under it when there are several."""
+    if not spread:
+        return pct(row[metric])
+    low, high = row[f"{metric}_low"], row[f"{metric}_high"]
+    return f"{pct(row[metric])} (worlds {interval(low, high)})"
+
+
 def threshold_section(inputs: ReportInputs) -> Html:
     """FPR and TPR at every threshold, by deprivation quintile, with the cut."""
     if inputs.audit is None or inputs.audit.outcomes is None:
         return no_audit()
     outcomes = inputs.audit.outcomes
+    kept = [w.outcomes for w in inputs.audit.worlds if w.outcomes is not None]
     grouping = next(
         (c for c in DEPRIVATION if c in outcomes),
         inputs.audit.config.group_columns[0],
     )
     rule = inputs.scenario.model.flag_rule()
     cut = actual_cut(inputs.flags, rule)
-    curves = threshold_curves(outcomes, grouping)
-    at_cut = threshold_curves(outcomes, grouping, cuts=np.array([cut]))
+    # Replicate worlds are known by their outcomes: their cut is the lowest score
+    # of a family a flag reached (the threshold, for a threshold rule).
+    cuts = [np.array([cut])] + [np.array([actual_cut(o, rule)]) for o in kept[1:]]
+    curves = pooled_threshold_curves(kept, grouping)
+    at_cut = pooled_threshold_curves(kept, grouping, cuts=cuts)
+    spread = len(kept) > 1
     rows = [
-        [value_label(grouping, r["value"]), pct(r["fpr"]), pct(r["tpr"])]
+        [
+            value_label(grouping, r["value"]),
+            _at_cut_cell(r, "fpr", spread),
+            _at_cut_cell(r, "tpr", spread),
+        ]
         for _, r in at_cut.iterrows()  # a handful of groups
     ]
     tie_note = (
@@ -70,12 +128,7 @@ def threshold_section(inputs: ReportInputs) -> Html:
     )
     return join(
         [
-            *one_world_note(
-                inputs,
-                "These curves and the table under them show",
-                "the curves need every family's score, which the run keeps for the "
-                "first world only",
-            ),
+            *_worlds_note(inputs, len(kept)),
             p(
                 f"The council's model gives every household a score and "
                 f"{flag_rule_text(rule)} (the cut: {cut:.3g}). A different cut "
@@ -89,7 +142,9 @@ def threshold_section(inputs: ReportInputs) -> Html:
                     cut,
                     grouping,
                     in_target=target_words(inputs),
-                    right=_threshold_axis_end(outcomes["score"], cut, len(curves)),
+                    right=_threshold_axis_end(
+                        pd.concat([o["score"] for o in kept]), cut, len(curves)
+                    ),
                 ),
                 "the false positive rate (left) and true positive rate (right) that "
                 "each cut of the score would give, one line per group; the dashed "
