@@ -24,24 +24,27 @@ with ``workers`` (``--workers``, ``--cluster``) each point's model is fitted fir
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import product
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from audits.confusion import RATES
 from audits.replicates import against_reference, pool_rates, rate_rows
 from simulator.council.models.base import RiskModel
 from simulator.errors import ScenarioError
+from simulator.pipeline.grid import (
+    Vary,
+    check_grid,
+    point_scenarios,
+    setting_text,
+)
 from simulator.pipeline.parallel import SERIAL, Pool, Workers
 from simulator.pipeline.run import (
     Run,
@@ -51,17 +54,12 @@ from simulator.pipeline.run import (
     replicate_seed,
     run,
 )
-from simulator.schema.loading import apply_overrides, scenario_from_dict
+from simulator.schema.loading import scenario_from_dict
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import GROUP_COLUMNS, GROUP_VALUES, OVERALL
 
 logger = logging.getLogger(__name__)
 
-MAX_VARIES = 2
-"""At most this many parameters are varied together."""
-MAX_RUNS = 50
-"""At most this many runs (points times replicates) in one sweep."""
-MAX_REPLICATES = 20
 AUDIT_METRICS = RATES
 """Rates of the audit's disparities table (docs/audit.md)."""
 LINK_METRICS = ("link_recall", "link_precision", "link_f1")
@@ -85,19 +83,6 @@ ESTIMATE_COLUMNS = (
     "small_group",
 )
 """Columns taken from the audit's disparities table for each row."""
-
-
-class Vary(NamedTuple):
-    """One varied parameter: a ``--set`` path and the values it takes, in order."""
-
-    path: str
-    values: tuple[Any, ...]
-
-
-def _override(path: str, value: Any) -> str:
-    """A ``--set`` string whose value YAML parses back to ``value``."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
-    return f"{path}={text.removesuffix('...').strip()}"
 
 
 @dataclass(frozen=True)
@@ -175,61 +160,23 @@ def plan_sweep(
         an unknown group column, or a point whose scenario is not valid (the
         messages of ``--set``, naming the ``--vary`` argument).
     """
-    parsed = [v if isinstance(v, Vary) else Vary(v[0], tuple(v[1])) for v in varies]
-    problems = []
-    if not parsed:
-        problems.append("sweep: give at least one --vary PATH=V1,V2,...")
-    if len(parsed) > MAX_VARIES:
-        problems.append(
-            f"sweep: at most {MAX_VARIES} --vary parameters, got {len(parsed)}"
-        )
-    paths = [v.path for v in parsed]
-    if len(set(paths)) != len(paths):
-        problems.append(f"sweep: a parameter is varied twice: {paths}")
-    if not 1 <= replicates <= MAX_REPLICATES:
-        problems.append(
-            f"sweep: --replicates must be between 1 and {MAX_REPLICATES}, "
-            f"got {replicates}"
-        )
+    parsed = check_grid(varies, replicates, command="sweep")
     if group_column not in GROUP_COLUMNS:
-        problems.append(
-            f"sweep: --group must be one of {', '.join(GROUP_COLUMNS)}, "
-            f"got {group_column!r}"
+        raise ScenarioError(
+            [
+                f"sweep: --group must be one of {', '.join(GROUP_COLUMNS)}, "
+                f"got {group_column!r}"
+            ]
         )
-    n_points = math.prod(len(v.values) for v in parsed) if parsed else 0
-    if n_points * replicates > MAX_RUNS:
-        problems.append(
-            f"sweep: {n_points} points x {replicates} replicate(s) = "
-            f"{n_points * replicates} runs; at most {MAX_RUNS} are allowed: use "
-            "fewer values or replicates"
-        )
-    if problems:
-        raise ScenarioError(problems)
-
     data = (
         base.model_dump(mode="json", exclude_unset=True)
         if isinstance(base, Scenario)
         else dict(base)
     )
     base_scenario = scenario_from_dict(data, origin)
-    data = _audit_section(data, group_column)
     seeds = tuple(replicate_seed(base_scenario.seed, r) for r in range(replicates))
-    points = list(product(*(v.values for v in parsed)))
-    scenarios, problems = [], []
-    for point in points:
-        overrides = [_override(v.path, x) for v, x in zip(parsed, point, strict=True)]
-        try:
-            point_data = apply_overrides(data, overrides)
-            first = scenario_from_dict(point_data, origin)
-        except ScenarioError as e:
-            where = " ".join(
-                f"--vary {v.path}={x!r}" for v, x in zip(parsed, point, strict=True)
-            )
-            problems += [f"{where}: {p}" for p in e.problems]
-            continue
-        scenarios += [replicate_scenario(first, r) for r in range(replicates)]
-    if problems:
-        raise ScenarioError(list(dict.fromkeys(problems)))
+    points, firsts = point_scenarios(_audit_section(data, group_column), parsed, origin)
+    scenarios = [replicate_scenario(s, r) for s in firsts for r in range(replicates)]
     return SweepPlan(base_scenario, tuple(parsed), points, scenarios, seeds)
 
 
@@ -478,7 +425,7 @@ def _tidy_types(table: pd.DataFrame, varies: Sequence[Vary]) -> pd.DataFrame:
                 float if any(isinstance(x, float) for x in values) else "int64"
             )
         else:
-            table[v.path] = table[v.path].map(_label).astype("string")
+            table[v.path] = table[v.path].map(setting_text).astype("string")
     for col in ("group", "value", "metric", "reference"):
         table[col] = table[col].astype("string")
     table["is_reference"] = table["is_reference"].astype("boolean")
@@ -486,18 +433,6 @@ def _tidy_types(table: pd.DataFrame, varies: Sequence[Vary]) -> pd.DataFrame:
     for col in ("n", "denominator"):
         table[col] = table[col].astype("Int64")
     return table
-
-
-def _label(x: Any) -> str:
-    """A short text for a parameter value (YAML flow style)."""
-    if isinstance(x, str):
-        return x
-    return (
-        yaml.safe_dump(x, default_flow_style=True, width=10_000)
-        .strip()
-        .removesuffix("...")
-        .strip()
-    )
 
 
 # ----------------------------------------------------------------- summary and plot
