@@ -114,7 +114,7 @@ def group_rates_chart(
             f"Bars: estimate. Whiskers: {level} confidence interval. "
             "Green: the reference group."
             + (
-                " Grey diamonds: the smallest and largest value in a single world."
+                "\nGrey diamonds: the smallest and largest value in a single world."
                 if pooled
                 else ""
             ),
