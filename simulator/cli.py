@@ -1,4 +1,7 @@
-"""``linkaudit``: validate, schema, generate, link, run, audit, sweep, compare."""
+"""``linkaudit``: validate, schema, generate, link, run, audit, sweep, explore, compare.
+
+Each command parses its arguments here and calls the pipeline.
+"""
 
 from __future__ import annotations
 
@@ -435,6 +438,54 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Run a scenario over a grid of one or two settings; write explore.html.
+
+    Bad input (a ``--vary``, a point's scenario) is one ``linkaudit:`` line.
+    """
+    from simulator.errors import InputDataError
+
+    try:
+        return _explore(args)
+    except ScenarioError as e:  # a problem of every point is said once
+        said: dict[str, str] = {}
+        for problem in e.problems:
+            what = (
+                problem.split(": ", 1)[-1] if problem.startswith("--vary") else problem
+            )
+            said.setdefault(what, problem)
+        raise InputDataError("; ".join(said.values())) from None
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from simulator.cli_sweep import parse_vary
+    from simulator.pipeline.explore import explore, write_exploration
+    from simulator.schema.loading import apply_overrides, read_yaml
+
+    varies = [parse_vary(text) for text in args.vary]
+    _check_scenario_path(args.scenario)
+    data = apply_overrides(read_yaml(args.scenario), args.overrides)
+    workers = _workers(args)
+    out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-explore"
+    with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
+        exploration = explore(
+            data,
+            varies,
+            replicates=args.replicates,
+            base_dir=args.scenario.resolve().parent,
+            origin=str(args.scenario),
+            progress=not args.quiet,
+            workers=workers,
+        )
+        page = write_exploration(exploration, out_dir, overwrite=args.force)
+    print(  # noqa: T201
+        f"wrote {page} ({len(exploration.points)} points x "
+        f"{exploration.base.audit.replicates} world(s); "
+        f"{page.stat().st_size / 2**20:.1f} MB)"
+    )
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Put runs side by side, the first as the base, and write the comparison."""
     from audits.compare import compare
@@ -460,6 +511,7 @@ COMMANDS = {
     "run": cmd_run,
     "audit": cmd_audit,
     "sweep": cmd_sweep,
+    "explore": cmd_explore,
     "compare": cmd_compare,
     "clean": cmd_clean,
 }

@@ -128,6 +128,16 @@ HELP = {
         "sweep.png and sweep.json. Example: --vary "
         "agencies.police.errors.stale_address=0.2,0.6,0.9 --metric fpr",
     ),
+    "explore": (
+        "an interactive page: change one or two settings, see who is flagged",
+        "Run the scenario (without attribution) at every point of a grid of one or "
+        "two settings, each with its replicate worlds (audit.replicates, or "
+        "--replicates), and write explore.html: one self-contained page with a "
+        "slider per setting that shows, at once, the numbers flagged, wrongly "
+        "flagged and missed by group with intervals, the chart, and a few families "
+        "whose fate changes. Example: --vary model.min_problems=2,3 --vary "
+        "agencies.police.events.incident.background_rate=0.03,0.06,0.12,0.24",
+    ),
     "compare": (
         "put runs side by side: settings that differ, changes with intervals",
         "Compare run directories (written by `linkaudit run`, or by `linkaudit "
@@ -346,6 +356,25 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     _add_output_args(p, default="out/<name>-sweep")
 
 
+def _explore_args(p: argparse.ArgumentParser) -> None:
+    _add_scenario_args(p)
+    p.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="PATH=V1,V2,...",
+        help="a setting and its values, parsed as YAML (at most two --vary)",
+    )
+    p.add_argument(
+        "--replicates",
+        type=int,
+        default=None,
+        help="worlds per point (default: the scenario's audit.replicates)",
+    )
+    _add_worker_args(p, "the grid's points")
+    _add_output_args(p, default="out/<name>-explore")
+
+
 def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "runs", nargs="+", type=Path, metavar="RUN", help="run directories, base first"
@@ -365,6 +394,7 @@ ARGUMENTS = {
     "run": _run_args,
     "audit": _audit_args,
     "sweep": _sweep_args,
+    "explore": _explore_args,
     "compare": _compare_args,
     "clean": _clean_args,
 }
