@@ -403,19 +403,38 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run a scenario over one or two parameters, with replicates, and plot a metric."""
-    from simulator.cli_sweep import check_metric, parse_vary, text_table
-    from simulator.pipeline.sweep import sweep
-    from simulator.pipeline.sweep_files import write_sweep
+def _grid_command(
+    args: argparse.Namespace, command: str
+) -> tuple[list, dict, Any, Path]:
+    """A sweep's or an exploration's ``--vary`` settings, scenario, workers and output.
+
+    The scenario is read as a mapping with ``--set`` applied (so ``--vary`` may
+    change what a Scenario's defaults would fix); the output defaults to
+    ``out/<name>-<command>``.
+    """
+    from simulator.cli_sweep import parse_vary
     from simulator.schema.loading import apply_overrides, read_yaml
 
-    check_metric(args.metric)
     varies = [parse_vary(text) for text in args.vary]
     _check_scenario_path(args.scenario)
     data = apply_overrides(read_yaml(args.scenario), args.overrides)
-    workers = _workers(args)
-    out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-sweep"
+    name = data.get("name") or "unnamed"
+    return (
+        varies,
+        data,
+        _workers(args),
+        args.output or Path("out") / f"{name}-{command}",
+    )
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a scenario over one or two parameters, with replicates, and plot a metric."""
+    from simulator.cli_sweep import check_metric, text_table
+    from simulator.pipeline.sweep import sweep
+    from simulator.pipeline.sweep_files import write_sweep
+
+    check_metric(args.metric)
+    varies, data, workers, out_dir = _grid_command(args, "sweep")
     with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
         table = sweep(
             data,
@@ -458,15 +477,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from simulator.cli_sweep import parse_vary
     from simulator.pipeline.explore import explore, write_exploration
-    from simulator.schema.loading import apply_overrides, read_yaml
 
-    varies = [parse_vary(text) for text in args.vary]
-    _check_scenario_path(args.scenario)
-    data = apply_overrides(read_yaml(args.scenario), args.overrides)
-    workers = _workers(args)
-    out_dir = args.output or Path("out") / f"{data.get('name') or 'unnamed'}-explore"
+    varies, data, workers, out_dir = _grid_command(args, "explore")
     with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
         exploration = explore(
             data,

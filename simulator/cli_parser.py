@@ -326,15 +326,19 @@ def _table_args(p: argparse.ArgumentParser) -> None:
     t.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
 
-def _sweep_args(p: argparse.ArgumentParser) -> None:
-    _add_scenario_args(p)
+def _add_vary_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--vary",
         action="append",
         required=True,
         metavar="PATH=V1,V2,...",
-        help="a parameter and its values, parsed as YAML (at most two --vary)",
+        help="a setting and its values, parsed as YAML (at most two --vary)",
     )
+
+
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    _add_scenario_args(p)
+    _add_vary_arg(p)
     p.add_argument(
         "--replicates",
         type=int,
@@ -358,13 +362,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 def _explore_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
-    p.add_argument(
-        "--vary",
-        action="append",
-        required=True,
-        metavar="PATH=V1,V2,...",
-        help="a setting and its values, parsed as YAML (at most two --vary)",
-    )
+    _add_vary_arg(p)
     p.add_argument(
         "--replicates",
         type=int,
