@@ -33,9 +33,10 @@ from audits.pooled_tables import pooled_audit
 from audits.report.cases.evidence import linked_records, reach
 from audits.report.cases.select import shuffled
 from audits.report.inputs import ReportInputs
-from audits.report.text import event_label, plural, value_label
+from audits.report.text import event_label, group_label, plural, value_label
 from audits.result import AuditResult
 from audits.tables import headline_block
+from simulator.vocabulary import DEPRIVATION
 
 SHOWN_RATES = ("selection_rate", "fpr", "wrongly_flagged_per_10k", "fnr")
 """The rates shown at each point: flagged, wrongly flagged (of families not in
@@ -274,16 +275,40 @@ class Family:
     household_id: int
     name: str
     facts: str
+    across: str
     points: list[FamilyAtPoint]
 
 
-def _record_lines(rows: pd.DataFrame) -> list[str]:
-    """Counted records in words, another family's marked."""
+def _record_lines(rows: pd.DataFrame, own: str = "") -> list[str]:
+    """Counted records in words, another family's marked (and its own by ``own``)."""
     return [
         f"{plural(int(r.n), str(r.kind) + ' record')}"
-        + ("" if r.theirs else " (another family's, linked to it by mistake)")
+        + (own if r.theirs else " (another family's, linked to it by mistake)")
         for r in rows.itertuples(index=False)  # a family's few kinds
     ]
+
+
+def _across(kinds: Sequence[str]) -> str:
+    """A family's fates across the grid: "wrongly flagged at 3 of 8 settings, ..."."""
+    n = len(kinds)
+    parts = [
+        f"{words} at {sum(k == fate for k in kinds)} of {n} settings"
+        for fate, words in FATES.items()
+        if fate in kinds
+    ]
+    return "Across the grid: " + ", ".join(parts) + "."
+
+
+def _facts(first: pd.Series) -> str:
+    """Where the family lives and who it is, in words (deprivation named)."""
+    words = []
+    for column in FAMILY_COLUMNS:
+        if column in first.index:
+            value = value_label(column, first[column])
+            words.append(
+                f"{group_label(column)} {value}" if column in DEPRIVATION else value
+            )
+    return ", ".join(words)
 
 
 def _change(here: pd.DataFrame, there: pd.DataFrame, where: str) -> str:
@@ -298,10 +323,11 @@ def _change(here: pd.DataFrame, there: pd.DataFrame, where: str) -> str:
             "changed its decision."
         )
     parts = []
+    own = " (truly about this family)"
     if not more.empty:
-        parts.append(f"more than {where}: " + "; ".join(_record_lines(more)))
+        parts.append(f"more than {where}: " + "; ".join(_record_lines(more, own)))
     if not fewer.empty:
-        parts.append(f"fewer than {where}: " + "; ".join(_record_lines(fewer)))
+        parts.append(f"fewer than {where}: " + "; ".join(_record_lines(fewer, own)))
     return "Counted " + ", and ".join(parts) + "."
 
 
@@ -338,15 +364,12 @@ def follow_families(
             next((i for i, k in enumerate(kinds) if k == "missed"), 0),
         )
         where = f"at {labels[contrast]} (where it was {FATES[kinds[contrast]]})"
-        first = at[0]
-        facts = ", ".join(
-            value_label(c, first[c]) for c in FAMILY_COLUMNS if c in first.index
-        )
         families.append(
             Family(
                 household_id=int(hid),
-                name=f"The {first['surname'] or 'unnamed'} family",
-                facts=facts,
+                name=f"The {at[0]['surname'] or 'unnamed'} family",
+                facts=_facts(at[0]),
+                across=_across(kinds),
                 points=[
                     FamilyAtPoint(
                         fate=kinds[i],
