@@ -91,12 +91,12 @@ def _changes_lines(s: Scenario) -> list[str]:
     ]
 
 
-def _estimate_line(args: argparse.Namespace, scenario: Scenario) -> str:
+def _estimate_line(args: argparse.Namespace, scenario: Scenario, workers: Any) -> str:
     """The run's estimated cost on this machine; refused if over --memory-limit."""
     from simulator.pipeline.estimate import check_fits, estimate_for
 
     attribution = not args.no_attribution
-    estimate = estimate_for(scenario, attribution=attribution)
+    estimate = estimate_for(scenario, attribution=attribution, workers=workers)
     check_fits(
         estimate,
         scenario,
@@ -117,7 +117,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     check_external(scenario.model, args.scenario.resolve().parent)
-    estimate = _estimate_line(args, scenario)
+    estimate = _estimate_line(args, scenario, _workers(args))
     print(_summary(scenario, str(args.scenario)), estimate, sep="\n")  # noqa: T201
     return 0
 
@@ -243,10 +243,21 @@ def _attribution_lines(attribution: Any) -> list[str]:
 
 
 def _workers(args: argparse.Namespace) -> Any:
-    """The command's ``--workers`` and ``--cluster`` (else ``LINKAUDIT_WORKERS``)."""
+    """The command's ``--workers`` and ``--cluster`` (else ``LINKAUDIT_WORKERS``).
+
+    ``validate`` has no ``--workers``: its estimate assumes the default (the
+    environment's setting, else as many as the cores and memory allow). Workers
+    never start more processes than ``--memory-limit`` leaves room for.
+    """
+    from simulator.pipeline.estimate import memory_limit_bytes
     from simulator.pipeline.parallel import workers_from_env
 
-    return workers_from_env(args.workers, args.cluster)
+    limit = getattr(args, "memory_limit", None)
+    return workers_from_env(
+        getattr(args, "workers", None),
+        getattr(args, "cluster", None),
+        memory_limit_bytes(limit) if limit is not None else None,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -258,10 +269,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.view is not None:
         args.overrides = [*(args.overrides or []), f"report.view={args.view}"]
     scenario = _load(args)
-    estimate = _estimate_line(args, scenario)  # refused before anything is written
+    workers = _workers(args)
+    estimate = _estimate_line(args, scenario, workers)  # refused before any writing
     if not args.quiet:
         print(f"linkaudit: {estimate.strip()}", file=sys.stderr)  # noqa: T201
-    workers = _workers(args)
     out_dir = args.output or Path("out") / scenario.name
     with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)):
         result = run(

@@ -34,8 +34,16 @@ On another machine the times scale with its speed, memory and disk hardly at all
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
+from simulator.pipeline.parallel import (
+    PROCESS_BYTES,
+    SERIAL,
+    WORLD_BYTES_PER_HOUSEHOLD,
+    Workers,
+    processes,
+)
 from simulator.schema.scenario import Scenario
 
 GIB = 1 << 30
@@ -102,13 +110,16 @@ class Estimate:
     seconds: float
     peak_memory_bytes: float
     disk_bytes: float
+    processes: int = 1
+    """Processes on this machine holding a world at once (the run's and workers')."""
 
     def line(self) -> str:
         """One line for the console."""
+        where = f" in {self.processes} processes" if self.processes > 1 else ""
         return (
             f"about {_duration(self.seconds)} of CPU, "
             f"{self.peak_memory_bytes / GIB:.1f} "
-            f"GiB of memory at peak and {_size(self.disk_bytes)} on disk"
+            f"GiB of memory at peak{where} and {_size(self.disk_bytes)} on disk"
         )
 
 
@@ -134,7 +145,9 @@ def _world_seconds(households: int, method: str) -> float:
     )
 
 
-def estimate_for(scenario: Scenario, *, attribution: bool = True) -> Estimate:
+def estimate_for(
+    scenario: Scenario, *, attribution: bool = True, workers: Workers | None = None
+) -> Estimate:
     """The wall time, peak memory and disk of ``linkaudit run`` of ``scenario``.
 
     Parameters
@@ -143,6 +156,11 @@ def estimate_for(scenario: Scenario, *, attribution: bool = True) -> Estimate:
         The resolved scenario (households, replicates, linkage method, model).
     attribution : bool
         Whether the attribution ladder runs (``--no-attribution`` turns it off).
+    workers : Workers, optional
+        Where the run's tasks go (default: serially here). Each worker process on
+        this machine holds one more world while the run holds its own, so it adds
+        its world and its libraries to the peak (as many as
+        :func:`simulator.pipeline.parallel.processes` would start).
 
     Returns
     -------
@@ -156,7 +174,7 @@ def estimate_for(scenario: Scenario, *, attribution: bool = True) -> Estimate:
     >>> with_ladder.seconds > estimate_for(s, attribution=False).seconds
     True
     """
-    from simulator.pipeline.run import needs_history
+    from simulator.pipeline.run import needs_history, pool_tasks
 
     n = scenario.population.n_households
     method = scenario.linkage.method
@@ -168,11 +186,30 @@ def estimate_for(scenario: Scenario, *, attribution: bool = True) -> Estimate:
         wall += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
     if attribution:
         wall += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
+    tasks = pool_tasks(scenario, attribution, needs_history(scenario))
+    count = local_processes(workers or SERIAL, n, tasks)
+    per_worker = n * WORLD_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
     return Estimate(
         seconds=wall,
-        peak_memory_bytes=PEAK_MEMORY[(method, attribution)].at(n),
+        peak_memory_bytes=PEAK_MEMORY[(method, attribution)].at(n)
+        + (count - 1) * per_worker,
         disk_bytes=DISK_BYTES[method].at(n),
+        processes=count,
     )
+
+
+def local_processes(workers: Workers, households: int, tasks: int) -> int:
+    """Processes of a run on this machine: its own and the pool's (none on a cluster).
+
+    As the run's pool chooses them (:class:`simulator.pipeline.parallel.Pool`: the
+    run's process counts as one and keeps its world); a count lowered for memory is
+    warned about when the run starts, not here.
+    """
+    if workers.cluster is not None or tasks == 0:
+        return 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return processes(workers, households, tasks + 1, kept=1)
 
 
 DEFAULT_MEMORY_LIMIT = "80%"

@@ -80,17 +80,23 @@ class Workers:
         (:func:`processes`).
     cluster : str or None
         A Dask scheduler's address: tasks run there instead.
+    memory_limit : int or None
+        Bytes the run may use (``--memory-limit``): no more processes start than
+        their worlds fit in (None: only the memory available limits them).
     """
 
     count: int | None = None
     cluster: str | None = None
+    memory_limit: int | None = None
 
 
 SERIAL = Workers(1)
 """Every task in this process, one after another (the library's default)."""
 
 
-def workers_from_env(count: int | None, cluster: str | None = None) -> Workers:
+def workers_from_env(
+    count: int | None, cluster: str | None = None, memory_limit: int | None = None
+) -> Workers:
     """The command line's setting: ``count``, else ``LINKAUDIT_WORKERS``, else auto.
 
     Raises
@@ -109,7 +115,7 @@ def workers_from_env(count: int | None, cluster: str | None = None) -> Workers:
             ) from None
     if count is not None and count < 1:
         raise WorkerError(f"{where} {count}: expected a whole number of workers >= 1")
-    return Workers(count, cluster)
+    return Workers(count, cluster, memory_limit)
 
 
 def cores() -> int:
@@ -131,7 +137,13 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_cap(households: int, *, kept: int = 0, available: int | None = None) -> int:
+def memory_cap(
+    households: int,
+    *,
+    kept: int = 0,
+    available: int | None = None,
+    limit: int | None = None,
+) -> int:
     """How many processes can each hold a world of ``households`` at once (>= 1).
 
     Parameters
@@ -142,16 +154,22 @@ def memory_cap(households: int, *, kept: int = 0, available: int | None = None) 
         Worlds held besides the tasks' (a run keeps its real world: 1).
     available : int, optional
         Bytes available; by default :func:`available_memory`.
+    limit : int, optional
+        Bytes the run may use at most (``--memory-limit``), if less.
 
     Examples
     --------
     >>> memory_cap(1_000_000, kept=1, available=24 * 2**30)
     2
+    >>> memory_cap(1_000_000, kept=1, available=24 * 2**30, limit=12 * 2**30)
+    1
     >>> memory_cap(1_000, available=24 * 2**30) > 30
     True
     """
     world = households * WORLD_BYTES_PER_HOUSEHOLD
     budget = MEMORY_SHARE * (available if available is not None else available_memory())
+    if limit is not None:
+        budget = min(budget, limit)
     return max(1, int((budget - kept * world) // (world + PROCESS_BYTES)))
 
 
@@ -169,14 +187,19 @@ def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -
     else:
         wanted = cores()
     wanted = max(1, min(wanted, tasks))
-    cap = memory_cap(households, kept=kept)
+    cap = memory_cap(households, kept=kept, limit=workers.memory_limit)
     if wanted > cap:
         if workers.count is not None:
+            room = available_memory()
+            if workers.memory_limit is not None and workers.memory_limit < room:
+                where = f"--memory-limit allows {workers.memory_limit / 2**30:.1f} GiB"
+            else:
+                where = f"{room / 2**30:.1f} GiB is available"
             warnings.warn(
                 f"--workers {workers.count} lowered to {cap}: each worker holds a "
                 f"world of {households:,} households (about "
                 f"{households * WORLD_BYTES_PER_HOUSEHOLD / 2**30:.1f} GiB) and "
-                f"{available_memory() / 2**30:.1f} GiB is available",
+                f"{where}",
                 stacklevel=2,
             )
         wanted = cap

@@ -190,6 +190,15 @@ def needs_history(scenario: Scenario) -> bool:
     )
 
 
+def pool_tasks(scenario: Scenario, attribution: bool, history: bool) -> int:
+    """Tasks a run gives its pool: the history cohort, replicates and rungs."""
+    from audits.attribution import RUNGS
+
+    replicates = scenario.audit.replicates
+    rungs = (len(RUNGS) - 1) * replicates if attribution else 0
+    return int(history) + replicates - 1 + rungs
+
+
 def stage_bar(stage: str, total: int, progress: bool) -> Any:
     """A progress bar for one stage of a run (a no-op object when not shown)."""
     from tqdm import tqdm
@@ -425,14 +434,11 @@ def run(
     -------
     Run
     """
-    from audits.attribution import RUNGS
-
     timings = Timings()
     seeds = stage_seeds(scenario)
     history = model is None and needs_history(scenario)
     n_replicates = scenario.audit.replicates
-    tasks = int(history) + (len(RUNGS) - 1) * attribution * n_replicates
-    tasks += n_replicates - 1
+    tasks = pool_tasks(scenario, attribution, history)
     households = scenario.population.n_households
     with Pool(workers, households, tasks, busy=True) as pool:
         fit = partial(

@@ -127,3 +127,59 @@ def test_no_attribution_and_no_limit_let_it_through(scenario_file, capsys):
         )
         == 0
     )
+
+
+# ------------------------------------------------------------------ workers
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    households=st.integers(1_000, 2_000_000),
+    count=st.integers(1, 4),
+    replicates=st.integers(1, 5),
+)
+def test_each_worker_adds_its_world_to_the_peak(households, count, replicates):
+    from simulator.pipeline.parallel import (
+        PROCESS_BYTES,
+        WORLD_BYTES_PER_HOUSEHOLD,
+        Workers,
+    )
+
+    s = Scenario.model_validate(
+        {
+            "population": {"n_households": households},
+            "audit": {"replicates": replicates},
+        }
+    )
+    serial = estimate_for(s)
+    parallel = estimate_for(s, workers=Workers(count))
+    assert serial.processes == 1
+    assert 1 <= parallel.processes <= count
+    extra = (parallel.processes - 1) * (
+        households * WORLD_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
+    )
+    assert parallel.peak_memory_bytes == pytest.approx(serial.peak_memory_bytes + extra)
+    assert parallel.seconds == serial.seconds  # CPU time: the same work
+    on_a_cluster = estimate_for(s, workers=Workers(count, cluster="tcp://x:8786"))
+    assert on_a_cluster.peak_memory_bytes == serial.peak_memory_bytes
+
+
+def test_a_memory_limit_caps_the_workers_it_has_no_room_for():
+    from simulator.pipeline.parallel import (
+        PROCESS_BYTES,
+        WORLD_BYTES_PER_HOUSEHOLD,
+        Workers,
+        processes,
+    )
+
+    households = 200_000
+    world = households * WORLD_BYTES_PER_HOUSEHOLD
+    room_for_two = 3 * world + 2 * PROCESS_BYTES  # the run's world and two workers'
+    assert processes(Workers(4), households, 9, kept=1) >= 3  # 24 GiB: no cap
+    with pytest.warns(UserWarning, match="--memory-limit allows"):
+        assert (
+            processes(Workers(4, memory_limit=room_for_two), households, 9, kept=1) == 2
+        )
+    with pytest.warns(UserWarning, match="lowered to 1"):
+        one = processes(Workers(4, memory_limit=world), households, 9, kept=1)
+    assert one == 1
