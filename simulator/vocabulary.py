@@ -69,6 +69,10 @@ Source = Literal["health", "education", "police", "benefits", "social_care", "sp
 """A record source; ``spine`` is the council's family index."""
 SOURCES: tuple[str, ...] = get_args(Source)
 """Every record source, in a fixed order."""
+Agency = Literal["health", "education", "police", "benefits", "social_care"]
+"""A source where families are seen (every source but the spine)."""
+AGENCIES: tuple[str, ...] = get_args(Agency)
+"""The sources linked to the spine, in the order of :data:`SOURCES`."""
 
 ErrorName = Literal[
     "duplicate",

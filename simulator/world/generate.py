@@ -22,8 +22,9 @@ from simulator.io import write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
+from simulator.vocabulary import AGENCIES
 from simulator.world.agencies import MODULES
-from simulator.world.agencies.base import PopulationChunk
+from simulator.world.agencies.base import PopulationChunk, RecordShifts
 from simulator.world.corruption import CARRIED, ERRORS, corrupt
 from simulator.world.ids import record_ids, spine_household_ids, spine_person_ids
 from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
@@ -35,9 +36,6 @@ from simulator.world.records import (
 )
 
 log = logging.getLogger(__name__)
-
-AGENCIES = ("health", "education", "police", "benefits", "social_care")
-"""The sources linked to the spine (everything but the spine itself)."""
 
 
 @dataclass
@@ -169,6 +167,17 @@ def _concat_frames(
     return pd.DataFrame(out, copy=False)
 
 
+def add_records(chunk: PopulationChunk, parts: dict[str, Parts]) -> None:
+    """Append each source's corrupted records of ``chunk`` to its parts, in place."""
+    scenario = chunk.scenario
+    for source, source_parts in parts.items():
+        cfg = scenario.agencies.source(source)
+        rows = MODULES[source].records(chunk, cfg)
+        rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
+        source_parts.append(rows.to_arrays())
+        del rows
+
+
 def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
     """Generate the truth, every enabled source's corrupted records and the spine."""
     from tqdm import tqdm
@@ -182,16 +191,9 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
     all_chunks = list(chunks(scenario))
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
         hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
-        chunk = PopulationChunk(scenario, hh, pp, blocks)
-        for source in enabled:
-            cfg = scenario.agencies.source(source)
-            rows = MODULES[source].records(chunk, cfg)
-            rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
-            parts[source].append(rows.to_arrays())
-            del rows
+        add_records(PopulationChunk(scenario, hh, pp, blocks), parts)
         households.append(hh)
         people.append(pp)
-        del chunk
     sources = {
         s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled if s != "spine"
     }
@@ -211,6 +213,55 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
         ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
     )
     return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
+
+
+def records_again(
+    scenario: Scenario,
+    households: pd.DataFrame,
+    people: pd.DataFrame,
+    shifts: RecordShifts | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every agency's records of an existing population, drawn from ``scenario``'s seed.
+
+    A later period of the same world (:mod:`simulator.world.dynamics`): the
+    households (with their needs of the period) and people are given, not drawn;
+    the agencies record them afresh, with their errors, chunk by chunk as
+    :func:`generate` does. The spine is not made again: the council's family
+    index is the one it already holds.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario, with the period's seed.
+    households, people : DataFrame
+        The truth tables, sorted by household id (as :func:`generate` makes them).
+    shifts : RecordShifts, optional
+        What earlier flags change in each source, aligned with ``households``.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Each enabled agency's records, numbered from ``scenario``'s seed.
+    """
+    enabled = [s for s in AGENCIES if scenario.agencies.source(s).enabled]
+    parts: dict[str, Parts] = {s: [] for s in enabled}
+    hid = households["household_id"].to_numpy()
+    person_hid = people["household_id"].to_numpy()
+    for blocks in chunks(scenario):
+        bounds = [blocks.start * BLOCK_SIZE, blocks.stop * BLOCK_SIZE]
+        h = slice(*np.searchsorted(hid, bounds))
+        p = slice(*np.searchsorted(person_hid, bounds))
+        chunk = PopulationChunk(
+            scenario,
+            households.iloc[h].reset_index(drop=True),
+            people.iloc[p].reset_index(drop=True),
+            blocks,
+            shifts.take(h) if shifts is not None else None,
+        )
+        add_records(chunk, parts)
+    sources = {s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled}
+    number(sources, pd.DataFrame(), scenario.seed)
+    return sources
 
 
 _ADDRESS_STRINGS = ("address", "postcode", "prev_address", "prev_postcode")

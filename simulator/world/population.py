@@ -23,15 +23,17 @@ from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts, stable_id, str
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world import identity
-from simulator.world.probability import affluence, calibrate_intercept, expit, logit
+from simulator.world.needs import (
+    carrier_candidates,
+    harm_probability,
+    has_member,
+    need_probability,
+)
+from simulator.world.probability import affluence, calibrate_intercept, expit
 from simulator.world.records import arrow_strings
 
 MAX_MEMBERS = 10
 """person_id = household_id * MAX_MEMBERS + member: stable ids with no coordination."""
-SCHOOL_AGES = (5, 15)
-"""Compulsory school age, inclusive, in whole years at the reference date."""
-YOUTH_AGE = 10
-"""Age of criminal responsibility in England and Wales."""
 PREVIOUS_HOME_OCCUPIED = 0.5
 """Assumption: share of movers whose previous home is now another family's home."""
 
@@ -458,20 +460,13 @@ class HouseholdFrame:
         h_pos = np.searchsorted(
             hh["household_id"].to_numpy(), people["household_id"].to_numpy()
         )
-        age = people["age"].to_numpy()
-        is_child = (people["role"] == "child").to_numpy()
-        school = is_child & (age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])
-        has_school = np.bincount(h_pos, weights=school, minlength=len(hh)) > 0
+        candidates = carrier_candidates(people, h_pos, len(hh))
+        has_school = has_member(h_pos, candidates["education"], len(hh))
         n_needs = np.zeros(len(hh), dtype=np.int64)
         for need in NEEDS:
-            cfg = s.needs.need(need)
-            p = expit(
-                cal.need_intercepts[need]
-                + np.log(cfg.deprivation_odds_ratio) * dep
-                + np.log(cfg.lone_parent_odds_ratio) * lone
+            p = need_probability(
+                s, cal.need_intercepts[need], need, dep, lone, has_school
             )
-            if need == "education":
-                p = np.where(has_school, p, 0.0)
             z = np.sqrt(rho) * common + np.sqrt(1 - rho) * self.streams(
                 "needs", need
             ).normal(self.h_counts)
@@ -480,37 +475,7 @@ class HouseholdFrame:
             n_needs += has
         hh["n_needs"] = n_needs.astype(np.int8)
         hh["eligible"] = n_needs >= s.eligibility.min_needs
-        h = s.harm
-        p_harm = (
-            expit(
-                logit(h.base_probability)
-                + np.log(h.odds_ratio_per_need) * n_needs
-                + np.log(h.deprivation_odds_ratio) * dep
-            )
-            if 0 < h.base_probability < 1
-            else np.full(len(hh), float(h.base_probability))
-        )
-        hh["harm"] = self.u("harm") < p_harm
-
-        female = (people["sex"] == "F").to_numpy()
-        adult = ~is_child
-        first_adult = (people["role"] == "adult1").to_numpy()
-        victim = np.where(
-            first_adult & female,
-            2,
-            np.where(adult & female, 1, np.where(adult, 0.5, 0)),
-        )
-        candidates = {
-            "crime_asb": adult | (is_child & (age >= YOUTH_AGE)),
-            "education": school,
-            "children_in_need": is_child,
-            "worklessness": first_adult,
-            "health": adult | is_child,
-        }
-        # Domestic abuse: the first adult if she is a woman, else any woman, else adult.
-        best = np.zeros(len(hh))
-        np.maximum.at(best, h_pos, victim)
-        candidates["domestic_abuse"] = adult & (victim == best[h_pos])
+        hh["harm"] = self.u("harm") < harm_probability(s, n_needs, dep)
         pid = people["person_id"].to_numpy()
         for need in NEEDS:
             pick = pick_member(

@@ -11,7 +11,8 @@ from scipy.special import expit, logit
 
 from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world.identity import nhs_number_valid, upn_valid
-from simulator.world.population import MAX_MEMBERS, SCHOOL_AGES, YOUTH_AGE
+from simulator.world.needs import SCHOOL_AGES, YOUTH_AGE
+from simulator.world.population import MAX_MEMBERS
 
 
 @pytest.fixture(scope="module")

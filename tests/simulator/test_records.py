@@ -12,7 +12,7 @@ from simulator.vocabulary import is_hidden
 from simulator.world.agencies.social_care import RULES as SOCIAL_CARE_RULES
 from simulator.world.corruption import ERRORS
 from simulator.world.generate import AGENCIES
-from simulator.world.population import SCHOOL_AGES
+from simulator.world.needs import SCHOOL_AGES
 from simulator.world.records import (
     EVENT_COLUMNS,
     HELD_IDENTIFIERS,

@@ -28,7 +28,7 @@ from audits.counterfactuals import without_errors
 from simulator.schema.scenario import Scenario
 from simulator.world.agencies.police import RULES
 from simulator.world.generate import generate
-from simulator.world.population import YOUTH_AGE
+from simulator.world.needs import YOUTH_AGE
 from simulator.world.probability import affluence, expit, gradient, logit
 
 N_HOUSEHOLDS = 20_000

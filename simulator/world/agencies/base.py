@@ -10,6 +10,7 @@ never reshuffles another source's draws.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -21,7 +22,8 @@ import pyarrow as pa
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts
 from simulator.schema.agencies import EventConfig, GroupFactor
 from simulator.schema.scenario import Scenario
-from simulator.world.population import SCHOOL_AGES, YOUTH_AGE, pick_member
+from simulator.world.needs import SCHOOL_AGES, YOUTH_AGE
+from simulator.world.population import pick_member
 from simulator.world.probability import affluence, expit, gradient, logit
 from simulator.world.records import (
     HELD_IDENTIFIERS,
@@ -58,14 +60,46 @@ class EventRule:
     plan for each child of the family), not on one person."""
 
 
+@dataclass(frozen=True)
+class RecordShifts:
+    """How earlier flags change what reaches each source, per household.
+
+    Arrays are aligned with a table of households; a source without an entry is
+    unchanged. Made by :func:`simulator.world.dynamics.record_shifts` from the
+    council's earlier flags; period 1 has none.
+
+    Attributes
+    ----------
+    visibility : mapping of str to ndarray
+        Log-odds added to the chance that a need reaches the source.
+    background : mapping of str to ndarray
+        Log of the multiplier on the source's background events.
+    """
+
+    visibility: Mapping[str, np.ndarray] = field(default_factory=dict)
+    background: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def take(self, rows: slice) -> RecordShifts:
+        """The shifts of the households ``rows`` (a chunk's)."""
+        return RecordShifts(
+            {k: v[rows] for k, v in self.visibility.items()},
+            {k: v[rows] for k, v in self.background.items()},
+        )
+
+
 @dataclass
 class PopulationChunk:
-    """The truth for the households of some seeding blocks, as sources read it."""
+    """The truth for the households of some seeding blocks, as sources read it.
+
+    ``shifts`` (later periods only) change what reaches the records of flagged
+    families; without them every source records exactly as in a single run.
+    """
 
     scenario: Scenario
     households: pd.DataFrame
     people: pd.DataFrame
     blocks: range
+    shifts: RecordShifts | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def streams(self, *names: str) -> BlockStreams:
@@ -217,11 +251,13 @@ def _need_events(
         need_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
     if cfg.visibility > 0:
         aff = affluence(hh["imd_decile"].to_numpy())
-        p = expit(
+        log_odds = (
             logit(min(cfg.visibility, 1 - 1e-12))
             + np.log(cfg.affluent_visibility_odds_ratio) * aff
             + chunk.group_log_factor(visibility_factors)
         )
+        shift = chunk.shifts.visibility.get(source) if chunk.shifts else None
+        p = expit(log_odds if shift is None else log_odds + shift)
         seen = has_need & (need_person >= 0)
         seen &= chunk.streams(*streams, "visible").random(counts) < p
         extra = chunk.streams(*streams, "count").poisson(
@@ -261,6 +297,9 @@ def _background_events(
         * days
         / 365.0
     )
+    shift = chunk.shifts.background.get(source) if chunk.shifts else None
+    if shift is not None:
+        lam = lam * np.exp(shift)
     lam = np.where(has_need, 0.0, lam)
     n_bg = chunk.streams(*streams, "background").poisson(counts, lam)
     pick = pick_member(
