@@ -264,7 +264,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario end to end and write every output, the audit and the report."""
     from audits.tables import audit_summary
     from simulator.pipeline.output import write_run
-    from simulator.pipeline.run import run
+    from simulator.pipeline.periods import run
 
     if args.view is not None:
         args.overrides = [*(args.overrides or []), f"report.view={args.view}"]
@@ -288,6 +288,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     lines += headline_lines(audit_summary(result.audit))
     if result.attribution is not None:
         lines += _attribution_lines(result.attribution)
+    if result.periods:
+        periods = scenario.dynamics.periods
+        lines.append(f"periods 1 to {periods}: {out / 'periods'}")
     pages = {"lesson": out / "lesson.html", "report": out / "report.html"}
     lines += [f"{name}: {path}" for name, path in pages.items() if path.exists()]
     print(*lines, sep="\n")  # noqa: T201

@@ -440,6 +440,8 @@ def write_run(
                     tmp,
                 )
                 rows |= write_replicate_outcomes(run_.audit, tmp)
+            if run_.periods:
+                rows |= write_tables(run_.periods, tmp)
             bar.update()
             inputs = report_inputs(run_)
             rows |= write_transparency(dict(inputs.transparency or {}), tmp)

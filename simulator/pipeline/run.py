@@ -100,6 +100,9 @@ class Run:
     timings : Timings
         Each stage's wall time, CPU time and peak memory (the manifest's
         ``measured`` fields, the only ones that differ between identical runs).
+    periods : dict of str to DataFrame
+        With ``dynamics.periods`` > 1: the per-period tables
+        (:mod:`simulator.pipeline.periods`); empty otherwise.
     """
 
     scenario: Scenario
@@ -113,6 +116,7 @@ class Run:
     replicates: dict[str, pd.DataFrame] = field(default_factory=dict)
     link_quality_worlds: tuple[LinkQuality, ...] = ()
     timings: Timings = field(default_factory=Timings, compare=False)
+    periods: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def links(self) -> pd.DataFrame:

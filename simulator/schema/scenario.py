@@ -19,6 +19,7 @@ from simulator.schema.agencies import (
     default_error_multipliers,
 )
 from simulator.schema.audit import AuditConfig
+from simulator.schema.dynamics import DynamicsConfig
 from simulator.schema.generation import GenerationConfig
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import CriteriaConfig, ModelConfig
@@ -63,3 +64,4 @@ class Scenario(Section):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    dynamics: DynamicsConfig = Field(default_factory=DynamicsConfig)

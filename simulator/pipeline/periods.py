@@ -1,0 +1,146 @@
+"""A run over periods: the single run, then the same world moving on (``dynamics:``).
+
+Period 1 is :func:`simulator.pipeline.run.run`, untouched, so its files are those of
+a single run byte for byte. Each later period, on the truth side, needs move on and
+earlier flags act (:mod:`simulator.world.dynamics`); the agencies record the
+period's world afresh (:func:`simulator.world.generate.records_again`); then the
+council, with the model it already has and the family index (spine) it already
+holds, links, builds its view, scores and flags
+(:func:`simulator.pipeline.run.council_run`), and the flags are audited. The
+council side sees only the period's records, never the truth; flags reach the
+truth through the audit's join (:func:`audits.outcomes.household_outcomes`).
+
+Attribution and replicates stay period 1's; the periods add the tables of
+:mod:`audits.periods`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits.periods import (
+    FAMILIES,
+    METRICS,
+    PeriodFacts,
+    period_families,
+    period_metrics,
+)
+from simulator.pipeline.run import Run, audit_council, council_run, stage_bar
+from simulator.pipeline.run import run as single_run
+from simulator.schema.scenario import Scenario
+from simulator.world.dynamics import (
+    family_factor,
+    next_needs,
+    period_scenario,
+    record_shifts,
+)
+from simulator.world.generate import SyntheticData, records_again
+from simulator.world.population import Calibration
+
+logger = logging.getLogger(__name__)
+
+
+def run(scenario: Scenario, **options: Any) -> Run:
+    """Run a scenario over its periods: :func:`simulator.pipeline.run.run`, then more.
+
+    With ``dynamics.periods`` 1 this is exactly the single run. Otherwise the run's
+    ``periods`` holds the per-period tables (:func:`run_periods`). ``options`` are
+    those of :func:`simulator.pipeline.run.run`.
+    """
+    first = single_run(scenario, **options)
+    if scenario.dynamics.periods == 1:
+        return first
+    with first.timings.stage("periods"):
+        tables = run_periods(first, progress=bool(options.get("progress", False)))
+    return replace(first, periods=tables)
+
+
+def _first_facts(first: Run) -> PeriodFacts:
+    """Period 1's facts: the single run's outcomes and records, nothing moved yet."""
+    n = len(first.data.households)
+    zeros = np.zeros(n, np.int64)
+    assert first.audit.outcomes is not None  # a run keeps its outcomes
+    return PeriodFacts(
+        1,
+        first.audit.outcomes,
+        first.data.sources,
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+        zeros,
+        zeros,
+        zeros,
+    )
+
+
+def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Periods 2, 3, ... of a run's world, and every period's tables.
+
+    Parameters
+    ----------
+    first : Run
+        The single run (period 1), with its outcomes and fitted model.
+    progress : bool
+        Show a progress bar over the periods.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        :data:`audits.periods.METRICS` and :data:`audits.periods.FAMILIES`, every
+        period's rows one after another.
+    """
+    scenario, data = first.scenario, first.data
+    config = scenario.audit
+    cal = Calibration.from_scenario(scenario)
+    facts = _first_facts(first)
+    households = data.households
+    times_flagged = np.zeros(len(households), np.int64)
+    common = family_factor(scenario, households["household_id"].to_numpy())
+    metrics = [period_metrics(facts.outcomes, config, 1)]
+    families = [period_families(facts, config)]
+    periods = scenario.dynamics.periods
+    with stage_bar("periods", periods - 1, progress) as bar:
+        for period in range(2, periods + 1):
+            flagged = facts.outcomes["flagged"].to_numpy(dtype=bool)
+            times_flagged = times_flagged + flagged
+            world = period_scenario(scenario, period)
+            moved = next_needs(households, data.people, flagged, world, cal, common)
+            households = moved.households
+            shifts, deterred, neighbours = record_shifts(
+                households, times_flagged, scenario.dynamics
+            )
+            sources = records_again(world, households, data.people, shifts)
+            now = SyntheticData(
+                world, data.areas, households, data.people, sources, data.spine
+            )
+            council = council_run(now, world, first.model)
+            outcomes = audit_council(now, council, world)
+            facts = PeriodFacts(
+                period,
+                outcomes,
+                sources,
+                flagged,
+                deterred,
+                neighbours,
+                moved.resolved,
+                moved.supported,
+                moved.arisen,
+            )
+            metrics.append(period_metrics(outcomes, config, period))
+            families.append(period_families(facts, config))
+            logger.info(
+                "period %d: %d families flagged, %d in need",
+                period,
+                int(outcomes["flagged"].sum()),
+                int(outcomes["y_true"].sum()),
+            )
+            bar.update()
+    return {
+        METRICS: pd.concat(metrics, ignore_index=True),
+        FAMILIES: pd.concat(families, ignore_index=True),
+    }
