@@ -9,8 +9,9 @@
     need whom a flag reached (``needs_met``) or did not (``needs_missed``), true
     needs and those that reached any record, families deterred (by their own flag,
     or only by their neighbours'), records per family,
-    flags carried over from the period before, and needs that resolved (on their
-    own or with support) or arose on the way into the period.
+    flags carried over from the period before, needs that resolved (on their own
+    or with support) or arose on the way into the period, and families flagged only
+    because the council's past flags counted (``dynamics.history``).
 
 Reads the truth (it is the audit side); :mod:`simulator.pipeline.periods` makes the
 facts each period.
@@ -47,6 +48,7 @@ FAMILY_COUNTS = (
     "needs_resolved",
     "needs_resolved_by_support",
     "needs_arisen",
+    "flagged_by_history",
 )
 """The summed columns of ``periods/families``, after ``period``, ``group``,
 ``value`` and ``n`` (families); ``records_per_family`` follows them."""
@@ -73,6 +75,9 @@ class PeriodFacts:
     resolved, supported, arisen : ndarray of int
         Needs that resolved on their own, resolved with support, or arose on the
         way into this period (zeros in period 1).
+    by_history : ndarray of bool
+        Whether a flag reached the family only because the council's past flags
+        counted in its score (``dynamics.history``).
     """
 
     period: int
@@ -84,6 +89,7 @@ class PeriodFacts:
     resolved: np.ndarray
     supported: np.ndarray
     arisen: np.ndarray
+    by_history: np.ndarray
 
 
 def period_metrics(outcomes: pd.DataFrame, config: GroupAudit, period: int):
@@ -156,6 +162,7 @@ def family_rows(facts: PeriodFacts) -> pd.DataFrame:
         "needs_resolved": facts.resolved,
         "needs_resolved_by_support": facts.supported,
         "needs_arisen": facts.arisen,
+        "flagged_by_history": facts.by_history,
     }
     frame = pd.DataFrame({k: np.asarray(v).astype(np.int64) for k, v in counts.items()})
     return frame

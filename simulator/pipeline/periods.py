@@ -30,7 +30,14 @@ from audits.periods import (
     period_families,
     period_metrics,
 )
-from simulator.pipeline.run import Run, audit_council, council_run, stage_bar
+from simulator.council.history import count_flags, with_history
+from simulator.pipeline.run import (
+    Council,
+    Run,
+    audit_council,
+    council_run,
+    stage_bar,
+)
 from simulator.pipeline.run import run as single_run
 from simulator.schema.scenario import Scenario
 from simulator.world.dynamics import (
@@ -75,7 +82,23 @@ def _first_facts(first: Run) -> PeriodFacts:
         zeros,
         zeros,
         zeros,
+        np.zeros(n, bool),
     )
+
+
+def remembered(
+    council: Council, past: pd.Series, scenario: Scenario
+) -> tuple[Council, pd.Series]:
+    """The council's flags with its past flags in the score, and the new counts.
+
+    With ``dynamics.history`` on (:func:`simulator.council.history.with_history`);
+    the council's own tables only.
+    """
+    history = scenario.dynamics.history
+    flags = with_history(
+        council.flags, past, history.points, scenario.model.flag_rule()
+    )
+    return replace(council, flags=flags), count_flags(past, flags)
 
 
 def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame]:
@@ -101,6 +124,8 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
     households = data.households
     times_flagged = np.zeros(len(households), np.int64)
     common = family_factor(scenario, households["household_id"].to_numpy())
+    history = scenario.dynamics.history.enabled
+    past = count_flags(None, first.council.flags)
     metrics = [period_metrics(facts.outcomes, config, 1)]
     families = [period_families(facts, config)]
     periods = scenario.dynamics.periods
@@ -120,6 +145,12 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
             )
             council = council_run(now, world, first.model)
             outcomes = audit_council(now, council, world)
+            by_history = np.zeros(len(households), bool)
+            if history:
+                council, past = remembered(council, past, scenario)
+                model_only = outcomes["flagged"].to_numpy(dtype=bool)
+                outcomes = audit_council(now, council, world)
+                by_history = outcomes["flagged"].to_numpy(dtype=bool) & ~model_only
             facts = PeriodFacts(
                 period,
                 outcomes,
@@ -130,6 +161,7 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
                 moved.resolved,
                 moved.supported,
                 moved.arisen,
+                by_history,
             )
             metrics.append(period_metrics(outcomes, config, period))
             families.append(period_families(facts, config))

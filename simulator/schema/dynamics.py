@@ -63,10 +63,15 @@ class NeedCourseConfig(Section):
         return float(getattr(self, need))
 
 
-class SurveillanceConfig(Section):
-    """A flagged family, and an area with many flags, is watched more (Ensign 2018)."""
+class Effect(Section):
+    """What a flag does next: off unless switched on."""
 
     enabled: bool = Field(False, description="Switch the effect on.")
+
+
+class SurveillanceConfig(Effect):
+    """A flagged family, and an area with many flags, is watched more (Ensign 2018)."""
+
     sources: Agencies = Field(
         ("police", "social_care"),
         description="Sources that watch flagged families more (assumption).",
@@ -89,10 +94,9 @@ class SurveillanceConfig(Section):
     )
 
 
-class SupportConfig(Section):
+class SupportConfig(Effect):
     """A flagged family in true need is offered help: a need may resolve."""
 
-    enabled: bool = Field(False, description="Switch the effect on.")
     resolve_probability: Rate = Field(
         0.2,
         description="Chance each true need of a flagged family resolves because of "
@@ -100,10 +104,9 @@ class SupportConfig(Section):
     )
 
 
-class DeterrenceConfig(Section):
+class DeterrenceConfig(Effect):
     """A flagged family, and less so its neighbours, seeks help less (Brayne 2014)."""
 
-    enabled: bool = Field(False, description="Switch the effect on.")
     sources: Agencies = Field(
         ("health", "benefits", "social_care"),
         description="Sources a family turns to for help (health visits, benefit "
@@ -121,6 +124,17 @@ class DeterrenceConfig(Section):
     )
 
 
+class HistoryConfig(Effect):
+    """The council's own past flags count in its score: "known to services"."""
+
+    points: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        1.0,
+        description="Points added to a family's score for each earlier period the "
+        "council flagged it, right or wrong, before the flag rule (assumption: with "
+        "the programme's criteria, a past flag counts as one more problem shown).",
+    )
+
+
 class DynamicsConfig(Section):
     """Periods of one world moving on, and what the council's flags do next."""
 
@@ -133,3 +147,4 @@ class DynamicsConfig(Section):
     surveillance: SurveillanceConfig = Field(default_factory=SurveillanceConfig)
     support: SupportConfig = Field(default_factory=SupportConfig)
     deterrence: DeterrenceConfig = Field(default_factory=DeterrenceConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)

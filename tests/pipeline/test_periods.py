@@ -168,3 +168,17 @@ def test_surveillance_grows_the_watched_groups_share_of_flags(seed):
 def test_periods_are_checked(bad):
     with pytest.raises(ValueError, match="periods"):
         small(1, periods=bad)
+
+
+def test_history_keeps_families_known_to_services(seed):
+    off = overall(periods_run(seed))
+    on = overall(periods_run(seed, 3, "history"))
+    pd.testing.assert_series_equal(on.loc[1], off.loc[1])
+    pd.testing.assert_series_equal(on["true_needs"], off["true_needs"])
+    assert (off["flagged_by_history"] == 0).all()
+    for period in (2, 3):
+        assert on.loc[period, "flagged_by_history"] > 0
+        assert on.loc[period, "flagged"] > off.loc[period, "flagged"]
+        assert (
+            on.loc[period, "flags_carried_over"] > off.loc[period, "flags_carried_over"]
+        )
