@@ -17,6 +17,7 @@ from typing import Any
 
 from audits.link_quality import LinkQuality
 from simulator.cli_headline import headline_lines
+from simulator.cli_outputs import reader_lines
 from simulator.cli_parser import build_parser
 from simulator.errors import ScenarioError
 from simulator.failures import run_command
@@ -291,8 +292,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.periods:
         periods = scenario.dynamics.periods
         lines.append(f"periods 1 to {periods}: {out / 'periods'}")
-    pages = {"lesson": out / "lesson.html", "report": out / "report.html"}
-    lines += [f"{name}: {path}" for name, path in pages.items() if path.exists()]
+    lines += reader_lines(out)
     print(*lines, sep="\n")  # noqa: T201
     return 0
 
@@ -375,7 +375,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 | _reaudit_report(result, args, scenario, tmp)
             ),
         )
-    print(f"wrote {out}", *headline_lines(audit_summary(result)), sep="\n")  # noqa: T201
+    lines = [f"wrote {out}", *headline_lines(audit_summary(result)), *reader_lines(out)]
+    print(*lines, sep="\n")  # noqa: T201
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from simulator.cli_outputs import reader_lines
 from simulator.errors import InputDataError, ScenarioError
 
 RUN_ONLY = {"scores": "--scores", "truth": "--truth", "overrides": "--set"}
@@ -115,6 +116,7 @@ def cmd_audit_table(args: argparse.Namespace) -> int:
     print(  # noqa: T201
         f"wrote {out}: report.html, metrics_by_group, disparities, summary.json",
         *table_lines(result),
+        *reader_lines(out),
         sep="\n",
     )
     return 0

@@ -45,7 +45,12 @@ def test_a_runs_report_and_audit_have_the_score_diagnostics(run_dir):
 def test_a_reaudit_of_a_run_writes_its_report(run_dir, tmp_path, capsys):
     out = tmp_path / "harm"
     code = main(["audit", str(run_dir), "-o", str(out), "--set", "audit.target=harm"])
-    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert printed.out.splitlines()[-2:] == [
+        f"report: {out / 'report.html'}",
+        f"transparency: {out / 'transparency.md'} (and transparency.json)",
+    ]
     page = text_of(out / "report.html")
     assert "What this report cannot show" in page
     for title, why in RUN_NOT_HERE:

@@ -91,6 +91,12 @@ def test_writes_the_audit_tables_and_report(table, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out.startswith(f"wrote {out}")
     assert "column 'sex' has no value in 24 row(s)" in captured.err
+    # the console names what a reader opens, as `linkaudit run` does
+    assert captured.out.splitlines()[-2:] == [
+        f"report: {out / 'report.html'}",
+        f"transparency: {out / 'transparency.md'} (and transparency.json)",
+    ]
+    assert (out / "transparency.json").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["source"]["rows"] == 600
     assert summary["audit"]["reference"] == {"age group": 2}
