@@ -300,7 +300,9 @@ def pool_replicates(results: Sequence[AuditResult]) -> dict[str, pd.DataFrame]:
         :data:`audits.pooled.INTERVAL_COLUMNS` (the ratio's interval left empty
         where the pooled ratio is undefined). ``fairness``: per ``group`` and
         ``measure``, the measure of the summed counts (``estimate``) and the spread
-        of the replicates' own. ``seeds``: each replicate's seeds.
+        of the replicates' own. ``seeds``: each replicate's seeds. With scores,
+        ``score_auc``, ``calibration`` and ``threshold_curves``: every world's
+        (:func:`score_tables`).
 
     Raises
     ------
@@ -366,4 +368,26 @@ def pool_replicates(results: Sequence[AuditResult]) -> dict[str, pd.DataFrame]:
         "disparities": disparities,
         "fairness": pooled_fairness[["group", "measure", "estimate", *SPREAD]],
         "seeds": seeds,
+        **score_tables(results),
     }
+
+
+def score_tables(results: Sequence[AuditResult]) -> dict[str, pd.DataFrame]:
+    """Every world's score diagnostics, stacked with a ``replicate`` column.
+
+    Each world's scores are its own (AUC, calibration bins and thresholds are not
+    summed over worlds: the bins and thresholds are each world's quantiles), so
+    every world's tables are kept side by side, ``replicate`` first; the audit's
+    own files hold replicate 0's. Empty when the worlds have no scores.
+    """
+    tables = [r.scores.tables() for r in results if r.scores is not None]
+    if len(tables) < len(results) or not tables:
+        return {}
+    out = {}
+    for stem in tables[0]:  # three tables
+        stacked = pd.concat(
+            [t[stem].assign(replicate=i) for i, t in enumerate(tables)],
+            ignore_index=True,
+        )
+        out[stem] = stacked[["replicate", *tables[0][stem].columns]]
+    return out

@@ -14,7 +14,8 @@ and the spread between them (:func:`audits.pooled_tables.pooled_audit`).
 ``score_auc``, ``calibration``, ``threshold_curves``
     The score's diagnostics by group, when the audited rows have scores
     (:mod:`audits.score_diagnostics`; replicate 0's, the world whose scores are
-    kept).
+    kept; a run writes every world's to ``audit/replicates/``,
+    :func:`audits.replicates.score_tables`).
 ``outcomes.parquet``
     One row per true household, if the result kept it.
 ``summary.json``

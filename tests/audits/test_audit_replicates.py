@@ -181,3 +181,26 @@ def test_pooling_refuses_nothing_or_mixed_audits(replicates, make, message):
         results = make(replicates)
     with pytest.raises(AuditError, match=re.escape(message)):
         pool_replicates(results)
+
+
+def test_every_worlds_score_tables_are_kept(replicates):
+    """With scores, each world's AUC, calibration and curves, replicate first."""
+    scored = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditWarning)
+        for i in range(2):
+            o = random_outcomes(800, 50 + i)
+            o["score"] = np.random.default_rng(i).random(len(o)) + o["y_true"] * i
+            scored.append(run_audit(o, CONFIG, seed=i))
+    pooled = pool_replicates(scored)
+    for stem, own in scored[0].scores.tables().items():
+        table = pooled[stem]
+        assert list(table.columns) == ["replicate", *own.columns]
+        for i, world in enumerate(scored):
+            mine = table[table["replicate"] == i].drop(columns="replicate")
+            expected = world.scores.tables()[stem]
+            pd.testing.assert_frame_equal(mine.reset_index(drop=True), expected)
+    auc = pooled["score_auc"].set_index(["replicate", "group", "value"])["auc"]
+    assert auc[(1, OVERALL, OVERALL)] > auc[(0, OVERALL, OVERALL)]  # world 1 ranks
+    without = pool_replicates(replicates)  # no scores: no score tables
+    assert not {"score_auc", "calibration", "threshold_curves"} & set(without)

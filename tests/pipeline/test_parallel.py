@@ -14,6 +14,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
 import psutil
 import pytest
 from hypothesis import given
@@ -89,6 +90,13 @@ def test_a_run_on_two_workers_writes_the_serial_bytes(
     assert any(k.endswith(".parquet") for k in serial)
     assert any(k.startswith("attribution/") for k in serial)
     assert serial == files(out["2"])
+    # every world's score diagnostics, the replicate's scored on its worker
+    for stem in ("score_auc", "calibration", "threshold_curves"):
+        kept = pd.read_parquet(out["2"] / "audit" / "replicates" / f"{stem}.parquet")
+        assert sorted(kept["replicate"].unique()) == [0, 1]
+        own = pd.read_parquet(out["2"] / "audit" / f"{stem}.parquet")
+        first = kept[kept["replicate"] == 0].drop(columns="replicate")
+        pd.testing.assert_frame_equal(first.reset_index(drop=True), own)
     assert "pooled over 2 worlds" in console["1"]
     assert console["1"] == console["2"]
 
