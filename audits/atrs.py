@@ -3,10 +3,12 @@
 Version 3.0 of the standard (GOV.UK,
 https://www.gov.uk/government/collections/algorithmic-transparency-recording-standard-hub)
 has a metadata section, a Tier 1 overview for the public and five Tier 2 sections for
-specialists. :data:`ATRS_SECTIONS` lists them with the standard's field numbers and
-names; :data:`OWNER_ONLY` the fields only a tool's owner can fill and
-:data:`SIMULATION_ONLY` those a simulation fills and a table cannot tell.
-:mod:`audits.transparency` fills them.
+specialists. :data:`ATRS_SECTIONS` lists them with the standard's field numbers
+and names (Tier 1 and section 2.1 checked against a secondary source; the metadata,
+1.1 and sections 2.2 to 2.5 not checked against the template: docs/transparency.md,
+"Which field numbers were checked"); :data:`OWNER_ONLY` the fields only a tool's
+owner can fill and :data:`SIMULATION_ONLY` those a simulation fills and a table
+cannot tell. :mod:`audits.transparency` fills them.
 """
 
 from __future__ import annotations

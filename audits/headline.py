@@ -9,7 +9,8 @@ pooled over the replicate worlds when there are several (:mod:`audits.pooled`), 
 each world's own difference and ratio as the spread. For a linkage metric (link
 recall, precision, missed- or false-link rate of one source's records by group)
 :func:`linkage_figure` gives the same from each world's link quality by source and
-group, with score intervals of the counts summed over the worlds.
+group, with score intervals of the counts summed over the worlds, widened as the
+audit's pooled intervals are when the worlds vary more than they explain.
 
 A ratio resting on a handful of events in the reference group is not a finding: one
 wrong flag more or less there halves or doubles it. :func:`ratio_stability` marks the
@@ -34,7 +35,7 @@ from scipy.stats import norm
 from audits.confusion import RATES
 from audits.disparity import GroupingCounts
 from audits.outcomes import PER
-from audits.pooled import Pooled, pool
+from audits.pooled import Pooled, interval_variance, pool, widen_by
 from simulator.schema.headline import HeadlineConfig
 from simulator.vocabulary import DEPRIVATION, LEAST_DEPRIVED, OVERALL
 
@@ -508,11 +509,16 @@ def linkage_figure(
     """A linkage metric of one group against a reference group, over the worlds.
 
     Counts are summed over the worlds (the pooling rule of every figure); each
-    rate's interval is the Wilson score interval of the summed counts, the
-    difference's Newcombe's hybrid score interval and the ratio's the MOVER
-    interval built from the same two (:func:`mover_ratio`). Records are counted as
-    independent, and the interval is the within-world part only: each world's own
-    figures (``*_per_replicate``) show the spread between worlds.
+    rate's within-world interval is the Wilson score interval of the summed counts
+    (records counted as independent), the difference's Newcombe's hybrid score
+    interval and the ratio's the MOVER interval built from the same two
+    (:func:`mover_ratio`). With several worlds each interval then covers the
+    variation between them as the audit's pooled intervals do
+    (:func:`audits.pooled.widen_by`): when the worlds' own figures
+    (``*_per_replicate``) vary more than the score interval's implied variance
+    explains (:func:`audits.pooled.interval_variance`), it is widened about the
+    estimate (on the log scale for the ratio; ``widened`` says so). With one world
+    the intervals are the score intervals.
 
     Parameters
     ----------
@@ -542,14 +548,26 @@ def linkage_figure(
     p1, p2 = rates[0]["estimate"], rates[1]["estimate"]
     b1 = (rates[0]["ci_low"], rates[0]["ci_high"])
     b2 = (rates[1]["ci_low"], rates[1]["ci_high"])
-    d_low, d_high = newcombe(p1, b1, p2, b2)
     ratio = p1 / p2 if p2 > 0 else np.nan
-    r_low, r_high = mover_ratio(p1, b1, p2, b2)
     stable, note = ratio_stability(rates[1]["numerator"], 0, 0, ratio)
     g_world = np.asarray(rates[0]["per_replicate"], dtype=float)
     r_world = np.asarray(rates[1]["per_replicate"], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         world_ratio = np.where(r_world > 0, g_world / r_world, np.nan)
+    d_low, d_high, d_wide = _across_worlds(
+        p1 - p2, newcombe(p1, b1, p2, b2), g_world - r_world, confidence
+    )
+    r_low, r_high, r_wide = _across_worlds(
+        ratio, mover_ratio(p1, b1, p2, b2), world_ratio, confidence, log=True
+    )
+    for rate in rates:
+        low, high, _ = _across_worlds(
+            rate["estimate"],
+            (rate["ci_low"], rate["ci_high"]),
+            np.asarray(rate["per_replicate"], dtype=float),
+            confidence,
+        )
+        rate["ci_low"], rate["ci_high"] = max(0.0, low), min(1.0, high)
     return {
         "metric": spec.metric,
         "source": spec.source or OVERALL,
@@ -558,7 +576,8 @@ def linkage_figure(
         "replicates": len(tables),
         "confidence": confidence,
         "interval_method": "Wilson score intervals of the counts summed over worlds "
-        "(Newcombe for the difference, MOVER for the ratio)",
+        "(Newcombe for the difference, MOVER for the ratio), widened by the "
+        "variation between worlds where it exceeds them",
         "group_rate": rates[0],
         "reference_rate": rates[1],
         "difference": p1 - p2,
@@ -573,5 +592,27 @@ def linkage_figure(
         "n_resamples": 0,
         "ratio_stable": stable,
         "ratio_note": note,
-        "widened": False,
+        "widened": d_wide or r_wide,
     }
+
+
+def _across_worlds(
+    point: float,
+    bounds: tuple[float, float],
+    per_world: np.ndarray,
+    confidence: float,
+    *,
+    log: bool = False,
+) -> tuple[float, float, bool]:
+    """A score interval widened by the variation between worlds (one world: as is).
+
+    The within-world variance is the one the score interval implies
+    (:func:`audits.pooled.interval_variance`), the between-world part that of the
+    worlds' own figures (:func:`audits.pooled.widen_by`, the audit's rule).
+    """
+    low, high = np.asarray(bounds[0], dtype=float), np.asarray(bounds[1], dtype=float)
+    within = interval_variance(low, high, confidence, log=log)
+    lo, hi, wide = widen_by(
+        np.asarray(point, dtype=float), (low, high), within, per_world, log=log
+    )
+    return float(lo), float(hi), bool(wide)

@@ -19,7 +19,9 @@ that covers both (docs/audit.md, "Intervals across worlds"):
   percentile interval is widened about the estimate by
   ``sqrt(var_between / R / var_within)``, on the log scale for ratios. That is
   ``var_total = within + max(0, between - within)`` with both sides measured for the
-  pooled figure; it never narrows an interval.
+  pooled figure; it never narrows an interval. A figure whose within-world interval
+  is a score interval rather than resamples (the linkage headline) takes the
+  variance that interval implies (:func:`interval_variance`, :func:`widen_by`).
 
 Everything is array arithmetic over (resamples, metrics, groups).
 """
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from audits.confusion import RATES, divide, fractions, percentile_interval
 from audits.disparity import GroupingCounts
@@ -189,12 +192,50 @@ def widen(
         Where ``k > 1``.
     """
     f = _log if log else np.asarray
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: k stays 1
+        within = np.nanvar(f(resampled), axis=0)
+    return widen_by(point, (low, high), within, per_world, log=log)
+
+
+def interval_variance(
+    low: np.ndarray, high: np.ndarray, confidence: float, *, log: bool = False
+) -> np.ndarray:
+    """The within-world variance an interval implies: ``((high - low) / 2z)^2``.
+
+    For an interval not drawn from resamples (a score interval), the variance
+    :func:`widen_by` compares the worlds' spread with; on the log scale for
+    ratios. NaN where an end is undefined (or, on the log scale, not positive).
+    """
+    f = _log if log else np.asarray
+    z = float(norm.ppf(0.5 + confidence / 2))
+    with np.errstate(invalid="ignore"):
+        return ((f(high) - f(low)) / (2 * z)) ** 2
+
+
+def widen_by(
+    point: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
+    within: np.ndarray,
+    per_world: np.ndarray,
+    *,
+    log: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Widen an interval whose within-world variance is ``within`` (:func:`widen`).
+
+    ``within`` is the pooled statistic's within-world variance on the scale used
+    (of the resamples for :func:`widen`, :func:`interval_variance` for a score
+    interval); ``bounds`` is the interval (low, high); ``point``, ``per_world`` (R
+    leading), ``log`` and the result are as in :func:`widen`, which this is the
+    core of.
+    """
+    low, high = bounds
+    f = _log if log else np.asarray
     defined = np.isfinite(f(per_world))
     n_worlds = defined.sum(axis=0)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: k stays 1
         between = np.nanvar(f(per_world), axis=0, ddof=1) / n_worlds
-        within = np.nanvar(f(resampled), axis=0)
         k = np.sqrt(np.maximum(1.0, between / within))
     k = np.where(np.isfinite(k) & (n_worlds >= 2), k, 1.0)
     centre = f(point)

@@ -357,7 +357,11 @@ def report_inputs(run_: Run) -> ReportInputs:
 
     data = run_.data
     record = run_record(
-        run_.scenario, run_.audit, data.sources, link_quality=run_.link_quality
+        run_.scenario,
+        run_.audit,
+        data.sources,
+        link_quality=run_.link_quality,
+        link_quality_worlds=run_.link_quality_worlds,
     )
     return ReportInputs(
         scenario=run_.scenario,

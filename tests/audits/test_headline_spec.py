@@ -16,6 +16,7 @@ from audits.headline import (
     HeadlineSpec,
     headline,
     linkage_figure,
+    mover_ratio,
     newcombe,
     wilson,
 )
@@ -152,6 +153,7 @@ def test_linkage_figure_sums_the_tables_counts(worlds, metric, source):
         "missed_link_rate": ("n_missed", "n_linkable"),
         "false_link_rate": ("n_false", "n_linked"),
     }[metric]
+    scores = {}
     for key, value in (("group_rate", "black"), ("reference_rate", "white")):
         rows = [
             t[(t["source"] == (source or "overall")) & (t["value"] == value)]
@@ -160,22 +162,53 @@ def test_linkage_figure_sums_the_tables_counts(worlds, metric, source):
         rate = figure[key]
         assert rate["numerator"] == sum(int(r[num_col].sum()) for r in rows)
         assert rate["denominator"] == sum(int(r[den_col].sum()) for r in rows)
-        low, high = wilson(rate["numerator"], rate["denominator"], 0.95)
-        assert (rate["ci_low"], rate["ci_high"]) == pytest.approx((low, high))
+        scores[key] = wilson(rate["numerator"], rate["denominator"], 0.95)
+        _covers((rate["ci_low"], rate["ci_high"]), scores[key], len(worlds))
     g, r = figure["group_rate"], figure["reference_rate"]
     assert figure["difference"] == pytest.approx(g["estimate"] - r["estimate"])
-    expected = newcombe(
-        g["estimate"],
-        (g["ci_low"], g["ci_high"]),
-        r["estimate"],
-        (r["ci_low"], r["ci_high"]),
-    )
-    assert (figure["difference_ci_low"], figure["difference_ci_high"]) == (
-        pytest.approx(expected)
-    )
+    within = (g["estimate"], scores["group_rate"], r["estimate"])
+    expected = newcombe(*within, scores["reference_rate"])
+    interval = (figure["difference_ci_low"], figure["difference_ci_high"])
+    _covers(interval, expected, len(worlds))
     if np.isfinite(figure["ratio"]):
         assert figure["ratio_ci_low"] <= figure["ratio"] <= figure["ratio_ci_high"]
+        expected = mover_ratio(*within, scores["reference_rate"])
+        interval = (figure["ratio_ci_low"], figure["ratio_ci_high"])
+        _covers(interval, expected, len(worlds))
     assert len(figure["difference_per_replicate"]) == len(worlds)
+    if len(worlds) == 1:
+        assert not figure["widened"]
+
+
+def _covers(interval: tuple, score: tuple, worlds: int) -> None:
+    """One world: the score interval itself; more: never narrower than it."""
+    if worlds == 1:
+        assert interval == pytest.approx(score)
+    else:
+        assert interval[0] <= score[0] + 1e-12
+        assert interval[1] >= score[1] - 1e-12
+
+
+def test_worlds_that_differ_widen_the_linkage_headline():
+    """Two worlds far apart: the interval covers the variation between them."""
+    close = _quality_table(np.array([[[300, 400, 320]] * 2] * 2))
+    far = _quality_table(np.array([[[300, 400, 320], [100, 400, 120]]] * 2))
+    spec = HeadlineSpec(metric="link_recall", grouping="ethnicity", group="black")
+    one = linkage_figure([close], spec, "white", 0.95)
+    both = linkage_figure([close, far], spec, "white", 0.95)
+    assert one is not None and both is not None and not one["widened"]
+    g, r = both["group_rate"], both["reference_rate"]
+    within = (g["estimate"], wilson(400, 800, 0.95), r["estimate"])
+    score = newcombe(*within, wilson(600, 800, 0.95))
+    assert both["widened"]
+    assert both["difference_ci_low"] < score[0] - 0.05
+    assert both["difference_ci_high"] > score[1] + 0.05
+    assert both["ratio_ci_low"] < mover_ratio(*within, wilson(600, 800, 0.95))[0]
+    assert g["ci_low"] < wilson(400, 800, 0.95)[0]
+    # the same counts in one world are not widened: it is the worlds that differ
+    alike = _quality_table(np.array([[[200, 400, 220], [200, 400, 220]]] * 2))
+    same = linkage_figure([alike, alike], spec, "white", 0.95)
+    assert same is not None and not same["widened"]
 
 
 # ------------------------------------------------------------ on a small run

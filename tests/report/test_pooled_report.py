@@ -90,16 +90,21 @@ def test_one_world_parts_say_so(pooled_inputs, report_data):
         assert "simulated worlds" not in _text(section(report_data))
 
 
-def test_link_quality_pooled_over_the_worlds(pooled_inputs, report_data):
-    """Given each world's link quality, the linkage section sums the counts and
-    gives the range of one world's rates (a world that kept half the links)."""
-    q = report_data.link_quality
-    half = link_quality(
+def _half_the_links(report_data):
+    """The link quality of a world that kept every other link of the first."""
+    return link_quality(
         report_data.links.iloc[::2],
         report_data.sources,
         report_data.spine,
         report_data.households,
     )
+
+
+def test_link_quality_pooled_over_the_worlds(pooled_inputs, report_data):
+    """Given each world's link quality, the linkage section sums the counts and
+    gives the range of one world's rates (a world that kept half the links)."""
+    q = report_data.link_quality
+    half = _half_the_links(report_data)
     inputs = replace(pooled_inputs, link_quality_worlds=(half, q))
     text = _text(linkage_section.linkage_section(inputs))
     assert "Pooled over 3 simulated worlds" in text
@@ -138,3 +143,42 @@ def test_threshold_curves_pool_every_kept_world(kept_inputs):
         ]
         cell = f"{pct(row['fpr'])} (worlds {interval(min(rates), max(rates))})"
         assert cell in text, (value, cell)
+
+
+def test_the_transparency_record_pools_the_worlds_links(pooled_inputs, report_data):
+    """With replicate worlds the record's link counts are summed over them, with
+    one world's range, and its scale says it counts the first world."""
+    from audits.transparency import run_record
+
+    q = report_data.link_quality
+    half = _half_the_links(report_data)
+
+    def field(audit, worlds=()):
+        record = run_record(
+            report_data.scenario,
+            audit,
+            report_data.sources,
+            link_quality=q,
+            link_quality_worlds=worlds,
+        )
+        found = {
+            f"{s['key']}.{f['field']}": f["value"]
+            for s in record["sections"]
+            for f in s["fields"]
+        }
+        links = "tool_specification.data_completeness_and_representativeness"
+        scale = "decision_making_process.frequency_and_scale_of_usage"
+        return found[links], found[scale]
+
+    one, one_scale = field(report_data.audit)
+    pooled, scale = field(pooled_inputs.audit, (half, q))
+    assert "note" not in one and "One run" in one_scale["note"]
+    assert one["missed_links"] == int(q.overall.iloc[0]["n_missed"])
+    worlds = [w.overall.iloc[0] for w in (q, half, q)]
+    for key, column in (("missed_links", "n_missed"), ("false_links", "n_false")):
+        assert pooled[key] == sum(int(o[column]) for o in worlds)
+    assert "Pooled over 3 simulated worlds" in pooled["note"]
+    low, high = sorted(o["recall"] for o in worlds[:2])
+    assert f"recall {low:.4f} to {high:.4f}" in pooled["note"]
+    assert "first of the run's 3 simulated worlds" in scale["note"]
+    assert scale["scored"] == one_scale["scored"]
