@@ -22,6 +22,10 @@ Usage::
     python -m benchmarks.expectations                      # every file, 9 worlds
     python -m benchmarks.expectations --only baseline --worlds 3
     python -m benchmarks.expectations --jobs 2 --keep DIR  # keep the run directories
+
+Each file's own headline question (``audit.headline``: the two groups' rates, their
+difference and their ratio) leads its section. ``--only`` measures the named files
+and keeps the page's other sections as they were (each section names its commit).
 """
 
 from __future__ import annotations
@@ -42,14 +46,25 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from audits.confusion import CONFUSION, fractions
+from audits.headline import LINK_COUNTS as LINK_RATES
+from audits.headline import default_link_reference
 from benchmarks.coverage import checkout_commit
 from simulator.pipeline.run import replicate_seed
+from simulator.schema.headline import HeadlineConfig
+from simulator.schema.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 OUTPUT = ROOT / "docs" / "expectations.md"
-CONFUSION = ["tp", "fp", "fn", "tn"]
-LINK_COUNTS = ["n_linkable", "n_linked", "n_correct", "n_false", "n_wrong_subject"]
+LINK_COUNTS = [
+    "n_linkable",
+    "n_linked",
+    "n_correct",
+    "n_false",
+    "n_missed",
+    "n_wrong_subject",
+]
 KEY = ["table", "group", "value", "part"]
 
 
@@ -190,19 +205,113 @@ def disparities(rate: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def figures(counts: pd.DataFrame) -> pd.DataFrame:
-    """Rates and disparities of ``counts`` (summed over whatever worlds it holds)."""
+@dataclass(frozen=True)
+class Question:
+    """A file's own headline question (``audit.headline``) and its default reference.
+
+    ``reference`` is the spec's, else the file's ``audit.reference`` for the
+    grouping (None: the audit's default, found in the counts).
+    """
+
+    spec: HeadlineConfig
+    reference: str | None
+
+    @classmethod
+    def of(cls, path: Path) -> Question | None:
+        """The question of a scenario file (None if it names none)."""
+        scenario = load_scenario(path)
+        spec = scenario.audit.headline
+        if spec is None:
+            return None
+        ref = spec.reference
+        if ref is None:
+            ref = scenario.audit.reference.get(spec.grouping)
+        return cls(spec, None if ref is None else str(ref))
+
+
+def _headline_counts(
+    counts: pd.DataFrame, question: Question
+) -> tuple[pd.Index, np.ndarray, np.ndarray, str | None]:
+    """The question's numerator and denominator by group, and its reference."""
+    spec = question.spec
+    rows = counts[counts["group"] == spec.grouping]
+    if spec.is_linkage:
+        rows = rows[
+            (rows["table"] == "linkage") & (rows["part"] == (spec.source or "overall"))
+        ]
+        wide = rows.pivot_table(
+            index="value", columns="name", values="count", aggfunc="sum"
+        )
+        top, bottom = LINK_RATES[spec.metric]
+        num, den = wide[top].to_numpy(float), wide[bottom].to_numpy(float)
+        ref = question.reference or (
+            default_link_reference(spec.grouping, list(wide.index), den)
+            if len(wide)
+            else None
+        )
+        return wide.index, num, den, ref
+    rows = rows[rows["table"] == "audit"]
+    wide = rows.pivot_table(
+        index="value", columns="name", values="count", aggfunc="sum"
+    )
+    num, den = fractions(wide[list(CONFUSION)].to_numpy(float))[spec.metric]
+    ref = question.reference
+    if ref is None and len(rows):
+        ref = str(rows["part"].iloc[0])  # the audit's reference for the grouping
+    return wide.index, num, den, ref
+
+
+def headline_figures(counts: pd.DataFrame, question: Question) -> pd.DataFrame:
+    """The file's own headline from (summed) counts: both rates, difference, ratio.
+
+    Rows of table ``headline``: the group's and the reference's rate (name: the
+    metric), and the group's difference from (``<metric>_difference``) and ratio
+    to (``<metric>_ratio``) the reference, with ``part`` the reference group (and
+    for a linkage metric the source, ``source:reference``).
+    """
+    spec = question.spec
+    values, num, den, ref = _headline_counts(counts, question)
+    group = str(spec.group)
+    if ref is None or group not in values or ref not in values:
+        return pd.DataFrame(columns=[*KEY, "name", "rate"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = pd.Series(num / den, index=values)
+    g, r = float(rate[group]), float(rate[ref])
+    part = ref if not spec.is_linkage else f"{spec.source or 'overall'}:{ref}"
+    rows = [
+        (group, spec.metric, g),
+        (ref, spec.metric, r),
+        (group, f"{spec.metric}_difference", g - r),
+        (group, f"{spec.metric}_ratio", g / r if r > 0 else np.nan),
+    ]
+    return pd.DataFrame(
+        [("headline", spec.grouping, v, part, n, x) for v, n, x in rows],
+        columns=[*KEY, "name", "rate"],
+    )
+
+
+def figures(counts: pd.DataFrame, question: Question | None = None) -> pd.DataFrame:
+    """Rates and disparities of ``counts`` (summed over whatever worlds it holds),
+    and the file's own headline when ``question`` is given."""
     rate = rates(counts)
-    return pd.concat([rate, disparities(rate)], ignore_index=True)
+    parts = [rate, disparities(rate)]
+    if question is not None:
+        parts.append(headline_figures(counts, question))
+    return pd.concat(parts, ignore_index=True)
 
 
-def summarise(per_world: dict[int, pd.DataFrame], pooled_by: int) -> pd.DataFrame:
+def summarise(
+    per_world: dict[int, pd.DataFrame],
+    pooled_by: int,
+    question: Question | None = None,
+) -> pd.DataFrame:
     """Mean and range over worlds of every figure, and its pooled figure and range.
 
     Counts: mean, min and max over single worlds. Rates and disparities: the same over
     single worlds, plus ``printed`` (the rate of the counts summed over worlds
     ``0 .. pooled_by - 1``, as the scenario file's own run prints it) and
     ``pooled_min``/``pooled_max`` over consecutive blocks of ``pooled_by`` worlds.
+    With a ``question``, its headline (:func:`headline_figures`) is summarised too.
     """
     worlds = sorted(per_world)
     counts = pd.concat(
@@ -211,7 +320,8 @@ def summarise(per_world: dict[int, pd.DataFrame], pooled_by: int) -> pd.DataFram
     by_key = counts.groupby(KEY + ["name"])["count"]
     count_stats = by_key.agg(["mean", "min", "max"]).reset_index()
     single = pd.concat(
-        [figures(per_world[w]).assign(world=w) for w in worlds], ignore_index=True
+        [figures(per_world[w], question).assign(world=w) for w in worlds],
+        ignore_index=True,
     )
     rate_stats = (
         single.replace([np.inf, -np.inf], np.nan)
@@ -223,7 +333,7 @@ def summarise(per_world: dict[int, pd.DataFrame], pooled_by: int) -> pd.DataFram
     blocks = [b for b in blocks if len(b) == pooled_by]
     pooled = pd.concat(
         [
-            figures(pd.concat([per_world[w] for w in block])).assign(block=i)
+            figures(pd.concat([per_world[w] for w in block]), question).assign(block=i)
             for i, block in enumerate(blocks)
         ],
         ignore_index=True,
@@ -259,7 +369,10 @@ def measure(
     for path in paths:
         _, replicates = scenario_settings(path)
         per_world = {r: counts[(path.stem, r)] for r in range(worlds)}
-        out[path.stem] = (summarise(per_world, replicates), replicates)
+        out[path.stem] = (
+            summarise(per_world, replicates, Question.of(path)),
+            replicates,
+        )
     return out
 
 
@@ -271,18 +384,20 @@ def _fmt(value: float, kind: str, name: str) -> str:
         return "undefined"
     if kind == "count":
         return f"{value:,.0f}"
-    if name == "fpr_ratio":
-        return f"{value:.1f}x"
-    if name == "fpr_difference":
-        return f"{100 * value:+.1f} pt"
-    return f"{100 * value:.1f}%"
+    per_10k = name.startswith("wrongly_flagged_per_10k")
+    if name.endswith("_ratio"):
+        return f"{value:.2f}x"
+    if name.endswith("_difference"):
+        return f"{value:+.1f}" if per_10k else f"{100 * value:+.1f} pt"
+    return f"{value:.1f}" if per_10k else f"{100 * value:.1f}%"
 
 
 def shown(stats: pd.DataFrame) -> pd.DataFrame:
     """The figures a reader quotes (the JSON beside the page holds them all).
 
     Counts overall (and wrong flags by group), causes overall where any world has
-    one, every rate and disparity; link counts only as rates.
+    one, every rate and disparity; link counts only as rates. The headline's
+    rows are :func:`headline_table`'s.
     """
     overall = stats["group"] == "overall"
     count = stats["kind"] == "count"
@@ -291,17 +406,17 @@ def shown(stats: pd.DataFrame) -> pd.DataFrame:
         | ((stats["table"] == "audit") & (overall | (stats["name"] == "fp")))
         | ((stats["table"] == "attribution") & overall & (stats["max"] > 0))
     )
-    return stats[keep]
+    return stats[keep & (stats["table"] != "headline")]
 
 
 def markdown_table(stats: pd.DataFrame, replicates: int) -> str:
-    """One scenario's figures (:func:`shown`) as a Markdown table."""
+    """Figures (:func:`shown`, or the headline's) as a Markdown table."""
     lines = [
         "| table | grouping | group | part | figure | mean of worlds | one world "
         f"(min to max) | printed ({replicates} worlds pooled) | pooled (min to max) |",
         "|---|---|---|---|---|---:|---:|---:|---:|",
     ]
-    for row in shown(stats).itertuples(index=False):
+    for row in stats.itertuples(index=False):
         cells = [row.table, row.group, row.value, row.part, row.name]
         fmt = [_fmt(getattr(row, c), row.kind, row.name) for c in FIGURE_COLUMNS]
         mean, low, high, printed, pooled_low, pooled_high = fmt
@@ -316,18 +431,67 @@ def markdown_table(stats: pd.DataFrame, replicates: int) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(
-    results: dict[str, tuple[pd.DataFrame, int]], worlds: int, seconds: float
-) -> str:
-    """docs/expectations.md: how it was measured, then one table per scenario."""
+def headline_table(stats: pd.DataFrame, replicates: int) -> list[str]:
+    """The file's own question first: its rates, difference and ratio."""
+    rows = stats[stats["table"] == "headline"] if "table" in stats else stats.iloc[:0]
+    if rows.empty:
+        return ["The file names no headline question (`audit.headline`).", ""]
+    return [
+        "The file's own question (`audit.headline`): the group's and the reference "
+        "group's (`part`) rate, their difference and their ratio.",
+        "",
+        markdown_table(rows, replicates),
+        "",
+        "Every figure:",
+        "",
+    ]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One scenario's figures and how they were measured (a section of the page)."""
+
+    stats: pd.DataFrame
+    replicates: int
+    worlds: int
+    commit: str
+
+    def as_json(self) -> dict:
+        """The JSON entry (``figures``: every row of ``stats``)."""
+        return {
+            "replicates": self.replicates,
+            "worlds": self.worlds,
+            "commit": self.commit,
+            "figures": json.loads(self.stats.to_json(orient="records")),
+        }
+
+    @classmethod
+    def from_json(cls, entry: dict, commit: str) -> Measured:
+        """An entry of an earlier page; ``commit`` if the entry names none."""
+        return cls(
+            pd.DataFrame(entry["figures"]),
+            int(entry["replicates"]),
+            int(entry.get("worlds", 9)),
+            str(entry.get("commit", commit)),
+        )
+
+
+EARLIER = "dc39599 to 1f09d88"
+"""The commits of the page's first measurement (entries that name none)."""
+
+
+def write_markdown(results: dict[str, Measured]) -> str:
+    """docs/expectations.md: how it was measured, then one section per scenario."""
     head = [
         "# What each scenario shows, across worlds",
         "",
         "Made by `python -m benchmarks.expectations` (do not edit by hand): each "
-        f"library scenario run in {worlds} independent worlds (replicate seeds 0 to "
-        f"{worlds - 1} of the file's own seed, one `linkaudit run` each with "
-        "`audit.replicates=1`), on linkaudit commit "
-        f"`{checkout_commit()}`, in {seconds / 60:.0f} minutes on this machine. "
+        "library scenario run in independent worlds (replicate seeds 0, 1, ... of "
+        "the file's own seed, one `linkaudit run` each with `audit.replicates=1`); "
+        "each section says how many worlds and on which linkaudit commit (`--only` "
+        "measures some files again and keeps the others' sections; `--keep` reuses "
+        "run directories, so one measurement can span commits that did not change "
+        "the outputs). "
         "Counts are per world: the mean over the worlds and the smallest and "
         "largest world. Rates "
         "(false positive rate `fpr`, true positive rate `tpr`, `precision`, "
@@ -335,37 +499,86 @@ def write_markdown(
         "from (`fpr_difference`, percentage points) and ratio to (`fpr_ratio`) the "
         "reference group (`part`) also give the figure the file itself prints (its "
         "own replicate worlds pooled: rates of summed counts) and the range of that "
-        "pooled figure over consecutive blocks of as many worlds. A ratio is "
+        "pooled figure over consecutive blocks of as many worlds. Each section "
+        "starts with the file's own headline question (`audit.headline`): the two "
+        "groups' rates, the difference (`<metric>_difference`, percentage points) "
+        "and the ratio (`<metric>_ratio`), summarised the same way. A ratio is "
         "undefined in a world where the reference group has no event.",
         "",
     ]
     body = []
-    for name, (stats, replicates) in results.items():
-        body += [f"## {name}", "", markdown_table(stats, replicates), ""]
+    for name, m in sorted(results.items()):
+        body += [
+            f"## {name}",
+            "",
+            f"{m.worlds} worlds, linkaudit commit `{m.commit}`.",
+            "",
+            *headline_table(m.stats, m.replicates),
+            markdown_table(shown(m.stats), m.replicates),
+            "",
+        ]
     return "\n".join(head + body)
+
+
+def json_text(results: dict[str, Measured]) -> str:
+    """docs/expectations.json: each scenario's entry, one figure a line (diffable)."""
+    parts = []
+    for name, m in sorted(results.items()):
+        entry = m.as_json()
+        rows = ",\n  ".join(json.dumps(r) for r in entry.pop("figures"))
+        head = json.dumps(entry)[:-1]  # the entry without its closing brace
+        parts.append(f'{json.dumps(name)}: {head}, "figures": [\n  {rows}\n]}}')
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def earlier(output: Path, keep: set[str]) -> dict[str, Measured]:
+    """The sections of the page already written, but for the scenarios ``keep``."""
+    path = output.with_suffix(".json")
+    if not path.exists():
+        return {}
+    raw = json.loads(path.read_text())
+    return {
+        name: Measured.from_json(entry, EARLIER)
+        for name, entry in raw.items()
+        if name not in keep
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", nargs="*", help="scenario names (default: every file)")
+    p.add_argument(
+        "--only",
+        nargs="*",
+        help="scenario names (default: every file); the page keeps the other "
+        "files' sections",
+    )
     p.add_argument("--worlds", type=int, default=9, help="worlds per scenario")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--keep", type=Path, help="keep (and reuse) the run directories")
+    p.add_argument(
+        "--commit",
+        help="the linkaudit commit(s) the kept runs were made at (default: this "
+        "checkout's)",
+    )
     p.add_argument("--output", type=Path, default=OUTPUT)
     a = p.parse_args(argv)
     paths = sorted(SCENARIOS.glob("*.yaml"))
     if a.only:
         paths = [q for q in paths if q.stem in a.only]
     start = time.perf_counter()
-    results = measure(paths, a.worlds, a.jobs, a.keep)
-    text = write_markdown(results, a.worlds, time.perf_counter() - start)
-    a.output.write_text(text)
-    raw = {
-        name: {"replicates": r, "figures": json.loads(s.to_json(orient="records"))}
-        for name, (s, r) in results.items()
+    commit = a.commit or checkout_commit()
+    results = {
+        name: Measured(stats, replicates, a.worlds, commit)
+        for name, (stats, replicates) in measure(
+            paths, a.worlds, a.jobs, a.keep
+        ).items()
     }
-    a.output.with_suffix(".json").write_text(json.dumps(raw, indent=1) + "\n")
-    print(f"wrote {a.output} and {a.output.with_suffix('.json')}")
+    if a.only:
+        results = earlier(a.output, set(results)) | results
+    a.output.write_text(write_markdown(results))
+    a.output.with_suffix(".json").write_text(json_text(results))
+    minutes = (time.perf_counter() - start) / 60
+    print(f"wrote {a.output} and {a.output.with_suffix('.json')} ({minutes:.0f} min)")
     return 0
 
 

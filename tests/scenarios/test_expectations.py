@@ -7,7 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.expectations import KEY, summarise
+from benchmarks.expectations import KEY, Question, summarise
+from simulator.schema.headline import HeadlineConfig
 
 GROUPS = ("1", "5")
 
@@ -51,3 +52,30 @@ def test_pooled_figures_are_rates_of_summed_counts(worlds, pooled_by):
     wrong = stats.loc[("imd_quintile", "1", "fp")]
     assert wrong["kind"] == "count"
     assert np.isclose(wrong["mean"], fp[:, 0].mean())
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(counts, tns), min_size=2, max_size=6), st.integers(1, 2))
+def test_the_files_own_headline_is_summarised_like_every_figure(worlds, pooled_by):
+    """A true positive rate question: both rates, difference and ratio of the
+    summed counts, per world and pooled as the file prints it."""
+    spec = HeadlineConfig(metric="tpr", grouping="imd_quintile", group=1, reference=5)
+    per_world = {
+        i: world_counts(fp, tn).assign(
+            count=lambda t, i=i: np.where(
+                (t["name"] == "tp") & (t["value"] == "1"), 5 + i, t["count"]
+            )
+        )
+        for i, (fp, tn) in enumerate(worlds)
+    }
+    stats = summarise(per_world, pooled_by, Question(spec, "5"))
+    head = stats[stats["table"] == "headline"].set_index(["value", "name"])
+    tp1 = 5 + np.arange(len(worlds), dtype=float)  # quintile 1; quintile 5 has 5
+    tpr1, tpr5 = tp1 / (tp1 + 3), np.full(len(worlds), 5 / 8)
+    assert np.isclose(head.loc[("1", "tpr"), "mean"], tpr1.mean())
+    assert np.isclose(head.loc[("5", "tpr"), "max"], tpr5.max())
+    assert np.isclose(head.loc[("1", "tpr_difference"), "min"], (tpr1 - tpr5).min())
+    assert np.isclose(head.loc[("1", "tpr_ratio"), "max"], (tpr1 / tpr5).max())
+    first = tp1[:pooled_by].sum() / (tp1[:pooled_by] + 3).sum()
+    assert np.isclose(head.loc[("1", "tpr_ratio"), "printed"], first / (5 / 8))
+    assert (head["part"] == "5").all()
