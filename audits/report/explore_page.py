@@ -130,7 +130,7 @@ def environment() -> Environment:
 def render_explore(
     title: str,
     description: str,
-    axes: Sequence[tuple[str, Sequence[str]]],
+    axes: Sequence[tuple[str, Sequence[str], str | None]],
     numbers: Sequence[dict[str, Any]],
     tables: Sequence[pd.DataFrame],
     families: Sequence[Family],
@@ -144,9 +144,9 @@ def render_explore(
     ----------
     title, description : str
         The scenario's name and description.
-    axes : sequence of (str, sequence of str)
-        Each varied setting's path and its values in words, in grid order (the
-        first varies slowest).
+    axes : sequence of (str, sequence of str, str or None)
+        Each varied setting's path, its values in words, in grid order (the
+        first varies slowest), and what the setting is (the schema's description).
     numbers : sequence of dict
         :func:`audits.report.explore_data.point_numbers` at each point.
     tables : sequence of DataFrame
@@ -163,14 +163,14 @@ def render_explore(
     str
         One self-contained HTML document; the same inputs give the same string.
     """
-    labels = point_labels(axes)
+    labels = point_labels([(p, v) for p, v, _ in axes])
     charts = [
         # Markup: the chart module builds the SVG and escapes its own labels.
         Markup(group_rates_chart(t, grouping, confidence, f"explore-{i}"))
         for i, t in enumerate(tables)
     ]
     data = {
-        "axes": [{"path": p, "values": list(v)} for p, v in axes],
+        "axes": [{"path": p, "values": list(v), "about": a} for p, v, a in axes],
         "points": [
             {"label": label, "numbers": n}
             for label, n in zip(labels, numbers, strict=True)
@@ -183,7 +183,7 @@ def render_explore(
             title=f"Explore “{title}”: change a setting, see who is flagged",
             description=description.strip(),
             synthetic=SYNTHETIC_NOTE,
-            axes=[(p, list(v)) for p, v in axes],
+            axes=[(p, list(v), a) for p, v, a in axes],
             points=list(zip(labels, numbers, charts, strict=True)),
             families=families,
             grouping=group_label(grouping),

@@ -26,7 +26,13 @@ from typing import Any
 import pandas as pd
 
 from simulator.errors import ScenarioError
-from simulator.pipeline.grid import Vary, check_grid, point_scenarios, setting_text
+from simulator.pipeline.grid import (
+    Vary,
+    check_grid,
+    point_scenarios,
+    setting_description,
+    setting_text,
+)
 from simulator.pipeline.parallel import SERIAL, Pool, Workers
 from simulator.schema.loading import scenario_from_dict
 from simulator.schema.scenario import Scenario
@@ -210,11 +216,21 @@ def explore_page(exploration: Exploration) -> str:
     from audits.report.explore_page import point_labels, render_explore
 
     e = exploration
-    axes = [(v.path, [setting_text(x) for x in v.values]) for v in e.varies]
+    axes = [
+        (
+            v.path,
+            [setting_text(x) for x in v.values],
+            setting_description(e.base, v.path),
+        )
+        for v in e.varies
+    ]
     fates = [r.fates for r in e.results]
     chosen = choose_families(fates, e.base.seed, e.grouping)
     families = follow_families(
-        chosen, fates, [r.records for r in e.results], point_labels(axes)
+        chosen,
+        fates,
+        [r.records for r in e.results],
+        point_labels([a[:2] for a in axes]),
     )
     return render_explore(
         e.base.name,

@@ -136,3 +136,30 @@ def setting_text(x: Any) -> str:
         .removesuffix("...")
         .strip()
     )
+
+
+def setting_description(scenario: Scenario, path: str) -> str | None:
+    """The schema's description of the field ``path`` names, for a reader.
+
+    Walks the validated scenario (so a model's own fields are found under the kind
+    it has); None when the path ends in a mapping or the field has no description.
+
+    Examples
+    --------
+    >>> from simulator.schema.loading import scenario_from_dict
+    >>> s = scenario_from_dict({"name": "x"}, "<x>")
+    >>> setting_description(s, "population.n_households")
+    'Families with dependent children to simulate.'
+    """
+    obj: Any = scenario
+    description = None
+    for key in path.split("."):  # a few keys
+        fields = getattr(type(obj), "model_fields", None)
+        if fields is not None and key in fields:
+            description = fields[key].description
+            obj = getattr(obj, key)
+        elif isinstance(obj, Mapping) and key in obj:
+            description, obj = None, obj[key]
+        else:
+            return None
+    return description
