@@ -156,3 +156,18 @@ def test_bad_vary_is_one_linkaudit_line(tmp_path, capsys, vary, expected):
     assert expected in err[0]
     assert "Traceback" not in err[0]
     assert not out.exists()
+
+
+def test_refuses_to_replace_what_linkaudit_did_not_write(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    for force in ([], ["--force"]):
+        code = main(
+            ["explore", str(CLASSROOM), "--vary", VARIES[0], "-o", str(out), "-q"]
+            + force
+        )
+        assert code != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"linkaudit: {out}")
+        assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
