@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import NEEDS
 from simulator.world.dynamics import (
@@ -242,3 +243,39 @@ def test_later_periods_are_the_same_population(seed, period):
     same = [c for c in same if c not in ("n_needs", "eligible", "harm")]
     pd.testing.assert_frame_equal(out[same], data.households[same])
     assert (needs(out) != needs(data.households)).any()
+
+
+def test_later_periods_do_not_depend_on_the_chunk_size():
+    """Needs move on over seeding blocks and records are drawn chunk by chunk, so a
+    later period is the same whatever ``generation.chunk_size`` (as period 1 is)."""
+    n = 2 * BLOCK_SIZE + 7  # three seeding blocks
+    worlds = []
+    for chunk_size in (BLOCK_SIZE, 3 * BLOCK_SIZE):
+        s = Scenario.model_validate(
+            {
+                "seed": 3,
+                "population": {"n_households": n, "households_per_area": 250},
+                "generation": {"chunk_size": chunk_size},
+                "agencies": {
+                    "education": {"enabled": False},
+                    "benefits": {"enabled": False},
+                },
+                "dynamics": {"periods": 2, "surveillance": {"enabled": True}},
+            }
+        )
+        data = generate(s)
+        hh = data.households
+        flagged = hh["n_needs"].to_numpy() >= 3
+        later = period_scenario(s, 2)
+        common = family_factor(s, hh["household_id"].to_numpy())
+        moved_on = next_needs(
+            hh, data.people, flagged, later, Calibration.from_scenario(s), common
+        )
+        shifts, _, _ = record_shifts(moved_on.households, flagged * 1, s.dynamics)
+        sources = records_again(later, moved_on.households, data.people, shifts)
+        worlds.append((moved_on.households, sources))
+    (hh_a, src_a), (hh_b, src_b) = worlds
+    pd.testing.assert_frame_equal(hh_a, hh_b)
+    assert src_a.keys() == src_b.keys()
+    for name in src_a:
+        pd.testing.assert_frame_equal(src_a[name], src_b[name])
