@@ -13,7 +13,7 @@ silently.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from simulator.schema.agencies import (
     AgenciesConfig,
@@ -21,6 +21,7 @@ from simulator.schema.agencies import (
     EventConfig,
     SourceConfig,
 )
+from simulator.schema.consent import SharedSource
 from simulator.schema.scenario import Scenario
 from simulator.schema.section import Section
 from simulator.vocabulary import SOURCES
@@ -103,8 +104,9 @@ def without_visibility_bias(scenario: Scenario) -> Scenario:
 
     Every event that reflects a problem is seen with probability 1 in every group,
     no event is recorded without a problem (no background, no surveillance), everyone
-    is on every register and on the spine (:data:`FULL_COVERAGE`), and pupils without
-    the education problem are never persistently absent (:data:`NEGLIGIBLE_ABSENCE`).
+    is on every register and on the spine (:data:`FULL_COVERAGE`), pupils without
+    the education problem are never persistently absent (:data:`NEGLIGIBLE_ABSENCE`),
+    and every source shares the records of families who withhold consent.
     The first rung of the attribution ladder: what remains wrong is the model's.
 
     Parameters
@@ -143,7 +145,10 @@ def without_visibility_bias(scenario: Scenario) -> Scenario:
             coverage=FULL_COVERAGE,
         ),
     )
-    return _replace(scenario, agencies=agencies)
+    # consent withheld is part of what agencies let the council see: every record
+    # is shared here, while who withholds (a truth column) stays as drawn
+    consent = _replace(scenario.consent, safeguarding_sources=get_args(SharedSource))
+    return _replace(scenario, agencies=agencies, consent=consent)
 
 
 def with_spine_of(scenario: Scenario, other: Scenario) -> Scenario:

@@ -57,6 +57,7 @@ BY_GROUP_ORDER = (
     "tenure",
     "lone_parent",
     "moved_recently",
+    "withholds_consent",
 )
 """The group columns (:data:`simulator.vocabulary.GROUP_COLUMNS`, a test checks) in
 the row order of the by-group table, used by default where present: ethnicity and

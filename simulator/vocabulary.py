@@ -32,12 +32,26 @@ Tenure = Literal["owner", "private_rent", "social_rent"]
 """Housing tenure of a family."""
 TENURES: tuple[str, ...] = get_args(Tenure)
 
-GroupColumn = Literal[
+TraitColumn = Literal[
     "ethnicity", "tenure", "imd_decile", "imd_quintile", "lone_parent", "moved_recently"
+]
+"""A household attribute drawn with the population: group factors (visibility,
+errors, consent) can depend on it."""
+CONSENT_COLUMN = "withholds_consent"
+"""The truth households' column of families who withhold consent to sharing their
+records (present only when the scenario's ``consent`` section is on)."""
+GroupColumn = Literal[
+    "ethnicity",
+    "tenure",
+    "imd_decile",
+    "imd_quintile",
+    "lone_parent",
+    "moved_recently",
+    "withholds_consent",
 ]
 """A household attribute that defines groups (a column of the truth households)."""
 GROUP_COLUMNS: tuple[str, ...] = get_args(GroupColumn)
-"""Every group column, in the order the outcomes table carries them."""
+"""Every group column, in the order the outcomes table carries them (those present)."""
 
 GROUP_VALUES: dict[str, tuple[Any, ...]] = {
     "ethnicity": ETHNICITIES,
@@ -46,6 +60,7 @@ GROUP_VALUES: dict[str, tuple[Any, ...]] = {
     "imd_quintile": tuple(range(1, 6)),
     "lone_parent": (True, False),
     "moved_recently": (True, False),
+    CONSENT_COLUMN: (True, False),
 }
 """The values each group column takes in the truth table, in their natural order."""
 

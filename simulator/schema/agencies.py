@@ -17,15 +17,15 @@ from simulator.schema.section import Factor, OddsRatio, Rate, Section
 from simulator.vocabulary import (
     GROUP_VALUES,
     ErrorName,
-    GroupColumn,
     Source,
+    TraitColumn,
 )
 
 
 class GroupFactor(Section):
     """A multiplier for the households of one group (a column and one of its values)."""
 
-    column: GroupColumn = Field(
+    column: TraitColumn = Field(
         description="Household attribute that defines the group."
     )
     value: str | int | bool = Field(description="The group's value in that column.")

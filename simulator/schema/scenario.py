@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.schema.agencies import (
     AgenciesConfig,
@@ -19,6 +19,7 @@ from simulator.schema.agencies import (
     default_error_multipliers,
 )
 from simulator.schema.audit import AuditConfig
+from simulator.schema.consent import ConsentConfig
 from simulator.schema.dynamics import DynamicsConfig
 from simulator.schema.generation import GenerationConfig
 from simulator.schema.linkage import LinkageConfig
@@ -33,6 +34,7 @@ from simulator.schema.population import (
 from simulator.schema.report import ReportConfig
 from simulator.schema.section import Section
 from simulator.schema.view import ViewConfig
+from simulator.vocabulary import CONSENT_COLUMN
 
 
 class Scenario(Section):
@@ -54,6 +56,7 @@ class Scenario(Section):
         description="Error-rate multipliers by group (applied on top of each source's "
         "rates, capped at 1).",
     )
+    consent: ConsentConfig = Field(default_factory=ConsentConfig)
     linkage: LinkageConfig = Field(default_factory=LinkageConfig)
     view: ViewConfig = Field(default_factory=ViewConfig)
     model: ModelConfig = Field(
@@ -65,3 +68,23 @@ class Scenario(Section):
     report: ReportConfig = Field(default_factory=ReportConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     dynamics: DynamicsConfig = Field(default_factory=DynamicsConfig)
+
+    @model_validator(mode="after")
+    def _consent_groups_need_consent(self) -> Scenario:
+        if self.consent.enabled:
+            return self
+        a = self.audit
+        used = {
+            *a.group_columns,
+            *a.reference,
+            *(c for i in a.intersections for c in i),
+        }
+        if a.headline is not None:
+            used.add(a.headline.grouping)
+        if CONSENT_COLUMN in used:
+            raise ValueError(
+                f"audit: the group column {CONSENT_COLUMN!r} needs "
+                "consent.withhold_rate above 0 (without it no family withholds "
+                "consent)"
+            )
+        return self

@@ -22,9 +22,10 @@ from simulator.io import write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
-from simulator.vocabulary import AGENCIES
+from simulator.vocabulary import AGENCIES, CONSENT_COLUMN
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk, RecordShifts
+from simulator.world.consent import draw_consent, shared_records
 from simulator.world.corruption import CARRIED, ERRORS, corrupt
 from simulator.world.ids import record_ids, spine_household_ids, spine_person_ids
 from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
@@ -168,12 +169,16 @@ def _concat_frames(
 
 
 def add_records(chunk: PopulationChunk, parts: dict[str, Parts]) -> None:
-    """Append each source's corrupted records of ``chunk`` to its parts, in place."""
+    """Append each source's corrupted records of ``chunk`` to its parts, in place.
+
+    Records of families who withhold consent are kept back (:mod:`.consent`).
+    """
     scenario = chunk.scenario
     for source, source_parts in parts.items():
         cfg = scenario.agencies.source(source)
         rows = MODULES[source].records(chunk, cfg)
         rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
+        rows = shared_records(rows, chunk, source, scenario.consent)
         source_parts.append(rows.to_arrays())
         del rows
 
@@ -191,7 +196,10 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
     all_chunks = list(chunks(scenario))
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
         hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
-        add_records(PopulationChunk(scenario, hh, pp, blocks), parts)
+        chunk = PopulationChunk(scenario, hh, pp, blocks)
+        if scenario.consent.enabled:
+            hh[CONSENT_COLUMN] = draw_consent(chunk, scenario.consent)
+        add_records(chunk, parts)
         households.append(hh)
         people.append(pp)
     sources = {

@@ -20,8 +20,8 @@ from simulator.vocabulary import SOURCES
 SCENARIO = load_scenario("scenarios/surveillance.yaml")
 
 
-def _without_agencies(scenario: Scenario) -> dict:
-    return scenario.model_dump(mode="json", exclude={"agencies"})
+def _without_agencies(scenario: Scenario, *also: str) -> dict:
+    return scenario.model_dump(mode="json", exclude={"agencies", *also})
 
 
 def test_without_errors_zeroes_every_rate_and_keeps_everything_else():
@@ -37,7 +37,10 @@ def test_without_errors_zeroes_every_rate_and_keeps_everything_else():
 
 def test_without_visibility_bias_sees_every_problem_and_nothing_else():
     seen = without_visibility_bias(SCENARIO)
-    assert _without_agencies(seen) == _without_agencies(SCENARIO)
+    assert _without_agencies(seen, "consent") == _without_agencies(SCENARIO, "consent")
+    # families who withhold consent stay as drawn, but every source shares them
+    assert seen.consent.withhold_rate == SCENARIO.consent.withhold_rate
+    assert set(seen.consent.safeguarding_sources) == set(SOURCES) - {"spine"}
     for name in SOURCES:
         before, after = SCENARIO.agencies.source(name), seen.agencies.source(name)
         assert after.visibility_factors == after.background_factors == ()

@@ -22,13 +22,14 @@ EXPECTED = {
     "aggregate-vs-targeting-areas",
     "baseline",
     "classroom",
+    "consent",
     "name-errors",
     "stale-addresses",
     "surveillance",
     "vendor-audit",
 }
 SMOKE_SIZE = 2000
-WITH_ATTRIBUTION = {"baseline", "classroom", "vendor-audit"}
+WITH_ATTRIBUTION = {"baseline", "classroom", "consent", "vendor-audit"}
 """Smoke runs that include the attribution ladder (the others skip it, for time)."""
 
 

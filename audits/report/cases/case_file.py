@@ -118,8 +118,9 @@ def _records(
     about_family = records["true_household_id"].to_numpy() == hid
     to_here = records["spine_household_id"].isin(spine_ids).to_numpy()
     linked = records["spine_household_id"].notna().to_numpy()
-    register_rows = int((to_here & ~records["counted"].to_numpy()).sum())
-    keep = records["counted"].to_numpy() & (to_here | about_family)
+    counted = records["counted"].to_numpy(dtype=bool)  # typed when there are none
+    register_rows = int((to_here & ~counted).sum())
+    keep = counted & (to_here | about_family)
     records, about_family, to_here, linked = (
         records[keep].reset_index(drop=True),
         about_family[keep],
