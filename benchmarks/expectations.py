@@ -139,7 +139,12 @@ def long_counts(run: Path) -> pd.DataFrame:
     causes = causes.rename(columns={"error": "part"})
     links = pd.read_csv(run / "linkage" / "quality_by_group.csv", dtype={"value": str})
     links["part"] = links.get("source", "all")
-    cause_names = [c for c in causes.columns if c not in ("group", "value", "part")]
+    cause_names = [  # not the pooled spread's columns (one world: the count again)
+        c
+        for c in causes.columns
+        if c not in ("group", "value", "part", "worlds")
+        and not c.endswith(("_low", "_high"))
+    ]
     audit["flagged"] = audit["tp"] + audit["fp"]
     audit["eligible"] = audit["tp"] + audit["fn"]
     frames = [
