@@ -14,6 +14,7 @@ from audits.pooled_attribution import (
     RUNG_KEYS,
     WORLDS,
     pool_attribution,
+    pool_counts,
 )
 
 GROUPS = ("1", "2", "3")
@@ -100,3 +101,34 @@ def test_each_world_keeps_its_own_counts_in_order():
     # the causes of one error still add up to its total, in the means too
     overall = pooled.counts[pooled.counts["group"] == "overall"]
     assert np.allclose(overall[list(RUNGS)].sum(axis=1), overall["total"])
+
+
+def test_the_chart_draws_worlds_with_equal_totals():
+    """Three worlds with 138 wrong flags each, split differently between causes,
+    beside missed families whose worlds differ (so whiskers are drawn): the bar
+    (the causes' means summed, 137.99999999999997) and the worlds' range (138 to
+    138) differ by rounding, and that whisker must not get a negative arm (a
+    vendor-audit run failed so)."""
+    from audits.report.charts import attribution_chart
+
+    wrong = [[52, 90, 54], [59, 5, 41], [25, 21, 2], [2, 16, 24], [0, 6, 17]]
+    missed = [[10, 20, 30], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    stacked = pd.DataFrame(
+        [
+            {
+                REPLICATE: r,
+                "group": "overall",
+                "value": "overall",
+                "error": error,
+                **{rung: causes[j][r] for j, rung in enumerate(RUNGS)},
+                "total": sum(row[r] for row in causes),
+            }
+            for r in range(3)
+            for error, causes in (("false_positive", wrong), ("false_negative", missed))
+        ]
+    )
+    counts = pool_counts(stacked, COUNT_KEYS).set_index("error")
+    assert counts.loc["false_positive", "total_low"] == 138
+    assert counts.loc["false_positive", "total_high"] == 138
+    assert sum(counts.loc["false_positive", list(RUNGS)]) < 138  # the residue
+    assert "<svg" in attribution_chart(counts.reset_index(), None)

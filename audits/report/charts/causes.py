@@ -110,13 +110,18 @@ def attribution_chart(counts: pd.DataFrame, grouping: str | None) -> str:
 def _world_totals(
     ax: Axes, y: np.ndarray, part: pd.DataFrame, left: np.ndarray
 ) -> np.ndarray:
-    """Whiskers from the smallest to the largest world's total; their right ends."""
+    """Whiskers from the smallest to the largest world's total; their right ends.
+
+    The bar ends at the sum of the causes' means, which can differ from the mean
+    total by a rounding residue: the whisker's arms are clipped at 0 so that a
+    world range touching the mean (every world alike) is not a negative arm.
+    """
     low = part["total_low"].to_numpy(dtype=float)
     high = part["total_high"].to_numpy(dtype=float)
     ax.errorbar(
         left,
         y,
-        xerr=[left - low, high - left],
+        xerr=[np.clip(left - low, 0, None), np.clip(high - left, 0, None)],
         fmt="none",
         ecolor="#333333",
         elinewidth=1.0,
