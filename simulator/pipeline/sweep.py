@@ -111,9 +111,16 @@ class SweepPlan:
 
 
 def _audit_section(data: dict[str, Any], group_column: str) -> dict[str, Any]:
-    """Audit only ``group_column`` (faster), keeping its chosen reference."""
+    """Audit only ``group_column`` (faster), keeping its chosen reference.
+
+    A headline question about another grouping is dropped (the sweep reports the
+    chosen metric by ``group_column``, not the headline).
+    """
     audit = dict(data.get("audit") or {})
     reference = audit.get("reference") or {}
+    headline = audit.get("headline")
+    if headline is not None and dict(headline).get("grouping") != group_column:
+        audit.pop("headline")
     audit["group_columns"] = [group_column]
     audit["intersections"] = []
     audit["reference"] = (

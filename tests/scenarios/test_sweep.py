@@ -22,7 +22,7 @@ from simulator.pipeline.sweep import (
     sweep,
 )
 from simulator.pipeline.sweep_files import plot_sweep, write_sweep
-from simulator.schema.loading import apply_overrides, scenario_from_dict
+from simulator.schema.loading import apply_overrides, load_scenario, scenario_from_dict
 from simulator.vocabulary import OVERALL
 
 TINY = {
@@ -118,6 +118,18 @@ def test_plan_validates_every_point_and_derives_replicate_seeds():
     assert [s.seed for s in plan.scenarios[:3]] == list(plan.seeds)
     assert plan.scenarios[3].linkage.method == "oracle"
     assert plan.scenarios[0].audit.group_columns == ("imd_quintile",)
+
+
+@pytest.mark.parametrize("group", ["tenure", "moved_recently", "imd_quintile"])
+def test_a_library_file_sweeps_by_any_group_whatever_its_headline(group):
+    # stale-addresses asks about moved_recently; a sweep by another group drops
+    # that question rather than failing on it
+    base = load_scenario("scenarios/stale-addresses.yaml")
+    plan = plan_sweep(base, [VARY], 1, group)
+    audit = plan.scenarios[0].audit
+    assert audit.group_columns == (group,)
+    headline = base.audit.headline
+    assert (audit.headline == headline) == (headline.grouping == group)
 
 
 def test_a_point_differs_from_the_base_by_the_varied_field_only():
