@@ -116,6 +116,23 @@ def _xs(frame: pd.DataFrame, x: str, order: list[Any], numeric: bool) -> np.ndar
     return np.array([order.index(v) for v in frame[x]], dtype=float)
 
 
+def _banded(
+    ax: Any,
+    x: np.ndarray,
+    line: pd.DataFrame,
+    columns: tuple[str, str, str],
+    colours: dict,
+    group: str,
+    label: str,
+) -> None:
+    """One group's line (its colour and marker) with a band from low to high."""
+    middle, low, high = columns
+    colour = colours[group]
+    marker = _markers(list(colours))[group]
+    ax.plot(x, line[middle], marker=marker, color=colour, lw=1.8, ms=5, label=label)
+    ax.fill_between(x, line[low], line[high], color=colour, alpha=0.15, lw=0)
+
+
 def _draw_rates(
     ax: Any, part: pd.DataFrame, spec: SweepChart, colours: dict, at: Any
 ) -> None:
@@ -128,18 +145,7 @@ def _draw_rates(
         if v == spec.overall:
             ax.plot(x, line["estimate"], "k--", lw=1.2, label="all families")
             continue
-        ax.plot(
-            x,
-            line["estimate"],
-            marker=_markers(list(colours))[v],
-            color=colours[v],
-            lw=1.8,
-            ms=5,
-            label=v,
-        )
-        ax.fill_between(
-            x, line["low"], line["high"], color=colours[v], alpha=0.15, lw=0
-        )
+        _banded(ax, x, line, ("estimate", "low", "high"), colours, v, v)
 
 
 def _draw_ratios(
@@ -163,24 +169,8 @@ def _draw_ratios(
         undefined = int(line["ratio_undefined"].sum())
         if undefined:
             label += f" ({undefined} replicate ratio(s) undefined)"
-        x = at(line)
-        ax.plot(
-            x,
-            line["ratio"],
-            marker=_markers(list(colours))[v],
-            color=colours[v],
-            lw=1.8,
-            ms=5,
-            label=label,
-        )
-        ax.fill_between(
-            x,
-            line["ratio_low"],
-            line["ratio_high"],
-            color=colours[v],
-            alpha=0.15,
-            lw=0,
-        )
+        columns = ("ratio", "ratio_low", "ratio_high")
+        _banded(ax, at(line), line, columns, colours, v, label)
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     if missing:
         ax.text(

@@ -61,17 +61,18 @@ def test_auc_per_group_is_sklearns_on_the_groups_rows(frame, weighted):
             assert note == ""
 
 
+def _five_rows(y_true: list[bool], g: list[str], **more: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"score": [0.1, 0.2, 0.3, 0.4, 0.5], "y_true": y_true, "flagged": False}
+        | {"g": g, **more}
+    )
+
+
 def test_a_weighted_one_class_group_has_no_auc_despite_rounding():
     # 1.1 + 0.2 + 1.0 + 0.4 summed as all rows minus positives leaves a residue
     # of about 1e-16 "negatives" in group b, which once gave it an AUC of 0.56
-    frame = pd.DataFrame(
-        {
-            "score": [0.1, 0.2, 0.3, 0.4, 0.5],
-            "y_true": [False, True, True, True, True],
-            "flagged": False,
-            "g": ["a", "a", "b", "b", "b"],
-            "w": [0.6, 1.1, 0.2, 1.0, 0.4],
-        }
+    frame = _five_rows(
+        [False, True, True, True, True], list("aabbb"), w=[0.6, 1.1, 0.2, 1.0, 0.4]
     )
     auc = score_diagnostics(frame, [("g",)], weight="w").auc.set_index("value")
     assert auc.loc["a", "auc"] == 1.0
@@ -80,14 +81,11 @@ def test_a_weighted_one_class_group_has_no_auc_despite_rounding():
 
 
 def test_single_class_group_keeps_its_row_with_a_note():
-    frame = pd.DataFrame(
-        {
-            "score": [0.1, 0.9, 0.2, 0.7, 0.5],
-            "y_true": [True, True, False, True, False],
-            "flagged": False,
-            "g": ["all one", "all one", "mixed", "mixed", "mixed"],
-        }
+    frame = _five_rows(
+        [True, True, False, True, False],
+        ["all one", "all one", "mixed", "mixed", "mixed"],
     )
+    frame["score"] = [0.1, 0.9, 0.2, 0.7, 0.5]
     auc = score_diagnostics(frame, [("g",)]).auc.set_index(["group", "value"])
     assert np.isnan(auc.loc[("g", "all one"), "auc"])
     assert auc.loc[("g", "all one"), "note"] == (
