@@ -261,6 +261,17 @@ def _workers(args: argparse.Namespace) -> Any:
     )
 
 
+def _period_lines(result: Any) -> list[str]:
+    """The headline question asked of every period of a run (one line a period)."""
+    from audits.periods import METRICS
+    from audits.periods_headline import period_lines, period_question
+
+    question = period_question(result.audit)
+    if question is None:
+        return []
+    return period_lines(result.periods[METRICS], question)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario end to end and write every output, the audit and the report."""
     from audits.tables import audit_summary
@@ -290,6 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.attribution is not None:
         lines += _attribution_lines(result.attribution)
     if result.periods:
+        lines += _period_lines(result)
         periods = scenario.dynamics.periods
         lines.append(f"periods 1 to {periods}: {out / 'periods'}")
     lines += reader_lines(out)

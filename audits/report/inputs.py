@@ -53,6 +53,10 @@ class ReportInputs:
     link_quality_worlds : tuple of LinkQuality
         With replicate worlds, the link quality of worlds 1, 2, ... (pooled with
         ``link_quality``, world 0's, in the linkage section); empty otherwise.
+    periods : mapping of str to DataFrame
+        With ``dynamics.periods`` > 1, the tables of :mod:`audits.periods`
+        (the "Over time" section); empty for a single run, whose report has no
+        such section.
     """
 
     scenario: Scenario
@@ -69,3 +73,4 @@ class ReportInputs:
     seeds: Mapping[str, int] = field(default_factory=dict)
     transparency: Mapping[str, Any] | None = None
     link_quality_worlds: tuple[LinkQuality, ...] = ()
+    periods: Mapping[str, pd.DataFrame] = field(default_factory=dict)

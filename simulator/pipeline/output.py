@@ -378,6 +378,7 @@ def report_inputs(run_: Run) -> ReportInputs:
         seeds=run_.seeds,
         transparency=record,
         link_quality_worlds=run_.link_quality_worlds,
+        periods=run_.periods,
     )
 
 

@@ -6,6 +6,7 @@ missing (no audit, no attribution) say so instead of failing. Modules:
 :mod:`~.setting` (the scenario, the population), :mod:`~.linkage`, :mod:`~.flags`
 (the headline numbers and the rates by group), :mod:`~.causes` (the attribution),
 :mod:`~.thresholds`, :mod:`~.scores` (AUC and calibration by group),
+:mod:`~.periods` (over time: only for a run over several periods),
 :mod:`~.case_files`, :mod:`~.transparency` (the ATRS record), :mod:`~.reference`
 (glossary, about) and
 :mod:`~.common` (phrases they share).
@@ -22,6 +23,7 @@ from audits.report.sections.case_files import cases_section
 from audits.report.sections.causes import attribution_section
 from audits.report.sections.flags import flags_section, glance
 from audits.report.sections.linkage import linkage_section
+from audits.report.sections.periods import has_periods, periods_section
 from audits.report.sections.reference import about_section, glossary_section
 from audits.report.sections.scores import run_score_section
 from audits.report.sections.setting import population_section, scenario_section
@@ -54,12 +56,23 @@ SECTIONS = (
     Section("about", "About this run", about_section),
 )
 """The report's sections, in order."""
+PERIODS = Section("periods", "Over time: period by period", periods_section)
+"""Shown after :data:`SECTIONS`' ``causes`` only for a run over several periods."""
+
+
+def sections_of(inputs: ReportInputs) -> tuple[Section, ...]:
+    """The sections of this report: :data:`SECTIONS`, with :data:`PERIODS` if any."""
+    if not has_periods(inputs):
+        return SECTIONS
+    at = next(i for i, s in enumerate(SECTIONS) if s.anchor == "causes") + 1
+    return (*SECTIONS[:at], PERIODS, *SECTIONS[at:])
 
 
 def build_sections(inputs: ReportInputs) -> Html:
     """Every section, with a table of contents."""
-    toc = contents((s.anchor, s.title) for s in SECTIONS)
-    return join([toc, *(section(s.anchor, s.title, s.build(inputs)) for s in SECTIONS)])
+    shown = sections_of(inputs)
+    toc = contents((s.anchor, s.title) for s in shown)
+    return join([toc, *(section(s.anchor, s.title, s.build(inputs)) for s in shown)])
 
 
-__all__ = ["SECTIONS", "Section", "build_sections", "glance"]
+__all__ = ["PERIODS", "SECTIONS", "Section", "build_sections", "glance", "sections_of"]
