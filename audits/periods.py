@@ -11,7 +11,10 @@
     or only by their neighbours'), records per family,
     flags carried over from the period before, needs that resolved (on their own
     or with support) or arose on the way into the period, and families flagged only
-    because the council's past flags counted (``dynamics.history``).
+    because the council's past flags counted (``dynamics.history``). With the
+    feedback's attribution (:mod:`simulator.pipeline.periods`),
+    :data:`FEEDBACK_COUNTS` follow: wrong flags and missed families present with
+    feedback and absent in the same period run without it (docs/audit.md).
 
 Reads the truth (it is the audit side); :mod:`simulator.pipeline.periods` makes the
 facts each period.
@@ -52,6 +55,15 @@ FAMILY_COUNTS = (
 )
 """The summed columns of ``periods/families``, after ``period``, ``group``,
 ``value`` and ``n`` (families); ``records_per_family`` follows them."""
+FEEDBACK_COUNTS = (
+    "wrongly_flagged",
+    "wrongly_flagged_by_feedback",
+    "missed_by_feedback",
+)
+"""The columns the feedback's attribution adds after ``records_per_family``:
+families wrongly flagged, those wrongly flagged only because of feedback (not
+flagged in the same period run without it), and families in need missed only
+because of it (flagged without it)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,9 @@ class PeriodFacts:
     by_history : ndarray of bool
         Whether a flag reached the family only because the council's past flags
         counted in its score (``dynamics.history``).
+    unfed : ndarray of bool or None
+        Whether a flag would reach the family in the same period run without
+        feedback (None: not asked for).
     """
 
     period: int
@@ -90,6 +105,7 @@ class PeriodFacts:
     supported: np.ndarray
     arisen: np.ndarray
     by_history: np.ndarray
+    unfed: np.ndarray | None = None
 
 
 def period_metrics(outcomes: pd.DataFrame, config: GroupAudit, period: int):
@@ -164,6 +180,11 @@ def family_rows(facts: PeriodFacts) -> pd.DataFrame:
         "needs_arisen": facts.arisen,
         "flagged_by_history": facts.by_history,
     }
+    if facts.unfed is not None:
+        unfed = np.asarray(facts.unfed, bool)
+        counts["wrongly_flagged"] = flagged & ~in_need
+        counts["wrongly_flagged_by_feedback"] = flagged & ~in_need & ~unfed
+        counts["missed_by_feedback"] = in_need & ~flagged & unfed
     frame = pd.DataFrame({k: np.asarray(v).astype(np.int64) for k, v in counts.items()})
     return frame
 
@@ -194,6 +215,7 @@ def period_families(facts: PeriodFacts, config: GroupAudit) -> pd.DataFrame:
     table["n"] = table["n"].astype(np.int64)
     table.insert(0, "period", np.int64(facts.period))
     table["records_per_family"] = table["records"] / table["n"]
+    extra = [c for c in FEEDBACK_COUNTS if c in table]
     return table[
-        ["period", "group", "value", "n", *FAMILY_COUNTS, "records_per_family"]
+        ["period", "group", "value", "n", *FAMILY_COUNTS, "records_per_family", *extra]
     ]

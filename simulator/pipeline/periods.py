@@ -10,8 +10,12 @@ holds, links, builds its view, scores and flags
 council side sees only the period's records, never the truth; flags reach the
 truth through the audit's join (:func:`audits.outcomes.household_outcomes`).
 
-Attribution and replicates stay period 1's; the periods add the tables of
-:mod:`audits.periods`.
+The attribution ladder and the replicates stay period 1's. With attribution asked
+for, each later period is also run without feedback (:func:`without_feedback`):
+the same world state (the period's true needs), recorded with no effect of an
+earlier flag and scored with no history; a wrong flag present with feedback and
+absent without is put down to the loop itself (docs/audit.md, "Feedback"). The
+periods add the tables of :mod:`audits.periods`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from simulator.pipeline.run import (
 )
 from simulator.pipeline.run import run as single_run
 from simulator.schema.scenario import Scenario
+from simulator.world.agencies.base import RecordShifts
 from simulator.world.dynamics import (
     family_factor,
     next_needs,
@@ -56,19 +61,28 @@ def run(scenario: Scenario, **options: Any) -> Run:
     """Run a scenario over its periods: :func:`simulator.pipeline.run.run`, then more.
 
     With ``dynamics.periods`` 1 this is exactly the single run. Otherwise the run's
-    ``periods`` holds the per-period tables (:func:`run_periods`). ``options`` are
-    those of :func:`simulator.pipeline.run.run`.
+    ``periods`` holds the per-period tables (:func:`run_periods`), with the
+    feedback's wrong flags when ``attribution`` is asked for (the default).
+    ``options`` are those of :func:`simulator.pipeline.run.run`.
     """
     first = single_run(scenario, **options)
     if scenario.dynamics.periods == 1:
         return first
     with first.timings.stage("periods"):
-        tables = run_periods(first, progress=bool(options.get("progress", False)))
+        tables = run_periods(
+            first,
+            progress=bool(options.get("progress", False)),
+            feedback=bool(options.get("attribution", True)),
+        )
     return replace(first, periods=tables)
 
 
-def _first_facts(first: Run) -> PeriodFacts:
-    """Period 1's facts: the single run's outcomes and records, nothing moved yet."""
+def _first_facts(first: Run, feedback: bool) -> PeriodFacts:
+    """Period 1's facts: the single run's outcomes and records, nothing moved yet.
+
+    With ``feedback``, its flags without feedback are its flags: nothing came
+    before period 1.
+    """
     n = len(first.data.households)
     zeros = np.zeros(n, np.int64)
     assert first.audit.outcomes is not None  # a run keeps its outcomes
@@ -83,7 +97,50 @@ def _first_facts(first: Run) -> PeriodFacts:
         zeros,
         zeros,
         np.zeros(n, bool),
+        first.audit.outcomes["flagged"].to_numpy(dtype=bool) if feedback else None,
     )
+
+
+def without_feedback(
+    first: Run,
+    world: Scenario,
+    households: pd.DataFrame,
+    shifts: RecordShifts | None,
+    model_only: np.ndarray,
+) -> np.ndarray:
+    """Whom the period's flags would reach with no feedback from earlier flags.
+
+    The same world state (``households``: the period's true needs, support's
+    resolved needs included) and the period's seed, recorded with no
+    surveillance or deterrence shift and scored with no history points.
+
+    Parameters
+    ----------
+    first : Run
+        Period 1 (its people, areas, spine and model).
+    world : Scenario
+        The period's scenario (:func:`simulator.world.dynamics.period_scenario`).
+    households : DataFrame
+        The period's truth table.
+    shifts : RecordShifts or None
+        The period's record shifts; None: the records are those of no feedback
+        already, so ``model_only`` is the answer and nothing is run again.
+    model_only : ndarray of bool
+        Per true household, whether the model's own flags (before history) reached
+        it, on the period's records.
+
+    Returns
+    -------
+    ndarray of bool
+        Per true household, in the truth's order.
+    """
+    if shifts is None:
+        return model_only
+    data = first.data
+    sources = records_again(world, households, data.people, None)
+    now = SyntheticData(world, data.areas, households, data.people, sources, data.spine)
+    outcomes = audit_council(now, council_run(now, world, first.model), world)
+    return outcomes["flagged"].to_numpy(dtype=bool)
 
 
 def remembered(
@@ -101,7 +158,9 @@ def remembered(
     return replace(council, flags=flags), count_flags(past, flags)
 
 
-def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame]:
+def run_periods(
+    first: Run, *, progress: bool = False, feedback: bool = False
+) -> dict[str, pd.DataFrame]:
     """Periods 2, 3, ... of a run's world, and every period's tables.
 
     Parameters
@@ -110,6 +169,9 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
         The single run (period 1), with its outcomes and fitted model.
     progress : bool
         Show a progress bar over the periods.
+    feedback : bool
+        Also run each later period without feedback (:func:`without_feedback`)
+        and count the wrong flags and missed families it alone makes.
 
     Returns
     -------
@@ -120,7 +182,7 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
     scenario, data = first.scenario, first.data
     config = scenario.audit
     cal = Calibration.from_scenario(scenario)
-    facts = _first_facts(first)
+    facts = _first_facts(first, feedback)
     households = data.households
     times_flagged = np.zeros(len(households), np.int64)
     common = family_factor(scenario, households["household_id"].to_numpy())
@@ -146,11 +208,16 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
             council = council_run(now, world, first.model)
             outcomes = audit_council(now, council, world)
             by_history = np.zeros(len(households), bool)
+            model_only = outcomes["flagged"].to_numpy(dtype=bool)
             if history:
                 council, past = remembered(council, past, scenario)
-                model_only = outcomes["flagged"].to_numpy(dtype=bool)
                 outcomes = audit_council(now, council, world)
                 by_history = outcomes["flagged"].to_numpy(dtype=bool) & ~model_only
+            unfed = (
+                without_feedback(first, world, households, shifts, model_only)
+                if feedback
+                else None
+            )
             facts = PeriodFacts(
                 period,
                 outcomes,
@@ -162,6 +229,7 @@ def run_periods(first: Run, *, progress: bool = False) -> dict[str, pd.DataFrame
                 moved.supported,
                 moved.arisen,
                 by_history,
+                unfed,
             )
             metrics.append(period_metrics(outcomes, config, period))
             families.append(period_families(facts, config))

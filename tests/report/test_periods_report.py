@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from audits.headline import headline
-from audits.periods import METRICS
+from audits.periods import FAMILIES, METRICS
 from audits.periods_headline import (
     PeriodQuestion,
     headline_over_periods,
@@ -18,6 +19,7 @@ from audits.periods_headline import (
 from audits.report import write_report
 from audits.report.sections import PERIODS, SECTIONS, sections_of
 from simulator.pipeline.output import report_inputs
+from simulator.pipeline.periods import run_periods
 from tests.pipeline.test_periods import periods_run, small
 
 
@@ -61,7 +63,21 @@ def test_a_run_over_periods_reports_them(watched, tmp_path):
     assert "watched more" in part  # surveillance was on
     rows = re.findall(r"<tr><td>(\d+)</td>", part)
     assert rows == ["1", "2", "3"]
+    assert "of them, by feedback" not in part  # the fixture has no attribution
     assert 'href="#periods"' in html
+
+
+def test_the_report_shows_the_wrong_flags_put_down_to_feedback(watched, tmp_path):
+    tables = run_periods(watched, feedback=True)
+    inputs = report_inputs(replace(watched, periods=tables))
+    html = write_report(inputs, tmp_path).read_text(encoding="utf-8")
+    part = html[html.index('id="periods"') :]
+    assert "of them, by feedback" in part
+    families = tables[FAMILIES]
+    caused = families[families["group"] == "overall"]["wrongly_flagged_by_feedback"]
+    row = re.search(r"<tr><td>3</td>(.*?)</tr>", part).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert cells[-1] == f"{caused.iloc[-1]:,}" and caused.iloc[-1] > 0
 
 
 def test_a_single_run_has_no_periods_section(seed, tmp_path):

@@ -57,24 +57,33 @@ def _points(x: float) -> str:
 
 
 def _rows(head: pd.DataFrame, families: pd.DataFrame) -> list[list[str]]:
-    """One table row a period: the headline, then the families' counts."""
+    """One table row a period: the headline, then the families' counts.
+
+    With the feedback's attribution, the wrong flags and those put down to
+    feedback close the row.
+    """
     overall = families[families["group"] == OVERALL].set_index("period")
+    fed = "wrongly_flagged_by_feedback" in overall
     rows = []
     for r in head.itertuples():  # one row a period, at most 10
         f = overall.loc[r.period]
-        rows.append(
-            [
-                str(int(r.period)),
-                pct(r.group_rate),
-                pct(r.reference_rate),
-                _points(r.difference),
-                count(f["flagged"]),
-                count(f["needs_met"]),
-                count(f["needs_missed"]),
-                count(f["deterred"]),
-                count(f["flags_carried_over"]),
+        row = [
+            str(int(r.period)),
+            pct(r.group_rate),
+            pct(r.reference_rate),
+            _points(r.difference),
+            count(f["flagged"]),
+            count(f["needs_met"]),
+            count(f["needs_missed"]),
+            count(f["deterred"]),
+            count(f["flags_carried_over"]),
+        ]
+        if fed:
+            row += [
+                count(f["wrongly_flagged"]),
+                count(f["wrongly_flagged_by_feedback"]),
             ]
-        )
+        rows.append(row)
     return rows
 
 
@@ -86,6 +95,8 @@ def _headline_parts(inputs: ReportInputs, question: PeriodQuestion) -> list[Html
     reference = value_label(question.grouping, question.reference)
     words = question.words().split(",")[0]
     who = target_families(inputs)
+    fed = "wrongly_flagged_by_feedback" in families
+    feedback_headers = ["wrongly flagged", "of them, by feedback"] if fed else []
     return [
         figure(
             periods_chart(metrics, families, question.metric, words, question.grouping),
@@ -107,9 +118,10 @@ def _headline_parts(inputs: ReportInputs, question: PeriodQuestion) -> list[Html
                 f"{who}, missed",
                 "deterred",
                 "flagged again",
+                *feedback_headers,
             ],
             _rows(head, families),
-            numeric=range(1, 9),
+            numeric=range(1, 9 + len(feedback_headers)),
             caption=f"The headline question, {question.words()}, in every period; "
             "counts over every group",
         ),
@@ -135,8 +147,10 @@ def periods_section(inputs: ReportInputs) -> Html:
             else [note("The headline's grouping was not audited.", kind="warning")]
         ),
         note(
-            "The other sections, the attribution and the case files describe "
-            "period 1. Every period's tables are in periods/metrics_by_group and "
+            "The other sections, the attribution ladder and the case files describe "
+            "period 1. A wrong flag is put down to feedback when the same period, "
+            "run again from the same needs with no effect of an earlier flag, does "
+            "not make it. Every period's tables are in periods/metrics_by_group and "
             "periods/families."
         ),
     ]
