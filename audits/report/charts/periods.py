@@ -8,15 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from audits.report.charts.base import (
-    GROUP_COLOURS,
-    LABEL_PT,
-    QUINTILE_COLOURS,
-    QUINTILE_MARKERS,
-    new_figure,
-    percent_axis,
-    render,
-)
+from audits.report.charts import base
 from audits.report.text import group_label, value_label
 
 if TYPE_CHECKING:
@@ -35,9 +27,9 @@ FAMILY_MARKERS = ("o", "s", "^", "D")
 
 def _palette(grouping: str, n: int) -> tuple[Sequence[str], Sequence[str]]:
     """Colours and markers of a grouping's lines (the quintile ramp for quintiles)."""
-    if grouping == "imd_quintile" and n <= len(QUINTILE_COLOURS):
-        return QUINTILE_COLOURS, QUINTILE_MARKERS
-    return GROUP_COLOURS, QUINTILE_MARKERS
+    if grouping == "imd_quintile" and n <= len(base.QUINTILE_COLOURS):
+        return base.QUINTILE_COLOURS, base.QUINTILE_MARKERS
+    return base.GROUP_COLOURS, base.QUINTILE_MARKERS
 
 
 def _period_axis(ax: Axes, periods: np.ndarray) -> None:
@@ -80,7 +72,7 @@ def periods_chart(
     periods = np.sort(metrics["period"].unique())
 
     def draw() -> Figure:
-        fig = new_figure(9.2, 4.6)
+        fig = base.new_figure(9.2, 4.6)
         left, right = fig.subplots(1, 2)
         for i, v in enumerate(values):  # a handful of groups
             line = rows[rows["value"] == v].sort_values("period")
@@ -95,13 +87,13 @@ def periods_chart(
             )
         left.set_title(metric_words[:1].upper() + metric_words[1:])
         left.set_ylim(bottom=0)
-        percent_axis(left, "y")
+        base.percent_axis(left, "y")
         _period_axis(left, periods)
         fig.legend(
             *left.get_legend_handles_labels(),
             title=group_label(grouping),
-            fontsize=LABEL_PT,
-            title_fontsize=LABEL_PT,
+            fontsize=base.LABEL_PT,
+            title_fontsize=base.LABEL_PT,
             loc="outside lower left",
             ncols=2,
         )
@@ -109,7 +101,7 @@ def periods_chart(
             right.plot(
                 overall["period"],
                 overall[column],
-                color=GROUP_COLOURS[i],
+                color=base.GROUP_COLOURS[i],
                 marker=FAMILY_MARKERS[i],
                 markersize=6,
                 linewidth=2.0,
@@ -121,14 +113,14 @@ def periods_chart(
         fig.legend(
             *right.get_legend_handles_labels(),
             title="families",
-            fontsize=LABEL_PT,
-            title_fontsize=LABEL_PT,
+            fontsize=base.LABEL_PT,
+            title_fontsize=base.LABEL_PT,
             loc="outside lower right",
             ncols=2,
         )
         return fig
 
-    return render(
+    return base.render(
         "periods",
         f"The {metric_words} by {group_label(grouping)}, and families in need "
         "flagged, missed, deterred and flagged again, period by period",
