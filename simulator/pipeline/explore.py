@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,14 @@ from simulator.pipeline.grid import (
     setting_text,
 )
 from simulator.pipeline.parallel import SERIAL, Pool, Workers
+from simulator.pipeline.timings import (
+    MEASURED,
+    RUNS_STAGE,
+    WRITE_STAGE,
+    Timings,
+    measure,
+    measured_fields,
+)
 from simulator.schema.loading import scenario_from_dict
 from simulator.schema.scenario import Scenario
 
@@ -75,6 +83,7 @@ class Exploration:
     grouping : str
         The grouping shown group by group (the headline's).
     results : list of PointResult
+    timings : Timings
     """
 
     base: Scenario
@@ -82,6 +91,8 @@ class Exploration:
     points: list[tuple[Any, ...]]
     grouping: str
     results: list[PointResult]
+    timings: Timings = field(default_factory=Timings, compare=False)
+    """What running the points cost (the manifest's ``measured`` fields)."""
 
 
 def plan_explore(
@@ -198,16 +209,19 @@ def explore(
 
         bar = tqdm(total=len(points), desc="explore", unit="point")
     results = []
-    with Pool(workers, households, len(points)) as pool:
+    timings = Timings()
+    with timings.stage(RUNS_STAGE), Pool(workers, households, len(points)) as pool:
         tasks = [pool.submit(explore_point, s, grouping, base_dir) for s in scenarios]
         for point, task in zip(points, tasks, strict=True):
             results.append(task.result())
+            if task.cost is not None:  # run by a worker: its own CPU and memory
+                timings.add_worker(RUNS_STAGE, task.cost)
             logger.info("explore point %s done", point)
             if bar is not None:
                 bar.update()
     if bar is not None:
         bar.close()
-    return Exploration(scenario, parsed, points, grouping, results)
+    return Exploration(scenario, parsed, points, grouping, results, timings)
 
 
 def explore_page(exploration: Exploration) -> str:
@@ -256,10 +270,11 @@ def write_exploration(
     from simulator.io import write_manifest
     from simulator.output_dirs import atomic_directory
 
-    html = explore_page(exploration)
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        write_explore(html, tmp)
+        with measure() as written:
+            write_explore(explore_page(exploration), tmp)
+        timings = exploration.timings.plus(WRITE_STAGE, written[0])
         write_manifest(
             tmp,
             {
@@ -267,6 +282,7 @@ def write_exploration(
                 "points": len(exploration.points),
                 "replicates": exploration.base.audit.replicates,
                 "files": [EXPLORE],
+                MEASURED: measured_fields(timings),
             },
         )
     return out_dir / EXPLORE

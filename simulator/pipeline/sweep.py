@@ -54,6 +54,7 @@ from simulator.pipeline.run import (
     replicate_seed,
     run,
 )
+from simulator.pipeline.timings import RUNS_STAGE, Timings
 from simulator.schema.loading import scenario_from_dict
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import GROUP_COLUMNS, GROUP_VALUES, OVERALL
@@ -315,7 +316,8 @@ def sweep(
         ``group``, ``value`` (``"overall"`` for every family), ``metric`` (one of
         :data:`METRICS`) and :data:`ESTIMATE_COLUMNS`. Link-quality rows have no
         interval or reference. ``table.attrs`` holds the plan: ``varies``,
-        ``seeds``, ``group_column`` and the ``base`` scenario.
+        ``seeds``, ``group_column`` and the ``base`` scenario, and the
+        ``timings`` of the runs.
 
     Raises
     ------
@@ -337,7 +339,8 @@ def sweep(
         bar = tqdm(total=len(jobs), desc="sweep", unit="run")
     parts: list[pd.DataFrame] = []
     caught: dict[tuple[type[Warning], str], int] = {}
-    with Pool(workers, households, len(jobs)) as pool:
+    timings = Timings()
+    with timings.stage(RUNS_STAGE), Pool(workers, households, len(jobs)) as pool:
         models = _point_models(pool, plan, base_dir, caught)
         tasks = [
             pool.submit(point_rows, scenario, models[p], group_column)
@@ -346,6 +349,8 @@ def sweep(
         for (p, r, point, scenario), task in zip(jobs, tasks, strict=True):
             with _counting(caught):
                 rows = task.result()
+            if task.cost is not None:  # run by a worker: its own CPU and memory
+                timings.add_worker(RUNS_STAGE, task.cost)
             params = {
                 v.path: [x] * len(rows) for v, x in zip(plan.varies, point, strict=True)
             }
@@ -375,6 +380,7 @@ def sweep(
         seeds=list(plan.seeds),
         group_column=group_column,
         base=plan.base.model_dump(mode="json"),
+        timings=timings,  # for the manifest's measured fields, not sweep.json
     )
     return table
 

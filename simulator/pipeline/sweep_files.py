@@ -24,6 +24,13 @@ from simulator.pipeline.sweep import (
     summarise,
     value_order,
 )
+from simulator.pipeline.timings import (
+    MEASURED,
+    WRITE_STAGE,
+    Timings,
+    measure,
+    measured_fields,
+)
 from simulator.vocabulary import DEPRIVATION, OVERALL
 
 CSV, PARQUET, PLOT, JSON = "sweep.csv", "sweep.parquet", "sweep.png", "sweep.json"
@@ -132,26 +139,34 @@ def write_sweep(
     plain.attrs = {}
     base = attrs.get("base") or {}
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        write_parquet(plain, tmp / PARQUET)
-        plain.to_csv(tmp / CSV, index=False)
-        plot_sweep(
-            table, metric, attrs.get("group_column"), tmp / plot, title=base.get("name")
-        )
-        write_json(
-            {
-                "kind": "linkaudit sweep (synthetic people only)",
-                "scenario": base,
-                "varies": attrs.get("varies"),
-                "replicates": len(attrs.get("seeds") or []),
-                "seeds": attrs.get("seeds"),
-                "group_column": attrs.get("group_column"),
-                "metric_plotted": metric,
-                "metrics": list(METRICS),
-                "rows": len(table),
-                "files": [CSV, PARQUET, plot],
-                "versions": package_versions(),
-            },
-            tmp / JSON,
-        )
-        write_manifest(tmp, {"kind": "linkaudit sweep", "rows": {PARQUET: len(table)}})
+        with measure() as written:
+            write_parquet(plain, tmp / PARQUET)
+            plain.to_csv(tmp / CSV, index=False)
+            plot_sweep(
+                table,
+                metric,
+                attrs.get("group_column"),
+                tmp / plot,
+                title=base.get("name"),
+            )
+            write_json(
+                {
+                    "kind": "linkaudit sweep (synthetic people only)",
+                    "scenario": base,
+                    "varies": attrs.get("varies"),
+                    "replicates": len(attrs.get("seeds") or []),
+                    "seeds": attrs.get("seeds"),
+                    "group_column": attrs.get("group_column"),
+                    "metric_plotted": metric,
+                    "metrics": list(METRICS),
+                    "rows": len(table),
+                    "files": [CSV, PARQUET, plot],
+                    "versions": package_versions(),
+                },
+                tmp / JSON,
+            )
+        timings = attrs.get("timings") or Timings()
+        measured = measured_fields(timings.plus(WRITE_STAGE, written[0]))
+        manifest = {"kind": "linkaudit sweep", "rows": {PARQUET: len(table)}}
+        write_manifest(tmp, manifest | {MEASURED: measured})  # last
     return out_dir

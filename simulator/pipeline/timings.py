@@ -43,6 +43,10 @@ MEASURED = "measured"
 
 SAMPLE_SECONDS = 0.05
 """How often resident memory is sampled while a stage runs."""
+RUNS_STAGE = "runs"
+"""The stage of a sweep or an exploration that runs its points (workers included)."""
+WRITE_STAGE = "write outputs"
+"""The stage of a sweep or an exploration that writes its files."""
 
 
 @dataclass(frozen=True)

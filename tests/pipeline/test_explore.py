@@ -20,7 +20,7 @@ from audits.report.explore_data import (
 from audits.tables import audit_summary
 from simulator.cli import main
 from simulator.cli_sweep import parse_vary
-from simulator.pipeline.explore import explore, explore_page
+from simulator.pipeline.explore import explore, explore_page, write_exploration
 from simulator.pipeline.parallel import Workers
 from simulator.pipeline.run import run
 from simulator.schema.loading import apply_overrides, load_scenario, read_yaml
@@ -130,12 +130,19 @@ def _contrast(kinds: list[str]) -> str:
     )
 
 
-def test_workers_give_the_serial_page():
+def test_workers_give_the_serial_page(tmp_path):
     data = apply_overrides(read_yaml(CLASSROOM), ["population.n_households=400"])
     varies = [parse_vary(VARIES[1])]
     serial = explore(data, varies, replicates=1)
     parallel = explore(data, varies, replicates=1, workers=Workers(2))
     assert explore_page(parallel) == explore_page(serial)
+    # the manifest records what the points cost, workers included
+    write_exploration(parallel, tmp_path / "p")
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    stages = {s["stage"]: s for s in manifest["measured"]["stages"]}
+    assert list(stages) == ["runs", "write outputs"]
+    assert stages["runs"]["workers"] == len(parallel.points)
+    assert stages["runs"]["cpu_seconds"] > 0
 
 
 @pytest.mark.parametrize(

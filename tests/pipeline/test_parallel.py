@@ -4,6 +4,7 @@ and a Dask cluster (a LocalCluster in this process)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import signal
@@ -120,6 +121,14 @@ def test_a_sweep_on_two_workers_writes_the_serial_bytes(
     scenario, serial_sweep, tmp_path
 ):
     assert sweep_files(scenario, tmp_path / "p", "--workers", "2") == serial_sweep
+    # what differs is what the runs cost, in the manifest's measured fields
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    stages = {s["stage"]: s for s in manifest["measured"]["stages"]}
+    assert list(stages) == ["runs", "write outputs"]
+    runs = stages["runs"]
+    assert runs["workers"] == 4  # 2 points x 2 replicates, each in a worker
+    assert runs["cpu_seconds"] > 0 and runs["worker_peak_memory_bytes"] > 0
+    assert stages["write outputs"]["wall_seconds"] > 0
 
 
 def test_a_sweep_on_a_dask_cluster_writes_the_local_bytes(
