@@ -6,6 +6,8 @@ import re
 import warnings
 from dataclasses import replace
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from audits.errors import AuditWarning
@@ -14,6 +16,7 @@ from audits.pooled_tables import pooled_audit
 from audits.report import render_report
 from audits.report.sections import flags as flags_section
 from audits.report.sections import linkage as linkage_section
+from audits.report.sections import scores as score_section
 from audits.report.sections import thresholds as threshold_section
 from audits.report.text import count, interval, pct
 from audits.result import run_audit
@@ -84,6 +87,7 @@ def test_the_rates_chart_marks_the_worlds_range(pooled_inputs, report_data):
 def test_one_world_parts_say_so(pooled_inputs, report_data):
     for section in (
         threshold_section.threshold_section,
+        score_section.run_score_section,
         linkage_section.linkage_section,  # no other world's link quality given
     ):
         assert "first of the 3 simulated worlds" in _text(section(pooled_inputs))
@@ -182,3 +186,37 @@ def test_the_transparency_record_pools_the_worlds_links(pooled_inputs, report_da
     assert f"recall {low:.4f} to {high:.4f}" in pooled["note"]
     assert "first of the run's 3 simulated worlds" in scale["note"]
     assert scale["scored"] == one_scale["scored"]
+
+
+def test_score_section_pools_every_kept_world(kept_inputs):
+    """With every world's families kept, each AUC is scikit-learn's on every
+    world's families together, with the smallest and largest world's own AUC."""
+    from sklearn.metrics import roc_auc_score
+
+    from audits.report.text import num
+
+    text = _text(score_section.run_score_section(kept_inputs))
+    assert "first of the 3 simulated worlds" not in text
+    assert "This section pools 3 simulated worlds" in text
+    worlds = kept_inputs.audit.worlds
+    together = pd.concat([w.outcomes for w in worlds], ignore_index=True)
+    filled = together["score"].fillna(-np.inf)  # families nobody holds: lowest
+    q = together["imd_quintile"].astype(str)
+    for value in sorted(q.unique()):  # five quintiles
+        rows = q == value
+        auc = roc_auc_score(together["y_true"][rows], filled[rows])
+        own = []
+        for w in worlds:
+            a = w.scores.auc
+            own.append(a[(a["group"] == "imd_quintile") & (a["value"] == value)])
+        own = [float(a["auc"].iloc[0]) for a in own]
+        cell = f"{num(auc, 3)} {num(min(own), 3)} to {num(max(own), 3)}"
+        assert cell in text, (value, cell)
+
+
+def test_score_section_of_one_world_is_unchanged(report_data, kept_inputs):
+    one = str(score_section.run_score_section(report_data))
+    assert "simulated world" not in _text(one)
+    assert "world&#x27;s AUC" not in one
+    many = str(score_section.run_score_section(kept_inputs))
+    assert "one world&#x27;s AUC" in many

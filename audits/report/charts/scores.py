@@ -38,13 +38,27 @@ def _palette(grouping: str, n: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return GROUP_COLOURS, ("o", "s", "^", "D", "v", "P")
 
 
-def _lines(ax: Axes, table: pd.DataFrame, x: str, y: str, grouping: str) -> None:
-    """One line per group of ``table`` (``value``), ``y`` against ``x``."""
+def _lines(
+    ax: Axes, table: pd.DataFrame, x: str, y: str, grouping: str, band: bool = False
+) -> None:
+    """One line per group of ``table`` (``value``), ``y`` against ``x``.
+
+    With ``band``, a shaded band around each line from ``y_low`` to ``y_high``.
+    """
     values = list(dict.fromkeys(table["value"]))
     colours, markers = _palette(grouping, len(values))
     for i, v in enumerate(values):  # a handful of groups
         part = table[table["value"] == v]
         step = max(len(part) // 6, 1)
+        if band:
+            ax.fill_between(
+                part[x],
+                part[f"{y}_low"],
+                part[f"{y}_high"],
+                color=colours[i % len(colours)],
+                alpha=0.15,
+                linewidth=0,
+            )
         ax.plot(
             part[x],
             part[y],
@@ -76,7 +90,9 @@ def calibration_chart(calibration: pd.DataFrame, grouping: str, name: str) -> st
     Parameters
     ----------
     calibration : DataFrame
-        The ``calibration`` rows of one grouping (bins with scores only).
+        The ``calibration`` rows of one grouping (bins with scores only); pooled
+        over several worlds (:mod:`audits.pooled_scores`), a band around each line
+        spans the smallest to largest world's rate in the bin.
     grouping : str
         The grouping's name, for the legend.
     name : str
@@ -87,11 +103,14 @@ def calibration_chart(calibration: pd.DataFrame, grouping: str, name: str) -> st
     str
         Inline SVG.
     """
+    band = "observed_rate_low" in calibration and bool(
+        (calibration["worlds"] > 1).any()
+    )
 
     def draw() -> Figure:
         fig = new_figure(7.0, 4.4)
         ax = fig.subplots()
-        _lines(ax, calibration, "mean_score", "observed_rate", grouping)
+        _lines(ax, calibration, "mean_score", "observed_rate", grouping, band)
         ax.set_title("Observed rate by score bin")
         ax.set_xlabel("mean score in the bin")
         ax.set_ylim(0, 1.02)
