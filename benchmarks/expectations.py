@@ -8,8 +8,9 @@ council, audit, attribution) in ``--worlds`` independent worlds -- replicate see
 first ``audit.replicates`` of them are exactly the worlds the file itself pools -- and
 collects the counts behind every figure quoted: flags, wrong flags and missed families
 overall and by group, the false positive rate by group with its difference from and
-ratio to the reference group, the attribution's causes, and link recall and precision
-by source and group.
+ratio to the reference group, the attribution's causes, link recall and precision
+by source and group, and for a run over periods each period's families and rates by
+deprivation (:mod:`benchmarks.period_expectations`).
 
 It writes ``docs/expectations.md`` (``--output``): for each figure the mean over the
 worlds and the smallest and largest single world; for rates, also the figure the file
@@ -50,6 +51,7 @@ from audits.confusion import CONFUSION, fractions
 from audits.headline import LINK_COUNTS as LINK_RATES
 from audits.headline import default_link_reference
 from benchmarks.coverage import checkout_commit
+from benchmarks.period_expectations import period_counts, period_rates
 from simulator.pipeline.run import replicate_seed
 from simulator.schema.headline import HeadlineConfig
 from simulator.schema.loading import load_scenario
@@ -151,6 +153,7 @@ def long_counts(run: Path) -> pd.DataFrame:
         _melt(audit, "audit", [*CONFUSION, "flagged", "eligible"]),
         _melt(causes, "attribution", cause_names),
         _melt(links, "linkage", LINK_COUNTS),
+        *period_counts(run),
     ]
     return pd.concat(frames, ignore_index=True)
 
@@ -299,7 +302,7 @@ def figures(counts: pd.DataFrame, question: Question | None = None) -> pd.DataFr
     """Rates and disparities of ``counts`` (summed over whatever worlds it holds),
     and the file's own headline when ``question`` is given."""
     rate = rates(counts)
-    parts = [rate, disparities(rate)]
+    parts = [rate, disparities(rate), period_rates(counts)]
     if question is not None:
         parts.append(headline_figures(counts, question))
     return pd.concat(parts, ignore_index=True)
@@ -410,6 +413,7 @@ def shown(stats: pd.DataFrame) -> pd.DataFrame:
         ~count
         | ((stats["table"] == "audit") & (overall | (stats["name"] == "fp")))
         | ((stats["table"] == "attribution") & overall & (stats["max"] > 0))
+        | ((stats["table"] == "periods") & overall)
     )
     return stats[keep & (stats["table"] != "headline")]
 
@@ -508,7 +512,8 @@ def write_markdown(results: dict[str, Measured]) -> str:
         "starts with the file's own headline question (`audit.headline`): the two "
         "groups' rates, the difference (`<metric>_difference`, percentage points) "
         "and the ratio (`<metric>_ratio`), summarised the same way. A ratio is "
-        "undefined in a world where the reference group has no event.",
+        "undefined in a world where the reference group has no event. A run over "
+        "periods adds tables `periods` and `periods_audit`, `part` the period.",
         "",
     ]
     body = []

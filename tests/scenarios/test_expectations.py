@@ -79,3 +79,36 @@ def test_the_files_own_headline_is_summarised_like_every_figure(worlds, pooled_b
     first = tp1[:pooled_by].sum() / (tp1[:pooled_by] + 3).sum()
     assert np.isclose(head.loc[("1", "tpr_ratio"), "printed"], first / (5 / 8))
     assert (head["part"] == "5").all()
+
+
+def period_world(flagged: tuple[int, int], periods: int = 2) -> pd.DataFrame:
+    """Long period counts of one world: two quintiles, ``flagged`` split each period."""
+    rows = []
+    for period in range(1, periods + 1):
+        for group, f in zip(GROUPS, flagged, strict=True):
+            n = {"tp": f // 2, "fp": f - f // 2, "fn": 4, "tn": 100}
+            for name, count in {**n, "flagged": f}.items():
+                part = f"period {period}"
+                rows.append(("periods_audit", "imd_quintile", group, part, name, count))
+    periods = pd.DataFrame(rows, columns=[*KEY, "name", "count"])
+    return pd.concat([world_counts((1, 1), (50, 50)), periods], ignore_index=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 60), st.integers(1, 60)), min_size=2, max_size=5)
+)
+def test_a_groups_share_of_flags_in_a_period_pools_like_every_rate(worlds):
+    per_world = {i: period_world(f) for i, f in enumerate(worlds)}
+    stats = summarise(per_world, len(worlds)).set_index(["value", "part", "name"])
+    flagged = np.array(worlds, dtype=float)
+    share = flagged[:, 0] / flagged.sum(axis=1)
+    q1 = stats.loc[("1", "period 2", "share_of_flags")]
+    assert np.isclose(q1["mean"], share.mean())
+    assert np.isclose(q1["printed"], flagged[:, 0].sum() / flagged.sum())
+    q5 = stats.loc[("5", "period 2", "share_of_flags")]
+    assert np.isclose(q1["printed"] + q5["printed"], 1.0)
+    assert np.isclose(
+        stats.loc[("1", "period 1", "selection_rate")]["printed"],
+        flagged[:, 0].sum() / (flagged[:, 0] + 104).sum(),
+    )

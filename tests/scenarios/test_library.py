@@ -23,6 +23,8 @@ EXPECTED = {
     "baseline",
     "classroom",
     "consent",
+    "deterrence",
+    "feedback-loop",
     "name-errors",
     "stale-addresses",
     "surveillance",
