@@ -195,6 +195,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         lambda a: {"kind": "run", "households": a.households, "workers": 2},
     ),
     Benchmark(
+        "periods",
+        "periods",
+        "benchmarks.periods",
+        "linkaudit run of the baseline at 20,000 households (attribution, 3 "
+        "replicates, report), then with dynamics.periods=5 (every effect off), in 2 "
+        "alternating pairs: median wall time over periods / single",
+        lambda a: {"households": 20_000, "periods": 5, "pairs": 2},
+    ),
+    Benchmark(
         "validity",
         "validity",
         "benchmarks.validity",
@@ -368,6 +377,14 @@ TARGETS: tuple[Target, ...] = (
         1.7,
         "",
         applies=_at_target_size,
+    ),
+    Target(
+        "#13",
+        "5-period run of the baseline, 20,000 households, vs a single run (wall)",
+        "periods.wall_ratio",
+        "<=",
+        5.0,
+        "x",
     ),
     Target(
         "#5",
@@ -641,7 +658,7 @@ def table(results: Results, derived: dict[str, float], targets: list[dict]) -> s
 
 
 def _parallel_lines(results: Results) -> list[str]:
-    """The parallel benchmarks: each command's wall, CPU, memory and the load."""
+    """The parallel and periods benchmarks: each command's wall, CPU, memory, load."""
 
     def line(label: str, m: dict[str, Any]) -> str:
         return (
@@ -665,6 +682,14 @@ def _parallel_lines(results: Results) -> list[str]:
     if pr:
         lines.append(f"parallel_run  {pr['households']:,} households:")
         lines.append(line(f"--workers {pr['workers']}", pr))
+    pe = results.get("periods")
+    if pe:
+        lines.append(
+            f"periods  baseline at {pe['households']:,} households, "
+            f"{pe['periods']} periods vs 1 (median of {pe['pairs']} pairs): wall "
+            f"{pe['wall_ratio']:.2f}x, CPU {pe['cpu_ratio']:.2f}x"
+        )
+        lines += [line("single", pe["single"]), line("periods", pe["over_periods"])]
     return lines
 
 

@@ -25,6 +25,10 @@ How the pieces add up (:func:`estimate_for`):
   history cohort), the fit itself being small;
 - attribution: its measured stage (one world's ladder) once per world, whatever the
   linkage method (its rungs link with the oracle; the real run is its last rung);
+- each period after the first (``dynamics.periods``): :data:`PERIOD_WORLDS` of a
+  world (records drawn again, linked, viewed, audited; no population drawn), and
+  as much again when its feedback is attributed (attribution on, with surveillance
+  or deterrence: the period is run a second time without them);
 - peak memory: its own line per method, with and without attribution (the ladder
   generates worlds while the run's own stays in memory, and sets the peak);
 - disk: the run directory's bytes, by method.
@@ -90,6 +94,13 @@ PEAK_MEMORY = {
     ("oracle", True): Line(0.350 * GIB, 12_620),
     ("oracle", False): Line(0.406 * GIB, 9_597),
 }
+PERIOD_WORLDS = 0.8
+"""CPU of each later period, in worlds (:func:`_world_seconds`). Measured on
+2026-12-02 from the manifests' ``periods`` stage against the same run's generate,
+link, view and audit stages: the baseline at 20,000 households over 5 periods, 0.77
+of a world a period (2.5 s against 3.3 s); with surveillance or deterrence and
+attribution, whose feedback runs each period again without them, 1.5 and 1.7 worlds
+(docs/performance.md, "Runs over periods")."""
 # Bytes written to the run directory, by method.
 DISK_BYTES = {
     "deterministic": Line(2.93 * MIB, 409.4),
@@ -186,6 +197,7 @@ def estimate_for(
         wall += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
     if attribution:
         wall += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
+    wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
     count = local_processes(workers or SERIAL, n, tasks)
     per_worker = n * WORLD_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
@@ -196,6 +208,25 @@ def estimate_for(
         disk_bytes=DISK_BYTES[method].at(n),
         processes=count,
     )
+
+
+def period_worlds(scenario: Scenario, attribution: bool) -> float:
+    """Worlds' worth of CPU the periods after the first add (0 for a single run).
+
+    Examples
+    --------
+    >>> five = Scenario.model_validate({"dynamics": {"periods": 5}})
+    >>> round(period_worlds(five, True), 6)
+    3.2
+    >>> watched = five.model_copy(update={"dynamics": five.dynamics.model_copy(
+    ...     update={"surveillance": five.dynamics.surveillance.model_copy(
+    ...         update={"enabled": True})})})
+    >>> round(period_worlds(watched, True), 6), round(period_worlds(watched, False), 6)
+    (6.4, 3.2)
+    """
+    dyn = scenario.dynamics
+    fed = attribution and (dyn.surveillance.enabled or dyn.deterrence.enabled)
+    return (dyn.periods - 1) * PERIOD_WORLDS * (2 if fed else 1)
 
 
 def local_processes(workers: Workers, households: int, tasks: int) -> int:

@@ -7,7 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import main
-from simulator.pipeline.estimate import estimate_for, memory_limit_bytes
+from simulator.pipeline.estimate import (
+    PERIOD_WORLDS,
+    estimate_for,
+    memory_limit_bytes,
+)
 from simulator.schema.scenario import Scenario
 
 
@@ -53,6 +57,34 @@ def test_replicates_attribution_and_splink_add_time_in_their_own_ways():
     assert three_ladders.seconds - three.seconds == pytest.approx(
         3 * (ladder.seconds - base.seconds)
     )
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    households=st.integers(1_000, 1_000_000),
+    periods=st.integers(2, 10),
+    effect=st.sampled_from([None, "support", "history", "surveillance", "deterrence"]),
+    attribution=st.booleans(),
+)
+def test_each_later_period_costs_a_share_of_a_world(
+    households, periods, effect, attribution
+):
+    def at(n: int) -> float:
+        dynamics = {"periods": n, **({effect: {"enabled": True}} if effect else {})}
+        one = scenario(households, dynamics=dynamics)
+        return estimate_for(one, attribution=attribution).seconds
+
+    single, over = at(1), at(periods)
+    world = at(2) - single  # one later period
+    assert world > 0
+    assert over - single == pytest.approx((periods - 1) * world)
+    fed = attribution and effect in ("surveillance", "deterrence")
+    alone = estimate_for(scenario(households), attribution=False)
+    two_worlds = estimate_for(
+        scenario(households, audit={"replicates": 2}), attribution=False
+    )
+    a_world = two_worlds.seconds - alone.seconds
+    assert world == pytest.approx(a_world * PERIOD_WORLDS * (2 if fed else 1))
 
 
 @pytest.mark.parametrize(
