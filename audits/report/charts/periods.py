@@ -72,6 +72,8 @@ def periods_chart(
     periods = np.sort(metrics["period"].unique())
 
     def draw() -> Figure:
+        from matplotlib.ticker import FuncFormatter
+
         fig = base.new_figure(9.2, 4.6)
         left, right = fig.subplots(1, 2)
         for i, v in enumerate(values):  # a handful of groups
@@ -109,6 +111,7 @@ def periods_chart(
             )
         right.set_title("Families, every group")
         right.set_ylim(bottom=0)
+        right.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
         _period_axis(right, periods)
         fig.legend(
             *right.get_legend_handles_labels(),
