@@ -30,7 +30,8 @@ How the pieces add up (:func:`estimate_for`):
   as much again when its feedback is attributed (attribution on, with surveillance
   or deterrence: the period is run a second time without them);
 - peak memory: its own line per method, with and without attribution (the ladder
-  generates worlds while the run's own stays in memory, and sets the peak);
+  generates worlds while the run's own stays in memory, and sets the peak), and
+  for a run over periods at least :data:`PERIODS_PEAK`;
 - disk: the run directory's bytes, by method.
 
 On another machine the times scale with its speed, memory and disk hardly at all.
@@ -101,6 +102,12 @@ link, view and audit stages: the baseline at 20,000 households over 5 periods, 0
 of a world a period (2.5 s against 3.3 s); with surveillance or deterrence and
 attribution, whose feedback runs each period again without them, 1.5 and 1.7 worlds
 (docs/performance.md, "Runs over periods")."""
+PERIODS_PEAK = Line(0.46 * GIB, 11_350)
+"""Peak resident memory of a run over periods, when above the method's line: the
+period's world is drawn and linked while the first period's run is still held.
+Through the ``periods`` stage's peak of two runs on 2026-12-02: 688 MiB at 20,000
+households (surveillance, attribution) and 1,121 MiB at 60,000 (the baseline over 5
+periods, attribution on)."""
 # Bytes written to the run directory, by method.
 DISK_BYTES = {
     "deterministic": Line(2.93 * MIB, 409.4),
@@ -201,10 +208,12 @@ def estimate_for(
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
     count = local_processes(workers or SERIAL, n, tasks)
     per_worker = n * WORLD_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
+    peak = PEAK_MEMORY[(method, attribution)].at(n)
+    if scenario.dynamics.periods > 1:
+        peak = max(peak, PERIODS_PEAK.at(n))
     return Estimate(
         seconds=wall,
-        peak_memory_bytes=PEAK_MEMORY[(method, attribution)].at(n)
-        + (count - 1) * per_worker,
+        peak_memory_bytes=peak + (count - 1) * per_worker,
         disk_bytes=DISK_BYTES[method].at(n),
         processes=count,
     )

@@ -85,6 +85,10 @@ def test_each_later_period_costs_a_share_of_a_world(
     )
     a_world = two_worlds.seconds - alone.seconds
     assert world == pytest.approx(a_world * PERIOD_WORLDS * (2 if fed else 1))
+    peak = estimate_for(scenario(households, dynamics={"periods": periods}))
+    assert (
+        peak.peak_memory_bytes >= estimate_for(scenario(households)).peak_memory_bytes
+    )
 
 
 @pytest.mark.parametrize(
