@@ -31,7 +31,7 @@ EXPECTED = {
     "vendor-audit",
 }
 SMOKE_SIZE = 2000
-WITH_ATTRIBUTION = {"baseline", "classroom", "consent", "vendor-audit"}
+WITH_ATTRIBUTION = {"baseline", "classroom", "consent", "feedback-loop", "vendor-audit"}
 """Smoke runs that include the attribution ladder (the others skip it, for time)."""
 
 
