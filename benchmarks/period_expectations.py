@@ -17,21 +17,9 @@ import numpy as np
 import pandas as pd
 
 from audits.confusion import CONFUSION
+from audits.periods import FAMILY_COUNTS, FEEDBACK_COUNTS
 
-PERIOD_COUNTS = (
-    "flagged",
-    "in_need",
-    "needs_met",
-    "needs_missed",
-    "true_needs",
-    "needs_recorded",
-    "deterred",
-    "neighbours_deterred",
-    "flags_carried_over",
-    "wrongly_flagged",
-    "wrongly_flagged_by_feedback",
-    "missed_by_feedback",
-)
+PERIOD_COUNTS = (*FAMILY_COUNTS, *FEEDBACK_COUNTS)
 """The counts of ``periods/families`` collected (those the run wrote)."""
 PERIOD_GROUPS = ("overall", "imd_quintile")
 """The groupings collected per period (the library's headlines are by deprivation)."""

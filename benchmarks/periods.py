@@ -56,3 +56,12 @@ def run(households: int = 20_000, periods: int = 5, pairs: int = 2) -> dict[str,
         ],
         "commands": [single[0]["command"], over[0]["command"]],
     }
+
+
+def periods_heading(pe: dict[str, Any]) -> str:
+    """The benchmark's first summary line (``benchmarks.run``'s table)."""
+    return (
+        f"periods  baseline at {pe['households']:,} households, {pe['periods']} "
+        f"periods vs 1 (median of {pe['pairs']} pairs): wall "
+        f"{pe['wall_ratio']:.2f}x, CPU {pe['cpu_ratio']:.2f}x"
+    )

@@ -684,11 +684,9 @@ def _parallel_lines(results: Results) -> list[str]:
         lines.append(line(f"--workers {pr['workers']}", pr))
     pe = results.get("periods")
     if pe:
-        lines.append(
-            f"periods  baseline at {pe['households']:,} households, "
-            f"{pe['periods']} periods vs 1 (median of {pe['pairs']} pairs): wall "
-            f"{pe['wall_ratio']:.2f}x, CPU {pe['cpu_ratio']:.2f}x"
-        )
+        from benchmarks.periods import periods_heading
+
+        lines.append(periods_heading(pe))
         lines += [line("single", pe["single"]), line("periods", pe["over_periods"])]
     return lines
 
