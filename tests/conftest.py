@@ -18,6 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: speed is measured in benchmarks/, never in a unit test,
+# and a loaded machine (two xdist workers on two cores) makes timings vary widely.
+settings.register_profile("linkaudit", deadline=None)
+settings.load_profile("linkaudit")
 
 SEED_ENV = "LINKAUDIT_TEST_SEED"
 DEFAULT_SEED = 42
