@@ -218,5 +218,7 @@ def test_score_section_of_one_world_is_unchanged(report_data, kept_inputs):
     one = str(score_section.run_score_section(report_data))
     assert "simulated world" not in _text(one)
     assert "world&#x27;s AUC" not in one
+    assert 'aria-label="Area under the ROC curve' not in one
     many = str(score_section.run_score_section(kept_inputs))
     assert "one world&#x27;s AUC" in many
+    assert 'aria-label="Area under the ROC curve by deprivation' in many

@@ -16,7 +16,8 @@ from audits.report.charts.base import (
     percent_axis,
     render,
 )
-from audits.report.text import group_label, value_label
+from audits.report.charts.rates import world_marks
+from audits.report.text import group_label, num, value_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -120,6 +121,74 @@ def calibration_chart(calibration: pd.DataFrame, grouping: str, name: str) -> st
         return fig
 
     return render(name, f"Calibration by {group_label(grouping)}", draw)
+
+
+def auc_chart(auc: pd.DataFrame, grouping: str, name: str) -> str:
+    """Each group's AUC pooled over the worlds, with each world's lowest and highest.
+
+    Parameters
+    ----------
+    auc : DataFrame
+        The pooled ``score_auc`` rows of one grouping
+        (:func:`audits.pooled_scores.pooled_score_diagnostics`: ``auc``,
+        ``auc_low``, ``auc_high``).
+    grouping, name : str
+        The grouping's name (for the labels) and a unique, id-safe chart name.
+
+    Returns
+    -------
+    str
+        Inline SVG: a dot a group at its pooled AUC (none where it is undefined),
+        grey diamonds at the lowest and highest world's.
+    """
+    labels = [value_label(grouping, v) for v in auc["value"]]
+    values = auc["auc"].to_numpy(dtype=float)
+    colours, markers = _palette(grouping, len(labels))
+
+    def draw() -> Figure:
+        fig = new_figure(7.0, 0.42 * len(labels) + 1.6)
+        ax = fig.subplots()
+        y = np.arange(len(labels))[::-1]
+        lows = auc["auc_low"].to_numpy(dtype=float)
+        highs = auc["auc_high"].to_numpy(dtype=float)
+        lowest = np.nanmin(np.r_[lows, values, 1.0])
+        # from a little below the lowest AUC, so the spread between worlds shows
+        ax.set_xlim(max(np.floor((lowest - 0.02) * 20) / 20, 0.0), 1.0)
+        ok = np.isfinite(lows) & np.isfinite(highs)
+        ax.hlines(y[ok], lows[ok], highs[ok], color="#999999", linewidth=1.2)
+        for i, value in enumerate(values):  # a handful of groups
+            if not np.isfinite(value):
+                ax.text(0.5, y[i], " no AUC", va="center", fontsize=LABEL_PT)
+                continue
+            ax.plot(
+                value,
+                y[i],
+                markers[i % len(markers)],
+                color=colours[i % len(colours)],
+                markersize=7,
+                zorder=7,
+            )
+            ax.annotate(
+                num(value, 3),
+                (value, y[i]),
+                xytext=(0, 8),
+                textcoords="offset points",
+                ha="center",
+                fontsize=LABEL_PT,
+            )
+        world_marks(ax, auc["auc_low"], auc["auc_high"])
+        ax.set_yticks(y, labels)
+        ax.set_ylim(-0.7, len(labels) - 0.3)
+        ax.tick_params(axis="y", length=0)
+        ax.grid(axis="x")
+        ax.set_xlabel(
+            "AUC of every world's families together\n"
+            "grey diamonds: the lowest and highest world's own",
+            fontsize=LABEL_PT,
+        )
+        return fig
+
+    return render(name, f"Area under the ROC curve by {group_label(grouping)}", draw)
 
 
 def score_curves_chart(

@@ -18,7 +18,11 @@ import numpy as np
 import pandas as pd
 
 from audits.pooled_scores import pooled_score_diagnostics
-from audits.report.charts.scores import calibration_chart, score_curves_chart
+from audits.report.charts.scores import (
+    auc_chart,
+    calibration_chart,
+    score_curves_chart,
+)
 from audits.report.curves import actual_cut
 from audits.report.inputs import ReportInputs
 from audits.report.page import Html, figure, join, note, p, table, tag
@@ -75,6 +79,25 @@ def _auc_table(scores: ScoreDiagnostics, unit: str, target: str) -> Html:
     )
 
 
+def _auc_figure(
+    scores: ScoreDiagnostics, grouping: str, slug: str, unit: str
+) -> list[Html]:
+    """The chart of a grouping's pooled AUC and each world's (none for one world)."""
+    if not _pooled(scores):
+        return []
+    auc = scores.auc[scores.auc["group"] == grouping]
+    return [
+        figure(
+            auc_chart(auc, grouping, f"auc-{slug}"),
+            f"each group's AUC over every world's {unit} together (a dot), and the "
+            "lowest and highest AUC of one world (grey diamonds).",
+            "dots further right rank the group's "
+            f"{unit} better; diamonds far apart mean the worlds disagree, so a "
+            "gap between groups smaller than that spread may be chance.",
+        )
+    ]
+
+
 def _charts(
     scores: ScoreDiagnostics, grouping: str, cut: float, unit: str, target: str
 ) -> list[Html]:
@@ -91,6 +114,7 @@ def _charts(
     )
     return [
         tag("h3", f"By {group_label(grouping)}"),
+        *_auc_figure(scores, grouping, slug, unit),
         figure(
             calibration_chart(cal, grouping, f"calibration-{slug}"),
             f"for each score bin, the share of the {unit} in it with {target} = 1, "
