@@ -39,7 +39,7 @@ import pickle
 import signal
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,8 @@ serially: starting a worker (about 2.5 s) would cost more than it saves."""
 WORLD_BYTES_PER_HOUSEHOLD = 6_500
 """Memory one world and its council side take per household (measured: a serial
 run at 1,000,000 households holds two, the real run's and a rung's, in 12.2 GiB)."""
+WORKER_MODULE = "loky.backend.popen_loky_posix"
+"""What a worker process runs (its command line names it)."""
 PROCESS_BYTES = 400 * 2**20
 """Memory of a worker before its task (the imported libraries)."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -313,6 +315,22 @@ def reissue(seen: list[tuple[type[Warning], str, str, int]]) -> None:
         warnings.warn_explicit(message, category, filename, lineno, registry=_REISSUED)
 
 
+def kill_workers() -> None:
+    """Kill every worker process this process started, known to the pool or not.
+
+    A worker the executor was starting when an interrupt came may not be in its
+    list yet; left alive it would hold the terminal's output open until its idle
+    timeout. Workers are found among this process's descendants by the module
+    they run (loky's resource tracker is left to exit on its own).
+    """
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        with suppress(psutil.Error):  # it ended meanwhile
+            if WORKER_MODULE in " ".join(child.cmdline()):
+                child.kill()
+
+
 # ------------------------------------------------------------------------ the pool
 
 
@@ -406,7 +424,9 @@ class Pool:
                 self.client.cancel(self.sent, force=True)
             self.client.close()
         elif self.executor is not None and error is not None:
+            kill_workers()  # first, so that nothing below waits on a busy worker
             self.executor.shutdown(wait=True, kill_workers=True)
+            kill_workers()  # any the executor started meanwhile
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Task:
         """Send ``fn(*args)`` to a worker (run later here if there is none)."""

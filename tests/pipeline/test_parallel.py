@@ -330,3 +330,26 @@ def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum):
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_kill_workers_kills_a_worker_the_pool_does_not_know():
+    from simulator.pipeline.parallel import WORKER_MODULE, kill_workers
+
+    # a child that looks like a worker (its command line names the module), as one
+    # being started when an interrupt came would, and a child that is not one
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", WORKER_MODULE]
+    )
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        deadline = time.monotonic() + 10
+        while WORKER_MODULE not in " ".join(psutil.Process(worker.pid).cmdline()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        kill_workers()
+        assert worker.wait(timeout=10) == -signal.SIGKILL
+        assert other.poll() is None  # not a worker: left alone
+    finally:
+        for p in (worker, other):
+            p.kill()
+            p.wait()
