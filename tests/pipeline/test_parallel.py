@@ -3,6 +3,7 @@ and a Dask cluster (a LocalCluster in this process)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -283,7 +284,8 @@ def test_warnings_in_a_worker_are_issued_here():
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import faulthandler, signal, sys, time
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks, if it hangs
     import simulator.pipeline.run as r
     def slow_rung(*args):  # sent to the workers by value: they sleep too
         time.sleep(120)
@@ -322,7 +324,10 @@ def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum):
         os.killpg(child.pid, signum)  # Ctrl-C reaches the whole group
     else:
         child.send_signal(signum)
-    _, err = child.communicate(timeout=60)
+    try:
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say where it hangs, then fail
+        pytest.fail(_hang_report(child, me))
     assert child.returncode == 128 + signum
     name = signal.Signals(signum).name
     assert err.startswith(f"linkaudit: interrupted by {name}; removed the partial")
@@ -330,6 +335,20 @@ def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum):
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def _hang_report(child: subprocess.Popen, me: psutil.Process) -> str:
+    """What is still alive, and every thread's stack of the command (SIGUSR1)."""
+    alive = []
+    for p in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            alive.append(f"{p.pid} {p.status()} {' '.join(p.cmdline())[:160]}")
+    with contextlib.suppress(ProcessLookupError):
+        child.send_signal(signal.SIGUSR1)
+    time.sleep(2)
+    os.killpg(child.pid, signal.SIGKILL)
+    _, err = child.communicate()
+    return "hung after the interrupt; alive:\n" + "\n".join(alive) + "\n" + err
 
 
 def test_kill_workers_kills_a_worker_the_pool_does_not_know():
