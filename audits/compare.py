@@ -12,6 +12,9 @@ Runs whose populations, truth or audit groupings differ are refused
 (:func:`check_comparable`): their figures would not be about the same families.
 """
 
+# Over 600 lines: reading the runs and checking they belong together, then every
+# figure's rows side by side, read in that order; the files it writes are
+# compare_files.py's.
 from __future__ import annotations
 
 import json

@@ -22,6 +22,8 @@ rates and their difference, and say why the ratio is not quoted. The figure is n
 dropped.
 """
 
+# Over 600 lines: the flag and linkage headlines share their question, intervals,
+# ratio rule and pooling over worlds; split, each half would import the other's.
 from __future__ import annotations
 
 from collections.abc import Sequence
