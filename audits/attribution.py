@@ -46,6 +46,10 @@ from simulator.vocabulary import OVERALL
 
 RUNGS = ("model", "spine", "visibility", "data_error", "linkage")
 """The ladder's rungs, in order; the last is the real run."""
+REAL_WORLD_RUNGS = ("data_error", "linkage")
+"""The rungs drawn in the real run's own world (:func:`ladder` gives them the
+scenario itself; only their linkage method differs): a run computes them from the
+world it already holds instead of generating it again."""
 CAUSE_LABELS = {
     "model": "the model itself",
     "spine": "missing from the council's index",
@@ -64,6 +68,8 @@ def ladder(scenario: Scenario) -> dict[str, tuple[Scenario, str]]:
     >>> rungs = ladder(Scenario())
     >>> [(name, method) for name, (_, method) in rungs.items()]
     [('model', 'oracle'), ('spine', 'oracle'), ('visibility', 'oracle'), ('data_error', 'oracle'), ('linkage', 'deterministic')]
+    >>> all(rungs[r][0] == Scenario() for r in REAL_WORLD_RUNGS)
+    True
     """  # noqa: E501
     clean = without_errors(scenario)
     perfect = without_visibility_bias(clean)

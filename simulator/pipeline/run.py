@@ -195,11 +195,16 @@ def needs_history(scenario: Scenario) -> bool:
 
 
 def pool_tasks(scenario: Scenario, attribution: bool, history: bool) -> int:
-    """Tasks a run gives its pool: the history cohort, replicates and rungs."""
-    from audits.attribution import RUNGS
+    """Tasks a run gives its pool: the history cohort, replicates and rungs.
+
+    A world's rungs in its own world (:data:`audits.attribution.REAL_WORLD_RUNGS`)
+    are no tasks: the world's run computes them.
+    """
+    from audits.attribution import REAL_WORLD_RUNGS, RUNGS
 
     replicates = scenario.audit.replicates
-    rungs = (len(RUNGS) - 1) * replicates if attribution else 0
+    generated = len(RUNGS) - len(REAL_WORLD_RUNGS)
+    rungs = generated * replicates if attribution else 0
     return int(history) + replicates - 1 + rungs
 
 
@@ -458,7 +463,7 @@ def run(
                 else fit()
             )
         others = [
-            pool.submit(replicate_audit, scenario, r, fitted)
+            pool.submit(replicate_audit, scenario, r, fitted, attribution)
             for r in range(1, n_replicates)
         ]
         rungs = [
@@ -492,6 +497,10 @@ def run(
                 ),
             )
             bar.update()
+        known = []  # each world's rungs in its own world, from its run
+        if attribution:
+            with timings.stage("attribution"):  # before waiting on any task
+                known.append(real_world_rungs(data, scenario, fitted, outcomes))
         replicates: dict[str, pd.DataFrame] = {}
         qualities: tuple[LinkQuality, ...] = ()
         if pooling:
@@ -500,15 +509,15 @@ def run(
 
             with timings.stage("replicates"):
                 worlds = collect(others, "replicates", progress, timings)
-                audit = replace(audit, replicates=tuple(a for a, _ in worlds))
-                qualities = tuple(q for _, q in worlds)
+                audit = replace(audit, replicates=tuple(a for a, _, _ in worlds))
+                qualities = tuple(q for _, q, _ in worlds)
+                known.extend(k for _, _, k in worlds)
                 replicates = pool_replicates(audit.worlds)
             _warn_audit(pooled_audit(audit).disparities.warnings)
         attributed = None
         if attribution:
             with timings.stage("attribution"):
-                real = [outcomes, *(w.outcomes for w in audit.replicates)]
-                attributed = attribute_rungs(scenario, real, rungs, progress, timings)
+                attributed = attribute_rungs(scenario, known, rungs, progress, timings)
     logger.info("run %s: %s", scenario.name, timings.summary())
     return Run(
         scenario,
@@ -544,8 +553,8 @@ def collect(
 
 
 def replicate_audit(
-    scenario: Scenario, replicate: int, model: RiskModel
-) -> tuple[AuditResult, LinkQuality]:
+    scenario: Scenario, replicate: int, model: RiskModel, attribution: bool = False
+) -> tuple[AuditResult, LinkQuality, dict[str, pd.DataFrame]]:
     """Run the scenario again with replicate ``replicate``'s seed; audit and measure.
 
     The fitted model is the same in every replicate (the council's model as
@@ -563,6 +572,9 @@ def replicate_audit(
         1, 2, ...
     model : RiskModel
         The fitted model.
+    attribution : bool
+        Also compute the world's rungs of the ladder in its own world
+        (:func:`real_world_rungs`), from the data it holds.
 
     Returns
     -------
@@ -573,6 +585,8 @@ def replicate_audit(
         Its links against its truth, summary tables only (pooled with the run's);
         the audit carries its table by source and group too, for a headline on a
         linkage metric (``audit.headline``).
+    rungs : dict of str to DataFrame
+        With ``attribution``, the outcomes of its rungs in its own world; else empty.
     """
     from audits.errors import AuditWarning
     from audits.pooled_links import tables_only
@@ -582,10 +596,12 @@ def replicate_audit(
     data = generate(world)
     council = council_run(data, world, model)
     quality = link_quality(council.links, data.sources, data.spine, data.households)
+    outcomes = audit_council(data, council, world)
+    rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditWarning)  # once, not R times
         audit = run_audit(
-            audit_council(data, council, world),
+            outcomes,
             world.audit,
             seed=stage_seed(world, "audit"),
             seeds=stage_seeds(world),
@@ -593,12 +609,13 @@ def replicate_audit(
     table = by_source_and_group(quality.by_group, quality.by_source_group)
     audit = replace(audit, link_quality=table)  # for a headline on link quality
     logger.info("replicate %d of %d done", replicate + 1, scenario.audit.replicates)
-    return audit, tables_only(quality)
+    return audit, tables_only(quality), rungs
 
 
-def rung_outcomes(scenario: Scenario, method: str, model: RiskModel) -> pd.DataFrame:
-    """One rung of the attribution ladder: its world, the council's side, outcomes."""
-    data = generate(scenario)
+def council_outcomes(
+    data: SyntheticData, scenario: Scenario, model: RiskModel, method: str
+) -> pd.DataFrame:
+    """The council's side on ``data`` with ``method``'s links, and its outcomes."""
     council = council_run(data, scenario, model, method=method)
     outcomes = audit_council(data, council, scenario)
     logger.info(
@@ -609,30 +626,76 @@ def rung_outcomes(scenario: Scenario, method: str, model: RiskModel) -> pd.DataF
     return outcomes
 
 
+def rung_outcomes(scenario: Scenario, method: str, model: RiskModel) -> pd.DataFrame:
+    """One rung of the attribution ladder in its own world, generated again."""
+    return council_outcomes(generate(scenario), scenario, model, method)
+
+
+def real_world_rungs(
+    data: SyntheticData, scenario: Scenario, model: RiskModel, real: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """A world's rungs drawn in that world itself, from the data a run holds.
+
+    The ladder gives these rungs (:data:`audits.attribution.REAL_WORLD_RUNGS`:
+    ``data_error`` and the real run, ``linkage``) the world's own scenario, so
+    generating it again would draw ``data`` byte for byte; only the linkage method
+    differs. A rung linked with the run's own method is the run: its outcomes are
+    ``real``.
+
+    Parameters
+    ----------
+    data : SyntheticData
+        The world the run generated from ``scenario``.
+    scenario : Scenario
+        Its scenario (the run's, or a replicate's).
+    model : RiskModel
+        The fitted model.
+    real : DataFrame
+        The run's household outcomes (:func:`audit_council`).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Each of those rungs' household outcomes.
+    """
+    from audits.attribution import REAL_WORLD_RUNGS, ladder
+
+    methods = {rung: method for rung, (_, method) in ladder(scenario).items()}
+    return {
+        rung: real
+        if methods[rung] == scenario.linkage.method
+        else council_outcomes(data, scenario, model, methods[rung])
+        for rung in REAL_WORLD_RUNGS  # two rungs
+    }
+
+
 def submit_rungs(pool: Pool, scenario: Scenario, model: RiskModel) -> dict[str, Task]:
-    """Send every rung of the ladder but the real run (``linkage``) to ``pool``."""
-    from audits.attribution import ladder
+    """Send the rungs of the ladder that need a world of their own to ``pool``.
+
+    The others (:func:`real_world_rungs`) come from the world's run.
+    """
+    from audits.attribution import REAL_WORLD_RUNGS, ladder
 
     return {
         rung: pool.submit(rung_outcomes, rung_scenario, method, model)
         for rung, (rung_scenario, method) in ladder(scenario).items()
-        if rung != "linkage"  # the real run
+        if rung not in REAL_WORLD_RUNGS
     }
 
 
 def attribute_rungs(
     scenario: Scenario,
-    outcomes: Sequence[pd.DataFrame | None],
+    known: Sequence[dict[str, pd.DataFrame]],
     rungs: Sequence[dict[str, Task]],
     progress: bool = False,
     timings: Timings | None = None,
 ) -> PooledAttribution:
     """Attribute each world's errors from its rungs, and pool the worlds' counts.
 
-    ``outcomes`` are each world's real run (the ``linkage`` rung: world 0's, then
-    each replicate's audited outcomes); ``rungs`` each world's other rungs,
-    generated again from the ladder's scenarios of that world with the same fitted
-    model (:func:`submit_rungs`).
+    ``known`` are each world's rungs in its own world (:func:`real_world_rungs`:
+    world 0's, then each replicate's); ``rungs`` each world's other rungs,
+    generated from the ladder's scenarios of that world with the same fitted model
+    (:func:`submit_rungs`).
     """
     from audits.attribution import attribute
     from audits.pooled_attribution import pool_attribution
@@ -640,10 +703,7 @@ def attribute_rungs(
     tasks = [task for world in rungs for task in world.values()]
     results = iter(collect(tasks, "attribution", progress, timings))
     worlds = []
-    for real, world in zip(outcomes, rungs, strict=True):  # one per world
-        if real is None:
-            raise ValueError("a replicate world's audit kept no outcomes to attribute")
-        rung_outcomes = {rung: next(results) for rung in world}
-        rung_outcomes["linkage"] = real
-        worlds.append(attribute(rung_outcomes, scenario.audit.columns()))
+    for mine, world in zip(known, rungs, strict=True):  # one per world
+        outcomes = {rung: next(results) for rung in world}
+        worlds.append(attribute({**outcomes, **mine}, scenario.audit.columns()))
     return pool_attribution(worlds)

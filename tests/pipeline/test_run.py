@@ -12,12 +12,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audits.attribution import RUNGS, ladder
+from audits.attribution import REAL_WORLD_RUNGS, RUNGS, ladder
 from simulator.cli import main
 from simulator.io import MANIFEST
 from simulator.pipeline.output import write_run
 from simulator.pipeline.parallel import SERIAL
-from simulator.pipeline.run import Run, council_run, run
+from simulator.pipeline.run import (
+    Run,
+    council_run,
+    real_world_rungs,
+    replicate_scenario,
+    run,
+    rung_outcomes,
+)
 from simulator.pipeline.timings import MEASURED, without_measured
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL, is_hidden
@@ -141,13 +148,32 @@ def test_attribution_counts_add_up_to_the_real_run(result):
     assert last["flagged"] == overall["n_flagged"]
 
 
-def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed):
+def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypatch):
     """With replicates, each world's causes add up to that world's own errors, and
-    the pooled counts are the mean of the worlds' (smallest and largest beside)."""
-    both = run(
-        small(seed, audit={"n_boot": 50, "min_group_size": 0, "replicates": 2}),
-        workers=SERIAL,
-    )
+    the pooled counts are the mean of the worlds' (smallest and largest beside).
+    Each world is generated once: its rungs in its own world (``data_error``) come
+    from the data its run holds, and only the other rungs draw worlds of their own."""
+    import simulator.pipeline.run as pipeline
+
+    drawn: list[Scenario] = []
+
+    def counted(scenario: Scenario, **options: object) -> object:
+        drawn.append(scenario)
+        return generate(scenario, **options)
+
+    monkeypatch.setattr(pipeline, "generate", counted)
+    scenario = small(seed, audit={"n_boot": 50, "min_group_size": 0, "replicates": 2})
+    both = run(scenario, workers=SERIAL)
+    worlds = [replicate_scenario(scenario, r) for r in range(2)]
+    for r, world in enumerate(worlds):
+        assert sum(s == world for s in drawn) == 1, f"world {r} generated again"
+    others = [
+        rung_scenario
+        for world in worlds
+        for rung, (rung_scenario, _) in ladder(world).items()
+        if rung not in REAL_WORLD_RUNGS
+    ]
+    assert len(drawn) == len(worlds) + len(others) == 2 + 2 * 3
     a = both.attribution
     assert a.worlds == 2
     by_world = a.counts_by_world[a.counts_by_world["group"] == OVERALL]
@@ -166,6 +192,20 @@ def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed):
     # the case files' families are the first world's
     first = by_world[by_world["replicate"] == 0].set_index("error")["total"]
     assert a.households["error"].value_counts().to_dict() == first.to_dict()
+
+
+def test_a_rung_in_the_real_world_is_the_rung_generated_again(result):
+    """``data_error`` from the run's data equals the rung drawn afresh, so the run
+    need not generate its world again (and its council side left the data as drawn)."""
+    scenario, model = result.scenario, result.model
+    outcomes = result.audit.outcomes
+    rungs = real_world_rungs(result.data, scenario, model, outcomes)
+    assert rungs["linkage"] is outcomes
+    for rung in REAL_WORLD_RUNGS:
+        rung_scenario, method = ladder(scenario)[rung]
+        pd.testing.assert_frame_equal(
+            rungs[rung], rung_outcomes(rung_scenario, method, model), obj=rung
+        )
 
 
 def test_every_rung_shares_the_truth(result):
