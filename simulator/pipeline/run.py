@@ -41,7 +41,7 @@ from simulator.rng import draw_seed, stream
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import ExternalConfig, LearnedConfig
 from simulator.schema.scenario import Scenario
-from simulator.world.generate import SyntheticData, generate
+from simulator.world.generate import SyntheticData, generate, spine_again
 from simulator.world.true_links import oracle_links
 
 if TYPE_CHECKING:
@@ -198,13 +198,11 @@ def pool_tasks(scenario: Scenario, attribution: bool, history: bool) -> int:
     """Tasks a run gives its pool: the history cohort, replicates and rungs.
 
     A world's rungs in its own world (:data:`audits.attribution.REAL_WORLD_RUNGS`)
-    are no tasks: the world's run computes them.
+    are no tasks: the world's run computes them; the others are one task per world
+    they draw (:func:`rung_worlds`).
     """
-    from audits.attribution import REAL_WORLD_RUNGS, RUNGS
-
     replicates = scenario.audit.replicates
-    generated = len(RUNGS) - len(REAL_WORLD_RUNGS)
-    rungs = generated * replicates if attribution else 0
+    rungs = len(rung_worlds(scenario)) * replicates if attribution else 0
     return int(history) + replicates - 1 + rungs
 
 
@@ -626,9 +624,56 @@ def council_outcomes(
     return outcomes
 
 
-def rung_outcomes(scenario: Scenario, method: str, model: RiskModel) -> pd.DataFrame:
-    """One rung of the attribution ladder in its own world, generated again."""
-    return council_outcomes(generate(scenario), scenario, model, method)
+Rungs = dict[str, tuple[Scenario, str]]
+"""Rungs of the ladder by name: each one's scenario and linkage method."""
+
+
+def rung_worlds(scenario: Scenario) -> list[Rungs]:
+    """The ladder's rungs that draw worlds of their own, one group per world drawn.
+
+    Rungs whose scenarios differ only in the spine section share their population
+    and every agency's records (only the spine's draws read that section:
+    :func:`simulator.world.generate.spine_again`), so they are one group: the
+    ladder's ``model`` and ``spine`` rungs. The rungs in the world's own scenario
+    (:data:`audits.attribution.REAL_WORLD_RUNGS`) are not among them.
+
+    Examples
+    --------
+    >>> [list(world) for world in rung_worlds(Scenario())]
+    [['model', 'spine'], ['visibility']]
+    """
+    from audits.attribution import REAL_WORLD_RUNGS, ladder
+    from audits.counterfactuals import with_spine_of
+
+    worlds: list[tuple[tuple[Scenario, str], Rungs]] = []
+    for rung, (rung_scenario, method) in ladder(scenario).items():
+        if rung in REAL_WORLD_RUNGS:
+            continue
+        key = (with_spine_of(rung_scenario, scenario), method)  # all but the spine
+        group = next((g for k, g in worlds if k == key), None)
+        if group is None:
+            worlds.append((key, group := {}))
+        group[rung] = (rung_scenario, method)
+    return [group for _, group in worlds]
+
+
+def rung_outcomes(rungs: Rungs, model: RiskModel) -> dict[str, pd.DataFrame]:
+    """Rungs of the ladder that share a world but for its spine: their outcomes.
+
+    The first rung's world is generated; each other rung takes its population and
+    records and draws only its own spine (:func:`simulator.world.generate.spine_again`),
+    the tables :func:`generate` would give it.
+    """
+    out = {}
+    data: SyntheticData | None = None
+    for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
+        if data is None:
+            data = generate(rung_scenario)
+        else:
+            spine = spine_again(rung_scenario, data.households, data.people)
+            data = replace(data, scenario=rung_scenario, spine=spine)
+        out[rung] = council_outcomes(data, rung_scenario, model, method)
+    return out
 
 
 def real_world_rungs(
@@ -669,24 +714,19 @@ def real_world_rungs(
     }
 
 
-def submit_rungs(pool: Pool, scenario: Scenario, model: RiskModel) -> dict[str, Task]:
-    """Send the rungs of the ladder that need a world of their own to ``pool``.
+def submit_rungs(pool: Pool, scenario: Scenario, model: RiskModel) -> list[Task]:
+    """Send the rungs of the ladder that draw worlds of their own to ``pool``.
 
-    The others (:func:`real_world_rungs`) come from the world's run.
+    One task per world they draw (:func:`rung_worlds`); the others
+    (:func:`real_world_rungs`) come from the world's run.
     """
-    from audits.attribution import REAL_WORLD_RUNGS, ladder
-
-    return {
-        rung: pool.submit(rung_outcomes, rung_scenario, method, model)
-        for rung, (rung_scenario, method) in ladder(scenario).items()
-        if rung not in REAL_WORLD_RUNGS
-    }
+    return [pool.submit(rung_outcomes, rungs, model) for rungs in rung_worlds(scenario)]
 
 
 def attribute_rungs(
     scenario: Scenario,
     known: Sequence[dict[str, pd.DataFrame]],
-    rungs: Sequence[dict[str, Task]],
+    rungs: Sequence[list[Task]],
     progress: bool = False,
     timings: Timings | None = None,
 ) -> PooledAttribution:
@@ -700,10 +740,10 @@ def attribute_rungs(
     from audits.attribution import attribute
     from audits.pooled_attribution import pool_attribution
 
-    tasks = [task for world in rungs for task in world.values()]
+    tasks = [task for world in rungs for task in world]
     results = iter(collect(tasks, "attribution", progress, timings))
     worlds = []
     for mine, world in zip(known, rungs, strict=True):  # one per world
-        outcomes = {rung: next(results) for rung in world}
+        outcomes = {k: v for _ in world for k, v in next(results).items()}
         worlds.append(attribute({**outcomes, **mine}, scenario.audit.columns()))
     return pool_attribution(worlds)

@@ -205,10 +205,7 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
     sources = {
         s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled if s != "spine"
     }
-    if parts.get("spine"):
-        spine = _assemble(parts.pop("spine"), _SPINE_COLUMNS)
-    else:
-        spine = pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+    spine = _spine_table(parts.pop("spine", []))
     number(sources, spine, scenario.seed)
     people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
     del people
@@ -221,6 +218,68 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
         ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
     )
     return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
+
+
+def _spine_table(parts: Parts) -> pd.DataFrame:
+    """The spine from its per-chunk parts (no rows: an empty table, spine off)."""
+    if parts:
+        return _assemble(parts, _SPINE_COLUMNS)
+    return pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+
+
+def _chunks_of(
+    scenario: Scenario,
+    households: pd.DataFrame,
+    people: pd.DataFrame,
+    shifts: RecordShifts | None = None,
+) -> Iterator[PopulationChunk]:
+    """An existing population's chunks, as :func:`generate` made them."""
+    hid = households["household_id"].to_numpy()
+    person_hid = people["household_id"].to_numpy()
+    for blocks in chunks(scenario):
+        bounds = [blocks.start * BLOCK_SIZE, blocks.stop * BLOCK_SIZE]
+        h = slice(*np.searchsorted(hid, bounds))
+        p = slice(*np.searchsorted(person_hid, bounds))
+        yield PopulationChunk(
+            scenario,
+            households.iloc[h].reset_index(drop=True),
+            people.iloc[p].reset_index(drop=True),
+            blocks,
+            shifts.take(h) if shifts is not None else None,
+        )
+
+
+def spine_again(
+    scenario: Scenario, households: pd.DataFrame, people: pd.DataFrame
+) -> pd.DataFrame:
+    """The council's index of an existing population, drawn from ``scenario``.
+
+    The spine :func:`generate` would draw for ``scenario`` if its population were
+    ``households`` and ``people`` (as :func:`generate` made them, consent drawn):
+    the spine's draws read only the truth, the spine's own section and the seed,
+    so a scenario that differs from another only in ``agencies.spine`` (the
+    attribution ladder's ``spine`` rung beside its ``model`` rung) needs no other
+    table drawn again.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose spine section and seed are used.
+    households, people : DataFrame
+        The truth tables, sorted by household id.
+
+    Returns
+    -------
+    DataFrame
+        The spine, numbered from ``scenario``'s seed.
+    """
+    parts: dict[str, Parts] = {"spine": []}
+    if scenario.agencies.spine.enabled:
+        for chunk in _chunks_of(scenario, households, people):
+            add_records(chunk, parts)
+    spine = _spine_table(parts["spine"])
+    number({}, spine, scenario.seed)
+    return spine
 
 
 def records_again(
@@ -253,19 +312,7 @@ def records_again(
     """
     enabled = [s for s in AGENCIES if scenario.agencies.source(s).enabled]
     parts: dict[str, Parts] = {s: [] for s in enabled}
-    hid = households["household_id"].to_numpy()
-    person_hid = people["household_id"].to_numpy()
-    for blocks in chunks(scenario):
-        bounds = [blocks.start * BLOCK_SIZE, blocks.stop * BLOCK_SIZE]
-        h = slice(*np.searchsorted(hid, bounds))
-        p = slice(*np.searchsorted(person_hid, bounds))
-        chunk = PopulationChunk(
-            scenario,
-            households.iloc[h].reset_index(drop=True),
-            people.iloc[p].reset_index(drop=True),
-            blocks,
-            shifts.take(h) if shifts is not None else None,
-        )
+    for chunk in _chunks_of(scenario, households, people, shifts):
         add_records(chunk, parts)
     sources = {s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled}
     number(sources, pd.DataFrame(), scenario.seed)

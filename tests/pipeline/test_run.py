@@ -12,18 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audits.attribution import REAL_WORLD_RUNGS, RUNGS, ladder
+from audits.attribution import RUNGS, ladder
 from simulator.cli import main
 from simulator.io import MANIFEST
 from simulator.pipeline.output import write_run
 from simulator.pipeline.parallel import SERIAL
 from simulator.pipeline.run import (
     Run,
+    council_outcomes,
     council_run,
     real_world_rungs,
     replicate_scenario,
     run,
     rung_outcomes,
+    rung_worlds,
 )
 from simulator.pipeline.timings import MEASURED, without_measured
 from simulator.schema.scenario import Scenario
@@ -152,7 +154,8 @@ def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypa
     """With replicates, each world's causes add up to that world's own errors, and
     the pooled counts are the mean of the worlds' (smallest and largest beside).
     Each world is generated once: its rungs in its own world (``data_error``) come
-    from the data its run holds, and only the other rungs draw worlds of their own."""
+    from the data its run holds; of the others, ``spine`` draws only its spine in
+    the ``model`` rung's world, and only ``model`` and ``visibility`` are generated."""
     import simulator.pipeline.run as pipeline
 
     drawn: list[Scenario] = []
@@ -167,13 +170,11 @@ def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypa
     worlds = [replicate_scenario(scenario, r) for r in range(2)]
     for r, world in enumerate(worlds):
         assert sum(s == world for s in drawn) == 1, f"world {r} generated again"
-    others = [
-        rung_scenario
-        for world in worlds
-        for rung, (rung_scenario, _) in ladder(world).items()
-        if rung not in REAL_WORLD_RUNGS
-    ]
-    assert len(drawn) == len(worlds) + len(others) == 2 + 2 * 3
+        rungs = ladder(world)
+        for rung in ("model", "visibility"):
+            assert sum(s == rungs[rung][0] for s in drawn) == 1, (r, rung)
+        assert rungs["spine"][0] not in drawn, f"world {r}'s spine rung generated"
+    assert len(drawn) == 2 * 3
     a = both.attribution
     assert a.worlds == 2
     by_world = a.counts_by_world[a.counts_by_world["group"] == OVERALL]
@@ -194,18 +195,22 @@ def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypa
     assert a.households["error"].value_counts().to_dict() == first.to_dict()
 
 
-def test_a_rung_in_the_real_world_is_the_rung_generated_again(result):
-    """``data_error`` from the run's data equals the rung drawn afresh, so the run
-    need not generate its world again (and its council side left the data as drawn)."""
+def test_rungs_drawn_in_shared_worlds_are_the_rungs_generated_again(result):
+    """``data_error`` from the run's data, and ``spine`` from the ``model`` rung's
+    world with its own spine, equal the rungs generated afresh: the run need not
+    generate those worlds (and its council side left the data as drawn)."""
     scenario, model = result.scenario, result.model
     outcomes = result.audit.outcomes
-    rungs = real_world_rungs(result.data, scenario, model, outcomes)
-    assert rungs["linkage"] is outcomes
-    for rung in REAL_WORLD_RUNGS:
+    shared = real_world_rungs(result.data, scenario, model, outcomes)
+    assert shared["linkage"] is outcomes
+    for world in rung_worlds(scenario):
+        if "spine" in world:
+            assert list(world) == ["model", "spine"]
+            shared.update(rung_outcomes(world, model))
+    for rung in ("data_error", "spine"):  # the rungs whose worlds are not generated
         rung_scenario, method = ladder(scenario)[rung]
-        pd.testing.assert_frame_equal(
-            rungs[rung], rung_outcomes(rung_scenario, method, model), obj=rung
-        )
+        afresh = council_outcomes(generate(rung_scenario), rung_scenario, model, method)
+        pd.testing.assert_frame_equal(shared[rung], afresh, obj=rung)
 
 
 def test_every_rung_shares_the_truth(result):

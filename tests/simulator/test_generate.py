@@ -6,11 +6,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simtools import build_scenario
 
 from simulator import io
 from simulator.rng import BLOCK_SIZE
-from simulator.world.generate import dataset_files, generate, write_dataset
+from simulator.schema.agencies import ErrorRates
+from simulator.world.generate import (
+    dataset_files,
+    generate,
+    spine_again,
+    write_dataset,
+)
 
 
 def test_output_is_the_same_whatever_the_chunk_size(seed, tmp_path, monkeypatch):
@@ -29,6 +37,40 @@ def test_output_is_the_same_whatever_the_chunk_size(seed, tmp_path, monkeypatch)
         a = (tmp_path / "one" / rel).read_bytes()
         b = (tmp_path / "two" / rel).read_bytes()
         assert a == b, f"{rel}: bytes differ with the chunk size"
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    coverage=st.floats(0.0, 1.0),
+    error_share=st.floats(0.0, 3.0),
+    withhold_rate=st.sampled_from([0.0, 0.2]),
+)
+def test_another_spine_changes_only_the_spine(
+    seed, coverage, error_share, withhold_rate
+):
+    """A scenario that differs only in its spine section has the same population
+    and records, and :func:`spine_again` draws its spine from them, as generating
+    it would (the attribution ladder's ``spine`` rung beside its ``model`` rung)."""
+    n = BLOCK_SIZE + 700  # two chunks, the last partial
+    consent = {"withhold_rate": withhold_rate}
+    one = build_scenario(n, seed, consent=consent)
+    rates = {k: min(1.0, v * error_share) for k, v in dict(ErrorRates()).items()}
+    other = build_scenario(
+        n,
+        seed,
+        consent=consent,
+        agencies={"spine": {"coverage": coverage, "errors": rates}},
+    )
+    drawn, again = generate(one), generate(other)
+    files, files_again = dataset_files(drawn), dataset_files(again)
+    for rel, frame in files.items():
+        if rel != "spine.parquet":
+            pd.testing.assert_frame_equal(frame, files_again[rel], obj=rel)
+    spine = spine_again(other, drawn.households, drawn.people)
+    pd.testing.assert_frame_equal(spine, again.spine, check_exact=True)
+    back = spine_again(one, drawn.households, drawn.people)
+    pd.testing.assert_frame_equal(back, drawn.spine, check_exact=True)
 
 
 def test_writing_a_row_group_at_a_time_gives_the_same_file(tmp_path, monkeypatch):
