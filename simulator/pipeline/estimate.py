@@ -24,7 +24,16 @@ How the pieces add up (:func:`estimate_for`):
 - a model that learns: one more world's ``generate``, ``link`` and view (the
   history cohort), the fit itself being small;
 - attribution: its measured stage (one world's ladder) once per world, whatever the
-  linkage method (its rungs link with the oracle; the real run is its last rung);
+  linkage method (its rungs link with the oracle; the real run is its last rung).
+  The line was fitted when every rung but the real run generated its world again;
+  since a world's ``data_error`` rung is computed from the world its run holds and
+  the ``spine`` rung draws only its spine in the ``model`` rung's world, it is that
+  fit scaled by 0.738, the ratio measured at 100,000 households on 2026-12-02
+  (``linkaudit run scenarios/baseline.yaml --set population.n_households=100000
+  --workers 1``, load 5 to 7): one world's ladder took 22.25 s of CPU before (the
+  ``attribution`` stage, 66.76 s for 3 worlds) and 16.42 s after (45.91 s, plus
+  3.35 s more in ``replicates``, whose tasks now compute their worlds'
+  ``data_error`` rungs), docs/performance.md, "The attribution ladder";
 - each period after the first (``dynamics.periods``): :data:`PERIOD_WORLDS` of a
   world (records drawn again, linked, viewed, audited; no population drawn), and
   as much again when its feedback is attributed (attribution on, with surveillance
@@ -76,7 +85,7 @@ STAGE_SECONDS = {
     "view, scores and flags": Line(0.14, 18.8e-6),
     "link quality": Line(0.32, 21.1e-6),
     "audit": Line(0.24, 2.4e-6),
-    "attribution": Line(0.80, 226.9e-6),
+    "attribution": Line(0.59, 167.5e-6),  # 0.738 of the fit: see the docstring
     "write outputs and report": Line(10.29, 56.5e-6),
 }
 # CPU seconds of the link stage, by method (oracle: not measured, about a view).
