@@ -407,6 +407,8 @@ def audit_outcomes(
     )
 
 
+# Over 80 lines: every stage of a run in the order it runs, each timed, with the
+# pool's tasks sent before the real world's work and collected after it.
 def run(
     scenario: Scenario,
     *,
