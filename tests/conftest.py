@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,3 +109,22 @@ class FuzzyChecker:
 def fuzzy() -> FuzzyChecker:
     """The binomial-tolerance checker (4 standard errors)."""
     return FuzzyChecker()
+
+
+def one_line_report(inputs: object, directory: Path) -> Path:
+    """A one-line report.html, written in place of the rendered report."""
+    path = directory / "report.html"
+    path.write_text("<!DOCTYPE html>\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs write a one-line report.html instead of drawing the report's charts.
+
+    For tests of a run's tables, files and console only: drawing the charts costs
+    seconds a run and proves nothing there. The report is a function of the run's
+    tables; tests/report renders it, and tests/pipeline/test_run.py shows its bytes
+    repeat.
+    """
+    monkeypatch.setattr("audits.report.write_report", one_line_report)

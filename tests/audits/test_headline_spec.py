@@ -243,7 +243,7 @@ def linkage_run(seed):
 
 
 def test_a_linkage_headline_pools_the_quality_by_group_files(
-    linkage_run, seed, tmp_path
+    linkage_run, seed, tmp_path, no_report
 ):
     out = write_run(linkage_run, tmp_path / "run")
     summary = json.loads((out / "audit" / "summary.json").read_text())["headline"]

@@ -46,7 +46,9 @@ def overall(result: Run) -> pd.DataFrame:
     return families[families["group"] == OVERALL].set_index("period")
 
 
-def test_dynamics_off_period_one_is_todays_run_byte_for_byte(seed, tmp_path: Path):
+def test_dynamics_off_period_one_is_todays_run_byte_for_byte(
+    seed, tmp_path: Path, no_report
+):
     today = single_run(small(seed, periods=1), attribution=False)
     assert not today.periods
     later = periods_run(seed)

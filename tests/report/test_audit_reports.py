@@ -4,6 +4,7 @@ scores and, without simulated truth, the sections it cannot have said in words."
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audits.report import REPORT
 from audits.report.audit_page import RUN_NOT_HERE, SCORES_NOT_HERE
 from audits.report.sections.scores import no_scores
 from audits.report.table_page import NOT_AVAILABLE
@@ -31,6 +33,13 @@ def text_of(path: Path) -> str:
 @pytest.fixture(scope="module")
 def run_dir(report_run: Run, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_run(report_run, tmp_path_factory.mktemp("audits") / "run")
+
+
+def test_write_run_writes_the_report(run_dir):
+    """(Here, not in test_report.py, to share this module's written run.)"""
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"][REPORT] == 1
+    assert (run_dir / REPORT).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_a_runs_report_and_audit_have_the_score_diagnostics(run_dir):

@@ -141,7 +141,10 @@ def test_templates_ship_as_package_data():
     assert any(d.startswith("jinja2") for d in deps)
 
 
-def test_the_lesson_view_writes_both_pages_and_view_full_one(tmp_path, capsys, seed):
+def test_the_lesson_view_writes_both_pages_and_view_full_one(
+    tmp_path, capsys, seed, no_report
+):
+    """(The full report is not drawn: only which pages are written is asked here.)"""
     small = {
         "name": "lesson-cli",
         "seed": seed,

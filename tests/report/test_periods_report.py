@@ -90,7 +90,7 @@ def test_a_single_run_has_no_periods_section(seed, tmp_path):
     assert 'id="periods"' not in html and "fig-periods" not in html
 
 
-def test_the_console_prints_one_line_a_period(seed, tmp_path, capsys):
+def test_the_console_prints_one_line_a_period(seed, tmp_path, capsys, no_report):
     from simulator.cli import main
 
     scenario = tmp_path / "s.yaml"

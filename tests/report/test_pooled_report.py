@@ -55,13 +55,19 @@ def kept_inputs(report_data):
     return with_worlds(report_data, keep_outcomes=True)
 
 
+@pytest.fixture(scope="module")
+def pooled_flags(pooled_inputs) -> str:
+    """The flags section of the pooled worlds, drawn once for the tests below."""
+    return str(flags_section.flags_section(pooled_inputs))
+
+
 def _text(html: str) -> str:
     html = re.sub(r"<svg.*?</svg>", " ", str(html), flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_flags_section_shows_the_pooled_worlds(pooled_inputs):
-    text = _text(flags_section.flags_section(pooled_inputs))
+def test_flags_section_shows_the_pooled_worlds(pooled_inputs, pooled_flags):
+    text = _text(pooled_flags)
     assert "Pooled over 3 simulated worlds" in text
     pooled = pooled_audit(pooled_inputs.audit)
     families = int(pooled.metrics.overall.iloc[0]["n"])
@@ -77,9 +83,9 @@ def test_flags_section_shows_the_pooled_worlds(pooled_inputs):
     assert "grey diamonds" in text
 
 
-def test_the_rates_chart_marks_the_worlds_range(pooled_inputs, report_data):
+def test_the_rates_chart_marks_the_worlds_range(pooled_flags, report_data):
     one = str(flags_section.flags_section(report_data))
-    many = str(flags_section.flags_section(pooled_inputs))
+    many = pooled_flags
     assert "single world" not in _text(one)
     assert "smallest and largest value in a single world" in many
 

@@ -263,17 +263,6 @@ def test_actual_cut_of_a_top_percent_rule():
     assert np.isnan(actual_cut(flags.assign(flagged=False), FlagRule(budget=0)))
 
 
-def test_write_run_writes_the_report(report_run, tmp_path):
-    import json
-
-    from simulator.pipeline.output import write_run
-
-    out = write_run(report_run, tmp_path / "run")
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["rows"][REPORT] == 1
-    assert (out / REPORT).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-
-
 @pytest.mark.parametrize("reference_fp", [0, 1])
 def test_headline_with_an_unstable_ratio_is_kept(
     report_data, monkeypatch, reference_fp

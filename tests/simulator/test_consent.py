@@ -112,7 +112,7 @@ def test_consent_settings_that_cannot_hold_are_refused(sections, message):
         build_scenario(100, 1, **sections)
 
 
-def test_a_run_audits_families_by_consent(tmp_path, seed):
+def test_a_run_audits_families_by_consent(tmp_path, seed, no_report):
     from simulator.cli import main
 
     scenario = tmp_path / "s.yaml"
