@@ -20,7 +20,7 @@ from audits.report import write_report
 from audits.report.sections import PERIODS, SECTIONS, sections_of
 from simulator.pipeline.output import report_inputs
 from simulator.pipeline.periods import run_periods
-from tests.pipeline.test_periods import periods_run, small
+from tests.pipeline.test_periods import periods_run
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +80,12 @@ def test_the_report_shows_the_wrong_flags_put_down_to_feedback(watched, tmp_path
     assert cells[-1] == f"{caused.iloc[-1]:,}" and caused.iloc[-1] > 0
 
 
-def test_a_single_run_has_no_periods_section(seed, tmp_path):
-    from simulator.pipeline.run import run
-
-    single = run(small(seed, periods=1), attribution=False)
-    inputs = report_inputs(single)
-    assert sections_of(inputs) == SECTIONS
-    html = write_report(inputs, tmp_path).read_text(encoding="utf-8")
-    assert 'id="periods"' not in html and "fig-periods" not in html
+def test_a_single_run_has_no_periods_section(report_data, report_html):
+    """The report fixture's run is a single run (one period, as by default)."""
+    assert report_data.scenario.dynamics.periods == 1
+    assert sections_of(report_data) == SECTIONS
+    assert 'id="periods"' not in report_html and "fig-periods" not in report_html
+    assert '<section id="flags">' in report_html  # the sections before it are there
 
 
 def test_the_console_prints_one_line_a_period(seed, tmp_path, capsys, no_report):
