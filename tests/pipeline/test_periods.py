@@ -97,8 +97,9 @@ def test_the_same_scenario_gives_the_same_periods(seed):
 
 
 def test_support_lowers_next_periods_true_need(seed):
-    off = overall(periods_run(seed, periods=2))
+    off = overall(periods_run(seed))  # its periods 1 and 2 are a 2-period run's
     on = overall(periods_run(seed, 2, "support"))
+    assert list(on.index) == [1, 2]
     pd.testing.assert_series_equal(on.loc[1], off.loc[1])  # period 1 untouched
     assert on.loc[2, "needs_resolved_by_support"] > 0
     assert on.loc[2, "true_needs"] < off.loc[2, "true_needs"]
