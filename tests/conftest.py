@@ -111,20 +111,21 @@ def fuzzy() -> FuzzyChecker:
     return FuzzyChecker()
 
 
-def one_line_report(inputs: object, directory: Path) -> Path:
+def one_line_report(what: object, directory: str | Path, *details: object) -> Path:
     """A one-line report.html, written in place of the rendered report."""
-    path = directory / "report.html"
+    path = Path(directory) / "report.html"
     path.write_text("<!DOCTYPE html>\n", encoding="utf-8")
     return path
 
 
 @pytest.fixture
 def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs write a one-line report.html instead of drawing the report's charts.
+    """Runs and re-audits write a one-line report.html instead of drawing charts.
 
     For tests of a run's tables, files and console only: drawing the charts costs
-    seconds a run and proves nothing there. The report is a function of the run's
-    tables; tests/report renders it, and tests/pipeline/test_run.py shows its bytes
-    repeat.
+    about ten CPU seconds a report and proves nothing there. The report is a
+    function of the run's tables; tests/report renders it (and a re-audit's page),
+    and tests/pipeline/test_run.py shows its bytes repeat.
     """
     monkeypatch.setattr("audits.report.write_report", one_line_report)
+    monkeypatch.setattr("audits.report.audit_page.write_audit_report", one_line_report)
