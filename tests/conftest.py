@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import settings
+
+from tests.stubs import stub_reports
 
 # No per-example deadline: speed is measured in benchmarks/, never in a unit test,
 # and a loaded machine (two xdist workers on two cores) makes timings vary widely.
@@ -111,21 +112,13 @@ def fuzzy() -> FuzzyChecker:
     return FuzzyChecker()
 
 
-def one_line_report(what: object, directory: str | Path, *details: object) -> Path:
-    """A one-line report.html, written in place of the rendered report."""
-    path = Path(directory) / "report.html"
-    path.write_text("<!DOCTYPE html>\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs and re-audits write a one-line report.html instead of drawing charts.
+    """Commands write a one-line report.html instead of drawing charts.
 
     For tests of a run's tables, files and console only: drawing the charts costs
     about ten CPU seconds a report and proves nothing there. The report is a
     function of the run's tables; tests/report renders it (and a re-audit's page),
     and tests/pipeline/test_run.py shows its bytes repeat.
     """
-    monkeypatch.setattr("audits.report.write_report", one_line_report)
-    monkeypatch.setattr("audits.report.audit_page.write_audit_report", one_line_report)
+    stub_reports(monkeypatch)
