@@ -7,7 +7,7 @@ import functools
 import pandas as pd
 
 from audits.periods import FAMILIES, FEEDBACK_COUNTS
-from simulator.pipeline.periods import run, run_periods
+from simulator.pipeline.periods import run_periods
 from simulator.pipeline.run import run as single_run
 from simulator.vocabulary import OVERALL
 from tests.pipeline.test_periods import overall, periods_run, small
@@ -63,5 +63,5 @@ def test_deterrence_misses_families_because_of_the_loop(seed):
 
 
 def test_a_run_without_attribution_leaves_the_feedback_out(seed):
-    result = run(small(seed, 2), attribution=False)
+    result = periods_run(seed)  # the module's run over 3 periods, attribution off
     assert not set(FEEDBACK_COUNTS) & set(result.periods[FAMILIES].columns)
