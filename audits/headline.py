@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from audits.confusion import RATES
 from audits.disparity import GroupingCounts
@@ -126,7 +126,7 @@ def wilson(events: float, trials: float, confidence: float) -> tuple[float, floa
     """
     if trials <= 0:
         return np.nan, np.nan
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = float(ndtri(0.5 + confidence / 2))  # the normal quantile
     p = events / trials
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = (

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from audits.confusion import RATES, divide, fractions, percentile_interval
 from audits.disparity import GroupingCounts
@@ -208,7 +208,7 @@ def interval_variance(
     ratios. NaN where an end is undefined (or, on the log scale, not positive).
     """
     f = _log if log else np.asarray
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = float(ndtri(0.5 + confidence / 2))  # the normal quantile
     with np.errstate(invalid="ignore"):
         return ((f(high) - f(low)) / (2 * z)) ** 2
 
