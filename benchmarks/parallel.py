@@ -2,10 +2,13 @@
 
 Each measured command is ``linkaudit`` itself in a fresh process
 (``python -m simulator.cli``), so imports, worker start-up and writing count. For each:
-wall time; CPU time of the command and every worker it started and reaped
-(``os.wait4``); CPU use (CPU / wall: 200% is both cores busy the whole time); peak
-memory of the whole process tree (resident memory of the command and its workers
-summed, sampled every 0.2 s with psutil) and of its largest process (``ru_maxrss``);
+wall time; CPU time of the command and every process it started and reaped
+(``os.wait4``: its workers' fork server reaps the workers, and the command reaps the
+server); CPU use (CPU / wall: 200% is both cores busy the whole time); peak
+memory of the whole process tree (resident memory of the command, the fork server
+and the workers summed, sampled every 0.2 s with psutil; pages a worker still shares
+with the server count in both, so with workers this overstates the memory used)
+and of its largest process (``ru_maxrss``);
 and the machine's 1-minute load average sampled over the command (other engineers'
 work shows there: compare the load with our own CPU use).
 

@@ -13,17 +13,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audits.link_quality import LinkQuality
-from simulator.cli_headline import headline_lines
-from simulator.cli_outputs import reader_lines
 from simulator.cli_parser import build_parser
 from simulator.errors import ScenarioError
 from simulator.failures import run_command
-from simulator.schema.loading import json_schema, load_scenario
-from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL, SOURCES
+
+if TYPE_CHECKING:  # the libraries load in the commands: see _start_workers
+    from audits.link_quality import LinkQuality
+    from simulator.schema.scenario import Scenario
 
 log = logging.getLogger("linkaudit")
 
@@ -40,6 +39,8 @@ def _check_scenario_path(path: Path) -> None:
 
 def _load(args: argparse.Namespace) -> Scenario:
     """The command's scenario (file checked first, then ``--set`` applied)."""
+    from simulator.schema.loading import load_scenario
+
     _check_scenario_path(args.scenario)
     return load_scenario(args.scenario, args.overrides)
 
@@ -125,6 +126,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print or write the JSON Schema of scenario files."""
+    from simulator.schema.loading import json_schema
+
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -261,6 +264,21 @@ def _workers(args: argparse.Namespace) -> Any:
     )
 
 
+def _start_workers(args: argparse.Namespace) -> None:
+    """Start the workers' fork server first if ``--workers`` asks for more than one.
+
+    The server imports linkaudit's libraries (about 2 s of CPU) on the other core
+    while this process imports them, so the workers are ready when the first task
+    is (:func:`simulator.pipeline.parallel.start_workers`). That is why this module
+    imports the libraries inside the commands rather than at its top.
+    """
+    from simulator.pipeline.parallel import start_workers, workers_from_env
+
+    start_workers(
+        workers_from_env(getattr(args, "workers", None), getattr(args, "cluster", None))
+    )
+
+
 def _period_lines(result: Any) -> list[str]:
     """The headline question asked of every period of a run (one line a period)."""
     from audits.periods import METRICS
@@ -274,7 +292,10 @@ def _period_lines(result: Any) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario end to end and write every output, the audit and the report."""
+    _start_workers(args)
     from audits.tables import audit_summary
+    from simulator.cli_headline import headline_lines
+    from simulator.cli_outputs import reader_lines
     from simulator.pipeline.output import write_run
     from simulator.pipeline.periods import run
 
@@ -387,6 +408,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 | _reaudit_report(result, args, scenario, tmp)
             ),
         )
+    from simulator.cli_headline import headline_lines
+    from simulator.cli_outputs import reader_lines
+
     lines = [f"wrote {out}", *headline_lines(audit_summary(result)), *reader_lines(out)]
     print(*lines, sep="\n")  # noqa: T201
     return 0
@@ -456,6 +480,7 @@ def _grid_command(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
+    _start_workers(args)
     from simulator.cli_sweep import check_metric, text_table
     from simulator.pipeline.sweep import sweep
     from simulator.pipeline.sweep_files import write_sweep
@@ -504,6 +529,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
+    _start_workers(args)
     from simulator.pipeline.explore import explore, write_exploration
 
     varies, data, workers, out_dir = _grid_command(args, "explore")

@@ -3,18 +3,20 @@
 A run's attribution rungs, its replicates and its history cohort, and a sweep's runs,
 do not depend on one another: each is a pure function of its scenario, its seeds and
 the fitted model. :class:`Pool` runs such tasks on worker processes (loky, a
-``concurrent.futures`` executor that starts clean interpreters and can kill its
-workers) or, given ``--cluster ADDRESS``, on a Dask cluster; results are collected in
+``concurrent.futures`` executor that can kill its workers, whose workers fork from
+a server that has imported linkaudit once: :mod:`simulator.pipeline.fork_server`)
+or, given ``--cluster ADDRESS``, on a Dask cluster; results are collected in
 the order the tasks were submitted, so every output is byte-identical to the serial
 path's (``tests/pipeline/test_parallel.py``).
 
 How many processes (:func:`processes`): ``--workers N`` (or ``LINKAUDIT_WORKERS``);
 by default the machine's cores, or 1 (serial, no worker started) when the
 independent work is small (under :data:`AUTO_MIN_HOUSEHOLDS` households in all),
-since a worker takes about 2.5 s to start. Never more than the tasks, and never more
-than memory holds (:func:`memory_cap`): every process working on a task holds a whole
-world, about :data:`WORLD_BYTES_PER_HOUSEHOLD` bytes per household plus
-:data:`PROCESS_BYTES`, and a run's own process also keeps the real run's world.
+since workers take about 2.5 s to start (the fork server's imports). Never more
+than the tasks, and never more than memory holds (:func:`memory_cap`): every
+process working on a task holds a whole world, about
+:data:`WORLD_BYTES_PER_HOUSEHOLD` bytes per household plus :data:`PROCESS_BYTES`,
+and a run's own process also keeps the real run's world.
 
 Threads: each of ``W`` processes gives DuckDB and the numerical libraries (BLAS,
 OpenMP, through threadpoolctl) ``max(1, cores // W)`` threads, so together they never
@@ -33,6 +35,7 @@ run (:mod:`simulator.output_dirs`).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import pickle
@@ -46,6 +49,8 @@ from typing import Any
 
 from simulator.errors import LinkauditError
 from simulator.failures import HANDLED_SIGNALS, interrupts_held
+from simulator.pipeline import fork_server
+from simulator.pipeline.fork_server import SERVER_COMMAND
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +58,15 @@ WORKERS_ENV = "LINKAUDIT_WORKERS"
 """Environment variable holding the default number of workers."""
 AUTO_MIN_HOUSEHOLDS = 20_000
 """Without ``--workers``, work totalling fewer households (tasks x households) runs
-serially: starting a worker (about 2.5 s) would cost more than it saves."""
+serially: starting workers (about 2.5 s) would cost more than it saves."""
 WORLD_BYTES_PER_HOUSEHOLD = 6_500
 """Memory one world and its council side take per household (measured: a serial
 run at 1,000,000 households holds two, the real run's and a rung's, in 12.2 GiB)."""
-WORKER_MODULE = "loky.backend.popen_loky_posix"
-"""What a worker process runs (its command line names it)."""
+WORKER_MODULE = SERVER_COMMAND
+"""What a worker process runs (its command line names it): a worker is forked from
+the fork server (:mod:`simulator.pipeline.fork_server`), whose command line it keeps."""
 PROCESS_BYTES = 400 * 2**20
 """Memory of a worker before its task (the imported libraries)."""
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-"""Set in a worker's environment to its share of threads before anything starts."""
 MEMORY_SHARE = 0.9
 """Share of the available memory the worlds may take."""
 
@@ -270,10 +274,11 @@ def _signals_held() -> Iterator[None]:
     Starting a worker is not atomic: an interrupt raised after its process exists
     but before the pool has registered it would leave a worker nobody kills, which
     keeps the terminal's output open for minutes; :func:`interrupts_held` defers
-    it to the end of the block. Workers started meanwhile inherit the blocked
-    signals, so a Ctrl-C during their start-up cannot interrupt them halfway
-    through importing either (:func:`_start_worker` then ignores SIGINT and lets
-    the others through).
+    it to the end of the block. The fork server, started in such a block, keeps
+    the blocked signals and every worker it forks inherits them, so a Ctrl-C
+    during a worker's start-up cannot interrupt it halfway either
+    (:func:`_start_worker` then ignores SIGINT and lets the others through); the
+    server itself is killed, not signalled (:func:`kill_workers`).
     """
     before = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED_SIGNALS))
     try:
@@ -297,10 +302,62 @@ def _start_trackers() -> None:
     loky_tracker.ensure_running()
 
 
+def start_workers(workers: Workers) -> None:
+    """Start the workers' fork server now if ``workers`` asks for processes here.
+
+    A command calls this first, before its own imports: the server then imports
+    linkaudit on the other core while this process does, and the pool's workers
+    fork from it at once (:mod:`simulator.pipeline.fork_server`). Without a count
+    (automatic), the pool starts the server when it knows it needs workers.
+    """
+    if workers.cluster is None and (workers.count or 1) > 1:
+        _start_server()
+
+
+def _start_server() -> None:
+    """The fork server, running; at exit it is stopped and reaped (once)."""
+    global _stopped_at_exit
+    _start_trackers()
+    with _signals_held():  # the server, and so its workers, inherit held signals
+        fork_server.start()
+    if not _stopped_at_exit:
+        atexit.register(_stop_server)
+        _stopped_at_exit = True
+
+
+_stopped_at_exit = False
+"""Whether :func:`_stop_server` is registered to run at exit."""
+
+
+def _stop_server() -> None:
+    """Kill the fork server and any worker left, and reap the server.
+
+    Runs at exit, after the executor has stopped its workers: no process of the
+    command outlives it (holding its output open), and the server's CPU time, its
+    workers' included, counts in this process's children's as a worker's did.
+    """
+    import psutil
+
+    found = _worker_processes()
+    kill_workers()
+    for process in found:
+        with suppress(psutil.Error):  # not a child of ours (the server reaps it)
+            process.wait(timeout=10)
+
+
 def _start_worker(level: int) -> None:
-    """A new worker: Ctrl-C is the submitting process's to handle; log as it does."""
+    """A new worker: Ctrl-C is the submitting process's to handle; log as it does.
+
+    Its multiprocessing start method becomes "fork" (it starts no process itself),
+    so a lock a task makes (tqdm makes one) is a nameless semaphore: a worker
+    killed on an interrupt then leaves no named one behind, which the command's
+    resource tracker would report in a warning at exit.
+    """
+    import multiprocessing
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED_SIGNALS))
+    multiprocessing.set_start_method("fork", force=True)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -320,15 +377,27 @@ def kill_workers() -> None:
 
     A worker the executor was starting when an interrupt came may not be in its
     list yet; left alive it would hold the terminal's output open until its idle
-    timeout. Workers are found among this process's descendants by the module
-    they run (loky's resource tracker is left to exit on its own).
+    timeout. Workers, and the fork server they come from, are found among this
+    process's descendants by their command line (:data:`WORKER_MODULE`; loky's
+    resource tracker is left to exit on its own). A later pool starts a new server.
     """
     import psutil
 
+    for process in _worker_processes():
+        with suppress(psutil.Error):  # it ended meanwhile
+            process.kill()
+
+
+def _worker_processes() -> list[Any]:
+    """The descendants of this process that run :data:`WORKER_MODULE` (psutil)."""
+    import psutil
+
+    found = []
     for child in psutil.Process().children(recursive=True):
         with suppress(psutil.Error):  # it ended meanwhile
             if WORKER_MODULE in " ".join(child.cmdline()):
-                child.kill()
+                found.append(child)
+    return found
 
 
 # ------------------------------------------------------------------------ the pool
@@ -403,12 +472,12 @@ class Pool:
         elif self.size:
             import loky
 
-            _start_trackers()
+            _start_server()
             self.executor = loky.get_reusable_executor(
                 max_workers=self.size,
+                context=fork_server.context(),
                 initializer=_start_worker,
                 initargs=(logging.getLogger().getEffectiveLevel(),),
-                env={v: str(self.threads) for v in THREAD_VARIABLES},
             )
             logger.info(
                 "%d worker process(es), %s thread(s) each", self.size, self.threads

@@ -280,6 +280,21 @@ def test_warnings_in_a_worker_are_issued_here():
             assert pool.submit(warn).result() == 7
 
 
+def test_workers_fork_from_a_server_running_one_thread():
+    # a fork copies only the forking thread: any other thread of the server (BLAS,
+    # jemalloc) could leave a lock held for ever in every worker
+    with Pool(Workers(2), 100_000, 2) as pool:
+        worker = pool.submit(os.getpid).result()
+    servers = [
+        p
+        for p in psutil.Process().children()
+        if parallel.WORKER_MODULE in " ".join(p.cmdline())
+    ]
+    assert len(servers) == 1
+    assert psutil.Process(worker).ppid() == servers[0].pid  # forked by the server
+    assert servers[0].num_threads() == 1
+
+
 # ------------------------------------------------------------------------ interrupts
 
 CHILD = textwrap.dedent(
@@ -296,8 +311,20 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum):
+def _started(me: psutil.Process, what: str) -> bool:
+    """Whether the command ``me`` has its fork server, or a worker forked from it."""
+    for p in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # it ended meanwhile
+            named = p if what == "server" else p.parent()
+            if parallel.WORKER_MODULE in " ".join(named.cmdline()):
+                return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("signum", "what"), [(signal.SIGINT, "worker"), (signal.SIGTERM, "server")]
+)
+def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum, what):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(SCENARIO.format(seed=seed), encoding="utf-8")
     out = tmp_path / "out"
@@ -311,14 +338,11 @@ def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum):
     )
     me = psutil.Process(child.pid)
     deadline = time.monotonic() + 90
-    while not any(
-        "loky.backend.popen_loky_posix" in " ".join(p.cmdline())
-        for p in me.children(recursive=True)
-    ) or not list(tmp_path.glob(".out.*.partial")):
+    while not _started(me, what) or not list(tmp_path.glob(".out.*.partial")):
         assert child.poll() is None, child.communicate()
         assert time.monotonic() < deadline, "no worker started"
         time.sleep(0.1)
-    time.sleep(0.5)  # a worker starting (imports) or at its task: both must stop
+    time.sleep(0.5)  # the fork server importing, or a worker at its task: both stop
     workers = me.children(recursive=True)
     if signum == signal.SIGINT:
         os.killpg(child.pid, signum)  # Ctrl-C reaches the whole group
