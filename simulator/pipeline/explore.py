@@ -213,9 +213,7 @@ def explore(
     with timings.stage(RUNS_STAGE), Pool(workers, households, len(points)) as pool:
         tasks = [pool.submit(explore_point, s, grouping, base_dir) for s in scenarios]
         for point, task in zip(points, tasks, strict=True):
-            results.append(task.result())
-            if task.cost is not None:  # run by a worker: its own CPU and memory
-                timings.add_worker(RUNS_STAGE, task.cost)
+            results.append(task.result(timings, RUNS_STAGE))
             logger.info("explore point %s done", point)
             if bar is not None:
                 bar.update()

@@ -45,12 +45,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import LinkauditError
 from simulator.failures import HANDLED_SIGNALS, interrupts_held
 from simulator.pipeline import fork_server
 from simulator.pipeline.fork_server import SERVER_COMMAND
+
+if TYPE_CHECKING:
+    from simulator.pipeline.timings import Timings
 
 logger = logging.getLogger(__name__)
 
@@ -411,11 +414,12 @@ class Task:
         self.cost = None
         """What the task cost in a worker (a ``StageCost``); None if run here."""
 
-    def result(self) -> Any:
+    def result(self, timings: Timings | None = None, stage: str = "") -> Any:
         """The task's value, computed here if no worker has started it yet.
 
         Warnings it raised in a worker are issued again here; an error in it is
-        raised here.
+        raised here. With ``timings``, what it cost in a worker is recorded under
+        ``stage`` (a task run here is in this process's own measure already).
         """
         if self.future is None or (self.pool.steal and self.future.cancel()):
             return self.fn(*self.args)
@@ -427,6 +431,8 @@ class Task:
                 raise
             raise translated from e
         reissue(seen)
+        if timings is not None and self.cost is not None:
+            timings.add_worker(stage, self.cost)
         return value
 
 

@@ -545,9 +545,7 @@ def collect(
     results = []
     with stage_bar(stage, len(tasks), progress) as bar:
         for task in tasks:
-            results.append(task.result())
-            if timings is not None and task.cost is not None:
-                timings.add_worker(stage, task.cost)
+            results.append(task.result(timings, stage))
             bar.update()
     return tuple(results)
 

@@ -348,9 +348,7 @@ def sweep(
         ]
         for (p, r, point, scenario), task in zip(jobs, tasks, strict=True):
             with _counting(caught):
-                rows = task.result()
-            if task.cost is not None:  # run by a worker: its own CPU and memory
-                timings.add_worker(RUNS_STAGE, task.cost)
+                rows = task.result(timings, RUNS_STAGE)
             params = {
                 v.path: [x] * len(rows) for v, x in zip(plan.varies, point, strict=True)
             }
