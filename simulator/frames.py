@@ -21,3 +21,26 @@ def council_view(frame: pd.DataFrame) -> pd.DataFrame:
     given, so neither side depends on the other.
     """
     return frame.drop(columns=[c for c in frame.columns if is_hidden(c)])
+
+
+def release_memory() -> None:
+    """Give the memory freed frames leave behind back to the operating system.
+
+    Arrow's allocator (mimalloc) and the C library's keep freed blocks for reuse, so
+    a process that has built and dropped large tables (linkage's normalised copies,
+    DuckDB's results) stays as large as at its peak: measured at 200,000 households,
+    a process held 470 MiB more after linkage than it used. A long stage that frees
+    such tables calls this, so what is free is free for the other processes of a
+    parallel run. It changes no value, only the process's resident size.
+    """
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc is not None:
+        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)  # glibc only
+        if trim is not None:
+            trim(0)

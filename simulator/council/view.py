@@ -66,6 +66,9 @@ logger = logging.getLogger(__name__)
 
 """Name of the view's index."""
 
+VIEW_SPINE_IDENTITY = ("dob", "postcode")
+"""The spine's identity fields the view reads (ages, and the area's deprivation)."""
+
 CENSUS = ("education", "pupil_census")
 """The register rows that carry a pupil's absence rate."""
 
@@ -471,7 +474,7 @@ def build_view(
         lookup is malformed.
     """
     spine = council_view(spine)
-    _require(spine, ("spine_person_id", INDEX, "dob", "postcode"), "spine")
+    _require(spine, ("spine_person_id", INDEX, *VIEW_SPINE_IDENTITY), "spine")
     households = spine_households(spine)
     events = [(s, e) for s, e in (x.split(".", 1) for x in config.events)]
     linked = linked_records(

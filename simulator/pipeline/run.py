@@ -34,7 +34,8 @@ from audits.link_quality import LinkQuality, by_source_and_group, link_quality
 from simulator.council.linkage import link
 from simulator.council.models import apply_flag_rule, flag_table, make_model
 from simulator.council.models.base import RiskModel
-from simulator.council.view import build_view, observed_labels
+from simulator.council.view import VIEW_SPINE_IDENTITY, build_view, observed_labels
+from simulator.frames import release_memory
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
 from simulator.pipeline.timings import Timings, stage_timer
 from simulator.rng import draw_seed, stream
@@ -42,6 +43,7 @@ from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import ExternalConfig, LearnedConfig
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import SyntheticData, generate, spine_again
+from simulator.world.records import IDENTITY_COLUMNS
 from simulator.world.true_links import oracle_links
 
 if TYPE_CHECKING:
@@ -219,16 +221,23 @@ def link_records(
     seed: int,
     *,
     progress: bool = False,
+    lean: bool = False,
 ) -> pd.DataFrame:
     """Link every source to the spine: the council's method, or the true links.
 
     The council's methods (:func:`simulator.council.linkage.link`) see only what the
     council holds; ``oracle`` is the hidden world's own answer (attribution's
-    first rungs and teaching runs).
+    first rungs and teaching runs). With ``lean``, ``data`` loses its identity
+    fields (:func:`shed_identity`) as soon as linkage no longer reads them.
     """
+    shed = partial(shed_identity, data) if lean else None
     if config.method == "oracle":
+        if shed is not None:
+            shed()  # the true links read ids only
         return oracle_links(data.sources, data.spine)
-    return link(data.sources, data.spine, config, seed, progress=progress)
+    return link(
+        data.sources, data.spine, config, seed, progress=progress, prepared_hook=shed
+    )
 
 
 def link_data(
@@ -335,18 +344,23 @@ def council_run(
     method: str | None = None,
     progress: bool = False,
     timings: Timings | None = None,
+    lean: bool = False,
 ) -> Council:
     """Link, build the view, score and flag: everything the council does.
 
     With ``timings``, the ``link`` and ``view, scores and flags`` stages are
-    measured into it.
+    measured into it. With ``lean`` (a pool task's world, of which nothing is
+    written), ``data`` is trimmed in place of what no later step reads
+    (:func:`shed_identity`), so the task holds less while it views, scores and audits.
     """
     config = scenario.linkage
     if method is not None and method != config.method:
         config = config.model_copy(update={"method": method})
+    if lean:
+        data.people = data.people.iloc[:0]  # nothing after generation reads it
     with stage_timer(timings, "link"):
         links = link_records(
-            data, config, stage_seed(scenario, "linkage"), progress=progress
+            data, config, stage_seed(scenario, "linkage"), progress=progress, lean=lean
         )
     with (
         stage_timer(timings, "view, scores and flags"),
@@ -359,16 +373,41 @@ def council_run(
     return Council(links, view, flags)
 
 
+def shed_identity(data: SyntheticData) -> None:
+    """Drop, in place, the identity fields no step after linkage reads.
+
+    The records' names, dates of birth, addresses and identifiers are read by
+    linkage only; the view reads the spine's ``dob`` and ``postcode``, link quality
+    and the audit the ids and hidden truth columns. Measured at 1,000,000
+    households, the raw identity fields are most of a world's records
+    (docs/performance.md, "Memory of a pool task").
+    """
+    data.sources = {
+        name: frame.drop(columns=[c for c in IDENTITY_COLUMNS if c in frame])
+        for name, frame in data.sources.items()
+    }
+    spine_only = [c for c in IDENTITY_COLUMNS if c not in VIEW_SPINE_IDENTITY]
+    data.spine = data.spine.drop(columns=[c for c in spine_only if c in data.spine])
+    release_memory()
+
+
 def audit_council(
     data: SyntheticData, council: Council, scenario: Scenario
 ) -> pd.DataFrame:
     """One row per true household: groups, truth, and whether a flag reached it."""
+    return flag_outcomes(data, council.flags, scenario)
+
+
+def flag_outcomes(
+    data: SyntheticData, flags: pd.DataFrame, scenario: Scenario
+) -> pd.DataFrame:
+    """:func:`audit_council` from the flags table alone (links and view freed)."""
     from audits.outcomes import household_outcomes
 
     return household_outcomes(
         data.households,
         data.spine,
-        council.flags[["spine_household_id", "flagged", "score"]],
+        flags[["spine_household_id", "flagged", "score"]],
         target=scenario.audit.target,
     )
 
@@ -592,9 +631,11 @@ def replicate_audit(
 
     world = replicate_scenario(scenario, replicate)
     data = generate(world)
-    council = council_run(data, world, model)
+    council = council_run(data, world, model, lean=True)
     quality = link_quality(council.links, data.sources, data.spine, data.households)
-    outcomes = audit_council(data, council, world)
+    flags = council.flags
+    del council  # links and view: the audit and the rungs read the flags only
+    outcomes = flag_outcomes(data, flags, world)
     rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditWarning)  # once, not R times
@@ -611,11 +652,20 @@ def replicate_audit(
 
 
 def council_outcomes(
-    data: SyntheticData, scenario: Scenario, model: RiskModel, method: str
+    data: SyntheticData,
+    scenario: Scenario,
+    model: RiskModel,
+    method: str,
+    *,
+    lean: bool = False,
 ) -> pd.DataFrame:
-    """The council's side on ``data`` with ``method``'s links, and its outcomes."""
-    council = council_run(data, scenario, model, method=method)
-    outcomes = audit_council(data, council, scenario)
+    """The council's side on ``data`` with ``method``'s links, and its outcomes.
+
+    ``lean`` as for :func:`council_run`; the links and view are freed once the
+    flags exist.
+    """
+    flags = council_run(data, scenario, model, method=method, lean=lean).flags
+    outcomes = flag_outcomes(data, flags, scenario)
     logger.info(
         "attribution rung (%s links): %d families flagged",
         method,

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import duckdb
 import pandas as pd
 
 from simulator.council.linkage.backend import LinkageDB, LinkageSQLError
 from simulator.council.linkage.links import LINK_COLUMNS, assemble, prepare
+from simulator.frames import release_memory
 from simulator.schema.linkage import (
     ComparisonSpec,
     DeterministicConfig,
@@ -58,6 +59,7 @@ def link(
     connection: duckdb.DuckDBPyConnection | None = None,
     debug: bool = False,
     progress: bool = False,
+    prepared_hook: Callable[[], object] | None = None,
 ) -> pd.DataFrame:
     """Link every source's records to the spine with the configured method.
 
@@ -82,6 +84,10 @@ def link(
     progress : bool
         Show a progress bar over the method's steps (match keys, or Splink's
         training and scoring).
+    prepared_hook : callable, optional
+        Called once the match columns are computed, after which this function no
+        longer reads ``sources`` or ``spine``: a caller that does not need their
+        raw identity fields can free them there, for the rest of linkage.
 
     Returns
     -------
@@ -110,6 +116,9 @@ def link(
         len(prepared.spine),
         time.perf_counter() - start,
     )
+    del sources, spine  # not read again: the caller may free them now
+    if prepared_hook is not None:
+        prepared_hook()
     limit = config.memory_limit_gb
     db = LinkageDB(
         connection,
@@ -140,8 +149,15 @@ def link(
         )
         with bar:
             found = link_splink(prepared, config.splink, db, seed, step=bar.update)
-    links = assemble(prepared.index, found, prepared.spine_households)
+    if connection is None:
+        db.con.close()  # its tables and buffers are freed now, not after assembly
+    index, spine_households = prepared.index, prepared.spine_households
+    del prepared, db  # the normalised copies: assembly needs only the ids
+    release_memory()
+    links = assemble(index, found, spine_households)
     links.attrs.update(found.attrs)
+    del found
+    release_memory()
     logger.info(
         "%s linkage: %d of %d records linked in %.1fs",
         config.method,

@@ -1,0 +1,150 @@
+"""Measure the peak memory of each kind of task a run sends to its pool.
+
+The memory cap of :mod:`simulator.pipeline.parallel` counts, per process, the world a
+task holds, and in a run's own process the world it keeps while the pool works. This
+measures them, in one fresh process per kind, on ``scenarios/baseline.yaml``:
+
+- ``rung``: :func:`simulator.pipeline.run.rung_outcomes` for each rung of the
+  attribution ladder but the real run, one after another (as one worker runs them);
+- ``replicate``: :func:`simulator.pipeline.run.replicate_audit` of replicate 1;
+- ``main``: what :func:`simulator.pipeline.run.run`'s own process does before it
+  collects the pool's results (generate, the council's side, link quality, the
+  audit), and what it still holds then.
+
+Each task runs with one thread (as with 2 workers on 2 cores). Peaks are the
+process's resident high-water mark (``VmHWM``), reset before each task through
+``/proc/self/clear_refs`` (Linux), less the resident memory before it: the bytes
+the task adds to a process that has imported everything. Usage::
+
+    python -m benchmarks.task_memory --households 200000 --kinds rung replicate main
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+SCENARIO = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+MIB = 1 << 20
+
+
+def _status(field: str) -> int:
+    """A ``/proc/self/status`` field in bytes (``VmRSS``, ``VmHWM``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def _reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _measured(label: str, fn, *args) -> tuple[object, dict]:
+    """Call ``fn(*args)``; its result and the memory it took."""
+    gc.collect()
+    before = _status("VmRSS")
+    _reset_peak()
+    start = time.perf_counter()
+    value = fn(*args)
+    wall = time.perf_counter() - start
+    peak = _status("VmHWM")
+    gc.collect()
+    row = {
+        "task": label,
+        "rss_before_mib": before / MIB,
+        "peak_mib": peak / MIB,
+        "added_peak_mib": (peak - before) / MIB,
+        "rss_after_mib": _status("VmRSS") / MIB,
+        "wall_s": wall,
+    }
+    print(json.dumps(row), flush=True)
+    return value, row
+
+
+def main_process(scenario, model) -> tuple:
+    """The run's own work before it collects the pool: what it then holds."""
+    from dataclasses import replace
+
+    from audits.link_quality import by_source_and_group, link_quality
+    from simulator.pipeline.run import (
+        audit_council,
+        audit_outcomes,
+        council_run,
+        stage_seeds,
+    )
+    from simulator.world.generate import generate
+
+    data = generate(scenario)
+    council = council_run(data, scenario, model)
+    quality = link_quality(council.links, data.sources, data.spine, data.households)
+    outcomes = audit_council(data, council, scenario)
+    audit = audit_outcomes(outcomes, scenario, stage_seeds(scenario))
+    table = by_source_and_group(quality.by_group, quality.by_source_group)
+    audit = replace(audit, link_quality=table)
+    return data, council, quality, outcomes, audit
+
+
+def measure(households: int, kind: str, rungs: int = 4) -> list[dict]:
+    """Every task of ``kind`` at ``households``, in this process."""
+    from audits.attribution import ladder
+    from simulator.pipeline.parallel import thread_share
+    from simulator.pipeline.run import fit_model, replicate_audit, rung_outcomes
+    from simulator.schema.loading import load_scenario
+
+    scenario = load_scenario(
+        SCENARIO, [f"population.n_households={households}", "audit.replicates=1"]
+    )
+    model = fit_model(scenario)
+    rows = []
+    with thread_share(1):
+        if kind == "rung":
+            steps = list(ladder(scenario).items())[:-1]  # the last is the real run
+            for rung, (rung_scenario, method) in steps[:rungs]:
+                _, row = _measured(
+                    f"rung {rung}", rung_outcomes, rung_scenario, method, model
+                )
+                rows.append(row)
+        elif kind == "replicate":
+            _, row = _measured("replicate 1", replicate_audit, scenario, 1, model)
+            rows.append(row)
+        else:
+            held, row = _measured("main", main_process, scenario, model)
+            gc.collect()
+            row["held_mib"] = _status("VmRSS") / MIB - row["rss_before_mib"]
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            del held
+    for row in rows:
+        row.update(households=households, kind=kind, load=os.getloadavg())
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure the kinds asked for, each in a fresh process, and print JSON rows."""
+    import subprocess
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--households", type=int, nargs="+", default=[200_000])
+    p.add_argument("--kinds", nargs="+", default=["rung", "replicate", "main"])
+    p.add_argument("--rungs", type=int, default=4, help="the first N rungs only")
+    p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.one:
+        rows = measure(args.households[0], args.kinds[0], args.rungs)
+        print("RESULT " + json.dumps(rows), flush=True)
+        return
+    for n in args.households:
+        for kind in args.kinds:
+            cmd = [sys.executable, "-m", "benchmarks.task_memory", "--one"]
+            cmd += ["--households", str(n), "--kinds", kind, "--rungs", str(args.rungs)]
+            subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
