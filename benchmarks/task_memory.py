@@ -4,9 +4,11 @@ The memory cap of :mod:`simulator.pipeline.parallel` counts, per process, the wo
 task holds, and in a run's own process the world it keeps while the pool works. This
 measures them, in one fresh process per kind, on ``scenarios/baseline.yaml``:
 
-- ``rung``: :func:`simulator.pipeline.run.rung_outcomes` for each rung of the
-  attribution ladder but the real run, one after another (as one worker runs them);
-- ``replicate``: :func:`simulator.pipeline.run.replicate_audit` of replicate 1;
+- ``rung``: :func:`simulator.pipeline.run.rung_outcomes` for each rung task of the
+  attribution ladder (:func:`simulator.pipeline.run.rung_worlds`), one after
+  another (as one worker runs them);
+- ``replicate``: :func:`simulator.pipeline.run.replicate_audit` of replicate 1,
+  with its rungs in its own world;
 - ``main``: what :func:`simulator.pipeline.run.run`'s own process does before it
   collects the pool's results (generate, the council's side, link quality, the
   audit), and what it still holds then.
@@ -72,6 +74,7 @@ def main_process(scenario, model) -> tuple:
     from dataclasses import replace
 
     from audits.link_quality import by_source_and_group, link_quality
+    from simulator.frames import release_memory
     from simulator.pipeline.run import (
         audit_council,
         audit_outcomes,
@@ -87,14 +90,19 @@ def main_process(scenario, model) -> tuple:
     audit = audit_outcomes(outcomes, scenario, stage_seeds(scenario))
     table = by_source_and_group(quality.by_group, quality.by_source_group)
     audit = replace(audit, link_quality=table)
+    release_memory()  # as run() does before it collects the pool's results
     return data, council, quality, outcomes, audit
 
 
-def measure(households: int, kind: str, rungs: int = 4) -> list[dict]:
+def measure(households: int, kind: str, rungs: int = 2) -> list[dict]:
     """Every task of ``kind`` at ``households``, in this process."""
-    from audits.attribution import ladder
     from simulator.pipeline.parallel import thread_share
-    from simulator.pipeline.run import fit_model, replicate_audit, rung_outcomes
+    from simulator.pipeline.run import (
+        fit_model,
+        replicate_audit,
+        rung_outcomes,
+        rung_worlds,
+    )
     from simulator.schema.loading import load_scenario
 
     scenario = load_scenario(
@@ -104,14 +112,13 @@ def measure(households: int, kind: str, rungs: int = 4) -> list[dict]:
     rows = []
     with thread_share(1):
         if kind == "rung":
-            steps = list(ladder(scenario).items())[:-1]  # the last is the real run
-            for rung, (rung_scenario, method) in steps[:rungs]:
+            for group in rung_worlds(scenario)[:rungs]:
                 _, row = _measured(
-                    f"rung {rung}", rung_outcomes, rung_scenario, method, model
+                    f"rungs {', '.join(group)}", rung_outcomes, group, model
                 )
                 rows.append(row)
         elif kind == "replicate":
-            _, row = _measured("replicate 1", replicate_audit, scenario, 1, model)
+            _, row = _measured("replicate 1", replicate_audit, scenario, 1, model, True)
             rows.append(row)
         else:
             held, row = _measured("main", main_process, scenario, model)
@@ -132,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--households", type=int, nargs="+", default=[200_000])
     p.add_argument("--kinds", nargs="+", default=["rung", "replicate", "main"])
-    p.add_argument("--rungs", type=int, default=4, help="the first N rungs only")
+    p.add_argument("--rungs", type=int, default=2, help="the first N rung tasks only")
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.one:

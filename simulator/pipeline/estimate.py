@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from simulator.pipeline.parallel import (
     PROCESS_BYTES,
     SERIAL,
-    WORLD_BYTES_PER_HOUSEHOLD,
+    TASK_BYTES_PER_HOUSEHOLD,
     Workers,
     processes,
 )
@@ -216,7 +216,7 @@ def estimate_for(
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
     count = local_processes(workers or SERIAL, n, tasks)
-    per_worker = n * WORLD_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
+    per_worker = n * TASK_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
     peak = PEAK_MEMORY[(method, attribution)].at(n)
     if scenario.dynamics.periods > 1:
         peak = max(peak, PERIODS_PEAK.at(n))

@@ -14,9 +14,11 @@ by default the machine's cores, or 1 (serial, no worker started) when the
 independent work is small (under :data:`AUTO_MIN_HOUSEHOLDS` households in all),
 since workers take about 2.5 s to start (the fork server's imports). Never more
 than the tasks, and never more than memory holds (:func:`memory_cap`): every
-process working on a task holds a whole world, about
-:data:`WORLD_BYTES_PER_HOUSEHOLD` bytes per household plus :data:`PROCESS_BYTES`,
-and a run's own process also keeps the real run's world.
+process working on a task holds a task's world, at most
+:data:`TASK_BYTES_PER_HOUSEHOLD` bytes per household plus :data:`PROCESS_BYTES`,
+and a run's own process also keeps the real run's world,
+:data:`KEPT_BYTES_PER_HOUSEHOLD`. Both were measured at 1,000,000 households with
+``python -m benchmarks.task_memory`` (docs/performance.md, "Memory of a pool task").
 
 Threads: each of ``W`` processes gives DuckDB and the numerical libraries (BLAS,
 OpenMP, through threadpoolctl) ``max(1, cores // W)`` threads, so together they never
@@ -62,9 +64,20 @@ WORKERS_ENV = "LINKAUDIT_WORKERS"
 AUTO_MIN_HOUSEHOLDS = 20_000
 """Without ``--workers``, work totalling fewer households (tasks x households) runs
 serially: starting workers (about 2.5 s) would cost more than it saves."""
-WORLD_BYTES_PER_HOUSEHOLD = 6_500
-"""Memory one world and its council side take per household (measured: a serial
-run at 1,000,000 households holds two, the real run's and a rung's, in 12.2 GiB)."""
+TASK_BYTES_PER_HOUSEHOLD = 5_600
+"""Peak memory a pool task (an attribution rung, a replicate world) adds to a process
+that has imported the libraries, per household. Measured on 2026-12-02 with
+``python -m benchmarks.task_memory --households 1000000`` (one process per kind,
+its resident peak less :data:`PROCESS_BYTES`): a replicate 5,114 MiB (5,362 bytes
+per household; it links deterministically), a rung (oracle links) 3,771 MiB;
+the larger, plus about 4%. Before tasks shed what they no longer read (commit
+after ``04dba62``) a replicate took 7,534 MiB and a rung 5,900 MiB."""
+KEPT_BYTES_PER_HOUSEHOLD = 4_400
+"""Memory a run's own process keeps of its real world while the pool works, per
+household (its data, links, view, flags and audit, all written at the end).
+Measured as above (``--kinds main``: resident memory after the audit, less
+:data:`PROCESS_BYTES`): 4,044 MiB at 1,000,000 households (4,240 bytes per
+household), plus about 4%. Before: 4,795 MiB."""
 WORKER_MODULE = SERVER_COMMAND
 """What a worker process runs (its command line names it): a worker is forked from
 the fork server (:mod:`simulator.pipeline.fork_server`), whose command line it keeps."""
@@ -153,7 +166,11 @@ def memory_cap(
     available: int | None = None,
     limit: int | None = None,
 ) -> int:
-    """How many processes can each hold a world of ``households`` at once (>= 1).
+    """How many processes can each hold a task's world of ``households`` (>= 1).
+
+    Each process takes :data:`TASK_BYTES_PER_HOUSEHOLD` per household and
+    :data:`PROCESS_BYTES`; ``kept`` worlds of :data:`KEPT_BYTES_PER_HOUSEHOLD` are
+    held besides.
 
     Parameters
     ----------
@@ -169,17 +186,18 @@ def memory_cap(
     Examples
     --------
     >>> memory_cap(1_000_000, kept=1, available=24 * 2**30)
-    2
+    3
     >>> memory_cap(1_000_000, kept=1, available=24 * 2**30, limit=12 * 2**30)
     1
     >>> memory_cap(1_000, available=24 * 2**30) > 30
     True
     """
-    world = households * WORLD_BYTES_PER_HOUSEHOLD
+    task = households * TASK_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
     budget = MEMORY_SHARE * (available if available is not None else available_memory())
     if limit is not None:
         budget = min(budget, limit)
-    return max(1, int((budget - kept * world) // (world + PROCESS_BYTES)))
+    held = kept * households * KEPT_BYTES_PER_HOUSEHOLD
+    return max(1, int((budget - held) // task))
 
 
 def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -> int:
@@ -207,7 +225,7 @@ def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -
             warnings.warn(
                 f"--workers {workers.count} lowered to {cap}: each worker holds a "
                 f"world of {households:,} households (about "
-                f"{households * WORLD_BYTES_PER_HOUSEHOLD / 2**30:.1f} GiB) and "
+                f"{households * TASK_BYTES_PER_HOUSEHOLD / 2**30:.1f} GiB) and "
                 f"{where}",
                 stacklevel=2,
             )

@@ -292,7 +292,10 @@ def fit_model(
     with stage_bar("model: history cohort", 4, progress) as bar:
         data = generate(history)
         bar.update()
-        links = link_records(data, history.linkage, stage_seed(history, "linkage"))
+        drop_people(data)
+        links = link_records(
+            data, history.linkage, stage_seed(history, "linkage"), lean=True
+        )
         bar.update()
         view = linked_view(data, links, history)
         labels = observed_labels(
@@ -356,8 +359,6 @@ def council_run(
     config = scenario.linkage
     if method is not None and method != config.method:
         config = config.model_copy(update={"method": method})
-    if lean:
-        data.people = data.people.iloc[:0]  # nothing after generation reads it
     with stage_timer(timings, "link"):
         links = link_records(
             data, config, stage_seed(scenario, "linkage"), progress=progress, lean=lean
@@ -371,6 +372,11 @@ def council_run(
         flags = score_and_flag(model, view, scenario)
         bar.update()
     return Council(links, view, flags)
+
+
+def drop_people(data: SyntheticData) -> None:
+    """Empty, in place, a task's people table: nothing after generation reads it."""
+    data.people = data.people.iloc[:0]
 
 
 def shed_identity(data: SyntheticData) -> None:
@@ -540,6 +546,7 @@ def run(
         if attribution:
             with timings.stage("attribution"):  # before waiting on any task
                 known.append(real_world_rungs(data, scenario, fitted, outcomes))
+        release_memory()  # what the stages freed, while the pool's worlds are held
         replicates: dict[str, pd.DataFrame] = {}
         qualities: tuple[LinkQuality, ...] = ()
         if pooling:
@@ -631,6 +638,7 @@ def replicate_audit(
 
     world = replicate_scenario(scenario, replicate)
     data = generate(world)
+    drop_people(data)
     council = council_run(data, world, model, lean=True)
     quality = link_quality(council.links, data.sources, data.spine, data.households)
     flags = council.flags
@@ -716,13 +724,16 @@ def rung_outcomes(rungs: Rungs, model: RiskModel) -> dict[str, pd.DataFrame]:
     """
     out = {}
     data: SyntheticData | None = None
+    last = list(rungs)[-1]
     for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
         if data is None:
             data = generate(rung_scenario)
         else:
             spine = spine_again(rung_scenario, data.households, data.people)
             data = replace(data, scenario=rung_scenario, spine=spine)
-        out[rung] = council_outcomes(data, rung_scenario, model, method)
+        if rung == last:
+            drop_people(data)  # read by spine_again only
+        out[rung] = council_outcomes(data, rung_scenario, model, method, lean=True)
     return out
 
 

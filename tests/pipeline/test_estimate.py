@@ -177,7 +177,7 @@ def test_no_attribution_and_no_limit_let_it_through(scenario_file, capsys):
 def test_each_worker_adds_its_world_to_the_peak(households, count, replicates):
     from simulator.pipeline.parallel import (
         PROCESS_BYTES,
-        WORLD_BYTES_PER_HOUSEHOLD,
+        TASK_BYTES_PER_HOUSEHOLD,
         Workers,
     )
 
@@ -192,7 +192,7 @@ def test_each_worker_adds_its_world_to_the_peak(households, count, replicates):
     assert serial.processes == 1
     assert 1 <= parallel.processes <= count
     extra = (parallel.processes - 1) * (
-        households * WORLD_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
+        households * TASK_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
     )
     assert parallel.peak_memory_bytes == pytest.approx(serial.peak_memory_bytes + extra)
     assert parallel.seconds == serial.seconds  # CPU time: the same work
@@ -202,15 +202,17 @@ def test_each_worker_adds_its_world_to_the_peak(households, count, replicates):
 
 def test_a_memory_limit_caps_the_workers_it_has_no_room_for():
     from simulator.pipeline.parallel import (
+        KEPT_BYTES_PER_HOUSEHOLD,
         PROCESS_BYTES,
-        WORLD_BYTES_PER_HOUSEHOLD,
+        TASK_BYTES_PER_HOUSEHOLD,
         Workers,
         processes,
     )
 
     households = 200_000
-    world = households * WORLD_BYTES_PER_HOUSEHOLD
-    room_for_two = 3 * world + 2 * PROCESS_BYTES  # the run's world and two workers'
+    world = households * TASK_BYTES_PER_HOUSEHOLD
+    kept = households * KEPT_BYTES_PER_HOUSEHOLD  # the run's world, and two tasks'
+    room_for_two = kept + 2 * (world + PROCESS_BYTES)
     assert processes(Workers(4), households, 9, kept=1) >= 3  # 24 GiB: no cap
     with pytest.warns(UserWarning, match="--memory-limit allows"):
         assert (

@@ -213,10 +213,11 @@ def test_memory_lowers_the_workers_and_says_so(monkeypatch):
 )
 def test_the_memory_cap_fits_its_worlds_or_is_one(households, kept, available):
     n = memory_cap(households, kept=kept, available=available)
-    world = households * parallel.WORLD_BYTES_PER_HOUSEHOLD
-    need = (n + kept) * world + n * parallel.PROCESS_BYTES
+    task = households * parallel.TASK_BYTES_PER_HOUSEHOLD + parallel.PROCESS_BYTES
+    held = kept * households * parallel.KEPT_BYTES_PER_HOUSEHOLD
+    need = held + n * task
     assert n == 1 or need <= parallel.MEMORY_SHARE * available
-    more = (n + 1 + kept) * world + (n + 1) * parallel.PROCESS_BYTES
+    more = held + (n + 1) * task
     assert more > parallel.MEMORY_SHARE * available  # and no more would fit
 
 
