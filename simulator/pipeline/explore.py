@@ -210,7 +210,10 @@ def explore(
         bar = tqdm(total=len(points), desc="explore", unit="point")
     results = []
     timings = Timings()
-    with timings.stage(RUNS_STAGE), Pool(workers, households, len(points)) as pool:
+    with (
+        timings.stage(RUNS_STAGE),
+        Pool(workers, households, len(points), whole_runs=True) as pool,
+    ):
         tasks = [pool.submit(explore_point, s, grouping, base_dir) for s in scenarios]
         for point, task in zip(points, tasks, strict=True):
             results.append(task.result(timings, RUNS_STAGE))

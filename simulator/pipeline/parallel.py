@@ -78,6 +78,13 @@ household (its data, links, view, flags and audit, all written at the end).
 Measured as above (``--kinds main``: resident memory after the audit, less
 :data:`PROCESS_BYTES`): 4,044 MiB at 1,000,000 households (4,240 bytes per
 household), plus about 4%. Before: 4,795 MiB."""
+RUN_BYTES_PER_HOUSEHOLD = 7_000
+"""Peak memory of a whole run in one process (a sweep's or an explorer's point: no
+attribution, its data kept to the end), per household: the run's own process peaked
+at 6.74 GiB at 1,000,000 households, measured as above (``--kinds main``), less
+:data:`PROCESS_BYTES`, plus about 4%. A task sheds what it no longer reads and a run
+cannot, so a worker running whole runs needs this, not
+:data:`TASK_BYTES_PER_HOUSEHOLD`."""
 WORKER_MODULE = SERVER_COMMAND
 """What a worker process runs (its command line names it): a worker is forked from
 the fork server (:mod:`simulator.pipeline.fork_server`), whose command line it keeps."""
@@ -165,12 +172,14 @@ def memory_cap(
     kept: int = 0,
     available: int | None = None,
     limit: int | None = None,
+    per_household: int = TASK_BYTES_PER_HOUSEHOLD,
 ) -> int:
     """How many processes can each hold a task's world of ``households`` (>= 1).
 
-    Each process takes :data:`TASK_BYTES_PER_HOUSEHOLD` per household and
-    :data:`PROCESS_BYTES`; ``kept`` worlds of :data:`KEPT_BYTES_PER_HOUSEHOLD` are
-    held besides.
+    Each process takes ``per_household`` bytes per household (a task's,
+    :data:`TASK_BYTES_PER_HOUSEHOLD`, or a whole run's,
+    :data:`RUN_BYTES_PER_HOUSEHOLD`) and :data:`PROCESS_BYTES`; ``kept`` worlds of
+    :data:`KEPT_BYTES_PER_HOUSEHOLD` are held besides.
 
     Parameters
     ----------
@@ -182,17 +191,23 @@ def memory_cap(
         Bytes available; by default :func:`available_memory`.
     limit : int, optional
         Bytes the run may use at most (``--memory-limit``), if less.
+    per_household : int
+        Bytes of each process's work per household.
 
     Examples
     --------
     >>> memory_cap(1_000_000, kept=1, available=24 * 2**30)
     3
+    >>> memory_cap(1_000_000, available=13 * 2**30)  # tasks
+    2
+    >>> memory_cap(1_000_000, available=13 * 2**30, per_household=7_000)  # runs
+    1
     >>> memory_cap(1_000_000, kept=1, available=24 * 2**30, limit=12 * 2**30)
     1
     >>> memory_cap(1_000, available=24 * 2**30) > 30
     True
     """
-    task = households * TASK_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
+    task = households * per_household + PROCESS_BYTES
     budget = MEMORY_SHARE * (available if available is not None else available_memory())
     if limit is not None:
         budget = min(budget, limit)
@@ -200,12 +215,20 @@ def memory_cap(
     return max(1, int((budget - held) // task))
 
 
-def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -> int:
+def processes(
+    workers: Workers,
+    households: int,
+    tasks: int,
+    *,
+    kept: int = 0,
+    per_household: int = TASK_BYTES_PER_HOUSEHOLD,
+) -> int:
     """The processes to use for ``tasks`` tasks of ``households`` each.
 
     The setting's count (or, unset, the cores; 1 when ``tasks x households`` is
     under :data:`AUTO_MIN_HOUSEHOLDS`), at most ``tasks`` and at most
-    :func:`memory_cap`. A count lowered for memory is said in a warning.
+    :func:`memory_cap` (``kept`` and ``per_household`` as there). A count lowered
+    for memory is said in a warning.
     """
     if workers.count is not None:
         wanted = workers.count
@@ -214,7 +237,9 @@ def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -
     else:
         wanted = cores()
     wanted = max(1, min(wanted, tasks))
-    cap = memory_cap(households, kept=kept, limit=workers.memory_limit)
+    cap = memory_cap(
+        households, kept=kept, limit=workers.memory_limit, per_household=per_household
+    )
     if wanted > cap:
         if workers.count is not None:
             room = available_memory()
@@ -225,7 +250,7 @@ def processes(workers: Workers, households: int, tasks: int, *, kept: int = 0) -
             warnings.warn(
                 f"--workers {workers.count} lowered to {cap}: each worker holds a "
                 f"world of {households:,} households (about "
-                f"{households * TASK_BYTES_PER_HOUSEHOLD / 2**30:.1f} GiB) and "
+                f"{households * per_household / 2**30:.1f} GiB) and "
                 f"{where}",
                 stacklevel=2,
             )
@@ -471,10 +496,19 @@ class Pool:
     busy : bool
         This process works too (a run's real world): it counts as one of the
         processes, keeps its world, and takes back unstarted tasks when done.
+    whole_runs : bool
+        Each task is a whole run (a sweep's or an explorer's point), which holds
+        more than a run's task (:data:`RUN_BYTES_PER_HOUSEHOLD`).
     """
 
     def __init__(
-        self, workers: Workers, households: int, tasks: int, *, busy: bool = False
+        self,
+        workers: Workers,
+        households: int,
+        tasks: int,
+        *,
+        busy: bool = False,
+        whole_runs: bool = False,
     ):
         self.cluster = workers.cluster
         self.steal = busy and self.cluster is None
@@ -484,7 +518,16 @@ class Pool:
         if self.cluster is not None:
             self.size, self.threads = tasks, 1
             return
-        n = processes(workers, households, tasks + busy, kept=int(busy))
+        per_household = (
+            RUN_BYTES_PER_HOUSEHOLD if whole_runs else TASK_BYTES_PER_HOUSEHOLD
+        )
+        n = processes(
+            workers,
+            households,
+            tasks + busy,
+            kept=int(busy),
+            per_household=per_household,
+        )
         self.threads = max(1, cores() // n) if n > 1 else None
         self.size = n - busy if n > 1 else 0
 

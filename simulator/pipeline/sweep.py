@@ -340,7 +340,10 @@ def sweep(
     parts: list[pd.DataFrame] = []
     caught: dict[tuple[type[Warning], str], int] = {}
     timings = Timings()
-    with timings.stage(RUNS_STAGE), Pool(workers, households, len(jobs)) as pool:
+    with (
+        timings.stage(RUNS_STAGE),
+        Pool(workers, households, len(jobs), whole_runs=True) as pool,
+    ):
         models = _point_models(pool, plan, base_dir, caught)
         tasks = [
             pool.submit(point_rows, scenario, models[p], group_column)

@@ -206,6 +206,16 @@ def test_memory_lowers_the_workers_and_says_so(monkeypatch):
     assert processes(Workers(1), 1_000_000, 8) == 1
 
 
+def test_whole_runs_count_a_runs_memory_not_a_tasks(monkeypatch):
+    """A sweep's worker runs whole runs, which keep their data to the end: at
+    1,000,000 households with 12 GiB two tasks fit, but only one whole run."""
+    monkeypatch.setattr(parallel, "available_memory", lambda: 2**40)
+    workers = Workers(2, memory_limit=12 * 2**30)
+    assert Pool(workers, 1_000_000, 6).size == 2
+    with pytest.warns(UserWarning, match="lowered to 1.*about 6.5 GiB"):
+        assert Pool(workers, 1_000_000, 6, whole_runs=True).size == 0  # serial
+
+
 @given(
     households=st.integers(1, 20_000_000),
     kept=st.integers(0, 1),
