@@ -569,7 +569,10 @@ def linkage_figure(
             np.asarray(rate["per_replicate"], dtype=float),
             confidence,
         )
-        rate["ci_low"], rate["ci_high"] = max(0.0, low), min(1.0, high)
+        # np's, not Python's max and min: a rate of no records (nan) keeps an
+        # undefined interval rather than turning into (0, 1) by accident
+        rate["ci_low"] = float(np.maximum(0.0, low))
+        rate["ci_high"] = float(np.minimum(1.0, high))
     return {
         "metric": spec.metric,
         "source": spec.source or OVERALL,

@@ -180,6 +180,19 @@ def test_linkage_figure_sums_the_tables_counts(worlds, metric, source):
         assert not figure["widened"]
 
 
+def test_a_rate_of_no_records_keeps_an_undefined_interval():
+    """A group with no linked records has no precision: its estimate and interval
+    are undefined (nan), not (0, 1); the figure is still given, with its counts."""
+    counts = np.array([[[40, 50, 45], [0, 5, 0]]] * 2)  # black: nothing linked
+    spec = HeadlineSpec(metric="link_precision", grouping="ethnicity", group="black")
+    figure = linkage_figure([_quality_table(counts)], spec, "white", 0.95)
+    assert figure is not None
+    rate = figure["group_rate"]
+    assert rate["denominator"] == 0 and np.isnan(rate["estimate"])
+    assert np.isnan(rate["ci_low"]) and np.isnan(rate["ci_high"])
+    assert figure["reference_rate"]["ci_low"] < 40 / 45 < 1
+
+
 def _covers(interval: tuple, score: tuple, worlds: int) -> None:
     """One world: the score interval itself; more: never narrower than it."""
     if worlds == 1:
