@@ -456,6 +456,20 @@ class Task:
         self.pool, self.fn, self.args, self.future = pool, fn, args, future
         self.cost = None
         """What the task cost in a worker (a ``StageCost``); None if run here."""
+        self.taken: tuple[Any] | None = None
+        """The value, once this process took the task back and ran it."""
+
+    def take(self) -> bool:
+        """Run the task here if this process may and no worker has started it.
+
+        Returns True if its value is here (taken now or before).
+        """
+        if self.taken is not None:
+            return True
+        if self.future is not None and self.pool.steal and self.future.cancel():
+            self.taken = (self.fn(*self.args),)
+            return True
+        return False
 
     def result(self, timings: Timings | None = None, stage: str = "") -> Any:
         """The task's value, computed here if no worker has started it yet.
@@ -464,6 +478,8 @@ class Task:
         raised here. With ``timings``, what it cost in a worker is recorded under
         ``stage`` (a task run here is in this process's own measure already).
         """
+        if self.taken is not None:
+            return self.taken[0]
         if self.future is None or (self.pool.steal and self.future.cancel()):
             return self.fn(*self.args)
         try:
@@ -515,6 +531,7 @@ class Pool:
         self.client = None
         self.executor = None
         self.sent: list[Any] = []
+        self.tasks: list[Task] = []
         if self.cluster is not None:
             self.size, self.threads = tasks, 1
             return
@@ -574,7 +591,25 @@ class Pool:
                 future = self.executor.submit(call_task, fn, args, self.threads)
         else:
             future = None
-        return Task(self, fn, args, future)
+        task = Task(self, fn, args, future)
+        self.tasks.append(task)
+        return task
+
+    def help(self) -> None:
+        """Take back the last submitted tasks no worker has started, and run them here.
+
+        A busy pool's own process (a run's, once its real world is done) works
+        from the end of the queue while the workers work from its front, rather
+        than waiting for the first result; it stops at the first task a worker has
+        started. Values are returned in submission order all the same.
+        """
+        if not self.steal or self.executor is None:
+            return
+        for task in reversed(self.tasks):
+            if task.taken is None and task.future.done():
+                continue  # finished by a worker
+            if not task.take():
+                return
 
     def translate(self, error: Exception) -> Exception:
         """A worker's death as a one-line :class:`WorkerError`; other errors as are."""

@@ -586,9 +586,14 @@ def collect(
     """The tasks' results in the order submitted, with a progress bar.
 
     What a task cost in a worker process is recorded in ``timings`` under
-    ``stage`` (a task run here is in this process's own measure already).
+    ``stage`` (a task run here is in this process's own measure already). Before
+    waiting, this process runs the pool's unstarted tasks from the end of its
+    queue (:meth:`simulator.pipeline.parallel.Pool.help`): a later stage's task
+    taken here is measured in this stage.
     """
     results = []
+    if tasks:
+        tasks[0].pool.help()  # run unstarted tasks here rather than wait
     with stage_bar(stage, len(tasks), progress) as bar:
         for task in tasks:
             results.append(task.result(timings, stage))

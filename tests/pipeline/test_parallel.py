@@ -291,6 +291,24 @@ def test_warnings_in_a_worker_are_issued_here():
             assert pool.submit(warn).result() == 7
 
 
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_busy_pool_runs_unstarted_tasks_from_the_end_here():
+    """A run's own process helps: it takes the queue's last tasks while the worker
+    takes its first ones, and the values come back in submission order."""
+    with Pool(Workers(2), 100_000, 8, busy=True) as pool:
+        assert pool.size == 1  # this process and one worker
+        tasks = [pool.submit(_pid_after, 0.5) for _ in range(8)]
+        pool.help()
+        pids = [task.result() for task in tasks]
+    here = [pid == os.getpid() for pid in pids]
+    assert here[-1] and not here[0]  # the end here, the front in the worker
+    assert here == sorted(here)  # the worker's share first, then this process's
+
+
 def test_workers_fork_from_a_server_running_one_thread():
     # a fork copies only the forking thread: any other thread of the server (BLAS,
     # jemalloc) could leave a lock held for ever in every worker
