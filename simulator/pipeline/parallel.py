@@ -478,10 +478,10 @@ class Task:
         raised here. With ``timings``, what it cost in a worker is recorded under
         ``stage`` (a task run here is in this process's own measure already).
         """
-        if self.taken is not None:
-            return self.taken[0]
-        if self.future is None or (self.pool.steal and self.future.cancel()):
+        if self.future is None:
             return self.fn(*self.args)
+        if self.take():
+            return self.taken[0]
         try:
             value, seen, self.cost = self.future.result()
         except Exception as e:
