@@ -24,6 +24,7 @@ tables".
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -179,6 +180,37 @@ def _metrics_table(label: str, parts: Sequence[GroupingCounts]) -> pd.DataFrame:
     return table
 
 
+class _LastPooled:
+    """The last audit pooled and its pooled audit (a one-entry cache by identity).
+
+    A run's writing asks for the same pooled audit about a dozen times (the audit's
+    files, the transparency record, each section of the report), and pooling costs
+    as much as the rest of the tables. The audit is held by a weak reference, so a
+    new audit at a reused address is not mistaken for it, and the pooled audit (which
+    shares the worlds' outcomes) is dropped when the audit goes; an
+    :class:`AuditResult` is frozen, so its pooled tables cannot go stale.
+    """
+
+    audit: weakref.ref[AuditResult] | None = None
+    pooled: AuditResult | None = None
+
+    @classmethod
+    def get(cls, result: AuditResult) -> AuditResult | None:
+        """The pooled audit of ``result`` if it was the last one pooled."""
+        held = cls.audit() if cls.audit is not None else None
+        return cls.pooled if held is result else None
+
+    @classmethod
+    def put(cls, result: AuditResult, pooled: AuditResult) -> None:
+        """Remember ``pooled`` as the pooled audit of ``result``."""
+        cls.audit, cls.pooled = weakref.ref(result, cls._forget), pooled
+
+    @classmethod
+    def _forget(cls, gone: weakref.ref[AuditResult]) -> None:
+        if cls.audit is gone:
+            cls.audit, cls.pooled = None, None
+
+
 def pooled_audit(result: AuditResult) -> AuditResult:
     """The audit with every table pooled over its replicate worlds.
 
@@ -196,10 +228,20 @@ def pooled_audit(result: AuditResult) -> AuditResult:
         :data:`WORLD_COLUMNS`, the disparity table :data:`VERSUS_WORLD_COLUMNS` too);
         ``counts``, ``seeds``, ``outcomes`` and ``replicates`` stay replicate 0's, so
         the headline (:func:`audits.headline.headline` of ``worlds``) pools the same
-        worlds, and pooling again gives the same tables.
+        worlds, and pooling again gives the same tables. Asked again for the same
+        ``result``, the same object (callers must not change its tables).
     """
     if not result.replicates:
         return result
+    cached = _LastPooled.get(result)
+    if cached is None:
+        cached = _pool_audit(result)
+        _LastPooled.put(result, cached)
+    return cached
+
+
+def _pool_audit(result: AuditResult) -> AuditResult:
+    """:func:`pooled_audit` of an audit with replicate worlds, computed."""
     config, worlds = result.config, result.worlds
     confidence = float(config.confidence)
     kept = [w.disparities.counts for w in worlds]

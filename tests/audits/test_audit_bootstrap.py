@@ -118,6 +118,38 @@ def test_percentile_interval_counts_undefined_resamples():
     assert np.isnan(low[1]) and np.isnan(high[1])
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.lists(
+            st.lists(
+                st.one_of(
+                    st.floats(-1e6, 1e6), st.just(np.nan), st.just(np.inf)
+                ),
+                min_size=n,
+                max_size=n,
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    ),
+    st.sampled_from([0.5, 0.9, 0.95]),
+)
+def test_percentile_interval_equals_each_statistics_own_nanquantile(columns, level):
+    """The vectorised interval is bit for bit each column's own ``np.nanquantile``."""
+    samples = np.array(columns, dtype=float).T  # (n_boot, statistics)
+    low, high, undefined = percentile_interval(samples, level)
+    alpha = (1.0 - level) / 2.0
+    for j in range(samples.shape[1]):
+        column = samples[:, j]
+        assert undefined[j] == np.isnan(column).sum()
+        if np.isnan(column).all():
+            assert np.isnan(low[j]) and np.isnan(high[j])
+            continue
+        expected = np.nanquantile(column, [alpha, 1.0 - alpha])
+        np.testing.assert_array_equal([low[j], high[j]], expected)
+
+
 def test_no_resamples_give_no_interval():
     low, high, undefined = percentile_interval(np.empty((0, 3)), 0.95)
     assert np.isnan(low).all() and np.isnan(high).all()

@@ -119,6 +119,28 @@ def test_pooling_again_changes_nothing(worlds):
     assert once.disparities.warnings == twice.disparities.warnings
 
 
+def test_pooling_the_same_audit_again_reuses_it_and_a_new_audit_is_pooled_anew(seed):
+    first = _worlds(seed, n=600)
+    pooled = pooled_audit(first)
+    assert pooled_audit(first) is pooled
+    equal = replace(first)  # the same worlds in another object: pooled afresh
+    again = pooled_audit(equal)
+    assert again is not pooled
+    pd.testing.assert_frame_equal(again.disparities.table, pooled.disparities.table)
+    assert pooled_audit(first) is not pooled  # only the last audit is kept
+
+
+def test_the_pooled_audit_is_let_go_with_its_audit(seed):
+    import gc
+    import weakref
+
+    audit = _worlds(seed, n=600)
+    pooled = weakref.ref(pooled_audit(audit))
+    del audit
+    gc.collect()
+    assert pooled() is None
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(
