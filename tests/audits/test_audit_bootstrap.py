@@ -123,9 +123,7 @@ def test_percentile_interval_counts_undefined_resamples():
     st.integers(1, 40).flatmap(
         lambda n: st.lists(
             st.lists(
-                st.one_of(
-                    st.floats(-1e6, 1e6), st.just(np.nan), st.just(np.inf)
-                ),
+                st.one_of(st.floats(-1e6, 1e6), st.just(np.nan), st.just(np.inf)),
                 min_size=n,
                 max_size=n,
             ),
