@@ -88,6 +88,33 @@ def new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+"""No date, creator, format or type in the SVG: the same data give the same bytes."""
+
+
+def _print_svg(fig: Figure, out: io.StringIO) -> None:
+    """Lay ``fig`` out once and write it as SVG: what ``savefig`` writes, drawn once.
+
+    ``Figure.savefig`` with a layout engine draws the whole figure twice: once with
+    drawing switched off, only to run the layout, then for real with the layout
+    off. This runs the layout exactly as that first pass does (the engine measures
+    text with its own renderer at the SVG backend's 72 dpi) and then prints with the
+    layout off, so the figure is drawn once and the SVG is byte for byte the same
+    (``tests/report/test_charts.py``).
+    """
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    canvas = FigureCanvasSVG(fig)
+    dpi = fig.dpi
+    engine = fig.get_layout_engine()
+    if engine is not None and fig.axes:
+        fig.dpi = canvas.fixed_dpi  # as savefig's first pass leaves it
+        engine.execute(fig)
+        fig.dpi = dpi
+    fig.set_layout_engine("none")
+    canvas.print_svg(out, metadata=SVG_METADATA)
+
+
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'((?:xlink:)?href="#|url\(#)([^")]+)')
 _SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
@@ -114,11 +141,7 @@ def to_svg(fig: Figure, name: str, label: str) -> str:
     """
     buffer = io.StringIO()
     with _style(name):
-        fig.savefig(
-            buffer,
-            format="svg",
-            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-        )
+        _print_svg(fig, buffer)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
