@@ -46,6 +46,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from audits.id_positions import IdPositions
+from audits.link_counts import (
+    COUNT_COLUMNS,
+    STATE_FLAGS,
+    GroupKey,
+    Tally,
+    record_states,
+    summed_counts,
+)
+from audits.link_truth import (
+    CARRIED,
+    ERR,
+    Truth,
+    carried,
+    link_rows,
+    record_errors,
+    truth_of,
+)
 from simulator.errors import InputDataError
 from simulator.frames import STRING
 from simulator.vocabulary import CARRIED_IDENTITY, OVERALL
@@ -65,19 +83,14 @@ deprivation first, as the table has always been written."""
 
 OUTCOMES = ("correct", "linked_wrong", "linked_absent", "missed", "unlinked_absent")
 METRIC_COLUMNS = (
-    "n_records",
-    "n_linkable",
-    "n_linked",
-    "n_correct",
-    "n_false",
-    "n_missed",
-    "n_missed_unlinked",
-    "n_wrong_subject",
+    *(c for c in COUNT_COLUMNS if c != "n_subject"),
     "precision",
     "recall",
     "f1",
     "subject_precision",
 )
+"""The counts of a link-quality table (``n_records`` to ``n_wrong_subject``), then
+its rates."""
 RECORD_COLUMNS = [
     "source",
     "record_id",
@@ -95,9 +108,6 @@ RECORD_COLUMNS = [
     "outcome",
 ]
 """The columns of :attr:`LinkQuality.records`."""
-_ERR = "err_"
-CARRIED = CARRIED_IDENTITY
-"""Hidden column: whose identity a row carries (``true_person_id`` where absent)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,8 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        :data:`METRIC_COLUMNS`, indexed by the groups (a default index if none).
+        :data:`METRIC_COLUMNS`, indexed by the groups (as ``groupby(by,
+        observed=True, sort=True, dropna=False)``; a default index if none).
         Precision and subject precision are NaN where nothing was linked, recall
         where nothing was linkable.
 
@@ -184,30 +195,17 @@ def summarise(records: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     >>> summarise(r)[["precision", "recall", "f1"]].round(3).to_dict("records")
     [{'precision': 0.5, 'recall': 0.5, 'f1': 0.5}]
     """
-    subject = records.get("true_subject", records["correct"])
-    wrong_subject = records.get("wrong_subject", records["correct"] & ~subject)
-    flags = pd.DataFrame(
-        {
-            "n_records": np.ones(len(records), dtype=np.int64),
-            "n_linkable": records["linkable"].to_numpy(np.int64),
-            "n_linked": records["linked"].to_numpy(np.int64),
-            "n_correct": records["correct"].to_numpy(np.int64),
-            "n_false": records["false_link"].to_numpy(np.int64),
-            "n_missed": records["missed"].to_numpy(np.int64),
-            "n_missed_unlinked": (records["missed"] & ~records["linked"]).to_numpy(
-                np.int64
-            ),
-            "n_wrong_subject": wrong_subject.to_numpy(np.int64),
-            "n_subject": subject.to_numpy(np.int64),
-        },
-        index=records.index,
-    )
-    if by:
-        keys = [records[c] for c in by]
-        counts = flags.groupby(keys, observed=True, sort=True, dropna=False).sum()
-    else:
-        counts = flags.sum().to_frame().T.astype(np.int64)
-    return with_rates(counts)
+    keys = [GroupKey.of(records[c]) for c in by]
+    return with_rates(summed_counts(_states(records), keys))
+
+
+def _states(records: pd.DataFrame) -> np.ndarray:
+    """Each record's flags packed (:func:`audits.link_counts.record_states`)."""
+    flags = {f: records[f] for f in STATE_FLAGS[:5]}
+    subject = records.get("true_subject", flags["correct"])
+    flags["wrong_subject"] = records.get("wrong_subject", flags["correct"] & ~subject)
+    flags["true_subject"] = subject
+    return record_states([flags[f].to_numpy(bool) for f in STATE_FLAGS])
 
 
 def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
@@ -235,53 +233,12 @@ def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
     return counts[list(METRIC_COLUMNS)]
 
 
-def _truth_frame(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    need = ("record_id", "true_person_id", "true_household_id")
-    missing = [
-        f"{name}: {', '.join(c for c in need if c not in f.columns)}"
-        for name, f in sources.items()
-        if any(c not in f.columns for c in need)
-    ]
-    if missing:
-        raise InputDataError(
-            "link quality needs the truth columns:\n  " + "\n  ".join(missing)
-        )
-    parts = []
-    for name, f in sources.items():
-        cols = ["record_id", "true_person_id", "true_household_id"] + [
-            c for c in f.columns if c.startswith(_ERR)
-        ]
-        part = f[cols].reset_index(drop=True)
-        part.insert(2, CARRIED, _carried(f))
-        part.insert(0, "source", name)
-        parts.append(part)
-    out = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(
-            columns=["source", "record_id", "true_person_id", "true_household_id"]
-        )
-    )
-    errs = [c for c in out.columns if c.startswith(_ERR)]
-    out[errs] = out[errs].fillna(False).astype(bool)
-    return out
-
-
-def _carried(frame: pd.DataFrame) -> np.ndarray:
-    """Whose identity each row carries.
-
-    ``true_person_id`` where the column is absent (datasets written before it).
-    """
-    col = CARRIED if CARRIED in frame.columns else "true_person_id"
-    return frame[col].to_numpy(np.int64)
-
-
 def _joined_names(flags: pd.DataFrame) -> pd.Series:
     """Each row's True columns, names without ``err_``, joined by ``;``."""
     out = np.full(len(flags), "", dtype=object)
     for col in flags.columns:  # error kinds, not rows
         mark = flags[col].to_numpy(bool)
-        name = col.removeprefix(_ERR)
+        name = col.removeprefix(ERR)
         out[mark] = np.where(out[mark] == "", name, out[mark] + ";" + name)
     return pd.Series(pd.array(out, dtype=STRING), index=flags.index)
 
@@ -316,17 +273,19 @@ def link_quality(
     -------
     LinkQuality
     """
-    rec = _judged(links, sources, spine)
-    errors, flags = _errors(rec, spine)
-    records = rec[RECORD_COLUMNS]
+    truth = truth_of(sources)
+    judged = _judged(links, truth, spine)
+    errors, flags = _errors(judged, truth, spine)
+    groups = _household_keys(judged.records, households, group_columns)
+    tally = Tally.of(judged.state, [truth.source, *(groups or ())])
     return LinkQuality(
-        records=records,
-        overall=summarise(records),
-        by_source=summarise(records, ["source"]),
-        by_group=_by_group(records, households, group_columns),
+        records=judged.records,
+        overall=with_rates(tally.summed([])),
+        by_source=with_rates(tally.summed([0])),
+        by_group=_by_group(tally, groups is not None),
         errors=errors,
         causes=_cause_counts(errors, flags),
-        by_source_group=_by_group(records, households, group_columns, ["source"]),
+        by_source_group=_by_group(tally, groups is not None, within_source=True),
     )
 
 
@@ -334,84 +293,99 @@ def judge_links(
     links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
 ) -> pd.DataFrame:
     """Every record judged against the truth: :attr:`LinkQuality.records`."""
-    return _judged(links, sources, spine)[RECORD_COLUMNS]
+    return _judged(links, truth_of(sources), spine).records
 
 
-def _judged(
-    links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
-) -> pd.DataFrame:
-    """Every record with its truth, ``err_*`` columns and its link's outcome."""
-    truth = _truth_frame(sources)
-    linked_part = links[["source", "record_id", "spine_person_id"]].copy()
-    linked_part["source"] = linked_part["source"].astype(str)
-    if linked_part.duplicated(["source", "record_id"]).any():
-        raise InputDataError("links table has a record more than once")
-    truth["source"] = truth["source"].astype(str)
-    rec = truth.merge(
-        linked_part,
-        on=["source", "record_id"],
-        how="left",
-        validate="one_to_one",
-        indicator=True,
-    )
-    if len(rec) != len(truth) or (len(linked_part) > (rec["_merge"] == "both").sum()):
-        raise InputDataError("links table has records that are in no source")
-    rec = rec.drop(columns="_merge")
+@dataclass(frozen=True)
+class _Judged:
+    """Every record judged: what :func:`link_quality` counts and lists.
 
-    spine_ids = spine["spine_person_id"].to_numpy(np.int64)
-    spine_subject = pd.Series(spine["true_person_id"].to_numpy(np.int64), spine_ids)
-    spine_identity = pd.Series(_carried(spine), spine_ids)
+    ``records`` is :attr:`LinkQuality.records`; ``state`` each record's flags
+    packed (:func:`audits.link_counts.record_states`); ``to_spine`` the position
+    in the spine of the row it is linked to (-1 if unlinked or linked to none).
+    """
+
+    records: pd.DataFrame
+    state: np.ndarray
+    to_spine: np.ndarray
+
+
+def _judged(links: pd.DataFrame, truth: Truth, spine: pd.DataFrame) -> _Judged:
+    """Every record with its truth and its link's outcome."""
+    rec = truth.frame
+    rows = link_rows(links, truth)
+    to_id = pd.Series(links["spine_person_id"].array.take(rows, allow_fill=True))
+    spine_index = IdPositions(spine["spine_person_id"].to_numpy(np.int64))
+    if not spine_index.is_unique:
+        raise InputDataError("spine has a spine_person_id more than once")
+    spine_subject = spine["true_person_id"].to_numpy(np.int64)
+    spine_identity = carried(spine)
     identity = rec[CARRIED].to_numpy(np.int64)
     subject = rec["true_person_id"].to_numpy(np.int64)
-    on_spine = np.isin(identity, spine_identity.to_numpy())
-    linked = rec["spine_person_id"].notna().to_numpy()
-    to = rec["spine_person_id"].to_numpy(np.float64, na_value=np.nan)[linked]
-    to = to.astype(np.int64)
+    on_spine = IdPositions(spine_identity).contains(identity)
+    linked = to_id.notna().to_numpy()
+    to = to_id.to_numpy(np.float64, na_value=np.nan)[linked].astype(np.int64)
+    at = spine_index.positions(to)
+    there = at >= 0
+    to_spine = np.full(len(rec), -1, dtype=np.int64)
+    to_spine[linked] = at
     correct = np.zeros(len(rec), dtype=bool)
-    correct[linked] = spine_identity.reindex(to).to_numpy() == identity[linked]
+    correct[linked] = there & (spine_identity[at] == identity[linked])
     true_subject = np.zeros(len(rec), dtype=bool)
-    true_subject[linked] = spine_subject.reindex(to).to_numpy() == subject[linked]
-    rec["linkable"] = on_spine
-    rec["linked"] = linked
-    rec["correct"] = correct
-    rec["false_link"] = linked & ~correct
-    rec["missed"] = on_spine & ~correct
-    rec["true_subject"] = true_subject
-    rec["wrong_subject"] = correct & ~true_subject
+    true_subject[linked] = there & (spine_subject[at] == subject[linked])
+    false_link = linked & ~correct
+    missed = on_spine & ~correct
+    wrong_subject = correct & ~true_subject
     outcome = np.select(
-        [correct, linked & on_spine, linked, on_spine],
-        ["correct", "linked_wrong", "linked_absent", "missed"],
-        default="unlinked_absent",
+        [correct, linked & on_spine, linked, on_spine], [0, 1, 2, 3], default=4
     )
-    rec["outcome"] = pd.Categorical(outcome, categories=list(OUTCOMES))
-    return rec
+    flags = {
+        "linkable": on_spine,
+        "linked": linked,
+        "correct": correct,
+        "false_link": false_link,
+        "missed": missed,
+        "true_subject": true_subject,
+        "wrong_subject": wrong_subject,
+    }
+    records = pd.DataFrame(
+        {
+            **{c: rec[c] for c in rec.columns},
+            "spine_person_id": to_id,
+            **flags,
+            "outcome": pd.Categorical.from_codes(
+                outcome.astype(np.int8), categories=list(OUTCOMES)
+            ),
+        }
+    )
+    state = record_states([flags[f] for f in STATE_FLAGS])
+    return _Judged(records[RECORD_COLUMNS], state, to_spine)
 
 
 def _errors(
-    rec: pd.DataFrame, spine: pd.DataFrame
+    judged: _Judged, truth: Truth, spine: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The false and missed links with their causes, and the cause flags by side."""
-    bad = rec[rec["false_link"] | rec["missed"]].reset_index(drop=True)
-    rec_errs = [c for c in bad.columns if c.startswith(_ERR)]
-    spine_errs = [c for c in spine.columns if c.startswith(_ERR)]
-    sp = spine[["spine_person_id", *spine_errs]].copy()
+    records = judged.records
+    rows = np.flatnonzero((records["false_link"] | records["missed"]).to_numpy())
+    bad = records.iloc[rows].reset_index(drop=True)
+    record_side = record_errors(truth, rows)
+    spine_errs = [c for c in spine.columns if c.startswith(ERR)]
+    tp = bad[CARRIED].to_numpy()
+    # Errors on any spine row carrying the record's identity (duplicates included):
+    # only the rows carrying the identity of a false or missed link are read.
+    spine_carried = carried(spine)
+    near = pd.Series(spine_carried).isin(tp).to_numpy()
+    sp = spine.loc[near, ["spine_person_id", *spine_errs]]
+    sp = sp.assign(**{CARRIED: spine_carried[near]})
     sp[spine_errs] = sp[spine_errs].fillna(False).astype(bool)
-    sp[CARRIED] = _carried(spine)
-    # Errors on any spine row carrying the record's identity (duplicates included).
     by_person = sp.groupby(CARRIED)
     person_errs = by_person[spine_errs].any()
     first_row = by_person["spine_person_id"].min()
-    tp = bad[CARRIED].to_numpy()
     true_side = (
         person_errs.reindex(tp).fillna(False).astype(bool).reset_index(drop=True)
     )
-    linked_side = (
-        sp.set_index("spine_person_id")[spine_errs]
-        .reindex(bad["spine_person_id"].to_numpy(np.float64, na_value=np.nan))
-        .fillna(False)
-        .astype(bool)
-        .reset_index(drop=True)
-    )
+    linked_side = _linked_spine_errors(spine[spine_errs], judged.to_spine[rows])
     out = pd.DataFrame(
         {
             "source": bad["source"],
@@ -423,17 +397,25 @@ def _errors(
             "true_spine_person_id": pd.array(
                 first_row.reindex(tp).to_numpy(), dtype="Int64"
             ),
-            "record_causes": _joined_names(bad[rec_errs]),
+            "record_causes": _joined_names(record_side),
             "true_spine_causes": _joined_names(true_side),
             "linked_spine_causes": _joined_names(linked_side),
         }
     )
     flags = {
-        "record": bad[rec_errs],
+        "record": record_side,
         "true_spine": true_side,
         "linked_spine": linked_side,
     }
     return out, flags
+
+
+def _linked_spine_errors(errors: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
+    """The ``err_*`` flags of spine rows ``at`` (all False where ``at`` is -1)."""
+    there = at >= 0
+    flags = np.zeros((len(at), errors.shape[1]), dtype=bool)
+    flags[there] = errors.iloc[at[there]].fillna(False).astype(bool).to_numpy(bool)
+    return pd.DataFrame(flags, columns=errors.columns)
 
 
 def _cause_counts(
@@ -447,7 +429,7 @@ def _cause_counts(
         rows.append(
             pd.DataFrame(
                 {
-                    "cause": [c.removeprefix(_ERR) for c in f.columns],
+                    "cause": [c.removeprefix(ERR) for c in f.columns],
                     "side": side,
                     "n_false": m[false_].sum(axis=0).astype(np.int64),
                     "n_missed": m[missed].sum(axis=0).astype(np.int64),
@@ -463,16 +445,19 @@ def _cause_counts(
     )
 
 
-def _by_group(
+def _household_keys(
     records: pd.DataFrame,
     households: pd.DataFrame | None,
     group_columns: Sequence[str] | None,
-    by: Sequence[str] = (),
-) -> pd.DataFrame:
-    """:func:`summarise` by each group column in turn, within ``by`` (e.g. source)."""
-    empty = pd.DataFrame(columns=[*by, "group", "value", *METRIC_COLUMNS])
+) -> list[GroupKey] | None:
+    """Each group column's key over the records, through their households.
+
+    None without households. A column is factorised over the households, then
+    taken through each record's household; if a record's household is not in the
+    table, over the records (its group value is missing).
+    """
     if households is None:
-        return empty
+        return None
     cols = (
         [c for c in BY_GROUP_ORDER if c in households.columns]
         if group_columns is None
@@ -482,16 +467,32 @@ def _by_group(
     if missing:
         raise InputDataError(f"households table lacks column(s) {', '.join(missing)}")
     hh = households.set_index("household_id")[cols]
-    joined = hh.reindex(records["true_household_id"].to_numpy()).reset_index(drop=True)
+    ids = records["true_household_id"].to_numpy()
+    households_at = IdPositions(hh.index)
+    if households_at.is_unique:
+        at = households_at.positions(ids)
+        if (at >= 0).all():
+            return [GroupKey.of(hh[c]).taken(at) for c in cols]
+    joined = hh.reindex(ids).reset_index(drop=True)
+    return [GroupKey.of(joined[c]) for c in cols]
+
+
+def _by_group(
+    tally: Tally, households: bool, *, within_source: bool = False
+) -> pd.DataFrame:
+    """:func:`summarise` by each group key of ``tally`` in turn.
+
+    The group keys are ``tally``'s keys after the first (the source); within each
+    source if ``within_source``; empty without ``households``.
+    """
+    by = ["source"] if within_source else []
+    empty = pd.DataFrame(columns=[*by, "group", "value", *METRIC_COLUMNS])
     parts = []
-    for col in cols:  # group columns, not rows
-        s = summarise(
-            pd.concat([records.reset_index(drop=True), joined[[col]]], axis=1),
-            [*by, col],
-        )
+    for i in range(1, len(tally.keys) if households else 1):  # group columns
+        s = with_rates(tally.summed([0, i] if within_source else [i]))
         s = s.reset_index(names=[*by, "value"])
         s["value"] = s["value"].astype(str).astype(STRING)
-        s.insert(len(by), "group", col)
+        s.insert(len(by), "group", tally.keys[i].name)
         parts.append(s)
     return pd.concat(parts, ignore_index=True) if parts else empty
 
