@@ -111,12 +111,18 @@ def _spine(inputs: ReportInputs, reached: pd.DataFrame, hid: int) -> pd.DataFram
 
 
 def _records(
-    inputs: ReportInputs, spine_ids: np.ndarray, hid: int
+    evidence: pd.DataFrame, spine_ids: np.ndarray, hid: int
 ) -> tuple[pd.DataFrame, int]:
-    """The family's counted records, the evidence first, and its register rows."""
-    records = linked_records(inputs, spine_ids, np.array([hid]))
-    about_family = records["true_household_id"].to_numpy() == hid
-    to_here = records["spine_household_id"].isin(spine_ids).to_numpy()
+    """The family's counted records, the evidence first, and its register rows.
+
+    ``evidence`` is :func:`~audits.report.cases.evidence.linked_records` of (at
+    least) ``spine_ids`` and the family: its other rows are left out here.
+    """
+    about_family = evidence["true_household_id"].to_numpy() == hid
+    to_here = evidence["spine_household_id"].isin(spine_ids).to_numpy()
+    mine = about_family | to_here
+    records = evidence[mine].reset_index(drop=True)
+    about_family, to_here = about_family[mine], to_here[mine]
     linked = records["spine_household_id"].notna().to_numpy()
     counted = records["counted"].to_numpy(dtype=bool)  # typed when there are none
     register_rows = int((to_here & ~counted).sum())
@@ -170,8 +176,16 @@ def _records(
     return table.drop(columns="_rank").reset_index(drop=True), register_rows
 
 
-def describe_case(inputs: ReportInputs, chosen: pd.Series) -> CaseFile:
-    """The case file of one chosen household (a row of :func:`select_cases`)."""
+def describe_case(
+    inputs: ReportInputs, chosen: pd.Series, evidence: pd.DataFrame | None = None
+) -> CaseFile:
+    """The case file of one chosen household (a row of :func:`select_cases`).
+
+    ``evidence``: :func:`~audits.report.cases.evidence.linked_records` of every
+    council household holding the family and of the family (or of more: of all the
+    chosen families, as :func:`case_files` reads them in one pass); read here if
+    not given.
+    """
     categories = {c.key: c for c in (*CATEGORIES, *PLAIN_CATEGORIES)}
     category = categories[chosen["category"]]
     hid = int(chosen["household_id"])
@@ -183,9 +197,10 @@ def describe_case(inputs: ReportInputs, chosen: pd.Series) -> CaseFile:
         ["score", "spine_household_id"], ascending=[False, True]
     )
     spine = _spine(inputs, reached, hid)
-    records, register_rows = _records(
-        inputs, reached["spine_household_id"].to_numpy(), hid
-    )
+    spine_ids = reached["spine_household_id"].to_numpy()
+    if evidence is None:
+        evidence = linked_records(inputs, spine_ids, np.array([hid]))
+    records, register_rows = _records(evidence, spine_ids, hid)
     return CaseFile(
         category=category,
         household_id=hid,
@@ -215,4 +230,9 @@ def case_files(inputs: ReportInputs) -> list[CaseFile]:
     if inputs.audit is None or inputs.audit.outcomes is None:
         return []
     chosen = select_cases(inputs)
-    return [describe_case(inputs, row) for _, row in chosen.iterrows()]  # ≤ 6 cases
+    households = chosen["household_id"].to_numpy()
+    spine_ids = reach(inputs, households)["spine_household_id"].unique()
+    evidence = linked_records(inputs, spine_ids, households)  # one pass for all
+    return [  # ≤ 6 cases
+        describe_case(inputs, row, evidence) for _, row in chosen.iterrows()
+    ]

@@ -87,11 +87,10 @@ def linked_records(
     events = set(view.events)
     reference = np.datetime64(inputs.scenario.time.reference_date, "s")
     parts = []
+    to_them = links["spine_household_id"].isin(spine_households).to_numpy()
     for source, frame in inputs.sources.items():  # a handful of sources
         linked_ids = links.loc[
-            links["source"].eq(source).to_numpy()
-            & links["spine_household_id"].isin(spine_households).to_numpy(),
-            "record_id",
+            links["source"].eq(source).to_numpy() & to_them, "record_id"
         ]
         mask = frame["record_id"].isin(linked_ids) | frame["true_household_id"].isin(
             households
@@ -124,11 +123,18 @@ def linked_records(
     records["has_error"] = records["error_codes"].ne("").to_numpy()
     link_cols = ["source", "record_id", "spine_person_id", "spine_household_id"]
     link_cols += ["match_key"]
+    # Only the links of these few records are joined (every one of them is kept):
+    # joining the whole links table costs as much as all the rest.
+    theirs = links["record_id"].isin(records["record_id"]).to_numpy()
     records = records.merge(
-        links[link_cols].astype({"source": str}), on=["source", "record_id"], how="left"
+        links.loc[theirs, link_cols].astype({"source": str}),
+        on=["source", "record_id"],
+        how="left",
     )
-    spine = inputs.spine.set_index("spine_person_id")["true_person_id"]
-    linked_person = records["spine_person_id"].map(spine)
+    spine = inputs.spine
+    linked = spine["spine_person_id"].isin(records["spine_person_id"]).to_numpy()
+    person = spine.loc[linked].set_index("spine_person_id")["true_person_id"]
+    linked_person = records["spine_person_id"].map(person)
     records["linked_true_person"] = linked_person.astype("Int64")
     return records
 
