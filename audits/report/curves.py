@@ -46,11 +46,11 @@ def ordered_values(column: pd.Series) -> list[str]:
     >>> ordered_values(pd.Series([10, 2, 2])), ordered_values(pd.Series([True, False]))
     (['2', '10'], ['False', 'True'])
     """
-    present = column.dropna()
     if isinstance(column.dtype, pd.CategoricalDtype):
-        seen = set(present.astype(str))
+        codes = np.unique(column.cat.codes.to_numpy())  # the categories present
+        seen = {str(c) for c in column.cat.categories[codes[codes >= 0]]}
         return [str(c) for c in column.cat.categories if str(c) in seen]
-    return [str(v) for v in sorted(pd.unique(present))]
+    return [str(v) for v in sorted(pd.unique(column.dropna()))]
 
 
 def _at_or_above(sorted_scores: np.ndarray, cuts: np.ndarray) -> np.ndarray:

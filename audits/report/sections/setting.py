@@ -57,9 +57,17 @@ def scenario_section(inputs: ReportInputs) -> Html:
 
 
 def _shares(frame: pd.DataFrame, column: str) -> list[list[object]]:
-    counts = frame[column].astype(str).value_counts(sort=False)
+    """Families by value of ``column``: label, count and share of all families.
+
+    Counted by value, then keyed by the value as text (a handful of values), not by
+    turning every family's value into text.
+    """
+    counts: dict[str, int] = {}
+    by_value = frame[column].value_counts(sort=False)
+    for value, n in by_value.items():  # a handful of values
+        counts[str(value)] = counts.get(str(value), 0) + int(n)
     order = ordered_values(frame[column])
-    total = int(counts.sum())
+    total = sum(counts.values())
     return [
         [value_label(column, v), count(counts.get(v, 0)), pct(counts.get(v, 0) / total)]
         for v in order
