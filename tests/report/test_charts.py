@@ -67,3 +67,15 @@ def test_a_figure_without_axes_is_written_too():
         fig = new_figure(4, 2)
         fig.text(0.5, 0.5, "nothing to show")
         assert _drawn_once(fig) == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(1e-4, 0.9), st.floats(0.001, 5.0))
+def test_percent_ticks_formatted_together_read_as_one_at_a_time(low, span):
+    fig = new_figure(4, 2)
+    ax = fig.subplots()
+    percent_axis(ax)
+    ax.set_xlim(low, low + span)
+    formatter = ax.xaxis.get_major_formatter()
+    locs = ax.xaxis.get_majorticklocs()
+    assert formatter.format_ticks(locs) == [formatter(x) for x in locs]

@@ -219,13 +219,19 @@ def percent_axis(ax: Axes, axis: str = "x") -> None:
     """Tick labels as percentages, with a decimal only on narrow axes."""
     from matplotlib.ticker import Formatter, MaxNLocator
 
+    def decimals(locs: Sequence[float]) -> int:
+        ticks = 100 * np.asarray(locs, dtype=float)
+        return next((d for d in (0, 1, 2) if np.allclose(ticks, ticks.round(d))), 2)
+
     class Percent(Formatter):
         def __call__(self, x: float, pos: int | None = None) -> str:
-            ticks = 100 * np.asarray(self.axis.get_majorticklocs(), dtype=float)
-            digits = next(
-                (d for d in (0, 1, 2) if np.allclose(ticks, ticks.round(d))), 2
-            )
-            return f"{100 * x:.{digits}f}%"
+            return f"{100 * x:.{decimals(self.axis.get_majorticklocs())}f}%"
+
+        def format_ticks(self, values: Sequence[float]) -> list[str]:
+            # The axis's own tick locations: their decimals once, not once a tick.
+            self.set_locs(values)
+            digits = decimals(values)
+            return [f"{100 * x:.{digits}f}%" for x in values]
 
     target = ax.xaxis if axis == "x" else ax.yaxis
     target.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
