@@ -137,17 +137,23 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    """Generate a scenario's data and write it atomically."""
-    from simulator.world.generate import generate, write_dataset
+    """Generate a scenario's data straight to disk, chunk by chunk, atomically."""
+    from simulator.world.generate import generate_dataset
 
     scenario = _load(args)
     with _claim(args, args.output, _scenario_inputs(args.scenario, scenario)):
-        data = generate(scenario, progress=not args.quiet)
-        out = write_dataset(data, args.output, overwrite=args.force)
-    rows = ", ".join(f"{k} {len(v):,}" for k, v in data.sources.items())
+        rows = generate_dataset(
+            scenario, args.output, overwrite=args.force, progress=not args.quiet
+        )
+    records = ", ".join(
+        f"{rel.removeprefix('records/').removesuffix('.parquet')} {n:,}"
+        for rel, n in rows.items()
+        if rel.startswith("records/")
+    )
     print(  # noqa: T201
-        f"wrote {out}: {len(data.households):,} households, {len(data.people):,} "
-        f"people, spine {len(data.spine):,}; records: {rows}"
+        f"wrote {args.output}: {rows['truth/households.parquet']:,} households, "
+        f"{rows['truth/people.parquet']:,} people, spine {rows['spine.parquet']:,}; "
+        f"records: {records}"
     )
     return 0
 

@@ -163,21 +163,72 @@ ROW_GROUP_ROWS = 1024 * 1024
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame as Parquet without its index; equal data give equal bytes.
 
-    Each row group's columns are combined into one chunk first: Arrow chunk boundaries
-    (which follow the generation chunks) would otherwise move Parquet page
-    boundaries, and the bytes would depend on ``generation.chunk_size``. Combining
-    one row group at a time, not the whole table, keeps the extra memory to one row
-    group; the file is the same as ``pq.write_table`` of the combined table.
+    Written in row groups of :data:`ROW_GROUP_ROWS`, each combined into one chunk
+    (:class:`RowGroupWriter`), so the file is the same as ``pq.write_table`` of the
+    combined table whatever the frame's chunks.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    if len(table) <= ROW_GROUP_ROWS:
-        pq.write_table(table.combine_chunks(), path, compression="zstd")
-        return
-    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
-        for start in range(0, len(table), ROW_GROUP_ROWS):
-            part = table.slice(start, ROW_GROUP_ROWS).combine_chunks()
-            writer.write_table(part, row_group_size=ROW_GROUP_ROWS)
+    with RowGroupWriter(path, table.schema) as writer:
+        writer.write(table)
+
+
+class RowGroupWriter:
+    """A Parquet file written from tables in order, the same bytes as written whole.
+
+    Arrow chunk boundaries (which follow the generation chunks) would otherwise move
+    Parquet page boundaries, and the bytes would depend on ``generation.chunk_size``
+    or on how a file was streamed: rows are held until a row group of
+    :data:`ROW_GROUP_ROWS` is full, and each row group is combined into one chunk
+    first, so the extra memory is one row group.
+
+    Parameters
+    ----------
+    path : Path
+        The file (its directory is made).
+    schema : pyarrow.Schema
+        Every table's schema (``pa.Table.from_pandas``'s, pandas metadata included).
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._schema = schema
+        self._held: list[pa.Table] = []
+        self._rows = 0
+        self._groups = 0
+
+    def write(self, table: pa.Table) -> None:
+        """Add ``table``'s rows; full row groups are written."""
+        self._held.append(table)
+        self._rows += len(table)
+        while self._rows >= ROW_GROUP_ROWS:
+            self._flush(ROW_GROUP_ROWS)
+
+    def _flush(self, rows: int) -> None:
+        held = (
+            pa.concat_tables(self._held) if self._held else self._schema.empty_table()
+        )
+        self._writer.write_table(
+            held.slice(0, rows).combine_chunks(), row_group_size=ROW_GROUP_ROWS
+        )
+        rest = held.slice(rows)
+        self._held, self._rows = [rest], len(rest)
+        self._groups += 1
+
+    def close(self) -> None:
+        """Write the last row group (an empty one if no row came) and the footer."""
+        if self._writer.is_open and (self._rows or not self._groups):
+            self._flush(self._rows)
+        self._writer.close()
+
+    def __enter__(self) -> RowGroupWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._writer.close()
 
 
 def read_parquet(path: Path) -> pd.DataFrame:

@@ -9,6 +9,7 @@ council's identifiers as seeded permutations of the whole tables
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulator.io import write_json, write_manifest, write_parquet
+from simulator.io import RowGroupWriter, write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
@@ -59,8 +60,10 @@ def chunks(scenario: Scenario) -> Iterator[range]:
         yield range(start, min(start + step, n_blocks))
 
 
-Parts = list[dict[str, np.ndarray | pa.Array]]
-"""One dict of decoded columns per chunk (numpy arrays, Arrow strings)."""
+Columns = dict[str, np.ndarray | pa.Array]
+"""A chunk's decoded columns of one table (numpy arrays, Arrow strings)."""
+Parts = list[Columns]
+"""One dict of decoded columns per chunk."""
 
 _HIDDEN = ("true_person_id", "true_household_id", CARRIED)
 _SOURCE_COLUMNS = (
@@ -183,23 +186,40 @@ def add_records(chunk: PopulationChunk, parts: dict[str, Parts]) -> None:
         del rows
 
 
-def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
-    """Generate the truth, every enabled source's corrupted records and the spine."""
+def generated_chunks(
+    scenario: Scenario, areas: pd.DataFrame, progress: bool = False
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, dict[str, Columns]]]:
+    """Each chunk's households, people and every enabled source's records, in order.
+
+    ``areas`` are :func:`make_areas`'s. The records of a chunk are one dict of
+    decoded columns per source (the spine included), ids not yet numbered; consent
+    is drawn into the households first.
+    """
     from tqdm import tqdm
 
     cal = Calibration.from_scenario(scenario)
-    areas = make_areas(scenario)
     streets = area_streets(scenario)
     enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
-    households, people = [], []
-    parts: dict[str, Parts] = {s: [] for s in enabled}
     all_chunks = list(chunks(scenario))
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
         hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
         chunk = PopulationChunk(scenario, hh, pp, blocks)
         if scenario.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, scenario.consent)
+        parts: dict[str, Parts] = {s: [] for s in enabled}
         add_records(chunk, parts)
+        yield hh, pp, {s: p[0] for s, p in parts.items()}
+
+
+def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
+    """Generate the truth, every enabled source's corrupted records and the spine."""
+    areas = make_areas(scenario)
+    enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
+    households, people = [], []
+    parts: dict[str, Parts] = {s: [] for s in enabled}
+    for hh, pp, records in generated_chunks(scenario, areas, progress):
+        for source, columns in records.items():
+            parts[source].append(columns)
         households.append(hh)
         people.append(pp)
     sources = {
@@ -385,14 +405,162 @@ def write_dataset(
     """
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        rows = write_dataset_files(data, tmp)
-        write_manifest(
-            tmp,
-            {
-                "kind": "linkaudit synthetic dataset (synthetic people only)",
-                "seed": data.scenario.seed,
-                "versions": package_versions(),
-                "rows": rows,
-            },
-        )
+        _write_dataset_manifest(tmp, data.scenario, write_dataset_files(data, tmp))
     return out_dir
+
+
+def _write_dataset_manifest(
+    directory: Path, scenario: Scenario, rows: dict[str, int]
+) -> None:
+    write_manifest(
+        directory,
+        {
+            "kind": "linkaudit synthetic dataset (synthetic people only)",
+            "seed": scenario.seed,
+            "versions": package_versions(),
+            "rows": rows,
+        },
+    )
+
+
+# ------------------------------------------------------- generated straight to disk
+
+SPILL_DIRECTORY = ".chunks"
+"""Inside the output being written: each table's chunks before their ids."""
+
+
+def generate_dataset(
+    scenario: Scenario,
+    out_dir: str | Path,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> dict[str, int]:
+    """Generate a scenario straight to a dataset directory, chunk by chunk.
+
+    The same files, byte for byte, as :func:`write_dataset` of :func:`generate`, with
+    memory bounded by ``generation.chunk_size`` and Parquet's row groups rather than
+    by the population (:func:`write_generated`). Returns each file's row count.
+    """
+    with atomic_directory(Path(out_dir), overwrite=overwrite) as tmp:
+        rows = write_generated(scenario, tmp, progress)
+        write_json(scenario.model_dump(mode="json"), tmp / "scenario.json")
+        _write_dataset_manifest(tmp, scenario, rows)
+    return rows
+
+
+def write_generated(
+    scenario: Scenario, directory: Path, progress: bool = False
+) -> dict[str, int]:
+    """Write a scenario's dataset Parquet files as its chunks are generated.
+
+    The truth is written as chunks come. Records and the spine wait for their ids,
+    seeded permutations of whole tables (:mod:`simulator.world.ids`) that need
+    every chunk's count: their chunks go to compressed Arrow files under
+    :data:`SPILL_DIRECTORY`, then a second pass numbers them into Parquet and
+    removes the spill. What stays in memory for the whole population is the
+    spine's address and postcode (its households are numbered by the address held,
+    in order seen) and one table's ids at a time. Not atomic on its own.
+
+    Returns
+    -------
+    dict of str to int
+        The row count of each file, by path relative to ``directory``.
+    """
+    areas = make_areas(scenario)
+    write_parquet(areas, directory / "truth/areas.parquet")
+    spill = directory / SPILL_DIRECTORY
+    spill.mkdir()
+    rows = {"truth/areas.parquet": len(areas)}
+    files: dict[str, RowGroupWriter | _Spill] = {}
+    addresses = []
+    try:
+        for hh, pp, records in generated_chunks(scenario, areas, progress):
+            tables = {
+                "truth/households.parquet": _concat_frames([hh], _ADDRESS_STRINGS),
+                "truth/people.parquet": _concat_frames([pp], _PEOPLE_STRINGS),
+            }
+            for source, columns in records.items():
+                if source == "spine":
+                    tables["spine.parquet"] = _assemble([columns], _SPINE_COLUMNS)
+                    addresses.append(tables["spine.parquet"][["address", "postcode"]])
+                else:
+                    tables[f"records/{source}.parquet"] = _assemble(
+                        [columns], _SOURCE_COLUMNS
+                    )
+            for rel, frame in tables.items():
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if rel not in files:
+                    to_number = rel.startswith("records/") or rel == "spine.parquet"
+                    files[rel] = (
+                        _Spill(spill / f"{len(files)}.arrow", table.schema)
+                        if to_number
+                        else RowGroupWriter(directory / rel, table.schema)
+                    )
+                files[rel].write(table)
+                rows[rel] = rows.get(rel, 0) + len(table)
+        for rel, file in files.items():
+            file.close()
+            if isinstance(file, _Spill):
+                ids = _council_ids(scenario.seed, rel, rows[rel], addresses)
+                file.write_numbered(directory / rel, ids)
+        if not scenario.agencies.spine.enabled:
+            rows["spine.parquet"] = 0
+            write_parquet(_spine_table([]), directory / "spine.parquet")
+    finally:
+        for file in files.values():
+            file.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    return rows
+
+
+def _council_ids(
+    seed: int, rel: str, n: int, addresses: list[pd.DataFrame]
+) -> dict[str, np.ndarray]:
+    """The id columns of a records file or the spine, as :func:`number` sets them."""
+    if rel != "spine.parquet":
+        source = rel.removeprefix("records/").removesuffix(".parquet")
+        return {"record_id": record_ids(seed, source, n)}
+    codes = assign_spine_households(_concat_frames(addresses))
+    addresses.clear()
+    return {
+        "spine_person_id": spine_person_ids(seed, n),
+        "spine_household_id": spine_household_ids(seed, codes),
+    }
+
+
+class _Spill:
+    """A table's chunks in a zstd-compressed Arrow file, read back once, in order."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path, self.schema = path, schema
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(
+            path, schema, options=options
+        )
+
+    def write(self, table: pa.Table) -> None:
+        assert self._writer is not None
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def write_numbered(self, path: Path, ids: dict[str, np.ndarray]) -> None:
+        """Write the chunks to Parquet at ``path`` with their id columns set."""
+        with (
+            pa.memory_map(str(self.path)) as source,
+            RowGroupWriter(path, self.schema) as writer,
+        ):
+            reader = pa.ipc.open_file(source)
+            start = 0
+            for i in range(reader.num_record_batches):
+                table = pa.Table.from_batches([reader.get_batch(i)], self.schema)
+                stop = start + len(table)
+                for col, values in ids.items():
+                    at = table.schema.get_field_index(col)
+                    table = table.set_column(at, col, pa.array(values[start:stop]))
+                writer.write(table)
+                start = stop
+        self.path.unlink()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from simtools import build_scenario
@@ -13,9 +14,12 @@ from simtools import build_scenario
 from simulator import io
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.agencies import ErrorRates
+from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
+    SPILL_DIRECTORY,
     dataset_files,
     generate,
+    generate_dataset,
     spine_again,
     write_dataset,
 )
@@ -89,3 +93,73 @@ def test_writing_a_row_group_at_a_time_gives_the_same_file(tmp_path, monkeypatch
     a, b = (tmp_path / "a.parquet").read_bytes(), (tmp_path / "b.parquet").read_bytes()
     assert pq.ParquetFile(tmp_path / "a.parquet").metadata.num_row_groups == 3
     assert a == b
+
+
+def _files(directory):
+    return {
+        p.relative_to(directory): p.read_bytes()
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    blocks_per_chunk=st.integers(1, 3),
+    row_group_rows=st.sampled_from([1_500, 6_000, 1024 * 1024]),
+    withhold_rate=st.sampled_from([0.0, 0.3]),
+    off=st.sampled_from([(), ("spine",), ("police", "benefits")]),
+)
+def test_generating_to_disk_writes_the_same_bytes_as_in_memory(
+    tmp_path_factory, seed, blocks_per_chunk, row_group_rows, withhold_rate, off
+):
+    """``linkaudit generate`` streams chunks to disk and numbers the ids in a
+    second pass; every file, the manifest included, is the same as generating in
+    memory and writing, whatever the chunk and row-group sizes."""
+    out = tmp_path_factory.mktemp("dataset")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        scenario = build_scenario(
+            2 * BLOCK_SIZE + 900,  # the last chunk partial
+            seed,
+            chunk_size=blocks_per_chunk * BLOCK_SIZE,
+            consent={"withhold_rate": withhold_rate},
+            agencies={s: {"enabled": s not in off} for s in (*AGENCIES, "spine")},
+        )
+        write_dataset(generate(scenario), out / "memory")
+        rows = generate_dataset(scenario, out / "streamed")
+    memory, streamed = _files(out / "memory"), _files(out / "streamed")
+    assert streamed.keys() == memory.keys()
+    assert not any(SPILL_DIRECTORY in str(rel) for rel in streamed)
+    for rel, content in memory.items():
+        assert streamed[rel] == content, f"{rel}: streamed bytes differ"
+    people = pq.read_metadata(out / "streamed" / "truth/people.parquet")
+    assert rows["truth/people.parquet"] == people.num_rows
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 2_500), max_size=6),
+    row_group_rows=st.integers(1, 3_000),
+)
+def test_a_file_written_in_parts_is_the_file_written_whole(
+    tmp_path_factory, sizes, row_group_rows
+):
+    """:class:`io.RowGroupWriter` gives the bytes of ``pq.write_table`` of the
+    whole table in row groups of ``ROW_GROUP_ROWS``, however the rows come."""
+    out = tmp_path_factory.mktemp("parts")
+    starts = np.cumsum([0, *sizes])
+    words = pa.array([f"w{i}" if i % 7 else None for i in range(starts[-1])])
+    whole = pa.table({"n": np.arange(starts[-1]), "s": words})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        with io.RowGroupWriter(out / "parts.parquet", whole.schema) as writer:
+            for start, stop in zip(starts[:-1], starts[1:], strict=True):
+                writer.write(whole.slice(start, stop - start))
+    pq.write_table(
+        whole, out / "whole.parquet", compression="zstd", row_group_size=row_group_rows
+    )
+    parts = pq.ParquetFile(out / "parts.parquet")
+    assert parts.metadata.num_row_groups == max(1, -(-starts[-1] // row_group_rows))
+    assert (out / "parts.parquet").read_bytes() == (out / "whole.parquet").read_bytes()
