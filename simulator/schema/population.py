@@ -16,10 +16,13 @@ from pydantic import Field, model_validator
 from simulator.schema.section import OddsRatio, Rate, Section, Share
 from simulator.vocabulary import Ethnicity
 
-MAX_HOUSEHOLDS = 2_000_000
-"""The largest population a scenario may ask for."""
-MAX_AREAS = 25_000
-"""The synthetic postcode scheme names at most this many areas."""
+MAX_HOUSEHOLDS = 10_000_000
+"""The largest population a scenario may ask for: person ids (10 a household) must
+stay below 10**8, the space the synthetic NHS and NI numbers are drawn from.
+Whether a run of it fits this machine is the memory check's (``--memory-limit``)."""
+MAX_AREAS = 75_000
+"""The synthetic postcode scheme names at most this many areas (3 x 25 postcode
+areas of 1,000 sectors)."""
 
 
 def _normalise(weights: dict[str, float], what: str) -> dict[str, float]:

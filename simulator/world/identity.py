@@ -4,7 +4,7 @@ Everything is vectorised. Faker is used only as a source of locale word lists, r
 once per process and sampled with numpy. Identifiers are deliberately synthetic:
 NHS numbers start with 8 or 9 (never issued in England and Wales), NI numbers start
 with Q (never issued), UPNs carry the local-authority code 999 (no such authority),
-and postcodes have a Q area (no UK postcode area starts with Q).
+and postcodes have a Q, V or X area (no UK postcode area starts with those).
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ STREET_SUFFIXES = np.array(
 )
 STREETS_PER_AREA = 6
 HOUSEHOLDS_PER_POSTCODE = 12
-_POSTCODE_AREA_LETTERS = np.array(list("ABCDEFGHIJKLMNOPRSTUVWXYZ"))  # after the Q
+_POSTCODE_FIRST_LETTERS = np.array(list("QVX"))  # no UK postcode area starts so
+_POSTCODE_AREA_LETTERS = np.array(list("ABCDEFGHIJKLMNOPRSTUVWXYZ"))  # the second
 _UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))  # no C I K M O V, as real units
 _NI_SECOND = np.array(list("ABCDEFGHIJKLMNPQRSTUVWXYZ"))  # 25 letters, no O
 _UPN_CHECK = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
@@ -326,12 +327,19 @@ def upn_valid(values: pa.Array | list) -> np.ndarray:
 
 
 def postcode_sectors(area_ids: np.ndarray) -> pa.Array:
-    """Postcode sector ``Q<letter><district> <sector>`` of each area (unique)."""
+    """Postcode sector ``<Q|V|X><letter><district> <sector>`` of each area (unique).
+
+    1,000 sectors per postcode area, the first 25,000 areas in the Q areas (as
+    before larger populations were allowed), then V, then X: 75,000 in all.
+    """
     a = np.asarray(area_ids, dtype=np.int64)
-    letter = _POSTCODE_AREA_LETTERS[a // 1000]
+    postcode_area = a // 1000
+    n_letters = len(_POSTCODE_AREA_LETTERS)
+    first = _POSTCODE_FIRST_LETTERS[postcode_area // n_letters]
+    letter = _POSTCODE_AREA_LETTERS[postcode_area % n_letters]
     district = (a // 10) % 100
     return pc.binary_join_element_wise(
-        "Q",
+        pa.array(first),
         pa.array(letter),
         pa.array(district).cast(pa.string()),
         " ",

@@ -202,7 +202,7 @@ def no_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr("simulator.world.generate.generate", refuse)
+    monkeypatch.setattr("simulator.world.generate.generated_chunks", refuse)
 
 
 @pytest.mark.parametrize("case", ["exists", "file", "cwd", "holds scenario"])
@@ -255,7 +255,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_output(
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("simulator.io.pq.write_table", full)
+    monkeypatch.setattr("simulator.io.pq.ParquetWriter.write_table", full)
     scenario = scenario_file(tmp_path, seed)
     assert main(["generate", str(scenario), "-o", str(data), "--force", "-q"]) == 1
     line = one_line_error(capsys)
@@ -270,7 +270,7 @@ def test_an_unexpected_error_is_one_line_and_v_shows_the_traceback(
     def bug(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("simulator.world.generate.generate", bug)
+    monkeypatch.setattr("simulator.world.generate.generated_chunks", bug)
     scenario = scenario_file(tmp_path, seed)
     args = ["generate", str(scenario), "-o", str(tmp_path / "out"), "-q"]
     assert main(args) == 1
@@ -288,7 +288,7 @@ CHILD = textwrap.dedent(
     import simulator.world.generate as g
     def slow(*args, **kwargs):
         time.sleep(60)
-    g.generate = slow
+    g.generated_chunks = slow
     from simulator.cli import main
     sys.exit(main(sys.argv[1:]))
     """
