@@ -117,14 +117,21 @@ def _chunked(values: pd.Series) -> pa.ChunkedArray:
     return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
-def assign_spine_households(spine: pd.DataFrame) -> np.ndarray:
-    """A council household id per spine row: one per address held (in order seen)."""
-    key = pc.binary_join_element_wise(
+def address_keys(spine: pd.DataFrame) -> pa.ChunkedArray:
+    """The address the council holds of each spine row: address and postcode."""
+    return pc.binary_join_element_wise(
         pc.fill_null(_chunked(spine["address"]), ""),
         pc.fill_null(_chunked(spine["postcode"]), ""),
         pa.scalar("|", pa.large_string()),
     )
-    codes = pc.dictionary_encode(key)
+
+
+def assign_spine_households(keys: pa.ChunkedArray) -> np.ndarray:
+    """A council household id per spine row: one per address held (in order seen).
+
+    ``keys`` are :func:`address_keys` of the whole spine, in generation order.
+    """
+    codes = pc.dictionary_encode(keys)
     return np.concatenate(
         [c.indices.to_numpy().astype(np.int64) for c in codes.chunks]
         or [np.empty(0, np.int64)]
@@ -144,7 +151,7 @@ def number(sources: dict[str, pd.DataFrame], spine: pd.DataFrame, seed: int) -> 
     if len(spine):
         spine["spine_person_id"] = spine_person_ids(seed, len(spine))
         spine["spine_household_id"] = spine_household_ids(
-            seed, assign_spine_households(spine)
+            seed, assign_spine_households(address_keys(spine))
         )
 
 
@@ -458,8 +465,9 @@ def write_generated(
     every chunk's count: their chunks go to compressed Arrow files under
     :data:`SPILL_DIRECTORY`, then a second pass numbers them into Parquet and
     removes the spill. What stays in memory for the whole population is the
-    spine's address and postcode (its households are numbered by the address held,
-    in order seen) and one table's ids at a time. Not atomic on its own.
+    address the spine holds of each row (its households are numbered by the
+    address held, in order seen: :func:`address_keys`) and one table's ids at a
+    time. Not atomic on its own.
 
     Returns
     -------
@@ -472,7 +480,7 @@ def write_generated(
     spill.mkdir()
     rows = {"truth/areas.parquet": len(areas)}
     files: dict[str, RowGroupWriter | _Spill] = {}
-    addresses = []
+    addresses: list[pa.Array] = []  # the spine's address_keys, chunk by chunk
     try:
         for hh, pp, records in generated_chunks(scenario, areas, progress):
             tables = {
@@ -482,7 +490,7 @@ def write_generated(
             for source, columns in records.items():
                 if source == "spine":
                     tables["spine.parquet"] = _assemble([columns], _SPINE_COLUMNS)
-                    addresses.append(tables["spine.parquet"][["address", "postcode"]])
+                    addresses.extend(address_keys(tables["spine.parquet"]).chunks)
                 else:
                     tables[f"records/{source}.parquet"] = _assemble(
                         [columns], _SOURCE_COLUMNS
@@ -514,13 +522,13 @@ def write_generated(
 
 
 def _council_ids(
-    seed: int, rel: str, n: int, addresses: list[pd.DataFrame]
+    seed: int, rel: str, n: int, addresses: list[pa.Array]
 ) -> dict[str, np.ndarray]:
     """The id columns of a records file or the spine, as :func:`number` sets them."""
     if rel != "spine.parquet":
         source = rel.removeprefix("records/").removesuffix(".parquet")
         return {"record_id": record_ids(seed, source, n)}
-    codes = assign_spine_households(_concat_frames(addresses))
+    codes = assign_spine_households(pa.chunked_array(addresses, pa.large_string()))
     addresses.clear()
     return {
         "spine_person_id": spine_person_ids(seed, n),
