@@ -57,9 +57,9 @@ def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
     members = people[["role", "sex", "age", "first_name", "last_name"]].reset_index(
         drop=True
     )
-    members["on_register"] = (
-        people["person_id"].isin(inputs.spine["true_person_id"]).to_numpy()
-    )
+    registered = inputs.spine["true_person_id"]  # probed for the few members only
+    registered = registered[registered.isin(people["person_id"]).to_numpy()]
+    members["on_register"] = people["person_id"].isin(registered).to_numpy()
     first_adult = people[people["role"] == "adult1"]
     surname = str((first_adult if len(first_adult) else people)["last_name"].iloc[0])
     family = {
