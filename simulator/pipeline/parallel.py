@@ -531,7 +531,7 @@ class Pool:
         self.client = None
         self.executor = None
         self.sent: list[Any] = []
-        self.tasks: list[Task] = []
+        self.tasks: list[Task] = []  # a busy pool's, in submission order (help)
         if self.cluster is not None:
             self.size, self.threads = tasks, 1
             return
@@ -592,7 +592,8 @@ class Pool:
         else:
             future = None
         task = Task(self, fn, args, future)
-        self.tasks.append(task)
+        if self.steal:
+            self.tasks.append(task)  # for help(); other pools keep no result
         return task
 
     def help(self) -> None:
