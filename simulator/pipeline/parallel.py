@@ -449,6 +449,20 @@ def _worker_processes() -> list[Any]:
 # ------------------------------------------------------------------------ the pool
 
 
+def quiet_recycling() -> None:
+    """Do not report loky's restart of a worker that grew as a memory leak.
+
+    loky restarts a worker whose memory grew more than 300 MB past its size after
+    its first task, and warns of "a memory leak". Here tasks differ in size (a rung,
+    a replicate world, a whole run), so that growth is expected, and the restart (a
+    fork of the server) is harmless and hands the memory back: the warning would
+    only alarm. A worker that stopped unasked is still reported.
+    """
+    warnings.filterwarnings(
+        "ignore", message="A worker was restarted", category=UserWarning
+    )
+
+
 class Task:
     """One submitted task; :meth:`result` returns its value (raising its error)."""
 
@@ -557,6 +571,7 @@ class Pool:
             import loky
 
             _start_server()
+            quiet_recycling()
             self.executor = loky.get_reusable_executor(
                 max_workers=self.size,
                 context=fork_server.context(),
