@@ -498,23 +498,19 @@ def run(
         fit = partial(
             fit_model, scenario, base_dir=base_dir, progress=progress and not pool.size
         )
-        fitting = pool.submit(fit) if history else None  # while this one generates
+        send = partial(submit_worlds, pool, scenario, attribution)
+        if history:  # fitted on a cohort of its own, on the pool, while this generates
+            fitting = pool.submit(fit)
+        else:  # fitted without a world: the pool starts before this one generates
+            with timings.stage("model"):
+                fitted = model or fit()
+            others, rungs = send(fitted)
         with timings.stage("generate"):
             data = generate(scenario, progress=progress)
-        with timings.stage("model: history cohort" if history else "model"):
-            fitted = model or (
-                collect([fitting], "model: history cohort", False, timings)[0]
-                if fitting
-                else fit()
-            )
-        others = [
-            pool.submit(replicate_audit, scenario, r, fitted, attribution)
-            for r in range(1, n_replicates)
-        ]
-        rungs = [
-            submit_rungs(pool, replicate_scenario(scenario, r), fitted)
-            for r in range(n_replicates if attribution else 0)
-        ]
+        if history:
+            with timings.stage("model: history cohort"):
+                fitted = collect([fitting], "model: history cohort", False, timings)[0]
+            others, rungs = send(fitted)
         council = council_run(
             data, scenario, fitted, progress=progress, timings=timings
         )
@@ -578,6 +574,26 @@ def run(
         link_quality_worlds=qualities,
         timings=timings,
     )
+
+
+def submit_worlds(
+    pool: Pool, scenario: Scenario, attribution: bool, fitted: RiskModel
+) -> tuple[list[Task], list[list[Task]]]:
+    """Send the replicate worlds 1, 2, ... and every world's rungs to ``pool``.
+
+    Returns the replicates' tasks and, with ``attribution``, each world's rung
+    tasks (:func:`submit_rungs`), world 0's first.
+    """
+    replicates = scenario.audit.replicates
+    others = [
+        pool.submit(replicate_audit, scenario, r, fitted, attribution)
+        for r in range(1, replicates)
+    ]
+    rungs = [
+        submit_rungs(pool, replicate_scenario(scenario, r), fitted)
+        for r in range(replicates if attribution else 0)
+    ]
+    return others, rungs
 
 
 def collect(

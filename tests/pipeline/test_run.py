@@ -16,7 +16,7 @@ from audits.attribution import RUNGS, ladder
 from simulator.cli import main
 from simulator.io import MANIFEST
 from simulator.pipeline.output import write_run
-from simulator.pipeline.parallel import SERIAL
+from simulator.pipeline.parallel import SERIAL, Pool
 from simulator.pipeline.run import (
     Run,
     council_outcomes,
@@ -116,8 +116,8 @@ def test_the_manifest_measures_every_stage(written):
     measured = manifest[MEASURED]
     stages = {s.pop("stage"): s for s in measured["stages"]}
     assert list(stages) == [
-        "generate",
         "model",
+        "generate",
         "link",
         "view, scores and flags",
         "link quality",
@@ -157,6 +157,45 @@ def test_attribution_counts_add_up_to_the_real_run(result):
     last = result.attribution.flagged_by_rung.set_index("rung").loc[RUNGS[-1]]
     assert last["false_positives"] == overall["fp"]
     assert last["flagged"] == overall["n_flagged"]
+
+
+class _Generating(Exception):
+    """Raised where the real world would be generated: the test has seen enough."""
+
+
+@pytest.mark.parametrize("learned", [False, True])
+def test_the_pool_gets_its_worlds_before_the_real_world_is_generated(
+    seed, monkeypatch, learned
+):
+    """A model fitted without a world sends the replicates and every world's rungs
+    to the pool first, so a worker works while this process generates; a learned
+    model's history cohort is fitted on the pool meanwhile, and the worlds, which
+    need the fitted model, wait for it."""
+    import simulator.pipeline.run as pipeline
+
+    sent: list[str] = []
+    submit = Pool.submit
+
+    def recorded(pool: Pool, fn: object, *args: object) -> object:
+        sent.append(getattr(fn, "func", fn).__name__)
+        return submit(pool, fn, *args)
+
+    def generating(scenario: Scenario, **options: object) -> None:
+        raise _Generating
+
+    monkeypatch.setattr(Pool, "submit", recorded)
+    monkeypatch.setattr(pipeline, "generate", generating)
+    model = {"model": {"kind": "learned"}} if learned else {}
+    scenario = small(
+        seed, audit={"n_boot": 50, "min_group_size": 0, "replicates": 3}, **model
+    )
+    with pytest.raises(_Generating):
+        run(scenario, workers=SERIAL)
+    if learned:
+        assert sent == ["fit_model"]
+    else:
+        rungs = len(rung_worlds(scenario))
+        assert sent == ["replicate_audit"] * 2 + ["rung_outcomes"] * 3 * rungs
 
 
 def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypatch):
