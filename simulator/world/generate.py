@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,22 +230,38 @@ def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
             parts[source].append(columns)
         households.append(hh)
         people.append(pp)
-    sources = {
-        s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in enabled if s != "spine"
-    }
-    spine = _spine_table(parts.pop("spine", []))
-    number(sources, spine, scenario.seed)
-    people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
-    del people
-    hh_all = _concat_frames(households, strings=_ADDRESS_STRINGS)
-    del households
+    data = _assembled(scenario, areas, households, people, parts)
+    number(data.sources, data.spine, scenario.seed)
     log.info(
         "generated %d households, %d people, %s",
-        len(hh_all),
-        len(people_all),
-        ", ".join(f"{k}: {len(v)} records" for k, v in sources.items()),
+        len(data.households),
+        len(data.people),
+        ", ".join(f"{k}: {len(v)} records" for k, v in data.sources.items()),
     )
-    return SyntheticData(scenario, areas, hh_all, people_all, sources, spine)
+    return data
+
+
+def _assembled(
+    scenario: Scenario,
+    areas: pd.DataFrame,
+    households: list[pd.DataFrame],
+    people: list[pd.DataFrame],
+    parts: dict[str, Parts],
+) -> SyntheticData:
+    """Chunks' tables as one dataset, the council's ids not yet numbered (zeros).
+
+    Empties ``parts``, ``people`` and ``households`` as it goes, so each table's
+    chunks are freed once it is assembled.
+    """
+    sources = {
+        s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in list(parts) if s != "spine"
+    }
+    spine = _spine_table(parts.pop("spine", []))
+    people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
+    people.clear()
+    households_all = _concat_frames(households, strings=_ADDRESS_STRINGS)
+    households.clear()
+    return SyntheticData(scenario, areas, households_all, people_all, sources, spine)
 
 
 def _spine_table(parts: Parts) -> pd.DataFrame:
@@ -377,13 +394,17 @@ def package_versions(packages: tuple[str, ...] = DATA_PACKAGES) -> dict[str, str
     return out
 
 
+AREAS_FILE = "truth/areas.parquet"
+SPINE_FILE = "spine.parquet"
+
+
 def dataset_files(data: SyntheticData) -> dict[str, pd.DataFrame]:
     """The Parquet files of a dataset, by path relative to the output directory."""
     return {
-        "truth/areas.parquet": data.areas,
+        AREAS_FILE: data.areas,
         "truth/households.parquet": data.households,
         "truth/people.parquet": data.people,
-        "spine.parquet": data.spine,
+        SPINE_FILE: data.spine,
         **{f"records/{k}.parquet": v for k, v in data.sources.items()},
     }
 
@@ -475,33 +496,29 @@ def write_generated(
         The row count of each file, by path relative to ``directory``.
     """
     areas = make_areas(scenario)
-    write_parquet(areas, directory / "truth/areas.parquet")
+    write_parquet(areas, directory / AREAS_FILE)
     spill = directory / SPILL_DIRECTORY
     spill.mkdir()
-    rows = {"truth/areas.parquet": len(areas)}
+    rows = {AREAS_FILE: len(areas)}
     files: dict[str, RowGroupWriter | _Spill] = {}
     addresses: list[pa.Array] = []  # the spine's address_keys, chunk by chunk
-    try:
+    with ExitStack() as held:  # on an error, files closed unfinished, spill removed
+        held.callback(shutil.rmtree, spill, ignore_errors=True)
         for hh, pp, records in generated_chunks(scenario, areas, progress):
-            tables = {
-                "truth/households.parquet": _concat_frames([hh], _ADDRESS_STRINGS),
-                "truth/people.parquet": _concat_frames([pp], _PEOPLE_STRINGS),
-            }
-            for source, columns in records.items():
-                if source == "spine":
-                    tables["spine.parquet"] = _assemble([columns], _SPINE_COLUMNS)
-                    addresses.extend(address_keys(tables["spine.parquet"]).chunks)
-                else:
-                    tables[f"records/{source}.parquet"] = _assemble(
-                        [columns], _SOURCE_COLUMNS
-                    )
-            for rel, frame in tables.items():
+            chunk = _assembled(
+                scenario, areas, [hh], [pp], {s: [c] for s, c in records.items()}
+            )
+            if "spine" in records:
+                addresses.extend(address_keys(chunk.spine).chunks)
+            for rel, frame in dataset_files(chunk).items():
+                if rel == AREAS_FILE or (rel == SPINE_FILE and "spine" not in records):
+                    continue
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 if rel not in files:
-                    to_number = rel.startswith("records/") or rel == "spine.parquet"
-                    files[rel] = (
+                    numbered = rel.startswith("records/") or rel == SPINE_FILE
+                    files[rel] = held.enter_context(
                         _Spill(spill / f"{len(files)}.arrow", table.schema)
-                        if to_number
+                        if numbered
                         else RowGroupWriter(directory / rel, table.schema)
                     )
                 files[rel].write(table)
@@ -512,12 +529,8 @@ def write_generated(
                 ids = _council_ids(scenario.seed, rel, rows[rel], addresses)
                 file.write_numbered(directory / rel, ids)
         if not scenario.agencies.spine.enabled:
-            rows["spine.parquet"] = 0
-            write_parquet(_spine_table([]), directory / "spine.parquet")
-    finally:
-        for file in files.values():
-            file.close()
-        shutil.rmtree(spill, ignore_errors=True)
+            rows[SPINE_FILE] = 0
+            write_parquet(_spine_table([]), directory / SPINE_FILE)
     return rows
 
 
@@ -525,7 +538,7 @@ def _council_ids(
     seed: int, rel: str, n: int, addresses: list[pa.Array]
 ) -> dict[str, np.ndarray]:
     """The id columns of a records file or the spine, as :func:`number` sets them."""
-    if rel != "spine.parquet":
+    if rel != SPINE_FILE:
         source = rel.removeprefix("records/").removesuffix(".parquet")
         return {"record_id": record_ids(seed, source, n)}
     codes = assign_spine_households(pa.chunked_array(addresses, pa.large_string()))
@@ -554,6 +567,12 @@ class _Spill:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def write_numbered(self, path: Path, ids: dict[str, np.ndarray]) -> None:
         """Write the chunks to Parquet at ``path`` with their id columns set."""
