@@ -473,11 +473,15 @@ def percentile_interval(
     high = np.full(shape, np.nan)
     levels = [alpha, 1.0 - alpha]
     full = undefined == 0
-    if full.any():  # one vectorised call for every statistic defined in all resamples
-        q = np.quantile(samples[:, full], levels, axis=0)
-        low[full], high[full] = q[0], q[1]
     some = (undefined > 0) & (undefined < samples.shape[0])
-    if some.any():  # nanquantile loops over these in Python: only the few with gaps
-        q = np.nanquantile(samples[:, some], levels, axis=0)
-        low[some], high[some] = q[0], q[1]
+    # An infinite resample (the audit's ratios are NaN over a zero rate, but a
+    # caller's statistic may be inf) makes numpy interpolate inf - inf and warn;
+    # the quantile is kept as numpy defines it, without the warning.
+    with np.errstate(invalid="ignore"):
+        if full.any():  # one vectorised call for every statistic defined throughout
+            q = np.quantile(samples[:, full], levels, axis=0)
+            low[full], high[full] = q[0], q[1]
+        if some.any():  # nanquantile loops over these in Python: only those with gaps
+            q = np.nanquantile(samples[:, some], levels, axis=0)
+            low[some], high[some] = q[0], q[1]
     return low, high, undefined
