@@ -138,7 +138,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate a scenario's data straight to disk, chunk by chunk, atomically."""
-    from simulator.world.generate import generate_dataset
+    from simulator.world.generate import generate_dataset, records_source
 
     scenario = _load(args)
     with _claim(args, args.output, _scenario_inputs(args.scenario, scenario)):
@@ -146,9 +146,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
             scenario, args.output, overwrite=args.force, progress=not args.quiet
         )
     records = ", ".join(
-        f"{rel.removeprefix('records/').removesuffix('.parquet')} {n:,}"
+        f"{source} {n:,}"
         for rel, n in rows.items()
-        if rel.startswith("records/")
+        if (source := records_source(rel)) is not None
     )
     print(  # noqa: T201
         f"wrote {args.output}: {rows['truth/households.parquet']:,} households, "

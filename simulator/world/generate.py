@@ -396,6 +396,24 @@ def package_versions(packages: tuple[str, ...] = DATA_PACKAGES) -> dict[str, str
 
 AREAS_FILE = "truth/areas.parquet"
 SPINE_FILE = "spine.parquet"
+RECORDS_PREFIX, RECORDS_SUFFIX = "records/", ".parquet"
+"""A source's records file is ``records/<source>.parquet``."""
+
+
+def records_file(source: str) -> str:
+    """The path of ``source``'s records file, relative to a dataset's directory."""
+    return f"{RECORDS_PREFIX}{source}{RECORDS_SUFFIX}"
+
+
+def records_source(rel: str) -> str | None:
+    """The source whose records file ``rel`` is (None: not a records file).
+
+    >>> records_source(records_file("police")), records_source(SPINE_FILE)
+    ('police', None)
+    """
+    if not rel.startswith(RECORDS_PREFIX):
+        return None
+    return rel.removeprefix(RECORDS_PREFIX).removesuffix(RECORDS_SUFFIX)
 
 
 def dataset_files(data: SyntheticData) -> dict[str, pd.DataFrame]:
@@ -405,7 +423,7 @@ def dataset_files(data: SyntheticData) -> dict[str, pd.DataFrame]:
         "truth/households.parquet": data.households,
         "truth/people.parquet": data.people,
         SPINE_FILE: data.spine,
-        **{f"records/{k}.parquet": v for k, v in data.sources.items()},
+        **{records_file(k): v for k, v in data.sources.items()},
     }
 
 
@@ -515,7 +533,7 @@ def write_generated(
                     continue
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 if rel not in files:
-                    numbered = rel.startswith("records/") or rel == SPINE_FILE
+                    numbered = records_source(rel) is not None or rel == SPINE_FILE
                     files[rel] = held.enter_context(
                         _Spill(spill / f"{len(files)}.arrow", table.schema)
                         if numbered
@@ -538,8 +556,8 @@ def _council_ids(
     seed: int, rel: str, n: int, addresses: list[pa.Array]
 ) -> dict[str, np.ndarray]:
     """The id columns of a records file or the spine, as :func:`number` sets them."""
-    if rel != SPINE_FILE:
-        source = rel.removeprefix("records/").removesuffix(".parquet")
+    source = records_source(rel)
+    if source is not None:
         return {"record_id": record_ids(seed, source, n)}
     codes = assign_spine_households(pa.chunked_array(addresses, pa.large_string()))
     addresses.clear()
