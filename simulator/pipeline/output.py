@@ -9,6 +9,7 @@ audit``, each file checked against the manifest first.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -400,6 +401,16 @@ def write_replicate_outcomes(audit: AuditResult, directory: Path) -> dict[str, i
     return rows
 
 
+def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:
+    """Write the run's world: its dataset, links, view and flags; their row counts."""
+    rows = write_dataset_files(run_.data, directory)
+    rows |= write_linkage_files(run_.links, run_.link_quality, directory)
+    council = run_.council
+    write_parquet(council.view.reset_index(), directory / VIEW_FILE)
+    write_parquet(council.flags, directory / FLAGS_FILE)
+    return rows | {VIEW_FILE: len(council.view), FLAGS_FILE: len(council.flags)}
+
+
 def write_run(
     run_: Run,
     out_dir: str | Path,
@@ -423,15 +434,14 @@ def write_run(
         with (
             measure() as written,
             stage_bar("write outputs and report", 2, progress) as bar,
+            ThreadPoolExecutor(1, thread_name_prefix="linkaudit-writer") as writer,
         ):
-            rows = write_dataset_files(run_.data, tmp)
-            rows |= write_linkage_files(run_.links, run_.link_quality, tmp)
-            write_parquet(run_.council.view.reset_index(), tmp / VIEW_FILE)
-            write_parquet(run_.council.flags, tmp / FLAGS_FILE)
-            rows |= {
-                VIEW_FILE: len(run_.council.view),
-                FLAGS_FILE: len(run_.council.flags),
-            }
+            # The world's large Parquet files are mostly encoding and compression,
+            # which pyarrow does without the GIL: they are written on a thread while
+            # this one draws the report, mostly Python. Leaving the block waits for
+            # the thread, so an error never removes a directory it still writes to.
+            world = writer.submit(_write_world_files, run_, tmp)
+            rows: dict[str, int] = {}
             audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
             rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
             if run_.attribution is not None:
@@ -453,6 +463,7 @@ def write_run(
             rows[write_report(inputs, tmp).name] = 1
             if run_.scenario.report.view == "lesson":
                 rows[write_lesson(inputs, tmp).name] = 1
+            rows |= world.result()
             bar.update()
         # The manifest goes last, once the stage above is measured.
         timings = run_.timings.plus("write outputs and report", written[0])

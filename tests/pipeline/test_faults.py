@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -262,6 +263,44 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_output(
     assert f"{data}: cannot write the output (No space left on device)" in line
     assert {p: sha256_file(p) for p in data.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "s.yaml"]
+
+
+@pytest.mark.parametrize("failing", ["world files", "report"])
+def test_a_run_failing_while_its_world_is_written_leaves_nothing(
+    tmp_path, capsys, monkeypatch, seed, failing
+):
+    """The world's files are written on a thread beside the report: a failure on
+    either side is one line, and nothing is left once the thread is done, even when
+    the report fails while the thread still writes into the partial directory."""
+    import simulator.pipeline.output as output
+
+    written = threading.Event()
+    real = output._write_world_files
+
+    def world_files(run_, directory):
+        try:
+            if failing == "world files":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            time.sleep(0.5)  # still writing when the report fails
+            return real(run_, directory)
+        finally:
+            written.set()
+
+    def report(*args, **kwargs):
+        if failing == "report":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return stub_report(*args, **kwargs)
+
+    monkeypatch.setattr(output, "_write_world_files", world_files)
+    monkeypatch.setattr("audits.report.write_report", report)
+    scenario = scenario_file(tmp_path, seed)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "-o", str(out), "-q"]) == 1
+    line = one_line_error(capsys)
+    assert f"{out}: cannot write the output (No space left on device)" in line
+    assert written.wait(30)
+    time.sleep(0.2)  # a thread left running would have written by now
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
 
 
 def test_an_unexpected_error_is_one_line_and_v_shows_the_traceback(
