@@ -24,7 +24,10 @@ Threads: each of ``W`` processes gives DuckDB and the numerical libraries (BLAS,
 OpenMP, through threadpoolctl) ``max(1, cores // W)`` threads, so together they never
 ask for more than the cores. A run's own process takes the same share while the pool
 works, and when it has finished its own work it takes back tasks no worker has
-started yet (their results are the same wherever they run).
+started yet (their results are the same wherever they run). So that it can, such a
+pool keeps its tasks in a queue of its own and hands loky one only when a worker is
+free (:class:`Dispatcher`): loky moves submitted tasks into its call queue ahead of
+the workers, where they can no longer be cancelled.
 
 Failures: an exception in a worker is raised again in this process with its own type
 and message, so a ``linkaudit:`` error reads the same as in a serial run; a worker
@@ -42,8 +45,12 @@ import logging
 import os
 import pickle
 import signal
+import threading
+import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -425,13 +432,34 @@ def kill_workers() -> None:
     list yet; left alive it would hold the terminal's output open until its idle
     timeout. Workers, and the fork server they come from, are found among this
     process's descendants by their command line (:data:`WORKER_MODULE`; loky's
-    resource tracker is left to exit on its own). A later pool starts a new server.
+    resource tracker is left to exit on its own). A later pool starts a new server:
+    this waits until they have died (for a few seconds at most), since
+    multiprocessing would take a server killed but not yet dead for a live one,
+    and the pool's first worker would then fail to start.
     """
     import psutil
 
-    for process in _worker_processes():
+    killed = _worker_processes()
+    for process in killed:
         with suppress(psutil.Error):  # it ended meanwhile
             process.kill()
+    deadline = time.monotonic() + KILL_WAIT_S
+    while not all(map(_dead, killed)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+KILL_WAIT_S = 5.0
+"""How long :func:`kill_workers` waits at most for the killed processes to die."""
+
+
+def _dead(process: Any) -> bool:
+    """Whether a psutil process has ended (a zombie has; it is not reaped here)."""
+    import psutil
+
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:  # gone (reaped)
+        return True
 
 
 def _worker_processes() -> list[Any]:
@@ -472,30 +500,44 @@ class Task:
         """What the task cost in a worker (a ``StageCost``); None if run here."""
         self.taken: tuple[Any] | None = None
         """The value, once this process took the task back and ran it."""
+        self.here = future is None and pool.dispatcher is None
+        """Whether the task runs in this process when its result is asked for: no
+        worker (a serial pool), or taken back from the queue and failed here."""
+        self.sent = threading.Event()
+        """Set once :attr:`future` is the task's in a worker or on a cluster."""
+        if future is not None:
+            self.sent.set()
+
+    def send(self, future: Any) -> None:
+        """The task went to a worker: ``future`` is its result there."""
+        self.future = future
+        self.sent.set()
 
     def take(self) -> bool:
-        """Run the task here if this process may and no worker has started it.
+        """Run the task here if this process may and no worker has it yet.
 
         Returns True if its value is here (taken now or before).
         """
         if self.taken is not None:
             return True
-        if self.future is not None and self.pool.steal and self.future.cancel():
-            self.taken = (self.fn(*self.args),)
-            return True
-        return False
+        if self.here or not self.pool.withdraw(self):
+            return False
+        self.here = True  # should it fail, result() runs it here again
+        self.taken = (self.fn(*self.args),)
+        return True
 
     def result(self, timings: Timings | None = None, stage: str = "") -> Any:
-        """The task's value, computed here if no worker has started it yet.
+        """The task's value, computed here if no worker has it yet.
 
         Warnings it raised in a worker are issued again here; an error in it is
         raised here. With ``timings``, what it cost in a worker is recorded under
         ``stage`` (a task run here is in this process's own measure already).
         """
-        if self.future is None:
+        if self.here and self.taken is None:
             return self.fn(*self.args)
         if self.take():
             return self.taken[0]
+        self.sent.wait()  # the dispatcher is handing it to loky
         try:
             value, seen, self.cost = self.future.result()
         except Exception as e:
@@ -507,6 +549,98 @@ class Task:
         if timings is not None and self.cost is not None:
             timings.add_worker(stage, self.cost)
         return value
+
+
+class Dispatcher:
+    """A busy pool's queue: a task goes to loky only when one of its workers is free.
+
+    loky moves up to ``2 x workers + 1`` submitted tasks into its call queue, where
+    they are running as far as their futures tell and can no longer be cancelled;
+    a run's own process, done with its real world, could then take none of them
+    back and would wait while one worker ran them one after another. Here at most
+    ``slots`` tasks are in loky at once: the others wait in this queue, from which
+    :meth:`withdraw` takes any of them back. A thread hands them over, woken by the
+    futures' callbacks (which run in loky's manager thread, so they only signal).
+    """
+
+    def __init__(self, send: Callable[[Task], Any], slots: int):
+        self._send, self._slots = send, slots
+        self._waiting: deque[Task] = deque()
+        self._running = 0
+        self._stopped = False
+        self._changed = threading.Condition()  # guards the three above
+        self._thread = threading.Thread(
+            target=self._hand_over, name="linkaudit-dispatcher", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the thread, blocking SIGINT, SIGTERM and SIGHUP in it for good.
+
+        A thread inherits its starter's signal mask: with them blocked there from
+        its first instruction, the kernel delivers them to the main thread, whose
+        wait they interrupt (Python runs signal handlers in the main thread only).
+        """
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED_SIGNALS))
+        try:
+            self._thread.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+    def put(self, task: Task) -> None:
+        """Queue ``task``; it goes to a worker once one is free."""
+        with self._changed:
+            self._waiting.append(task)
+            self._changed.notify()
+
+    def withdraw(self, task: Task) -> bool:
+        """Take ``task`` out of the queue if it is still there (no worker has it)."""
+        with self._changed:
+            try:
+                self._waiting.remove(task)
+            except ValueError:
+                return False
+            return True
+
+    def stop(self) -> None:
+        """Hand over nothing more, and wait for the thread to end.
+
+        It may be starting a worker in loky: once this returns, it starts none.
+        Tasks still queued stay there (:meth:`Task.result` runs them here).
+        """
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+        with interrupts_held():  # a signal now is raised once the thread is joined
+            self._thread.join()
+
+    def _next(self) -> Task | None:
+        """The next task once a worker is free; None once stopped."""
+        with self._changed:
+            while not self._stopped and not (
+                self._waiting and self._running < self._slots
+            ):
+                self._changed.wait()
+            if self._stopped:
+                return None
+            self._running += 1
+            return self._waiting.popleft()
+
+    def _freed(self, _: Any) -> None:
+        """A task finished (or failed) in loky: its worker is free."""
+        with self._changed:
+            self._running -= 1
+            self._changed.notify()
+
+    def _hand_over(self) -> None:
+        """The thread: send each task to loky as a worker frees up, until stopped."""
+        while (task := self._next()) is not None:
+            try:
+                future = self._send(task)  # may start a worker
+            except Exception as e:  # a broken or shut-down executor: its result
+                future = Future()
+                future.set_exception(e)
+            task.send(future)
+            future.add_done_callback(self._freed)
 
 
 class Pool:
@@ -544,6 +678,7 @@ class Pool:
         self.steal = busy and self.cluster is None
         self.client = None
         self.executor = None
+        self.dispatcher: Dispatcher | None = None  # a busy pool's, with processes
         self.sent: list[Any] = []
         self.tasks: list[Task] = []  # a busy pool's, in submission order (help)
         if self.cluster is not None:
@@ -581,35 +716,52 @@ class Pool:
             logger.info(
                 "%d worker process(es), %s thread(s) each", self.size, self.threads
             )
+            if self.steal:
+                self.dispatcher = Dispatcher(self._send, self.size)
+                self.dispatcher.start()
         self._share = thread_share(self.threads if self.steal else None)
         self._share.__enter__()
         return self
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
         self._share.__exit__(kind, error, tb)
-        if self.client is not None:
-            if error is not None:
-                self.client.cancel(self.sent, force=True)
-            self.client.close()
-        elif self.executor is not None and error is not None:
-            kill_workers()  # first, so that nothing below waits on a busy worker
-            self.executor.shutdown(wait=True, kill_workers=True)
-            kill_workers()  # any the executor started meanwhile
+        try:
+            if self.dispatcher is not None:
+                self.dispatcher.stop()  # first: it must start no worker once they die
+        finally:
+            if self.client is not None:
+                if error is not None:
+                    self.client.cancel(self.sent, force=True)
+                self.client.close()
+            elif self.executor is not None and error is not None:
+                kill_workers()  # first, so that nothing below waits on a busy worker
+                self.executor.shutdown(wait=True, kill_workers=True)
+                kill_workers()  # any the executor started meanwhile
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Task:
         """Send ``fn(*args)`` to a worker (run later here if there is none)."""
         if self.client is not None:
             future = self.client.submit(call_task, fn, args, self.threads, pure=False)
             self.sent.append(future)
-        elif self.executor is not None:
+        elif self.executor is not None and self.dispatcher is None:
             with _signals_held():  # this may start workers
                 future = self.executor.submit(call_task, fn, args, self.threads)
         else:
-            future = None
+            future = None  # a busy pool's: sent when a worker is free
         task = Task(self, fn, args, future)
         if self.steal:
             self.tasks.append(task)  # for help(); other pools keep no result
+        if self.dispatcher is not None:
+            self.dispatcher.put(task)
         return task
+
+    def _send(self, task: Task) -> Any:
+        """Hand ``task`` to loky (the dispatcher's thread, which holds no signal)."""
+        return self.executor.submit(call_task, task.fn, task.args, self.threads)
+
+    def withdraw(self, task: Task) -> bool:
+        """Take ``task`` back from a busy pool's queue if no worker has it yet."""
+        return self.dispatcher is not None and self.dispatcher.withdraw(task)
 
     def help(self) -> None:
         """Take back the last submitted tasks no worker has started, and run them here.
@@ -617,12 +769,13 @@ class Pool:
         A busy pool's own process (a run's, once its real world is done) works
         from the end of the queue while the workers work from its front, rather
         than waiting for the first result; it stops at the first task a worker has
-        started. Values are returned in submission order all the same.
+        (the dispatcher hands them over from the front, so every earlier one is a
+        worker's too). Values are returned in submission order all the same.
         """
-        if not self.steal or self.executor is None:
+        if self.dispatcher is None:
             return
         for task in reversed(self.tasks):
-            if task.taken is None and task.future.done():
+            if task.taken is None and task.future is not None and task.future.done():
                 continue  # finished by a worker
             if not task.take():
                 return

@@ -14,8 +14,10 @@ import sys
 import textwrap
 import time
 import warnings
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psutil
@@ -309,6 +311,95 @@ def test_a_busy_pool_runs_unstarted_tasks_from_the_end_here():
     here = [pid == os.getpid() for pid in pids]
     assert here[-1] and not here[0]  # the end here, the front in the worker
     assert here == sorted(here)  # the worker's share first, then this process's
+
+
+def _when(started: Path, go: Path, fn: Callable[..., Any], *args: Any) -> Any:
+    """Say the task started (a file), wait for the go (another file), then ``fn``."""
+    started.touch()
+    _wait_for(go)
+    return fn(*args)
+
+
+def _wait_for(path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never came"
+        time.sleep(0.01)
+
+
+def _once(directory: Path, i: int) -> tuple[int, int]:
+    """Task ``i``'s index and process; it fails if it ever runs twice."""
+    (directory / str(i)).open("x").close()
+    return i, os.getpid()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_busy_pool_can_take_back_every_task_no_worker_has(tmp_path, workers):
+    """loky would move several queued tasks into its call queue ahead of its
+    workers, where they can no longer be cancelled; the pool hands it a task only
+    when a worker is free, so while the workers are busy this process can take
+    back every other task, by help() or by asking for its result."""
+    go, ran = tmp_path / "go", tmp_path / "ran"
+    ran.mkdir()
+    with Pool(Workers(workers + 1), 100_000, workers + 6, busy=True) as pool:
+        assert pool.size == workers
+        started = [tmp_path / f"started{w}" for w in range(workers)]
+        held = [pool.submit(_when, s, go, os.getpid) for s in started]
+        rest = [pool.submit(_once, ran, i) for i in range(6)]
+        for path in started:  # every worker holds a task until the go
+            _wait_for(path)
+        assert rest[0].result() == (0, os.getpid())  # still queued: run here
+        pool.help()  # the others, from the end
+        go.touch()
+        pids = [task.result() for task in held]
+        values = [task.result() for task in rest]
+    assert values == [(i, os.getpid()) for i in range(6)]  # in submission order
+    assert os.getpid() not in pids and len(set(pids)) == workers
+
+
+def test_a_busy_pools_tasks_all_run_once_in_order_whoever_takes_them(tmp_path):
+    """Workers, the dispatcher and this process race for the queue: every task
+    runs exactly once (a second run would fail) and values come back in order."""
+    with Pool(Workers(2), 100_000, 40, busy=True) as pool:
+        tasks = [pool.submit(_once, tmp_path, i) for i in range(40)]
+        pool.help()
+        values = [task.result() for task in tasks]
+    assert [i for i, _ in values] == list(range(40))
+    assert sorted(int(p.name) for p in tmp_path.iterdir()) == list(range(40))
+
+
+def _warned(value: int) -> int:
+    warnings.warn("from a task", UserWarning, stacklevel=1)
+    return value
+
+
+def _with_one_worker_busy(tmp_path: Path, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``'s result from a busy pool's worker (not taken back here)."""
+    from simulator.pipeline.timings import Timings
+
+    timings = Timings()
+    tmp_path.mkdir(exist_ok=True)
+    with Pool(Workers(2), 100_000, 1, busy=True) as pool:
+        task = pool.submit(_when, tmp_path / "started", tmp_path / "go", fn, *args)
+        _wait_for(tmp_path / "started")
+        (tmp_path / "go").touch()
+        value = task.result(timings, "tasks")
+    worker = timings.stages["tasks"]
+    assert worker.workers == 1 and worker.worker_peak_memory_bytes > 0
+    return value
+
+
+def test_a_busy_pools_worker_sends_back_warnings_and_costs(tmp_path):
+    with pytest.warns(UserWarning, match="from a task"):
+        assert _with_one_worker_busy(tmp_path, _warned, 7) == 7
+
+
+def test_a_busy_pools_worker_sends_back_errors_and_deaths(tmp_path):
+    bad = {"population": {"n_households": -5}}
+    with pytest.raises(ScenarioError, match="bad.yaml: population.n_households"):
+        _with_one_worker_busy(tmp_path / "a", scenario_from_dict, bad, "bad.yaml")
+    with pytest.raises(WorkerError, match="a worker process died"):
+        _with_one_worker_busy(tmp_path / "b", os._exit, 3)
 
 
 def test_workers_fork_from_a_server_running_one_thread():
