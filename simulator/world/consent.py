@@ -47,7 +47,6 @@ def shared_records(
         or not len(rows)
     ):
         return rows
-    ids = chunk.households["household_id"].to_numpy()
     withheld = chunk.households[CONSENT_COLUMN].to_numpy(bool)
-    of = np.searchsorted(ids, np.asarray(rows["true_household_id"]))
+    of = chunk.household_positions(np.asarray(rows["true_household_id"]))
     return rows.take(np.flatnonzero(~withheld[of]))

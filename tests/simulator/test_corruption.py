@@ -194,6 +194,7 @@ def test_coded_strings_set_any_number_of_new_values(n_old, n_new, n_rows, step, 
     column.set(rows, new)
     expected[rows] = new
     assert column.to_arrow().to_pylist() == list(expected)
+    column.to_arrow().validate(full=True)
     assert list(column.values(np.arange(n_rows))) == [e or "" for e in expected]
     assert column.to_arrow().type == pa.large_string()
     # The copy kept the old codes; blanking sets missing values.

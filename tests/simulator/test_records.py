@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simtools import NATIONAL_IDS, differs, truth_for
 
 from simulator.frames import council_view
 from simulator.vocabulary import is_hidden
+from simulator.world.agencies.base import Positions
 from simulator.world.agencies.social_care import RULES as SOCIAL_CARE_RULES
 from simulator.world.corruption import ERRORS
 from simulator.world.generate import AGENCIES
@@ -203,3 +206,18 @@ def test_register_coverage(
     assert frame["true_person_id"].is_unique
     target = getattr(clean_scenario.agencies.source(source), coverage)
     fuzzy.assert_proportion(on.sum(), len(on), target, f"{source} coverage")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ids=st.sets(st.integers(-(2**40), 2**40), min_size=1, max_size=60)
+    | st.sets(st.integers(0, 300), min_size=1, max_size=60),
+    data=st.data(),
+)
+def test_positions_are_those_a_sorted_search_finds(ids, data):
+    """Wide id ranges fall back to the search; short ones use the table."""
+    ids = np.array(sorted(ids), dtype=np.int64)
+    keys = np.array(data.draw(st.lists(st.sampled_from(list(ids)), max_size=80)))
+    keys = keys.astype(np.int64)
+    found = Positions(ids)(keys)
+    np.testing.assert_array_equal(found, np.searchsorted(ids, keys))

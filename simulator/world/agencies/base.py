@@ -60,6 +60,35 @@ class EventRule:
     plan for each child of the family), not on one person."""
 
 
+class Positions:
+    """Positions of keys in a sorted array of unique ids, by a dense table.
+
+    Ids of a chunk span a short range (household ids are consecutive, person ids
+    leave a few gaps per household), so a table over that range finds each key in
+    one read where ``np.searchsorted`` takes a binary search; the same positions
+    for keys in ``ids``. A wide range falls back to ``np.searchsorted``.
+    """
+
+    MAX_SPREAD = 16
+    """Largest table, in entries per id, before falling back to a search."""
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.first = int(self.ids[0]) if len(self.ids) else 0
+        span = int(self.ids[-1]) - self.first + 1 if len(self.ids) else 0
+        self.table: np.ndarray | None = None
+        if 0 < span <= self.MAX_SPREAD * len(self.ids):
+            self.table = np.zeros(span, dtype=np.int64)
+            self.table[self.ids - self.first] = np.arange(len(self.ids))
+
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        """The position in ``ids`` of each key (every key must be in ``ids``)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if self.table is None:
+            return np.searchsorted(self.ids, keys)
+        return self.table[keys - self.first]
+
+
 @dataclass(frozen=True)
 class RecordShifts:
     """How earlier flags change what reaches each source, per household.
@@ -121,17 +150,32 @@ class PopulationChunk:
         return self.counts(self.people["household_id"].to_numpy())
 
     @cached_property
+    def _household_lookup(self) -> Positions:
+        return Positions(self.households["household_id"].to_numpy())
+
+    @cached_property
+    def _person_lookup(self) -> Positions:
+        return Positions(self.people["person_id"].to_numpy())
+
+    def household_positions(self, household_ids: np.ndarray) -> np.ndarray:
+        """Position in ``households`` of each of ``household_ids`` (the chunk's)."""
+        return self._household_lookup(household_ids)
+
+    def person_positions(self, person_ids: np.ndarray) -> np.ndarray:
+        """Position in ``people`` of each of ``person_ids`` (the chunk's)."""
+        return self._person_lookup(person_ids)
+
+    @cached_property
     def person_household(self) -> np.ndarray:
         """Position in ``households`` of each person's household."""
-        return np.searchsorted(
-            self.households["household_id"].to_numpy(),
-            self.people["household_id"].to_numpy(),
-        )
+        return self.household_positions(self.people["household_id"].to_numpy())
 
     @cached_property
     def household_start(self) -> np.ndarray:
         """Position in ``people`` of each household's first member."""
-        return np.searchsorted(self.person_household, np.arange(len(self.households)))
+        starts = np.zeros(len(self.households), dtype=np.int64)
+        np.cumsum(self.household_size[:-1], out=starts[1:])
+        return starts
 
     @cached_property
     def household_size(self) -> np.ndarray:
@@ -411,7 +455,7 @@ def register_rows(
 
 def with_identity(chunk: PopulationChunk, rows: Rows, source: str) -> Rows:
     """Attach each row's true identity; null identifiers the source does not hold."""
-    pos = np.searchsorted(chunk.people["person_id"].to_numpy(), rows["true_person_id"])
+    pos = chunk.person_positions(rows["true_person_id"])
     for col in IDENTITY_COLUMNS:
         if col == "dob":
             rows[col] = chunk.people["dob"].to_numpy()[pos]

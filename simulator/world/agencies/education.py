@@ -38,7 +38,7 @@ def records(chunk: PopulationChunk, cfg: EducationConfig) -> Rows:
     need = cfg.persistent_absence + 0.4 * chunk.streams(
         "events", SOURCE, "absence_need"
     ).beta(counts, *_ABSENCE_NEED)
-    h_pos = np.searchsorted(chunk.households["household_id"].to_numpy(), hids)
+    h_pos = chunk.household_positions(hids)
     is_carrier = census["true_person_id"] == carriers[h_pos]
     census["absence_rate"] = np.round(np.where(is_carrier, need, base), 4)
     census["true_from_need"] = is_carrier

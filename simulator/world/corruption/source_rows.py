@@ -21,23 +21,18 @@ class SourceRows:
     ):
         self.rows, self.chunk, self.source = rows, chunk, source
         self.streams_prefix = streams_prefix
-        self._positions()
-
-    def _positions(self) -> None:
-        """Each row's household and person position in the chunk, and block counts."""
-        hid = self.rows["true_household_id"]
-        self.h_pos = np.searchsorted(
-            self.chunk.households["household_id"].to_numpy(), hid
-        )
-        self.p_pos = np.searchsorted(
-            self.chunk.people["person_id"].to_numpy(), self.rows["true_person_id"]
-        )
-        self.counts = self.chunk.counts(hid)
+        self.h_pos = chunk.household_positions(rows["true_household_id"])
+        """Each row's household position in the chunk."""
+        self.p_pos = chunk.person_positions(rows["true_person_id"])
+        """Each row's (true) person position in the chunk."""
+        self.counts = chunk.counts(rows["true_household_id"])
+        """Rows per block."""
 
     def take(self, idx: np.ndarray) -> None:
-        """Keep the rows ``idx``, in that order."""
+        """Keep the rows ``idx``, in that order (sorted by household still)."""
         self.rows = self.rows.take(idx)
-        self._positions()
+        self.h_pos, self.p_pos = self.h_pos[idx], self.p_pos[idx]
+        self.counts = self.chunk.counts(self.rows["true_household_id"])
 
     def uniforms(self, name: str, k: int = 1) -> np.ndarray:
         """``k`` uniforms per row from stream ``name``: shape (n,) or (n, k)."""
