@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 BLOCK_SIZE = 5_000
 """Households per seeding block; part of the seeding scheme."""
 
 
+@lru_cache(maxsize=4096)
 def stable_id(name: str) -> int:
     """Return a 32-bit id for ``name`` that is the same in every process and run."""
     return zlib.crc32(name.encode("utf-8"))
@@ -27,6 +30,84 @@ def stream(seed: int, *names: str | int) -> np.random.Generator:
     """Return the generator for ``seed`` and a path of stage / part names."""
     keys = [n if isinstance(n, int) else stable_id(n) for n in names]
     return np.random.default_rng(np.random.SeedSequence([seed, *keys]))
+
+
+# SeedSequence's constants (numpy/random/bit_generator.pyx), for block_generators.
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
+_POOL_SIZE = 4
+
+
+def _words(n: int) -> list[int]:
+    """``n`` as SeedSequence reads an int: 32-bit words, least significant first."""
+    out = []
+    while True:
+        out.append(n & _MASK32)
+        n >>= 32
+        if not n:
+            return out
+
+
+class _State(ISeedSequence):
+    """A seed sequence whose state is already known (the PCG64 seed words)."""
+
+    def __init__(self, state: np.ndarray):
+        self.state = state
+
+    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+        """The known state (PCG64 asks for 4 uint64 words, the only use)."""
+        if n_words != len(self.state) or np.dtype(dtype) != self.state.dtype:
+            raise ValueError("only the state it was made with")
+        return self.state
+
+
+def block_generators(
+    seed: int, names: Sequence[str | int], blocks: Sequence[int]
+) -> list[np.random.Generator]:
+    """``[stream(seed, *names, b) for b in blocks]``, the same generators, faster.
+
+    Every block's seed shares the words of ``seed`` and ``names``: SeedSequence
+    mixes those once (numpy's own, for the shared words), then each block's words
+    are mixed into a copy of the pool and the PCG64 seed drawn from it, following
+    SeedSequence's algorithm (O'Neill's seed_seq) in plain integers. Streams of
+    fewer than four shared words are made one by one.
+    """
+    keys = [n if isinstance(n, int) else stable_id(n) for n in names]
+    n_words = sum(len(_words(k)) for k in (seed, *keys))
+    if n_words < _POOL_SIZE or any(b < 0 for b in blocks):
+        return [stream(seed, *names, b) for b in blocks]
+    shared = [int(v) for v in np.random.SeedSequence([seed, *keys]).pool]
+    hash_a = _INIT_A
+    for _ in range(_POOL_SIZE * _POOL_SIZE + _POOL_SIZE * (n_words - _POOL_SIZE)):
+        hash_a = (hash_a * _MULT_A) & _MASK32
+    return [
+        np.random.Generator(np.random.PCG64(_State(_mixed_state(shared, hash_a, b))))
+        for b in blocks
+    ]
+
+
+def _mixed_state(pool: list[int], hash_a: int, block: int) -> np.ndarray:
+    """The PCG64 seed (4 uint64) of a pool once ``block``'s words are mixed in."""
+    pool = list(pool)
+    for word in _words(block):
+        for i in range(_POOL_SIZE):
+            value = word ^ hash_a
+            hash_a = (hash_a * _MULT_A) & _MASK32
+            value = (value * hash_a) & _MASK32
+            value ^= value >> 16
+            mixed = (_MIX_MULT_L * pool[i] - _MIX_MULT_R * value) & _MASK32
+            pool[i] = mixed ^ (mixed >> 16)
+    hash_b, out = _INIT_B, []
+    for j in range(2 * _POOL_SIZE):
+        value = pool[j % _POOL_SIZE] ^ hash_b
+        hash_b = (hash_b * _MULT_B) & _MASK32
+        value = (value * hash_b) & _MASK32
+        out.append(value ^ (value >> 16))
+    return np.array(
+        [out[k] | out[k + 1] << 32 for k in range(0, len(out), 2)], dtype=np.uint64
+    )
 
 
 def draw_seed(rng: np.random.Generator) -> int:
@@ -53,7 +134,7 @@ class BlockStreams:
 
     def __init__(self, seed: int, names: Sequence[str], blocks: Sequence[int]):
         self.blocks = [int(b) for b in blocks]
-        self._gens = [stream(seed, *names, b) for b in self.blocks]
+        self._gens = block_generators(seed, names, self.blocks)
 
     def _draw(
         self, counts: np.ndarray, fn: Callable[[np.random.Generator, int], np.ndarray]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from simtools import build_scenario
 
 from simulator import io
-from simulator.rng import BLOCK_SIZE
+from simulator.rng import BLOCK_SIZE, block_generators, stream
 from simulator.schema.agencies import ErrorRates
 from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
@@ -163,3 +163,18 @@ def test_a_file_written_in_parts_is_the_file_written_whole(
     parts = pq.ParquetFile(out / "parts.parquet")
     assert parts.metadata.num_row_groups == max(1, -(-starts[-1] // row_group_rows))
     assert (out / "parts.parquet").read_bytes() == (out / "whole.parquet").read_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**70),
+    names=st.lists(st.text(max_size=6) | st.integers(0, 2**40), max_size=5),
+    blocks=st.lists(st.integers(0, 2**36), max_size=4),
+)
+def test_block_generators_are_the_named_streams(seed, names, blocks):
+    """The shortcut draws exactly what numpy's SeedSequence of each block draws."""
+    fast = block_generators(seed, names, blocks)
+    for block, gen in zip(blocks, fast, strict=True):
+        expected = stream(seed, *names, block)
+        np.testing.assert_array_equal(gen.random(3), expected.random(3))
+        assert gen.integers(0, 2**63) == expected.integers(0, 2**63)
