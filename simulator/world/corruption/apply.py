@@ -31,7 +31,7 @@ def corrupt(
     copy also has :data:`~simulator.world.corruption.kinds.CARRIED`: whose identity
     each row ends up carrying.
     """
-    r = SourceRows(records.copy(), chunk, source, ("corruption", source))
+    r = SourceRows(records, chunk, source, ("corruption", source))
     r.rows[CARRIED] = np.asarray(r.rows["true_person_id"], dtype=np.int64).copy()
     flags: dict[str, np.ndarray] = {}
     for error in ERRORS:

@@ -6,11 +6,15 @@ import numpy as np
 
 from simulator.schema.agencies import ErrorMultiplier
 from simulator.world.agencies.base import PopulationChunk
-from simulator.world.records import Rows, Strings
+from simulator.world.records import Column, Rows, Strings
 
 
 class SourceRows:
-    """A source's rows being corrupted, with the truth it may consult."""
+    """A source's rows being corrupted, with the truth it may consult.
+
+    ``rows`` are not changed: a column is copied the first time it is written
+    (copy on write), so columns no error touches are never copied.
+    """
 
     def __init__(
         self,
@@ -27,10 +31,20 @@ class SourceRows:
         """Each row's (true) person position in the chunk."""
         self.counts = chunk.counts(rows["true_household_id"])
         """Rows per block."""
+        self.rows = Rows(rows.columns)  # columns shared until written
+        self._owned: set[str] = set()
+
+    def own(self, column: str) -> Column:
+        """``column``, copied first if still shared with the rows given."""
+        if column not in self._owned:
+            self.rows[column] = self.rows[column].copy()
+            self._owned.add(column)
+        return self.rows[column]
 
     def take(self, idx: np.ndarray) -> None:
         """Keep the rows ``idx``, in that order (sorted by household still)."""
         self.rows = self.rows.take(idx)
+        self._owned = set(self.rows.columns)  # every column is a new array
         self.h_pos, self.p_pos = self.h_pos[idx], self.p_pos[idx]
         self.counts = self.chunk.counts(self.rows["true_household_id"])
 
@@ -63,11 +77,11 @@ class SourceRows:
         self, column: str, rows: np.ndarray, new: np.ndarray | None
     ) -> None:
         """Set ``column`` at ``rows`` to strings ``new`` (None: missing)."""
-        self.rows[column].set(rows, new)
+        self.own(column).set(rows, new)
 
     def set_codes(self, column: str, rows: np.ndarray, codes: np.ndarray) -> None:
         """Set ``column`` at ``rows`` to values of the chunk's coded identity column."""
-        col, truth = self.rows[column], self.chunk.identity(column)
+        col, truth = self.own(column), self.chunk.identity(column)
         if col.base is truth.base:
             col.codes[rows] = codes
         else:  # a column not coded against the chunk's pool: copy the strings
