@@ -41,7 +41,7 @@ def shuffled_ids(seed: int, name: str, n: int) -> np.ndarray:
     >>> sorted(ids.tolist()), ids.tolist() == shuffled_ids(1, "records/police", 5).tolist()
     ([0, 1, 2, 3, 4], True)
     """  # noqa: E501
-    return stream(seed, "ids", name).permutation(n).astype(np.int64)
+    return stream(seed, "ids", name).permutation(n).astype(np.int64, copy=False)
 
 
 def record_ids(seed: int, source: str, n: int) -> np.ndarray:

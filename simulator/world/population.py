@@ -146,10 +146,26 @@ def _strings(values: pa.Array) -> pd.api.extensions.ExtensionArray:
 
 
 def _only_where(mask: np.ndarray, make: Callable[[np.ndarray], pa.Array]) -> pa.Array:
-    """``make(rows)`` for the rows where ``mask`` holds, null elsewhere."""
+    """``make(rows)`` for the rows where ``mask`` holds, null elsewhere.
+
+    The strings are not copied: each row's offsets are those of the last value
+    made at or before it, so a null row is empty, as Arrow's ``take`` makes it.
+    """
     rows = np.flatnonzero(mask)
-    pos = np.cumsum(mask) - 1
-    return make(rows).take(pa.array(pos, mask=~mask))
+    made = make(rows)
+    if not pa.types.is_string(made.type) or made.null_count:
+        return made.take(pa.array(np.cumsum(mask) - 1, mask=~mask))
+    offsets = np.frombuffer(made.buffers()[1], dtype=np.int32)
+    offsets = offsets[made.offset : made.offset + len(made) + 1]
+    before = np.zeros(len(mask) + 1, dtype=np.int64)
+    np.cumsum(mask, out=before[1:])
+    return pa.StringArray.from_buffers(
+        len(mask),
+        pa.py_buffer(offsets[before]),
+        made.buffers()[2],
+        pa.array(mask).buffers()[1],
+        len(mask) - len(rows),
+    )
 
 
 @cache

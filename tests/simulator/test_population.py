@@ -6,13 +6,16 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import expit, logit
 
 from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world.identity import nhs_number_valid, upn_valid
 from simulator.world.needs import SCHOOL_AGES, YOUTH_AGE
-from simulator.world.population import MAX_MEMBERS
+from simulator.world.population import MAX_MEMBERS, _only_where
 
 
 @pytest.fixture(scope="module")
@@ -308,3 +311,21 @@ def test_each_need_has_a_carrier_of_the_right_kind(truth, need):
     assert (carriers["household_id"].to_numpy() == hh.loc[has, "household_id"]).all()
     kind = CARRIER_KIND[need](carriers.reset_index())
     assert kind.all(), f"{(~kind).sum()} carriers of {need} of the wrong kind"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    mask=st.lists(st.booleans(), max_size=60),
+    start=st.integers(0, 5),
+    text=st.text(max_size=3),
+)
+def test_only_where_spreads_values_over_the_rows_like_a_take(mask, start, text):
+    """Values made for the masked rows, null elsewhere, a valid Arrow array."""
+    mask = np.array(mask, dtype=bool)
+    pool = pa.array([f"{text}{i}" for i in range(start + len(mask))])
+    spread = _only_where(mask, lambda rows: pool.slice(start, len(rows)))
+    spread.validate(full=True)
+    made = pool.slice(start, int(mask.sum())).to_pylist()
+    seen = np.cumsum(mask)
+    expected = [made[k - 1] if m else None for k, m in zip(seen, mask, strict=True)]
+    assert spread.to_pylist() == expected
