@@ -93,13 +93,20 @@ class SourceRows:
     def rates(
         self, error: str, base: float, multipliers: tuple[ErrorMultiplier, ...]
     ) -> np.ndarray:
-        """Each row's rate for ``error``: base times group multipliers, capped at 1."""
+        """Each row's rate for ``error``: base times group multipliers, capped at 1.
+
+        One rate for every row (a 0-d array) when no multiplier applies.
+        """
+        applies = [
+            m
+            for m in multipliers
+            if not (m.errors and error not in m.errors)
+            and not (m.sources and self.source not in m.sources)
+        ]
+        if not applies:
+            return np.minimum(np.asarray(float(base)), 1.0)
         rate = np.full(len(self.chunk.households), float(base))
-        for m in multipliers:
-            if (m.errors and error not in m.errors) or (
-                m.sources and self.source not in m.sources
-            ):
-                continue
+        for m in applies:
             rate = np.where(
                 self.chunk.in_group(m.column, m.value), rate * m.factor, rate
             )

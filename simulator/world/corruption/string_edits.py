@@ -382,15 +382,17 @@ def rewrite(
     found = np.stack([np.strings.find(lower, p) for p, _ in rules], axis=1)
     choice = _pick_position(found >= 0, u)
     out = values.copy().astype(object)
-    for r, (pat, rep) in enumerate(rules):
-        rows = np.flatnonzero(choice == r)
-        if not len(rows):
-            continue
-        v, at = values[rows], found[rows, r]
+    rows = np.flatnonzero(choice >= 0)
+    if len(rows):  # every rule at once: each row's pattern length and replacement
+        rule = choice[rows]
+        v, at = values[rows], found[rows, rule]
+        pattern_length = np.array([len(pat) for pat, _ in rules])[rule]
         head = np.strings.slice(v, 0, at)
-        tail = np.strings.slice(v, at + len(pat), None)
+        tail = np.strings.slice(v, at + pattern_length, None)
         first_upper = np.strings.isupper(np.strings.slice(v, 0, 1))
-        rep_arr = np.where((at == 0) & first_upper, rep[:1].upper() + rep[1:], rep)
+        plain = np.array([rep for _, rep in rules])[rule]
+        capital = np.array([rep[:1].upper() + rep[1:] for _, rep in rules])[rule]
+        rep_arr = np.where((at == 0) & first_upper, capital, plain)
         out[rows] = np.strings.add(np.strings.add(head, rep_arr), tail)
     return out.astype(str)
 
