@@ -280,27 +280,35 @@ def nhs_number_valid(numbers: pa.Array | np.ndarray | list) -> np.ndarray:
     return out
 
 
+def _letters(letters: np.ndarray, which: np.ndarray) -> pa.Array:
+    """``letters[which]`` as Arrow strings (converting numpy strings is slow)."""
+    return pa.array(letters.tolist(), pa.string()).take(pa.array(which))
+
+
 def ni_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
     """Unique synthetic NI numbers ``Q?999999?`` for distinct person ids."""
     x = _scramble(person_ids, 10**8, key)
-    second = _NI_SECOND[x // 4_000_000]
+    second = _letters(_NI_SECOND, x // 4_000_000)
     rest = x % 4_000_000
-    suffix = np.array(list("ABCD"))[rest % 4]
-    return pc.binary_join_element_wise(
-        "Q", pa.array(second), _zero_pad(rest // 4, 6), pa.array(suffix), ""
-    )
+    suffix = _letters(np.array(list("ABCD")), rest % 4)
+    return pc.binary_join_element_wise("Q", second, _zero_pad(rest // 4, 6), suffix, "")
+
+
+def _upn_check(twelve_digits: np.ndarray) -> np.ndarray:
+    """Position in the check letters of each UPN's check letter (weights 2..13)."""
+    return _weighted_digit_sum(twelve_digits, range(13, 1, -1)) % 23
 
 
 def upn_check_letter(twelve_digits: np.ndarray) -> np.ndarray:
     """DfE UPN check letter for the 12 digits after it (weights 2..13, mod 23)."""
-    return _UPN_CHECK[_weighted_digit_sum(twelve_digits, range(13, 1, -1)) % 23]
+    return _UPN_CHECK[_upn_check(twelve_digits)]
 
 
 def upns(person_ids: np.ndarray, key: int) -> pa.Array:
     """Unique synthetic Unique Pupil Numbers, local-authority code 999."""
     body = 999_000_000_000 + _scramble(person_ids, 10**9, key)
     return pc.binary_join_element_wise(
-        pa.array(upn_check_letter(body)), pa.array(body).cast(pa.string()), ""
+        _letters(_UPN_CHECK, _upn_check(body)), pa.array(body).cast(pa.string()), ""
     )
 
 
