@@ -207,6 +207,15 @@ def _postcode(arr: pa.Array) -> pa.Array:
     return pc.if_else(ok, spaced, pa.scalar(None, pa.string()))
 
 
+def _postcode_part(stop: int) -> Callable[[pa.Array], pa.Array]:
+    """The first characters of canonical postcodes, up to ``stop`` from the end."""
+
+    def fn(arr: pa.Array) -> pa.Array:
+        return pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(arr, 0, stop))
+
+    return fn
+
+
 def normalise_postcode(values: pd.Series) -> pd.Series:
     """Postcodes in canonical form: upper case, one space before the inward code.
 
@@ -227,13 +236,8 @@ def postcode_part(values: pd.Series, part: Literal["district", "sector"]) -> pd.
     >>> postcode_part(pd.Series(["QA12 3BD"]), "sector").tolist()
     ['QA12 3']
     """
-    stop = -3 if part == "district" else -2
-
-    def fn(arr: pa.Array) -> pa.Array:
-        full = _postcode(arr)
-        return pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(full, 0, stop))
-
-    return by_unique(values, fn)
+    trim = _postcode_part(-3 if part == "district" else -2)
+    return by_unique(values, lambda a: trim(_postcode(a)))
 
 
 def _alnum(arr: pa.Array) -> pa.Array:
@@ -302,18 +306,16 @@ def normalise_address(values: pd.Series) -> pd.Series:
     return by_unique(values, _address)
 
 
+def _sex(arr: pa.Array) -> pa.Array:
+    first = pc.utf8_slice_codeunits(pc.utf8_upper(pc.utf8_trim_whitespace(arr)), 0, 1)
+    return pc.if_else(
+        pc.is_in(first, pa.array(["M", "F"])), first, pa.scalar(None, pa.string())
+    )
+
+
 def normalise_sex(values: pd.Series) -> pd.Series:
     """``'M'`` or ``'F'``; anything else missing."""
-
-    def fn(arr: pa.Array) -> pa.Array:
-        first = pc.utf8_slice_codeunits(
-            pc.utf8_upper(pc.utf8_trim_whitespace(arr)), 0, 1
-        )
-        return pc.if_else(
-            pc.is_in(first, pa.array(["M", "F"])), first, pa.scalar(None, pa.string())
-        )
-
-    return by_unique(values, fn)
+    return by_unique(values, _sex)
 
 
 def _dob(frame: pd.DataFrame) -> pd.Series:
@@ -322,75 +324,168 @@ def _dob(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def _names_unordered(frame: pd.DataFrame) -> pd.Series:
-    a = _as_arrow(normalise_name(frame["first_name"])).cast(pa.string())
-    b = _as_arrow(normalise_name(frame["last_name"])).cast(pa.string())
+def _whole(values: pd.Series, fn: Callable[[pa.Array], pa.Array]) -> pd.Series:
+    """``fn`` applied to every value at once: :func:`by_unique` for identifiers.
+
+    Identifiers rarely repeat, so hashing them to find the distinct values costs
+    more than it saves; an element-wise ``fn`` gives the same result either way.
+    """
+    return _to_series(fn(_as_arrow(values).cast(pa.string())), values.index, STRING)
+
+
+class Fields:
+    """One frame's raw identity columns, with what several recipes share done once.
+
+    A name column is encoded (one entry per distinct value) and its distinct values
+    normalised once, then each recipe reading it (the name, its initial, its
+    Soundex, the names unordered) maps those; the date of birth is split into
+    year, month and day once.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.index = frame.index
+        self._memo: dict[tuple[str, str], object] = {}
+
+    def _cached(self, key: tuple[str, str], make: Callable[[], object]) -> object:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def encoded(self, column: str) -> pa.DictionaryArray:
+        """``column`` dictionary-encoded (its distinct values and each row's)."""
+        return self._cached(  # type: ignore[return-value]
+            ("encoded", column),
+            lambda: pc.dictionary_encode(_as_arrow(self.frame[column])),
+        )
+
+    def distinct(
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+    ) -> pa.Array:
+        """``fn`` of ``column``'s distinct values (cached under the name ``what``)."""
+        return self._cached(  # type: ignore[return-value]
+            (what, column),
+            lambda: fn(self.encoded(column).dictionary.cast(pa.string())),
+        )
+
+    def mapped(
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+    ) -> pd.Series:
+        """``fn`` applied element-wise to ``column`` (once per distinct value)."""
+        out = self.distinct(column, what, fn)
+        taken = pc.take(out, self.encoded(column).indices)
+        return _to_series(taken, self.index, STRING)
+
+    def name(self, column: str) -> pa.Array:
+        """The normalised name of each row (:func:`normalise_name`), as Arrow."""
+        return self._cached(  # type: ignore[return-value]
+            ("name_rows", column),
+            lambda: pc.take(
+                self.distinct(column, "name", ascii_letters),
+                self.encoded(column).indices,
+            ),
+        )
+
+    def name_derived(
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+    ) -> pd.Series:
+        """``fn`` of each row's normalised name, computed per distinct name."""
+        out = fn(self.distinct(column, "name", ascii_letters))
+        return _to_series(
+            pc.take(out, self.encoded(column).indices), self.index, STRING
+        )
+
+    def dob_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Year, month, day (int64; 0 where missing) and the missing mask."""
+
+        def make() -> tuple[np.ndarray, ...]:
+            dob = pa.array(_dob(self.frame), from_pandas=True)
+            missing = np.asarray(dob.is_null().to_numpy(zero_copy_only=False))
+            return (
+                *(
+                    np.asarray(pc.fill_null(part(dob), 0).to_numpy(), np.int64)
+                    for part in (pc.year, pc.month, pc.day)
+                ),
+                missing,
+            )
+
+        return self._cached(("dob", "parts"), make)  # type: ignore[return-value]
+
+
+def _names_unordered(fields: Fields) -> pd.Series:
+    a = fields.name("first_name").cast(pa.string())
+    b = fields.name("last_name").cast(pa.string())
     first = pc.less_equal(a, b)
     out = pc.binary_join_element_wise(
         pc.if_else(first, a, b), pc.if_else(first, b, a), " "
     )
-    return _to_series(out, frame.index, STRING)
+    return _to_series(out, fields.index, STRING)
 
 
-def _dob_parts(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    """Year, month, day (int64; arbitrary where missing) and the missing mask."""
-    d = _dob(frame).to_numpy()
-    years = d.astype("datetime64[Y]")
-    months = d.astype("datetime64[M]")
-    year = years.astype(np.int64) + 1970
-    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
-    day = (d.astype("datetime64[D]") - months.astype("datetime64[D]")).astype(
-        np.int64
-    ) + 1
-    return year, month, day, np.isnat(d)
+def _int32(values: np.ndarray, missing: np.ndarray, index: pd.Index) -> pd.Series:
+    values = np.where(missing, 0, values).astype(np.int32)
+    return pd.Series(pd.arrays.IntegerArray(values, missing), index=index)
 
 
-def _dob_year(frame: pd.DataFrame) -> pd.Series:
-    year, _, _, missing = _dob_parts(frame)
-    values = np.where(missing, 0, year).astype(np.int32)
-    return pd.Series(pd.arrays.IntegerArray(values, missing), index=frame.index)
+def _dob_year(fields: Fields) -> pd.Series:
+    year, _, _, missing = fields.dob_parts()
+    return _int32(year, missing, fields.index)
 
 
-def _dob_unordered(frame: pd.DataFrame) -> pd.Series:
-    year, month, day, missing = _dob_parts(frame)
+def _dob_unordered(fields: Fields) -> pd.Series:
+    year, month, day, missing = fields.dob_parts()
     lo, hi = np.minimum(month, day), np.maximum(month, day)
-    values = np.where(missing, 0, year * 10_000 + lo * 100 + hi).astype(np.int32)
-    return pd.Series(pd.arrays.IntegerArray(values, missing), index=frame.index)
+    return _int32(year * 10_000 + lo * 100 + hi, missing, fields.index)
 
 
-def _first_initial(frame: pd.DataFrame) -> pd.Series:
-    return by_unique(
-        frame["first_name"], lambda a: pc.utf8_slice_codeunits(ascii_letters(a), 0, 1)
-    )
+def _postcode_derived(fields: Fields, stop: int) -> pd.Series:
+    full = fields.distinct("postcode", "postcode", _postcode)
+    out = pc.take(_postcode_part(stop)(full), fields.encoded("postcode").indices)
+    return _to_series(out, fields.index, STRING)
 
 
-RECIPES: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series]]] = {
-    "nhs_number": (("nhs_number",), lambda f: normalise_nhs_number(f["nhs_number"])),
-    "ni_number": (("ni_number",), lambda f: normalise_identifier(f["ni_number"])),
-    "upn": (("upn",), lambda f: normalise_identifier(f["upn"])),
-    "first_name": (("first_name",), lambda f: normalise_name(f["first_name"])),
-    "last_name": (("last_name",), lambda f: normalise_name(f["last_name"])),
-    "first_initial": (("first_name",), _first_initial),
-    "first_name_soundex": (("first_name",), lambda f: soundex(f["first_name"])),
-    "last_name_soundex": (("last_name",), lambda f: soundex(f["last_name"])),
-    "last_name_first_part": (("last_name",), lambda f: first_part(f["last_name"])),
+RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
+    "nhs_number": (("nhs_number",), lambda f: _whole(f.frame["nhs_number"], _nhs)),
+    "ni_number": (("ni_number",), lambda f: _whole(f.frame["ni_number"], _alnum)),
+    "upn": (("upn",), lambda f: _whole(f.frame["upn"], _alnum)),
+    "first_name": (
+        ("first_name",),
+        lambda f: _to_series(f.name("first_name"), f.index, STRING),
+    ),
+    "last_name": (
+        ("last_name",),
+        lambda f: _to_series(f.name("last_name"), f.index, STRING),
+    ),
+    "first_initial": (
+        ("first_name",),
+        lambda f: f.name_derived(
+            "first_name", "initial", lambda a: pc.utf8_slice_codeunits(a, 0, 1)
+        ),
+    ),
+    "first_name_soundex": (
+        ("first_name",),
+        lambda f: f.name_derived("first_name", "soundex", _soundex_array),
+    ),
+    "last_name_soundex": (
+        ("last_name",),
+        lambda f: f.name_derived("last_name", "soundex", _soundex_array),
+    ),
+    "last_name_first_part": (
+        ("last_name",),
+        lambda f: f.mapped("last_name", "first_part", _first_part),
+    ),
     "names_unordered": (("first_name", "last_name"), _names_unordered),
-    "sex": (("sex",), lambda f: normalise_sex(f["sex"])),
-    "dob": (("dob",), _dob),
+    "sex": (("sex",), lambda f: f.mapped("sex", "sex", _sex)),
+    "dob": (("dob",), lambda f: _dob(f.frame)),
     "dob_year": (("dob",), _dob_year),
     "dob_unordered": (("dob",), _dob_unordered),
-    "postcode": (("postcode",), lambda f: normalise_postcode(f["postcode"])),
-    "postcode_sector": (
-        ("postcode",),
-        lambda f: postcode_part(f["postcode"], "sector"),
-    ),
-    "postcode_district": (
-        ("postcode",),
-        lambda f: postcode_part(f["postcode"], "district"),
-    ),
-    "address": (("address",), lambda f: normalise_address(f["address"])),
+    "postcode": (("postcode",), lambda f: f.mapped("postcode", "postcode", _postcode)),
+    "postcode_sector": (("postcode",), lambda f: _postcode_derived(f, -2)),
+    "postcode_district": (("postcode",), lambda f: _postcode_derived(f, -3)),
+    "address": (("address",), lambda f: f.mapped("address", "address", _address)),
 }
-"""Each recipe: the raw identity columns it reads, and the function computing it."""
+"""Each recipe: the raw identity columns it reads, and the function computing it
+from a frame's :class:`Fields`."""
 
 
 def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
@@ -425,4 +520,5 @@ def match_columns(frame: pd.DataFrame, recipes: Iterable[Recipe]) -> pd.DataFram
     0       JOSE                SMITH           QA1 2
     """
     recipes = list(dict.fromkeys(recipes))
-    return pd.DataFrame({r: RECIPES[r][1](frame) for r in recipes}, index=frame.index)
+    fields = Fields(frame)
+    return pd.DataFrame({r: RECIPES[r][1](fields) for r in recipes}, index=frame.index)
