@@ -18,10 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from simulator.council.linkage.backend import LinkageDB
+from simulator.council.linkage.backend import LinkageDB, to_arrow
 from simulator.council.linkage.links import Prepared
+from simulator.council.linkage.normalise import RARELY_REPEATED
 from simulator.schema.linkage import DeterministicConfig, MatchKey
 
 logger = logging.getLogger(__name__)
@@ -119,7 +123,8 @@ def run_cascade(
     Returns
     -------
     DataFrame
-        One row per linked record: ``rid``, ``spine_person_id``, ``match_key``,
+        One row per linked record, by ``rid``: ``rid``, ``spine_person_id``,
+        ``match_key`` (categorical: numbers, not strings, come back from DuckDB),
         ``match_probability`` (NaN) and ``n_candidates``.
     """
     pending: str | None = None  # rids of records not linked yet; None: all
@@ -157,14 +162,72 @@ def run_cascade(
     if pending is not None:
         db.drop(pending)
     union = "\nUNION ALL\n".join(
-        f"SELECT rid, spine_person_id, '{name}' AS match_key, "
-        f"CAST(NULL AS DOUBLE) AS match_probability, n_candidates "
+        f"SELECT rid, spine_person_id, {i} AS key, n_candidates "
         f"FROM ({accepted_sql(cand, ties)})"
-        for name, cand in accepted
+        for i, (_, cand) in enumerate(accepted)
     )
-    found = db.frame(f"{union}\nORDER BY rid")
+    found = db.arrow(f"{union}\nORDER BY rid")
     db.drop(*(cand for _, cand in accepted))
-    return found
+    names = [name for name, _ in accepted]
+    kinds = list(dict.fromkeys(names))
+    kind_of_key = np.array([kinds.index(n) for n in names], dtype=np.int32)
+    return pd.DataFrame(
+        {
+            "rid": found["rid"].to_numpy(),
+            "spine_person_id": found["spine_person_id"].to_numpy(),
+            "match_key": pd.Categorical.from_codes(
+                kind_of_key[found["key"].to_numpy()], categories=kinds
+            ),
+            "match_probability": np.full(len(found), np.nan),
+            "n_candidates": found["n_candidates"].to_numpy(),
+        }
+    )
+
+
+def shared_codes(
+    records: pd.DataFrame, spine: pd.DataFrame
+) -> tuple[pa.Table, pa.Table]:
+    """Both match tables as Arrow, each string column as integer codes both share.
+
+    Equal strings get equal codes and a missing string stays missing, so every key
+    finds the same candidates, while DuckDB reads the codes without converting
+    strings and hashes and compares integers in its joins. Columns whose values
+    rarely repeat (:data:`~simulator.council.linkage.normalise.RARELY_REPEATED`)
+    stay strings: coding them would cost more than their few keys save.
+
+    Examples
+    --------
+    >>> r, s = shared_codes(
+    ...     pd.DataFrame({"rid": [0, 1], "k": pd.array(["a", None], "str")}),
+    ...     pd.DataFrame({"spine_person_id": [7], "k": pd.array(["a"], "str")}),
+    ... )
+    >>> r["k"].to_pylist(), s["k"].to_pylist()
+    ([0, None], [0])
+    """
+    strings = [
+        c
+        for c in records.columns
+        if c in spine.columns
+        and c not in RARELY_REPEATED
+        and isinstance(records[c].dtype, pd.StringDtype)
+    ]
+    tables = [
+        to_arrow(records.drop(columns=strings)),
+        to_arrow(spine.drop(columns=strings)),
+    ]
+    for column in strings:
+        parts = [pa.chunked_array(pa.array(f[column].array)) for f in (records, spine)]
+        both = pa.chunked_array(
+            [c.cast(pa.large_string()) for p in parts for c in p.chunks],
+            pa.large_string(),
+        )
+        codes = pa.chunked_array(
+            [chunk.indices for chunk in pc.dictionary_encode(both).chunks],
+            pa.int32(),
+        )
+        tables[0] = tables[0].append_column(column, codes.slice(0, len(records)))
+        tables[1] = tables[1].append_column(column, codes.slice(len(records)))
+    return tables[0], tables[1]
 
 
 def link_deterministic(
@@ -192,8 +255,9 @@ def link_deterministic(
         Per linked record, as :func:`run_cascade`.
     """
     records, spine = db.name("records"), db.name("spine")
-    db.register(records, prepared.records)
-    db.register(spine, prepared.spine)
+    coded_records, coded_spine = shared_codes(prepared.records, prepared.spine)
+    db.register(records, coded_records)
+    db.register(spine, coded_spine)
     try:
         found = run_cascade(db, records, spine, config.keys, config.ties, step)
     finally:

@@ -488,6 +488,13 @@ RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
 from a frame's :class:`Fields`."""
 
 
+RARELY_REPEATED: frozenset[str] = frozenset(
+    {"nhs_number", "ni_number", "upn", "names_unordered", "address"}
+)
+"""Recipes whose values rarely repeat (a person's identifiers, both names together):
+finding their distinct values costs more than it saves."""
+
+
 def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
     """The raw identity columns a set of recipes reads."""
     return tuple(dict.fromkeys(c for r in recipes for c in RECIPES[r][0]))
