@@ -258,23 +258,26 @@ def nhs_valid(arr: pa.Array) -> np.ndarray:
     """True where a string is 10 digits whose last is the mod-11 check of the first 9.
 
     The same rule as :func:`simulator.world.identity.nhs_number_valid`, read straight
-    from
-    the Arrow character buffer.
+    from the Arrow character buffer (string or large string).
     """
-    arr = arr.cast(pa.string())
-    ok = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{10}$"), False)
+    ten_digits = pc.and_(pc.equal(pc.binary_length(arr), 10), pc.ascii_is_decimal(arr))
+    ok = pc.fill_null(ten_digits, False)
     ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
     out = np.zeros(len(arr), dtype=bool)
     if not ok_np.any():
         return out
     tens = pc.filter(arr, ok)
     tens = pa.concat_arrays([tens]) if tens.offset else tens
-    start = np.frombuffer(tens.buffers()[1], dtype=np.int32)[tens.offset]
+    offsets = np.int64 if pa.types.is_large_string(tens.type) else np.int32
+    start = np.frombuffer(tens.buffers()[1], dtype=offsets)[0]
     chars = np.frombuffer(tens.buffers()[2], dtype=np.uint8)[
         start : start + 10 * len(tens)
     ]
-    digits = chars.reshape(len(tens), 10).astype(np.int64) - ord("0")
-    check = 11 - (digits[:, :9] @ _NHS_WEIGHTS) % 11
+    digits = chars.reshape(len(tens), 10) - np.uint8(ord("0"))
+    total = np.zeros(len(tens), dtype=np.int16)
+    for k, weight in enumerate(_NHS_WEIGHTS):  # nine columns, not rows
+        total += digits[:, k] * np.int16(weight)
+    check = 11 - total % 11
     check = np.where(check == 11, 0, check)
     out[ok_np] = check == digits[:, 9]
     return out
@@ -330,7 +333,7 @@ def _whole(values: pd.Series, fn: Callable[[pa.Array], pa.Array]) -> pd.Series:
     Identifiers rarely repeat, so hashing them to find the distinct values costs
     more than it saves; an element-wise ``fn`` gives the same result either way.
     """
-    return _to_series(fn(_as_arrow(values).cast(pa.string())), values.index, STRING)
+    return _to_series(fn(_as_arrow(values)), values.index, STRING)
 
 
 class Fields:
@@ -395,11 +398,15 @@ class Fields:
             pc.take(out, self.encoded(column).indices), self.index, STRING
         )
 
+    def dob(self) -> pd.Series:
+        """The date of birth as ``datetime64[s]``."""
+        return self._cached(("dob", "dob"), lambda: _dob(self.frame))  # type: ignore[return-value]
+
     def dob_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Year, month, day (int64; 0 where missing) and the missing mask."""
 
         def make() -> tuple[np.ndarray, ...]:
-            dob = pa.array(_dob(self.frame), from_pandas=True)
+            dob = pa.array(self.dob(), from_pandas=True)
             missing = np.asarray(dob.is_null().to_numpy(zero_copy_only=False))
             return (
                 *(
@@ -476,7 +483,7 @@ RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
     ),
     "names_unordered": (("first_name", "last_name"), _names_unordered),
     "sex": (("sex",), lambda f: f.mapped("sex", "sex", _sex)),
-    "dob": (("dob",), lambda f: _dob(f.frame)),
+    "dob": (("dob",), lambda f: f.dob()),
     "dob_year": (("dob",), _dob_year),
     "dob_unordered": (("dob",), _dob_unordered),
     "postcode": (("postcode",), lambda f: f.mapped("postcode", "postcode", _postcode)),
