@@ -44,6 +44,21 @@ LINK_COLUMNS = (
 """Columns of every links table, in order."""
 
 
+def is_unique(ids: pd.Series) -> bool:
+    """Whether no id repeats; ids numbered from 0, as generated, by one count.
+
+    Examples
+    --------
+    >>> is_unique(pd.Series([2, 0, 1])), is_unique(pd.Series([5, 5]))
+    (True, False)
+    """
+    if ids.dtype == np.int64 and len(ids):
+        values = ids.to_numpy()
+        if values.min() >= 0 and values.max() < 4 * len(values):
+            return bool(np.bincount(values).max() <= 1)
+    return bool(ids.is_unique)
+
+
 def check_inputs(
     sources: Mapping[str, pd.DataFrame],
     spine: pd.DataFrame,
@@ -79,7 +94,7 @@ def check_inputs(
         if missing:
             problems.append(f"{name}: missing column(s) {', '.join(missing)}")
         key = ids[0]
-        if key in frame.columns and not frame[key].is_unique:
+        if key in frame.columns and not is_unique(frame[key]):
             problems.append(f"{name}: {key} is not unique")
         if key in frame.columns and frame[key].isna().any():
             problems.append(f"{name}: {key} has missing values")
@@ -227,10 +242,20 @@ def prepare(
 
 
 def _household_of(spine_households: pd.DataFrame, person: np.ndarray) -> np.ndarray:
-    """Each spine person's household (every person must be on the spine)."""
+    """Each spine person's household (every person must be on the spine).
+
+    Spine ids numbered from 0, as generated, are looked up in a table indexed by id;
+    others through a hash index.
+    """
     ids = spine_households["spine_person_id"].to_numpy(np.int64)
     households = spine_households["spine_household_id"].to_numpy(np.int64)
-    at = pd.Index(ids).get_indexer(person)
+    if len(ids) and ids.min() >= 0 and ids.max() < 4 * len(ids):
+        row = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+        row[ids] = np.arange(len(ids), dtype=np.int64)
+        inside = (person >= 0) & (person < len(row))
+        at = np.where(inside, row[np.where(inside, person, 0)], -1)
+    else:
+        at = pd.Index(ids).get_indexer(person)
     if len(at) and at.min() < 0:
         raise KeyError("a linked spine person is not on the spine")
     return households[at]
