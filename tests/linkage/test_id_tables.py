@@ -1,0 +1,79 @@
+"""Linkage's fast paths for ids numbered from 0 (counting tables) agree with the plain
+definitions (a stable lexsort, ``Series.is_unique``, a hash lookup) on any ids:
+dense or sparse, negative, repeated, empty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.council.linkage.links import _household_of, id_order, is_unique
+
+DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
+SPARSE = st.integers(-5, 10**6)  # sparse or negative: the fallbacks
+
+
+def id_lists(**kwargs) -> st.SearchStrategy[list[int]]:
+    """Lists of ids, all from the dense range or all from the sparse one."""
+    return st.one_of(st.lists(DENSE, **kwargs), st.lists(SPARSE, **kwargs))
+
+
+@st.composite
+def numbered_sources(draw) -> list[tuple[int, int]]:
+    """(source code, record id) rows, each source's ids 0..n-1 in a random order."""
+    sizes = draw(st.lists(st.integers(0, 12), min_size=1, max_size=4))
+    rows = [(code, i) for code, n in enumerate(sizes) for i in range(n)]
+    return draw(st.permutations(rows))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        numbered_sources(),  # as generated: the counting sort
+        st.lists(st.tuples(st.integers(0, 4), st.one_of(DENSE, SPARSE)), max_size=60),
+    )
+)
+def test_id_order_is_a_stable_lexsort(rows):
+    codes = np.array([c for c, _ in rows], dtype=np.int64)
+    ids = np.array([i for _, i in rows], dtype=np.int64)
+    assert id_order(codes, ids).tolist() == np.lexsort((ids, codes)).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(id_lists(max_size=60))
+def test_is_unique_is_pandas(ids):
+    series = pd.Series(ids, dtype=np.int64)
+    assert is_unique(series) == series.is_unique
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    id_lists(max_size=40, unique=True).flatmap(
+        lambda ids: st.tuples(
+            st.just(ids),
+            st.lists(st.sampled_from(ids), max_size=40) if ids else st.just([]),
+        )
+    )
+)
+def test_household_of_is_a_lookup_by_person(case):
+    ids, linked = case
+    spine = pd.DataFrame(
+        {
+            "spine_person_id": np.array(ids, dtype=np.int64),
+            "spine_household_id": np.arange(len(ids), dtype=np.int64) * 7 + 1,
+        }
+    )
+    person = np.array(linked, dtype=np.int64)
+    expected = spine.set_index("spine_person_id")["spine_household_id"].reindex(person)
+    assert _household_of(spine, person).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("stranger", [-1, 3, 10**6])
+def test_a_person_off_the_spine_is_an_error(stranger):
+    ids = {"spine_person_id": [0, 1, 2], "spine_household_id": [5, 5, 6]}
+    spine = pd.DataFrame(ids)
+    with pytest.raises(KeyError, match="not on the spine"):
+        _household_of(spine, np.array([0, stranger], dtype=np.int64))
