@@ -4,16 +4,26 @@ The costs are straight lines in the number of households (a fixed part plus a pa
 per household), one per stage as the manifest's ``measured`` fields name them
 (:mod:`simulator.pipeline.timings`), fitted to real runs (``linkaudit run``) of
 ``scenarios/baseline.yaml`` on the machine linkaudit is developed on: 2 cores, 23.5
-GiB of RAM. They were measured on 2026-12-02 with ``python -m benchmarks.run_costs``
-(one fresh process per run, the manifest's per-stage figures) at 20,000 and 100,000
-households, with deterministic and Splink linkage, attribution on, and checked at
-300,000 households (docs/performance.md, "Whole runs": the estimate beside each
-measured run). The machine was shared with other jobs (load average 11 to 18 on 2
-cores), so wall times were 10 times the CPU times: times are fitted on CPU seconds,
-which such contention inflates far less (about 2x against quieter runs of issue #15,
-so the time is an overestimate on an idle machine). Memory and disk do not depend
-on the load. Measure them again, and update this
-table, when a stage's cost changes (a new algorithm, the streamed pipeline).
+GiB of RAM. Times are CPU seconds, which other jobs on the machine inflate far less
+than wall time. They were measured again on 2026-12-02 after generation and
+linkage got cheaper (main at ``1de7c69``, nothing else running, load 0.5 to 1.6;
+docs/performance.md, "Whole runs"): ``python -m benchmarks.run_costs --set
+audit.replicates=1`` at 20,000 and 100,000 households (one fresh process per run,
+the manifest's per-stage figures), and the baseline at 1,000,000 households with
+``--workers 2`` (the stages of its own world; the ladder's per world is what is left
+of its total once its three worlds, link quality and writing are taken off: 104.5 s).
+Costs grow faster than linearly (more memory, and two busy processes), so a line
+through 20,000 and 100,000 fell 28% short at 1,000,000: the lines of the
+deterministic run go through 20,000 and 1,000,000, exact there and up to about a
+third over in between (100,000 households, 3 worlds: estimated 66 s of CPU, measured
+58 s; 20,000: 21 s against 23 s). Splink's link line goes through 20,000 and 100,000
+(no run at 1,000,000 since: 282 s there, beside 264 s measured for Splink alone at
+1,000,000 in "Linkage"). Peak memory and disk are the lines of the first fit (at
+commit ``bcf656e``; memory and disk do not depend on the load); at 1,000,000
+households their peak is above the measured one (17.7 GiB in two processes against
+14.1 GiB for the whole process tree, 9.5 GiB for the run's own process), so a run is
+refused too early rather than too late. Measure them again, and update this table,
+when a stage's cost changes (a new algorithm, the streamed pipeline).
 
 How the pieces add up (:func:`estimate_for`):
 
@@ -23,17 +33,10 @@ How the pieces add up (:func:`estimate_for`):
   next, so replicates add time, not memory);
 - a model that learns: one more world's ``generate``, ``link`` and view (the
   history cohort), the fit itself being small;
-- attribution: its measured stage (one world's ladder) once per world, whatever the
-  linkage method (its rungs link with the oracle; the real run is its last rung).
-  The line was fitted when every rung but the real run generated its world again;
-  since a world's ``data_error`` rung is computed from the world its run holds and
-  the ``spine`` rung draws only its spine in the ``model`` rung's world, it is that
-  fit scaled by 0.738, the ratio measured at 100,000 households on 2026-12-02
-  (``linkaudit run scenarios/baseline.yaml --set population.n_households=100000
-  --workers 1``, load 5 to 7): one world's ladder took 22.25 s of CPU before (the
-  ``attribution`` stage, 66.76 s for 3 worlds) and 16.42 s after (45.91 s, plus
-  3.35 s more in ``replicates``, whose tasks now compute their worlds'
-  ``data_error`` rungs), docs/performance.md, "The attribution ladder";
+- attribution: its measured stage (one world's ladder: the ``data_error`` rung on
+  the world the run holds, and the rung worlds it draws) once per world, whatever
+  the linkage method (its rungs link with the oracle; the real run is its last
+  rung);
 - each period after the first (``dynamics.periods``): :data:`PERIOD_WORLDS` of a
   world (records drawn again, linked, viewed, audited; no population drawn), and
   as much again when its feedback is attributed (attribution on, with surveillance
@@ -79,23 +82,21 @@ class Line:
 STARTUP_SECONDS = 4.0
 """CPU seconds of starting Python and importing the libraries (outside every stage)."""
 
-# CPU seconds per stage (lines through 20,000 and 100,000 households, deterministic).
+# CPU seconds per stage (lines through 20,000 and 1,000,000 households,
+# deterministic; see the docstring).
 STAGE_SECONDS = {
-    "generate": Line(0.74, 36.2e-6),
-    "view, scores and flags": Line(0.14, 18.8e-6),
-    # Link quality by integer codes (issue #15, commit 19ad507): measured in runs at
-    # 100,000 and 1,000,000 households (0.62 s and 4.11 s, load 3 to 6); the line
-    # through 20,000 and 100,000 before it was Line(0.32, 21.1e-6).
-    "link quality": Line(0.23, 3.9e-6),
-    "audit": Line(0.24, 2.4e-6),
-    "attribution": Line(0.59, 167.5e-6),  # 0.738 of the fit: see the docstring
-    "write outputs and report": Line(10.29, 56.5e-6),
+    "generate": Line(0.0, 28.9e-6),
+    "view, scores and flags": Line(0.02, 11.68e-6),
+    "link quality": Line(0.15, 3.05e-6),
+    "audit": Line(0.12, 1.68e-6),
+    "attribution": Line(0.03, 104.5e-6),
+    "write outputs and report": Line(4.07, 36.4e-6),
 }
 # CPU seconds of the link stage, by method (oracle: not measured, about a view).
 LINK_SECONDS = {
-    "deterministic": Line(0.73, 88.2e-6),
-    "splink": Line(6.84, 426.0e-6),
-    "oracle": Line(0.14, 18.8e-6),
+    "deterministic": Line(0.19, 28.3e-6),
+    "splink": Line(2.62, 279.3e-6),  # through 20,000 and 100,000
+    "oracle": Line(0.02, 11.68e-6),
 }
 # Peak resident memory (bytes), by method and attribution on or off (without it, the
 # largest peak of the other stages). Oracle: taken as deterministic's.
