@@ -5,25 +5,28 @@ per household), one per stage as the manifest's ``measured`` fields name them
 (:mod:`simulator.pipeline.timings`), fitted to real runs (``linkaudit run``) of
 ``scenarios/baseline.yaml`` on the machine linkaudit is developed on: 2 cores, 23.5
 GiB of RAM. Times are CPU seconds, which other jobs on the machine inflate far less
-than wall time. They were measured again on 2026-12-02 after generation and
-linkage got cheaper (main at ``1de7c69``, nothing else running, load 0.5 to 1.6;
+than wall time. They were measured again on 2026-12-02 after generation and linkage
+got cheaper (main at ``1de7c69``, nothing else running, load 0.5 to 1.6;
 docs/performance.md, "Whole runs"): ``python -m benchmarks.run_costs --set
 audit.replicates=1`` at 20,000 and 100,000 households (one fresh process per run,
 the manifest's per-stage figures), and the baseline at 1,000,000 households with
 ``--workers 2`` (the stages of its own world; the ladder's per world is what is left
-of its total once its three worlds, link quality and writing are taken off: 104.5 s).
-Costs grow faster than linearly (more memory, and two busy processes), so a line
+of its total once its three worlds, link quality and writing are taken off: 104.5
+s). Costs grow faster than linearly (more memory, and two busy processes), so a line
 through 20,000 and 100,000 fell 28% short at 1,000,000: the lines of the
 deterministic run go through 20,000 and 1,000,000, exact there and up to about a
 third over in between (100,000 households, 3 worlds: estimated 66 s of CPU, measured
-58 s; 20,000: 21 s against 23 s). Splink's link line goes through 20,000 and 100,000
-(no run at 1,000,000 since: 282 s there, beside 264 s measured for Splink alone at
-1,000,000 in "Linkage"). Peak memory and disk are the lines of the first fit (at
-commit ``bcf656e``; memory and disk do not depend on the load); at 1,000,000
-households their peak is above the measured one (17.7 GiB in two processes against
-14.1 GiB for the whole process tree, 9.5 GiB for the run's own process), so a run is
-refused too early rather than too late. Measure them again, and update this table,
-when a stage's cost changes (a new algorithm, the streamed pipeline).
+58 s; 20,000: 21 s against 23 s). Splink's link line goes through 20,000 households
+and the link stage of the Splink baseline at 1,000,000 (354 s, one DuckDB thread
+while the pool works; 100,000 measured 30.6 s, estimated 36.4 s). Peak memory and
+disk are the lines of the first fit (at commit ``bcf656e``; memory and disk do not
+depend on the load). At 1,000,000 households they are above what was measured: 17.7
+GiB in two processes against 14.1 GiB for the whole process tree (deterministic),
+and 21.6 GiB against 15.5 GiB (Splink), which the default ``--memory-limit`` (80% of
+this machine's 23.5 GiB) refuses although it fits. Refit them with the runs at
+1,000,000 households (docs/performance.md, "Whole runs"), keeping the lines with
+attribution above those without. Measure them again, and update this table, when a
+stage's cost changes (a new algorithm, the streamed pipeline).
 
 How the pieces add up (:func:`estimate_for`):
 
@@ -95,7 +98,7 @@ STAGE_SECONDS = {
 # CPU seconds of the link stage, by method (oracle: not measured, about a view).
 LINK_SECONDS = {
     "deterministic": Line(0.19, 28.3e-6),
-    "splink": Line(2.62, 279.3e-6),  # through 20,000 and 100,000
+    "splink": Line(1.15, 352.9e-6),
     "oracle": Line(0.02, 11.68e-6),
 }
 # Peak resident memory (bytes), by method and attribution on or off (without it, the
