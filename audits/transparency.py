@@ -38,7 +38,7 @@ from audits.report.text import TARGET_LABELS, group_label
 from audits.tables import VERSIONED, _json_safe
 from simulator.schema.model import FlagRule
 from simulator.vocabulary import is_hidden
-from simulator.world.generate import package_versions
+from simulator.world.generate import package_versions, records_file
 
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
@@ -370,7 +370,7 @@ def run_record(
             else not_known("The run was not audited.")
         ),
         "tool_specification.datasets": filled(
-            [f"records/{name}.parquet" for name in records]
+            [records_file(name) for name in records]
             + ["spine.parquet", "view.parquet", "truth/ (the simulated truth)"],
             "the run directory",
         ),

@@ -177,7 +177,8 @@ def test_every_file_runs_end_to_end_at_a_small_size(path, tmp_path, capsys):
         "-q",
         *([] if path.stem in WITH_ATTRIBUTION else ["--no-attribution"]),
     ]
-    if load_scenario(path).model.kind == "external":
+    scenario = load_scenario(path)
+    if scenario.model.kind == "external":
         code, said = run_held_to_avx2(args)
     else:
         code = main(args)
@@ -203,7 +204,7 @@ def test_every_file_runs_end_to_end_at_a_small_size(path, tmp_path, capsys):
     assert 0 < h["precision"]["estimate"] <= 1
     assert 0 <= h["fpr"]["estimate"] < 0.5
     # the file's own question leads, with a figure
-    question = load_scenario(path).audit.headline
+    question = scenario.audit.headline
     assert h["spec"]["default"] is False
     assert h["spec"]["metric"] == question.metric
     assert h["comparison"] is not None, h.get("unavailable")

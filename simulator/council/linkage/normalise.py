@@ -134,20 +134,16 @@ def normalise_name(values: pd.Series) -> pd.Series:
 
 
 def _first_part(arr: pa.Array) -> pa.Array:
-    return ascii_letters(
-        pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"[\s\-].*$", "")
-    )
-
-
-def first_part(values: pd.Series) -> pd.Series:
     """The first word of a (possibly hyphenated or double) name, normalised.
 
     Examples
     --------
-    >>> first_part(pd.Series(["Smith-Jones", "de Souza", "Brown"])).tolist()
+    >>> _first_part(pa.array(["Smith-Jones", "de Souza", "Brown"])).to_pylist()
     ['SMITH', 'DE', 'BROWN']
     """
-    return by_unique(values, _first_part)
+    return ascii_letters(
+        pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"[\s\-].*$", "")
+    )
 
 
 def _soundex_array(arr: pa.Array) -> pa.Array:
@@ -241,14 +237,10 @@ def postcode_part(values: pd.Series, part: Literal["district", "sector"]) -> pd.
 
 
 def _alnum(arr: pa.Array) -> pa.Array:
+    """NI numbers and UPNs: upper case, letters and digits only."""
     return _null_if_empty(
         pc.replace_substring_regex(pc.utf8_upper(arr), "[^A-Z0-9]", "")
     )
-
-
-def normalise_identifier(values: pd.Series) -> pd.Series:
-    """NI numbers and UPNs: upper case, letters and digits only."""
-    return by_unique(values, _alnum)
 
 
 _NHS_WEIGHTS = np.arange(10, 1, -1)
@@ -300,25 +292,17 @@ def normalise_nhs_number(values: pd.Series) -> pd.Series:
 
 
 def _address(arr: pa.Array) -> pa.Array:
+    """Address lines: upper case, punctuation to single spaces."""
     out = pc.replace_substring_regex(pc.utf8_upper(arr), "[^A-Z0-9]+", " ")
     return _null_if_empty(pc.utf8_trim_whitespace(out))
 
 
-def normalise_address(values: pd.Series) -> pd.Series:
-    """Address lines: upper case, punctuation to single spaces."""
-    return by_unique(values, _address)
-
-
 def _sex(arr: pa.Array) -> pa.Array:
+    """``'M'`` or ``'F'``; anything else missing."""
     first = pc.utf8_slice_codeunits(pc.utf8_upper(pc.utf8_trim_whitespace(arr)), 0, 1)
     return pc.if_else(
         pc.is_in(first, pa.array(["M", "F"])), first, pa.scalar(None, pa.string())
     )
-
-
-def normalise_sex(values: pd.Series) -> pd.Series:
-    """``'M'`` or ``'F'``; anything else missing."""
-    return by_unique(values, _sex)
 
 
 def _dob(frame: pd.DataFrame) -> pd.Series:
@@ -371,13 +355,17 @@ class Fields:
             lambda: fn(self.encoded(column).dictionary.cast(pa.string())),
         )
 
+    def each_row(self, column: str, values: pa.Array) -> pd.Series:
+        """Each row's entry of ``values``, one per distinct value of ``column``."""
+        return _to_series(
+            pc.take(values, self.encoded(column).indices), self.index, STRING
+        )
+
     def mapped(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
     ) -> pd.Series:
         """``fn`` applied element-wise to ``column`` (once per distinct value)."""
-        out = self.distinct(column, what, fn)
-        taken = pc.take(out, self.encoded(column).indices)
-        return _to_series(taken, self.index, STRING)
+        return self.each_row(column, self.distinct(column, what, fn))
 
     def name(self, column: str) -> pa.Array:
         """The normalised name of each row (:func:`normalise_name`), as Arrow."""
@@ -390,13 +378,10 @@ class Fields:
         )
 
     def name_derived(
-        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+        self, column: str, fn: Callable[[pa.Array], pa.Array]
     ) -> pd.Series:
         """``fn`` of each row's normalised name, computed per distinct name."""
-        out = fn(self.distinct(column, "name", ascii_letters))
-        return _to_series(
-            pc.take(out, self.encoded(column).indices), self.index, STRING
-        )
+        return self.each_row(column, fn(self.distinct(column, "name", ascii_letters)))
 
     def dob(self) -> pd.Series:
         """The date of birth as ``datetime64[s]``."""
@@ -447,8 +432,7 @@ def _dob_unordered(fields: Fields) -> pd.Series:
 
 def _postcode_derived(fields: Fields, stop: int) -> pd.Series:
     full = fields.distinct("postcode", "postcode", _postcode)
-    out = pc.take(_postcode_part(stop)(full), fields.encoded("postcode").indices)
-    return _to_series(out, fields.index, STRING)
+    return fields.each_row("postcode", _postcode_part(stop)(full))
 
 
 RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
@@ -466,16 +450,16 @@ RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
     "first_initial": (
         ("first_name",),
         lambda f: f.name_derived(
-            "first_name", "initial", lambda a: pc.utf8_slice_codeunits(a, 0, 1)
+            "first_name", lambda a: pc.utf8_slice_codeunits(a, 0, 1)
         ),
     ),
     "first_name_soundex": (
         ("first_name",),
-        lambda f: f.name_derived("first_name", "soundex", _soundex_array),
+        lambda f: f.name_derived("first_name", _soundex_array),
     ),
     "last_name_soundex": (
         ("last_name",),
-        lambda f: f.name_derived("last_name", "soundex", _soundex_array),
+        lambda f: f.name_derived("last_name", _soundex_array),
     ),
     "last_name_first_part": (
         ("last_name",),
