@@ -7,6 +7,7 @@ can import it cheaply.
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 
 from simulator.vocabulary import is_hidden
 
@@ -21,6 +22,17 @@ def council_view(frame: pd.DataFrame) -> pd.DataFrame:
     given, so neither side depends on the other.
     """
     return frame.drop(columns=[c for c in frame.columns if is_hidden(c)])
+
+
+def arrow_text(values: pd.Series | pd.Index) -> pa.Array:
+    """A pandas text column as one Arrow ``large_string`` array.
+
+    Arrow-backed strings are taken without copying their characters.
+    """
+    arr = pa.array(values.array if isinstance(values, pd.Series) else values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def release_memory() -> None:

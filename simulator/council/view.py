@@ -56,9 +56,11 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.errors import InputDataError
-from simulator.frames import council_view
+from simulator.frames import arrow_text, council_view
 from simulator.schema.view import ViewConfig
 from simulator.vocabulary import INDEX
 
@@ -265,6 +267,34 @@ def normalise_sector(values: pd.Series) -> pd.Series:
     return s.where(s.str.len() > 0)
 
 
+_ASCII_SPACES = "[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+"""Python's ``\\s`` within ASCII, for Arrow's regular expressions (RE2's ``\\s`` is
+narrower)."""
+
+
+def sector_of(postcodes: pa.Array) -> pa.Array:
+    """:func:`postcode_sector` in Arrow: missing where the sector is missing.
+
+    ASCII postcodes (all of a generated world's) are worked on in Arrow; any other
+    text goes through Python's string methods, whose upper case and spaces differ
+    from Arrow's outside ASCII.
+    """
+    if pc.all(pc.string_is_ascii(postcodes)).as_py() is not False:  # None: no text
+        compact = pc.replace_substring_regex(
+            pc.ascii_upper(postcodes), _ASCII_SPACES, ""
+        )
+        sector = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(compact, 0, -3),
+            pc.utf8_slice_codeunits(compact, -3, -2),
+            pa.scalar(" ", pa.large_string()),
+        )
+        return pc.if_else(pc.greater_equal(pc.utf8_length(compact), 5), sector, None)
+    text = pd.Series(pd.arrays.ArrowStringArray(postcodes), dtype="str")
+    compact = text.str.upper().str.replace(r"\s+", "", regex=True)
+    sector = (compact.str[:-3] + " " + compact.str[-3]).where(compact.str.len() >= 5)
+    return arrow_text(sector)
+
+
 def postcode_sector(postcodes: pd.Series) -> pd.Series:
     """Postcode sector of each postcode: the outward code and the inward digit.
 
@@ -275,11 +305,11 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
     --------
     >>> postcode_sector(pd.Series(["QA12 3XY", "qa123xy", None])).tolist()
     ['QA12 3', 'QA12 3', nan]
+    >>> postcode_sector(pd.Series(["qa1\u00a02ab", "QA1"])).tolist()
+    ['QA1 2', nan]
     """
-    compact = postcodes.astype("str").str.upper().str.replace(r"\s+", "", regex=True)
-    ok = compact.str.len() >= 5
-    sector = compact.str[:-3] + " " + compact.str[-3]
-    return sector.where(ok.fillna(False).astype(bool))
+    sector = sector_of(arrow_text(postcodes.astype("str")))
+    return pd.Series(sector.to_pandas(), index=postcodes.index, dtype="str")
 
 
 # ----------------------------------------------------------------------- features
@@ -333,10 +363,11 @@ def _area(
     unknown = np.ones(n, dtype=bool)
     if deprivation is not None and len(spine):
         lookup = _deprivation_lookup(deprivation)
-        sector = postcode_sector(spine["postcode"])
-        hit = pd.Index(lookup.index).get_indexer(sector.to_numpy(object))
+        sector = sector_of(arrow_text(spine["postcode"]))
+        known = pa.array(lookup.index.to_numpy(object), pa.string())
+        hit = pc.index_in(sector, value_set=known).to_numpy(zero_copy_only=False)
         person_decile = np.where(
-            hit >= 0, lookup.to_numpy()[np.maximum(hit, 0)], np.nan
+            np.isnan(hit), np.nan, lookup.to_numpy()[np.nan_to_num(hit).astype(int)]
         )
         ok = ~np.isnan(person_decile)
         # The first member (lowest spine_person_id) whose sector is known.

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from simulator.frames import arrow_text
+
 IDENTITY_COLUMNS = (
     "first_name",
     "last_name",
@@ -212,10 +214,7 @@ def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
     """A pandas string (or categorical of strings) column as Arrow ``large_string``."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return coded_strings(values).to_arrow()
-    arr = pa.array(values.array if isinstance(values, pd.Series) else values)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
+    return arrow_text(values)
 
 
 def coded_strings(values: pd.Series) -> Strings:

@@ -16,6 +16,7 @@ from simulator.council.view import (
     event_column,
     feature_columns,
     observed_labels,
+    postcode_sector,
 )
 from simulator.errors import InputDataError
 from simulator.frames import council_view
@@ -254,3 +255,33 @@ def test_view_config_refuses_repeated_events_and_typos():
         ViewConfig(events=("police incident",))
     with pytest.raises(ValueError, match="extra"):
         ViewConfig(persistant_absence=0.1)
+
+
+def _sector_by_pandas(postcodes: pd.Series) -> list:
+    """The postcode sector by pandas' string methods (before the Arrow path)."""
+    compact = postcodes.astype("str").str.upper().str.replace(r"\s+", "", regex=True)
+    sector = compact.str[:-3] + " " + compact.str[-3]
+    got = sector.where(compact.str.len() >= 5).tolist()
+    return [None if isinstance(g, float) else g for g in got]
+
+
+_POSTCODE_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet="QAZ019 xy\t\n\x0b\x0c\r\x1c\x1f", max_size=10),
+    st.text(max_size=10),  # any text: Python's upper case and spaces beyond ASCII
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_POSTCODE_TEXT, max_size=12))
+def test_postcode_sector_in_arrow_is_the_pandas_sector(postcodes):
+    """Arrow's ASCII path (and the fallback for other text) give pandas' sectors.
+
+    Python's ``\\s`` is wider than Arrow's, even within ASCII (``\\x0b``,
+    ``\\x1c``-``\\x1f``): the first alphabet holds them.
+    """
+    given = pd.Series(postcodes, dtype=object)
+    got = postcode_sector(given).tolist()
+    assert [None if isinstance(g, float) else g for g in got] == _sector_by_pandas(
+        given
+    )
