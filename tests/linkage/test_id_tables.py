@@ -1,6 +1,6 @@
 """Linkage's fast paths for ids numbered from 0 (counting tables) agree with the plain
-definitions (a stable lexsort, ``Series.is_unique``, a hash lookup) on any ids:
-dense or sparse, negative, repeated, empty."""
+definitions (a stable lexsort, ``Series.is_unique``, a hash lookup, pandas' groups) on
+any ids: dense or sparse, negative, repeated, empty."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.council.linkage.links import _household_of, id_order, is_unique
+from simulator.world.true_links import spine_rows_of
 
 DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
 SPARSE = st.integers(-5, 10**6)  # sparse or negative: the fallbacks
@@ -77,3 +78,23 @@ def test_a_person_off_the_spine_is_an_error(stranger):
     spine = pd.DataFrame(ids)
     with pytest.raises(KeyError, match="not on the spine"):
         _household_of(spine, np.array([0, stranger], dtype=np.int64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(st.lists(DENSE, max_size=40), st.lists(DENSE, max_size=40)),
+        st.tuples(st.lists(SPARSE, max_size=40), st.lists(SPARSE, max_size=40)),
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_spine_rows_of_a_true_person_are_pandas_groups(ids, rnd):
+    """The oracle's count and lowest spine id per true person, by groups and lookup."""
+    true_person, wanted = (np.array(v, dtype=np.int64) for v in ids)
+    spine_person = np.array(rnd.sample(range(1000), len(true_person)), dtype=np.int64)
+    n_rows, lowest = spine_rows_of(true_person, spine_person, wanted)
+    groups = pd.Series(spine_person).groupby(true_person)
+    expected_n = groups.size().reindex(wanted, fill_value=0).to_numpy()
+    assert n_rows.tolist() == expected_n.tolist()
+    on = expected_n > 0
+    assert lowest[on].tolist() == groups.min().reindex(wanted[on]).tolist()
