@@ -763,6 +763,30 @@ class Pool:
         """Take ``task`` back from a busy pool's queue if no worker has it yet."""
         return self.dispatcher is not None and self.dispatcher.withdraw(task)
 
+    @property
+    def shares_cores(self) -> bool:
+        """Whether this process shares the machine's cores with the pool's workers.
+
+        A busy pool with worker processes here (not on a cluster): this process
+        then keeps its share, :attr:`threads`, while the workers work.
+        """
+        return self.dispatcher is not None
+
+    @contextmanager
+    def every_core(self) -> Iterator[None]:
+        """Every core for this process's DuckDB and numerical libraries, meanwhile.
+
+        For a busy pool's own process while it has sent its workers nothing yet
+        (a run's real world linked with Splink, :func:`simulator.pipeline.run.run`),
+        so that work which spreads over threads is not held to its share; on
+        leaving, the share is back. Without workers here it already has them all.
+        """
+        if not self.shares_cores:
+            yield
+            return
+        with thread_share(cores()):
+            yield
+
     def help(self) -> None:
         """Take back the last submitted tasks no worker has started, and run them here.
 

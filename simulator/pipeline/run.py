@@ -12,7 +12,8 @@ Each stage is a pure function of the previous outputs and a named seed stream;
 byte-identical files. The history cohort, the replicates and the attribution rungs do
 not depend on one another: with ``workers`` they run on other processes
 (:mod:`simulator.pipeline.parallel`) while this one runs the real world, with the
-same bytes.
+same bytes; a Splink link of the real world runs first, on every core
+(:func:`links_alone`).
 """
 
 # Over 600 lines: every stage of a run and the tasks it sends to workers, read in
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -356,13 +357,43 @@ def council_run(
     written), ``data`` is trimmed in place of what no later step reads
     (:func:`shed_identity`), so the task holds less while it views, scores and audits.
     """
+    links = council_links(
+        data, scenario, method=method, progress=progress, timings=timings, lean=lean
+    )
+    return council_view(
+        data, links, scenario, model, progress=progress, timings=timings
+    )
+
+
+def council_links(
+    data: SyntheticData,
+    scenario: Scenario,
+    *,
+    method: str | None = None,
+    progress: bool = False,
+    timings: Timings | None = None,
+    lean: bool = False,
+) -> pd.DataFrame:
+    """The council's links (:func:`council_run`'s first half, its ``link`` stage)."""
     config = scenario.linkage
     if method is not None and method != config.method:
         config = config.model_copy(update={"method": method})
     with stage_timer(timings, "link"):
-        links = link_records(
+        return link_records(
             data, config, stage_seed(scenario, "linkage"), progress=progress, lean=lean
         )
+
+
+def council_view(
+    data: SyntheticData,
+    links: pd.DataFrame,
+    scenario: Scenario,
+    model: RiskModel,
+    *,
+    progress: bool = False,
+    timings: Timings | None = None,
+) -> Council:
+    """The view, scores and flags of linked data (:func:`council_run`'s second half)."""
     with (
         stage_timer(timings, "view, scores and flags"),
         stage_bar("view, scores and flags", 2, progress) as bar,
@@ -453,7 +484,8 @@ def audit_outcomes(
 
 
 # Over 80 lines: every stage of a run in the order it runs, each timed, with the
-# pool's tasks sent before the real world's work and collected after it.
+# pool's tasks sent before the real world's work (after a Splink link: links_alone)
+# and collected after it.
 def run(
     scenario: Scenario,
     *,
@@ -499,20 +531,27 @@ def run(
             fit_model, scenario, base_dir=base_dir, progress=progress and not pool.size
         )
         send = partial(submit_worlds, pool, scenario, attribution)
+        alone = links_alone(scenario, pool)
         if history:  # fitted on a cohort of its own, on the pool, while this generates
             fitting = pool.submit(fit)
         else:  # fitted without a world: the pool starts before this one generates
             with timings.stage("model"):
                 fitted = model or fit()
-            others, rungs = send(fitted)
+            if not alone:
+                others, rungs = send(fitted)
         with timings.stage("generate"):
             data = generate(scenario, progress=progress)
         if history:
             with timings.stage("model: history cohort"):
                 fitted = collect([fitting], "model: history cohort", False, timings)[0]
-            others, rungs = send(fitted)
-        council = council_run(
-            data, scenario, fitted, progress=progress, timings=timings
+            if not alone:
+                others, rungs = send(fitted)
+        with pool.every_core() if alone else nullcontext():
+            links = council_links(data, scenario, progress=progress, timings=timings)
+        if alone:  # the pool starts now; this process takes the last replicate
+            others, rungs = send(fitted, largest_last=True)
+        council = council_view(
+            data, links, scenario, fitted, progress=progress, timings=timings
         )
         with (
             timings.stage("link quality"),
@@ -576,24 +615,53 @@ def run(
     )
 
 
+LINKED_ALONE = frozenset({"splink"})
+"""Linkage methods whose real-world link runs before the pool gets any task, on
+every core (:func:`links_alone`)."""
+
+
+def links_alone(scenario: Scenario, pool: Pool) -> bool:
+    """Whether the run's real world links before its pool gets work, on every core.
+
+    Splink's link is a run's longest stage (at 1,000,000 households, 391 s on the one
+    DuckDB thread of its share while a worker ran replicates, against 154 s alone on
+    two: docs/performance.md), and DuckDB spreads it over threads; so with workers
+    on this machine (:attr:`Pool.shares_cores`) they get their tasks once it is done.
+    A deterministic link is short and mostly one thread: the pool starts first.
+    """
+    return pool.shares_cores and scenario.linkage.method in LINKED_ALONE
+
+
 def submit_worlds(
-    pool: Pool, scenario: Scenario, attribution: bool, fitted: RiskModel
+    pool: Pool,
+    scenario: Scenario,
+    attribution: bool,
+    fitted: RiskModel,
+    *,
+    largest_last: bool = False,
 ) -> tuple[list[Task], list[list[Task]]]:
     """Send the replicate worlds 1, 2, ... and every world's rungs to ``pool``.
 
     Returns the replicates' tasks and, with ``attribution``, each world's rung
-    tasks (:func:`submit_rungs`), world 0's first.
+    tasks (:func:`submit_rungs`), world 0's first. With ``largest_last``, the last
+    replicate (a whole world, the largest task: rungs link with the oracle) is sent
+    after the rungs: a busy pool's own process, helping from the queue's end
+    (:meth:`Pool.help`), starts on it while the worker has the first replicate, and
+    the short rungs fill in at the end.
     """
     replicates = scenario.audit.replicates
-    others = [
-        pool.submit(replicate_audit, scenario, r, fitted, attribution)
-        for r in range(1, replicates)
-    ]
+    last = {replicates - 1} if largest_last and replicates > 1 else set()
+
+    def replicate(r: int) -> Task:
+        return pool.submit(replicate_audit, scenario, r, fitted, attribution)
+
+    others = {r: replicate(r) for r in range(1, replicates) if r not in last}
     rungs = [
         submit_rungs(pool, replicate_scenario(scenario, r), fitted)
         for r in range(replicates if attribution else 0)
     ]
-    return others, rungs
+    others.update({r: replicate(r) for r in last})
+    return [others[r] for r in range(1, replicates)], rungs
 
 
 def collect(

@@ -16,7 +16,7 @@ from audits.attribution import RUNGS, ladder
 from simulator.cli import main
 from simulator.io import MANIFEST
 from simulator.pipeline.output import write_run
-from simulator.pipeline.parallel import SERIAL, Pool
+from simulator.pipeline.parallel import SERIAL, Pool, Workers
 from simulator.pipeline.run import (
     Run,
     council_outcomes,
@@ -196,6 +196,62 @@ def test_the_pool_gets_its_worlds_before_the_real_world_is_generated(
     else:
         rungs = len(rung_worlds(scenario))
         assert sent == ["replicate_audit"] * 2 + ["rung_outcomes"] * 3 * rungs
+
+
+class _Viewing(Exception):
+    """Raised where the real world's view would be built: the test has seen enough."""
+
+
+def _duckdb_threads() -> int:
+    """The threads a new linkage connection of this process gets."""
+    from simulator.council.linkage.backend import LinkageDB
+
+    return int(LinkageDB().frame("SELECT current_setting('threads') AS t")["t"][0])
+
+
+@pytest.mark.parametrize("method", ["splink", "deterministic"])
+def test_a_splink_world_links_on_every_core_before_the_pool_gets_its_worlds(
+    seed, monkeypatch, method
+):
+    """With a worker on this machine, the real world's Splink link comes first, with
+    every core for DuckDB (while a worker works it would have its share: at 1,000,000
+    households 391 s on one thread of two, against 154 s alone), and the pool then
+    gets its worlds, the last replicate after the rungs (this process, helping from
+    the queue's end, takes it); a deterministic link keeps its share while the pool
+    works on worlds sent before generation."""
+    import simulator.pipeline.parallel as parallel
+    import simulator.pipeline.run as pipeline
+
+    monkeypatch.setattr(parallel, "cores", lambda: 4)  # a worker's share: 2 threads
+    sent: list[str] = []
+    seen: dict[str, object] = {}
+
+    def recorded(pool: Pool, fn: object, *args: object) -> None:
+        name = getattr(fn, "func", fn).__name__
+        sent.append(f"replicate {args[1]}" if name == "replicate_audit" else name)
+
+    def linking(*args: object, **options: object) -> None:
+        seen["link"] = (_duckdb_threads(), list(sent))
+
+    def viewing(*args: object, **options: object) -> None:
+        seen["view"] = (_duckdb_threads(), list(sent))
+        raise _Viewing
+
+    monkeypatch.setattr(Pool, "submit", recorded)
+    monkeypatch.setattr(pipeline, "link_records", linking)
+    monkeypatch.setattr(pipeline, "linked_view", viewing)
+    audit = {"n_boot": 50, "min_group_size": 0, "replicates": 3}
+    scenario = small(seed, linkage={"method": method}, audit=audit)
+    with pytest.raises(_Viewing):
+        run(scenario, workers=Workers(2))
+    rungs = ["rung_outcomes"] * 3 * len(rung_worlds(scenario))
+    if method == "splink":
+        assert seen["link"] == (4, [])
+        assert seen["view"] == (2, ["replicate 1", *rungs, "replicate 2"])
+    else:
+        everything = ["replicate 1", "replicate 2", *rungs]
+        assert seen["link"] == (2, everything)
+        assert seen["view"] == (2, everything)
 
 
 def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypatch):
