@@ -115,11 +115,12 @@ def _line(points: dict[int, float]) -> tuple[float, float]:
 
 
 def fit(rows: list[dict], sizes: tuple[int, int]) -> None:
-    """Print the coefficient lines of ``simulator.pipeline.estimate`` from ``rows``.
+    """Print the coefficients of ``simulator.pipeline.estimate`` from ``rows``.
 
-    Times are each stage's CPU seconds (load-robust); the link stage and peak
-    memory by method; peak memory without attribution is the largest peak of the
-    other stages.
+    Times are each stage's CPU seconds (load-robust), lines through the smallest
+    and largest of ``sizes``; the link stage and disk by method. Peak memory, by
+    method, is the measured points at every size of ``sizes`` and between
+    (``Knots``); without attribution, the largest peak of the other stages.
     """
     stage_cpu: dict[str, dict[int, float]] = {}
     link: dict[str, dict[int, float]] = {}
@@ -127,7 +128,7 @@ def fit(rows: list[dict], sizes: tuple[int, int]) -> None:
     disk: dict[str, dict[int, float]] = {}
     for row in rows:
         n, method = row["households"], row["method"]
-        if n not in sizes:
+        if not min(sizes) <= n <= max(sizes):
             continue
         stages = {s["stage"]: s for s in row["measured"]["stages"]}
         for name, s in stages.items():
@@ -144,14 +145,17 @@ def fit(rows: list[dict], sizes: tuple[int, int]) -> None:
     for title, table in (
         ("stage", stage_cpu),
         ("link", link),
-        ("peak", peak),
         ("disk", disk),
     ):
         print(title)
         for key, points in table.items():
-            if len(points) == 2:
+            if len(points) >= 2:
                 a, b = _line(points)
                 print(f"    {key!r}: Line({a:.4g}, {b:.4g}),")
+    print("peak (measured; the estimate adds PEAK_MARGIN)")
+    for key, points in peak.items():
+        knots = ", ".join(f"({n:_}, {int(points[n]):_})" for n in sorted(points))
+        print(f"    {key!r}: Knots(({knots})),")
 
 
 def main() -> None:

@@ -18,14 +18,18 @@ deterministic run go through 20,000 and 1,000,000, exact there and up to about a
 third over in between (100,000 households, 3 worlds: estimated 66 s of CPU, measured
 58 s; 20,000: 21 s against 23 s). Splink's link line goes through 20,000 households
 and the link stage of the Splink baseline at 1,000,000 (354 s, one DuckDB thread
-while the pool works; 100,000 measured 30.6 s, estimated 36.4 s). Peak memory and
-disk are the lines of the first fit (at commit ``bcf656e``; memory and disk do not
-depend on the load). At 1,000,000 households they are above what was measured: 17.7
-GiB in two processes against 14.1 GiB for the whole process tree (deterministic),
-and 21.6 GiB against 15.5 GiB (Splink), which the default ``--memory-limit`` (80% of
-this machine's 23.5 GiB) refuses although it fits. Refit them with the runs at
-1,000,000 households (docs/performance.md, "Whole runs"), keeping the lines with
-attribution above those without. Measure them again, and update this table, when a
+while the pool works; 100,000 measured 30.6 s, estimated 36.4 s). Peak memory is
+measured at a few sizes and joined by straight lines (:class:`Knots`; it grows more
+slowly per household as runs grow), 5% above the peak of the run's own process: the
+deterministic baseline at 20,000, 100,000, 300,000 and 1,000,000 households, Splink
+at 20,000, 100,000 and 1,000,000 (the 1,000,000-household runs with ``--workers
+2``, each worker's world added on top as :data:`TASK_BYTES_PER_HOUSEHOLD`). At
+1,000,000 households that gives 14.9 GiB in two processes, against the process tree's
+measured 13.1 GiB (deterministic) and 14.4 GiB (Splink), under the default
+``--memory-limit`` (80% of this machine's 23.5 GiB, 18.8 GiB); the first fit (at
+commit ``bcf656e``, through 20,000 and 100,000) said 17.7 and 21.6 GiB and refused
+the Splink run. Disk is the first fit's line, above what the 1,000,000-household
+runs wrote (381 and 399 MiB). Measure them again, and update this table, when a
 stage's cost changes (a new algorithm, the streamed pipeline).
 
 How the pieces add up (:func:`estimate_for`):
@@ -44,7 +48,7 @@ How the pieces add up (:func:`estimate_for`):
   world (records drawn again, linked, viewed, audited; no population drawn), and
   as much again when its feedback is attributed (attribution on, with surveillance
   or deterrence: the period is run a second time without them);
-- peak memory: its own line per method, with and without attribution (the ladder
+- peak memory: its own knots per method, with and without attribution (the ladder
   generates worlds while the run's own stays in memory, and sets the peak), and
   for a run over periods at least :data:`PERIODS_PEAK`;
 - disk: the run directory's bytes, by method.
@@ -55,6 +59,7 @@ On another machine the times scale with its speed, memory and disk hardly at all
 from __future__ import annotations
 
 import warnings
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from simulator.pipeline.parallel import (
@@ -101,15 +106,80 @@ LINK_SECONDS = {
     "splink": Line(1.15, 352.9e-6),
     "oracle": Line(0.02, 11.68e-6),
 }
-# Peak resident memory (bytes), by method and attribution on or off (without it, the
-# largest peak of the other stages). Oracle: taken as deterministic's.
+
+
+@dataclass(frozen=True)
+class Knots:
+    """A cost measured at a few sizes, joined by straight lines.
+
+    Between two measured sizes it is the line through them; below the first and
+    above the last, the nearest line extended. Costs that grow more slowly per
+    household as runs grow (peak memory) are then exact at every measured size,
+    where one line through the ends would be over in between or under at the ends.
+
+    Examples
+    --------
+    >>> k = Knots(((10, 1.0), (20, 3.0), (40, 4.0)))
+    >>> k.at(15), k.at(30), k.at(0), k.at(60)
+    (2.0, 3.5, -1.0, 5.0)
+    """
+
+    points: tuple[tuple[int, float], ...]
+    """(households, cost) pairs, by households; at least two."""
+
+    def at(self, households: int) -> float:
+        """The cost at ``households``."""
+        inner = [n for n, _ in self.points[1:-1]]
+        i = bisect_left(inner, households)
+        (n0, c0), (n1, c1) = self.points[i], self.points[i + 1]
+        return c0 + (c1 - c0) * (households - n0) / (n1 - n0)
+
+    def times(self, factor: float) -> Knots:
+        """Every measured cost multiplied by ``factor``."""
+        return Knots(tuple((n, c * factor) for n, c in self.points))
+
+
+PEAK_MARGIN = 1.05
+"""Peak memory is estimated 5% above what was measured: a run's peak varies from
+one run to the next (which task a process holds when), and too low would let a run
+start that does not fit."""
+NO_LADDER_SHARE = 0.97
+"""Peak memory without attribution, as a share of the peak with it. Without the
+ladder's own stage, the other stages peaked at 75% to 100% of the run's peak
+(``benchmarks/run_costs.py`` runs at 20,000 to 300,000 households); at 1,000,000
+households, in two processes, the ``replicates`` stage sets the peak either way (the
+run's own process holding its world and a task's). Kept below the line with
+attribution, since the ladder adds to a run and never frees it of anything."""
+_PEAK_MEASURED = {
+    "deterministic": Knots(
+        (
+            (20_000, 628_252_672),
+            (100_000, 1_637_531_648),
+            (300_000, 4_280_676_352),
+            (1_000_000, 9_461_440_512),
+        )
+    ),
+    "splink": Knots(
+        ((20_000, 853_041_152), (100_000, 2_188_845_056), (1_000_000, 9_440_206_848))
+    ),
+}
+"""Peak resident memory of a run's own process with attribution (see the module
+docstring): the deterministic baseline at 20,000 and (one replicate) 100,000 and
+300,000 households, Splink at 20,000 and 100,000 (one replicate), and each at
+1,000,000 with ``--workers 2``. Workers add their worlds on top
+(:func:`estimate_for`)."""
+# Peak resident memory (bytes), by method and attribution on or off. Oracle: taken
+# as deterministic's.
 PEAK_MEMORY = {
-    ("deterministic", True): Line(0.350 * GIB, 12_620),
-    ("deterministic", False): Line(0.406 * GIB, 9_597),
-    ("splink", True): Line(0.483 * GIB, 16_700),
-    ("splink", False): Line(0.406 * GIB, 17_530),
-    ("oracle", True): Line(0.350 * GIB, 12_620),
-    ("oracle", False): Line(0.406 * GIB, 9_597),
+    (method, ladder): _PEAK_MEASURED[measured].times(
+        PEAK_MARGIN * (1 if ladder else NO_LADDER_SHARE)
+    )
+    for method, measured in (
+        ("deterministic", "deterministic"),
+        ("splink", "splink"),
+        ("oracle", "deterministic"),
+    )
+    for ladder in (True, False)
 }
 PERIOD_WORLDS = 0.8
 """CPU of each later period, in worlds (:func:`_world_seconds`). Measured on

@@ -221,3 +221,40 @@ def test_a_memory_limit_caps_the_workers_it_has_no_room_for():
     with pytest.warns(UserWarning, match="lowered to 1"):
         one = processes(Workers(4, memory_limit=world), households, 9, kept=1)
     assert one == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    households=st.integers(1_000, 10_000_000),
+    method=st.sampled_from(["deterministic", "splink", "oracle"]),
+)
+def test_the_ladder_sets_the_peak_at_every_size(households, method):
+    s = scenario(households, linkage={"method": method})
+    with_ladder = estimate_for(s).peak_memory_bytes
+    assert with_ladder > estimate_for(s, attribution=False).peak_memory_bytes
+
+
+MACHINE_BYTES = 25_275_973_632
+"""RAM of the machine the 1,000,000-household runs were measured on."""
+
+
+@pytest.mark.parametrize(
+    ("method", "tree_peak"),
+    [("deterministic", 14_103_535_616), ("splink", 15_455_342_592)],
+)
+def test_a_million_households_in_two_processes_is_above_its_peak_and_fits(
+    monkeypatch, method, tree_peak
+):
+    """The baseline at 1,000,000 households with ``--workers 2`` (docs/performance.md,
+    "Whole runs"): the estimate is above the process tree's measured peak, and
+    under the default ``--memory-limit`` (80%) of the machine it ran on, which
+    refused the Splink run before the memory lines were refitted (21.6 GiB)."""
+    import simulator.pipeline.parallel as parallel
+    from simulator.pipeline.estimate import DEFAULT_MEMORY_LIMIT
+
+    monkeypatch.setattr(parallel, "available_memory", lambda: MACHINE_BYTES)
+    s = scenario(1_000_000, linkage={"method": method}, audit={"replicates": 3})
+    est = estimate_for(s, workers=parallel.Workers(2))
+    assert est.processes == 2
+    limit = memory_limit_bytes(DEFAULT_MEMORY_LIMIT, total=MACHINE_BYTES)
+    assert tree_peak < est.peak_memory_bytes <= limit
