@@ -363,9 +363,10 @@ def _area(
     unknown = np.ones(n, dtype=bool)
     if deprivation is not None and len(spine):
         lookup = _deprivation_lookup(deprivation)
-        sector = sector_of(arrow_text(spine["postcode"]))
+        postcodes = pc.dictionary_encode(arrow_text(spine["postcode"]))  # repeat
         known = pa.array(lookup.index.to_numpy(object), pa.string())
-        hit = pc.index_in(sector, value_set=known).to_numpy(zero_copy_only=False)
+        in_lookup = pc.index_in(sector_of(postcodes.dictionary), value_set=known)
+        hit = in_lookup.take(postcodes.indices).to_numpy(zero_copy_only=False)
         person_decile = np.where(
             np.isnan(hit), np.nan, lookup.to_numpy()[np.nan_to_num(hit).astype(int)]
         )
