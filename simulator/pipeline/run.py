@@ -809,16 +809,18 @@ def rung_outcomes(rungs: Rungs, model: RiskModel) -> dict[str, pd.DataFrame]:
 
     The first rung's world is generated; each other rung takes its population and
     records and draws only its own spine (:func:`simulator.world.generate.spine_again`),
-    the tables :func:`generate` would give it.
+    the tables :func:`generate` would give it. A world linked by the truth is
+    generated lean: without the identity fields nothing of it reads.
     """
     out = {}
     data: SyntheticData | None = None
     last = list(rungs)[-1]
     for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
+        lean = method == "oracle"  # the true links read ids only
         if data is None:
-            data = generate(rung_scenario)
+            data = generate(rung_scenario, lean=lean)
         else:
-            spine = spine_again(rung_scenario, data.households, data.people)
+            spine = spine_again(rung_scenario, data.households, data.people, lean)
             data = replace(data, scenario=rung_scenario, spine=spine)
         if rung == last:
             drop_people(data)  # read by spine_again only

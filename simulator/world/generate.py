@@ -82,6 +82,32 @@ _SPINE_COLUMNS = (
     *(f"err_{e}" for e in ERRORS),
 )
 
+LEAN_SPINE_IDENTITY = ("dob", "address", "postcode")
+"""The spine's identity fields a lean world holds (:func:`generate`): the view's date
+of birth and postcode, and the address its households are numbered by."""
+
+
+def unread(source: str, lean: bool) -> tuple[str, ...]:
+    """Identity fields of ``source`` a lean world does not decode (none if not lean).
+
+    Examples
+    --------
+    >>> unread("spine", True)
+    ('first_name', 'last_name', 'sex', 'nhs_number', 'ni_number', 'upn')
+    >>> len(unread("health", True)), unread("health", False)
+    (9, ())
+    """
+    if not lean:
+        return ()
+    kept = LEAN_SPINE_IDENTITY if source == "spine" else ()
+    return tuple(c for c in IDENTITY_COLUMNS if c not in kept)
+
+
+def _held(columns: tuple[str, ...], source: str, lean: bool) -> tuple[str, ...]:
+    """``columns`` without those :func:`unread` leaves out."""
+    left_out = unread(source, lean)
+    return tuple(c for c in columns if c not in left_out)
+
 
 def _concat(
     values: list[np.ndarray | pa.Array],
@@ -179,10 +205,13 @@ def _concat_frames(
     return pd.DataFrame(out, copy=False)
 
 
-def add_records(chunk: PopulationChunk, parts: dict[str, Parts]) -> None:
+def add_records(
+    chunk: PopulationChunk, parts: dict[str, Parts], lean: bool = False
+) -> None:
     """Append each source's corrupted records of ``chunk`` to its parts, in place.
 
-    Records of families who withhold consent are kept back (:mod:`.consent`).
+    Records of families who withhold consent are kept back (:mod:`.consent`). With
+    ``lean``, the identity fields :func:`unread` names are not decoded.
     """
     scenario = chunk.scenario
     for source, source_parts in parts.items():
@@ -190,18 +219,19 @@ def add_records(chunk: PopulationChunk, parts: dict[str, Parts]) -> None:
         rows = MODULES[source].records(chunk, cfg)
         rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
         rows = shared_records(rows, chunk, source, scenario.consent)
-        source_parts.append(rows.to_arrays())
+        source_parts.append(rows.to_arrays(skip=unread(source, lean)))
         del rows
 
 
 def generated_chunks(
-    scenario: Scenario, areas: pd.DataFrame, progress: bool = False
+    scenario: Scenario, areas: pd.DataFrame, progress: bool = False, lean: bool = False
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, dict[str, Columns]]]:
     """Each chunk's households, people and every enabled source's records, in order.
 
     ``areas`` are :func:`make_areas`'s. The records of a chunk are one dict of
-    decoded columns per source (the spine included), ids not yet numbered; consent
-    is drawn into the households first.
+    decoded columns per source (the spine included, ``lean`` as for
+    :func:`generate`), ids not yet numbered; consent is drawn into the households
+    first.
     """
     from tqdm import tqdm
 
@@ -215,22 +245,31 @@ def generated_chunks(
         if scenario.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, scenario.consent)
         parts: dict[str, Parts] = {s: [] for s in enabled}
-        add_records(chunk, parts)
+        add_records(chunk, parts, lean)
         yield hh, pp, {s: p[0] for s, p in parts.items()}
 
 
-def generate(scenario: Scenario, progress: bool = False) -> SyntheticData:
-    """Generate the truth, every enabled source's corrupted records and the spine."""
+def generate(
+    scenario: Scenario, progress: bool = False, *, lean: bool = False
+) -> SyntheticData:
+    """Generate the truth, every enabled source's corrupted records and the spine.
+
+    With ``lean``, for a world linked by the truth (the attribution ladder's rungs,
+    whose files are not written): the records hold no identity fields and the spine
+    only :data:`LEAN_SPINE_IDENTITY`, for nothing reads the others (the truth's
+    links read ids); every other value is as without it. It saves decoding and
+    holding those strings: a sixth of a world's memory at 200,000 households.
+    """
     areas = make_areas(scenario)
     enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
     households, people = [], []
     parts: dict[str, Parts] = {s: [] for s in enabled}
-    for hh, pp, records in generated_chunks(scenario, areas, progress):
+    for hh, pp, records in generated_chunks(scenario, areas, progress, lean):
         for source, columns in records.items():
             parts[source].append(columns)
         households.append(hh)
         people.append(pp)
-    data = _assembled(scenario, areas, households, people, parts)
+    data = _assembled(scenario, areas, households, people, parts, lean)
     number(data.sources, data.spine, scenario.seed)
     log.info(
         "generated %d households, %d people, %s",
@@ -247,6 +286,7 @@ def _assembled(
     households: list[pd.DataFrame],
     people: list[pd.DataFrame],
     parts: dict[str, Parts],
+    lean: bool = False,
 ) -> SyntheticData:
     """Chunks' tables as one dataset, the council's ids not yet numbered (zeros).
 
@@ -254,9 +294,11 @@ def _assembled(
     chunks are freed once it is assembled.
     """
     sources = {
-        s: _assemble(parts.pop(s), _SOURCE_COLUMNS) for s in list(parts) if s != "spine"
+        s: _assemble(parts.pop(s), _held(_SOURCE_COLUMNS, s, lean))
+        for s in list(parts)
+        if s != "spine"
     }
-    spine = _spine_table(parts.pop("spine", []))
+    spine = _spine_table(parts.pop("spine", []), lean)
     people_all = _concat_frames(people, strings=_PEOPLE_STRINGS)
     people.clear()
     households_all = _concat_frames(households, strings=_ADDRESS_STRINGS)
@@ -264,11 +306,13 @@ def _assembled(
     return SyntheticData(scenario, areas, households_all, people_all, sources, spine)
 
 
-def _spine_table(parts: Parts) -> pd.DataFrame:
+def _spine_table(parts: Parts, lean: bool = False) -> pd.DataFrame:
     """The spine from its per-chunk parts (no rows: an empty table, spine off)."""
     if parts:
-        return _assemble(parts, _SPINE_COLUMNS)
-    return pd.DataFrame(columns=list(SPINE_COLUMNS) + list(IDENTITY_COLUMNS))
+        return _assemble(parts, _held(_SPINE_COLUMNS, "spine", lean))
+    return pd.DataFrame(
+        columns=_held((*SPINE_COLUMNS, *IDENTITY_COLUMNS), "spine", lean)
+    )
 
 
 def _chunks_of(
@@ -294,7 +338,10 @@ def _chunks_of(
 
 
 def spine_again(
-    scenario: Scenario, households: pd.DataFrame, people: pd.DataFrame
+    scenario: Scenario,
+    households: pd.DataFrame,
+    people: pd.DataFrame,
+    lean: bool = False,
 ) -> pd.DataFrame:
     """The council's index of an existing population, drawn from ``scenario``.
 
@@ -311,6 +358,8 @@ def spine_again(
         The scenario whose spine section and seed are used.
     households, people : DataFrame
         The truth tables, sorted by household id.
+    lean : bool
+        As for :func:`generate`.
 
     Returns
     -------
@@ -320,8 +369,8 @@ def spine_again(
     parts: dict[str, Parts] = {"spine": []}
     if scenario.agencies.spine.enabled:
         for chunk in _chunks_of(scenario, households, people):
-            add_records(chunk, parts)
-    spine = _spine_table(parts["spine"])
+            add_records(chunk, parts, lean)
+    spine = _spine_table(parts["spine"], lean)
     number({}, spine, scenario.seed)
     return spine
 

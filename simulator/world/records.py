@@ -9,6 +9,8 @@ code.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -193,11 +195,12 @@ class Rows:
         """A copy whose columns can be changed without touching these."""
         return Rows({k: v.copy() for k, v in self.columns.items()})
 
-    def to_arrays(self) -> dict[str, np.ndarray | pa.Array]:
-        """Every column decoded: numpy arrays, and Arrow strings for coded columns."""
+    def to_arrays(self, skip: Collection[str] = ()) -> dict[str, np.ndarray | pa.Array]:
+        """The columns but ``skip``, decoded: numpy arrays, Arrow strings if coded."""
         return {
             k: v.to_arrow() if isinstance(v, Strings) else v
             for k, v in self.columns.items()
+            if k not in skip
         }
 
     def to_frame(self) -> pd.DataFrame:

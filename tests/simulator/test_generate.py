@@ -21,6 +21,7 @@ from simulator.world.generate import (
     generate,
     generate_dataset,
     spine_again,
+    unread,
     write_dataset,
 )
 
@@ -75,6 +76,30 @@ def test_another_spine_changes_only_the_spine(
     pd.testing.assert_frame_equal(spine, again.spine, check_exact=True)
     back = spine_again(one, drawn.households, drawn.people)
     pd.testing.assert_frame_equal(back, drawn.spine, check_exact=True)
+
+
+@pytest.mark.parametrize("spine_off", [False, True])
+@settings(max_examples=2, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_a_lean_world_is_the_world_without_its_unread_identity(seed, spine_off):
+    """Every table of a lean world (the ladder's, linked by the truth) is the full
+    world's without the identity fields :func:`unread` names, and its spine keeps
+    what the view reads."""
+    from simulator.council.view import VIEW_SPINE_IDENTITY
+
+    n = BLOCK_SIZE + 700  # two chunks, the last partial
+    spine = {"spine": {"enabled": False}} if spine_off else {}
+    scenario = build_scenario(n, seed, agencies=spine)
+    full, lean = generate(scenario), generate(scenario, lean=True)
+    for name in ("households", "people"):
+        pd.testing.assert_frame_equal(getattr(full, name), getattr(lean, name))
+    for source, frame in {**full.sources, "spine": full.spine}.items():
+        held = lean.spine if source == "spine" else lean.sources[source]
+        expected = frame.drop(columns=list(unread(source, True)))
+        pd.testing.assert_frame_equal(held, expected, check_exact=True, obj=source)
+    assert set(VIEW_SPINE_IDENTITY) <= set(lean.spine.columns)
+    again = spine_again(scenario, full.households, full.people, lean=True)
+    pd.testing.assert_frame_equal(again, lean.spine, check_exact=True)
 
 
 def test_writing_a_row_group_at_a_time_gives_the_same_file(tmp_path, monkeypatch):
