@@ -147,7 +147,20 @@ def spine_households(spine: pd.DataFrame) -> pd.Index:
     ids = spine[INDEX]
     if ids.isna().any():
         raise InputDataError(f"spine: {INDEX} has missing values")
-    return pd.Index(np.unique(ids.to_numpy(np.int64)), name=INDEX)
+    return pd.Index(sorted_unique(ids.to_numpy(np.int64)), name=INDEX)
+
+
+def sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """``np.unique(ids)``; ids numbered from 0, as the council numbers them, counted.
+
+    Examples
+    --------
+    >>> sorted_unique(np.array([3, 0, 3, 1])).tolist()
+    [0, 1, 3]
+    """
+    if len(ids) and ids.min() >= 0 and ids.max() < 4 * len(ids):
+        return np.flatnonzero(np.bincount(ids)).astype(ids.dtype)
+    return np.unique(ids)
 
 
 def _positions(households: pd.Index, ids: np.ndarray, what: str) -> np.ndarray:
@@ -379,7 +392,8 @@ def _area(
             )
         )
         hh = spine[INDEX].to_numpy(np.int64)[ok][order]
-        first = np.unique(hh, return_index=True)[1]
+        starts = np.concatenate([[len(hh) > 0], hh[1:] != hh[:-1]])  # hh sorted
+        first = np.flatnonzero(starts)
         pos = households.get_indexer(hh[first])
         decile[pos] = person_decile[ok][order][first]
         unknown[pos] = False

@@ -1,6 +1,6 @@
-"""Linkage's fast paths for ids numbered from 0 (counting tables) agree with the plain
-definitions (a stable lexsort, ``Series.is_unique``, a hash lookup, pandas' groups) on
-any ids: dense or sparse, negative, repeated, empty."""
+"""The council's fast paths for ids numbered from 0 (counting tables) agree with the
+plain definitions (a stable lexsort, ``Series.is_unique``, a hash lookup, pandas'
+groups, ``np.unique``) on any ids: dense or sparse, negative, repeated, empty."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.council.linkage.links import _household_of, id_order, is_unique
+from simulator.council.view import sorted_unique
 from simulator.world.true_links import spine_rows_of
 
 DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
@@ -98,3 +99,12 @@ def test_spine_rows_of_a_true_person_are_pandas_groups(ids, rnd):
     assert n_rows.tolist() == expected_n.tolist()
     on = expected_n > 0
     assert lowest[on].tolist() == groups.min().reindex(wanted[on]).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(id_lists(max_size=60))
+def test_sorted_unique_is_numpys(ids):
+    ids = np.array(ids, dtype=np.int64)
+    got = sorted_unique(ids)
+    assert got.dtype == np.int64
+    assert got.tolist() == np.unique(ids).tolist()
