@@ -534,7 +534,7 @@ def build_view(
     data |= _summary(counts, events, data["education_persistent_absence"])
     data |= _composition(spine, households, reference_date, config)
     data |= _area(spine, households, deprivation)
-    view = pd.DataFrame(data, index=households)
+    view = pd.DataFrame(data, index=households, copy=False)
     logger.info("view: %d spine households, %d features", len(view), len(view.columns))
     return view[list(feature_columns(config))]
 
