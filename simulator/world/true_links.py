@@ -90,7 +90,8 @@ def oracle_found(
             ),
             "match_probability": np.full(len(rid), np.nan),
             "n_candidates": n_rows[rid],
-        }
+        },
+        copy=False,  # new arrays, for assembly only
     )
 
 
