@@ -59,6 +59,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simulator.council.linkage.links import is_unique
 from simulator.errors import InputDataError
 from simulator.frames import arrow_text, council_view
 from simulator.schema.view import ViewConfig
@@ -220,24 +221,48 @@ def linked_records(
         records = council_view(frame)
         _require(records, ("record_id", *columns), f"{name} records")
         lk = by_source.get(name, links.iloc[:0])[["record_id", INDEX]]
-        dup = lk["record_id"].duplicated()
-        if dup.any():
+        if not is_unique(lk["record_id"]):
+            dup = lk["record_id"].duplicated()
             raise InputDataError(
                 f"links table: {int(dup.sum())} {name} record(s) have two rows or "
                 f"more, e.g. record_id {_few(lk.loc[dup, 'record_id'].to_numpy())}"
             )
-        keep = ["record_id", *columns, *(c for c in optional if c in records)]
-        merged = records[keep].merge(lk, on="record_id", how="left", indicator=True)
-        absent = (merged["_merge"] == "left_only").to_numpy()
+        record_id = records["record_id"].to_numpy(np.int64)
+        row = link_rows(record_id, lk["record_id"].to_numpy(np.int64))
+        absent = row < 0
         if absent.any():
             raise InputDataError(
                 f"links table: {int(absent.sum())} {name} record(s) have no row (the "
                 f"links table has one row per record, linked or not), e.g. "
-                f"record_id {_few(merged.loc[absent, 'record_id'].to_numpy())}"
+                f"record_id {_few(record_id[absent])}"
             )
-        linked = merged.loc[merged[INDEX].notna(), [*keep, INDEX]]
-        out[name] = linked.astype({INDEX: np.int64})
+        household = lk[INDEX]
+        linked = household.notna().to_numpy()[row]
+        keep = ["record_id", *columns, *(c for c in optional if c in records)]
+        rows = records[keep].reset_index(drop=True).loc[linked]
+        rows[INDEX] = household.to_numpy(np.int64, na_value=0)[row[linked]]
+        out[name] = rows
     return out
+
+
+def link_rows(record_id: np.ndarray, link_id: np.ndarray) -> np.ndarray:
+    """Each record's row in a source's links (``link_id`` unique); -1 if it has none.
+
+    Record ids numbered from 0, as the council numbers them, are looked up in a
+    table indexed by id; others through a hash index.
+
+    Examples
+    --------
+    >>> link_rows(np.array([2, 0, 7]), np.array([0, 1, 2])).tolist()
+    [2, 0, -1]
+    """
+    low = min(record_id.min(initial=0), link_id.min(initial=0))
+    top = int(max(record_id.max(initial=-1), link_id.max(initial=-1))) + 1
+    if low >= 0 and top <= 4 * (len(record_id) + len(link_id)):
+        table = np.full(top, -1, dtype=np.int64)
+        table[link_id] = np.arange(len(link_id), dtype=np.int64)
+        return table[record_id]
+    return pd.Index(link_id).get_indexer(record_id).astype(np.int64)
 
 
 def _in_window(dates: pd.Series, reference_date: dt.date) -> np.ndarray:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.council.linkage.links import _household_of, id_order, is_unique
-from simulator.council.view import sorted_unique
+from simulator.council.view import link_rows, sorted_unique
 from simulator.world.true_links import spine_rows_of
 
 DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
@@ -108,3 +108,12 @@ def test_sorted_unique_is_numpys(ids):
     got = sorted_unique(ids)
     assert got.dtype == np.int64
     assert got.tolist() == np.unique(ids).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(id_lists(max_size=40), id_lists(max_size=40, unique=True))
+def test_link_rows_is_a_lookup_by_record_id(record_ids, link_ids):
+    record_id = np.array(record_ids, dtype=np.int64)
+    link_id = np.array(link_ids, dtype=np.int64)
+    expected = [link_ids.index(r) if r in link_ids else -1 for r in record_ids]
+    assert link_rows(record_id, link_id).tolist() == expected

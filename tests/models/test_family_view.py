@@ -229,6 +229,14 @@ def test_a_record_missing_from_the_links_table_is_an_error(messy_cohort):
         rebuild(messy_cohort, links=dropped)
 
 
+def test_a_record_with_two_rows_in_the_links_table_is_an_error(messy_cohort):
+    links = messy_cohort.links
+    police = links.index[links["source"] == "police"][:2]
+    doubled = pd.concat([links, links.loc[police]], ignore_index=True)
+    with pytest.raises(InputDataError, match=r"2 police record\(s\) have two rows"):
+        rebuild(messy_cohort, links=doubled)
+
+
 def test_a_link_to_a_household_not_on_the_spine_is_an_error(messy_cohort):
     links = messy_cohort.links.copy()
     row = links.index[links[INDEX].notna()][0]
