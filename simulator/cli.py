@@ -298,7 +298,6 @@ def _period_lines(result: Any) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario end to end and write every output, the audit and the report."""
-    _start_workers(args)
     from audits.tables import audit_summary
     from simulator.cli_headline import headline_lines
     from simulator.cli_outputs import reader_lines
@@ -486,7 +485,7 @@ def _grid_command(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
-    _start_workers(args)
+    from audits.report.sweep_chart import load_matplotlib
     from simulator.cli_sweep import check_metric, text_table
     from simulator.pipeline.sweep import sweep
     from simulator.pipeline.sweep_files import write_sweep
@@ -503,6 +502,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             origin=str(args.scenario),
             progress=not args.quiet,
             workers=workers,
+            meanwhile=load_matplotlib,
         )
         out = write_sweep(table, out_dir, metric=args.metric, overwrite=args.force)
     print(  # noqa: T201
@@ -535,7 +535,6 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    _start_workers(args)
     from simulator.pipeline.explore import explore, write_exploration
 
     varies, data, workers, out_dir = _grid_command(args, "explore")
@@ -596,19 +595,43 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    At exit the garbage collector is frozen first (:func:`gc.freeze`): the
+    interpreter's last collections would otherwise walk every object the libraries
+    made, about 0.4 s of every command (docs/performance.md, "Parallel runs and
+    sweeps"). Exit handlers run and live objects are freed as before; only garbage
+    cycles left at exit go uncollected, and the operating system frees them.
+    """
+    import atexit
+    import gc
     import warnings
 
-    from simulator.output_dirs import removed_partials
-
+    atexit.unregister(gc.freeze)  # once, however often main is called (tests)
+    atexit.register(gc.freeze)  # runs after the handlers registered later
     warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    removed_partials.clear()
-    return run_command(COMMANDS[args.command], args, verbose=args.verbose)
+    return run_command(_command, args, verbose=args.verbose)
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run ``args``'s command, starting its workers first if it has ``--workers``.
+
+    First, before anything here imports pandas (``simulator.output_dirs`` does):
+    the fork server's imports then overlap all of this process's
+    (:func:`_start_workers`). Inside :func:`run_command`, so that a bad
+    ``--workers`` is one ``linkaudit:`` line.
+    """
+    if hasattr(args, "workers"):
+        _start_workers(args)
+    from simulator.output_dirs import removed_partials
+
+    removed_partials.clear()  # a previous command's, in this process (tests)
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

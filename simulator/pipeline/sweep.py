@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -293,6 +293,7 @@ def sweep(
     origin: str = "<scenario>",
     progress: bool = False,
     workers: Workers = SERIAL,
+    meanwhile: Callable[[], object] | None = None,
 ) -> pd.DataFrame:
     """Run the pipeline at every point and replicate; return the tidy table.
 
@@ -307,6 +308,10 @@ def sweep(
     workers : Workers
         Where the runs (and the history cohorts of learned models) run (default:
         here, one after another); the table is the same.
+    meanwhile : callable, optional
+        Called here once every run is submitted and before any result is taken:
+        the caller's own work that needs no run overlaps the workers' (the command
+        line imports the chart's libraries).
 
     Returns
     -------
@@ -349,6 +354,8 @@ def sweep(
             pool.submit(point_rows, scenario, models[p], group_column)
             for p, _, _, scenario in jobs
         ]
+        if meanwhile is not None:
+            meanwhile()
         for (p, r, point, scenario), task in zip(jobs, tasks, strict=True):
             with _counting(caught):
                 rows = task.result(timings, RUNS_STAGE)

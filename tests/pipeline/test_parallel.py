@@ -26,6 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.cli import main
+from simulator.cli_sweep import parse_vary
 from simulator.council.linkage.backend import LinkageSQLError
 from simulator.errors import (
     InputDataError,
@@ -45,7 +46,8 @@ from simulator.pipeline.parallel import (
     quiet_recycling,
     workers_from_env,
 )
-from simulator.schema.loading import scenario_from_dict
+from simulator.pipeline.sweep import point_rows, sweep
+from simulator.schema.loading import read_yaml, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = (
@@ -134,6 +136,93 @@ def test_a_sweep_on_two_workers_writes_the_serial_bytes(
     assert runs["workers"] == 4  # 2 points x 2 replicates, each in a worker
     assert runs["cpu_seconds"] > 0 and runs["worker_peak_memory_bytes"] > 0
     assert stages["write outputs"]["wall_seconds"] > 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_sweep_works_meanwhile_once_its_runs_are_submitted(
+    scenario, monkeypatch, workers
+):
+    """The caller's own work (the command imports the chart's libraries) overlaps
+    the workers': it is called once, with every run submitted and none taken."""
+    counts = {"submitted": 0, "taken": 0}
+    submit, result = Pool.submit, parallel.Task.result
+
+    def counted_submit(pool: Pool, fn: Callable[..., Any], *args: Any) -> Any:
+        counts["submitted"] += fn is point_rows
+        return submit(pool, fn, *args)
+
+    def counted_result(task: parallel.Task, *args: Any) -> Any:
+        counts["taken"] += task.fn is point_rows
+        return result(task, *args)
+
+    monkeypatch.setattr(Pool, "submit", counted_submit)
+    monkeypatch.setattr(parallel.Task, "result", counted_result)
+    calls = []
+    table = sweep(
+        read_yaml(scenario),
+        [parse_vary(VARY)],
+        replicates=2,
+        base_dir=scenario.parent,
+        workers=Workers(workers),
+        meanwhile=lambda: calls.append(dict(counts)),
+    )
+    assert calls == [{"submitted": 4, "taken": 0}]
+    assert counts == {"submitted": 4, "taken": 4}
+    assert table["point"].nunique() == 2
+
+
+def _sweep_args(scenario: Path, out: Path) -> list[str]:
+    return ["sweep", str(scenario), "--vary", VARY, "-o", str(out), "-q"]
+
+
+def test_a_sweep_failing_while_its_workers_run_is_one_line_and_leaves_nothing(
+    scenario, tmp_path, monkeypatch, capsys
+):
+    def fail() -> None:
+        raise ImportError("no matplotlib here")
+
+    monkeypatch.setattr("audits.report.sweep_chart.load_matplotlib", fail)
+    out = tmp_path / "out"
+    assert main([*_sweep_args(scenario, out), "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("linkaudit: unexpected error (ImportError: no matplotlib")
+    assert len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # no output, nothing partial
+    assert parallel._worker_processes() == []  # workers and their server killed
+
+
+def test_a_command_starts_its_workers_before_importing_pandas(scenario, tmp_path):
+    """The fork server imports linkaudit while this process does: started first.
+
+    A bad scenario path still fails as one line, after the server has started.
+    """
+    child = textwrap.dedent(
+        """
+        import sys
+        from simulator.pipeline import parallel
+        start = parallel.start_workers
+        def noting(workers):
+            print("pandas imported:", "pandas" in sys.modules, file=sys.stderr)
+            start(workers)
+        parallel.start_workers = noting
+        from simulator.cli import main
+        sys.exit(main(sys.argv[1:]))
+        """
+    )
+    missing = tmp_path / "missing.yaml"
+    args = [*_sweep_args(missing, tmp_path / "out"), "--workers", "2"]
+    done = subprocess.run(
+        [sys.executable, "-c", child, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "pandas imported: False",
+        f"linkaudit: {missing}: no such file; give a scenario YAML file",
+    ]
 
 
 def test_a_sweep_on_a_dask_cluster_writes_the_local_bytes(
@@ -481,6 +570,54 @@ def test_an_interrupt_stops_the_workers_and_cleans_up(tmp_path, seed, signum, wh
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+SWEEP_CHILD = textwrap.dedent(
+    """
+    import faulthandler, pathlib, signal, sys, time
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks, if it hangs
+    import audits.report.sweep_chart as chart
+    def slow_import():  # the command's own work while its workers run
+        pathlib.Path(sys.argv[1]).touch()
+        time.sleep(120)
+    chart.load_matplotlib = slow_import
+    from simulator.cli import main
+    sys.exit(main(sys.argv[2:]))
+    """
+)
+
+
+def test_an_interrupt_while_a_sweeps_workers_run_cleans_up(tmp_path, seed):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO.format(seed=seed), encoding="utf-8")
+    meanwhile = tmp_path / "meanwhile"
+    args = [*_sweep_args(scenario, tmp_path / "out"), "--workers", "2"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", SWEEP_CHILD, str(meanwhile), *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    me = psutil.Process(child.pid)
+    deadline = time.monotonic() + 90
+    while not meanwhile.exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "the runs were never submitted"
+        time.sleep(0.1)
+    workers = me.children(recursive=True)
+    assert any(parallel.WORKER_MODULE in " ".join(p.cmdline()) for p in workers)
+    os.killpg(child.pid, signal.SIGINT)
+    try:
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(_hang_report(child, me))
+    assert child.returncode == 128 + signal.SIGINT
+    assert err.startswith("linkaudit: interrupted by SIGINT; removed the partial")
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["meanwhile", "s.yaml"]
 
 
 def _hang_report(child: subprocess.Popen, me: psutil.Process) -> str:
