@@ -259,7 +259,7 @@ def _workers(args: argparse.Namespace) -> Any:
     environment's setting, else as many as the cores and memory allow). Workers
     never start more processes than ``--memory-limit`` leaves room for.
     """
-    from simulator.pipeline.estimate import memory_limit_bytes
+    from simulator.pipeline.memory_limit import memory_limit_bytes
     from simulator.pipeline.parallel import workers_from_env
 
     limit = getattr(args, "memory_limit", None)

@@ -159,7 +159,7 @@ HELP = {
 
 def _memory_limit(text: str) -> str:
     """``--memory-limit``, checked when parsed (a bad value is a usage error)."""
-    from simulator.pipeline.estimate import memory_limit_bytes
+    from simulator.pipeline.memory_limit import memory_limit_bytes
 
     try:
         memory_limit_bytes(text)
@@ -170,7 +170,7 @@ def _memory_limit(text: str) -> str:
 
 def _add_resource_args(p: argparse.ArgumentParser) -> None:
     """``--no-attribution`` and ``--memory-limit``: what the estimate depends on."""
-    from simulator.pipeline.estimate import DEFAULT_MEMORY_LIMIT
+    from simulator.pipeline.memory_limit import DEFAULT_MEMORY_LIMIT
 
     p.add_argument(
         "--no-attribution",

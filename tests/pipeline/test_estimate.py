@@ -250,7 +250,7 @@ def test_a_million_households_in_two_processes_is_above_its_peak_and_fits(
     under the default ``--memory-limit`` (80%) of the machine it ran on, which
     refused the Splink run before the memory lines were refitted (21.6 GiB)."""
     import simulator.pipeline.parallel as parallel
-    from simulator.pipeline.estimate import DEFAULT_MEMORY_LIMIT
+    from simulator.pipeline.memory_limit import DEFAULT_MEMORY_LIMIT
 
     monkeypatch.setattr(parallel, "available_memory", lambda: MACHINE_BYTES)
     s = scenario(1_000_000, linkage={"method": method}, audit={"replicates": 3})

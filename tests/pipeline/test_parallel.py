@@ -191,8 +191,9 @@ def test_a_sweep_failing_while_its_workers_run_is_one_line_and_leaves_nothing(
     assert parallel._worker_processes() == []  # workers and their server killed
 
 
-def test_a_command_starts_its_workers_before_importing_pandas(scenario, tmp_path):
-    """The fork server imports linkaudit while this process does: started first.
+def test_a_command_starts_its_workers_before_importing_libraries(tmp_path):
+    """The fork server imports linkaudit while this process does: started first,
+    once the arguments are parsed (which needs none of the libraries).
 
     A bad scenario path still fails as one line, after the server has started.
     """
@@ -202,7 +203,8 @@ def test_a_command_starts_its_workers_before_importing_pandas(scenario, tmp_path
         from simulator.pipeline import parallel
         start = parallel.start_workers
         def noting(workers):
-            print("pandas imported:", "pandas" in sys.modules, file=sys.stderr)
+            libraries = [m for m in ("numpy", "pandas", "pydantic") if m in sys.modules]
+            print("imported:", libraries, file=sys.stderr)
             start(workers)
         parallel.start_workers = noting
         from simulator.cli import main
@@ -220,7 +222,7 @@ def test_a_command_starts_its_workers_before_importing_pandas(scenario, tmp_path
     )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "pandas imported: False",
+        "imported: []",
         f"linkaudit: {missing}: no such file; give a scenario YAML file",
     ]
 
