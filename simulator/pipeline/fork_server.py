@@ -32,9 +32,11 @@ PRELOAD = (
     "simulator.pipeline.server_env",
     "simulator.pipeline.sweep",
     "simulator.pipeline.explore",
+    "simulator.pipeline.server_warm",
 )
 """What the server imports, in order: its environment first, then every task's
-module (runs, rungs, replicates, history cohorts, sweeps and explorations)."""
+module (runs, rungs, replicates, history cohorts, sweeps and explorations), then
+what every task computes first (:mod:`simulator.pipeline.server_warm`)."""
 SERVER_COMMAND = "from multiprocessing.forkserver import main"
 """Part of the command line of the server and of every worker forked from it."""
 

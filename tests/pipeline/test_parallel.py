@@ -508,6 +508,18 @@ def test_workers_fork_from_a_server_running_one_thread():
     assert servers[0].num_threads() == 1
 
 
+def _names_cached() -> int:
+    from simulator.world.identity import name_vocabulary
+
+    return name_vocabulary.cache_info().currsize
+
+
+def test_workers_inherit_the_name_pools_the_server_made():
+    """Every run's first need, made once by the server rather than by each worker."""
+    with Pool(Workers(2), 100_000, 2) as pool:
+        assert pool.submit(_names_cached).result() == 1
+
+
 # ------------------------------------------------------------------------ interrupts
 
 CHILD = textwrap.dedent(
