@@ -27,6 +27,7 @@ from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES, CONSENT_COLUMN
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk, RecordShifts
+from simulator.world.arrow_memory import system_arrow_memory
 from simulator.world.consent import draw_consent, shared_records
 from simulator.world.corruption import CARRIED, ERRORS, corrupt
 from simulator.world.ids import record_ids, spine_household_ids, spine_person_ids
@@ -249,6 +250,7 @@ def generated_chunks(
         yield hh, pp, {s: p[0] for s, p in parts.items()}
 
 
+@system_arrow_memory()
 def generate(
     scenario: Scenario, progress: bool = False, *, lean: bool = False
 ) -> SyntheticData:
@@ -337,6 +339,7 @@ def _chunks_of(
         )
 
 
+@system_arrow_memory()
 def spine_again(
     scenario: Scenario,
     households: pd.DataFrame,
@@ -375,6 +378,7 @@ def spine_again(
     return spine
 
 
+@system_arrow_memory()
 def records_again(
     scenario: Scenario,
     households: pd.DataFrame,
@@ -524,6 +528,7 @@ SPILL_DIRECTORY = ".chunks"
 """Inside the output being written: each table's chunks before their ids."""
 
 
+@system_arrow_memory()
 def generate_dataset(
     scenario: Scenario,
     out_dir: str | Path,
