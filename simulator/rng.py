@@ -78,35 +78,47 @@ def block_generators(
     n_words = sum(len(_words(k)) for k in (seed, *keys))
     if n_words < _POOL_SIZE or any(b < 0 for b in blocks):
         return [stream(seed, *names, b) for b in blocks]
+    if any(b >= 2**64 for b in blocks):
+        return [stream(seed, *names, b) for b in blocks]
     shared = [int(v) for v in np.random.SeedSequence([seed, *keys]).pool]
     hash_a = _INIT_A
     for _ in range(_POOL_SIZE * _POOL_SIZE + _POOL_SIZE * (n_words - _POOL_SIZE)):
         hash_a = (hash_a * _MULT_A) & _MASK32
-    return [
-        np.random.Generator(np.random.PCG64(_State(_mixed_state(shared, hash_a, b))))
-        for b in blocks
-    ]
+    states = _mixed_states(shared, hash_a, np.array(blocks, dtype=np.uint64))
+    return [np.random.Generator(np.random.PCG64(_State(state))) for state in states]
 
 
-def _mixed_state(pool: list[int], hash_a: int, block: int) -> np.ndarray:
-    """The PCG64 seed (4 uint64) of a pool once ``block``'s words are mixed in."""
-    pool = list(pool)
-    for word in _words(block):
+def _mixed_states(pool: list[int], hash_a: int, blocks: np.ndarray) -> np.ndarray:
+    """The PCG64 seeds (one row of 4 uint64 per block) once each block is mixed in.
+
+    A block (< 2**64) is one or two 32-bit words. The hash constants do not depend
+    on the words, so each step of the mixing is one operation over all blocks
+    (uint64 products of 32-bit values do not overflow; differences wrap modulo
+    2**64, which keeps the low 32 bits right).
+    """
+    low, high = blocks & _MASK32, blocks >> np.uint64(32)
+    mixed_pool = [np.full(len(blocks), v, dtype=np.uint64) for v in pool]
+    for n_word, (word, has) in enumerate(((low, None), (high, high > 0))):
         for i in range(_POOL_SIZE):
-            value = word ^ hash_a
+            value = word ^ np.uint64(hash_a)
             hash_a = (hash_a * _MULT_A) & _MASK32
-            value = (value * hash_a) & _MASK32
-            value ^= value >> 16
-            mixed = (_MIX_MULT_L * pool[i] - _MIX_MULT_R * value) & _MASK32
-            pool[i] = mixed ^ (mixed >> 16)
+            value = (value * np.uint64(hash_a)) & _MASK32
+            value ^= value >> np.uint64(16)
+            mixed = (
+                np.uint64(_MIX_MULT_L) * mixed_pool[i] - np.uint64(_MIX_MULT_R) * value
+            ) & _MASK32
+            mixed ^= mixed >> np.uint64(16)
+            mixed_pool[i] = (
+                mixed if n_word == 0 else np.where(has, mixed, mixed_pool[i])
+            )
     hash_b, out = _INIT_B, []
     for j in range(2 * _POOL_SIZE):
-        value = pool[j % _POOL_SIZE] ^ hash_b
+        value = mixed_pool[j % _POOL_SIZE] ^ np.uint64(hash_b)
         hash_b = (hash_b * _MULT_B) & _MASK32
-        value = (value * hash_b) & _MASK32
-        out.append(value ^ (value >> 16))
-    return np.array(
-        [out[k] | out[k + 1] << 32 for k in range(0, len(out), 2)], dtype=np.uint64
+        value = (value * np.uint64(hash_b)) & _MASK32
+        out.append(value ^ (value >> np.uint64(16)))
+    return np.stack(
+        [out[k] | out[k + 1] << np.uint64(32) for k in range(0, len(out), 2)], axis=1
     )
 
 
@@ -136,23 +148,48 @@ class BlockStreams:
         self.blocks = [int(b) for b in blocks]
         self._gens = block_generators(seed, names, self.blocks)
 
-    def _draw(
-        self, counts: np.ndarray, fn: Callable[[np.random.Generator, int], np.ndarray]
-    ) -> np.ndarray:
+    def _check(self, counts: np.ndarray) -> None:
         if len(counts) != len(self._gens):
             raise ValueError(
                 f"counts has {len(counts)} blocks, the streams cover {len(self._gens)}"
             )
+
+    def _draw(
+        self, counts: np.ndarray, fn: Callable[[np.random.Generator, int], np.ndarray]
+    ) -> np.ndarray:
+        self._check(counts)
         parts = [fn(g, int(c)) for g, c in zip(self._gens, counts, strict=True)]
         return np.concatenate(parts) if parts else np.empty(0)
 
-    def random(self, counts: np.ndarray) -> np.ndarray:
-        """Uniform floats in [0, 1), one per row."""
-        return self._draw(counts, lambda g, n: g.random(n))
+    def _fill(
+        self,
+        counts: np.ndarray,
+        fill: Callable[[np.random.Generator, np.ndarray], object],
+        out: np.ndarray | None,
+    ) -> np.ndarray:
+        """Each block's floats written in place into ``out`` (made if None).
+
+        In block order, what :meth:`_draw` joins, without the parts and their copy.
+        """
+        self._check(counts)
+        ends = np.cumsum(counts, dtype=np.int64)
+        if out is None:
+            out = np.empty(int(ends[-1]) if len(ends) else 0)
+        elif out.shape != (int(ends[-1]) if len(ends) else 0,):
+            raise ValueError(f"out has shape {out.shape}, the counts sum to {ends}")
+        start = 0
+        for g, end in zip(self._gens, ends.tolist(), strict=True):
+            fill(g, out[start:end])
+            start = end
+        return out
+
+    def random(self, counts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Uniform floats in [0, 1), one per row (written into ``out`` if given)."""
+        return self._fill(counts, lambda g, o: g.random(out=o), out)
 
     def normal(self, counts: np.ndarray) -> np.ndarray:
         """Standard normal draws, one per row."""
-        return self._draw(counts, lambda g, n: g.standard_normal(n))
+        return self._fill(counts, lambda g, o: g.standard_normal(out=o), None)
 
     def poisson(self, counts: np.ndarray, lam: np.ndarray) -> np.ndarray:
         """Poisson draws with a per-row mean ``lam``."""

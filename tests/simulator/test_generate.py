@@ -13,7 +13,7 @@ from simtools import build_scenario
 
 import simulator.world.generate as generate_module
 from simulator import io
-from simulator.rng import BLOCK_SIZE, block_generators, stream
+from simulator.rng import BLOCK_SIZE, BlockStreams, block_generators, stream
 from simulator.schema.agencies import ErrorRates
 from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
@@ -195,10 +195,17 @@ def test_a_file_written_in_parts_is_the_file_written_whole(
 @given(
     seed=st.integers(0, 2**70),
     names=st.lists(st.text(max_size=6) | st.integers(0, 2**40), max_size=5),
-    blocks=st.lists(st.integers(0, 2**36), max_size=4),
+    blocks=st.lists(
+        st.integers(0, 300)
+        | st.integers(2**32 - 2, 2**32 + 2)
+        | st.integers(0, 2**36)
+        | st.integers(2**64 - 3, 2**64 + 3),
+        max_size=12,
+    ),
 )
 def test_block_generators_are_the_named_streams(seed, names, blocks):
-    """The shortcut draws exactly what numpy's SeedSequence of each block draws."""
+    """The shortcut draws exactly what numpy's SeedSequence of each block draws
+    (blocks of one and two 32-bit words mixed together, and past 2**64)."""
     fast = block_generators(seed, names, blocks)
     for block, gen in zip(blocks, fast, strict=True):
         expected = stream(seed, *names, block)
@@ -227,3 +234,42 @@ def test_generated_strings_come_from_the_system_pool_and_the_default_is_kept(
     with pytest.raises(ValueError, match="failed inside"):
         generate(build_scenario(BLOCK_SIZE, seed))
     assert pa.default_memory_pool().backend_name == before.backend_name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    counts=st.lists(st.integers(0, 40), min_size=1, max_size=6),
+    k=st.integers(2, 4),
+)
+def test_block_draws_are_each_blocks_own_draws_joined(seed, counts, k):
+    """Draws written in place are each block's stream drawn in turn and joined;
+    k draws per row are the stream's k draws one after another, as columns."""
+    names, blocks = ("corruption", "health", "x"), range(3, 3 + len(counts))
+    c = np.array(counts)
+
+    def joined(draw):
+        gens = [stream(seed, *names, b) for b in blocks]
+        return np.concatenate([draw(g, n) for g, n in zip(gens, counts, strict=True)])
+
+    np.testing.assert_array_equal(
+        BlockStreams(seed, names, blocks).random(c),
+        joined(lambda g, n: g.random(n)),
+    )
+    np.testing.assert_array_equal(
+        BlockStreams(seed, names, blocks).normal(c),
+        joined(lambda g, n: g.standard_normal(n)),
+    )
+    s = BlockStreams(seed, names, blocks)
+    several = np.empty((k, c.sum()))
+    for column in several:
+        s.random(c, out=column)
+    gens = [stream(seed, *names, b) for b in blocks]
+    plain = np.stack(
+        [
+            np.concatenate([g.random(n) for g, n in zip(gens, counts, strict=True)])
+            for _ in range(k)
+        ],
+        axis=1,
+    )
+    np.testing.assert_array_equal(several.T, plain)

@@ -53,7 +53,10 @@ class SourceRows:
         s = self.chunk.streams(*self.streams_prefix, name)
         if k == 1:
             return s.random(self.counts)
-        return np.stack([s.random(self.counts) for _ in range(k)], axis=1)
+        out = np.empty((k, len(self.rows)))
+        for column in out:  # the stream's k draws one after another, as columns
+            s.random(self.counts, out=column)
+        return out.T
 
     def other_member(self, u: np.ndarray) -> np.ndarray:
         """Row in ``people`` of another member of each row's household."""
