@@ -192,13 +192,39 @@ class Tally:
     counts: np.ndarray
 
     @classmethod
-    def of(cls, state: np.ndarray, keys: Sequence[GroupKey]) -> Tally:
-        """The records of ``state`` and ``keys`` (one each per record) by cell."""
-        codes, states, counts = cell_counts(state, keys)
+    def of(
+        cls,
+        state: np.ndarray,
+        keys: Sequence[GroupKey],
+        weights: np.ndarray | None = None,
+    ) -> Tally:
+        """The records of ``state`` and ``keys`` (one each per record) by cell.
+
+        ``weights``: how many records each row stands for (default one each).
+        """
+        codes, states, counts = cell_counts(state, keys, weights)
         cells = (
             GroupKey(k.name, c, k.values) for k, c in zip(keys, codes, strict=True)
         )
         return cls(states, tuple(cells), counts)
+
+    @classmethod
+    def merged(cls, tallies: Sequence[Tally]) -> Tally:
+        """The records of every tally together, by cell.
+
+        The tallies' keys must share their codes (the same key values, as the
+        batches of :func:`audits.link_quality.quality_part` do); the counts of a
+        cell are summed exactly.
+        """
+        first = tallies[0]
+        keys = [
+            GroupKey(
+                k.name, np.concatenate([t.keys[i].codes for t in tallies]), k.values
+            )
+            for i, k in enumerate(first.keys)
+        ]
+        state = np.concatenate([t.state for t in tallies])
+        return cls.of(state, keys, np.concatenate([t.counts for t in tallies]))
 
     def summed(self, keys: Sequence[int]) -> pd.DataFrame:
         """:func:`summed_counts` of the records by the keys at ``keys``."""

@@ -273,19 +273,70 @@ def link_quality(
     -------
     LinkQuality
     """
-    truth = truth_of(sources)
+    groups = household_groups(households, group_columns)
+    part = quality_part(links, truth_of(sources), spine, groups, keep_records=True)
+    return combined([part], groups is not None)
+
+
+@dataclass(frozen=True)
+class QualityPart:
+    """Link quality of some of the records, to be combined (:func:`combined`).
+
+    ``records`` are the judged records (:attr:`LinkQuality.records`; none unless
+    kept), ``tally`` their states by source and group, ``errors`` and ``flags``
+    their false and missed links (:func:`_errors`).
+    """
+
+    records: pd.DataFrame
+    tally: Tally
+    errors: pd.DataFrame
+    flags: dict[str, pd.DataFrame]
+
+
+def quality_part(
+    links: pd.DataFrame,
+    truth: Truth,
+    spine: pd.DataFrame,
+    groups: HouseholdGroups | None,
+    *,
+    keep_records: bool = False,
+) -> QualityPart:
+    """Judge the records of ``truth`` (every source's, or a batch of one's).
+
+    The source key's codes follow ``truth.sources``, so batches whose mapping
+    names every source (the others with no rows) share them, and so do the group
+    keys, factorised over the households once.
+    """
     judged = _judged(links, truth, spine)
     errors, flags = _errors(judged, truth, spine)
-    groups = _household_keys(judged.records, households, group_columns)
-    tally = Tally.of(judged.state, [truth.source, *(groups or ())])
+    keys = None if groups is None else groups.of(judged.records, batch=not keep_records)
+    tally = Tally.of(judged.state, [truth.source, *(keys or ())])
+    records = judged.records if keep_records else judged.records.iloc[:0]
+    return QualityPart(records, tally, errors, flags)
+
+
+def combined(parts: Sequence[QualityPart], households: bool) -> LinkQuality:
+    """The link quality of every part's records together, tables as of one frame.
+
+    Counts are summed over the parts' cells (exact integers), and errors listed
+    in the parts' order.
+    """
+    tally = (
+        parts[0].tally if len(parts) == 1 else Tally.merged([p.tally for p in parts])
+    )
+    errors = pd.concat([p.errors for p in parts], ignore_index=True)
+    flags = {
+        side: pd.concat([p.flags[side] for p in parts], ignore_index=True)
+        for side in parts[0].flags
+    }
     return LinkQuality(
-        records=judged.records,
+        records=pd.concat([p.records for p in parts], ignore_index=True),
         overall=with_rates(tally.summed([])),
         by_source=with_rates(tally.summed([0])),
-        by_group=_by_group(tally, groups is not None),
+        by_group=_by_group(tally, households),
         errors=errors,
         causes=_cause_counts(errors, flags),
-        by_source_group=_by_group(tally, groups is not None, within_source=True),
+        by_source_group=_by_group(tally, households, within_source=True),
     )
 
 
@@ -445,16 +496,45 @@ def _cause_counts(
     )
 
 
-def _household_keys(
-    records: pd.DataFrame,
-    households: pd.DataFrame | None,
-    group_columns: Sequence[str] | None,
-) -> list[GroupKey] | None:
-    """Each group column's key over the records, through their households.
+@dataclass(frozen=True)
+class HouseholdGroups:
+    """The truth households' group columns, each factorised once over households.
 
-    None without households. A column is factorised over the households, then
-    taken through each record's household; if a record's household is not in the
-    table, over the records (its group value is missing).
+    ``table`` is indexed by ``household_id``; ``at`` finds its rows (None if a
+    household id repeats); ``keys`` are the columns' keys over its rows.
+    """
+
+    table: pd.DataFrame
+    at: IdPositions | None
+    keys: list[GroupKey]
+
+    def of(self, records: pd.DataFrame, *, batch: bool = False) -> list[GroupKey]:
+        """Each group column's key over ``records``, through their households.
+
+        If a record's household is not in the table (or ids repeat), over the
+        records themselves (its group value is missing); not for a ``batch``,
+        whose codes must be those of every other batch.
+        """
+        ids = records["true_household_id"].to_numpy()
+        at = self.at.positions(ids) if self.at is not None else None
+        if at is not None and (at >= 0).all():
+            return [key.taken(at) for key in self.keys]
+        if batch:
+            raise InputDataError(
+                "a record's household is missing from the households table, or a "
+                "household_id repeats"
+            )
+        joined = self.table.reindex(ids).reset_index(drop=True)
+        return [GroupKey.of(joined[c]) for c in self.table.columns]
+
+
+def household_groups(
+    households: pd.DataFrame | None, group_columns: Sequence[str] | None
+) -> HouseholdGroups | None:
+    """The households' group columns (:class:`HouseholdGroups`); None without them.
+
+    The columns are ``group_columns``, by default those of :data:`BY_GROUP_ORDER`
+    that ``households`` has.
     """
     if households is None:
         return None
@@ -467,14 +547,9 @@ def _household_keys(
     if missing:
         raise InputDataError(f"households table lacks column(s) {', '.join(missing)}")
     hh = households.set_index("household_id")[cols]
-    ids = records["true_household_id"].to_numpy()
-    households_at = IdPositions(hh.index)
-    if households_at.is_unique:
-        at = households_at.positions(ids)
-        if (at >= 0).all():
-            return [GroupKey.of(hh[c]).taken(at) for c in cols]
-    joined = hh.reindex(ids).reset_index(drop=True)
-    return [GroupKey.of(joined[c]) for c in cols]
+    at = IdPositions(hh.index)
+    keys = [GroupKey.of(hh[c]) for c in cols] if at.is_unique else []
+    return HouseholdGroups(hh, at if at.is_unique else None, keys)
 
 
 def _by_group(

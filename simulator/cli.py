@@ -197,10 +197,13 @@ def _quality_lines(
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    """Generate a scenario, link every source to the spine, write links and quality."""
-    from simulator.pipeline.output import write_linked
-    from simulator.pipeline.run import link_data, stage_seeds
-    from simulator.world.generate import generate
+    """Generate a scenario, link every source to the spine, write links and quality.
+
+    Straight to disk, in memory bounded by settings
+    (:mod:`simulator.pipeline.linked_files`).
+    """
+    from simulator.pipeline.linked_files import write_linked_files
+    from simulator.pipeline.run import stage_seeds
 
     scenario = _load(args)
     if args.method:
@@ -211,12 +214,8 @@ def cmd_link(args: argparse.Namespace) -> int:
         )
     seeds = stage_seeds(scenario)
     with _claim(args, args.output, _scenario_inputs(args.scenario, scenario)):
-        data = generate(scenario, progress=not args.quiet)
-        links, quality = link_data(
-            data, scenario.linkage, seeds["linkage"], progress=not args.quiet
-        )
-        out = write_linked(
-            data, links, quality, seeds, args.output, overwrite=args.force
+        out, quality = write_linked_files(
+            scenario, seeds, args.output, overwrite=args.force, progress=not args.quiet
         )
     print(f"wrote {out}", *_quality_lines(quality, scenario), sep="\n")  # noqa: T201
     return 0

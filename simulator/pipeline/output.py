@@ -132,10 +132,13 @@ def write_linked(
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         rows = write_dataset_files(data, tmp)
         rows |= write_linkage_files(links, quality, tmp)
-        write_manifest(
-            tmp, _manifest("linkaudit linked dataset", data.scenario, seeds, rows)
-        )
+        write_manifest(tmp, linked_manifest(data.scenario, seeds, rows))
     return out_dir
+
+
+def linked_manifest(scenario: Scenario, seeds: dict, rows: dict) -> dict:
+    """The manifest fields of a linked dataset (``link``), however it was written."""
+    return _manifest("linkaudit linked dataset", scenario, seeds, rows)
 
 
 def _seed_of(manifest: dict[str, Any]) -> Any:

@@ -1,7 +1,7 @@
 """Deterministic linkage: an ordered cascade of exact match keys, run in DuckDB.
 
 Each match key is a small pure function of table names returning ``(name, sql)``
-(:func:`match_key_sql`); :func:`run_cascade` executes them in order. A record linked
+(:func:`match_key_sql`); :func:`cascade` executes them in order. A record linked
 by one key is not offered to later keys. When a key's values are shared by several
 spine persons (twins with the same initial, duplicates on the spine), the tie policy
 decides: ``drop`` leaves the record for later keys, ``first`` takes the lowest
@@ -97,15 +97,15 @@ def offered_sql(records: str, pending: str | None, key: MatchKey) -> str:
     return f"(SELECT {cols} FROM {records} SEMI JOIN {pending} USING (rid))"
 
 
-def run_cascade(
+def cascade(
     db: LinkageDB,
     records: str,
     spine: str,
     keys: Sequence[MatchKey],
     ties: str,
     step: Callable[[], object] | None = None,
-) -> pd.DataFrame:
-    """Run match keys in order over registered tables.
+) -> tuple[str, list[str]]:
+    """Run match keys in order over registered tables; the query of what they linked.
 
     Parameters
     ----------
@@ -122,13 +122,15 @@ def run_cascade(
 
     Returns
     -------
-    DataFrame
-        One row per linked record, by ``rid``: ``rid``, ``spine_person_id``,
-        ``match_key`` (categorical: numbers, not strings, come back from DuckDB),
-        ``match_probability`` (NaN) and ``n_candidates``.
+    sql : str
+        A query with one row per linked record (unordered): ``rid``,
+        ``spine_person_id``, ``key`` (the position in ``keys`` of the key that
+        linked it) and ``n_candidates``.
+    tables : list of str
+        The tables it reads, one per key: drop them once it has run.
     """
     pending: str | None = None  # rids of records not linked yet; None: all
-    accepted: list[tuple[str, str]] = []
+    accepted: list[str] = []
     for i, key in enumerate(keys):
         name, sql = match_key_sql(key, offered_sql(records, pending, key), spine)
         cand = db.name(f"key{i}_{name}")
@@ -146,7 +148,7 @@ def run_cascade(
             n_tied,
             "dropped" if ties == "drop" else "lowest id kept",
         )
-        accepted.append((name, cand))
+        accepted.append(cand)
         if step is not None:
             step()
         if i + 1 < len(keys):
@@ -164,13 +166,47 @@ def run_cascade(
     union = "\nUNION ALL\n".join(
         f"SELECT rid, spine_person_id, {i} AS key, n_candidates "
         f"FROM ({accepted_sql(cand, ties)})"
-        for i, (_, cand) in enumerate(accepted)
+        for i, cand in enumerate(accepted)
     )
-    found = db.arrow(f"{union}\nORDER BY rid")
-    db.drop(*(cand for _, cand in accepted))
-    names = [name for name, _ in accepted]
+    return union, accepted
+
+
+def key_kinds(keys: Sequence[MatchKey]) -> tuple[list[str], np.ndarray]:
+    """The distinct key names in order, and each key's place among them.
+
+    Two keys may share a name (one rule tried twice): ``match_key`` holds names.
+
+    >>> key_kinds([MatchKey(name="a", columns=("upn",)),
+    ...            MatchKey(name="b", columns=("upn",)),
+    ...            MatchKey(name="a", columns=("nhs_number",))])[1].tolist()
+    [0, 1, 0]
+    """
+    names = [k.name for k in keys]
     kinds = list(dict.fromkeys(names))
-    kind_of_key = np.array([kinds.index(n) for n in names], dtype=np.int32)
+    return kinds, np.array([kinds.index(n) for n in names], dtype=np.int32)
+
+
+def run_cascade(
+    db: LinkageDB,
+    records: str,
+    spine: str,
+    keys: Sequence[MatchKey],
+    ties: str,
+    step: Callable[[], object] | None = None,
+) -> pd.DataFrame:
+    """Run match keys in order over registered tables (:func:`cascade`), in memory.
+
+    Returns
+    -------
+    DataFrame
+        One row per linked record, by ``rid``: ``rid``, ``spine_person_id``,
+        ``match_key`` (categorical: numbers, not strings, come back from DuckDB),
+        ``match_probability`` (NaN) and ``n_candidates``.
+    """
+    union, tables = cascade(db, records, spine, keys, ties, step)
+    found = db.arrow(f"{union}\nORDER BY rid")
+    db.drop(*tables)
+    kinds, kind_of_key = key_kinds(keys)
     return pd.DataFrame(
         {
             "rid": found["rid"].to_numpy(),

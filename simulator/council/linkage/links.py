@@ -315,21 +315,48 @@ def assemble(
 
     person = found["spine_person_id"].to_numpy(np.int64)
     key = pa.array(found["match_key"].array).cast(pa.string())
+    return links_frame(
+        pa.array(names.tolist(), pa.string()).take(source.codes[order]),
+        record_id[order],
+        spread(person, 0),
+        spread(_household_of(spine_households, person), 0),
+        key.take(pa.array(row, mask=~linked)),
+        spread(
+            found["match_probability"].to_numpy(np.float64, na_value=np.nan), np.nan
+        ),
+        spread(found["n_candidates"].to_numpy(np.int64), 0),
+    )
+
+
+def links_frame(
+    source: pa.Array,
+    record_id: np.ndarray,
+    person: np.ndarray,
+    household: np.ndarray,
+    match_key: pa.Array,
+    match_probability: np.ndarray,
+    n_candidates: np.ndarray,
+) -> pd.DataFrame:
+    """Rows of the links table, with its dtypes, from one array per column.
+
+    ``match_key`` is null exactly where a record is unlinked; ``person`` and
+    ``household`` hold any value there (they become NA). Shared by :func:`assemble`
+    and the links written from disk in chunks
+    (:mod:`simulator.council.linkage.on_disk`), so both give the same bytes.
+    """
+    unlinked = np.asarray(match_key.is_null().to_numpy(zero_copy_only=False), bool)
     return pd.DataFrame(
         {
-            "source": _strings(
-                pa.array(names.tolist(), pa.string()).take(source.codes[order])
+            "source": _strings(source),
+            "record_id": np.asarray(record_id, dtype=np.int64),
+            "spine_person_id": pd.arrays.IntegerArray(
+                np.asarray(person, dtype=np.int64), unlinked
             ),
-            "record_id": record_id[order],
-            "spine_person_id": pd.arrays.IntegerArray(spread(person, 0), ~linked),
             "spine_household_id": pd.arrays.IntegerArray(
-                spread(_household_of(spine_households, person), 0), ~linked
+                np.asarray(household, dtype=np.int64), unlinked
             ),
-            "match_key": _strings(key.take(pa.array(row, mask=~linked))),
-            "match_probability": spread(
-                found["match_probability"].to_numpy(np.float64, na_value=np.nan),
-                np.nan,
-            ),
-            "n_candidates": spread(found["n_candidates"].to_numpy(np.int64), 0),
+            "match_key": _strings(match_key),
+            "match_probability": np.asarray(match_probability, dtype=np.float64),
+            "n_candidates": np.asarray(n_candidates, dtype=np.int64),
         }
     )

@@ -1,0 +1,141 @@
+"""``linkaudit link`` from files on disk writes the in-memory path's bytes.
+
+The streamed path (:func:`simulator.pipeline.linked_files.write_linked_files`:
+generation to disk, deterministic linkage in DuckDB on disk, link quality a batch at
+a time) must write every file, the manifest included, as :func:`write_linked` of
+:func:`link_data` does, whatever the generation chunk, the rows read at a time, the
+Parquet row groups and DuckDB's memory limit; a failure part-way leaves nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from linktools import scenario
+
+from simulator import io
+from simulator.cli import main
+from simulator.council.linkage.on_disk import link_files
+from simulator.errors import InputDataError
+from simulator.pipeline.linked_files import write_linked_files
+from simulator.pipeline.output import write_linked
+from simulator.pipeline.run import link_data, stage_seeds
+from simulator.rng import BLOCK_SIZE
+from simulator.schema.linkage import LinkageConfig
+from simulator.schema.scenario import Scenario
+from simulator.vocabulary import AGENCIES
+from simulator.world.generate import generate
+
+
+def _files(directory: Path) -> dict[Path, bytes]:
+    return {
+        p.relative_to(directory): p.read_bytes()
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+def _assert_same_as_in_memory(s: Scenario, out: Path, rows: int | None) -> None:
+    seeds = stage_seeds(s)
+    data = generate(s)
+    links, quality = link_data(data, s.linkage, seeds["linkage"])
+    write_linked(data, links, quality, seeds, out / "memory")
+    _, streamed_quality = write_linked_files(s, seeds, out / "disk", rows=rows)
+    memory, disk = _files(out / "memory"), _files(out / "disk")
+    assert disk.keys() == memory.keys()
+    for rel, content in memory.items():
+        assert disk[rel] == content, f"{rel}: bytes differ from the in-memory path"
+    pd.testing.assert_frame_equal(streamed_quality.overall, quality.overall)
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    blocks_per_chunk=st.integers(1, 2),
+    rows=st.sampled_from([None, 700, 4_096]),
+    row_group_rows=st.sampled_from([3_000, 1024 * 1024]),
+    memory_limit_gb=st.sampled_from([None, 0.25, 2.0]),
+    ties=st.sampled_from(["drop", "first"]),
+    off=st.sampled_from([(), ("police",), ("education", "benefits")]),
+)
+def test_linking_from_files_writes_the_in_memory_bytes(
+    tmp_path_factory,
+    seed,
+    blocks_per_chunk,
+    rows,
+    row_group_rows,
+    memory_limit_gb,
+    ties,
+    off,
+):
+    out = tmp_path_factory.mktemp("linked")
+    s = scenario(
+        2 * BLOCK_SIZE + 700,  # the last chunk partial
+        seed,
+        generation={"chunk_size": blocks_per_chunk * BLOCK_SIZE},
+        linkage={
+            "memory_limit_gb": memory_limit_gb,
+            "deterministic": {"ties": ties},
+        },
+        agencies={a: {"enabled": a not in off} for a in AGENCIES},
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        _assert_same_as_in_memory(s, out, rows)
+
+
+@pytest.mark.parametrize("method", ["oracle", "splink"])
+def test_methods_read_in_memory_write_the_same_bytes(tmp_path, seed, method):
+    """Splink and the oracle still link whole frames, read back from the files."""
+    s = scenario(1_500, seed, linkage={"method": method})
+    _assert_same_as_in_memory(s, tmp_path, rows=500)
+
+
+def test_a_repeated_record_id_is_named(tmp_path):
+    records = pd.DataFrame(
+        {"record_id": [0, 1, 1], "nhs_number": ["9434765919", None, "x"]}
+    )
+    spine = pd.DataFrame(
+        {
+            "spine_person_id": [0],
+            "spine_household_id": [0],
+            "nhs_number": ["9434765919"],
+        }
+    )
+    io.write_parquet(records, tmp_path / "r.parquet")
+    io.write_parquet(spine, tmp_path / "s.parquet")
+    config = LinkageConfig.model_validate(
+        {"deterministic": {"keys": [{"name": "nhs", "columns": ["nhs_number"]}]}}
+    )
+    with pytest.raises(InputDataError, match="health: record_id is not unique"):
+        link_files(
+            {"health": tmp_path / "r.parquet"},
+            tmp_path / "s.parquet",
+            config,
+            tmp_path / "links.parquet",
+            tmp_path / "work",
+            rows=2,
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
+
+
+def test_a_failure_while_measuring_leaves_nothing(tmp_path, capsys, monkeypatch, seed):
+    """Linkage written, link quality fails: one ``linkaudit:`` line, no output,
+    no temporary directory, nothing DuckDB spilled left behind."""
+
+    def broken(*args, **kwargs):
+        raise InputDataError("the truth is unreadable")
+
+    monkeypatch.setattr("audits.link_quality_files.link_quality_files", broken)
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: t\nseed: {seed}\npopulation: {{n_households: 500}}\n", encoding="utf-8"
+    )
+    assert main(["link", str(path), "-o", str(tmp_path / "out"), "-q"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert err == ["linkaudit: the truth is unreadable"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
