@@ -24,8 +24,9 @@ slowly per household as runs grow), 5% above the peak of the run's own process: 
 deterministic baseline at 20,000, 100,000, 300,000 and 1,000,000 households, Splink
 at 20,000, 100,000 and 1,000,000 (the 1,000,000-household runs with ``--workers
 2``, each worker's world added on top as :data:`TASK_BYTES_PER_HOUSEHOLD`). At
-1,000,000 households that gives 14.9 GiB in two processes, against the process tree's
-measured 13.1 GiB (deterministic) and 14.4 GiB (Splink), under the default
+1,000,000 households that gives 14.9 GiB in two processes (deterministic) against
+the process tree's measured 13.1 GiB, and 15.8 GiB (Splink) against 15.3 GiB (14.4
+GiB before its real world linked alone), under the default
 ``--memory-limit`` (80% of this machine's 23.5 GiB, 18.8 GiB); the first fit (at
 commit ``bcf656e``, through 20,000 and 100,000) said 17.7 and 21.6 GiB and refused
 the Splink run. Disk is the first fit's line, above what the 1,000,000-household
@@ -161,13 +162,15 @@ _PEAK_MEASURED = {
         )
     ),
     "splink": Knots(
-        ((20_000, 853_041_152), (100_000, 2_188_845_056), (1_000_000, 9_440_206_848))
+        ((20_000, 853_041_152), (100_000, 2_188_845_056), (1_000_000, 10_427_928_576))
     ),
 }
 """Peak resident memory of a run's own process with attribution (see the module
 docstring): the deterministic baseline at 20,000 and (one replicate) 100,000 and
 300,000 households, Splink at 20,000 and 100,000 (one replicate), and each at
-1,000,000 with ``--workers 2``. Workers add their worlds on top
+1,000,000 with ``--workers 2`` (Splink: the larger of two runs, 9.44 GB before its
+real world linked alone, and 10.43 GB after, the run's process then taking a
+replicate world rather than rungs). Workers add their worlds on top
 (:func:`estimate_for`)."""
 # Peak resident memory (bytes), by method and attribution on or off. Oracle: taken
 # as deterministic's.
