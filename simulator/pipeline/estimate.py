@@ -18,7 +18,8 @@ deterministic run go through 20,000 and 1,000,000, exact there and up to about a
 third over in between (100,000 households, 3 worlds: estimated 66 s of CPU, measured
 58 s; 20,000: 21 s against 23 s). Splink's link line goes through 20,000 households
 and the link stage of the Splink baseline at 1,000,000 (354 s, one DuckDB thread
-while the pool works; 100,000 measured 30.6 s, estimated 36.4 s). Peak memory is
+while the pool worked; 338 s on two once it linked alone, under load; 100,000
+measured 30.6 s, estimated 36.4 s). Peak memory is
 measured at a few sizes and joined by straight lines (:class:`Knots`; it grows more
 slowly per household as runs grow), 5% above the peak of the run's own process: the
 deterministic baseline at 20,000, 100,000, 300,000 and 1,000,000 households, Splink
