@@ -59,7 +59,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulator.council.linkage.links import is_unique
+from simulator.council.linkage.links import id_rows, is_unique
 from simulator.errors import InputDataError
 from simulator.frames import arrow_text, council_view
 from simulator.schema.view import ViewConfig
@@ -228,7 +228,7 @@ def linked_records(
                 f"more, e.g. record_id {_few(lk.loc[dup, 'record_id'].to_numpy())}"
             )
         record_id = records["record_id"].to_numpy(np.int64)
-        row = link_rows(record_id, lk["record_id"].to_numpy(np.int64))
+        row = id_rows(record_id, lk["record_id"].to_numpy(np.int64))
         absent = row < 0
         if absent.any():
             raise InputDataError(
@@ -243,26 +243,6 @@ def linked_records(
         rows[INDEX] = household.to_numpy(np.int64, na_value=0)[row[linked]]
         out[name] = rows
     return out
-
-
-def link_rows(record_id: np.ndarray, link_id: np.ndarray) -> np.ndarray:
-    """Each record's row in a source's links (``link_id`` unique); -1 if it has none.
-
-    Record ids numbered from 0, as the council numbers them, are looked up in a
-    table indexed by id; others through a hash index.
-
-    Examples
-    --------
-    >>> link_rows(np.array([2, 0, 7]), np.array([0, 1, 2])).tolist()
-    [2, 0, -1]
-    """
-    low = min(record_id.min(initial=0), link_id.min(initial=0))
-    top = int(max(record_id.max(initial=-1), link_id.max(initial=-1))) + 1
-    if low >= 0 and top <= 4 * (len(record_id) + len(link_id)):
-        table = np.full(top, -1, dtype=np.int64)
-        table[link_id] = np.arange(len(link_id), dtype=np.int64)
-        return table[record_id]
-    return pd.Index(link_id).get_indexer(record_id).astype(np.int64)
 
 
 def _in_window(dates: pd.Series, reference_date: dt.date) -> np.ndarray:

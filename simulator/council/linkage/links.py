@@ -241,24 +241,32 @@ def prepare(
     return Prepared(records, index, spine_m, households)
 
 
-def _household_of(spine_households: pd.DataFrame, person: np.ndarray) -> np.ndarray:
-    """Each spine person's household (every person must be on the spine).
+def id_rows(wanted: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Row of each ``wanted`` id in ``ids`` (unique); -1 where it is not there.
 
-    Spine ids numbered from 0, as generated, are looked up in a table indexed by id;
-    others through a hash index.
+    Ids numbered from 0, as the council numbers them, are looked up in a table
+    indexed by id; others through a hash index.
+
+    Examples
+    --------
+    >>> id_rows(np.array([2, 0, 7]), np.array([0, 1, 2])).tolist()
+    [2, 0, -1]
     """
-    ids = spine_households["spine_person_id"].to_numpy(np.int64)
-    households = spine_households["spine_household_id"].to_numpy(np.int64)
-    if len(ids) and ids.min() >= 0 and ids.max() < 4 * len(ids):
-        row = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
-        row[ids] = np.arange(len(ids), dtype=np.int64)
-        inside = (person >= 0) & (person < len(row))
-        at = np.where(inside, row[np.where(inside, person, 0)], -1)
-    else:
-        at = pd.Index(ids).get_indexer(person)
+    low = min(wanted.min(initial=0), ids.min(initial=0))
+    top = int(max(wanted.max(initial=-1), ids.max(initial=-1))) + 1
+    if low >= 0 and top <= 4 * (len(wanted) + len(ids)):
+        table = np.full(top, -1, dtype=np.int64)
+        table[ids] = np.arange(len(ids), dtype=np.int64)
+        return table[wanted]
+    return pd.Index(ids).get_indexer(wanted).astype(np.int64)
+
+
+def _household_of(spine_households: pd.DataFrame, person: np.ndarray) -> np.ndarray:
+    """Each spine person's household (every person must be on the spine)."""
+    at = id_rows(person, spine_households["spine_person_id"].to_numpy(np.int64))
     if len(at) and at.min() < 0:
         raise KeyError("a linked spine person is not on the spine")
-    return households[at]
+    return spine_households["spine_household_id"].to_numpy(np.int64)[at]
 
 
 def _strings(values: pa.Array) -> pd.Series:
