@@ -76,9 +76,7 @@ def block_generators(
     """
     keys = [n if isinstance(n, int) else stable_id(n) for n in names]
     n_words = sum(len(_words(k)) for k in (seed, *keys))
-    if n_words < _POOL_SIZE or any(b < 0 for b in blocks):
-        return [stream(seed, *names, b) for b in blocks]
-    if any(b >= 2**64 for b in blocks):
+    if n_words < _POOL_SIZE or any(not 0 <= b < 2**64 for b in blocks):
         return [stream(seed, *names, b) for b in blocks]
     shared = [int(v) for v in np.random.SeedSequence([seed, *keys]).pool]
     hash_a = _INIT_A
@@ -173,10 +171,11 @@ class BlockStreams:
         """
         self._check(counts)
         ends = np.cumsum(counts, dtype=np.int64)
+        total = int(ends[-1]) if len(ends) else 0
         if out is None:
-            out = np.empty(int(ends[-1]) if len(ends) else 0)
-        elif out.shape != (int(ends[-1]) if len(ends) else 0,):
-            raise ValueError(f"out has shape {out.shape}, the counts sum to {ends}")
+            out = np.empty(total)
+        elif out.shape != (total,):
+            raise ValueError(f"out has shape {out.shape}, the counts sum to {total}")
         start = 0
         for g, end in zip(self._gens, ends.tolist(), strict=True):
             fill(g, out[start:end])
