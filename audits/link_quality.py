@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from audits.id_positions import IdPositions
 from audits.link_counts import (
     COUNT_COLUMNS,
     STATE_FLAGS,
@@ -66,6 +65,7 @@ from audits.link_truth import (
 )
 from simulator.errors import InputDataError
 from simulator.frames import STRING
+from simulator.id_positions import IdPositions
 from simulator.vocabulary import CARRIED_IDENTITY, OVERALL
 
 BY_GROUP_ORDER = (

@@ -2,7 +2,7 @@
 
 What :mod:`audits.link_quality` joins before judging: the records of every source one
 after another, with whose identity each carries; each record's row in the links table,
-found by integer positions (:mod:`audits.id_positions`) rather than a merge on
+found by integer positions (:mod:`simulator.id_positions`) rather than a merge on
 (source, record_id) strings; and, for the few false and missed links, their
 ``err_*`` flags. Reads the hidden ``true_``/``err_`` columns.
 """
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from audits.id_positions import IdPositions
 from audits.link_counts import GroupKey
 from simulator.errors import InputDataError
+from simulator.id_positions import IdPositions
 from simulator.vocabulary import CARRIED_IDENTITY
 
 ERR = "err_"

@@ -59,9 +59,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulator.council.linkage.links import id_rows, is_unique
 from simulator.errors import InputDataError
 from simulator.frames import arrow_text, council_view
+from simulator.id_positions import IdPositions
 from simulator.schema.view import ViewConfig
 from simulator.vocabulary import INDEX
 
@@ -221,14 +221,15 @@ def linked_records(
         records = council_view(frame)
         _require(records, ("record_id", *columns), f"{name} records")
         lk = by_source.get(name, links.iloc[:0])[["record_id", INDEX]]
-        if not is_unique(lk["record_id"]):
+        linked_ids = IdPositions(lk["record_id"].to_numpy(np.int64))
+        if not linked_ids.is_unique:
             dup = lk["record_id"].duplicated()
             raise InputDataError(
                 f"links table: {int(dup.sum())} {name} record(s) have two rows or "
                 f"more, e.g. record_id {_few(lk.loc[dup, 'record_id'].to_numpy())}"
             )
         record_id = records["record_id"].to_numpy(np.int64)
-        row = id_rows(record_id, lk["record_id"].to_numpy(np.int64))
+        row = linked_ids.positions(record_id)
         absent = row < 0
         if absent.any():
             raise InputDataError(

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from simulator.council.linkage.links import (
     _household_of,
     id_order,
-    id_rows,
     is_unique,
 )
 from simulator.council.view import sorted_unique
+from simulator.id_positions import IdPositions
 from simulator.world.true_links import spine_rows_of
 
 DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
@@ -117,8 +117,8 @@ def test_sorted_unique_is_numpys(ids):
 
 @settings(max_examples=200, deadline=None)
 @given(id_lists(max_size=40), id_lists(max_size=40, unique=True))
-def test_id_rows_is_a_lookup_by_id(record_ids, link_ids):
+def test_id_positions_of_records_among_links_is_a_lookup(record_ids, link_ids):
     record_id = np.array(record_ids, dtype=np.int64)
     link_id = np.array(link_ids, dtype=np.int64)
     expected = [link_ids.index(r) if r in link_ids else -1 for r in record_ids]
-    assert id_rows(record_id, link_id).tolist() == expected
+    assert IdPositions(link_id).positions(record_id).tolist() == expected

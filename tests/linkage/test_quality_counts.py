@@ -1,7 +1,7 @@
 """Link quality counted by integer codes equals its plain definitions.
 
 :mod:`audits.link_counts` counts records per cell of packed flags and group codes,
-:mod:`audits.id_positions` finds ids by a direct table and :mod:`audits.link_truth`
+:mod:`simulator.id_positions` finds ids by a direct table and :mod:`audits.link_truth`
 finds each record's link by positions; each is checked here against the plain
 computation it replaced (a frame of per-record counts grouped by pandas, a pandas
 index, a merge) on small random tables.
@@ -16,9 +16,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.id_positions import IdPositions
 from audits.link_counts import GroupKey, cell_counts, record_states
 from audits.link_quality import link_quality, summarise, with_rates
+from simulator.id_positions import IdPositions
 
 FLAGS = ["linkable", "linked", "correct", "false_link", "missed"]
 

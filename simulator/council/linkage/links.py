@@ -30,6 +30,7 @@ import pyarrow as pa
 from simulator.council.linkage.normalise import match_columns, required_columns
 from simulator.errors import InputDataError
 from simulator.frames import STRING, council_view
+from simulator.id_positions import IdPositions
 from simulator.schema.linkage import Recipe
 
 LINK_COLUMNS = (
@@ -241,29 +242,10 @@ def prepare(
     return Prepared(records, index, spine_m, households)
 
 
-def id_rows(wanted: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Row of each ``wanted`` id in ``ids`` (unique); -1 where it is not there.
-
-    Ids numbered from 0, as the council numbers them, are looked up in a table
-    indexed by id; others through a hash index.
-
-    Examples
-    --------
-    >>> id_rows(np.array([2, 0, 7]), np.array([0, 1, 2])).tolist()
-    [2, 0, -1]
-    """
-    low = min(wanted.min(initial=0), ids.min(initial=0))
-    top = int(max(wanted.max(initial=-1), ids.max(initial=-1))) + 1
-    if low >= 0 and top <= 4 * (len(wanted) + len(ids)):
-        table = np.full(top, -1, dtype=np.int64)
-        table[ids] = np.arange(len(ids), dtype=np.int64)
-        return table[wanted]
-    return pd.Index(ids).get_indexer(wanted).astype(np.int64)
-
-
 def _household_of(spine_households: pd.DataFrame, person: np.ndarray) -> np.ndarray:
     """Each spine person's household (every person must be on the spine)."""
-    at = id_rows(person, spine_households["spine_person_id"].to_numpy(np.int64))
+    spine = IdPositions(spine_households["spine_person_id"].to_numpy(np.int64))
+    at = spine.positions(person)
     if len(at) and at.min() < 0:
         raise KeyError("a linked spine person is not on the spine")
     return spine_households["spine_household_id"].to_numpy(np.int64)[at]
