@@ -260,7 +260,8 @@ def generate(
     whose files are not written): the records hold no identity fields and the spine
     only :data:`LEAN_SPINE_IDENTITY`, for nothing reads the others (the truth's
     links read ids); every other value is as without it. It saves decoding and
-    holding those strings: a sixth of a world's memory at 200,000 households.
+    holding those strings: a rung world peaked at 0.71 GiB against 0.92 GiB at
+    200,000 households.
     """
     areas = make_areas(scenario)
     enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
