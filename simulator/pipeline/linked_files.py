@@ -7,8 +7,9 @@ at a time (:func:`simulator.world.generate.write_generated`); deterministic link
 reads those files a batch of rows at a time into DuckDB on disk
 (:func:`simulator.council.linkage.on_disk.link_files`, within the linkage section's
 ``memory_limit_gb``); link quality joins them back to the truth a batch at a time
-(:func:`audits.link_quality_files.link_quality_files`). Splink and the oracle still
-link whole frames read from those files.
+(:func:`audits.link_quality_files.link_quality_files`). The oracle links in DuckDB
+from the files too (:func:`simulator.world.true_links.write_oracle_links`); Splink
+still links whole frames read from those files.
 """
 
 from __future__ import annotations
@@ -60,10 +61,12 @@ def link_dataset_files(
 ) -> int:
     """Write ``links.parquet`` for a dataset in ``directory``; returns its rows.
 
-    Deterministic linkage runs on disk; Splink and the oracle read the records and
-    the spine into memory (they do not stream yet).
+    Deterministic linkage and the oracle run on disk in DuckDB (within the linkage
+    section's ``memory_limit_gb``); Splink reads the records and the spine into
+    memory (it does not stream yet).
     """
     from simulator.council.linkage.on_disk import link_files
+    from simulator.world.true_links import write_oracle_links
 
     spine_file = directory / SPINE_FILE
     if config.method == "deterministic":
@@ -76,16 +79,20 @@ def link_dataset_files(
             rows=rows,
             progress=progress,
         )
+    if config.method == "oracle":
+        return write_oracle_links(
+            record_files,
+            spine_file,
+            directory / LINKS_FILE,
+            directory / WORK_DIRECTORY,
+            memory_limit_gb=config.memory_limit_gb,
+            rows=rows,
+        )
     from simulator.council.linkage import link
-    from simulator.world.true_links import oracle_links
 
     sources = {name: read_parquet(path) for name, path in record_files.items()}
     spine = read_parquet(spine_file)
-    links = (
-        oracle_links(sources, spine)
-        if config.method == "oracle"
-        else link(sources, spine, config, seed, progress=progress)
-    )
+    links = link(sources, spine, config, seed, progress=progress)
     write_parquet(links, directory / LINKS_FILE)
     return len(links)
 

@@ -3,16 +3,22 @@
 A record links to the spine row of its true person (``true_person_id``); when that
 person has several spine rows (duplicates on the spine), the lowest
 ``spine_person_id``; when the person is not on the spine, the record is unlinked.
+:func:`oracle_links` links frames in memory; :func:`write_oracle_links` links
+Parquet files in DuckDB, in bounded memory, to the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
+from simulator.council.linkage.backend import LinkageDB
 from simulator.council.linkage.links import assemble, record_index
+from simulator.council.linkage.on_disk import spilling_db, write_links
 from simulator.errors import InputDataError
 
 
@@ -116,3 +122,126 @@ def oracle_links(
     found = oracle_found(sources, spine)
     households = spine[["spine_person_id", "spine_household_id"]]
     return assemble(record_index(sources), found, households)
+
+
+def _parquet(path: Path) -> str:
+    """A SQL expression reading the Parquet file at ``path``, row numbers included."""
+    quoted = str(path).replace("'", "''")
+    return f"read_parquet('{quoted}', file_row_number = true)"
+
+
+def _check_oracle_files(
+    db: LinkageDB, record_files: Mapping[str, Path], spine_file: Path
+) -> None:
+    """One error naming every missing truth or id column, missing id, repeated id."""
+    wanted = {name: ["record_id", "true_person_id"] for name in record_files}
+    files = {**record_files, "spine": spine_file}
+    wanted["spine"] = ["spine_person_id", "spine_household_id", "true_person_id"]
+    problems = []
+    for name, path in files.items():
+        have = set(pq.read_schema(path).names)
+        if missing := [c for c in wanted[name] if c not in have]:
+            problems.append(f"{name}: missing column(s) {', '.join(missing)}")
+            continue
+        nulls = ", ".join(f"count(*) - count({c})" for c in wanted[name])
+        counts = db.row(f"SELECT {nulls} FROM {_parquet(path)}")
+        problems += [
+            f"{name}: {c} has missing values"
+            for c, k in zip(wanted[name], counts, strict=True)
+            if k
+        ]
+    if not problems and db.scalar(
+        f"SELECT count(*) > count(DISTINCT spine_person_id) FROM {_parquet(spine_file)}"
+    ):
+        problems.append("spine: spine_person_id is not unique")
+    if problems:
+        raise InputDataError(
+            "oracle linkage needs the hidden truth and the ids:\n  "
+            + "\n  ".join(problems)
+        )
+
+
+def oracle_links_sql(record_files: Mapping[str, Path], spine_file: Path) -> str:
+    """The oracle's links of records files, in the links table's order.
+
+    Sources are numbered in name order; records of a source by ``record_id``, then
+    their place in the file (as :func:`oracle_links` keeps a repeated id's rows).
+    """
+    names = sorted(record_files)
+    records = "\nUNION ALL\n".join(
+        f"SELECT {k} AS source, CAST(record_id AS BIGINT) AS record_id, "
+        "file_row_number AS row, CAST(true_person_id AS BIGINT) AS true_person_id "
+        f"FROM {_parquet(record_files[name])}"
+        for k, name in enumerate(names)
+    ) or (
+        "SELECT NULL::BIGINT AS source, NULL::BIGINT AS record_id, "
+        "NULL::BIGINT AS row, NULL::BIGINT AS true_person_id WHERE false"
+    )
+    return f"""WITH spine AS (
+  SELECT CAST(true_person_id AS BIGINT) AS true_person_id,
+         CAST(spine_person_id AS BIGINT) AS spine_person_id,
+         CAST(spine_household_id AS BIGINT) AS spine_household_id
+  FROM {_parquet(spine_file)}
+), persons AS (
+  SELECT true_person_id, count(*) AS n_candidates,
+         min(spine_person_id) AS spine_person_id
+  FROM spine GROUP BY true_person_id
+), records AS (
+{records}
+)
+SELECT r.source, r.record_id, p.spine_person_id, s.spine_household_id,
+       CASE WHEN p.spine_person_id IS NOT NULL THEN 'oracle' END AS match_key,
+       p.n_candidates
+FROM records AS r
+LEFT JOIN persons AS p USING (true_person_id)
+LEFT JOIN spine AS s ON s.spine_person_id = p.spine_person_id
+ORDER BY r.source, r.record_id, r.row"""
+
+
+def write_oracle_links(
+    record_files: Mapping[str, Path],
+    spine_file: Path,
+    out: Path,
+    work_dir: Path,
+    *,
+    memory_limit_gb: float | None = None,
+    rows: int = 1 << 17,
+) -> int:
+    """Write the links table of perfect linkage from files, in bounded memory.
+
+    The same bytes as ``write_parquet(oracle_links(sources, spine), out)`` of the
+    files read whole, done in DuckDB over the Parquet files: it reads only ids and
+    ``true_person_id`` (a lean world's files will do) and holds at most
+    ``memory_limit_gb``, spilling the rest to ``work_dir``.
+
+    Parameters
+    ----------
+    record_files : mapping of str to Path
+        Each agency's records file (``record_id``, ``true_person_id``), by source.
+    spine_file : Path
+        The spine (``spine_person_id``, ``spine_household_id``, ``true_person_id``).
+    out : Path
+        The links table's file (Parquet), written here.
+    work_dir : Path
+        A directory made for what DuckDB spills (it must not exist), removed at
+        the end.
+    memory_limit_gb : float, optional
+        DuckDB's memory limit; by default DuckDB's own (80% of RAM).
+    rows : int
+        Links converted and written at a time.
+
+    Returns
+    -------
+    int
+        The links table's rows (one per record).
+
+    Raises
+    ------
+    simulator.errors.InputDataError
+        If a file lacks ``true_person_id`` or an id column, an id is missing, or a
+        ``spine_person_id`` repeats.
+    """
+    with spilling_db(memory_limit_gb, work_dir) as db:
+        _check_oracle_files(db, record_files, spine_file)
+        sql = oracle_links_sql(record_files, spine_file)
+        return write_links(db, sql, sorted(record_files), out, rows)

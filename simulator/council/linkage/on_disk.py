@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -32,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulator.council.linkage.backend import LinkageDB, to_arrow
+from simulator.council.linkage.backend import LinkageDB, LinkageSQLError, to_arrow
 from simulator.council.linkage.deterministic import cascade, key_kinds
 from simulator.council.linkage.links import check_inputs, links_frame
 from simulator.council.linkage.normalise import match_columns, required_columns
@@ -140,9 +141,13 @@ def load(
 
 
 def links_sql(records: str, found: str, spine: str, kinds: str) -> str:
-    """Every record with its link (if any), in ``rid`` order: the links table's."""
-    return f"""SELECT r.rid, f.spine_person_id, s.spine_household_id,
-       k.name AS match_key, f.n_candidates
+    """Every record with its link (if any), in ``rid`` order: the links table's.
+
+    Its columns are those :func:`write_links` reads.
+    """
+    return f"""SELECT r.rid >> {RID_SHIFT} AS source,
+       r.rid & {(1 << RID_SHIFT) - 1} AS record_id,
+       f.spine_person_id, s.spine_household_id, k.name AS match_key, f.n_candidates
 FROM {records} AS r
 LEFT JOIN {found} AS f USING (rid)
 LEFT JOIN {spine} AS s ON s.spine_person_id = f.spine_person_id
@@ -151,26 +156,33 @@ ORDER BY r.rid"""
 
 
 def links_batch(batch: pa.RecordBatch, names: pa.Array) -> pd.DataFrame:
-    """Rows of the links table from a batch of :func:`links_sql`."""
-    rid = batch.column("rid").to_numpy()
+    """Rows of the links table from a batch of a query :func:`write_links` reads."""
     zero = pa.scalar(0, pa.int64())
     return links_frame(
-        names.take(pa.array(rid >> RID_SHIFT)),
-        rid & ((1 << RID_SHIFT) - 1),
+        names.take(batch.column("source")),
+        batch.column("record_id").to_numpy(),
         pc.fill_null(batch.column("spine_person_id"), zero).to_numpy(),
         pc.fill_null(batch.column("spine_household_id"), zero).to_numpy(),
         batch.column("match_key"),
-        np.full(len(rid), np.nan),
+        np.full(len(batch), np.nan),
         pc.fill_null(batch.column("n_candidates"), zero).to_numpy(),
     )
 
 
 def write_links(db: LinkageDB, sql: str, names: list[str], out: Path, rows: int) -> int:
-    """Write the links of :func:`links_sql` to ``out`` a batch at a time."""
+    """Write the links a query gives to ``out``, ``rows`` at a time; returns the rows.
+
+    The query gives every record in the links table's order, with ``source`` (its
+    place in ``names``), ``record_id``, ``spine_person_id``, ``spine_household_id``,
+    ``match_key`` (null: unlinked) and ``n_candidates``; the rows go through the
+    in-memory path's :func:`~simulator.council.linkage.links.links_frame`, so the
+    file has its bytes.
+    """
     source_names = pa.array(names, pa.string())
     empty = pa.RecordBatch.from_pydict(
         {
-            "rid": pa.array([], pa.int64()),
+            "source": pa.array([], pa.int64()),
+            "record_id": pa.array([], pa.int64()),
             "spine_person_id": pa.array([], pa.int64()),
             "spine_household_id": pa.array([], pa.int64()),
             "match_key": pa.array([], pa.string()),
@@ -181,12 +193,36 @@ def write_links(db: LinkageDB, sql: str, names: list[str], out: Path, rows: int)
         links_batch(empty, source_names), preserve_index=False
     ).schema
     n = 0
+    try:
+        reader = db.con.sql(sql).to_arrow_reader(rows)
+    except duckdb.Error as e:
+        raise LinkageSQLError("(links)", sql, e) from e
     with RowGroupWriter(out, schema) as writer:
-        for batch in db.con.sql(sql).to_arrow_reader(rows):
+        for batch in reader:
             frame = links_batch(batch, source_names)
             writer.write(pa.Table.from_pandas(frame, preserve_index=False))
             n += len(frame)
     return n
+
+
+@contextmanager
+def spilling_db(memory_limit_gb: float | None, work: Path) -> Iterator[LinkageDB]:
+    """A DuckDB in memory up to ``memory_limit_gb``, spilling the rest to ``work``.
+
+    ``work`` is made here (it must not exist) and removed at the end, with the
+    connection closed. Threads are the process's default
+    (:func:`~simulator.council.linkage.backend.set_default_threads`).
+    """
+    work.mkdir(parents=True)
+    con = duckdb.connect()
+    try:
+        limit = memory_limit_gb
+        db = LinkageDB(con, memory_limit=None if limit is None else f"{limit:g}GB")
+        con.execute("SET temp_directory = ?", [str(work / "spill")])
+        yield db
+    finally:
+        con.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def link_files(
@@ -239,12 +275,7 @@ def link_files(
         empty_frame(spine_file),
         required_columns(recipes),
     )
-    work.mkdir(parents=True)
-    con = duckdb.connect()  # in memory up to its limit, the rest spilled to work
-    try:
-        limit = config.memory_limit_gb
-        db = LinkageDB(con, memory_limit=None if limit is None else f"{limit:g}GB")
-        con.execute("SET temp_directory = ?", [str(work / "spill")])
+    with spilling_db(config.memory_limit_gb, work) as db:
         records, spine = load(db, record_files, spine_file, recipes, rows)
         keys = config.deterministic.keys
         with tqdm(
@@ -268,6 +299,3 @@ def link_files(
         )
         sql = links_sql(records, found, spine, kinds)
         return write_links(db, sql, sorted(record_files), out, rows)
-    finally:
-        con.close()
-        shutil.rmtree(work, ignore_errors=True)
