@@ -26,8 +26,7 @@ from simulator.io import (
     write_parquet,
 )
 from simulator.output_dirs import atomic_directory
-from simulator.pipeline.run import stage_bar
-from simulator.pipeline.timings import MEASURED, measure, measured_fields
+from simulator.pipeline.timings import MEASURED, measure, measured_fields, stage_bar
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import OVERALL
 from simulator.world.generate import (

@@ -38,7 +38,17 @@ from simulator.council.models.base import RiskModel
 from simulator.council.view import VIEW_SPINE_IDENTITY, build_view, observed_labels
 from simulator.frames import release_memory
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
-from simulator.pipeline.timings import Timings, stage_timer
+from simulator.pipeline.streamed import (
+    Streamed,
+    WorldFiles,
+    generate_world,
+    link_world,
+    scratch_directory,
+    world_outcomes,
+    world_quality,
+    world_view,
+)
+from simulator.pipeline.timings import Timings, stage_bar, stage_timer
 from simulator.rng import draw_seed, stream
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import ExternalConfig, LearnedConfig
@@ -209,13 +219,6 @@ def pool_tasks(scenario: Scenario, attribution: bool, history: bool) -> int:
     return int(history) + replicates - 1 + rungs
 
 
-def stage_bar(stage: str, total: int, progress: bool) -> Any:
-    """A progress bar for one stage of a run (a no-op object when not shown)."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=stage, unit="step", disable=not progress)
-
-
 def link_records(
     data: SyntheticData,
     config: LinkageConfig,
@@ -375,13 +378,19 @@ def council_links(
     lean: bool = False,
 ) -> pd.DataFrame:
     """The council's links (:func:`council_run`'s first half, its ``link`` stage)."""
-    config = scenario.linkage
-    if method is not None and method != config.method:
-        config = config.model_copy(update={"method": method})
+    config = method_config(scenario, method)
     with stage_timer(timings, "link"):
         return link_records(
             data, config, stage_seed(scenario, "linkage"), progress=progress, lean=lean
         )
+
+
+def method_config(scenario: Scenario, method: str | None) -> LinkageConfig:
+    """The scenario's linkage section with ``method`` (None: its own method)."""
+    config = scenario.linkage
+    if method is not None and method != config.method:
+        config = config.model_copy(update={"method": method})
+    return config
 
 
 def council_view(
@@ -494,6 +503,7 @@ def run(
     progress: bool = False,
     model: RiskModel | None = None,
     workers: Workers = SERIAL,
+    streamed: Streamed | None = None,
 ) -> Run:
     """Run every stage of a scenario.
 
@@ -515,6 +525,10 @@ def run(
     workers : Workers
         Where the history cohort, replicates and rungs run (default: here, one
         after another); the outputs are the same.
+    streamed : Streamed, optional
+        Run the replicates and rungs through files, each in a scratch directory of
+        its own under ``streamed.root`` (:mod:`simulator.pipeline.streamed`); the
+        outputs are the same.
 
     Returns
     -------
@@ -530,7 +544,7 @@ def run(
         fit = partial(
             fit_model, scenario, base_dir=base_dir, progress=progress and not pool.size
         )
-        send = partial(submit_worlds, pool, scenario, attribution)
+        send = partial(submit_worlds, pool, scenario, attribution, streamed=streamed)
         alone = links_alone(scenario, pool)
         if history:  # fitted on a cohort of its own, on the pool, while this generates
             fitting = pool.submit(fit)
@@ -639,6 +653,7 @@ def submit_worlds(
     fitted: RiskModel,
     *,
     largest_last: bool = False,
+    streamed: Streamed | None = None,
 ) -> tuple[list[Task], list[list[Task]]]:
     """Send the replicate worlds 1, 2, ... and every world's rungs to ``pool``.
 
@@ -647,17 +662,17 @@ def submit_worlds(
     replicate (a whole world, the largest task: rungs link with the oracle) is sent
     after the rungs: a busy pool's own process, helping from the queue's end
     (:meth:`Pool.help`), starts on it while the worker has the first replicate, and
-    the short rungs fill in at the end.
+    the short rungs fill in at the end. ``streamed`` as for :func:`replicate_audit`.
     """
     replicates = scenario.audit.replicates
     last = {replicates - 1} if largest_last and replicates > 1 else set()
 
     def replicate(r: int) -> Task:
-        return pool.submit(replicate_audit, scenario, r, fitted, attribution)
+        return pool.submit(replicate_audit, scenario, r, fitted, attribution, streamed)
 
     others = {r: replicate(r) for r in range(1, replicates) if r not in last}
     rungs = [
-        submit_rungs(pool, replicate_scenario(scenario, r), fitted)
+        submit_rungs(pool, replicate_scenario(scenario, r), fitted, streamed)
         for r in range(replicates if attribution else 0)
     ]
     others.update({r: replicate(r) for r in last})
@@ -686,7 +701,11 @@ def collect(
 
 
 def replicate_audit(
-    scenario: Scenario, replicate: int, model: RiskModel, attribution: bool = False
+    scenario: Scenario,
+    replicate: int,
+    model: RiskModel,
+    attribution: bool = False,
+    streamed: Streamed | None = None,
 ) -> tuple[AuditResult, LinkQuality, dict[str, pd.DataFrame]]:
     """Run the scenario again with replicate ``replicate``'s seed; audit and measure.
 
@@ -708,6 +727,10 @@ def replicate_audit(
     attribution : bool
         Also compute the world's rungs of the ladder in its own world
         (:func:`real_world_rungs`), from the data it holds.
+    streamed : Streamed, optional
+        Generate, link and audit the world through files in a scratch directory of
+        its own (:mod:`simulator.pipeline.streamed`), removed after; the same
+        results.
 
     Returns
     -------
@@ -726,14 +749,23 @@ def replicate_audit(
     from audits.result import run_audit
 
     world = replicate_scenario(scenario, replicate)
-    data = generate(world)
-    drop_people(data)
-    council = council_run(data, world, model, lean=True)
-    quality = link_quality(council.links, data.sources, data.spine, data.households)
-    flags = council.flags
-    del council  # links and view: the audit and the rungs read the flags only
-    outcomes = flag_outcomes(data, flags, world)
-    rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
+    if streamed is None:
+        data = generate(world)
+        drop_people(data)
+        council = council_run(data, world, model, lean=True)
+        quality = link_quality(council.links, data.sources, data.spine, data.households)
+        flags = council.flags
+        del council  # links and view: the audit and the rungs read the flags only
+        outcomes = flag_outcomes(data, flags, world)
+        rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
+    else:
+        with scratch_directory(streamed.root) as directory:
+            files = generate_world(world, directory)
+            outcomes = files_outcomes(files, model, world.linkage.method)
+            quality = world_quality(files)
+            rungs = (
+                real_world_rungs(files, world, model, outcomes) if attribution else {}
+            )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditWarning)  # once, not R times
         audit = run_audit(
@@ -749,7 +781,7 @@ def replicate_audit(
 
 
 def council_outcomes(
-    data: SyntheticData,
+    data: SyntheticData | WorldFiles,
     scenario: Scenario,
     model: RiskModel,
     method: str,
@@ -759,10 +791,30 @@ def council_outcomes(
     """The council's side on ``data`` with ``method``'s links, and its outcomes.
 
     ``lean`` as for :func:`council_run`; the links and view are freed once the
-    flags exist.
+    flags exist. A world on disk is linked, viewed and audited from its files
+    (:func:`files_outcomes`).
     """
+    if isinstance(data, WorldFiles):
+        return files_outcomes(data, model, method)
     flags = council_run(data, scenario, model, method=method, lean=lean).flags
-    outcomes = flag_outcomes(data, flags, scenario)
+    return rung_logged(flag_outcomes(data, flags, scenario), method)
+
+
+def files_outcomes(world: WorldFiles, model: RiskModel, method: str) -> pd.DataFrame:
+    """:func:`council_outcomes` of a world on disk: links written, then read lean.
+
+    The world's links file is replaced by ``method``'s (:func:`link_world`); the
+    view (:func:`world_view`) is freed once the flags exist.
+    """
+    scenario = world.scenario
+    config = method_config(scenario, method)
+    link_world(world, config, stage_seed(scenario, "linkage"))
+    flags = score_and_flag(model, world_view(world), scenario)
+    return rung_logged(world_outcomes(world, flags), method)
+
+
+def rung_logged(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:
+    """``outcomes``, once a line says how many families ``method``'s links flag."""
     logger.info(
         "attribution rung (%s links): %d families flagged",
         method,
@@ -804,14 +856,20 @@ def rung_worlds(scenario: Scenario) -> list[Rungs]:
     return [group for _, group in worlds]
 
 
-def rung_outcomes(rungs: Rungs, model: RiskModel) -> dict[str, pd.DataFrame]:
+def rung_outcomes(
+    rungs: Rungs, model: RiskModel, streamed: Streamed | None = None
+) -> dict[str, pd.DataFrame]:
     """Rungs of the ladder that share a world but for its spine: their outcomes.
 
     The first rung's world is generated; each other rung takes its population and
     records and draws only its own spine (:func:`simulator.world.generate.spine_again`),
     the tables :func:`generate` would give it. A world linked by the truth is
-    generated lean: without the identity fields nothing of it reads.
+    generated lean: without the identity fields nothing of it reads. ``streamed``
+    as for :func:`replicate_audit`: each rung's world is generated whole into the
+    scratch directory (the same tables), one after the other.
     """
+    if streamed is not None:
+        return rung_outcomes_files(rungs, model, streamed)
     out = {}
     data: SyntheticData | None = None
     last = list(rungs)[-1]
@@ -828,8 +886,23 @@ def rung_outcomes(rungs: Rungs, model: RiskModel) -> dict[str, pd.DataFrame]:
     return out
 
 
+def rung_outcomes_files(
+    rungs: Rungs, model: RiskModel, streamed: Streamed
+) -> dict[str, pd.DataFrame]:
+    """:func:`rung_outcomes` through files, in a scratch directory removed after."""
+    out = {}
+    for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
+        with scratch_directory(streamed.root) as directory:
+            world = generate_world(rung_scenario, directory, lean=method == "oracle")
+            out[rung] = files_outcomes(world, model, method)
+    return out
+
+
 def real_world_rungs(
-    data: SyntheticData, scenario: Scenario, model: RiskModel, real: pd.DataFrame
+    data: SyntheticData | WorldFiles,
+    scenario: Scenario,
+    model: RiskModel,
+    real: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """A world's rungs drawn in that world itself, from the data a run holds.
 
@@ -841,8 +914,8 @@ def real_world_rungs(
 
     Parameters
     ----------
-    data : SyntheticData
-        The world the run generated from ``scenario``.
+    data : SyntheticData or WorldFiles
+        The world the run generated from ``scenario``, in memory or on disk.
     scenario : Scenario
         Its scenario (the run's, or a replicate's).
     model : RiskModel
@@ -866,13 +939,19 @@ def real_world_rungs(
     }
 
 
-def submit_rungs(pool: Pool, scenario: Scenario, model: RiskModel) -> list[Task]:
+def submit_rungs(
+    pool: Pool, scenario: Scenario, model: RiskModel, streamed: Streamed | None = None
+) -> list[Task]:
     """Send the rungs of the ladder that draw worlds of their own to ``pool``.
 
     One task per world they draw (:func:`rung_worlds`); the others
-    (:func:`real_world_rungs`) come from the world's run.
+    (:func:`real_world_rungs`) come from the world's run. ``streamed`` as for
+    :func:`replicate_audit`.
     """
-    return [pool.submit(rung_outcomes, rungs, model) for rungs in rung_worlds(scenario)]
+    return [
+        pool.submit(rung_outcomes, rungs, model, streamed)
+        for rungs in rung_worlds(scenario)
+    ]
 
 
 def attribute_rungs(

@@ -314,3 +314,10 @@ def measured_fields(timings: Timings) -> dict[str, Any]:
 def without_measured(manifest: dict[str, Any]) -> dict[str, Any]:
     """A manifest without its measured fields: what must repeat byte for byte."""
     return {k: v for k, v in manifest.items() if k != MEASURED}
+
+
+def stage_bar(stage: str, total: int, progress: bool) -> Any:
+    """A progress bar for one stage of a run (a no-op object when not shown)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=stage, unit="step", disable=not progress)

@@ -550,7 +550,7 @@ def generate_dataset(
 
 
 def write_generated(
-    scenario: Scenario, directory: Path, progress: bool = False
+    scenario: Scenario, directory: Path, progress: bool = False, *, lean: bool = False
 ) -> dict[str, int]:
     """Write a scenario's dataset Parquet files as its chunks are generated.
 
@@ -561,7 +561,8 @@ def write_generated(
     removes the spill. What stays in memory for the whole population is the
     address the spine holds of each row (its households are numbered by the
     address held, in order seen: :func:`address_keys`) and one table's ids at a
-    time. Not atomic on its own.
+    time. Not atomic on its own. ``lean`` as for :func:`generate` (a scratch world
+    linked by the truth): the records and the spine lack the fields it leaves out.
 
     Returns
     -------
@@ -577,10 +578,9 @@ def write_generated(
     addresses: list[pa.Array] = []  # the spine's address_keys, chunk by chunk
     with ExitStack() as held:  # on an error, files closed unfinished, spill removed
         held.callback(shutil.rmtree, spill, ignore_errors=True)
-        for hh, pp, records in generated_chunks(scenario, areas, progress):
-            chunk = _assembled(
-                scenario, areas, [hh], [pp], {s: [c] for s, c in records.items()}
-            )
+        for hh, pp, records in generated_chunks(scenario, areas, progress, lean):
+            parts = {s: [c] for s, c in records.items()}
+            chunk = _assembled(scenario, areas, [hh], [pp], parts, lean)
             if "spine" in records:
                 addresses.extend(address_keys(chunk.spine).chunks)
             for rel, frame in dataset_files(chunk).items():
@@ -603,7 +603,7 @@ def write_generated(
                 file.write_numbered(directory / rel, ids)
         if not scenario.agencies.spine.enabled:
             rows[SPINE_FILE] = 0
-            write_parquet(_spine_table([]), directory / SPINE_FILE)
+            write_parquet(_spine_table([], lean), directory / SPINE_FILE)
     return rows
 
 

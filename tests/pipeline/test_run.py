@@ -454,3 +454,19 @@ def test_force_never_replaces_a_directory_linkaudit_did_not_write(tmp_path, caps
     assert code == 1
     assert "not a linkaudit output directory" in capsys.readouterr().err
     assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"
+
+
+def test_a_run_whose_tasks_stream_through_files_writes_the_same_bytes(
+    seed, tmp_path, no_report
+):
+    """Replicates and rungs run in scratch directories (on two workers) give the
+    run's every file as in memory, and leave no scratch directory behind."""
+    from simulator.pipeline.streamed import Streamed
+
+    scenario = small(seed, audit={"n_boot": 50, "replicates": 2, "min_group_size": 0})
+    scratch = tmp_path / "scratch"
+    streamed = run(scenario, workers=Workers(2), streamed=Streamed(scratch))
+    write_run(streamed, tmp_path / "streamed")
+    write_run(run(scenario), tmp_path / "memory")
+    assert digests(tmp_path / "streamed") == digests(tmp_path / "memory")
+    assert list(scratch.iterdir()) == []

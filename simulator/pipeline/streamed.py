@@ -1,0 +1,223 @@
+"""A world on disk: generated, linked, measured, viewed and audited from its files.
+
+What :func:`simulator.pipeline.run.run` does with a world held in memory, done from
+the files of a directory: the world is generated into it a chunk at a time
+(:func:`simulator.world.generate.write_generated`), linked from those files
+(:func:`simulator.pipeline.linked_files.link_dataset_files`), measured from them
+(:func:`audits.link_quality_files.link_quality_files`), and the view and the
+household outcomes read only the few columns they need, never a whole
+identity-bearing table. The values are those of the in-memory stages, equal.
+
+A pool's task (a replicate world, a rung of the ladder) runs in a scratch directory
+of its own (:func:`scratch_directory`), removed when it ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from simulator.council.view import VIEW_SPINE_IDENTITY, build_view
+from simulator.pipeline.linked_files import (
+    HOUSEHOLDS_FILE,
+    WORK_DIRECTORY,
+    batch_rows,
+    link_dataset_files,
+)
+from simulator.pipeline.output import LINKS_FILE
+from simulator.schema.linkage import LinkageConfig
+from simulator.schema.scenario import Scenario
+from simulator.world.generate import (
+    AREAS_FILE,
+    SPINE_FILE,
+    records_source,
+    write_generated,
+)
+
+if TYPE_CHECKING:
+    from audits.link_quality import LinkQuality
+
+SCRATCH_PREFIX = ".linkaudit-world."
+"""A scratch world's directory name starts so (``tempfile.mkdtemp``'s prefix)."""
+
+VIEW_RECORD_COLUMNS = ("record_id", "event_type", "event_date")
+"""The records' columns the view reads (with ``absence_rate`` where a source has it)."""
+VIEW_OPTIONAL = ("absence_rate",)
+LINK_COLUMNS = ("source", "record_id", "spine_household_id")
+"""The links' columns the view reads."""
+SPINE_IDS = ("spine_person_id", "spine_household_id", "true_household_id")
+"""The spine's id columns the view and the outcomes read (besides the view's
+identity fields, :data:`~simulator.council.view.VIEW_SPINE_IDENTITY`)."""
+
+
+@contextlib.contextmanager
+def scratch_directory(root: str | Path | None = None) -> Iterator[Path]:
+    """A new directory of this process's own under ``root``, removed on leaving.
+
+    Removed after success, an error or an interrupt; only the directory made here
+    is removed (``root`` is left as it was). Without ``root``, the system's
+    temporary directory holds it.
+    """
+    if root is not None:
+        Path(root).mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class WorldFiles:
+    """A world generated into ``directory`` (:func:`generate_world`)."""
+
+    scenario: Scenario
+    directory: Path
+    record_files: dict[str, Path]
+
+    @property
+    def spine_file(self) -> Path:
+        """The spine."""
+        return self.directory / SPINE_FILE
+
+    @property
+    def links_file(self) -> Path:
+        """The links of the last :func:`link_world` (one links file at a time)."""
+        return self.directory / LINKS_FILE
+
+    @property
+    def rows(self) -> int:
+        """Records read at a time by linkage and link quality."""
+        return batch_rows(self.scenario)
+
+
+def generate_world(
+    scenario: Scenario, directory: Path, *, lean: bool = False, progress: bool = False
+) -> WorldFiles:
+    """Generate ``scenario``'s world into ``directory``, a chunk at a time.
+
+    ``lean`` leaves out the identity fields only linkage reads (a world linked by
+    the truth: :func:`simulator.world.generate.generate`).
+    """
+    written = write_generated(scenario, directory, progress, lean=lean)
+    records = {
+        name: directory / rel
+        for rel in written
+        if (name := records_source(rel)) is not None
+    }
+    return WorldFiles(scenario, directory, records)
+
+
+def link_world(
+    world: WorldFiles, config: LinkageConfig, seed: int, progress: bool = False
+) -> Path:
+    """Link ``world``'s records to its spine with ``config``: its links file.
+
+    The file replaces any earlier links of the world; DuckDB's spill is removed.
+    """
+    try:
+        link_dataset_files(
+            world.directory,
+            world.record_files,
+            config,
+            seed,
+            world.rows,
+            progress,
+        )
+    finally:
+        shutil.rmtree(world.directory / WORK_DIRECTORY, ignore_errors=True)
+    return world.links_file
+
+
+def world_quality(world: WorldFiles) -> LinkQuality:
+    """The world's links measured against its truth, a batch of records at a time."""
+    from audits.link_quality_files import link_quality_files
+
+    work = world.directory / WORK_DIRECTORY
+    try:
+        return link_quality_files(
+            world.links_file,
+            world.record_files,
+            world.spine_file,
+            world.directory / HOUSEHOLDS_FILE,
+            rows=world.rows,
+            memory_limit_gb=world.scenario.linkage.memory_limit_gb,
+            work=work,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _columns(path: Path, wanted: tuple[str, ...]) -> pd.DataFrame:
+    """The ``wanted`` columns of a Parquet file (those it has), nothing else."""
+    names = pq.read_schema(path).names
+    return pq.read_table(path, columns=[c for c in wanted if c in names]).to_pandas()
+
+
+def world_view(world: WorldFiles) -> pd.DataFrame:
+    """The council's view of the world's last links, from the columns it reads.
+
+    :func:`simulator.council.view.build_view` of the records' event columns, the
+    spine's ids, ``dob`` and ``postcode``, the links' households and the public
+    IMD lookup: equal to the view of the whole tables.
+    """
+    scenario = world.scenario
+    sources = {
+        name: _columns(path, (*VIEW_RECORD_COLUMNS, *VIEW_OPTIONAL))
+        for name, path in world.record_files.items()
+    }
+    spine = _columns(world.spine_file, (*SPINE_IDS[:2], *VIEW_SPINE_IDENTITY))
+    links = _columns(world.links_file, LINK_COLUMNS)
+    deprivation = _columns(
+        world.directory / AREAS_FILE, ("postcode_sector", "imd_decile")
+    )
+    return build_view(
+        sources,
+        spine,
+        links,
+        reference_date=scenario.time.reference_date,
+        deprivation=deprivation,
+        config=scenario.view,
+    )
+
+
+def world_outcomes(world: WorldFiles, flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per true household with its flag: the audit's outcomes, from files.
+
+    :func:`audits.outcomes.household_outcomes` of the households (without their
+    addresses) and the spine's two household ids.
+    """
+    from audits.outcomes import household_outcomes
+
+    path = world.directory / HOUSEHOLDS_FILE
+    names = pq.read_schema(path).names
+    strings = {"address", "postcode", "prev_address", "prev_postcode"}
+    households = pq.read_table(
+        path, columns=[c for c in names if c not in strings]
+    ).to_pandas()
+    spine = _columns(world.spine_file, SPINE_IDS[1:])
+    return household_outcomes(
+        households,
+        spine,
+        flags[["spine_household_id", "flagged", "score"]],
+        target=world.scenario.audit.target,
+    )
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A run's worlds streamed through files: where their scratch directories go.
+
+    ``root`` holds each task's scratch directory (:func:`scratch_directory`): the
+    run's temporary output directory, or None for the system's temporary directory.
+    """
+
+    root: Path | None = None
