@@ -43,6 +43,7 @@ from simulator.world.generate import package_versions, records_file
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
     from audits.result import AuditResult
+    from audits.run_tables import Shaped
     from simulator.schema.scenario import Scenario
 
 NOT_KNOWN = "not known"
@@ -178,7 +179,7 @@ def _linkage(scenario: Scenario) -> dict[str, Any]:
     return {"in_words": linkage_text(scenario), **settings}
 
 
-def _data_fields(sources: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+def _data_fields(sources: Mapping[str, Shaped]) -> dict[str, list[str]]:
     """The fields the council sees in each agency's records (no hidden truth)."""
     return {
         name: [c for c in frame.columns if not is_hidden(c)]
@@ -240,7 +241,7 @@ def _owner_fields(why: str) -> dict[str, dict[str, Any]]:
 def run_record(
     scenario: Scenario,
     audit: AuditResult | None,
-    sources: Mapping[str, pd.DataFrame],
+    sources: Mapping[str, Shaped],
     *,
     rule: FlagRule | None = None,
     link_quality: LinkQuality | None = None,
@@ -256,8 +257,9 @@ def run_record(
         The resolved scenario (with an audit's ``--set`` overrides).
     audit : AuditResult or None
         The audit (None: the performance fields say it was not audited).
-    sources : mapping of str to DataFrame
-        Every agency's records (only their names, sizes and visible columns are read).
+    sources : mapping of str to DataFrame or TableShape
+        Every agency's records (only their names, sizes and visible columns are read:
+        a run's files give their :class:`~audits.run_tables.TableShape`).
     rule : FlagRule, optional
         The flag rule used; default the scenario model's.
     link_quality : LinkQuality, optional

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from audits.run_tables import FLAGS, RunTables
 from audits.score_diagnostics import MAX_POINTS
 from audits.score_diagnostics import thresholds as sorted_thresholds
 from simulator.council.models import FlagRule
@@ -265,7 +266,20 @@ def actual_cut(flags: pd.DataFrame, rule: FlagRule) -> float:
     """
     if rule.threshold is not None:
         return float(rule.threshold)
+    return _lowest_flagged(flags)
+
+
+def _lowest_flagged(flags: pd.DataFrame) -> float:
+    """The lowest score flagged (NaN if nothing was flagged)."""
     flagged = flags["flagged"].to_numpy(dtype=bool)
     if not flagged.any():
         return float("nan")
     return float(flags["score"].to_numpy(dtype=float)[flagged].min())
+
+
+def run_cut(tables: RunTables, rule: FlagRule) -> float:
+    """:func:`actual_cut` of a run's flags table, read a batch at a time."""
+    if rule.threshold is not None:
+        return float(rule.threshold)
+    lows = [_lowest_flagged(b) for b in tables.batches(FLAGS, ["score", "flagged"])]
+    return min((x for x in lows if not np.isnan(x)), default=float("nan"))

@@ -35,6 +35,7 @@ from audits.report.cases.select import shuffled
 from audits.report.inputs import ReportInputs
 from audits.report.text import event_label, group_label, plural, value_label
 from audits.result import AuditResult
+from audits.run_tables import PEOPLE, SPINE
 from audits.tables import headline_block
 from simulator.vocabulary import DEPRIVATION
 
@@ -163,7 +164,9 @@ def family_fates(inputs: ReportInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
         ["rightly_flagged", "wrongly_flagged", "missed"],
         "left_alone",
     )
-    people = inputs.people.sort_values("person_id", kind="stable")
+    people = pd.concat(
+        inputs.tables.batches(PEOPLE, ["person_id", "household_id", "last_name"])
+    ).sort_values("person_id", kind="stable")
     surname = people.drop_duplicates("household_id").set_index("household_id")
     fates = o[["household_id", *FAMILY_COLUMNS]].assign(
         fate=fate,
@@ -175,12 +178,15 @@ def family_fates(inputs: ReportInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _counted(inputs: ReportInputs) -> pd.DataFrame:
     """Records counted in the view, per family they were linked to, kind and whose."""
-    spine_households = inputs.spine["spine_household_id"].unique()
+    spine = pd.concat(
+        inputs.tables.batches(SPINE, ["spine_household_id", "true_household_id"])
+    )
+    spine_households = spine["spine_household_id"].unique()
     records = linked_records(inputs, spine_households, np.array([], dtype=np.int64))
     records = records[
         records["counted"].astype(bool) & records["spine_household_id"].notna()
     ]
-    pairs = reach(inputs, inputs.spine["true_household_id"].unique())
+    pairs = reach(inputs, spine["true_household_id"].unique())
     linked = records.merge(
         pairs[["household_id", "spine_household_id"]], on="spine_household_id"
     )

@@ -1,9 +1,10 @@
 """What the report reads: plain tables and results, not the pipeline's ``Run``.
 
-The pipeline builds a :class:`ReportInputs` from its run
-(:func:`simulator.pipeline.output.report_inputs`); anything else that holds the same
-tables (a saved run directory, a grid point of an explorer) can build one too. The
-report imports no pipeline module.
+The pipeline builds a :class:`ReportInputs` from its run in memory
+(:func:`simulator.pipeline.output.report_inputs`) or from a run directory's files
+(:func:`simulator.pipeline.output.report_inputs_from_files`); anything else that
+holds the same tables (a grid point of an explorer) can build one too. The report
+imports no pipeline module.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
     from audits.pooled_attribution import PooledAttribution
     from audits.result import AuditResult
+    from audits.run_tables import RunTables
     from simulator.schema.scenario import Scenario
 
 
@@ -29,16 +31,12 @@ class ReportInputs:
     ----------
     scenario : Scenario
         The resolved scenario.
-    areas, households, people : DataFrame
-        The truth: one row per area, per family, per person.
-    sources : mapping of str to DataFrame
-        Every agency's records, with their hidden truth (``true_*``, ``err_*``).
-    spine : DataFrame
-        The council's register, with its hidden truth.
-    links : DataFrame
-        Records linked to the register.
-    flags : DataFrame
-        One row per register household: score, flag and the features that drove it.
+    tables : RunTables
+        The run's truth (areas, households, people), every agency's records with
+        their hidden truth (``true_*``, ``err_*``), the council's register (spine),
+        links and flags (one row per register household: score, flag and the
+        features that drove it): read a few households' rows or a batch at a time,
+        from memory or from a run's files (:mod:`audits.run_tables`).
     link_quality : LinkQuality
         The links measured against the truth.
     audit : AuditResult or None
@@ -60,13 +58,7 @@ class ReportInputs:
     """
 
     scenario: Scenario
-    areas: pd.DataFrame
-    households: pd.DataFrame
-    people: pd.DataFrame
-    sources: Mapping[str, pd.DataFrame]
-    spine: pd.DataFrame
-    links: pd.DataFrame
-    flags: pd.DataFrame
+    tables: RunTables
     link_quality: LinkQuality
     audit: AuditResult | None = None
     attribution: PooledAttribution | None = None

@@ -15,6 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from audits.run_tables import (
+    AREAS,
+    FLAGS,
+    HOUSEHOLDS,
+    LINKS,
+    PEOPLE,
+    SPINE,
+    RunTables,
+    source_table,
+)
 from simulator.council.models import FlagRule, apply_flag_rule
 from simulator.errors import InputDataError
 from simulator.io import (
@@ -28,10 +38,13 @@ from simulator.io import (
 from simulator.output_dirs import atomic_directory
 from simulator.pipeline.timings import MEASURED, measure, measured_fields, stage_bar
 from simulator.schema.scenario import Scenario
-from simulator.vocabulary import OVERALL
+from simulator.vocabulary import AGENCIES, OVERALL
 from simulator.world.generate import (
+    AREAS_FILE,
+    SPINE_FILE,
     SyntheticData,
     package_versions,
+    records_file,
     write_dataset_files,
 )
 
@@ -50,6 +63,15 @@ AUDIT_DIR = "audit"
 ATTRIBUTION_DIR = "attribution"
 FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
 """The columns of ``flags.parquet`` an audit reads."""
+WORLD_TABLES = {
+    AREAS: AREAS_FILE,
+    HOUSEHOLDS: "truth/households.parquet",
+    PEOPLE: "truth/people.parquet",
+    SPINE: SPINE_FILE,
+    LINKS: LINKS_FILE,
+    FLAGS: FLAGS_FILE,
+}
+"""The file of each table the report reads (but the sources'), in a run directory."""
 
 
 def linkage_tables(quality: LinkQuality) -> dict[str, pd.DataFrame]:
@@ -355,34 +377,86 @@ def read_audit_inputs(
 
 def report_inputs(run_: Run) -> ReportInputs:
     """What the report reads from a run: its tables and results, not the run itself."""
+    from audits.run_tables import FrameTables
+
+    data = run_.data
+    frames = {
+        AREAS: data.areas,
+        HOUSEHOLDS: data.households,
+        PEOPLE: data.people,
+        SPINE: data.spine,
+        LINKS: run_.council.links,
+        FLAGS: run_.council.flags,
+    }
+    tables = FrameTables(
+        frames | {source_table(s): frame for s, frame in data.sources.items()},
+        sources=list(data.sources),
+    )
+    return _report_inputs(
+        tables,
+        scenario=run_.scenario,
+        audit=run_.audit,
+        attribution=run_.attribution,
+        link_quality=run_.link_quality,
+        link_quality_worlds=run_.link_quality_worlds,
+        seeds=run_.seeds,
+        periods=run_.periods,
+    )
+
+
+def report_inputs_from_files(
+    directory: Path,
+    *,
+    scenario: Scenario,
+    audit: AuditResult | None,
+    attribution: PooledAttribution | None,
+    link_quality: LinkQuality,
+    link_quality_worlds: tuple[LinkQuality, ...] = (),
+    seeds: dict[str, int],
+    periods: dict[str, pd.DataFrame] | None = None,
+) -> ReportInputs:
+    """What the report reads from a run directory's world files, in bounded memory.
+
+    The truth, records, spine, links and flags are read from ``directory`` as
+    :func:`_write_world_files` writes them, a few households' rows or a batch at a
+    time (:class:`audits.run_tables.FileTables`); the results are given. The report,
+    lesson and transparency record are those of :func:`report_inputs` of the same
+    run, byte for byte.
+    """
+    from audits.run_tables import FileTables
+
+    directory = Path(directory)
+    sources = [s for s in AGENCIES if (directory / records_file(s)).is_file()]
+    tables = FileTables(
+        directory,
+        WORLD_TABLES | {source_table(s): records_file(s) for s in sources},
+        sources=sources,
+    )
+    return _report_inputs(
+        tables,
+        scenario=scenario,
+        audit=audit,
+        attribution=attribution,
+        link_quality=link_quality,
+        link_quality_worlds=link_quality_worlds,
+        seeds=seeds,
+        periods=periods or {},
+    )
+
+
+def _report_inputs(tables: RunTables, **results: Any) -> ReportInputs:
+    """The report's inputs from a run's tables and results, with its record."""
     from audits.report import ReportInputs
     from audits.transparency import run_record
 
-    data = run_.data
     record = run_record(
-        run_.scenario,
-        run_.audit,
-        data.sources,
-        link_quality=run_.link_quality,
-        link_quality_worlds=run_.link_quality_worlds,
+        results["scenario"],
+        results["audit"],
+        tables.shapes(),
+        link_quality=results["link_quality"],
+        link_quality_worlds=results["link_quality_worlds"],
     )
-    return ReportInputs(
-        scenario=run_.scenario,
-        areas=data.areas,
-        households=data.households,
-        people=data.people,
-        sources=data.sources,
-        spine=data.spine,
-        links=run_.council.links,
-        flags=run_.council.flags,
-        link_quality=run_.link_quality,
-        audit=run_.audit,
-        attribution=run_.attribution,
-        seeds=run_.seeds,
-        transparency=record,
-        link_quality_worlds=run_.link_quality_worlds,
-        periods=run_.periods,
-    )
+    return ReportInputs(tables=tables, transparency=record, **results)
 
 
 def write_replicate_outcomes(audit: AuditResult, directory: Path) -> dict[str, int]:

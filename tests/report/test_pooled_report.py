@@ -100,21 +100,19 @@ def test_one_world_parts_say_so(pooled_inputs, report_data):
         assert "simulated worlds" not in _text(section(report_data))
 
 
-def _half_the_links(report_data):
+def _half_the_links(report_run):
     """The link quality of a world that kept every other link of the first."""
+    data = report_run.data
     return link_quality(
-        report_data.links.iloc[::2],
-        report_data.sources,
-        report_data.spine,
-        report_data.households,
+        report_run.links.iloc[::2], data.sources, data.spine, data.households
     )
 
 
-def test_link_quality_pooled_over_the_worlds(pooled_inputs, report_data):
+def test_link_quality_pooled_over_the_worlds(pooled_inputs, report_data, report_run):
     """Given each world's link quality, the linkage section sums the counts and
     gives the range of one world's rates (a world that kept half the links)."""
     q = report_data.link_quality
-    half = _half_the_links(report_data)
+    half = _half_the_links(report_run)
     inputs = replace(pooled_inputs, link_quality_worlds=(half, q))
     text = _text(linkage_section.linkage_section(inputs))
     assert "Pooled over 3 simulated worlds" in text
@@ -155,19 +153,21 @@ def test_threshold_curves_pool_every_kept_world(kept_inputs):
         assert cell in text, (value, cell)
 
 
-def test_the_transparency_record_pools_the_worlds_links(pooled_inputs, report_data):
+def test_the_transparency_record_pools_the_worlds_links(
+    pooled_inputs, report_data, report_run
+):
     """With replicate worlds the record's link counts are summed over them, with
     one world's range, and its scale says it counts the first world."""
     from audits.transparency import run_record
 
     q = report_data.link_quality
-    half = _half_the_links(report_data)
+    half = _half_the_links(report_run)
 
     def field(audit, worlds=()):
         record = run_record(
             report_data.scenario,
             audit,
-            report_data.sources,
+            report_run.data.sources,
             link_quality=q,
             link_quality_worlds=worlds,
         )

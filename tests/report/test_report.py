@@ -121,7 +121,7 @@ def test_case_files_find_every_kind(report_run, report_data):
 def test_case_files_show_the_cause(report_run, report_data):
     cases = {c.category.key: c for c in case_files(report_data)}
     outcomes = report_run.audit.outcomes.set_index("household_id")
-    cut = actual_cut(report_data.flags, report_data.scenario.model.flag_rule())
+    cut = actual_cut(report_run.council.flags, report_data.scenario.model.flag_rule())
 
     def explain(case):
         return explanation(case, report_data.scenario, cut)

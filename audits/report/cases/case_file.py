@@ -33,6 +33,7 @@ from audits.report.cases.kinds import (
 )
 from audits.report.cases.select import select_cases
 from audits.report.inputs import ReportInputs
+from audits.run_tables import HOUSEHOLDS, PEOPLE, SPINE
 from simulator.vocabulary import NEEDS
 
 
@@ -52,13 +53,15 @@ def distinct(groups: pd.Series) -> tuple[str, ...]:
 
 def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
     """The family as it truly is, and its members."""
-    household = inputs.households[inputs.households["household_id"] == hid].iloc[0]
-    people = inputs.people[inputs.people["household_id"] == hid]
+    tables = inputs.tables
+    household = tables.rows(HOUSEHOLDS, {"household_id": [hid]}).iloc[0]
+    people = tables.rows(PEOPLE, {"household_id": [hid]})
     members = people[["role", "sex", "age", "first_name", "last_name"]].reset_index(
         drop=True
     )
-    registered = inputs.spine["true_person_id"]  # probed for the few members only
-    registered = registered[registered.isin(people["person_id"]).to_numpy()]
+    registered = tables.rows(  # probed for the few members only
+        SPINE, {"true_person_id": people["person_id"]}, ["true_person_id"]
+    )["true_person_id"]
     members["on_register"] = people["person_id"].isin(registered).to_numpy()
     first_adult = people[people["role"] == "adult1"]
     surname = str((first_adult if len(first_adult) else people)["last_name"].iloc[0])

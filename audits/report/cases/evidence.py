@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from audits.report.inputs import ReportInputs
+from audits.run_tables import FLAGS, LINKS, SPINE, source_table
 from simulator.vocabulary import CARRIED_IDENTITY as CARRIED
 
 DRIVERS = ("driver_1", "driver_2", "driver_3")
@@ -45,18 +46,23 @@ EMPTY_COLUMNS = (
 
 def reach(inputs: ReportInputs, households: np.ndarray) -> pd.DataFrame:
     """(household_id, spine_household_id) pairs with the spine household's flag."""
-    spine = inputs.spine
-    rows = spine[spine["true_household_id"].isin(households)]
+    tables = inputs.tables
     pairs = (
-        rows[["true_household_id", "spine_household_id"]]
+        tables.rows(
+            SPINE,
+            {"true_household_id": households},
+            ["true_household_id", "spine_household_id"],
+        )
         .drop_duplicates()
         .rename(columns={"true_household_id": "household_id"})
     )
-    flags = inputs.flags
     cols = ["spine_household_id", "score", "flagged"] + [
-        c for c in DRIVERS if c in flags
+        c for c in DRIVERS if c in tables.columns(FLAGS)
     ]
-    return pairs.merge(flags[cols], on="spine_household_id", how="left").assign(
+    flags = tables.rows(
+        FLAGS, {"spine_household_id": pairs["spine_household_id"].unique()}, cols
+    )
+    return pairs.merge(flags, on="spine_household_id", how="left").assign(
         flagged=lambda d: d["flagged"].fillna(False).astype(bool)
     )
 
@@ -82,22 +88,22 @@ def linked_records(
     observation window, or a persistently absent pupil), its ``error_codes``
     (:func:`error_codes`) and ``has_error``.
     """
-    links = inputs.links
+    tables = inputs.tables
     view = inputs.scenario.view
     events = set(view.events)
     reference = np.datetime64(inputs.scenario.time.reference_date, "s")
     parts = []
-    to_them = links["spine_household_id"].isin(spine_households).to_numpy()
-    for source, frame in inputs.sources.items():  # a handful of sources
-        linked_ids = links.loc[
-            links["source"].eq(source).to_numpy() & to_them, "record_id"
-        ]
-        mask = frame["record_id"].isin(linked_ids) | frame["true_household_id"].isin(
-            households
+    links = tables.rows(
+        LINKS, {"spine_household_id": spine_households}, ["source", "record_id"]
+    )
+    for source in tables.sources:  # a handful of sources
+        linked_ids = links.loc[links["source"].eq(source).to_numpy(), "record_id"]
+        rows = tables.rows(
+            source_table(source),
+            {"record_id": linked_ids, "true_household_id": households},
         )
-        if not mask.any():
+        if rows.empty:
             continue
-        rows = frame.loc[mask]
         keep = [c for c in RECORD_COLUMNS if c in rows] + [
             c for c in rows.columns if c.startswith("err_") or c == "absence_rate"
         ]
@@ -125,15 +131,15 @@ def linked_records(
     link_cols += ["match_key"]
     # Only the links of these few records are joined (every one of them is kept):
     # joining the whole links table costs as much as all the rest.
-    theirs = links["record_id"].isin(records["record_id"]).to_numpy()
+    theirs = tables.rows(LINKS, {"record_id": records["record_id"]}, link_cols)
     records = records.merge(
-        links.loc[theirs, link_cols].astype({"source": str}),
-        on=["source", "record_id"],
-        how="left",
+        theirs.astype({"source": str}), on=["source", "record_id"], how="left"
     )
-    spine = inputs.spine
-    linked = spine["spine_person_id"].isin(records["spine_person_id"]).to_numpy()
-    person = spine.loc[linked].set_index("spine_person_id")["true_person_id"]
+    person = tables.rows(
+        SPINE,
+        {"spine_person_id": records["spine_person_id"]},
+        ["spine_person_id", "true_person_id"],
+    ).set_index("spine_person_id")["true_person_id"]
     linked_person = records["spine_person_id"].map(person)
     records["linked_true_person"] = linked_person.astype("Int64")
     return records
@@ -143,8 +149,7 @@ def register_entries(
     inputs: ReportInputs, spine_households: np.ndarray
 ) -> pd.DataFrame:
     """Register entries of the given spine households, with their ``error_codes``."""
-    spine = inputs.spine
-    rows = spine[spine["spine_household_id"].isin(spine_households)]
+    rows = inputs.tables.rows(SPINE, {"spine_household_id": spine_households})
     out = rows[
         ["spine_person_id", "spine_household_id", "true_person_id", "true_household_id"]
     ].copy()

@@ -26,29 +26,23 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def population_chart(households: pd.DataFrame) -> str:
+def population_chart(shares: pd.DataFrame) -> str:
     """Prevalence of each true need, and of eligibility and harm, by quintile.
 
     Parameters
     ----------
-    households : DataFrame
-        The truth: ``imd_quintile`` (or ``imd_decile``), ``need_*``, ``eligible``,
-        ``harm``.
+    shares : DataFrame
+        By deprivation quintile (the index), the share of families with each
+        ``need_*`` and of those ``eligible`` and come to ``harm``
+        (:attr:`audits.report.population.Population.by_quintile`).
 
     Returns
     -------
     str
         Inline SVG.
     """
-    quintile = (
-        households["imd_quintile"]
-        if "imd_quintile" in households
-        else (households["imd_decile"].astype(int) + 1) // 2
-    ).to_numpy()
-    needs = [n for n in NEED_LABELS if f"need_{n}" in households]
-    outcomes = [c for c in ("eligible", "harm") if c in households]
-    frame = households[[f"need_{n}" for n in needs] + outcomes].astype(float)
-    shares = frame.groupby(quintile).mean()
+    needs = [n for n in NEED_LABELS if f"need_{n}" in shares]
+    outcomes = [c for c in ("eligible", "harm") if c in shares]
 
     def draw() -> Figure:
         fig = new_figure(9.2, 3.9)

@@ -31,7 +31,7 @@ from audits.report.cases.explain import (
     member_summary,
 )
 from audits.report.cases.kinds import HOUSEHOLD, OTHER_FAMILY
-from audits.report.curves import actual_cut
+from audits.report.curves import run_cut
 from audits.report.inputs import ReportInputs
 from audits.report.text import NEED_LABELS, SOURCE_LABELS, value_label
 
@@ -145,7 +145,7 @@ def stories(inputs: ReportInputs) -> list[Story]:
     """The lesson's families, wrongly flagged first; empty without an audit."""
     if inputs.audit is None or inputs.audit.outcomes is None:
         return []
-    cut = actual_cut(inputs.flags, inputs.scenario.model.flag_rule())
+    cut = run_cut(inputs.tables, inputs.scenario.model.flag_rule())
     out = []
     for _, row in lesson_cases(inputs).iterrows():  # two families
         case = describe_case(inputs, row)

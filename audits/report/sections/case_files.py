@@ -21,7 +21,7 @@ from audits.report.cases.explain import (
     name_text,
 )
 from audits.report.cases.kinds import HOUSEHOLD, OTHER_FAMILY
-from audits.report.curves import actual_cut
+from audits.report.curves import run_cut
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
     Html,
@@ -263,7 +263,7 @@ def cases_section(inputs: ReportInputs) -> Html:
     absent = [
         c.title for c in CATEGORIES if c.key not in present and inputs.attribution
     ]
-    cut = actual_cut(inputs.flags, inputs.scenario.model.flag_rule())
+    cut = run_cut(inputs.tables, inputs.scenario.model.flag_rule())
     body = [_case(c, inputs, i + 1, cut) for i, c in enumerate(cases)]
     if absent:
         body.append(

@@ -23,7 +23,7 @@ from audits.report.charts.scores import (
     calibration_chart,
     score_curves_chart,
 )
-from audits.report.curves import actual_cut
+from audits.report.curves import run_cut
 from audits.report.inputs import ReportInputs
 from audits.report.page import Html, figure, join, note, p, table, tag
 from audits.report.sections.common import no_audit, one_world_note
@@ -260,7 +260,7 @@ def run_score_section(inputs: ReportInputs) -> Html:
         return no_audit()
     columns = audit.config.group_columns
     grouping = next((c for c in DEPRIVATION if c in columns), columns[0])
-    cut = actual_cut(inputs.flags, inputs.scenario.model.flag_rule())
+    cut = run_cut(inputs.tables, inputs.scenario.model.flag_rule())
     pooled = len(kept_worlds(audit)) > 1
     return join(
         [

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from audits.report import charts
-from audits.report.curves import ordered_values
 from audits.report.describe import scenario_paragraphs
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
@@ -16,6 +13,7 @@ from audits.report.page import (
     table,
     tag,
 )
+from audits.report.population import Population, population
 from audits.report.text import (
     NEED_LABELS,
     count,
@@ -24,6 +22,7 @@ from audits.report.text import (
     plural,
     value_label,
 )
+from audits.run_tables import AREAS
 from simulator.schema.settings import changed_settings
 
 # ------------------------------------------------------------------- scenario
@@ -37,7 +36,7 @@ def scenario_section(inputs: ReportInputs) -> Html:
     ]
     if s.description.strip():
         parts.append(tag("blockquote", s.description.strip(), class_="box note"))
-    parts += [p(text) for text in scenario_paragraphs(s, len(inputs.areas))]
+    parts += [p(text) for text in scenario_paragraphs(s, inputs.tables.n_rows(AREAS))]
     changes = changed_settings(s)
     if changes:
         parts.append(tag("h3", "What this scenario changes from the defaults"))
@@ -56,50 +55,40 @@ def scenario_section(inputs: ReportInputs) -> Html:
 # ----------------------------------------------------------------- population
 
 
-def _shares(frame: pd.DataFrame, column: str) -> list[list[object]]:
-    """Families by value of ``column``: label, count and share of all families.
-
-    Counted by value, then keyed by the value as text (a handful of values), not by
-    turning every family's value into text.
-    """
-    counts: dict[str, int] = {}
-    by_value = frame[column].value_counts(sort=False)
-    for value, n in by_value.items():  # a handful of values
-        counts[str(value)] = counts.get(str(value), 0) + int(n)
-    order = ordered_values(frame[column])
+def _shares(pop: Population, column: str) -> list[list[object]]:
+    """Families by value of ``column``: label, count and share of all families."""
+    counts = pop.counts[column]
     total = sum(counts.values())
     return [
         [value_label(column, v), count(counts.get(v, 0)), pct(counts.get(v, 0) / total)]
-        for v in order
+        for v in pop.order[column]
     ]
 
 
 def population_section(inputs: ReportInputs) -> Html:
     """Who lives in the simulated area, and their true needs by deprivation."""
-    h = inputs.households
-    n = len(h)
-    eligible = int(h["eligible"].sum()) if "eligible" in h else 0
-    harmed = int(h["harm"].sum()) if "harm" in h else 0
-    tables = []
-    for column in ("imd_quintile", "ethnicity", "tenure", "lone_parent"):
-        if column in h:
-            tables.append(
-                table(
-                    [group_label(column), "families", "share"],
-                    _shares(h, column),
-                    numeric=[1, 2],
-                )
-            )
-    needs = [n_ for n_ in NEED_LABELS if f"need_{n_}" in h]
+    pop = population(inputs.tables)
+    n = pop.households
+    eligible = pop.totals.get("eligible", 0)
+    harmed = pop.totals.get("harm", 0)
+    tables = [
+        table(
+            [group_label(column), "families", "share"],
+            _shares(pop, column),
+            numeric=[1, 2],
+        )
+        for column in pop.counts
+    ]
+    needs = [n_ for n_ in NEED_LABELS if f"need_{n_}" in pop.totals]
     prevalence = [
-        [NEED_LABELS[k], count(h[f"need_{k}"].sum()), pct(h[f"need_{k}"].mean())]
+        [NEED_LABELS[k], count(pop.totals[f"need_{k}"]), pct(pop.share(f"need_{k}"))]
         for k in needs
     ]
     return join(
         [
             p(
                 f"The simulated area has {plural(n, 'family', 'families')} with "
-                f"{count(len(inputs.people))} people. Areas are ranked by the "
+                f"{count(pop.people)} people. Areas are ranked by the "
                 "Index of Multiple Deprivation (IMD): quintile 1 is the most deprived "
                 "fifth of areas, quintile 5 the least deprived. In truth "
                 f"{count(eligible)} families ({pct(eligible / max(n, 1))}) are "
@@ -110,7 +99,7 @@ def population_section(inputs: ReportInputs) -> Html:
             tag("h3", "True problems"),
             table(["problem", "families", "share"], prevalence, numeric=[1, 2]),
             figure(
-                charts.population_chart(h),
+                charts.population_chart(pop.by_quintile),
                 "the share of families who truly have each of the six headline "
                 "problems (left), and who are eligible or come to harm (right), in "
                 "each fifth of areas from the most to the least deprived.",

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from audits.report import charts
-from audits.report.curves import actual_cut, pooled_threshold_curves
+from audits.report.curves import actual_cut, pooled_threshold_curves, run_cut
 from audits.report.describe import flag_rule_text
 from audits.report.inputs import ReportInputs
 from audits.report.page import (
@@ -105,7 +105,7 @@ def threshold_section(inputs: ReportInputs) -> Html:
         inputs.audit.config.group_columns[0],
     )
     rule = inputs.scenario.model.flag_rule()
-    cut = actual_cut(inputs.flags, rule)
+    cut = run_cut(inputs.tables, rule)
     # Replicate worlds are known by their outcomes: their cut is the lowest score
     # of a family a flag reached (the threshold, for a threshold rule).
     cuts = [np.array([cut])] + [np.array([actual_cut(o, rule)]) for o in kept[1:]]
