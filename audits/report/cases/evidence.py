@@ -42,6 +42,13 @@ EMPTY_COLUMNS = (
     "linked_true_person",
 )
 """The columns of :func:`linked_records` when no record is found."""
+REGISTER_IDS = (
+    "spine_person_id",
+    "spine_household_id",
+    "true_person_id",
+    "true_household_id",
+)
+"""The ids of a register entry that case files read (with its ``err_*``)."""
 
 
 def reach(inputs: ReportInputs, households: np.ndarray) -> pd.DataFrame:
@@ -98,16 +105,17 @@ def linked_records(
     )
     for source in tables.sources:  # a handful of sources
         linked_ids = links.loc[links["source"].eq(source).to_numpy(), "record_id"]
+        columns = tables.columns(source_table(source))
+        keep = [c for c in RECORD_COLUMNS if c in columns] + [
+            c for c in columns if c.startswith("err_") or c == "absence_rate"
+        ]
         rows = tables.rows(
             source_table(source),
             {"record_id": linked_ids, "true_household_id": households},
+            keep,
         )
         if rows.empty:
             continue
-        keep = [c for c in RECORD_COLUMNS if c in rows] + [
-            c for c in rows.columns if c.startswith("err_") or c == "absence_rate"
-        ]
-        rows = rows[keep].copy()
         rows.insert(0, "source", source)
         kind = source + "." + rows["event_type"].astype(str)
         dates = rows["event_date"].to_numpy("datetime64[s]")
@@ -149,9 +157,11 @@ def register_entries(
     inputs: ReportInputs, spine_households: np.ndarray
 ) -> pd.DataFrame:
     """Register entries of the given spine households, with their ``error_codes``."""
-    rows = inputs.tables.rows(SPINE, {"spine_household_id": spine_households})
-    out = rows[
-        ["spine_person_id", "spine_household_id", "true_person_id", "true_household_id"]
-    ].copy()
+    ids = list(REGISTER_IDS)
+    errors = [c for c in inputs.tables.columns(SPINE) if c.startswith("err_")]
+    rows = inputs.tables.rows(
+        SPINE, {"spine_household_id": spine_households}, ids + errors
+    )
+    out = rows[ids].copy()
     out["error_codes"] = error_codes(rows)
     return out
