@@ -36,6 +36,21 @@ from audits.report.inputs import ReportInputs
 from audits.run_tables import HOUSEHOLDS, PEOPLE, SPINE
 from simulator.vocabulary import NEEDS
 
+FAMILY_COLUMNS = (
+    "imd_decile",
+    "ethnicity",
+    "tenure",
+    "lone_parent",
+    "n_children",
+    "moved_recently",
+    "eligible",
+    "harm",
+)
+"""The columns of the truth's households a case file reads (with ``need_*`` and the
+audit's target)."""
+MEMBER_COLUMNS = ("person_id", "role", "sex", "age", "first_name", "last_name")
+"""The columns of the truth's people a case file reads (after the id, shown)."""
+
 
 def codes(joined: pd.Series) -> list[tuple[str, ...]]:
     """Joined codes as tuples, for the few rows of one case.
@@ -54,11 +69,15 @@ def distinct(groups: pd.Series) -> tuple[str, ...]:
 def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
     """The family as it truly is, and its members."""
     tables = inputs.tables
-    household = tables.rows(HOUSEHOLDS, {"household_id": [hid]}).iloc[0]
-    people = tables.rows(PEOPLE, {"household_id": [hid]})
-    members = people[["role", "sex", "age", "first_name", "last_name"]].reset_index(
-        drop=True
-    )
+    target = inputs.scenario.audit.target
+    read = [
+        c
+        for c in tables.columns(HOUSEHOLDS)
+        if c in FAMILY_COLUMNS or c.startswith("need_") or c == target
+    ]
+    household = tables.rows(HOUSEHOLDS, {"household_id": [hid]}, read).iloc[0]
+    people = tables.rows(PEOPLE, {"household_id": [hid]}, MEMBER_COLUMNS)
+    members = people[list(MEMBER_COLUMNS[1:])].copy()
     registered = tables.rows(  # probed for the few members only
         SPINE, {"true_person_id": people["person_id"]}, ["true_person_id"]
     )["true_person_id"]
@@ -77,7 +96,7 @@ def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
         "needs": [n for n in NEEDS if bool(household.get(f"need_{n}", False))],
         "eligible": bool(household["eligible"]),
         "harm": bool(household["harm"]),
-        "in_target": bool(household[inputs.scenario.audit.target]),
+        "in_target": bool(household[target]),
     }
     return family, members
 
