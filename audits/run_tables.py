@@ -23,12 +23,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 AREAS, HOUSEHOLDS, PEOPLE = "areas", "households", "people"
 SPINE, LINKS, FLAGS = "spine", "links", "flags"
 BATCH_ROWS = 1 << 18
 """Rows per batch when a file is summed a batch at a time."""
+READAHEAD = 2
+"""Batches a filtered read decodes ahead. pyarrow's default (16, with each row
+group's column chunks read whole first) held 0.1 GiB more at 1,000,000 households."""
 
 
 def source_table(source: str) -> str:
@@ -178,8 +182,12 @@ class FileTables(RunTables):
         for column, values in where.items():  # one or two columns
             field = schema.field(column)
             test = test | pc.field(column).isin(_values(values, field))
-        read = pq.read_table(
-            path, columns=None if columns is None else list(columns), filters=test
+        read = ds.dataset(path, schema=schema, format="parquet").to_table(
+            columns=None if columns is None else list(columns),
+            filter=test,
+            batch_readahead=READAHEAD,
+            fragment_readahead=1,
+            fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
         )
         return read.to_pandas()
 
