@@ -10,7 +10,7 @@ kind (:mod:`~audits.report.cases.select`), gathering its case file
 
 from __future__ import annotations
 
-from audits.report.cases.case_file import case_files, describe_case
+from audits.report.cases.case_file import case_files, describe_case, gather
 from audits.report.cases.explain import explanation, member_summary
 from audits.report.cases.kinds import (
     CATEGORIES,
@@ -29,6 +29,7 @@ __all__ = [
     "Category",
     "case_files",
     "describe_case",
+    "gather",
     "explanation",
     "member_summary",
     "select_cases",

@@ -8,6 +8,8 @@ about the family, with the link that joined it. The tables hold codes and values
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -66,22 +68,70 @@ def distinct(groups: pd.Series) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for group in groups for item in group))
 
 
-def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
-    """The family as it truly is, and its members."""
+@dataclass(frozen=True)
+class Gathered:
+    """What case files show of some families, each table read once for them all.
+
+    Attributes
+    ----------
+    reached : DataFrame
+        :func:`~audits.report.cases.evidence.reach` of the families.
+    register : DataFrame
+        :func:`~audits.report.cases.evidence.register_entries` of the council
+        households reached.
+    households, people : DataFrame
+        The families' rows of the truth (:data:`FAMILY_COLUMNS`, ``need_*`` and the
+        audit's target; :data:`MEMBER_COLUMNS` and ``household_id``).
+    registered : Series
+        The ``true_person_id`` of their members the register holds.
+    evidence : DataFrame
+        :func:`~audits.report.cases.evidence.linked_records` of the council
+        households reached and the families.
+    """
+
+    reached: pd.DataFrame
+    register: pd.DataFrame
+    households: pd.DataFrame
+    people: pd.DataFrame
+    registered: pd.Series
+    evidence: pd.DataFrame
+
+
+def gather(inputs: ReportInputs, households: np.ndarray) -> Gathered:
+    """Read what the case files of ``households`` show, a few filtered reads."""
     tables = inputs.tables
     target = inputs.scenario.audit.target
     read = [
         c
         for c in tables.columns(HOUSEHOLDS)
-        if c in FAMILY_COLUMNS or c.startswith("need_") or c == target
+        if c in FAMILY_COLUMNS or c.startswith("need_") or c in (target, "household_id")
     ]
-    household = tables.rows(HOUSEHOLDS, {"household_id": [hid]}, read).iloc[0]
-    people = tables.rows(PEOPLE, {"household_id": [hid]}, MEMBER_COLUMNS)
-    members = people[list(MEMBER_COLUMNS[1:])].copy()
-    registered = tables.rows(  # probed for the few members only
-        SPINE, {"true_person_id": people["person_id"]}, ["true_person_id"]
-    )["true_person_id"]
-    members["on_register"] = people["person_id"].isin(registered).to_numpy()
+    reached = reach(inputs, households)
+    spine_ids = reached["spine_household_id"].unique()
+    people = tables.rows(
+        PEOPLE, {"household_id": households}, ["household_id", *MEMBER_COLUMNS]
+    )
+    return Gathered(
+        reached=reached,
+        register=register_entries(inputs, spine_ids),
+        households=tables.rows(HOUSEHOLDS, {"household_id": households}, read),
+        people=people,
+        registered=tables.rows(  # probed for the few members only
+            SPINE, {"true_person_id": people["person_id"]}, ["true_person_id"]
+        )["true_person_id"],
+        evidence=linked_records(inputs, spine_ids, households),
+    )
+
+
+def _family(
+    inputs: ReportInputs, known: Gathered, hid: int
+) -> tuple[dict, pd.DataFrame]:
+    """The family as it truly is, and its members."""
+    target = inputs.scenario.audit.target
+    household = known.households[known.households["household_id"] == hid].iloc[0]
+    people = known.people[known.people["household_id"].to_numpy() == hid]
+    members = people[list(MEMBER_COLUMNS[1:])].reset_index(drop=True)
+    members["on_register"] = people["person_id"].isin(known.registered).to_numpy()
     first_adult = people[people["role"] == "adult1"]
     surname = str((first_adult if len(first_adult) else people)["last_name"].iloc[0])
     family = {
@@ -101,10 +151,11 @@ def _family(inputs: ReportInputs, hid: int) -> tuple[dict, pd.DataFrame]:
     return family, members
 
 
-def _spine(inputs: ReportInputs, reached: pd.DataFrame, hid: int) -> pd.DataFrame:
+def _spine(known: Gathered, reached: pd.DataFrame, hid: int) -> pd.DataFrame:
     """The council households holding the family: who else is there, which errors."""
     spine_ids = reached["spine_household_id"].to_numpy()
-    register = register_entries(inputs, spine_ids)
+    register = known.register
+    register = register[register["spine_household_id"].isin(spine_ids).to_numpy()]
     register["other"] = register["true_household_id"] != hid
     register["errors"] = codes(register["error_codes"])
     per_spine = register.groupby("spine_household_id").agg(
@@ -199,29 +250,28 @@ def _records(
 
 
 def describe_case(
-    inputs: ReportInputs, chosen: pd.Series, evidence: pd.DataFrame | None = None
+    inputs: ReportInputs, chosen: pd.Series, known: Gathered | None = None
 ) -> CaseFile:
     """The case file of one chosen household (a row of :func:`select_cases`).
 
-    ``evidence``: :func:`~audits.report.cases.evidence.linked_records` of every
-    council household holding the family and of the family (or of more: of all the
-    chosen families, as :func:`case_files` reads them in one pass); read here if
-    not given.
+    ``known``: :func:`gather` of the family (or of more: of all the chosen families,
+    as :func:`case_files` reads them in one pass); read here if not given.
     """
     categories = {c.key: c for c in (*CATEGORIES, *PLAIN_CATEGORIES)}
     category = categories[chosen["category"]]
     hid = int(chosen["household_id"])
-    family, members = _family(inputs, hid)
-    reached = reach(inputs, np.array([hid]))
+    if known is None:
+        known = gather(inputs, np.array([hid]))
+    family, members = _family(inputs, known, hid)
+    reached = known.reached[known.reached["household_id"].to_numpy() == hid]
     if category.error == "false_positive":
         reached = reached[reached["flagged"]]
     reached = reached.sort_values(
         ["score", "spine_household_id"], ascending=[False, True]
     )
-    spine = _spine(inputs, reached, hid)
+    spine = _spine(known, reached, hid)
     spine_ids = reached["spine_household_id"].to_numpy()
-    if evidence is None:
-        evidence = linked_records(inputs, spine_ids, np.array([hid]))
+    evidence = known.evidence
     records, register_rows = _records(evidence, spine_ids, hid)
     return CaseFile(
         category=category,
@@ -252,9 +302,7 @@ def case_files(inputs: ReportInputs) -> list[CaseFile]:
     if inputs.audit is None or inputs.audit.outcomes is None:
         return []
     chosen = select_cases(inputs)
-    households = chosen["household_id"].to_numpy()
-    spine_ids = reach(inputs, households)["spine_household_id"].unique()
-    evidence = linked_records(inputs, spine_ids, households)  # one pass for all
+    known = gather(inputs, chosen["household_id"].to_numpy())  # one pass for all
     return [  # ≤ 6 cases
-        describe_case(inputs, row, evidence) for _, row in chosen.iterrows()
+        describe_case(inputs, row, known) for _, row in chosen.iterrows()
     ]

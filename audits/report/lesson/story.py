@@ -19,6 +19,7 @@ from audits.report.cases import (
     CaseFile,
     Category,
     describe_case,
+    gather,
     select_cases,
 )
 from audits.report.cases.explain import (
@@ -147,8 +148,10 @@ def stories(inputs: ReportInputs) -> list[Story]:
         return []
     cut = run_cut(inputs.tables, inputs.scenario.model.flag_rule())
     out = []
-    for _, row in lesson_cases(inputs).iterrows():  # two families
-        case = describe_case(inputs, row)
+    chosen = lesson_cases(inputs)
+    known = gather(inputs, chosen["household_id"].to_numpy())  # one pass for both
+    for _, row in chosen.iterrows():  # two families
+        case = describe_case(inputs, row, known)
         out.append(
             Story(
                 wrongly_flagged=case.wrongly_flagged,
