@@ -44,6 +44,12 @@ from simulator.schema.linkage import LinkageConfig, Recipe
 
 RID_SHIFT = 40
 """Bits of ``rid`` below the source: record ids from 0 to 2**40 - 1."""
+STRING_KEYS_OPTIMIZER = "partial_aggregate_pushdown"
+"""The DuckDB optimizer turned off for the cascade on disk. It groups the whole
+spine by each key's columns before the join (a hash table of every spine row's
+strings per key), where joining the records offered first touches only the rows
+they agree with: the cascade's CPU at 200,000 households fell from 4.4 s to 2.4 s
+with it off (the same links; in memory, on integer codes, it made no difference)."""
 
 
 def batches(path: Path, columns: list[str], rows: int) -> Iterator[pd.DataFrame]:
@@ -277,6 +283,7 @@ def link_files(
     )
     with spilling_db(config.memory_limit_gb, work) as db:
         records, spine = load(db, record_files, spine_file, recipes, rows)
+        db.con.execute(f"SET disabled_optimizers = '{STRING_KEYS_OPTIMIZER}'")
         keys = config.deterministic.keys
         with tqdm(
             total=len(keys), desc="link (match keys)", unit="key", disable=not progress
