@@ -274,8 +274,86 @@ def link_quality(
     LinkQuality
     """
     groups = household_groups(households, group_columns)
-    part = quality_part(links, truth_of(sources), spine, groups, keep_records=True)
+    truth = truth_of(sources)
+    part = quality_part(links, truth, SpineTruth.of(spine), groups, keep_records=True)
     return combined([part], groups is not None)
+
+
+@dataclass(frozen=True)
+class SpineTruth:
+    """The spine's truth as link quality reads it, indexed once.
+
+    Batches of records judged one after another (:mod:`audits.link_quality_files`)
+    share it, rather than each building the spine's indexes and scanning its
+    columns again (a pass over every spine row per batch).
+
+    Attributes
+    ----------
+    person_id : ndarray of int64
+        Each row's ``spine_person_id``.
+    person : IdPositions
+        Each ``spine_person_id``'s row (unique).
+    subject, identity : ndarray of int64
+        Each row's ``true_person_id`` and the identity it carries.
+    on_spine : IdPositions
+        The identities carried (repeated where a person is on the spine twice).
+    by_identity : ndarray of int64
+        Rows in order of the identity they carry (stable), for :meth:`carrying`.
+    errors : DataFrame
+        The rows' ``err_*`` flags.
+    """
+
+    person_id: np.ndarray
+    person: IdPositions
+    subject: np.ndarray
+    identity: np.ndarray
+    on_spine: IdPositions
+    by_identity: np.ndarray
+    errors: pd.DataFrame
+
+    @classmethod
+    def of(cls, spine: pd.DataFrame) -> SpineTruth:
+        """Index a spine with ``spine_person_id``, hidden truth and ``err_*`` flags.
+
+        Raises
+        ------
+        InputDataError
+            If a ``spine_person_id`` repeats.
+        """
+        person_id = spine["spine_person_id"].to_numpy(np.int64)
+        person = IdPositions(person_id)
+        if not person.is_unique:
+            raise InputDataError("spine has a spine_person_id more than once")
+        identity = carried(spine)
+        return cls(
+            person_id=person_id,
+            person=person,
+            subject=spine["true_person_id"].to_numpy(np.int64),
+            identity=identity,
+            on_spine=IdPositions(identity),
+            by_identity=np.argsort(identity, kind="stable"),
+            errors=spine[[c for c in spine.columns if c.startswith(ERR)]],
+        )
+
+    def carrying(self, identities: np.ndarray) -> np.ndarray:
+        """The rows carrying any of ``identities``, in spine order.
+
+        Examples
+        --------
+        >>> t = SpineTruth.of(pd.DataFrame({"spine_person_id": [5, 6, 7],
+        ...                                 "true_person_id": [2, 1, 2]}))
+        >>> t.carrying(np.array([2, 9])).tolist()
+        [0, 2]
+        """
+        ordered = self.identity[self.by_identity]
+        wanted = np.unique(identities)
+        start = np.searchsorted(ordered, wanted, side="left")
+        stop = np.searchsorted(ordered, wanted, side="right")
+        lengths = stop - start
+        within = np.arange(lengths.sum()) - np.repeat(
+            np.cumsum(lengths) - lengths, lengths
+        )
+        return np.sort(self.by_identity[np.repeat(start, lengths) + within])
 
 
 @dataclass(frozen=True)
@@ -296,7 +374,7 @@ class QualityPart:
 def quality_part(
     links: pd.DataFrame,
     truth: Truth,
-    spine: pd.DataFrame,
+    spine: SpineTruth,
     groups: HouseholdGroups | None,
     *,
     keep_records: bool = False,
@@ -344,7 +422,7 @@ def judge_links(
     links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
 ) -> pd.DataFrame:
     """Every record judged against the truth: :attr:`LinkQuality.records`."""
-    return _judged(links, truth_of(sources), spine).records
+    return _judged(links, truth_of(sources), SpineTruth.of(spine)).records
 
 
 @dataclass(frozen=True)
@@ -361,22 +439,19 @@ class _Judged:
     to_spine: np.ndarray
 
 
-def _judged(links: pd.DataFrame, truth: Truth, spine: pd.DataFrame) -> _Judged:
+def _judged(links: pd.DataFrame, truth: Truth, spine: SpineTruth) -> _Judged:
     """Every record with its truth and its link's outcome."""
     rec = truth.frame
     rows = link_rows(links, truth)
     to_id = pd.Series(links["spine_person_id"].array.take(rows, allow_fill=True))
-    spine_index = IdPositions(spine["spine_person_id"].to_numpy(np.int64))
-    if not spine_index.is_unique:
-        raise InputDataError("spine has a spine_person_id more than once")
-    spine_subject = spine["true_person_id"].to_numpy(np.int64)
-    spine_identity = carried(spine)
+    spine_subject = spine.subject
+    spine_identity = spine.identity
     identity = rec[CARRIED].to_numpy(np.int64)
     subject = rec["true_person_id"].to_numpy(np.int64)
-    on_spine = IdPositions(spine_identity).contains(identity)
+    on_spine = spine.on_spine.contains(identity)
     linked = to_id.notna().to_numpy()
     to = to_id.to_numpy(np.float64, na_value=np.nan)[linked].astype(np.int64)
-    at = spine_index.positions(to)
+    at = spine.person.positions(to)
     there = at >= 0
     to_spine = np.full(len(rec), -1, dtype=np.int64)
     to_spine[linked] = at
@@ -414,21 +489,21 @@ def _judged(links: pd.DataFrame, truth: Truth, spine: pd.DataFrame) -> _Judged:
 
 
 def _errors(
-    judged: _Judged, truth: Truth, spine: pd.DataFrame
+    judged: _Judged, truth: Truth, spine: SpineTruth
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The false and missed links with their causes, and the cause flags by side."""
     records = judged.records
     rows = np.flatnonzero((records["false_link"] | records["missed"]).to_numpy())
     bad = records.iloc[rows].reset_index(drop=True)
     record_side = record_errors(truth, rows)
-    spine_errs = [c for c in spine.columns if c.startswith(ERR)]
+    spine_errs = list(spine.errors.columns)
     tp = bad[CARRIED].to_numpy()
     # Errors on any spine row carrying the record's identity (duplicates included):
     # only the rows carrying the identity of a false or missed link are read.
-    spine_carried = carried(spine)
-    near = pd.Series(spine_carried).isin(tp).to_numpy()
-    sp = spine.loc[near, ["spine_person_id", *spine_errs]]
-    sp = sp.assign(**{CARRIED: spine_carried[near]})
+    near = spine.carrying(tp.astype(np.int64))
+    sp = spine.errors.iloc[near].assign(
+        spine_person_id=spine.person_id[near], **{CARRIED: spine.identity[near]}
+    )
     sp[spine_errs] = sp[spine_errs].fillna(False).astype(bool)
     by_person = sp.groupby(CARRIED)
     person_errs = by_person[spine_errs].any()
@@ -436,7 +511,7 @@ def _errors(
     true_side = (
         person_errs.reindex(tp).fillna(False).astype(bool).reset_index(drop=True)
     )
-    linked_side = _linked_spine_errors(spine[spine_errs], judged.to_spine[rows])
+    linked_side = _linked_spine_errors(spine.errors, judged.to_spine[rows])
     out = pd.DataFrame(
         {
             "source": bad["source"],

@@ -6,8 +6,9 @@ with their links a batch of rows at a time (DuckDB joins the records file to the
 links file and returns them in the file's row order, within its memory limit), each
 batch is judged (:func:`audits.link_quality.quality_part`) and the batches are
 combined (:func:`audits.link_quality.combined`): the same tables, byte for byte.
-The spine's truth columns and the households' group columns stay in memory (one row
-per spine row or household, a few integers each); the per-record table
+The spine's truth columns, indexed once for every batch
+(:class:`audits.link_quality.SpineTruth`), and the households' group columns stay in
+memory (one row per spine row or household, a few integers each); the per-record table
 (:attr:`~audits.link_quality.LinkQuality.records`) is not kept.
 """
 
@@ -25,6 +26,7 @@ from audits.link_quality import (
     BY_GROUP_ORDER,
     LinkQuality,
     QualityPart,
+    SpineTruth,
     combined,
     household_groups,
     quality_part,
@@ -84,7 +86,7 @@ def _parts(
     con: duckdb.DuckDBPyConnection,
     links_file: Path,
     record_files: Mapping[str, Path],
-    spine: pd.DataFrame,
+    spine: SpineTruth,
     households: pd.DataFrame,
     rows: int,
 ) -> Iterator[QualityPart]:
@@ -141,7 +143,7 @@ def link_quality_files(
     if not record_files:
         raise InputDataError("link quality needs at least one source")
     spine_columns = _columns(spine_file, ("spine_person_id", *TRUTH_COLUMNS[1:3]))
-    spine = pq.read_table(spine_file, columns=spine_columns).to_pandas()
+    spine = SpineTruth.of(pq.read_table(spine_file, columns=spine_columns).to_pandas())
     names = pq.read_schema(households_file).names
     households = pq.read_table(
         households_file,
