@@ -94,8 +94,14 @@ def main_process(scenario, model) -> tuple:
     return data, council, quality, outcomes, audit
 
 
-def measure(households: int, kind: str, rungs: int = 2) -> list[dict]:
-    """Every task of ``kind`` at ``households``, in this process."""
+def measure(
+    households: int, kind: str, rungs: int = 2, streamed: bool = False
+) -> list[dict]:
+    """Every task of ``kind`` at ``households``, in this process.
+
+    With ``streamed``, the tasks run through files in a temporary directory
+    (:mod:`simulator.pipeline.streamed`).
+    """
     from simulator.pipeline.parallel import thread_share
     from simulator.pipeline.run import (
         fit_model,
@@ -103,7 +109,10 @@ def measure(households: int, kind: str, rungs: int = 2) -> list[dict]:
         rung_outcomes,
         rung_worlds,
     )
+    from simulator.pipeline.streamed import Streamed
     from simulator.schema.loading import load_scenario
+
+    files = Streamed() if streamed else None
 
     scenario = load_scenario(
         SCENARIO, [f"population.n_households={households}", "audit.replicates=1"]
@@ -114,11 +123,13 @@ def measure(households: int, kind: str, rungs: int = 2) -> list[dict]:
         if kind == "rung":
             for group in rung_worlds(scenario)[:rungs]:
                 _, row = _measured(
-                    f"rungs {', '.join(group)}", rung_outcomes, group, model
+                    f"rungs {', '.join(group)}", rung_outcomes, group, model, files
                 )
                 rows.append(row)
         elif kind == "replicate":
-            _, row = _measured("replicate 1", replicate_audit, scenario, 1, model, True)
+            _, row = _measured(
+                "replicate 1", replicate_audit, scenario, 1, model, True, files
+            )
             rows.append(row)
         else:
             held, row = _measured("main", main_process, scenario, model)
@@ -128,7 +139,8 @@ def measure(households: int, kind: str, rungs: int = 2) -> list[dict]:
             rows.append(row)
             del held
     for row in rows:
-        row.update(households=households, kind=kind, load=os.getloadavg())
+        row.update(households=households, kind=kind, streamed=streamed)
+        row.update(load=os.getloadavg())
     return rows
 
 
@@ -140,16 +152,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--households", type=int, nargs="+", default=[200_000])
     p.add_argument("--kinds", nargs="+", default=["rung", "replicate", "main"])
     p.add_argument("--rungs", type=int, default=2, help="the first N rung tasks only")
+    p.add_argument("--streamed", action="store_true", help="tasks through files")
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.one:
-        rows = measure(args.households[0], args.kinds[0], args.rungs)
+        rows = measure(args.households[0], args.kinds[0], args.rungs, args.streamed)
         print("RESULT " + json.dumps(rows), flush=True)
         return
     for n in args.households:
         for kind in args.kinds:
             cmd = [sys.executable, "-m", "benchmarks.task_memory", "--one"]
             cmd += ["--households", str(n), "--kinds", kind, "--rungs", str(args.rungs)]
+            cmd += ["--streamed"] if args.streamed else []
             subprocess.run(cmd, check=True)
 
 

@@ -93,12 +93,26 @@ def _changes_lines(s: Scenario) -> list[str]:
     ]
 
 
-def _estimate_line(args: argparse.Namespace, scenario: Scenario, workers: Any) -> str:
-    """The run's estimated cost on this machine; refused if over --memory-limit."""
-    from simulator.pipeline.estimate import check_fits, estimate_for
+def _estimate_line(
+    args: argparse.Namespace, scenario: Scenario, workers: Any, streams: bool = False
+) -> str:
+    """The run's estimated cost on this machine; refused if over --memory-limit.
+
+    With ``streams`` (``run`` only), a run whose estimate held in memory is over
+    the limit streams its tasks through files if that needs less (small runs
+    need more: DuckDB's and a chunk's fixed memory), and is checked against that
+    estimate instead; ``--stream`` streams whatever the estimates.
+    """
+    from simulator.pipeline.estimate import check_fits, estimate_for, streams_better
 
     attribution = not args.no_attribution
     estimate = estimate_for(scenario, attribution=attribution, workers=workers)
+    if streams:
+        lean = estimate_for(
+            scenario, attribution=attribution, workers=workers, streamed=True
+        )
+        if args.stream or streams_better(estimate, lean, args.memory_limit):
+            args.stream, estimate = True, lean
     check_fits(
         estimate,
         scenario,
@@ -106,7 +120,8 @@ def _estimate_line(args: argparse.Namespace, scenario: Scenario, workers: Any) -
         args.memory_limit,
         attribution=attribution,
     )
-    return f"  estimate on this machine: {estimate.line()}"
+    streamed = " (its tasks streamed through files)" if streams and args.stream else ""
+    return f"  estimate on this machine{streamed}: {estimate.line()}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -302,23 +317,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.cli_outputs import reader_lines
     from simulator.pipeline.output import write_run
     from simulator.pipeline.periods import run
+    from simulator.pipeline.streamed import scratch_root
 
     if args.view is not None:
         args.overrides = [*(args.overrides or []), f"report.view={args.view}"]
     scenario = _load(args)
     workers = _workers(args)
-    estimate = _estimate_line(args, scenario, workers)  # refused before any writing
+    # refused before any writing; sets args.stream when held in memory is too much
+    estimate = _estimate_line(args, scenario, workers, streams=True)
     if not args.quiet:
         print(f"linkaudit: {estimate.strip()}", file=sys.stderr)  # noqa: T201
     out_dir = args.output or Path("out") / scenario.name
-    with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)):
-        result = run(
-            scenario,
-            attribution=not args.no_attribution,
-            base_dir=args.scenario.resolve().parent,
-            progress=not args.quiet,
-            workers=workers,
-        )
+    with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)) as claim:
+        local = workers.cluster is None
+        with scratch_root(claim.partial, args.stream, local) as streamed:
+            result = run(
+                scenario,
+                attribution=not args.no_attribution,
+                base_dir=args.scenario.resolve().parent,
+                progress=not args.quiet,
+                workers=workers,
+                streamed=streamed,
+            )
         out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
     quality = _quality_lines(result.link_quality, scenario, result.link_quality_worlds)
     lines = [f"wrote {out}", *quality]

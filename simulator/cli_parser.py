@@ -234,6 +234,13 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     _add_resource_args(p)
     _add_worker_args(p, "the attribution rungs, replicates and history cohort")
     p.add_argument(
+        "--stream",
+        action="store_true",
+        help="run the replicates and attribution rungs through files, each in a "
+        "scratch directory inside the output being written (the default when the "
+        "run held in memory would need more than --memory-limit); the same outputs",
+    )
+    p.add_argument(
         "--view",
         choices=["full", "lesson"],
         help="full: report.html only; lesson: also lesson.html, a short page for a "

@@ -90,6 +90,13 @@ class Line:
         return self.fixed + self.per_household * households
 
 
+STREAMED_TASK = Line(700 * MIB, 1_920)
+"""Peak memory a pool task streamed through files adds to a worker (``run
+--stream``): a replicate world with its ``data_error`` rung, measured on 2026-12-03
+with ``python -m benchmarks.task_memory --kinds replicate --streamed`` at 200,000
+households (1,021 MiB) and 1,000,000 (2,431 MiB, against 5,100 MiB held in memory;
+load 4.5-5), the line through both plus about 4%. DuckDB's 2 GB linkage limit and
+a generation chunk are most of the fixed part."""
 STARTUP_SECONDS = 4.0
 """CPU seconds of starting Python and importing the libraries (outside every stage)."""
 
@@ -255,7 +262,11 @@ def _world_seconds(households: int, method: str) -> float:
 
 
 def estimate_for(
-    scenario: Scenario, *, attribution: bool = True, workers: Workers | None = None
+    scenario: Scenario,
+    *,
+    attribution: bool = True,
+    workers: Workers | None = None,
+    streamed: bool = False,
 ) -> Estimate:
     """The wall time, peak memory and disk of ``linkaudit run`` of ``scenario``.
 
@@ -270,6 +281,9 @@ def estimate_for(
         this machine holds one more world while the run holds its own, so it adds
         its world and its libraries to the peak (as many as
         :func:`simulator.pipeline.parallel.processes` would start).
+    streamed : bool
+        The tasks stream through files (``run --stream``): a worker holds
+        :data:`STREAMED_TASK` rather than a world.
 
     Returns
     -------
@@ -298,7 +312,8 @@ def estimate_for(
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
     count = local_processes(workers or SERIAL, n, tasks)
-    per_worker = n * TASK_BYTES_PER_HOUSEHOLD + PROCESS_BYTES
+    task = STREAMED_TASK.at(n) if streamed else n * TASK_BYTES_PER_HOUSEHOLD
+    per_worker = task + PROCESS_BYTES
     peak = PEAK_MEMORY[(method, attribution)].at(n)
     if scenario.dynamics.periods > 1:
         peak = max(peak, PERIODS_PEAK.at(n))
@@ -341,6 +356,27 @@ def local_processes(workers: Workers, households: int, tasks: int) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return processes(workers, households, tasks + 1, kept=1)
+
+
+def streams_better(held: Estimate, streamed: Estimate, limit_text: str) -> bool:
+    """Whether ``run`` without ``--stream`` streams its tasks through files.
+
+    Only when held in memory it would need more than ``--memory-limit`` and
+    streamed it needs less (a small run streamed needs more: :data:`STREAMED_TASK`'s
+    fixed part).
+
+    Examples
+    --------
+    >>> held, lean = Estimate(1, 10 * GIB, 0), Estimate(1, 6 * GIB, 0)
+    >>> streams_better(held, lean, "8GiB"), streams_better(held, lean, "12GiB")
+    (True, False)
+    >>> streams_better(lean, held, "4GiB"), streams_better(held, lean, "0")
+    (False, False)
+    """
+    limit = memory_limit_bytes(limit_text)
+    if limit is None or held.peak_memory_bytes <= limit:
+        return False
+    return streamed.peak_memory_bytes < held.peak_memory_bytes
 
 
 def check_fits(

@@ -221,3 +221,29 @@ class Streamed:
     """
 
     root: Path | None = None
+
+
+SCRATCH_DIRECTORY = ".scratch"
+"""Inside the output being written: the scratch directories of a run's tasks."""
+
+
+@contextlib.contextmanager
+def scratch_root(
+    partial: Path, stream: bool, local: bool = True
+) -> Iterator[Streamed | None]:
+    """A run's tasks streamed into ``partial`` (an output being written), or not.
+
+    Yields None unless ``stream`` (the tasks hold their worlds in memory); else a
+    :class:`Streamed` whose scratch directories go in :data:`SCRATCH_DIRECTORY`
+    inside ``partial``, removed on leaving, so the finished output holds none of it
+    (and a failed one is removed whole by its claim). Tasks not ``local`` (a
+    cluster's workers, on other machines) use their own temporary directory.
+    """
+    if not stream or not local:
+        yield Streamed() if stream else None
+        return
+    root = Path(partial) / SCRATCH_DIRECTORY
+    try:
+        yield Streamed(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -470,3 +470,43 @@ def test_a_run_whose_tasks_stream_through_files_writes_the_same_bytes(
     write_run(run(scenario), tmp_path / "memory")
     assert digests(tmp_path / "streamed") == digests(tmp_path / "memory")
     assert list(scratch.iterdir()) == []
+
+
+def test_run_with_stream_writes_the_same_bytes_and_no_scratch(
+    tmp_path, capsys, monkeypatch, no_report
+):
+    """``run --stream`` sends its replicates and rungs through files, writes every
+    file as in memory, and its output holds no scratch directory (when it streams
+    without the switch: :func:`simulator.pipeline.estimate.streams_better`)."""
+    from simulator.pipeline import run as run_module
+    from simulator.pipeline.streamed import SCRATCH_DIRECTORY, Streamed
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: cli\nseed: 5\npopulation: {n_households: 1200, households_per_area: "
+        "200}\naudit: {n_boot: 50, replicates: 2}\n",
+        encoding="utf-8",
+    )
+    sent = []
+    real_submit = run_module.Pool.submit
+
+    def submit(pool, fn, *args):
+        if fn in (run_module.replicate_audit, run_module.rung_outcomes):
+            sent.append(args[-1])  # their streamed argument, last
+        return real_submit(pool, fn, *args)
+
+    monkeypatch.setattr(run_module.Pool, "submit", submit)
+    base = ["run", str(path), "--workers", "2", "-q"]
+    assert main([*base, "-o", str(tmp_path / "memory")]) == 0
+    assert sent and all(s is None for s in sent)
+    sent.clear()
+    assert main([*base, "-o", str(tmp_path / "streamed"), "--stream"]) == 0
+    assert sent and all(isinstance(s, Streamed) for s in sent)
+    assert all(s.root.name == SCRATCH_DIRECTORY for s in sent)
+    capsys.readouterr()
+    assert digests(tmp_path / "streamed") == digests(tmp_path / "memory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "memory",
+        "s.yaml",
+        "streamed",
+    ]
