@@ -53,7 +53,12 @@ from simulator.rng import draw_seed, stream
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.model import ExternalConfig, LearnedConfig
 from simulator.schema.scenario import Scenario
-from simulator.world.generate import SyntheticData, generate, spine_again
+from simulator.world.generate import (
+    SyntheticData,
+    generate,
+    spine_again,
+    write_spine_again,
+)
 from simulator.world.records import IDENTITY_COLUMNS
 from simulator.world.true_links import oracle_links
 
@@ -889,11 +894,21 @@ def rung_outcomes(
 def rung_outcomes_files(
     rungs: Rungs, model: RiskModel, streamed: Streamed
 ) -> dict[str, pd.DataFrame]:
-    """:func:`rung_outcomes` through files, in a scratch directory removed after."""
+    """:func:`rung_outcomes` through files, in a scratch directory removed after.
+
+    The first rung's world is generated into it; each other rung replaces only its
+    spine (:func:`simulator.world.generate.write_spine_again`).
+    """
     out = {}
-    for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
-        with scratch_directory(streamed.root) as directory:
-            world = generate_world(rung_scenario, directory, lean=method == "oracle")
+    world: WorldFiles | None = None
+    with scratch_directory(streamed.root) as directory:
+        for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
+            if world is None:
+                lean = method == "oracle"  # the true links read ids only
+                world = generate_world(rung_scenario, directory, lean=lean)
+            else:
+                write_spine_again(rung_scenario, directory, lean)
+                world = replace(world, scenario=rung_scenario)
             out[rung] = files_outcomes(world, model, method)
     return out
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from simulator.io import RowGroupWriter, write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
@@ -664,3 +665,60 @@ class _Spill:
                 writer.write(table)
                 start = stop
         self.path.unlink()
+
+
+PEOPLE_FILE = "truth/people.parquet"
+
+
+def _chunks_on_disk(
+    scenario: Scenario, households_file: Path, people_file: Path
+) -> Iterator[PopulationChunk]:
+    """A population's chunks read from its truth files, as :func:`generate` made them.
+
+    Each is a range of household ids: Parquet's row groups outside it are skipped.
+    """
+    for blocks in chunks(scenario):
+        ids = [("household_id", ">=", blocks.start * BLOCK_SIZE)]
+        ids.append(("household_id", "<", blocks.stop * BLOCK_SIZE))
+        hh = pq.read_table(households_file, filters=ids).to_pandas()
+        pp = pq.read_table(people_file, filters=ids).to_pandas()
+        yield PopulationChunk(scenario, hh, pp, blocks)
+
+
+@system_arrow_memory()
+def write_spine_again(scenario: Scenario, directory: Path, lean: bool = False) -> int:
+    """:func:`spine_again` of the population on disk in ``directory``, written there.
+
+    The spine ``scenario`` draws for the truth files of ``directory`` (a world
+    :func:`write_generated` wrote from a scenario that differs only in
+    ``agencies.spine``) replaces its ``spine.parquet``, a chunk at a time as
+    :func:`write_generated` writes it. Returns its rows.
+    """
+    path = directory / SPINE_FILE
+    if not scenario.agencies.spine.enabled:
+        write_parquet(_spine_table([], lean), path)
+        return 0
+    spill_dir = directory / SPILL_DIRECTORY
+    spill_dir.mkdir()
+    addresses: list[pa.Array] = []
+    rows = 0
+    with ExitStack() as held:  # on an error, the spill removed
+        held.callback(shutil.rmtree, spill_dir, ignore_errors=True)
+        spill: _Spill | None = None
+        truth = directory / "truth/households.parquet", directory / PEOPLE_FILE
+        for chunk in _chunks_on_disk(scenario, *truth):
+            parts: dict[str, Parts] = {"spine": []}
+            add_records(chunk, parts, lean)
+            spine = _spine_table(parts["spine"], lean)
+            addresses.extend(address_keys(spine).chunks)
+            table = pa.Table.from_pandas(spine, preserve_index=False)
+            if spill is None:
+                spill = held.enter_context(_Spill(spill_dir / "0.arrow", table.schema))
+            spill.write(table)
+            rows += len(table)
+        assert spill is not None  # a scenario has one chunk at least
+        spill.close()
+        spill.write_numbered(
+            path, _council_ids(scenario.seed, SPINE_FILE, rows, addresses)
+        )
+    return rows

@@ -129,3 +129,38 @@ def test_a_scratch_directory_removes_only_itself(tmp_path):
         (scratch / "world.parquet").write_text("removed")
     assert not scratch.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    households=st.integers(2, 10).map(lambda k: k * 100),
+    chunks=st.integers(1, 4),
+    lean=st.booleans(),
+)
+def test_a_spine_drawn_again_on_disk_is_the_spine_generated(
+    tmp_path, seed, households, chunks, lean
+):
+    """The ``spine`` rung's spine drawn on the ``model`` rung's files equals the
+    spine of its own world generated afresh."""
+    from simulator.io import read_parquet
+    from simulator.pipeline.streamed import generate_world
+    from simulator.world.generate import SPINE_FILE, write_spine_again
+
+    scenario = small(seed, households, chunks * BLOCK_SIZE, "oracle")
+    group = next(g for g in rung_worlds(scenario) if "spine" in g)
+    (first, _), (second, _) = group["model"], group["spine"]
+    shared, afresh = tmp_path / f"shared{seed}", tmp_path / f"afresh{seed}"
+    shared.mkdir()
+    afresh.mkdir()
+    generate_world(first, shared, lean=lean)
+    rows = write_spine_again(second, shared, lean)
+    generate_world(second, afresh, lean=lean)
+    expected = read_parquet(afresh / SPINE_FILE)
+    assert rows == len(expected)
+    pd.testing.assert_frame_equal(read_parquet(shared / SPINE_FILE), expected)
+    assert not (shared / ".chunks").exists()
