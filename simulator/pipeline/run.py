@@ -44,6 +44,7 @@ from simulator.pipeline.streamed import (
     generate_world,
     link_world,
     scratch_directory,
+    world_labels,
     world_outcomes,
     world_quality,
     world_view,
@@ -286,11 +287,14 @@ def fit_model(
     *,
     base_dir: str | Path | None = None,
     progress: bool = False,
+    streamed: Streamed | None = None,
 ) -> RiskModel:
     """Build the scenario's model and fit it; learners train on a history cohort.
 
     The history cohort is generated with :func:`history_scenario`, linked with the
-    scenario's method and labelled with :func:`simulator.council.view.observed_labels`.
+    scenario's method and labelled with :func:`simulator.council.view.observed_labels`;
+    with ``streamed``, through files in a scratch directory (as
+    :func:`replicate_audit`), the same view and labels.
     """
     model = make_model(
         scenario.model, random_state=stage_seed(scenario, "model"), base_dir=base_dir
@@ -298,21 +302,31 @@ def fit_model(
     if not needs_history(scenario):
         return model  # stateless (criteria, scorecard, score files, skops files)
     history = history_scenario(scenario)
-    with stage_bar("model: history cohort", 4, progress) as bar:
-        data = generate(history)
-        bar.update()
-        drop_people(data)
-        links = link_records(
-            data, history.linkage, stage_seed(history, "linkage"), lean=True
-        )
-        bar.update()
-        view = linked_view(data, links, history)
-        labels = observed_labels(
-            data.sources,
-            links,
-            reference_date=history.time.reference_date,
-            households=view.index,
-        )
+    seed = stage_seed(history, "linkage")
+    with (
+        stage_bar("model: history cohort", 4, progress) as bar,
+        nullcontext() if streamed is None else scratch_directory(streamed.root) as at,
+    ):
+        if at is None:
+            data = generate(history)
+            bar.update()
+            drop_people(data)
+            links = link_records(data, history.linkage, seed, lean=True)
+            bar.update()
+            view = linked_view(data, links, history)
+            labels = observed_labels(
+                data.sources,
+                links,
+                reference_date=history.time.reference_date,
+                households=view.index,
+            )
+        else:
+            world = generate_world(history, at)
+            bar.update()
+            link_world(world, history.linkage, seed)
+            bar.update()
+            view = world_view(world)
+            labels = world_labels(world, view.index)
         bar.update()
         logger.info(
             "history cohort: %d spine households, %d labelled (%.1f%%)",
@@ -547,7 +561,11 @@ def run(
     households = scenario.population.n_households
     with Pool(workers, households, tasks, busy=True) as pool:
         fit = partial(
-            fit_model, scenario, base_dir=base_dir, progress=progress and not pool.size
+            fit_model,
+            scenario,
+            base_dir=base_dir,
+            progress=progress and not pool.size,
+            streamed=streamed,
         )
         send = partial(submit_worlds, pool, scenario, attribution, streamed=streamed)
         alone = links_alone(scenario, pool)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulator.council.view import VIEW_SPINE_IDENTITY, build_view
+from simulator.council.view import (
+    LABEL_EVENT,
+    VIEW_SPINE_IDENTITY,
+    build_view,
+    observed_labels,
+)
 from simulator.pipeline.linked_files import (
     HOUSEHOLDS_FILE,
     WORK_DIRECTORY,
@@ -170,10 +175,7 @@ def world_view(world: WorldFiles) -> pd.DataFrame:
     IMD lookup: equal to the view of the whole tables.
     """
     scenario = world.scenario
-    sources = {
-        name: _columns(path, (*VIEW_RECORD_COLUMNS, *VIEW_OPTIONAL))
-        for name, path in world.record_files.items()
-    }
+    sources = _event_records(world, world.record_files)
     spine = _columns(world.spine_file, (*SPINE_IDS[:2], *VIEW_SPINE_IDENTITY))
     links = _columns(world.links_file, LINK_COLUMNS)
     deprivation = _columns(
@@ -186,6 +188,32 @@ def world_view(world: WorldFiles) -> pd.DataFrame:
         reference_date=scenario.time.reference_date,
         deprivation=deprivation,
         config=scenario.view,
+    )
+
+
+def _event_records(
+    world: WorldFiles, files: Mapping[str, Path]
+) -> dict[str, pd.DataFrame]:
+    """Each of ``files``' records, the event columns the view and labels read only."""
+    return {
+        name: _columns(path, (*VIEW_RECORD_COLUMNS, *VIEW_OPTIONAL))
+        for name, path in files.items()
+    }
+
+
+def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
+    """What the council observes later, from the world's last links: the label.
+
+    :func:`simulator.council.view.observed_labels` of the label's source's event
+    columns (none read if the world has no such source: the label's own error).
+    """
+    source = LABEL_EVENT.split(".", 1)[0]
+    files = {k: v for k, v in world.record_files.items() if k == source}
+    return observed_labels(
+        _event_records(world, files),
+        _columns(world.links_file, LINK_COLUMNS),
+        reference_date=world.scenario.time.reference_date,
+        households=households,
     )
 
 

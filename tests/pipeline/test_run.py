@@ -456,14 +456,18 @@ def test_force_never_replaces_a_directory_linkaudit_did_not_write(tmp_path, caps
     assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"
 
 
+@pytest.mark.parametrize("learned", [False, True])
 def test_a_run_whose_tasks_stream_through_files_writes_the_same_bytes(
-    seed, tmp_path, no_report
+    seed, tmp_path, no_report, learned
 ):
-    """Replicates and rungs run in scratch directories (on two workers) give the
-    run's every file as in memory, and leave no scratch directory behind."""
+    """Replicates, rungs and the history cohort run in scratch directories (on two
+    workers) give the run's every file as in memory, and leave no scratch
+    directory behind."""
     from simulator.pipeline.streamed import Streamed
 
-    scenario = small(seed, audit={"n_boot": 50, "replicates": 2, "min_group_size": 0})
+    model = {"model": {"kind": "learned"}} if learned else {}
+    audit = {"n_boot": 50, "replicates": 2, "min_group_size": 0}
+    scenario = small(seed, audit=audit, **model)
     scratch = tmp_path / "scratch"
     streamed = run(scenario, workers=Workers(2), streamed=Streamed(scratch))
     write_run(streamed, tmp_path / "streamed")

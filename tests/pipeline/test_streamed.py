@@ -164,3 +164,35 @@ def test_a_spine_drawn_again_on_disk_is_the_spine_generated(
     assert rows == len(expected)
     pd.testing.assert_frame_equal(read_parquet(shared / SPINE_FILE), expected)
     assert not (shared / ".chunks").exists()
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    households=st.integers(4, 12).map(lambda k: k * 100),
+    chunks=st.integers(1, 3),
+)
+def test_a_model_fitted_on_a_streamed_history_cohort_scores_the_same(
+    tmp_path, seed, households, chunks
+):
+    """The history cohort through files gives the learner the same view and labels:
+    the fitted models score a world alike."""
+    from simulator.pipeline.run import link_records, linked_view, stage_seed
+    from simulator.world.generate import generate
+
+    scenario = small(seed, households, chunks * BLOCK_SIZE, "deterministic")
+    scenario = scenario.model_copy(
+        update={"model": Scenario.model_validate({"model": {"kind": "learned"}}).model}
+    )
+    root = tmp_path / f"r{seed}"
+    in_memory = fit_model(scenario)
+    streamed = fit_model(scenario, streamed=Streamed(root))
+    data = generate(scenario)
+    links = link_records(data, scenario.linkage, stage_seed(scenario, "linkage"))
+    view = linked_view(data, links, scenario)
+    pd.testing.assert_series_equal(streamed.score(view), in_memory.score(view))
+    assert scratch_left(root) == []
