@@ -71,6 +71,12 @@ logger = logging.getLogger(__name__)
 
 VIEW_SPINE_IDENTITY = ("dob", "postcode")
 """The spine's identity fields the view reads (ages, and the area's deprivation)."""
+SPINE_COLUMNS = ("spine_person_id", INDEX, *VIEW_SPINE_IDENTITY)
+"""Every spine column the view reads."""
+RECORD_COLUMNS = ("event_type", "event_date")
+"""The record columns the view reads (besides ``record_id``, to find the link)."""
+OPTIONAL_COLUMNS = ("absence_rate",)
+"""Record columns the view reads where a source has them (pupil-census rows)."""
 
 CENSUS = ("education", "pupil_census")
 """The register rows that carry a pupil's absence rate."""
@@ -526,12 +532,46 @@ def build_view(
         lookup is malformed.
     """
     spine = council_view(spine)
-    _require(spine, ("spine_person_id", INDEX, *VIEW_SPINE_IDENTITY), "spine")
-    households = spine_households(spine)
-    events = [(s, e) for s, e in (x.split(".", 1) for x in config.events)]
-    linked = linked_records(
-        sources, links, ("event_type", "event_date"), optional=("absence_rate",)
+    _require(spine, SPINE_COLUMNS, "spine")
+    linked = linked_records(sources, links, RECORD_COLUMNS, optional=OPTIONAL_COLUMNS)
+    return view_of_linked(
+        linked,
+        spine,
+        reference_date=reference_date,
+        deprivation=deprivation,
+        config=config,
     )
+
+
+def view_of_linked(
+    linked: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    *,
+    reference_date: dt.date,
+    deprivation: pd.DataFrame | None,
+    config: ViewConfig,
+) -> pd.DataFrame:
+    """:func:`build_view` of records already joined to their links.
+
+    Every feature of a spine household reads only its own spine rows, the records
+    linked to it and the public deprivation lookup, so the view of some spine
+    households is the rows of the whole view for them: the view can be built a
+    range of households at a time (:mod:`simulator.council.view_files`).
+
+    Parameters
+    ----------
+    linked : mapping of str to DataFrame
+        Per source, its linked records (:func:`linked_records`: ``event_type``,
+        ``event_date``, ``absence_rate`` where the source has it, and
+        ``spine_household_id``); records of other households or event types may be
+        left out, as they count for nothing.
+    spine, reference_date, deprivation, config
+        As for :func:`build_view`.
+    """
+    spine = council_view(spine)
+    _require(spine, SPINE_COLUMNS, "spine")
+    households = spine_households(spine)
+    events = view_events(config)
     counts = _event_counts(linked, households, reference_date, events)
     data: dict[str, np.ndarray] = {
         event_column(f"{s}.{e}"): counts[:, i] for i, (s, e) in enumerate(events)
@@ -543,6 +583,22 @@ def build_view(
     view = pd.DataFrame(data, index=households, copy=False)
     logger.info("view: %d spine households, %d features", len(view), len(view.columns))
     return view[list(feature_columns(config))]
+
+
+def view_events(config: ViewConfig) -> list[tuple[str, str]]:
+    """``(source, event_type)`` of each event the view counts, in column order."""
+    return [(s, e) for s, e in (x.split(".", 1) for x in config.events)]
+
+
+def counted_types(config: ViewConfig) -> dict[str, tuple[str, ...]]:
+    """Per source, the event types any feature of the view reads (census included).
+
+    Records of other types, or of other sources, change no feature.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for source, event_type in [*view_events(config), CENSUS]:
+        out[source] = tuple(dict.fromkeys([*out.get(source, ()), event_type]))
+    return out
 
 
 def observed_labels(

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from audits.link_quality import LinkQuality, by_source_and_group, link_quality
+from simulator.council.flagging import score_and_flag
 from simulator.council.linkage import link
-from simulator.council.models import apply_flag_rule, flag_table, make_model
+from simulator.council.models import make_model
 from simulator.council.models.base import RiskModel
 from simulator.council.view import VIEW_SPINE_IDENTITY, build_view, observed_labels
 from simulator.frames import release_memory
@@ -68,9 +69,6 @@ if TYPE_CHECKING:
     from audits.result import AuditResult
 
 logger = logging.getLogger(__name__)
-
-EXPLAIN_LIMIT = 50_000
-"""Flagged households explained (drivers) at most; the highest scores first."""
 
 
 @dataclass
@@ -339,29 +337,6 @@ def fit_model(
     return fitted
 
 
-def score_and_flag(
-    model: RiskModel, view: pd.DataFrame, scenario: Scenario
-) -> pd.DataFrame:
-    """Score the view, apply the flag rule, and explain the flagged households.
-
-    Drivers are computed for the flagged households only (at most
-    :data:`EXPLAIN_LIMIT`, highest scores first): explaining costs a prediction per
-    feature for a learned model.
-    """
-    scores = model.score(view)
-    flags = apply_flag_rule(scores, scenario.model.flag_rule())
-    flagged = flags.index[flags.to_numpy()]
-    if len(flagged) > EXPLAIN_LIMIT:
-        flagged = (
-            scores.loc[flagged]
-            .sort_values(ascending=False, kind="stable")
-            .index[:EXPLAIN_LIMIT]
-        )
-    explain = getattr(model, "explain", None)
-    contributions = explain(view.loc[flagged]) if callable(explain) else None
-    return flag_table(scores, flags, contributions)
-
-
 def council_run(
     data: SyntheticData,
     scenario: Scenario,
@@ -428,7 +403,7 @@ def council_view(
     ):
         view = linked_view(data, links, scenario)
         bar.update()
-        flags = score_and_flag(model, view, scenario)
+        flags = score_and_flag(model, view, scenario.model.flag_rule())
         bar.update()
     return Council(links, view, flags)
 

@@ -80,6 +80,10 @@ class ModelBase:
 
     requires_fit: ClassVar[bool] = False
     """True for models that must be fitted before they score."""
+    row_wise: ClassVar[bool] = True
+    """True when each household's score reads its own view row alone, so the view
+    can be scored a batch of rows at a time
+    (:func:`simulator.council.flagging.score_view_file`)."""
 
     def get_params(self) -> dict[str, Any]:
         """The model's parameters, by name."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,9 @@ class PluginModel(ModelBase):
     model_ : object
         The fitted plug-in.
     """
+
+    row_wise: ClassVar[bool] = False
+    """A plug-in may score each household against the others: the whole view."""
 
     def __init__(
         self,
@@ -311,6 +314,9 @@ class ScoreFileModel(ModelBase):
         A CSV or Parquet file with ``spine_household_id`` and ``score`` (other
         columns are ignored), one row per spine household of the view scored.
     """
+
+    row_wise: ClassVar[bool] = False
+    """The file must name every household of the view scored: the whole view."""
 
     def __init__(self, *, path: str):
         self.path = path

@@ -1,0 +1,286 @@
+"""The linked family view from files, a range of spine households at a time.
+
+What :func:`simulator.council.view.build_view` does with frames in memory, done from
+the files ``linkaudit`` writes (each agency's records, the spine, the links table):
+every feature of a spine household reads only its own spine rows, the records linked
+to it and the public deprivation lookup
+(:func:`~simulator.council.view.view_of_linked`), so DuckDB joins the records the
+view counts to their links and sorts them, and the spine's view columns, by
+``spine_household_id`` once; the view is then built for one range of households at
+a time and written a row group at a time (:class:`simulator.io.RowGroupWriter`):
+the same bytes as the whole view written at once, whatever the range. Memory is bounded by the range, not the population; DuckDB
+holds at most ``memory_limit_gb`` and spills the rest to a work directory.
+
+Only the columns the view reads are read: ``record_id``, ``event_type``,
+``event_date`` and ``absence_rate`` of the records; ``source``, ``record_id`` and
+``spine_household_id`` of the links; ``spine_person_id``, ``spine_household_id``,
+``dob`` and ``postcode`` of the spine. No hidden ``true_``/``err_`` column is read.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simulator.council.linkage.backend import LinkageDB
+from simulator.council.view import (
+    OPTIONAL_COLUMNS,
+    RECORD_COLUMNS,
+    SPINE_COLUMNS,
+    counted_types,
+    view_of_linked,
+)
+from simulator.errors import InputDataError
+from simulator.io import RowGroupWriter
+from simulator.schema.scenario import Scenario
+from simulator.vocabulary import INDEX
+
+LINK_COLUMNS = ("source", "record_id", INDEX)
+"""The links table's columns the view reads."""
+ABSENCE = OPTIONAL_COLUMNS[0]
+
+
+def _sql_text(value: str | Path) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _require_file(path: Path, columns: tuple[str, ...], what: str) -> list[str]:
+    """The file's column names; an error names the view's columns it lacks."""
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InputDataError(f"{path}: not a readable Parquet file ({e})") from e
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise InputDataError(
+            f"{what}: missing column(s) {', '.join(missing)}; expected "
+            f"{', '.join(columns)}"
+        )
+    return names
+
+
+def _few(rows: list[tuple[object, ...]]) -> str:
+    shown = ", ".join(str(r[0]) for r in rows[:5])
+    return shown + (", ..." if len(rows) > 5 else "")
+
+
+def _check_links(db: LinkageDB, name: str, records: str, links: str) -> None:
+    """Every record of ``name`` has exactly one row in the links table."""
+    src = _sql_text(name)
+    repeated = db.con.sql(
+        f"SELECT record_id FROM {links} WHERE source = {src} GROUP BY record_id "
+        "HAVING count(*) > 1 ORDER BY record_id LIMIT 6"
+    ).fetchall()
+    if repeated:
+        raise InputDataError(
+            f"links table: {name} record(s) have two rows or more, e.g. record_id "
+            f"{_few(repeated)}"
+        )
+    absent = db.con.sql(
+        f"SELECT record_id FROM {records} ANTI JOIN "
+        f"(SELECT record_id FROM {links} WHERE source = {src}) USING (record_id) "
+        "LIMIT 6"
+    ).fetchall()
+    if absent:
+        raise InputDataError(
+            f"links table: {name} record(s) have no row (the links table has one row "
+            f"per record, linked or not), e.g. record_id {_few(absent)}"
+        )
+
+
+def _linked_sql(
+    db: LinkageDB,
+    record_files: Mapping[str, Path],
+    links: str,
+    types: Mapping[str, tuple[str, ...]],
+) -> tuple[str, list[str], set[str]]:
+    """The query of every counted record with its household, sorted by household.
+
+    Returns the query, the sources it reads (``src`` numbers them) and the sources
+    whose records carry ``absence_rate``.
+    """
+    names = sorted(n for n in record_files if n in types)
+    with_absence: set[str] = set()
+    parts = []
+    for k, name in enumerate(names):
+        columns = _require_file(
+            record_files[name], ("record_id", *RECORD_COLUMNS), f"{name} records"
+        )
+        records = f"read_parquet({_sql_text(record_files[name])})"
+        _check_links(db, name, records, links)
+        absence = f"r.{ABSENCE}" if ABSENCE in columns else "NULL::DOUBLE"
+        if ABSENCE in columns:
+            with_absence.add(name)
+        wanted = ", ".join(_sql_text(t) for t in types[name])
+        parts.append(
+            f"SELECT {k}::SMALLINT AS src, l.{INDEX}, r.event_type, r.event_date, "
+            f"{absence}::DOUBLE AS {ABSENCE}\n"
+            f"FROM {records} AS r JOIN (SELECT record_id, {INDEX} FROM {links} "
+            f"WHERE source = {_sql_text(name)} AND {INDEX} IS NOT NULL) AS l "
+            f"USING (record_id)\nWHERE r.event_type IN ({wanted})"
+        )
+    if not parts:
+        parts = [
+            f"SELECT NULL::SMALLINT AS src, NULL::BIGINT AS {INDEX}, "
+            "NULL::VARCHAR AS event_type, NULL::TIMESTAMP AS event_date, "
+            f"NULL::DOUBLE AS {ABSENCE} WHERE false"
+        ]
+    return "\nUNION ALL\n".join(parts) + f"\nORDER BY {INDEX}", names, with_absence
+
+
+def _ranges(
+    households: np.ndarray, per_range: int
+) -> Iterator[tuple[int | None, int | None]]:
+    """``[low, high)`` bounds of ``per_range`` households at a time (None: open).
+
+    The first range is open below and the last above, so a link to a household
+    that is not on the spine falls in some range, and is refused there as in memory.
+    """
+    n = len(households)
+    starts = list(range(0, n, per_range)) or [0]
+    for i, start in enumerate(starts):
+        low = int(households[start]) if i else None
+        high = int(households[starts[i + 1]]) if i + 1 < len(starts) else None
+        yield low, high
+
+
+def _where(low: int | None, high: int | None) -> str:
+    """The SQL condition of a range of :func:`_ranges`."""
+    conditions = []
+    if low is not None:
+        conditions.append(f"{INDEX} >= {low}")
+    if high is not None:
+        conditions.append(f"{INDEX} < {high}")
+    return "WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def write_view_file(
+    record_files: Mapping[str, Path],
+    spine_file: Path,
+    links_file: Path,
+    deprivation: pd.DataFrame | None,
+    scenario: Scenario,
+    out: Path,
+    work_dir: Path,
+    *,
+    households_per_range: int,
+    memory_limit_gb: float | None = None,
+) -> int:
+    """Write the linked family view of files to ``out``; return its rows.
+
+    ``out`` holds the bytes of ``write_parquet(build_view(sources, spine, links,
+    reference_date=scenario.time.reference_date, deprivation=deprivation,
+    config=scenario.view).reset_index(), out)`` of the same data in memory.
+
+    Parameters
+    ----------
+    record_files : mapping of str to Path
+        Each agency's records file, keyed by source name (``records/<source>.parquet``
+        of a generated dataset); sources whose records no feature counts are not read.
+    spine_file : Path
+        The council's family index (``spine.parquet``).
+    links_file : Path
+        The links table (``links.parquet``): one row per record.
+    deprivation : DataFrame or None
+        The public IMD lookup (``postcode_sector`` and ``imd_decile``), as for
+        :func:`~simulator.council.view.build_view`.
+    scenario : Scenario
+        Its ``time.reference_date`` and ``view`` section are read.
+    out : Path
+        The view's file (Parquet), written here.
+    work_dir : Path
+        A directory made for what DuckDB spills, removed at the end.
+    households_per_range : int
+        Spine households whose view is built at a time (at least 1): with DuckDB's
+        limit, what bounds the memory.
+    memory_limit_gb : float, optional
+        DuckDB's memory limit; by default DuckDB's own (80% of RAM).
+
+    Returns
+    -------
+    int
+        The view's rows (spine households).
+
+    Raises
+    ------
+    InputDataError
+        If a file lacks a column the view reads, a record has no row in the links
+        table or two, a link names a household that is not on the spine, or the
+        deprivation lookup is malformed.
+    """
+    if households_per_range < 1:
+        raise ValueError("households_per_range must be at least 1")
+    _require_file(spine_file, SPINE_COLUMNS, "spine")
+    _require_file(links_file, LINK_COLUMNS, "links table")
+    reference_date, config = scenario.time.reference_date, scenario.view
+    work_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()  # in memory up to its limit, the rest spilled to work_dir
+    try:
+        limit = None if memory_limit_gb is None else f"{memory_limit_gb:g}GB"
+        db = LinkageDB(con, memory_limit=limit)
+        con.execute("SET temp_directory = ?", [str(work_dir / "spill")])
+        links, linked, spine = db.name("links"), db.name("linked"), db.name("spine")
+        con.execute(
+            f"CREATE VIEW {links} AS SELECT {', '.join(LINK_COLUMNS)} "
+            f"FROM read_parquet({_sql_text(links_file)})"
+        )
+        sql, names, with_absence = _linked_sql(
+            db, record_files, links, counted_types(config)
+        )
+        db.create(linked, sql)
+        db.create(
+            spine,
+            f"SELECT {', '.join(SPINE_COLUMNS)} FROM read_parquet("
+            f"{_sql_text(spine_file)}, file_row_number = true) "
+            f"ORDER BY {INDEX}, file_row_number",
+        )
+        if db.scalar(f"SELECT count(*) FROM {spine} WHERE {INDEX} IS NULL"):
+            raise InputDataError(f"spine: {INDEX} has missing values")
+        households = con.sql(
+            f"SELECT DISTINCT {INDEX} FROM {spine} ORDER BY 1"
+        ).fetchnumpy()[INDEX]
+        households = np.asarray(households, dtype=np.int64)
+        rows = 0
+        with ExitStack() as stack:
+            writer: RowGroupWriter | None = None
+            for low, high in _ranges(households, households_per_range):
+                where = _where(low, high)
+                spine_rows = con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table()
+                records = con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table()
+                view = view_of_linked(
+                    _by_source(records.to_pandas(), names, with_absence),
+                    spine_rows.to_pandas(),
+                    reference_date=reference_date,
+                    deprivation=deprivation,
+                    config=config,
+                )
+                table = pa.Table.from_pandas(view.reset_index(), preserve_index=False)
+                if writer is None:
+                    writer = stack.enter_context(RowGroupWriter(out, table.schema))
+                writer.write(table)
+                rows += len(view)
+        return rows
+    finally:
+        con.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _by_source(
+    records: pd.DataFrame, names: list[str], with_absence: set[str]
+) -> dict[str, pd.DataFrame]:
+    """A range's linked records by source, as ``linked_records`` gives them."""
+    src = records.pop("src").to_numpy()
+    out = {}
+    for k, name in enumerate(names):
+        rows = records.loc[src == k].reset_index(drop=True)
+        out[name] = rows if name in with_absence else rows.drop(columns=ABSENCE)
+    return out

@@ -1,0 +1,151 @@
+"""Scores and flags from ``view.parquet`` are those of the view in memory.
+
+:func:`simulator.council.flagging.score_view_file` scores the file a batch of rows
+at a time (or whole, for a model that is not row by row), applies the flag rule to
+every score and explains the flagged households read back from the file: its table
+must equal :func:`~simulator.council.flagging.score_and_flag`'s, for every kind of
+model and flag rule, any batch and row group size, and the explain limit reached.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from councilfiles import scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator import io
+from simulator.council import flagging
+from simulator.council.flagging import score_and_flag, score_view_file
+from simulator.council.models import (
+    CriteriaConfig,
+    ExternalConfig,
+    FlagRule,
+    LearnedConfig,
+    ScorecardConfig,
+    make_model,
+)
+from simulator.council.models.base import RiskModel
+from simulator.council.view import build_view, observed_labels
+from simulator.world.generate import generate
+from simulator.world.true_links import oracle_links
+
+KINDS = ("criteria", "scorecard", "logistic_regression", "gradient_boosting", "file")
+RULES = (
+    None,
+    FlagRule(threshold=1.0),
+    FlagRule(top_percent=10.0),
+    FlagRule(budget=7),
+)
+
+
+def _view(n_households: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    s = scenario(n_households, seed)
+    data = generate(s)
+    links = oracle_links(data.sources, data.spine)
+    view = build_view(
+        data.sources,
+        data.spine,
+        links,
+        reference_date=s.time.reference_date,
+        deprivation=data.areas,
+        config=s.view,
+    )
+    labels = observed_labels(
+        data.sources, links, reference_date=s.time.reference_date, households=view.index
+    )
+    return view, labels
+
+
+@pytest.fixture(scope="module")
+def learned(seed: int) -> dict[str, RiskModel]:
+    """The learned models, fitted once on a history cohort."""
+    view, labels = _view(1_500, seed + 1)
+    return {
+        kind: make_model(LearnedConfig(estimator=kind), random_state=3).fit(
+            view, labels
+        )
+        for kind in ("logistic_regression", "gradient_boosting")
+    }
+
+
+def _model(kind: str, view: pd.DataFrame, directory: Path, learned) -> RiskModel:
+    if kind in learned:
+        return learned[kind]
+    if kind == "file":  # ties included: scores on a coarse grid
+        rng = np.random.default_rng(len(view))
+        scores = pd.DataFrame(
+            {"spine_household_id": view.index, "score": rng.integers(0, 5, len(view))}
+        ).iloc[rng.permutation(len(view))]
+        path = directory / "scores.csv"
+        scores.to_csv(path, index=False)
+        return make_model(ExternalConfig(scores=str(path)))
+    config = CriteriaConfig() if kind == "criteria" else ScorecardConfig()
+    return make_model(config)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_households=st.integers(10, 400),
+    rule=st.sampled_from(RULES),
+    rows=st.sampled_from([1, 16, 48, 10**6]),
+    row_group_rows=st.sampled_from([40, 1024 * 1024]),
+    explain_limit=st.sampled_from([3, 50_000]),
+)
+def test_flags_from_the_view_file_are_the_in_memory_flags(
+    tmp_path_factory,
+    learned,
+    seed,
+    n_households,
+    kind,
+    rule,
+    rows,
+    row_group_rows,
+    explain_limit,
+):
+    out = tmp_path_factory.mktemp("scores")
+    view, _ = _view(n_households, seed)
+    model = _model(kind, view, out, learned)
+    rule = rule or FlagRule(top_percent=10.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        patch.setattr(flagging, "EXPLAIN_LIMIT", explain_limit)
+        patch.setattr(flagging, "ROW_ALIGN", 16)  # several batches of a small view
+        io.write_parquet(view.reset_index(), out / "view.parquet")
+        try:
+            expected = score_and_flag(model, view, rule)
+        except ValueError as e:  # scikit-learn explaining no flagged household
+            with pytest.raises(type(e), match=re.escape(str(e))):
+                score_view_file(model, out / "view.parquet", rule, rows=rows)
+            return
+        got = score_view_file(model, out / "view.parquet", rule, rows=rows)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
+    view, _ = _view(50, seed)
+    view = view.iloc[:0]
+    io.write_parquet(view.reset_index(), tmp_path / "view.parquet")
+    model = make_model(ScorecardConfig())
+    rule = FlagRule(budget=3)
+    got = score_view_file(model, tmp_path / "view.parquet", rule)
+    pd.testing.assert_frame_equal(got, score_and_flag(model, view, rule))
+
+
+def test_batches_are_aligned_whatever_the_row_groups(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "ROW_GROUP_ROWS", 7)
+    frame = pd.DataFrame({"spine_household_id": np.arange(100)})
+    io.write_parquet(frame, tmp_path / "f.parquet")
+    file = flagging.pq.ParquetFile(tmp_path / "f.parquet")
+    monkeypatch.setattr(flagging, "ROW_ALIGN", 16)
+    sizes = [len(t) for t in flagging.aligned_batches(file, 20)]
+    assert sizes == [32, 32, 32, 4]
+    got = pd.concat(t.to_pandas() for t in flagging.aligned_batches(file, 20))
+    assert got["spine_household_id"].tolist() == list(range(100))

@@ -1,0 +1,151 @@
+"""The view from files (:mod:`simulator.council.view_files`) is the in-memory view.
+
+``write_view_file`` must write the bytes of ``write_parquet(build_view(...)
+.reset_index())`` of the same data in memory, whatever the households per range, the
+Parquet row groups and DuckDB's memory limit, and read no hidden truth column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from councilfiles import World, scenario, world
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator import io
+from simulator.council.view_files import write_view_file
+from simulator.errors import InputDataError
+from simulator.vocabulary import AGENCIES
+
+
+def _view_bytes(w: World, out: Path, **kwargs: object) -> bytes:
+    rows = write_view_file(
+        w.record_files,
+        w.spine_file,
+        w.links_file,
+        w.deprivation,
+        w.data.scenario,
+        out / "view.parquet",
+        out / "work",
+        **kwargs,
+    )
+    assert not (out / "work").exists(), "the work directory is left behind"
+    content = (out / "view.parquet").read_bytes()
+    assert rows == pd.read_parquet(out / "view.parquet").shape[0]
+    return content
+
+
+def _memory_bytes(w: World, out: Path) -> bytes:
+    io.write_parquet(w.view().reset_index(), out / "memory.parquet")
+    return (out / "memory.parquet").read_bytes()
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_households=st.integers(10, 300),
+    per_range=st.sampled_from([1, 2, 7, 64, 10**9]),
+    row_group_rows=st.sampled_from([50, 333, 1024 * 1024]),
+    memory_limit_gb=st.sampled_from([None, 0.25]),
+    method=st.sampled_from(["deterministic", "oracle"]),
+    off=st.sampled_from([(), ("police",), ("education",), ("education", "health")]),
+)
+def test_the_view_from_files_has_the_in_memory_bytes(
+    tmp_path_factory,
+    seed,
+    n_households,
+    per_range,
+    row_group_rows,
+    memory_limit_gb,
+    method,
+    off,
+):
+    out = tmp_path_factory.mktemp("view")
+    s = scenario(
+        n_households, seed, agencies={a: {"enabled": a not in off} for a in AGENCIES}
+    )
+    w = world(s, out, method)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        expected = _memory_bytes(w, out)
+        assert (
+            _view_bytes(
+                w,
+                out,
+                households_per_range=per_range,
+                memory_limit_gb=memory_limit_gb,
+            )
+            == expected
+        )
+
+
+def test_every_range_gives_the_same_bytes(tmp_path, seed):
+    """A larger world, ranges of several sizes (one, a few, all at once)."""
+    w = world(scenario(1_500, seed), tmp_path, "deterministic")
+    expected = _memory_bytes(w, tmp_path)
+    for per_range in (97, 500, 1_500, 10**9):
+        got = _view_bytes(w, tmp_path, households_per_range=per_range)
+        assert got == expected, f"{per_range} households a range"
+
+
+def test_no_truth_column_is_read(tmp_path, seed):
+    """Files without any hidden column give the view of files with them."""
+    s = scenario(400, seed)
+    full = world(s, tmp_path / "full", "oracle")
+    blind = world(s, tmp_path / "blind", "oracle", hidden=False)
+    assert _view_bytes(blind, tmp_path / "blind", households_per_range=37) == (
+        _view_bytes(full, tmp_path / "full", households_per_range=37)
+    )
+
+
+def test_a_view_without_deprivation(tmp_path, seed):
+    w = world(scenario(200, seed), tmp_path, "oracle")
+    got = write_view_file(
+        w.record_files,
+        w.spine_file,
+        w.links_file,
+        None,
+        w.data.scenario,
+        tmp_path / "view.parquet",
+        tmp_path / "work",
+        households_per_range=50,
+    )
+    view = pd.read_parquet(tmp_path / "view.parquet")
+    assert got == len(view) and view["imd_unknown"].all()
+
+
+def _rewrite_links(w: World, change) -> None:
+    io.write_parquet(change(w.links.copy()), w.links_file)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda lk: lk.iloc[1:], "have no row"),
+        (lambda lk: pd.concat([lk, lk.iloc[:1]]), "two rows or more"),
+        (
+            lambda lk: lk.assign(spine_household_id=lk["spine_household_id"] + 10**6),
+            "not on the spine",
+        ),
+    ],
+)
+def test_bad_links_are_refused_as_in_memory(tmp_path, seed, change, message):
+    w = world(scenario(200, seed), tmp_path, "oracle")
+    _rewrite_links(w, change)
+    bad = replace(w, links=change(w.links.copy()))
+    with pytest.raises(InputDataError, match=message):
+        bad.view()
+    with pytest.raises(InputDataError, match=message):
+        _view_bytes(w, tmp_path, households_per_range=30)
+    assert not (tmp_path / "work").exists()
+
+
+def test_a_file_without_a_view_column_is_named(tmp_path, seed):
+    w = world(scenario(50, seed), tmp_path, "oracle")
+    io.write_parquet(w.data.spine.drop(columns="dob"), w.spine_file)
+    with pytest.raises(InputDataError, match="spine: missing column"):
+        _view_bytes(w, tmp_path, households_per_range=30)
