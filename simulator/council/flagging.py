@@ -70,7 +70,9 @@ def flags_of_scores(
             .index[:EXPLAIN_LIMIT]
         )
     explain = getattr(model, "explain", None)
-    contributions = explain(rows_of(flagged)) if callable(explain) else None
+    contributions = None  # no driver: the table is the same as an empty explanation's
+    if callable(explain) and len(flagged):  # scikit-learn refuses to predict no row
+        contributions = explain(rows_of(flagged))
     return flag_table(scores, flags, contributions)
 
 

@@ -8,8 +8,9 @@ to it and the public deprivation lookup
 view counts to their links and sorts them, and the spine's view columns, by
 ``spine_household_id`` once; the view is then built for one range of households at
 a time and written a row group at a time (:class:`simulator.io.RowGroupWriter`):
-the same bytes as the whole view written at once, whatever the range. Memory is bounded by the range, not the population; DuckDB
-holds at most ``memory_limit_gb`` and spills the rest to a work directory.
+the same bytes as the whole view written at once, whatever the range. Memory is
+bounded by the range, not the population; DuckDB holds at most ``memory_limit_gb``
+and spills the rest to a work directory.
 
 Only the columns the view reads are read: ``record_id``, ``event_type``,
 ``event_date`` and ``absence_rate`` of the records; ``source``, ``record_id`` and
