@@ -1,7 +1,11 @@
 """Scores, flags and drivers of the linked family view, in memory or from its file.
 
 :func:`score_and_flag` scores a view held in memory; :func:`score_view_file` scores
-``view.parquet`` a batch of rows at a time and gives the same table. Both end in
+``view.parquet`` and gives the same table. Both score the same batches of
+:data:`SCORE_ROWS` rows (:func:`batch_scores`): BLAS kernels (a logistic
+regression's ``X @ coef``) may round a row differently in matrices of different
+sizes, so only the same batches give the same bits; a view of at most
+:data:`SCORE_ROWS` households is one call, as it always was. Both end in
 :func:`flags_of_scores`: the flag rule needs every score (a float per household),
 and drivers are explained for the flagged households only (at most
 :data:`EXPLAIN_LIMIT`, highest scores first), whose view rows the file path reads
@@ -10,7 +14,7 @@ back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +30,9 @@ from simulator.vocabulary import INDEX
 
 EXPLAIN_LIMIT = 50_000
 """Flagged households explained (drivers) at most; the highest scores first."""
-SCORE_ROWS = 1 << 16
-"""View rows scored at a time from a file, by default."""
-ROW_ALIGN = 1024
-"""Batches of the view scored from a file start at multiples of this many rows.
-
-BLAS kernels (a logistic regression's ``X @ coef``) work on blocks of 4 to 16 rows
-and may round the rows of a short last block differently: batches aligned to the
-whole view's blocks give each row the same bits as one call on the whole view.
-"""
+SCORE_ROWS = 1 << 20
+"""View rows a row-by-row model scores at a time, in memory and from a file (about
+0.2 GiB of features as floats)."""
 
 
 def flags_of_scores(
@@ -85,7 +83,24 @@ def score_and_flag(
     :data:`EXPLAIN_LIMIT`, highest scores first): explaining costs a prediction per
     feature for a learned model.
     """
-    return flags_of_scores(model, model.score(view), rule, lambda ids: view.loc[ids])
+    n = len(view)
+    if n > SCORE_ROWS and scores_in_batches(model):
+        batches = (view.iloc[i : i + SCORE_ROWS] for i in range(0, n, SCORE_ROWS))
+        scores = batch_scores(model, batches)
+    else:
+        scores = model.score(view)
+    return flags_of_scores(model, scores, rule, lambda ids: view.loc[ids])
+
+
+def batch_scores(model: RiskModel, batches: Iterable[pd.DataFrame]) -> pd.Series:
+    """``model.score`` of each batch of a view, joined: a row-by-row model's scores.
+
+    Refuses a model that does not say its scores are row by row
+    (:func:`scores_in_batches`).
+    """
+    if not scores_in_batches(model):
+        raise ValueError(f"{type(model).__name__} does not score row by row")
+    return pd.concat([model.score(batch) for batch in batches])
 
 
 def read_view(table: pa.Table) -> pd.DataFrame:
@@ -105,24 +120,20 @@ def view_households(view_file: Path, households: pd.Index) -> pd.DataFrame:
     return read_view(table).loc[households]
 
 
-def aligned_batches(file: pq.ParquetFile, rows: int) -> Iterator[pa.Table]:
-    """The file's rows, ``rows`` (up to :data:`ROW_ALIGN`) at a time, any row groups.
-
-    Every table but the last has the same number of rows.
-    """
-    size = -(-max(rows, 1) // ROW_ALIGN) * ROW_ALIGN
+def view_batches(file: pq.ParquetFile) -> Iterator[pd.DataFrame]:
+    """The view file's rows, :data:`SCORE_ROWS` at a time, whatever its row groups."""
     held: list[pa.RecordBatch] = []
     n = 0
-    for batch in file.iter_batches(batch_size=size):
+    for batch in file.iter_batches(batch_size=SCORE_ROWS):
         held.append(batch)
         n += len(batch)
-        while n >= size:
+        while n >= SCORE_ROWS:
             table = pa.Table.from_batches(held, schema=file.schema_arrow)
-            yield table.slice(0, size)
-            rest = table.slice(size)
+            yield read_view(table.slice(0, SCORE_ROWS))
+            rest = table.slice(SCORE_ROWS)
             held, n = rest.to_batches(), len(rest)
     if n:
-        yield pa.Table.from_batches(held, schema=file.schema_arrow)
+        yield read_view(pa.Table.from_batches(held, schema=file.schema_arrow))
 
 
 def scores_in_batches(model: RiskModel) -> bool:
@@ -134,10 +145,11 @@ def scores_in_batches(model: RiskModel) -> bool:
     return bool(getattr(model, "row_wise", False))
 
 
-def score_view_file(
-    model: RiskModel, view_file: Path, rule: FlagRule, *, rows: int = SCORE_ROWS
-) -> pd.DataFrame:
+def score_view_file(model: RiskModel, view_file: Path, rule: FlagRule) -> pd.DataFrame:
     """:func:`score_and_flag` of the view in ``view_file``, a batch of rows at a time.
+
+    A row-by-row model (``row_wise``) scores :data:`SCORE_ROWS` rows at a time; any
+    other (a score file, a plug-in) scores the whole view, read at once.
 
     Parameters
     ----------
@@ -147,10 +159,6 @@ def score_view_file(
         ``view.parquet`` (:func:`simulator.council.view_files.write_view_file`).
     rule : FlagRule
         The scenario's flag rule (``scenario.model.flag_rule()``).
-    rows : int
-        View rows scored at a time (rounded up to a multiple of :data:`ROW_ALIGN`).
-        A model whose scores are not row by row (a score file, a plug-in) scores the
-        whole view at once.
 
     Returns
     -------
@@ -158,14 +166,9 @@ def score_view_file(
         The table :func:`score_and_flag` gives for the view in memory.
     """
     file = pq.ParquetFile(view_file)
-    if not scores_in_batches(model):
-        view = read_view(file.read())
-        return score_and_flag(model, view, rule)
-    parts = [model.score(read_view(t)) for t in aligned_batches(file, rows)]
-    if parts:
-        scores = pd.concat(parts)
-    else:
-        scores = model.score(read_view(file.schema_arrow.empty_table()))
+    if not scores_in_batches(model) or file.metadata.num_rows <= SCORE_ROWS:
+        return score_and_flag(model, read_view(file.read()), rule)
+    scores = batch_scores(model, view_batches(file))
     return flags_of_scores(
         model, scores, rule, lambda ids: view_households(view_file, ids)
     )

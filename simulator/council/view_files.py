@@ -20,18 +20,17 @@ Only the columns the view reads are read: ``record_id``, ``event_type``,
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.council.linkage.backend import LinkageDB
+from simulator.council.linkage.on_disk import spilling_db
 from simulator.council.view import (
     OPTIONAL_COLUMNS,
     RECORD_COLUMNS,
@@ -199,7 +198,8 @@ def write_view_file(
     out : Path
         The view's file (Parquet), written here.
     work_dir : Path
-        A directory made for what DuckDB spills, removed at the end.
+        A directory made for what DuckDB spills (it must not exist), removed at
+        the end.
     households_per_range : int
         Spine households whose view is built at a time (at least 1): with DuckDB's
         limit, what bounds the memory.
@@ -223,12 +223,8 @@ def write_view_file(
     _require_file(spine_file, SPINE_COLUMNS, "spine")
     _require_file(links_file, LINK_COLUMNS, "links table")
     reference_date, config = scenario.time.reference_date, scenario.view
-    work_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()  # in memory up to its limit, the rest spilled to work_dir
-    try:
-        limit = None if memory_limit_gb is None else f"{memory_limit_gb:g}GB"
-        db = LinkageDB(con, memory_limit=limit)
-        con.execute("SET temp_directory = ?", [str(work_dir / "spill")])
+    with spilling_db(memory_limit_gb, work_dir) as db:
+        con = db.con
         links, linked, spine = db.name("links"), db.name("linked"), db.name("spine")
         con.execute(
             f"CREATE VIEW {links} AS SELECT {', '.join(LINK_COLUMNS)} "
@@ -270,9 +266,6 @@ def write_view_file(
                 writer.write(table)
                 rows += len(view)
         return rows
-    finally:
-        con.close()
-        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _by_source(

@@ -5,6 +5,8 @@ at a time (or whole, for a model that is not row by row), applies the flag rule 
 every score and explains the flagged households read back from the file: its table
 must equal :func:`~simulator.council.flagging.score_and_flag`'s, for every kind of
 model and flag rule, any batch and row group size, and the explain limit reached.
+(Both paths score the same batches: a logistic regression's bits differ between a
+row scored in a short batch and in a long one.)
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def _model(kind: str, view: pd.DataFrame, directory: Path, learned) -> RiskModel
     seed=st.integers(0, 2**32 - 1),
     n_households=st.integers(10, 400),
     rule=st.sampled_from(RULES),
-    rows=st.sampled_from([1, 16, 48, 10**6]),
+    score_rows=st.sampled_from([1, 16, 48, 10**6]),
     row_group_rows=st.sampled_from([40, 1024 * 1024]),
     explain_limit=st.sampled_from([3, 50_000]),
 )
@@ -105,7 +107,7 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
     n_households,
     kind,
     rule,
-    rows,
+    score_rows,
     row_group_rows,
     explain_limit,
 ):
@@ -116,10 +118,10 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
         patch.setattr(flagging, "EXPLAIN_LIMIT", explain_limit)
-        patch.setattr(flagging, "ROW_ALIGN", 16)  # several batches of a small view
+        patch.setattr(flagging, "SCORE_ROWS", score_rows)  # batches of a small view
         io.write_parquet(view.reset_index(), out / "view.parquet")
         expected = score_and_flag(model, view, rule)
-        got = score_view_file(model, out / "view.parquet", rule, rows=rows)
+        got = score_view_file(model, out / "view.parquet", rule)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
@@ -133,16 +135,22 @@ def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
     pd.testing.assert_frame_equal(got, score_and_flag(model, view, rule))
 
 
-def test_batches_are_aligned_whatever_the_row_groups(tmp_path, monkeypatch):
+def test_batches_are_the_same_whatever_the_row_groups(tmp_path, monkeypatch):
     monkeypatch.setattr(io, "ROW_GROUP_ROWS", 7)
-    frame = pd.DataFrame({"spine_household_id": np.arange(100)})
+    frame = pd.DataFrame({"spine_household_id": np.arange(100), "x": 1.0})
     io.write_parquet(frame, tmp_path / "f.parquet")
     file = flagging.pq.ParquetFile(tmp_path / "f.parquet")
-    monkeypatch.setattr(flagging, "ROW_ALIGN", 16)
-    sizes = [len(t) for t in flagging.aligned_batches(file, 20)]
-    assert sizes == [32, 32, 32, 4]
-    got = pd.concat(t.to_pandas() for t in flagging.aligned_batches(file, 20))
-    assert got["spine_household_id"].tolist() == list(range(100))
+    monkeypatch.setattr(flagging, "SCORE_ROWS", 32)
+    batches = list(flagging.view_batches(file))
+    assert [len(b) for b in batches] == [32, 32, 32, 4]
+    assert pd.concat(batches).index.tolist() == list(range(100))
+
+
+def test_a_model_scored_whole_is_not_batched(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("spine_household_id,score\n1,0.5\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="does not score row by row"):
+        flagging.batch_scores(make_model(ExternalConfig(scores=str(path))), [])
 
 
 def test_a_learned_model_that_flags_no_one_has_no_drivers(learned, seed):
