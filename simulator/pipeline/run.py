@@ -807,7 +807,7 @@ def files_outcomes(world: WorldFiles, model: RiskModel, method: str) -> pd.DataF
     scenario = world.scenario
     config = method_config(scenario, method)
     link_world(world, config, stage_seed(scenario, "linkage"))
-    flags = score_and_flag(model, world_view(world), scenario)
+    flags = score_and_flag(model, world_view(world), scenario.model.flag_rule())
     return rung_logged(world_outcomes(world, flags), method)
 
 
