@@ -7,6 +7,7 @@ directory is gone after success, an error or an interrupt.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -154,9 +155,8 @@ def test_a_spine_drawn_again_on_disk_is_the_spine_generated(
     scenario = small(seed, households, chunks * BLOCK_SIZE, "oracle")
     group = next(g for g in rung_worlds(scenario) if "spine" in g)
     (first, _), (second, _) = group["model"], group["spine"]
-    shared, afresh = tmp_path / f"shared{seed}", tmp_path / f"afresh{seed}"
-    shared.mkdir()
-    afresh.mkdir()
+    shared = Path(tempfile.mkdtemp(dir=tmp_path))  # new for every example
+    afresh = Path(tempfile.mkdtemp(dir=tmp_path))
     generate_world(first, shared, lean=lean)
     rows = write_spine_again(second, shared, lean)
     generate_world(second, afresh, lean=lean)
