@@ -16,9 +16,14 @@ measures them, in one fresh process per kind, on ``scenarios/baseline.yaml``:
 Each task runs with one thread (as with 2 workers on 2 cores). Peaks are the
 process's resident high-water mark (``VmHWM``), reset before each task through
 ``/proc/self/clear_refs`` (Linux), less the resident memory before it: the bytes
-the task adds to a process that has imported everything. Usage::
+the task adds to a process that has imported everything. With ``--streamed`` the
+tasks stream through files, with the sizes ``--memory-limit`` shared by
+``--processes`` gives them (:meth:`simulator.pipeline.streamed.Streamed.shared`, a
+run's own world kept besides), or without it the largest (the defaults). Usage::
 
     python -m benchmarks.task_memory --households 200000 --kinds rung replicate main
+    python -m benchmarks.task_memory --households 1000000 --kinds replicate \
+        --streamed --memory-limit 8GiB --processes 2
 """
 
 from __future__ import annotations
@@ -95,13 +100,20 @@ def main_process(scenario, model) -> tuple:
 
 
 def measure(
-    households: int, kind: str, rungs: int = 2, streamed: bool = False
+    households: int,
+    kind: str,
+    rungs: int = 2,
+    streamed: bool = False,
+    limit: str | None = None,
+    processes: int = 2,
 ) -> list[dict]:
     """Every task of ``kind`` at ``households``, in this process.
 
     With ``streamed``, the tasks run through files in a temporary directory
-    (:mod:`simulator.pipeline.streamed`).
+    (:mod:`simulator.pipeline.streamed`), with the sizes of ``limit`` (a
+    ``--memory-limit``) shared by ``processes``, else the defaults.
     """
+    from simulator.pipeline.memory_limit import memory_limit_bytes
     from simulator.pipeline.parallel import thread_share
     from simulator.pipeline.run import (
         fit_model,
@@ -113,6 +125,8 @@ def measure(
     from simulator.schema.loading import load_scenario
 
     files = Streamed() if streamed else None
+    if files is not None and limit is not None:
+        files = files.shared(memory_limit_bytes(limit), processes, households)
 
     scenario = load_scenario(
         SCENARIO, [f"population.n_households={households}", "audit.replicates=1"]
@@ -140,6 +154,8 @@ def measure(
             del held
     for row in rows:
         row.update(households=households, kind=kind, streamed=streamed)
+        if files is not None:
+            row.update(sizes=files.sizes.__dict__, memory_limit=limit)
         row.update(load=os.getloadavg())
     return rows
 
@@ -153,10 +169,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--kinds", nargs="+", default=["rung", "replicate", "main"])
     p.add_argument("--rungs", type=int, default=2, help="the first N rung tasks only")
     p.add_argument("--streamed", action="store_true", help="tasks through files")
+    p.add_argument("--memory-limit", help="streamed: sizes from this --memory-limit")
+    p.add_argument("--processes", type=int, default=2, help="sharing --memory-limit")
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.one:
-        rows = measure(args.households[0], args.kinds[0], args.rungs, args.streamed)
+        rows = measure(
+            args.households[0],
+            args.kinds[0],
+            args.rungs,
+            args.streamed,
+            args.memory_limit,
+            args.processes,
+        )
         print("RESULT " + json.dumps(rows), flush=True)
         return
     for n in args.households:
@@ -164,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
             cmd = [sys.executable, "-m", "benchmarks.task_memory", "--one"]
             cmd += ["--households", str(n), "--kinds", kind, "--rungs", str(args.rungs)]
             cmd += ["--streamed"] if args.streamed else []
+            if args.memory_limit is not None:
+                cmd += ["--memory-limit", args.memory_limit]
+            cmd += ["--processes", str(args.processes)]
             subprocess.run(cmd, check=True)
 
 

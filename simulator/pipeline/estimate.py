@@ -68,9 +68,12 @@ from simulator.pipeline.memory_limit import memory_limit_bytes
 from simulator.pipeline.parallel import (
     PROCESS_BYTES,
     SERIAL,
+    STREAMED_BYTES_PER_HOUSEHOLD,
+    STREAMED_TASK_BYTES,
     TASK_BYTES_PER_HOUSEHOLD,
     Workers,
     processes,
+    task_bytes,
 )
 from simulator.schema.scenario import Scenario
 
@@ -90,13 +93,12 @@ class Line:
         return self.fixed + self.per_household * households
 
 
-STREAMED_TASK = Line(700 * MIB, 1_920)
+STREAMED_TASK = Line(STREAMED_TASK_BYTES, STREAMED_BYTES_PER_HOUSEHOLD)
 """Peak memory a pool task streamed through files adds to a worker (``run
---stream``): a replicate world with its ``data_error`` rung, measured on 2026-12-03
-with ``python -m benchmarks.task_memory --kinds replicate --streamed`` at 200,000
-households (1,021 MiB) and 1,000,000 (2,431 MiB, against 5,100 MiB held in memory;
-load 4.5-5), the line through both plus about 4%. DuckDB's 2 GB linkage limit and
-a generation chunk are most of the fixed part."""
+--stream``), at most: a replicate world with its ``data_error`` rung, with the
+largest sizes :func:`simulator.pipeline.memory_limit.stream_sizes` gives
+(:data:`simulator.pipeline.parallel.STREAMED_TASK_BYTES`); a tighter
+``--memory-limit`` gives smaller pieces and less."""
 STARTUP_SECONDS = 4.0
 """CPU seconds of starting Python and importing the libraries (outside every stage)."""
 
@@ -311,7 +313,7 @@ def estimate_for(
         wall += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
-    count = local_processes(workers or SERIAL, n, tasks)
+    count = local_processes(workers or SERIAL, n, tasks, streamed)
     task = STREAMED_TASK.at(n) if streamed else n * TASK_BYTES_PER_HOUSEHOLD
     per_worker = task + PROCESS_BYTES
     peak = PEAK_MEMORY[(method, attribution)].at(n)
@@ -344,18 +346,22 @@ def period_worlds(scenario: Scenario, attribution: bool) -> float:
     return (dyn.periods - 1) * PERIOD_WORLDS * (2 if fed else 1)
 
 
-def local_processes(workers: Workers, households: int, tasks: int) -> int:
+def local_processes(
+    workers: Workers, households: int, tasks: int, streamed: bool = False
+) -> int:
     """Processes of a run on this machine: its own and the pool's (none on a cluster).
 
     As the run's pool chooses them (:class:`simulator.pipeline.parallel.Pool`: the
-    run's process counts as one and keeps its world); a count lowered for memory is
-    warned about when the run starts, not here.
+    run's process counts as one and keeps its world; ``streamed`` tasks hold
+    less); a count lowered for memory is warned about when the run starts, not here.
     """
     if workers.cluster is not None or tasks == 0:
         return 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return processes(workers, households, tasks + 1, kept=1)
+        return processes(
+            workers, households, tasks + 1, kept=1, **task_bytes(streamed=streamed)
+        )
 
 
 def streams_better(held: Estimate, streamed: Estimate, limit_text: str) -> bool:

@@ -1,12 +1,24 @@
-"""``--memory-limit``: its default, and its text (a share of RAM or a size) as bytes.
+"""``--memory-limit``: its default, its text as bytes, and the sizes it gives a stream.
 
 Apart from :mod:`simulator.pipeline.estimate`, which enforces it, so that the command
 line's parser can check the option without importing the scenario's libraries: a
 command's workers start (:func:`simulator.pipeline.parallel.start_workers`) only
 once its arguments are parsed.
+
+A world streamed through files (``run --stream``) holds a few pieces at a time
+rather than the population: :class:`StreamSizes` says how large, and
+:func:`stream_sizes` picks them from the memory each process may use, so that a
+streamed task's peak follows ``--memory-limit``. No output depends on them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.schema.linkage import LinkageConfig
+    from simulator.schema.scenario import Scenario
 
 DEFAULT_MEMORY_LIMIT = "80%"
 """The default ``--memory-limit``: 80% of the machine's RAM (the rest for the OS)."""
@@ -63,3 +75,133 @@ def memory_limit_bytes(text: str, total: int | None = None) -> int | None:
             f"{text!r}: give a share of RAM (80%) or a size (16GiB, 500MB), or 0"
         )
     return int(float(number) * _UNITS[unit])
+
+
+GB = 1000**3
+"""DuckDB's ``memory_limit`` unit (``2GB``: 10**9 bytes)."""
+BLOCK = 5_000
+"""Households are generated in whole seeding blocks (``simulator.rng.BLOCK_SIZE``)."""
+
+
+@dataclass(frozen=True)
+class StreamSizes:
+    """How much of a world a streamed task's steps hold at once.
+
+    Outputs are the same bytes whatever these (each step's tests vary them); they
+    bound the memory of the steps that read or write the world a piece at a time.
+    The defaults are the sizes ``run --stream`` was measured with before they
+    followed ``--memory-limit``
+    (:data:`~simulator.pipeline.parallel.STREAMED_TASK_BYTES`).
+    """
+
+    chunk_households: int = 50_000
+    """Households generated at a time (``generation.chunk_size``; whole blocks)."""
+    batch_rows: int = 800_000
+    """Records linkage and link quality read at a time."""
+    range_households: int = 100_000
+    """Spine households whose view is built at a time."""
+    duckdb_gb: float = 2.0
+    """DuckDB's memory limit (GB) in linkage, link quality and the view; it spills
+    the rest to the world's directory."""
+
+    def generating(self, scenario: Scenario) -> Scenario:
+        """``scenario`` generated ``chunk_households`` at a time: the same world."""
+        chunked = scenario.generation.model_copy(
+            update={"chunk_size": self.chunk_households}
+        )
+        return scenario.model_copy(update={"generation": chunked})
+
+    def linking(self, config: LinkageConfig) -> LinkageConfig:
+        """``config`` with DuckDB's limit :attr:`duckdb_gb`: the same links."""
+        return config.model_copy(update={"memory_limit_gb": self.duckdb_gb})
+
+
+# What a piece costs at its peak, per unit, measured with benchmarks/stream_sizes.py.
+CHUNK_BYTES_PER_HOUSEHOLD = 12_000
+"""Generating a chunk: its households' people and records, decoded and assembled."""
+BATCH_BYTES_PER_ROW = 1_000
+"""Linkage's and link quality's batch of records read, normalised and written."""
+RANGE_BYTES_PER_HOUSEHOLD = 6_000
+"""The view of a range of spine households: their rows and their records."""
+DUCKDB_SHARE = 0.5
+"""Share of a task's room DuckDB may hold; the batch or the range it reads out has
+the rest (they are held at once)."""
+_MOST = StreamSizes()
+BOUNDS = {
+    "chunk_households": (BLOCK, _MOST.chunk_households),
+    "batch_rows": (20_000, _MOST.batch_rows),
+    "range_households": (5_000, _MOST.range_households),
+    "duckdb_gb": (0.25, _MOST.duckdb_gb),
+}
+"""Each size's least and greatest. Smaller pieces cost CPU (a Parquet row group or a
+DuckDB query a piece) for little memory. The greatest are the defaults, with which a
+streamed task's peak was measured
+(:data:`~simulator.pipeline.parallel.STREAMED_TASK_BYTES`): so that line bounds a
+task whatever the setting, and a larger setting takes no more than it."""
+
+
+def _within(name: str, value: float) -> float:
+    low, high = BOUNDS[name]
+    return min(max(value, low), high)
+
+
+def stream_sizes(room: float) -> StreamSizes:
+    """The sizes whose pieces fit in ``room`` bytes (the least sizes if none do).
+
+    ``room`` is what a streamed task may hold besides its libraries and what it
+    keeps per household (:func:`task_room`). The steps run one after another, so
+    generation's chunk may take all of it; linkage, link quality and the view hold
+    DuckDB's limit (:data:`DUCKDB_SHARE` of it) and a batch or a range at once.
+
+    Examples
+    --------
+    >>> stream_sizes(0)
+    StreamSizes(chunk_households=5000, batch_rows=20000, range_households=5000, \
+duckdb_gb=0.25)
+    >>> stream_sizes(1 << 40) == StreamSizes()
+    True
+    """
+    room = max(room, 0.0)
+    duckdb = round(_within("duckdb_gb", DUCKDB_SHARE * room / GB) * 4) / 4
+    rest = room - DUCKDB_SHARE * room
+    chunk = _within("chunk_households", room / CHUNK_BYTES_PER_HOUSEHOLD)
+    rows = _within("batch_rows", rest / BATCH_BYTES_PER_ROW)
+    per_range = _within("range_households", rest / RANGE_BYTES_PER_HOUSEHOLD)
+    return StreamSizes(
+        chunk_households=int(chunk // BLOCK * BLOCK),
+        batch_rows=int(rows // 10_000 * 10_000),
+        range_households=int(per_range // 1_000 * 1_000),
+        duckdb_gb=max(duckdb, BOUNDS["duckdb_gb"][0]),
+    )
+
+
+def task_room(
+    limit: int | None,
+    processes: int,
+    households: int,
+    *,
+    kept: int = 0,
+    available: int | None = None,
+) -> float:
+    """Bytes a streamed task's pieces may hold, of ``limit`` shared by ``processes``.
+
+    The memory the processes may use (``limit``, else the machine's:
+    :func:`simulator.pipeline.parallel.memory_budget`, less ``kept`` worlds held
+    in memory) divided among them, less each one's libraries and what a streamed
+    task holds per household of its world.
+    """
+    from simulator.pipeline.parallel import (
+        PROCESS_BYTES,
+        STREAMED_BYTES_PER_HOUSEHOLD,
+        memory_budget,
+    )
+
+    share = memory_budget(households, kept, available, limit) / max(processes, 1)
+    return share - PROCESS_BYTES - STREAMED_BYTES_PER_HOUSEHOLD * households
+
+
+def sizes_for(
+    limit: int | None, processes: int, households: int, *, kept: int = 0
+) -> StreamSizes:
+    """:func:`stream_sizes` of :func:`task_room`: a streamed run's sizes."""
+    return stream_sizes(task_room(limit, processes, households, kept=kept))

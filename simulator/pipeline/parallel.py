@@ -97,6 +97,18 @@ WORKER_MODULE = SERVER_COMMAND
 the fork server (:mod:`simulator.pipeline.fork_server`), whose command line it keeps."""
 PROCESS_BYTES = 400 * 2**20
 """Memory of a worker before its task (the imported libraries)."""
+STREAMED_TASK_BYTES = 700 * 2**20
+"""The fixed part of a pool task streamed through files (``run --stream``): what it
+adds to a worker besides :data:`STREAMED_BYTES_PER_HOUSEHOLD`. Measured on
+2026-12-03 with ``python -m benchmarks.task_memory --kinds replicate --streamed``
+at 200,000 households (1,021 MiB) and 1,000,000 (2,431 MiB, against 5,100 MiB held
+in memory; load 4.5-5), the line through both plus about 4%, with the sizes of
+:class:`~simulator.pipeline.memory_limit.StreamSizes`' defaults (DuckDB's 2 GB and
+a 50,000-household generation chunk are most of it)."""
+STREAMED_BYTES_PER_HOUSEHOLD = 1_920
+"""What a streamed task holds per household of its world (the view, scores and
+outcomes it builds in memory, the spine's address keys while it generates): the
+slope of :data:`STREAMED_TASK_BYTES`' line."""
 MEMORY_SHARE = 0.9
 """Share of the available memory the worlds may take."""
 
@@ -180,12 +192,15 @@ def memory_cap(
     available: int | None = None,
     limit: int | None = None,
     per_household: int = TASK_BYTES_PER_HOUSEHOLD,
+    fixed: int = 0,
 ) -> int:
     """How many processes can each hold a task's world of ``households`` (>= 1).
 
     Each process takes ``per_household`` bytes per household (a task's,
-    :data:`TASK_BYTES_PER_HOUSEHOLD`, or a whole run's,
-    :data:`RUN_BYTES_PER_HOUSEHOLD`) and :data:`PROCESS_BYTES`; ``kept`` worlds of
+    :data:`TASK_BYTES_PER_HOUSEHOLD`, a whole run's,
+    :data:`RUN_BYTES_PER_HOUSEHOLD`, or a streamed task's,
+    :data:`STREAMED_BYTES_PER_HOUSEHOLD`), ``fixed`` bytes more (a streamed task's
+    :data:`STREAMED_TASK_BYTES`) and :data:`PROCESS_BYTES`; ``kept`` worlds of
     :data:`KEPT_BYTES_PER_HOUSEHOLD` are held besides.
 
     Parameters
@@ -200,6 +215,8 @@ def memory_cap(
         Bytes the run may use at most (``--memory-limit``), if less.
     per_household : int
         Bytes of each process's work per household.
+    fixed : int
+        Bytes of each process's work whatever its households.
 
     Examples
     --------
@@ -213,13 +230,30 @@ def memory_cap(
     1
     >>> memory_cap(1_000, available=24 * 2**30) > 30
     True
+    >>> memory_cap(1_000_000, kept=1, available=24 * 2**30,  # streamed tasks
+    ...            **task_bytes(streamed=True))
+    6
     """
-    task = households * per_household + PROCESS_BYTES
+    task = households * per_household + fixed + PROCESS_BYTES
+    return max(1, int(memory_budget(households, kept, available, limit) // task))
+
+
+def memory_budget(
+    households: int,
+    kept: int = 0,
+    available: int | None = None,
+    limit: int | None = None,
+) -> float:
+    """Bytes the processes' tasks may share (:func:`memory_cap`).
+
+    ``limit`` or :data:`MEMORY_SHARE` of ``available`` (by default
+    :func:`available_memory`), whichever is less, less ``kept`` worlds of
+    ``households``.
+    """
     budget = MEMORY_SHARE * (available if available is not None else available_memory())
     if limit is not None:
         budget = min(budget, limit)
-    held = kept * households * KEPT_BYTES_PER_HOUSEHOLD
-    return max(1, int((budget - held) // task))
+    return budget - kept * households * KEPT_BYTES_PER_HOUSEHOLD
 
 
 def processes(
@@ -229,13 +263,14 @@ def processes(
     *,
     kept: int = 0,
     per_household: int = TASK_BYTES_PER_HOUSEHOLD,
+    fixed: int = 0,
 ) -> int:
     """The processes to use for ``tasks`` tasks of ``households`` each.
 
     The setting's count (or, unset, the cores; 1 when ``tasks x households`` is
     under :data:`AUTO_MIN_HOUSEHOLDS`), at most ``tasks`` and at most
-    :func:`memory_cap` (``kept`` and ``per_household`` as there). A count lowered
-    for memory is said in a warning.
+    :func:`memory_cap` (``kept``, ``per_household`` and ``fixed`` as there). A count
+    lowered for memory is said in a warning.
     """
     if workers.count is not None:
         wanted = workers.count
@@ -245,7 +280,11 @@ def processes(
         wanted = cores()
     wanted = max(1, min(wanted, tasks))
     cap = memory_cap(
-        households, kept=kept, limit=workers.memory_limit, per_household=per_household
+        households,
+        kept=kept,
+        limit=workers.memory_limit,
+        per_household=per_household,
+        fixed=fixed,
     )
     if wanted > cap:
         if workers.count is not None:
@@ -254,15 +293,39 @@ def processes(
                 where = f"--memory-limit allows {workers.memory_limit / 2**30:.1f} GiB"
             else:
                 where = f"{room / 2**30:.1f} GiB is available"
+            task = households * per_household + fixed
             warnings.warn(
                 f"--workers {workers.count} lowered to {cap}: each worker holds a "
                 f"world of {households:,} households (about "
-                f"{households * per_household / 2**30:.1f} GiB) and "
+                f"{task / 2**30:.1f} GiB) and "
                 f"{where}",
                 stacklevel=2,
             )
         wanted = cap
     return wanted
+
+
+def task_bytes(*, whole_runs: bool = False, streamed: bool = False) -> dict[str, int]:
+    """A pool task's memory, as :func:`processes` takes it (its keywords).
+
+    A whole run's (:data:`RUN_BYTES_PER_HOUSEHOLD`), a task streamed through files
+    (:data:`STREAMED_BYTES_PER_HOUSEHOLD` and :data:`STREAMED_TASK_BYTES`), else a
+    task holding its world (:data:`TASK_BYTES_PER_HOUSEHOLD`).
+
+    Examples
+    --------
+    >>> task_bytes(streamed=True) == {
+    ...     "per_household": STREAMED_BYTES_PER_HOUSEHOLD, "fixed": STREAMED_TASK_BYTES}
+    True
+    """
+    if whole_runs:
+        return {"per_household": RUN_BYTES_PER_HOUSEHOLD, "fixed": 0}
+    if streamed:
+        return {
+            "per_household": STREAMED_BYTES_PER_HOUSEHOLD,
+            "fixed": STREAMED_TASK_BYTES,
+        }
+    return {"per_household": TASK_BYTES_PER_HOUSEHOLD, "fixed": 0}
 
 
 # ------------------------------------------------------------------ inside a task
@@ -663,6 +726,9 @@ class Pool:
     whole_runs : bool
         Each task is a whole run (a sweep's or an explorer's point), which holds
         more than a run's task (:data:`RUN_BYTES_PER_HOUSEHOLD`).
+    streamed : bool
+        Each task streams its world through files (``run --stream``), which holds
+        less (:data:`STREAMED_TASK_BYTES`, :data:`STREAMED_BYTES_PER_HOUSEHOLD`).
     """
 
     def __init__(
@@ -673,6 +739,7 @@ class Pool:
         *,
         busy: bool = False,
         whole_runs: bool = False,
+        streamed: bool = False,
     ):
         self.cluster = workers.cluster
         self.steal = busy and self.cluster is None
@@ -681,19 +748,19 @@ class Pool:
         self.dispatcher: Dispatcher | None = None  # a busy pool's, with processes
         self.sent: list[Any] = []
         self.tasks: list[Task] = []  # a busy pool's, in submission order (help)
+        self.processes = 1
+        """Processes working at once on this machine, this one included."""
         if self.cluster is not None:
             self.size, self.threads = tasks, 1
             return
-        per_household = (
-            RUN_BYTES_PER_HOUSEHOLD if whole_runs else TASK_BYTES_PER_HOUSEHOLD
-        )
         n = processes(
             workers,
             households,
             tasks + busy,
             kept=int(busy),
-            per_household=per_household,
+            **task_bytes(whole_runs=whole_runs, streamed=streamed),
         )
+        self.processes = n
         self.threads = max(1, cores() // n) if n > 1 else None
         self.size = n - busy if n > 1 else 0
 

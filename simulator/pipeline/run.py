@@ -319,7 +319,7 @@ def fit_model(
                 households=view.index,
             )
         else:
-            world = generate_world(history, at)
+            world = generate_world(history, at, sizes=streamed.sizes)
             bar.update()
             link_world(world, history.linkage, seed)
             bar.update()
@@ -534,7 +534,11 @@ def run(
     n_replicates = scenario.audit.replicates
     tasks = pool_tasks(scenario, attribution, history)
     households = scenario.population.n_households
-    with Pool(workers, households, tasks, busy=True) as pool:
+    with Pool(
+        workers, households, tasks, busy=True, streamed=streamed is not None
+    ) as pool:
+        if streamed is not None and pool.cluster is None:  # sizes from its share
+            streamed = streamed.shared(workers.memory_limit, pool.processes, households)
         fit = partial(
             fit_model,
             scenario,
@@ -758,7 +762,7 @@ def replicate_audit(
         rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
     else:
         with scratch_directory(streamed.root) as directory:
-            files = generate_world(world, directory)
+            files = generate_world(world, directory, sizes=streamed.sizes)
             outcomes = files_outcomes(files, model, world.linkage.method)
             quality = world_quality(files)
             rungs = (
@@ -898,9 +902,12 @@ def rung_outcomes_files(
         for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
             if world is None:
                 lean = method == "oracle"  # the true links read ids only
-                world = generate_world(rung_scenario, directory, lean=lean)
+                world = generate_world(
+                    rung_scenario, directory, lean=lean, sizes=streamed.sizes
+                )
             else:
-                write_spine_again(rung_scenario, directory, lean)
+                chunked = streamed.sizes.generating(rung_scenario)
+                write_spine_again(chunked, directory, lean)
                 world = replace(world, scenario=rung_scenario)
             out[rung] = files_outcomes(world, model, method)
     return out

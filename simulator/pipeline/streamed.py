@@ -15,6 +15,7 @@ of its own (:func:`scratch_directory`), removed when it ends, however it ends.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -34,9 +35,9 @@ from simulator.council.view import (
 from simulator.pipeline.linked_files import (
     HOUSEHOLDS_FILE,
     WORK_DIRECTORY,
-    batch_rows,
     link_dataset_files,
 )
+from simulator.pipeline.memory_limit import StreamSizes, sizes_for
 from simulator.pipeline.output import LINKS_FILE
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.scenario import Scenario
@@ -50,6 +51,8 @@ from simulator.world.generate import (
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
 
+DEFAULT_SIZES = StreamSizes()
+"""A streamed world's sizes unless its run shares out ``--memory-limit``."""
 SCRATCH_PREFIX = ".linkaudit-world."
 """A scratch world's directory name starts so (``tempfile.mkdtemp``'s prefix)."""
 
@@ -82,11 +85,16 @@ def scratch_directory(root: str | Path | None = None) -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class WorldFiles:
-    """A world generated into ``directory`` (:func:`generate_world`)."""
+    """A world generated into ``directory`` (:func:`generate_world`).
+
+    ``sizes`` are how much of it each step holds at once (the same values whatever
+    they are).
+    """
 
     scenario: Scenario
     directory: Path
     record_files: dict[str, Path]
+    sizes: StreamSizes = DEFAULT_SIZES
 
     @property
     def spine_file(self) -> Path:
@@ -101,24 +109,31 @@ class WorldFiles:
     @property
     def rows(self) -> int:
         """Records read at a time by linkage and link quality."""
-        return batch_rows(self.scenario)
+        return self.sizes.batch_rows
 
 
 def generate_world(
-    scenario: Scenario, directory: Path, *, lean: bool = False, progress: bool = False
+    scenario: Scenario,
+    directory: Path,
+    *,
+    lean: bool = False,
+    progress: bool = False,
+    sizes: StreamSizes = DEFAULT_SIZES,
 ) -> WorldFiles:
     """Generate ``scenario``'s world into ``directory``, a chunk at a time.
 
     ``lean`` leaves out the identity fields only linkage reads (a world linked by
-    the truth: :func:`simulator.world.generate.generate`).
+    the truth: :func:`simulator.world.generate.generate`); chunks of
+    ``sizes.chunk_households``.
     """
-    written = write_generated(scenario, directory, progress, lean=lean)
+    chunked = sizes.generating(scenario)
+    written = write_generated(chunked, directory, progress, lean=lean)
     records = {
         name: directory / rel
         for rel in written
         if (name := records_source(rel)) is not None
     }
-    return WorldFiles(scenario, directory, records)
+    return WorldFiles(scenario, directory, records, sizes)
 
 
 def link_world(
@@ -127,12 +142,13 @@ def link_world(
     """Link ``world``'s records to its spine with ``config``: its links file.
 
     The file replaces any earlier links of the world; DuckDB's spill is removed.
+    DuckDB holds at most the world's ``sizes.duckdb_gb``.
     """
     try:
         link_dataset_files(
             world.directory,
             world.record_files,
-            config,
+            world.sizes.linking(config),
             seed,
             world.rows,
             progress,
@@ -154,7 +170,7 @@ def world_quality(world: WorldFiles) -> LinkQuality:
             world.spine_file,
             world.directory / HOUSEHOLDS_FILE,
             rows=world.rows,
-            memory_limit_gb=world.scenario.linkage.memory_limit_gb,
+            memory_limit_gb=world.sizes.duckdb_gb,
             work=work,
         )
     finally:
@@ -246,9 +262,24 @@ class Streamed:
 
     ``root`` holds each task's scratch directory (:func:`scratch_directory`): the
     run's temporary output directory, or None for the system's temporary directory.
+    ``sizes``: how much of its world a task holds at once
+    (:func:`simulator.pipeline.memory_limit.sizes_for`, once the run knows how many
+    processes share ``--memory-limit``).
     """
 
     root: Path | None = None
+    sizes: StreamSizes = DEFAULT_SIZES
+
+    def shared(
+        self, limit: int | None, processes: int, households: int, kept: int = 1
+    ) -> Streamed:
+        """These worlds with the sizes of ``processes`` sharing ``limit`` bytes.
+
+        :func:`simulator.pipeline.memory_limit.sizes_for`: ``kept`` worlds held in
+        memory besides (a run's own), the rest divided among the processes.
+        """
+        sizes = sizes_for(limit, processes, households, kept=kept)
+        return dataclasses.replace(self, sizes=sizes)
 
 
 SCRATCH_DIRECTORY = ".scratch"
