@@ -8,10 +8,16 @@ seconds and peak memory, ``wait4`` the process's own peak, and the output direct
 size on disk what it wrote. Usage::
 
     python -m benchmarks.run_costs --households 20000 100000 --methods deterministic
+    python -m benchmarks.run_costs --households 20000 200000 --stream
+    python -m benchmarks.run_costs --manifest /tmp/r1m  # a run measured elsewhere
+    python -m benchmarks.run_costs --fit benchmarks/results/run_costs.json \
+        --households 20000 1000000
     python -m benchmarks.run_costs --check benchmarks/results/run_costs.json
 
 Writes (or appends to) ``benchmarks/results/run_costs.json``; ``--check`` prints the
-estimate of :func:`simulator.pipeline.estimate.estimate` beside every measured run.
+estimate of :func:`simulator.pipeline.estimate.estimate_for` beside every measured
+run; ``--stream`` runs with ``--stream`` (the pool's tasks through files), whose
+extra CPU ``--fit`` gives as a factor on the tasks' stages.
 """
 
 from __future__ import annotations
@@ -35,8 +41,16 @@ def disk_bytes(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
+TASK_STAGES = ("replicates", "attribution", "model: history cohort")
+"""The stages whose work is the pool's tasks (streamed with ``--stream``)."""
+
+
 def measure_run(
-    households: int, method: str, attribution: bool, overrides: list[str]
+    households: int,
+    method: str,
+    attribution: bool,
+    overrides: list[str],
+    stream: bool = False,
 ) -> dict:
     """Run the baseline once in a fresh process; its costs and the machine's load."""
     out = Path(tempfile.mkdtemp(prefix="linkaudit-costs-")) / "run"
@@ -48,6 +62,8 @@ def measure_run(
     ]  # fmt: skip
     if not attribution:
         cmd.append("--no-attribution")
+    if stream:
+        cmd.append("--stream")
     for o in overrides:
         cmd += ["--set", o]
     load_before = os.getloadavg()[0]
@@ -63,6 +79,7 @@ def measure_run(
         "method": method,
         "attribution": attribution,
         "overrides": overrides,
+        "streamed": stream,
         "wall_seconds": round(wall, 2),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_memory_bytes": usage.ru_maxrss * 1024,
@@ -75,6 +92,35 @@ def measure_run(
     return row
 
 
+def manifest_row(directory: Path, stream: bool) -> dict:
+    """A row of a run measured elsewhere, from its directory's manifest.
+
+    Its process's CPU and peak are the manifest's totals (workers included), its
+    load the manifest's; ``stream`` says whether it ran with ``--stream``.
+    """
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    scenario = json.loads((directory / "scenario.json").read_text(encoding="utf-8"))
+    total = manifest["measured"]["total"]
+    load = manifest["measured"]["machine"]["load_average"][0]
+    return {
+        "households": scenario["population"]["n_households"],
+        "method": scenario["linkage"]["method"],
+        "attribution": any(
+            s["stage"] == "attribution" for s in manifest["measured"]["stages"]
+        ),
+        "overrides": [f"audit.replicates={scenario['audit']['replicates']}"],
+        "streamed": stream,
+        "wall_seconds": total["wall_seconds"],
+        "cpu_seconds": total["cpu_seconds"],
+        "peak_memory_bytes": total["peak_memory_bytes"],
+        "disk_bytes": disk_bytes(directory),
+        "load_before": load,
+        "load_after": load,
+        "measured": manifest["measured"],
+        "from": str(directory),
+    }
+
+
 def check(paths: list[Path]) -> None:
     """Print each measured run beside the estimate for it (a Markdown table)."""
     from simulator.pipeline.estimate import estimate_for
@@ -82,13 +128,15 @@ def check(paths: list[Path]) -> None:
 
     gib, mib = 1 << 30, 1 << 20
     print(
-        "| households | linkage | replicates | time: estimate / CPU / wall (s) "
+        "| households | linkage | streamed | replicates "
+        "| time: estimate / CPU / wall (s) "
         "| load | peak memory: estimate / measured (GiB) "
         "| disk: estimate / measured (MiB) |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     rows = [r for p in paths for r in json.loads(p.read_text(encoding="utf-8"))]
     for row in sorted(rows, key=lambda r: (r["method"], r["households"])):
+        streamed = row.get("streamed", False)
         scenario = load_scenario(
             SCENARIO,
             [
@@ -97,9 +145,10 @@ def check(paths: list[Path]) -> None:
                 *row.get("overrides", []),
             ],
         )
-        est = estimate_for(scenario, attribution=row["attribution"])
+        est = estimate_for(scenario, attribution=row["attribution"], streamed=streamed)
         print(
-            f"| {row['households']:,} | {row['method']} | {scenario.audit.replicates} "
+            f"| {row['households']:,} | {row['method']} "
+            f"| {'yes' if streamed else 'no'} | {scenario.audit.replicates} "
             f"| {est.seconds:.0f} / {row['cpu_seconds']:.0f} / "
             f"{row['wall_seconds']:.0f} | {row['load_before']:.0f} | "
             f"{est.peak_memory_bytes / gib:.2f} / {row['peak_memory_bytes'] / gib:.2f} "
@@ -121,7 +170,11 @@ def fit(rows: list[dict], sizes: tuple[int, int]) -> None:
     and largest of ``sizes``; the link stage and disk by method. Peak memory, by
     method, is the measured points at every size of ``sizes`` and between
     (``Knots``); without attribution, the largest peak of the other stages.
+    Streamed rows (``--stream``) give only the factor of their tasks' stages'
+    CPU (:data:`TASK_STAGES`) over the same size's run in memory.
     """
+    _streamed_factor(rows)
+    rows = [r for r in rows if not r.get("streamed", False)]
     stage_cpu: dict[str, dict[int, float]] = {}
     link: dict[str, dict[int, float]] = {}
     peak: dict[tuple[str, bool], dict[int, float]] = {}
@@ -158,6 +211,26 @@ def fit(rows: list[dict], sizes: tuple[int, int]) -> None:
         print(f"    {key!r}: Knots(({knots})),")
 
 
+def _task_cpu(row: dict) -> float:
+    """CPU seconds of a run's pool tasks' stages."""
+    stages = row["measured"]["stages"]
+    return sum(s["cpu_seconds"] for s in stages if s["stage"] in TASK_STAGES)
+
+
+def _streamed_factor(rows: list[dict]) -> None:
+    """Print each streamed run's tasks' CPU over the in-memory run's at its size."""
+    held = {
+        (r["households"], r["method"], tuple(r["overrides"])): r
+        for r in rows
+        if not r.get("streamed", False)
+    }
+    for row in rows:
+        key = (row["households"], row["method"], tuple(row["overrides"]))
+        if row.get("streamed", False) and key in held:
+            factor = _task_cpu(row) / _task_cpu(held[key])
+            print(f"streamed tasks' CPU x{factor:.2f}: {key}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--households", type=int, nargs="*", default=[20_000, 100_000])
@@ -167,7 +240,14 @@ def main() -> None:
     p.add_argument("--output", type=Path, default=RESULTS)
     p.add_argument("--check", type=Path, nargs="+", help="result files to check")
     p.add_argument("--fit", type=Path, nargs="+", help="result files to fit")
+    p.add_argument("--stream", action="store_true", help="run with --stream")
+    p.add_argument("--manifest", type=Path, nargs="+", help="run directories to add")
     args = p.parse_args()
+    if args.manifest:
+        rows = json.loads(args.output.read_text()) if args.output.exists() else []
+        rows += [manifest_row(d, args.stream) for d in args.manifest]
+        args.output.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        return
     if args.fit:
         rows = [r for f in args.fit for r in json.loads(f.read_text())]
         fit(rows, (min(args.households), max(args.households)))
@@ -178,7 +258,9 @@ def main() -> None:
     rows = json.loads(args.output.read_text()) if args.output.exists() else []
     for method in args.methods:
         for n in args.households:
-            row = measure_run(n, method, not args.no_attribution, args.overrides)
+            row = measure_run(
+                n, method, not args.no_attribution, args.overrides, args.stream
+            )
             print(json.dumps({k: v for k, v in row.items() if k != "measured"}))
             rows.append(row)
             args.output.write_text(json.dumps(rows, indent=1), encoding="utf-8")

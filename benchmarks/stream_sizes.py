@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 
 from benchmarks.task_memory import SCENARIO, _measured
 
@@ -43,7 +44,7 @@ def measure(households: int, chunk: int, rows: int, per_range: int, gb: float) -
     scenario = load_scenario(SCENARIO, [f"population.n_households={households}"])
     with thread_share(1), scratch_directory() as directory:
         world, generate = _measured(
-            "generate", generate_world, scenario, directory, sizes=sizes
+            "generate", partial(generate_world, sizes=sizes), scenario, directory
         )
         _, link = _measured("link", link_world, world, scenario.linkage, 1)
         _, quality = _measured("link quality", world_quality, world)

@@ -99,6 +99,11 @@ STREAMED_TASK = Line(STREAMED_TASK_BYTES, STREAMED_BYTES_PER_HOUSEHOLD)
 largest sizes :func:`simulator.pipeline.memory_limit.stream_sizes` gives
 (:data:`simulator.pipeline.parallel.STREAMED_TASK_BYTES`); a tighter
 ``--memory-limit`` gives smaller pieces and less."""
+STREAMED_TASK_CPU = 2.9
+"""CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
+files, as a multiple of the same tasks in memory: each writes its world to
+Parquet, links it on disk and reads it back (docs/performance.md, "A run's tasks
+through files")."""
 STARTUP_SECONDS = 4.0
 """CPU seconds of starting Python and importing the libraries (outside every stage)."""
 
@@ -285,7 +290,8 @@ def estimate_for(
         :func:`simulator.pipeline.parallel.processes` would start).
     streamed : bool
         The tasks stream through files (``run --stream``): a worker holds
-        :data:`STREAMED_TASK` rather than a world.
+        :data:`STREAMED_TASK` rather than a world, and the tasks take
+        :data:`STREAMED_TASK_CPU` times their CPU.
 
     Returns
     -------
@@ -306,11 +312,12 @@ def estimate_for(
     wall = STARTUP_SECONDS + _world_seconds(n, method)
     wall += STAGE_SECONDS["link quality"].at(n)
     wall += STAGE_SECONDS["write outputs and report"].at(n)
-    wall += (scenario.audit.replicates - 1) * _world_seconds(n, method)
+    pooled = (scenario.audit.replicates - 1) * _world_seconds(n, method)
     if needs_history(scenario):
-        wall += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
+        pooled += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
     if attribution:
-        wall += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
+        pooled += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
+    wall += pooled * (STREAMED_TASK_CPU if streamed else 1)
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
     count = local_processes(workers or SERIAL, n, tasks, streamed)

@@ -116,25 +116,33 @@ class StreamSizes:
         return config.model_copy(update={"memory_limit_gb": self.duckdb_gb})
 
 
-# What a piece costs at its peak, per unit, measured with benchmarks/stream_sizes.py.
-CHUNK_BYTES_PER_HOUSEHOLD = 12_000
+# What a piece adds to a step's peak, per unit: ``python -m benchmarks.stream_sizes
+# --households 100000`` on 2026-12-03 (one thread, load 7; memory does not depend
+# on it), the least and the default sizes, the difference over the sizes' plus
+# about a tenth: generation 559 against 775 MiB (chunks of 5,000 and 50,000
+# households), linkage 657 against 785 MiB (batches of 20,000 and 800,000 rows,
+# DuckDB 0.25 and 2 GB), the view 459 against 588 MiB (5,000 and 100,000
+# households a range).
+CHUNK_BYTES_PER_HOUSEHOLD = 5_500
 """Generating a chunk: its households' people and records, decoded and assembled."""
-BATCH_BYTES_PER_ROW = 1_000
+BATCH_BYTES_PER_ROW = 200
 """Linkage's and link quality's batch of records read, normalised and written."""
-RANGE_BYTES_PER_HOUSEHOLD = 6_000
+RANGE_BYTES_PER_HOUSEHOLD = 1_500
 """The view of a range of spine households: their rows and their records."""
 DUCKDB_SHARE = 0.5
 """Share of a task's room DuckDB may hold; the batch or the range it reads out has
 the rest (they are held at once)."""
 _MOST = StreamSizes()
 BOUNDS = {
-    "chunk_households": (BLOCK, _MOST.chunk_households),
-    "batch_rows": (20_000, _MOST.batch_rows),
-    "range_households": (5_000, _MOST.range_households),
+    "chunk_households": (2 * BLOCK, _MOST.chunk_households),
+    "batch_rows": (100_000, _MOST.batch_rows),
+    "range_households": (10_000, _MOST.range_households),
     "duckdb_gb": (0.25, _MOST.duckdb_gb),
 }
 """Each size's least and greatest. Smaller pieces cost CPU (a Parquet row group or a
-DuckDB query a piece) for little memory. The greatest are the defaults, with which a
+DuckDB query a piece) for little memory: at 100,000 households the least sizes of
+the measurement above took about twice the defaults' wall time to generate and
+link. The greatest are the defaults, with which a
 streamed task's peak was measured
 (:data:`~simulator.pipeline.parallel.STREAMED_TASK_BYTES`): so that line bounds a
 task whatever the setting, and a larger setting takes no more than it."""
@@ -156,7 +164,7 @@ def stream_sizes(room: float) -> StreamSizes:
     Examples
     --------
     >>> stream_sizes(0)
-    StreamSizes(chunk_households=5000, batch_rows=20000, range_households=5000, \
+    StreamSizes(chunk_households=10000, batch_rows=100000, range_households=10000, \
 duckdb_gb=0.25)
     >>> stream_sizes(1 << 40) == StreamSizes()
     True
