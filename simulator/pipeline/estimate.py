@@ -5,21 +5,22 @@ per household), one per stage as the manifest's ``measured`` fields name them
 (:mod:`simulator.pipeline.timings`), fitted to real runs (``linkaudit run``) of
 ``scenarios/baseline.yaml`` on the machine linkaudit is developed on: 2 cores, 23.5
 GiB of RAM. Times are CPU seconds, which other jobs on the machine inflate far less
-than wall time. They were measured again on 2026-12-02 after generation and linkage
-got cheaper (main at ``1de7c69``, nothing else running, load 0.5 to 1.6;
-docs/performance.md, "Whole runs"): ``python -m benchmarks.run_costs --set
-audit.replicates=1`` at 20,000 and 100,000 households (one fresh process per run,
-the manifest's per-stage figures), and the baseline at 1,000,000 households with
-``--workers 2`` (the stages of its own world; the ladder's per world is what is left
-of its total once its three worlds, link quality and writing are taken off: 104.5
-s). Costs grow faster than linearly (more memory, and two busy processes), so a line
-through 20,000 and 100,000 fell 28% short at 1,000,000: the lines of the
-deterministic run go through 20,000 and 1,000,000, exact there and up to about a
-third over in between (100,000 households, 3 worlds: estimated 66 s of CPU, measured
-58 s; 20,000: 21 s against 23 s). Splink's link line goes through 20,000 households
-and the link stage of the Splink baseline at 1,000,000 (354 s, one DuckDB thread
-while the pool worked; 338 s on two once it linked alone, under load; 100,000
-measured 30.6 s, estimated 36.4 s). Peak memory is
+than wall time. The deterministic stages were refitted on 2026-12-03 (the lines of
+2026-12-02 said 574 s of CPU for a baseline at 1,000,000 households that took 283
+s once generation, linkage and the view had got cheaper): ``python -m
+benchmarks.run_costs --fit`` through the baseline (3 worlds, attribution) at 20,000
+households (``benchmarks.run_costs``, main at ``c401ef9``, load 8) and the quiet
+in-memory run at 1,000,000 with ``--workers 2`` (the lead's, at ``1733587``, load
+1.9; ``run_costs --manifest``), each stage's CPU from the manifest, workers
+included. The ladder's ``attribution`` stage is per world (the run's own world's
+rungs; a replicate's are in its ``replicates`` stage, which the estimate counts as
+a world and its ladder). The lines are exact at both ends: 285 s estimated against
+283 s at 1,000,000, and 20 s against 22 s at 20,000. Tasks streamed through files
+(``run --stream``) cost :data:`STREAMED_TASK_CPU` times as much: 694 s estimated
+against 727 s at 1,000,000, 33 s against 33 s at 20,000. Splink's link line goes
+through 20,000 households and the link stage of the Splink baseline at 1,000,000
+(354 s, one DuckDB thread while the pool worked; 338 s on two once it linked alone,
+under load; 100,000 measured 30.6 s, estimated 36.4 s). Peak memory is
 measured at a few sizes and joined by straight lines (:class:`Knots`; it grows more
 slowly per household as runs grow), 5% above the peak of the run's own process: the
 deterministic baseline at 20,000, 100,000, 300,000 and 1,000,000 households, Splink
@@ -103,25 +104,28 @@ STREAMED_TASK_CPU = 2.9
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
 files, as a multiple of the same tasks in memory: each writes its world to
 Parquet, links it on disk and reads it back (docs/performance.md, "A run's tasks
-through files")."""
+through files"). ``run_costs --fit``'s factor of the task stages' CPU at
+1,000,000 households (the lead's quiet runs, ``--stream`` at ``2d74aaa`` against
+in memory: 2.91); 2.13 at 20,000 (load 8), where it adds a few seconds."""
 STARTUP_SECONDS = 4.0
 """CPU seconds of starting Python and importing the libraries (outside every stage)."""
 
 # CPU seconds per stage (lines through 20,000 and 1,000,000 households,
-# deterministic; see the docstring).
+# deterministic, refitted on 2026-12-03; see the docstring).
 STAGE_SECONDS = {
-    "generate": Line(0.0, 28.9e-6),
-    "view, scores and flags": Line(0.02, 11.68e-6),
-    "link quality": Line(0.15, 3.05e-6),
-    "audit": Line(0.12, 1.68e-6),
-    "attribution": Line(0.03, 104.5e-6),
-    "write outputs and report": Line(4.07, 36.4e-6),
+    "generate": Line(0.56, 14.03e-6),
+    "view, scores and flags": Line(0.11, 3.14e-6),
+    "link quality": Line(0.32, 1.77e-6),
+    "audit": Line(0.19, 1.25e-6),
+    "attribution": Line(0.0, 45.1e-6),
+    "write outputs and report": Line(6.27, 16.98e-6),
 }
-# CPU seconds of the link stage, by method (oracle: not measured, about a view).
+# CPU seconds of the link stage, by method (oracle: not measured, about a view;
+# Splink: fitted on 2026-12-02, not refitted).
 LINK_SECONDS = {
-    "deterministic": Line(0.19, 28.3e-6),
+    "deterministic": Line(0.48, 20.29e-6),
     "splink": Line(1.15, 352.9e-6),
-    "oracle": Line(0.02, 11.68e-6),
+    "oracle": Line(0.11, 3.14e-6),
 }
 
 
