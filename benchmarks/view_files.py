@@ -7,7 +7,7 @@ that each process's peak RSS is the step's:
 - ``view-files``: :func:`simulator.council.view_files.write_view_file`, a range of
   ``--households-per-range`` spine households at a time;
 - ``view-memory``: read the files into frames (timed apart), then
-  :func:`simulator.council.view.build_view` and ``write_parquet``, as a run does;
+  :func:`simulator.council.view.scenario_view` and ``write_parquet``, as a run does;
 - ``score-files``: :func:`simulator.council.flagging.score_view_file` of the view
   file;
 - ``score-memory``: read the view file, then
@@ -56,7 +56,7 @@ def main() -> None:
     """Run one step and print its figures (peak RSS last)."""
     from simulator.council.flagging import score_and_flag, score_view_file
     from simulator.council.models import LearnedConfig, make_model
-    from simulator.council.view import build_view
+    from simulator.council.view import DEPRIVATION_COLUMNS, scenario_view
     from simulator.council.view_files import write_view_file
     from simulator.io import read_parquet, write_parquet
     from simulator.schema.scenario import Scenario
@@ -76,7 +76,7 @@ def main() -> None:
     scenario = Scenario.model_validate(json.loads((d / "scenario.json").read_text()))
     record_files = {p.stem: p for p in sorted((d / "records").glob("*.parquet"))}
     areas = read_parquet(d / "truth" / "areas.parquet")
-    deprivation = areas[["postcode_sector", "imd_decile"]]
+    deprivation = areas[list(DEPRIVATION_COLUMNS)]
     if args.step == "view-files":
         rows = timed(
             "write_view_file",
@@ -103,15 +103,8 @@ def main() -> None:
             ),
         )
         view = timed(
-            "build_view",
-            lambda: build_view(
-                sources,
-                spine,
-                links,
-                reference_date=scenario.time.reference_date,
-                deprivation=deprivation,
-                config=scenario.view,
-            ),
+            "scenario_view",
+            lambda: scenario_view(sources, spine, links, scenario, deprivation),
         )
         timed("write_parquet", lambda: write_parquet(view.reset_index(), args.view))
     else:

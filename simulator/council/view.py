@@ -62,6 +62,7 @@ import pyarrow.compute as pc
 from simulator.errors import InputDataError
 from simulator.frames import arrow_text, council_view
 from simulator.id_positions import IdPositions
+from simulator.schema.scenario import Scenario
 from simulator.schema.view import ViewConfig
 from simulator.vocabulary import INDEX
 
@@ -99,6 +100,8 @@ COMPOSITION_COLUMNS = (
     "lone_adult",
 )
 AREA_COLUMNS = ("imd_decile", "imd_unknown")
+DEPRIVATION_COLUMNS = ("postcode_sector", "imd_decile")
+"""The public IMD lookup's columns (of the generated ``areas``): all the view reads."""
 IMD_UNKNOWN = 5.5
 """``imd_decile`` of a household whose area is unknown: the middle of the scale."""
 
@@ -261,7 +264,7 @@ def _in_window(dates: pd.Series, reference_date: dt.date) -> np.ndarray:
 
 def _deprivation_lookup(deprivation: pd.DataFrame) -> pd.Series:
     """``imd_decile`` (float) by normalised ``postcode_sector``; checks the lookup."""
-    _require(deprivation, ("postcode_sector", "imd_decile"), "deprivation lookup")
+    _require(deprivation, DEPRIVATION_COLUMNS, "deprivation lookup")
     sector = normalise_sector(deprivation["postcode_sector"])
     decile = pd.to_numeric(deprivation["imd_decile"], errors="coerce").to_numpy(float)
     bad = ~np.isin(decile, np.arange(1, 11))
@@ -540,6 +543,31 @@ def build_view(
         reference_date=reference_date,
         deprivation=deprivation,
         config=config,
+    )
+
+
+def scenario_view(
+    sources: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    links: pd.DataFrame,
+    scenario: Scenario,
+    deprivation: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The view of a scenario's linked data: :func:`build_view` with its settings.
+
+    The scenario's ``time.reference_date`` and ``view`` section; ``deprivation`` as
+    for :func:`build_view` (only :data:`DEPRIVATION_COLUMNS` are read). The one
+    place a run, a streamed world and the benchmarks call :func:`build_view` with a
+    scenario (:func:`simulator.council.view_files.write_view_file` gives its bytes
+    from files).
+    """
+    return build_view(
+        sources,
+        spine,
+        links,
+        reference_date=scenario.time.reference_date,
+        deprivation=deprivation,
+        config=scenario.view,
     )
 
 

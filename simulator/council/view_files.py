@@ -177,9 +177,9 @@ def write_view_file(
 ) -> int:
     """Write the linked family view of files to ``out``; return its rows.
 
-    ``out`` holds the bytes of ``write_parquet(build_view(sources, spine, links,
-    reference_date=scenario.time.reference_date, deprivation=deprivation,
-    config=scenario.view).reset_index(), out)`` of the same data in memory.
+    ``out`` holds the bytes of ``write_parquet(scenario_view(sources, spine, links,
+    scenario, deprivation).reset_index(), out)``
+    (:func:`~simulator.council.view.scenario_view`) of the same data in memory.
 
     Parameters
     ----------

@@ -30,13 +30,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from audits.link_quality import LinkQuality, by_source_and_group, link_quality
-from simulator.council.flagging import score_and_flag
+from simulator.council.flagging import read_view, score_and_flag
 from simulator.council.linkage import link
 from simulator.council.models import make_model
 from simulator.council.models.base import RiskModel
-from simulator.council.view import VIEW_SPINE_IDENTITY, build_view, observed_labels
+from simulator.council.view import (
+    DEPRIVATION_COLUMNS,
+    VIEW_SPINE_IDENTITY,
+    observed_labels,
+    scenario_view,
+)
 from simulator.frames import release_memory
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
 from simulator.pipeline.streamed import (
@@ -45,6 +51,7 @@ from simulator.pipeline.streamed import (
     generate_world,
     link_world,
     scratch_directory,
+    world_flags,
     world_labels,
     world_outcomes,
     world_quality,
@@ -270,14 +277,8 @@ def linked_view(
     data: SyntheticData, links: pd.DataFrame, scenario: Scenario
 ) -> pd.DataFrame:
     """The council's feature view of linked data (the public IMD lookup included)."""
-    return build_view(
-        data.sources,
-        data.spine,
-        links,
-        reference_date=scenario.time.reference_date,
-        deprivation=data.areas[["postcode_sector", "imd_decile"]],
-        config=scenario.view,
-    )
+    deprivation = data.areas[list(DEPRIVATION_COLUMNS)]
+    return scenario_view(data.sources, data.spine, links, scenario, deprivation)
 
 
 def fit_model(
@@ -292,7 +293,8 @@ def fit_model(
     The history cohort is generated with :func:`history_scenario`, linked with the
     scenario's method and labelled with :func:`simulator.council.view.observed_labels`;
     with ``streamed``, through files in a scratch directory (as
-    :func:`replicate_audit`), the same view and labels.
+    :func:`replicate_audit`), the same view and labels: the view file
+    (:func:`world_view`) is read back whole, as the learner learns from all of it.
     """
     model = make_model(
         scenario.model, random_state=stage_seed(scenario, "model"), base_dir=base_dir
@@ -323,7 +325,7 @@ def fit_model(
             bar.update()
             link_world(world, history.linkage, seed)
             bar.update()
-            view = world_view(world)
+            view = read_view(pq.read_table(world_view(world)))
             labels = world_labels(world, view.index)
         bar.update()
         logger.info(
@@ -805,14 +807,14 @@ def council_outcomes(
 def files_outcomes(world: WorldFiles, model: RiskModel, method: str) -> pd.DataFrame:
     """:func:`council_outcomes` of a world on disk: links written, then read lean.
 
-    The world's links file is replaced by ``method``'s (:func:`link_world`); the
-    view (:func:`world_view`) is freed once the flags exist.
+    The world's links file is replaced by ``method``'s (:func:`link_world`), and its
+    view file by theirs, scored a batch at a time (:func:`world_flags`): only the
+    flags are held.
     """
     scenario = world.scenario
     config = method_config(scenario, method)
     link_world(world, config, stage_seed(scenario, "linkage"))
-    flags = score_and_flag(model, world_view(world), scenario.model.flag_rule())
-    return rung_logged(world_outcomes(world, flags), method)
+    return rung_logged(world_outcomes(world, world_flags(world, model)), method)
 
 
 def rung_logged(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:

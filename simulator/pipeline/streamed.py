@@ -4,9 +4,12 @@ What :func:`simulator.pipeline.run.run` does with a world held in memory, done f
 the files of a directory: the world is generated into it a chunk at a time
 (:func:`simulator.world.generate.write_generated`), linked from those files
 (:func:`simulator.pipeline.linked_files.link_dataset_files`), measured from them
-(:func:`audits.link_quality_files.link_quality_files`), and the view and the
-household outcomes read only the few columns they need, never a whole
-identity-bearing table. The values are those of the in-memory stages, equal.
+(:func:`audits.link_quality_files.link_quality_files`), viewed a range of spine
+households at a time into ``view.parquet`` and scored a batch of its rows at a time
+(:func:`world_view`, :func:`world_flags`), and its household outcomes read only the
+few columns they need: no step holds a whole world's records or view (but a learner's
+history cohort, fitted on its whole view). The values are those of the in-memory
+stages, equal.
 
 A pool's task (a replicate world, a rung of the ladder) runs in a scratch directory
 of its own (:func:`scratch_directory`), removed when it ends, however it ends.
@@ -18,7 +21,7 @@ import contextlib
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,19 +29,20 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
+from simulator.council.flagging import score_view_file
 from simulator.council.view import (
+    DEPRIVATION_COLUMNS,
     LABEL_EVENT,
-    VIEW_SPINE_IDENTITY,
-    build_view,
     observed_labels,
 )
+from simulator.council.view_files import LINK_COLUMNS, write_view_file
 from simulator.pipeline.linked_files import (
     HOUSEHOLDS_FILE,
     WORK_DIRECTORY,
     link_dataset_files,
 )
 from simulator.pipeline.memory_limit import StreamSizes, sizes_for
-from simulator.pipeline.output import LINKS_FILE
+from simulator.pipeline.output import LINKS_FILE, VIEW_FILE
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
@@ -50,20 +54,19 @@ from simulator.world.generate import (
 
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
+    from simulator.council.models.base import RiskModel
 
 DEFAULT_SIZES = StreamSizes()
 """A streamed world's sizes unless its run shares out ``--memory-limit``."""
 SCRATCH_PREFIX = ".linkaudit-world."
 """A scratch world's directory name starts so (``tempfile.mkdtemp``'s prefix)."""
 
-VIEW_RECORD_COLUMNS = ("record_id", "event_type", "event_date")
-"""The records' columns the view reads (with ``absence_rate`` where a source has it)."""
-VIEW_OPTIONAL = ("absence_rate",)
-LINK_COLUMNS = ("source", "record_id", "spine_household_id")
-"""The links' columns the view reads."""
-SPINE_IDS = ("spine_person_id", "spine_household_id", "true_household_id")
-"""The spine's id columns the view and the outcomes read (besides the view's
-identity fields, :data:`~simulator.council.view.VIEW_SPINE_IDENTITY`)."""
+LABEL_RECORD_COLUMNS = ("record_id", "event_type", "event_date")
+"""The label's source's columns the label reads."""
+SPINE_IDS = ("spine_household_id", "true_household_id")
+"""The spine's id columns the outcomes read."""
+VIEW_WORK_DIRECTORY = ".view-work"
+"""Inside a world's directory: what DuckDB spills while the view is written."""
 
 
 @contextlib.contextmanager
@@ -183,51 +186,61 @@ def _columns(path: Path, wanted: tuple[str, ...]) -> pd.DataFrame:
     return pq.read_table(path, columns=[c for c in wanted if c in names]).to_pandas()
 
 
-def world_view(world: WorldFiles) -> pd.DataFrame:
-    """The council's view of the world's last links, from the columns it reads.
+def world_view(world: WorldFiles, out: Path | None = None) -> Path:
+    """Write the council's view of the world's last links to ``out``; its path.
 
-    :func:`simulator.council.view.build_view` of the records' event columns, the
-    spine's ids, ``dob`` and ``postcode``, the links' households and the public
-    IMD lookup: equal to the view of the whole tables.
+    :func:`simulator.council.view_files.write_view_file`, the world's
+    ``sizes.range_households`` spine households at a time within its
+    ``sizes.duckdb_gb``: the bytes of :func:`simulator.council.view.scenario_view`
+    of the whole tables, never held whole. ``out`` is the world's ``view.parquet``
+    unless given.
     """
     scenario = world.scenario
-    sources = _event_records(world, world.record_files)
-    spine = _columns(world.spine_file, (*SPINE_IDS[:2], *VIEW_SPINE_IDENTITY))
-    links = _columns(world.links_file, LINK_COLUMNS)
-    deprivation = _columns(
-        world.directory / AREAS_FILE, ("postcode_sector", "imd_decile")
+    out = world.directory / VIEW_FILE if out is None else out
+    write_view_file(
+        world.record_files,
+        world.spine_file,
+        world.links_file,
+        _columns(world.directory / AREAS_FILE, DEPRIVATION_COLUMNS),
+        scenario,
+        out,
+        world.directory / VIEW_WORK_DIRECTORY,
+        households_per_range=world.sizes.range_households,
+        memory_limit_gb=world.sizes.duckdb_gb,
     )
-    return build_view(
-        sources,
-        spine,
-        links,
-        reference_date=scenario.time.reference_date,
-        deprivation=deprivation,
-        config=scenario.view,
-    )
+    return out
 
 
-def _event_records(
-    world: WorldFiles, files: Mapping[str, Path]
-) -> dict[str, pd.DataFrame]:
-    """Each of ``files``' records, the event columns the view and labels read only."""
-    return {
-        name: _columns(path, (*VIEW_RECORD_COLUMNS, *VIEW_OPTIONAL))
-        for name, path in files.items()
-    }
+def world_flags(world: WorldFiles, model: RiskModel) -> pd.DataFrame:
+    """The flags table of the world's last links, its view written and scored.
+
+    :func:`world_view`, then :func:`simulator.council.flagging.score_view_file` (a
+    batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
+    table of the view in memory.
+    """
+    rule = world.scenario.model.flag_rule()
+    return score_view_file(model, world_view(world), rule)
 
 
 def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
     """What the council observes later, from the world's last links: the label.
 
     :func:`simulator.council.view.observed_labels` of the label's source's event
-    columns (none read if the world has no such source: the label's own error).
+    columns and its links only (none read if the world has no such source: the
+    label's own error).
     """
     source = LABEL_EVENT.split(".", 1)[0]
-    files = {k: v for k, v in world.record_files.items() if k == source}
+    records = {
+        name: _columns(path, LABEL_RECORD_COLUMNS)
+        for name, path in world.record_files.items()
+        if name == source
+    }
+    links = pq.read_table(
+        world.links_file, columns=list(LINK_COLUMNS), filters=[("source", "=", source)]
+    ).to_pandas()
     return observed_labels(
-        _event_records(world, files),
-        _columns(world.links_file, LINK_COLUMNS),
+        records,
+        links,
         reference_date=world.scenario.time.reference_date,
         households=households,
     )
@@ -247,7 +260,7 @@ def world_outcomes(world: WorldFiles, flags: pd.DataFrame) -> pd.DataFrame:
     households = pq.read_table(
         path, columns=[c for c in names if c not in strings]
     ).to_pandas()
-    spine = _columns(world.spine_file, SPINE_IDS[1:])
+    spine = _columns(world.spine_file, SPINE_IDS)
     return household_outcomes(
         households,
         spine,

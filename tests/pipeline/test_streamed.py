@@ -27,7 +27,9 @@ from simulator.schema.scenario import Scenario
 from simulator.world.generate import BLOCK_SIZE
 
 
-def small(seed: int, households: int, chunk: int, method: str) -> Scenario:
+def small(
+    seed: int, households: int, chunk: int, method: str, **sections: object
+) -> Scenario:
     return Scenario.model_validate(
         {
             "name": "streamed-test",
@@ -36,6 +38,7 @@ def small(seed: int, households: int, chunk: int, method: str) -> Scenario:
             "generation": {"chunk_size": chunk},
             "linkage": {"method": method},
             "audit": {"n_boot": 50, "min_group_size": 0, "replicates": 2},
+            **sections,
         }
     )
 
@@ -78,6 +81,36 @@ def test_a_streamed_replicate_equals_the_replicate_in_memory(
     in_memory = replicate_audit(scenario, 1, model, True)
     streamed = replicate_audit(scenario, 1, model, True, Streamed(root))
     assert_same_audit(streamed, in_memory)
+    assert scratch_left(root) == []
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    households=st.integers(2, 8).map(lambda k: k * 100),
+    kind=st.sampled_from(["criteria", "scorecard", "learned"]),
+    flag=st.sampled_from([None, {"budget": 0}, {"top_percent": 10.0}]),
+    off=st.sampled_from([None, "police", "health", "education"]),
+)
+def test_a_streamed_world_flags_as_in_memory_whatever_the_model_rule_and_sources(
+    tmp_path, seed, households, kind, flag, off
+):
+    """The view written and scored from files (a learned model's drivers read back
+    from it, a rule flagging nobody, a source switched off) gives the outcomes of
+    the view in memory."""
+    model = {"kind": kind, **({"flag": flag} if flag else {})}
+    agencies = {off: {"enabled": False}} if off else {}
+    scenario = small(
+        seed, households, BLOCK_SIZE, "deterministic", model=model, agencies=agencies
+    )
+    fitted = fit_model(scenario)
+    root = tmp_path / f"r{seed}"
+    streamed = replicate_audit(scenario, 1, fitted, False, Streamed(root))
+    assert_same_audit(streamed, replicate_audit(scenario, 1, fitted, False))
     assert scratch_left(root) == []
 
 
