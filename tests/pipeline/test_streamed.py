@@ -61,64 +61,45 @@ def scratch_left(root: Path) -> list[Path]:
     return sorted(root.glob(f"{SCRATCH_PREFIX}*"))
 
 
-@settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+def examples(n: int) -> settings:
+    """``n`` hypothesis examples, no deadline, ``tmp_path`` shared between them."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
+@examples(6)
 @given(
     seed=st.integers(0, 2**31 - 1),
     households=st.integers(2, 12).map(lambda k: k * 100),
     chunks=st.integers(1, 4),
     method=st.sampled_from(["deterministic", "oracle"]),
-)
-def test_a_streamed_replicate_equals_the_replicate_in_memory(
-    tmp_path, seed, households, chunks, method
-):
-    scenario = small(seed, households, chunks * BLOCK_SIZE, method)
-    model = fit_model(scenario)
-    root = tmp_path / f"r{seed}"
-    in_memory = replicate_audit(scenario, 1, model, True)
-    streamed = replicate_audit(scenario, 1, model, True, Streamed(root))
-    assert_same_audit(streamed, in_memory)
-    assert scratch_left(root) == []
-
-
-@settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    seed=st.integers(0, 2**31 - 1),
-    households=st.integers(2, 8).map(lambda k: k * 100),
     kind=st.sampled_from(["criteria", "scorecard", "learned"]),
     flag=st.sampled_from([None, {"budget": 0}, {"top_percent": 10.0}]),
     off=st.sampled_from([None, "police", "health", "education"]),
 )
-def test_a_streamed_world_flags_as_in_memory_whatever_the_model_rule_and_sources(
-    tmp_path, seed, households, kind, flag, off
+def test_a_streamed_replicate_equals_the_replicate_in_memory(
+    tmp_path, seed, households, chunks, method, kind, flag, off
 ):
-    """The view written and scored from files (a learned model's drivers read back
-    from it, a rule flagging nobody, a source switched off) gives the outcomes of
-    the view in memory."""
+    """Whatever the model, its flag rule (one flagging nobody) and the sources (one
+    switched off), the view written and scored from files (a learned model's
+    drivers read back from it) gives the outcomes of the view in memory."""
     model = {"kind": kind, **({"flag": flag} if flag else {})}
     agencies = {off: {"enabled": False}} if off else {}
     scenario = small(
-        seed, households, BLOCK_SIZE, "deterministic", model=model, agencies=agencies
+        seed, households, chunks * BLOCK_SIZE, method, model=model, agencies=agencies
     )
     fitted = fit_model(scenario)
     root = tmp_path / f"r{seed}"
-    streamed = replicate_audit(scenario, 1, fitted, False, Streamed(root))
-    assert_same_audit(streamed, replicate_audit(scenario, 1, fitted, False))
+    in_memory = replicate_audit(scenario, 1, fitted, True)
+    streamed = replicate_audit(scenario, 1, fitted, True, Streamed(root))
+    assert_same_audit(streamed, in_memory)
     assert scratch_left(root) == []
 
 
-@settings(
-    max_examples=3,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@examples(3)
 @given(
     seed=st.integers(0, 2**31 - 1),
     households=st.integers(2, 10).map(lambda k: k * 100),
@@ -165,11 +146,7 @@ def test_a_scratch_directory_removes_only_itself(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
 
 
-@settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@examples(4)
 @given(
     seed=st.integers(0, 2**31 - 1),
     households=st.integers(2, 10).map(lambda k: k * 100),
@@ -199,11 +176,7 @@ def test_a_spine_drawn_again_on_disk_is_the_spine_generated(
     assert not (shared / ".chunks").exists()
 
 
-@settings(
-    max_examples=3,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@examples(3)
 @given(
     seed=st.integers(0, 2**31 - 1),
     households=st.integers(4, 12).map(lambda k: k * 100),
