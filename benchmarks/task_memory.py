@@ -16,7 +16,8 @@ measures them, in one fresh process per kind, on ``scenarios/baseline.yaml``:
 Each task runs with one thread (as with 2 workers on 2 cores). Peaks are the
 process's resident high-water mark (``VmHWM``), reset before each task through
 ``/proc/self/clear_refs`` (Linux), less the resident memory before it: the bytes
-the task adds to a process that has imported everything. With ``--streamed`` the
+the task adds to a process that has imported everything; CPU is the process's user
+plus system seconds during the task. With ``--streamed`` the
 tasks stream through files, with the sizes ``--memory-limit`` shared by
 ``--processes`` gives them (:meth:`simulator.pipeline.streamed.Streamed.shared`, a
 run's own world kept besides), or without it the largest (the defaults). Usage::
@@ -32,6 +33,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -48,6 +50,12 @@ def _status(field: str) -> int:
     raise KeyError(field)
 
 
+def _cpu() -> float:
+    """User plus system CPU seconds of this process, DuckDB's threads included."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
@@ -57,9 +65,9 @@ def _measured(label: str, fn, *args) -> tuple[object, dict]:
     gc.collect()
     before = _status("VmRSS")
     _reset_peak()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     value = fn(*args)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _cpu() - cpu
     peak = _status("VmHWM")
     gc.collect()
     row = {
@@ -69,6 +77,7 @@ def _measured(label: str, fn, *args) -> tuple[object, dict]:
         "added_peak_mib": (peak - before) / MIB,
         "rss_after_mib": _status("VmRSS") / MIB,
         "wall_s": wall,
+        "cpu_s": cpu,
     }
     print(json.dumps(row), flush=True)
     return value, row
