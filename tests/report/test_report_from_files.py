@@ -22,11 +22,8 @@ CASES = {
         "report": {"view": "lesson"},
         "model": {"kind": "criteria", "flag": {"top_percent": 10}},
     },
-    "no police, nobody flagged": {
+    "lesson, no police, nobody flagged": {  # the report is written with the lesson
         "agencies": {"police": {"enabled": False}},
-        "model": {"kind": "criteria", "flag": {"budget": 0}},
-    },
-    "lesson, nobody flagged": {
         "report": {"view": "lesson"},
         "model": {"kind": "criteria", "flag": {"budget": 0}},
     },
