@@ -528,6 +528,8 @@ def _write_dataset_manifest(
 
 SPILL_DIRECTORY = ".chunks"
 """Inside the output being written: each table's chunks before their ids."""
+SPILL_COMPRESSION: str | None = "lz4"
+"""How spilled chunks are compressed (they are read back once, then removed)."""
 
 
 @system_arrow_memory()
@@ -550,6 +552,7 @@ def generate_dataset(
     return rows
 
 
+@system_arrow_memory()
 def write_generated(
     scenario: Scenario, directory: Path, progress: bool = False, *, lean: bool = False
 ) -> dict[str, int]:
@@ -557,10 +560,10 @@ def write_generated(
 
     The truth is written as chunks come. Records and the spine wait for their ids,
     seeded permutations of whole tables (:mod:`simulator.world.ids`) that need
-    every chunk's count: their chunks go to compressed Arrow files under
-    :data:`SPILL_DIRECTORY`, then a second pass numbers them into Parquet and
-    removes the spill. What stays in memory for the whole population is the
-    address the spine holds of each row (its households are numbered by the
+    every chunk's count: their chunks, without the ids, go to Arrow files under
+    :data:`SPILL_DIRECTORY` (:class:`_Spill`), then a second pass numbers them into
+    Parquet and removes the spill. What stays in memory for the whole population is
+    the address the spine holds of each row (its households are numbered by the
     address held, in order seen: :func:`address_keys`) and one table's ids at a
     time. Not atomic on its own. ``lean`` as for :func:`generate` (a scratch world
     linked by the truth): the records and the spine lack the fields it leaves out.
@@ -580,23 +583,24 @@ def write_generated(
     with ExitStack() as held:  # on an error, files closed unfinished, spill removed
         held.callback(shutil.rmtree, spill, ignore_errors=True)
         for hh, pp, records in generated_chunks(scenario, areas, progress, lean):
-            parts = {s: [c] for s, c in records.items()}
-            chunk = _assembled(scenario, areas, [hh], [pp], parts, lean)
             if "spine" in records:
-                addresses.extend(address_keys(chunk.spine).chunks)
-            for rel, frame in dataset_files(chunk).items():
-                if rel == AREAS_FILE or (rel == SPINE_FILE and "spine" not in records):
-                    continue
-                table = pa.Table.from_pandas(frame, preserve_index=False)
+                addresses.append(_address_keys(records["spine"]))
+            for rel, table in _truth_tables(hh, pp):
                 if rel not in files:
-                    numbered = records_source(rel) is not None or rel == SPINE_FILE
-                    files[rel] = held.enter_context(
-                        _Spill(spill / f"{len(files)}.arrow", table.schema)
-                        if numbered
-                        else RowGroupWriter(directory / rel, table.schema)
-                    )
+                    writer = RowGroupWriter(directory / rel, table.schema)
+                    files[rel] = held.enter_context(writer)
                 files[rel].write(table)
                 rows[rel] = rows.get(rel, 0) + len(table)
+            for source, columns in records.items():
+                rel = SPINE_FILE if source == "spine" else records_file(source)
+                if rel not in files:
+                    schema = _numbered_schema(columns, _numbered_columns(source, lean))
+                    path = spill / f"{len(files)}.arrow"
+                    files[rel] = held.enter_context(_Spill(path, schema))
+                file = files[rel]
+                assert isinstance(file, _Spill)
+                file.write(columns)
+                rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
         for rel, file in files.items():
             file.close()
             if isinstance(file, _Spill):
@@ -623,19 +627,85 @@ def _council_ids(
     }
 
 
+def _truth_tables(
+    households: pd.DataFrame, people: pd.DataFrame
+) -> Iterator[tuple[str, pa.Table]]:
+    """A chunk's truth tables as written: households, then people."""
+    for rel, frame, strings in (
+        ("truth/households.parquet", households, _ADDRESS_STRINGS),
+        (PEOPLE_FILE, people, _PEOPLE_STRINGS),
+    ):
+        table = _concat_frames([frame], strings=strings)
+        yield rel, pa.Table.from_pandas(table, preserve_index=False)
+
+
+def _numbered_columns(source: str, lean: bool) -> tuple[str, ...]:
+    """The columns of ``source``'s table (the spine's or a source's records)."""
+    columns = _SPINE_COLUMNS if source == "spine" else _SOURCE_COLUMNS
+    return _held(columns, source, lean)
+
+
+_IDS = (*SPINE_COLUMNS, "record_id")
+"""The council's id columns, numbered once every chunk is generated."""
+
+
+def _numbered_schema(columns: Columns, names: tuple[str, ...]) -> pa.Schema:
+    """The schema, pandas metadata included, of ``names`` from chunks like ``columns``.
+
+    That of :func:`_assemble`'s frame, converted: made of none of their rows.
+    """
+    empty = {k: v[:0] for k, v in columns.items()}
+    frame = _assemble([empty], names)
+    return pa.Table.from_pandas(frame, preserve_index=False).schema
+
+
+def _address_keys(columns: Columns) -> pa.Array:
+    """:func:`address_keys` of a chunk's spine columns."""
+    keys = pc.binary_join_element_wise(
+        pc.fill_null(columns["address"], ""),
+        pc.fill_null(columns["postcode"], ""),
+        pa.scalar("|", pa.large_string()),
+    )
+    return keys
+
+
 class _Spill:
-    """A table's chunks in a zstd-compressed Arrow file, read back once, in order."""
+    """A numbered table's chunks until their ids are known, read back once, in order.
+
+    A chunk is written as generated (numpy and Arrow columns, as
+    :func:`_assemble` would convert them), without the id columns, into an Arrow
+    file compressed with :data:`SPILL_COMPRESSION`; :meth:`write_numbered` then
+    writes the Parquet file with the ids put in their places of ``schema``.
+    """
 
     def __init__(self, path: Path, schema: pa.Schema):
         self.path, self.schema = path, schema
-        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        self._spilled = pa.schema([f for f in schema if f.name not in _IDS])
+        options = pa.ipc.IpcWriteOptions(compression=SPILL_COMPRESSION)
         self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(
-            path, schema, options=options
+            path, self._spilled, options=options
         )
 
-    def write(self, table: pa.Table) -> None:
+    @staticmethod
+    def rows_of(columns: Columns) -> int:
+        """Rows of a chunk's columns."""
+        return len(columns["true_person_id"])
+
+    def write(self, columns: Columns) -> None:
+        """Spill a chunk's columns (their absent ``absence_rate`` is null)."""
         assert self._writer is not None
-        self._writer.write_table(table)
+        n = self.rows_of(columns)
+        arrays = []
+        for field in self._spilled:
+            values = columns.get(field.name)
+            if values is None:  # absence_rate, on rows not from a pupil census
+                arrays.append(pa.nulls(n, field.type))
+            elif isinstance(values, np.ndarray):
+                arrays.append(pa.array(values, field.type, from_pandas=True))
+            else:
+                arrays.append(values)
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self._spilled)
+        self._writer.write_batch(batch)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -651,18 +721,21 @@ class _Spill:
     def write_numbered(self, path: Path, ids: dict[str, np.ndarray]) -> None:
         """Write the chunks to Parquet at ``path`` with their id columns set."""
         with (
-            pa.memory_map(str(self.path)) as source,
+            pa.OSFile(str(self.path)) as source,
             RowGroupWriter(path, self.schema) as writer,
         ):
             reader = pa.ipc.open_file(source)
             start = 0
             for i in range(reader.num_record_batches):
-                table = pa.Table.from_batches([reader.get_batch(i)], self.schema)
-                stop = start + len(table)
-                for col, values in ids.items():
-                    at = table.schema.get_field_index(col)
-                    table = table.set_column(at, col, pa.array(values[start:stop]))
-                writer.write(table)
+                batch = reader.get_batch(i)
+                stop = start + batch.num_rows
+                arrays = [
+                    pa.array(ids[f.name][start:stop])
+                    if f.name in _IDS
+                    else batch.column(f.name)
+                    for f in self.schema
+                ]
+                writer.write(pa.Table.from_arrays(arrays, schema=self.schema))
                 start = stop
         self.path.unlink()
 
@@ -709,13 +782,13 @@ def write_spine_again(scenario: Scenario, directory: Path, lean: bool = False) -
         for chunk in _chunks_on_disk(scenario, *truth):
             parts: dict[str, Parts] = {"spine": []}
             add_records(chunk, parts, lean)
-            spine = _spine_table(parts["spine"], lean)
-            addresses.extend(address_keys(spine).chunks)
-            table = pa.Table.from_pandas(spine, preserve_index=False)
+            columns = parts["spine"][0]
+            addresses.append(_address_keys(columns))
             if spill is None:
-                spill = held.enter_context(_Spill(spill_dir / "0.arrow", table.schema))
-            spill.write(table)
-            rows += len(table)
+                schema = _numbered_schema(columns, _numbered_columns("spine", lean))
+                spill = held.enter_context(_Spill(spill_dir / "0.arrow", schema))
+            spill.write(columns)
+            rows += spill.rows_of(columns)
         assert spill is not None  # a scenario has one chunk at least
         spill.close()
         spill.write_numbered(
