@@ -1,15 +1,17 @@
 """Link quality of a dataset on disk, a batch of records at a time.
 
 What :func:`audits.link_quality.link_quality` measures from frames in memory,
-measured from the files ``linkaudit link`` writes: each source's records are read
-with their links a batch of rows at a time (DuckDB joins the records file to the
-links file and returns them in the file's row order, within its memory limit), each
-batch is judged (:func:`audits.link_quality.quality_part`) and the batches are
-combined (:func:`audits.link_quality.combined`): the same tables, byte for byte.
-The spine's truth columns, indexed once for every batch
-(:class:`audits.link_quality.SpineTruth`), and the households' group columns stay in
-memory (one row per spine row or household, a few integers each); the per-record table
-(:attr:`~audits.link_quality.LinkQuality.records`) is not kept.
+measured from the files ``linkaudit link`` writes: each source's links are read
+once (their row groups of that source: the links are ordered by source) and its
+records a batch of rows at a time in file order, each record given its link by
+``record_id`` (:class:`simulator.id_positions.IdPositions`); each batch is judged
+(:func:`audits.link_quality.quality_part`) and the batches are combined
+(:func:`audits.link_quality.combined`): the same tables, byte for byte. The
+spine's truth columns, indexed once for every batch
+(:class:`audits.link_quality.SpineTruth`), and the households' group columns stay
+in memory (one row per spine row or household, a few integers each), and so do one
+source's links (``record_id`` and ``spine_person_id``, about 24 bytes a record);
+the per-record table (:attr:`~audits.link_quality.LinkQuality.records`) is not kept.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from audits.link_quality import (
@@ -33,6 +35,7 @@ from audits.link_quality import (
 )
 from audits.link_truth import CARRIED, ERR, truth_of
 from simulator.errors import InputDataError
+from simulator.id_positions import IdPositions
 
 TRUTH_COLUMNS = ("record_id", "true_person_id", CARRIED, "true_household_id")
 """The record columns link quality reads, besides the ``err_*`` flags."""
@@ -50,40 +53,50 @@ def _empty(path: Path) -> pd.DataFrame:
     return table.select(_columns(path, TRUTH_COLUMNS)).to_pandas()
 
 
-def _quoted(path: Path) -> str:
-    """A path as an SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"
+def _source_links(links_file: Path, source: str) -> tuple[IdPositions, pd.Series]:
+    """The links of ``source``: where each ``record_id`` is, and its spine person.
+
+    Links are ordered by source, so Parquet's statistics skip the row groups of
+    other sources; a link without a ``record_id`` is no record's.
+
+    Raises
+    ------
+    InputDataError
+        If the links have a record of ``source`` twice.
+    """
+    wanted = (pc.field("source") == source) & pc.field("record_id").is_valid()
+    table = pq.read_table(
+        links_file, columns=["record_id", "spine_person_id"], filters=wanted
+    )
+    ids = IdPositions(table.column("record_id").to_numpy())
+    if not ids.is_unique:
+        raise InputDataError("links table has a record more than once")
+    person = table.column("spine_person_id").to_pandas(
+        types_mapper={pa.int64(): pd.Int64Dtype()}.get
+    )
+    return ids, person
 
 
 def judged_batches(
-    con: duckdb.DuckDBPyConnection,
-    links_file: Path,
-    source: str,
-    records_file: Path,
-    rows: int,
+    links_file: Path, source: str, records_file: Path, rows: int
 ) -> Iterator[pd.DataFrame]:
     """A source's truth columns and links, ``rows`` records at a time, in file order.
 
     Each batch has the file's truth columns and ``err_*`` flags, and the links
-    table's ``spine_person_id`` (NA if unlinked or absent from the links).
+    table's ``spine_person_id`` (NA if unlinked or absent from the links). The
+    source's links are read once and looked up by ``record_id``.
     """
-    columns = ", ".join(f'r."{c}"' for c in _columns(records_file, TRUTH_COLUMNS))
-    sql = f"""SELECT {columns}, l.spine_person_id
-FROM read_parquet({_quoted(records_file)}, file_row_number = true) AS r
-LEFT JOIN (
-    SELECT record_id, spine_person_id FROM read_parquet({_quoted(links_file)})
-    WHERE source = $source
-) AS l USING (record_id)
-ORDER BY r.file_row_number"""
-    reader = con.sql(sql, params={"source": source}).to_arrow_reader(rows)
-    for batch in reader:
-        frame = pa.Table.from_batches([batch]).to_pandas()
-        frame["spine_person_id"] = frame["spine_person_id"].astype("Int64")
-        yield frame
+    ids, person = _source_links(links_file, source)
+    columns = _columns(records_file, TRUTH_COLUMNS)
+    with pq.ParquetFile(records_file) as records:
+        for batch in records.iter_batches(rows, columns=columns, use_threads=False):
+            frame = batch.to_pandas()
+            at = ids.positions(frame["record_id"])
+            frame["spine_person_id"] = person.array.take(at, allow_fill=True)
+            yield frame
 
 
 def _parts(
-    con: duckdb.DuckDBPyConnection,
     links_file: Path,
     record_files: Mapping[str, Path],
     spine: SpineTruth,
@@ -94,7 +107,7 @@ def _parts(
     groups = household_groups(households, None)
     empty = {name: _empty(path) for name, path in record_files.items()}
     for name, path in record_files.items():
-        for batch in judged_batches(con, links_file, name, path, rows):
+        for batch in judged_batches(links_file, name, path, rows):
             links = pd.DataFrame(
                 {
                     "source": name,
@@ -130,9 +143,10 @@ def link_quality_files(
     rows : int
         Records judged at a time.
     memory_limit_gb : float, optional
-        DuckDB's memory limit while it joins and orders (its default if None).
+        Not used (the links were joined in DuckDB, within this limit); kept for
+        callers.
     work : Path, optional
-        Where DuckDB spills beyond its limit.
+        Not used (DuckDB's spill directory); kept for callers.
 
     Returns
     -------
@@ -149,16 +163,7 @@ def link_quality_files(
         households_file,
         columns=["household_id", *(c for c in BY_GROUP_ORDER if c in names)],
     ).to_pandas()
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        if memory_limit_gb is not None:
-            con.execute("SET memory_limit = ?", [f"{memory_limit_gb:g}GB"])
-        if work is not None:
-            con.execute("SET temp_directory = ?", [str(work)])
-        parts = list(_parts(con, links_file, record_files, spine, households, rows))
-    finally:
-        con.close()
+    parts = list(_parts(links_file, record_files, spine, households, rows))
     if not parts:  # no records at all: judge none
         empty = {n: _empty(p) for n, p in record_files.items()}
         links = pd.DataFrame({"source": [], "record_id": [], "spine_person_id": []})

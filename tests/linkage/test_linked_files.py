@@ -123,6 +123,34 @@ def test_a_repeated_record_id_is_named(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
 
 
+def test_link_quality_from_files_refuses_a_record_linked_twice(tmp_path):
+    """Each source's links are looked up by ``record_id``: a record twice in the
+    links is named, not judged twice."""
+    from audits.link_quality_files import link_quality_files
+
+    truth = {"true_person_id": [3, 4], "true_household_id": [0, 0]}
+    io.write_parquet(
+        pd.DataFrame({"record_id": [0, 1], **truth}), tmp_path / "r.parquet"
+    )
+    io.write_parquet(
+        pd.DataFrame({"spine_person_id": [7, 8], "true_person_id": [3, 4]}),
+        tmp_path / "s.parquet",
+    )
+    io.write_parquet(pd.DataFrame({"household_id": [0]}), tmp_path / "h.parquet")
+    links = {"source": ["health"] * 3, "record_id": [0, 1, 1]}
+    io.write_parquet(
+        pd.DataFrame({**links, "spine_person_id": [7, 8, 7]}), tmp_path / "l.parquet"
+    )
+    with pytest.raises(InputDataError, match="links table has a record more than"):
+        link_quality_files(
+            tmp_path / "l.parquet",
+            {"health": tmp_path / "r.parquet"},
+            tmp_path / "s.parquet",
+            tmp_path / "h.parquet",
+            rows=1,
+        )
+
+
 def test_a_failure_while_measuring_leaves_nothing(tmp_path, capsys, monkeypatch, seed):
     """Linkage written, link quality fails: one ``linkaudit:`` line, no output,
     no temporary directory, nothing DuckDB spilled left behind."""
