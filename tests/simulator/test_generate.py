@@ -24,6 +24,8 @@ from simulator.world.generate import (
     spine_again,
     unread,
     write_dataset,
+    write_dataset_files,
+    write_generated,
 )
 
 
@@ -162,6 +164,36 @@ def test_generating_to_disk_writes_the_same_bytes_as_in_memory(
         assert streamed[rel] == content, f"{rel}: streamed bytes differ"
     people = pq.read_metadata(out / "streamed" / "truth/people.parquet")
     assert rows["truth/people.parquet"] == people.num_rows
+
+
+@settings(max_examples=3, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    blocks_per_chunk=st.integers(1, 2),
+    off=st.sampled_from([(), ("spine",), ("education",)]),
+)
+def test_a_lean_world_written_to_disk_is_the_lean_world_written(
+    tmp_path_factory, seed, blocks_per_chunk, off
+):
+    """A streamed task's lean scratch world (:func:`write_generated` with ``lean``)
+    has the files of the lean world generated in memory and written."""
+    out = tmp_path_factory.mktemp("lean")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", 2_000)
+        scenario = build_scenario(
+            BLOCK_SIZE + 900,
+            seed,
+            chunk_size=blocks_per_chunk * BLOCK_SIZE,
+            agencies={s: {"enabled": s not in off} for s in (*AGENCIES, "spine")},
+        )
+        write_dataset_files(generate(scenario, lean=True), out / "memory")
+        (out / "disk").mkdir()
+        write_generated(scenario, out / "disk", lean=True)
+    memory, disk = _files(out / "memory"), _files(out / "disk")
+    memory = {rel: b for rel, b in memory.items() if rel.name != "scenario.json"}
+    assert disk.keys() == memory.keys()
+    for rel, content in memory.items():
+        assert disk[rel] == content, f"{rel}: lean bytes differ"
 
 
 @settings(max_examples=25, deadline=None)
