@@ -17,8 +17,10 @@ the per-record table (:attr:`~audits.link_quality.LinkQuality.records`) is not k
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +28,7 @@ import pyarrow.parquet as pq
 
 from audits.link_quality import (
     BY_GROUP_ORDER,
+    HouseholdGroups,
     LinkQuality,
     QualityPart,
     SpineTruth,
@@ -53,32 +56,94 @@ def _empty(path: Path) -> pd.DataFrame:
     return table.select(_columns(path, TRUTH_COLUMNS)).to_pandas()
 
 
-def _source_links(links_file: Path, source: str) -> tuple[IdPositions, pd.Series]:
-    """The links of ``source``: where each ``record_id`` is, and its spine person.
+def _source_runs(links: pq.ParquetFile) -> list[tuple[str | None, int, int]]:
+    """Runs of rows of one ``source`` (None: missing): name, first row, row after.
 
-    Links are ordered by source, so Parquet's statistics skip the row groups of
-    other sources; a link without a ``record_id`` is no record's.
-
-    Raises
-    ------
-    InputDataError
-        If the links have a record of ``source`` twice.
+    ``links`` read with ``source`` as a dictionary, one row group at a time.
     """
-    wanted = (pc.field("source") == source) & pc.field("record_id").is_valid()
-    table = pq.read_table(
-        links_file, columns=["record_id", "spine_person_id"], filters=wanted
-    )
-    ids = IdPositions(table.column("record_id").to_numpy())
-    if not ids.is_unique:
-        raise InputDataError("links table has a record more than once")
-    person = table.column("spine_person_id").to_pandas(
-        types_mapper={pa.int64(): pd.Int64Dtype()}.get
-    )
-    return ids, person
+    runs: list[tuple[str | None, int, int]] = []
+    offset = 0
+    for i in range(links.metadata.num_row_groups):
+        for chunk in links.read_row_group(i, columns=["source"]).column(0).chunks:
+            names = chunk.dictionary.to_pylist()
+            codes = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+            cut = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+            starts = np.r_[0, cut] if len(codes) else np.empty(0, np.int64)
+            for a, b in zip(starts, np.r_[starts[1:], len(codes)], strict=True):
+                name = names[codes[a]] if codes[a] >= 0 else None
+                if runs and runs[-1][0] == name and runs[-1][2] == offset + a:
+                    runs[-1] = (name, runs[-1][1], offset + int(b))
+                else:
+                    runs.append((name, offset + int(a), offset + int(b)))
+            offset += len(codes)
+    return runs
+
+
+class SourceLinks:
+    """A links file's links of one source at a time, the file read once.
+
+    The ``source`` column is read first (as dictionary codes, a row group at a
+    time) to find each source's run of rows: linkaudit writes links ordered by
+    source, so a source's links are then read from the row groups holding its run
+    alone. A source whose links are not one run is filtered from the whole file.
+    """
+
+    def __init__(self, links_file: Path):
+        self.path = links_file
+        self._file = pq.ParquetFile(links_file, read_dictionary=["source"])
+        meta = self._file.metadata
+        sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        self._starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self._runs: dict[str | None, tuple[int, int] | None] = {}
+        for name, a, b in _source_runs(self._file):  # None: more than one run
+            self._runs[name] = None if name in self._runs else (a, b)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    def _table(self, source: str) -> pa.Table:
+        """The source's ``record_id`` and ``spine_person_id`` with a ``record_id``."""
+        columns = ["record_id", "spine_person_id"]
+        if source not in self._runs:
+            return self._file.schema_arrow.empty_table().select(columns)
+        run = self._runs[source]
+        if run is None:
+            wanted = pc.field("source") == source
+            table = pq.read_table(self.path, columns=columns, filters=wanted)
+        else:
+            a, b = run
+            first = int(np.searchsorted(self._starts, a, side="right")) - 1
+            last = int(np.searchsorted(self._starts, b, side="left"))
+            groups = list(range(first, last))
+            table = self._file.read_row_groups(groups, columns=columns)
+            table = table.slice(a - int(self._starts[first]), b - a)
+        if table.column("record_id").null_count:
+            table = table.filter(pc.is_valid(table.column("record_id")))
+        return table
+
+    def of(self, source: str) -> tuple[IdPositions, pd.Series]:
+        """Where each of the source's ``record_id`` is, and its spine person.
+
+        A link without a ``record_id`` is no record's.
+
+        Raises
+        ------
+        InputDataError
+            If the links have a record of ``source`` twice.
+        """
+        table = self._table(source)
+        ids = IdPositions(table.column("record_id").to_numpy())
+        if not ids.is_unique:
+            raise InputDataError("links table has a record more than once")
+        person = table.column("spine_person_id").to_pandas(
+            types_mapper={pa.int64(): pd.Int64Dtype()}.get
+        )
+        return ids, person
 
 
 def judged_batches(
-    links_file: Path, source: str, records_file: Path, rows: int
+    links: SourceLinks, source: str, records_file: Path, rows: int
 ) -> Iterator[pd.DataFrame]:
     """A source's truth columns and links, ``rows`` records at a time, in file order.
 
@@ -86,7 +151,7 @@ def judged_batches(
     table's ``spine_person_id`` (NA if unlinked or absent from the links). The
     source's links are read once and looked up by ``record_id``.
     """
-    ids, person = _source_links(links_file, source)
+    ids, person = links.of(source)
     columns = _columns(records_file, TRUTH_COLUMNS)
     with pq.ParquetFile(records_file) as records:
         for batch in records.iter_batches(rows, columns=columns, use_threads=False):
@@ -105,9 +170,22 @@ def _parts(
 ) -> Iterator[QualityPart]:
     """Every source's records judged, a batch at a time, sources in mapping order."""
     groups = household_groups(households, None)
+    source_links = SourceLinks(links_file)
+    with closing(source_links):
+        yield from _judged_parts(source_links, record_files, spine, groups, rows)
+
+
+def _judged_parts(
+    source_links: SourceLinks,
+    record_files: Mapping[str, Path],
+    spine: SpineTruth,
+    groups: HouseholdGroups | None,
+    rows: int,
+) -> Iterator[QualityPart]:
+    """:func:`_parts` with the links open."""
     empty = {name: _empty(path) for name, path in record_files.items()}
     for name, path in record_files.items():
-        for batch in judged_batches(links_file, name, path, rows):
+        for batch in judged_batches(source_links, name, path, rows):
             links = pd.DataFrame(
                 {
                     "source": name,

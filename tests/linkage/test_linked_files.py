@@ -151,6 +151,49 @@ def test_link_quality_from_files_refuses_a_record_linked_twice(tmp_path):
         )
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    sources=st.lists(st.sampled_from(["health", "police", "upn", None]), max_size=60),
+    ordered=st.booleans(),
+    row_group_rows=st.integers(1, 25),
+    data=st.data(),
+)
+def test_a_sources_links_are_its_rows_of_the_links_file(
+    tmp_path_factory, sources, ordered, row_group_rows, data
+):
+    """:class:`SourceLinks` gives each source's links, as filtering the file does,
+    whether its links are one run of rows (read from their row groups alone) or
+    not, whatever the row groups; links without a ``record_id`` are left out."""
+    from audits.link_quality_files import SourceLinks
+
+    if ordered:
+        sources = sorted(sources, key=lambda s: (s is None, s or ""))
+    n = len(sources)
+    persons = data.draw(st.lists(st.none() | st.integers(0, 9), min_size=n, max_size=n))
+    no_id = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    frame = pd.DataFrame(
+        {
+            "source": pd.array(sources, dtype="str"),
+            "record_id": pd.array(
+                [None if gone else i for i, gone in enumerate(no_id)], dtype="Int64"
+            ),
+            "spine_person_id": pd.array(persons, dtype="Int64"),
+        }
+    )
+    path = tmp_path_factory.mktemp("links") / "links.parquet"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        io.write_parquet(frame, path)
+    links = SourceLinks(path)
+    for name in ("health", "police", "upn", "absent"):
+        ids, person = links.of(name)
+        expected = frame[(frame["source"] == name).fillna(False).to_numpy(bool)]
+        expected = expected[expected["record_id"].notna()]
+        got = ids.positions(expected["record_id"].to_numpy("int64"))
+        assert got.tolist() == list(range(len(expected)))
+        assert person.tolist() == expected["spine_person_id"].tolist()
+
+
 def test_a_failure_while_measuring_leaves_nothing(tmp_path, capsys, monkeypatch, seed):
     """Linkage written, link quality fails: one ``linkaudit:`` line, no output,
     no temporary directory, nothing DuckDB spilled left behind."""
