@@ -137,15 +137,16 @@ BOUNDS = {
     "chunk_households": (2 * BLOCK, _MOST.chunk_households),
     "batch_rows": (100_000, _MOST.batch_rows),
     "range_households": (10_000, _MOST.range_households),
-    "duckdb_gb": (0.25, _MOST.duckdb_gb),
+    "duckdb_gb": (1.0, _MOST.duckdb_gb),
 }
 """Each size's least and greatest. Smaller pieces cost CPU (a Parquet row group or a
 DuckDB query a piece) for little memory: at 100,000 households the least sizes of
 the measurement above took about twice the defaults' wall time to generate and
-link. The greatest are the defaults, with which a
-streamed task's peak was measured
-(:data:`~simulator.pipeline.parallel.STREAMED_TASK_BYTES`): so that line bounds a
-task whatever the setting, and a larger setting takes no more than it."""
+link. DuckDB needs 1 GB at least: at 0.25 GB the oracle's links of a
+1,000,000-household world ran out of memory (its sort does not spill all of
+itself). The greatest are the defaults, with which a streamed task's peak was
+measured (:data:`~simulator.pipeline.parallel.STREAMED_TASK_BYTES`): so that line
+bounds a task whatever the setting, and a larger setting takes no more than it."""
 
 
 def _within(name: str, value: float) -> float:
@@ -165,7 +166,7 @@ def stream_sizes(room: float) -> StreamSizes:
     --------
     >>> stream_sizes(0)
     StreamSizes(chunk_households=10000, batch_rows=100000, range_households=10000, \
-duckdb_gb=0.25)
+duckdb_gb=1.0)
     >>> stream_sizes(1 << 40) == StreamSizes()
     True
     """
