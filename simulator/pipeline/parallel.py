@@ -729,6 +729,10 @@ class Pool:
     streamed : bool
         Each task streams its world through files (``run --stream``), which holds
         less (:data:`STREAMED_TASK_BYTES`, :data:`STREAMED_BYTES_PER_HOUSEHOLD`).
+    kept : int, optional
+        Worlds this process keeps in memory while the pool works (:func:`memory_cap`);
+        by default 1 if ``busy`` (a run's real world), else 0. A run whose own world
+        streams through files keeps none: it is one more process doing a task.
     """
 
     def __init__(
@@ -740,6 +744,7 @@ class Pool:
         busy: bool = False,
         whole_runs: bool = False,
         streamed: bool = False,
+        kept: int | None = None,
     ):
         self.cluster = workers.cluster
         self.steal = busy and self.cluster is None
@@ -750,6 +755,8 @@ class Pool:
         self.tasks: list[Task] = []  # a busy pool's, in submission order (help)
         self.processes = 1
         """Processes working at once on this machine, this one included."""
+        self.kept = int(busy) if kept is None else kept
+        """Worlds this process keeps in memory while the pool works."""
         if self.cluster is not None:
             self.size, self.threads = tasks, 1
             return
@@ -757,7 +764,7 @@ class Pool:
             workers,
             households,
             tasks + busy,
-            kept=int(busy),
+            kept=self.kept,
             **task_bytes(whole_runs=whole_runs, streamed=streamed),
         )
         self.processes = n

@@ -540,7 +540,9 @@ def run(
         workers, households, tasks, busy=True, streamed=streamed is not None
     ) as pool:
         if streamed is not None and pool.cluster is None:  # sizes from its share
-            streamed = streamed.shared(workers.memory_limit, pool.processes, households)
+            streamed = streamed.shared(
+                workers.memory_limit, pool.processes, households, kept=pool.kept
+            )
         fit = partial(
             fit_model,
             scenario,

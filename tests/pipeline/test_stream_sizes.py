@@ -23,7 +23,7 @@ from simulator.pipeline.memory_limit import (
     sizes_for,
     stream_sizes,
 )
-from simulator.pipeline.parallel import Workers, processes, task_bytes
+from simulator.pipeline.parallel import Pool, Workers, processes, task_bytes
 from simulator.pipeline.run import fit_model, replicate_audit
 from simulator.pipeline.streamed import Streamed
 from simulator.rng import BLOCK_SIZE
@@ -146,3 +146,19 @@ def test_the_pools_processes_fit_the_limit_or_are_one(limit, households, streame
         n = processes(workers, households, 16, **kind)
     task = households * kind["per_household"] + kind["fixed"] + parallel.PROCESS_BYTES
     assert n == 1 or n * task <= limit
+
+
+def test_a_run_that_keeps_no_world_has_room_for_more_streamed_processes(monkeypatch):
+    """A run whose own world streams (kept 0) leaves the pool its world's memory."""
+    monkeypatch.setattr(parallel, "available_memory", lambda: 64 * GIB)
+    households = 1_000_000
+    kind = task_bytes(streamed=True)
+    task = households * kind["per_household"] + kind["fixed"] + parallel.PROCESS_BYTES
+    limit = 3 * task + households * parallel.KEPT_BYTES_PER_HOUSEHOLD // 2
+    workers = Workers(count=4, memory_limit=limit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lowered for memory
+        keeping = Pool(workers, households, 5, busy=True, streamed=True)
+        streaming = Pool(workers, households, 5, busy=True, streamed=True, kept=0)
+    assert (keeping.kept, streaming.kept) == (1, 0)
+    assert (keeping.processes, streaming.processes) == (2, 3)
