@@ -120,8 +120,25 @@ def _estimate_line(
         args.memory_limit,
         attribution=attribution,
     )
-    streamed = " (its tasks streamed through files)" if streams and args.stream else ""
+    streamed = ""
+    if streams and args.stream:
+        streamed = (
+            " (its real world and tasks streamed through files)"
+            if streams_world(args, scenario)
+            else " (its tasks streamed through files; its real world held in memory "
+            "over its periods)"
+        )
     return f"  estimate on this machine{streamed}: {estimate.line()}"
+
+
+def streams_world(args: argparse.Namespace, scenario: Scenario) -> bool:
+    """Whether ``run`` streams its own real world into its output, not only its tasks.
+
+    With ``--stream`` (or when ``run`` streams by itself), but for a run over
+    periods (``dynamics.periods`` > 1), whose later periods move that world on in
+    memory (:mod:`simulator.pipeline.periods`).
+    """
+    return bool(args.stream) and scenario.dynamics.periods == 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -338,6 +355,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 workers=workers,
                 streamed=streamed,
+                directory=claim.partial if streams_world(args, scenario) else None,
             )
         out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
     quality = _quality_lines(result.link_quality, scenario, result.link_quality_worlds)

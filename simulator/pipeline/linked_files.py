@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING
 from simulator.io import read_parquet, write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.pipeline.output import (
-    LINKAGE_DIR,
     LINKS_FILE,
-    linkage_tables,
     linked_manifest,
-    write_tables,
+    write_linkage_tables,
 )
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.scenario import Scenario
@@ -141,8 +139,7 @@ def write_linked_files(
             memory_limit_gb=scenario.linkage.memory_limit_gb,
             work=tmp / WORK_DIRECTORY,
         )
-        tables = {f"{LINKAGE_DIR}/{k}": v for k, v in linkage_tables(quality).items()}
-        written |= write_tables(tables, tmp)
+        written |= write_linkage_tables(quality, tmp)
         shutil.rmtree(tmp / WORK_DIRECTORY, ignore_errors=True)
         write_manifest(tmp, linked_manifest(scenario, seeds, written))
     return out_dir, quality

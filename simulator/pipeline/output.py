@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from audits.run_tables import (
     AREAS,
@@ -32,6 +33,7 @@ from simulator.io import (
     read_manifest,
     read_parquet,
     verify_file,
+    write_json,
     write_manifest,
     write_parquet,
 )
@@ -107,8 +109,13 @@ def write_linkage_files(
 ) -> dict[str, int]:
     """Write the links table and the link-quality tables (CSV and Parquet)."""
     write_parquet(links, directory / LINKS_FILE)
+    return {LINKS_FILE: len(links)} | write_linkage_tables(quality, directory)
+
+
+def write_linkage_tables(quality: LinkQuality, directory: Path) -> dict[str, int]:
+    """Write the link-quality tables under ``linkage/`` (CSV and Parquet)."""
     tables = {f"{LINKAGE_DIR}/{k}": v for k, v in linkage_tables(quality).items()}
-    return {LINKS_FILE: len(links)} | write_tables(tables, directory)
+    return write_tables(tables, directory)
 
 
 def attribution_tables(attribution: PooledAttribution) -> dict[str, pd.DataFrame]:
@@ -376,10 +383,26 @@ def read_audit_inputs(
 
 
 def report_inputs(run_: Run) -> ReportInputs:
-    """What the report reads from a run: its tables and results, not the run itself."""
+    """What the report reads from a run: its tables and results, not the run itself.
+
+    A run whose world is in files (:attr:`Run.files`) is read from them
+    (:func:`report_inputs_from_files`).
+    """
     from audits.run_tables import FrameTables
 
+    results = {
+        "scenario": run_.scenario,
+        "audit": run_.audit,
+        "attribution": run_.attribution,
+        "link_quality": run_.link_quality,
+        "link_quality_worlds": run_.link_quality_worlds,
+        "seeds": run_.seeds,
+        "periods": run_.periods,
+    }
+    if run_.files is not None:
+        return report_inputs_from_files(run_.files.directory, **results)
     data = run_.data
+    assert isinstance(data, SyntheticData)
     frames = {
         AREAS: data.areas,
         HOUSEHOLDS: data.households,
@@ -392,16 +415,7 @@ def report_inputs(run_: Run) -> ReportInputs:
         frames | {source_table(s): frame for s, frame in data.sources.items()},
         sources=list(data.sources),
     )
-    return _report_inputs(
-        tables,
-        scenario=run_.scenario,
-        audit=run_.audit,
-        attribution=run_.attribution,
-        link_quality=run_.link_quality,
-        link_quality_worlds=run_.link_quality_worlds,
-        seeds=run_.seeds,
-        periods=run_.periods,
-    )
+    return _report_inputs(tables, **results)
 
 
 def report_inputs_from_files(
@@ -426,7 +440,7 @@ def report_inputs_from_files(
     from audits.run_tables import FileTables
 
     directory = Path(directory)
-    sources = [s for s in AGENCIES if (directory / records_file(s)).is_file()]
+    sources = sources_written(directory)
     tables = FileTables(
         directory,
         WORLD_TABLES | {source_table(s): records_file(s) for s in sources},
@@ -477,14 +491,46 @@ def write_replicate_outcomes(audit: AuditResult, directory: Path) -> dict[str, i
     return rows
 
 
+def sources_written(directory: Path) -> list[str]:
+    """The sources whose records a dataset or run directory holds, in their order."""
+    return [s for s in AGENCIES if (directory / records_file(s)).is_file()]
+
+
 def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:
     """Write the run's world: its dataset, links, view and flags; their row counts."""
+    assert isinstance(run_.data, SyntheticData)
     rows = write_dataset_files(run_.data, directory)
     rows |= write_linkage_files(run_.links, run_.link_quality, directory)
     council = run_.council
     write_parquet(council.view.reset_index(), directory / VIEW_FILE)
     write_parquet(council.flags, directory / FLAGS_FILE)
     return rows | {VIEW_FILE: len(council.view), FLAGS_FILE: len(council.flags)}
+
+
+def _finish_world_files(run_: Run, directory: Path) -> dict[str, int]:
+    """What is left of a world in files (:attr:`Run.files`); every file's rows.
+
+    Its dataset, links and view are in ``directory`` already: this writes
+    ``scenario.json``, the link-quality tables and the flags, and counts the
+    others' rows from their Parquet footers, nothing read back whole.
+    """
+    files = run_.files
+    assert files is not None
+    if Path(directory).resolve() != files.directory.resolve():
+        raise ValueError(
+            f"{directory}: a streamed run is written where its world was generated "
+            f"({files.directory}): the directory run() was given"
+        )
+    write_json(run_.scenario.model_dump(mode="json"), directory / "scenario.json")
+    counted = [
+        *(rel for table, rel in WORLD_TABLES.items() if table != FLAGS),
+        *(records_file(s) for s in sources_written(directory)),
+        VIEW_FILE,
+    ]
+    rows = {rel: pq.ParquetFile(directory / rel).metadata.num_rows for rel in counted}
+    rows |= write_linkage_tables(run_.link_quality, directory)
+    write_parquet(run_.council.flags, directory / FLAGS_FILE)
+    return rows | {FLAGS_FILE: len(run_.council.flags)}
 
 
 def write_run(
@@ -516,8 +562,11 @@ def write_run(
             # which pyarrow does without the GIL: they are written on a thread while
             # this one draws the report, mostly Python. Leaving the block waits for
             # the thread, so an error never removes a directory it still writes to.
-            world = writer.submit(_write_world_files, run_, tmp)
-            rows: dict[str, int] = {}
+            # A world in files is there already: the rest is written before the
+            # report reads it.
+            in_memory = run_.files is None
+            world = writer.submit(_write_world_files, run_, tmp) if in_memory else None
+            rows = {} if in_memory else _finish_world_files(run_, tmp)
             audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
             rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
             if run_.attribution is not None:
@@ -539,7 +588,8 @@ def write_run(
             rows[write_report(inputs, tmp).name] = 1
             if run_.scenario.report.view == "lesson":
                 rows[write_lesson(inputs, tmp).name] = 1
-            rows |= world.result()
+            if world is not None:
+                rows |= world.result()
             bar.update()
         # The manifest goes last, once the stage above is measured.
         timings = run_.timings.plus("write outputs and report", written[0])

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from audits.link_quality import LinkQuality, by_source_and_group, link_quality
-from simulator.council.flagging import read_view, score_and_flag
+from simulator.council.flagging import read_view, score_and_flag, score_view_file
 from simulator.council.linkage import link
 from simulator.council.models import make_model
 from simulator.council.models.base import RiskModel
@@ -45,6 +45,7 @@ from simulator.council.view import (
 )
 from simulator.frames import release_memory
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
+from simulator.pipeline.run_world import shared_world, write_world_view
 from simulator.pipeline.streamed import (
     Streamed,
     WorldFiles,
@@ -83,12 +84,13 @@ class Council:
     """What the council side produced from one dataset: links, view, scores, flags.
 
     ``flags`` is the flags table (:func:`simulator.council.models.flag_table`): one row
-    per
-    spine household with its score, flag, rank and the features that drove it.
+    per spine household with its score, flag, rank and the features that drove it.
+    Of a world in files (:class:`~simulator.pipeline.streamed.WorldFiles`),
+    ``links`` and ``view`` are the paths of its links and view files.
     """
 
-    links: pd.DataFrame
-    view: pd.DataFrame
+    links: pd.DataFrame | Path
+    view: pd.DataFrame | Path
     flags: pd.DataFrame
 
 
@@ -100,10 +102,12 @@ class Run:
     ----------
     scenario : Scenario
         The resolved scenario.
-    data : SyntheticData
-        The truth, every source's records and the spine.
+    data : SyntheticData or WorldFiles
+        The truth, every source's records and the spine: in memory, or in files
+        (a run streamed into its output directory: :attr:`files`).
     council : Council
-        Links, the linked view and the flags.
+        Links, the linked view and the flags (of a world in files, the paths of
+        its links and view).
     link_quality : LinkQuality
         The links measured against the truth.
     model : RiskModel
@@ -130,7 +134,7 @@ class Run:
     """
 
     scenario: Scenario
-    data: SyntheticData
+    data: SyntheticData | WorldFiles
     council: Council
     link_quality: LinkQuality
     model: RiskModel
@@ -143,9 +147,14 @@ class Run:
     periods: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
-    def links(self) -> pd.DataFrame:
-        """The links table."""
+    def links(self) -> pd.DataFrame | Path:
+        """The links table (of a world in files, its path)."""
         return self.council.links
+
+    @property
+    def files(self) -> WorldFiles | None:
+        """The world's files if it was streamed into a directory, else None."""
+        return self.data if isinstance(self.data, WorldFiles) else None
 
 
 def stage_seed(scenario: Scenario, stage: str) -> int:
@@ -269,8 +278,17 @@ def link_data(
     drops the hidden columns); the quality step reads the truth.
     """
     links = link_records(data, config, seed, progress=progress)
-    quality = link_quality(links, data.sources, data.spine, data.households)
-    return links, quality
+    return links, measure_links(data, links)
+
+
+def measure_links(
+    data: SyntheticData | WorldFiles, links: pd.DataFrame | Path
+) -> LinkQuality:
+    """The links measured against the truth: in memory, or from a world's files."""
+    if isinstance(data, WorldFiles):
+        return world_quality(data)
+    assert isinstance(links, pd.DataFrame)
+    return link_quality(links, data.sources, data.spine, data.households)
 
 
 def linked_view(
@@ -365,20 +383,24 @@ def council_run(
 
 
 def council_links(
-    data: SyntheticData,
+    data: SyntheticData | WorldFiles,
     scenario: Scenario,
     *,
     method: str | None = None,
     progress: bool = False,
     timings: Timings | None = None,
     lean: bool = False,
-) -> pd.DataFrame:
-    """The council's links (:func:`council_run`'s first half, its ``link`` stage)."""
+) -> pd.DataFrame | Path:
+    """The council's links (:func:`council_run`'s first half, its ``link`` stage).
+
+    Of a world in files, its links file (:func:`link_world`).
+    """
     config = method_config(scenario, method)
+    seed = stage_seed(scenario, "linkage")
     with stage_timer(timings, "link"):
-        return link_records(
-            data, config, stage_seed(scenario, "linkage"), progress=progress, lean=lean
-        )
+        if isinstance(data, WorldFiles):
+            return link_world(data, config, seed, progress)
+        return link_records(data, config, seed, progress=progress, lean=lean)
 
 
 def method_config(scenario: Scenario, method: str | None) -> LinkageConfig:
@@ -390,22 +412,32 @@ def method_config(scenario: Scenario, method: str | None) -> LinkageConfig:
 
 
 def council_view(
-    data: SyntheticData,
-    links: pd.DataFrame,
+    data: SyntheticData | WorldFiles,
+    links: pd.DataFrame | Path,
     scenario: Scenario,
     model: RiskModel,
     *,
     progress: bool = False,
     timings: Timings | None = None,
 ) -> Council:
-    """The view, scores and flags of linked data (:func:`council_run`'s second half)."""
+    """The view, scores and flags of linked data (:func:`council_run`'s second half).
+
+    Of a world in files, its view is written beside them and scored from there
+    (:func:`~simulator.pipeline.run_world.write_world_view`), the same tables.
+    """
+    rule = scenario.model.flag_rule()
     with (
         stage_timer(timings, "view, scores and flags"),
         stage_bar("view, scores and flags", 2, progress) as bar,
     ):
-        view = linked_view(data, links, scenario)
-        bar.update()
-        flags = score_and_flag(model, view, scenario.model.flag_rule())
+        if isinstance(data, WorldFiles):
+            view: pd.DataFrame | Path = write_world_view(data)
+            bar.update()
+            flags = score_view_file(model, view, rule)
+        else:
+            view = linked_view(data, links, scenario)  # type: ignore[arg-type]
+            bar.update()
+            flags = score_and_flag(model, view, rule)
         bar.update()
     return Council(links, view, flags)
 
@@ -434,18 +466,23 @@ def shed_identity(data: SyntheticData) -> None:
 
 
 def audit_council(
-    data: SyntheticData, council: Council, scenario: Scenario
+    data: SyntheticData | WorldFiles, council: Council, scenario: Scenario
 ) -> pd.DataFrame:
     """One row per true household: groups, truth, and whether a flag reached it."""
     return flag_outcomes(data, council.flags, scenario)
 
 
 def flag_outcomes(
-    data: SyntheticData, flags: pd.DataFrame, scenario: Scenario
+    data: SyntheticData | WorldFiles, flags: pd.DataFrame, scenario: Scenario
 ) -> pd.DataFrame:
-    """:func:`audit_council` from the flags table alone (links and view freed)."""
+    """:func:`audit_council` from the flags table alone (links and view freed).
+
+    Of a world in files, from the few columns it reads (:func:`world_outcomes`).
+    """
     from audits.outcomes import household_outcomes
 
+    if isinstance(data, WorldFiles):
+        return world_outcomes(data, flags)
     return household_outcomes(
         data.households,
         data.spine,
@@ -500,6 +537,7 @@ def run(
     model: RiskModel | None = None,
     workers: Workers = SERIAL,
     streamed: Streamed | None = None,
+    directory: Path | None = None,
 ) -> Run:
     """Run every stage of a scenario.
 
@@ -525,10 +563,16 @@ def run(
         Run the replicates and rungs through files, each in a scratch directory of
         its own under ``streamed.root`` (:mod:`simulator.pipeline.streamed`); the
         outputs are the same.
+    directory : Path, optional
+        Generate the real world into this directory (the run's output being
+        written, which :func:`~simulator.pipeline.output.write_run` completes)
+        and link, view, score, measure and audit it from the files there
+        (:mod:`simulator.pipeline.run_world`); the outputs are the same.
 
     Returns
     -------
     Run
+        With ``directory``, its world in files (:attr:`Run.files`).
     """
     timings = Timings()
     seeds = stage_seeds(scenario)
@@ -560,7 +604,11 @@ def run(
             if not alone:
                 others, rungs = send(fitted)
         with timings.stage("generate"):
-            data = generate(scenario, progress=progress)
+            data: SyntheticData | WorldFiles = (
+                generate(scenario, progress=progress)
+                if directory is None
+                else generate_world(scenario, directory, progress=progress)
+            )
         if history:
             with timings.stage("model: history cohort"):
                 fitted = collect([fitting], "model: history cohort", False, timings)[0]
@@ -577,9 +625,7 @@ def run(
             timings.stage("link quality"),
             stage_bar("link quality", 1, progress) as bar,
         ):
-            quality = link_quality(
-                council.links, data.sources, data.spine, data.households
-            )
+            quality = measure_links(data, council.links)
             bar.update()
         pooling = n_replicates > 1
         with (
@@ -598,9 +644,13 @@ def run(
             )
             bar.update()
         known = []  # each world's rungs in its own world, from its run
-        if attribution:
-            with timings.stage("attribution"):  # before waiting on any task
-                known.append(real_world_rungs(data, scenario, fitted, outcomes))
+        if attribution:  # a world in files links its rungs apart from its links
+            apart = shared_world if isinstance(data, WorldFiles) else nullcontext
+            with (
+                timings.stage("attribution"),  # before waiting on any task
+                apart(data) as own,
+            ):
+                known.append(real_world_rungs(own, scenario, fitted, outcomes))
         release_memory()  # what the stages freed, while the pool's worlds are held
         replicates: dict[str, pd.DataFrame] = {}
         qualities: tuple[LinkQuality, ...] = ()
@@ -759,7 +809,7 @@ def replicate_audit(
         data = generate(world)
         drop_people(data)
         council = council_run(data, world, model, lean=True)
-        quality = link_quality(council.links, data.sources, data.spine, data.households)
+        quality = measure_links(data, council.links)
         flags = council.flags
         del council  # links and view: the audit and the rungs read the flags only
         outcomes = flag_outcomes(data, flags, world)

@@ -1,0 +1,80 @@
+"""A run's own world streamed into its output directory (``run --stream``).
+
+:func:`simulator.pipeline.run.run` with a directory generates the real world into
+the run's output being written (:func:`simulator.pipeline.streamed.generate_world`),
+so its truth, records and spine are final there; its links and ``view.parquet``
+are made from those files (:func:`write_world_view`) and written beside them; its
+rungs of the ladder link and view in a scratch directory of their own inside it
+(:func:`shared_world`), so they never replace the run's own links or view.
+:func:`simulator.pipeline.output.write_run` then writes only what is left; the
+directory is the in-memory run's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from simulator.council.view_files import write_view_file
+from simulator.pipeline.linked_files import HOUSEHOLDS_FILE
+from simulator.pipeline.output import VIEW_FILE
+from simulator.pipeline.streamed import WorldFiles, scratch_directory
+from simulator.world.generate import AREAS_FILE, SPINE_FILE
+
+VIEW_WORK = ".view"
+"""Inside the world's directory: what DuckDB spills while the view is built."""
+PEOPLE_FILE = "truth/people.parquet"
+SHARED_FILES = (AREAS_FILE, HOUSEHOLDS_FILE, PEOPLE_FILE, SPINE_FILE)
+"""The world's files its rungs read where they are (linked into their scratch)."""
+
+
+def write_world_view(world: WorldFiles) -> Path:
+    """Write the view of the world's last links from its files: ``view.parquet``.
+
+    Built :attr:`~simulator.schema.generation.GenerationConfig.chunk_size` spine
+    households at a time, DuckDB within the linkage section's ``memory_limit_gb``
+    (:func:`simulator.council.view_files.write_view_file`): the bytes of the view
+    in memory. Scored by :func:`simulator.council.flagging.score_view_file`.
+    """
+    scenario = world.scenario
+    view = world.directory / VIEW_FILE
+    deprivation = pq.read_table(
+        world.directory / AREAS_FILE, columns=["postcode_sector", "imd_decile"]
+    ).to_pandas()
+    write_view_file(
+        world.record_files,
+        world.spine_file,
+        world.links_file,
+        deprivation,
+        scenario,
+        view,
+        world.directory / VIEW_WORK,
+        households_per_range=scenario.generation.chunk_size,
+        memory_limit_gb=scenario.linkage.memory_limit_gb,
+    )
+    return view
+
+
+@contextlib.contextmanager
+def shared_world(world: WorldFiles) -> Iterator[WorldFiles]:
+    """The same world in a scratch directory inside it, for links of its own.
+
+    The truth and spine are hard links to the world's files (a copy where the file
+    system has none), the records are read where they are: a rung linked and viewed
+    there leaves the world's own links and view untouched. Removed on leaving,
+    however it ends.
+    """
+    with scratch_directory(world.directory) as scratch:
+        for rel in SHARED_FILES:
+            (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(world.directory / rel, scratch / rel)
+            except OSError:
+                shutil.copyfile(world.directory / rel, scratch / rel)
+        yield replace(world, directory=scratch)
