@@ -236,9 +236,11 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--stream",
         action="store_true",
-        help="run the replicates and attribution rungs through files, each in a "
-        "scratch directory inside the output being written (the default when the "
-        "run held in memory would need more than --memory-limit); the same outputs",
+        help="run through files: the real world generated straight into the "
+        "output being written (but over dynamics.periods > 1), the replicates and "
+        "attribution rungs each in a scratch directory inside it (the default when "
+        "the run held in memory would need more than --memory-limit); the same "
+        "outputs",
     )
     p.add_argument(
         "--view",
