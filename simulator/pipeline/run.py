@@ -47,6 +47,7 @@ from simulator.frames import release_memory
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
 from simulator.pipeline.run_world import shared_world, write_world_view
 from simulator.pipeline.streamed import (
+    DEFAULT_SIZES,
     Streamed,
     WorldFiles,
     generate_world,
@@ -607,7 +608,12 @@ def run(
             data: SyntheticData | WorldFiles = (
                 generate(scenario, progress=progress)
                 if directory is None
-                else generate_world(scenario, directory, progress=progress)
+                else generate_world(
+                    scenario,
+                    directory,
+                    progress=progress,
+                    sizes=DEFAULT_SIZES if streamed is None else streamed.sizes,
+                )
             )
         if history:
             with timings.stage("model: history cohort"):

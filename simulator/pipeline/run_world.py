@@ -37,10 +37,10 @@ SHARED_FILES = (AREAS_FILE, HOUSEHOLDS_FILE, PEOPLE_FILE, SPINE_FILE)
 def write_world_view(world: WorldFiles) -> Path:
     """Write the view of the world's last links from its files: ``view.parquet``.
 
-    Built :attr:`~simulator.schema.generation.GenerationConfig.chunk_size` spine
-    households at a time, DuckDB within the linkage section's ``memory_limit_gb``
-    (:func:`simulator.council.view_files.write_view_file`): the bytes of the view
-    in memory. Scored by :func:`simulator.council.flagging.score_view_file`.
+    Built ``sizes.range_households`` spine households at a time, DuckDB within
+    ``sizes.duckdb_gb`` (:func:`simulator.council.view_files.write_view_file`):
+    the bytes of the view in memory; scored by
+    :func:`simulator.council.flagging.score_view_file`.
     """
     scenario = world.scenario
     view = world.directory / VIEW_FILE
@@ -55,8 +55,8 @@ def write_world_view(world: WorldFiles) -> Path:
         scenario,
         view,
         world.directory / VIEW_WORK,
-        households_per_range=scenario.generation.chunk_size,
-        memory_limit_gb=scenario.linkage.memory_limit_gb,
+        households_per_range=world.sizes.range_households,
+        memory_limit_gb=world.sizes.duckdb_gb,
     )
     return view
 
