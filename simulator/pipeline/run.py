@@ -45,7 +45,7 @@ from simulator.council.view import (
 )
 from simulator.frames import release_memory
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
-from simulator.pipeline.run_world import shared_world, write_world_view
+from simulator.pipeline.run_world import shared_world
 from simulator.pipeline.streamed import (
     DEFAULT_SIZES,
     Streamed,
@@ -424,7 +424,7 @@ def council_view(
     """The view, scores and flags of linked data (:func:`council_run`'s second half).
 
     Of a world in files, its view is written beside them and scored from there
-    (:func:`~simulator.pipeline.run_world.write_world_view`), the same tables.
+    (:func:`world_view`), the same tables.
     """
     rule = scenario.model.flag_rule()
     with (
@@ -432,7 +432,7 @@ def council_view(
         stage_bar("view, scores and flags", 2, progress) as bar,
     ):
         if isinstance(data, WorldFiles):
-            view: pd.DataFrame | Path = write_world_view(data)
+            view: pd.DataFrame | Path = world_view(data)
             bar.update()
             flags = score_view_file(model, view, rule)
         else:

@@ -3,9 +3,10 @@
 :func:`simulator.pipeline.run.run` with a directory generates the real world into
 the run's output being written (:func:`simulator.pipeline.streamed.generate_world`),
 so its truth, records and spine are final there; its links and ``view.parquet``
-are made from those files (:func:`write_world_view`) and written beside them; its
-rungs of the ladder link and view in a scratch directory of their own inside it
-(:func:`shared_world`), so they never replace the run's own links or view.
+are made from those files and written beside them
+(:func:`~simulator.pipeline.streamed.world_view`); its rungs of the ladder link and
+view in a scratch directory of their own inside it (:func:`shared_world`), so they
+never replace the run's own links or view.
 :func:`simulator.pipeline.output.write_run` then writes only what is left; the
 directory is the in-memory run's, byte for byte.
 """
@@ -17,48 +18,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from simulator.council.view_files import write_view_file
 from simulator.pipeline.linked_files import HOUSEHOLDS_FILE
-from simulator.pipeline.output import VIEW_FILE
 from simulator.pipeline.streamed import WorldFiles, scratch_directory
 from simulator.world.generate import AREAS_FILE, SPINE_FILE
 
-VIEW_WORK = ".view"
-"""Inside the world's directory: what DuckDB spills while the view is built."""
 PEOPLE_FILE = "truth/people.parquet"
 SHARED_FILES = (AREAS_FILE, HOUSEHOLDS_FILE, PEOPLE_FILE, SPINE_FILE)
 """The world's files its rungs read where they are (linked into their scratch)."""
-
-
-def write_world_view(world: WorldFiles) -> Path:
-    """Write the view of the world's last links from its files: ``view.parquet``.
-
-    Built ``sizes.range_households`` spine households at a time, DuckDB within
-    ``sizes.duckdb_gb`` (:func:`simulator.council.view_files.write_view_file`):
-    the bytes of the view in memory; scored by
-    :func:`simulator.council.flagging.score_view_file`.
-    """
-    scenario = world.scenario
-    view = world.directory / VIEW_FILE
-    deprivation = pq.read_table(
-        world.directory / AREAS_FILE, columns=["postcode_sector", "imd_decile"]
-    ).to_pandas()
-    write_view_file(
-        world.record_files,
-        world.spine_file,
-        world.links_file,
-        deprivation,
-        scenario,
-        view,
-        world.directory / VIEW_WORK,
-        households_per_range=world.sizes.range_households,
-        memory_limit_gb=world.sizes.duckdb_gb,
-    )
-    return view
 
 
 @contextlib.contextmanager

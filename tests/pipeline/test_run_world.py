@@ -124,7 +124,7 @@ def test_run_with_stream_prints_and_writes_what_a_run_in_memory_does(
 
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
-@pytest.mark.parametrize("where", ["write_world_view", "shared_world"])
+@pytest.mark.parametrize("where", ["world_view", "shared_world"])
 def test_a_streamed_run_stopped_midway_leaves_nothing(
     tmp_path, capsys, monkeypatch, no_report, error, where
 ):
