@@ -582,7 +582,12 @@ def run(
     tasks = pool_tasks(scenario, attribution, history)
     households = scenario.population.n_households
     with Pool(
-        workers, households, tasks, busy=True, streamed=streamed is not None
+        workers,
+        households,
+        tasks,
+        busy=True,
+        streamed=streamed is not None,
+        kept=0 if directory is not None else None,  # a world in files: none kept
     ) as pool:
         if streamed is not None and pool.cluster is None:  # sizes from its share
             streamed = streamed.shared(
