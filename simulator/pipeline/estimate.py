@@ -100,6 +100,14 @@ STREAMED_TASK = Line(STREAMED_TASK_BYTES, STREAMED_BYTES_PER_HOUSEHOLD)
 largest sizes :func:`simulator.pipeline.memory_limit.stream_sizes` gives
 (:data:`simulator.pipeline.parallel.STREAMED_TASK_BYTES`); a tighter
 ``--memory-limit`` gives smaller pieces and less."""
+STREAMED_RUN = Line(440 * MIB, 3_840)
+"""Peak memory of a ``run --stream``'s own process (its real world generated into
+its output, linked, viewed, scored and audited from the files, the outputs
+written from them; over periods the run keeps its world and the in-memory line
+applies). Provisional: measured only at 20,000 households (487 MiB, main at
+``fa215df``, ``benchmarks.run_costs --stream``, load 2.3; the line is 5% above
+it there), its slope twice a streamed task's per household (the run also holds
+every world's outcomes for the pooled audit) until a large run is measured."""
 STREAMED_TASK_CPU = 2.9
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
 files, as a multiple of the same tasks in memory: each writes its world to
@@ -295,7 +303,9 @@ def estimate_for(
     streamed : bool
         The tasks stream through files (``run --stream``): a worker holds
         :data:`STREAMED_TASK` rather than a world, and the tasks take
-        :data:`STREAMED_TASK_CPU` times their CPU.
+        :data:`STREAMED_TASK_CPU` times their CPU; so does the run's own world
+        unless it runs over periods, and its process peaks at
+        :data:`STREAMED_RUN`.
 
     Returns
     -------
@@ -313,7 +323,10 @@ def estimate_for(
 
     n = scenario.population.n_households
     method = scenario.linkage.method
-    wall = STARTUP_SECONDS + _world_seconds(n, method)
+    own_streams = streamed and scenario.dynamics.periods == 1  # its world in files
+    wall = STARTUP_SECONDS + _world_seconds(n, method) * (
+        STREAMED_TASK_CPU if own_streams else 1
+    )
     wall += STAGE_SECONDS["link quality"].at(n)
     wall += STAGE_SECONDS["write outputs and report"].at(n)
     pooled = (scenario.audit.replicates - 1) * _world_seconds(n, method)
@@ -324,10 +337,12 @@ def estimate_for(
     wall += pooled * (STREAMED_TASK_CPU if streamed else 1)
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario))
-    count = local_processes(workers or SERIAL, n, tasks, streamed)
+    count = local_processes(workers or SERIAL, n, tasks, streamed, int(not own_streams))
     task = STREAMED_TASK.at(n) if streamed else n * TASK_BYTES_PER_HOUSEHOLD
     per_worker = task + PROCESS_BYTES
     peak = PEAK_MEMORY[(method, attribution)].at(n)
+    if own_streams:
+        peak = STREAMED_RUN.at(n)
     if scenario.dynamics.periods > 1:
         peak = max(peak, PERIODS_PEAK.at(n))
     return Estimate(
@@ -358,20 +373,25 @@ def period_worlds(scenario: Scenario, attribution: bool) -> float:
 
 
 def local_processes(
-    workers: Workers, households: int, tasks: int, streamed: bool = False
+    workers: Workers,
+    households: int,
+    tasks: int,
+    streamed: bool = False,
+    kept: int = 1,
 ) -> int:
     """Processes of a run on this machine: its own and the pool's (none on a cluster).
 
     As the run's pool chooses them (:class:`simulator.pipeline.parallel.Pool`: the
-    run's process counts as one and keeps its world; ``streamed`` tasks hold
-    less); a count lowered for memory is warned about when the run starts, not here.
+    run's process counts as one and keeps ``kept`` worlds, none if its own world
+    streams; ``streamed`` tasks hold less); a count lowered for memory is warned
+    about when the run starts, not here.
     """
     if workers.cluster is not None or tasks == 0:
         return 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return processes(
-            workers, households, tasks + 1, kept=1, **task_bytes(streamed=streamed)
+            workers, households, tasks + 1, kept=kept, **task_bytes(streamed=streamed)
         )
 
 
