@@ -100,14 +100,14 @@ STREAMED_TASK = Line(STREAMED_TASK_BYTES, STREAMED_BYTES_PER_HOUSEHOLD)
 largest sizes :func:`simulator.pipeline.memory_limit.stream_sizes` gives
 (:data:`simulator.pipeline.parallel.STREAMED_TASK_BYTES`); a tighter
 ``--memory-limit`` gives smaller pieces and less."""
-STREAMED_RUN = Line(440 * MIB, 3_840)
+STREAMED_RUN = Line(460 * MIB, 2_780)
 """Peak memory of a ``run --stream``'s own process (its real world generated into
 its output, linked, viewed, scored and audited from the files, the outputs
 written from them; over periods the run keeps its world and the in-memory line
-applies). Provisional: measured only at 20,000 households (487 MiB, main at
-``fa215df``, ``benchmarks.run_costs --stream``, load 2.3; the line is 5% above
-it there), its slope twice a streamed task's per household (the run also holds
-every world's outcomes for the pooled audit) until a large run is measured."""
+applies): the line through 487 MiB at 20,000 households (``run_costs --stream``,
+load 2.3) and 2.89 GiB at 1,000,000 (``--workers 2 --stream``, load 1.9 to 3.6),
+both at ``fa215df``, plus 5%: DuckDB's 2 GB linkage limit and the tasks' sizes
+are most of it, the flags and outcomes of every household the rest."""
 STREAMED_TASK_CPU = 2.9
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
 files, as a multiple of the same tasks in memory: each writes its world to
