@@ -19,19 +19,13 @@ from simulator.pipeline.streamed import SCRATCH_PREFIX
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import BLOCK_SIZE
 from tests.pipeline.test_run import digests
+from tests.pipeline.test_streamed import small as streamed_small
 
 
 def small(seed: int, households: int, chunk: int, method: str) -> Scenario:
-    return Scenario.model_validate(
-        {
-            "name": "run-world-test",
-            "seed": seed,
-            "population": {"n_households": households, "households_per_area": 100},
-            "generation": {"chunk_size": chunk},
-            "linkage": {"method": method},
-            "audit": {"n_boot": 50, "min_group_size": 0},
-        }
-    )
+    """test_streamed's small scenario with one world (no replicates)."""
+    one_world = {"n_boot": 50, "min_group_size": 0}
+    return streamed_small(seed, households, chunk, method, audit=one_world)
 
 
 def streamed_run(scenario: Scenario, out: Path) -> Run:
