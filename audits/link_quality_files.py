@@ -206,8 +206,6 @@ def link_quality_files(
     households_file: Path,
     *,
     rows: int,
-    memory_limit_gb: float | None = None,
-    work: Path | None = None,
 ) -> LinkQuality:
     """Measure a links file against the truth in records files, batch by batch.
 
@@ -222,11 +220,6 @@ def link_quality_files(
         The spine (with its hidden truth) and the truth households.
     rows : int
         Records judged at a time.
-    memory_limit_gb : float, optional
-        Not used (the links were joined in DuckDB, within this limit); kept for
-        callers.
-    work : Path, optional
-        Not used (DuckDB's spill directory); kept for callers.
 
     Returns
     -------

@@ -136,8 +136,6 @@ def write_linked_files(
             tmp / SPINE_FILE,
             tmp / HOUSEHOLDS_FILE,
             rows=rows_at_once,
-            memory_limit_gb=scenario.linkage.memory_limit_gb,
-            work=tmp / WORK_DIRECTORY,
         )
         written |= write_linkage_tables(quality, tmp)
         shutil.rmtree(tmp / WORK_DIRECTORY, ignore_errors=True)

@@ -165,19 +165,13 @@ def world_quality(world: WorldFiles) -> LinkQuality:
     """The world's links measured against its truth, a batch of records at a time."""
     from audits.link_quality_files import link_quality_files
 
-    work = world.directory / WORK_DIRECTORY
-    try:
-        return link_quality_files(
-            world.links_file,
-            world.record_files,
-            world.spine_file,
-            world.directory / HOUSEHOLDS_FILE,
-            rows=world.rows,
-            memory_limit_gb=world.sizes.duckdb_gb,
-            work=work,
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return link_quality_files(
+        world.links_file,
+        world.record_files,
+        world.spine_file,
+        world.directory / HOUSEHOLDS_FILE,
+        rows=world.rows,
+    )
 
 
 def _columns(path: Path, wanted: tuple[str, ...]) -> pd.DataFrame:
