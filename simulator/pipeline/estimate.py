@@ -105,9 +105,11 @@ STREAMED_RUN = Line(460 * MIB, 2_780)
 its output, linked, viewed, scored and audited from the files, the outputs
 written from them; over periods the run keeps its world and the in-memory line
 applies): the line through 487 MiB at 20,000 households (``run_costs --stream``,
-load 2.3) and 2.89 GiB at 1,000,000 (``--workers 2 --stream``, load 1.9 to 3.6),
-both at ``fa215df``, plus 5%: DuckDB's 2 GB linkage limit and the tasks' sizes
-are most of it, the flags and outcomes of every household the rest."""
+load 2.3) and 2.89 at 1,000,000 (``--workers 2 --stream``, load 1.9 to 3.6),
+both at ``fa215df``, plus 5%; but that 2.89 was 10**9 bytes, 2.69 GiB, so at
+1,000,000 the line is about 13% above the measured peak (it errs high).
+DuckDB's 2 GB linkage limit and the tasks' sizes are most of it, the flags and
+outcomes of every household the rest."""
 STREAMED_TASK_CPU = 2.9
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
 files, as a multiple of the same tasks in memory: each writes its world to
