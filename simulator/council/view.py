@@ -534,8 +534,7 @@ def build_view(
         a link names a household that is not on the spine, or the deprivation
         lookup is malformed.
     """
-    spine = council_view(spine)
-    _require(spine, SPINE_COLUMNS, "spine")
+    _require(spine, SPINE_COLUMNS, "spine")  # before the links' checks, as always
     linked = linked_records(sources, links, RECORD_COLUMNS, optional=OPTIONAL_COLUMNS)
     return view_of_linked(
         linked,

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.council.linkage.backend import LinkageDB
+from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.on_disk import spilling_db
 from simulator.council.view import (
     OPTIONAL_COLUMNS,
@@ -46,11 +46,6 @@ from simulator.vocabulary import INDEX
 LINK_COLUMNS = ("source", "record_id", INDEX)
 """The links table's columns the view reads."""
 ABSENCE = OPTIONAL_COLUMNS[0]
-
-
-def _sql_text(value: str | Path) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _require_file(path: Path, columns: tuple[str, ...], what: str) -> list[str]:
@@ -75,7 +70,7 @@ def _few(rows: list[tuple[object, ...]]) -> str:
 
 def _check_links(db: LinkageDB, name: str, records: str, links: str) -> None:
     """Every record of ``name`` has exactly one row in the links table."""
-    src = _sql_text(name)
+    src = sql_text(name)
     repeated = db.con.sql(
         f"SELECT record_id FROM {links} WHERE source = {src} GROUP BY record_id "
         "HAVING count(*) > 1 ORDER BY record_id LIMIT 6"
@@ -115,17 +110,17 @@ def _linked_sql(
         columns = _require_file(
             record_files[name], ("record_id", *RECORD_COLUMNS), f"{name} records"
         )
-        records = f"read_parquet({_sql_text(record_files[name])})"
+        records = f"read_parquet({sql_text(record_files[name])})"
         _check_links(db, name, records, links)
         absence = f"r.{ABSENCE}" if ABSENCE in columns else "NULL::DOUBLE"
         if ABSENCE in columns:
             with_absence.add(name)
-        wanted = ", ".join(_sql_text(t) for t in types[name])
+        wanted = ", ".join(sql_text(t) for t in types[name])
         parts.append(
             f"SELECT {k}::SMALLINT AS src, l.{INDEX}, r.event_type, r.event_date, "
             f"{absence}::DOUBLE AS {ABSENCE}\n"
             f"FROM {records} AS r JOIN (SELECT record_id, {INDEX} FROM {links} "
-            f"WHERE source = {_sql_text(name)} AND {INDEX} IS NOT NULL) AS l "
+            f"WHERE source = {sql_text(name)} AND {INDEX} IS NOT NULL) AS l "
             f"USING (record_id)\nWHERE r.event_type IN ({wanted})"
         )
     if not parts:
@@ -228,7 +223,7 @@ def write_view_file(
         links, linked, spine = db.name("links"), db.name("linked"), db.name("spine")
         con.execute(
             f"CREATE VIEW {links} AS SELECT {', '.join(LINK_COLUMNS)} "
-            f"FROM read_parquet({_sql_text(links_file)})"
+            f"FROM read_parquet({sql_text(links_file)})"
         )
         sql, names, with_absence = _linked_sql(
             db, record_files, links, counted_types(config)
@@ -237,7 +232,7 @@ def write_view_file(
         db.create(
             spine,
             f"SELECT {', '.join(SPINE_COLUMNS)} FROM read_parquet("
-            f"{_sql_text(spine_file)}, file_row_number = true) "
+            f"{sql_text(spine_file)}, file_row_number = true) "
             f"ORDER BY {INDEX}, file_row_number",
         )
         if db.scalar(f"SELECT count(*) FROM {spine} WHERE {INDEX} IS NULL"):

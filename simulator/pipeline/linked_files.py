@@ -28,6 +28,7 @@ from simulator.pipeline.output import (
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
+    HOUSEHOLDS_FILE,
     SPINE_FILE,
     records_source,
     write_generated,
@@ -36,7 +37,6 @@ from simulator.world.generate import (
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
 
-HOUSEHOLDS_FILE = "truth/households.parquet"
 WORK_DIRECTORY = ".linkage"
 """Inside the output being written: what DuckDB spills, removed after."""
 ROWS_PER_HOUSEHOLD = 16

@@ -19,11 +19,14 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 
-from simulator.pipeline.linked_files import HOUSEHOLDS_FILE
 from simulator.pipeline.streamed import WorldFiles, scratch_directory
-from simulator.world.generate import AREAS_FILE, SPINE_FILE
+from simulator.world.generate import (
+    AREAS_FILE,
+    HOUSEHOLDS_FILE,
+    PEOPLE_FILE,
+    SPINE_FILE,
+)
 
-PEOPLE_FILE = "truth/people.parquet"
 SHARED_FILES = (AREAS_FILE, HOUSEHOLDS_FILE, PEOPLE_FILE, SPINE_FILE)
 """The world's files its rungs read where they are (linked into their scratch)."""
 

@@ -36,17 +36,14 @@ from simulator.council.view import (
     observed_labels,
 )
 from simulator.council.view_files import LINK_COLUMNS, write_view_file
-from simulator.pipeline.linked_files import (
-    HOUSEHOLDS_FILE,
-    WORK_DIRECTORY,
-    link_dataset_files,
-)
+from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
 from simulator.pipeline.memory_limit import StreamSizes, sizes_for
 from simulator.pipeline.output import LINKS_FILE, VIEW_FILE
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
     AREAS_FILE,
+    HOUSEHOLDS_FILE,
     SPINE_FILE,
     records_source,
     write_generated,

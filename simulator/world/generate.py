@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,11 +148,8 @@ def _chunked(values: pd.Series) -> pa.ChunkedArray:
 
 def address_keys(spine: pd.DataFrame) -> pa.ChunkedArray:
     """The address the council holds of each spine row: address and postcode."""
-    return pc.binary_join_element_wise(
-        pc.fill_null(_chunked(spine["address"]), ""),
-        pc.fill_null(_chunked(spine["postcode"]), ""),
-        pa.scalar("|", pa.large_string()),
-    )
+    columns = {c: _chunked(spine[c]) for c in ("address", "postcode")}
+    return _address_keys(columns)
 
 
 def assign_spine_households(keys: pa.ChunkedArray) -> np.ndarray:
@@ -450,6 +447,8 @@ def package_versions(packages: tuple[str, ...] = DATA_PACKAGES) -> dict[str, str
 
 
 AREAS_FILE = "truth/areas.parquet"
+HOUSEHOLDS_FILE = "truth/households.parquet"
+PEOPLE_FILE = "truth/people.parquet"
 SPINE_FILE = "spine.parquet"
 RECORDS_PREFIX, RECORDS_SUFFIX = "records/", ".parquet"
 """A source's records file is ``records/<source>.parquet``."""
@@ -475,8 +474,8 @@ def dataset_files(data: SyntheticData) -> dict[str, pd.DataFrame]:
     """The Parquet files of a dataset, by path relative to the output directory."""
     return {
         AREAS_FILE: data.areas,
-        "truth/households.parquet": data.households,
-        "truth/people.parquet": data.people,
+        HOUSEHOLDS_FILE: data.households,
+        PEOPLE_FILE: data.people,
         SPINE_FILE: data.spine,
         **{records_file(k): v for k, v in data.sources.items()},
     }
@@ -632,7 +631,7 @@ def _truth_tables(
 ) -> Iterator[tuple[str, pa.Table]]:
     """A chunk's truth tables as written: households, then people."""
     for rel, frame, strings in (
-        ("truth/households.parquet", households, _ADDRESS_STRINGS),
+        (HOUSEHOLDS_FILE, households, _ADDRESS_STRINGS),
         (PEOPLE_FILE, people, _PEOPLE_STRINGS),
     ):
         table = _concat_frames([frame], strings=strings)
@@ -659,14 +658,15 @@ def _numbered_schema(columns: Columns, names: tuple[str, ...]) -> pa.Schema:
     return pa.Table.from_pandas(frame, preserve_index=False).schema
 
 
-def _address_keys(columns: Columns) -> pa.Array:
-    """:func:`address_keys` of a chunk's spine columns."""
-    keys = pc.binary_join_element_wise(
+def _address_keys(
+    columns: Mapping[str, pa.Array | pa.ChunkedArray],
+) -> pa.Array | pa.ChunkedArray:
+    """:func:`address_keys` of a spine's Arrow columns (a chunk's, as generated)."""
+    return pc.binary_join_element_wise(
         pc.fill_null(columns["address"], ""),
         pc.fill_null(columns["postcode"], ""),
         pa.scalar("|", pa.large_string()),
     )
-    return keys
 
 
 class _Spill:
@@ -740,9 +740,6 @@ class _Spill:
         self.path.unlink()
 
 
-PEOPLE_FILE = "truth/people.parquet"
-
-
 def _chunks_on_disk(
     scenario: Scenario, households_file: Path, people_file: Path
 ) -> Iterator[PopulationChunk]:
@@ -778,7 +775,7 @@ def write_spine_again(scenario: Scenario, directory: Path, lean: bool = False) -
     with ExitStack() as held:  # on an error, the spill removed
         held.callback(shutil.rmtree, spill_dir, ignore_errors=True)
         spill: _Spill | None = None
-        truth = directory / "truth/households.parquet", directory / PEOPLE_FILE
+        truth = directory / HOUSEHOLDS_FILE, directory / PEOPLE_FILE
         for chunk in _chunks_on_disk(scenario, *truth):
             parts: dict[str, Parts] = {"spine": []}
             add_records(chunk, parts, lean)

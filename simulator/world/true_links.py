@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulator.council.linkage.backend import LinkageDB
+from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import spilling_db, write_links
 from simulator.errors import InputDataError
@@ -126,8 +126,7 @@ def oracle_links(
 
 def _parquet(path: Path) -> str:
     """A SQL expression reading the Parquet file at ``path``, row numbers included."""
-    quoted = str(path).replace("'", "''")
-    return f"read_parquet('{quoted}', file_row_number = true)"
+    return f"read_parquet({sql_text(path)}, file_row_number = true)"
 
 
 def _check_oracle_files(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from itertools import count
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -78,6 +79,11 @@ class LinkageSQLError(LinkauditError, RuntimeError):
     def __reduce__(self) -> tuple:
         """Pickled as text, so a worker's failure comes back whole."""
         return (type(self), (self.table, self.sql, self.cause))
+
+
+def sql_text(value: str | Path) -> str:
+    """A SQL string literal of ``value`` (a path or a name), quotes doubled."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
