@@ -134,11 +134,12 @@ def _estimate_line(
 def streams_world(args: argparse.Namespace, scenario: Scenario) -> bool:
     """Whether ``run`` streams its own real world into its output, not only its tasks.
 
-    With ``--stream`` (or when ``run`` streams by itself), but for a run over
-    periods (``dynamics.periods`` > 1), whose later periods move that world on in
-    memory (:mod:`simulator.pipeline.periods`).
+    With ``--stream`` (or when ``run`` streams by itself), if the scenario's world
+    can stream (:func:`simulator.pipeline.estimate.streams_own_world`).
     """
-    return bool(args.stream) and scenario.dynamics.periods == 1
+    from simulator.pipeline.estimate import streams_own_world
+
+    return bool(args.stream) and streams_own_world(scenario)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -282,6 +282,15 @@ def _world_seconds(households: int, method: str) -> float:
     )
 
 
+def streams_own_world(scenario: Scenario) -> bool:
+    """Whether a streamed ``run`` streams its own real world, not only its tasks.
+
+    Every run but one over periods (``dynamics.periods`` > 1), whose later periods
+    move that world on in memory (:mod:`simulator.pipeline.periods`).
+    """
+    return scenario.dynamics.periods == 1
+
+
 def estimate_for(
     scenario: Scenario,
     *,
@@ -325,7 +334,7 @@ def estimate_for(
 
     n = scenario.population.n_households
     method = scenario.linkage.method
-    own_streams = streamed and scenario.dynamics.periods == 1  # its world in files
+    own_streams = streamed and streams_own_world(scenario)  # its world in files
     wall = STARTUP_SECONDS + _world_seconds(n, method) * (
         STREAMED_TASK_CPU if own_streams else 1
     )
