@@ -43,6 +43,8 @@ from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES, OVERALL
 from simulator.world.generate import (
     AREAS_FILE,
+    HOUSEHOLDS_FILE,
+    PEOPLE_FILE,
     SPINE_FILE,
     SyntheticData,
     package_versions,
@@ -67,8 +69,8 @@ FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
 """The columns of ``flags.parquet`` an audit reads."""
 WORLD_TABLES = {
     AREAS: AREAS_FILE,
-    HOUSEHOLDS: "truth/households.parquet",
-    PEOPLE: "truth/people.parquet",
+    HOUSEHOLDS: HOUSEHOLDS_FILE,
+    PEOPLE: PEOPLE_FILE,
     SPINE: SPINE_FILE,
     LINKS: LINKS_FILE,
     FLAGS: FLAGS_FILE,
@@ -250,11 +252,11 @@ def read_dataset(directory: str | Path) -> SyntheticData:
     }
     data = SyntheticData(
         scenario,
-        checked.table("truth/areas.parquet"),
-        checked.table("truth/households.parquet"),
-        checked.table("truth/people.parquet"),
+        checked.table(AREAS_FILE),
+        checked.table(HOUSEHOLDS_FILE),
+        checked.table(PEOPLE_FILE),
         sources,
-        checked.table("spine.parquet"),
+        checked.table(SPINE_FILE),
     )
     _check_truth_covers_spine(data, checked.directory)
     return data
