@@ -98,7 +98,7 @@ def _estimate_line(
 ) -> str:
     """The run's estimated cost on this machine; refused if over --memory-limit.
 
-    With ``streams`` (``run`` only), a run whose estimate held in memory is over
+    With ``streams``, a run whose estimate held in memory is over
     the limit streams its tasks through files if that needs less (small runs
     need more: DuckDB's and a chunk's fixed memory), and is checked against that
     estimate instead; ``--stream`` streams whatever the estimates.
@@ -145,14 +145,16 @@ def streams_world(args: argparse.Namespace, scenario: Scenario) -> bool:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate a scenario (and the files its model names) and print a summary.
 
-    The summary ends with the run's estimated time, memory and disk; a run that
-    would not fit in ``--memory-limit`` is refused here as ``run`` would refuse it.
+    The summary ends with the run's estimated time, memory and disk, as ``run``
+    would make it (streamed through files if that is what ``run`` would do); a run
+    that would not fit in ``--memory-limit`` is refused here as ``run`` would
+    refuse it.
     """
     from simulator.council.models.external import check_external
 
     scenario = _load(args)
     check_external(scenario.model, args.scenario.resolve().parent)
-    estimate = _estimate_line(args, scenario, _workers(args))
+    estimate = _estimate_line(args, scenario, _workers(args), streams=True)
     print(_summary(scenario, str(args.scenario)), estimate, sep="\n")  # noqa: T201
     return 0
 

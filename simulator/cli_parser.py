@@ -187,9 +187,20 @@ def _add_resource_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_stream_arg(p: argparse.ArgumentParser, text: str) -> None:
+    """``--stream``: the run through files (and estimated so)."""
+    p.add_argument("--stream", action="store_true", help=text)
+
+
 def _validate_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     _add_resource_args(p)
+    _add_stream_arg(
+        p,
+        "estimate the run as `run --stream` would make it, through files (without "
+        "it, as `run` would: through files if held in memory it would need more "
+        "than --memory-limit)",
+    )
 
 
 def _schema_args(p: argparse.ArgumentParser) -> None:
@@ -233,10 +244,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     _add_scenario_args(p)
     _add_resource_args(p)
     _add_worker_args(p, "the attribution rungs, replicates and history cohort")
-    p.add_argument(
-        "--stream",
-        action="store_true",
-        help="run through files: the real world generated straight into the "
+    _add_stream_arg(
+        p,
+        "run through files: the real world generated straight into the "
         "output being written (but over dynamics.periods > 1), the replicates and "
         "attribution rungs each in a scratch directory inside it (the default when "
         "the run held in memory would need more than --memory-limit); the same "

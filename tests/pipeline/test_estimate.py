@@ -258,3 +258,27 @@ def test_a_million_households_in_two_processes_is_above_its_peak_and_fits(
     assert est.processes == 2
     limit = memory_limit_bytes(DEFAULT_MEMORY_LIMIT, total=MACHINE_BYTES)
     assert tree_peak < est.peak_memory_bytes <= limit
+
+
+def test_validate_estimates_the_run_streamed_when_run_would_stream(
+    scenario_file, capsys, monkeypatch
+):
+    """``validate`` agrees with ``run``: a run held in memory over the limit, but
+    under it through files, is estimated (and accepted) streamed; ``--stream``
+    estimates it streamed whatever the limit."""
+    monkeypatch.setenv("LINKAUDIT_WORKERS", "1")  # the same processes at any limit
+    s = scenario(500_000)
+    held = estimate_for(s).peak_memory_bytes
+    lean = estimate_for(s, streamed=True).peak_memory_bytes
+    assert lean < held
+    between = f"{(held + lean) // 2}B"
+    assert main(["validate", str(scenario_file), "--memory-limit", between]) == 0
+    out = capsys.readouterr().out
+    assert "estimate on this machine (its real world and tasks streamed" in out
+    assert main(["validate", str(scenario_file), "--memory-limit", "0"]) == 0
+    assert "streamed" not in capsys.readouterr().out
+    assert (
+        main(["validate", str(scenario_file), "--stream", "--memory-limit", "0"]) == 0
+    )
+    assert "streamed through files" in capsys.readouterr().out
+    assert main(["validate", str(scenario_file), "--memory-limit", f"{lean - 1}B"]) == 1
