@@ -20,7 +20,7 @@ Only the columns the view reads are read: ``record_id``, ``event_type``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -93,13 +93,17 @@ def _check_links(db: LinkageDB, name: str, records: str, links: str) -> None:
 
 
 def _linked_sql(
-    db: LinkageDB,
     record_files: Mapping[str, Path],
-    links: str,
     types: Mapping[str, tuple[str, ...]],
+    households: Callable[[str, str], str],
 ) -> tuple[str, list[str], set[str]]:
     """The query of every counted record with its household, sorted by household.
 
+    ``households(name, records)`` gives, for source ``name`` whose records are the
+    relation ``records``, what the records join to find their households: a
+    relation ``l`` with ``spine_household_id`` and the join's ``USING`` or ``ON``
+    clause (the links table's rows of the source, or the truth's households of
+    :mod:`simulator.world.true_links`), records without a household left out.
     Returns the query, the sources it reads (``src`` numbers them) and the sources
     whose records carry ``absence_rate``.
     """
@@ -111,7 +115,7 @@ def _linked_sql(
             record_files[name], ("record_id", *RECORD_COLUMNS), f"{name} records"
         )
         records = f"read_parquet({sql_text(record_files[name])})"
-        _check_links(db, name, records, links)
+        join = households(name, records)
         absence = f"r.{ABSENCE}" if ABSENCE in columns else "NULL::DOUBLE"
         if ABSENCE in columns:
             with_absence.add(name)
@@ -119,9 +123,7 @@ def _linked_sql(
         parts.append(
             f"SELECT {k}::SMALLINT AS src, l.{INDEX}, r.event_type, r.event_date, "
             f"{absence}::DOUBLE AS {ABSENCE}\n"
-            f"FROM {records} AS r JOIN (SELECT record_id, {INDEX} FROM {links} "
-            f"WHERE source = {sql_text(name)} AND {INDEX} IS NOT NULL) AS l "
-            f"USING (record_id)\nWHERE r.event_type IN ({wanted})"
+            f"FROM {records} AS r JOIN {join}\nWHERE r.event_type IN ({wanted})"
         )
     if not parts:
         parts = [
@@ -156,6 +158,13 @@ def _where(low: int | None, high: int | None) -> str:
     if high is not None:
         conditions.append(f"{INDEX} < {high}")
     return "WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def _check_range_and_spine(households_per_range: int, spine_file: Path) -> None:
+    """At least one household a range, and a spine file with the view's columns."""
+    if households_per_range < 1:
+        raise ValueError("households_per_range must be at least 1")
+    _require_file(spine_file, SPINE_COLUMNS, "spine")
 
 
 def write_view_file(
@@ -213,54 +222,91 @@ def write_view_file(
         table or two, a link names a household that is not on the spine, or the
         deprivation lookup is malformed.
     """
-    if households_per_range < 1:
-        raise ValueError("households_per_range must be at least 1")
-    _require_file(spine_file, SPINE_COLUMNS, "spine")
+    _check_range_and_spine(households_per_range, spine_file)
     _require_file(links_file, LINK_COLUMNS, "links table")
-    reference_date, config = scenario.time.reference_date, scenario.view
     with spilling_db(memory_limit_gb, work_dir) as db:
-        con = db.con
-        links, linked, spine = db.name("links"), db.name("linked"), db.name("spine")
-        con.execute(
+        links = db.name("links")
+        db.con.execute(
             f"CREATE VIEW {links} AS SELECT {', '.join(LINK_COLUMNS)} "
             f"FROM read_parquet({sql_text(links_file)})"
         )
-        sql, names, with_absence = _linked_sql(
-            db, record_files, links, counted_types(config)
+
+        def households(name: str, records: str) -> str:
+            _check_links(db, name, records, links)
+            return (
+                f"(SELECT record_id, {INDEX} FROM {links} WHERE source = "
+                f"{sql_text(name)} AND {INDEX} IS NOT NULL) AS l USING (record_id)"
+            )
+
+        return write_linked_view(
+            db,
+            record_files,
+            households,
+            spine_file,
+            deprivation,
+            scenario,
+            out,
+            households_per_range=households_per_range,
         )
-        db.create(linked, sql)
-        db.create(
-            spine,
-            f"SELECT {', '.join(SPINE_COLUMNS)} FROM read_parquet("
-            f"{sql_text(spine_file)}, file_row_number = true) "
-            f"ORDER BY {INDEX}, file_row_number",
-        )
-        if db.scalar(f"SELECT count(*) FROM {spine} WHERE {INDEX} IS NULL"):
-            raise InputDataError(f"spine: {INDEX} has missing values")
-        households = con.sql(
-            f"SELECT DISTINCT {INDEX} FROM {spine} ORDER BY 1"
-        ).fetchnumpy()[INDEX]
-        households = np.asarray(households, dtype=np.int64)
-        rows = 0
-        with ExitStack() as stack:
-            writer: RowGroupWriter | None = None
-            for low, high in _ranges(households, households_per_range):
-                where = _where(low, high)
-                spine_rows = con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table()
-                records = con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table()
-                view = view_of_linked(
-                    _by_source(records.to_pandas(), names, with_absence),
-                    spine_rows.to_pandas(),
-                    reference_date=reference_date,
-                    deprivation=deprivation,
-                    config=config,
-                )
-                table = pa.Table.from_pandas(view.reset_index(), preserve_index=False)
-                if writer is None:
-                    writer = stack.enter_context(RowGroupWriter(out, table.schema))
-                writer.write(table)
-                rows += len(view)
-        return rows
+
+
+def write_linked_view(
+    db: LinkageDB,
+    record_files: Mapping[str, Path],
+    households: Callable[[str, str], str],
+    spine_file: Path,
+    deprivation: pd.DataFrame | None,
+    scenario: Scenario,
+    out: Path,
+    *,
+    households_per_range: int,
+) -> int:
+    """:func:`write_view_file` with the records' households given as SQL; its rows.
+
+    ``households`` as for :func:`_linked_sql`: per source, the relation its
+    records join to find their spine households (a links table's, or the truth's
+    for the oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`).
+    ``db`` is the DuckDB the query runs in (it spills as its caller set it).
+    """
+    _check_range_and_spine(households_per_range, spine_file)
+    reference_date, config = scenario.time.reference_date, scenario.view
+    con = db.con
+    linked, spine = db.name("linked"), db.name("spine")
+    sql, names, with_absence = _linked_sql(
+        record_files, counted_types(config), households
+    )
+    db.create(linked, sql)
+    db.create(
+        spine,
+        f"SELECT {', '.join(SPINE_COLUMNS)} FROM read_parquet("
+        f"{sql_text(spine_file)}, file_row_number = true) "
+        f"ORDER BY {INDEX}, file_row_number",
+    )
+    if db.scalar(f"SELECT count(*) FROM {spine} WHERE {INDEX} IS NULL"):
+        raise InputDataError(f"spine: {INDEX} has missing values")
+    ids = con.sql(f"SELECT DISTINCT {INDEX} FROM {spine} ORDER BY 1").fetchnumpy()
+    rows = 0
+    with ExitStack() as stack:
+        writer: RowGroupWriter | None = None
+        for low, high in _ranges(
+            np.asarray(ids[INDEX], dtype=np.int64), households_per_range
+        ):
+            where = _where(low, high)
+            spine_rows = con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table()
+            records = con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table()
+            view = view_of_linked(
+                _by_source(records.to_pandas(), names, with_absence),
+                spine_rows.to_pandas(),
+                reference_date=reference_date,
+                deprivation=deprivation,
+                config=config,
+            )
+            table = pa.Table.from_pandas(view.reset_index(), preserve_index=False)
+            if writer is None:
+                writer = stack.enter_context(RowGroupWriter(out, table.schema))
+            writer.write(table)
+            rows += len(view)
+    return rows
 
 
 def _by_source(

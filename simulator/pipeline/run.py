@@ -872,12 +872,16 @@ def files_outcomes(world: WorldFiles, model: RiskModel, method: str) -> pd.DataF
 
     The world's links file is replaced by ``method``'s (:func:`link_world`), and its
     view file by theirs, scored a batch at a time (:func:`world_flags`): only the
-    flags are held.
+    flags are held. The true links (``oracle``) are not written: their view is
+    made from the truth directly (the links file is left as it was).
     """
-    scenario = world.scenario
-    config = method_config(scenario, method)
-    link_world(world, config, stage_seed(scenario, "linkage"))
-    return rung_logged(world_outcomes(world, world_flags(world, model)), method)
+    oracle = method == "oracle"
+    if not oracle:
+        scenario = world.scenario
+        config = method_config(scenario, method)
+        link_world(world, config, stage_seed(scenario, "linkage"))
+    flags = world_flags(world, model, oracle=oracle)
+    return rung_logged(world_outcomes(world, flags), method)
 
 
 def rung_logged(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:

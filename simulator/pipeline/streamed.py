@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ from simulator.world.generate import (
     records_source,
     write_generated,
 )
+from simulator.world.true_links import write_oracle_view_file
 
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
@@ -177,40 +179,49 @@ def _columns(path: Path, wanted: tuple[str, ...]) -> pd.DataFrame:
     return pq.read_table(path, columns=[c for c in wanted if c in names]).to_pandas()
 
 
-def world_view(world: WorldFiles, out: Path | None = None) -> Path:
+def world_view(
+    world: WorldFiles, out: Path | None = None, *, oracle: bool = False
+) -> Path:
     """Write the council's view of the world's last links to ``out``; its path.
 
     :func:`simulator.council.view_files.write_view_file`, the world's
     ``sizes.range_households`` spine households at a time within its
     ``sizes.duckdb_gb``: the bytes of :func:`simulator.council.view.scenario_view`
     of the whole tables, never held whole. ``out`` is the world's ``view.parquet``
-    unless given.
+    unless given. With ``oracle``, the view of the true links, which are never
+    written (:func:`simulator.world.true_links.write_oracle_view_file`; the
+    world's links file is not read).
     """
-    scenario = world.scenario
     out = world.directory / VIEW_FILE if out is None else out
-    write_view_file(
-        world.record_files,
-        world.spine_file,
-        world.links_file,
-        _columns(world.directory / AREAS_FILE, DEPRIVATION_COLUMNS),
-        scenario,
-        out,
-        world.directory / VIEW_WORK_DIRECTORY,
+    write = (
+        write_oracle_view_file
+        if oracle
+        else partial(write_view_file, links_file=world.links_file)
+    )
+    write(
+        record_files=world.record_files,
+        spine_file=world.spine_file,
+        deprivation=_columns(world.directory / AREAS_FILE, DEPRIVATION_COLUMNS),
+        scenario=world.scenario,
+        out=out,
+        work_dir=world.directory / VIEW_WORK_DIRECTORY,
         households_per_range=world.sizes.range_households,
         memory_limit_gb=world.sizes.duckdb_gb,
     )
     return out
 
 
-def world_flags(world: WorldFiles, model: RiskModel) -> pd.DataFrame:
-    """The flags table of the world's last links, its view written and scored.
+def world_flags(
+    world: WorldFiles, model: RiskModel, *, oracle: bool = False
+) -> pd.DataFrame:
+    """The flags table of the world's last links (or ``oracle``: the true links).
 
     :func:`world_view`, then :func:`simulator.council.flagging.score_view_file` (a
     batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
     table of the view in memory.
     """
     rule = world.scenario.model.flag_rule()
-    return score_view_file(model, world_view(world), rule)
+    return score_view_file(model, world_view(world, oracle=oracle), rule)
 
 
 def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:

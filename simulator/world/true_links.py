@@ -4,7 +4,10 @@ A record links to the spine row of its true person (``true_person_id``); when th
 person has several spine rows (duplicates on the spine), the lowest
 ``spine_person_id``; when the person is not on the spine, the record is unlinked.
 :func:`oracle_links` links frames in memory; :func:`write_oracle_links` links
-Parquet files in DuckDB, in bounded memory, to the same bytes.
+Parquet files in DuckDB, in bounded memory, to the same bytes; and
+:func:`write_oracle_view_file` writes the council's view of those links from the
+files without writing the links (a rung of the attribution ladder reads nothing
+else of them).
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import pyarrow.parquet as pq
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import spilling_db, write_links
+from simulator.council.view_files import write_linked_view
 from simulator.errors import InputDataError
+from simulator.schema.scenario import Scenario
+from simulator.vocabulary import INDEX
 
 
 def spine_rows_of(
@@ -244,3 +250,58 @@ def write_oracle_links(
         _check_oracle_files(db, record_files, spine_file)
         sql = oracle_links_sql(record_files, spine_file)
         return write_links(db, sql, sorted(record_files), out, rows)
+
+
+def write_oracle_view_file(
+    record_files: Mapping[str, Path],
+    spine_file: Path,
+    deprivation: pd.DataFrame | None,
+    scenario: Scenario,
+    out: Path,
+    work_dir: Path,
+    *,
+    households_per_range: int,
+    memory_limit_gb: float | None = None,
+) -> int:
+    """Write the council's view of the true links to ``out``; return its rows.
+
+    The bytes of :func:`~simulator.council.view_files.write_view_file` of the links
+    file :func:`write_oracle_links` writes, without writing it: each counted
+    record joins its true person's household on the spine (that of the person's
+    lowest ``spine_person_id``) in DuckDB, so no links table is written, read back,
+    checked or sorted by record. The files are checked as for
+    :func:`write_oracle_links`; arguments as for ``write_view_file``.
+
+    Raises
+    ------
+    simulator.errors.InputDataError
+        As :func:`write_oracle_links` and ``write_view_file`` do (a records file
+        without the view's columns, a missing truth or id column or value, a
+        repeated ``spine_person_id``); records whose ``record_id`` repeats within a
+        source each count, where the links table of them is refused.
+    """
+    with spilling_db(memory_limit_gb, work_dir) as db:
+        _check_oracle_files(db, record_files, spine_file)
+        persons = db.name("persons")
+        db.create(
+            persons,
+            "SELECT CAST(true_person_id AS BIGINT) AS true_person_id, "
+            f"arg_min(CAST({INDEX} AS BIGINT), CAST(spine_person_id AS BIGINT)) "
+            f"AS {INDEX} FROM {_parquet(spine_file)} GROUP BY 1",
+        )
+
+        def households(name: str, records: str) -> str:
+            return (
+                f"{persons} AS l ON CAST(r.true_person_id AS BIGINT) = l.true_person_id"
+            )
+
+        return write_linked_view(
+            db,
+            record_files,
+            households,
+            spine_file,
+            deprivation,
+            scenario,
+            out,
+            households_per_range=households_per_range,
+        )

@@ -20,6 +20,7 @@ from simulator import io
 from simulator.council.view_files import write_view_file
 from simulator.errors import InputDataError
 from simulator.vocabulary import AGENCIES
+from simulator.world.true_links import write_oracle_view_file
 
 
 def _view_bytes(w: World, out: Path, **kwargs: object) -> bytes:
@@ -149,3 +150,68 @@ def test_a_file_without_a_view_column_is_named(tmp_path, seed):
     io.write_parquet(w.data.spine.drop(columns="dob"), w.spine_file)
     with pytest.raises(InputDataError, match="spine: missing column"):
         _view_bytes(w, tmp_path, households_per_range=30)
+
+
+def _oracle_view_bytes(w: World, out: Path, **kwargs: object) -> bytes:
+    """The oracle's view written from the truth, its links never written."""
+    rows = write_oracle_view_file(
+        w.record_files,
+        w.spine_file,
+        w.deprivation,
+        w.data.scenario,
+        out / "oracle_view.parquet",
+        out / "work",
+        **kwargs,
+    )
+    assert not (out / "work").exists(), "the work directory is left behind"
+    assert rows == pd.read_parquet(out / "oracle_view.parquet").shape[0]
+    return (out / "oracle_view.parquet").read_bytes()
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_households=st.integers(10, 300),
+    per_range=st.sampled_from([1, 2, 7, 64, 10**9]),
+    row_group_rows=st.sampled_from([50, 333, 1024 * 1024]),
+    memory_limit_gb=st.sampled_from([None, 0.25]),
+    spine_errors=st.sampled_from([0.0, 0.2]),
+    off=st.sampled_from([(), ("police",), ("education",), ("education", "health")]),
+)
+def test_the_oracle_view_from_the_truth_has_the_in_memory_bytes(
+    tmp_path_factory,
+    seed,
+    n_households,
+    per_range,
+    row_group_rows,
+    memory_limit_gb,
+    spine_errors,
+    off,
+):
+    """The truth's households joined in DuckDB: the view of the oracle's links.
+
+    A spine with duplicates (``spine_errors``) puts people on it twice, and its
+    coverage leaves some off it: their records link to the lowest
+    ``spine_person_id``'s household, or to none.
+    """
+    out = tmp_path_factory.mktemp("oracle_view")
+    spine = {"coverage": 0.9, "errors": {"duplicate": spine_errors}}
+    agencies = {a: {"enabled": a not in off} for a in AGENCIES}
+    s = scenario(n_households, seed, agencies={**agencies, "spine": spine})
+    w = world(s, out, "oracle")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        expected = _memory_bytes(w, out)
+        got = _oracle_view_bytes(
+            w, out, households_per_range=per_range, memory_limit_gb=memory_limit_gb
+        )
+    assert got == expected
+
+
+def test_the_oracle_view_names_missing_truth(tmp_path, seed):
+    """As the oracle's links do: a file without its truth column is refused."""
+    w = world(scenario(50, seed), tmp_path, "oracle")
+    io.write_parquet(w.data.spine.drop(columns="true_person_id"), w.spine_file)
+    with pytest.raises(InputDataError, match="spine: missing column.*true_person_id"):
+        _oracle_view_bytes(w, tmp_path, households_per_range=30)
+    assert not (tmp_path / "work").exists()
