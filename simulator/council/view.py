@@ -400,19 +400,35 @@ def _area(
         )
         ok = ~np.isnan(person_decile)
         # The first member (lowest spine_person_id) whose sector is known.
-        order = np.lexsort(
-            (
-                spine["spine_person_id"].to_numpy(np.int64)[ok],
-                spine[INDEX].to_numpy()[ok],
-            )
+        row = lowest_rows(
+            households.get_indexer(spine[INDEX].to_numpy(np.int64)[ok]),
+            spine["spine_person_id"].to_numpy(np.int64)[ok],
+            n,
         )
-        hh = spine[INDEX].to_numpy(np.int64)[ok][order]
-        starts = np.concatenate([[len(hh) > 0], hh[1:] != hh[:-1]])  # hh sorted
-        first = np.flatnonzero(starts)
-        pos = households.get_indexer(hh[first])
-        decile[pos] = person_decile[ok][order][first]
-        unknown[pos] = False
+        has = row >= 0
+        decile[has] = person_decile[ok][row[has]]
+        unknown[has] = False
     return {"imd_decile": decile, "imd_unknown": unknown}
+
+
+def lowest_rows(pos: np.ndarray, person: np.ndarray, n: int) -> np.ndarray:
+    """Per household ``0..n-1``, the row of its lowest ``person`` id (-1: no row).
+
+    ``pos`` is each row's household. Of rows tied on the lowest id, the first (as
+    a stable sort by household, then id, would put first); two passes of
+    ``np.minimum.at`` where a sort took ten times as long.
+
+    Examples
+    --------
+    >>> lowest_rows(np.array([1, 1, 0, 1, 1]), np.array([7, 5, 9, 6, 5]), 3).tolist()
+    [2, 1, -1]
+    """
+    best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, pos, person)
+    rows = np.flatnonzero(person == best[pos])
+    first = np.full(n, len(pos), dtype=np.int64)
+    np.minimum.at(first, pos[rows], rows)
+    return np.where(first < len(pos), first, -1)
 
 
 def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:

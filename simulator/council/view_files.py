@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulator.council.linkage.backend import LinkageDB, sql_text
@@ -295,7 +296,7 @@ def write_linked_view(
             spine_rows = con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table()
             records = con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table()
             view = view_of_linked(
-                _by_source(records.to_pandas(), names, with_absence),
+                _by_source(records, names, with_absence),
                 spine_rows.to_pandas(),
                 reference_date=reference_date,
                 deprivation=deprivation,
@@ -310,12 +311,23 @@ def write_linked_view(
 
 
 def _by_source(
-    records: pd.DataFrame, names: list[str], with_absence: set[str]
+    records: pa.Table, names: list[str], with_absence: set[str]
 ) -> dict[str, pd.DataFrame]:
-    """A range's linked records by source, as ``linked_records`` gives them."""
-    src = records.pop("src").to_numpy()
+    """A range's linked records by source, as ``linked_records`` gives them.
+
+    Each source's rows are taken in Arrow, and ``event_type`` reaches pandas as a
+    categorical: no Python string per record (the view reads it only through
+    its values).
+    """
+    src = records.column("src")
+    records = records.drop_columns("src")
+    at = records.schema.get_field_index("event_type")
+    types = pc.dictionary_encode(records.column("event_type"))
+    records = records.set_column(at, "event_type", types)
     out = {}
     for k, name in enumerate(names):
-        rows = records.loc[src == k].reset_index(drop=True)
-        out[name] = rows if name in with_absence else rows.drop(columns=ABSENCE)
+        rows = records.filter(pc.equal(src, k))
+        if name not in with_absence:
+            rows = rows.drop_columns(ABSENCE)
+        out[name] = rows.to_pandas()
     return out

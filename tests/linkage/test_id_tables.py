@@ -15,7 +15,7 @@ from simulator.council.linkage.links import (
     id_order,
     is_unique,
 )
-from simulator.council.view import sorted_unique
+from simulator.council.view import lowest_rows, sorted_unique
 from simulator.id_positions import IdPositions
 from simulator.world.true_links import spine_rows_of
 
@@ -113,6 +113,24 @@ def test_sorted_unique_is_numpys(ids):
     got = sorted_unique(ids)
     assert got.dtype == np.int64
     assert got.tolist() == np.unique(ids).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), SPARSE | DENSE), max_size=40),
+    st.integers(0, 3),
+)
+def test_lowest_rows_are_the_first_of_a_sort_by_household_then_id(rows, more):
+    """Each household's row with the lowest id, ties to the first: a stable sort's."""
+    pos = np.array([h for h, _ in rows], dtype=np.int64)
+    person = np.array([p for _, p in rows], dtype=np.int64)
+    n = int(pos.max(initial=-1)) + 1 + more  # some households without a row
+    order = np.lexsort((person, pos))
+    first = {}
+    for row in order.tolist():  # the old way: the first row of each household
+        first.setdefault(int(pos[row]), row)
+    expected = [first.get(h, -1) for h in range(n)]
+    assert lowest_rows(pos, person, n).tolist() == expected
 
 
 @settings(max_examples=200, deadline=None)
