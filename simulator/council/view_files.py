@@ -105,8 +105,10 @@ def _linked_sql(
     relation ``l`` with ``spine_household_id`` and the join's ``USING`` or ``ON``
     clause (the links table's rows of the source, or the truth's households of
     :mod:`simulator.world.true_links`), records without a household left out.
-    Returns the query, the sources it reads (``src`` numbers them) and the sources
-    whose records carry ``absence_rate``.
+    ``event_type`` is given as its place among the source's ``types`` (a small
+    integer: DuckDB sorts and hands over no string per record). Returns the query,
+    the sources it reads (``src`` numbers them) and the sources whose records carry
+    ``absence_rate``.
     """
     names = sorted(n for n in record_files if n in types)
     with_absence: set[str] = set()
@@ -122,14 +124,15 @@ def _linked_sql(
             with_absence.add(name)
         wanted = ", ".join(sql_text(t) for t in types[name])
         parts.append(
-            f"SELECT {k}::SMALLINT AS src, l.{INDEX}, r.event_type, r.event_date, "
-            f"{absence}::DOUBLE AS {ABSENCE}\n"
+            f"SELECT {k}::SMALLINT AS src, l.{INDEX}, "
+            f"(list_position([{wanted}], r.event_type) - 1)::SMALLINT AS event_type, "
+            f"r.event_date, {absence}::DOUBLE AS {ABSENCE}\n"
             f"FROM {records} AS r JOIN {join}\nWHERE r.event_type IN ({wanted})"
         )
     if not parts:
         parts = [
             f"SELECT NULL::SMALLINT AS src, NULL::BIGINT AS {INDEX}, "
-            "NULL::VARCHAR AS event_type, NULL::TIMESTAMP AS event_date, "
+            "NULL::SMALLINT AS event_type, NULL::TIMESTAMP AS event_date, "
             f"NULL::DOUBLE AS {ABSENCE} WHERE false"
         ]
     return "\nUNION ALL\n".join(parts) + f"\nORDER BY {INDEX}", names, with_absence
@@ -273,9 +276,8 @@ def write_linked_view(
     reference_date, config = scenario.time.reference_date, scenario.view
     con = db.con
     linked, spine = db.name("linked"), db.name("spine")
-    sql, names, with_absence = _linked_sql(
-        record_files, counted_types(config), households
-    )
+    types = counted_types(config)
+    sql, names, with_absence = _linked_sql(record_files, types, households)
     db.create(linked, sql)
     db.create(
         spine,
@@ -296,7 +298,7 @@ def write_linked_view(
             spine_rows = con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table()
             records = con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table()
             view = view_of_linked(
-                _by_source(records, names, with_absence),
+                _by_source(records, names, with_absence, types),
                 spine_rows.to_pandas(),
                 reference_date=reference_date,
                 deprivation=deprivation,
@@ -311,22 +313,28 @@ def write_linked_view(
 
 
 def _by_source(
-    records: pa.Table, names: list[str], with_absence: set[str]
+    records: pa.Table,
+    names: list[str],
+    with_absence: set[str],
+    types: Mapping[str, tuple[str, ...]],
 ) -> dict[str, pd.DataFrame]:
     """A range's linked records by source, as ``linked_records`` gives them.
 
-    Each source's rows are taken in Arrow, and ``event_type`` reaches pandas as a
-    categorical: no Python string per record (the view reads it only through
+    Each source's rows are taken in Arrow, and ``event_type`` (its place among
+    the source's ``types``, :func:`_linked_sql`) reaches pandas as a categorical
+    of those types: no Python string per record (the view reads it only through
     its values).
     """
     src = records.column("src")
     records = records.drop_columns("src")
     at = records.schema.get_field_index("event_type")
-    types = pc.dictionary_encode(records.column("event_type"))
-    records = records.set_column(at, "event_type", types)
     out = {}
     for k, name in enumerate(names):
         rows = records.filter(pc.equal(src, k))
+        event_type = pa.DictionaryArray.from_arrays(
+            rows.column("event_type").combine_chunks(), pa.array(types[name])
+        )
+        rows = rows.set_column(at, "event_type", event_type)
         if name not in with_absence:
             rows = rows.drop_columns(ABSENCE)
         out[name] = rows.to_pandas()
