@@ -828,7 +828,9 @@ def replicate_audit(
     else:
         with scratch_directory(streamed.root) as directory:
             files = generate_world(world, directory, sizes=streamed.sizes)
-            outcomes = files_outcomes(files, model, world.linkage.method)
+            outcomes = files_outcomes(
+                files, model, world.linkage.method, keep_links=True
+            )
             quality = world_quality(files)
             rungs = (
                 real_world_rungs(files, world, model, outcomes) if attribution else {}
@@ -867,15 +869,18 @@ def council_outcomes(
     return rung_logged(flag_outcomes(data, flags, scenario), method)
 
 
-def files_outcomes(world: WorldFiles, model: RiskModel, method: str) -> pd.DataFrame:
+def files_outcomes(
+    world: WorldFiles, model: RiskModel, method: str, *, keep_links: bool = False
+) -> pd.DataFrame:
     """:func:`council_outcomes` of a world on disk: links written, then read lean.
 
     The world's links file is replaced by ``method``'s (:func:`link_world`), and its
     view file by theirs, scored a batch at a time (:func:`world_flags`): only the
-    flags are held. The true links (``oracle``) are not written: their view is
-    made from the truth directly (the links file is left as it was).
+    flags are held. The true links (``oracle``) are not written unless
+    ``keep_links`` (a world whose links are measured after): a rung's view is made
+    from the truth directly, and the links file is left as it was.
     """
-    oracle = method == "oracle"
+    oracle = method == "oracle" and not keep_links
     if not oracle:
         scenario = world.scenario
         config = method_config(scenario, method)
