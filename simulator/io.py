@@ -158,17 +158,24 @@ def verify_file(directory: Path, rel: str, manifest: dict[str, Any]) -> Path:
 
 ROW_GROUP_ROWS = 1024 * 1024
 """Rows per Parquet row group (pyarrow's default)."""
+SCRATCH_COMPRESSION = "lz4"
+"""How files no output keeps (a streamed task's world, read back and removed) are
+compressed: an output's are zstd, with dictionaries. A scratch file is written
+without dictionaries but for dictionary columns (which keep their categories' order
+through them): the same values for less CPU writing and reading, and about 1.5
+times the disk."""
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def write_parquet(frame: pd.DataFrame, path: Path, *, scratch: bool = False) -> None:
     """Write a frame as Parquet without its index; equal data give equal bytes.
 
     Written in row groups of :data:`ROW_GROUP_ROWS`, each combined into one chunk
     (:class:`RowGroupWriter`), so the file is the same as ``pq.write_table`` of the
-    combined table whatever the frame's chunks.
+    combined table whatever the frame's chunks. ``scratch`` as for
+    :class:`RowGroupWriter`.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    with RowGroupWriter(path, table.schema) as writer:
+    with RowGroupWriter(path, table.schema, scratch=scratch) as writer:
         writer.write(table)
 
 
@@ -187,11 +194,21 @@ class RowGroupWriter:
         The file (its directory is made).
     schema : pyarrow.Schema
         Every table's schema (``pa.Table.from_pandas``'s, pandas metadata included).
+    scratch : bool
+        A file no output keeps: encoded for speed (:data:`SCRATCH_COMPRESSION`),
+        the same values in other bytes.
     """
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema, *, scratch: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        options: dict[str, Any] = {"compression": "zstd"}
+        if scratch:
+            dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+            options = {
+                "compression": SCRATCH_COMPRESSION,
+                "use_dictionary": dictionaries,
+            }
+        self._writer = pq.ParquetWriter(path, schema, **options)
         self._schema = schema
         self._held: list[pa.Table] = []
         self._rows = 0

@@ -56,42 +56,47 @@ def link_dataset_files(
     seed: int,
     rows: int,
     progress: bool = False,
+    scratch: bool = False,
 ) -> int:
     """Write ``links.parquet`` for a dataset in ``directory``; returns its rows.
 
     Deterministic linkage and the oracle run on disk in DuckDB (within the linkage
     section's ``memory_limit_gb``); Splink reads the records and the spine into
-    memory (it does not stream yet).
+    memory (it does not stream yet). ``scratch``: a world no output keeps, its
+    links encoded as such (:class:`simulator.io.RowGroupWriter`).
     """
     from simulator.council.linkage.on_disk import link_files
     from simulator.world.true_links import write_oracle_links
 
     spine_file = directory / SPINE_FILE
+    out, work = directory / LINKS_FILE, directory / WORK_DIRECTORY
     if config.method == "deterministic":
         return link_files(
             record_files,
             spine_file,
             config,
-            directory / LINKS_FILE,
-            directory / WORK_DIRECTORY,
+            out,
+            work,
             rows=rows,
             progress=progress,
+            scratch=scratch,
         )
     if config.method == "oracle":
         return write_oracle_links(
             record_files,
             spine_file,
-            directory / LINKS_FILE,
-            directory / WORK_DIRECTORY,
+            out,
+            work,
             memory_limit_gb=config.memory_limit_gb,
             rows=rows,
+            scratch=scratch,
         )
     from simulator.council.linkage import link
 
     sources = {name: read_parquet(path) for name, path in record_files.items()}
     spine = read_parquet(spine_file)
     links = link(sources, spine, config, seed, progress=progress)
-    write_parquet(links, directory / LINKS_FILE)
+    write_parquet(links, out, scratch=scratch)
     return len(links)
 
 

@@ -340,7 +340,9 @@ def fit_model(
                 households=view.index,
             )
         else:
-            world = generate_world(history, at, sizes=streamed.sizes)
+            world = generate_world(
+                history, at, sizes=streamed.sizes, scratch=True, people=False
+            )
             bar.update()
             link_world(world, history.linkage, seed)
             bar.update()
@@ -827,7 +829,9 @@ def replicate_audit(
         rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
     else:
         with scratch_directory(streamed.root) as directory:
-            files = generate_world(world, directory, sizes=streamed.sizes)
+            files = generate_world(
+                world, directory, sizes=streamed.sizes, scratch=True, people=False
+            )
             outcomes = files_outcomes(
                 files, model, world.linkage.method, keep_links=True
             )
@@ -977,11 +981,16 @@ def rung_outcomes_files(
             if world is None:
                 lean = method == "oracle"  # the true links read ids only
                 world = generate_world(
-                    rung_scenario, directory, lean=lean, sizes=streamed.sizes
+                    rung_scenario,
+                    directory,
+                    lean=lean,
+                    sizes=streamed.sizes,
+                    scratch=True,
+                    people=len(rungs) > 1,  # the next rung's spine reads them
                 )
             else:
                 chunked = streamed.sizes.generating(rung_scenario)
-                write_spine_again(chunked, directory, lean)
+                write_spine_again(chunked, directory, lean, scratch=True)
                 world = replace(world, scenario=rung_scenario)
             out[rung] = files_outcomes(world, model, method)
     return out

@@ -37,14 +37,17 @@ def shared_world(world: WorldFiles) -> Iterator[WorldFiles]:
 
     The truth and spine are hard links to the world's files (a copy where the file
     system has none), the records are read where they are: a rung linked and viewed
-    there leaves the world's own links and view untouched. Removed on leaving,
-    however it ends.
+    there leaves the world's own links and view untouched (its links are scratch:
+    :class:`~simulator.pipeline.streamed.WorldFiles`). Removed on leaving, however
+    it ends.
     """
     with scratch_directory(world.directory) as scratch:
         for rel in SHARED_FILES:
+            if not (world.directory / rel).exists():
+                continue  # a scratch world without people (generate_world)
             (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(world.directory / rel, scratch / rel)
             except OSError:
                 shutil.copyfile(world.directory / rel, scratch / rel)
-        yield replace(world, directory=scratch)
+        yield replace(world, directory=scratch, scratch=True)

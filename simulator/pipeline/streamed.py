@@ -90,13 +90,15 @@ class WorldFiles:
     """A world generated into ``directory`` (:func:`generate_world`).
 
     ``sizes`` are how much of it each step holds at once (the same values whatever
-    they are).
+    they are). A ``scratch`` world is no output's (a task's): its files, links
+    included, are encoded for speed (:data:`simulator.io.SCRATCH_COMPRESSION`).
     """
 
     scenario: Scenario
     directory: Path
     record_files: dict[str, Path]
     sizes: StreamSizes = DEFAULT_SIZES
+    scratch: bool = False
 
     @property
     def spine_file(self) -> Path:
@@ -121,21 +123,26 @@ def generate_world(
     lean: bool = False,
     progress: bool = False,
     sizes: StreamSizes = DEFAULT_SIZES,
+    scratch: bool = False,
+    people: bool = True,
 ) -> WorldFiles:
     """Generate ``scenario``'s world into ``directory``, a chunk at a time.
 
     ``lean`` leaves out the identity fields only linkage reads (a world linked by
     the truth: :func:`simulator.world.generate.generate`); chunks of
-    ``sizes.chunk_households``.
+    ``sizes.chunk_households``; ``scratch`` as for :class:`WorldFiles`; without
+    ``people`` (a scratch world whose spine is not drawn again), no people file.
     """
     chunked = sizes.generating(scenario)
-    written = write_generated(chunked, directory, progress, lean=lean)
+    written = write_generated(
+        chunked, directory, progress, lean=lean, scratch=scratch, people=people
+    )
     records = {
         name: directory / rel
         for rel in written
         if (name := records_source(rel)) is not None
     }
-    return WorldFiles(scenario, directory, records, sizes)
+    return WorldFiles(scenario, directory, records, sizes, scratch)
 
 
 def link_world(
@@ -154,6 +161,7 @@ def link_world(
             seed,
             world.rows,
             progress,
+            world.scratch,
         )
     finally:
         shutil.rmtree(world.directory / WORK_DIRECTORY, ignore_errors=True)

@@ -553,7 +553,13 @@ def generate_dataset(
 
 @system_arrow_memory()
 def write_generated(
-    scenario: Scenario, directory: Path, progress: bool = False, *, lean: bool = False
+    scenario: Scenario,
+    directory: Path,
+    progress: bool = False,
+    *,
+    lean: bool = False,
+    scratch: bool = False,
+    people: bool = True,
 ) -> dict[str, int]:
     """Write a scenario's dataset Parquet files as its chunks are generated.
 
@@ -566,6 +572,11 @@ def write_generated(
     address held, in order seen: :func:`address_keys`) and one table's ids at a
     time. Not atomic on its own. ``lean`` as for :func:`generate` (a scratch world
     linked by the truth): the records and the spine lack the fields it leaves out.
+    ``scratch``: a world no output keeps (a streamed task's), its files encoded as
+    :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
+    Without ``people``, no ``truth/people.parquet``: a scratch world whose spine is
+    not drawn again (:func:`write_spine_again`) reads none (a third of the truth's
+    strings, not encoded).
 
     Returns
     -------
@@ -573,7 +584,7 @@ def write_generated(
         The row count of each file, by path relative to ``directory``.
     """
     areas = make_areas(scenario)
-    write_parquet(areas, directory / AREAS_FILE)
+    write_parquet(areas, directory / AREAS_FILE, scratch=scratch)
     spill = directory / SPILL_DIRECTORY
     spill.mkdir()
     rows = {AREAS_FILE: len(areas)}
@@ -584,9 +595,11 @@ def write_generated(
         for hh, pp, records in generated_chunks(scenario, areas, progress, lean):
             if "spine" in records:
                 addresses.append(_address_keys(records["spine"]))
-            for rel, table in _truth_tables(hh, pp):
+            for rel, table in _truth_tables(hh, pp if people else None):
                 if rel not in files:
-                    writer = RowGroupWriter(directory / rel, table.schema)
+                    writer = RowGroupWriter(
+                        directory / rel, table.schema, scratch=scratch
+                    )
                     files[rel] = held.enter_context(writer)
                 files[rel].write(table)
                 rows[rel] = rows.get(rel, 0) + len(table)
@@ -604,10 +617,11 @@ def write_generated(
             file.close()
             if isinstance(file, _Spill):
                 ids = _council_ids(scenario.seed, rel, rows[rel], addresses)
-                file.write_numbered(directory / rel, ids)
+                file.write_numbered(directory / rel, ids, scratch)
         if not scenario.agencies.spine.enabled:
             rows[SPINE_FILE] = 0
-            write_parquet(_spine_table([], lean), directory / SPINE_FILE)
+            empty = _spine_table([], lean)
+            write_parquet(empty, directory / SPINE_FILE, scratch=scratch)
     return rows
 
 
@@ -627,13 +641,15 @@ def _council_ids(
 
 
 def _truth_tables(
-    households: pd.DataFrame, people: pd.DataFrame
+    households: pd.DataFrame, people: pd.DataFrame | None
 ) -> Iterator[tuple[str, pa.Table]]:
-    """A chunk's truth tables as written: households, then people."""
+    """A chunk's truth tables as written: households, then people (unless None)."""
     for rel, frame, strings in (
         (HOUSEHOLDS_FILE, households, _ADDRESS_STRINGS),
         (PEOPLE_FILE, people, _PEOPLE_STRINGS),
     ):
+        if frame is None:
+            continue
         table = _concat_frames([frame], strings=strings)
         yield rel, pa.Table.from_pandas(table, preserve_index=False)
 
@@ -718,11 +734,16 @@ class _Spill:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def write_numbered(self, path: Path, ids: dict[str, np.ndarray]) -> None:
-        """Write the chunks to Parquet at ``path`` with their id columns set."""
+    def write_numbered(
+        self, path: Path, ids: dict[str, np.ndarray], scratch: bool = False
+    ) -> None:
+        """Write the chunks to Parquet at ``path`` with their id columns set.
+
+        ``scratch`` as for :class:`~simulator.io.RowGroupWriter`.
+        """
         with (
             pa.OSFile(str(self.path)) as source,
-            RowGroupWriter(path, self.schema) as writer,
+            RowGroupWriter(path, self.schema, scratch=scratch) as writer,
         ):
             reader = pa.ipc.open_file(source)
             start = 0
@@ -756,17 +777,19 @@ def _chunks_on_disk(
 
 
 @system_arrow_memory()
-def write_spine_again(scenario: Scenario, directory: Path, lean: bool = False) -> int:
+def write_spine_again(
+    scenario: Scenario, directory: Path, lean: bool = False, scratch: bool = False
+) -> int:
     """:func:`spine_again` of the population on disk in ``directory``, written there.
 
     The spine ``scenario`` draws for the truth files of ``directory`` (a world
     :func:`write_generated` wrote from a scenario that differs only in
     ``agencies.spine``) replaces its ``spine.parquet``, a chunk at a time as
-    :func:`write_generated` writes it. Returns its rows.
+    :func:`write_generated` writes it (``scratch`` as there). Returns its rows.
     """
     path = directory / SPINE_FILE
     if not scenario.agencies.spine.enabled:
-        write_parquet(_spine_table([], lean), path)
+        write_parquet(_spine_table([], lean), path, scratch=scratch)
         return 0
     spill_dir = directory / SPILL_DIRECTORY
     spill_dir.mkdir()
@@ -788,7 +811,6 @@ def write_spine_again(scenario: Scenario, directory: Path, lean: bool = False) -
             rows += spill.rows_of(columns)
         assert spill is not None  # a scenario has one chunk at least
         spill.close()
-        spill.write_numbered(
-            path, _council_ids(scenario.seed, SPINE_FILE, rows, addresses)
-        )
+        ids = _council_ids(scenario.seed, SPINE_FILE, rows, addresses)
+        spill.write_numbered(path, ids, scratch)
     return rows

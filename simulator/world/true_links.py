@@ -211,6 +211,7 @@ def write_oracle_links(
     *,
     memory_limit_gb: float | None = None,
     rows: int = 1 << 17,
+    scratch: bool = False,
 ) -> int:
     """Write the links table of perfect linkage from files, in bounded memory.
 
@@ -234,6 +235,8 @@ def write_oracle_links(
         DuckDB's memory limit; by default DuckDB's own (80% of RAM).
     rows : int
         Links converted and written at a time.
+    scratch : bool
+        ``out`` is a scratch world's (:class:`simulator.io.RowGroupWriter`).
 
     Returns
     -------
@@ -249,7 +252,7 @@ def write_oracle_links(
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
         sql = oracle_links_sql(record_files, spine_file)
-        return write_links(db, sql, sorted(record_files), out, rows)
+        return write_links(db, sql, sorted(record_files), out, rows, scratch)
 
 
 def write_oracle_view_file(

@@ -175,14 +175,21 @@ def links_batch(batch: pa.RecordBatch, names: pa.Array) -> pd.DataFrame:
     )
 
 
-def write_links(db: LinkageDB, sql: str, names: list[str], out: Path, rows: int) -> int:
+def write_links(
+    db: LinkageDB,
+    sql: str,
+    names: list[str],
+    out: Path,
+    rows: int,
+    scratch: bool = False,
+) -> int:
     """Write the links a query gives to ``out``, ``rows`` at a time; returns the rows.
 
     The query gives every record in the links table's order, with ``source`` (its
     place in ``names``), ``record_id``, ``spine_person_id``, ``spine_household_id``,
     ``match_key`` (null: unlinked) and ``n_candidates``; the rows go through the
     in-memory path's :func:`~simulator.council.linkage.links.links_frame`, so the
-    file has its bytes.
+    file has its bytes (unless ``scratch``: :class:`simulator.io.RowGroupWriter`).
     """
     source_names = pa.array(names, pa.string())
     empty = pa.RecordBatch.from_pydict(
@@ -203,7 +210,7 @@ def write_links(db: LinkageDB, sql: str, names: list[str], out: Path, rows: int)
         reader = db.con.sql(sql).to_arrow_reader(rows)
     except duckdb.Error as e:
         raise LinkageSQLError("(links)", sql, e) from e
-    with RowGroupWriter(out, schema) as writer:
+    with RowGroupWriter(out, schema, scratch=scratch) as writer:
         for batch in reader:
             frame = links_batch(batch, source_names)
             writer.write(pa.Table.from_pandas(frame, preserve_index=False))
@@ -240,6 +247,7 @@ def link_files(
     *,
     rows: int,
     progress: bool = False,
+    scratch: bool = False,
 ) -> int:
     """Link records files to a spine file with the match-key cascade, on disk.
 
@@ -260,6 +268,8 @@ def link_files(
         Rows read, normalised and written at a time.
     progress : bool
         Show a progress bar over the match keys.
+    scratch : bool
+        ``out`` is a scratch world's, encoded as such (:func:`write_links`).
 
     Returns
     -------
@@ -305,4 +315,4 @@ def link_files(
             ),
         )
         sql = links_sql(records, found, spine, kinds)
-        return write_links(db, sql, sorted(record_files), out, rows)
+        return write_links(db, sql, sorted(record_files), out, rows, scratch)
