@@ -75,6 +75,21 @@ def _unique(values: pd.Series, table: str, column: str) -> None:
         )
 
 
+def truth_columns(names: Sequence[str]) -> list[str]:
+    """The households' columns of ``names``, those :func:`household_outcomes` reads.
+
+    A table streamed from a file reads no other column (addresses, areas, carriers).
+
+    Examples
+    --------
+    >>> truth_columns(["household_id", "area_id", "address", "tenure", "eligible",
+    ...                "harm", "n_needs", "need_health", "carrier_health"])
+    ['household_id', 'tenure', 'eligible', 'harm', 'n_needs', 'need_health']
+    """
+    read = {"household_id", *GROUP_COLUMNS, *CARRIED, *TARGETS}
+    return [c for c in names if c in read or c.startswith("need_")]
+
+
 def household_outcomes(
     households: pd.DataFrame,
     spine: pd.DataFrame,

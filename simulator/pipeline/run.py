@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from audits.attribution import rung_flags
 from audits.link_quality import LinkQuality, by_source_and_group, link_quality
 from simulator.council.flagging import read_view, score_and_flag, score_view_file
 from simulator.council.linkage import link
@@ -941,8 +942,11 @@ def rung_outcomes(
 ) -> dict[str, pd.DataFrame]:
     """Rungs of the ladder that share a world but for its spine: their outcomes.
 
-    The first rung's world is generated; each other rung takes its population and
-    records and draws only its own spine (:func:`simulator.world.generate.spine_again`),
+    Only the columns attribution reads are returned
+    (:func:`audits.attribution.rung_flags`): a task pickles them to the run, which
+    holds every world's rungs until it attributes. The first rung's world is
+    generated; each other rung takes its population and records and draws only its
+    own spine (:func:`simulator.world.generate.spine_again`),
     the tables :func:`generate` would give it. A world linked by the truth is
     generated lean: without the identity fields nothing of it reads. ``streamed``
     as for :func:`replicate_audit`: each rung's world is generated whole into the
@@ -962,7 +966,8 @@ def rung_outcomes(
             data = replace(data, scenario=rung_scenario, spine=spine)
         if rung == last:
             drop_people(data)  # read by spine_again only
-        out[rung] = council_outcomes(data, rung_scenario, model, method, lean=True)
+        outcomes = council_outcomes(data, rung_scenario, model, method, lean=True)
+        out[rung] = rung_flags(outcomes)
     return out
 
 
@@ -992,7 +997,7 @@ def rung_outcomes_files(
                 chunked = streamed.sizes.generating(rung_scenario)
                 write_spine_again(chunked, directory, lean, scratch=True)
                 world = replace(world, scenario=rung_scenario)
-            out[rung] = files_outcomes(world, model, method)
+            out[rung] = rung_flags(files_outcomes(world, model, method))
     return out
 
 
@@ -1024,7 +1029,8 @@ def real_world_rungs(
     Returns
     -------
     dict of str to DataFrame
-        Each of those rungs' household outcomes.
+        Each of those rungs' household outcomes: ``real`` itself, or the columns
+        attribution reads (:func:`audits.attribution.rung_flags`).
     """
     from audits.attribution import REAL_WORLD_RUNGS, ladder
 
@@ -1032,7 +1038,7 @@ def real_world_rungs(
     return {
         rung: real
         if methods[rung] == scenario.linkage.method
-        else council_outcomes(data, scenario, model, methods[rung])
+        else rung_flags(council_outcomes(data, scenario, model, methods[rung]))
         for rung in REAL_WORLD_RUNGS  # two rungs
     }
 

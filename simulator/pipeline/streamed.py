@@ -259,17 +259,14 @@ def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
 def world_outcomes(world: WorldFiles, flags: pd.DataFrame) -> pd.DataFrame:
     """One row per true household with its flag: the audit's outcomes, from files.
 
-    :func:`audits.outcomes.household_outcomes` of the households (without their
-    addresses) and the spine's two household ids.
+    :func:`audits.outcomes.household_outcomes` of the households' columns it reads
+    (:func:`audits.outcomes.truth_columns`) and the spine's two household ids.
     """
-    from audits.outcomes import household_outcomes
+    from audits.outcomes import household_outcomes, truth_columns
 
     path = world.directory / HOUSEHOLDS_FILE
-    names = pq.read_schema(path).names
-    strings = {"address", "postcode", "prev_address", "prev_postcode"}
-    households = pq.read_table(
-        path, columns=[c for c in names if c not in strings]
-    ).to_pandas()
+    columns = truth_columns(pq.read_schema(path).names)
+    households = pq.read_table(path, columns=columns).to_pandas()
     spine = _columns(world.spine_file, SPINE_IDS)
     return household_outcomes(
         households,
