@@ -51,7 +51,8 @@ REAL_WORLD_RUNGS = ("data_error", "linkage")
 scenario itself; only their linkage method differs): a run computes them from the
 world it already holds instead of generating it again."""
 RUNG_COLUMNS = ("household_id", "y_true", "flagged")
-"""What :func:`attribute` reads of every rung's outcomes but the real run's."""
+"""What :func:`attribute` reads of every rung's outcomes but the real run's
+(``household_id`` may be their index instead: :func:`rung_flags`)."""
 CAUSE_LABELS = {
     "model": "the model itself",
     "spine": "missing from the council's index",
@@ -87,19 +88,37 @@ def ladder(scenario: Scenario) -> dict[str, tuple[Scenario, str]]:
 def rung_flags(outcomes: pd.DataFrame) -> pd.DataFrame:
     """A rung's outcomes as :func:`attribute` reads them: :data:`RUNG_COLUMNS`.
 
-    Copies of the three columns (10 bytes a household against the outcomes' 43 at
-    the baseline), so the whole outcomes frame is not kept alive by them: a run holds
-    four such rungs of every world until it attributes, and a pool's task sends them
-    back pickled.
+    Copies of ``y_true`` and ``flagged`` indexed by ``household_id``: a
+    ``RangeIndex`` when the ids run on by one (as a generated world's do), so two
+    bytes a household against the outcomes' 43 at the baseline, and the outcomes
+    frame is not kept alive by them. A run holds four such rungs of every world
+    until it attributes, and a pool's task sends them back pickled.
 
     Examples
     --------
-    >>> o = pd.DataFrame({"household_id": [1], "tenure": ["owned"],
-    ...                   "y_true": [True], "flagged": [False], "score": [0.5]})
-    >>> list(rung_flags(o).columns)
-    ['household_id', 'y_true', 'flagged']
+    >>> o = pd.DataFrame({"household_id": [4, 5], "tenure": ["owned", "rented"],
+    ...                   "y_true": [True, False], "flagged": [False, False]})
+    >>> lean = rung_flags(o)
+    >>> list(lean.columns), lean.index
+    (['y_true', 'flagged'], RangeIndex(start=4, stop=6, step=1, name='household_id'))
     """
-    return pd.DataFrame({c: outcomes[c].to_numpy(copy=True) for c in RUNG_COLUMNS})
+    ids = outcomes["household_id"].to_numpy()
+    consecutive = len(ids) > 0 and bool((np.diff(ids) == 1).all())
+    index = (
+        pd.RangeIndex(ids[0], ids[0] + len(ids), name="household_id")
+        if consecutive
+        else pd.Index(ids.copy(), name="household_id")
+    )
+    return pd.DataFrame(
+        {c: outcomes[c].to_numpy(copy=True) for c in RUNG_COLUMNS[1:]}, index=index
+    )
+
+
+def _household_ids(outcomes: pd.DataFrame) -> np.ndarray:
+    """A rung's ``household_id``: its column, or its index (:func:`rung_flags`)."""
+    if "household_id" in outcomes.columns:
+        return outcomes["household_id"].to_numpy()
+    return outcomes.index.to_numpy()
 
 
 @dataclass(frozen=True)
@@ -139,7 +158,7 @@ def _aligned(outcomes: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, np.nda
     flags = np.empty((len(real), len(RUNGS)), dtype=bool)
     for j, rung in enumerate(RUNGS):  # five rungs, not rows
         o = outcomes[rung]
-        if not np.array_equal(o["household_id"].to_numpy(), ids) or not np.array_equal(
+        if not np.array_equal(_household_ids(o), ids) or not np.array_equal(
             o["y_true"].to_numpy(bool), y_true
         ):
             raise InputDataError(
@@ -161,7 +180,8 @@ def attribute(
         For every rung of :data:`RUNGS`, the household outcomes
         (:func:`audits.outcomes.household_outcomes`), in the same household order:
         the real run's (the last rung) with its group columns; of the others, only
-        :data:`RUNG_COLUMNS` are read (:func:`rung_flags`).
+        :data:`RUNG_COLUMNS` are read (``household_id`` from the index if it is
+        not a column: :func:`rung_flags`).
     group_columns : sequence of str
         Columns of the outcomes to break the counts down by.
 
