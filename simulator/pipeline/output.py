@@ -512,9 +512,10 @@ def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:
 def _finish_world_files(run_: Run, directory: Path) -> dict[str, int]:
     """What is left of a world in files (:attr:`Run.files`); every file's rows.
 
-    Its dataset, links and view are in ``directory`` already: this writes
-    ``scenario.json``, the link-quality tables and the flags, and counts the
-    others' rows from their Parquet footers, nothing read back whole.
+    Its dataset, links, view and flags are in ``directory`` already (flags held
+    in memory are written here): this writes ``scenario.json`` and the
+    link-quality tables, and counts the others' rows from their Parquet footers,
+    nothing read back whole.
     """
     files = run_.files
     assert files is not None
@@ -524,15 +525,16 @@ def _finish_world_files(run_: Run, directory: Path) -> dict[str, int]:
             f"({files.directory}): the directory run() was given"
         )
     write_json(run_.scenario.model_dump(mode="json"), directory / "scenario.json")
+    flags = run_.council.flags
+    if isinstance(flags, pd.DataFrame):  # else written when scored (run.council_view)
+        write_parquet(flags, directory / FLAGS_FILE)
     counted = [
-        *(rel for table, rel in WORLD_TABLES.items() if table != FLAGS),
+        *WORLD_TABLES.values(),
         *(records_file(s) for s in sources_written(directory)),
         VIEW_FILE,
     ]
     rows = {rel: pq.ParquetFile(directory / rel).metadata.num_rows for rel in counted}
-    rows |= write_linkage_tables(run_.link_quality, directory)
-    write_parquet(run_.council.flags, directory / FLAGS_FILE)
-    return rows | {FLAGS_FILE: len(run_.council.flags)}
+    return rows | write_linkage_tables(run_.link_quality, directory)
 
 
 def write_run(

@@ -59,6 +59,7 @@ from simulator.pipeline.streamed import (
     world_outcomes,
     world_quality,
     world_view,
+    write_flags,
 )
 from simulator.pipeline.timings import Timings, stage_bar, stage_timer
 from simulator.rng import draw_seed, stream
@@ -88,12 +89,13 @@ class Council:
     ``flags`` is the flags table (:func:`simulator.council.models.flag_table`): one row
     per spine household with its score, flag, rank and the features that drove it.
     Of a world in files (:class:`~simulator.pipeline.streamed.WorldFiles`),
-    ``links`` and ``view`` are the paths of its links and view files.
+    ``links``, ``view`` and ``flags`` are the paths of its links, view and flags
+    files.
     """
 
     links: pd.DataFrame | Path
     view: pd.DataFrame | Path
-    flags: pd.DataFrame
+    flags: pd.DataFrame | Path
 
 
 @dataclass(frozen=True)
@@ -427,7 +429,9 @@ def council_view(
     """The view, scores and flags of linked data (:func:`council_run`'s second half).
 
     Of a world in files, its view is written beside them and scored from there
-    (:func:`world_view`), the same tables.
+    (:func:`world_view`), and its flags table written there as soon as it is made
+    (:func:`write_flags`): the same tables, and the run's process does not hold its
+    flags while the pool's worlds come in.
     """
     rule = scenario.model.flag_rule()
     with (
@@ -437,7 +441,9 @@ def council_view(
         if isinstance(data, WorldFiles):
             view: pd.DataFrame | Path = world_view(data)
             bar.update()
-            flags = score_view_file(model, view, rule)
+            flags: pd.DataFrame | Path = write_flags(
+                data, score_view_file(model, view, rule)
+            )
         else:
             view = linked_view(data, links, scenario)  # type: ignore[arg-type]
             bar.update()
@@ -477,7 +483,7 @@ def audit_council(
 
 
 def flag_outcomes(
-    data: SyntheticData | WorldFiles, flags: pd.DataFrame, scenario: Scenario
+    data: SyntheticData | WorldFiles, flags: pd.DataFrame | Path, scenario: Scenario
 ) -> pd.DataFrame:
     """:func:`audit_council` from the flags table alone (links and view freed).
 
@@ -487,6 +493,7 @@ def flag_outcomes(
 
     if isinstance(data, WorldFiles):
         return world_outcomes(data, flags)
+    assert isinstance(flags, pd.DataFrame)
     return household_outcomes(
         data.households,
         data.spine,

@@ -37,9 +37,10 @@ from simulator.council.view import (
     observed_labels,
 )
 from simulator.council.view_files import LINK_COLUMNS, write_view_file
+from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
 from simulator.pipeline.memory_limit import StreamSizes, sizes_for
-from simulator.pipeline.output import LINKS_FILE, VIEW_FILE
+from simulator.pipeline.output import FLAGS_FILE, LINKS_FILE, VIEW_FILE
 from simulator.schema.linkage import LinkageConfig
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
@@ -232,6 +233,21 @@ def world_flags(
     return score_view_file(model, world_view(world, oracle=oracle), rule)
 
 
+def write_flags(world: WorldFiles, flags: pd.DataFrame) -> Path:
+    """Write a world's flags table into its directory (a run's ``flags.parquet``).
+
+    Its path: a run streamed into its output holds the path, not the table
+    (:func:`world_outcomes` reads the three columns it needs back).
+    """
+    path = world.directory / FLAGS_FILE
+    write_parquet(flags, path)
+    return path
+
+
+OUTCOME_FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
+"""The flags table's columns the outcomes read."""
+
+
 def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
     """What the council observes later, from the world's last links: the label.
 
@@ -256,11 +272,12 @@ def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
     )
 
 
-def world_outcomes(world: WorldFiles, flags: pd.DataFrame) -> pd.DataFrame:
+def world_outcomes(world: WorldFiles, flags: pd.DataFrame | Path) -> pd.DataFrame:
     """One row per true household with its flag: the audit's outcomes, from files.
 
     :func:`audits.outcomes.household_outcomes` of the households' columns it reads
-    (:func:`audits.outcomes.truth_columns`) and the spine's two household ids.
+    (:func:`audits.outcomes.truth_columns`), the spine's two household ids and
+    the flags' :data:`OUTCOME_FLAG_COLUMNS` (of the table, or read from its file).
     """
     from audits.outcomes import household_outcomes, truth_columns
 
@@ -268,11 +285,13 @@ def world_outcomes(world: WorldFiles, flags: pd.DataFrame) -> pd.DataFrame:
     columns = truth_columns(pq.read_schema(path).names)
     households = pq.read_table(path, columns=columns).to_pandas()
     spine = _columns(world.spine_file, SPINE_IDS)
+    flagged = (
+        _columns(flags, OUTCOME_FLAG_COLUMNS)
+        if isinstance(flags, Path)
+        else flags[list(OUTCOME_FLAG_COLUMNS)]
+    )
     return household_outcomes(
-        households,
-        spine,
-        flags[["spine_household_id", "flagged", "score"]],
-        target=world.scenario.audit.target,
+        households, spine, flagged, target=world.scenario.audit.target
     )
 
 
