@@ -13,9 +13,16 @@ and the machine's 1-minute load average sampled over the command (other engineer
 work shows there: compare the load with our own CPU use).
 
 ``kind="sweep"``: a 3-point sweep with 2 replicates of the baseline at ``households``,
-``--workers 1`` then ``--workers N`` (same run, one after the other), and whether they
-wrote the same bytes. ``kind="run"``: ``linkaudit run`` of the baseline at
-``households`` with ``--workers N``.
+``--workers 1`` and ``--workers N`` measured in ``pairs`` pairs, one command after the
+other, the order alternating (serial first in the first pair, parallel first in the
+next, ...) so that neither always meets the machine as the other left it; whether
+every command wrote the same bytes; each pair's speed-up (serial wall / parallel
+wall) and their mean, smallest and largest. Before the first pair an untimed sweep
+at 1,000 households (``--workers N``) reads the libraries and the scenario into the
+page cache: this machine pages out file pages nobody used for about a minute
+(DAMON), so the first command after a pause would otherwise read them from disk,
+and that was always the serial one. ``kind="run"``: ``linkaudit run`` of the
+baseline at ``households`` with ``--workers N``.
 """
 
 from __future__ import annotations
@@ -94,38 +101,76 @@ def _digests(directory: Path) -> dict[str, str]:
     }
 
 
+def _sweep_args(households: int, replicates: int, out: Path, workers: int) -> list[str]:
+    """``linkaudit sweep`` of the baseline over :data:`VARY` into ``out``."""
+    size = f"population.n_households={households}"
+    return [
+        "sweep",
+        str(BASELINE),
+        "--set",
+        size,
+        "--vary",
+        VARY,
+        "--replicates",
+        str(replicates),
+        "-o",
+        str(out),
+        "-q",
+        "--force",
+        "--workers",
+        str(workers),
+    ]
+
+
+def sweep_pairs(
+    households: int, workers: int, replicates: int, pairs: int
+) -> dict[str, Any]:
+    """The sweep serially and on ``workers``, ``pairs`` times, alternating the order."""
+    figures: dict[str, Any] = {
+        "households": households,
+        "points": 3,
+        "replicates": replicates,
+        "workers": workers,
+    }
+    with tempfile.TemporaryDirectory(prefix="linkaudit-parallel-") as tmp:
+        warm = Path(tmp) / "warm"
+        measure(_sweep_args(1_000, replicates, warm, workers))  # untimed: the cache
+        measured, digests = [], []
+        for i in range(pairs):
+            order = (1, workers) if i % 2 == 0 else (workers, 1)
+            pair: dict[str, Any] = {"first": "serial" if order[0] == 1 else "parallel"}
+            for n in order:
+                out = Path(tmp) / f"w{n}"
+                pair["serial" if n == 1 else "parallel"] = measure(
+                    _sweep_args(households, replicates, out, n)
+                )
+                digests.append(_digests(out))
+            pair["speedup"] = pair["serial"]["wall_s"] / pair["parallel"]["wall_s"]
+            measured.append(pair)
+    speedups = [p["speedup"] for p in measured]
+    figures["pairs"] = measured
+    figures["same_bytes"] = bool(digests[0]) and all(d == digests[0] for d in digests)
+    figures["speedup"] = sum(speedups) / len(speedups)
+    figures["speedup_min"], figures["speedup_max"] = min(speedups), max(speedups)
+    return figures
+
+
 def run(
     kind: str = "sweep",
     households: int = 20_000,
     workers: int = 2,
     replicates: int = 2,
+    pairs: int = 5,
 ) -> dict[str, Any]:
-    """Measure a sweep (serial and parallel) or a parallel run; see the docstring."""
+    """Measure a sweep (``pairs`` serial and parallel) or a parallel run; see above."""
+    if kind == "sweep":
+        return sweep_pairs(households, workers, replicates, pairs)
     size = f"population.n_households={households}"
     with tempfile.TemporaryDirectory(prefix="linkaudit-parallel-") as tmp:
-        if kind == "run":
-            out = Path(tmp) / "run"
-            args = ["run", str(BASELINE), "--set", size, "-o", str(out), "-q"]
-            return {
-                "households": households,
-                "workers": workers,
-                **measure([*args, "--workers", str(workers)]),
-            }
-        figures: dict[str, Any] = {
+        out = Path(tmp) / "run"
+        args = ["run", str(BASELINE), "--set", size, "-o", str(out), "-q"]
+        return {
             "households": households,
-            "points": 3,
-            "replicates": replicates,
             "workers": workers,
+            **measure([*args, "--workers", str(workers)]),
         }
-        digests = {}
-        for n in (1, workers):
-            out = Path(tmp) / f"w{n}"
-            args = ["sweep", str(BASELINE), "--set", size, "--vary", VARY]
-            args += ["--replicates", str(replicates), "-o", str(out), "-q"]
-            figures["serial" if n == 1 else "parallel"] = measure(
-                [*args, "--workers", str(n)]
-            )
-            digests[n] = _digests(out)
-    figures["same_bytes"] = digests[1] == digests[workers] and bool(digests[1])
-    figures["speedup"] = figures["serial"]["wall_s"] / figures["parallel"]["wall_s"]
-    return figures

@@ -183,7 +183,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "parallel",
         "benchmarks.parallel",
         "linkaudit sweep of the baseline, 3 points x 2 replicates at 20,000 "
-        "households: --workers 1, then --workers 2, same run; same bytes checked",
+        "households: --workers 1 and --workers 2, five pairs in turn (after an "
+        "untimed warm-up), same bytes checked",
         lambda a: {"kind": "sweep", "households": 20_000, "workers": 2},
     ),
     Benchmark(
@@ -675,9 +676,13 @@ def _parallel_lines(results: Results) -> list[str]:
         lines.append(
             f"parallel_sweep  {sw['points']} points x {sw['replicates']} replicates, "
             f"{sw['households']:,} households: {sw['speedup']:.2f}x with "
-            f"{sw['workers']} workers, same bytes: {sw['same_bytes']}"
+            f"{sw['workers']} workers (mean of {len(sw['pairs'])} pairs, "
+            f"{sw['speedup_min']:.2f}x to {sw['speedup_max']:.2f}x), "
+            f"same bytes: {sw['same_bytes']}"
         )
-        lines += [line("serial", sw["serial"]), line("parallel", sw["parallel"])]
+        for i, pair in enumerate(sw["pairs"], 1):
+            lines.append(f" pair {i}, {pair['first']} first: {pair['speedup']:.2f}x")
+            lines += [line(kind, pair[kind]) for kind in ("serial", "parallel")]
     pr = results.get("parallel_run")
     if pr:
         lines.append(f"parallel_run  {pr['households']:,} households:")

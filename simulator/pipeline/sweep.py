@@ -350,10 +350,11 @@ def sweep(
         Pool(workers, households, len(jobs), whole_runs=True) as pool,
     ):
         models = _point_models(pool, plan, base_dir, caught)
-        tasks = [
-            pool.submit(point_rows, scenario, models[p], group_column)
-            for p, _, _, scenario in jobs
-        ]
+        sent = {
+            i: pool.submit(point_rows, jobs[i][3], models[jobs[i][0]], group_column)
+            for i in largest_first([job[3].population.n_households for job in jobs])
+        }
+        tasks = [sent[i] for i in range(len(jobs))]
         if meanwhile is not None:
             meanwhile()
         for (p, r, point, scenario), task in zip(jobs, tasks, strict=True):
@@ -391,6 +392,21 @@ def sweep(
         timings=timings,  # for the manifest's measured fields, not sweep.json
     )
     return table
+
+
+def largest_first(sizes: Sequence[int]) -> list[int]:
+    """Indices of ``sizes``, largest first (ties in order): the order to send runs in.
+
+    Workers take runs in the order they are sent; the largest last would leave
+    one worker running it while the others wait (a sweep over
+    ``population.n_households``). Results are still taken in the plan's order.
+
+    Examples
+    --------
+    >>> largest_first([1000, 20000, 5000, 20000])
+    [1, 3, 2, 0]
+    """
+    return sorted(range(len(sizes)), key=lambda i: -sizes[i])
 
 
 def point_rows(scenario: Scenario, model: RiskModel, group_column: str) -> pd.DataFrame:
@@ -505,7 +521,8 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """
     check_metric(metric)
     keys = [*param_columns(table), "point"]
-    rows = table[table["metric"] == metric]
+    rows = _without_attrs(table)
+    rows = rows[rows["metric"] == metric]
     pooled = against_reference(rows, pool_rates(rows, [*keys, "value"]), keys)
     bounds = rows.groupby([*keys, "value"], sort=False, dropna=False)[
         ["ci_low", "ci_high", "ratio_ci_low", "ratio_ci_high"]
@@ -533,6 +550,18 @@ def summarise(table: pd.DataFrame, metric: str) -> pd.DataFrame:
             "ratio_undefined",
         ]
     ]
+
+
+def _without_attrs(table: pd.DataFrame) -> pd.DataFrame:
+    """``table``'s columns (not copied) without its ``attrs``.
+
+    pandas deep-copies a frame's ``attrs`` (a sweep's: its plan, base scenario and
+    timings) into every frame or column derived from it: about 3 ms each time, 60%
+    of a summary's cost (docs/performance.md, "Parallel runs and sweeps").
+    """
+    plain = table.copy(deep=False)
+    plain.attrs = {}
+    return plain
 
 
 def param_columns(table: pd.DataFrame) -> list[str]:

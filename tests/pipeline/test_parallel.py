@@ -171,6 +171,32 @@ def test_a_sweep_works_meanwhile_once_its_runs_are_submitted(
     assert table["point"].nunique() == 2
 
 
+def test_a_sweeps_largest_runs_go_to_the_workers_first(scenario, monkeypatch):
+    """Workers take runs in the order sent: the largest first, so that none is
+    left running alone at the end; the table keeps the plan's order."""
+    sizes = []
+    submit = Pool.submit
+
+    def recorded(pool: Pool, fn: Callable[..., Any], *args: Any) -> Any:
+        if fn is point_rows:
+            sizes.append(args[0].population.n_households)
+        return submit(pool, fn, *args)
+
+    monkeypatch.setattr(Pool, "submit", recorded)
+    table = sweep(
+        read_yaml(scenario),
+        [parse_vary("population.n_households=300,500")],
+        replicates=2,
+        base_dir=scenario.parent,
+        workers=Workers(2),
+    )
+    assert sizes == [500, 500, 300, 300]
+    assert table.drop_duplicates("point")["population.n_households"].tolist() == [
+        300,
+        500,
+    ]
+
+
 def _sweep_args(scenario: Path, out: Path) -> list[str]:
     return ["sweep", str(scenario), "--vary", VARY, "-o", str(out), "-q"]
 

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from audits.replicates import RATIO_UNDEFINED
 from simulator.cli import main
@@ -17,6 +19,7 @@ from simulator.pipeline.sweep import (
     LINK_METRICS,
     METRICS,
     Vary,
+    largest_first,
     plan_sweep,
     summarise,
     sweep,
@@ -208,6 +211,23 @@ def test_more_surveillance_means_more_wrong_flags(table):
 def test_the_same_sweep_gives_the_same_table(table):
     again = sweep(TINY, [VARY], replicates=2, group_column="imd_quintile")
     pd.testing.assert_frame_equal(table, again)
+
+
+@given(st.lists(st.integers(0, 5), max_size=12))
+def test_runs_are_sent_largest_first_ties_in_plan_order(sizes):
+    order = largest_first(sizes)
+    assert sorted(order) == list(range(len(sizes)))
+    keys = [(-sizes[i], i) for i in order]
+    assert keys == sorted(keys)
+
+
+def test_a_summary_ignores_the_tables_attrs_and_keeps_them(table):
+    attrs = dict(table.attrs)
+    plain = table.copy()
+    plain.attrs = {}
+    got = summarise(table, "fpr")
+    pd.testing.assert_frame_equal(got, summarise(plain, "fpr"))
+    assert table.attrs.keys() == attrs.keys() and table.attrs["seeds"] == attrs["seeds"]
 
 
 def test_text_table_and_plot(table, tmp_path):
