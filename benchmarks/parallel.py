@@ -9,8 +9,13 @@ memory of the whole process tree (resident memory of the command, the fork serve
 and the workers summed, sampled every 0.2 s with psutil; pages a worker still shares
 with the server count in both, so with workers this overstates the memory used)
 and of its largest process (``ru_maxrss``);
-and the machine's 1-minute load average sampled over the command (other engineers'
-work shows there: compare the load with our own CPU use).
+the machine's 1-minute load average sampled over the command (other engineers'
+work shows there: compare the load with our own CPU use); and, more directly, the
+CPU seconds the machine ran for other processes meanwhile (``others_cpu_s``: every
+process's busy time in ``/proc/stat`` less the command's and this sampler's, which
+is ``sampler_cpu_s``) and the seconds the hypervisor took from our two virtual CPUs
+for other machines (``steal_s``). A speed-up is only worth reading when both are
+near 0.
 
 ``kind="sweep"``: a 3-point sweep with 2 replicates of the baseline at ``households``,
 ``--workers 1`` and ``--workers N`` measured in ``pairs`` pairs, one command after the
@@ -30,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -59,11 +65,30 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Seconds of CPU the whole machine has run (all processes) and had stolen.
+
+    From ``/proc/stat``'s first line: user, nice, system, irq and softirq time (the
+    busy time of every process, ours included), and steal (time the hypervisor gave
+    our virtual CPUs' turn to other machines); (0, 0) where there is no such file.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0, 0.0
+    ticks = [int(x) for x in fields]
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    return busy / hz, (ticks[7] if len(ticks) > 7 else 0) / hz
+
+
 def measure(args: list[str]) -> dict[str, Any]:
     """Run ``linkaudit ARGS`` and measure it (see the module docstring)."""
     cmd = [sys.executable, "-m", "simulator.cli", *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     peak, loads, done = [0], [], threading.Event()
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
+    busy0, steal0 = machine_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
@@ -76,11 +101,14 @@ def measure(args: list[str]) -> dict[str, Any]:
     sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    busy1, steal1 = machine_cpu()
     done.set()
     sampler.join()
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(args)} exited {status}")
     cpu = usage.ru_utime + usage.ru_stime
+    own = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
     return {
         "command": "linkaudit " + " ".join(args),
         "wall_s": wall,
@@ -90,6 +118,9 @@ def measure(args: list[str]) -> dict[str, Any]:
         "peak_process_rss_bytes": usage.ru_maxrss * 1024,
         "load_mean": sum(loads) / len(loads) if loads else os.getloadavg()[0],
         "load_max": max(loads, default=os.getloadavg()[0]),
+        "sampler_cpu_s": own,
+        "others_cpu_s": max(0.0, busy1 - busy0 - cpu - own),
+        "steal_s": steal1 - steal0,
     }
 
 

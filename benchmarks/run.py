@@ -668,6 +668,11 @@ def _parallel_lines(results: Results) -> list[str]:
             f"{m['peak_tree_rss_bytes'] / GIB:.2f} GiB (largest process "
             f"{m['peak_process_rss_bytes'] / GIB:.2f} GiB), "
             f"load {m['load_mean']:.1f} (max {m['load_max']:.1f})"
+            + (
+                f", others' CPU {m['others_cpu_s']:.1f} s, stolen {m['steal_s']:.1f} s"
+                if "others_cpu_s" in m
+                else ""
+            )
         )
 
     lines = []
