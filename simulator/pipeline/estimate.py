@@ -100,16 +100,16 @@ STREAMED_TASK = Line(STREAMED_TASK_BYTES, STREAMED_BYTES_PER_HOUSEHOLD)
 largest sizes :func:`simulator.pipeline.memory_limit.stream_sizes` gives
 (:data:`simulator.pipeline.parallel.STREAMED_TASK_BYTES`); a tighter
 ``--memory-limit`` gives smaller pieces and less."""
-STREAMED_RUN = Line(890 * MIB, 2_050)
+STREAMED_RUN = Line(930 * MIB, 1_840)
 """Peak memory of a ``run --stream``'s own process (its real world generated into
 its output, linked, viewed, scored and audited from the files, the outputs
 written from them; over periods the run keeps its world and the in-memory line
 applies): the line through the process's peak at 200,000 households (1.20 GiB,
-``run --stream --workers 2`` at ``733a757``) and at 1,000,000 (2.65 GiB, the same
-command at ``957f2e3``; both from the manifest), plus 5%: 1.25 and 2.78 GiB there.
-Below 200,000 it errs high (0.91 GiB at 20,000, where ``run_costs --stream`` at
-``fa215df`` measured 487 MiB). DuckDB's 2 GB linkage limit and the tasks' sizes
-are most of it, the flags and outcomes of every household the rest."""
+``run --stream --workers 2`` at ``733a757``) and at 1,000,000 (2.50 GiB, the same
+command at ``5872e0b``, with the results kept lean), both in its own link (DuckDB's
+2 GB limit and its batches) and from the manifest, plus 5%: 1.25 and 2.62 GiB
+there. Below 200,000 it errs high (0.94 GiB at 20,000, where ``run_costs --stream``
+at ``fa215df`` measured 487 MiB)."""
 STREAMED_TASK_CPU = 2.9
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
 files, as a multiple of the same tasks in memory: each writes its world to
