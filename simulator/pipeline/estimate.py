@@ -106,7 +106,8 @@ its output, linked, viewed, scored and audited from the files, the outputs
 written from them; over periods the run keeps its world and the in-memory line
 applies): the line through the process's peak at 200,000 households (1.20 GiB,
 ``run --stream --workers 2`` at ``733a757``) and at 1,000,000 (2.50 GiB, the same
-command at ``5872e0b``, with the results kept lean), both in its own link (DuckDB's
+command with the results kept lean,
+``cc82855`` with ``931eb26``..``4e77225``), both in its own link (DuckDB's
 2 GB limit and its batches) and from the manifest, plus 5%: 1.25 and 2.62 GiB
 there. Below 200,000 it errs high (0.94 GiB at 20,000, where ``run_costs --stream``
 at ``fa215df`` measured 487 MiB)."""
