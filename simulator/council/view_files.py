@@ -164,13 +164,6 @@ def _where(low: int | None, high: int | None) -> str:
     return "WHERE " + " AND ".join(conditions) if conditions else ""
 
 
-def _check_range_and_spine(households_per_range: int, spine_file: Path) -> None:
-    """At least one household a range, and a spine file with the view's columns."""
-    if households_per_range < 1:
-        raise ValueError("households_per_range must be at least 1")
-    _require_file(spine_file, SPINE_COLUMNS, "spine")
-
-
 def write_view_file(
     record_files: Mapping[str, Path],
     spine_file: Path,
@@ -226,7 +219,7 @@ def write_view_file(
         table or two, a link names a household that is not on the spine, or the
         deprivation lookup is malformed.
     """
-    _check_range_and_spine(households_per_range, spine_file)
+    # The range and the spine are checked by write_linked_view.
     _require_file(links_file, LINK_COLUMNS, "links table")
     with spilling_db(memory_limit_gb, work_dir) as db:
         links = db.name("links")
@@ -272,7 +265,9 @@ def write_linked_view(
     for the oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`).
     ``db`` is the DuckDB the query runs in (it spills as its caller set it).
     """
-    _check_range_and_spine(households_per_range, spine_file)
+    if households_per_range < 1:
+        raise ValueError("households_per_range must be at least 1")
+    _require_file(spine_file, SPINE_COLUMNS, "spine")
     reference_date, config = scenario.time.reference_date, scenario.view
     con = db.con
     linked, spine = db.name("linked"), db.name("spine")

@@ -8,6 +8,7 @@ Parquet row groups and DuckDB's memory limit, and read no hidden truth column.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -23,21 +24,29 @@ from simulator.vocabulary import AGENCIES
 from simulator.world.true_links import write_oracle_view_file
 
 
-def _view_bytes(w: World, out: Path, **kwargs: object) -> bytes:
-    rows = write_view_file(
-        w.record_files,
-        w.spine_file,
-        w.links_file,
-        w.deprivation,
-        w.data.scenario,
-        out / "view.parquet",
-        out / "work",
+def _view_bytes(
+    w: World, out: Path, *, oracle: bool = False, **kwargs: object
+) -> bytes:
+    """The view written from the world's files: of its links file, or (``oracle``)
+    of the truth, the oracle's links never written."""
+    write = (
+        write_oracle_view_file
+        if oracle
+        else partial(write_view_file, links_file=w.links_file)
+    )
+    path = out / ("oracle_view.parquet" if oracle else "view.parquet")
+    rows = write(
+        record_files=w.record_files,
+        spine_file=w.spine_file,
+        deprivation=w.deprivation,
+        scenario=w.data.scenario,
+        out=path,
+        work_dir=out / "work",
         **kwargs,
     )
     assert not (out / "work").exists(), "the work directory is left behind"
-    content = (out / "view.parquet").read_bytes()
-    assert rows == pd.read_parquet(out / "view.parquet").shape[0]
-    return content
+    assert rows == pd.read_parquet(path).shape[0]
+    return path.read_bytes()
 
 
 def _memory_bytes(w: World, out: Path) -> bytes:
@@ -152,22 +161,6 @@ def test_a_file_without_a_view_column_is_named(tmp_path, seed):
         _view_bytes(w, tmp_path, households_per_range=30)
 
 
-def _oracle_view_bytes(w: World, out: Path, **kwargs: object) -> bytes:
-    """The oracle's view written from the truth, its links never written."""
-    rows = write_oracle_view_file(
-        w.record_files,
-        w.spine_file,
-        w.deprivation,
-        w.data.scenario,
-        out / "oracle_view.parquet",
-        out / "work",
-        **kwargs,
-    )
-    assert not (out / "work").exists(), "the work directory is left behind"
-    assert rows == pd.read_parquet(out / "oracle_view.parquet").shape[0]
-    return (out / "oracle_view.parquet").read_bytes()
-
-
 @settings(max_examples=8, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -202,8 +195,12 @@ def test_the_oracle_view_from_the_truth_has_the_in_memory_bytes(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
         expected = _memory_bytes(w, out)
-        got = _oracle_view_bytes(
-            w, out, households_per_range=per_range, memory_limit_gb=memory_limit_gb
+        got = _view_bytes(
+            w,
+            out,
+            oracle=True,
+            households_per_range=per_range,
+            memory_limit_gb=memory_limit_gb,
         )
     assert got == expected
 
@@ -213,5 +210,5 @@ def test_the_oracle_view_names_missing_truth(tmp_path, seed):
     w = world(scenario(50, seed), tmp_path, "oracle")
     io.write_parquet(w.data.spine.drop(columns="true_person_id"), w.spine_file)
     with pytest.raises(InputDataError, match="spine: missing column.*true_person_id"):
-        _oracle_view_bytes(w, tmp_path, households_per_range=30)
+        _view_bytes(w, tmp_path, oracle=True, households_per_range=30)
     assert not (tmp_path / "work").exists()

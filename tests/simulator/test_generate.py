@@ -133,6 +133,11 @@ def _files(directory):
     }
 
 
+def _switched_off(off: tuple[str, ...]) -> dict[str, dict[str, bool]]:
+    """The agencies section with the sources (or the spine) in ``off`` disabled."""
+    return {s: {"enabled": s not in off} for s in (*AGENCIES, "spine")}
+
+
 @settings(max_examples=4, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -155,7 +160,7 @@ def test_generating_to_disk_writes_the_same_bytes_as_in_memory(
             seed,
             chunk_size=blocks_per_chunk * BLOCK_SIZE,
             consent={"withhold_rate": withhold_rate},
-            agencies={s: {"enabled": s not in off} for s in (*AGENCIES, "spine")},
+            agencies=_switched_off(off),
         )
         write_dataset(generate(scenario), out / "memory")
         rows = generate_dataset(scenario, out / "streamed")
@@ -186,7 +191,7 @@ def test_a_lean_world_written_to_disk_is_the_lean_world_written(
             BLOCK_SIZE + 900,
             seed,
             chunk_size=blocks_per_chunk * BLOCK_SIZE,
-            agencies={s: {"enabled": s not in off} for s in (*AGENCIES, "spine")},
+            agencies=_switched_off(off),
         )
         write_dataset_files(generate(scenario, lean=True), out / "memory")
         (out / "disk").mkdir()
@@ -216,7 +221,7 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
         scenario = build_scenario(
             BLOCK_SIZE + 900,
             seed,
-            agencies={s: {"enabled": s not in off} for s in (*AGENCIES, "spine")},
+            agencies=_switched_off(off),
         )
         for name, scratch in (("output", False), ("scratch", True)):
             (out / name).mkdir()
