@@ -131,6 +131,33 @@ def _estimate_line(
     return f"  estimate on this machine{streamed}: {estimate.line()}"
 
 
+def _grid_estimate_line(
+    args: argparse.Namespace, scenarios: list[Scenario], workers: Any, command: str
+) -> str:
+    """A sweep's or an exploration's cost; refused if its largest run would not fit.
+
+    Its runs are held in memory one to a process, so the largest alone must fit
+    within ``--memory-limit`` (the pool starts fewer workers when two would not).
+    """
+    from simulator.pipeline.estimate import check_fits, estimate_for, grid_estimate
+
+    estimate, largest = grid_estimate(scenarios, workers)
+    check_fits(
+        estimate_for(largest, attribution=False),
+        largest,
+        f"{args.scenario} ({command}'s largest run)",
+        args.memory_limit,
+        attribution=False,
+    )
+    return f"  estimate on this machine: {estimate.line()}"
+
+
+def _say_estimate(args: argparse.Namespace, line: str) -> None:
+    """The estimate as the command's first line on stderr (not with ``-q``)."""
+    if not args.quiet:
+        print(f"linkaudit: {line.strip()}", file=sys.stderr)  # noqa: T201
+
+
 def streams_world(args: argparse.Namespace, scenario: Scenario) -> bool:
     """Whether ``run`` streams its own real world into its output, not only its tasks.
 
@@ -344,9 +371,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args)
     workers = _workers(args)
     # refused before any writing; sets args.stream when held in memory is too much
-    estimate = _estimate_line(args, scenario, workers, streams=True)
-    if not args.quiet:
-        print(f"linkaudit: {estimate.strip()}", file=sys.stderr)  # noqa: T201
+    _say_estimate(args, _estimate_line(args, scenario, workers, streams=True))
     out_dir = args.output or Path("out") / scenario.name
     with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)) as claim:
         local = workers.cluster is None
@@ -527,11 +552,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
     from audits.report.sweep_chart import load_matplotlib
     from simulator.cli_sweep import check_metric, text_table
-    from simulator.pipeline.sweep import sweep
+    from simulator.pipeline.sweep import plan_sweep, sweep
     from simulator.pipeline.sweep_files import write_sweep
 
     check_metric(args.metric)
     varies, data, workers, out_dir = _grid_command(args, "sweep")
+    plan = plan_sweep(
+        data, varies, args.replicates, args.group, origin=str(args.scenario)
+    )
+    _say_estimate(args, _grid_estimate_line(args, plan.scenarios, workers, "sweep"))
     with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
         table = sweep(
             data,
@@ -575,9 +604,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from simulator.pipeline.explore import explore, write_exploration
+    from simulator.pipeline.explore import explore, plan_explore, write_exploration
 
     varies, data, workers, out_dir = _grid_command(args, "explore")
+    *_, scenarios = plan_explore(
+        data, varies, args.replicates, origin=str(args.scenario)
+    )
+    _say_estimate(args, _grid_estimate_line(args, scenarios, workers, "explore"))
     with _claim(args, out_dir, _scenario_inputs(args.scenario, None)):
         exploration = explore(
             data,

@@ -170,20 +170,25 @@ def _memory_limit(text: str) -> str:
 
 def _add_resource_args(p: argparse.ArgumentParser) -> None:
     """``--no-attribution`` and ``--memory-limit``: what the estimate depends on."""
-    from simulator.pipeline.memory_limit import DEFAULT_MEMORY_LIMIT
-
     p.add_argument(
         "--no-attribution",
         action="store_true",
         help="skip the attribution ladder (four fewer runs of the council's side)",
     )
+    _add_memory_limit_arg(p, "a run")
+
+
+def _add_memory_limit_arg(p: argparse.ArgumentParser, what: str) -> None:
+    """``--memory-limit``: refuse what would not fit; workers fit within it."""
+    from simulator.pipeline.memory_limit import DEFAULT_MEMORY_LIMIT
+
     p.add_argument(
         "--memory-limit",
         type=_memory_limit,
         default=DEFAULT_MEMORY_LIMIT,
         metavar="SIZE",
-        help="refuse a run estimated to need more memory than this: a share of RAM "
-        "(80%%) or a size (16GiB); 0 never refuses (default: %(default)s)",
+        help=f"refuse {what} estimated to need more memory than this: a share of "
+        "RAM (80%%) or a size (16GiB); 0 never refuses (default: %(default)s)",
     )
 
 
@@ -376,6 +381,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
         help="household attribute to compare groups by (default imd_quintile)",
     )
     _add_worker_args(p, "the sweep's runs")
+    _add_memory_limit_arg(p, "a sweep whose largest run is")
     _add_output_args(p, default="out/<name>-sweep")
 
 
@@ -389,6 +395,7 @@ def _explore_args(p: argparse.ArgumentParser) -> None:
         help="worlds per point (default: the scenario's audit.replicates)",
     )
     _add_worker_args(p, "the grid's points")
+    _add_memory_limit_arg(p, "a grid whose largest point is")
     _add_output_args(p, default="out/<name>-explore")
 
 

@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import warnings
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from simulator.pipeline.memory_limit import memory_limit_bytes
@@ -254,10 +255,10 @@ class Estimate:
     def line(self) -> str:
         """One line for the console."""
         where = f" in {self.processes} processes" if self.processes > 1 else ""
+        disk = f" and {_size(self.disk_bytes)} on disk" if self.disk_bytes else ""
         return (
             f"about {_duration(self.seconds)} of CPU, "
-            f"{self.peak_memory_bytes / GIB:.1f} "
-            f"GiB of memory at peak{where} and {_size(self.disk_bytes)} on disk"
+            f"{self.peak_memory_bytes / GIB:.1f} GiB of memory at peak{where}{disk}"
         )
 
 
@@ -363,6 +364,61 @@ def estimate_for(
         disk_bytes=DISK_BYTES[method].at(n),
         processes=count,
     )
+
+
+def grid_estimate(
+    scenarios: Sequence[Scenario], workers: Workers | None = None
+) -> tuple[Estimate, Scenario]:
+    """The cost of a sweep's or an exploration's runs, and its largest run.
+
+    Every run is held in memory, without the attribution ladder, in one process
+    (a worker's, or this one's) with its replicate worlds one after another: the
+    largest run's :func:`estimate_for` alone. The CPU is every run's; the peak is
+    the largest run's in each of the processes the pool would start for whole
+    runs of its size (fewer when memory is short, as
+    :class:`simulator.pipeline.parallel.Pool` chooses them). The command starts
+    once and its runs write nothing; the grid's tables are small (no disk).
+
+    Examples
+    --------
+    >>> small = Scenario.model_validate({"population": {"n_households": 20_000}})
+    >>> big = Scenario.model_validate({"population": {"n_households": 400_000}})
+    >>> estimate, largest = grid_estimate([small, big, small])
+    >>> largest is big, estimate.processes
+    (True, 1)
+    >>> one = estimate_for(big, attribution=False)
+    >>> estimate.peak_memory_bytes == one.peak_memory_bytes
+    True
+    """
+    largest = max(
+        scenarios, key=lambda s: s.population.n_households * s.audit.replicates
+    )
+    one = estimate_for(largest, attribution=False)
+    count = 1
+    if workers is not None and workers.cluster is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            count = processes(
+                workers,
+                largest.population.n_households * largest.audit.replicates,
+                len(scenarios),
+                **task_bytes(whole_runs=True),
+            )
+    seconds = STARTUP_SECONDS + sum(_grid_run_seconds(s) for s in scenarios)
+    estimate = Estimate(
+        seconds=seconds,
+        peak_memory_bytes=count * one.peak_memory_bytes,
+        disk_bytes=0,
+        processes=count,
+    )
+    return estimate, largest
+
+
+def _grid_run_seconds(scenario: Scenario) -> float:
+    """A grid's run: :func:`estimate_for`'s without the start and the writing."""
+    n = scenario.population.n_households
+    run = estimate_for(scenario, attribution=False).seconds
+    return run - STARTUP_SECONDS - STAGE_SECONDS["write outputs and report"].at(n)
 
 
 def period_worlds(scenario: Scenario, attribution: bool) -> float:

@@ -202,7 +202,7 @@ def explore(
         base, varies, replicates, origin=origin
     )
     grouping = shown_grouping(scenario)
-    households = scenario.population.n_households * scenario.audit.replicates
+    households = max(s.population.n_households * s.audit.replicates for s in scenarios)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -10,8 +10,10 @@ from simulator.cli import main
 from simulator.pipeline.estimate import (
     PERIOD_WORLDS,
     estimate_for,
+    grid_estimate,
     memory_limit_bytes,
 )
+from simulator.pipeline.parallel import Workers
 from simulator.schema.scenario import Scenario
 
 
@@ -163,6 +165,58 @@ def test_no_attribution_and_no_limit_let_it_through(scenario_file, capsys):
         )
         == 0
     )
+
+
+# ------------------------------------------------------------------ grids
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1_000, 3_000_000), min_size=1, max_size=6),
+    count=st.integers(1, 4),
+)
+def test_a_grid_holds_its_largest_run_in_each_process_and_costs_every_run(sizes, count):
+    runs = [scenario(n) for n in sizes]
+    grid, largest = grid_estimate(runs, Workers(count=count))
+    one = estimate_for(largest, attribution=False)
+    assert largest.population.n_households == max(sizes)
+    assert 1 <= grid.processes <= min(count, len(runs))
+    assert grid.peak_memory_bytes == pytest.approx(
+        grid.processes * one.peak_memory_bytes
+    )
+    alone = [estimate_for(r, attribution=False).seconds for r in runs]
+    # one start for the whole command, and no run writes its files
+    assert 0 < grid.seconds < sum(alone)
+    extra = scenario(max(sizes))
+    more, _ = grid_estimate([*runs, extra], Workers(count=count))
+    added = more.seconds - grid.seconds
+    assert 0 < added < estimate_for(extra, attribution=False).seconds
+
+
+@pytest.mark.parametrize("command", ["sweep", "explore"])
+def test_a_grid_whose_largest_run_would_not_fit_is_refused_before_any_run(
+    scenario_file, tmp_path, capsys, command
+):
+    out = tmp_path / "out" / "grid"
+    vary = "population.n_households=2000,400000"
+    args = [command, str(scenario_file), "--vary", vary, "-o", str(out)]
+    assert main([*args, "--memory-limit", "2GiB"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"linkaudit: {scenario_file} ({command}'s largest run)")
+    assert "400,000 households" in lines[0] and "--memory-limit 2GiB" in lines[0]
+    assert not (tmp_path / "out").exists()  # no directory, partial or lock
+
+
+def test_a_grid_that_fits_says_its_estimate_first(scenario_file, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    vary = "population.n_households=1000,1500"
+    assert main(["sweep", str(scenario_file), "--vary", vary, "-o", str(out)]) == 0
+    first = capsys.readouterr().err.strip().splitlines()[0]
+    assert first.startswith("linkaudit: estimate on this machine: about")
+    assert "on disk" not in first  # a grid writes only its tables
+    assert (out / "sweep.csv").exists()
 
 
 # ------------------------------------------------------------------ workers

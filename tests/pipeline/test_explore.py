@@ -178,3 +178,21 @@ def test_refuses_to_replace_what_linkaudit_did_not_write(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"linkaudit: {out}")
         assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_the_pool_is_sized_by_the_largest_point(monkeypatch):
+    """Workers are counted for the largest point's worlds, not the base scenario's."""
+    import simulator.pipeline.explore as explore_module
+
+    sized = []
+    pool = explore_module.Pool
+
+    def recording(workers, households, tasks, **kwargs):
+        sized.append((households, tasks))
+        return pool(workers, households, tasks, **kwargs)
+
+    monkeypatch.setattr(explore_module, "Pool", recording)
+    data = apply_overrides(read_yaml(CLASSROOM), ["population.n_households=200"])
+    varies = [parse_vary("population.n_households=200,300")]
+    explore(data, varies, replicates=2)
+    assert sized == [(300 * 2, 2)]
