@@ -197,9 +197,22 @@ class RowGroupWriter:
     scratch : bool
         A file no output keeps: encoded for speed (:data:`SCRATCH_COMPRESSION`),
         the same values in other bytes.
+    as_given : bool
+        With ``scratch``: each table is written as it comes (its own row groups),
+        nothing held or combined, as a scratch file's bytes need not be those of
+        the file written whole.
     """
 
-    def __init__(self, path: Path, schema: pa.Schema, *, scratch: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        schema: pa.Schema,
+        *,
+        scratch: bool = False,
+        as_given: bool = False,
+    ):
+        if as_given and not scratch:
+            raise ValueError("only a scratch file's row groups follow its tables")
         path.parent.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {"compression": "zstd"}
         if scratch:
@@ -213,9 +226,14 @@ class RowGroupWriter:
         self._held: list[pa.Table] = []
         self._rows = 0
         self._groups = 0
+        self._as_given = as_given
 
     def write(self, table: pa.Table) -> None:
         """Add ``table``'s rows; full row groups are written."""
+        if self._as_given:
+            self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self._groups += 1
+            return
         self._held.append(table)
         self._rows += len(table)
         while self._rows >= ROW_GROUP_ROWS:

@@ -175,6 +175,7 @@ def write_view_file(
     *,
     households_per_range: int,
     memory_limit_gb: float | None = None,
+    scratch: bool = False,
 ) -> int:
     """Write the linked family view of files to ``out``; return its rows.
 
@@ -206,6 +207,8 @@ def write_view_file(
         limit, what bounds the memory.
     memory_limit_gb : float, optional
         DuckDB's memory limit; by default DuckDB's own (80% of RAM).
+    scratch : bool
+        A view no output keeps (:func:`write_linked_view`): other bytes, faster.
 
     Returns
     -------
@@ -244,6 +247,7 @@ def write_view_file(
             scenario,
             out,
             households_per_range=households_per_range,
+            scratch=scratch,
         )
 
 
@@ -257,6 +261,7 @@ def write_linked_view(
     out: Path,
     *,
     households_per_range: int,
+    scratch: bool = False,
 ) -> int:
     """:func:`write_view_file` with the records' households given as SQL; its rows.
 
@@ -264,6 +269,8 @@ def write_linked_view(
     records join to find their spine households (a links table's, or the truth's
     for the oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`).
     ``db`` is the DuckDB the query runs in (it spills as its caller set it).
+    ``scratch``: a view no output keeps (a task's), written a range at a time as
+    :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     """
     if households_per_range < 1:
         raise ValueError("households_per_range must be at least 1")
@@ -301,7 +308,9 @@ def write_linked_view(
             )
             table = pa.Table.from_pandas(view.reset_index(), preserve_index=False)
             if writer is None:
-                writer = stack.enter_context(RowGroupWriter(out, table.schema))
+                writer = stack.enter_context(
+                    RowGroupWriter(out, table.schema, scratch=scratch, as_given=scratch)
+                )
             writer.write(table)
             rows += len(view)
     return rows

@@ -199,7 +199,8 @@ def world_view(
     of the whole tables, never held whole. ``out`` is the world's ``view.parquet``
     unless given. With ``oracle``, the view of the true links, which are never
     written (:func:`simulator.world.true_links.write_oracle_view_file`; the
-    world's links file is not read).
+    world's links file is not read). A scratch world's view is a scratch file, a
+    range at a time (the same values).
     """
     out = world.directory / VIEW_FILE if out is None else out
     write = (
@@ -216,6 +217,7 @@ def world_view(
         work_dir=world.directory / VIEW_WORK_DIRECTORY,
         households_per_range=world.sizes.range_households,
         memory_limit_gb=world.sizes.duckdb_gb,
+        scratch=world.scratch,
     )
     return out
 

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from councilfiles import World, scenario, world
 from hypothesis import given, settings
@@ -203,6 +204,28 @@ def test_the_oracle_view_from_the_truth_has_the_in_memory_bytes(
             memory_limit_gb=memory_limit_gb,
         )
     assert got == expected
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_households=st.integers(10, 300),
+    per_range=st.sampled_from([1, 7, 64, 10**9]),
+    oracle=st.booleans(),
+)
+def test_a_scratch_view_has_the_in_memory_values(
+    tmp_path_factory, seed, n_households, per_range, oracle
+):
+    """A task's view (``scratch``): other bytes, a row group a range, the same table."""
+    out = tmp_path_factory.mktemp("scratch_view")
+    w = world(
+        scenario(n_households, seed), out, "oracle" if oracle else "deterministic"
+    )
+    _view_bytes(w, out, oracle=oracle, households_per_range=per_range, scratch=True)
+    file = pq.ParquetFile(out / ("oracle_view.parquet" if oracle else "view.parquet"))
+    expected = w.view().reset_index()
+    assert file.metadata.num_row_groups == -(-len(expected) // per_range)
+    pd.testing.assert_frame_equal(file.read().to_pandas(), expected)
 
 
 def test_the_oracle_view_names_missing_truth(tmp_path, seed):

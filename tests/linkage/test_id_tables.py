@@ -4,12 +4,16 @@ groups, ``np.unique``) on any ids: dense or sparse, negative, repeated, empty.""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import (
     _household_of,
     id_order,
@@ -17,7 +21,7 @@ from simulator.council.linkage.links import (
 )
 from simulator.council.view import lowest_rows, sorted_unique
 from simulator.id_positions import IdPositions
-from simulator.world.true_links import spine_rows_of
+from simulator.world.true_links import _repeats, spine_rows_of
 
 DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
 SPARSE = st.integers(-5, 10**6)  # sparse or negative: the fallbacks
@@ -140,3 +144,21 @@ def test_id_positions_of_records_among_links_is_a_lookup(record_ids, link_ids):
     link_id = np.array(link_ids, dtype=np.int64)
     expected = [link_ids.index(r) if r in link_ids else -1 for r in record_ids]
     assert IdPositions(link_id).positions(record_id).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(id_lists(max_size=60), st.integers(1, 20), st.booleans())
+def test_repeated_spine_ids_are_duckdbs_distinct_count(
+    tmp_path_factory, ids, rows, as_int32
+):
+    """The spine's ids repeat where DuckDB's distinct count says so, ids dense or not,
+    in row groups of any size (the bitmap reads a batch at a time)."""
+    path = tmp_path_factory.mktemp("ids") / "spine.parquet"
+    values = pa.array(ids, pa.int32() if as_int32 else pa.int64())
+    pq.write_table(pa.table({"spine_person_id": values}), path, row_group_size=rows)
+    db = LinkageDB(duckdb.connect())
+    expected = db.scalar(
+        "SELECT count(*) > count(DISTINCT spine_person_id) "
+        f"FROM read_parquet({sql_text(path)})"
+    )
+    assert _repeats(db, path, "spine_person_id") == expected
