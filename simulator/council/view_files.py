@@ -93,6 +93,80 @@ def _check_links(db: LinkageDB, name: str, records: str, links: str) -> None:
         )
 
 
+def id_bound(path: Path, column: str) -> int | None:
+    """One more than the highest ``column`` value of a Parquet file, or None.
+
+    None unless its ids are numbered from 0 (integers, none missing or negative,
+    fewer than four slots a row), as the file's statistics say: the size of a
+    table indexed by id, read from the footer alone.
+    """
+    meta = pq.ParquetFile(path).metadata
+    stats = [
+        meta.row_group(g).column(c).statistics
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+        if meta.row_group(g).column(c).path_in_schema == column
+    ]
+    if len(stats) != meta.num_row_groups or not all(
+        s is not None and s.has_min_max and s.has_null_count and not s.null_count
+        for s in stats
+    ):
+        return None
+    if not stats:
+        return 0
+    low, high = min(s.min for s in stats), max(s.max for s in stats)
+    ok = type(low) is int and low >= 0 and high < 4 * meta.num_rows
+    return high + 1 if ok else None
+
+
+def _links_complete(
+    links_file: Path, record_files: Mapping[str, Path], names: list[str]
+) -> bool:
+    """Whether every record of the sources ``names`` has exactly one links row.
+
+    Record ids as generated (from 0 in each source) are marked in a table per
+    source, the links file and then the records read a batch at a time: a
+    source's links repeat an id where they mark fewer ids than they have rows.
+    False where the ids are not so numbered or a record's row is missing or
+    repeated: :func:`_check_links` then asks DuckDB, which names the records
+    (ten times as long).
+    """
+    bounds = {name: id_bound(record_files[name], "record_id") for name in names}
+    if any(b is None for b in bounds.values()):
+        return False
+    seen = {name: np.zeros(bound or 0, dtype=bool) for name, bound in bounds.items()}
+    rows = dict.fromkeys(names, 0)
+    links = pq.ParquetFile(links_file, read_dictionary=["source"])
+    for batch in links.iter_batches(
+        batch_size=1 << 20, columns=["source", "record_id"]
+    ):
+        source, ids = batch.column(0), batch.column(1)
+        if (
+            not pa.types.is_dictionary(source.type)
+            or not pa.types.is_integer(ids.type)
+            or ids.null_count
+        ):
+            return False
+        codes = pc.fill_null(source.indices, -1).to_numpy()
+        ids = ids.to_numpy()
+        for code, name in enumerate(source.dictionary.to_pylist()):
+            if name not in seen:
+                continue
+            mine = ids[codes == code]
+            if len(mine) and (mine.min() < 0 or mine.max() >= len(seen[name])):
+                return False  # an id no record has (a repeat, or a stray link)
+            seen[name][mine] = True
+            rows[name] += len(mine)
+    if any(np.count_nonzero(seen[n]) != rows[n] for n in names):
+        return False
+    for name in names:
+        records = pq.ParquetFile(record_files[name])
+        for batch in records.iter_batches(batch_size=1 << 20, columns=["record_id"]):
+            if not seen[name][batch.column(0).to_numpy()].all():
+                return False
+    return True
+
+
 def _linked_sql(
     record_files: Mapping[str, Path],
     types: Mapping[str, tuple[str, ...]],
@@ -224,6 +298,8 @@ def write_view_file(
     """
     # The range and the spine are checked by write_linked_view.
     _require_file(links_file, LINK_COLUMNS, "links table")
+    counted = sorted(n for n in record_files if n in counted_types(scenario.view))
+    complete = _links_complete(links_file, record_files, counted)
     with spilling_db(memory_limit_gb, work_dir) as db:
         links = db.name("links")
         db.con.execute(
@@ -232,7 +308,8 @@ def write_view_file(
         )
 
         def households(name: str, records: str) -> str:
-            _check_links(db, name, records, links)
+            if not complete:
+                _check_links(db, name, records, links)
             return (
                 f"(SELECT record_id, {INDEX} FROM {links} WHERE source = "
                 f"{sql_text(name)} AND {INDEX} IS NOT NULL) AS l USING (record_id)"

@@ -11,7 +11,9 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from councilfiles import World, scenario, world
@@ -19,7 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import io
-from simulator.council.view_files import write_view_file
+from simulator.council.linkage.backend import LinkageDB, sql_text
+from simulator.council.view_files import (
+    _check_links,
+    _links_complete,
+    write_view_file,
+)
 from simulator.errors import InputDataError
 from simulator.vocabulary import AGENCIES
 from simulator.world.true_links import write_oracle_view_file
@@ -153,6 +160,71 @@ def test_bad_links_are_refused_as_in_memory(tmp_path, seed, change, message):
     with pytest.raises(InputDataError, match=message):
         _view_bytes(w, tmp_path, households_per_range=30)
     assert not (tmp_path / "work").exists()
+
+
+IDS = st.integers(0, 12)
+SHIFTS = st.sampled_from([0, 0, 0, -3, 10**6])  # ids numbered from 0, or not
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    records=st.dictionaries(
+        st.sampled_from(["health", "police"]), st.lists(IDS, max_size=12), min_size=1
+    ),
+    drop=st.integers(0, 3),
+    extra=st.lists(
+        st.tuples(st.sampled_from(["health", "police", "x"]), st.integers(0, 14)),
+        max_size=3,
+    ),
+    rows=st.integers(1, 9),
+    shift=SHIFTS,
+)
+def test_the_links_check_by_id_tables_is_duckdbs(
+    tmp_path_factory, records, drop, extra, rows, shift
+):
+    """Every record with exactly one links row, by tables of record ids read a
+    batch at a time: never where DuckDB's queries find a record without a row or
+    with two, and always where they do not and the ids are numbered from 0 (as
+    generated); else DuckDB names the records."""
+    out = tmp_path_factory.mktemp("links_check")
+    records = {n: [i + shift for i in ids] for n, ids in records.items()}
+    extra = [(n, i + shift) for n, i in extra]
+    files = {}
+    for name, ids in records.items():
+        files[name] = out / f"{name}.parquet"
+        table = pa.table({"record_id": pa.array(ids, pa.int64())})
+        pq.write_table(table, files[name], row_group_size=rows)
+    one_each = sorted({(n, i) for n, ids in records.items() for i in ids})
+    links = one_each[drop:] + extra  # some records without a row, some rows more
+    table = pa.table(
+        {
+            "source": pa.array([n for n, _ in links], pa.string()),
+            "record_id": pa.array([i for _, i in links], pa.int64()),
+        }
+    )
+    pq.write_table(table, out / "links.parquet", row_group_size=rows)
+    db = LinkageDB(duckdb.connect())
+    links_file = sql_text(out / "links.parquet")
+    db.con.execute(f"CREATE VIEW lk AS SELECT * FROM read_parquet({links_file})")
+    try:
+        for name in sorted(files):
+            _check_links(db, name, f"read_parquet({sql_text(files[name])})", "lk")
+        passes = True
+    except InputDataError:
+        passes = False
+    got = _links_complete(out / "links.parquet", files, sorted(files))
+    if got:
+        assert passes, "a bad links table got through"
+    bound = {
+        n: max(ids) + 1
+        for n, ids in records.items()
+        if ids and min(ids) >= 0 and max(ids) < 4 * len(ids)
+    }
+    dense = len(bound) == len(records) and all(
+        0 <= i < bound[n] for n, i in links if n in bound
+    )
+    if passes and dense:
+        assert got, "ids as generated were sent to DuckDB"
 
 
 def test_a_file_without_a_view_column_is_named(tmp_path, seed):
