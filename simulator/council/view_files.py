@@ -98,9 +98,13 @@ def id_bound(path: Path, column: str) -> int | None:
 
     None unless its ids are numbered from 0 (integers, none missing or negative,
     fewer than four slots a row), as the file's statistics say: the size of a
-    table indexed by id, read from the footer alone.
+    table indexed by id, read from the footer alone (None for a file that is not
+    readable, left to the caller's own check to name).
     """
-    meta = pq.ParquetFile(path).metadata
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowInvalid, OSError):
+        return None
     stats = [
         meta.row_group(g).column(c).statistics
         for g in range(meta.num_row_groups)
