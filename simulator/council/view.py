@@ -344,29 +344,14 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
 
 
 def _ages(dob: pd.Series, reference_date: dt.date) -> np.ndarray:
-    """Whole years at the reference date; NaN where the date of birth is missing.
-
-    The calendar date of each day number in integer arithmetic (H. Hinnant's
-    ``civil_from_days``), where pandas' ``.dt`` fields took most of the view's
-    composition features.
-    """
+    """Whole years at the reference date; NaN where the date of birth is missing."""
     d = pd.to_datetime(dob)
-    if d.dt.tz is not None:  # the calendar of the dates as written
-        d = d.dt.tz_localize(None)
-    days = d.to_numpy("datetime64[ns]").astype("datetime64[D]")
-    missing = np.isnat(days)
-    z = days.view(np.int64) + 719468  # days since 0000-03-01
-    era = np.floor_divide(z, 146097)
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153  # months since March
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    year = yoe + era * 400 + (month <= 2)
-    # Not yet had this year's birthday: (month, day) after the reference date's.
-    before = month * 32 + day > reference_date.month * 32 + reference_date.day
-    return np.where(missing, np.nan, reference_date.year - year - before)
+    year = d.dt.year.to_numpy(float)
+    before = (d.dt.month.to_numpy(float) > reference_date.month) | (
+        (d.dt.month.to_numpy(float) == reference_date.month)
+        & (d.dt.day.to_numpy(float) > reference_date.day)
+    )
+    return reference_date.year - year - before
 
 
 def _composition(
