@@ -52,6 +52,7 @@ from simulator.pipeline.streamed import (
     Streamed,
     WorldFiles,
     generate_world,
+    generate_worlds,
     link_world,
     scratch_directory,
     world_flags,
@@ -69,6 +70,7 @@ from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
     SyntheticData,
     generate,
+    same_population,
     spine_again,
     write_spine_again,
 )
@@ -231,15 +233,18 @@ def needs_history(scenario: Scenario) -> bool:
     )
 
 
-def pool_tasks(scenario: Scenario, attribution: bool, history: bool) -> int:
+def pool_tasks(
+    scenario: Scenario, attribution: bool, history: bool, streamed: bool = False
+) -> int:
     """Tasks a run gives its pool: the history cohort, replicates and rungs.
 
     A world's rungs in its own world (:data:`audits.attribution.REAL_WORLD_RUNGS`)
-    are no tasks: the world's run computes them; the others are one task per world
-    they draw (:func:`rung_worlds`).
+    are no tasks: the world's run computes them; the others are
+    :func:`rung_tasks` (``streamed`` as there).
     """
     replicates = scenario.audit.replicates
-    rungs = len(rung_worlds(scenario)) * replicates if attribution else 0
+    per_world = len(rung_tasks(scenario, streamed))
+    rungs = per_world * replicates if attribution else 0
     return int(history) + replicates - 1 + rungs
 
 
@@ -589,7 +594,7 @@ def run(
     seeds = stage_seeds(scenario)
     history = model is None and needs_history(scenario)
     n_replicates = scenario.audit.replicates
-    tasks = pool_tasks(scenario, attribution, history)
+    tasks = pool_tasks(scenario, attribution, history, streamed is not None)
     households = scenario.population.n_households
     with Pool(
         workers,
@@ -930,18 +935,70 @@ def rung_worlds(scenario: Scenario) -> list[Rungs]:
     [['model', 'spine'], ['visibility']]
     """
     from audits.attribution import REAL_WORLD_RUNGS, ladder
+
+    rungs = ladder(scenario)
+    return by_world({r: rungs[r] for r in rungs if r not in REAL_WORLD_RUNGS})
+
+
+def by_world(rungs: Rungs) -> list[Rungs]:
+    """``rungs`` grouped by the world they draw, in order (:func:`rung_worlds`).
+
+    Rungs whose scenarios and linkage methods differ at most in the spine section
+    share a world.
+    """
     from audits.counterfactuals import with_spine_of
 
     worlds: list[tuple[tuple[Scenario, str], Rungs]] = []
-    for rung, (rung_scenario, method) in ladder(scenario).items():
-        if rung in REAL_WORLD_RUNGS:
-            continue
-        key = (with_spine_of(rung_scenario, scenario), method)  # all but the spine
+    reference = next(iter(rungs.values()))[0] if rungs else None
+    for rung, (rung_scenario, method) in rungs.items():
+        assert reference is not None
+        key = (with_spine_of(rung_scenario, reference), method)  # all but the spine
         group = next((g for k, g in worlds if k == key), None)
         if group is None:
             worlds.append((key, group := {}))
         group[rung] = (rung_scenario, method)
     return [group for _, group in worlds]
+
+
+def rung_tasks(scenario: Scenario, streamed: bool = False) -> list[Rungs]:
+    """The rungs a run sends its pool, one task's rungs each (:func:`submit_rungs`).
+
+    In memory, one task per world drawn (:func:`rung_worlds`). ``streamed``
+    (worlds through files), one task per population: worlds that draw the same
+    population (:func:`simulator.world.generate.same_population`, the ``model``
+    and ``visibility`` rungs' worlds) and are linked alike are generated in one
+    pass (:func:`rung_outcomes_files`), the population drawn once for both.
+
+    Examples
+    --------
+    >>> [list(rungs) for rungs in rung_tasks(Scenario(), streamed=True)]
+    [['model', 'spine', 'visibility']]
+    """
+    worlds = rung_worlds(scenario)
+    if not streamed:
+        return worlds
+    tasks: list[Rungs] = []
+    for world in worlds:
+        scenario_, method = next(iter(world.values()))
+        task = next(
+            (
+                t
+                for t in tasks
+                if same_population(next(iter(t.values()))[0], scenario_)
+                and _lean(next(iter(t.values()))[1]) == _lean(method)
+            ),
+            None,
+        )
+        if task is None:
+            tasks.append(dict(world))
+        else:
+            task.update(world)
+    return tasks
+
+
+def _lean(method: str) -> bool:
+    """Whether a world linked by ``method`` is generated lean (the true links)."""
+    return method == "oracle"
 
 
 def rung_outcomes(
@@ -962,19 +1019,20 @@ def rung_outcomes(
     if streamed is not None:
         return rung_outcomes_files(rungs, model, streamed)
     out = {}
-    data: SyntheticData | None = None
-    last = list(rungs)[-1]
-    for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
-        lean = method == "oracle"  # the true links read ids only
-        if data is None:
-            data = generate(rung_scenario, lean=lean)
-        else:
-            spine = spine_again(rung_scenario, data.households, data.people, lean)
-            data = replace(data, scenario=rung_scenario, spine=spine)
-        if rung == last:
-            drop_people(data)  # read by spine_again only
-        outcomes = council_outcomes(data, rung_scenario, model, method, lean=True)
-        out[rung] = rung_flags(outcomes)
+    for world in by_world(rungs):
+        data: SyntheticData | None = None
+        last = list(world)[-1]
+        for rung, (rung_scenario, method) in world.items():  # one or two rungs
+            lean = _lean(method)
+            if data is None:
+                data = generate(rung_scenario, lean=lean)
+            else:
+                spine = spine_again(rung_scenario, data.households, data.people, lean)
+                data = replace(data, scenario=rung_scenario, spine=spine)
+            if rung == last:
+                drop_people(data)  # read by spine_again only
+            outcomes = council_outcomes(data, rung_scenario, model, method, lean=True)
+            out[rung] = rung_flags(outcomes)
     return out
 
 
@@ -983,28 +1041,31 @@ def rung_outcomes_files(
 ) -> dict[str, pd.DataFrame]:
     """:func:`rung_outcomes` through files, in a scratch directory removed after.
 
-    The first rung's world is generated into it; each other rung replaces only its
-    spine (:func:`simulator.world.generate.write_spine_again`).
+    Each world's first rung's world (:func:`by_world`) is generated into a
+    directory of its own there, all in one pass (:func:`generate_worlds`: they
+    must draw one population, as :func:`rung_tasks` groups them); each other rung
+    of a world replaces only its spine
+    (:func:`simulator.world.generate.write_spine_again`).
     """
+    worlds = by_world(rungs)
+    firsts = [next(iter(world.values())) for world in worlds]
+    (lean,) = {_lean(method) for _, method in firsts}  # the true links read ids only
     out = {}
-    world: WorldFiles | None = None
     with scratch_directory(streamed.root) as directory:
-        for rung, (rung_scenario, method) in rungs.items():  # one or two rungs
-            if world is None:
-                lean = method == "oracle"  # the true links read ids only
-                world = generate_world(
-                    rung_scenario,
-                    directory,
-                    lean=lean,
-                    sizes=streamed.sizes,
-                    scratch=True,
-                    people=len(rungs) > 1,  # the next rung's spine reads them
-                )
-            else:
-                chunked = streamed.sizes.generating(rung_scenario)
-                write_spine_again(chunked, directory, lean, scratch=True)
-                world = replace(world, scenario=rung_scenario)
-            out[rung] = rung_flags(files_outcomes(world, model, method))
+        made = []  # a people file where the next rung's spine reads them
+        for i, (world, (first, _)) in enumerate(zip(worlds, firsts, strict=True)):
+            (directory / str(i)).mkdir()
+            made.append((first, directory / str(i), len(world) > 1))
+        files = generate_worlds(made, lean=lean, sizes=streamed.sizes, scratch=True)
+        for world, world_files in zip(worlds, files, strict=True):
+            for rung, (rung_scenario, method) in world.items():  # one or two rungs
+                if rung_scenario is not world_files.scenario:
+                    chunked = streamed.sizes.generating(rung_scenario)
+                    write_spine_again(
+                        chunked, world_files.directory, lean, scratch=True
+                    )
+                    world_files = replace(world_files, scenario=rung_scenario)
+                out[rung] = rung_flags(files_outcomes(world_files, model, method))
     return out
 
 
@@ -1055,13 +1116,12 @@ def submit_rungs(
 ) -> list[Task]:
     """Send the rungs of the ladder that draw worlds of their own to ``pool``.
 
-    One task per world they draw (:func:`rung_worlds`); the others
-    (:func:`real_world_rungs`) come from the world's run. ``streamed`` as for
-    :func:`replicate_audit`.
+    One task per :func:`rung_tasks`; the others (:func:`real_world_rungs`) come
+    from the world's run. ``streamed`` as for :func:`replicate_audit`.
     """
     return [
         pool.submit(rung_outcomes, rungs, model, streamed)
-        for rungs in rung_worlds(scenario)
+        for rungs in rung_tasks(scenario, streamed is not None)
     ]
 
 

@@ -21,7 +21,7 @@ import contextlib
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -48,7 +48,7 @@ from simulator.world.generate import (
     HOUSEHOLDS_FILE,
     SPINE_FILE,
     records_source,
-    write_generated,
+    write_generated_worlds,
 )
 from simulator.world.true_links import write_oracle_view_file
 
@@ -134,16 +134,48 @@ def generate_world(
     ``sizes.chunk_households``; ``scratch`` as for :class:`WorldFiles`; without
     ``people`` (a scratch world whose spine is not drawn again), no people file.
     """
-    chunked = sizes.generating(scenario)
-    written = write_generated(
-        chunked, directory, progress, lean=lean, scratch=scratch, people=people
+    (world,) = generate_worlds(
+        [(scenario, directory, people)],
+        lean=lean,
+        progress=progress,
+        sizes=sizes,
+        scratch=scratch,
     )
-    records = {
-        name: directory / rel
-        for rel in written
-        if (name := records_source(rel)) is not None
-    }
-    return WorldFiles(scenario, directory, records, sizes, scratch)
+    return world
+
+
+def generate_worlds(
+    worlds: Sequence[tuple[Scenario, Path, bool]],
+    *,
+    lean: bool = False,
+    progress: bool = False,
+    sizes: StreamSizes = DEFAULT_SIZES,
+    scratch: bool = False,
+) -> list[WorldFiles]:
+    """:func:`generate_world` of each world (scenario, directory, ``people``).
+
+    Their scenarios draw one population
+    (:func:`simulator.world.generate.same_population`), drawn once for all:
+    :func:`simulator.world.generate.write_generated_worlds`.
+    """
+    chunked = [
+        (sizes.generating(s), directory, people) for s, directory, people in worlds
+    ]
+    written = write_generated_worlds(chunked, progress, lean=lean, scratch=scratch)
+    return [
+        WorldFiles(
+            scenario,
+            directory,
+            {
+                name: directory / rel
+                for rel in rows
+                if (name := records_source(rel)) is not None
+            },
+            sizes,
+            scratch,
+        )
+        for (scenario, directory, _), rows in zip(worlds, written, strict=True)
+    ]
 
 
 def link_world(

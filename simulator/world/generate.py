@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from simulator.council.view import OPTIONAL_COLUMNS as VIEW_OPTIONAL
+from simulator.council.view import RECORD_COLUMNS as VIEW_RECORDS
+from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
 from simulator.io import RowGroupWriter, write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
@@ -109,6 +112,34 @@ def _held(columns: tuple[str, ...], source: str, lean: bool) -> tuple[str, ...]:
     """``columns`` without those :func:`unread` leaves out."""
     left_out = unread(source, lean)
     return tuple(c for c in columns if c not in left_out)
+
+
+TRUTH_VIEWED = {
+    "records": ("record_id", "true_person_id", *VIEW_RECORDS, *VIEW_OPTIONAL),
+    "spine": (*VIEW_SPINE, "true_person_id", "true_household_id"),
+}
+"""The columns of a lean scratch world's files (:func:`write_generated`), by table:
+what the view of the true links reads (:mod:`simulator.world.true_links`), and the
+spine's household ids the outcomes join by."""
+
+
+def _viewed(columns: tuple[str, ...], source: str) -> tuple[str, ...]:
+    """``columns`` that :data:`TRUTH_VIEWED` keeps of ``source``'s table."""
+    kept = TRUTH_VIEWED["spine" if source == "spine" else "records"]
+    return tuple(c for c in columns if c in kept)
+
+
+def _decoded(source: str, lean: bool, scratch: bool) -> frozenset[str] | None:
+    """The columns of ``source``'s rows decoded for a lean scratch world; else None.
+
+    Those it writes (:func:`_viewed`) and, for the spine, the address its
+    households are numbered by (:func:`address_keys`).
+    """
+    if not (lean and scratch):
+        return None
+    return frozenset(
+        (*TRUTH_VIEWED["spine" if source == "spine" else "records"], "address")
+    )
 
 
 def _concat(
@@ -205,12 +236,16 @@ def _concat_frames(
 
 
 def add_records(
-    chunk: PopulationChunk, parts: dict[str, Parts], lean: bool = False
+    chunk: PopulationChunk,
+    parts: dict[str, Parts],
+    lean: bool = False,
+    scratch: bool = False,
 ) -> None:
     """Append each source's corrupted records of ``chunk`` to its parts, in place.
 
     Records of families who withhold consent are kept back (:mod:`.consent`). With
-    ``lean``, the identity fields :func:`unread` names are not decoded.
+    ``lean``, the identity fields :func:`unread` names are not decoded; with
+    ``scratch`` too, only the columns a lean scratch world writes (:func:`_decoded`).
     """
     scenario = chunk.scenario
     for source, source_parts in parts.items():
@@ -218,34 +253,84 @@ def add_records(
         rows = MODULES[source].records(chunk, cfg)
         rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
         rows = shared_records(rows, chunk, source, scenario.consent)
-        source_parts.append(rows.to_arrays(skip=unread(source, lean)))
+        decoded = _decoded(source, lean, scratch)
+        skip = (
+            unread(source, lean)
+            if decoded is None
+            else tuple(c for c in rows.columns if c not in decoded)
+        )
+        source_parts.append(rows.to_arrays(skip=skip))
         del rows
 
 
 def generated_chunks(
-    scenario: Scenario, areas: pd.DataFrame, progress: bool = False, lean: bool = False
+    scenario: Scenario,
+    areas: pd.DataFrame,
+    progress: bool = False,
+    lean: bool = False,
+    scratch: bool = False,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, dict[str, Columns]]]:
     """Each chunk's households, people and every enabled source's records, in order.
 
     ``areas`` are :func:`make_areas`'s. The records of a chunk are one dict of
     decoded columns per source (the spine included, ``lean`` as for
-    :func:`generate`), ids not yet numbered; consent is drawn into the households
-    first.
+    :func:`generate`, ``scratch`` as for :func:`add_records`), ids not yet
+    numbered; consent is drawn into the households first.
     """
+    for hh, pp, (records,) in _shared_chunks(
+        (scenario,), areas, progress, lean, scratch
+    ):
+        yield hh, pp, records
+
+
+def same_population(a: Scenario, b: Scenario) -> bool:
+    """Whether ``a`` and ``b`` draw the same areas, households, people and consent.
+
+    They do if they differ at most in what the agencies record (``agencies``) and
+    in which sources share the records of families who withhold consent: every
+    population draw reads the other sections and the seed only (the attribution
+    ladder's counterfactual worlds of one world, :mod:`audits.counterfactuals`).
+    """
+    consent = a.consent.model_copy(
+        update={"safeguarding_sources": b.consent.safeguarding_sources}
+    )
+    return a.model_copy(update={"agencies": b.agencies, "consent": consent}) == b
+
+
+def _shared_chunks(
+    scenarios: tuple[Scenario, ...],
+    areas: pd.DataFrame,
+    progress: bool,
+    lean: bool,
+    scratch: bool,
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Columns]]]]:
+    """:func:`generated_chunks` of scenarios of one population, drawn once.
+
+    Each chunk's households and people (:func:`same_population`: equal for every
+    scenario), then each scenario's records of them, in the order of ``scenarios``.
+    """
+    first = scenarios[0]
+    if not all(same_population(first, s) for s in scenarios[1:]):
+        raise ValueError("the scenarios draw different populations")
     from tqdm import tqdm
 
-    cal = Calibration.from_scenario(scenario)
-    streets = area_streets(scenario)
-    enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
-    all_chunks = list(chunks(scenario))
+    cal = Calibration.from_scenario(first)
+    streets = area_streets(first)
+    all_chunks = list(chunks(first))
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
-        hh, pp = make_chunk(scenario, cal, areas, streets, blocks)
-        chunk = PopulationChunk(scenario, hh, pp, blocks)
-        if scenario.consent.enabled:
-            hh[CONSENT_COLUMN] = draw_consent(chunk, scenario.consent)
-        parts: dict[str, Parts] = {s: [] for s in enabled}
-        add_records(chunk, parts, lean)
-        yield hh, pp, {s: p[0] for s, p in parts.items()}
+        hh, pp = make_chunk(first, cal, areas, streets, blocks)
+        chunk = PopulationChunk(first, hh, pp, blocks)
+        if first.consent.enabled:
+            hh[CONSENT_COLUMN] = draw_consent(chunk, first.consent)
+        records = []
+        for scenario in scenarios:
+            enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
+            parts: dict[str, Parts] = {s: [] for s in enabled}
+            if scenario is not first:
+                chunk = PopulationChunk(scenario, hh, pp, blocks)
+            add_records(chunk, parts, lean, scratch)
+            records.append({s: p[0] for s, p in parts.items()})
+        yield hh, pp, records
 
 
 @system_arrow_memory()
@@ -573,56 +658,149 @@ def write_generated(
     time. Not atomic on its own. ``lean`` as for :func:`generate` (a scratch world
     linked by the truth): the records and the spine lack the fields it leaves out.
     ``scratch``: a world no output keeps (a streamed task's), its files encoded as
-    :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
-    Without ``people``, no ``truth/people.parquet``: a scratch world whose spine is
-    not drawn again (:func:`write_spine_again`) reads none (a third of the truth's
-    strings, not encoded).
+    :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes); lean
+    too, its records and spine hold only :data:`TRUTH_VIEWED`, all that the view of
+    the true links and the outcomes read of them. Without ``people``, no
+    ``truth/people.parquet``: a scratch world whose spine is not drawn again
+    (:func:`write_spine_again`) reads none (a third of the truth's strings, not
+    encoded).
 
     Returns
     -------
     dict of str to int
         The row count of each file, by path relative to ``directory``.
     """
-    areas = make_areas(scenario)
-    write_parquet(areas, directory / AREAS_FILE, scratch=scratch)
-    spill = directory / SPILL_DIRECTORY
-    spill.mkdir()
-    rows = {AREAS_FILE: len(areas)}
-    files: dict[str, RowGroupWriter | _Spill] = {}
-    addresses: list[pa.Array] = []  # the spine's address_keys, chunk by chunk
+    (rows,) = write_generated_worlds(
+        [(scenario, directory, people)],
+        progress,
+        lean=lean,
+        scratch=scratch,
+    )
+    return rows
+
+
+@system_arrow_memory()
+def write_generated_worlds(
+    worlds: Sequence[tuple[Scenario, Path, bool]],
+    progress: bool = False,
+    *,
+    lean: bool = False,
+    scratch: bool = False,
+) -> list[dict[str, int]]:
+    """:func:`write_generated` of worlds of one population, drawn once.
+
+    Each world is a scenario, its directory and whether it has a people file; the
+    scenarios must draw the same population (:func:`same_population`, as the
+    attribution ladder's worlds of one world do), which is drawn once a chunk at
+    a time, each world's records then drawn from it: every world's files are
+    those :func:`write_generated` writes of it alone. Returns each world's rows.
+    """
+    scenarios = tuple(scenario for scenario, _, _ in worlds)
+    areas = make_areas(scenarios[0])
     with ExitStack() as held:  # on an error, files closed unfinished, spill removed
-        held.callback(shutil.rmtree, spill, ignore_errors=True)
-        for hh, pp, records in generated_chunks(scenario, areas, progress, lean):
-            if "spine" in records:
-                addresses.append(_address_keys(records["spine"]))
-            for rel, table in _truth_tables(hh, pp if people else None):
-                if rel not in files:
-                    writer = RowGroupWriter(
-                        directory / rel, table.schema, scratch=scratch
-                    )
-                    files[rel] = held.enter_context(writer)
-                files[rel].write(table)
-                rows[rel] = rows.get(rel, 0) + len(table)
-            for source, columns in records.items():
-                rel = SPINE_FILE if source == "spine" else records_file(source)
-                if rel not in files:
-                    schema = _numbered_schema(columns, _numbered_columns(source, lean))
-                    path = spill / f"{len(files)}.arrow"
-                    files[rel] = held.enter_context(_Spill(path, schema))
-                file = files[rel]
-                assert isinstance(file, _Spill)
-                file.write(columns)
-                rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
-        for rel, file in files.items():
+        writers = [
+            _WorldWriter(scenario, directory, held, people=people, scratch=scratch)
+            for scenario, directory, people in worlds
+        ]
+        for writer in writers:
+            writer.write_areas(areas)
+        made = _shared_chunks(scenarios, areas, progress, lean, scratch)
+        for hh, pp, records in made:
+            for writer, world_records in zip(writers, records, strict=True):
+                writer.write_chunk(hh, pp, world_records, lean)
+        return [writer.finish(lean) for writer in writers]
+
+
+class _WorldWriter:
+    """One world's files while :func:`write_generated_worlds` writes it.
+
+    The truth is written a chunk at a time; records and the spine are spilled
+    (:class:`_Spill`) until :meth:`finish` numbers them. Files are closed and the
+    spill removed by ``held`` on an error.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        directory: Path,
+        held: ExitStack,
+        *,
+        people: bool,
+        scratch: bool,
+    ):
+        self.scenario, self.directory, self.held = scenario, directory, held
+        self.people, self.scratch = people, scratch
+        self.spill = directory / SPILL_DIRECTORY
+        self.spill.mkdir()
+        held.callback(shutil.rmtree, self.spill, ignore_errors=True)
+        self.rows: dict[str, int] = {}
+        self.files: dict[str, RowGroupWriter | _Spill] = {}
+        self.addresses: list[pa.Array] = []  # the spine's address_keys, by chunk
+
+    def write_areas(self, areas: pd.DataFrame) -> None:
+        """The areas' file."""
+        write_parquet(areas, self.directory / AREAS_FILE, scratch=self.scratch)
+        self.rows[AREAS_FILE] = len(areas)
+
+    def write_chunk(
+        self,
+        hh: pd.DataFrame,
+        pp: pd.DataFrame,
+        records: dict[str, Columns],
+        lean: bool,
+    ) -> None:
+        """A chunk's truth written, its records and spine spilled."""
+        files, rows = self.files, self.rows
+        if "spine" in records:
+            self.addresses.append(_address_keys(records["spine"]))
+        for rel, table in _truth_tables(hh, pp if self.people else None):
+            if rel not in files:
+                writer = RowGroupWriter(
+                    self.directory / rel, table.schema, scratch=self.scratch
+                )
+                files[rel] = self.held.enter_context(writer)
+            files[rel].write(table)
+            rows[rel] = rows.get(rel, 0) + len(table)
+        for source, columns in records.items():
+            rel = SPINE_FILE if source == "spine" else records_file(source)
+            if rel not in files:
+                names = _numbered_columns(source, lean, self.scratch)
+                schema = _numbered_schema(columns, names)
+                path = self.spill / f"{len(files)}.arrow"
+                files[rel] = self.held.enter_context(_Spill(path, schema))
+            file = files[rel]
+            assert isinstance(file, _Spill)
+            file.write(columns)
+            rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
+
+    def finish(self, lean: bool) -> dict[str, int]:
+        """Every file closed, the spilled ones numbered; each file's rows."""
+        for rel, file in self.files.items():
             file.close()
             if isinstance(file, _Spill):
-                ids = _council_ids(scenario.seed, rel, rows[rel], addresses)
-                file.write_numbered(directory / rel, ids, scratch)
-        if not scenario.agencies.spine.enabled:
-            rows[SPINE_FILE] = 0
-            empty = _spine_table([], lean)
-            write_parquet(empty, directory / SPINE_FILE, scratch=scratch)
-    return rows
+                ids = _council_ids(
+                    self.scenario.seed, rel, self.rows[rel], self.addresses
+                )
+                file.write_numbered(self.directory / rel, ids, self.scratch)
+        if not self.scenario.agencies.spine.enabled:
+            self.rows[SPINE_FILE] = 0
+            empty = _no_spine(lean, self.scratch)
+            write_parquet(empty, self.directory / SPINE_FILE, scratch=self.scratch)
+        shutil.rmtree(self.spill, ignore_errors=True)
+        return self.rows
+
+
+def _no_spine(lean: bool, scratch: bool) -> pd.DataFrame:
+    """The spine file's table when the spine is off.
+
+    ``lean`` and ``scratch`` as for :func:`write_generated`.
+    """
+    empty = _spine_table([], lean)
+    return (
+        empty[list(_viewed(tuple(empty.columns), "spine"))]
+        if lean and scratch
+        else empty
+    )
 
 
 def _council_ids(
@@ -654,10 +832,14 @@ def _truth_tables(
         yield rel, pa.Table.from_pandas(table, preserve_index=False)
 
 
-def _numbered_columns(source: str, lean: bool) -> tuple[str, ...]:
-    """The columns of ``source``'s table (the spine's or a source's records)."""
+def _numbered_columns(source: str, lean: bool, scratch: bool) -> tuple[str, ...]:
+    """The columns of ``source``'s table (the spine's or a source's records).
+
+    ``lean`` and ``scratch`` as for :func:`write_generated`.
+    """
     columns = _SPINE_COLUMNS if source == "spine" else _SOURCE_COLUMNS
-    return _held(columns, source, lean)
+    held = _held(columns, source, lean)
+    return _viewed(held, source) if lean and scratch else held
 
 
 _IDS = (*SPINE_COLUMNS, "record_id")
@@ -789,7 +971,7 @@ def write_spine_again(
     """
     path = directory / SPINE_FILE
     if not scenario.agencies.spine.enabled:
-        write_parquet(_spine_table([], lean), path, scratch=scratch)
+        write_parquet(_no_spine(lean, scratch), path, scratch=scratch)
         return 0
     spill_dir = directory / SPILL_DIRECTORY
     spill_dir.mkdir()
@@ -801,11 +983,12 @@ def write_spine_again(
         truth = directory / HOUSEHOLDS_FILE, directory / PEOPLE_FILE
         for chunk in _chunks_on_disk(scenario, *truth):
             parts: dict[str, Parts] = {"spine": []}
-            add_records(chunk, parts, lean)
+            add_records(chunk, parts, lean, scratch)
             columns = parts["spine"][0]
             addresses.append(_address_keys(columns))
             if spill is None:
-                schema = _numbered_schema(columns, _numbered_columns("spine", lean))
+                names = _numbered_columns("spine", lean, scratch)
+                schema = _numbered_schema(columns, names)
                 spill = held.enter_context(_Spill(spill_dir / "0.arrow", schema))
             spill.write(columns)
             rows += spill.rows_of(columns)

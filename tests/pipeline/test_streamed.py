@@ -20,6 +20,7 @@ from simulator.pipeline.run import (
     fit_model,
     replicate_audit,
     rung_outcomes,
+    rung_tasks,
     rung_worlds,
 )
 from simulator.pipeline.streamed import SCRATCH_PREFIX, Streamed, scratch_directory
@@ -109,12 +110,14 @@ def test_streamed_rungs_equal_the_rungs_in_memory(tmp_path, seed, households, ch
     scenario = small(seed, households, chunks * BLOCK_SIZE, "deterministic")
     model = fit_model(scenario)
     root = tmp_path / f"r{seed}"
+    in_memory = {}
     for rungs in rung_worlds(scenario):  # model and spine share a world; visibility
-        streamed = rung_outcomes(rungs, model, Streamed(root))
-        in_memory = rung_outcomes(rungs, model)
-        assert list(streamed) == list(in_memory)
-        for rung in rungs:
-            pd.testing.assert_frame_equal(streamed[rung], in_memory[rung], obj=rung)
+        in_memory.update(rung_outcomes(rungs, model))
+    (task,) = rung_tasks(scenario, streamed=True)  # one population: one pass
+    streamed = rung_outcomes(task, model, Streamed(root))
+    assert list(streamed) == list(in_memory)
+    for rung in in_memory:
+        pd.testing.assert_frame_equal(streamed[rung], in_memory[rung], obj=rung)
     assert scratch_left(root) == []
 
 
