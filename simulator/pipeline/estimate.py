@@ -349,7 +349,7 @@ def estimate_for(
         pooled += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
     wall += pooled * (STREAMED_TASK_CPU if streamed else 1)
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
-    tasks = pool_tasks(scenario, attribution, needs_history(scenario))
+    tasks = pool_tasks(scenario, attribution, needs_history(scenario), streamed)
     count = local_processes(workers or SERIAL, n, tasks, streamed, int(not own_streams))
     task = STREAMED_TASK.at(n) if streamed else n * TASK_BYTES_PER_HOUSEHOLD
     per_worker = task + PROCESS_BYTES
