@@ -203,7 +203,7 @@ def no_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr("simulator.world.generate.generated_chunks", refuse)
+    monkeypatch.setattr("simulator.world.generate.make_chunk", refuse)
 
 
 @pytest.mark.parametrize("case", ["exists", "file", "cwd", "holds scenario"])
@@ -309,7 +309,7 @@ def test_an_unexpected_error_is_one_line_and_v_shows_the_traceback(
     def bug(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("simulator.world.generate.generated_chunks", bug)
+    monkeypatch.setattr("simulator.world.generate.make_chunk", bug)
     scenario = scenario_file(tmp_path, seed)
     args = ["generate", str(scenario), "-o", str(tmp_path / "out"), "-q"]
     assert main(args) == 1
@@ -327,7 +327,7 @@ CHILD = textwrap.dedent(
     import simulator.world.generate as g
     def slow(*args, **kwargs):
         time.sleep(60)
-    g.generated_chunks = slow
+    g.make_chunk = slow
     from simulator.cli import main
     sys.exit(main(sys.argv[1:]))
     """
