@@ -3,15 +3,20 @@
 What :func:`simulator.council.linkage.link` does with frames in memory, done from
 files: each agency's records file and the spine are read a batch of rows at a time,
 each batch is normalised (:func:`~simulator.council.linkage.normalise.match_columns`,
-a function of each row alone, so batches change nothing) and appended to DuckDB
-tables, the cascade of match keys runs there
-(:func:`~simulator.council.linkage.deterministic.cascade`) and the links table is
-written from DuckDB a batch at a time, in its order (source name, then
+a function of each row alone, so batches change nothing) and written to a match
+file (Parquet, in the work directory), the cascade of match keys runs in DuckDB over
+those files (:func:`~simulator.council.linkage.deterministic.cascade`) and the links
+table is written from DuckDB a batch at a time, in its order (source name, then
 ``record_id``), through the same :func:`~simulator.council.linkage.links.links_frame`
-as in memory: the same bytes. DuckDB holds at most the linkage section's
-``memory_limit_gb`` and spills the rest, tables included, to a work directory. (An
-in-memory database that spills costs half the CPU of a database file at 200,000
-households: a file compresses and checkpoints every batch appended.)
+as in memory: the same bytes.
+
+DuckDB holds no table of the population's strings: each key reads its own columns
+of the match files, so what it holds is one key's join (and the ids of the records
+not linked yet), within the linkage section's ``memory_limit_gb``, spilling beyond
+it to the work directory. Held in DuckDB instead, the match tables outgrew a 2 GB
+limit between 500,000 and 1,000,000 households and were spilled and read back for
+every key: linkage's CPU grew 2.9 times for twice the households
+(docs/performance.md, "Deterministic linkage from files, linear").
 
 A record's ``rid`` is its source's place in name order shifted left by
 :data:`RID_SHIFT` bits, plus its ``record_id``: the council's own identifiers, so
@@ -22,7 +27,7 @@ sorting ``rid``. The work directory is removed at the end.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,13 +38,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulator.council.linkage.backend import LinkageDB, LinkageSQLError, to_arrow
+from simulator.council.linkage.backend import (
+    LinkageDB,
+    LinkageSQLError,
+    sql_text,
+    to_arrow,
+)
 from simulator.council.linkage.deterministic import cascade, key_kinds
 from simulator.council.linkage.links import check_inputs, links_frame
-from simulator.council.linkage.normalise import match_columns, required_columns
+from simulator.council.linkage.normalise import (
+    RARELY_REPEATED,
+    match_columns,
+    required_columns,
+)
 from simulator.errors import InputDataError
 from simulator.frames import council_view
-from simulator.io import RowGroupWriter
+from simulator.io import SCRATCH_COMPRESSION, RowGroupWriter
 from simulator.schema.linkage import LinkageConfig, Recipe
 
 RID_SHIFT = 40
@@ -98,16 +112,24 @@ def spine_match_table(frame: pd.DataFrame, recipes: list[Recipe]) -> pa.Table:
     return to_arrow(table)
 
 
-def append(db: LinkageDB, table: str, data: pa.Table, create: bool) -> None:
-    """Create ``table`` from ``data``'s rows (``create``), or add them to it."""
-    db.register("batch", data)
-    try:
-        if create:
-            db.create(table, "SELECT * FROM batch")
-        else:
-            db.con.execute(f"INSERT INTO {table} SELECT * FROM batch")
-    finally:
-        db.unregister("batch")
+MATCH_COMPRESSION = SCRATCH_COMPRESSION
+"""How the match files are compressed: read back a key at a time, then removed."""
+UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
+"""Match file columns written without a dictionary: their values rarely repeat, so
+trying one costs a fifth of the writing (the others are read faster with one)."""
+
+
+def write_match_file(path: Path, empty: pa.Table, tables: Iterable[pa.Table]) -> None:
+    """Write ``tables`` (each with ``empty``'s columns) to one Parquet match file."""
+    schema = empty.schema
+    with pq.ParquetWriter(
+        path,
+        schema,
+        compression=MATCH_COMPRESSION,
+        use_dictionary=[n for n in schema.names if n not in UNIQUE_COLUMNS],
+    ) as out:
+        for table in tables:
+            out.write_table(table.cast(schema))
 
 
 def load(
@@ -116,20 +138,39 @@ def load(
     spine_file: Path,
     recipes: list[Recipe],
     rows: int,
+    work: Path,
 ) -> tuple[str, str]:
-    """The records' and the spine's match tables, built a batch at a time."""
-    records, spine = db.name("records"), db.name("spine")
+    """Views of the records' and the spine's match files, written a batch at a time.
+
+    The files go to ``work``; DuckDB reads from them only the columns a query needs.
+    """
     identity = list(required_columns(recipes))
     spine_columns = ["spine_person_id", "spine_household_id", *identity]
-    append(db, spine, spine_match_table(empty_frame(spine_file), recipes), True)
-    for batch in batches(spine_file, spine_columns, rows):
-        append(db, spine, spine_match_table(batch, recipes), False)
+    spine_path = work / "spine_match.parquet"
+    records_path = work / "records_match.parquet"
+    write_match_file(
+        spine_path,
+        spine_match_table(empty_frame(spine_file), recipes),
+        (
+            spine_match_table(batch, recipes)
+            for batch in batches(spine_file, spine_columns, rows)
+        ),
+    )
     names = sorted(record_files)
-    empty = record_match_table(empty_frame(record_files[names[0]]), 0, recipes, "")
-    append(db, records, empty, True)
-    for k, name in enumerate(names):
-        for batch in batches(record_files[name], ["record_id", *identity], rows):
-            append(db, records, record_match_table(batch, k, recipes, name), False)
+    write_match_file(
+        records_path,
+        record_match_table(empty_frame(record_files[names[0]]), 0, recipes, ""),
+        (
+            record_match_table(batch, k, recipes, name)
+            for k, name in enumerate(names)
+            for batch in batches(record_files[name], ["record_id", *identity], rows)
+        ),
+    )
+    records, spine = db.name("records"), db.name("spine")
+    for view, path in ((records, records_path), (spine, spine_path)):
+        db.con.execute(
+            f"CREATE VIEW {view} AS SELECT * FROM read_parquet({sql_text(path)})"
+        )
     repeated = [
         f"{names[k]}: record_id is not unique"
         for (k,) in db.con.sql(
@@ -263,7 +304,8 @@ def link_files(
     out : Path
         The links table's file (Parquet), written here.
     work : Path
-        A directory made for what DuckDB spills, removed at the end.
+        A directory made for the match files and what DuckDB spills, removed at
+        the end.
     rows : int
         Rows read, normalised and written at a time.
     progress : bool
@@ -292,7 +334,7 @@ def link_files(
         required_columns(recipes),
     )
     with spilling_db(config.memory_limit_gb, work) as db:
-        records, spine = load(db, record_files, spine_file, recipes, rows)
+        records, spine = load(db, record_files, spine_file, recipes, rows, work)
         db.con.execute(f"SET disabled_optimizers = '{STRING_KEYS_OPTIMIZER}'")
         keys = config.deterministic.keys
         with tqdm(
