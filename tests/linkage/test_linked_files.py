@@ -19,16 +19,17 @@ from linktools import scenario
 
 from simulator import io
 from simulator.cli import main
+from simulator.council.linkage import link
 from simulator.council.linkage.on_disk import link_files
 from simulator.errors import InputDataError
 from simulator.pipeline.linked_files import write_linked_files
 from simulator.pipeline.output import write_linked
 from simulator.pipeline.run import link_data, stage_seeds
 from simulator.rng import BLOCK_SIZE
-from simulator.schema.linkage import LinkageConfig
+from simulator.schema.linkage import DEFAULT_MATCH_KEYS, LinkageConfig
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES
-from simulator.world.generate import generate
+from simulator.world.generate import SyntheticData, generate
 
 
 def _files(directory: Path) -> dict[Path, bytes]:
@@ -86,6 +87,42 @@ def test_linking_from_files_writes_the_in_memory_bytes(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
         _assert_same_as_in_memory(s, out, rows)
+
+
+@pytest.fixture(scope="module")
+def world_files(tmp_path_factory) -> tuple[SyntheticData, dict[str, Path], Path]:
+    """A small generated world, its sources and spine written as Parquet files."""
+    data = generate(scenario(1_500, 11))
+    directory = tmp_path_factory.mktemp("world")
+    files = {name: directory / f"{name}.parquet" for name in data.sources}
+    for name, frame in data.sources.items():
+        io.write_parquet(frame, files[name])
+    io.write_parquet(data.spine, directory / "spine.parquet")
+    return data, files, directory / "spine.parquet"
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    order=st.permutations(range(len(DEFAULT_MATCH_KEYS))),
+    n_keys=st.integers(1, len(DEFAULT_MATCH_KEYS)),
+    ties=st.sampled_from(["drop", "first"]),
+    rows=st.sampled_from([300, 100_000]),
+)
+def test_any_cascade_from_files_writes_the_in_memory_links(
+    tmp_path_factory, world_files, order, n_keys, ties, rows
+):
+    """Whatever the keys and their order, the links from the match files (each key's
+    name worked out from its number after the final sort) are ``link()``'s bytes."""
+    data, files, spine = world_files
+    keys = [DEFAULT_MATCH_KEYS[i].model_dump() for i in order[:n_keys]]
+    config = LinkageConfig.model_validate(
+        {"deterministic": {"keys": keys, "ties": ties}}
+    )
+    out = tmp_path_factory.mktemp("links")
+    link_files(files, spine, config, out / "disk.parquet", out / "work", rows=rows)
+    io.write_parquet(link(data.sources, data.spine, config, 0), out / "memory.parquet")
+    assert (out / "disk.parquet").read_bytes() == (out / "memory.parquet").read_bytes()
+    assert not (out / "work").exists()
 
 
 @pytest.mark.parametrize("method", ["oracle", "splink"])
