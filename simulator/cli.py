@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -331,6 +331,25 @@ def _workers(args: argparse.Namespace) -> Any:
     )
 
 
+@contextlib.contextmanager
+def _libraries_loading() -> Iterator[None]:
+    """The garbage collector off while the block imports the command's libraries.
+
+    Imports make many objects and little garbage: the collections they set off were
+    about 0.14 s of the 1.2 s of CPU a sweep's imports take (docs/performance.md,
+    "Parallel runs and sweeps"). It is on again after the block, as it was.
+    """
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _start_workers(args: argparse.Namespace) -> None:
     """Start the workers' fork server first if ``--workers`` asks for more than one.
 
@@ -550,10 +569,11 @@ def _grid_command(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a scenario over one or two parameters, with replicates, and plot a metric."""
-    from audits.report.sweep_chart import load_matplotlib
-    from simulator.cli_sweep import check_metric, text_table
-    from simulator.pipeline.sweep import plan_sweep, sweep
-    from simulator.pipeline.sweep_files import write_sweep
+    with _libraries_loading():
+        from audits.report.sweep_chart import load_matplotlib
+        from simulator.cli_sweep import check_metric, text_table
+        from simulator.pipeline.sweep import plan_sweep, summarise, sweep
+        from simulator.pipeline.sweep_files import write_sweep
 
     check_metric(args.metric)
     varies, data, workers, out_dir = _grid_command(args, "sweep")
@@ -573,12 +593,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             workers=workers,
             meanwhile=load_matplotlib,
         )
-        out = write_sweep(table, out_dir, metric=args.metric, overwrite=args.force)
+        summary = summarise(table, args.metric)  # once, for the chart and the text
+        out = write_sweep(
+            table, out_dir, metric=args.metric, overwrite=args.force, summary=summary
+        )
     print(  # noqa: T201
         f"wrote {out}: sweep.csv, sweep.parquet, sweep.png, sweep.json "
         f"({len(table):,} rows)",
         f"{args.metric} by {args.group} (pooled over {args.replicates} replicate(s)):",
-        text_table(table, args.metric),
+        text_table(table, args.metric, summary),
         sep="\n",
     )
     return 0
@@ -701,7 +724,8 @@ def _command(args: argparse.Namespace) -> int:
     """
     if hasattr(args, "workers"):
         _start_workers(args)
-    from simulator.output_dirs import removed_partials
+    with _libraries_loading():
+        from simulator.output_dirs import removed_partials
 
     removed_partials.clear()  # a previous command's, in this process (tests)
     return COMMANDS[args.command](args)

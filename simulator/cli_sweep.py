@@ -125,16 +125,19 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def text_table(table: pd.DataFrame, metric: str) -> str:
+def text_table(
+    table: pd.DataFrame, metric: str, summary: pd.DataFrame | None = None
+) -> str:
     """A small text table: the pooled metric by point (rows) and group (columns).
 
     With a deprivation group column, a last column gives the pooled ratio of the
     most deprived group to the reference group (the ratio of the two columns beside
     it, :func:`simulator.pipeline.sweep.summarise`), or says why it is undefined; a
     note under the table says so, and counts replicates whose own ratio is
-    undefined.
+    undefined. ``summary`` is ``summarise(table, metric)`` if the caller has it.
     """
-    summary = summarise(table, metric)
+    if summary is None:
+        summary = summarise(table, metric)
     params = param_columns(table)
     wide = summary.pivot_table(
         index=params, columns="value", values="estimate", sort=False, dropna=False

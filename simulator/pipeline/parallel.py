@@ -838,6 +838,11 @@ class Pool:
         return self.dispatcher is not None and self.dispatcher.withdraw(task)
 
     @property
+    def elsewhere(self) -> bool:
+        """Whether submitted tasks run in other processes (workers or a cluster)."""
+        return self.executor is not None or self.client is not None
+
+    @property
     def shares_cores(self) -> bool:
         """Whether this process shares the machine's cores with the pool's workers.
 

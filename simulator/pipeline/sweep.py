@@ -24,6 +24,8 @@ with ``workers`` (``--workers``, ``--cluster``) each point's model is fitted fir
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,6 +41,7 @@ from audits.confusion import RATES
 from audits.replicates import against_reference, pool_rates, rate_rows
 from simulator.council.models.base import RiskModel
 from simulator.errors import ScenarioError
+from simulator.failures import HANDLED_SIGNALS
 from simulator.pipeline.grid import (
     Vary,
     check_grid,
@@ -309,9 +312,12 @@ def sweep(
         Where the runs (and the history cohorts of learned models) run (default:
         here, one after another); the table is the same.
     meanwhile : callable, optional
-        Called here once every run is submitted and before any result is taken:
-        the caller's own work that needs no run overlaps the workers' (the command
-        line imports the chart's libraries).
+        The caller's own work that needs no run (the command line imports the
+        chart's libraries), done before any result is taken. Serially it is called
+        once every run is submitted; with workers, in a thread while the runs are
+        submitted, since the first submission waits for the workers' fork server to
+        finish its imports (:func:`_alongside`): the work fills that wait rather
+        than taking CPU from the workers later.
 
     Returns
     -------
@@ -350,12 +356,13 @@ def sweep(
         Pool(workers, households, len(jobs), whole_runs=True) as pool,
     ):
         models = _point_models(pool, plan, base_dir, caught)
-        sent = {
-            i: pool.submit(point_rows, jobs[i][3], models[jobs[i][0]], group_column)
-            for i in largest_first([job[3].population.n_households for job in jobs])
-        }
+        with _alongside(meanwhile if pool.elsewhere else None):
+            sent = {
+                i: pool.submit(point_rows, jobs[i][3], models[jobs[i][0]], group_column)
+                for i in largest_first([job[3].population.n_households for job in jobs])
+            }
         tasks = [sent[i] for i in range(len(jobs))]
-        if meanwhile is not None:
+        if meanwhile is not None and not pool.elsewhere:
             meanwhile()
         for (p, r, point, scenario), task in zip(jobs, tasks, strict=True):
             with _counting(caught):
@@ -392,6 +399,40 @@ def sweep(
         timings=timings,  # for the manifest's measured fields, not sweep.json
     )
     return table
+
+
+@contextmanager
+def _alongside(work: Callable[[], object] | None) -> Iterator[None]:
+    """Do ``work`` in a thread while the block runs; it has ended when the block has.
+
+    A parallel sweep's first submission waits until the workers' fork server has
+    imported linkaudit (0.1 to 0.4 s after the command has, on a quiet machine);
+    the command's own work fills that wait (docs/performance.md, "Parallel runs and
+    sweeps"). The thread holds back SIGINT, SIGTERM and SIGHUP, so that they reach
+    the main thread, which handles them. An error in ``work`` is raised here once
+    the block ends; if the block raises, the thread is left to finish on its own.
+    """
+    if work is None:
+        yield
+        return
+    failed: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as e:  # raised again in the caller's thread
+            failed.append(e)
+
+    thread = threading.Thread(target=target, name="linkaudit-meanwhile", daemon=True)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED_SIGNALS))
+    try:
+        thread.start()  # it inherits the blocked signals
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    yield
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 def largest_first(sizes: Sequence[int]) -> list[int]:

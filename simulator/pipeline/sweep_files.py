@@ -73,6 +73,7 @@ def plot_sweep(
     path: str | Path | None = None,
     *,
     title: str | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> Any:
     """Plot a metric by group against the varied parameter, pooled over replicates.
 
@@ -92,13 +93,17 @@ def plot_sweep(
         Where to save the figure (``.png`` or ``.svg``); not saved if None.
     title : str, optional
         The figure's title.
+    summary : DataFrame, optional
+        ``summarise(table, metric)``, if the caller has it already.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     spec = replace(chart_spec(table, group_column, title), metric=check_metric(metric))
-    return sweep_chart(summarise(table, metric), spec, path)
+    if summary is None:
+        summary = summarise(table, metric)
+    return sweep_chart(summary, spec, path)
 
 
 def write_sweep(
@@ -108,6 +113,7 @@ def write_sweep(
     metric: str = "fpr",
     overwrite: bool = False,
     plot: str = PLOT,
+    summary: pd.DataFrame | None = None,
 ) -> Path:
     """Write a sweep atomically: table (CSV, Parquet), plot and ``sweep.json``.
 
@@ -124,6 +130,9 @@ def write_sweep(
         Replace an existing directory.
     plot : str
         The plot's file name (``.png`` or ``.svg``).
+    summary : DataFrame, optional
+        ``summarise(table, metric)``, if the caller has it already (the command
+        line prints it too).
 
     Returns
     -------
@@ -148,6 +157,7 @@ def write_sweep(
                 attrs.get("group_column"),
                 tmp / plot,
                 title=base.get("name"),
+                summary=summary,
             )
             write_json(
                 {

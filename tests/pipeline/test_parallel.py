@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from simulator.errors import (
     OutputError,
     ScenarioError,
 )
-from simulator.failures import run_command
+from simulator.failures import HANDLED_SIGNALS, run_command
 from simulator.pipeline import parallel
 from simulator.pipeline.parallel import (
     WORKERS_ENV,
@@ -46,7 +47,7 @@ from simulator.pipeline.parallel import (
     quiet_recycling,
     workers_from_env,
 )
-from simulator.pipeline.sweep import point_rows, sweep
+from simulator.pipeline.sweep import _alongside, point_rows, sweep
 from simulator.schema.loading import read_yaml, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,11 +140,11 @@ def test_a_sweep_on_two_workers_writes_the_serial_bytes(
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_sweep_works_meanwhile_once_its_runs_are_submitted(
-    scenario, monkeypatch, workers
-):
-    """The caller's own work (the command imports the chart's libraries) overlaps
-    the workers': it is called once, with every run submitted and none taken."""
+def test_a_sweep_works_meanwhile_before_it_takes_a_run(scenario, monkeypatch, workers):
+    """The caller's own work (the command imports the chart's libraries) is done
+    once, before any run is taken: serially once every run is submitted, with
+    workers in another thread while they are submitted (the first submission waits
+    for the fork server), so that it overlaps the workers' imports."""
     counts = {"submitted": 0, "taken": 0}
     submit, result = Pool.submit, parallel.Task.result
 
@@ -164,11 +165,36 @@ def test_a_sweep_works_meanwhile_once_its_runs_are_submitted(
         replicates=2,
         base_dir=scenario.parent,
         workers=Workers(workers),
-        meanwhile=lambda: calls.append(dict(counts)),
+        meanwhile=lambda: calls.append(
+            (threading.current_thread() is threading.main_thread(), dict(counts))
+        ),
     )
-    assert calls == [{"submitted": 4, "taken": 0}]
+    if workers == 1:
+        assert calls == [(True, {"submitted": 4, "taken": 0})]
+    else:
+        assert len(calls) == 1
+        assert calls[0][0] is False and calls[0][1]["taken"] == 0
     assert counts == {"submitted": 4, "taken": 4}
     assert table["point"].nunique() == 2
+
+
+def test_work_alongside_runs_in_a_thread_and_its_error_is_raised_after():
+    """The caller's work runs in another thread that holds back the signals the
+    main thread handles, and its error is raised once the block has ended."""
+    seen, order = [], []
+
+    def work() -> None:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        seen.append((threading.current_thread() is threading.main_thread(), held))
+        raise ValueError("the caller's work failed")
+
+    with (
+        pytest.raises(ValueError, match="the caller's work failed"),
+        _alongside(work),
+    ):
+        order.append("block")
+    assert order == ["block"]
+    assert seen[0][0] is False and set(HANDLED_SIGNALS) <= seen[0][1]
 
 
 def test_a_sweeps_largest_runs_go_to_the_workers_first(scenario, monkeypatch):
