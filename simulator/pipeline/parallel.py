@@ -404,17 +404,25 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _start_trackers() -> None:
-    """Start the resource trackers workers report to, before SIGINT is held.
+def _start_tracker() -> None:
+    """Start the standard library's resource tracker, before SIGINT is held.
 
-    Starting the standard library's unblocks SIGINT in the starting thread, which
-    would let workers started in the same :func:`_signals_held` block see a Ctrl-C.
+    Starting it unblocks SIGINT in the starting thread, which would let workers
+    started in the same :func:`_signals_held` block see a Ctrl-C. The fork server
+    needs it first (it hands it to the workers).
     """
     from multiprocessing import resource_tracker
 
+    resource_tracker.ensure_running()
+
+
+def _start_loky_tracker() -> None:
+    """Start loky's resource tracker (it restores the signal mask it found).
+
+    After the fork server, whose start it would otherwise delay (importing loky).
+    """
     from loky.backend import resource_tracker as loky_tracker
 
-    resource_tracker.ensure_running()
     loky_tracker.ensure_running()
 
 
@@ -433,9 +441,10 @@ def start_workers(workers: Workers) -> None:
 def _start_server() -> None:
     """The fork server, running; at exit it is stopped and reaped (once)."""
     global _stopped_at_exit
-    _start_trackers()
+    _start_tracker()
     with _signals_held():  # the server, and so its workers, inherit held signals
         fork_server.start()
+    _start_loky_tracker()
     if not _stopped_at_exit:
         atexit.register(_stop_server)
         _stopped_at_exit = True
@@ -811,6 +820,11 @@ class Pool:
                 kill_workers()  # first, so that nothing below waits on a busy worker
                 self.executor.shutdown(wait=True, kill_workers=True)
                 kill_workers()  # any the executor started meanwhile
+            elif self.executor is not None:
+                # The workers exit now, while this process writes its outputs, not
+                # at its exit, which waited for them (0.1 s); a later pool forks
+                # new ones from the server.
+                self.executor.shutdown(wait=False)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Task:
         """Send ``fn(*args)`` to a worker (run later here if there is none)."""
