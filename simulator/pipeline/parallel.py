@@ -405,25 +405,17 @@ def _signals_held() -> Iterator[None]:
 
 
 def _start_tracker() -> None:
-    """Start the standard library's resource tracker, before SIGINT is held.
+    """Start the resource tracker workers report to, before SIGINT is held.
 
     Starting it unblocks SIGINT in the starting thread, which would let workers
     started in the same :func:`_signals_held` block see a Ctrl-C. The fork server
-    needs it first (it hands it to the workers).
+    hands it to the workers. loky's own tracker is not started: it serves workers
+    loky spawns itself, and these fork from the server (one interpreter fewer
+    starting beside the server, about 0.06 s of CPU).
     """
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
-
-
-def _start_loky_tracker() -> None:
-    """Start loky's resource tracker (it restores the signal mask it found).
-
-    After the fork server, whose start it would otherwise delay (importing loky).
-    """
-    from loky.backend import resource_tracker as loky_tracker
-
-    loky_tracker.ensure_running()
 
 
 def start_workers(workers: Workers) -> None:
@@ -444,7 +436,6 @@ def _start_server() -> None:
     _start_tracker()
     with _signals_held():  # the server, and so its workers, inherit held signals
         fork_server.start()
-    _start_loky_tracker()
     if not _stopped_at_exit:
         atexit.register(_stop_server)
         _stopped_at_exit = True
