@@ -549,15 +549,37 @@ def test_workers_fork_from_a_server_running_one_thread():
     # a fork copies only the forking thread: any other thread of the server (BLAS,
     # jemalloc) could leave a lock held for ever in every worker
     with Pool(Workers(2), 100_000, 2) as pool:
-        worker = pool.submit(os.getpid).result()
+        parent = psutil.Process(pool.submit(os.getpid).result()).ppid()
     servers = [
         p
         for p in psutil.Process().children()
         if parallel.WORKER_MODULE in " ".join(p.cmdline())
     ]
     assert len(servers) == 1
-    assert psutil.Process(worker).ppid() == servers[0].pid  # forked by the server
+    assert parent == servers[0].pid  # forked by the server
     assert servers[0].num_threads() == 1
+
+
+def test_a_pools_workers_exit_once_it_is_left():
+    """They exit while the command goes on (writing its outputs), not at its exit."""
+    with Pool(Workers(2), 100_000, 2) as pool:
+        worker = psutil.Process(pool.submit(os.getpid).result())
+        assert worker.is_running()
+    _, alive = psutil.wait_procs([worker], timeout=10)
+    assert not alive
+
+
+def _collector() -> tuple[bool, bool]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count() > 0
+
+
+def test_workers_collect_garbage_but_not_what_the_server_imported():
+    """The server imports with the collector off, then freezes what it made: a
+    worker's collections skip those objects (and do not copy their pages)."""
+    with Pool(Workers(2), 100_000, 2) as pool:
+        assert pool.submit(_collector).result() == (True, True)
 
 
 def _names_cached() -> int:

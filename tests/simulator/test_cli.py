@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import COMMANDS, main
+from simulator.cli import COMMANDS, _libraries_loading, main
 from simulator.cli_parser import build_parser
 from simulator.schema.scenario import Scenario
 
@@ -94,6 +95,18 @@ def test_the_collector_is_frozen_at_exit_once_however_often_main_runs(tmp_path):
         "frozen: 1 True",
     ]
     assert done.stderr.count(f"linkaudit: {missing}: no such file") == 2
+
+
+def test_the_collector_is_off_while_libraries_load_and_as_it_was_after():
+    was = gc.isenabled()
+    try:
+        for before in (True, False):
+            (gc.enable if before else gc.disable)()
+            with _libraries_loading():
+                assert not gc.isenabled()
+            assert gc.isenabled() is before
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_validate_lists_the_settings_that_differ_from_the_defaults(tmp_path, capsys):
