@@ -592,6 +592,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             workers=workers,
             meanwhile=load_matplotlib,
+            plan=plan,
         )
         summary = summarise(table, args.metric)  # once, for the chart and the text
         out = write_sweep(

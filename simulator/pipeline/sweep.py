@@ -297,6 +297,7 @@ def sweep(
     progress: bool = False,
     workers: Workers = SERIAL,
     meanwhile: Callable[[], object] | None = None,
+    plan: SweepPlan | None = None,
 ) -> pd.DataFrame:
     """Run the pipeline at every point and replicate; return the tidy table.
 
@@ -318,6 +319,9 @@ def sweep(
         submitted, since the first submission waits for the workers' fork server to
         finish its imports (:func:`_alongside`): the work fills that wait rather
         than taking CPU from the workers later.
+    plan : SweepPlan, optional
+        ``plan_sweep`` of the same arguments, if the caller has made it (the
+        command line estimates the sweep from it first): not made again.
 
     Returns
     -------
@@ -335,7 +339,8 @@ def sweep(
     ScenarioError
         If the arguments or any point's scenario are not valid (before any run).
     """
-    plan = plan_sweep(base, varies, replicates, group_column, origin=origin)
+    if plan is None:
+        plan = plan_sweep(base, varies, replicates, group_column, origin=origin)
     n_rep = len(plan.seeds)
     jobs = [
         (p, r, point, plan.scenarios[p * n_rep + r])
