@@ -53,7 +53,9 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """An xdist worker runs BLAS and OpenMP on one thread, as a pool's worker does.
+    """xdist hands out files in :data:`LONGEST_FIRST`'s order (not by their number
+    of tests, which put the few-test, slowest files last), and an xdist worker runs
+    BLAS and OpenMP on one thread, as a pool's worker does.
 
     Two test processes share two cores (``make test``: ``-n 2``); with a thread per
     core each, OpenMP's and BLAS's threads spin waiting for each other (a gradient
@@ -61,6 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
     product's own workers run so (:mod:`simulator.pipeline.server_env`). Libraries
     loaded later read the environment; numpy's BLAS, loaded already, is limited now.
     """
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # xdist keeps LONGEST_FIRST's order
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     for name, value in ONE_THREAD.items():
@@ -68,6 +72,47 @@ def pytest_configure(config: pytest.Config) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+
+
+LONGEST_FIRST = (
+    "tests/report/test_report_from_files.py",
+    "tests/pipeline/test_run_world.py",
+    "tests/linkage/test_linked_files.py",
+    "tests/pipeline/test_run.py",
+    "tests/scenarios/test_library.py",
+    "tests/pipeline/test_parallel.py",
+    "tests/pipeline/test_streamed.py",
+    "tests/linkage/test_council_ids.py",
+    "tests/linkage/test_quality_counts.py",
+    "tests/linkage/test_splink_repeats.py",
+    "tests/report/test_periods_report.py",
+    "tests/simulator/test_generate.py",
+    "tests/report/test_pooled_report.py",
+    "tests/linkage/test_truth_blind.py",
+    "tests/linkage/test_oracle_files.py",
+    "tests/council/test_scores_from_files.py",
+    "tests/pipeline/test_stream_sizes.py",
+    "tests/pipeline/test_explore.py",
+    "tests/pipeline/test_periods.py",
+    "tests/linkage/test_quality.py",
+    "tests/audits/test_pooled_scores.py",
+    "tests/simulator/test_cli_table.py",
+)
+"""Test files of 30 s or more (``make test`` on 3 December 2026, load 4 to 6), the
+longest first: ``pytest -n 2 --dist loadfile`` hands files to the workers in this
+order, the others after them in collection order, so the last files to start are
+short ones and neither worker waits long for the other at the end. To refresh it,
+time each file (``--durations=0`` summed by file) and list those over 30 s."""
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Put the files of :data:`LONGEST_FIRST` first, in its order (a stable sort:
+    every file's tests keep their order, and the other files theirs)."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    last = len(LONGEST_FIRST)
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], last))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

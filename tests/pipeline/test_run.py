@@ -254,12 +254,13 @@ def test_a_splink_world_links_on_every_core_before_the_pool_gets_its_worlds(
         assert seen["view"] == (2, everything)
 
 
-def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypatch):
-    """With replicates, each world's causes add up to that world's own errors, and
-    the pooled counts are the mean of the worlds' (smallest and largest beside).
-    Each world is generated once: its rungs in its own world (``data_error``) come
-    from the data its run holds; of the others, ``spine`` draws only its spine in
-    the ``model`` rung's world, and only ``model`` and ``visibility`` are generated."""
+TWO_WORLDS = {"n_boot": 50, "min_group_size": 0, "replicates": 2}
+
+
+@pytest.fixture(scope="module")
+def two_worlds(seed: int) -> tuple[Run, list[Scenario]]:
+    """The small scenario run serially over two worlds (read, never changed), and
+    every scenario it generated a world of, in order."""
     import simulator.pipeline.run as pipeline
 
     drawn: list[Scenario] = []
@@ -268,9 +269,20 @@ def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, monkeypa
         drawn.append(scenario)
         return generate(scenario, **options)
 
-    monkeypatch.setattr(pipeline, "generate", counted)
-    scenario = small(seed, audit={"n_boot": 50, "min_group_size": 0, "replicates": 2})
-    both = run(scenario, workers=SERIAL)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "generate", counted)
+        both = run(small(seed, audit=TWO_WORLDS), workers=SERIAL)
+    return both, drawn
+
+
+def test_the_ladder_runs_in_every_world_and_its_counts_are_pooled(seed, two_worlds):
+    """With replicates, each world's causes add up to that world's own errors, and
+    the pooled counts are the mean of the worlds' (smallest and largest beside).
+    Each world is generated once: its rungs in its own world (``data_error``) come
+    from the data its run holds; of the others, ``spine`` draws only its spine in
+    the ``model`` rung's world, and only ``model`` and ``visibility`` are generated."""
+    both, drawn = two_worlds
+    scenario = small(seed, audit=TWO_WORLDS)
     worlds = [replicate_scenario(scenario, r) for r in range(2)]
     for r, world in enumerate(worlds):
         assert sum(s == world for s in drawn) == 1, f"world {r} generated again"
@@ -458,20 +470,25 @@ def test_force_never_replaces_a_directory_linkaudit_did_not_write(tmp_path, caps
 
 @pytest.mark.parametrize("learned", [False, True])
 def test_a_run_whose_tasks_stream_through_files_writes_the_same_bytes(
-    seed, tmp_path, no_report, learned
+    seed, tmp_path, no_report, request, learned
 ):
     """Replicates, rungs and the history cohort run in scratch directories (on two
     workers) give the run's every file as in memory, and leave no scratch
-    directory behind."""
+    directory behind. (Without a learned model, the run in memory is
+    ``two_worlds``'s: the same scenario, run serially, as ``run`` does.)"""
     from simulator.pipeline.streamed import Streamed
 
     model = {"model": {"kind": "learned"}} if learned else {}
-    audit = {"n_boot": 50, "replicates": 2, "min_group_size": 0}
-    scenario = small(seed, audit=audit, **model)
+    scenario = small(seed, audit=TWO_WORLDS, **model)
     scratch = tmp_path / "scratch"
     streamed = run(scenario, workers=Workers(2), streamed=Streamed(scratch))
     write_run(streamed, tmp_path / "streamed")
-    write_run(run(scenario), tmp_path / "memory")
+    if learned:
+        in_memory = run(scenario)
+    else:
+        in_memory, _ = request.getfixturevalue("two_worlds")
+        assert in_memory.scenario == scenario
+    write_run(in_memory, tmp_path / "memory")
     assert digests(tmp_path / "streamed") == digests(tmp_path / "memory")
     assert list(scratch.iterdir()) == []
 

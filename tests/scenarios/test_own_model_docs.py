@@ -27,7 +27,13 @@ def _commands(block: str) -> list[list[str]]:
     return out
 
 
-def test_the_examples_in_the_own_model_page_run(tmp_path, monkeypatch, capsys):
+def test_the_examples_in_the_own_model_page_run(
+    tmp_path, monkeypatch, capsys, no_report
+):
+    """Every block runs and writes its tables. The four commands' reports are not
+    drawn (``no_report``: about 30 CPU s, read by nothing here); an outside model's
+    report is drawn in the library's ``vendor-audit`` smoke run, and a score file's
+    audit page in tests/report/test_audit_reports.py."""
     blocks = BLOCK.findall(DOC.read_text(encoding="utf-8"))
     assert sum(kind == "python" for kind, _ in blocks) >= 4
     monkeypatch.chdir(tmp_path)
