@@ -137,9 +137,24 @@ def _decoded(source: str, lean: bool, scratch: bool) -> frozenset[str] | None:
     """
     if not (lean and scratch):
         return None
-    return frozenset(
-        (*TRUTH_VIEWED["spine" if source == "spine" else "records"], "address")
-    )
+    if source == "spine":
+        return frozenset((*TRUTH_VIEWED["spine"], "address"))
+    return frozenset(TRUTH_VIEWED["records"])
+
+
+def _unattached(lean: bool, scratch: bool) -> dict[str, frozenset[str]]:
+    """Identity fields each source's rows go without (:func:`_decoded`'s others).
+
+    A lean scratch world neither decodes nor writes them, so they are neither
+    attached nor corrupted (:attr:`PopulationChunk.unattached`): its names and
+    identifiers are never copied, edited or drawn for.
+    """
+    out = {}
+    for source in MODULES:
+        decoded = _decoded(source, lean, scratch)
+        if decoded is not None:
+            out[source] = frozenset(c for c in IDENTITY_COLUMNS if c not in decoded)
+    return out
 
 
 def _concat(
@@ -319,7 +334,8 @@ def _shared_chunks(
     all_chunks = list(chunks(first))
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
         hh, pp = make_chunk(first, cal, areas, streets, blocks)
-        chunk = PopulationChunk(first, hh, pp, blocks)
+        unattached = _unattached(lean, scratch)
+        chunk = PopulationChunk(first, hh, pp, blocks, unattached=unattached)
         if first.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, first.consent)
         records = []
@@ -327,7 +343,7 @@ def _shared_chunks(
             enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
             parts: dict[str, Parts] = {s: [] for s in enabled}
             if scenario is not first:
-                chunk = PopulationChunk(scenario, hh, pp, blocks)
+                chunk = PopulationChunk(scenario, hh, pp, blocks, unattached=unattached)
             add_records(chunk, parts, lean, scratch)
             records.append({s: p[0] for s, p in parts.items()})
         yield hh, pp, records
@@ -944,18 +960,22 @@ class _Spill:
 
 
 def _chunks_on_disk(
-    scenario: Scenario, households_file: Path, people_file: Path
+    scenario: Scenario,
+    households_file: Path,
+    people_file: Path,
+    unattached: Mapping[str, frozenset[str]],
 ) -> Iterator[PopulationChunk]:
     """A population's chunks read from its truth files, as :func:`generate` made them.
 
     Each is a range of household ids: Parquet's row groups outside it are skipped.
+    ``unattached`` as :func:`_unattached` gives.
     """
     for blocks in chunks(scenario):
         ids = [("household_id", ">=", blocks.start * BLOCK_SIZE)]
         ids.append(("household_id", "<", blocks.stop * BLOCK_SIZE))
         hh = pq.read_table(households_file, filters=ids).to_pandas()
         pp = pq.read_table(people_file, filters=ids).to_pandas()
-        yield PopulationChunk(scenario, hh, pp, blocks)
+        yield PopulationChunk(scenario, hh, pp, blocks, unattached=unattached)
 
 
 @system_arrow_memory()
@@ -981,7 +1001,7 @@ def write_spine_again(
         held.callback(shutil.rmtree, spill_dir, ignore_errors=True)
         spill: _Spill | None = None
         truth = directory / HOUSEHOLDS_FILE, directory / PEOPLE_FILE
-        for chunk in _chunks_on_disk(scenario, *truth):
+        for chunk in _chunks_on_disk(scenario, *truth, _unattached(lean, scratch)):
             parts: dict[str, Parts] = {"spine": []}
             add_records(chunk, parts, lean, scratch)
             columns = parts["spine"][0]

@@ -308,6 +308,57 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
         ]
 
 
+@settings(max_examples=5, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    error_share=st.floats(0.0, 3.0),
+    withhold_rate=st.sampled_from([0.0, 0.3]),
+    off=st.sampled_from([(), ("spine",), ("education",)]),
+)
+def test_a_lean_scratch_world_writes_the_full_worlds_values(
+    tmp_path_factory, seed, error_share, withhold_rate, off
+):
+    """A lean scratch world, which attaches and corrupts no identity it does not
+    write (:func:`simulator.world.generate._unattached`), writes the full world's
+    truth and the full world's values of each :data:`TRUTH_VIEWED` column, its
+    spine drawn again (:func:`write_spine_again`) too: with errors at any rate,
+    the identity errors it skips move no other draw."""
+    from simulator.world.generate import SPINE_FILE, write_spine_again
+
+    out = tmp_path_factory.mktemp("lean-full")
+    rates = {k: min(1.0, v * error_share) for k, v in dict(ErrorRates()).items()}
+    agencies = {s: {**on, "errors": rates} for s, on in _switched_off(off).items()}
+    consent = {"withhold_rate": withhold_rate}
+    scenario = build_scenario(
+        BLOCK_SIZE + 900, seed, consent=consent, agencies=agencies
+    )
+    spine = {**agencies["spine"], "coverage": 0.8}
+    other = build_scenario(
+        BLOCK_SIZE + 900, seed, consent=consent, agencies={**agencies, "spine": spine}
+    )
+    for name, world in (("full", scenario), ("other", other)):
+        (out / name).mkdir()
+        write_generated(world, out / name)
+    (out / "lean").mkdir()
+    write_generated(scenario, out / "lean", lean=True, scratch=True)
+
+    def compare(lean_dir: Path, full_dir: Path) -> None:
+        for path in sorted(lean_dir.rglob("*.parquet")):
+            rel = path.relative_to(lean_dir)
+            got = pq.read_table(path).to_pandas()
+            expected = pq.read_table(full_dir / rel).to_pandas()
+            if rel.parts[0] != "truth":
+                kept = TRUTH_VIEWED["spine" if rel == Path(SPINE_FILE) else "records"]
+                assert list(got.columns) == [c for c in expected if c in kept], rel
+            pd.testing.assert_frame_equal(
+                got, expected[list(got.columns)], check_exact=True, obj=str(rel)
+            )
+
+    compare(out / "lean", out / "full")
+    write_spine_again(other, out / "lean", lean=True, scratch=True)
+    compare(out / "lean", out / "other")
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     sizes=st.lists(st.integers(0, 2_500), max_size=6),

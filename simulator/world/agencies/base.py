@@ -129,6 +129,9 @@ class PopulationChunk:
     people: pd.DataFrame
     blocks: range
     shifts: RecordShifts | None = None
+    unattached: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Identity fields a source's rows go without, by source: those a lean scratch
+    world neither writes nor decodes (:func:`with_identity`); none if absent."""
     _cache: dict = field(default_factory=dict, repr=False)
 
     def streams(self, *names: str) -> BlockStreams:
@@ -454,9 +457,16 @@ def register_rows(
 
 
 def with_identity(chunk: PopulationChunk, rows: Rows, source: str) -> Rows:
-    """Attach each row's true identity; null identifiers the source does not hold."""
+    """Attach each row's true identity; null identifiers the source does not hold.
+
+    Fields in ``chunk.unattached[source]`` are not attached (no error changes
+    them then: :func:`simulator.world.corruption.corrupt`).
+    """
     pos = chunk.person_positions(rows["true_person_id"])
+    unattached = chunk.unattached.get(source, frozenset())
     for col in IDENTITY_COLUMNS:
+        if col in unattached:
+            continue
         if col == "dob":
             rows[col] = chunk.people["dob"].to_numpy()[pos]
         elif col in NATIONAL_IDS and col not in HELD_IDENTIFIERS[source]:

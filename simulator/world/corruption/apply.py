@@ -9,6 +9,7 @@ from simulator.world.agencies.base import PopulationChunk
 from simulator.world.corruption.kinds import (
     APPLY,
     CARRIED,
+    CHANGES,
     ERRORS,
     HOUSEHOLD_LEVEL,
     error_applies,
@@ -29,14 +30,22 @@ def corrupt(
     ``records`` must be sorted by ``true_household_id`` and hold the true identity of
     ``true_person_id`` (as made by the agency modules); they are not changed. The
     copy also has :data:`~simulator.world.corruption.kinds.CARRIED`: whose identity
-    each row ends up carrying.
+    each row ends up carrying. An error that changes only fields ``records`` lack
+    (a lean scratch world's: :attr:`PopulationChunk.unattached`) is not drawn:
+    each error draws from its own streams, so no other draw moves; its trail and
+    :data:`CARRIED` are then as if it hit nothing.
     """
     r = SourceRows(records, chunk, source, ("corruption", source))
     r.rows[CARRIED] = np.asarray(r.rows["true_person_id"], dtype=np.int64).copy()
     flags: dict[str, np.ndarray] = {}
     for error in ERRORS:
         base = getattr(rates, error)
-        if base <= 0 or not error_applies(error, source) or len(r.rows) == 0:
+        if (
+            base <= 0
+            or not error_applies(error, source)
+            or len(r.rows) == 0
+            or (CHANGES[error] and not any(c in r.rows for c in CHANGES[error]))
+        ):
             flags[error] = np.zeros(len(r.rows), bool)
             continue
         if error in HOUSEHOLD_LEVEL:

@@ -91,7 +91,7 @@ def _err_wrong_person(r: SourceRows, hit: np.ndarray) -> np.ndarray:
     other = r.other_member(r.uniforms("wrong_person_who"))[rows]
     r.rows[CARRIED][rows] = r.chunk.people["person_id"].to_numpy()[other]
     for col in _COPIED_ON_WRONG_PERSON:
-        if (
+        if col not in r.rows or (
             col in ("nhs_number", "ni_number", "upn")
             and col not in HELD_IDENTIFIERS[r.source]
         ):
@@ -312,6 +312,30 @@ APPLY: dict[str, Callable[[SourceRows, np.ndarray], np.ndarray]] = {
     },
 }
 """The function applying each error, in :data:`ERRORS` order (a test checks)."""
+
+_NAMES = ("first_name", "last_name")
+CHANGES: dict[str, tuple[str, ...]] = {
+    "duplicate": (),
+    "wrong_person": _COPIED_ON_WRONG_PERSON,
+    "stale_address": ("address", "postcode"),
+    **dict.fromkeys(("name_swap", "transliteration", "name_typo"), _NAMES),
+    **dict.fromkeys(("name_ocr", "name_phonetic"), _NAMES),
+    "nickname": ("first_name",),
+    "surname_change": ("last_name",),
+    "first_name_missing": ("first_name",),
+    **dict.fromkeys(("dob_day_month_swap", "dob_digit", "dob_year"), ("dob",)),
+    "dob_missing": ("dob",),
+    "sex_wrong": ("sex",),
+    "postcode_typo": ("postcode",),
+    "postcode_missing": ("postcode",),
+    **{
+        f"{short}_{kind}": (col,)
+        for short, col in _ID_COLUMNS.items()
+        for kind in ("missing", "wrong")
+    },
+}
+"""The identity fields each error changes (besides its ``err_<name>`` trail and,
+for ``wrong_person``, :data:`CARRIED`); ``duplicate`` changes the rows."""
 
 
 def error_applies(error: str, source: str) -> bool:
