@@ -332,9 +332,9 @@ def _shared_chunks(
     cal = Calibration.from_scenario(first)
     streets = area_streets(first)
     all_chunks = list(chunks(first))
+    unattached = _unattached(lean, scratch)  # the same for every chunk
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
         hh, pp = make_chunk(first, cal, areas, streets, blocks)
-        unattached = _unattached(lean, scratch)
         chunk = PopulationChunk(first, hh, pp, blocks, unattached=unattached)
         if first.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, first.consent)
