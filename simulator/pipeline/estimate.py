@@ -101,17 +101,16 @@ STREAMED_TASK = Line(STREAMED_TASK_BYTES, STREAMED_BYTES_PER_HOUSEHOLD)
 largest sizes :func:`simulator.pipeline.memory_limit.stream_sizes` gives
 (:data:`simulator.pipeline.parallel.STREAMED_TASK_BYTES`); a tighter
 ``--memory-limit`` gives smaller pieces and less."""
-STREAMED_RUN = Line(930 * MIB, 1_840)
+STREAMED_RUN = Line(1_077 * MIB, 866)
 """Peak memory of a ``run --stream``'s own process (its real world generated into
 its output, linked, viewed, scored and audited from the files, the outputs
 written from them; over periods the run keeps its world and the in-memory line
-applies): the line through the process's peak at 200,000 households (1.20 GiB,
-``run --stream --workers 2`` at ``733a757``) and at 1,000,000 (2.50 GiB, the same
-command with the results kept lean,
-``cc82855`` with ``931eb26``..``4e77225``), both in its own link (DuckDB's
-2 GB limit and its batches) and from the manifest, plus 5%: 1.25 and 2.62 GiB
-there. Below 200,000 it errs high (0.94 GiB at 20,000, where ``run_costs --stream``
-at ``fa215df`` measured 487 MiB)."""
+applies): the line through the process's peak in the lead's quiet runs of
+``run --stream --workers 2`` at ``22b64bb`` (linkage reading its match tables from
+files), from the manifest: 1.77 GiB at 1,000,000 households and 2.54 GiB at
+2,000,000, plus 5%. Before: 930 MiB and 1,840 bytes a household, fitted when the
+run's own link held DuckDB tables (2.50 GiB at 1,000,000). Below 200,000 it errs
+high (487 MiB measured at 20,000 by ``run_costs --stream`` at ``fa215df``)."""
 STREAMED_TASK_CPU = 2.9
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
 files, as a multiple of the same tasks in memory: each writes its world to

@@ -97,15 +97,18 @@ WORKER_MODULE = SERVER_COMMAND
 the fork server (:mod:`simulator.pipeline.fork_server`), whose command line it keeps."""
 PROCESS_BYTES = 400 * 2**20
 """Memory of a worker before its task (the imported libraries)."""
-STREAMED_TASK_BYTES = 700 * 2**20
+STREAMED_TASK_BYTES = 860 * 2**20
 """The fixed part of a pool task streamed through files (``run --stream``): what it
-adds to a worker besides :data:`STREAMED_BYTES_PER_HOUSEHOLD`. Measured on
-2026-12-03 with ``python -m benchmarks.task_memory --kinds replicate --streamed``
-at 200,000 households (1,021 MiB) and 1,000,000 (2,431 MiB, against 5,100 MiB held
-in memory; load 4.5-5), the line through both plus about 4%, with the sizes of
+adds to a worker besides :data:`STREAMED_BYTES_PER_HOUSEHOLD`. Refitted on
+2026-12-03 (session 28, main at ``c46c03d``, after linkage read its match tables
+from files) with ``python -m benchmarks.task_memory --kinds replicate --streamed``
+at 1,000,000 households (1,696 MiB) and 2,000,000 (2,567 MiB; load 1-6), the line
+through both plus about 4%, with the sizes of
 :class:`~simulator.pipeline.memory_limit.StreamSizes`' defaults (DuckDB's 2 GB and
-a 50,000-household generation chunk are most of it)."""
-STREAMED_BYTES_PER_HOUSEHOLD = 1_920
+a 50,000-household generation chunk are most of it). Before: 700 MiB and 1,920
+bytes a household (2,431 MiB at 1,000,000), fitted before linkage left DuckDB's
+tables."""
+STREAMED_BYTES_PER_HOUSEHOLD = 950
 """What a streamed task holds per household of its world (the view, scores and
 outcomes it builds in memory, the spine's address keys while it generates): the
 slope of :data:`STREAMED_TASK_BYTES`' line."""
@@ -232,7 +235,7 @@ def memory_cap(
     True
     >>> memory_cap(1_000_000, kept=1, available=24 * 2**30,  # streamed tasks
     ...            **task_bytes(streamed=True))
-    6
+    8
     """
     task = households * per_household + fixed + PROCESS_BYTES
     return max(1, int(memory_budget(households, kept, available, limit) // task))
