@@ -74,50 +74,81 @@ def block_generators(
     SeedSequence's algorithm (O'Neill's seed_seq) in plain integers. Streams of
     fewer than four shared words are made one by one.
     """
-    keys = [n if isinstance(n, int) else stable_id(n) for n in names]
+    keys = tuple(n if isinstance(n, int) else stable_id(n) for n in names)
     n_words = sum(len(_words(k)) for k in (seed, *keys))
     if n_words < _POOL_SIZE or any(not 0 <= b < 2**64 for b in blocks):
         return [stream(seed, *names, b) for b in blocks]
-    shared = [int(v) for v in np.random.SeedSequence([seed, *keys]).pool]
-    hash_a = _INIT_A
-    for _ in range(_POOL_SIZE * _POOL_SIZE + _POOL_SIZE * (n_words - _POOL_SIZE)):
-        hash_a = (hash_a * _MULT_A) & _MASK32
-    states = _mixed_states(shared, hash_a, np.array(blocks, dtype=np.uint64))
+    pool, hashes = _shared_pool(seed, keys, n_words)
+    states = np.array(
+        [_mixed_state(pool, hashes, int(b)) for b in blocks], dtype=np.uint64
+    ).reshape(len(blocks), _POOL_SIZE)
     return [np.random.Generator(np.random.PCG64(_State(state))) for state in states]
 
 
-def _mixed_states(pool: list[int], hash_a: int, blocks: np.ndarray) -> np.ndarray:
-    """The PCG64 seeds (one row of 4 uint64 per block) once each block is mixed in.
+@lru_cache(maxsize=1024)
+def _shared_pool(
+    seed: int, keys: tuple[int, ...], n_words: int
+) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """SeedSequence's pool of ``seed`` and ``keys``, and a block's multipliers.
 
-    A block (< 2**64) is one or two 32-bit words. The hash constants do not depend
-    on the words, so each step of the mixing is one operation over all blocks
-    (uint64 products of 32-bit values do not overflow; differences wrap modulo
-    2**64, which keeps the low 32 bits right).
+    The multipliers (before, after each step) with which a block's two words are
+    mixed into the pool: the same for every chunk's blocks of a stream, so worked
+    out once.
     """
-    low, high = blocks & _MASK32, blocks >> np.uint64(32)
-    mixed_pool = [np.full(len(blocks), v, dtype=np.uint64) for v in pool]
-    for n_word, (word, has) in enumerate(((low, None), (high, high > 0))):
-        for i in range(_POOL_SIZE):
-            value = word ^ np.uint64(hash_a)
-            hash_a = (hash_a * _MULT_A) & _MASK32
-            value = (value * np.uint64(hash_a)) & _MASK32
-            value ^= value >> np.uint64(16)
-            mixed = (
-                np.uint64(_MIX_MULT_L) * mixed_pool[i] - np.uint64(_MIX_MULT_R) * value
-            ) & _MASK32
-            mixed ^= mixed >> np.uint64(16)
-            mixed_pool[i] = (
-                mixed if n_word == 0 else np.where(has, mixed, mixed_pool[i])
-            )
-    hash_b, out = _INIT_B, []
-    for j in range(2 * _POOL_SIZE):
-        value = mixed_pool[j % _POOL_SIZE] ^ np.uint64(hash_b)
-        hash_b = (hash_b * _MULT_B) & _MASK32
-        value = (value * np.uint64(hash_b)) & _MASK32
-        out.append(value ^ (value >> np.uint64(16)))
-    return np.stack(
-        [out[k] | out[k + 1] << np.uint64(32) for k in range(0, len(out), 2)], axis=1
-    )
+    pool = tuple(int(v) for v in np.random.SeedSequence([seed, *keys]).pool)
+    hash_a = _INIT_A
+    for _ in range(_POOL_SIZE * _POOL_SIZE + _POOL_SIZE * (n_words - _POOL_SIZE)):
+        hash_a = (hash_a * _MULT_A) & _MASK32
+    hashes = []
+    for _ in range(2 * _POOL_SIZE):
+        after = (hash_a * _MULT_A) & _MASK32
+        hashes.append((hash_a, after))
+        hash_a = after
+    return pool, tuple(hashes)
+
+
+def _output_hashes() -> tuple[tuple[int, int, int, int], ...]:
+    """The multipliers with which SeedSequence's ``generate_state`` draws its words.
+
+    Before and after each step, for two 32-bit words at a time: a uint64 word of
+    the seed.
+    """
+    steps, hash_b = [], _INIT_B
+    for _ in range(2 * _POOL_SIZE):
+        after = (hash_b * _MULT_B) & _MASK32
+        steps.append((hash_b, after))
+        hash_b = after
+    return tuple((*steps[k], *steps[k + 1]) for k in range(0, len(steps), 2))
+
+
+_OUTPUT_HASHES = _output_hashes()
+
+
+def _mixed_state(
+    pool: tuple[int, ...], hashes: tuple[tuple[int, int], ...], block: int
+) -> list[int]:
+    """The PCG64 seed (4 uint64 words) once ``block`` (< 2**64) is mixed in.
+
+    SeedSequence's mixing in Python integers: a block is one or two 32-bit words,
+    each mixed into every word of the pool with the multipliers ``hashes``
+    (:func:`_shared_pool`); for a handful of blocks this is several times
+    faster than numpy's operations over them.
+    """
+    mixed = list(pool)
+    words = (block & _MASK32,) if block <= _MASK32 else (block & _MASK32, block >> 32)
+    for n_word, word in enumerate(words):
+        for i, (before, after) in enumerate(
+            hashes[n_word * _POOL_SIZE : (n_word + 1) * _POOL_SIZE]
+        ):
+            value = ((word ^ before) * after) & _MASK32
+            m = (_MIX_MULT_L * mixed[i] - _MIX_MULT_R * (value ^ value >> 16)) & _MASK32
+            mixed[i] = m ^ (m >> 16)
+    out = []
+    for k, (b0, a0, b1, a1) in enumerate(_OUTPUT_HASHES):
+        low = ((mixed[(2 * k) % _POOL_SIZE] ^ b0) * a0) & _MASK32
+        high = ((mixed[(2 * k + 1) % _POOL_SIZE] ^ b1) * a1) & _MASK32
+        out.append(low ^ (low >> 16) | (high ^ (high >> 16)) << 32)
+    return out
 
 
 def draw_seed(rng: np.random.Generator) -> int:
