@@ -87,6 +87,12 @@ _SPINE_COLUMNS = (
     *(f"err_{e}" for e in ERRORS),
 )
 
+CODED = ("source", "event_type", "true_need", "sex", "first_name", "last_name")
+"""Columns of a chunk's records kept coded, as Arrow dictionaries, until assembled or
+numbered (:meth:`~simulator.world.records.Rows.to_arrays`): pools of one to some
+thousands of values (names come from a vocabulary), so the spill holds int32 codes,
+not strings; the strings are decoded once, as before, only later."""
+
 LEAN_SPINE_IDENTITY = ("dob", "address", "postcode")
 """The spine's identity fields a lean world holds (:func:`generate`): the view's date
 of birth and postcode, and the address its households are numbered by."""
@@ -160,10 +166,21 @@ def _unattached(lean: bool, scratch: bool) -> dict[str, frozenset[str]]:
 def _concat(
     values: list[np.ndarray | pa.Array],
 ) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """One column from its per-chunk parts: Arrow strings are chained, not copied."""
+    """One column from its per-chunk parts: Arrow strings are chained, not copied.
+
+    Parts still coded (:data:`CODED`) are decoded first.
+    """
     if values and isinstance(values[0], pa.Array | pa.ChunkedArray):
-        return pd.array(pa.chunked_array(values, type=pa.large_string()), dtype="str")
+        strings = [_decoded_strings(v) for v in values]
+        return pd.array(pa.chunked_array(strings, type=pa.large_string()), dtype="str")
     return np.concatenate(values)
+
+
+def _decoded_strings(values: pa.Array) -> pa.Array:
+    """``values`` as strings: a dictionary array (:data:`CODED`) decoded."""
+    if isinstance(values, pa.DictionaryArray):
+        return values.dictionary_decode()
+    return values
 
 
 def _assemble(parts: Parts, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -274,7 +291,7 @@ def add_records(
             if decoded is None
             else tuple(c for c in rows.columns if c not in decoded)
         )
-        source_parts.append(rows.to_arrays(skip=skip))
+        source_parts.append(rows.to_arrays(skip=skip, coded=CODED))
         del rows
 
 
@@ -883,20 +900,38 @@ def _address_keys(
     )
 
 
+def _spilled_field(field: pa.Field) -> pa.Field:
+    """How a numbered table's ``field`` is spilled: :data:`CODED` ones as codes."""
+    if field.name in CODED and field.type == pa.large_string():
+        return field.with_type(pa.dictionary(pa.int32(), pa.large_string()))
+    return field
+
+
+def _coded_strings(values: pa.Array) -> pa.DictionaryArray:
+    """``values`` as a :func:`_spilled_field` dictionary column (int32 codes)."""
+    if isinstance(values, pa.DictionaryArray):
+        return values
+    return pc.dictionary_encode(values).cast(pa.dictionary(pa.int32(), values.type))
+
+
 class _Spill:
     """A numbered table's chunks until their ids are known, read back once, in order.
 
     A chunk is written as generated (numpy and Arrow columns, as
-    :func:`_assemble` would convert them), without the id columns, into an Arrow
-    file compressed with :data:`SPILL_COMPRESSION`; :meth:`write_numbered` then
-    writes the Parquet file with the ids put in their places of ``schema``.
+    :func:`_assemble` would convert them; :data:`CODED` columns still coded, each
+    chunk its own dictionary), without the id columns, into an Arrow stream
+    compressed with :data:`SPILL_COMPRESSION`; :meth:`write_numbered` then writes
+    the Parquet file with the strings decoded and the ids put in their places of
+    ``schema``.
     """
 
     def __init__(self, path: Path, schema: pa.Schema):
         self.path, self.schema = path, schema
-        self._spilled = pa.schema([f for f in schema if f.name not in _IDS])
+        self._spilled = pa.schema(
+            [_spilled_field(f) for f in schema if f.name not in _IDS]
+        )
         options = pa.ipc.IpcWriteOptions(compression=SPILL_COMPRESSION)
-        self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = pa.ipc.new_stream(
             path, self._spilled, options=options
         )
 
@@ -916,8 +951,10 @@ class _Spill:
                 arrays.append(pa.nulls(n, field.type))
             elif isinstance(values, np.ndarray):
                 arrays.append(pa.array(values, field.type, from_pandas=True))
+            elif pa.types.is_dictionary(field.type):
+                arrays.append(_coded_strings(values))
             else:
-                arrays.append(values)
+                arrays.append(_decoded_strings(values))
         batch = pa.RecordBatch.from_arrays(arrays, schema=self._spilled)
         self._writer.write_batch(batch)
 
@@ -943,15 +980,13 @@ class _Spill:
             pa.OSFile(str(self.path)) as source,
             RowGroupWriter(path, self.schema, scratch=scratch) as writer,
         ):
-            reader = pa.ipc.open_file(source)
             start = 0
-            for i in range(reader.num_record_batches):
-                batch = reader.get_batch(i)
+            for batch in pa.ipc.open_stream(source):
                 stop = start + batch.num_rows
                 arrays = [
                     pa.array(ids[f.name][start:stop])
                     if f.name in _IDS
-                    else batch.column(f.name)
+                    else _decoded_strings(batch.column(f.name))
                     for f in self.schema
                 ]
                 writer.write(pa.Table.from_arrays(arrays, schema=self.schema))

@@ -149,12 +149,27 @@ class Strings:
         self.extra = np.concatenate([self.extra, np.asarray(new, dtype=object)])
         self.codes[rows] = start + np.arange(len(rows))
 
+    def _pool(self) -> pa.Array:
+        """Every value a code may point to: ``base`` then ``extra``."""
+        if not len(self.extra):
+            return self.base
+        return pa.concat_arrays([self.base, pa.array(self.extra, pa.large_string())])
+
     def to_arrow(self) -> pa.Array:
         """The decoded column: a ``large_string`` array with nulls where missing."""
-        pool = self.base
-        if len(self.extra):
-            pool = pa.concat_arrays([pool, pa.array(self.extra, pa.large_string())])
-        return pool.take(pa.array(self.codes, mask=self.codes < 0))
+        return self._pool().take(pa.array(self.codes, mask=self.codes < 0))
+
+    def to_dictionary(self) -> pa.DictionaryArray:
+        """The column still coded: an Arrow dictionary array over the pool.
+
+        Its ``dictionary_decode()`` is :meth:`to_arrow`'s values; a few codes into a
+        short pool are far fewer bytes to hold or spill than the strings.
+        """
+        pool = self._pool()
+        if len(pool) > np.iinfo(np.int32).max:
+            raise ValueError("a pool too large for int32 dictionary indices")
+        indices = pa.array(self.codes.astype(np.int32), mask=self.codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pool)
 
 
 Column = np.ndarray | Strings
@@ -195,10 +210,18 @@ class Rows:
         """A copy whose columns can be changed without touching these."""
         return Rows({k: v.copy() for k, v in self.columns.items()})
 
-    def to_arrays(self, skip: Collection[str] = ()) -> dict[str, np.ndarray | pa.Array]:
-        """The columns but ``skip``, decoded: numpy arrays, Arrow strings if coded."""
+    def to_arrays(
+        self, skip: Collection[str] = (), coded: Collection[str] = ()
+    ) -> dict[str, np.ndarray | pa.Array]:
+        """The columns but ``skip``, decoded: numpy arrays, Arrow strings if coded.
+
+        Coded string columns named in ``coded`` stay coded, as Arrow dictionary
+        arrays (:meth:`Strings.to_dictionary`).
+        """
         return {
-            k: v.to_arrow() if isinstance(v, Strings) else v
+            k: (v.to_dictionary() if k in coded else v.to_arrow())
+            if isinstance(v, Strings)
+            else v
             for k, v in self.columns.items()
             if k not in skip
         }

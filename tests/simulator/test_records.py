@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from simulator.world.records import (
     HELD_IDENTIFIERS,
     IDENTITY_COLUMNS,
     SPINE_COLUMNS,
+    Rows,
+    Strings,
 )
 
 ERR_COLUMNS = [f"err_{e}" for e in ERRORS]
@@ -221,3 +224,27 @@ def test_positions_are_those_a_sorted_search_finds(ids, data):
     keys = keys.astype(np.int64)
     found = Positions(ids)(keys)
     np.testing.assert_array_equal(found, np.searchsorted(ids, keys))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    pool=st.lists(st.text(max_size=5), min_size=1, max_size=8),
+    extra=st.lists(st.text(max_size=5), max_size=4),
+    picks=st.lists(st.integers(-1, 11), max_size=30),
+)
+def test_a_coded_column_kept_as_a_dictionary_decodes_to_its_strings(pool, extra, picks):
+    """``Strings.to_dictionary`` (the spill's coded columns) holds exactly the values
+    and missing rows ``to_arrow`` decodes, pools with repeated values and appended
+    values included."""
+    size = len(pool) + len(extra)
+    codes = np.array([p if p < size else p % size for p in picks], dtype=np.int64)
+    column = Strings(
+        codes, pa.array(pool, pa.large_string()), np.array(extra, dtype=object)
+    )
+    coded = column.to_dictionary()
+    assert coded.type == pa.dictionary(pa.int32(), pa.large_string())
+    assert coded.dictionary_decode().equals(column.to_arrow())
+    rows = Rows({"first_name": column, "n": np.arange(len(codes))})
+    arrays = rows.to_arrays(coded=("first_name",))
+    assert arrays["first_name"].dictionary_decode().equals(column.to_arrow())
+    assert rows.to_arrays()["first_name"].equals(column.to_arrow())
