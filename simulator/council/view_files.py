@@ -37,7 +37,16 @@ from simulator.council.view import (
     RECORD_COLUMNS,
     SPINE_COLUMNS,
     counted_types,
+    sorted_unique,
     view_of_linked,
+)
+from simulator.council.view_partitions import (
+    LINKED_SCHEMA,
+    NO_HOUSEHOLD,
+    HouseholdTables,
+    RangeFiles,
+    linked_batches,
+    spine_batches,
 )
 from simulator.errors import InputDataError
 from simulator.io import RowGroupWriter
@@ -123,59 +132,102 @@ def id_bound(path: Path, column: str) -> int | None:
     return high + 1 if ok else None
 
 
-def _links_complete(
-    links_file: Path, record_files: Mapping[str, Path], names: list[str]
-) -> bool:
-    """Whether every record of the sources ``names`` has exactly one links row.
+def marked_ids(path: Path, column: str, bound: int) -> tuple[np.ndarray, int]:
+    """A table indexed by id, True where ``column`` of a Parquet file has that id.
 
-    Record ids as generated (from 0 in each source) are marked in a table per
-    source, the links file and then the records read a batch at a time: a
-    source's links repeat an id where they mark fewer ids than they have rows.
-    False where the ids are not so numbered or a record's row is missing or
-    repeated: :func:`_check_links` then asks DuckDB, which names the records
-    (ten times as long).
+    Read a batch at a time; with the file's rows (more rows than marks: an id
+    repeats). ``bound`` is :func:`id_bound`'s, so every id fits.
+    """
+    file = pq.ParquetFile(path)
+    seen = np.zeros(bound, dtype=bool)
+    for batch in file.iter_batches(batch_size=1 << 20, columns=[column]):
+        seen[batch.column(0).to_numpy()] = True
+    return seen, file.metadata.num_rows
+
+
+UNSEEN = -2
+"""A links table's slot whose record has no row in the links file (yet)."""
+
+
+def _links_tables(
+    links_file: Path, record_files: Mapping[str, Path], names: list[str]
+) -> HouseholdTables | None:
+    """Each record's household by ``record_id``, if every record has one links row.
+
+    Record ids as generated (from 0 in each source) index a table per source,
+    filled from the links file read a batch at a time: a source's links repeat an
+    id where they fill fewer slots than they have rows, and a record whose slot is
+    not filled has no row. None where the ids are not so numbered, a household id
+    is negative, or a record's row is missing or repeated: :func:`_check_links`
+    then asks DuckDB, which names the records (ten times as long), and DuckDB joins
+    the records to their links.
     """
     bounds = {name: id_bound(record_files[name], "record_id") for name in names}
     if any(b is None for b in bounds.values()):
-        return False
-    seen = {name: np.zeros(bound or 0, dtype=bool) for name, bound in bounds.items()}
+        return None
+    tables = {name: np.full(b or 0, UNSEEN, np.int64) for name, b in bounds.items()}
     rows = dict.fromkeys(names, 0)
     links = pq.ParquetFile(links_file, read_dictionary=["source"])
-    for batch in links.iter_batches(
-        batch_size=1 << 20, columns=["source", "record_id"]
-    ):
-        source, ids = batch.column(0), batch.column(1)
+    for batch in links.iter_batches(batch_size=1 << 20, columns=list(LINK_COLUMNS)):
+        source, ids, households = batch.columns
         if (
             not pa.types.is_dictionary(source.type)
             or not pa.types.is_integer(ids.type)
+            or not pa.types.is_integer(households.type)
             or ids.null_count
         ):
-            return False
+            return None
         codes = pc.fill_null(source.indices, -1).to_numpy()
         ids = ids.to_numpy()
+        households = pc.fill_null(households, NO_HOUSEHOLD).to_numpy()
+        if pc.any(pc.less(batch.column(2), 0)).as_py():
+            return None  # a household -1 would read as none
         for code, name in enumerate(source.dictionary.to_pylist()):
-            if name not in seen:
+            if name not in tables:
                 continue
-            mine = ids[codes == code]
-            if len(mine) and (mine.min() < 0 or mine.max() >= len(seen[name])):
-                return False  # an id no record has (a repeat, or a stray link)
-            seen[name][mine] = True
-            rows[name] += len(mine)
-    if any(np.count_nonzero(seen[n]) != rows[n] for n in names):
-        return False
+            mine = codes == code
+            at = ids[mine]
+            if len(at) and (at.min() < 0 or at.max() >= len(tables[name])):
+                return None  # an id no record has (a repeat, or a stray link)
+            tables[name][at] = households[mine]
+            rows[name] += len(at)
     for name in names:
-        records = pq.ParquetFile(record_files[name])
-        for batch in records.iter_batches(batch_size=1 << 20, columns=["record_id"]):
-            if not seen[name][batch.column(0).to_numpy()].all():
-                return False
-    return True
+        filled = tables[name] != UNSEEN
+        if np.count_nonzero(filled) != rows[name]:
+            return None
+        have, _ = marked_ids(record_files[name], "record_id", len(filled))
+        if (have & ~filled).any():
+            return None
+        tables[name][~filled] = NO_HOUSEHOLD  # no record's id
+    return HouseholdTables("record_id", tables)
+
+
+def _sources(
+    record_files: Mapping[str, Path], types: Mapping[str, tuple[str, ...]]
+) -> tuple[list[str], set[str]]:
+    """The sources whose records the view counts, and those with ``absence_rate``.
+
+    In name order (``src`` numbers them); each file checked for the view's columns.
+    """
+    names = sorted(n for n in record_files if n in types)
+    with_absence = {
+        name
+        for name in names
+        if ABSENCE
+        in _require_file(
+            record_files[name], ("record_id", *RECORD_COLUMNS), f"{name} records"
+        )
+    }
+    return names, with_absence
 
 
 def _linked_sql(
     record_files: Mapping[str, Path],
+    names: list[str],
+    with_absence: set[str],
     types: Mapping[str, tuple[str, ...]],
     households: Callable[[str, str], str],
-) -> tuple[str, list[str], set[str]]:
+) -> str:
     """The query of every counted record with its household, sorted by household.
 
     ``households(name, records)`` gives, for source ``name`` whose records are the
@@ -184,22 +236,14 @@ def _linked_sql(
     clause (the links table's rows of the source, or the truth's households of
     :mod:`simulator.world.true_links`), records without a household left out.
     ``event_type`` is given as its place among the source's ``types`` (a small
-    integer: DuckDB sorts and hands over no string per record). Returns the query,
-    the sources it reads (``src`` numbers them) and the sources whose records carry
-    ``absence_rate``.
+    integer: DuckDB sorts and hands over no string per record). ``names`` and
+    ``with_absence`` as :func:`_sources` gives them.
     """
-    names = sorted(n for n in record_files if n in types)
-    with_absence: set[str] = set()
     parts = []
     for k, name in enumerate(names):
-        columns = _require_file(
-            record_files[name], ("record_id", *RECORD_COLUMNS), f"{name} records"
-        )
         records = f"read_parquet({sql_text(record_files[name])})"
         join = households(name, records)
-        absence = f"r.{ABSENCE}" if ABSENCE in columns else "NULL::DOUBLE"
-        if ABSENCE in columns:
-            with_absence.add(name)
+        absence = f"r.{ABSENCE}" if name in with_absence else "NULL::DOUBLE"
         wanted = ", ".join(sql_text(t) for t in types[name])
         parts.append(
             f"SELECT {k}::SMALLINT AS src, l.{INDEX}, "
@@ -213,7 +257,7 @@ def _linked_sql(
             "NULL::SMALLINT AS event_type, NULL::TIMESTAMP AS event_date, "
             f"NULL::DOUBLE AS {ABSENCE} WHERE false"
         ]
-    return "\nUNION ALL\n".join(parts) + f"\nORDER BY {INDEX}", names, with_absence
+    return "\nUNION ALL\n".join(parts) + f"\nORDER BY {INDEX}"
 
 
 def _ranges(
@@ -303,7 +347,7 @@ def write_view_file(
     # The range and the spine are checked by write_linked_view.
     _require_file(links_file, LINK_COLUMNS, "links table")
     counted = sorted(n for n in record_files if n in counted_types(scenario.view))
-    complete = _links_complete(links_file, record_files, counted)
+    tables = _links_tables(links_file, record_files, counted)
     with spilling_db(memory_limit_gb, work_dir) as db:
         links = db.name("links")
         db.con.execute(
@@ -312,8 +356,7 @@ def write_view_file(
         )
 
         def households(name: str, records: str) -> str:
-            if not complete:
-                _check_links(db, name, records, links)
+            _check_links(db, name, records, links)
             return (
                 f"(SELECT record_id, {INDEX} FROM {links} WHERE source = "
                 f"{sql_text(name)} AND {INDEX} IS NOT NULL) AS l USING (record_id)"
@@ -322,64 +365,70 @@ def write_view_file(
         return write_linked_view(
             db,
             record_files,
-            households,
+            households if tables is None else tables,
             spine_file,
             deprivation,
             scenario,
             out,
+            work_dir,
             households_per_range=households_per_range,
             scratch=scratch,
         )
 
 
+Ranges = Iterator[tuple[pa.Table, pa.Table]]
+"""Per range of spine households: its spine rows and its counted linked records."""
+
+
 def write_linked_view(
     db: LinkageDB,
     record_files: Mapping[str, Path],
-    households: Callable[[str, str], str],
+    households: Callable[[str, str], str] | HouseholdTables,
     spine_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
     out: Path,
+    work_dir: Path,
     *,
     households_per_range: int,
     scratch: bool = False,
 ) -> int:
-    """:func:`write_view_file` with the records' households given as SQL; its rows.
+    """:func:`write_view_file` with the records' households given; its rows.
 
-    ``households`` as for :func:`_linked_sql`: per source, the relation its
-    records join to find their spine households (a links table's, or the truth's
-    for the oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`).
-    ``db`` is the DuckDB the query runs in (it spills as its caller set it).
-    ``scratch``: a view no output keeps (a task's), written a range at a time as
+    ``households`` as SQL, as for :func:`_linked_sql`: per source, the relation its
+    records join to find their households (a links table's, or the truth's for the
+    oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`),
+    sorted in ``db`` (it spills as its caller set it). Or as tables indexed by id
+    (:class:`~simulator.council.view_partitions.HouseholdTables`): the spine and
+    the records are cut into ranges in ``work_dir`` (made by ``db``'s caller),
+    neither joined nor sorted; the same bytes. ``scratch``: a view no output keeps
+    (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     """
     if households_per_range < 1:
         raise ValueError("households_per_range must be at least 1")
     _require_file(spine_file, SPINE_COLUMNS, "spine")
-    reference_date, config = scenario.time.reference_date, scenario.view
-    con = db.con
-    linked, spine = db.name("linked"), db.name("spine")
-    types = counted_types(config)
-    sql, names, with_absence = _linked_sql(record_files, types, households)
-    db.create(linked, sql)
-    db.create(
-        spine,
-        f"SELECT {', '.join(SPINE_COLUMNS)} FROM read_parquet("
-        f"{sql_text(spine_file)}, file_row_number = true) "
-        f"ORDER BY {INDEX}, file_row_number",
-    )
-    if db.scalar(f"SELECT count(*) FROM {spine} WHERE {INDEX} IS NULL"):
-        raise InputDataError(f"spine: {INDEX} has missing values")
-    ids = con.sql(f"SELECT DISTINCT {INDEX} FROM {spine} ORDER BY 1").fetchnumpy()
+    types = counted_types(scenario.view)
+    names, with_absence = _sources(record_files, types)
+    if isinstance(households, HouseholdTables):
+        ranges = _cut_ranges(
+            households,
+            record_files,
+            names,
+            with_absence,
+            types,
+            spine_file,
+            work_dir / "ranges",
+            households_per_range,
+        )
+    else:
+        sql = _linked_sql(record_files, names, with_absence, types, households)
+        ranges = _sorted_ranges(db, sql, spine_file, households_per_range)
     rows = 0
+    reference_date, config = scenario.time.reference_date, scenario.view
     with ExitStack() as stack:
         writer: RowGroupWriter | None = None
-        for low, high in _ranges(
-            np.asarray(ids[INDEX], dtype=np.int64), households_per_range
-        ):
-            where = _where(low, high)
-            spine_rows = con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table()
-            records = con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table()
+        for spine_rows, records in ranges:
             view = view_of_linked(
                 _by_source(records, names, with_absence, types),
                 spine_rows.to_pandas(),
@@ -395,6 +444,76 @@ def write_linked_view(
             writer.write(table)
             rows += len(view)
     return rows
+
+
+def _missing_households() -> InputDataError:
+    return InputDataError(f"spine: {INDEX} has missing values")
+
+
+def _sorted_ranges(
+    db: LinkageDB, sql: str, spine_file: Path, households_per_range: int
+) -> Ranges:
+    """The ranges of the counted records' query (:func:`_linked_sql`), DuckDB's."""
+    con = db.con
+    linked, spine = db.name("linked"), db.name("spine")
+    db.create(linked, sql)
+    db.create(
+        spine,
+        f"SELECT {', '.join(SPINE_COLUMNS)} FROM read_parquet("
+        f"{sql_text(spine_file)}, file_row_number = true) "
+        f"ORDER BY {INDEX}, file_row_number",
+    )
+    if db.scalar(f"SELECT count(*) FROM {spine} WHERE {INDEX} IS NULL"):
+        raise _missing_households()
+    ids = con.sql(f"SELECT DISTINCT {INDEX} FROM {spine} ORDER BY 1").fetchnumpy()
+    for low, high in _ranges(
+        np.asarray(ids[INDEX], dtype=np.int64), households_per_range
+    ):
+        where = _where(low, high)
+        yield (
+            con.sql(f"SELECT * FROM {spine} {where}").to_arrow_table(),
+            con.sql(f"SELECT * FROM {linked} {where}").to_arrow_table(),
+        )
+
+
+def _cut_ranges(
+    tables: HouseholdTables,
+    record_files: Mapping[str, Path],
+    names: list[str],
+    with_absence: set[str],
+    types: Mapping[str, tuple[str, ...]],
+    spine_file: Path,
+    directory: Path,
+    households_per_range: int,
+) -> Ranges:
+    """The ranges of records given their households by ``tables``, cut on disk.
+
+    :class:`~simulator.council.view_partitions.RangeFiles` in ``directory``: a
+    household's spine rows keep their file order, and no feature reads the order
+    of its records (counts and maxima), so nothing is sorted.
+    """
+    households = pq.read_table(spine_file, columns=[INDEX]).column(0)
+    if households.null_count:
+        raise _missing_households()
+    ids = sorted_unique(households.to_numpy().astype(np.int64, copy=False))
+    del households
+    lows = [low for low, _ in _ranges(ids, households_per_range)][1:]
+    directory.mkdir()
+    schema = pq.read_schema(spine_file)
+    columns = pa.schema([schema.field(c) for c in SPINE_COLUMNS])
+    spine = RangeFiles(directory, "spine", columns, lows)
+    for table in spine_batches(spine_file, SPINE_COLUMNS):
+        spine.add(table, table.column(INDEX).to_numpy().astype(np.int64, copy=False))
+    spine.close()
+    linked = RangeFiles(directory, "linked", LINKED_SCHEMA, lows)
+    for k, name in enumerate(names):
+        for table, found, rows in linked_batches(
+            record_files[name], k, types[name], tables, name, name in with_absence
+        ):
+            linked.add(table, found, rows)
+    linked.close()
+    for r in range(len(lows) + 1):
+        yield spine.read(r), linked.read(r)
 
 
 def _by_source(

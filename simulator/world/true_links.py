@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import spilling_db, write_links
-from simulator.council.view_files import id_bound, write_linked_view
+from simulator.council.view_files import id_bound, marked_ids, write_linked_view
+from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.errors import InputDataError
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import INDEX
@@ -179,11 +180,36 @@ def _repeats(db: LinkageDB, path: Path, column: str) -> bool:
                 f"SELECT count(*) > count(DISTINCT {column}) FROM {_parquet(path)}"
             )
         )
-    file = pq.ParquetFile(path)
-    seen = np.zeros(bound, dtype=bool)
-    for batch in file.iter_batches(batch_size=1 << 20, columns=[column]):
-        seen[batch.column(0).to_numpy()] = True
-    return int(np.count_nonzero(seen)) < file.metadata.num_rows
+    seen, rows = marked_ids(path, column, bound)
+    return int(np.count_nonzero(seen)) < rows
+
+
+def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
+    """Each source's records' households by ``true_person_id``, or None.
+
+    A table indexed by true person (ids as generated, from 0: :func:`id_bound`)
+    holding the household of the person's lowest ``spine_person_id`` (-1: not on
+    the spine), as the oracle links them; one table for every source. None where
+    the spine's persons are not so numbered or a household id is negative (DuckDB
+    joins). The spine's ids are checked first (:func:`_check_oracle_files`).
+    """
+    bound = id_bound(spine_file, "true_person_id")
+    if bound is None:
+        return None
+    spine = pq.read_table(
+        spine_file, columns=["true_person_id", "spine_person_id", INDEX]
+    )
+    person, spine_person, household = (
+        c.to_numpy().astype(np.int64, copy=False) for c in spine.columns
+    )
+    if household.min(initial=0) < 0:
+        return None
+    lowest = np.full(bound, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(lowest, person, spine_person)
+    first = spine_person == lowest[person]  # one row a person: the ids are unique
+    table = np.full(bound, NO_HOUSEHOLD, dtype=np.int64)
+    table[person[first]] = household[first]
+    return HouseholdTables("true_person_id", dict.fromkeys(names, table))
 
 
 def oracle_links_sql(record_files: Mapping[str, Path], spine_file: Path) -> str:
@@ -306,13 +332,15 @@ def write_oracle_view_file(
     """
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
-        persons = db.name("persons")
-        db.create(
-            persons,
-            "SELECT CAST(true_person_id AS BIGINT) AS true_person_id, "
-            f"arg_min(CAST({INDEX} AS BIGINT), CAST(spine_person_id AS BIGINT)) "
-            f"AS {INDEX} FROM {_parquet(spine_file)} GROUP BY 1",
-        )
+        tables = _truth_tables(spine_file, sorted(record_files))
+        if tables is None:
+            persons = db.name("persons")
+            db.create(
+                persons,
+                "SELECT CAST(true_person_id AS BIGINT) AS true_person_id, "
+                f"arg_min(CAST({INDEX} AS BIGINT), CAST(spine_person_id AS BIGINT)) "
+                f"AS {INDEX} FROM {_parquet(spine_file)} GROUP BY 1",
+            )
 
         def households(name: str, records: str) -> str:
             return (
@@ -322,11 +350,12 @@ def write_oracle_view_file(
         return write_linked_view(
             db,
             record_files,
-            households,
+            households if tables is None else tables,
             spine_file,
             deprivation,
             scenario,
             out,
+            work_dir,
             households_per_range=households_per_range,
             scratch=scratch,
         )

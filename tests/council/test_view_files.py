@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,14 +22,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import io
+from simulator.council import view_files, view_partitions
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.view_files import (
     _check_links,
-    _links_complete,
+    _links_tables,
     write_view_file,
 )
 from simulator.errors import InputDataError
 from simulator.vocabulary import AGENCIES
+from simulator.world import true_links
 from simulator.world.true_links import write_oracle_view_file
 
 
@@ -62,6 +65,21 @@ def _memory_bytes(w: World, out: Path) -> bytes:
     return (out / "memory.parquet").read_bytes()
 
 
+CUTS = st.sampled_from([None, 7, 1 << 20])
+"""DuckDB's join (None), or tables of ids with a batch of so many rows."""
+
+
+def _cut_by(
+    patch: pytest.MonkeyPatch, cut: int | None, module: object, tables: str
+) -> None:
+    """The view cut into ranges by ``module``'s ``tables`` a batch of ``cut``
+    records at a time, or (None) joined and sorted by DuckDB."""
+    if cut is None:
+        patch.setattr(module, tables, lambda *_: None)
+    else:
+        patch.setattr(view_partitions, "BATCH_ROWS", cut)
+
+
 @settings(max_examples=8, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -71,6 +89,7 @@ def _memory_bytes(w: World, out: Path) -> bytes:
     memory_limit_gb=st.sampled_from([None, 0.25]),
     method=st.sampled_from(["deterministic", "oracle"]),
     off=st.sampled_from([(), ("police",), ("education",), ("education", "health")]),
+    cut=CUTS,
 )
 def test_the_view_from_files_has_the_in_memory_bytes(
     tmp_path_factory,
@@ -81,7 +100,10 @@ def test_the_view_from_files_has_the_in_memory_bytes(
     memory_limit_gb,
     method,
     off,
+    cut,
 ):
+    """By DuckDB's join and sort, or cut into ranges by tables of record ids (a
+    batch of a few rows, or of many)."""
     out = tmp_path_factory.mktemp("view")
     s = scenario(
         n_households, seed, agencies={a: {"enabled": a not in off} for a in AGENCIES}
@@ -90,6 +112,7 @@ def test_the_view_from_files_has_the_in_memory_bytes(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
         expected = _memory_bytes(w, out)
+        _cut_by(patch, cut, view_files, "_links_tables")
         assert (
             _view_bytes(
                 w,
@@ -185,7 +208,8 @@ def test_the_links_check_by_id_tables_is_duckdbs(
     """Every record with exactly one links row, by tables of record ids read a
     batch at a time: never where DuckDB's queries find a record without a row or
     with two, and always where they do not and the ids are numbered from 0 (as
-    generated); else DuckDB names the records."""
+    generated); else DuckDB names the records. The tables give each record its
+    links row's household (-1: none)."""
     out = tmp_path_factory.mktemp("links_check")
     records = {n: [i + shift for i in ids] for n, ids in records.items()}
     extra = [(n, i + shift) for n, i in extra]
@@ -200,6 +224,9 @@ def test_the_links_check_by_id_tables_is_duckdbs(
         {
             "source": pa.array([n for n, _ in links], pa.string()),
             "record_id": pa.array([i for _, i in links], pa.int64()),
+            "spine_household_id": pa.array(
+                [None if i % 5 == 1 else i % 3 for _, i in links], pa.int64()
+            ),
         }
     )
     pq.write_table(table, out / "links.parquet", row_group_size=rows)
@@ -212,9 +239,12 @@ def test_the_links_check_by_id_tables_is_duckdbs(
         passes = True
     except InputDataError:
         passes = False
-    got = _links_complete(out / "links.parquet", files, sorted(files))
-    if got:
+    got = _links_tables(out / "links.parquet", files, sorted(files))
+    if got is not None:
         assert passes, "a bad links table got through"
+        for name, ids in records.items():
+            wanted = [-1 if i % 5 == 1 else i % 3 for i in ids]
+            assert got.of(name, np.array(ids, np.int64)).tolist() == wanted
     bound = {
         n: max(ids) + 1
         for n, ids in records.items()
@@ -224,7 +254,7 @@ def test_the_links_check_by_id_tables_is_duckdbs(
         0 <= i < bound[n] for n, i in links if n in bound
     )
     if passes and dense:
-        assert got, "ids as generated were sent to DuckDB"
+        assert got is not None, "ids as generated were sent to DuckDB"
 
 
 def test_a_file_without_a_view_column_is_named(tmp_path, seed):
@@ -243,6 +273,7 @@ def test_a_file_without_a_view_column_is_named(tmp_path, seed):
     memory_limit_gb=st.sampled_from([None, 0.25]),
     spine_errors=st.sampled_from([0.0, 0.2]),
     off=st.sampled_from([(), ("police",), ("education",), ("education", "health")]),
+    cut=CUTS,
 )
 def test_the_oracle_view_from_the_truth_has_the_in_memory_bytes(
     tmp_path_factory,
@@ -253,12 +284,14 @@ def test_the_oracle_view_from_the_truth_has_the_in_memory_bytes(
     memory_limit_gb,
     spine_errors,
     off,
+    cut,
 ):
     """The truth's households joined in DuckDB: the view of the oracle's links.
 
     A spine with duplicates (``spine_errors``) puts people on it twice, and its
     coverage leaves some off it: their records link to the lowest
-    ``spine_person_id``'s household, or to none.
+    ``spine_person_id``'s household, or to none. Joined in DuckDB, or cut into
+    ranges by a table of true persons (``cut``).
     """
     out = tmp_path_factory.mktemp("oracle_view")
     spine = {"coverage": 0.9, "errors": {"duplicate": spine_errors}}
@@ -268,6 +301,7 @@ def test_the_oracle_view_from_the_truth_has_the_in_memory_bytes(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
         expected = _memory_bytes(w, out)
+        _cut_by(patch, cut, true_links, "_truth_tables")
         got = _view_bytes(
             w,
             out,
