@@ -86,7 +86,9 @@ class SourceLinks:
     The ``source`` column is read first (as dictionary codes, a row group at a
     time) to find each source's run of rows: linkaudit writes links ordered by
     source, so a source's links are then read from the row groups holding its run
-    alone. A source whose links are not one run is filtered from the whole file.
+    alone, and a row group that two sources' runs share is read once, held until
+    the second reads it, whatever order the sources are read in. A source whose
+    links are not one run is filtered from the whole file.
     """
 
     def __init__(self, links_file: Path):
@@ -98,6 +100,27 @@ class SourceLinks:
         self._runs: dict[str | None, tuple[int, int] | None] = {}
         for name, a, b in _source_runs(self._file):  # None: more than one run
             self._runs[name] = None if name in self._runs else (a, b)
+        self._readers: dict[int, int] = {}  # row group: runs yet to read it
+        for run in self._runs.values():
+            for g in self._groups(run) if run is not None else ():
+                self._readers[g] = self._readers.get(g, 0) + 1
+        self._held: dict[int, pa.Table] = {}
+
+    def _groups(self, run: tuple[int, int]) -> range:
+        """The row groups holding rows ``[a, b)``."""
+        a, b = run
+        first = int(np.searchsorted(self._starts, a, side="right")) - 1
+        return range(first, int(np.searchsorted(self._starts, b, side="left")))
+
+    def _group(self, g: int, columns: list[str]) -> pa.Table:
+        """Row group ``g``'s ``columns``, read once: held while a run still needs it."""
+        table = self._held.pop(g, None)
+        if table is None:
+            table = self._file.read_row_group(g, columns=columns)
+        self._readers[g] -= 1
+        if self._readers[g]:
+            self._held[g] = table
+        return table
 
     def close(self) -> None:
         """Close the file."""
@@ -113,12 +136,10 @@ class SourceLinks:
             wanted = pc.field("source") == source
             table = pq.read_table(self.path, columns=columns, filters=wanted)
         else:
+            groups = self._groups(run)
+            table = pa.concat_tables([self._group(g, columns) for g in groups])
             a, b = run
-            first = int(np.searchsorted(self._starts, a, side="right")) - 1
-            last = int(np.searchsorted(self._starts, b, side="left"))
-            groups = list(range(first, last))
-            table = self._file.read_row_groups(groups, columns=columns)
-            table = table.slice(a - int(self._starts[first]), b - a)
+            table = table.slice(a - int(self._starts[groups[0]]), b - a)
         if table.column("record_id").null_count:
             table = table.filter(pc.is_valid(table.column("record_id")))
         return table

@@ -200,7 +200,8 @@ def test_a_sources_links_are_its_rows_of_the_links_file(
 ):
     """:class:`SourceLinks` gives each source's links, as filtering the file does,
     whether its links are one run of rows (read from their row groups alone) or
-    not, whatever the row groups; links without a ``record_id`` are left out."""
+    not, whatever the row groups and the order the sources are read in; links
+    without a ``record_id`` are left out. A row group is read once at most."""
     from audits.link_quality_files import SourceLinks
 
     if ordered:
@@ -222,13 +223,18 @@ def test_a_sources_links_are_its_rows_of_the_links_file(
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
         io.write_parquet(frame, path)
     links = SourceLinks(path)
-    for name in ("health", "police", "upn", "absent"):
+    file, groups = links._file, []
+    one, some = file.read_row_group, file.read_row_groups
+    file.read_row_group = lambda g, **kw: groups.append(g) or one(g, **kw)
+    file.read_row_groups = lambda gs, **kw: groups.extend(gs) or some(gs, **kw)
+    for name in data.draw(st.permutations(["health", "police", "upn", "absent"])):
         ids, person = links.of(name)
         expected = frame[(frame["source"] == name).fillna(False).to_numpy(bool)]
         expected = expected[expected["record_id"].notna()]
         got = ids.positions(expected["record_id"].to_numpy("int64"))
         assert got.tolist() == list(range(len(expected)))
         assert person.tolist() == expected["spine_person_id"].tolist()
+    assert len(groups) == len(set(groups)), "a row group read twice"
 
 
 def test_a_failure_while_measuring_leaves_nothing(tmp_path, capsys, monkeypatch, seed):
