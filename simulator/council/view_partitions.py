@@ -44,10 +44,22 @@ class HouseholdTables:
     tables: Mapping[str, np.ndarray]
 
     def of(self, source: str, ids: np.ndarray) -> np.ndarray:
-        """The households of ``source``'s records with ``ids`` (int64, -1: none)."""
+        """The households of ``source``'s records with ``ids`` (int64, -1: none).
+
+        Examples
+        --------
+        >>> tables = HouseholdTables("record_id", {"a": np.array([5, -1, 7]),
+        ...                                        "b": np.empty(0, np.int64)})
+        >>> tables.of("a", np.array([2, 0, 9, -4])).tolist()
+        [7, 5, -1, -1]
+        >>> tables.of("b", np.array([0, 3])).tolist()
+        [-1, -1]
+        """
         table = self.tables[source]
         if not len(ids) or (ids.min() >= 0 and ids.max() < len(table)):
             return table[ids]
+        if not len(table):
+            return np.full(len(ids), NO_HOUSEHOLD, dtype=np.int64)
         inside = (ids >= 0) & (ids < len(table))
         return np.where(inside, table[np.where(inside, ids, 0)], NO_HOUSEHOLD)
 
