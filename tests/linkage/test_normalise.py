@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,6 +81,36 @@ def test_valid_nhs_numbers_survive_and_a_changed_digit_is_dropped(pid):
     got = normalise_nhs_number(pd.Series([good, f"{good[:3]} {good[3:]}", bad]))
     assert got.tolist()[:2] == [good, good]
     assert pd.isna(got.iloc[2])
+
+
+def reference_nhs(value: str | None) -> str | None:
+    """An NHS number's digits if they pass the mod-11 check, one value at a time."""
+    if value is None:
+        return None
+    digits = re.sub("[^0-9]", "", value)
+    if len(digits) != 10:
+        return None
+    weighted = zip(digits[:9], range(10, 1, -1), strict=True)
+    check = 11 - sum(int(d) * w for d, w in weighted) % 11
+    return digits if (0 if check == 11 else check) == int(digits[9]) else None
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text("0123456789 -٣x", max_size=13),
+            st.integers(1, 10**8).map(lambda p: str(nhs_numbers([p], 11)[0])),
+        ),
+        max_size=30,
+    )
+)
+def test_nhs_numbers_are_their_digits_if_valid(values):
+    """Digits-only values skip the regular expression: the same as applying it."""
+    got = normalise_nhs_number(pd.Series(values, dtype="str"))
+    assert [None if pd.isna(v) else v for v in got] == [
+        reference_nhs(v) for v in values
+    ]
 
 
 def test_postcodes_are_canonical():
