@@ -335,11 +335,17 @@ class Fields:
     normalised once, then each recipe reading it (the name, its initial, its
     Soundex, the names unordered) maps those; the date of birth is split into
     year, month and day once.
+
+    ``coded``: such columns come as Arrow dictionary arrays (each row's code into
+    the distinct normalised values), not a string per row: the same values for
+    what writes them to a file (:mod:`~simulator.council.linkage.on_disk`), which
+    then neither copies every row's string nor hashes it again for its dictionary.
     """
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, coded: bool = False):
         self.frame = frame
         self.index = frame.index
+        self.coded = coded
         self._memo: dict[tuple[str, str], object] = {}
 
     def _cached(self, key: tuple[str, str], make: Callable[[], object]) -> object:
@@ -364,10 +370,18 @@ class Fields:
         )
 
     def each_row(self, column: str, values: pa.Array) -> pd.Series:
-        """Each row's entry of ``values``, one per distinct value of ``column``."""
-        return _to_series(
-            pc.take(values, self.encoded(column).indices), self.index, STRING
-        )
+        """Each row's entry of ``values``, one per distinct value of ``column``.
+
+        Strings, or if :attr:`coded` a dictionary array of ``values``' distinct
+        entries (a missing entry a missing code).
+        """
+        rows = self.encoded(column).indices
+        if not self.coded:
+            return _to_series(pc.take(values, rows), self.index, STRING)
+        distinct = pc.dictionary_encode(values)
+        codes = pc.take(distinct.indices, rows).cast(pa.int32())
+        coded = pa.DictionaryArray.from_arrays(codes, distinct.dictionary)
+        return pd.Series(pd.arrays.ArrowExtensionArray(coded), index=self.index)
 
     def mapped(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
@@ -384,6 +398,12 @@ class Fields:
                 self.encoded(column).indices,
             ),
         )
+
+    def name_column(self, column: str) -> pd.Series:
+        """The normalised name of each row, as a column (:meth:`each_row`'s kind)."""
+        if self.coded:
+            return self.mapped(column, "name", ascii_letters)
+        return _to_series(self.name(column), self.index, STRING)
 
     def name_derived(
         self, column: str, fn: Callable[[pa.Array], pa.Array]
@@ -447,14 +467,8 @@ RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
     "nhs_number": (("nhs_number",), lambda f: _whole(f.frame["nhs_number"], _nhs)),
     "ni_number": (("ni_number",), lambda f: _whole(f.frame["ni_number"], _alnum)),
     "upn": (("upn",), lambda f: _whole(f.frame["upn"], _alnum)),
-    "first_name": (
-        ("first_name",),
-        lambda f: _to_series(f.name("first_name"), f.index, STRING),
-    ),
-    "last_name": (
-        ("last_name",),
-        lambda f: _to_series(f.name("last_name"), f.index, STRING),
-    ),
+    "first_name": (("first_name",), lambda f: f.name_column("first_name")),
+    "last_name": (("last_name",), lambda f: f.name_column("last_name")),
     "first_initial": (
         ("first_name",),
         lambda f: f.name_derived(
@@ -499,7 +513,9 @@ def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for r in recipes for c in RECIPES[r][0]))
 
 
-def match_columns(frame: pd.DataFrame, recipes: Iterable[Recipe]) -> pd.DataFrame:
+def match_columns(
+    frame: pd.DataFrame, recipes: Iterable[Recipe], coded: bool = False
+) -> pd.DataFrame:
     """Compute normalised match columns from a frame's raw identity columns.
 
     Parameters
@@ -509,6 +525,9 @@ def match_columns(frame: pd.DataFrame, recipes: Iterable[Recipe]) -> pd.DataFram
         :data:`simulator.world.records.IDENTITY_COLUMNS` the recipes need.
     recipes : iterable of Recipe
         Which normalised columns to compute.
+    coded : bool
+        Columns computed once per distinct value of a field come as Arrow
+        dictionary arrays (:class:`Fields`), for writing to files: the same values.
 
     Returns
     -------
@@ -526,5 +545,5 @@ def match_columns(frame: pd.DataFrame, recipes: Iterable[Recipe]) -> pd.DataFram
     0       JOSE                SMITH           QA1 2
     """
     recipes = list(dict.fromkeys(recipes))
-    fields = Fields(frame)
+    fields = Fields(frame, coded)
     return pd.DataFrame({r: RECIPES[r][1](fields) for r in recipes}, index=frame.index)

@@ -98,7 +98,8 @@ def record_match_table(
             f"linkage inputs are not as expected:\n  {name}: record_id outside "
             f"0 to 2**{RID_SHIFT} - 1 (linking from files numbers records by them)"
         )
-    table = match_columns(council_view(frame), recipes).reset_index(drop=True)
+    table = match_columns(council_view(frame), recipes, coded=True)
+    table = table.reset_index(drop=True)
     table.insert(0, "rid", (np.int64(source) << RID_SHIFT) | record_id)
     return to_arrow(table)
 
@@ -106,7 +107,7 @@ def record_match_table(
 def spine_match_table(frame: pd.DataFrame, recipes: list[Recipe]) -> pa.Table:
     """Ids and match columns of a batch of spine rows."""
     view = council_view(frame).reset_index(drop=True)
-    table = match_columns(view, recipes)
+    table = match_columns(view, recipes, coded=True)
     table.insert(0, "spine_person_id", ids_of(view, "spine_person_id", "spine"))
     table.insert(1, "spine_household_id", ids_of(view, "spine_household_id", "spine"))
     return to_arrow(table)
