@@ -404,7 +404,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 streamed=streamed,
                 directory=claim.partial if streams_world(args, scenario) else None,
             )
-        out = write_run(result, out_dir, overwrite=args.force, progress=not args.quiet)
+        out = write_run(
+            result,
+            out_dir,
+            overwrite=args.force,
+            progress=not args.quiet,
+            workers=workers,
+        )
     quality = _quality_lines(result.link_quality, scenario, result.link_quality_worlds)
     lines = [f"wrote {out}", *quality]
     lines += headline_lines(audit_summary(result.audit))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from audits.report.inputs import ReportInputs
-from audits.report.page import join, page, tag, top
+from audits.report.page import Html, join, page, tag, top
 from audits.report.sections import build_sections, glance
 
 REPORT = "report.html"
 """The report's file name inside a run directory."""
 
 
-def render_report(inputs: ReportInputs) -> str:
+def render_report(inputs: ReportInputs, drawn: Mapping[str, Html] | None = None) -> str:
     """The report of a run, as a complete HTML document.
 
     Parameters
@@ -21,6 +22,9 @@ def render_report(inputs: ReportInputs) -> str:
         What the report shows (the pipeline builds it from a run:
         :func:`simulator.pipeline.output.report_inputs`); sections whose inputs are
         missing (no audit, no attribution) say so.
+    drawn : mapping of str to Html, optional
+        Sections already drawn from the same inputs, by anchor
+        (:func:`~audits.report.sections.draw_sections`, e.g. on another process).
 
     Returns
     -------
@@ -40,11 +44,18 @@ def render_report(inputs: ReportInputs) -> str:
         "report is synthetic.",
     )
     return str(
-        page(title, join([header, glance(inputs), build_sections(inputs), footer]))
+        page(
+            title,
+            join([header, glance(inputs), build_sections(inputs, drawn), footer]),
+        )
     )
 
 
-def write_report(inputs: ReportInputs, directory: str | Path) -> Path:
+def write_report(
+    inputs: ReportInputs,
+    directory: str | Path,
+    drawn: Mapping[str, Html] | None = None,
+) -> Path:
     """Write ``report.html`` (and nothing else) into ``directory``.
 
     Parameters
@@ -52,13 +63,15 @@ def write_report(inputs: ReportInputs, directory: str | Path) -> Path:
     inputs : ReportInputs
     directory : str or Path
         An existing directory (for a run, the pipeline's temporary run directory).
+    drawn : mapping of str to Html, optional
+        Sections already drawn, as for :func:`render_report`.
 
     Returns
     -------
     Path
         The report's path.
     """
-    return write_page(render_report(inputs), directory)
+    return write_page(render_report(inputs, drawn), directory)
 
 
 def write_page(html: str, directory: str | Path) -> Path:

@@ -9,7 +9,9 @@ audit``, each file checked against the manifest first.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ from simulator.io import (
     write_parquet,
 )
 from simulator.output_dirs import atomic_directory
+from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
 from simulator.pipeline.timings import MEASURED, measure, measured_fields, stage_bar
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES, OVERALL
@@ -67,6 +70,11 @@ AUDIT_DIR = "audit"
 ATTRIBUTION_DIR = "attribution"
 FLAG_COLUMNS = ("spine_household_id", "flagged", "score")
 """The columns of ``flags.parquet`` an audit reads."""
+SECTIONS_ELSEWHERE = frozenset({"scores", "cases", "linkage"})
+"""The report's sections a run whose world is in files draws on a worker while this
+process writes the rest and draws the other sections (:func:`write_run`): about half
+the drawing's CPU, by a profile of a 300,000-household run (score diagnostics and
+curves, case files, the linkage chart)."""
 WORLD_TABLES = {
     AREAS: AREAS_FILE,
     HOUSEHOLDS: HOUSEHOLDS_FILE,
@@ -498,6 +506,38 @@ def sources_written(directory: Path) -> list[str]:
     return [s for s in AGENCIES if (directory / records_file(s)).is_file()]
 
 
+@contextmanager
+def _report_pool(run_: Run, workers: Workers) -> Iterator[Pool | None]:
+    """A pool with one worker to draw part of ``run_``'s report, or None.
+
+    Only for a world in files (:attr:`Run.files`), whose report reads the run
+    directory (:func:`report_inputs_from_files`): the worker is sent the run's
+    results and reads the tables itself. Not on a cluster, which cannot read the
+    directory, nor when ``workers`` gives this machine one process.
+    """
+    if run_.files is None or workers.cluster is not None:
+        yield None
+        return
+    households = run_.scenario.population.n_households
+    with Pool(workers, households, 1, busy=True, streamed=True, kept=0) as pool:
+        yield pool if pool.size else None
+
+
+def _sections_drawn(inputs: ReportInputs, elsewhere: Task | None) -> dict[str, Any]:
+    """The report's sections drawn before it is put together, by anchor.
+
+    None without a worker's task; else all but :data:`SECTIONS_ELSEWHERE` drawn
+    here, then theirs from the worker (or here, if no worker has started them:
+    :meth:`~simulator.pipeline.parallel.Task.result`).
+    """
+    from audits.report.sections import draw_sections, sections_of
+
+    if elsewhere is None:
+        return {}
+    here = {s.anchor for s in sections_of(inputs)} - SECTIONS_ELSEWHERE
+    return draw_sections(inputs, here) | elsewhere.result()
+
+
 def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:
     """Write the run's world: its dataset, links, view and flags; their row counts."""
     assert isinstance(run_.data, SyntheticData)
@@ -543,15 +583,19 @@ def write_run(
     *,
     overwrite: bool = False,
     progress: bool = False,
+    workers: Workers = SERIAL,
 ) -> Path:
     """Write every stage's output into ``out_dir``, atomically, manifest last.
 
     The same scenario and seed give byte-identical files, but for the manifest's
     ``measured`` fields: each stage's wall time, CPU time and peak memory
-    (:mod:`simulator.pipeline.timings`), this stage's included.
+    (:mod:`simulator.pipeline.timings`), this stage's included. With ``workers``
+    (the run's setting) and a world in files, a worker draws part of the report
+    (:func:`_report_pool`); the same bytes.
     """
     from audits.report import write_report
     from audits.report.lesson import write_lesson
+    from audits.report.sections import draw_sections
     from audits.tables import write_audit_files
     from audits.transparency_files import write_transparency
 
@@ -561,16 +605,24 @@ def write_run(
             measure() as written,
             stage_bar("write outputs and report", 2, progress) as bar,
             ThreadPoolExecutor(1, thread_name_prefix="linkaudit-writer") as writer,
+            _report_pool(run_, workers) as pool,
         ):
             # The world's large Parquet files are mostly encoding and compression,
             # which pyarrow does without the GIL: they are written on a thread while
             # this one draws the report, mostly Python. Leaving the block waits for
             # the thread, so an error never removes a directory it still writes to.
             # A world in files is there already: the rest is written before the
-            # report reads it.
+            # report reads it, and part of the report is drawn on a worker
+            # (:data:`SECTIONS_ELSEWHERE`) while this process writes the rest.
             in_memory = run_.files is None
             world = writer.submit(_write_world_files, run_, tmp) if in_memory else None
             rows = {} if in_memory else _finish_world_files(run_, tmp)
+            inputs = report_inputs(run_) if pool is not None else None
+            elsewhere = (
+                None
+                if pool is None
+                else pool.submit(draw_sections, inputs, SECTIONS_ELSEWHERE)
+            )
             audit_rows = write_audit_files(run_.audit, tmp / AUDIT_DIR)
             rows |= {f"{AUDIT_DIR}/{k}": v for k, v in audit_rows.items()}
             if run_.attribution is not None:
@@ -587,9 +639,10 @@ def write_run(
             if run_.periods:
                 rows |= write_tables(run_.periods, tmp)
             bar.update()
-            inputs = report_inputs(run_)
+            inputs = inputs if inputs is not None else report_inputs(run_)
             rows |= write_transparency(dict(inputs.transparency or {}), tmp)
-            rows[write_report(inputs, tmp).name] = 1
+            drawn = _sections_drawn(inputs, elsewhere)
+            rows[write_report(inputs, tmp, drawn).name] = 1
             if run_.scenario.report.view == "lesson":
                 rows[write_lesson(inputs, tmp).name] = 1
             if world is not None:
@@ -597,6 +650,8 @@ def write_run(
             bar.update()
         # The manifest goes last, once the stage above is measured.
         timings = run_.timings.plus("write outputs and report", written[0])
+        if elsewhere is not None and elsewhere.cost is not None:
+            timings.add_worker("write outputs and report", elsewhere.cost)
         fields = _manifest("linkaudit run", run_.scenario, run_.seeds, rows)
         write_manifest(tmp, fields | {MEASURED: measured_fields(timings)})
     return out_dir

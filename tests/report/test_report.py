@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import re
 
 import numpy as np
@@ -20,7 +21,8 @@ from audits.report.curves import (
     threshold_curves,
     thresholds,
 )
-from audits.report.sections import SECTIONS
+from audits.report.page import Html
+from audits.report.sections import SECTIONS, draw_sections
 from simulator.council.models import FlagRule
 from simulator.schema.scenario import Scenario
 from simulator.schema.settings import changed_settings
@@ -32,6 +34,25 @@ def test_same_run_same_bytes(report_data, report_html, tmp_path):
     assert path == tmp_path / REPORT
     assert sorted(p.name for p in tmp_path.iterdir()) == [REPORT]
     assert path.read_bytes() == report_html.encode("utf-8")
+
+
+@settings(max_examples=5, deadline=None)
+@given(anchors=st.sets(st.sampled_from([s.anchor for s in SECTIONS])))
+def test_sections_drawn_apart_make_the_same_report(report_data, report_html, anchors):
+    """Sections drawn from a pickled copy of the inputs (as a worker draws part of a
+    streamed run's report: simulator.pipeline.output.write_run) and handed to
+    render_report give the report drawn in one go, byte for byte."""
+    elsewhere = pickle.loads(pickle.dumps(report_data))
+    drawn = draw_sections(elsewhere, anchors)
+    assert set(drawn) == anchors
+    assert render_report(report_data, drawn) == report_html
+
+
+def test_sections_drawn_elsewhere_are_used_as_they_are(report_data):
+    """A section handed to render_report is not drawn again: its body is as given."""
+    html = render_report(report_data, {"scores": Html("<p>drawn apart</p>")})
+    start = html.index('<section id="scores">')
+    assert "<p>drawn apart</p>" in html[start : html.index("</section>", start)]
 
 
 def test_every_section_and_chart_is_there(report_html):

@@ -14,7 +14,7 @@ missing (no audit, no attribution) say so instead of failing. Modules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from audits.report.inputs import ReportInputs
@@ -68,11 +68,45 @@ def sections_of(inputs: ReportInputs) -> tuple[Section, ...]:
     return (*SECTIONS[:at], PERIODS, *SECTIONS[at:])
 
 
-def build_sections(inputs: ReportInputs) -> Html:
-    """Every section, with a table of contents."""
+def build_sections(
+    inputs: ReportInputs, drawn: Mapping[str, Html] | None = None
+) -> Html:
+    """Every section, with a table of contents.
+
+    ``drawn`` holds sections already drawn (:func:`draw_sections`, on another
+    process), by anchor: they are used as they are, the others drawn here.
+    """
     shown = sections_of(inputs)
     toc = contents((s.anchor, s.title) for s in shown)
-    return join([toc, *(section(s.anchor, s.title, s.build(inputs)) for s in shown)])
+    drawn = drawn or {}
+    return join(
+        [
+            toc,
+            *(
+                section(s.anchor, s.title, drawn.get(s.anchor) or s.build(inputs))
+                for s in shown
+            ),
+        ]
+    )
 
 
-__all__ = ["PERIODS", "SECTIONS", "Section", "build_sections", "glance", "sections_of"]
+def draw_sections(inputs: ReportInputs, anchors: Collection[str]) -> dict[str, Html]:
+    """The bodies of the report's sections named by ``anchors``, by anchor.
+
+    Each section is a pure function of the inputs, so a part of the report drawn
+    here, in any process, is the part :func:`build_sections` would draw.
+    """
+    return {
+        s.anchor: s.build(inputs) for s in sections_of(inputs) if s.anchor in anchors
+    }
+
+
+__all__ = [
+    "PERIODS",
+    "SECTIONS",
+    "Section",
+    "build_sections",
+    "draw_sections",
+    "glance",
+    "sections_of",
+]
