@@ -18,6 +18,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from audits.link_quality import LinkQuality
     from audits.pooled_attribution import PooledAttribution
+    from audits.report.page import Html
     from audits.result import AuditResult
     from audits.run_tables import RunTables
     from simulator.schema.scenario import Scenario
@@ -55,6 +56,11 @@ class ReportInputs:
         With ``dynamics.periods`` > 1, the tables of :mod:`audits.periods`
         (the "Over time" section); empty for a single run, whose report has no
         such section.
+    drawn : mapping of str to Html
+        Sections already drawn from these inputs elsewhere (on another process:
+        :func:`~audits.report.sections.draw_sections`), by anchor: used as they
+        are, and looked up only once every other section is drawn here. Not part
+        of what the report shows.
     """
 
     scenario: Scenario
@@ -66,3 +72,4 @@ class ReportInputs:
     transparency: Mapping[str, Any] | None = None
     link_quality_worlds: tuple[LinkQuality, ...] = ()
     periods: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    drawn: Mapping[str, Html] = field(default_factory=dict, compare=False, repr=False)

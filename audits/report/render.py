@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from audits.report.inputs import ReportInputs
-from audits.report.page import Html, join, page, tag, top
+from audits.report.page import join, page, tag, top
 from audits.report.sections import build_sections, glance
 
 REPORT = "report.html"
 """The report's file name inside a run directory."""
 
 
-def render_report(inputs: ReportInputs, drawn: Mapping[str, Html] | None = None) -> str:
+def render_report(inputs: ReportInputs) -> str:
     """The report of a run, as a complete HTML document.
 
     Parameters
@@ -22,9 +21,6 @@ def render_report(inputs: ReportInputs, drawn: Mapping[str, Html] | None = None)
         What the report shows (the pipeline builds it from a run:
         :func:`simulator.pipeline.output.report_inputs`); sections whose inputs are
         missing (no audit, no attribution) say so.
-    drawn : mapping of str to Html, optional
-        Sections already drawn from the same inputs, by anchor
-        (:func:`~audits.report.sections.draw_sections`, e.g. on another process).
 
     Returns
     -------
@@ -44,18 +40,11 @@ def render_report(inputs: ReportInputs, drawn: Mapping[str, Html] | None = None)
         "report is synthetic.",
     )
     return str(
-        page(
-            title,
-            join([header, glance(inputs), build_sections(inputs, drawn), footer]),
-        )
+        page(title, join([header, glance(inputs), build_sections(inputs), footer]))
     )
 
 
-def write_report(
-    inputs: ReportInputs,
-    directory: str | Path,
-    drawn: Mapping[str, Html] | None = None,
-) -> Path:
+def write_report(inputs: ReportInputs, directory: str | Path) -> Path:
     """Write ``report.html`` (and nothing else) into ``directory``.
 
     Parameters
@@ -63,15 +52,13 @@ def write_report(
     inputs : ReportInputs
     directory : str or Path
         An existing directory (for a run, the pipeline's temporary run directory).
-    drawn : mapping of str to Html, optional
-        Sections already drawn, as for :func:`render_report`.
 
     Returns
     -------
     Path
         The report's path.
     """
-    return write_page(render_report(inputs, drawn), directory)
+    return write_page(render_report(inputs), directory)
 
 
 def write_page(html: str, directory: str | Path) -> Path:

@@ -9,9 +9,10 @@ audit``, each file checked against the manifest first.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -523,19 +524,31 @@ def _report_pool(run_: Run, workers: Workers) -> Iterator[Pool | None]:
         yield pool if pool.size else None
 
 
-def _sections_drawn(inputs: ReportInputs, elsewhere: Task | None) -> dict[str, Any]:
-    """The report's sections drawn before it is put together, by anchor.
+class _DrawnElsewhere(Mapping[str, Any]):
+    """The report's sections a worker draws (:data:`SECTIONS_ELSEWHERE`), by anchor.
 
-    None without a worker's task; else all but :data:`SECTIONS_ELSEWHERE` drawn
-    here, then theirs from the worker (or here, if no worker has started them:
-    :meth:`~simulator.pipeline.parallel.Task.result`).
+    Its task's result is asked for at the first look-up
+    (:meth:`~simulator.pipeline.parallel.Task.result`: drawn here if no worker has
+    started it), which the report makes once it has drawn every other section.
     """
-    from audits.report.sections import draw_sections, sections_of
 
-    if elsewhere is None:
-        return {}
-    here = {s.anchor for s in sections_of(inputs)} - SECTIONS_ELSEWHERE
-    return draw_sections(inputs, here) | elsewhere.result()
+    def __init__(self, task: Task):
+        self.task = task
+        self._drawn: dict[str, Any] | None = None
+
+    def __getitem__(self, anchor: str) -> Any:
+        if self._drawn is None:
+            self._drawn = self.task.result()
+        return self._drawn[anchor]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(SECTIONS_ELSEWHERE))
+
+    def __len__(self) -> int:
+        return len(SECTIONS_ELSEWHERE)
+
+    def __contains__(self, anchor: object) -> bool:
+        return anchor in SECTIONS_ELSEWHERE
 
 
 def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:
@@ -639,10 +652,12 @@ def write_run(
             if run_.periods:
                 rows |= write_tables(run_.periods, tmp)
             bar.update()
-            inputs = inputs if inputs is not None else report_inputs(run_)
+            if inputs is None:
+                inputs = report_inputs(run_)
+            elif elsewhere is not None:
+                inputs = replace(inputs, drawn=_DrawnElsewhere(elsewhere))
             rows |= write_transparency(dict(inputs.transparency or {}), tmp)
-            drawn = _sections_drawn(inputs, elsewhere)
-            rows[write_report(inputs, tmp, drawn).name] = 1
+            rows[write_report(inputs, tmp).name] = 1
             if run_.scenario.report.view == "lesson":
                 rows[write_lesson(inputs, tmp).name] = 1
             if world is not None:

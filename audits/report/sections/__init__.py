@@ -14,7 +14,7 @@ missing (no audit, no attribution) say so instead of failing. Modules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from audits.report.inputs import ReportInputs
@@ -68,23 +68,24 @@ def sections_of(inputs: ReportInputs) -> tuple[Section, ...]:
     return (*SECTIONS[:at], PERIODS, *SECTIONS[at:])
 
 
-def build_sections(
-    inputs: ReportInputs, drawn: Mapping[str, Html] | None = None
-) -> Html:
+def build_sections(inputs: ReportInputs) -> Html:
     """Every section, with a table of contents.
 
-    ``drawn`` holds sections already drawn (:func:`draw_sections`, on another
-    process), by anchor: they are used as they are, the others drawn here.
+    Sections drawn elsewhere (``inputs.drawn``) are used as they are, and looked up
+    last: every other section is drawn here first, while they are being drawn.
     """
     shown = sections_of(inputs)
     toc = contents((s.anchor, s.title) for s in shown)
-    drawn = drawn or {}
+    here = {s.anchor: s.build(inputs) for s in shown if s.anchor not in inputs.drawn}
+    bodies = [
+        here[s.anchor] if s.anchor in here else inputs.drawn[s.anchor] for s in shown
+    ]
     return join(
         [
             toc,
             *(
-                section(s.anchor, s.title, drawn.get(s.anchor) or s.build(inputs))
-                for s in shown
+                section(s.anchor, s.title, b)
+                for s, b in zip(shown, bodies, strict=True)
             ),
         ]
     )
