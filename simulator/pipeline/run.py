@@ -21,9 +21,10 @@ same bytes; a Splink link of the real world runs first, on every core
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -45,6 +46,7 @@ from simulator.council.view import (
     scenario_view,
 )
 from simulator.frames import release_memory
+from simulator.pipeline.memory_limit import StreamSizes
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
 from simulator.pipeline.run_world import shared_world
 from simulator.pipeline.streamed import (
@@ -69,10 +71,11 @@ from simulator.schema.model import ExternalConfig, LearnedConfig
 from simulator.schema.scenario import Scenario
 from simulator.world.generate import (
     SyntheticData,
+    Written,
     generate,
     same_population,
+    same_records_before_errors,
     spine_again,
-    write_spine_again,
 )
 from simulator.world.records import IDENTITY_COLUMNS
 from simulator.world.true_links import oracle_links
@@ -234,18 +237,26 @@ def needs_history(scenario: Scenario) -> bool:
 
 
 def pool_tasks(
-    scenario: Scenario, attribution: bool, history: bool, streamed: bool = False
+    scenario: Scenario,
+    attribution: bool,
+    history: bool,
+    streamed: bool = False,
+    own_twin: bool = False,
 ) -> int:
     """Tasks a run gives its pool: the history cohort, replicates and rungs.
 
     A world's rungs in its own world (:data:`audits.attribution.REAL_WORLD_RUNGS`)
     are no tasks: the world's run computes them; the others are
-    :func:`rung_tasks` (``streamed`` as there).
+    :func:`rung_tasks` (``streamed`` as there; a replicate's error-free twin is
+    its own task's), and with ``own_twin`` the run's own world's twin
+    (:func:`twin_outcomes`).
     """
     replicates = scenario.audit.replicates
-    per_world = len(rung_tasks(scenario, streamed))
-    rungs = per_world * replicates if attribution else 0
-    return int(history) + replicates - 1 + rungs
+    if not attribution:
+        return int(history) + replicates - 1
+    own = len(rung_tasks(scenario, streamed, twin=own_twin)) + int(own_twin)
+    per_world = len(rung_tasks(scenario, streamed, twin=streamed))
+    return int(history) + replicates - 1 + own + per_world * (replicates - 1)
 
 
 def link_records(
@@ -594,16 +605,26 @@ def run(
     seeds = stage_seeds(scenario)
     history = model is None and needs_history(scenario)
     n_replicates = scenario.audit.replicates
-    tasks = pool_tasks(scenario, attribution, history, streamed is not None)
+    own_twin = (  # the visibility rung's world drawn with the run's own, in files
+        attribution
+        and streamed is not None
+        and directory is not None
+        and workers.cluster is None  # a task reads it where it is written
+        and twin_rung(scenario) is not None
+    )
+    tasks = pool_tasks(scenario, attribution, history, streamed is not None, own_twin)
     households = scenario.population.n_households
-    with Pool(
-        workers,
-        households,
-        tasks,
-        busy=True,
-        streamed=streamed is not None,
-        kept=0 if directory is not None else None,  # a world in files: none kept
-    ) as pool:
+    with (
+        Pool(
+            workers,
+            households,
+            tasks,
+            busy=True,
+            streamed=streamed is not None,
+            kept=0 if directory is not None else None,  # a world in files: none kept
+        ) as pool,
+        ExitStack() as held,  # the run's own twin's scratch directory
+    ):
         if streamed is not None and pool.cluster is None:  # sizes from its share
             streamed = streamed.shared(
                 workers.memory_limit, pool.processes, households, kept=pool.kept
@@ -615,7 +636,14 @@ def run(
             progress=progress and not pool.size,
             streamed=streamed,
         )
-        send = partial(submit_worlds, pool, scenario, attribution, streamed=streamed)
+        send = partial(
+            submit_worlds,
+            pool,
+            scenario,
+            attribution,
+            streamed=streamed,
+            own_twin=own_twin,
+        )
         alone = links_alone(scenario, pool)
         if history:  # fitted on a cohort of its own, on the pool, while this generates
             fitting = pool.submit(fit)
@@ -624,17 +652,16 @@ def run(
                 fitted = model or fit()
             if not alone:
                 others, rungs = send(fitted)
+        twin = None
         with timings.stage("generate"):
-            data: SyntheticData | WorldFiles = (
-                generate(scenario, progress=progress)
-                if directory is None
-                else generate_world(
-                    scenario,
-                    directory,
-                    progress=progress,
-                    sizes=DEFAULT_SIZES if streamed is None else streamed.sizes,
+            data: SyntheticData | WorldFiles
+            if directory is None:
+                data = generate(scenario, progress=progress)
+            else:
+                sizes = DEFAULT_SIZES if streamed is None else streamed.sizes
+                data, twin = own_world(
+                    scenario, directory, progress, sizes, held if own_twin else None
                 )
-            )
         if history:
             with timings.stage("model: history cohort"):
                 fitted = collect([fitting], "model: history cohort", False, timings)[0]
@@ -644,6 +671,8 @@ def run(
             links = council_links(data, scenario, progress=progress, timings=timings)
         if alone:  # the pool starts now; this process takes the last replicate
             others, rungs = send(fitted, largest_last=True)
+        if twin is not None:  # world 0's visibility rung, from its twin's files
+            rungs[0].append(pool.submit(twin_outcomes, *twin, fitted))
         council = council_view(
             data, links, scenario, fitted, progress=progress, timings=timings
         )
@@ -736,6 +765,7 @@ def submit_worlds(
     *,
     largest_last: bool = False,
     streamed: Streamed | None = None,
+    own_twin: bool = False,
 ) -> tuple[list[Task], list[list[Task]]]:
     """Send the replicate worlds 1, 2, ... and every world's rungs to ``pool``.
 
@@ -744,7 +774,10 @@ def submit_worlds(
     replicate (a whole world, the largest task: rungs link with the oracle) is sent
     after the rungs: a busy pool's own process, helping from the queue's end
     (:meth:`Pool.help`), starts on it while the worker has the first replicate, and
-    the short rungs fill in at the end. ``streamed`` as for :func:`replicate_audit`.
+    the short rungs fill in at the end. ``streamed`` as for :func:`replicate_audit`
+    (a replicate draws its visibility world as its error-free twin: not in its
+    rung tasks); with ``own_twin``, world 0's visibility world is its run's twin
+    (:func:`own_world`), which the run sends once drawn (:func:`twin_outcomes`).
     """
     replicates = scenario.audit.replicates
     last = {replicates - 1} if largest_last and replicates > 1 else set()
@@ -754,7 +787,13 @@ def submit_worlds(
 
     others = {r: replicate(r) for r in range(1, replicates) if r not in last}
     rungs = [
-        submit_rungs(pool, replicate_scenario(scenario, r), fitted, streamed)
+        submit_rungs(
+            pool,
+            replicate_scenario(scenario, r),
+            fitted,
+            streamed,
+            twin=own_twin if r == 0 else streamed is not None,
+        )
         for r in range(replicates if attribution else 0)
     ]
     others.update({r: replicate(r) for r in last})
@@ -841,10 +880,14 @@ def replicate_audit(
         outcomes = flag_outcomes(data, flags, world)
         rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
     else:
+        drawn = twin_rung(world) if attribution else None
         with scratch_directory(streamed.root) as directory:
-            files = generate_world(
-                world, directory, sizes=streamed.sizes, scratch=True, people=False
-            )
+            worlds = [Written(world, directory, people=False)]
+            if drawn is not None:  # its visibility rung's world, drawn with it
+                (directory / TWIN_DIRECTORY).mkdir()
+                twin = Written(drawn[1], directory / TWIN_DIRECTORY, people=False)
+                worlds.append(replace(twin, before_errors_of=0))
+            files, *twins = generate_worlds(worlds, sizes=streamed.sizes, scratch=True)
             outcomes = files_outcomes(
                 files, model, world.linkage.method, keep_links=True
             )
@@ -852,6 +895,8 @@ def replicate_audit(
             rungs = (
                 real_world_rungs(files, world, model, outcomes) if attribution else {}
             )
+            for twin_files in twins:
+                rungs.update(twin_outcomes(twin_files, drawn[0], model))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditWarning)  # once, not R times
         audit = run_audit(
@@ -960,21 +1005,30 @@ def by_world(rungs: Rungs) -> list[Rungs]:
     return [group for _, group in worlds]
 
 
-def rung_tasks(scenario: Scenario, streamed: bool = False) -> list[Rungs]:
+def rung_tasks(
+    scenario: Scenario, streamed: bool = False, *, twin: bool = False
+) -> list[Rungs]:
     """The rungs a run sends its pool, one task's rungs each (:func:`submit_rungs`).
 
     In memory, one task per world drawn (:func:`rung_worlds`). ``streamed``
     (worlds through files), one task per population: worlds that draw the same
     population (:func:`simulator.world.generate.same_population`, the ``model``
     and ``visibility`` rungs' worlds) and are linked alike are generated in one
-    pass (:func:`rung_outcomes_files`), the population drawn once for both.
+    pass (:func:`rung_outcomes_files`), the population drawn once for both. With
+    ``twin``, not the :func:`twin_rung`: the world's own generation draws it.
 
     Examples
     --------
     >>> [list(rungs) for rungs in rung_tasks(Scenario(), streamed=True)]
     [['model', 'spine', 'visibility']]
+    >>> [list(rungs) for rungs in rung_tasks(Scenario(), True, twin=True)]
+    [['model', 'spine']]
     """
     worlds = rung_worlds(scenario)
+    drawn = twin_rung(scenario) if twin else None
+    if drawn is not None:
+        worlds = [{r: v for r, v in w.items() if r != drawn[0]} for w in worlds]
+        worlds = [w for w in worlds if w]
     if not streamed:
         return worlds
     tasks: list[Rungs] = []
@@ -999,6 +1053,65 @@ def rung_tasks(scenario: Scenario, streamed: bool = False) -> list[Rungs]:
 def _lean(method: str) -> bool:
     """Whether a world linked by ``method`` is generated lean (the true links)."""
     return method == "oracle"
+
+
+def twin_rung(scenario: Scenario) -> tuple[str, Scenario] | None:
+    """The rung whose world is ``scenario``'s error-free twin, and its scenario.
+
+    The ladder's ``visibility`` rung: ``scenario`` without errors, linked by the
+    truth, so its world's records are the world's own before their errors
+    (:func:`simulator.world.generate.same_records_before_errors`): a world
+    streamed through files writes it as it is drawn (:class:`Written`'s
+    ``before_errors_of``) rather than a rung task drawing it again. None if no
+    rung is.
+
+    >>> twin_rung(Scenario())[0]
+    'visibility'
+    """
+    for world in rung_worlds(scenario):
+        for rung, (rung_scenario, method) in world.items():
+            if _lean(method) and same_records_before_errors(scenario, rung_scenario):
+                return rung, rung_scenario
+    return None
+
+
+TWIN_DIRECTORY = ".twin"
+"""Inside a replicate's scratch directory: its error-free twin (:func:`twin_rung`)."""
+
+
+def twin_outcomes(
+    twin: WorldFiles, rung: str, model: RiskModel
+) -> dict[str, pd.DataFrame]:
+    """The :func:`twin_rung` ``rung``'s outcomes from a world's error-free twin.
+
+    As a rung task would give them (:func:`rung_outcomes`): the twin's files are
+    those its world would be generated into (its scenario the rung's).
+    """
+    return {rung: rung_flags(files_outcomes(twin, model, "oracle"))}
+
+
+def own_world(
+    scenario: Scenario,
+    directory: Path,
+    progress: bool,
+    sizes: StreamSizes,
+    held: ExitStack | None = None,
+) -> tuple[WorldFiles, tuple[WorldFiles, str] | None]:
+    """The run's own world generated into ``directory``, and its twin if ``held``.
+
+    With ``held``, the world's error-free twin (its :func:`twin_rung`'s world) is
+    drawn with it into a scratch directory inside ``directory`` that ``held``
+    removes: the twin's files and its rung's name (for :func:`twin_outcomes`).
+    """
+    drawn = twin_rung(scenario) if held is not None else None
+    worlds = [Written(scenario, directory)]
+    if drawn is not None:
+        assert held is not None
+        rung, clean = drawn
+        at = held.enter_context(scratch_directory(directory))
+        worlds.append(Written(clean, at, people=False, before_errors_of=0))
+    files = generate_worlds(worlds, progress=progress, sizes=sizes)
+    return files[0], None if drawn is None else (files[1], rung)
 
 
 def rung_outcomes(
@@ -1041,29 +1154,29 @@ def rung_outcomes_files(
 ) -> dict[str, pd.DataFrame]:
     """:func:`rung_outcomes` through files, in a scratch directory removed after.
 
-    Each world's first rung's world (:func:`by_world`) is generated into a
-    directory of its own there, all in one pass (:func:`generate_worlds`: they
-    must draw one population, as :func:`rung_tasks` groups them); each other rung
-    of a world replaces only its spine
-    (:func:`simulator.world.generate.write_spine_again`).
+    Every world of the rungs (:func:`by_world`) is generated into a directory of
+    its own there, all in one pass (:func:`generate_worlds`: they must draw one
+    population, as :func:`rung_tasks` groups them); of each other rung of a world,
+    only its spine is drawn in that pass (``spine_only``), which replaces the
+    world's once the rungs before it are done.
     """
     worlds = by_world(rungs)
-    firsts = [next(iter(world.values())) for world in worlds]
-    (lean,) = {_lean(method) for _, method in firsts}  # the true links read ids only
+    (lean,) = {_lean(method) for w in worlds for _, method in w.values()}
     out = {}
     with scratch_directory(streamed.root) as directory:
-        made = []  # a people file where the next rung's spine reads them
-        for i, (world, (first, _)) in enumerate(zip(worlds, firsts, strict=True)):
-            (directory / str(i)).mkdir()
-            made.append((first, directory / str(i), len(world) > 1))
-        files = generate_worlds(made, lean=lean, sizes=streamed.sizes, scratch=True)
-        for world, world_files in zip(worlds, files, strict=True):
-            for rung, (rung_scenario, method) in world.items():  # one or two rungs
-                if rung_scenario is not world_files.scenario:
-                    chunked = streamed.sizes.generating(rung_scenario)
-                    write_spine_again(
-                        chunked, world_files.directory, lean, scratch=True
-                    )
+        made = []
+        for i, world in enumerate(worlds):
+            for j, (rung_scenario, _) in enumerate(world.values()):
+                at = directory / f"{i}.{j}"
+                at.mkdir()
+                made.append(Written(rung_scenario, at, people=False, spine_only=j > 0))
+        sizes = streamed.sizes
+        files = iter(generate_worlds(made, lean=lean, sizes=sizes, scratch=True))
+        for world in worlds:
+            world_files = next(files)
+            for j, (rung, (rung_scenario, method)) in enumerate(world.items()):
+                if j > 0:  # the world's files with this rung's spine
+                    os.replace(next(files).spine_file, world_files.spine_file)
                     world_files = replace(world_files, scenario=rung_scenario)
                 out[rung] = rung_flags(files_outcomes(world_files, model, method))
     return out
@@ -1112,16 +1225,22 @@ def real_world_rungs(
 
 
 def submit_rungs(
-    pool: Pool, scenario: Scenario, model: RiskModel, streamed: Streamed | None = None
+    pool: Pool,
+    scenario: Scenario,
+    model: RiskModel,
+    streamed: Streamed | None = None,
+    *,
+    twin: bool = False,
 ) -> list[Task]:
     """Send the rungs of the ladder that draw worlds of their own to ``pool``.
 
-    One task per :func:`rung_tasks`; the others (:func:`real_world_rungs`) come
-    from the world's run. ``streamed`` as for :func:`replicate_audit`.
+    One task per :func:`rung_tasks` (``twin`` as there); the others
+    (:func:`real_world_rungs`, and the twin's) come from the world's run.
+    ``streamed`` as for :func:`replicate_audit`.
     """
     return [
         pool.submit(rung_outcomes, rungs, model, streamed)
-        for rungs in rung_tasks(scenario, streamed is not None)
+        for rungs in rung_tasks(scenario, streamed is not None, twin=twin)
     ]
 
 

@@ -47,6 +47,7 @@ from simulator.world.generate import (
     AREAS_FILE,
     HOUSEHOLDS_FILE,
     SPINE_FILE,
+    Written,
     records_source,
     write_generated_worlds,
 )
@@ -135,7 +136,7 @@ def generate_world(
     ``people`` (a scratch world whose spine is not drawn again), no people file.
     """
     (world,) = generate_worlds(
-        [(scenario, directory, people)],
+        [Written(scenario, directory, people)],
         lean=lean,
         progress=progress,
         sizes=sizes,
@@ -145,36 +146,38 @@ def generate_world(
 
 
 def generate_worlds(
-    worlds: Sequence[tuple[Scenario, Path, bool]],
+    worlds: Sequence[Written],
     *,
     lean: bool = False,
     progress: bool = False,
     sizes: StreamSizes = DEFAULT_SIZES,
     scratch: bool = False,
 ) -> list[WorldFiles]:
-    """:func:`generate_world` of each world (scenario, directory, ``people``).
+    """:func:`generate_world` of each world, their population drawn once.
 
     Their scenarios draw one population
     (:func:`simulator.world.generate.same_population`), drawn once for all:
-    :func:`simulator.world.generate.write_generated_worlds`.
+    :func:`simulator.world.generate.write_generated_worlds` (an error-free twin
+    is lean and scratch; a ``spine_only`` world has no records of its own).
     """
     chunked = [
-        (sizes.generating(s), directory, people) for s, directory, people in worlds
+        dataclasses.replace(world, scenario=sizes.generating(world.scenario))
+        for world in worlds
     ]
     written = write_generated_worlds(chunked, progress, lean=lean, scratch=scratch)
     return [
         WorldFiles(
-            scenario,
-            directory,
+            world.scenario,
+            world.directory,
             {
-                name: directory / rel
+                name: world.directory / rel
                 for rel in rows
                 if (name := records_source(rel)) is not None
             },
             sizes,
-            scratch,
+            scratch or world.before_errors_of is not None,
         )
-        for (scenario, directory, _), rows in zip(worlds, written, strict=True)
+        for world, rows in zip(worlds, written, strict=True)
     ]
 
 

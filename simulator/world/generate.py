@@ -27,6 +27,7 @@ from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
 from simulator.io import RowGroupWriter, write_json, write_manifest, write_parquet
 from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
+from simulator.schema.agencies import ErrorRates
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES, CONSENT_COLUMN
 from simulator.world.agencies import MODULES
@@ -40,6 +41,7 @@ from simulator.world.records import (
     EVENT_COLUMNS,
     IDENTITY_COLUMNS,
     SPINE_COLUMNS,
+    Rows,
     arrow_strings,
 )
 
@@ -272,27 +274,45 @@ def add_records(
     parts: dict[str, Parts],
     lean: bool = False,
     scratch: bool = False,
+    clean: dict[str, Parts] | None = None,
 ) -> None:
     """Append each source's corrupted records of ``chunk`` to its parts, in place.
 
     Records of families who withhold consent are kept back (:mod:`.consent`). With
     ``lean``, the identity fields :func:`unread` names are not decoded; with
     ``scratch`` too, only the columns a lean scratch world writes (:func:`_decoded`).
+    With ``clean``, each source's records before their errors are appended to its
+    parts there too, as a lean scratch world of the scenario without errors holds
+    them (:func:`write_generated_worlds`' error-free twin): the same rows, for no
+    error draw reads or moves the streams the records are drawn from.
     """
     scenario = chunk.scenario
     for source, source_parts in parts.items():
         cfg = scenario.agencies.source(source)
-        rows = MODULES[source].records(chunk, cfg)
-        rows = corrupt(rows, chunk, source, cfg.errors, scenario.error_multipliers)
+        made = MODULES[source].records(chunk, cfg)
+        if clean is not None:
+            rows = corrupt(made, chunk, source, _NO_ERRORS, scenario.error_multipliers)
+            rows = shared_records(rows, chunk, source, scenario.consent)
+            skip = _skipped(rows, source, True, True)  # a lean scratch world's
+            clean[source].append(rows.to_arrays(skip=skip, coded=CODED))
+        rows = corrupt(made, chunk, source, cfg.errors, scenario.error_multipliers)
+        del made
         rows = shared_records(rows, chunk, source, scenario.consent)
-        decoded = _decoded(source, lean, scratch)
-        skip = (
-            unread(source, lean)
-            if decoded is None
-            else tuple(c for c in rows.columns if c not in decoded)
-        )
+        skip = _skipped(rows, source, lean, scratch)
         source_parts.append(rows.to_arrays(skip=skip, coded=CODED))
         del rows
+
+
+_NO_ERRORS = ErrorRates.zero()
+"""Every error rate 0: a source's records as the truth has them."""
+
+
+def _skipped(rows: Rows, source: str, lean: bool, scratch: bool) -> tuple[str, ...]:
+    """The columns of ``source``'s ``rows`` not decoded (``lean``, ``scratch``)."""
+    decoded = _decoded(source, lean, scratch)
+    if decoded is None:
+        return unread(source, lean)
+    return tuple(c for c in rows.columns if c not in decoded)
 
 
 def generated_chunks(
@@ -310,7 +330,7 @@ def generated_chunks(
     numbered; consent is drawn into the households first.
     """
     for hh, pp, (records,) in _shared_chunks(
-        (scenario,), areas, progress, lean, scratch
+        (Drawn(scenario),), areas, progress, lean, scratch
     ):
         yield hh, pp, records
 
@@ -329,21 +349,70 @@ def same_population(a: Scenario, b: Scenario) -> bool:
     return a.model_copy(update={"agencies": b.agencies, "consent": consent}) == b
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """What :func:`_shared_chunks` draws of one world of a shared population.
+
+    ``sources``: only these of its enabled sources (None: all). ``before_errors_of``:
+    none of its own; its records are the world at that index's (an earlier one)
+    before their errors, as a lean scratch world holds them (its error-free twin).
+    """
+
+    scenario: Scenario
+    sources: tuple[str, ...] | None = None
+    before_errors_of: int | None = None
+
+    def enabled(self) -> list[str]:
+        """The sources it draws records of."""
+        agencies = self.scenario.agencies
+        return [
+            s
+            for s in MODULES
+            if agencies.source(s).enabled
+            and (self.sources is None or s in self.sources)
+        ]
+
+
+def same_records_before_errors(a: Scenario, b: Scenario) -> bool:
+    """Whether ``b`` is ``a`` with every error rate 0 (the ladder's ``visibility``).
+
+    Then ``b``'s records are ``a``'s before their errors: the agencies draw their
+    records from ``a``'s other settings only, and each error from its own streams.
+    """
+    if a.model_copy(update={"agencies": b.agencies}) != b:
+        return False
+    return all(
+        b.agencies.source(s).errors == _NO_ERRORS
+        and a.agencies.source(s).model_copy(update={"errors": _NO_ERRORS})
+        == b.agencies.source(s)
+        for s in MODULES
+    )
+
+
 def _shared_chunks(
-    scenarios: tuple[Scenario, ...],
+    worlds: tuple[Drawn, ...],
     areas: pd.DataFrame,
     progress: bool,
     lean: bool,
     scratch: bool,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Columns]]]]:
-    """:func:`generated_chunks` of scenarios of one population, drawn once.
+    """:func:`generated_chunks` of worlds of one population, drawn once.
 
     Each chunk's households and people (:func:`same_population`: equal for every
-    scenario), then each scenario's records of them, in the order of ``scenarios``.
+    world), then each world's records of them, in the order of ``worlds``.
     """
-    first = scenarios[0]
-    if not all(same_population(first, s) for s in scenarios[1:]):
+    first = worlds[0].scenario
+    if not all(same_population(first, w.scenario) for w in worlds[1:]):
         raise ValueError("the scenarios draw different populations")
+    twins = {i: w.before_errors_of for i, w in enumerate(worlds)}
+    twins = {i: of for i, of in twins.items() if of is not None}
+    if len(set(twins.values())) < len(twins):
+        raise ValueError("a world has one error-free twin at most")
+    for i, of in twins.items():
+        if not (of < i and twins.get(of) is None and worlds[of].sources is None):
+            raise ValueError("a twin follows a world of its own records")
+        if not same_records_before_errors(worlds[of].scenario, worlds[i].scenario):
+            raise ValueError("a twin's scenario is not its world's without errors")
     from tqdm import tqdm
 
     cal = Calibration.from_scenario(first)
@@ -355,13 +424,22 @@ def _shared_chunks(
         chunk = PopulationChunk(first, hh, pp, blocks, unattached=unattached)
         if first.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, first.consent)
-        records = []
-        for scenario in scenarios:
-            enabled = [s for s in MODULES if scenario.agencies.source(s).enabled]
+        records: list[dict[str, Columns]] = []
+        cleans: dict[int, dict[str, Parts]] = {}
+        for i, world in enumerate(worlds):
+            if world.before_errors_of is not None:
+                clean = cleans.pop(world.before_errors_of)
+                records.append({s: p[0] for s, p in clean.items()})
+                continue
+            enabled = world.enabled()
             parts: dict[str, Parts] = {s: [] for s in enabled}
-            if scenario is not first:
-                chunk = PopulationChunk(scenario, hh, pp, blocks, unattached=unattached)
-            add_records(chunk, parts, lean, scratch)
+            if i in twins.values():
+                cleans[i] = {s: [] for s in enabled}
+            if world.scenario is not chunk.scenario:
+                chunk = PopulationChunk(
+                    world.scenario, hh, pp, blocks, unattached=unattached
+                )
+            add_records(chunk, parts, lean, scratch, cleans.get(i))
             records.append({s: p[0] for s, p in parts.items()})
         yield hh, pp, records
 
@@ -704,7 +782,7 @@ def write_generated(
         The row count of each file, by path relative to ``directory``.
     """
     (rows,) = write_generated_worlds(
-        [(scenario, directory, people)],
+        [Written(scenario, directory, people)],
         progress,
         lean=lean,
         scratch=scratch,
@@ -712,9 +790,34 @@ def write_generated(
     return rows
 
 
+@dataclass(frozen=True)
+class Written:
+    """A world :func:`write_generated_worlds` writes into ``directory``.
+
+    ``people``: whether it has a people file. ``spine_only``: its spine alone, no
+    truth and no records (the ladder's ``spine`` rung beside its ``model`` rung,
+    whose other files are the same). ``before_errors_of``: the error-free twin of
+    the world at that index (an earlier one; its scenario that world's without
+    errors, :func:`same_records_before_errors`): a lean scratch world whose
+    records are that world's before their errors (the ladder's ``visibility``
+    world of a world), drawn with it rather than again.
+    """
+
+    scenario: Scenario
+    directory: Path
+    people: bool = True
+    spine_only: bool = False
+    before_errors_of: int | None = None
+
+    def drawn(self) -> Drawn:
+        """What :func:`_shared_chunks` draws of it."""
+        only = ("spine",) if self.spine_only else None
+        return Drawn(self.scenario, only, self.before_errors_of)
+
+
 @system_arrow_memory()
 def write_generated_worlds(
-    worlds: Sequence[tuple[Scenario, Path, bool]],
+    worlds: Sequence[Written],
     progress: bool = False,
     *,
     lean: bool = False,
@@ -722,48 +825,47 @@ def write_generated_worlds(
 ) -> list[dict[str, int]]:
     """:func:`write_generated` of worlds of one population, drawn once.
 
-    Each world is a scenario, its directory and whether it has a people file; the
-    scenarios must draw the same population (:func:`same_population`, as the
+    The scenarios must draw the same population (:func:`same_population`, as the
     attribution ladder's worlds of one world do), which is drawn once a chunk at
     a time, each world's records then drawn from it: every world's files are
-    those :func:`write_generated` writes of it alone. Returns each world's rows.
+    those :func:`write_generated` writes of it alone (``lean`` and ``scratch`` as
+    there; an error-free twin is lean and scratch whatever they are; a
+    ``spine_only`` world's are its spine's). Returns each world's rows.
     """
-    scenarios = tuple(scenario for scenario, _, _ in worlds)
-    areas = make_areas(scenarios[0])
+    areas = make_areas(worlds[0].scenario)
     with ExitStack() as held:  # on an error, files closed unfinished, spill removed
         writers = [
-            _WorldWriter(scenario, directory, held, people=people, scratch=scratch)
-            for scenario, directory, people in worlds
+            _WorldWriter(
+                world,
+                held,
+                lean=lean or twin,
+                scratch=scratch or twin,
+            )
+            for world in worlds
+            for twin in [world.before_errors_of is not None]
         ]
         for writer in writers:
             writer.write_areas(areas)
-        made = _shared_chunks(scenarios, areas, progress, lean, scratch)
-        for hh, pp, records in made:
+        drawn = tuple(world.drawn() for world in worlds)
+        for hh, pp, records in _shared_chunks(drawn, areas, progress, lean, scratch):
             for writer, world_records in zip(writers, records, strict=True):
-                writer.write_chunk(hh, pp, world_records, lean)
-        return [writer.finish(lean) for writer in writers]
+                writer.write_chunk(hh, pp, world_records)
+        return [writer.finish() for writer in writers]
 
 
 class _WorldWriter:
     """One world's files while :func:`write_generated_worlds` writes it.
 
-    The truth is written a chunk at a time; records and the spine are spilled
-    (:class:`_Spill`) until :meth:`finish` numbers them. Files are closed and the
-    spill removed by ``held`` on an error.
+    The truth is written a chunk at a time (none for a ``spine_only`` world);
+    records and the spine are spilled (:class:`_Spill`) until :meth:`finish`
+    numbers them. Files are closed and the spill removed by ``held`` on an error.
     """
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        directory: Path,
-        held: ExitStack,
-        *,
-        people: bool,
-        scratch: bool,
-    ):
-        self.scenario, self.directory, self.held = scenario, directory, held
-        self.people, self.scratch = people, scratch
-        self.spill = directory / SPILL_DIRECTORY
+    def __init__(self, world: Written, held: ExitStack, *, lean: bool, scratch: bool):
+        self.scenario, self.directory, self.held = world.scenario, world.directory, held
+        self.people, self.truth = world.people, not world.spine_only
+        self.lean, self.scratch = lean, scratch
+        self.spill = self.directory / SPILL_DIRECTORY
         self.spill.mkdir()
         held.callback(shutil.rmtree, self.spill, ignore_errors=True)
         self.rows: dict[str, int] = {}
@@ -771,22 +873,20 @@ class _WorldWriter:
         self.addresses: list[pa.Array] = []  # the spine's address_keys, by chunk
 
     def write_areas(self, areas: pd.DataFrame) -> None:
-        """The areas' file."""
-        write_parquet(areas, self.directory / AREAS_FILE, scratch=self.scratch)
-        self.rows[AREAS_FILE] = len(areas)
+        """The areas' file (none without the truth)."""
+        if self.truth:
+            write_parquet(areas, self.directory / AREAS_FILE, scratch=self.scratch)
+            self.rows[AREAS_FILE] = len(areas)
 
     def write_chunk(
-        self,
-        hh: pd.DataFrame,
-        pp: pd.DataFrame,
-        records: dict[str, Columns],
-        lean: bool,
+        self, hh: pd.DataFrame, pp: pd.DataFrame, records: dict[str, Columns]
     ) -> None:
         """A chunk's truth written, its records and spine spilled."""
         files, rows = self.files, self.rows
         if "spine" in records:
             self.addresses.append(_address_keys(records["spine"]))
-        for rel, table in _truth_tables(hh, pp if self.people else None):
+        truth = _truth_tables(hh, pp if self.people else None) if self.truth else ()
+        for rel, table in truth:
             if rel not in files:
                 writer = RowGroupWriter(
                     self.directory / rel, table.schema, scratch=self.scratch
@@ -797,7 +897,7 @@ class _WorldWriter:
         for source, columns in records.items():
             rel = SPINE_FILE if source == "spine" else records_file(source)
             if rel not in files:
-                names = _numbered_columns(source, lean, self.scratch)
+                names = _numbered_columns(source, self.lean, self.scratch)
                 schema = _numbered_schema(columns, names)
                 path = self.spill / f"{len(files)}.arrow"
                 files[rel] = self.held.enter_context(_Spill(path, schema))
@@ -806,7 +906,7 @@ class _WorldWriter:
             file.write(columns)
             rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
 
-    def finish(self, lean: bool) -> dict[str, int]:
+    def finish(self) -> dict[str, int]:
         """Every file closed, the spilled ones numbered; each file's rows."""
         for rel, file in self.files.items():
             file.close()
@@ -817,7 +917,7 @@ class _WorldWriter:
                 file.write_numbered(self.directory / rel, ids, self.scratch)
         if not self.scenario.agencies.spine.enabled:
             self.rows[SPINE_FILE] = 0
-            empty = _no_spine(lean, self.scratch)
+            empty = _no_spine(self.lean, self.scratch)
             write_parquet(empty, self.directory / SPINE_FILE, scratch=self.scratch)
         shutil.rmtree(self.spill, ignore_errors=True)
         return self.rows

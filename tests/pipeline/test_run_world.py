@@ -109,13 +109,13 @@ def test_run_with_stream_prints_and_writes_what_a_run_in_memory_does(
     its real world in memory (its later periods move it on), streams its tasks, and
     says so."""
     generated = []
-    real = run_module.generate_world
+    real = run_module.generate_worlds
 
-    def generate_world(scenario, directory, **options):
-        generated.append(directory)
-        return real(scenario, directory, **options)
+    def generate_worlds(worlds, **options):
+        generated.extend(world.directory for world in worlds)
+        return real(worlds, **options)
 
-    monkeypatch.setattr(run_module, "generate_world", generate_world)
+    monkeypatch.setattr(run_module, "generate_worlds", generate_worlds)
     path = write_scenario(tmp_path, extra)
     base = ["run", str(path), "--workers", workers]
     if extra not in in_memory:

@@ -19,9 +19,11 @@ from simulator.pipeline import run as run_module
 from simulator.pipeline.run import (
     fit_model,
     replicate_audit,
+    replicate_scenario,
     rung_outcomes,
     rung_tasks,
     rung_worlds,
+    twin_rung,
 )
 from simulator.pipeline.streamed import SCRATCH_PREFIX, Streamed, scratch_directory
 from simulator.schema.scenario import Scenario
@@ -95,8 +97,12 @@ def test_a_streamed_replicate_equals_the_replicate_in_memory(
     fitted = fit_model(scenario)
     root = tmp_path / f"r{seed}"
     in_memory = replicate_audit(scenario, 1, fitted, True)
+    world = replicate_scenario(scenario, 1)
+    rung, clean = twin_rung(world)
+    twin = rung_outcomes({rung: (clean, "oracle")}, fitted)  # drawn apart
+    in_memory = (*in_memory[:2], {**in_memory[2], **twin})
     streamed = replicate_audit(scenario, 1, fitted, True, Streamed(root))
-    assert_same_audit(streamed, in_memory)
+    assert_same_audit(streamed, in_memory)  # its twin drawn with it: the same
     assert scratch_left(root) == []
 
 
@@ -116,6 +122,8 @@ def test_streamed_rungs_equal_the_rungs_in_memory(tmp_path, seed, households, ch
     (task,) = rung_tasks(scenario, streamed=True)  # one population: one pass
     streamed = rung_outcomes(task, model, Streamed(root))
     assert list(streamed) == list(in_memory)
+    (without_twin,) = rung_tasks(scenario, streamed=True, twin=True)
+    assert list(without_twin) == ["model", "spine"]
     for rung in in_memory:
         pd.testing.assert_frame_equal(streamed[rung], in_memory[rung], obj=rung)
     assert scratch_left(root) == []

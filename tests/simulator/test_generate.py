@@ -20,10 +20,13 @@ from simulator.schema.agencies import ErrorRates
 from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
     SPILL_DIRECTORY,
+    SPINE_FILE,
     TRUTH_VIEWED,
+    Written,
     dataset_files,
     generate,
     generate_dataset,
+    same_records_before_errors,
     spine_again,
     unread,
     write_dataset,
@@ -205,22 +208,39 @@ def test_a_lean_world_written_to_disk_is_the_lean_world_written(
         assert disk[rel] == content, f"{rel}: lean bytes differ"
 
 
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     blocks_per_chunk=st.integers(1, 2),
     withhold_rate=st.sampled_from([0.0, 0.3]),
-    error_share=st.floats(0.0, 2.0),
+    safeguarding=st.sampled_from([(), ("police", "social_care"), ("health",)]),
+    error_share=st.floats(0.0, 3.0),
     off=st.sampled_from([(), ("spine",), ("education",), ("police", "benefits")]),
     lean=st.booleans(),
+    scratch=st.booleans(),
 )
 def test_worlds_of_one_population_drawn_once_are_the_worlds_drawn_apart(
-    tmp_path_factory, seed, blocks_per_chunk, withhold_rate, error_share, off, lean
+    tmp_path_factory,
+    seed,
+    blocks_per_chunk,
+    withhold_rate,
+    safeguarding,
+    error_share,
+    off,
+    lean,
+    scratch,
 ):
-    """The attribution ladder's worlds of one world (its own, the ``visibility``
-    rung's, the ``model`` rung's) written from one pass of the population
-    (:func:`write_generated_worlds`) have the bytes of each written alone."""
-    from audits.counterfactuals import without_errors, without_visibility_bias
+    """The attribution ladder's worlds of one world written from one pass of the
+    population (:func:`write_generated_worlds`) have the bytes of each written
+    alone: the world's own, its error-free twin (the ``visibility`` rung's world,
+    its records the world's own before their errors: lean and scratch), the
+    ``model`` rung's and the ``spine`` rung's spine alone (``spine_only``), with
+    errors at any rate and whoever withholds consent from whichever sources."""
+    from audits.counterfactuals import (
+        with_spine_of,
+        without_errors,
+        without_visibility_bias,
+    )
 
     out = tmp_path_factory.mktemp("shared")
     with pytest.MonkeyPatch.context() as patch:
@@ -230,25 +250,65 @@ def test_worlds_of_one_population_drawn_once_are_the_worlds_drawn_apart(
             BLOCK_SIZE + 900,
             seed,
             chunk_size=blocks_per_chunk * BLOCK_SIZE,
-            consent={"withhold_rate": withhold_rate},
+            consent={
+                "withhold_rate": withhold_rate,
+                "safeguarding_sources": safeguarding,
+            },
             agencies={
                 s: {**on, "errors": rates} for s, on in _switched_off(off).items()
             },
         )
         clean = without_errors(scenario)
-        worlds = [scenario, clean, without_visibility_bias(clean)]
-        together = [(w, out / f"together{i}", i % 2 == 0) for i, w in enumerate(worlds)]
-        for _, directory, _ in together:
-            directory.mkdir()
-        rows = write_generated_worlds(together, lean=lean, scratch=lean)
-        for (world, directory, people), counts in zip(together, rows, strict=True):
-            apart = out / f"apart-{directory.name}"
+        perfect = without_visibility_bias(clean)
+        together = [
+            Written(scenario, out / "own", people=True),
+            Written(clean, out / "twin", people=False, before_errors_of=0),
+            Written(perfect, out / "perfect", people=False),
+            Written(with_spine_of(perfect, clean), out / "spine", spine_only=True),
+            Written(clean, out / "clean", people=True),
+        ]
+        for world in together:
+            world.directory.mkdir()
+        rows = write_generated_worlds(together, lean=lean, scratch=scratch)
+        for world, counts in zip(together, rows, strict=True):
+            apart = out / f"apart-{world.directory.name}"
             apart.mkdir()
+            twin = world.before_errors_of is not None
             alone = write_generated(
-                world, apart, lean=lean, scratch=lean, people=people
+                world.scenario,
+                apart,
+                lean=lean or twin,
+                scratch=scratch or twin,
+                people=world.people,
             )
-            assert counts == alone
-            assert _files(directory) == _files(apart), directory.name
+            expected = _files(apart)
+            if world.spine_only:
+                expected = {p: b for p, b in expected.items() if p == Path(SPINE_FILE)}
+                alone = {SPINE_FILE: alone[SPINE_FILE]}
+            assert counts == alone, world.directory.name
+            assert _files(world.directory) == expected, world.directory.name
+
+
+def test_a_twin_must_be_its_world_without_errors(tmp_path):
+    """A twin whose scenario is not its world's without errors, or that comes
+    before its world, is refused before anything is drawn."""
+    from audits.counterfactuals import without_errors, without_visibility_bias
+
+    scenario = build_scenario(BLOCK_SIZE, 3)
+    clean = without_errors(scenario)
+    for i, (world, twin) in enumerate(
+        [(scenario, without_visibility_bias(clean)), (scenario, scenario)]
+    ):
+        worlds = [
+            Written(world, tmp_path / f"w{i}"),
+            Written(twin, tmp_path / f"t{i}", before_errors_of=0),
+        ]
+        for w in worlds:
+            w.directory.mkdir()
+        with pytest.raises(ValueError, match="without errors"):
+            write_generated_worlds(worlds)
+    assert same_records_before_errors(scenario, clean)
+    assert not same_records_before_errors(clean, scenario)
 
 
 @settings(max_examples=4, deadline=None)
