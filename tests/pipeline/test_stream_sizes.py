@@ -24,7 +24,13 @@ from simulator.pipeline.memory_limit import (
     stream_sizes,
 )
 from simulator.pipeline.parallel import Pool, Workers, processes, task_bytes
-from simulator.pipeline.run import fit_model, replicate_audit
+from simulator.pipeline.run import (
+    fit_model,
+    replicate_audit,
+    replicate_scenario,
+    rung_outcomes,
+    twin_rung,
+)
 from simulator.pipeline.streamed import Streamed
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.scenario import Scenario
@@ -111,6 +117,8 @@ def test_any_sizes_give_the_values_held_in_memory(
     root = tmp_path / f"r{seed}-{chunk}-{rows}"
     streamed = replicate_audit(scenario, 1, model, True, Streamed(root, sizes))
     held = replicate_audit(scenario, 1, model, True)
+    rung, clean = twin_rung(replicate_scenario(scenario, 1))  # streamed: its twin's
+    held[2].update(rung_outcomes({rung: (clean, "oracle")}, model))
     pd.testing.assert_frame_equal(streamed[0].outcomes, held[0].outcomes)
     pd.testing.assert_frame_equal(streamed[1].by_group, held[1].by_group)
     assert list(streamed[2]) == list(held[2])
