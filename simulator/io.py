@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -283,3 +284,46 @@ def write_json(data: Any, path: Path) -> None:
     path.write_text(
         json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )
+
+
+def id_bound(path: Path, column: str) -> int | None:
+    """One more than the highest ``column`` value of a Parquet file, or None.
+
+    None unless its ids are numbered from 0 (integers, none missing or negative,
+    fewer than four slots a row), as the file's statistics say: the size of a
+    table indexed by id, read from the footer alone (None for a file that is not
+    readable, left to the caller's own check to name).
+    """
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowInvalid, OSError):
+        return None
+    stats = [
+        meta.row_group(g).column(c).statistics
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+        if meta.row_group(g).column(c).path_in_schema == column
+    ]
+    if len(stats) != meta.num_row_groups or not all(
+        s is not None and s.has_min_max and s.has_null_count and not s.null_count
+        for s in stats
+    ):
+        return None
+    if not stats:
+        return 0
+    low, high = min(s.min for s in stats), max(s.max for s in stats)
+    ok = type(low) is int and low >= 0 and high < 4 * meta.num_rows
+    return high + 1 if ok else None
+
+
+def marked_ids(path: Path, column: str, bound: int) -> tuple[np.ndarray, int]:
+    """A table indexed by id, True where ``column`` of a Parquet file has that id.
+
+    Read a batch at a time; with the file's rows (more rows than marks: an id
+    repeats). ``bound`` is :func:`id_bound`'s, so every id fits.
+    """
+    file = pq.ParquetFile(path)
+    seen = np.zeros(bound, dtype=bool)
+    for batch in file.iter_batches(batch_size=1 << 20, columns=[column]):
+        seen[batch.column(0).to_numpy()] = True
+    return seen, file.metadata.num_rows

@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
-from simulator.council.linkage.on_disk import spilling_db, write_links
-from simulator.council.view_files import id_bound, marked_ids, write_linked_view
+from simulator.council.linkage.on_disk import repeats, spilling_db, write_links
+from simulator.council.view_files import write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.errors import InputDataError
+from simulator.io import id_bound
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import INDEX
 
@@ -156,7 +157,7 @@ def _check_oracle_files(
             for c, k in zip(wanted[name], counts, strict=True)
             if k
         ]
-    if not problems and _repeats(db, spine_file, "spine_person_id"):
+    if not problems and repeats(db, spine_file, "spine_person_id"):
         problems.append("spine: spine_person_id is not unique")
     if problems:
         raise InputDataError(
@@ -165,29 +166,11 @@ def _check_oracle_files(
         )
 
 
-def _repeats(db: LinkageDB, path: Path, column: str) -> bool:
-    """Whether an integer ``column`` of a Parquet file without nulls repeats a value.
-
-    Ids as generated (numbered from 0: :func:`id_bound`) are marked in a table
-    indexed by id, a batch at a time: rows that mark fewer slots than there are
-    rows repeat one. Others are counted distinct in DuckDB, where hashing every
-    id took seven times as long.
-    """
-    bound = id_bound(path, column)
-    if bound is None:
-        return bool(
-            db.scalar(
-                f"SELECT count(*) > count(DISTINCT {column}) FROM {_parquet(path)}"
-            )
-        )
-    seen, rows = marked_ids(path, column, bound)
-    return int(np.count_nonzero(seen)) < rows
-
-
 def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
     """Each source's records' households by ``true_person_id``, or None.
 
-    A table indexed by true person (ids as generated, from 0: :func:`id_bound`)
+    A table indexed by true person (ids as generated, from 0:
+    :func:`simulator.io.id_bound`)
     holding the household of the person's lowest ``spine_person_id`` (-1: not on
     the spine), as the oracle links them; one table for every source. None where
     the spine's persons are not so numbered or a household id is negative (DuckDB

@@ -19,9 +19,10 @@ from simulator.council.linkage.links import (
     id_order,
     is_unique,
 )
+from simulator.council.linkage.on_disk import repeats
 from simulator.council.view import lowest_rows, sorted_unique
 from simulator.id_positions import IdPositions
-from simulator.world.true_links import _repeats, spine_rows_of
+from simulator.world.true_links import spine_rows_of
 
 DENSE = st.integers(0, 30)  # ids numbered from 0: the counting tables
 SPARSE = st.integers(-5, 10**6)  # sparse or negative: the fallbacks
@@ -161,4 +162,4 @@ def test_repeated_spine_ids_are_duckdbs_distinct_count(
         "SELECT count(*) > count(DISTINCT spine_person_id) "
         f"FROM read_parquet({sql_text(path)})"
     )
-    assert _repeats(db, path, "spine_person_id") == expected
+    assert repeats(db, path, "spine_person_id") == expected

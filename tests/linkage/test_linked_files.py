@@ -253,3 +253,32 @@ def test_a_failure_while_measuring_leaves_nothing(tmp_path, capsys, monkeypatch,
     err = [line for line in capsys.readouterr().err.splitlines() if line]
     assert err == ["linkaudit: the truth is unreadable"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+@pytest.mark.parametrize("first_id", [0, 10**12])  # counted in a table, or by DuckDB
+def test_a_repeated_spine_person_is_named(tmp_path, first_id):
+    """Linking from files refuses a spine whose persons repeat, their ids numbered
+    from 0 (marked in a table) or not (DuckDB's distinct count), writing nothing."""
+    records = pd.DataFrame({"record_id": [0, 1], "nhs_number": ["9434765919", None]})
+    spine = pd.DataFrame(
+        {
+            "spine_person_id": [first_id, first_id + 1, first_id + 1],
+            "spine_household_id": [0, 0, 1],
+            "nhs_number": ["9434765919", "x", "y"],
+        }
+    )
+    io.write_parquet(records, tmp_path / "r.parquet")
+    io.write_parquet(spine, tmp_path / "s.parquet")
+    config = LinkageConfig.model_validate(
+        {"deterministic": {"keys": [{"name": "nhs", "columns": ["nhs_number"]}]}}
+    )
+    with pytest.raises(InputDataError, match="spine: spine_person_id is not unique"):
+        link_files(
+            {"health": tmp_path / "r.parquet"},
+            tmp_path / "s.parquet",
+            config,
+            tmp_path / "links.parquet",
+            tmp_path / "work",
+            rows=2,
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
