@@ -132,6 +132,28 @@ def test_methods_read_in_memory_write_the_same_bytes(tmp_path, seed, method):
     _assert_same_as_in_memory(s, tmp_path, rows=500)
 
 
+def _assert_refused(
+    tmp_path: Path, records: pd.DataFrame, spine: pd.DataFrame, message: str
+) -> None:
+    """Health ``records`` and ``spine`` linked from files by the NHS number are
+    refused with ``message``, and nothing is left beside the inputs."""
+    io.write_parquet(records, tmp_path / "r.parquet")
+    io.write_parquet(spine, tmp_path / "s.parquet")
+    config = LinkageConfig.model_validate(
+        {"deterministic": {"keys": [{"name": "nhs", "columns": ["nhs_number"]}]}}
+    )
+    with pytest.raises(InputDataError, match=message):
+        link_files(
+            {"health": tmp_path / "r.parquet"},
+            tmp_path / "s.parquet",
+            config,
+            tmp_path / "links.parquet",
+            tmp_path / "work",
+            rows=2,
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
+
+
 def test_a_repeated_record_id_is_named(tmp_path):
     records = pd.DataFrame(
         {"record_id": [0, 1, 1], "nhs_number": ["9434765919", None, "x"]}
@@ -143,21 +165,7 @@ def test_a_repeated_record_id_is_named(tmp_path):
             "nhs_number": ["9434765919"],
         }
     )
-    io.write_parquet(records, tmp_path / "r.parquet")
-    io.write_parquet(spine, tmp_path / "s.parquet")
-    config = LinkageConfig.model_validate(
-        {"deterministic": {"keys": [{"name": "nhs", "columns": ["nhs_number"]}]}}
-    )
-    with pytest.raises(InputDataError, match="health: record_id is not unique"):
-        link_files(
-            {"health": tmp_path / "r.parquet"},
-            tmp_path / "s.parquet",
-            config,
-            tmp_path / "links.parquet",
-            tmp_path / "work",
-            rows=2,
-        )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
+    _assert_refused(tmp_path, records, spine, "health: record_id is not unique")
 
 
 def test_link_quality_from_files_refuses_a_record_linked_twice(tmp_path):
@@ -267,18 +275,4 @@ def test_a_repeated_spine_person_is_named(tmp_path, first_id):
             "nhs_number": ["9434765919", "x", "y"],
         }
     )
-    io.write_parquet(records, tmp_path / "r.parquet")
-    io.write_parquet(spine, tmp_path / "s.parquet")
-    config = LinkageConfig.model_validate(
-        {"deterministic": {"keys": [{"name": "nhs", "columns": ["nhs_number"]}]}}
-    )
-    with pytest.raises(InputDataError, match="spine: spine_person_id is not unique"):
-        link_files(
-            {"health": tmp_path / "r.parquet"},
-            tmp_path / "s.parquet",
-            config,
-            tmp_path / "links.parquet",
-            tmp_path / "work",
-            rows=2,
-        )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
+    _assert_refused(tmp_path, records, spine, "spine: spine_person_id is not unique")
