@@ -170,9 +170,9 @@ def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
     """Each source's records' households by ``true_person_id``, or None.
 
     A table indexed by true person (ids as generated, from 0:
-    :func:`simulator.io.id_bound`)
-    holding the household of the person's lowest ``spine_person_id`` (-1: not on
-    the spine), as the oracle links them; one table for every source. None where
+    :func:`simulator.io.id_bound`) holding the household of the person's lowest
+    ``spine_person_id`` (-1: not on the spine), as the oracle links them; one table
+    for every source. None where
     the spine's persons are not so numbered or a household id is negative (DuckDB
     joins). The spine's ids are checked first (:func:`_check_oracle_files`).
     """

@@ -154,10 +154,11 @@ def _assert_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "s.parquet"]
 
 
-def test_a_repeated_record_id_is_named(tmp_path):
-    records = pd.DataFrame(
-        {"record_id": [0, 1, 1], "nhs_number": ["9434765919", None, "x"]}
-    )
+@pytest.mark.parametrize("ids", [[0, 1, 1], [0, 500, 500]])  # a table, or DuckDB
+def test_a_repeated_record_id_is_named(tmp_path, ids):
+    """A source whose record ids repeat is named, its ids numbered from 0 (marked
+    in a table) or sparse (DuckDB's distinct count)."""
+    records = pd.DataFrame({"record_id": ids, "nhs_number": ["9434765919", None, "x"]})
     spine = pd.DataFrame(
         {
             "spine_person_id": [0],

@@ -178,11 +178,9 @@ def load(
             f"CREATE VIEW {view} AS SELECT * FROM read_parquet({sql_text(path)})"
         )
     repeated = [
-        f"{names[k]}: record_id is not unique"
-        for (k,) in db.con.sql(
-            f"SELECT rid >> {RID_SHIFT} FROM {records} GROUP BY ALL "
-            "HAVING count(*) > count(DISTINCT rid) ORDER BY 1"
-        ).fetchall()
+        f"{name}: record_id is not unique"
+        for name in names
+        if repeats(db, record_files[name], "record_id")
     ]
     if repeats(db, spine_path, "spine_person_id"):
         repeated.append("spine: spine_person_id is not unique")
