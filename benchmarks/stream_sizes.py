@@ -40,7 +40,7 @@ def measure(households: int, chunk: int, rows: int, per_range: int, gb: float) -
     from simulator.schema.loading import load_scenario
     from simulator.world.generate import AREAS_FILE
 
-    sizes = StreamSizes(chunk, rows, per_range, gb)
+    sizes = StreamSizes(chunk, rows, per_range, gb, gb)
     scenario = load_scenario(SCENARIO, [f"population.n_households={households}"])
     with thread_share(1), scratch_directory() as directory:
         world, generate = _measured(

@@ -101,8 +101,14 @@ class StreamSizes:
     range_households: int = 100_000
     """Spine households whose view is built at a time."""
     duckdb_gb: float = 2.0
-    """DuckDB's memory limit (GB) in linkage, link quality and the view; it spills
-    the rest to the world's directory."""
+    """DuckDB's memory limit (GB) in link quality and the view; it spills the rest
+    to the world's directory."""
+    link_duckdb_gb: float = 2.0
+    """DuckDB's memory limit (GB) in linkage. A task links before it builds the
+    per-household tables it holds later (the view's rows, scores and outcomes:
+    :data:`~simulator.pipeline.parallel.STREAMED_BYTES_PER_HOUSEHOLD`), so linkage
+    may use their room: at 8,200,000 households in two processes the rest left
+    DuckDB 1 GB, in which a match key's join ran out of memory."""
 
     def generating(self, scenario: Scenario) -> Scenario:
         """``scenario`` generated ``chunk_households`` at a time: the same world."""
@@ -112,8 +118,8 @@ class StreamSizes:
         return scenario.model_copy(update={"generation": chunked})
 
     def linking(self, config: LinkageConfig) -> LinkageConfig:
-        """``config`` with DuckDB's limit :attr:`duckdb_gb`: the same links."""
-        return config.model_copy(update={"memory_limit_gb": self.duckdb_gb})
+        """``config`` with DuckDB's limit :attr:`link_duckdb_gb`: the same links."""
+        return config.model_copy(update={"memory_limit_gb": self.link_duckdb_gb})
 
 
 # What a piece adds to a step's peak, per unit: ``python -m benchmarks.stream_sizes
@@ -138,6 +144,7 @@ BOUNDS = {
     "batch_rows": (100_000, _MOST.batch_rows),
     "range_households": (10_000, _MOST.range_households),
     "duckdb_gb": (1.0, _MOST.duckdb_gb),
+    "link_duckdb_gb": (1.0, _MOST.link_duckdb_gb),
 }
 """Each size's least and greatest. Smaller pieces cost CPU (a Parquet row group or a
 DuckDB query a piece) for little memory: at 100,000 households the least sizes of
@@ -154,24 +161,31 @@ def _within(name: str, value: float) -> float:
     return min(max(value, low), high)
 
 
-def stream_sizes(room: float) -> StreamSizes:
+def _duckdb_gb(name: str, room: float) -> float:
+    """DuckDB's limit ``name`` in ``room`` bytes: :data:`DUCKDB_SHARE`, in quarters."""
+    return round(_within(name, DUCKDB_SHARE * room / GB) * 4) / 4
+
+
+def stream_sizes(room: float, linking: float | None = None) -> StreamSizes:
     """The sizes whose pieces fit in ``room`` bytes (the least sizes if none do).
 
     ``room`` is what a streamed task may hold besides its libraries and what it
     keeps per household (:func:`task_room`). The steps run one after another, so
     generation's chunk may take all of it; linkage, link quality and the view hold
     DuckDB's limit (:data:`DUCKDB_SHARE` of it) and a batch or a range at once.
+    ``linking`` (``room`` if not given) is the room while the task links, before
+    it holds anything per household: linkage's DuckDB limit is a share of it.
 
     Examples
     --------
     >>> stream_sizes(0)
     StreamSizes(chunk_households=10000, batch_rows=100000, range_households=10000, \
-duckdb_gb=1.0)
+duckdb_gb=1.0, link_duckdb_gb=1.0)
     >>> stream_sizes(1 << 40) == StreamSizes()
     True
     """
     room = max(room, 0.0)
-    duckdb = round(_within("duckdb_gb", DUCKDB_SHARE * room / GB) * 4) / 4
+    linking = room if linking is None else max(linking, room)
     rest = room - DUCKDB_SHARE * room
     chunk = _within("chunk_households", room / CHUNK_BYTES_PER_HOUSEHOLD)
     rows = _within("batch_rows", rest / BATCH_BYTES_PER_ROW)
@@ -180,7 +194,8 @@ duckdb_gb=1.0)
         chunk_households=int(chunk // BLOCK * BLOCK),
         batch_rows=int(rows // 10_000 * 10_000),
         range_households=int(per_range // 1_000 * 1_000),
-        duckdb_gb=max(duckdb, BOUNDS["duckdb_gb"][0]),
+        duckdb_gb=_duckdb_gb("duckdb_gb", room),
+        link_duckdb_gb=_duckdb_gb("link_duckdb_gb", linking),
     )
 
 
@@ -212,5 +227,13 @@ def task_room(
 def sizes_for(
     limit: int | None, processes: int, households: int, *, kept: int = 0
 ) -> StreamSizes:
-    """:func:`stream_sizes` of :func:`task_room`: a streamed run's sizes."""
-    return stream_sizes(task_room(limit, processes, households, kept=kept))
+    """:func:`stream_sizes` of :func:`task_room`: a streamed run's sizes.
+
+    Linkage's room adds what the task holds per household only after it links
+    (:data:`~simulator.pipeline.parallel.STREAMED_BYTES_PER_HOUSEHOLD`): while it
+    links, its DuckDB and batch stay within the same share.
+    """
+    from simulator.pipeline.parallel import STREAMED_BYTES_PER_HOUSEHOLD
+
+    room = task_room(limit, processes, households, kept=kept)
+    return stream_sizes(room, room + STREAMED_BYTES_PER_HOUSEHOLD * households)

@@ -71,6 +71,18 @@ def test_a_setting_shared_by_more_processes_gives_no_larger_pieces(
     shared = sizes_for(limit, count + 1, households)
     for name in BOUNDS:
         assert getattr(shared, name) <= getattr(alone, name), name
+    assert alone.link_duckdb_gb >= alone.duckdb_gb  # nothing per household yet
+
+
+def test_linkage_takes_the_room_of_what_a_task_holds_after_it():
+    # England's families in two processes: the per-household tables leave the view
+    # DuckDB's least, in which a match key's join ran out of memory; linkage, which
+    # runs before they exist, has their room.
+    sizes = sizes_for(int(19.2 * GIB), 2, 8_200_000)
+    assert sizes.duckdb_gb == BOUNDS["duckdb_gb"][0]
+    assert sizes.link_duckdb_gb == StreamSizes().link_duckdb_gb > sizes.duckdb_gb
+    config = Scenario().linkage
+    assert sizes.linking(config).memory_limit_gb == sizes.link_duckdb_gb
 
 
 def test_a_large_setting_gives_the_defaults_and_a_small_one_less():
@@ -113,7 +125,7 @@ def test_any_sizes_give_the_values_held_in_memory(
 ):
     scenario = sized(seed, households)
     model = fit_model(scenario)
-    sizes = StreamSizes(chunk, rows, per_range, gb)
+    sizes = StreamSizes(chunk, rows, per_range, gb, gb)
     root = tmp_path / f"r{seed}-{chunk}-{rows}"
     streamed = replicate_audit(scenario, 1, model, True, Streamed(root, sizes))
     held = replicate_audit(scenario, 1, model, True)
