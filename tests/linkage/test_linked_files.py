@@ -277,3 +277,82 @@ def test_a_repeated_spine_person_is_named(tmp_path, first_id):
         }
     )
     _assert_refused(tmp_path, records, spine, "spine: spine_person_id is not unique")
+
+
+NAMES = st.sampled_from(["Ann", "ann", "Bob", None])
+SURNAMES = st.sampled_from(["Smith", "Jones", None])
+NHS = st.sampled_from(["9434765919", "x", None])
+
+
+def _identities(data: st.DataObject, ids: list[int]) -> dict[str, list]:
+    """Names and NHS numbers from small pools (so records share them), per id."""
+    n = len(ids)
+    return {
+        "first_name": data.draw(st.lists(NAMES, min_size=n, max_size=n)),
+        "last_name": data.draw(st.lists(SURNAMES, min_size=n, max_size=n)),
+        "nhs_number": data.draw(st.lists(NHS, min_size=n, max_size=n)),
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    names=st.lists(st.sampled_from(["b", "a", "c"]), min_size=1, unique=True),
+    first_person=st.sampled_from([0, 10**12]),
+    ties=st.sampled_from(["drop", "first"]),
+    rows=st.integers(1, 4),
+)
+def test_links_by_id_tables_are_the_sorted_joins(
+    tmp_path_factory, data, names, first_person, ties, rows
+):
+    """The links placed in tables indexed by id (:func:`links_by_id`: record ids and
+    spine persons numbered from 0) are the bytes of DuckDB's joins and sort
+    (:func:`links_sql`) and of ``link()`` in memory, on any records: ids in any
+    order, with gaps or sparse, sources empty, persons tied, ranges of any size."""
+    from simulator.council.linkage import on_disk
+
+    directory = tmp_path_factory.mktemp("by_id")
+    sources, files = {}, {}
+    for name in names:
+        n = data.draw(st.integers(0, 12))
+        top = data.draw(st.sampled_from([3 * n, 10**9]))  # numbered from 0, or not
+        ids = data.draw(
+            st.lists(st.integers(0, top), min_size=n, max_size=n, unique=True)
+        )
+        sources[name] = pd.DataFrame({"record_id": ids, **_identities(data, ids)})
+        files[name] = directory / f"{name}.parquet"
+        io.write_parquet(sources[name], files[name])
+    m = data.draw(st.integers(0, 8))
+    persons = data.draw(st.permutations(range(first_person, first_person + m)))
+    spine = pd.DataFrame(
+        {
+            "spine_person_id": list(persons),
+            "spine_household_id": data.draw(
+                st.lists(st.integers(0, 3), min_size=m, max_size=m)
+            ),
+            **_identities(data, list(persons)),
+        }
+    )
+    io.write_parquet(spine, directory / "spine.parquet")
+    keys = [
+        {"name": "nhs", "columns": ["nhs_number"]},
+        {"name": "names", "columns": ["first_name", "last_name"]},
+    ]
+    config = LinkageConfig.model_validate(
+        {"deterministic": {"keys": keys, "ties": ties}}
+    )
+
+    def links(name: str) -> bytes:
+        out = directory / name
+        link_files(
+            files, directory / "spine.parquet", config, out, directory / "w", rows=rows
+        )
+        return out.read_bytes()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(on_disk, "RANGE_BATCHES", data.draw(st.integers(1, 3)))
+        by_id = links("by_id.parquet")
+        patch.setattr(on_disk, "households_by_person", lambda path: None)
+        joined = links("joined.parquet")
+    io.write_parquet(link(sources, spine, config, 0), directory / "memory.parquet")
+    assert by_id == joined == (directory / "memory.parquet").read_bytes()

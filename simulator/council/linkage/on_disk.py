@@ -113,6 +113,8 @@ def spine_match_table(frame: pd.DataFrame, recipes: list[Recipe]) -> pa.Table:
     return to_arrow(table)
 
 
+SPINE = "spine_match.parquet"
+"""The spine's match file in the work directory."""
 MATCH_COMPRESSION = SCRATCH_COMPRESSION
 """How the match files are compressed: read back a key at a time, then removed."""
 UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
@@ -145,14 +147,16 @@ def load(
     recipes: list[Recipe],
     rows: int,
     work: Path,
-) -> tuple[str, str]:
+) -> tuple[str, str, list[np.ndarray] | None]:
     """Views of the records' and the spine's match files, written a batch at a time.
 
     The files go to ``work``; DuckDB reads from them only the columns a query needs.
+    Third: each source's record ids as a table indexed by id (:func:`present_ids`,
+    sources in name order), or None unless every source's are numbered from 0.
     """
     identity = list(required_columns(recipes))
     spine_columns = ["spine_person_id", "spine_household_id", *identity]
-    spine_path = work / "spine_match.parquet"
+    spine_path = work / SPINE
     records_path = work / "records_match.parquet"
     write_match_file(
         spine_path,
@@ -177,10 +181,11 @@ def load(
         db.con.execute(
             f"CREATE VIEW {view} AS SELECT * FROM read_parquet({sql_text(path)})"
         )
+    present = [present_ids(record_files[name], "record_id") for name in names]
     repeated = [
         f"{name}: record_id is not unique"
-        for name in names
-        if repeats(db, record_files[name], "record_id")
+        for name, marked in zip(names, present, strict=True)
+        if repeats(db, record_files[name], "record_id", marked)
     ]
     if repeats(db, spine_path, "spine_person_id"):
         repeated.append("spine: spine_person_id is not unique")
@@ -188,27 +193,44 @@ def load(
         raise InputDataError(
             "linkage inputs are not as expected:\n  " + "\n  ".join(repeated)
         )
-    return records, spine
+    tables = [m[0] for m in present if m is not None]
+    return records, spine, tables if len(tables) == len(names) else None
 
 
-def repeats(db: LinkageDB, path: Path, column: str) -> bool:
+def present_ids(path: Path, column: str) -> tuple[np.ndarray, int] | None:
+    """A file's ids numbered from 0 as a table indexed by id, and its rows; or None.
+
+    :func:`simulator.io.marked_ids` of ids :func:`simulator.io.id_bound` bounds.
+    """
+    bound = id_bound(path, column)
+    return None if bound is None else marked_ids(path, column, bound)
+
+
+def repeats(
+    db: LinkageDB,
+    path: Path,
+    column: str,
+    marked: tuple[np.ndarray, int] | None = None,
+) -> bool:
     """Whether an integer ``column`` of a Parquet file without nulls repeats a value.
 
     Ids as generated (numbered from 0: :func:`simulator.io.id_bound`) are marked in
-    a table indexed by id, a batch at a time: rows that mark fewer slots than there
-    are rows repeat one. Others are counted distinct in DuckDB, where hashing every
-    id took seven times as long, and whose distinct count of the spine's persons at
-    8,200,000 households asked for more than a streamed run's 1 GB.
+    a table indexed by id, a batch at a time (or ``marked``, :func:`present_ids`'s
+    if known): rows that mark fewer slots than there are rows repeat one. Others
+    are counted distinct in DuckDB, where hashing every id took seven times as
+    long, and whose distinct count of the spine's persons at 8,200,000 households
+    asked for more than a streamed run's 1 GB.
     """
-    bound = id_bound(path, column)
-    if bound is None:
+    if marked is None:
+        marked = present_ids(path, column)
+    if marked is None:
         return bool(
             db.scalar(
                 f"SELECT count(*) > count(DISTINCT {column}) "
                 f"FROM read_parquet({sql_text(path)})"
             )
         )
-    seen, rows = marked_ids(path, column, bound)
+    seen, rows = marked
     return int(np.count_nonzero(seen)) < rows
 
 
@@ -266,6 +288,19 @@ def write_links(
     file has its bytes (unless ``scratch``: :class:`simulator.io.RowGroupWriter`).
     """
     source_names = pa.array(names, pa.string())
+    try:
+        reader = db.con.sql(sql).to_arrow_reader(rows)
+    except duckdb.Error as e:
+        raise LinkageSQLError("(links)", sql, e) from e
+    return write_link_frames(
+        (links_batch(batch, source_names) for batch in reader), out, scratch
+    )
+
+
+def write_link_frames(
+    frames: Iterable[pd.DataFrame], out: Path, scratch: bool = False
+) -> int:
+    """Write rows of the links table (:func:`links_frame`'s), in order; their count."""
     empty = pa.RecordBatch.from_pydict(
         {
             "source": pa.array([], pa.int64()),
@@ -277,19 +312,93 @@ def write_links(
         }
     )
     schema = pa.Table.from_pandas(
-        links_batch(empty, source_names), preserve_index=False
+        links_batch(empty, pa.array([], pa.string())), preserve_index=False
     ).schema
     n = 0
-    try:
-        reader = db.con.sql(sql).to_arrow_reader(rows)
-    except duckdb.Error as e:
-        raise LinkageSQLError("(links)", sql, e) from e
     with RowGroupWriter(out, schema, scratch=scratch) as writer:
-        for batch in reader:
-            frame = links_batch(batch, source_names)
+        for frame in frames:
             writer.write(pa.Table.from_pandas(frame, preserve_index=False))
             n += len(frame)
     return n
+
+
+def households_by_person(spine_path: Path) -> np.ndarray | None:
+    """Each spine person's household, indexed by ``spine_person_id``; or None.
+
+    None unless the spine's persons are numbered from 0 (:func:`simulator.io.id_bound`).
+    """
+    bound = id_bound(spine_path, "spine_person_id")
+    if bound is None:
+        return None
+    households = np.zeros(bound, dtype=np.int64)
+    file = pq.ParquetFile(spine_path)
+    columns = ["spine_person_id", "spine_household_id"]
+    for batch in file.iter_batches(batch_size=1 << 20, columns=columns):
+        households[batch.column(0).to_numpy()] = batch.column(1).to_numpy()
+    return households
+
+
+RANGE_BATCHES = 4
+"""Record ids of a source placed at a time by :func:`links_by_id`, in batches of
+rows: its tables take 18 bytes an id, and each range reads the cascade's tables."""
+
+
+def links_by_id(
+    db: LinkageDB,
+    found: str,
+    present: Sequence[np.ndarray],
+    households: np.ndarray,
+    key_names: Sequence[str],
+    names: Sequence[str],
+    rows: int,
+) -> Iterator[pd.DataFrame]:
+    """The links table's rows, ``rows`` at a time, from tables indexed by id.
+
+    What :func:`links_sql` gives, without its joins and its sort: each source's
+    record ids numbered from 0 (``present[k]``: True where source ``k`` has that
+    id), a range of them at a time, hold the person, key and candidates ``found``
+    (the cascade's query) gives them, and ``households`` (indexed by spine person)
+    each person's household; the records come out in id order, as they are.
+    """
+    keys = pa.array(key_names, pa.string())
+    span = RANGE_BATCHES * rows
+    for k, (name, seen) in enumerate(zip(names, present, strict=True)):
+        source = pa.array([name], pa.string())
+        for lo in range(0, len(seen), span):
+            hi = min(lo + span, len(seen))
+            person = np.zeros(hi - lo, dtype=np.int64)
+            key = np.full(hi - lo, -1, dtype=np.int16)
+            candidates = np.zeros(hi - lo, dtype=np.int64)
+            first = (k << RID_SHIFT) + lo
+            sql = (
+                f"SELECT rid - {first} AS at, spine_person_id, key, n_candidates "
+                f"FROM ({found}) WHERE rid >= {first} AND rid < {first + hi - lo}"
+            )
+            try:
+                reader = db.con.sql(sql).to_arrow_reader(rows)
+            except duckdb.Error as e:
+                raise LinkageSQLError("(links)", sql, e) from e
+            for batch in reader:
+                at = batch.column("at").to_numpy()
+                person[at] = batch.column("spine_person_id").to_numpy()
+                key[at] = batch.column("key").to_numpy()
+                candidates[at] = batch.column("n_candidates").to_numpy()
+            ids = np.flatnonzero(seen[lo:hi])
+            for start in range(0, len(ids), rows):
+                at = ids[start : start + rows]
+                key_at = key[at]
+                linked = key_at >= 0
+                household = np.zeros(len(at), dtype=np.int64)
+                household[linked] = households[person[at][linked]]
+                yield links_frame(
+                    source.take(np.zeros(len(at), dtype=np.int64)),
+                    at + lo,
+                    person[at],
+                    household,
+                    keys.take(pa.array(key_at, mask=~linked)),
+                    np.full(len(at), np.nan),
+                    candidates[at],
+                )
 
 
 @contextmanager
@@ -370,7 +479,9 @@ def link_files(
         required_columns(recipes),
     )
     with spilling_db(config.memory_limit_gb, work) as db:
-        records, spine = load(db, record_files, spine_file, recipes, rows, work)
+        records, spine, present = load(
+            db, record_files, spine_file, recipes, rows, work
+        )
         db.con.execute(f"SET disabled_optimizers = '{STRING_KEYS_OPTIMIZER}'")
         keys = config.deterministic.keys
         with tqdm(
@@ -379,9 +490,16 @@ def link_files(
             union, tables = cascade(
                 db, records, spine, keys, config.deterministic.ties, bar.update
             )
+        names, kind_of_key = key_kinds(keys)
+        key_names = [names[k] for k in kind_of_key]
+        households = None if present is None else households_by_person(work / SPINE)
+        if present is not None and households is not None:
+            frames = links_by_id(
+                db, union, present, households, key_names, sorted(record_files), rows
+            )
+            return write_link_frames(frames, out, scratch)
         found = db.name("found")
         db.create(found, union)
         db.drop(*tables)
-        names, kind_of_key = key_kinds(keys)
-        sql = links_sql(records, found, spine, [names[k] for k in kind_of_key])
+        sql = links_sql(records, found, spine, key_names)
         return write_links(db, sql, sorted(record_files), out, rows, scratch)
