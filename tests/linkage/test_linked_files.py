@@ -351,6 +351,7 @@ def test_links_by_id_tables_are_the_sorted_joins(
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(on_disk, "RANGE_BATCHES", data.draw(st.integers(1, 3)))
+        patch.setattr(on_disk, "MOST_RANGES", data.draw(st.integers(1, 4)))
         by_id = links("by_id.parquet")
         patch.setattr(on_disk, "households_by_person", lambda path: None)
         joined = links("joined.parquet")
