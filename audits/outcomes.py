@@ -14,12 +14,14 @@ audit side and never called by council-side stages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from audits.errors import AuditError
 from simulator.errors import InputDataError
+from simulator.id_positions import IdPositions
 from simulator.vocabulary import GROUP_COLUMNS
 
 TARGETS = ("eligible", "harm")
@@ -132,49 +134,13 @@ def household_outcomes(
     InputDataError
         If a table lacks a column, repeats an id, or names an unknown household.
     """
-    if target not in TARGETS:
-        raise AuditError(_INVALID_TARGET.format(allowed=list(TARGETS), target=target))
-    require_columns(households, ["household_id", "eligible", "harm"], "households")
-    require_columns(spine, ["spine_household_id", "true_household_id"], "spine")
-    require_columns(flags, ["spine_household_id", "flagged", "score"], "flags")
-    _unique(households["household_id"], "households", "household_id")
-    _unique(flags["spine_household_id"], "flags", "spine_household_id")
-    if (
-        not pd.api.types.is_bool_dtype(flags["flagged"])
-        or flags["flagged"].isna().any()
-    ):
-        raise InputDataError(_BAD_FLAGS.format(dtype=flags["flagged"].dtype))
-
-    hh_index = pd.Index(households["household_id"].to_numpy())
-    true_hh = spine["true_household_id"].to_numpy()
-    pos = hh_index.get_indexer(true_hh)
-    if (pos < 0).any():
-        unknown = pd.unique(true_hh[pos < 0])
-        raise InputDataError(
-            _UNKNOWN_HOUSEHOLDS.format(n=len(unknown), examples=list(unknown[:5]))
-        )
-    spine_hh = spine["spine_household_id"].to_numpy()
-    flag_index = pd.Index(flags["spine_household_id"].to_numpy())
-    unknown_flags = ~flag_index.isin(pd.unique(spine_hh))
-    if unknown_flags.any():
-        bad = flag_index[unknown_flags]
-        raise InputDataError(_UNKNOWN_SPINE.format(n=len(bad), examples=list(bad[:5])))
-
-    fpos = flag_index.get_indexer(spine_hh)
-    has_row = fpos >= 0
-    safe = np.maximum(fpos, 0)
-    row_flag = has_row & flags["flagged"].to_numpy(dtype=bool)[safe]
-    row_score = np.where(
-        has_row, flags["score"].to_numpy(dtype=float, na_value=np.nan)[safe], np.nan
-    )
-
+    reach = _reach(households, spine, flags, target, with_score=True)
     n = len(households)
-    reached = np.bincount(pos, weights=row_flag, minlength=n) > 0
+    pos = reach.pos
     on_spine = np.bincount(pos, minlength=n) > 0
     score = np.full(n, np.nan)
-    np.fmax.at(score, pos, row_score)
-    pairs = pd.DataFrame({"pos": pos, "spine": spine_hh}).drop_duplicates()
-    n_spine = np.bincount(pairs["pos"].to_numpy(), minlength=n)
+    np.fmax.at(score, pos, reach.row_score)
+    n_spine = _distinct_per(pos, reach.spine_household, n)
 
     keep = ["household_id"]
     keep += [c for c in GROUP_COLUMNS if c in households.columns]
@@ -190,11 +156,134 @@ def household_outcomes(
         )
     return out.assign(
         y_true=households[target].to_numpy(dtype=bool),
-        flagged=reached,
+        flagged=reach.reached(n),
         score=score,
         on_spine=on_spine,
         n_spine_households=n_spine.astype(np.int64),
     )
+
+
+def household_flags(
+    households: pd.DataFrame,
+    spine: pd.DataFrame,
+    flags: pd.DataFrame,
+    *,
+    target: str,
+) -> pd.DataFrame:
+    """:func:`household_outcomes`' ``household_id``, ``y_true`` and ``flagged`` only.
+
+    What attribution reads of a rung's outcomes
+    (:data:`audits.attribution.RUNG_COLUMNS`): the same values after the same
+    checks of the ids, without the carried columns, the scores and the spine
+    households counted. ``households`` needs ``household_id`` and ``target``
+    only; ``flags`` needs no ``score``.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"household_id": [1, 2], "eligible": [True, False]})
+    >>> s = pd.DataFrame({"spine_household_id": [7, 7], "true_household_id": [2, 2]})
+    >>> f = pd.DataFrame({"spine_household_id": [7], "flagged": [True]})
+    >>> household_flags(h, s, f, target="eligible")["flagged"].tolist()
+    [False, True]
+    """
+    reach = _reach(households, spine, flags, target, with_score=False)
+    return pd.DataFrame(
+        {
+            "household_id": households["household_id"].to_numpy(copy=True),
+            "y_true": households[target].to_numpy(dtype=bool),
+            "flagged": reach.reached(len(households)),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """Each spine row's true household (its position), flag and score."""
+
+    pos: np.ndarray
+    spine_household: np.ndarray
+    row_flag: np.ndarray
+    row_score: np.ndarray | None
+
+    def reached(self, n: int) -> np.ndarray:
+        """Per true household ``0..n-1``: a flag reached one of its members."""
+        return np.bincount(self.pos[self.row_flag], minlength=n) > 0
+
+
+def _reach(
+    households: pd.DataFrame,
+    spine: pd.DataFrame,
+    flags: pd.DataFrame,
+    target: str,
+    *,
+    with_score: bool,
+) -> _Reach:
+    """The tables checked, and each spine row's household, flag and score.
+
+    ``with_score``: :func:`household_outcomes`' (the households need both targets,
+    the flags a score); else :func:`household_flags`'. Ids are found through
+    :class:`simulator.id_positions.IdPositions` (a table indexed by id where they
+    are numbered from 0, as generated).
+    """
+    if target not in TARGETS:
+        raise AuditError(_INVALID_TARGET.format(allowed=list(TARGETS), target=target))
+    truth = ["household_id", *(TARGETS if with_score else (target,))]
+    require_columns(households, truth, "households")
+    require_columns(spine, ["spine_household_id", "true_household_id"], "spine")
+    wanted = ["spine_household_id", "flagged"] + ["score"] * with_score
+    require_columns(flags, wanted, "flags")
+    household_ids = IdPositions(households["household_id"].to_numpy())
+    if not household_ids.is_unique:
+        _unique(households["household_id"], "households", "household_id")
+    flag_ids = IdPositions(flags["spine_household_id"].to_numpy())
+    if not flag_ids.is_unique:
+        _unique(flags["spine_household_id"], "flags", "spine_household_id")
+    if (
+        not pd.api.types.is_bool_dtype(flags["flagged"])
+        or flags["flagged"].isna().any()
+    ):
+        raise InputDataError(_BAD_FLAGS.format(dtype=flags["flagged"].dtype))
+
+    true_hh = spine["true_household_id"].to_numpy()
+    pos = household_ids.positions(true_hh)
+    if (pos < 0).any():
+        unknown = pd.unique(true_hh[pos < 0])
+        raise InputDataError(
+            _UNKNOWN_HOUSEHOLDS.format(n=len(unknown), examples=list(unknown[:5]))
+        )
+    spine_hh = spine["spine_household_id"].to_numpy()
+    flag_hh = flags["spine_household_id"].to_numpy()
+    unknown_flags = ~IdPositions(spine_hh).contains(flag_hh)
+    if unknown_flags.any():
+        bad = flag_hh[unknown_flags]
+        raise InputDataError(_UNKNOWN_SPINE.format(n=len(bad), examples=list(bad[:5])))
+
+    fpos = flag_ids.positions(spine_hh)
+    has_row = fpos >= 0
+    safe = np.maximum(fpos, 0)
+    row_flag = has_row & flags["flagged"].to_numpy(dtype=bool)[safe]
+    row_score = None
+    if with_score:
+        score = flags["score"].to_numpy(dtype=float, na_value=np.nan)
+        row_score = np.where(has_row, score[safe], np.nan)
+    return _Reach(pos, spine_hh, row_flag, row_score)
+
+
+def _distinct_per(pos: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per position ``0..n-1``, how many distinct ``values`` its rows have.
+
+    Examples
+    --------
+    >>> _distinct_per(np.array([0, 0, 2, 0]), np.array([5, 5, 1, 6]), 3).tolist()
+    [2, 0, 1]
+    """
+    if values.dtype.kind in "iu" and len(values) and values.min() >= 0:
+        codes = values.astype(np.int64, copy=False)  # ids as generated, from 0
+    else:
+        codes = pd.factorize(values)[0].astype(np.int64)
+    width = int(codes.max(initial=0)) + 1
+    distinct = pd.unique(pos.astype(np.int64) * width + codes)
+    return np.bincount(distinct // width, minlength=n)
 
 
 def _binary(y_true, y_pred, sample_weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

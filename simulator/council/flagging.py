@@ -145,7 +145,9 @@ def scores_in_batches(model: RiskModel) -> bool:
     return bool(getattr(model, "row_wise", False))
 
 
-def score_view_file(model: RiskModel, view_file: Path, rule: FlagRule) -> pd.DataFrame:
+def score_view_file(
+    model: RiskModel, view_file: Path, rule: FlagRule, *, drivers: bool = True
+) -> pd.DataFrame:
     """:func:`score_and_flag` of the view in ``view_file``, a batch of rows at a time.
 
     A row-by-row model (``row_wise``) scores :data:`SCORE_ROWS` rows at a time; any
@@ -159,6 +161,10 @@ def score_view_file(model: RiskModel, view_file: Path, rule: FlagRule) -> pd.Dat
         ``view.parquet`` (:func:`simulator.council.view_files.write_view_file`).
     rule : FlagRule
         The scenario's flag rule (``scenario.model.flag_rule()``).
+    drivers : bool
+        Without them, only the table's :data:`SCORED_COLUMNS` (:func:`scored`):
+        no rank, nothing explained, no view row read again (the flags of a world
+        whose outcomes alone are kept: a pool task's).
 
     Returns
     -------
@@ -167,8 +173,37 @@ def score_view_file(model: RiskModel, view_file: Path, rule: FlagRule) -> pd.Dat
     """
     file = pq.ParquetFile(view_file)
     if not scores_in_batches(model) or file.metadata.num_rows <= SCORE_ROWS:
-        return score_and_flag(model, read_view(file.read()), rule)
-    scores = batch_scores(model, view_batches(file))
+        view = read_view(file.read())
+        if drivers:
+            return score_and_flag(model, view, rule)
+        scores = model.score(view)
+    else:
+        scores = batch_scores(model, view_batches(file))
+    if not drivers:
+        return scored(scores, rule)
     return flags_of_scores(
         model, scores, rule, lambda ids: view_households(view_file, ids)
     )
+
+
+SCORED_COLUMNS = (INDEX, "score", "flagged")
+"""The flags table's columns a household's outcomes read."""
+
+
+def scored(scores: pd.Series, rule: FlagRule) -> pd.DataFrame:
+    """The flags table's :data:`SCORED_COLUMNS` of ``scores``: the rule applied.
+
+    The values :func:`flags_of_scores` gives them, in ``spine_household_id``
+    order, without ranking the households or explaining the flagged ones.
+    """
+    flags = apply_flag_rule(scores, rule)
+    table = pd.DataFrame(
+        {
+            INDEX: scores.index.to_numpy(),
+            "score": scores.to_numpy(dtype=np.float64),
+            "flagged": flags.to_numpy(dtype=bool),
+        }
+    )
+    if table[INDEX].is_monotonic_increasing:
+        return table
+    return table.sort_values(INDEX, kind="stable", ignore_index=True)

@@ -89,6 +89,8 @@ class RangeFiles:
         if rows is not None:
             households = households[rows]
         where = np.searchsorted(self._lows, households, side="right")
+        if len(self._paths) <= np.iinfo(np.uint16).max:  # NumPy's radix sort
+            where = where.astype(np.uint16)
         order = np.argsort(where, kind="stable")
         cut = np.searchsorted(where[order], np.arange(len(self._paths) + 1))
         if rows is not None:

@@ -923,32 +923,39 @@ def council_outcomes(
 
     ``lean`` as for :func:`council_run`; the links and view are freed once the
     flags exist. A world on disk is linked, viewed and audited from its files
-    (:func:`files_outcomes`).
+    (:func:`files_outcomes`), and gives a rung's columns only (``rung``).
     """
     if isinstance(data, WorldFiles):
-        return files_outcomes(data, model, method)
+        return files_outcomes(data, model, method, rung=True)
     flags = council_run(data, scenario, model, method=method, lean=lean).flags
     return rung_logged(flag_outcomes(data, flags, scenario), method)
 
 
 def files_outcomes(
-    world: WorldFiles, model: RiskModel, method: str, *, keep_links: bool = False
+    world: WorldFiles,
+    model: RiskModel,
+    method: str,
+    *,
+    keep_links: bool = False,
+    rung: bool = False,
 ) -> pd.DataFrame:
     """:func:`council_outcomes` of a world on disk: links written, then read lean.
 
     The world's links file is replaced by ``method``'s (:func:`link_world`), and its
     view file by theirs, scored a batch at a time (:func:`world_flags`): only the
-    flags are held. The true links (``oracle``) are not written unless
-    ``keep_links`` (a world whose links are measured after): a rung's view is made
-    from the truth directly, and the links file is left as it was.
+    flags are held, without drivers (no task keeps them). The true links
+    (``oracle``) are not written unless ``keep_links`` (a world whose links are
+    measured after): a rung's view is made from the truth directly, and the links
+    file is left as it was. A ``rung``'s outcomes are the columns attribution
+    reads (:func:`world_outcomes`).
     """
     oracle = method == "oracle" and not keep_links
     if not oracle:
         scenario = world.scenario
         config = method_config(scenario, method)
         link_world(world, config, stage_seed(scenario, "linkage"))
-    flags = world_flags(world, model, oracle=oracle)
-    return rung_logged(world_outcomes(world, flags), method)
+    flags = world_flags(world, model, oracle=oracle, drivers=False)
+    return rung_logged(world_outcomes(world, flags, rung=rung), method)
 
 
 def rung_logged(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:
@@ -1087,7 +1094,7 @@ def twin_outcomes(
     As a rung task would give them (:func:`rung_outcomes`): the twin's files are
     those its world would be generated into (its scenario the rung's).
     """
-    return {rung: rung_flags(files_outcomes(twin, model, "oracle"))}
+    return {rung: rung_flags(files_outcomes(twin, model, "oracle", rung=True))}
 
 
 def own_world(
@@ -1178,7 +1185,8 @@ def rung_outcomes_files(
                 if j > 0:  # the world's files with this rung's spine
                     os.replace(next(files).spine_file, world_files.spine_file)
                     world_files = replace(world_files, scenario=rung_scenario)
-                out[rung] = rung_flags(files_outcomes(world_files, model, method))
+                outcomes = files_outcomes(world_files, model, method, rung=True)
+                out[rung] = rung_flags(outcomes)
     return out
 
 

@@ -258,16 +258,18 @@ def world_view(
 
 
 def world_flags(
-    world: WorldFiles, model: RiskModel, *, oracle: bool = False
+    world: WorldFiles, model: RiskModel, *, oracle: bool = False, drivers: bool = True
 ) -> pd.DataFrame:
     """The flags table of the world's last links (or ``oracle``: the true links).
 
     :func:`world_view`, then :func:`simulator.council.flagging.score_view_file` (a
     batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
-    table of the view in memory.
+    table of the view in memory; without ``drivers``, only the columns the
+    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`).
     """
     rule = world.scenario.model.flag_rule()
-    return score_view_file(model, world_view(world, oracle=oracle), rule)
+    view = world_view(world, oracle=oracle)
+    return score_view_file(model, view, rule, drivers=drivers)
 
 
 def write_flags(world: WorldFiles, flags: pd.DataFrame) -> Path:
@@ -309,27 +311,35 @@ def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
     )
 
 
-def world_outcomes(world: WorldFiles, flags: pd.DataFrame | Path) -> pd.DataFrame:
+def world_outcomes(
+    world: WorldFiles, flags: pd.DataFrame | Path, *, rung: bool = False
+) -> pd.DataFrame:
     """One row per true household with its flag: the audit's outcomes, from files.
 
     :func:`audits.outcomes.household_outcomes` of the households' columns it reads
     (:func:`audits.outcomes.truth_columns`), the spine's two household ids and
     the flags' :data:`OUTCOME_FLAG_COLUMNS` (of the table, or read from its file).
+    A ``rung``'s: :func:`audits.outcomes.household_flags`, the columns attribution
+    reads, of the households' ids and target and the flags' ids and flags alone.
     """
-    from audits.outcomes import household_outcomes, truth_columns
+    from audits.outcomes import household_flags, household_outcomes, truth_columns
 
+    target = world.scenario.audit.target
     path = world.directory / HOUSEHOLDS_FILE
-    columns = truth_columns(pq.read_schema(path).names)
+    if rung:
+        columns = ["household_id", target]
+        wanted = OUTCOME_FLAG_COLUMNS[:2]
+        outcomes = household_flags
+    else:
+        columns = truth_columns(pq.read_schema(path).names)
+        wanted = OUTCOME_FLAG_COLUMNS
+        outcomes = household_outcomes
     households = pq.read_table(path, columns=columns).to_pandas()
     spine = _columns(world.spine_file, SPINE_IDS)
     flagged = (
-        _columns(flags, OUTCOME_FLAG_COLUMNS)
-        if isinstance(flags, Path)
-        else flags[list(OUTCOME_FLAG_COLUMNS)]
+        _columns(flags, wanted) if isinstance(flags, Path) else flags[list(wanted)]
     )
-    return household_outcomes(
-        households, spine, flagged, target=world.scenario.audit.target
-    )
+    return outcomes(households, spine, flagged, target=target)
 
 
 @dataclass(frozen=True)

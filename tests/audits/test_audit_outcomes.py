@@ -18,6 +18,7 @@ from audits.outcomes import (
     TARGETS,
     false_negatives,
     false_positives,
+    household_flags,
     household_outcomes,
     true_negatives,
     true_positives,
@@ -174,12 +175,36 @@ def test_bad_inputs_are_named(tiny, change, target, expectation):
         household_outcomes(*change(*tiny), target=target)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda h, s, f: (h.drop(columns="eligible"), s, f), "lacks column.s. elig"),
+        (lambda h, s, f: (pd.concat([h, h.iloc[:1]]), s, f), "repeats household_id"),
+        (lambda h, s, f: (h, s, pd.concat([f, f.iloc[:1]])), "repeats spine_house"),
+        (lambda h, s, f: (h[h["household_id"] != 3], s, f), "1 true household.s. ab"),
+        (
+            lambda h, s, f: (h, s, f.assign(spine_household_id=[100, 101, 999])),
+            "1 spine household.s. absent from the spine",
+        ),
+        (lambda h, s, f: (h, s, f.assign(flagged=[1, 0, 0])), "must be boolean"),
+    ],
+)
+def test_a_rungs_flags_check_the_tables_as_the_outcomes_do(tiny, change, message):
+    households, spine, flags = change(*tiny)
+    for outcomes in (household_outcomes, household_flags):
+        with pytest.raises(InputDataError, match=message):
+            outcomes(households, spine, flags, target="eligible")
+
+
 @st.composite
 def worlds(draw):
     n_hh = draw(st.integers(1, 8))
     n_rows = draw(st.integers(0, 15))
     true_hh = draw(st.lists(st.integers(1, n_hh), min_size=n_rows, max_size=n_rows))
+    # Spine ids as generated (from 0), or far apart (looked up by hashing).
+    spread = draw(st.sampled_from([1, 10**12]))
     spine_hh = draw(st.lists(st.integers(0, 5), min_size=n_rows, max_size=n_rows))
+    spine_hh = [h * spread for h in spine_hh]
     present = sorted(set(spine_hh))
     flagged = draw(
         st.lists(st.booleans(), min_size=len(present), max_size=len(present))
@@ -210,11 +235,12 @@ def test_reach_matches_a_naive_join(world):
     out = household_outcomes(households, spine, flags, target="harm")
     flag_of = dict(zip(flags["spine_household_id"], flags["flagged"], strict=True))
     score_of = dict(zip(flags["spine_household_id"], flags["score"], strict=True))
-    for hid, reached, on, score in out[
-        ["household_id", "flagged", "on_spine", "score"]
+    for hid, reached, on, score, n_homes in out[
+        ["household_id", "flagged", "on_spine", "score", "n_spine_households"]
     ].itertuples(index=False):
         homes = set(spine.loc[spine["true_household_id"] == hid, "spine_household_id"])
         assert on == bool(homes)
+        assert n_homes == len(homes)
         assert reached == any(flag_of[h] for h in homes)
         if homes:
             assert score == max(score_of[h] for h in homes)
@@ -250,3 +276,18 @@ def test_domain_metrics_have_the_scikit_learn_signature(fn, expected):
 
 def test_wrongly_flagged_per_10k_of_nobody_is_undefined():
     assert np.isnan(wrongly_flagged_per_10k(np.array([], bool), np.array([], bool)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(worlds(), st.sampled_from(TARGETS))
+def test_a_rungs_flags_are_the_outcomes_columns(world, target):
+    households, spine, flags = world
+    whole = household_outcomes(households, spine, flags, target=target)
+    lean = household_flags(
+        households[["household_id", target]],
+        spine,
+        flags.drop(columns="score"),
+        target=target,
+    )
+    columns = ["household_id", "y_true", "flagged"]
+    pd.testing.assert_frame_equal(lean, whole[columns], check_exact=True)

@@ -4,7 +4,8 @@
 at a time (or whole, for a model that is not row by row), applies the flag rule to
 every score and explains the flagged households read back from the file: its table
 must equal :func:`~simulator.council.flagging.score_and_flag`'s, for every kind of
-model and flag rule, any batch and row group size, and the explain limit reached.
+model and flag rule, any batch and row group size, and the explain limit reached;
+without drivers, its scores and flags alone.
 (Both paths score the same batches: a logistic regression's bits differ between a
 row scored in a short batch and in a long one.)
 """
@@ -129,7 +130,11 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
         io.write_parquet(view.reset_index(), out / "view.parquet")
         expected = score_and_flag(model, view, rule)
         got = score_view_file(model, out / "view.parquet", rule)
+        lean = score_view_file(model, out / "view.parquet", rule, drivers=False)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    # Without drivers: the same scores and flags, nothing else.
+    columns = list(flagging.SCORED_COLUMNS)
+    pd.testing.assert_frame_equal(lean, expected[columns], check_exact=True)
 
 
 def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
