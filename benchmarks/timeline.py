@@ -2,13 +2,14 @@
 
 ``python -m benchmarks.timeline OUT -- run scenarios/baseline.yaml ...`` runs the
 command (``python -m benchmarks.timeline child ...``: linkaudit with hooks) and samples
-every process of its tree from ``/proc`` every 0.5 s (its user + system CPU), while
-hooks in the command's process and in its workers (the fork server imports them
-too) log when each stage, each pool task and each part of the report starts and
-ends. It writes ``OUT.samples``, ``OUT.events`` and ``OUT.json`` (wall, CPU, CPU
-use, the CPU other processes ran meanwhile: ``others_cpu_s``, steal, load) and
-prints each step with its wall and its process's CPU, and the idle core-seconds
-(2 x wall - CPU). The hooks only log; the outputs are the command's own.
+every process of its tree from ``/proc`` every 0.5 s (its user + system CPU and
+resident memory), while hooks in the command's process and in its workers (the fork
+server imports them too) log when each stage, each pool task and each part of the
+report starts and ends. It writes ``OUT.samples``, ``OUT.events`` and ``OUT.json``
+(wall, CPU, CPU use, the CPU other processes ran meanwhile: ``others_cpu_s``, steal,
+load) and prints each step with its wall, its process's CPU and highest sampled
+resident memory, and the idle core-seconds (2 x wall - CPU). The hooks only log; the
+outputs are the command's own.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def install() -> None:
     _wrap(parallel, "call_task", lambda fn, a, t: "task " + _task_name(fn, a))
     _wrap(sections, "draw_sections", lambda i, anchors: f"draw {sorted(anchors)}")
     _wrap(output, "write_run", lambda *a, **k: "stage write_run")
+    _wrap(output.ReportMeanwhile, "__call__", lambda *a, **k: "stage meanwhile")
     take = parallel.Task.take
 
     def take_logged(self: Any) -> bool:
@@ -126,13 +128,14 @@ def _busy() -> tuple[float, float]:
 
 
 def _sample(pids: list[int], now: float, out: Any) -> None:
-    """One line per process: time, pid, CPU seconds so far."""
-    hz = os.sysconf("SC_CLK_TCK")
+    """One line per process: time, pid, CPU seconds so far, resident bytes."""
+    hz, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
     for pid in pids:
         with contextlib.suppress(OSError, ValueError, IndexError):
             stat = Path(f"/proc/{pid}/stat").read_text()
             fields = stat[stat.rindex(")") + 2 :].split()
-            out.write(f"{now:.3f}\t{pid}\t{(int(fields[11]) + int(fields[12])) / hz}\n")
+            cpu = (int(fields[11]) + int(fields[12])) / hz
+            out.write(f"{now:.3f}\t{pid}\t{cpu}\t{int(fields[21]) * page}\n")
 
 
 def record(prefix: str, args: list[str]) -> dict[str, Any]:
@@ -181,13 +184,20 @@ def record(prefix: str, args: list[str]) -> dict[str, Any]:
     return figures
 
 
-def steps(prefix: str) -> list[tuple[float, float, int, str, float]]:
-    """Each logged step: start and end (s from the start), pid, what, its CPU s."""
+def steps(prefix: str) -> list[tuple[float, float, int, str, float, float]]:
+    """Each logged step: start and end (s from the start), pid, what, its CPU s and
+    its process's highest sampled resident memory meanwhile (GiB)."""
     start = json.loads(Path(prefix + ".json").read_text())["start"]
     cpu: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    rss: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for line in Path(prefix + ".samples").read_text().splitlines():
-        t, pid, c = line.split("\t")
+        t, pid, c, *m = line.split("\t")
         cpu[int(pid)].append((float(t), float(c)))
+        rss[int(pid)].append((float(t), int(m[0]) if m else 0))
+
+    def peak(pid: int, began: float, ended: float) -> float:
+        inside = [m for t, m in rss[pid] if began <= t <= ended]
+        return max(inside, default=0) / 2**30
 
     def at(pid: int, t: float) -> float:
         s = cpu[pid]
@@ -207,10 +217,9 @@ def steps(prefix: str) -> list[tuple[float, float, int, str, float]]:
         if event == "start":
             opened[key] = when
         else:
-            began = opened.pop(key)
-            out.append(
-                (began, when, key[0], what, at(key[0], when) - at(key[0], began))
-            )
+            began, pid = opened.pop(key), key[0]
+            used = at(pid, when) - at(pid, began)
+            out.append((began, when, pid, what, used, peak(pid, began, when)))
     return sorted(out)
 
 
@@ -224,10 +233,10 @@ def main() -> None:
         prefix, args = sys.argv[1], sys.argv[sys.argv.index("--") + 1 :]
         record(prefix, args)
     print(Path(prefix + ".json").read_text())
-    for began, ended, pid, what, cpu in steps(prefix):
+    for began, ended, pid, what, cpu, gib in steps(prefix):
         print(
             f"{began:7.1f} {ended:7.1f} {pid:>7} wall {ended - began:6.1f} "
-            f"cpu {cpu:6.1f}  {what}"
+            f"cpu {cpu:6.1f} peak {gib:5.2f} GiB  {what}"
         )
 
 

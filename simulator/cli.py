@@ -381,7 +381,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from audits.tables import audit_summary
     from simulator.cli_headline import headline_lines
     from simulator.cli_outputs import reader_lines
-    from simulator.pipeline.output import write_run
+    from simulator.pipeline.output import ReportMeanwhile, write_run
     from simulator.pipeline.periods import run
     from simulator.pipeline.streamed import scratch_root
 
@@ -394,6 +394,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = args.output or Path("out") / scenario.name
     with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)) as claim:
         local = workers.cluster is None
+        streams = streams_world(args, scenario)
+        meanwhile = ReportMeanwhile() if streams else None  # its world's output
         with scratch_root(claim.partial, args.stream, local) as streamed:
             result = run(
                 scenario,
@@ -402,7 +404,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 workers=workers,
                 streamed=streamed,
-                directory=claim.partial if streams_world(args, scenario) else None,
+                directory=claim.partial if streams else None,
+                meanwhile=meanwhile,
             )
         out = write_run(
             result,
@@ -410,6 +413,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             overwrite=args.force,
             progress=not args.quiet,
             workers=workers,
+            meanwhile=meanwhile,
         )
     quality = _quality_lines(result.link_quality, scenario, result.link_quality_worlds)
     lines = [f"wrote {out}", *quality]

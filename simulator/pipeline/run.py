@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -565,6 +565,7 @@ def run(
     workers: Workers = SERIAL,
     streamed: Streamed | None = None,
     directory: Path | None = None,
+    meanwhile: Callable[[Run, Pool], None] | None = None,
 ) -> Run:
     """Run every stage of a scenario.
 
@@ -595,6 +596,12 @@ def run(
         written, which :func:`~simulator.pipeline.output.write_run` completes)
         and link, view, score, measure and audit it from the files there
         (:mod:`simulator.pipeline.run_world`); the outputs are the same.
+    meanwhile : callable, optional
+        With attribution: called with the run so far (all but its attribution)
+        and its pool once this process has taken back every rung task no worker
+        has started, so that it writes what it can of the run's output rather
+        than wait alone on the workers' last rung tasks
+        (:class:`~simulator.pipeline.output.ReportMeanwhile`).
 
     Returns
     -------
@@ -720,24 +727,28 @@ def run(
                 known.extend(k for _, _, k in worlds)
                 replicates = pool_replicates(audit.worlds)
             _warn_audit(pooled_audit(audit).disparities.warnings)
+        done = Run(
+            scenario,
+            data,
+            council,
+            quality,
+            fitted,
+            audit,
+            seeds,
+            replicates=replicates,
+            link_quality_worlds=qualities,
+            timings=timings,
+        )
         attributed = None
         if attribution:
+            if meanwhile is not None:
+                with timings.stage("attribution"):
+                    pool.help()  # the rung tasks no worker has started: here first
+                meanwhile(done, pool)
             with timings.stage("attribution"):
                 attributed = attribute_rungs(scenario, known, rungs, progress, timings)
     logger.info("run %s: %s", scenario.name, timings.summary())
-    return Run(
-        scenario,
-        data,
-        council,
-        quality,
-        fitted,
-        audit,
-        seeds,
-        attribution=attributed,
-        replicates=replicates,
-        link_quality_worlds=qualities,
-        timings=timings,
-    )
+    return replace(done, attribution=attributed)
 
 
 LINKED_ALONE = frozenset({"splink"})

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from simulator.cli import main
 from simulator.output_dirs import claim_output
 from simulator.pipeline import run as run_module
-from simulator.pipeline.output import write_run
+from simulator.pipeline.output import ReportMeanwhile, write_run
+from simulator.pipeline.parallel import Workers
 from simulator.pipeline.run import Run, run
 from simulator.pipeline.streamed import SCRATCH_PREFIX
 from simulator.schema.scenario import Scenario
@@ -63,6 +64,25 @@ def test_a_run_streamed_into_its_output_writes_the_run_in_memory(
     assert streamed.audit.outcomes.equals(in_memory.audit.outcomes)
     assert not list((here / "streamed").rglob(f"{SCRATCH_PREFIX}*"))
     assert sorted(p.name for p in here.iterdir()) == ["memory", "streamed"]
+
+
+def test_a_report_drawn_while_the_last_rungs_run_is_the_report_drawn_after(tmp_path):
+    """What ReportMeanwhile writes and draws while the pool's worker runs its last
+    rung tasks (the world's last files, the audit, replicate and transparency
+    files, the sections but the attribution's, some of them on that worker), and
+    write_run then the rest: the directory write_run writes alone, report included."""
+    scenario = streamed_small(3, 300, BLOCK_SIZE, "deterministic")  # two worlds
+    meanwhile = ReportMeanwhile()
+    for name, called in (("after", None), ("meanwhile", meanwhile)):
+        out = tmp_path / name
+        with claim_output(out) as claim:
+            two = Workers(2)
+            result = run(
+                scenario, directory=claim.partial, workers=two, meanwhile=called
+            )
+            write_run(result, out, workers=two, meanwhile=called)
+    assert meanwhile.inputs is not None and "thresholds" in meanwhile.drawn
+    assert digests(tmp_path / "meanwhile") == digests(tmp_path / "after")
 
 
 def write_scenario(tmp_path: Path, text: str) -> Path:

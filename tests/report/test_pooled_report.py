@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import warnings
 from dataclasses import replace
@@ -9,11 +10,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audits.errors import AuditWarning
 from audits.link_quality import link_quality
+from audits.pooled_links import tables_only
 from audits.pooled_tables import pooled_audit
 from audits.report import render_report
+from audits.report.sections import SECTIONS, draw_sections, inputs_for
 from audits.report.sections import flags as flags_section
 from audits.report.sections import linkage as linkage_section
 from audits.report.sections import scores as score_section
@@ -228,3 +233,51 @@ def test_score_section_of_one_world_is_unchanged(report_data, kept_inputs):
     many = str(score_section.run_score_section(kept_inputs))
     assert "one world&#x27;s AUC" in many
     assert 'aria-label="Area under the ROC curve by deprivation' in many
+
+
+@pytest.fixture(scope="module")
+def worlds_inputs(kept_inputs, report_data):
+    """Three worlds that kept their families, each with its link quality, and an
+    attribution: every per-household table a run's report inputs hold."""
+    assert report_data.attribution is not None
+    assert not report_data.link_quality.records.empty
+    others = (tables_only(report_data.link_quality),) * 2
+    return replace(kept_inputs, link_quality_worlds=others)
+
+
+@pytest.fixture(scope="module")
+def every_section(worlds_inputs):
+    """Every section drawn from the whole inputs, once."""
+    return draw_sections(worlds_inputs, [s.anchor for s in SECTIONS])
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(anchors=st.sets(st.sampled_from([s.anchor for s in SECTIONS]), min_size=1))
+def test_sections_drawn_from_what_they_read_are_those_drawn_from_all(
+    worlds_inputs, every_section, anchors
+):
+    """A process sent only the per-household tables its sections read (inputs_for,
+    pickled as a pool task is) draws them as the whole inputs do."""
+    sent = pickle.loads(pickle.dumps(inputs_for(worlds_inputs, anchors)))
+    assert draw_sections(sent, anchors) == {a: every_section[a] for a in anchors}
+
+
+def test_a_process_drawing_no_familys_section_is_sent_no_family(worlds_inputs):
+    """The sections a streamed run's pool draws while its last rungs run read no
+    family's outcomes, no attribution and no link: none is sent; the case files
+    get the first world's families and the attribution's, the causes neither."""
+    light = inputs_for(worlds_inputs, {"population", "flags", "linkage"})
+    assert all(world.outcomes is None for world in light.audit.worlds)
+    assert light.attribution is None
+    assert light.link_quality.records.empty and light.link_quality.errors.empty
+    cases = inputs_for(worlds_inputs, {"cases"})
+    assert cases.audit.outcomes is worlds_inputs.audit.outcomes
+    assert all(world.outcomes is None for world in cases.audit.replicates)
+    assert cases.attribution.households is worlds_inputs.attribution.households
+    causes = inputs_for(worlds_inputs, {"causes"}).attribution
+    assert causes.households.empty
+    assert causes.counts is worlds_inputs.attribution.counts
