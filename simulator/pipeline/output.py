@@ -538,7 +538,7 @@ def _report_pool(run_: Run, workers: Workers) -> Iterator[Pool | None]:
         yield None
         return
     households = run_.scenario.population.n_households
-    with Pool(workers, households, 1, busy=True, streamed=True, kept=0) as pool:
+    with Pool(workers, households, 1, busy=True, report=True, kept=0) as pool:
         yield pool if pool.size else None
 
 

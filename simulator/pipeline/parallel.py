@@ -112,6 +112,13 @@ STREAMED_BYTES_PER_HOUSEHOLD = 950
 """What a streamed task holds per household of its world (the view, scores and
 outcomes it builds in memory, the spine's address keys while it generates): the
 slope of :data:`STREAMED_TASK_BYTES`' line."""
+REPORT_BYTES_PER_HOUSEHOLD = 400
+"""Memory of a worker drawing part of a streamed run's report, per household, besides
+:data:`PROCESS_BYTES`: the tables its sections read
+(:func:`audits.report.sections.inputs_for`). Its peak was 0.55 GiB at 1,000,000
+households (session 29, one run under load: about 170 bytes a household over the
+libraries), taken at more than twice that. A streamed task's line, which it was
+sized by, asked 8.1 GiB at 8,200,000 households and refused the worker."""
 MEMORY_SHARE = 0.9
 """Share of the available memory the worlds may take."""
 
@@ -308,10 +315,13 @@ def processes(
     return wanted
 
 
-def task_bytes(*, whole_runs: bool = False, streamed: bool = False) -> dict[str, int]:
+def task_bytes(
+    *, whole_runs: bool = False, streamed: bool = False, report: bool = False
+) -> dict[str, int]:
     """A pool task's memory, as :func:`processes` takes it (its keywords).
 
-    A whole run's (:data:`RUN_BYTES_PER_HOUSEHOLD`), a task streamed through files
+    A report's part (:data:`REPORT_BYTES_PER_HOUSEHOLD`), a whole run's
+    (:data:`RUN_BYTES_PER_HOUSEHOLD`), a task streamed through files
     (:data:`STREAMED_BYTES_PER_HOUSEHOLD` and :data:`STREAMED_TASK_BYTES`), else a
     task holding its world (:data:`TASK_BYTES_PER_HOUSEHOLD`).
 
@@ -321,6 +331,8 @@ def task_bytes(*, whole_runs: bool = False, streamed: bool = False) -> dict[str,
     ...     "per_household": STREAMED_BYTES_PER_HOUSEHOLD, "fixed": STREAMED_TASK_BYTES}
     True
     """
+    if report:
+        return {"per_household": REPORT_BYTES_PER_HOUSEHOLD, "fixed": 0}
     if whole_runs:
         return {"per_household": RUN_BYTES_PER_HOUSEHOLD, "fixed": 0}
     if streamed:
@@ -732,6 +744,9 @@ class Pool:
     streamed : bool
         Each task streams its world through files (``run --stream``), which holds
         less (:data:`STREAMED_TASK_BYTES`, :data:`STREAMED_BYTES_PER_HOUSEHOLD`).
+    report : bool
+        Each task draws part of a streamed run's report
+        (:data:`REPORT_BYTES_PER_HOUSEHOLD`): it holds no world.
     kept : int, optional
         Worlds this process keeps in memory while the pool works (:func:`memory_cap`);
         by default 1 if ``busy`` (a run's real world), else 0. A run whose own world
@@ -747,6 +762,7 @@ class Pool:
         busy: bool = False,
         whole_runs: bool = False,
         streamed: bool = False,
+        report: bool = False,
         kept: int | None = None,
     ):
         self.cluster = workers.cluster
@@ -768,7 +784,7 @@ class Pool:
             households,
             tasks + busy,
             kept=self.kept,
-            **task_bytes(whole_runs=whole_runs, streamed=streamed),
+            **task_bytes(whole_runs=whole_runs, streamed=streamed, report=report),
         )
         self.processes = n
         self.threads = max(1, cores() // n) if n > 1 else None

@@ -45,6 +45,7 @@ from simulator.pipeline.parallel import (
     memory_cap,
     processes,
     quiet_recycling,
+    task_bytes,
     workers_from_env,
 )
 from simulator.pipeline.sweep import _alongside, point_rows, sweep
@@ -760,3 +761,13 @@ def test_a_worker_restarted_for_its_growth_is_not_reported_as_a_leak():
         warnings.warn(recycled, UserWarning, stacklevel=1)
         warnings.warn(stopped, UserWarning, stacklevel=1)
     assert [str(w.message) for w in seen] == [stopped]
+
+
+def test_a_report_worker_is_sized_by_the_report_not_a_world():
+    # At 8,200,000 households, with the run's process holding its results (17.7 GiB
+    # left), a streamed task's line refused the report's worker; the report's own
+    # tables leave room for it.
+    households, left = 8_200_000, int(17.7 * 2**30)
+    streamed = memory_cap(households, available=left, **task_bytes(streamed=True))
+    report = memory_cap(households, available=left, **task_bytes(report=True))
+    assert streamed == 1 < 2 <= report
