@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,10 @@ class RowGroupWriter:
         With ``scratch``: each table is written as it comes (its own row groups),
         nothing held or combined, as a scratch file's bytes need not be those of
         the file written whole.
+    repeating : collection of str
+        With ``scratch``: columns whose few values repeat (a source's name, an
+        event type), written with a dictionary too: hashed once a value, they are
+        far fewer bytes to compress and read than the strings written plain.
     """
 
     def __init__(
@@ -211,13 +216,18 @@ class RowGroupWriter:
         *,
         scratch: bool = False,
         as_given: bool = False,
+        repeating: Collection[str] = (),
     ):
         if as_given and not scratch:
             raise ValueError("only a scratch file's row groups follow its tables")
         path.parent.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {"compression": "zstd"}
         if scratch:
-            dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+            dictionaries = [
+                f.name
+                for f in schema
+                if pa.types.is_dictionary(f.type) or f.name in repeating
+            ]
             options = {
                 "compression": SCRATCH_COMPRESSION,
                 "use_dictionary": dictionaries,

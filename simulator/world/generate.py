@@ -95,6 +95,12 @@ numbered (:meth:`~simulator.world.records.Rows.to_arrays`): pools of one to some
 thousands of values (names come from a vocabulary), so the spill holds int32 codes,
 not strings; the strings are decoded once, as before, only later."""
 
+REPEATING = (*CODED, "postcode", "prev_postcode")
+"""Columns a scratch world's files write with a dictionary
+(:class:`~simulator.io.RowGroupWriter`'s ``repeating``): :data:`CODED` and
+postcodes (a dozen homes share one), whose strings written plain cost more to
+compress than to hash."""
+
 LEAN_SPINE_IDENTITY = ("dob", "address", "postcode")
 """The spine's identity fields a lean world holds (:func:`generate`): the view's date
 of birth and postcode, and the address its households are numbered by."""
@@ -290,9 +296,8 @@ def add_records(
     for source, source_parts in parts.items():
         cfg = scenario.agencies.source(source)
         made = MODULES[source].records(chunk, cfg)
-        if clean is not None:
-            rows = corrupt(made, chunk, source, _NO_ERRORS, scenario.error_multipliers)
-            rows = shared_records(rows, chunk, source, scenario.consent)
+        if clean is not None:  # corrupt() with no error adds only columns not kept
+            rows = shared_records(made, chunk, source, scenario.consent)
             skip = _skipped(rows, source, True, True)  # a lean scratch world's
             clean[source].append(rows.to_arrays(skip=skip, coded=CODED))
         rows = corrupt(made, chunk, source, cfg.errors, scenario.error_multipliers)
@@ -889,7 +894,11 @@ class _WorldWriter:
         for rel, table in truth:
             if rel not in files:
                 writer = RowGroupWriter(
-                    self.directory / rel, table.schema, scratch=self.scratch
+                    self.directory / rel,
+                    table.schema,
+                    scratch=self.scratch,
+                    as_given=self.scratch,
+                    repeating=REPEATING,
                 )
                 files[rel] = self.held.enter_context(writer)
             files[rel].write(table)
@@ -1078,7 +1087,13 @@ class _Spill:
         """
         with (
             pa.OSFile(str(self.path)) as source,
-            RowGroupWriter(path, self.schema, scratch=scratch) as writer,
+            RowGroupWriter(
+                path,
+                self.schema,
+                scratch=scratch,
+                as_given=scratch,
+                repeating=REPEATING,
+            ) as writer,
         ):
             start = 0
             for batch in pa.ipc.open_stream(source):

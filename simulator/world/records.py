@@ -115,6 +115,10 @@ class Strings:
         """The rows ``idx``, in that order (the pool is shared, not copied)."""
         return Strings(self.codes[idx], self.base, self.extra)
 
+    def repeat(self, times: np.ndarray) -> Strings:
+        """Each row ``times`` times in a row (:meth:`take` of those rows, faster)."""
+        return Strings(np.repeat(self.codes, times), self.base, self.extra)
+
     def copy(self) -> Strings:
         """A copy whose codes can be changed without touching this column."""
         return Strings(self.codes.copy(), self.base, self.extra)
@@ -205,6 +209,13 @@ class Rows:
     def take(self, idx: np.ndarray) -> Rows:
         """The rows ``idx``, in that order."""
         return Rows({k: v.take(idx) for k, v in self.columns.items()})
+
+    def repeat(self, times: np.ndarray) -> Rows:
+        """Each row ``times`` times in a row: :meth:`take` of the rows so repeated.
+
+        One pass over each column, where :meth:`take` reads it through an index.
+        """
+        return Rows({k: v.repeat(times) for k, v in self.columns.items()})
 
     def copy(self) -> Rows:
         """A copy whose columns can be changed without touching these."""

@@ -28,6 +28,7 @@ from simulator.vocabulary import SOURCES
 from simulator.world.agencies import MODULES
 from simulator.world.agencies.base import PopulationChunk
 from simulator.world.corruption import CARRIED, ERRORS, corrupt
+from simulator.world.corruption.source_rows import SourceRows
 from simulator.world.generate import generate
 from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
 from simulator.world.records import HELD_IDENTIFIERS, IDENTITY_COLUMNS, Strings
@@ -429,3 +430,25 @@ def test_carried_identity_is_another_member_exactly_on_wrong_person_rows(
     assert np.array_equal(
         household.reindex(carried).to_numpy(), out["true_household_id"].to_numpy()
     )
+
+
+@SETTINGS
+@given(
+    source=st.sampled_from(SOURCES),
+    hits=st.lists(st.booleans(), min_size=1, max_size=200),
+)
+def test_repeated_rows_keep_their_positions_and_block_counts(small_world, source, hits):
+    """``SourceRows.repeat`` (the duplicate error) keeps each row's household and
+    person positions and the rows per block as found afresh for the rows it leaves."""
+    chunk, records = small_world
+    rows = records[source]
+    r = SourceRows(rows, chunk, source, ("corruption", source))
+    hit = np.resize(np.array(hits), len(r.rows))
+    r.repeat(1 + hit.astype(np.int64))
+    hid = r.rows["true_household_id"]
+    np.testing.assert_array_equal(r.h_pos, chunk.household_positions(hid))
+    np.testing.assert_array_equal(
+        r.p_pos, chunk.person_positions(r.rows["true_person_id"])
+    )
+    np.testing.assert_array_equal(r.counts, chunk.counts(hid))
+    assert len(r.rows) == len(rows) + int(hit.sum())

@@ -248,3 +248,29 @@ def test_a_coded_column_kept_as_a_dictionary_decodes_to_its_strings(pool, extra,
     arrays = rows.to_arrays(coded=("first_name",))
     assert arrays["first_name"].dictionary_decode().equals(column.to_arrow())
     assert rows.to_arrays()["first_name"].equals(column.to_arrow())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    picks=st.lists(st.integers(-1, 3), max_size=40),
+    data=st.data(),
+)
+def test_rows_repeated_are_the_rows_taken_so(picks, data):
+    """``Rows.repeat`` (the duplicate error's copies) equals ``Rows.take`` of each
+    row index repeated as often: every column, coded strings and missing rows too."""
+    codes = np.array(picks, dtype=np.int64)
+    times = np.array(
+        data.draw(
+            st.lists(st.integers(0, 3), min_size=len(codes), max_size=len(codes))
+        ),
+        dtype=np.int64,
+    )
+    column = Strings(codes, pa.array(["a", "b", "c", "d"], pa.large_string()))
+    rows = Rows({"first_name": column, "n": np.arange(len(codes)) * 1.5})
+    repeated = rows.repeat(times)
+    taken = rows.take(np.repeat(np.arange(len(codes)), times))
+    np.testing.assert_array_equal(
+        repeated["first_name"].codes, taken["first_name"].codes
+    )
+    np.testing.assert_array_equal(repeated["n"], taken["n"])
+    assert repeated["first_name"].to_arrow().equals(taken["first_name"].to_arrow())

@@ -57,9 +57,7 @@ def corrupt(
         hit = u < r.rates(error, base, multipliers)
         touched = APPLY[error](r, hit)
         if error == "duplicate":
-            flags = {
-                k: v[np.repeat(np.arange(len(v)), 1 + hit)] for k, v in flags.items()
-            }
+            flags = {k: np.repeat(v, 1 + hit) for k, v in flags.items()}
         flags[error] = touched
     out = r.rows
     for error in ERRORS:

@@ -79,10 +79,11 @@ def _edit_names(
 
 
 def _err_duplicate(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-    idx = np.repeat(np.arange(len(r.rows)), 1 + hit.astype(np.int64))
-    copy = np.zeros(len(idx), bool)
-    copy[1:] = idx[1:] == idx[:-1]
-    r.take(idx)
+    times = 1 + hit.astype(np.int64)
+    ends = np.cumsum(times)
+    copy = np.zeros(int(ends[-1]), bool)
+    copy[ends[hit] - 1] = True  # the second of each pair is the copy
+    r.repeat(times)
     return copy
 
 

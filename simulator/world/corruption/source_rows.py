@@ -41,12 +41,14 @@ class SourceRows:
             self._owned.add(column)
         return self.rows[column]
 
-    def take(self, idx: np.ndarray) -> None:
-        """Keep the rows ``idx``, in that order (sorted by household still)."""
-        self.rows = self.rows.take(idx)
+    def repeat(self, times: np.ndarray) -> None:
+        """Keep each row ``times`` times in a row (still sorted by household)."""
+        added = np.repeat(self.rows["true_household_id"], times - 1)
+        self.rows = self.rows.repeat(times)
         self._owned = set(self.rows.columns)  # every column is a new array
-        self.h_pos, self.p_pos = self.h_pos[idx], self.p_pos[idx]
-        self.counts = self.chunk.counts(self.rows["true_household_id"])
+        self.h_pos = np.repeat(self.h_pos, times)
+        self.p_pos = np.repeat(self.p_pos, times)
+        self.counts = self.counts + self.chunk.counts(added)  # rows added per block
 
     def uniforms(self, name: str, k: int = 1) -> np.ndarray:
         """``k`` uniforms per row from stream ``name``: shape (n,) or (n, k)."""
