@@ -365,8 +365,8 @@ def links_by_id(
     each person's household; the records come out in id order, as they are.
     """
     keys = pa.array(key_names, pa.string())
-    ids = sum(len(seen) for seen in present)
-    span = max(RANGE_BATCHES * rows, -(-ids // MOST_RANGES))
+    every_id = sum(len(seen) for seen in present)
+    span = max(RANGE_BATCHES * rows, -(-every_id // MOST_RANGES))
     for k, (name, seen) in enumerate(zip(names, present, strict=True)):
         source = pa.array([name], pa.string())
         for lo in range(0, len(seen), span):
