@@ -15,7 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audits.attribution import RUNGS
-from audits.report.cases import CATEGORIES, select_cases
+from audits.report.cases import (
+    CATEGORIES,
+    case_files,
+    describe_case,
+    examine_cases,
+    select_cases,
+)
 from audits.report.cases.select import shuffled
 
 KINDS = {c.key: c for c in CATEGORIES}
@@ -80,6 +86,42 @@ def test_the_run_gets_one_case_per_cause(report_data):
 )
 def test_every_cause_that_occurs_gets_a_case(report_data, causes, seed, keep):
     check_choice(relabelled(report_data, causes, seed, keep))
+
+
+def assert_same_case(case, alone) -> None:
+    """Two case files equal field by field (their tables frame by frame)."""
+    for field in dataclasses.fields(case):
+        mine, theirs = getattr(case, field.name), getattr(alone, field.name)
+        if isinstance(mine, pd.DataFrame):
+            pd.testing.assert_frame_equal(mine, theirs)
+        else:
+            assert mine == theirs, field.name
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    causes=st.lists(st.sampled_from(RUNGS), min_size=1, max_size=5, unique=True),
+    seed=st.integers(0, 2**31),
+    keep=st.sampled_from([0.05, 0.5, 1.0]),
+)
+def test_case_files_from_the_choice_equal_each_read_alone(
+    report_data, causes, seed, keep
+):
+    # case_files takes the chosen families' rows from what choosing read of every
+    # candidate (a superset); each family's own reads must give the same file.
+    inputs = relabelled(report_data, causes, seed, keep)
+    chosen, examined = examine_cases(inputs)
+    cases = case_files(inputs)
+    assert [c.household_id for c in cases] == chosen["household_id"].tolist()
+    assert examined is not None or not cases
+    if examined is not None:  # the candidates' reads hold more than the chosen
+        assert set(examined.reached["household_id"]) >= set(chosen["household_id"])
+    for case, (_, row) in zip(cases, chosen.iterrows(), strict=True):
+        assert_same_case(case, describe_case(inputs, row))
 
 
 def test_the_choice_does_not_depend_on_row_order(report_data):

@@ -19,7 +19,7 @@ from audits.report.cases.kinds import (
     CaseFile,
     Category,
 )
-from audits.report.cases.select import select_cases
+from audits.report.cases.select import Examined, examine_cases, select_cases
 
 __all__ = [
     "CATEGORIES",
@@ -27,8 +27,10 @@ __all__ = [
     "PLAIN_CATEGORIES",
     "CaseFile",
     "Category",
+    "Examined",
     "case_files",
     "describe_case",
+    "examine_cases",
     "gather",
     "explanation",
     "member_summary",

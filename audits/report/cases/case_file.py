@@ -33,7 +33,7 @@ from audits.report.cases.kinds import (
     WRONG_MEMBER,
     CaseFile,
 )
-from audits.report.cases.select import select_cases
+from audits.report.cases.select import Examined, examine_cases
 from audits.report.inputs import ReportInputs
 from audits.run_tables import HOUSEHOLDS, PEOPLE, SPINE
 from simulator.vocabulary import NEEDS
@@ -75,18 +75,18 @@ class Gathered:
     Attributes
     ----------
     reached : DataFrame
-        :func:`~audits.report.cases.evidence.reach` of the families.
+        :func:`~audits.report.cases.evidence.reach` of (at least) the families.
     register : DataFrame
-        :func:`~audits.report.cases.evidence.register_entries` of the council
-        households reached.
+        :func:`~audits.report.cases.evidence.register_entries` of (at least) the
+        council households reached.
     households, people : DataFrame
         The families' rows of the truth (:data:`FAMILY_COLUMNS`, ``need_*`` and the
         audit's target; :data:`MEMBER_COLUMNS` and ``household_id``).
     registered : Series
         The ``true_person_id`` of their members the register holds.
     evidence : DataFrame
-        :func:`~audits.report.cases.evidence.linked_records` of the council
-        households reached and the families.
+        :func:`~audits.report.cases.evidence.linked_records` of (at least) the
+        council households reached and the families.
     """
 
     reached: pd.DataFrame
@@ -97,8 +97,15 @@ class Gathered:
     evidence: pd.DataFrame
 
 
-def gather(inputs: ReportInputs, households: np.ndarray) -> Gathered:
-    """Read what the case files of ``households`` show, a few filtered reads."""
+def gather(
+    inputs: ReportInputs, households: np.ndarray, examined: Examined | None = None
+) -> Gathered:
+    """Read what the case files of ``households`` show, a few filtered reads.
+
+    ``examined``: what choosing them read (:func:`examine_cases`), whose reach,
+    register and records hold theirs: taken from it, not read again (a case file
+    keeps only its family's rows of each).
+    """
     tables = inputs.tables
     target = inputs.scenario.audit.target
     read = [
@@ -106,20 +113,26 @@ def gather(inputs: ReportInputs, households: np.ndarray) -> Gathered:
         for c in tables.columns(HOUSEHOLDS)
         if c in FAMILY_COLUMNS or c.startswith("need_") or c in (target, "household_id")
     ]
-    reached = reach(inputs, households)
-    spine_ids = reached["spine_household_id"].unique()
+    if examined is None:
+        reached = reach(inputs, households)
+        spine_ids = reached["spine_household_id"].unique()
+        register = register_entries(inputs, spine_ids)
+        evidence = linked_records(inputs, spine_ids, households)
+    else:
+        reached, register = examined.reached, examined.register
+        evidence = examined.evidence
     people = tables.rows(
         PEOPLE, {"household_id": households}, ["household_id", *MEMBER_COLUMNS]
     )
     return Gathered(
         reached=reached,
-        register=register_entries(inputs, spine_ids),
+        register=register,
         households=tables.rows(HOUSEHOLDS, {"household_id": households}, read),
         people=people,
         registered=tables.rows(  # probed for the few members only
             SPINE, {"true_person_id": people["person_id"]}, ["true_person_id"]
         )["true_person_id"],
-        evidence=linked_records(inputs, spine_ids, households),
+        evidence=evidence,
     )
 
 
@@ -301,8 +314,8 @@ def case_files(inputs: ReportInputs) -> list[CaseFile]:
     """
     if inputs.audit is None or inputs.audit.outcomes is None:
         return []
-    chosen = select_cases(inputs)
-    known = gather(inputs, chosen["household_id"].to_numpy())  # one pass for all
+    chosen, examined = examine_cases(inputs)
+    known = gather(inputs, chosen["household_id"].to_numpy(), examined)  # all at once
     return [  # ≤ 6 cases
         describe_case(inputs, row, known) for _, row in chosen.iterrows()
     ]

@@ -21,6 +21,8 @@ family.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -210,6 +212,31 @@ def _choose(candidates: pd.DataFrame, telling: pd.Series) -> pd.DataFrame:
     return ranked.loc[chosen].drop(columns=["_t", "_order"])
 
 
+@dataclass(frozen=True)
+class Examined:
+    """What choosing read of the candidate families, case files' reads of the chosen.
+
+    Each table holds (at least) the rows a case file of any candidate shows, so
+    case files of the chosen take theirs from it rather than read the run's tables
+    again (:func:`~audits.report.cases.case_file.gather`).
+
+    Attributes
+    ----------
+    reached : DataFrame
+        :func:`~audits.report.cases.evidence.reach` of the candidates.
+    register : DataFrame
+        :func:`~audits.report.cases.evidence.register_entries` of the council
+        households reached.
+    evidence : DataFrame
+        :func:`~audits.report.cases.evidence.linked_records` of those council
+        households and the candidates.
+    """
+
+    reached: pd.DataFrame
+    register: pd.DataFrame
+    evidence: pd.DataFrame
+
+
 def select_cases(inputs: ReportInputs) -> pd.DataFrame:
     """The households chosen for case files, one per category present.
 
@@ -224,10 +251,16 @@ def select_cases(inputs: ReportInputs) -> pd.DataFrame:
     DataFrame
         ``category``, ``household_id``, ``error``, ``cause``, in display order.
     """
+    return examine_cases(inputs)[0]
+
+
+def examine_cases(inputs: ReportInputs) -> tuple[pd.DataFrame, Examined | None]:
+    """:func:`select_cases`, and what it read of the candidates (None if none)."""
     categories = CATEGORIES if inputs.attribution is not None else PLAIN_CATEGORIES
     candidates = _candidates(inputs, categories)
+    columns = ["category", "household_id", "error", "cause"]
     if candidates.empty:
-        return candidates[["category", "household_id", "error", "cause"]]
+        return candidates[columns], None
     households = candidates["household_id"].unique()
     reached = reach(inputs, households)
     spine_households = reached["spine_household_id"].unique()
@@ -235,4 +268,5 @@ def select_cases(inputs: ReportInputs) -> pd.DataFrame:
     people = register_entries(inputs, spine_households)
     telling = _evidence(candidates, reached, records, people)
     chosen = _choose(candidates, telling)
-    return chosen[["category", "household_id", "error", "cause"]].reset_index(drop=True)
+    examined = Examined(reached=reached, register=people, evidence=records)
+    return chosen[columns].reset_index(drop=True), examined

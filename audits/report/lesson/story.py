@@ -18,9 +18,10 @@ from audits.report.cases import (
     PLAIN_CATEGORIES,
     CaseFile,
     Category,
+    Examined,
     describe_case,
+    examine_cases,
     gather,
-    select_cases,
 )
 from audits.report.cases.explain import (
     ABOUT_WORDS,
@@ -80,14 +81,19 @@ def lesson_cases(inputs: ReportInputs) -> pd.DataFrame:
     Each is the case file of its error's most common cause that has one (else the
     first case file of that error). Columns as :func:`select_cases`.
     """
-    chosen = select_cases(inputs)
+    return _lesson_choice(inputs)[0]
+
+
+def _lesson_choice(inputs: ReportInputs) -> tuple[pd.DataFrame, Examined | None]:
+    """:func:`lesson_cases`, and what choosing the case files read."""
+    chosen, examined = examine_cases(inputs)
     causes = most_common_causes(inputs)
     kinds = {c.key: c for c in (*CATEGORIES, *PLAIN_CATEGORIES)}
     parts = [
         _first_of_causes(chosen[chosen["error"] == error], causes.get(error, []), kinds)
         for error in ("false_positive", "false_negative")
     ]
-    return pd.concat(parts).reset_index(drop=True)
+    return pd.concat(parts).reset_index(drop=True), examined
 
 
 def _without_prefix(title: str) -> str:
@@ -148,8 +154,8 @@ def stories(inputs: ReportInputs) -> list[Story]:
         return []
     cut = run_cut(inputs.tables, inputs.scenario.model.flag_rule())
     out = []
-    chosen = lesson_cases(inputs)
-    known = gather(inputs, chosen["household_id"].to_numpy())  # one pass for both
+    chosen, examined = _lesson_choice(inputs)
+    known = gather(inputs, chosen["household_id"].to_numpy(), examined)  # both
     for _, row in chosen.iterrows():  # two families
         case = describe_case(inputs, row, known)
         out.append(
