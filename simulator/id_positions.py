@@ -45,7 +45,9 @@ class IdPositions:
                 table = np.full(top + 1, -1, dtype=np.int64)
                 table[array] = np.arange(n, dtype=np.int64)
                 self._table = table
-                self.is_unique = bool(np.array_equal(table[array], np.arange(n)))
+                # Unique iff every id filled a slot of its own: a scan of the
+                # table, not a gather of n scattered slots.
+                self.is_unique = int(np.count_nonzero(table >= 0)) == n
                 return
         self._index = pd.Index(ids)
         self.is_unique = bool(self._index.is_unique)

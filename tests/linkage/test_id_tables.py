@@ -148,6 +148,14 @@ def test_id_positions_of_records_among_links_is_a_lookup(record_ids, link_ids):
 
 
 @settings(max_examples=200, deadline=None)
+@given(id_lists(max_size=60))
+def test_id_positions_is_unique_is_pandas(ids):
+    # The direct table's check counts filled slots; repeated ids share one.
+    array = np.array(ids, dtype=np.int64)
+    assert IdPositions(array).is_unique == pd.Index(array).is_unique
+
+
+@settings(max_examples=200, deadline=None)
 @given(id_lists(max_size=60), st.integers(1, 20), st.booleans())
 def test_repeated_spine_ids_are_duckdbs_distinct_count(
     tmp_path_factory, ids, rows, as_int32
