@@ -15,7 +15,15 @@ from scipy.special import expit, logit
 from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world.identity import nhs_number_valid, upn_valid
 from simulator.world.needs import SCHOOL_AGES, YOUTH_AGE
-from simulator.world.population import MAX_MEMBERS, _only_where
+from simulator.world.population import (
+    MAX_MEMBERS,
+    OPTIONAL_PEOPLE,
+    Calibration,
+    _only_where,
+    area_streets,
+    make_areas,
+    make_chunk,
+)
 
 
 @pytest.fixture(scope="module")
@@ -329,3 +337,43 @@ def test_only_where_spreads_values_over_the_rows_like_a_take(mask, start, text):
     seen = np.cumsum(mask)
     expected = [made[k - 1] if m else None for k, m in zip(seen, mask, strict=True)]
     assert spread.to_pylist() == expected
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    unmade=st.sets(st.sampled_from(OPTIONAL_PEOPLE)),
+    n_blocks=st.integers(1, 2),
+)
+def test_a_chunk_made_without_some_people_columns_has_every_other_value(
+    seed, unmade, n_blocks
+):
+    """Names and identifiers have streams of their own (or none): a chunk made
+    without any of :data:`OPTIONAL_PEOPLE` has the full chunk's households and
+    every other people's column, equal."""
+    from simtools import build_scenario
+
+    from simulator.rng import BLOCK_SIZE
+
+    s = build_scenario(n_blocks * BLOCK_SIZE - 300, seed)
+    cal, areas, streets = Calibration.from_scenario(s), make_areas(s), area_streets(s)
+    blocks = range(n_blocks)
+    hh, people = make_chunk(s, cal, areas, streets, blocks)
+    hh_lean, people_lean = make_chunk(s, cal, areas, streets, blocks, frozenset(unmade))
+    pd.testing.assert_frame_equal(hh_lean, hh, check_exact=True)
+    kept = [c for c in people.columns if c not in unmade]
+    assert list(people_lean.columns) == kept
+    pd.testing.assert_frame_equal(people_lean, people[kept], check_exact=True)
+
+
+def test_only_optional_people_columns_can_be_left_unmade(default_scenario):
+    s = default_scenario
+    with pytest.raises(ValueError, match="always made"):
+        make_chunk(
+            s,
+            Calibration.from_scenario(s),
+            make_areas(s),
+            area_streets(s),
+            range(1),
+            frozenset({"age"}),
+        )
