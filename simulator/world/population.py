@@ -560,16 +560,43 @@ def pick_member(
     h_pos: np.ndarray, eligible: np.ndarray, u: np.ndarray, n_households: int
 ) -> np.ndarray:
     """Row index of one eligible person per household (uniform via ``u``), or -1."""
-    count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(
-        np.int64
-    )
-    first_rank = np.concatenate([[0], np.cumsum(count)[:-1]])
-    want = first_rank + np.floor(u * count).astype(np.int64)
-    rows = np.flatnonzero(eligible)
-    out = np.full(n_households, -1, dtype=np.int64)
-    has = count > 0
-    out[has] = rows[want[has]]
-    return out
+    return MemberPicker.of(h_pos, eligible, n_households).pick(u)
+
+
+@dataclass(frozen=True)
+class MemberPicker:
+    """:func:`pick_member` for one mask of eligible people, for any uniforms.
+
+    What depends on who is eligible only (each household's count and first rank)
+    is worked out once, for the several draws of one kind of member a chunk's
+    sources make.
+    """
+
+    count: np.ndarray
+    """Eligible people per household."""
+    first_rank: np.ndarray
+    """Per household: the rank, among the eligible, of its first eligible person."""
+    rows: np.ndarray
+    """The eligible people's rows."""
+
+    @classmethod
+    def of(
+        cls, h_pos: np.ndarray, eligible: np.ndarray, n_households: int
+    ) -> MemberPicker:
+        """The picker of ``eligible`` people, of households ``h_pos``."""
+        count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(
+            np.int64
+        )
+        first_rank = np.concatenate([[0], np.cumsum(count)[:-1]])
+        return cls(count, first_rank, np.flatnonzero(eligible))
+
+    def pick(self, u: np.ndarray) -> np.ndarray:
+        """Row index of one eligible person per household (uniform via ``u``), or -1."""
+        want = self.first_rank + np.floor(u * self.count).astype(np.int64)
+        out = np.full(len(self.count), -1, dtype=np.int64)
+        has = self.count > 0
+        out[has] = self.rows[want[has]]
+        return out
 
 
 def make_chunk(

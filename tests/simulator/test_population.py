@@ -19,10 +19,12 @@ from simulator.world.population import (
     MAX_MEMBERS,
     OPTIONAL_PEOPLE,
     Calibration,
+    MemberPicker,
     _only_where,
     area_streets,
     make_areas,
     make_chunk,
+    pick_member,
 )
 
 
@@ -377,3 +379,29 @@ def test_only_optional_people_columns_can_be_left_unmade(default_scenario):
             range(1),
             frozenset({"age"}),
         )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=1, max_size=20),
+    data=st.data(),
+)
+def test_a_member_picker_picks_the_uth_eligible_member_for_any_uniforms(sizes, data):
+    """``MemberPicker``, made once, picks the ``floor(u * count)``-th eligible
+    member of each household (-1 if none) for every draw it is given."""
+    h_pos = np.repeat(np.arange(len(sizes)), sizes)
+    eligible = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(h_pos), max_size=len(h_pos)))
+    )
+    picker = MemberPicker.of(h_pos, eligible, len(sizes))
+    uniforms = st.floats(0, 1, exclude_max=True)
+    for _ in range(3):
+        u = np.array(
+            data.draw(st.lists(uniforms, min_size=len(sizes), max_size=len(sizes)))
+        )
+        expected = []
+        for h in range(len(sizes)):
+            rows = np.flatnonzero((h_pos == h) & eligible)
+            expected.append(rows[int(u[h] * len(rows))] if len(rows) else -1)
+        assert picker.pick(u).tolist() == expected
+        assert pick_member(h_pos, eligible, u, len(sizes)).tolist() == expected
