@@ -36,7 +36,14 @@ from simulator.world.arrow_memory import system_arrow_memory
 from simulator.world.consent import draw_consent, shared_records
 from simulator.world.corruption import CARRIED, ERRORS, corrupt
 from simulator.world.ids import record_ids, spine_household_ids, spine_person_ids
-from simulator.world.population import Calibration, area_streets, make_areas, make_chunk
+from simulator.world.population import (
+    OPTIONAL_PEOPLE,
+    PERSON_ADDRESSES,
+    Calibration,
+    area_streets,
+    make_areas,
+    make_chunk,
+)
 from simulator.world.records import (
     EVENT_COLUMNS,
     IDENTITY_COLUMNS,
@@ -169,6 +176,28 @@ def _unattached(lean: bool, scratch: bool) -> dict[str, frozenset[str]]:
         if decoded is not None:
             out[source] = frozenset(c for c in IDENTITY_COLUMNS if c not in decoded)
     return out
+
+
+def _unmade(unattached: Mapping[str, frozenset[str]], people: bool) -> frozenset[str]:
+    """People's columns a chunk is made without (:func:`make_chunk`'s ``unmade``).
+
+    None if a ``people`` file is written; else the people's copies of their
+    addresses (no source reads them) and the names and identifiers no source
+    attaches (:func:`_unattached`).
+
+    >>> sorted(_unmade({}, False))
+    ['address', 'postcode', 'prev_address', 'prev_postcode']
+    >>> _unmade(_unattached(True, True), False) == set(OPTIONAL_PEOPLE)
+    True
+    """
+    if people:
+        return frozenset()
+    attached = {
+        c for s in MODULES for c in OPTIONAL_PEOPLE if c not in unattached.get(s, ())
+    }
+    return frozenset(
+        c for c in OPTIONAL_PEOPLE if c in PERSON_ADDRESSES or c not in attached
+    )
 
 
 def _concat(
@@ -335,7 +364,7 @@ def generated_chunks(
     numbered; consent is drawn into the households first.
     """
     for hh, pp, (records,) in _shared_chunks(
-        (Drawn(scenario),), areas, progress, lean, scratch
+        (Drawn(scenario),), areas, progress, lean, scratch, people=True
     ):
         yield hh, pp, records
 
@@ -400,11 +429,15 @@ def _shared_chunks(
     progress: bool,
     lean: bool,
     scratch: bool,
+    *,
+    people: bool,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Columns]]]]:
     """:func:`generated_chunks` of worlds of one population, drawn once.
 
     Each chunk's households and people (:func:`same_population`: equal for every
     world), then each world's records of them, in the order of ``worlds``.
+    Without ``people`` (no people file written), the people lack the columns
+    nothing reads (:func:`_unmade`).
     """
     first = worlds[0].scenario
     if not all(same_population(first, w.scenario) for w in worlds[1:]):
@@ -424,8 +457,9 @@ def _shared_chunks(
     streets = area_streets(first)
     all_chunks = list(chunks(first))
     unattached = _unattached(lean, scratch)  # the same for every chunk
+    unmade = _unmade(unattached, people)
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
-        hh, pp = make_chunk(first, cal, areas, streets, blocks)
+        hh, pp = make_chunk(first, cal, areas, streets, blocks, unmade)
         chunk = PopulationChunk(first, hh, pp, blocks, unattached=unattached)
         if first.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, first.consent)
@@ -852,7 +886,9 @@ def write_generated_worlds(
         for writer in writers:
             writer.write_areas(areas)
         drawn = tuple(world.drawn() for world in worlds)
-        for hh, pp, records in _shared_chunks(drawn, areas, progress, lean, scratch):
+        people = any(w.people and not w.spine_only for w in worlds)
+        chunks_ = _shared_chunks(drawn, areas, progress, lean, scratch, people=people)
+        for hh, pp, records in chunks_:
             for writer, world_records in zip(writers, records, strict=True):
                 writer.write_chunk(hh, pp, world_records)
         return [writer.finish() for writer in writers]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -236,8 +237,34 @@ def _zero_pad(values: np.ndarray, width: int) -> pa.Array:
     return pc.utf8_lpad(pa.array(values, type=pa.int64()).cast(pa.string()), width, "0")
 
 
-def _weighted_digit_sum(values: np.ndarray, weights: range) -> np.ndarray:
-    """Sum of each value's decimal digits times ``weights`` (last digit first)."""
+_DIGITS_AT_ONCE = 3
+"""Digits :func:`_weighted_digit_sum` takes per pass, by a table of their sums."""
+
+
+def _weighted_digit_sum(values: np.ndarray, weights: Sequence[int]) -> np.ndarray:
+    """Sum of each value's decimal digits times ``weights`` (last digit first).
+
+    Three digits a pass (a division and a look-up in :func:`_digit_sums`), not
+    one: a third of the divisions, the same sums (:func:`_digit_by_digit_sum`).
+    """
+    x = np.asarray(values, dtype=np.int64)
+    total = np.zeros(x.shape, dtype=np.int64)
+    ws = tuple(weights)
+    for i in range(0, len(ws), _DIGITS_AT_ONCE):
+        group = ws[i : i + _DIGITS_AT_ONCE]
+        x, low = np.divmod(x, 10 ** len(group))
+        total += _digit_sums(group)[low]
+    return total
+
+
+@cache
+def _digit_sums(weights: tuple[int, ...]) -> np.ndarray:
+    """Per value below ``10 ** len(weights)``: its digits times ``weights``, summed."""
+    return _digit_by_digit_sum(np.arange(10 ** len(weights)), weights)
+
+
+def _digit_by_digit_sum(values: np.ndarray, weights: Sequence[int]) -> np.ndarray:
+    """:func:`_weighted_digit_sum` one digit at a time (the definition)."""
     x = np.asarray(values, dtype=np.int64)
     total = np.zeros(x.shape, dtype=np.int64)
     for w in weights:
@@ -258,8 +285,9 @@ def nhs_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
     base = 900_000_000 + body
     check = nhs_check_digit(base)
     # A base whose check would be 10 moves to the 8 prefix, which makes it valid.
-    base = np.where(check == 10, base - 100_000_000, base)
-    check = np.where(check == 10, nhs_check_digit(base), check)
+    moved = np.flatnonzero(check == 10)
+    base[moved] -= 100_000_000
+    check[moved] = nhs_check_digit(base[moved])
     return pa.array(base * 10 + check).cast(pa.string())
 
 

@@ -36,6 +36,14 @@ MAX_MEMBERS = 10
 """person_id = household_id * MAX_MEMBERS + member: stable ids with no coordination."""
 PREVIOUS_HOME_OCCUPIED = 0.5
 """Assumption: share of movers whose previous home is now another family's home."""
+PERSON_ADDRESSES = ("address", "postcode", "prev_address", "prev_postcode")
+"""People's copies of their household's addresses: only the people file reads them
+(the sources code addresses from the households: ``PopulationChunk.identity``)."""
+PERSON_NAMES_AND_IDS = ("first_name", "last_name", "nhs_number", "ni_number", "upn")
+"""People's names and identifiers: each drawn from its own streams (or none), so a
+chunk made without them draws every other value the same."""
+OPTIONAL_PEOPLE = (*PERSON_NAMES_AND_IDS, *PERSON_ADDRESSES)
+"""People's columns a chunk can be made without (:func:`make_chunk`'s ``unmade``)."""
 
 
 @dataclass(frozen=True)
@@ -248,9 +256,13 @@ class HouseholdFrame:
         areas: pd.DataFrame,
         streets: np.ndarray,
         blocks: range,
+        unmade: frozenset[str] = frozenset(),
     ):
         self.s, self.cal, self.areas, self.streets = scenario, cal, areas, streets
         self.blocks = blocks
+        if not unmade <= set(OPTIONAL_PEOPLE):
+            raise ValueError(f"people's columns always made: {sorted(unmade)}")
+        self.unmade = unmade
         n = scenario.population.n_households
         self.hid = np.arange(
             blocks.start * BLOCK_SIZE, min(blocks.stop * BLOCK_SIZE, n)
@@ -423,26 +435,33 @@ class HouseholdFrame:
         return first, last
 
     def identifiers(self, pid: np.ndarray, age: np.ndarray) -> dict[str, pa.Array]:
-        """NHS numbers for all, NI numbers for adults, UPNs for children from 4."""
+        """NHS numbers for all, NI numbers for adults, UPNs for children from 4.
+
+        Those in ``unmade`` left out (none is drawn: each is a function of the id).
+        """
         is_adult = self.layout.is_adult
         key = stable_id(f"{self.s.seed}")
-        child_ok = ~is_adult & (age >= 4)
-        return {
-            "nhs_number": identity.nhs_numbers(pid, key),
-            "ni_number": _only_where(
+        make = {
+            "nhs_number": lambda: identity.nhs_numbers(pid, key),
+            "ni_number": lambda: _only_where(
                 is_adult, lambda rows: identity.ni_numbers(pid[rows], key)
             ),
-            "upn": _only_where(child_ok, lambda rows: identity.upns(pid[rows], key)),
+            "upn": lambda: _only_where(
+                ~is_adult & (age >= 4), lambda rows: identity.upns(pid[rows], key)
+            ),
         }
+        return {col: f() for col, f in make.items() if col not in self.unmade}
 
     @cached_property
     def people(self) -> pd.DataFrame:
-        """People of the chunk's households: roles, ages, names, identifiers."""
+        """People of the chunk's households: roles, ages, names, identifiers.
+
+        Without the columns in ``unmade`` (:data:`OPTIONAL_PEOPLE`).
+        """
         m, hh = self.layout, self.households
         female = self.female()
         age = self.ages()
         dob = dates_of_birth(self.s.time.reference_date, age, self.person_u("birthday"))
-        first, last = self.names(female)
         pid = m.hid * MAX_MEMBERS + m.member
         role = np.where(m.member == 0, 0, np.where(m.is_adult, 1, 2))
         dtypes = _dtypes()
@@ -455,14 +474,20 @@ class HouseholdFrame:
             ),
             "age": age.astype(np.int16),
             "dob": dob,
-            "first_name": pd.Categorical.from_codes(first, dtype=dtypes["name"]),
-            "last_name": pd.Categorical.from_codes(last, dtype=dtypes["name"]),
         }
+        if not {"first_name", "last_name"} <= self.unmade:
+            first, last = self.names(female)
+            for col, codes in (("first_name", first), ("last_name", last)):
+                if col not in self.unmade:
+                    columns[col] = pd.Categorical.from_codes(
+                        codes, dtype=dtypes["name"]
+                    )
         for col, values in self.identifiers(pid, age).items():
             columns[col] = _strings(values)
         h_take = pa.array(m.h_idx)
-        for col in ("address", "postcode", "prev_address", "prev_postcode"):
-            columns[col] = _strings(arrow_strings(hh[col]).take(h_take))
+        for col in PERSON_ADDRESSES:
+            if col not in self.unmade:
+                columns[col] = _strings(arrow_strings(hh[col]).take(h_take))
         return pd.DataFrame(columns, copy=False)
 
     def with_needs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -535,16 +560,43 @@ def pick_member(
     h_pos: np.ndarray, eligible: np.ndarray, u: np.ndarray, n_households: int
 ) -> np.ndarray:
     """Row index of one eligible person per household (uniform via ``u``), or -1."""
-    count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(
-        np.int64
-    )
-    first_rank = np.concatenate([[0], np.cumsum(count)[:-1]])
-    want = first_rank + np.floor(u * count).astype(np.int64)
-    rows = np.flatnonzero(eligible)
-    out = np.full(n_households, -1, dtype=np.int64)
-    has = count > 0
-    out[has] = rows[want[has]]
-    return out
+    return MemberPicker.of(h_pos, eligible, n_households).pick(u)
+
+
+@dataclass(frozen=True)
+class MemberPicker:
+    """:func:`pick_member` for one mask of eligible people, for any uniforms.
+
+    What depends on who is eligible only (each household's count and first rank)
+    is worked out once, for the several draws of one kind of member a chunk's
+    sources make.
+    """
+
+    count: np.ndarray
+    """Eligible people per household."""
+    first_rank: np.ndarray
+    """Per household: the rank, among the eligible, of its first eligible person."""
+    rows: np.ndarray
+    """The eligible people's rows."""
+
+    @classmethod
+    def of(
+        cls, h_pos: np.ndarray, eligible: np.ndarray, n_households: int
+    ) -> MemberPicker:
+        """The picker of ``eligible`` people, of households ``h_pos``."""
+        count = np.bincount(h_pos, weights=eligible, minlength=n_households).astype(
+            np.int64
+        )
+        first_rank = np.concatenate([[0], np.cumsum(count)[:-1]])
+        return cls(count, first_rank, np.flatnonzero(eligible))
+
+    def pick(self, u: np.ndarray) -> np.ndarray:
+        """Row index of one eligible person per household (uniform via ``u``), or -1."""
+        want = self.first_rank + np.floor(u * self.count).astype(np.int64)
+        out = np.full(len(self.count), -1, dtype=np.int64)
+        has = self.count > 0
+        out[has] = self.rows[want[has]]
+        return out
 
 
 def make_chunk(
@@ -553,9 +605,14 @@ def make_chunk(
     areas: pd.DataFrame,
     streets: np.ndarray,
     blocks: range,
+    unmade: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Households (with needs and harm) and people of the households in ``blocks``."""
-    return HouseholdFrame(scenario, cal, areas, streets, blocks).with_needs()
+    """Households (with needs and harm) and people of the households in ``blocks``.
+
+    The people go without the columns ``unmade`` (of :data:`OPTIONAL_PEOPLE`);
+    every other value is the same.
+    """
+    return HouseholdFrame(scenario, cal, areas, streets, blocks, unmade).with_needs()
 
 
 def area_streets(scenario: Scenario) -> np.ndarray:

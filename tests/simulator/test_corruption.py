@@ -452,3 +452,35 @@ def test_repeated_rows_keep_their_positions_and_block_counts(small_world, source
     )
     np.testing.assert_array_equal(r.counts, chunk.counts(hid))
     assert len(r.rows) == len(rows) + int(hit.sum())
+
+
+@SETTINGS
+@given(source=st.sampled_from(SOURCES), data=st.data())
+def test_another_member_at_some_rows_is_that_of_the_definition(
+    small_world, source, data
+):
+    """``SourceRows.other_member`` worked out at some rows only: for each, the
+    member ``1 + floor(u * (size - 1))`` places after the row's person, round
+    the household (in people's order): never the row's person if there is another."""
+    chunk, records = small_world
+    r = SourceRows(records[source], chunk, source, ("corruption", source))
+    mask = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(r.rows), max_size=len(r.rows)))
+    )
+    rows = np.flatnonzero(mask)
+    u = np.array(
+        data.draw(
+            st.lists(
+                st.floats(0, 1, exclude_max=True),
+                min_size=len(rows),
+                max_size=len(rows),
+            )
+        )
+    )
+    got = r.other_member(u, rows)
+    hid = chunk.people["household_id"].to_numpy()
+    for k, row in enumerate(rows):
+        members = np.flatnonzero(hid == r.rows["true_household_id"][row])
+        own = int(np.flatnonzero(members == r.p_pos[row])[0])
+        step = 1 + int(np.floor(u[k] * max(len(members) - 1, 1)))
+        assert got[k] == members[(own + step) % len(members)]

@@ -528,3 +528,45 @@ def test_block_draws_are_each_blocks_own_draws_joined(seed, counts, k):
         axis=1,
     )
     np.testing.assert_array_equal(several.T, plain)
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    error_share=st.floats(0.0, 3.0),
+    withhold_rate=st.sampled_from([0.0, 0.3]),
+    lean=st.booleans(),
+)
+def test_worlds_without_a_people_file_are_the_worlds_with_one(
+    tmp_path_factory, seed, error_share, withhold_rate, lean
+):
+    """Worlds written without a people file make their people without the columns
+    nothing else reads (:func:`simulator.world.generate._unmade`: the addresses,
+    and a lean scratch world's names and identifiers): every other file has the
+    bytes of the worlds written with one, a ``spine_only`` world's too."""
+    out = tmp_path_factory.mktemp("unmade")
+    rates = {k: min(1.0, v * error_share) for k, v in dict(ErrorRates()).items()}
+    agencies = {s: {"errors": rates} for s in (*AGENCIES, "spine")}
+    consent = {"withhold_rate": withhold_rate}
+    scenario = build_scenario(
+        BLOCK_SIZE + 900, seed, consent=consent, agencies=agencies
+    )
+    spine = {**agencies["spine"], "coverage": 0.8}
+    other = build_scenario(
+        BLOCK_SIZE + 900, seed, consent=consent, agencies={**agencies, "spine": spine}
+    )
+    for people in (True, False):
+        worlds = []
+        for name, world, spine_only in (("w", scenario, False), ("s", other, True)):
+            at = out / f"{people}" / name
+            at.mkdir(parents=True)
+            worlds.append(Written(world, at, people, spine_only))
+        write_generated_worlds(worlds, lean=lean, scratch=True)
+    with_people, without = out / "True", out / "False"
+    written = sorted(p.relative_to(with_people) for p in with_people.rglob("*.parquet"))
+    assert [p for p in written if p.name != "people.parquet"] == sorted(
+        p.relative_to(without) for p in without.rglob("*.parquet")
+    )
+    for rel in written:
+        if rel.name != "people.parquet":
+            assert (with_people / rel).read_bytes() == (without / rel).read_bytes(), rel

@@ -208,3 +208,35 @@ def test_addresses_and_postcodes_do_not_depend_on_the_batch(n_areas, rng_seed, n
         number = 2 * (slot[i] // identity.STREETS_PER_AREA) + 1 + vacant[i]
         street = streets[area[i], slot[i] % identity.STREETS_PER_AREA]
         assert homes[i] == f"{number} {street}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(-(2**62), 2**62), max_size=30),
+    weights=st.lists(st.integers(-20, 20), max_size=14),
+)
+def test_weighted_digit_sums_three_digits_at_a_time_are_the_digit_by_digit_sums(
+    values, weights
+):
+    """The table look-ups (three digits a pass) sum as the definition does, for
+    any integers (negative too: floor division either way) and weights."""
+    values = np.array(values, dtype=np.int64)
+    got = identity._weighted_digit_sum(values, weights)
+    assert np.array_equal(got, identity._digit_by_digit_sum(values, weights))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 10**8 - 1), max_size=40, unique=True),
+    key=st.integers(0, 2**32 - 1),
+)
+def test_nhs_numbers_are_those_of_the_definition(ids, key):
+    """Valid numbers; a base whose check would be 10 moved to the 8 prefix."""
+    ids = np.array(ids, dtype=np.int64)
+    base = 900_000_000 + identity._scramble(ids, 10**8, key)
+    check = identity.nhs_check_digit(base)
+    base = np.where(check == 10, base - 100_000_000, base)
+    check = np.where(check == 10, identity.nhs_check_digit(base), check)
+    got = identity.nhs_numbers(ids, key).to_pylist()
+    assert got == [str(v) for v in base * 10 + check]
+    assert identity.nhs_number_valid(got).all()

@@ -15,7 +15,17 @@ from scipy.special import expit, logit
 from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world.identity import nhs_number_valid, upn_valid
 from simulator.world.needs import SCHOOL_AGES, YOUTH_AGE
-from simulator.world.population import MAX_MEMBERS, _only_where
+from simulator.world.population import (
+    MAX_MEMBERS,
+    OPTIONAL_PEOPLE,
+    Calibration,
+    MemberPicker,
+    _only_where,
+    area_streets,
+    make_areas,
+    make_chunk,
+    pick_member,
+)
 
 
 @pytest.fixture(scope="module")
@@ -329,3 +339,69 @@ def test_only_where_spreads_values_over_the_rows_like_a_take(mask, start, text):
     seen = np.cumsum(mask)
     expected = [made[k - 1] if m else None for k, m in zip(seen, mask, strict=True)]
     assert spread.to_pylist() == expected
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    unmade=st.sets(st.sampled_from(OPTIONAL_PEOPLE)),
+    n_blocks=st.integers(1, 2),
+)
+def test_a_chunk_made_without_some_people_columns_has_every_other_value(
+    seed, unmade, n_blocks
+):
+    """Names and identifiers have streams of their own (or none): a chunk made
+    without any of :data:`OPTIONAL_PEOPLE` has the full chunk's households and
+    every other people's column, equal."""
+    from simtools import build_scenario
+
+    from simulator.rng import BLOCK_SIZE
+
+    s = build_scenario(n_blocks * BLOCK_SIZE - 300, seed)
+    cal, areas, streets = Calibration.from_scenario(s), make_areas(s), area_streets(s)
+    blocks = range(n_blocks)
+    hh, people = make_chunk(s, cal, areas, streets, blocks)
+    hh_lean, people_lean = make_chunk(s, cal, areas, streets, blocks, frozenset(unmade))
+    pd.testing.assert_frame_equal(hh_lean, hh, check_exact=True)
+    kept = [c for c in people.columns if c not in unmade]
+    assert list(people_lean.columns) == kept
+    pd.testing.assert_frame_equal(people_lean, people[kept], check_exact=True)
+
+
+def test_only_optional_people_columns_can_be_left_unmade(default_scenario):
+    s = default_scenario
+    with pytest.raises(ValueError, match="always made"):
+        make_chunk(
+            s,
+            Calibration.from_scenario(s),
+            make_areas(s),
+            area_streets(s),
+            range(1),
+            frozenset({"age"}),
+        )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=1, max_size=20),
+    data=st.data(),
+)
+def test_a_member_picker_picks_the_uth_eligible_member_for_any_uniforms(sizes, data):
+    """``MemberPicker``, made once, picks the ``floor(u * count)``-th eligible
+    member of each household (-1 if none) for every draw it is given."""
+    h_pos = np.repeat(np.arange(len(sizes)), sizes)
+    eligible = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(h_pos), max_size=len(h_pos)))
+    )
+    picker = MemberPicker.of(h_pos, eligible, len(sizes))
+    uniforms = st.floats(0, 1, exclude_max=True)
+    for _ in range(3):
+        u = np.array(
+            data.draw(st.lists(uniforms, min_size=len(sizes), max_size=len(sizes)))
+        )
+        expected = []
+        for h in range(len(sizes)):
+            rows = np.flatnonzero((h_pos == h) & eligible)
+            expected.append(rows[int(u[h] * len(rows))] if len(rows) else -1)
+        assert picker.pick(u).tolist() == expected
+        assert pick_member(h_pos, eligible, u, len(sizes)).tolist() == expected

@@ -23,7 +23,7 @@ from simulator.rng import BLOCK_SIZE, BlockStreams, block_counts
 from simulator.schema.agencies import EventConfig, GroupFactor
 from simulator.schema.scenario import Scenario
 from simulator.world.needs import SCHOOL_AGES, YOUTH_AGE
-from simulator.world.population import pick_member
+from simulator.world.population import MemberPicker
 from simulator.world.probability import affluence, expit, gradient, logit
 from simulator.world.records import (
     HELD_IDENTIFIERS,
@@ -207,6 +207,15 @@ class PopulationChunk:
         self._cache[who] = mask
         return mask
 
+    def picker(self, who: Who) -> MemberPicker:
+        """Picks one member of kind ``who`` per household (:meth:`members`)."""
+        key = ("picker", who)
+        if key not in self._cache:
+            self._cache[key] = MemberPicker.of(
+                self.person_household, self.members(who), len(self.households)
+            )
+        return self._cache[key]
+
     def in_group(self, column: str, value: str | int | bool) -> np.ndarray:
         """Boolean mask over households: those whose ``column`` is ``value``."""
         key = ("group", column, value)
@@ -289,12 +298,7 @@ def _need_events(
     if rule.on is None:
         need_person = hh[f"carrier_{rule.need}"].to_numpy()
     else:
-        pick = pick_member(
-            chunk.person_household,
-            chunk.members(rule.on),
-            chunk.streams(*streams, "on").random(counts),
-            n,
-        )
+        pick = chunk.picker(rule.on).pick(chunk.streams(*streams, "on").random(counts))
         need_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
     if cfg.visibility > 0:
         aff = affluence(hh["imd_decile"].to_numpy())
@@ -349,11 +353,8 @@ def _background_events(
         lam = lam * np.exp(shift)
     lam = np.where(has_need, 0.0, lam)
     n_bg = chunk.streams(*streams, "background").poisson(counts, lam)
-    pick = pick_member(
-        chunk.person_household,
-        chunk.members(rule.background_who),
-        chunk.streams(*streams, "background_who").random(counts),
-        n,
+    pick = chunk.picker(rule.background_who).pick(
+        chunk.streams(*streams, "background_who").random(counts)
     )
     pid = chunk.people["person_id"].to_numpy()
     bg_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)

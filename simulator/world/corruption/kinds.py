@@ -89,7 +89,7 @@ def _err_duplicate(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 def _err_wrong_person(r: SourceRows, hit: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(hit)
-    other = r.other_member(r.uniforms("wrong_person_who"))[rows]
+    other = r.other_member(r.uniforms("wrong_person_who")[rows], rows)
     r.rows[CARRIED][rows] = r.chunk.people["person_id"].to_numpy()[other]
     for col in _COPIED_ON_WRONG_PERSON:
         if col not in r.rows or (
@@ -273,7 +273,7 @@ def _id_wrong(column: str) -> Callable[[SourceRows, np.ndarray], np.ndarray]:
         rows = np.flatnonzero(hit & r.present(column))
         old = r.strings(column, rows)
         u = r.uniforms(f"{column}_wrong_detail", 3)[rows]
-        other = r.other_member(r.uniforms(f"{column}_wrong_who"))[rows]
+        other = r.other_member(r.uniforms(f"{column}_wrong_who")[rows], rows)
         borrowed = r.chunk.identity(column).values(other)
         # Half take a household member's identifier, the rest mistype one character.
         mistyped = mistype(old, u[:, 1:3])

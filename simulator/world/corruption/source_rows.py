@@ -60,11 +60,15 @@ class SourceRows:
             s.random(self.counts, out=column)
         return out.T
 
-    def other_member(self, u: np.ndarray) -> np.ndarray:
-        """Row in ``people`` of another member of each row's household."""
-        s = self.chunk.household_start[self.h_pos]
-        z = self.chunk.household_size[self.h_pos]
-        own = self.p_pos - s
+    def other_member(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Row in ``people`` of another member of the household of each of ``rows``.
+
+        ``u``: one uniform per row of ``rows``. Worked out at those rows only.
+        """
+        h_pos = self.h_pos[rows]
+        s = self.chunk.household_start[h_pos]
+        z = self.chunk.household_size[h_pos]
+        own = self.p_pos[rows] - s
         return s + (own + 1 + np.floor(u * np.maximum(z - 1, 1)).astype(np.int64)) % z
 
     def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
