@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,24 @@ SCRATCH_COMPRESSION = "lz4"
 compressed: an output's are zstd, with dictionaries. A scratch file is written
 without dictionaries but for dictionary columns (which keep their categories' order
 through them): the same values for less CPU writing and reading, and about 1.5
-times the disk."""
+times the disk. Used when the disk lacks room for files written plain
+(:func:`scratch_compression`)."""
+SCRATCH_ROOM = 3
+"""Scratch files are written uncompressed while the disk's free room is this many
+times what they take so (:func:`scratch_compression`): room for the other pool
+task's worlds, the outputs and a margin."""
+
+
+def scratch_compression(directory: Path, uncompressed_bytes: float) -> str:
+    """The codec of scratch files taking ``uncompressed_bytes`` plain in ``directory``.
+
+    ``"none"`` while the disk has room for :data:`SCRATCH_ROOM` times as much, else
+    :data:`SCRATCH_COMPRESSION`. The same values either way: compressing costs a
+    fifth of the writing for about 2.5 times less disk, kept for a disk that would
+    fill.
+    """
+    free = shutil.disk_usage(directory).free
+    return "none" if free >= SCRATCH_ROOM * uncompressed_bytes else SCRATCH_COMPRESSION
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, *, scratch: bool = False) -> None:
@@ -207,6 +225,12 @@ class RowGroupWriter:
         With ``scratch``: columns whose few values repeat (a source's name, an
         event type), written with a dictionary too: hashed once a value, they are
         far fewer bytes to compress and read than the strings written plain.
+    statistics : collection of str, optional
+        With ``scratch``: the only columns whose statistics (each row group's least
+        and greatest) are written, those a reader skips row groups or sizes tables
+        by (:func:`id_bound`); None, every column's.
+    compression : str
+        With ``scratch``: its codec (:func:`scratch_compression`).
     """
 
     def __init__(
@@ -217,6 +241,8 @@ class RowGroupWriter:
         scratch: bool = False,
         as_given: bool = False,
         repeating: Collection[str] = (),
+        statistics: Collection[str] | None = None,
+        compression: str = SCRATCH_COMPRESSION,
     ):
         if as_given and not scratch:
             raise ValueError("only a scratch file's row groups follow its tables")
@@ -228,10 +254,11 @@ class RowGroupWriter:
                 for f in schema
                 if pa.types.is_dictionary(f.type) or f.name in repeating
             ]
-            options = {
-                "compression": SCRATCH_COMPRESSION,
-                "use_dictionary": dictionaries,
-            }
+            options = {"compression": compression, "use_dictionary": dictionaries}
+            if statistics is not None:
+                options["write_statistics"] = [
+                    f.name for f in schema if f.name in statistics
+                ]
         self._writer = pq.ParquetWriter(path, schema, **options)
         self._schema = schema
         self._held: list[pa.Table] = []
