@@ -912,6 +912,15 @@ def _writer(
     )
 
 
+def _write_frame(
+    frame: pd.DataFrame, path: Path, scratch: bool, compression: str
+) -> None:
+    """A world's file of ``frame``, as :func:`_writer` writes it."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with _writer(path, table.schema, scratch, compression) as writer:
+        writer.write(table)
+
+
 class _WorldWriter:
     """One world's files while :func:`write_generated_worlds` writes it.
 
@@ -943,7 +952,8 @@ class _WorldWriter:
     def write_areas(self, areas: pd.DataFrame) -> None:
         """The areas' file (none without the truth)."""
         if self.truth:
-            write_parquet(areas, self.directory / AREAS_FILE, scratch=self.scratch)
+            path = self.directory / AREAS_FILE
+            _write_frame(areas, path, self.scratch, self.compression)
             self.rows[AREAS_FILE] = len(areas)
 
     def write_chunk(
@@ -989,7 +999,8 @@ class _WorldWriter:
         if not self.scenario.agencies.spine.enabled:
             self.rows[SPINE_FILE] = 0
             empty = _no_spine(self.lean, self.scratch)
-            write_parquet(empty, self.directory / SPINE_FILE, scratch=self.scratch)
+            path = self.directory / SPINE_FILE
+            _write_frame(empty, path, self.scratch, self.compression)
         shutil.rmtree(self.spill, ignore_errors=True)
         return self.rows
 
@@ -1198,8 +1209,9 @@ def write_spine_again(
     :func:`write_generated` writes it (``scratch`` as there). Returns its rows.
     """
     path = directory / SPINE_FILE
+    compression = _scratch_compression(Written(scenario, directory), 1)
     if not scenario.agencies.spine.enabled:
-        write_parquet(_no_spine(lean, scratch), path, scratch=scratch)
+        _write_frame(_no_spine(lean, scratch), path, scratch, compression)
         return 0
     spill_dir = directory / SPILL_DIRECTORY
     spill_dir.mkdir()
@@ -1208,7 +1220,6 @@ def write_spine_again(
     with ExitStack() as held:  # on an error, the spill removed
         held.callback(shutil.rmtree, spill_dir, ignore_errors=True)
         spill: _Spill | None = None
-        compression = _scratch_compression(Written(scenario, directory), 1)
         truth = directory / HOUSEHOLDS_FILE, directory / PEOPLE_FILE
         for chunk in _chunks_on_disk(scenario, *truth, _unattached(lean, scratch)):
             parts: dict[str, Parts] = {"spine": []}
