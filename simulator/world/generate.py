@@ -25,6 +25,7 @@ from simulator.council.view import OPTIONAL_COLUMNS as VIEW_OPTIONAL
 from simulator.council.view import RECORD_COLUMNS as VIEW_RECORDS
 from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
 from simulator.io import (
+    ROOMY,
     SCRATCH_COMPRESSION,
     RowGroupWriter,
     scratch_compression,
@@ -737,11 +738,12 @@ SPILL_DIRECTORY = ".chunks"
 """Inside the output being written: each table's chunks before their ids."""
 SPILL_COMPRESSION: str | None = "lz4"
 """How spilled chunks are compressed (they are read back once, then removed)."""
-SCRATCH_BYTES_PER_HOUSEHOLD = 1_100
-"""Bytes of a scratch world's files a household, written uncompressed (a replicate's
-world 1,000, its error-free twin 420, at 300,000 households of
-``scenarios/baseline.yaml``): what :func:`simulator.io.scratch_compression` is asked
-room for."""
+SCRATCH_BYTES_PER_HOUSEHOLD = 1_000
+"""Bytes of a scratch world's files a household, written :data:`~simulator.io.ROOMY`
+(a replicate's world and its error-free twin 1,140 together at 1,000,000 households
+of ``scenarios/baseline.yaml``, the twin the smaller): what
+:func:`simulator.io.scratch_compression` is asked room for, a world's spill
+about as much."""
 _IDS = (*SPINE_COLUMNS, "record_id")
 """The council's id columns, numbered once every chunk is generated."""
 SCRATCH_STATISTICS = ("household_id", "true_person_id", *_IDS)
@@ -1099,14 +1101,15 @@ class _Spill:
     :func:`_assemble` would convert them; :data:`CODED` columns still coded, each
     chunk its own dictionary), without the id columns, into an Arrow stream
     compressed with :data:`SPILL_COMPRESSION` (uncompressed for a ``codec`` of
-    ``"none"``: :func:`simulator.io.scratch_compression` found room);
+    :data:`~simulator.io.ROOMY`: :func:`simulator.io.scratch_compression` found
+    room);
     :meth:`write_numbered` then writes the Parquet file with the strings decoded
     and the ids put in their places of ``schema``.
     """
 
     def __init__(self, path: Path, schema: pa.Schema, codec: str = SCRATCH_COMPRESSION):
         self.path, self.schema = path, schema
-        compression = None if codec == "none" else SPILL_COMPRESSION
+        compression = None if codec == ROOMY else SPILL_COMPRESSION
         self._spilled = pa.schema(
             [_spilled_field(f) for f in schema if f.name not in _IDS]
         )
