@@ -884,8 +884,9 @@ def write_generated_worlds(
 def _scratch_compression(world: Written, worlds: int) -> str:
     """The codec of ``worlds`` scratch worlds the size of ``world`` in its disk.
 
-    :func:`simulator.io.scratch_compression` of their room written plain: their
-    scratch files' and their spills' (an output's spill too).
+    :func:`simulator.io.scratch_compression` of their room as
+    :data:`~simulator.io.ROOMY` files: the codec of their scratch files and of
+    their spills (an output's spill too).
     """
     households = world.scenario.population.n_households
     room = worlds * households * SCRATCH_BYTES_PER_HOUSEHOLD
