@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,41 @@ SCRATCH_COMPRESSION = "lz4"
 compressed: an output's are zstd, with dictionaries. A scratch file is written
 without dictionaries but for dictionary columns (which keep their categories' order
 through them): the same values for less CPU writing and reading, and about 1.5
-times the disk."""
+times the disk. Every column so when the disk lacks room for :data:`ROOMY` files
+(:func:`scratch_compression`)."""
+ROOMY = "strings"
+"""A scratch file's compression where the disk has room: :data:`SCRATCH_COMPRESSION`
+for its plain strings only (addresses, numbers: most of its bytes, which it shrinks
+2 to 7 times), none for its numbers, dates, flags and dictionaries, whose
+compression costs more CPU than the disk it saves is worth."""
+SCRATCH_ROOM = 3
+"""Scratch files are :data:`ROOMY` while the disk's free room is this many times
+what they take so (:func:`scratch_compression`): room for the other pool task's
+worlds, the outputs and a margin."""
+
+
+def scratch_compression(directory: Path, roomy_bytes: float) -> str:
+    """How scratch files taking ``roomy_bytes`` as :data:`ROOMY` are compressed.
+
+    :data:`ROOMY` while the disk of ``directory`` has room for :data:`SCRATCH_ROOM`
+    times as much, else :data:`SCRATCH_COMPRESSION`. The same values either way:
+    :data:`ROOMY` saves a seventh of a scratch world's generation for about twice
+    the disk, kept for a disk that would fill.
+    """
+    free = shutil.disk_usage(directory).free
+    return ROOMY if free >= SCRATCH_ROOM * roomy_bytes else SCRATCH_COMPRESSION
+
+
+def _codecs(schema: pa.Schema, compression: str, dictionaries: list[str]) -> Any:
+    """Parquet's ``compression`` option of a scratch file (:data:`ROOMY` per column)."""
+    if compression != ROOMY:
+        return compression
+    return {
+        f.name: SCRATCH_COMPRESSION
+        if pa.types.is_large_string(f.type) and f.name not in dictionaries
+        else "none"
+        for f in schema
+    }
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, *, scratch: bool = False) -> None:
@@ -207,6 +242,12 @@ class RowGroupWriter:
         With ``scratch``: columns whose few values repeat (a source's name, an
         event type), written with a dictionary too: hashed once a value, they are
         far fewer bytes to compress and read than the strings written plain.
+    statistics : collection of str, optional
+        With ``scratch``: the only columns whose statistics (each row group's least
+        and greatest) are written, those a reader skips row groups or sizes tables
+        by (:func:`id_bound`); None, every column's.
+    compression : str
+        With ``scratch``: its codec, or :data:`ROOMY` (:func:`scratch_compression`).
     """
 
     def __init__(
@@ -217,6 +258,8 @@ class RowGroupWriter:
         scratch: bool = False,
         as_given: bool = False,
         repeating: Collection[str] = (),
+        statistics: Collection[str] | None = None,
+        compression: str = SCRATCH_COMPRESSION,
     ):
         if as_given and not scratch:
             raise ValueError("only a scratch file's row groups follow its tables")
@@ -229,9 +272,13 @@ class RowGroupWriter:
                 if pa.types.is_dictionary(f.type) or f.name in repeating
             ]
             options = {
-                "compression": SCRATCH_COMPRESSION,
+                "compression": _codecs(schema, compression, dictionaries),
                 "use_dictionary": dictionaries,
             }
+            if statistics is not None:
+                options["write_statistics"] = [
+                    f.name for f in schema if f.name in statistics
+                ]
         self._writer = pq.ParquetWriter(path, schema, **options)
         self._schema = schema
         self._held: list[pa.Table] = []

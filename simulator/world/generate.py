@@ -24,7 +24,15 @@ import pyarrow.parquet as pq
 from simulator.council.view import OPTIONAL_COLUMNS as VIEW_OPTIONAL
 from simulator.council.view import RECORD_COLUMNS as VIEW_RECORDS
 from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
-from simulator.io import RowGroupWriter, write_json, write_manifest, write_parquet
+from simulator.io import (
+    ROOMY,
+    SCRATCH_COMPRESSION,
+    RowGroupWriter,
+    scratch_compression,
+    write_json,
+    write_manifest,
+    write_parquet,
+)
 from simulator.output_dirs import atomic_directory
 from simulator.rng import BLOCK_SIZE
 from simulator.schema.agencies import ErrorRates
@@ -764,6 +772,19 @@ SPILL_DIRECTORY = ".chunks"
 """Inside the output being written: each table's chunks before their ids."""
 SPILL_COMPRESSION: str | None = "lz4"
 """How spilled chunks are compressed (they are read back once, then removed)."""
+SCRATCH_BYTES_PER_HOUSEHOLD = 1_000
+"""Bytes of a scratch world's files a household, written :data:`~simulator.io.ROOMY`
+(a replicate's world and its error-free twin 1,140 together at 1,000,000 households
+of ``scenarios/baseline.yaml``, the twin the smaller): what
+:func:`simulator.io.scratch_compression` is asked room for, a world's spill
+about as much."""
+_IDS = (*SPINE_COLUMNS, "record_id")
+"""The council's id columns, numbered once every chunk is generated."""
+SCRATCH_STATISTICS = ("household_id", "true_person_id", *_IDS)
+"""The columns of a scratch world's files with statistics: those row groups are
+skipped by (:func:`_chunks_on_disk`) or tables indexed by id are sized by
+(:func:`simulator.io.id_bound`). Every other column's would cost a fifth of the
+writing for nothing read."""
 
 
 @system_arrow_memory()
@@ -872,6 +893,8 @@ def write_generated_worlds(
     ``spine_only`` world's are its spine's). Returns each world's rows.
     """
     areas = make_areas(worlds[0].scenario)
+    twins = [world.before_errors_of is not None for world in worlds]
+    compression = _scratch_compression(worlds[0], len(worlds))
     with ExitStack() as held:  # on an error, files closed unfinished, spill removed
         writers = [
             _WorldWriter(
@@ -879,9 +902,9 @@ def write_generated_worlds(
                 held,
                 lean=lean or twin,
                 scratch=scratch or twin,
+                compression=compression,
             )
-            for world in worlds
-            for twin in [world.before_errors_of is not None]
+            for world, twin in zip(worlds, twins, strict=True)
         ]
         for writer in writers:
             writer.write_areas(areas)
@@ -894,18 +917,70 @@ def write_generated_worlds(
         return [writer.finish() for writer in writers]
 
 
+def _scratch_compression(world: Written, worlds: int) -> str:
+    """The codec of ``worlds`` scratch worlds the size of ``world`` in its disk.
+
+    :func:`simulator.io.scratch_compression` of their room as
+    :data:`~simulator.io.ROOMY` files: the codec of their scratch files and of
+    their spills (an output's spill too).
+    """
+    households = world.scenario.population.n_households
+    room = worlds * households * SCRATCH_BYTES_PER_HOUSEHOLD
+    return scratch_compression(world.directory, room)
+
+
+def _writer(
+    path: Path, schema: pa.Schema, scratch: bool, compression: str
+) -> RowGroupWriter:
+    """A generated world's Parquet file: an output's bytes, or a scratch file's.
+
+    A scratch file's row groups are its tables as they come, :data:`REPEATING`
+    columns have a dictionary, only :data:`SCRATCH_STATISTICS` have statistics,
+    and it is compressed with ``compression``.
+    """
+    if not scratch:
+        return RowGroupWriter(path, schema)
+    return RowGroupWriter(
+        path,
+        schema,
+        scratch=True,
+        as_given=True,
+        repeating=REPEATING,
+        statistics=SCRATCH_STATISTICS,
+        compression=compression,
+    )
+
+
+def _write_frame(
+    frame: pd.DataFrame, path: Path, scratch: bool, compression: str
+) -> None:
+    """A world's file of ``frame``, as :func:`_writer` writes it."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with _writer(path, table.schema, scratch, compression) as writer:
+        writer.write(table)
+
+
 class _WorldWriter:
     """One world's files while :func:`write_generated_worlds` writes it.
 
     The truth is written a chunk at a time (none for a ``spine_only`` world);
     records and the spine are spilled (:class:`_Spill`) until :meth:`finish`
     numbers them. Files are closed and the spill removed by ``held`` on an error.
+    ``compression``: a scratch world's files' codec, and the spill's.
     """
 
-    def __init__(self, world: Written, held: ExitStack, *, lean: bool, scratch: bool):
+    def __init__(
+        self,
+        world: Written,
+        held: ExitStack,
+        *,
+        lean: bool,
+        scratch: bool,
+        compression: str = SCRATCH_COMPRESSION,
+    ):
         self.scenario, self.directory, self.held = world.scenario, world.directory, held
         self.people, self.truth = world.people, not world.spine_only
-        self.lean, self.scratch = lean, scratch
+        self.lean, self.scratch, self.compression = lean, scratch, compression
         self.spill = self.directory / SPILL_DIRECTORY
         self.spill.mkdir()
         held.callback(shutil.rmtree, self.spill, ignore_errors=True)
@@ -916,7 +991,8 @@ class _WorldWriter:
     def write_areas(self, areas: pd.DataFrame) -> None:
         """The areas' file (none without the truth)."""
         if self.truth:
-            write_parquet(areas, self.directory / AREAS_FILE, scratch=self.scratch)
+            path = self.directory / AREAS_FILE
+            _write_frame(areas, path, self.scratch, self.compression)
             self.rows[AREAS_FILE] = len(areas)
 
     def write_chunk(
@@ -929,12 +1005,8 @@ class _WorldWriter:
         truth = _truth_tables(hh, pp if self.people else None) if self.truth else ()
         for rel, table in truth:
             if rel not in files:
-                writer = RowGroupWriter(
-                    self.directory / rel,
-                    table.schema,
-                    scratch=self.scratch,
-                    as_given=self.scratch,
-                    repeating=REPEATING,
+                writer = _writer(
+                    self.directory / rel, table.schema, self.scratch, self.compression
                 )
                 files[rel] = self.held.enter_context(writer)
             files[rel].write(table)
@@ -945,7 +1017,8 @@ class _WorldWriter:
                 names = _numbered_columns(source, self.lean, self.scratch)
                 schema = _numbered_schema(columns, names)
                 path = self.spill / f"{len(files)}.arrow"
-                files[rel] = self.held.enter_context(_Spill(path, schema))
+                spill = _Spill(path, schema, self.compression)
+                files[rel] = self.held.enter_context(spill)
             file = files[rel]
             assert isinstance(file, _Spill)
             file.write(columns)
@@ -959,11 +1032,14 @@ class _WorldWriter:
                 ids = _council_ids(
                     self.scenario.seed, rel, self.rows[rel], self.addresses
                 )
-                file.write_numbered(self.directory / rel, ids, self.scratch)
+                file.write_numbered(
+                    self.directory / rel, ids, self.scratch, self.compression
+                )
         if not self.scenario.agencies.spine.enabled:
             self.rows[SPINE_FILE] = 0
             empty = _no_spine(self.lean, self.scratch)
-            write_parquet(empty, self.directory / SPINE_FILE, scratch=self.scratch)
+            path = self.directory / SPINE_FILE
+            _write_frame(empty, path, self.scratch, self.compression)
         shutil.rmtree(self.spill, ignore_errors=True)
         return self.rows
 
@@ -1020,10 +1096,6 @@ def _numbered_columns(source: str, lean: bool, scratch: bool) -> tuple[str, ...]
     return _viewed(held, source) if lean and scratch else held
 
 
-_IDS = (*SPINE_COLUMNS, "record_id")
-"""The council's id columns, numbered once every chunk is generated."""
-
-
 def _numbered_schema(columns: Columns, names: tuple[str, ...]) -> pa.Schema:
     """The schema, pandas metadata included, of ``names`` from chunks like ``columns``.
 
@@ -1065,17 +1137,20 @@ class _Spill:
     A chunk is written as generated (numpy and Arrow columns, as
     :func:`_assemble` would convert them; :data:`CODED` columns still coded, each
     chunk its own dictionary), without the id columns, into an Arrow stream
-    compressed with :data:`SPILL_COMPRESSION`; :meth:`write_numbered` then writes
-    the Parquet file with the strings decoded and the ids put in their places of
-    ``schema``.
+    compressed with :data:`SPILL_COMPRESSION` (uncompressed for a ``codec`` of
+    :data:`~simulator.io.ROOMY`: :func:`simulator.io.scratch_compression` found
+    room);
+    :meth:`write_numbered` then writes the Parquet file with the strings decoded
+    and the ids put in their places of ``schema``.
     """
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema, codec: str = SCRATCH_COMPRESSION):
         self.path, self.schema = path, schema
+        compression = None if codec == ROOMY else SPILL_COMPRESSION
         self._spilled = pa.schema(
             [_spilled_field(f) for f in schema if f.name not in _IDS]
         )
-        options = pa.ipc.IpcWriteOptions(compression=SPILL_COMPRESSION)
+        options = pa.ipc.IpcWriteOptions(compression=compression)
         self._writer: pa.ipc.RecordBatchStreamWriter | None = pa.ipc.new_stream(
             path, self._spilled, options=options
         )
@@ -1115,21 +1190,19 @@ class _Spill:
         self.close()
 
     def write_numbered(
-        self, path: Path, ids: dict[str, np.ndarray], scratch: bool = False
+        self,
+        path: Path,
+        ids: dict[str, np.ndarray],
+        scratch: bool = False,
+        compression: str = SCRATCH_COMPRESSION,
     ) -> None:
         """Write the chunks to Parquet at ``path`` with their id columns set.
 
-        ``scratch`` as for :class:`~simulator.io.RowGroupWriter`.
+        ``scratch`` (and then ``compression``) as for :func:`_writer`.
         """
         with (
             pa.OSFile(str(self.path)) as source,
-            RowGroupWriter(
-                path,
-                self.schema,
-                scratch=scratch,
-                as_given=scratch,
-                repeating=REPEATING,
-            ) as writer,
+            _writer(path, self.schema, scratch, compression) as writer,
         ):
             start = 0
             for batch in pa.ipc.open_stream(source):
@@ -1176,8 +1249,9 @@ def write_spine_again(
     :func:`write_generated` writes it (``scratch`` as there). Returns its rows.
     """
     path = directory / SPINE_FILE
+    compression = _scratch_compression(Written(scenario, directory), 1)
     if not scenario.agencies.spine.enabled:
-        write_parquet(_no_spine(lean, scratch), path, scratch=scratch)
+        _write_frame(_no_spine(lean, scratch), path, scratch, compression)
         return 0
     spill_dir = directory / SPILL_DIRECTORY
     spill_dir.mkdir()
@@ -1195,11 +1269,12 @@ def write_spine_again(
             if spill is None:
                 names = _numbered_columns("spine", lean, scratch)
                 schema = _numbered_schema(columns, names)
-                spill = held.enter_context(_Spill(spill_dir / "0.arrow", schema))
+                spill = _Spill(spill_dir / "0.arrow", schema, compression)
+                held.enter_context(spill)
             spill.write(columns)
             rows += spill.rows_of(columns)
         assert spill is not None  # a scenario has one chunk at least
         spill.close()
         ids = _council_ids(scenario.seed, SPINE_FILE, rows, addresses)
-        spill.write_numbered(path, ids, scratch)
+        spill.write_numbered(path, ids, scratch, compression)
     return rows

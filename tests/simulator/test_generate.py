@@ -19,6 +19,8 @@ from simulator.rng import BLOCK_SIZE, BlockStreams, block_generators, stream
 from simulator.schema.agencies import ErrorRates
 from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
+    REPEATING,
+    SCRATCH_STATISTICS,
     SPILL_DIRECTORY,
     SPINE_FILE,
     TRUTH_VIEWED,
@@ -316,19 +318,23 @@ def test_a_twin_must_be_its_world_without_errors(tmp_path):
     seed=st.integers(0, 2**32 - 1),
     lean=st.booleans(),
     off=st.sampled_from([(), ("spine",), ("education",)]),
+    room=st.booleans(),
 )
 def test_a_scratch_world_holds_the_values_of_the_world_written(
-    tmp_path_factory, seed, lean, off
+    tmp_path_factory, seed, lean, off, room
 ):
-    """A streamed task's scratch world (``scratch``: lz4, dictionaries only for
-    dictionary and :data:`REPEATING` columns, row groups as its chunks come) reads
-    back as the same tables, schema and pandas metadata included, in row groups no
-    larger than the output's; without ``people`` it has no people file. A
-    lean one's records and spine are the columns of :data:`TRUTH_VIEWED` of the
-    lean world's, the same values."""
+    """A streamed task's scratch world (``scratch``: uncompressed, spill too, where
+    the disk has room, else lz4; dictionaries only for dictionary and
+    :data:`REPEATING` columns; statistics only for :data:`SCRATCH_STATISTICS`; row
+    groups as its chunks come) reads back as the same tables, schema and pandas
+    metadata included, in row groups no larger than the output's, its ids bounded
+    as the output's (:func:`io.id_bound`); without ``people`` it has no people
+    file. A lean one's records and spine are the columns of :data:`TRUTH_VIEWED` of
+    the lean world's, the same values."""
     out = tmp_path_factory.mktemp("scratch")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", 2_000)
+        patch.setattr(io, "SCRATCH_ROOM", 0 if room else 1e30)
         scenario = build_scenario(
             BLOCK_SIZE + 900,
             seed,
@@ -350,8 +356,21 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
             pq.ParquetFile(out / "output" / rel),
             pq.ParquetFile(out / "scratch" / rel),
         )
-        compression = b.metadata.row_group(0).column(0).compression
-        assert compression == io.SCRATCH_COMPRESSION.upper()
+        for g in range(b.num_row_groups):
+            group = b.metadata.row_group(g)
+            for c in range(group.num_columns):
+                column = group.column(c)
+                field = b.schema_arrow.field(column.path_in_schema)
+                plain = field.name not in REPEATING and field.type == pa.large_string()
+                lz4 = plain or not room
+                codec = column.compression
+                assert codec == ("LZ4" if lz4 else "UNCOMPRESSED"), (rel, c)
+                counted = column.path_in_schema in SCRATCH_STATISTICS
+                stats = column.is_stats_set and column.statistics.has_min_max
+                assert stats == (counted and group.num_rows > 0), (rel, c)
+        for name in set(SCRATCH_STATISTICS) & set(b.schema_arrow.names):
+            bound = io.id_bound(out / "output" / rel, name)
+            assert io.id_bound(out / "scratch" / rel, name) == bound, (rel, name)
         expected, got = a.read(), b.read()
         if lean and rel.parts[0] != "truth":  # records and the spine
             kept = TRUTH_VIEWED["spine" if rel.name == "spine.parquet" else "records"]
@@ -417,6 +436,16 @@ def test_a_lean_scratch_world_writes_the_full_worlds_values(
     compare(out / "lean", out / "full")
     write_spine_again(other, out / "lean", lean=True, scratch=True)
     compare(out / "lean", out / "other")
+
+
+def test_scratch_files_are_compressed_only_when_the_disk_lacks_room(tmp_path):
+    """:func:`io.scratch_compression`: only strings compressed while the free room
+    is :data:`io.SCRATCH_ROOM` times the files written so, else every column."""
+    free = io.shutil.disk_usage(tmp_path).free
+    assert io.scratch_compression(tmp_path, 0) == io.ROOMY
+    assert io.scratch_compression(tmp_path, free / io.SCRATCH_ROOM / 2) == io.ROOMY
+    lacking = 2 * free / io.SCRATCH_ROOM
+    assert io.scratch_compression(tmp_path, lacking) == io.SCRATCH_COMPRESSION
 
 
 @settings(max_examples=25, deadline=None)
