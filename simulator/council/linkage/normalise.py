@@ -508,6 +508,12 @@ RARELY_REPEATED: frozenset[str] = frozenset(
 finding their distinct values costs more than it saves."""
 
 
+FIXED_DIGITS: frozenset[str] = frozenset({"nhs_number"})
+"""Recipes whose values are a fixed count of ASCII digits (or missing): as numbers,
+equal exactly where the strings are (an NHS number that is not ten digits is
+missing, :func:`normalise_nhs_number`)."""
+
+
 def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
     """The raw identity columns a set of recipes reads."""
     return tuple(dict.fromkeys(c for r in recipes for c in RECIPES[r][0]))
