@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import itertools
 
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.council.linkage.codebook import CODE, Codebook
+from simulator.council.linkage.normalise import match_columns
 from simulator.council.linkage.on_disk import integer_columns
+from simulator.frames import STRING
 
 strings = st.one_of(st.none(), st.sampled_from(["", "A", "AB", "É", "B", "AB "]))
 nhs_numbers = st.one_of(
@@ -83,3 +87,66 @@ def test_integer_match_columns_agree_where_strings_do(batches):
         digits += out.column("nhs_number").to_pylist()
     _pairs_agree(names, codes)
     _pairs_agree(numbers, digits)
+
+
+@given(batches=batch_lists)
+def test_normal_forms_kept_across_batches_are_the_function_of_each_value(batches):
+    """:meth:`Codebook.mapped` gives ``fn`` of every entry, computing it only for
+    strings new to the link."""
+    book = Codebook()
+    calls: list[list] = []
+
+    def fn(values: pa.Array) -> pa.Array:
+        calls.append(values.to_pylist())
+        return pc.utf8_lower(values)
+
+    for batch in batches:
+        entries = pa.array(batch, pa.string())
+        got = book.mapped("k", entries, fn).to_pylist()
+        assert got == pc.utf8_lower(entries).to_pylist()
+    new = [v for call in calls for v in call if v is not None]
+    assert len(new) == len(set(new))  # each string normalised once
+
+
+def _values(frame: pd.DataFrame) -> dict[str, list]:
+    """Each column's values as Python (a dictionary column's decoded)."""
+    return pa.Table.from_pandas(frame, preserve_index=False).to_pydict()
+
+
+NAMES = st.sampled_from(["Ann", "ann", "O'Neil", "Łukasz", " ", "Smith-Jones"])
+POSTCODES = st.sampled_from(["qa12 3bd", "QA123BD", "XX", "QA1 2AB"])
+RECIPES = [
+    "first_name",
+    "last_name",
+    "first_initial",
+    "last_name_soundex",
+    "last_name_first_part",
+    "postcode",
+    "postcode_sector",
+]
+
+
+@given(
+    batches=st.lists(
+        st.lists(
+            st.tuples(
+                st.one_of(st.none(), NAMES),
+                st.one_of(st.none(), NAMES),
+                st.one_of(st.none(), POSTCODES),
+            ),
+            max_size=8,
+        ),
+        max_size=4,
+    )
+)
+def test_match_columns_with_a_codebook_are_those_of_each_batch(batches):
+    """Batches normalised with one book (distinct values normalised once for all)
+    have the match columns each batch has alone."""
+    book = Codebook()
+    for batch in batches:
+        frame = pd.DataFrame(
+            batch or None, columns=["first_name", "last_name", "postcode"]
+        ).astype(STRING)
+        alone = match_columns(frame, RECIPES, coded=True)
+        shared = match_columns(frame, RECIPES, coded=True, book=book)
+        assert _values(shared) == _values(alone)

@@ -120,7 +120,7 @@ def record_match_table(
             f"linkage inputs are not as expected:\n  {name}: record_id outside "
             f"0 to 2**{RID_SHIFT} - 1 (linking from files numbers records by them)"
         )
-    table = match_columns(council_view(frame), recipes, coded=True)
+    table = match_columns(council_view(frame), recipes, coded=True, book=book)
     table = table.reset_index(drop=True)
     table.insert(0, "rid", (np.int64(source) << RID_SHIFT) | record_id)
     return integer_columns(to_arrow(table), book)
@@ -131,7 +131,7 @@ def spine_match_table(
 ) -> pa.Table:
     """Ids and match columns of a batch of spine rows."""
     view = council_view(frame).reset_index(drop=True)
-    table = match_columns(view, recipes, coded=True)
+    table = match_columns(view, recipes, coded=True, book=book)
     table.insert(0, "spine_person_id", ids_of(view, "spine_person_id", "spine"))
     table.insert(1, "spine_household_id", ids_of(view, "spine_household_id", "spine"))
     return integer_columns(to_arrow(table), book)
