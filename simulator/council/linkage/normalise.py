@@ -462,6 +462,9 @@ class Fields:
 
 
 def _names_unordered(fields: Fields) -> pd.Series:
+    """Both names joined, the lower first; with a book, that pair as a number."""
+    if fields.book is not None:
+        return _names_unordered_codes(fields, fields.book)
     a = fields.name("first_name").cast(pa.string())
     b = fields.name("last_name").cast(pa.string())
     first = pc.less_equal(a, b)
@@ -469,6 +472,26 @@ def _names_unordered(fields: Fields) -> pd.Series:
         pc.if_else(first, a, b), pc.if_else(first, b, a), " "
     )
     return _to_series(out, fields.index, STRING)
+
+
+def _names_unordered_codes(fields: Fields, book: Codebook) -> pd.Series:
+    """The names unordered as one number: both names' codes in one book, lower first.
+
+    Equal exactly where the joined names are (names are letters only, so a join
+    splits one way), without a string per row; missing if either name is.
+    """
+    codes = []
+    for column in ("first_name", "last_name"):
+        names = fields.distinct(column, "name", ascii_letters)
+        rows = pa.DictionaryArray.from_arrays(fields.encoded(column).indices, names)
+        codes.append(book.codes("names_unordered", rows))
+    missing = np.asarray(
+        pc.or_(codes[0].is_null(), codes[1].is_null()).to_numpy(zero_copy_only=False),
+        bool,
+    )
+    a, b = (np.asarray(pc.fill_null(c, 0).to_numpy(), np.int64) for c in codes)
+    pair = (np.minimum(a, b) << 31) | np.maximum(a, b)
+    return pd.Series(pd.arrays.IntegerArray(pair, missing), index=fields.index)
 
 
 def _int32(values: np.ndarray, missing: np.ndarray, index: pd.Index) -> pd.Series:
