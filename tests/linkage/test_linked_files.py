@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,8 @@ from linktools import scenario
 from simulator import io
 from simulator.cli import main
 from simulator.council.linkage import link
-from simulator.council.linkage.on_disk import link_files
+from simulator.council.linkage.links import links_frame, links_table
+from simulator.council.linkage.on_disk import as_slice, link_files
 from simulator.errors import InputDataError
 from simulator.pipeline.linked_files import write_linked_files
 from simulator.pipeline.output import write_linked
@@ -357,3 +360,42 @@ def test_links_by_id_tables_are_the_sorted_joins(
         joined = links("joined.parquet")
     io.write_parquet(link(sources, spine, config, 0), directory / "memory.parquet")
     assert by_id == joined == (directory / "memory.parquet").read_bytes()
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["health", "police"]),
+            st.integers(0, 2**40 - 1),
+            st.integers(-(2**63), 2**63 - 1),
+            st.integers(-(2**63), 2**63 - 1),
+            st.sampled_from(["nhs_dob", "name_dob", None]),
+            st.integers(0, 9),
+        ),
+        max_size=20,
+    )
+)
+def test_links_table_is_the_links_frame_as_arrow(rows):
+    """Links written from files as Arrow (:func:`links_table`) are ``from_pandas`` of
+    the in-memory path's :func:`links_frame`: values, nulls and schema metadata."""
+    columns = [[row[i] for row in rows] for i in range(6)]
+    source, record, person, household, key, candidates = columns
+    arrays = (
+        pa.array(source, pa.string()),
+        np.array(record, dtype=np.int64),
+        np.array(person, dtype=np.int64),
+        np.array(household, dtype=np.int64),
+        pa.array(key, pa.string()),
+    )
+    counts = np.array(candidates, dtype=np.int64)
+    frame = links_frame(*arrays, np.full(len(rows), np.nan), counts)
+    expected = pa.Table.from_pandas(frame, preserve_index=False)
+    table = links_table(*arrays, counts)
+    assert table.equals(expected, check_metadata=True)
+
+
+@given(st.lists(st.integers(0, 30), unique=True).map(sorted))
+def test_positions_as_a_slice_read_the_same_rows(positions):
+    values = np.arange(100, 131)
+    at = np.array(positions, dtype=np.int64)
+    assert values[as_slice(at)].tolist() == values[at].tolist()

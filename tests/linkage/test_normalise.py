@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.council.linkage.normalise import (
+    _alnum,
+    _alnum_slow,
     match_columns,
     normalise_name,
     normalise_nhs_number,
@@ -133,3 +136,20 @@ def test_swapped_dates_and_names_agree_on_their_unordered_forms():
     assert m["names_unordered"].nunique() == 1
     assert m["dob_unordered"].nunique() == 1
     assert m["dob_year"].tolist() == [2010, 2010]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text("AZaz09 -./ßÉé\u0130", max_size=12),
+            st.from_regex(r"[A-Z]{2}[0-9]{6}[A-D]", fullmatch=True),
+        ),
+        max_size=30,
+    )
+)
+def test_identifiers_of_upper_case_letters_and_digits_skip_the_expression(values):
+    """NI numbers and UPNs already in normal form skip the regular expression: the
+    same as applying it to every value."""
+    arr = pa.array(values, pa.string())
+    assert _alnum(arr).to_pylist() == _alnum_slow(arr).to_pylist()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -249,6 +250,43 @@ def _household_of(spine_households: pd.DataFrame, person: np.ndarray) -> np.ndar
     if len(at) and at.min() < 0:
         raise KeyError("a linked spine person is not on the spine")
     return spine_households["spine_household_id"].to_numpy(np.int64)[at]
+
+
+@cache
+def links_schema() -> pa.Schema:
+    """The schema ``pa.Table.from_pandas`` gives :func:`links_frame`'s rows."""
+    none = pa.array([], pa.string())
+    empty = np.zeros(0, dtype=np.int64)
+    frame = links_frame(none, empty, empty, empty, none, np.zeros(0), empty)
+    return pa.Table.from_pandas(frame, preserve_index=False).schema
+
+
+def links_table(
+    source: pa.Array,
+    record_id: np.ndarray,
+    person: np.ndarray,
+    household: np.ndarray,
+    match_key: pa.Array,
+    n_candidates: np.ndarray,
+) -> pa.Table:
+    """Deterministic links as Arrow: ``pa.Table.from_pandas`` of :func:`links_frame`.
+
+    The same columns, nulls and schema (pandas metadata included), so a file
+    written from either has the same bytes, built without a DataFrame (its
+    construction and conversion were a tenth of writing links from files); the
+    match probability is missing throughout, as NaN converts.
+    """
+    unlinked = np.asarray(match_key.is_null().to_numpy(zero_copy_only=False), bool)
+    columns = [
+        source.cast(pa.large_string()),
+        pa.array(np.asarray(record_id, dtype=np.int64)),
+        pa.array(np.asarray(person, dtype=np.int64), mask=unlinked),
+        pa.array(np.asarray(household, dtype=np.int64), mask=unlinked),
+        match_key.cast(pa.large_string()),
+        pa.nulls(len(unlinked), pa.float64()),
+        pa.array(np.asarray(n_candidates, dtype=np.int64)),
+    ]
+    return pa.Table.from_arrays(columns, schema=links_schema())
 
 
 def _strings(values: pa.Array) -> pd.Series:

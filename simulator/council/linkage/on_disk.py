@@ -7,8 +7,8 @@ a function of each row alone, so batches change nothing) and written to a match
 file (Parquet, in the work directory), the cascade of match keys runs in DuckDB over
 those files (:func:`~simulator.council.linkage.deterministic.cascade`) and the links
 table is written from DuckDB a batch at a time, in its order (source name, then
-``record_id``), through the same :func:`~simulator.council.linkage.links.links_frame`
-as in memory: the same bytes.
+``record_id``), as :func:`~simulator.council.linkage.links.links_table` (the in-memory
+path's :func:`~simulator.council.linkage.links.links_frame` as Arrow): the same bytes.
 
 DuckDB holds no table of the population's strings: each key reads its own columns
 of the match files, so what it holds is one key's join (and the ids of the records
@@ -44,16 +44,18 @@ from simulator.council.linkage.backend import (
     sql_text,
     to_arrow,
 )
+from simulator.council.linkage.codebook import Codebook
 from simulator.council.linkage.deterministic import cascade, key_kinds
-from simulator.council.linkage.links import check_inputs, links_frame
+from simulator.council.linkage.links import check_inputs, links_schema, links_table
 from simulator.council.linkage.normalise import (
+    FIXED_DIGITS,
     RARELY_REPEATED,
     match_columns,
     required_columns,
 )
 from simulator.errors import InputDataError
 from simulator.frames import council_view, system_arrow_memory
-from simulator.io import SCRATCH_COMPRESSION, RowGroupWriter, id_bound, marked_ids
+from simulator.io import RowGroupWriter, id_bound, marked_ids
 from simulator.schema.linkage import LinkageConfig, Recipe
 
 RID_SHIFT = 40
@@ -88,8 +90,28 @@ def ids_of(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return frame[column].to_numpy(np.int64)
 
 
+def integer_columns(table: pa.Table, book: Codebook) -> pa.Table:
+    """A batch's match columns as integers where strings would be joined.
+
+    Columns normalised per distinct value (dictionary-encoded) become ``book``'s
+    codes, kept across the link's batches; numbers of a fixed count of digits
+    (:data:`~simulator.council.linkage.normalise.FIXED_DIGITS`) become those
+    numbers. Equal exactly where the strings are, so every key finds the same
+    records, while DuckDB reads, hashes and compares integers.
+    """
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            column = book.chunked(field.name, table.column(i))
+        elif field.name in FIXED_DIGITS:
+            column = table.column(i).cast(pa.int64())
+        else:
+            continue
+        table = table.set_column(i, field.name, column)
+    return table
+
+
 def record_match_table(
-    frame: pd.DataFrame, source: int, recipes: list[Recipe], name: str
+    frame: pd.DataFrame, source: int, recipes: list[Recipe], name: str, book: Codebook
 ) -> pa.Table:
     """``rid`` and the match columns of a batch of one source's records."""
     record_id = ids_of(frame, "record_id", name)
@@ -98,28 +120,34 @@ def record_match_table(
             f"linkage inputs are not as expected:\n  {name}: record_id outside "
             f"0 to 2**{RID_SHIFT} - 1 (linking from files numbers records by them)"
         )
-    table = match_columns(council_view(frame), recipes, coded=True)
+    table = match_columns(council_view(frame), recipes, coded=True, book=book)
     table = table.reset_index(drop=True)
     table.insert(0, "rid", (np.int64(source) << RID_SHIFT) | record_id)
-    return to_arrow(table)
+    return integer_columns(to_arrow(table), book)
 
 
-def spine_match_table(frame: pd.DataFrame, recipes: list[Recipe]) -> pa.Table:
+def spine_match_table(
+    frame: pd.DataFrame, recipes: list[Recipe], book: Codebook
+) -> pa.Table:
     """Ids and match columns of a batch of spine rows."""
     view = council_view(frame).reset_index(drop=True)
-    table = match_columns(view, recipes, coded=True)
+    table = match_columns(view, recipes, coded=True, book=book)
     table.insert(0, "spine_person_id", ids_of(view, "spine_person_id", "spine"))
     table.insert(1, "spine_household_id", ids_of(view, "spine_household_id", "spine"))
-    return to_arrow(table)
+    return integer_columns(to_arrow(table), book)
 
 
 SPINE = "spine_match.parquet"
 """The spine's match file in the work directory."""
-MATCH_COMPRESSION = SCRATCH_COMPRESSION
-"""How the match files are compressed: read back a key at a time, then removed."""
+MATCH_COMPRESSION = "none"
+"""How the match files are compressed: not at all. They are read back a key at a
+time, then removed; LZ4 halved them but cost a tenth of linking's CPU, writing and
+reading (at 1,000,000 households 0.8 GB of match files, not 0.35)."""
 UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
-"""Match file columns written without a dictionary: their values rarely repeat, so
-trying one costs a fifth of the writing (the others are read faster with one)."""
+"""Match file strings written without a dictionary: their values rarely repeat, so
+trying one costs a fifth of the writing (other strings are read faster with one).
+Integers (ids, dates, :func:`integer_columns`' codes) are written plain: DuckDB's
+keys read plain codes faster than dictionary-encoded ones (a sixth less CPU)."""
 ID_COLUMNS = ("rid", "spine_person_id", "spine_household_id")
 """Match file columns with statistics (each row group's least and greatest): DuckDB
 skips row groups by them when a key's records are those not linked yet. A string
@@ -133,7 +161,11 @@ def write_match_file(path: Path, empty: pa.Table, tables: Iterable[pa.Table]) ->
         path,
         schema,
         compression=MATCH_COMPRESSION,
-        use_dictionary=[n for n in schema.names if n not in UNIQUE_COLUMNS],
+        use_dictionary=[
+            f.name
+            for f in schema
+            if f.name not in UNIQUE_COLUMNS and pa.types.is_string(f.type)
+        ],
         write_statistics=[n for n in schema.names if n in ID_COLUMNS],
     ) as out:
         for table in tables:
@@ -151,6 +183,8 @@ def load(
     """Views of the records' and the spine's match files, written a batch at a time.
 
     The files go to ``work``; DuckDB reads from them only the columns a query needs.
+    Their strings that keys join are integers there (:func:`integer_columns`, one
+    :class:`~simulator.council.linkage.codebook.Codebook` for both files).
     Third: each source's record ids as a table indexed by id (:func:`present_ids`,
     sources in name order), or None unless every source's are numbered from 0.
     """
@@ -158,20 +192,21 @@ def load(
     spine_columns = ["spine_person_id", "spine_household_id", *identity]
     spine_path = work / SPINE
     records_path = work / "records_match.parquet"
+    book = Codebook()
     write_match_file(
         spine_path,
-        spine_match_table(empty_frame(spine_file), recipes),
+        spine_match_table(empty_frame(spine_file), recipes, book),
         (
-            spine_match_table(batch, recipes)
+            spine_match_table(batch, recipes, book)
             for batch in batches(spine_file, spine_columns, rows)
         ),
     )
     names = sorted(record_files)
     write_match_file(
         records_path,
-        record_match_table(empty_frame(record_files[names[0]]), 0, recipes, ""),
+        record_match_table(empty_frame(record_files[names[0]]), 0, recipes, "", book),
         (
-            record_match_table(batch, k, recipes, name)
+            record_match_table(batch, k, recipes, name, book)
             for k, name in enumerate(names)
             for batch in batches(record_files[name], ["record_id", *identity], rows)
         ),
@@ -257,16 +292,15 @@ FROM (
 )"""
 
 
-def links_batch(batch: pa.RecordBatch, names: pa.Array) -> pd.DataFrame:
+def links_batch(batch: pa.RecordBatch, names: pa.Array) -> pa.Table:
     """Rows of the links table from a batch of a query :func:`write_links` reads."""
     zero = pa.scalar(0, pa.int64())
-    return links_frame(
+    return links_table(
         names.take(batch.column("source")),
         batch.column("record_id").to_numpy(),
         pc.fill_null(batch.column("spine_person_id"), zero).to_numpy(),
         pc.fill_null(batch.column("spine_household_id"), zero).to_numpy(),
         batch.column("match_key"),
-        np.full(len(batch), np.nan),
         pc.fill_null(batch.column("n_candidates"), zero).to_numpy(),
     )
 
@@ -283,9 +317,10 @@ def write_links(
 
     The query gives every record in the links table's order, with ``source`` (its
     place in ``names``), ``record_id``, ``spine_person_id``, ``spine_household_id``,
-    ``match_key`` (null: unlinked) and ``n_candidates``; the rows go through the
-    in-memory path's :func:`~simulator.council.linkage.links.links_frame`, so the
-    file has its bytes (unless ``scratch``: :class:`simulator.io.RowGroupWriter`).
+    ``match_key`` (null: unlinked) and ``n_candidates``; the rows go through
+    :func:`~simulator.council.linkage.links.links_table` (the in-memory path's rows
+    as Arrow), so the file has its bytes (unless ``scratch``:
+    :class:`simulator.io.RowGroupWriter`).
     """
     source_names = pa.array(names, pa.string())
     try:
@@ -298,27 +333,14 @@ def write_links(
 
 
 def write_link_frames(
-    frames: Iterable[pd.DataFrame], out: Path, scratch: bool = False
+    tables: Iterable[pa.Table], out: Path, scratch: bool = False
 ) -> int:
-    """Write rows of the links table (:func:`links_frame`'s), in order; their count."""
-    empty = pa.RecordBatch.from_pydict(
-        {
-            "source": pa.array([], pa.int64()),
-            "record_id": pa.array([], pa.int64()),
-            "spine_person_id": pa.array([], pa.int64()),
-            "spine_household_id": pa.array([], pa.int64()),
-            "match_key": pa.array([], pa.string()),
-            "n_candidates": pa.array([], pa.int64()),
-        }
-    )
-    schema = pa.Table.from_pandas(
-        links_batch(empty, pa.array([], pa.string())), preserve_index=False
-    ).schema
+    """Write rows of the links table (:func:`links_table`'s), in order; their count."""
     n = 0
-    with RowGroupWriter(out, schema, scratch=scratch) as writer:
-        for frame in frames:
-            writer.write(pa.Table.from_pandas(frame, preserve_index=False))
-            n += len(frame)
+    with RowGroupWriter(out, links_schema(), scratch=scratch) as writer:
+        for table in tables:
+            writer.write(table)
+            n += len(table)
     return n
 
 
@@ -347,6 +369,17 @@ that the cascade's tables are read a bounded number of times, not once per few
 million records (at 8,200,000 households the ranges hold 6 million ids, 106 MB)."""
 
 
+def as_slice(positions: np.ndarray) -> np.ndarray | slice:
+    """Ascending distinct ``positions`` as a slice where they run without a gap.
+
+    Ids as generated leave none, and a slice reads the range's tables without
+    copying them through an index.
+    """
+    if len(positions) and positions[-1] - positions[0] == len(positions) - 1:
+        return slice(int(positions[0]), int(positions[-1]) + 1)
+    return positions
+
+
 def links_by_id(
     db: LinkageDB,
     found: str,
@@ -355,7 +388,7 @@ def links_by_id(
     key_names: Sequence[str],
     names: Sequence[str],
     rows: int,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[pa.Table]:
     """The links table's rows, ``rows`` at a time, from tables indexed by id.
 
     What :func:`links_sql` gives, without its joins and its sort: each source's
@@ -391,18 +424,19 @@ def links_by_id(
             ids = np.flatnonzero(seen[lo:hi])
             for start in range(0, len(ids), rows):
                 at = ids[start : start + rows]
-                key_at = key[at]
+                rows_at = as_slice(at)
+                key_at = key[rows_at]
+                person_at = person[rows_at]
                 linked = key_at >= 0
                 household = np.zeros(len(at), dtype=np.int64)
-                household[linked] = households[person[at][linked]]
-                yield links_frame(
+                household[linked] = households[person_at[linked]]
+                yield links_table(
                     source.take(np.zeros(len(at), dtype=np.int64)),
                     at + lo,
-                    person[at],
+                    person_at,
                     household,
                     keys.take(pa.array(key_at, mask=~linked)),
-                    np.full(len(at), np.nan),
-                    candidates[at],
+                    candidates[rows_at],
                 )
 
 

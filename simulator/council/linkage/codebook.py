@@ -1,0 +1,99 @@
+"""What linking from files keeps across its batches: strings' codes and normal forms.
+
+Linking from files normalises records and spine rows a batch at a time; a key then
+joins the records' columns to the spine's in DuckDB. A :class:`Codebook` serves one
+link (records and spine alike):
+
+- **codes**: each distinct normalised string of a column gets one integer for the
+  whole link, so the match files hold integers and the keys join integers, as the
+  in-memory path's :func:`~simulator.council.linkage.deterministic.shared_codes`
+  does: equal strings, equal codes; a missing string stays missing. Which code a
+  string gets follows the order batches come in; nothing but equality is read.
+- **normal forms**: an element-wise normalisation of a raw column's distinct values
+  (names, postcodes) is computed once a value for the link, not once a batch: most
+  of a batch's names were in the batch before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CODE = pa.int32()
+"""The codes' type: a column has far fewer than 2**31 distinct values."""
+_NONE = pa.array([], pa.large_string())
+
+
+class Codebook:
+    """Strings seen so far in a link, per column, by place; and what was made of them.
+
+    Examples
+    --------
+    >>> book = Codebook()
+    >>> book.codes("k", pa.array(["b", "a", None, "b"]).dictionary_encode()).to_pylist()
+    [0, 1, None, 0]
+    >>> book.codes("k", pa.array(["a", "c"]).dictionary_encode()).to_pylist()
+    [1, 2]
+    >>> book.mapped("k", pa.array(["x", "y"]), pc.utf8_upper).to_pylist()
+    ['X', 'Y']
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], pa.Array] = {}
+        self._made: dict[str, pa.Array] = {}
+
+    def codes(self, column: str, values: pa.DictionaryArray) -> pa.Array:
+        """Each row's code of ``values`` (dictionary-encoded strings) in ``column``.
+
+        Only the dictionary's entries are looked up (once each), then the rows
+        take theirs; entries not seen before get the next codes.
+        """
+        at, _ = self._places(("code", column), values.dictionary)
+        return pc.take(at.cast(CODE), values.indices)
+
+    def chunked(self, column: str, values: pa.ChunkedArray) -> pa.ChunkedArray:
+        """:meth:`codes` of each chunk of dictionary-encoded strings."""
+        return pa.chunked_array(
+            [self.codes(column, chunk) for chunk in values.chunks], CODE
+        )
+
+    def mapped(
+        self, what: str, entries: pa.Array, fn: Callable[[pa.Array], pa.Array]
+    ) -> pa.Array:
+        """``fn`` of each of ``entries``, computed only for strings new to ``what``.
+
+        ``fn`` must be element-wise (each value's result its own), as a column's
+        normalisation is; ``what`` names the column and the function. ``fn`` is
+        given large strings.
+        """
+        at, added = self._places(("raw", what), entries)
+        if len(added):
+            made = fn(added)
+            before = self._made.get(what)
+            if before is not None:
+                made = pa.concat_arrays([before, made.cast(before.type)])
+            self._made[what] = made
+        if what not in self._made:  # nothing seen: no entry, or all missing
+            return fn(entries.cast(pa.large_string()))
+        return pc.take(self._made[what], at)
+
+    def _places(
+        self, key: tuple[str, str], entries: pa.Array
+    ) -> tuple[pa.Array, pa.Array]:
+        """Each entry's place among the strings seen under ``key``, and those new.
+
+        A null entry has none; the strings first seen now are added after the
+        others (each distinct one once), so a string keeps its place for the link.
+        """
+        strings = entries.cast(pa.large_string())
+        known = self._seen.get(key, _NONE)
+        found = pc.index_in(strings, value_set=known).cast(pa.int64())
+        unseen = pc.and_(pc.is_null(found), pc.is_valid(strings))
+        if not pc.any(unseen).as_py():
+            return found, _NONE
+        added = pc.unique(pc.filter(strings, unseen))
+        self._seen[key] = pa.concat_arrays([known, added])
+        later = pc.index_in(strings, value_set=added).cast(pa.int64())
+        return pc.coalesce(found, pc.add(later, len(known))), added

@@ -1,0 +1,160 @@
+"""Integer match columns kept across batches agree exactly where the strings do.
+
+Linking from files writes each batch's match columns as integers
+(:func:`simulator.council.linkage.on_disk.integer_columns`): a
+:class:`~simulator.council.linkage.codebook.Codebook`'s codes, one dictionary per
+column for the whole link, and NHS numbers as numbers. A key joins them, so two
+rows of any batches must get equal integers exactly where their strings are equal,
+and a missing string must stay missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.council.linkage.codebook import CODE, Codebook
+from simulator.council.linkage.normalise import match_columns
+from simulator.council.linkage.on_disk import integer_columns
+from simulator.frames import STRING
+
+strings = st.one_of(st.none(), st.sampled_from(["", "A", "AB", "É", "B", "AB "]))
+nhs_numbers = st.one_of(
+    st.none(), st.from_regex(r"[0-9]{10}", fullmatch=True), st.just("0000000000")
+)
+batch_lists = st.lists(st.lists(strings, max_size=12), max_size=5)
+
+
+def _pairs_agree(before: list, after: list) -> None:
+    """Equal after exactly where equal before (two missing values never agree)."""
+    assert [b is None for b in before] == [a is None for a in after]
+    for i, j in itertools.combinations(range(len(before)), 2):
+        if before[i] is not None and before[j] is not None:
+            assert (before[i] == before[j]) == (after[i] == after[j])
+
+
+@given(
+    columns=st.dictionaries(st.sampled_from(["x", "y"]), batch_lists, max_size=2),
+    order=st.randoms(use_true_random=False),
+)
+def test_codes_agree_where_strings_do_across_batches(columns, order):
+    book = Codebook()
+    batches = [(name, batch) for name, lists in columns.items() for batch in lists]
+    order.shuffle(batches)  # columns interleaved: each keeps its own dictionary
+    seen: dict[str, tuple[list, list]] = {name: ([], []) for name in columns}
+    for name, batch in batches:
+        values = pa.array(batch, pa.string()).dictionary_encode()
+        codes = book.codes(name, values)
+        assert codes.type == CODE
+        seen[name][0].extend(batch)
+        seen[name][1].extend(codes.to_pylist())
+    for before, after in seen.values():
+        _pairs_agree(before, after)
+
+
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(strings, nhs_numbers), max_size=10), min_size=1, max_size=4
+    )
+)
+def test_integer_match_columns_agree_where_strings_do(batches):
+    """Dictionary columns become codes and NHS numbers numbers; others stay."""
+    book = Codebook()
+    names, numbers, codes, digits = [], [], [], []
+    for batch in batches:
+        name = [n for n, _ in batch]
+        nhs = [d for _, d in batch]
+        table = pa.table(
+            {
+                "rid": pa.array(range(len(batch)), pa.int64()),
+                "last_name": pa.array(name, pa.string()).dictionary_encode(),
+                "nhs_number": pa.array(nhs, pa.string()),
+                "upn": pa.array(name, pa.string()),
+            }
+        )
+        out = integer_columns(table, book)
+        assert out.schema.names == table.schema.names
+        assert out.column("upn").equals(table.column("upn"))
+        assert out.schema.field("nhs_number").type == pa.int64()
+        names += name
+        numbers += nhs
+        codes += out.column("last_name").to_pylist()
+        digits += out.column("nhs_number").to_pylist()
+    _pairs_agree(names, codes)
+    _pairs_agree(numbers, digits)
+
+
+@given(batches=batch_lists)
+def test_normal_forms_kept_across_batches_are_the_function_of_each_value(batches):
+    """:meth:`Codebook.mapped` gives ``fn`` of every entry, computing it only for
+    strings new to the link."""
+    book = Codebook()
+    calls: list[list] = []
+
+    def fn(values: pa.Array) -> pa.Array:
+        calls.append(values.to_pylist())
+        return pc.utf8_lower(values)
+
+    for batch in batches:
+        entries = pa.array(batch, pa.string())
+        got = book.mapped("k", entries, fn).to_pylist()
+        assert got == pc.utf8_lower(entries).to_pylist()
+    new = [v for call in calls for v in call if v is not None]
+    assert len(new) == len(set(new))  # each string normalised once
+
+
+def _values(frame: pd.DataFrame) -> dict[str, list]:
+    """Each column's values as Python (a dictionary column's decoded)."""
+    return pa.Table.from_pandas(frame, preserve_index=False).to_pydict()
+
+
+NAMES = st.sampled_from(["Ann", "ann", "O'Neil", "Łukasz", " ", "Smith-Jones"])
+POSTCODES = st.sampled_from(["qa12 3bd", "QA123BD", "XX", "QA1 2AB"])
+RECIPES = [
+    "first_name",
+    "last_name",
+    "first_initial",
+    "last_name_soundex",
+    "last_name_first_part",
+    "postcode",
+    "postcode_sector",
+]
+
+
+@given(
+    batches=st.lists(
+        st.lists(
+            st.tuples(
+                st.one_of(st.none(), NAMES),
+                st.one_of(st.none(), NAMES),
+                st.one_of(st.none(), POSTCODES),
+            ),
+            max_size=8,
+        ),
+        max_size=4,
+    )
+)
+def test_match_columns_with_a_codebook_are_those_of_each_batch(batches):
+    """Batches normalised with one book (distinct values normalised once for all)
+    have the match columns each batch has alone; the names unordered, a number
+    with a book, agree across batches exactly where the joined names do."""
+    book = Codebook()
+    joined, numbers = [], []
+    for batch in batches:
+        frame = pd.DataFrame(
+            batch or None, columns=["first_name", "last_name", "postcode"]
+        ).astype(STRING)
+        alone = match_columns(frame, [*RECIPES, "names_unordered"], coded=True)
+        shared = match_columns(
+            frame, [*RECIPES, "names_unordered"], coded=True, book=book
+        )
+        a, b = _values(alone), _values(shared)
+        joined += a.pop("names_unordered")
+        numbers += b.pop("names_unordered")
+        assert a == b
+    _pairs_agree(joined, numbers)
