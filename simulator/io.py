@@ -187,8 +187,15 @@ def scratch_compression(directory: Path, roomy_bytes: float) -> str:
     :data:`ROOMY` saves a seventh of a scratch world's generation for about twice
     the disk, kept for a disk that would fill.
     """
-    free = shutil.disk_usage(directory).free
-    return ROOMY if free >= SCRATCH_ROOM * roomy_bytes else SCRATCH_COMPRESSION
+    return ROOMY if has_room(directory, roomy_bytes) else SCRATCH_COMPRESSION
+
+
+def has_room(directory: Path, scratch_bytes: float) -> bool:
+    """Whether ``directory``'s disk has :data:`SCRATCH_ROOM` times ``scratch_bytes``.
+
+    Scratch files that large may then trade disk for CPU.
+    """
+    return shutil.disk_usage(directory).free >= SCRATCH_ROOM * scratch_bytes
 
 
 def _codecs(schema: pa.Schema, compression: str, dictionaries: list[str]) -> Any:

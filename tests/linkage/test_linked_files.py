@@ -65,6 +65,7 @@ def _assert_same_as_in_memory(s: Scenario, out: Path, rows: int | None) -> None:
     memory_limit_gb=st.sampled_from([None, 0.25, 2.0]),
     ties=st.sampled_from(["drop", "first"]),
     off=st.sampled_from([(), ("police",), ("education", "benefits")]),
+    room=st.booleans(),
 )
 def test_linking_from_files_writes_the_in_memory_bytes(
     tmp_path_factory,
@@ -75,7 +76,10 @@ def test_linking_from_files_writes_the_in_memory_bytes(
     memory_limit_gb,
     ties,
     off,
+    room,
 ):
+    """The same bytes, whatever the sizes and whether the disk has room for
+    uncompressed scratch files (match files and scratch worlds LZ4 if not)."""
     out = tmp_path_factory.mktemp("linked")
     s = scenario(
         2 * BLOCK_SIZE + 700,  # the last chunk partial
@@ -89,6 +93,8 @@ def test_linking_from_files_writes_the_in_memory_bytes(
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", row_group_rows)
+        if not room:
+            patch.setattr(io, "SCRATCH_ROOM", float("inf"))
         _assert_same_as_in_memory(s, out, rows)
 
 

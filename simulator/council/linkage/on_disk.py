@@ -55,7 +55,13 @@ from simulator.council.linkage.normalise import (
 )
 from simulator.errors import InputDataError
 from simulator.frames import council_view, system_arrow_memory
-from simulator.io import RowGroupWriter, id_bound, marked_ids
+from simulator.io import (
+    SCRATCH_COMPRESSION,
+    RowGroupWriter,
+    has_room,
+    id_bound,
+    marked_ids,
+)
 from simulator.schema.linkage import LinkageConfig, Recipe
 
 RID_SHIFT = 40
@@ -140,9 +146,13 @@ def spine_match_table(
 SPINE = "spine_match.parquet"
 """The spine's match file in the work directory."""
 MATCH_COMPRESSION = "none"
-"""How the match files are compressed: not at all. They are read back a key at a
-time, then removed; LZ4 halved them but cost a tenth of linking's CPU, writing and
-reading (at 1,000,000 households 0.8 GB of match files, not 0.35)."""
+"""How the match files are compressed where the disk has room (:func:`io.has_room`):
+not at all. They are read back a key at a time, then removed; LZ4 halved them but
+cost a tenth of linking's CPU, writing and reading (at 1,000,000 households 0.8 GB
+of match files, not 0.35). LZ4 (``SCRATCH_COMPRESSION``) where it has not."""
+MATCH_BYTES_PER_ROW = 90
+"""Uncompressed match files' bytes per record and spine row (0.78 GB for 9.4
+million rows at 1,000,000 households of the baseline), for the room they need."""
 UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
 """Match file strings written without a dictionary: their values rarely repeat, so
 trying one costs a fifth of the writing (other strings are read faster with one).
@@ -154,13 +164,18 @@ skips row groups by them when a key's records are those not linked yet. A string
 column's statistics cost its writing a sixth more and skip nothing a key needs."""
 
 
-def write_match_file(path: Path, empty: pa.Table, tables: Iterable[pa.Table]) -> None:
+def write_match_file(
+    path: Path,
+    empty: pa.Table,
+    tables: Iterable[pa.Table],
+    compression: str = MATCH_COMPRESSION,
+) -> None:
     """Write ``tables`` (each with ``empty``'s columns) to one Parquet match file."""
     schema = empty.schema
     with pq.ParquetWriter(
         path,
         schema,
-        compression=MATCH_COMPRESSION,
+        compression=compression,
         use_dictionary=[
             f.name
             for f in schema
@@ -170,6 +185,16 @@ def write_match_file(path: Path, empty: pa.Table, tables: Iterable[pa.Table]) ->
     ) as out:
         for table in tables:
             out.write_table(table.cast(schema))
+
+
+def match_compression(work: Path, inputs: Sequence[Path]) -> str:
+    """How match files of ``inputs`` (Parquet files, by their rows) are compressed.
+
+    :data:`MATCH_COMPRESSION` if ``work``'s disk has room for them so, else LZ4.
+    """
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path in inputs)
+    roomy = has_room(work, MATCH_BYTES_PER_ROW * rows)
+    return MATCH_COMPRESSION if roomy else SCRATCH_COMPRESSION
 
 
 def load(
@@ -193,6 +218,7 @@ def load(
     spine_path = work / SPINE
     records_path = work / "records_match.parquet"
     book = Codebook()
+    compression = match_compression(work, [spine_file, *record_files.values()])
     write_match_file(
         spine_path,
         spine_match_table(empty_frame(spine_file), recipes, book),
@@ -200,6 +226,7 @@ def load(
             spine_match_table(batch, recipes, book)
             for batch in batches(spine_file, spine_columns, rows)
         ),
+        compression,
     )
     names = sorted(record_files)
     write_match_file(
@@ -210,6 +237,7 @@ def load(
             for k, name in enumerate(names)
             for batch in batches(record_files[name], ["record_id", *identity], rows)
         ),
+        compression,
     )
     records, spine = db.name("records"), db.name("spine")
     for view, path in ((records, records_path), (spine, spine_path)):
