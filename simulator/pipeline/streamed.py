@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulator.council.flagging import score_view_file
+from simulator.council.flagging import ViewScores, score_view_file, scored
 from simulator.council.view import (
     DEPRIVATION_COLUMNS,
     LABEL_EVENT,
     observed_labels,
 )
-from simulator.council.view_files import LINK_COLUMNS, write_view_file
+from simulator.council.view_files import LINK_COLUMNS, ViewOut, write_view_file
 from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
 from simulator.pipeline.memory_limit import StreamSizes, sizes_for
@@ -238,6 +238,12 @@ def world_view(
     range at a time (the same values).
     """
     out = world.directory / VIEW_FILE if out is None else out
+    _view_to(world, out, oracle)
+    return out
+
+
+def _view_to(world: WorldFiles, out: ViewOut, oracle: bool) -> None:
+    """:func:`world_view` to ``out``: a file, or what takes each range's rows."""
     write = (
         write_oracle_view_file
         if oracle
@@ -254,7 +260,6 @@ def world_view(
         memory_limit_gb=world.sizes.duckdb_gb,
         scratch=world.scratch,
     )
-    return out
 
 
 def world_flags(
@@ -265,11 +270,17 @@ def world_flags(
     :func:`world_view`, then :func:`simulator.council.flagging.score_view_file` (a
     batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
     table of the view in memory; without ``drivers``, only the columns the
-    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`).
+    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`), and
+    the view is scored a range at a time as it is made, never written
+    (:class:`~simulator.council.flagging.ViewScores`: the same scores).
     """
     rule = world.scenario.model.flag_rule()
+    if not drivers:
+        scores = ViewScores(model)
+        _view_to(world, scores.add, oracle)
+        return scored(scores.scores(), rule)
     view = world_view(world, oracle=oracle)
-    return score_view_file(model, view, rule, drivers=drivers)
+    return score_view_file(model, view, rule)
 
 
 def write_flags(world: WorldFiles, flags: pd.DataFrame) -> Path:

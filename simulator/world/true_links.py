@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import repeats, spilling_db, write_links
-from simulator.council.view_files import write_linked_view
+from simulator.council.view_files import ViewOut, write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.errors import InputDataError
 from simulator.io import id_bound
@@ -289,7 +289,7 @@ def write_oracle_view_file(
     spine_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: Path,
+    out: ViewOut,
     work_dir: Path,
     *,
     households_per_range: int,
