@@ -344,7 +344,7 @@ Ranges = Iterator[tuple[pa.Table, pa.Table]]
 
 
 def write_linked_view(
-    db: LinkageDB,
+    db: LinkageDB | None,
     record_files: Mapping[str, Path],
     households: Callable[[str, str], str] | HouseholdTables,
     spine_file: Path,
@@ -363,10 +363,10 @@ def write_linked_view(
     oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`),
     sorted in ``db`` (it spills as its caller set it). Or as tables indexed by id
     (:class:`~simulator.council.view_partitions.HouseholdTables`): the spine is
-    cut into ranges in ``work_dir`` (made by ``db``'s caller) and the records are
+    cut into ranges in ``work_dir`` (made by the caller) and the records are
     summed per household as they are read (:class:`RecordCounts`), neither
-    joined nor sorted; the same bytes. ``scratch``: a view no output keeps
-    (a task's), written a range at a time as
+    joined nor sorted; the same bytes; ``db`` may then be None. ``scratch``: a
+    view no output keeps (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     ``out`` a callable: each range's view is handed to it, and no file written.
     """
@@ -399,6 +399,8 @@ def write_linked_view(
             partial(view_of_counted, **settings),
         )
     else:
+        if db is None:
+            raise ValueError("households given as SQL need a database")
         sql = _linked_sql(record_files, names, with_absence, types, households)
         build = partial(view_of_linked, **settings)
         views = (
