@@ -282,10 +282,17 @@ def linked_records(
     return out
 
 
-def in_window(dates: pd.Series, reference_date: dt.date) -> np.ndarray:
-    """True where an event happened on or before the reference date (NaT: False)."""
+def in_window(dates: pd.Series | np.ndarray, reference_date: dt.date) -> np.ndarray:
+    """True where an event happened on or before the reference date (NaT: False).
+
+    ``dates`` any pandas reads as dates, or NumPy's ``datetime64`` (the same
+    seconds: both floor a finer unit).
+    """
     ref = np.datetime64(reference_date, "s")
-    values = pd.to_datetime(dates).to_numpy("datetime64[s]")
+    if isinstance(dates, np.ndarray) and dates.dtype.kind == "M":
+        values = dates.astype("datetime64[s]")
+    else:
+        values = pd.to_datetime(dates).to_numpy("datetime64[s]")
     return ~np.isnat(values) & (values <= ref)
 
 

@@ -90,11 +90,11 @@ class RecordCounts:
 
     def _batches(
         self, path: Path, source: str, types: tuple[str, ...], absence: bool
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series, pa.Table]]:
-        """Each batch's records of ``types`` with a household, and their rows.
+    ) -> Iterator[tuple[np.ndarray, ...]]:
+        """Each batch's records of ``types`` with a household.
 
-        Type (its place among ``types``), row, id, date (as the view reads it), and
-        the batch's rows taken.
+        Type (its place among ``types``), row, id, date (``datetime64``) and, with
+        ``absence``, the absence rate (NaN where missing).
         """
         columns = [self._tables.key, "event_type", "event_date"]
         columns += ["absence_rate"] * absence
@@ -108,9 +108,19 @@ class RecordCounts:
                 ids = ids.astype(np.int64, copy=False)
                 row = self._rows.of(source, ids)
                 kept = np.flatnonzero((code >= 0) & (row != NO_HOUSEHOLD))
-                taken = batch.take(pa.array(kept))
-                dates = taken.column(2).cast(pa.timestamp("us")).to_numpy(False)
-                yield code[kept], row[kept], ids[kept], pd.Series(dates), taken
+                dates = batch.column(2).cast(pa.timestamp("us"))
+                rate = (
+                    batch.column(3).cast(pa.float64()).to_numpy(zero_copy_only=False)
+                    if absence
+                    else np.empty(len(batch))
+                )
+                yield (
+                    code[kept],
+                    row[kept],
+                    ids[kept],
+                    dates.to_numpy(zero_copy_only=False)[kept],
+                    rate[kept],
+                )
 
     def add(
         self, source: str, path: Path, types: tuple[str, ...], absence: bool
@@ -131,7 +141,7 @@ class RecordCounts:
         )
         census = types.index(CENSUS[1]) if source == CENSUS[0] else NOT_COUNTED
         off_spine = []
-        for code, row, ids, dates, taken in self._batches(path, source, types, absence):
+        for code, row, ids, dates, rate in self._batches(path, source, types, absence):
             window = in_window(dates, self._reference_date)
             hit = np.flatnonzero(window & (column[code] >= 0))
             bad = row[hit] == OFF_SPINE
@@ -139,7 +149,6 @@ class RecordCounts:
             hit = hit[~bad]
             np.add.at(self._counts, row[hit] * n_events + column[code[hit]], 1)
             if absence and census != NOT_COUNTED:
-                rate = taken.column(3).cast(pa.float64())
                 self._census(window & (code == census), row, ids, source, rate)
         if sum(map(len, off_spine)):
             raise not_on_spine(np.concatenate(off_spine), "links table")
@@ -150,14 +159,14 @@ class RecordCounts:
         row: np.ndarray,
         ids: np.ndarray,
         source: str,
-        rate: pa.Array,
+        rate: np.ndarray,
     ) -> None:
         """Count the pupils of ``rows`` (a batch's census rows in the window)."""
         at = row[rows]
         bad = at == OFF_SPINE
         self._census_off_spine.append(self._tables.of(source, ids[rows][bad]))
         at = at[~bad]
-        rates = absence_rates(rate.to_numpy(zero_copy_only=False)[rows][~bad])
+        rates = absence_rates(rate[rows][~bad])
         np.add.at(self._pupils, at, 1)
         np.add.at(self._persistent, at[rates >= self._persistent_rate], 1)
         np.maximum.at(self._highest, at, rates)
