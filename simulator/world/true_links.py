@@ -176,19 +176,34 @@ def _check_oracle_files(
 def _sound_by_footers(record_files: Mapping[str, Path], spine_file: Path) -> bool:
     """Whether the files pass :func:`_check_oracle_files`, known without DuckDB.
 
-    Every id and truth column there, numbered from 0 with no value missing (the
-    footers' statistics, :func:`simulator.io.id_bound`), and ``spine_person_id``
-    unique by a table of ids (:func:`~simulator.council.linkage.on_disk.present_ids`).
-    False where that is not known: DuckDB checks, and names what is wrong.
+    Every id and truth column there with no value missing (every row group's
+    statistics say none), and ``spine_person_id`` unique by a table of ids
+    (:func:`~simulator.council.linkage.on_disk.present_ids`). False where that is
+    not known: DuckDB checks, and names what is wrong.
     """
     wanted = dict.fromkeys(record_files.values(), ("record_id", "true_person_id"))
     wanted[spine_file] = ("spine_person_id", INDEX, "true_person_id")
     for path, columns in wanted.items():
-        names = set(pq.read_schema(path).names)
-        if not names.issuperset(columns) or any(
-            id_bound(path, c) is None for c in columns
-        ):
-            return False
+        meta = pq.ParquetFile(path).metadata
+        have = (
+            {
+                meta.row_group(0).column(c).path_in_schema: c
+                for c in range(meta.num_columns)
+            }
+            if meta.num_row_groups
+            else {}
+        )
+        for column in columns:
+            if column not in have:
+                return False
+            stats = [
+                meta.row_group(g).column(have[column]).statistics
+                for g in range(meta.num_row_groups)
+            ]
+            if not all(
+                s is not None and s.has_null_count and not s.null_count for s in stats
+            ):
+                return False
     marked = present_ids(spine_file, "spine_person_id")
     return marked is not None and int(np.count_nonzero(marked[0])) == marked[1]
 
