@@ -45,8 +45,12 @@ def _rows_of(table: np.ndarray, households: pd.Index) -> np.ndarray:
     """A table of households by id as one of rows: each household's row.
 
     :data:`NO_HOUSEHOLD` stays; a household not on the spine is
-    :data:`OFF_SPINE`.
+    :data:`OFF_SPINE`. Households numbered ``0`` to ``n - 1`` are their own rows.
     """
+    n = len(households)
+    numbered = bool(n) and households[0] == 0 and households[-1] == n - 1
+    if numbered and NO_HOUSEHOLD <= table.min(initial=0) <= table.max(initial=0) < n:
+        return table
     rows = rows_of(households, table)
     rows[(rows < 0) & (table != NO_HOUSEHOLD)] = OFF_SPINE
     return rows

@@ -30,7 +30,7 @@ from simulator.vocabulary import INDEX
 REFERENCE = dt.date(2024, 3, 31)
 CONFIG = ViewConfig(persistent_absence=0.1)
 SOURCES = ("education", "health", "police")
-RATES = [0.0, 0.05, 0.1, 0.5, -1.0, np.nan, np.inf]
+RATES = [0.0, 0.05, 0.1, 0.5, -1.0, np.nan, np.inf, None]
 
 
 @st.composite
@@ -50,34 +50,34 @@ def linked_files(draw, directory):
         k = draw(st.integers(0, 40))
         kinds = [*types[name], "something_else", None]
         day = 86_400_000_000
-        frame = pd.DataFrame(
-            {
-                "record_id": np.arange(k, dtype=np.int64),
-                "event_type": draw(
-                    st.lists(st.sampled_from(kinds), min_size=k, max_size=k)
-                ),
-                "event_date": pa.array(
-                    [
-                        None if v is None else int(ref) + v
-                        for v in draw(
-                            st.lists(
-                                st.one_of(st.none(), st.integers(-3 * day, 3 * day)),
-                                min_size=k,
-                                max_size=k,
-                            )
+        columns = {
+            "record_id": pa.array(np.arange(k, dtype=np.int64)),
+            "event_type": pa.array(  # text, even where every type is missing
+                draw(st.lists(st.sampled_from(kinds), min_size=k, max_size=k)),
+                pa.string(),
+            ),
+            "event_date": pa.array(
+                [
+                    None if v is None else int(ref) + v
+                    for v in draw(
+                        st.lists(
+                            st.one_of(st.none(), st.integers(-3 * day, 3 * day)),
+                            min_size=k,
+                            max_size=k,
                         )
-                    ],
-                    pa.timestamp("us"),
-                ),
-            }
-        )
+                    )
+                ],
+                pa.timestamp("us"),
+            ),
+        }
         absence[name] = name == "education" and draw(st.booleans())
         if absence[name]:
-            frame["absence_rate"] = draw(
-                st.lists(st.sampled_from(RATES), min_size=k, max_size=k)
+            columns["absence_rate"] = pa.array(
+                draw(st.lists(st.sampled_from(RATES), min_size=k, max_size=k)),
+                pa.float64(),
             )
         paths[name] = directory / f"{name}.parquet"
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), paths[name])
+        pq.write_table(pa.table(columns), paths[name])
         tables[name] = np.array(
             draw(st.lists(st.sampled_from(choices), min_size=k, max_size=k)), np.int64
         )
