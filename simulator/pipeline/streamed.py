@@ -37,6 +37,7 @@ from simulator.council.view import (
     observed_labels,
 )
 from simulator.council.view_files import LINK_COLUMNS, ViewOut, write_view_file
+from simulator.frames import release_memory
 from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
 from simulator.pipeline.memory_limit import StreamSizes, sizes_for
@@ -243,7 +244,13 @@ def world_view(
 
 
 def _view_to(world: WorldFiles, out: ViewOut, oracle: bool) -> None:
-    """:func:`world_view` to ``out``: a file, or what takes each range's rows."""
+    """:func:`world_view` to ``out``: a file, or what takes each range's rows.
+
+    What the view freed (its per-household counts, each batch's arrays: the C
+    library's heap, not Arrow's pool) is given back to the system after
+    (:func:`simulator.frames.release_memory`): else a process that views a world
+    after others stays at its highest, and a run's tree with it.
+    """
     write = (
         write_oracle_view_file
         if oracle
@@ -260,6 +267,7 @@ def _view_to(world: WorldFiles, out: ViewOut, oracle: bool) -> None:
         memory_limit_gb=world.sizes.duckdb_gb,
         scratch=world.scratch,
     )
+    release_memory()
 
 
 def world_flags(
@@ -278,7 +286,10 @@ def world_flags(
     if not drivers:
         scores = ViewScores(model)
         _view_to(world, scores.add, oracle)
-        return scored(scores.scores(), rule)
+        flags = scored(scores.scores(), rule)
+        del scores  # the view's rows
+        release_memory()
+        return flags
     view = world_view(world, oracle=oracle)
     return score_view_file(model, view, rule)
 
