@@ -113,41 +113,6 @@ def view_table(view: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(view.reset_index(), preserve_index=False)
 
 
-class ViewScores:
-    """The scores :func:`score_view_file` gives, of a view handed a range at a time.
-
-    The view's rows are held as the file would give them back (:func:`view_table`)
-    and scored in its batches (:data:`SCORE_ROWS` rows; the whole view for a model
-    that does not score row by row): the same bits, and no view file written and
-    read back (a pool task's view, of which only the flags are kept). Add each
-    range in order (:meth:`add`), then take the scores (:meth:`scores`).
-    """
-
-    def __init__(self, model: RiskModel) -> None:
-        self._model = model
-        self._held: list[pa.Table] = []
-        self._rows = 0
-        self._scored: list[pd.Series] = []
-
-    def add(self, view: pd.DataFrame) -> None:
-        """The view's next rows (spine households after those added before)."""
-        self._held.append(view_table(view))
-        self._rows += len(view)
-        while scores_in_batches(self._model) and self._rows >= SCORE_ROWS:
-            table = pa.concat_tables(self._held)
-            self._scored.append(self._model.score(read_view(table[:SCORE_ROWS])))
-            rest = table[SCORE_ROWS:]
-            self._held, self._rows = [rest], len(rest)
-
-    def scores(self) -> pd.Series:
-        """Every household's score, in the view's order."""
-        if self._rows or not self._scored:  # an empty view is scored, as from a file
-            table = pa.concat_tables(self._held)
-            self._scored.append(self._model.score(read_view(table)))
-            self._held, self._rows = [], 0
-        return pd.concat(self._scored) if len(self._scored) > 1 else self._scored[0]
-
-
 def view_households(view_file: Path, households: pd.Index) -> pd.DataFrame:
     """The rows of ``households`` in a view file, in the order given."""
     file = pq.ParquetFile(view_file)

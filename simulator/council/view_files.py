@@ -58,9 +58,6 @@ from simulator.vocabulary import INDEX
 LINK_COLUMNS = ("source", "record_id", INDEX)
 """The links table's columns the view reads."""
 ABSENCE = OPTIONAL_COLUMNS[0]
-ViewOut = Path | Callable[[pd.DataFrame], object]
-"""Where a view goes: its file, or what takes its rows a range at a time (such as
-:meth:`simulator.council.flagging.ViewScores.add`), in order."""
 
 
 def _require_file(path: Path, columns: tuple[str, ...], what: str) -> list[str]:
@@ -254,7 +251,7 @@ def write_view_file(
     links_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: ViewOut,
+    out: Path,
     work_dir: Path,
     *,
     households_per_range: int,
@@ -281,9 +278,8 @@ def write_view_file(
         :func:`~simulator.council.view.build_view`.
     scenario : Scenario
         Its ``time.reference_date`` and ``view`` section are read.
-    out : Path or callable
-        The view's file (Parquet), written here; or what takes each range's rows
-        (:data:`ViewOut`), no file written.
+    out : Path
+        The view's file (Parquet), written here.
     work_dir : Path
         A directory made for what DuckDB spills (it must not exist), removed at
         the end.
@@ -350,7 +346,7 @@ def write_linked_view(
     spine_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: ViewOut,
+    out: Path,
     work_dir: Path,
     *,
     households_per_range: int,
@@ -368,7 +364,6 @@ def write_linked_view(
     joined nor sorted; the same bytes; ``db`` may then be None. ``scratch``: a
     view no output keeps (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
-    ``out`` a callable: each range's view is handed to it, and no file written.
     """
     if households_per_range < 1:
         raise ValueError("households_per_range must be at least 1")
@@ -412,11 +407,6 @@ def write_linked_view(
             )
         )
     rows = 0
-    if not isinstance(out, Path):
-        for view in views:
-            out(view)
-            rows += len(view)
-        return rows
     with ExitStack() as stack:
         writer: RowGroupWriter | None = None
         for view in views:

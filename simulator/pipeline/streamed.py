@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulator.council.flagging import ViewScores, score_view_file, scored
+from simulator.council.flagging import score_view_file
 from simulator.council.view import (
     DEPRIVATION_COLUMNS,
     LABEL_EVENT,
     observed_labels,
 )
-from simulator.council.view_files import LINK_COLUMNS, ViewOut, write_view_file
+from simulator.council.view_files import LINK_COLUMNS, write_view_file
 from simulator.frames import release_memory
 from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
@@ -239,18 +239,6 @@ def world_view(
     range at a time (the same values).
     """
     out = world.directory / VIEW_FILE if out is None else out
-    _view_to(world, out, oracle)
-    return out
-
-
-def _view_to(world: WorldFiles, out: ViewOut, oracle: bool) -> None:
-    """:func:`world_view` to ``out``: a file, or what takes each range's rows.
-
-    What the view freed (its per-household counts, each batch's arrays: the C
-    library's heap, not Arrow's pool) is given back to the system after
-    (:func:`simulator.frames.release_memory`): else a process that views a world
-    after others stays at its highest, and a run's tree with it.
-    """
     write = (
         write_oracle_view_file
         if oracle
@@ -267,7 +255,8 @@ def _view_to(world: WorldFiles, out: ViewOut, oracle: bool) -> None:
         memory_limit_gb=world.sizes.duckdb_gb,
         scratch=world.scratch,
     )
-    release_memory()
+    release_memory()  # what the view freed: the C library's heap, not Arrow's pool
+    return out
 
 
 def world_flags(
@@ -278,20 +267,11 @@ def world_flags(
     :func:`world_view`, then :func:`simulator.council.flagging.score_view_file` (a
     batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
     table of the view in memory; without ``drivers``, only the columns the
-    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`), and
-    the view is scored a range at a time as it is made, never written
-    (:class:`~simulator.council.flagging.ViewScores`: the same scores).
+    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`).
     """
     rule = world.scenario.model.flag_rule()
-    if not drivers:
-        scores = ViewScores(model)
-        _view_to(world, scores.add, oracle)
-        flags = scored(scores.scores(), rule)
-        del scores  # the view's rows
-        release_memory()
-        return flags
     view = world_view(world, oracle=oracle)
-    return score_view_file(model, view, rule)
+    return score_view_file(model, view, rule, drivers=drivers)
 
 
 def write_flags(world: WorldFiles, flags: pd.DataFrame) -> Path:

@@ -29,7 +29,7 @@ from simulator.council.linkage.on_disk import (
     spilling_db,
     write_links,
 )
-from simulator.council.view_files import ViewOut, write_linked_view
+from simulator.council.view_files import write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.errors import InputDataError
 from simulator.io import id_bound
@@ -331,7 +331,7 @@ def write_oracle_view_file(
     spine_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: ViewOut,
+    out: Path,
     work_dir: Path,
     *,
     households_per_range: int,

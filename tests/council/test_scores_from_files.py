@@ -102,7 +102,6 @@ def _model(kind: str, view: pd.DataFrame, directory: Path, learned) -> RiskModel
     score_rows=st.sampled_from([1, 5, 16, 48, 10**6]),
     row_group_rows=st.sampled_from([40, 1024 * 1024]),
     explain_limit=st.sampled_from([3, 50_000]),
-    per_range=st.sampled_from([1, 7, 64, 10**6]),
 )
 def test_flags_from_the_view_file_are_the_in_memory_flags(
     tmp_path_factory,
@@ -114,7 +113,6 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
     score_rows,
     row_group_rows,
     explain_limit,
-    per_range,
 ):
     # A learned model's call costs OpenMP's and BLAS's start: a row per call took
     # 50 s for 400 rows on a loaded machine. Batches of 5 rows test the same joins.
@@ -133,16 +131,10 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
         expected = score_and_flag(model, view, rule)
         got = score_view_file(model, out / "view.parquet", rule)
         lean = score_view_file(model, out / "view.parquet", rule, drivers=False)
-        ranged = flagging.ViewScores(model)  # handed a range at a time, no file
-        for start in range(0, len(view), per_range):
-            ranged.add(view.iloc[start : start + per_range])
-        in_ranges = flagging.scored(ranged.scores(), rule)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    # Without drivers: the same scores and flags, nothing else; and the same of
-    # the view's rows scored as they are made.
+    # Without drivers: the same scores and flags, nothing else.
     columns = list(flagging.SCORED_COLUMNS)
     pd.testing.assert_frame_equal(lean, expected[columns], check_exact=True)
-    pd.testing.assert_frame_equal(in_ranges, lean, check_exact=True)
 
 
 def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
@@ -153,21 +145,6 @@ def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
     rule = FlagRule(budget=3)
     got = score_view_file(model, tmp_path / "view.parquet", rule)
     pd.testing.assert_frame_equal(got, score_and_flag(model, view, rule))
-
-
-def test_an_empty_view_handed_over_is_scored_as_from_its_file(tmp_path, seed):
-    """No household: one empty range, scored once, as the file's empty view is."""
-    view, _ = _view(10, seed)
-    io.write_parquet(view.iloc[:0].reset_index(), tmp_path / "view.parquet")
-    model = make_model(CriteriaConfig())
-    rule = FlagRule(top_percent=10.0)
-    scores = flagging.ViewScores(model)
-    scores.add(view.iloc[:0])
-    pd.testing.assert_frame_equal(
-        flagging.scored(scores.scores(), rule),
-        score_view_file(model, tmp_path / "view.parquet", rule, drivers=False),
-        check_exact=True,
-    )
 
 
 def test_batches_are_the_same_whatever_the_row_groups(tmp_path, monkeypatch):
