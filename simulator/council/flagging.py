@@ -108,6 +108,11 @@ def read_view(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas().set_index(INDEX)
 
 
+def view_table(view: pd.DataFrame) -> pa.Table:
+    """A view's rows as ``view.parquet`` holds them (:func:`read_view`'s inverse)."""
+    return pa.Table.from_pandas(view.reset_index(), preserve_index=False)
+
+
 def view_households(view_file: Path, households: pd.Index) -> pd.DataFrame:
     """The rows of ``households`` in a view file, in the order given."""
     file = pq.ParquetFile(view_file)

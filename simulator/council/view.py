@@ -175,15 +175,42 @@ def sorted_unique(ids: np.ndarray) -> np.ndarray:
 
 def _positions(households: pd.Index, ids: np.ndarray, what: str) -> np.ndarray:
     """Row of each id in ``households``; an error names ids that are not there."""
-    pos = households.get_indexer(ids)
+    pos = rows_of(households, ids)
     unknown = pos < 0
     if unknown.any():
-        bad = np.unique(ids[unknown])
-        raise InputDataError(
-            f"{what}: {len(bad)} spine household id(s) are not on the spine, e.g. "
-            f"{_few(bad)}"
-        )
+        raise not_on_spine(ids[unknown], what)
     return pos
+
+
+def rows_of(households: pd.Index, ids: np.ndarray) -> np.ndarray:
+    """``households.get_indexer(ids)`` (-1: not there) of the view's households.
+
+    ``households`` sorted and unique (:func:`spine_households`); where they are
+    consecutive integers (as the council numbers them), by subtraction, not a hash
+    table.
+
+    Examples
+    --------
+    >>> rows_of(pd.Index([4, 5, 6]), np.array([6, 3, 4, 7])).tolist()
+    [2, -1, 0, -1]
+    >>> rows_of(pd.Index([4, 6]), np.array([6, 5])).tolist()
+    [1, -1]
+    """
+    n = len(households)
+    if not n or households[-1] - households[0] != n - 1:
+        return np.asarray(households.get_indexer(ids), dtype=np.int64)
+    rows = ids.astype(np.int64) - households[0]
+    rows[(rows < 0) | (rows >= n)] = -1
+    return rows
+
+
+def not_on_spine(ids: np.ndarray, what: str) -> InputDataError:
+    """The error naming household ``ids`` (repeats allowed): not on the spine."""
+    bad = np.unique(ids)
+    return InputDataError(
+        f"{what}: {len(bad)} spine household id(s) are not on the spine, e.g. "
+        f"{_few(bad)}"
+    )
 
 
 def linked_records(
@@ -255,10 +282,17 @@ def linked_records(
     return out
 
 
-def _in_window(dates: pd.Series, reference_date: dt.date) -> np.ndarray:
-    """True where an event happened on or before the reference date (NaT: False)."""
+def in_window(dates: pd.Series | np.ndarray, reference_date: dt.date) -> np.ndarray:
+    """True where an event happened on or before the reference date (NaT: False).
+
+    ``dates`` any pandas reads as dates, or NumPy's ``datetime64`` (the same
+    seconds: both floor a finer unit).
+    """
     ref = np.datetime64(reference_date, "s")
-    values = pd.to_datetime(dates).to_numpy("datetime64[s]")
+    if isinstance(dates, np.ndarray) and dates.dtype.kind == "M":
+        values = dates.astype("datetime64[s]")
+    else:
+        values = pd.to_datetime(dates).to_numpy("datetime64[s]")
     return ~np.isnat(values) & (values <= ref)
 
 
@@ -401,7 +435,7 @@ def _area(
         ok = ~np.isnan(person_decile)
         # The first member (lowest spine_person_id) whose sector is known.
         row = lowest_rows(
-            households.get_indexer(spine[INDEX].to_numpy(np.int64)[ok]),
+            rows_of(households, spine[INDEX].to_numpy(np.int64)[ok]),
             spine["spine_person_id"].to_numpy(np.int64)[ok],
             n,
         )
@@ -453,7 +487,7 @@ def _event_counts(
             continue
         columns = np.array([i for i, (s, _) in enumerate(events) if s == name])
         codes = _codes(rows["event_type"], types)
-        hit = _in_window(rows["event_date"], reference_date) & (codes >= 0)
+        hit = in_window(rows["event_date"], reference_date) & (codes >= 0)
         pos = _positions(households, rows[INDEX].to_numpy()[hit], "links table")
         flat.append(pos.astype(np.int64) * n_ev + columns[codes[hit]])
     idx = np.concatenate(flat) if flat else np.empty(0, np.int64)
@@ -473,12 +507,11 @@ def _education(
         pos, rate = np.empty(0, np.int64), np.empty(0)
     else:
         census = (
-            _in_window(rows["event_date"], reference_date)
+            in_window(rows["event_date"], reference_date)
             & (rows["event_type"] == CENSUS[1]).to_numpy()
         )
         pos = _positions(households, rows[INDEX].to_numpy()[census], "links table")
-        rate = pd.to_numeric(rows["absence_rate"], errors="coerce").to_numpy(float)
-        rate = np.nan_to_num(rate[census], nan=0.0)
+        rate = absence_rates(rows["absence_rate"])[census]
     highest = np.zeros(n)
     np.maximum.at(highest, pos, rate)
     persistent = rate >= config.persistent_absence
@@ -489,6 +522,13 @@ def _education(
         ).astype(np.int64),
         "education_max_absence_rate": highest,
     }
+
+
+def absence_rates(rates: pd.Series | np.ndarray) -> np.ndarray:
+    """Pupils' absence rates as the view reads them: floats, 0 where unknown."""
+    if isinstance(rates, pd.Series):
+        rates = pd.to_numeric(rates, errors="coerce").to_numpy(float)
+    return np.nan_to_num(np.asarray(rates, dtype=float), nan=0.0)
 
 
 def _summary(
@@ -614,12 +654,54 @@ def view_of_linked(
     spine = council_view(spine)
     _require(spine, SPINE_COLUMNS, "spine")
     households = spine_households(spine)
+    counts = _event_counts(linked, households, reference_date, view_events(config))
+    education = _education(linked, households, reference_date, config)
+    return _view(
+        counts, education, spine, households, reference_date, deprivation, config
+    )
+
+
+def view_of_counted(
+    counts: np.ndarray,
+    education: Mapping[str, np.ndarray],
+    spine: pd.DataFrame,
+    *,
+    reference_date: dt.date,
+    deprivation: pd.DataFrame | None,
+    config: ViewConfig,
+) -> pd.DataFrame:
+    """:func:`view_of_linked` given what the linked records count per household.
+
+    ``counts`` (households, events) and ``education`` (:data:`EDUCATION_COLUMNS`)
+    are, for each of the spine's households in order, what :func:`view_of_linked`
+    counts of its linked records (:mod:`simulator.council.view_counts` sums them
+    from files, a batch of records at a time, with no cut by household).
+    """
+    spine = council_view(spine)
+    _require(spine, SPINE_COLUMNS, "spine")
+    households = spine_households(spine)
+    if len(counts) != len(households):
+        raise ValueError(f"{len(counts)} households counted, {len(households)} held")
+    return _view(
+        counts, education, spine, households, reference_date, deprivation, config
+    )
+
+
+def _view(
+    counts: np.ndarray,
+    education: Mapping[str, np.ndarray],
+    spine: pd.DataFrame,
+    households: pd.Index,
+    reference_date: dt.date,
+    deprivation: pd.DataFrame | None,
+    config: ViewConfig,
+) -> pd.DataFrame:
+    """The view's frame: the records' counts and the spine's features."""
     events = view_events(config)
-    counts = _event_counts(linked, households, reference_date, events)
     data: dict[str, np.ndarray] = {
         event_column(f"{s}.{e}"): counts[:, i] for i, (s, e) in enumerate(events)
     }
-    data |= _education(linked, households, reference_date, config)
+    data |= education
     data |= _summary(counts, events, data["education_persistent_absence"])
     data |= _composition(spine, households, reference_date, config)
     data |= _area(spine, households, deprivation)
@@ -694,7 +776,7 @@ def observed_labels(
         {source: sources[source]}, links, ("event_type", "event_date")
     )[source]
     later = (
-        ~_in_window(rows["event_date"], reference_date)
+        ~in_window(rows["event_date"], reference_date)
         & rows["event_date"].notna().to_numpy()
     )
     hit = later & (rows["event_type"] == event_type).to_numpy()

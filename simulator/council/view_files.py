@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from simulator.council.flagging import view_table
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.on_disk import spilling_db
 from simulator.council.view import (
@@ -38,14 +40,14 @@ from simulator.council.view import (
     SPINE_COLUMNS,
     counted_types,
     sorted_unique,
+    view_of_counted,
     view_of_linked,
 )
+from simulator.council.view_counts import RecordCounts
 from simulator.council.view_partitions import (
-    LINKED_SCHEMA,
     NO_HOUSEHOLD,
     HouseholdTables,
     RangeFiles,
-    linked_batches,
     spine_batches,
 )
 from simulator.errors import InputDataError
@@ -338,7 +340,7 @@ Ranges = Iterator[tuple[pa.Table, pa.Table]]
 
 
 def write_linked_view(
-    db: LinkageDB,
+    db: LinkageDB | None,
     record_files: Mapping[str, Path],
     households: Callable[[str, str], str] | HouseholdTables,
     spine_file: Path,
@@ -356,10 +358,11 @@ def write_linked_view(
     records join to find their households (a links table's, or the truth's for the
     oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`),
     sorted in ``db`` (it spills as its caller set it). Or as tables indexed by id
-    (:class:`~simulator.council.view_partitions.HouseholdTables`): the spine and
-    the records are cut into ranges in ``work_dir`` (made by ``db``'s caller),
-    neither joined nor sorted; the same bytes. ``scratch``: a view no output keeps
-    (a task's), written a range at a time as
+    (:class:`~simulator.council.view_partitions.HouseholdTables`): the spine is
+    cut into ranges in ``work_dir`` (made by the caller) and the records are
+    summed per household as they are read (:class:`RecordCounts`), neither
+    joined nor sorted; the same bytes; ``db`` may then be None. ``scratch``: a
+    view no output keeps (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     """
     if households_per_range < 1:
@@ -367,33 +370,47 @@ def write_linked_view(
     _require_file(spine_file, SPINE_COLUMNS, "spine")
     types = counted_types(scenario.view)
     names, with_absence = _sources(record_files, types)
+    settings = {
+        "reference_date": scenario.time.reference_date,
+        "deprivation": deprivation,
+        "config": scenario.view,
+    }
+    views: Iterator[pd.DataFrame]
     if isinstance(households, HouseholdTables):
-        ranges = _cut_ranges(
+        counts = partial(
+            _counted,
             households,
             record_files,
             names,
             with_absence,
             types,
+            scenario=scenario,
+        )
+        views = _counted_views(
+            counts,
             spine_file,
             work_dir / "ranges",
             households_per_range,
+            partial(view_of_counted, **settings),
         )
     else:
+        if db is None:
+            raise ValueError("households given as SQL need a database")
         sql = _linked_sql(record_files, names, with_absence, types, households)
-        ranges = _sorted_ranges(db, sql, spine_file, households_per_range)
+        build = partial(view_of_linked, **settings)
+        views = (
+            build(
+                _by_source(records, names, with_absence, types), spine_rows.to_pandas()
+            )
+            for spine_rows, records in _sorted_ranges(
+                db, sql, spine_file, households_per_range
+            )
+        )
     rows = 0
-    reference_date, config = scenario.time.reference_date, scenario.view
     with ExitStack() as stack:
         writer: RowGroupWriter | None = None
-        for spine_rows, records in ranges:
-            view = view_of_linked(
-                _by_source(records, names, with_absence, types),
-                spine_rows.to_pandas(),
-                reference_date=reference_date,
-                deprivation=deprivation,
-                config=config,
-            )
-            table = pa.Table.from_pandas(view.reset_index(), preserve_index=False)
+        for view in views:
+            table = view_table(view)
             if writer is None:
                 writer = stack.enter_context(
                     RowGroupWriter(out, table.schema, scratch=scratch, as_given=scratch)
@@ -433,44 +450,60 @@ def _sorted_ranges(
         )
 
 
-def _cut_ranges(
+def _counted(
     tables: HouseholdTables,
     record_files: Mapping[str, Path],
     names: list[str],
     with_absence: set[str],
     types: Mapping[str, tuple[str, ...]],
+    households: np.ndarray,
+    scenario: Scenario,
+) -> RecordCounts:
+    """The counted records of every source, summed per spine household.
+
+    ``tables`` give each record's household; ``households`` are the spine's,
+    sorted and unique.
+    """
+    reference_date = scenario.time.reference_date
+    counts = RecordCounts(households, tables, scenario.view, reference_date)
+    for name in names:
+        counts.add(name, record_files[name], types[name], name in with_absence)
+    counts.done()
+    return counts
+
+
+def _counted_views(
+    counted: Callable[[np.ndarray], RecordCounts],
     spine_file: Path,
     directory: Path,
     households_per_range: int,
-) -> Ranges:
-    """The ranges of records given their households by ``tables``, cut on disk.
+    build: Callable[..., pd.DataFrame],
+) -> Iterator[pd.DataFrame]:
+    """The view a range at a time, the records summed per household (``counted``).
 
-    :class:`~simulator.council.view_partitions.RangeFiles` in ``directory``: a
-    household's spine rows keep their file order, and no feature reads the order
-    of its records (counts and maxima), so nothing is sorted.
+    The spine is cut into ranges of households on disk
+    (:class:`~simulator.council.view_partitions.RangeFiles` in ``directory``: a
+    household's spine rows keep their file order); the records are not cut, as
+    every feature they give is a count or a maximum (:class:`RecordCounts`).
     """
     households = pq.read_table(spine_file, columns=[INDEX]).column(0)
     if households.null_count:
         raise _missing_households()
     ids = sorted_unique(households.to_numpy().astype(np.int64, copy=False))
     del households
-    lows = [low for low, _ in _ranges(ids, households_per_range)][1:]
+    starts = list(range(0, len(ids), households_per_range))[1:]
     directory.mkdir()
     schema = pq.read_schema(spine_file)
     columns = pa.schema([schema.field(c) for c in SPINE_COLUMNS])
-    spine = RangeFiles(directory, "spine", columns, lows)
+    spine = RangeFiles(directory, "spine", columns, [int(ids[i]) for i in starts])
     for table in spine_batches(spine_file, SPINE_COLUMNS):
         spine.add(table, table.column(INDEX).to_numpy().astype(np.int64, copy=False))
     spine.close()
-    linked = RangeFiles(directory, "linked", LINKED_SCHEMA, lows)
-    for k, name in enumerate(names):
-        for table, found, rows in linked_batches(
-            record_files[name], k, types[name], tables, name, name in with_absence
-        ):
-            linked.add(table, found, rows)
-    linked.close()
-    for r in range(len(lows) + 1):
-        yield spine.read(r), linked.read(r)
+    counts = counted(ids)
+    for r, (start, stop) in enumerate(
+        zip([0, *starts], [*starts, len(ids)], strict=True)
+    ):
+        yield build(*counts.rows(start, stop), spine.read(r).to_pandas())
 
 
 def _by_source(

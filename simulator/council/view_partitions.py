@@ -23,8 +23,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulator.vocabulary import INDEX
-
 BATCH_ROWS = 1 << 20
 """Rows of a file read at a time."""
 NO_HOUSEHOLD = -1
@@ -118,62 +116,7 @@ class RangeFiles:
             return pa.ipc.open_file(source).read_all()
 
 
-LINKED_SCHEMA = pa.schema(
-    [
-        ("src", pa.int16()),
-        (INDEX, pa.int64()),
-        ("event_type", pa.int16()),
-        ("event_date", pa.timestamp("us")),
-        ("absence_rate", pa.float64()),
-    ]
-)
-"""A counted record's columns, as the view's SQL gives them."""
-
-
-def linked_batches(
-    path: Path,
-    src: int,
-    types: tuple[str, ...],
-    households: HouseholdTables,
-    source: str,
-    absence: bool,
-) -> Iterator[tuple[pa.Table, np.ndarray, np.ndarray]]:
-    """A source's records a batch at a time: the table, households, rows counted.
-
-    The table has :data:`LINKED_SCHEMA`'s columns (``event_type`` given as its
-    place among ``types``), each record given its household by ``households``;
-    the rows counted are those of ``types`` with a household. ``absence``: the
-    file has ``absence_rate`` (else it is null).
-    """
-    columns = [households.key, "event_type", "event_date"]
-    columns += ["absence_rate"] * absence
-    wanted = pa.array(types, pa.string())
-    with pq.ParquetFile(path, read_dictionary=["event_type"]) as file:
-        for batch in file.iter_batches(BATCH_ROWS, columns=columns, use_threads=False):
-            code = _codes(batch.column(1), wanted)
-            ids = batch.column(0).to_numpy(zero_copy_only=False)
-            found = households.of(source, ids.astype(np.int64, copy=False))
-            rows = np.flatnonzero((code >= 0) & (found != NO_HOUSEHOLD))
-            n = len(batch)
-            rate = (
-                batch.column(3).cast(pa.float64())
-                if absence
-                else pa.nulls(n, pa.float64())
-            )
-            table = pa.Table.from_arrays(
-                [
-                    pa.array(np.full(n, src, np.int16)),
-                    pa.array(found),
-                    pa.array(code.astype(np.int16, copy=False)),
-                    batch.column(2).cast(pa.timestamp("us")),
-                    rate,
-                ],
-                schema=LINKED_SCHEMA,
-            )
-            yield table, found, rows
-
-
-def _codes(kinds: pa.Array, wanted: pa.Array) -> np.ndarray:
+def event_codes(kinds: pa.Array, wanted: pa.Array) -> np.ndarray:
     """Each value's place in ``wanted`` (-1: not there, or null), int16.
 
     A dictionary's values are looked up once, not once a row.

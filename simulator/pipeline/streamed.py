@@ -37,6 +37,7 @@ from simulator.council.view import (
     observed_labels,
 )
 from simulator.council.view_files import LINK_COLUMNS, write_view_file
+from simulator.frames import release_memory
 from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
 from simulator.pipeline.memory_limit import StreamSizes, sizes_for
@@ -254,6 +255,7 @@ def world_view(
         memory_limit_gb=world.sizes.duckdb_gb,
         scratch=world.scratch,
     )
+    release_memory()  # what the view freed: the C library's heap, not Arrow's pool
     return out
 
 

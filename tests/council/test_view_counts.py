@@ -1,0 +1,133 @@
+"""Records summed per household from files (:mod:`simulator.council.view_counts`).
+
+:class:`~simulator.council.view_counts.RecordCounts` must give what the view in
+memory counts of the same linked records (``_event_counts`` and ``_education`` of
+:mod:`simulator.council.view`) whatever the records: types counted or not, dates
+in and out of the window (to the microsecond, or missing), absence rates missing,
+infinite or negative, records linked to no household, households numbered with
+gaps, any batch size; and refuse households off the spine with the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.council import view, view_partitions
+from simulator.council.view_counts import RecordCounts
+from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
+from simulator.errors import InputDataError
+from simulator.schema.view import ViewConfig
+from simulator.vocabulary import INDEX
+
+REFERENCE = dt.date(2024, 3, 31)
+CONFIG = ViewConfig(persistent_absence=0.1)
+SOURCES = ("education", "health", "police")
+RATES = [0.0, 0.05, 0.1, 0.5, -1.0, np.nan, np.inf, None]
+
+
+@st.composite
+def linked_files(draw, directory):
+    """Records files, each record's household by id, and the spine's households."""
+    gaps = draw(st.booleans())
+    n = draw(st.integers(0, 12))
+    households = np.arange(n, dtype=np.int64) * (3 if gaps else 1) + draw(
+        st.integers(0, 5)
+    )
+    off = draw(st.booleans()) and n > 0  # a household not on the spine
+    choices = [*households.tolist(), NO_HOUSEHOLD] + ([10_000] if off else [])
+    types = view.counted_types(CONFIG)
+    paths, tables, absence = {}, {}, {}
+    ref = np.datetime64(REFERENCE, "us").astype(np.int64)
+    for name in SOURCES:
+        k = draw(st.integers(0, 40))
+        kinds = [*types[name], "something_else", None]
+        day = 86_400_000_000
+        columns = {
+            "record_id": pa.array(np.arange(k, dtype=np.int64)),
+            "event_type": pa.array(  # text, even where every type is missing
+                draw(st.lists(st.sampled_from(kinds), min_size=k, max_size=k)),
+                pa.string(),
+            ),
+            "event_date": pa.array(
+                [
+                    None if v is None else int(ref) + v
+                    for v in draw(
+                        st.lists(
+                            st.one_of(st.none(), st.integers(-3 * day, 3 * day)),
+                            min_size=k,
+                            max_size=k,
+                        )
+                    )
+                ],
+                pa.timestamp("us"),
+            ),
+        }
+        absence[name] = name == "education" and draw(st.booleans())
+        if absence[name]:
+            columns["absence_rate"] = pa.array(
+                draw(st.lists(st.sampled_from(RATES), min_size=k, max_size=k)),
+                pa.float64(),
+            )
+        paths[name] = directory / f"{name}.parquet"
+        pq.write_table(pa.table(columns), paths[name])
+        tables[name] = np.array(
+            draw(st.lists(st.sampled_from(choices), min_size=k, max_size=k)), np.int64
+        )
+    return paths, HouseholdTables("record_id", tables), households, absence
+
+
+def _in_memory(paths, tables, households, absence):
+    """``_event_counts`` and ``_education`` of the records linked in memory."""
+    linked = {}
+    for name, path in paths.items():
+        frame = pq.read_table(path).to_pandas()
+        if not absence[name]:
+            frame = frame.drop(columns="absence_rate", errors="ignore")
+        frame[INDEX] = tables.tables[name]
+        linked[name] = frame[frame[INDEX] != NO_HOUSEHOLD]
+    index = pd.Index(households, name=INDEX)
+    counts = view._event_counts(linked, index, REFERENCE, view.view_events(CONFIG))
+    return counts, view._education(linked, index, REFERENCE, CONFIG)
+
+
+def _from_files(paths, tables, households, absence):
+    counts = RecordCounts(households, tables, CONFIG, REFERENCE)
+    types = view.counted_types(CONFIG)
+    for name, path in paths.items():
+        counts.add(name, path, types[name], absence[name])
+    counts.done()
+    return counts
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), batch=st.sampled_from([1, 3, 1 << 20]))
+def test_the_counts_from_files_are_the_views(tmp_path_factory, data, batch):
+    directory = tmp_path_factory.mktemp("counts")
+    paths, tables, households, absence = data.draw(linked_files(directory))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(view_partitions, "BATCH_ROWS", batch)
+        try:
+            expected = _in_memory(paths, tables, households, absence)
+        except InputDataError as e:
+            with pytest.raises(InputDataError) as got:
+                _from_files(paths, tables, households, absence)
+            assert str(got.value) == str(e)
+            return
+        counts = _from_files(paths, tables, households, absence)
+    n = len(households)
+    cut = data.draw(st.integers(0, n))
+    parts = [counts.rows(0, cut), counts.rows(cut, n)]
+    np.testing.assert_array_equal(
+        np.concatenate([p[0] for p in parts]), expected[0], strict=True
+    )
+    for column, values in expected[1].items():
+        got = np.concatenate([p[1][column] for p in parts])
+        np.testing.assert_array_equal(got, values, strict=True)
