@@ -651,9 +651,7 @@ def view_of_linked(
     spine, reference_date, deprivation, config
         As for :func:`build_view`.
     """
-    spine = council_view(spine)
-    _require(spine, SPINE_COLUMNS, "spine")
-    households = spine_households(spine)
+    spine, households = _checked_spine(spine)
     counts = _event_counts(linked, households, reference_date, view_events(config))
     education = _education(linked, households, reference_date, config)
     return _view(
@@ -677,14 +675,19 @@ def view_of_counted(
     counts of its linked records (:mod:`simulator.council.view_counts` sums them
     from files, a batch of records at a time, with no cut by household).
     """
-    spine = council_view(spine)
-    _require(spine, SPINE_COLUMNS, "spine")
-    households = spine_households(spine)
+    spine, households = _checked_spine(spine)
     if len(counts) != len(households):
         raise ValueError(f"{len(counts)} households counted, {len(households)} held")
     return _view(
         counts, education, spine, households, reference_date, deprivation, config
     )
+
+
+def _checked_spine(spine: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """The spine as the council sees it, checked, and its households (the rows)."""
+    spine = council_view(spine)
+    _require(spine, SPINE_COLUMNS, "spine")
+    return spine, spine_households(spine)
 
 
 def _view(

@@ -74,16 +74,24 @@ def test_the_run_gets_one_case_per_cause(report_data):
     assert len(chosen) >= 4
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    causes=st.lists(st.sampled_from(RUNGS), min_size=1, max_size=5, unique=True),
-    seed=st.integers(0, 2**31),
-    keep=st.sampled_from([0.05, 0.5, 1.0]),
-)
+def relabellings(examples: int):
+    """Hypothesis over :func:`relabelled`'s causes, seed and share kept."""
+    return lambda test: settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )(
+        given(
+            causes=st.lists(
+                st.sampled_from(RUNGS), min_size=1, max_size=5, unique=True
+            ),
+            seed=st.integers(0, 2**31),
+            keep=st.sampled_from([0.05, 0.5, 1.0]),
+        )(test)
+    )
+
+
+@relabellings(6)
 def test_every_cause_that_occurs_gets_a_case(report_data, causes, seed, keep):
     check_choice(relabelled(report_data, causes, seed, keep))
 
@@ -98,16 +106,7 @@ def assert_same_case(case, alone) -> None:
             assert mine == theirs, field.name
 
 
-@settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    causes=st.lists(st.sampled_from(RUNGS), min_size=1, max_size=5, unique=True),
-    seed=st.integers(0, 2**31),
-    keep=st.sampled_from([0.05, 0.5, 1.0]),
-)
+@relabellings(4)
 def test_case_files_from_the_choice_equal_each_read_alone(
     report_data, causes, seed, keep
 ):

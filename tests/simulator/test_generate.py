@@ -17,6 +17,7 @@ import simulator.world.generate as generate_module
 from simulator import io
 from simulator.rng import BLOCK_SIZE, BlockStreams, block_generators, stream
 from simulator.schema.agencies import ErrorRates
+from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
     REPEATING,
@@ -387,6 +388,24 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
         assert max(groups) <= 2_000  # ROW_GROUP_ROWS while it was written
 
 
+def _world_and_other_spine(
+    seed: int, error_share: float, withhold_rate: float, agencies: dict
+) -> tuple[Scenario, Scenario]:
+    """A small world with errors at ``error_share`` of the defaults in each source of
+    ``agencies`` (their settings), and the same world with another spine section."""
+    rates = {k: min(1.0, v * error_share) for k, v in dict(ErrorRates()).items()}
+    agencies = {s: {**on, "errors": rates} for s, on in agencies.items()}
+    consent = {"withhold_rate": withhold_rate}
+    scenario = build_scenario(
+        BLOCK_SIZE + 900, seed, consent=consent, agencies=agencies
+    )
+    spine = {**agencies["spine"], "coverage": 0.8}
+    other = build_scenario(
+        BLOCK_SIZE + 900, seed, consent=consent, agencies={**agencies, "spine": spine}
+    )
+    return scenario, other
+
+
 @settings(max_examples=5, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -405,16 +424,8 @@ def test_a_lean_scratch_world_writes_the_full_worlds_values(
     from simulator.world.generate import SPINE_FILE, write_spine_again
 
     out = tmp_path_factory.mktemp("lean-full")
-    rates = {k: min(1.0, v * error_share) for k, v in dict(ErrorRates()).items()}
-    agencies = {s: {**on, "errors": rates} for s, on in _switched_off(off).items()}
-    consent = {"withhold_rate": withhold_rate}
-    scenario = build_scenario(
-        BLOCK_SIZE + 900, seed, consent=consent, agencies=agencies
-    )
-    spine = {**agencies["spine"], "coverage": 0.8}
-    other = build_scenario(
-        BLOCK_SIZE + 900, seed, consent=consent, agencies={**agencies, "spine": spine}
-    )
+    switched = _switched_off(off)
+    scenario, other = _world_and_other_spine(seed, error_share, withhold_rate, switched)
     for name, world in (("full", scenario), ("other", other)):
         (out / name).mkdir()
         write_generated(world, out / name)
@@ -574,16 +585,8 @@ def test_worlds_without_a_people_file_are_the_worlds_with_one(
     and a lean scratch world's names and identifiers): every other file has the
     bytes of the worlds written with one, a ``spine_only`` world's too."""
     out = tmp_path_factory.mktemp("unmade")
-    rates = {k: min(1.0, v * error_share) for k, v in dict(ErrorRates()).items()}
-    agencies = {s: {"errors": rates} for s in (*AGENCIES, "spine")}
-    consent = {"withhold_rate": withhold_rate}
-    scenario = build_scenario(
-        BLOCK_SIZE + 900, seed, consent=consent, agencies=agencies
-    )
-    spine = {**agencies["spine"], "coverage": 0.8}
-    other = build_scenario(
-        BLOCK_SIZE + 900, seed, consent=consent, agencies={**agencies, "spine": spine}
-    )
+    every = {s: {} for s in (*AGENCIES, "spine")}
+    scenario, other = _world_and_other_spine(seed, error_share, withhold_rate, every)
     for people in (True, False):
         worlds = []
         for name, world, spine_only in (("w", scenario, False), ("s", other, True)):
