@@ -76,24 +76,18 @@ class RangeFiles:
         self._schema = schema
         self._writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
 
-    def add(
-        self, table: pa.Table, households: np.ndarray, rows: np.ndarray | None = None
-    ) -> None:
-        """Append ``table``'s ``rows`` (all by default) to their ranges, in order.
+    def add(self, table: pa.Table, households: np.ndarray) -> None:
+        """Append ``table``'s rows to their ranges, in order.
 
-        ``households``: each row's household (of every row of ``table``). The rows
-        are taken once, grouped by range.
+        ``households``: each row's household. The rows are taken once, grouped by
+        range (not at all if they fall in one).
         """
-        if rows is not None:
-            households = households[rows]
         where = np.searchsorted(self._lows, households, side="right")
         if len(self._paths) <= np.iinfo(np.uint16).max:  # NumPy's radix sort
             where = where.astype(np.uint16)
         order = np.argsort(where, kind="stable")
         cut = np.searchsorted(where[order], np.arange(len(self._paths) + 1))
-        if rows is not None:
-            order = rows[order]
-        if len(order) != len(table) or len(np.flatnonzero(np.diff(cut))) > 1:
+        if len(np.flatnonzero(np.diff(cut))) > 1:
             table = table.take(order)
         for r in np.flatnonzero(np.diff(cut)):
             writer = self._writers.get(r)
