@@ -366,17 +366,18 @@ def write_oracle_view_file(
         households_per_range=households_per_range,
         scratch=scratch,
     )
-    if _sound_by_footers(record_files, spine_file):
-        tables = _truth_tables(spine_file, sorted(record_files))
-        if tables is not None:  # no DuckDB: its connection costs more than a check
-            work_dir.mkdir(parents=True)
-            try:
-                return write(None, households=tables)
-            finally:
-                shutil.rmtree(work_dir, ignore_errors=True)
+    sound = _sound_by_footers(record_files, spine_file)
+    tables = _truth_tables(spine_file, sorted(record_files)) if sound else None
+    if tables is not None:  # no DuckDB: its connection costs more than a check
+        work_dir.mkdir(parents=True)
+        try:
+            return write(None, households=tables)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
-        tables = _truth_tables(spine_file, sorted(record_files))
+        if not sound:  # read once the files are checked (else read above: None)
+            tables = _truth_tables(spine_file, sorted(record_files))
         if tables is None:
             persons = db.name("persons")
             db.create(
