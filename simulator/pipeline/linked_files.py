@@ -62,7 +62,8 @@ def link_dataset_files(
 
     Deterministic linkage and the oracle run on disk in DuckDB (within the linkage
     section's ``memory_limit_gb``); Splink reads the records and the spine into
-    memory (it does not stream yet). ``scratch``: a world no output keeps, its
+    memory (it does not stream yet) and spills beyond the memory limit inside
+    ``directory``. ``scratch``: a world no output keeps, its
     links encoded as such (:class:`simulator.io.RowGroupWriter`).
     """
     from simulator.council.linkage.on_disk import link_files
@@ -95,7 +96,7 @@ def link_dataset_files(
 
     sources = {name: read_parquet(path) for name, path in record_files.items()}
     spine = read_parquet(spine_file)
-    links = link(sources, spine, config, seed, progress=progress)
+    links = link(sources, spine, config, seed, progress=progress, spill_root=directory)
     write_parquet(links, out, scratch=scratch)
     return len(links)
 

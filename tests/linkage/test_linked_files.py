@@ -405,3 +405,38 @@ def test_positions_as_a_slice_read_the_same_rows(positions):
     values = np.arange(100, 131)
     at = np.array(positions, dtype=np.int64)
     assert values[as_slice(at)].tolist() == values[at].tolist()
+
+
+@pytest.mark.parametrize("given_root", [True, False])
+def test_linkage_in_memory_spills_in_a_directory_of_its_own_removed_after(
+    tmp_path, monkeypatch, clean_data, given_root
+):
+    """DuckDB spills beyond its memory limit into a new directory under
+    ``spill_root`` (else the system's temporary directory), removed after: never
+    into DuckDB's default, ``.tmp`` in the current directory."""
+    import tempfile
+
+    import simulator.council.linkage as linkage
+
+    settings_seen = []
+
+    class Watched(linkage.LinkageDB):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            sql = "SELECT current_setting('temp_directory')"
+            settings_seen.append(Path(self.con.execute(sql).fetchall()[0][0]))
+
+    monkeypatch.setattr(linkage, "LinkageDB", Watched)
+    here, root = tmp_path / "here", tmp_path / "root"
+    here.mkdir()
+    root.mkdir()
+    monkeypatch.chdir(here)
+    spill_root = root if given_root else None
+    link(
+        clean_data.sources, clean_data.spine, LinkageConfig(), 1, spill_root=spill_root
+    )
+    (spill,) = settings_seen
+    assert spill.parent == (root if given_root else Path(tempfile.gettempdir()))
+    assert spill.name.startswith(linkage.SPILL_PREFIX)
+    assert not spill.exists()
+    assert list(here.iterdir()) == [] and list(root.iterdir()) == []

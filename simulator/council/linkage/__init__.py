@@ -18,8 +18,11 @@ their links are the same with or without them. Link quality against the truth is
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -60,6 +63,7 @@ def link(
     debug: bool = False,
     progress: bool = False,
     prepared_hook: Callable[[], object] | None = None,
+    spill_root: Path | None = None,
 ) -> pd.DataFrame:
     """Link every source's records to the spine with the configured method.
 
@@ -88,6 +92,10 @@ def link(
         Called once the match columns are computed, after which this function no
         longer reads ``sources`` or ``spine``: a caller that does not need their
         raw identity fields can free them there, for the rest of linkage.
+    spill_root : path, optional
+        Without ``connection``: where DuckDB spills beyond the memory limit, in a
+        new directory under it removed after (default: the system's temporary
+        directory), never DuckDB's default (``.tmp`` in the current directory).
 
     Returns
     -------
@@ -120,37 +128,39 @@ def link(
     if prepared_hook is not None:
         prepared_hook()
     limit = config.memory_limit_gb
-    db = LinkageDB(
-        connection,
-        debug=debug,
-        memory_limit=None if limit is None else f"{limit:g}GB",
-    )
-    if config.method == "deterministic":
-        from simulator.council.linkage.deterministic import link_deterministic
-
-        bar = tqdm(
-            total=len(config.deterministic.keys),
-            desc="link (match keys)",
-            unit="key",
-            disable=not progress,
+    with _spill_directory(connection, spill_root) as spill:
+        db = LinkageDB(
+            connection,
+            debug=debug,
+            memory_limit=None if limit is None else f"{limit:g}GB",
+            temp_directory=spill,
         )
-        with bar:
-            found = link_deterministic(
-                prepared, config.deterministic, db, step=bar.update
+        if config.method == "deterministic":
+            from simulator.council.linkage.deterministic import link_deterministic
+
+            bar = tqdm(
+                total=len(config.deterministic.keys),
+                desc="link (match keys)",
+                unit="key",
+                disable=not progress,
             )
-    else:
-        from simulator.council.linkage.probabilistic import link_splink, n_steps
+            with bar:
+                found = link_deterministic(
+                    prepared, config.deterministic, db, step=bar.update
+                )
+        else:
+            from simulator.council.linkage.probabilistic import link_splink, n_steps
 
-        bar = tqdm(
-            total=n_steps(config.splink),
-            desc="link (splink)",
-            unit="step",
-            disable=not progress,
-        )
-        with bar:
-            found = link_splink(prepared, config.splink, db, seed, step=bar.update)
-    if connection is None:
-        db.con.close()  # its tables and buffers are freed now, not after assembly
+            bar = tqdm(
+                total=n_steps(config.splink),
+                desc="link (splink)",
+                unit="step",
+                disable=not progress,
+            )
+            with bar:
+                found = link_splink(prepared, config.splink, db, seed, step=bar.update)
+        if connection is None:
+            db.con.close()  # its tables and buffers are freed now, not after assembly
     index, spine_households = prepared.index, prepared.spine_households
     del prepared, db  # the normalised copies: assembly needs only the ids
     release_memory()
@@ -166,3 +176,23 @@ def link(
         time.perf_counter() - start,
     )
     return links
+
+
+SPILL_PREFIX = "linkaudit-spill-"
+"""Name of the directory :func:`link` has DuckDB spill into (a random tail)."""
+
+
+@contextmanager
+def _spill_directory(
+    connection: duckdb.DuckDBPyConnection | None, root: Path | None
+) -> Iterator[Path | None]:
+    """A new directory under ``root`` for a connection :func:`link` opens.
+
+    Removed on leaving; None for a caller's ``connection``, whose settings are
+    its own.
+    """
+    if connection is not None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=root) as spill:
+        yield Path(spill)

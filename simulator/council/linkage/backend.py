@@ -111,6 +111,10 @@ class LinkageDB:
     memory_limit : str, optional
         DuckDB's memory limit (e.g. ``"4GB"``); beyond it, joins and sorts spill to
         a temporary directory. By default DuckDB's own (80% of RAM).
+    temp_directory : path, optional
+        Where DuckDB spills; by default the connection's own setting (for a new
+        in-memory database, ``.tmp`` in the current directory: callers that own
+        the connection give one, :func:`simulator.council.linkage.link`).
 
     Examples
     --------
@@ -128,6 +132,7 @@ class LinkageDB:
         debug: bool = False,
         threads: int | None = None,
         memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
     ):
         self.con = connection if connection is not None else duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
@@ -138,6 +143,8 @@ class LinkageDB:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
             self.con.execute("SET memory_limit = ?", [memory_limit])
+        if temp_directory is not None:
+            self.con.execute("SET temp_directory = ?", [str(temp_directory)])
 
     def name(self, table: str) -> str:
         """A table name unique to this object (several runs can share a connection)."""

@@ -480,8 +480,11 @@ def spilling_db(memory_limit_gb: float | None, work: Path) -> Iterator[LinkageDB
     con = duckdb.connect()
     try:
         limit = memory_limit_gb
-        db = LinkageDB(con, memory_limit=None if limit is None else f"{limit:g}GB")
-        con.execute("SET temp_directory = ?", [str(work / "spill")])
+        db = LinkageDB(
+            con,
+            memory_limit=None if limit is None else f"{limit:g}GB",
+            temp_directory=work / "spill",
+        )
         if limit is not None:
             con.execute("SET allocator_flush_threshold = ?", [f"{limit:g}GB"])
         yield db
