@@ -94,16 +94,26 @@ def _changes_lines(s: Scenario) -> list[str]:
 
 
 def _estimate_line(
-    args: argparse.Namespace, scenario: Scenario, workers: Any, streams: bool = False
+    args: argparse.Namespace,
+    scenario: Scenario,
+    workers: Any,
+    streams: bool = False,
+    output: Path | None = None,
 ) -> str:
     """The run's estimated cost on this machine; refused if over --memory-limit.
 
     With ``streams``, a run whose estimate held in memory is over
     the limit streams its tasks through files if that needs less (small runs
     need more: DuckDB's and a chunk's fixed memory), and is checked against that
-    estimate instead; ``--stream`` streams whatever the estimates.
+    estimate instead; ``--stream`` streams whatever the estimates. With
+    ``output``, also refused if that output's disk lacks the room to finish.
     """
-    from simulator.pipeline.estimate import check_fits, estimate_for, streams_better
+    from simulator.pipeline.estimate import (
+        check_fits,
+        check_room,
+        estimate_for,
+        streams_better,
+    )
 
     attribution = not args.no_attribution
     estimate = estimate_for(scenario, attribution=attribution, workers=workers)
@@ -120,6 +130,8 @@ def _estimate_line(
         args.memory_limit,
         attribution=attribution,
     )
+    if output is not None:
+        check_room(estimate, output, str(args.scenario))
     streamed = ""
     if streams and args.stream:
         streamed = (
@@ -389,9 +401,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.overrides = [*(args.overrides or []), f"report.view={args.view}"]
     scenario = _load(args)
     workers = _workers(args)
-    # refused before any writing; sets args.stream when held in memory is too much
-    _say_estimate(args, _estimate_line(args, scenario, workers, streams=True))
     out_dir = args.output or Path("out") / scenario.name
+    # refused before any writing; sets args.stream when held in memory is too much
+    line = _estimate_line(args, scenario, workers, streams=True, output=out_dir)
+    _say_estimate(args, line)
     with _claim(args, out_dir, _scenario_inputs(args.scenario, scenario)) as claim:
         local = workers.cluster is None
         streams = streams_world(args, scenario)

@@ -54,17 +54,22 @@ How the pieces add up (:func:`estimate_for`):
 - peak memory: its own knots per method, with and without attribution (the ladder
   generates worlds while the run's own stays in memory, and sets the peak), and
   for a run over periods at least :data:`PERIODS_PEAK`;
-- disk: the run directory's bytes, by method.
+- disk: the run directory's bytes, by method; streamed, what each process's
+  scratch files add while it works (:data:`SCRATCH_BYTES`), the least of it on a
+  disk short of room (:data:`LEAST_SCRATCH_BYTES`), which ``run`` needs free on
+  the output's disk or refuses to start (:func:`check_room`).
 
 On another machine the times scale with its speed, memory and disk hardly at all.
 """
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from simulator.pipeline.memory_limit import memory_limit_bytes
 from simulator.pipeline.parallel import (
@@ -234,6 +239,42 @@ DISK_BYTES = {
     "splink": Line(2.70 * MIB, 424.1),
     "oracle": Line(2.93 * MIB, 409.4),
 }
+DISK_MARGIN = 1.05
+"""Disk while a run works is estimated 5% above what was measured: which files a
+process holds at the moment the other peaks varies from one run to the next."""
+SCRATCH_BYTES = Line(6.5 * MIB, 1_660.1)
+"""Disk a process streaming its worlds through files (``run --stream``) holds at
+most besides the outputs, where the disk has room for :data:`simulator.io.ROOMY`
+scratch files (:func:`simulator.io.scratch_compression`): a world's spilled chunks
+and Parquet files, its match files and links. Measured by sampling the disk's use
+every 0.1 s through the baseline ``run --stream --workers 2`` (two processes) at
+``63baa82``, less the finished output, halved: 392 MB at 100,000 households (46 MB
+of output) and 3,734 MB at 1,000,000 (400 MB), peaking while both processes
+generate; 1,094 MB at 300,000 (1,135 estimated). Splink's: see
+:data:`SPLINK_SCRATCH`."""
+LEAST_SCRATCH_BYTES = Line(0, 747.0)
+""":data:`SCRATCH_BYTES` on a disk short of room for them, every scratch file
+compressed (the same outputs): measured the same way with the run's output on a
+tmpfs too small for :data:`simulator.io.ROOMY` files: 187 MB at 100,000, 557 MB at
+300,000 (572 estimated), 1,885 MB at 1,000,000. A run needs at least this free."""
+SPLINK_SPILL = Knots(
+    ((100_000, 10_244_096), (300_000, 888_406_016), (1_000_000, 9_679_259_648))
+)
+"""What a process's streamed Splink link adds to :data:`SCRATCH_BYTES` (and to
+:data:`LEAST_SCRATCH_BYTES`: DuckDB's spill is not compressed by room): Splink
+holds its world in DuckDB, which spills beyond its memory limit into the world's
+directory (:func:`simulator.council.linkage.link`'s ``spill_root``). Half the
+difference between Splink's and the deterministic baseline's ``run --stream
+--workers 2`` measured as for :data:`SCRATCH_BYTES`, at ``63baa82`` (100,000 and
+300,000, DuckDB then spilling into the working directory, on the same disk) and
+``5849ae7`` (1,000,000). Nothing below 100,000 households, where it fits in
+memory."""
+
+
+def _scratch(per_process: Line, households: int, method: str) -> float:
+    """Scratch bytes on disk of a process streaming a world linked by ``method``."""
+    spill = SPLINK_SPILL.at(households) if method == "splink" else 0.0
+    return per_process.at(households) + max(spill, 0.0)
 
 
 @dataclass(frozen=True)
@@ -248,17 +289,33 @@ class Estimate:
     seconds: float
     peak_memory_bytes: float
     disk_bytes: float
+    """The finished output's bytes."""
     processes: int = 1
     """Processes on this machine holding a world at once (the run's and workers')."""
+    working_disk_bytes: float = 0.0
+    """Bytes on the output's disk at most while the run works (its scratch files
+    beside the output), where the disk has room; 0 if no more than the output."""
+    least_disk_bytes: float = 0.0
+    """The same with every scratch file compressed, as a disk short of room gets
+    them: what the run needs free to finish; 0 if no more than the output."""
 
     def line(self) -> str:
         """One line for the console."""
         where = f" in {self.processes} processes" if self.processes > 1 else ""
         disk = f" and {_size(self.disk_bytes)} on disk" if self.disk_bytes else ""
+        if self.working_disk_bytes:
+            disk += (
+                f" (up to {_size(self.working_disk_bytes)} while it runs, "
+                f"{_size(self.least_disk_bytes)} on a disk short of room)"
+            )
         return (
             f"about {_duration(self.seconds)} of CPU, "
             f"{self.peak_memory_bytes / GIB:.1f} GiB of memory at peak{where}{disk}"
         )
+
+    def needed_disk_bytes(self) -> float:
+        """Free bytes the output's disk needs for the run to finish."""
+        return max(self.disk_bytes, self.least_disk_bytes)
 
 
 def _duration(seconds: float) -> str:
@@ -357,11 +414,18 @@ def estimate_for(
         peak = STREAMED_RUN.at(n)
     if scenario.dynamics.periods > 1:
         peak = max(peak, PERIODS_PEAK.at(n))
+    disk = DISK_BYTES[method].at(n)
+    working = least = 0.0
+    if streamed:  # each process on this machine holds one world's scratch files
+        working = disk + DISK_MARGIN * count * _scratch(SCRATCH_BYTES, n, method)
+        least = disk + DISK_MARGIN * count * _scratch(LEAST_SCRATCH_BYTES, n, method)
     return Estimate(
         seconds=wall,
         peak_memory_bytes=peak + (count - 1) * per_worker,
-        disk_bytes=DISK_BYTES[method].at(n),
+        disk_bytes=disk,
         processes=count,
+        working_disk_bytes=working,
+        least_disk_bytes=least,
     )
 
 
@@ -514,4 +578,40 @@ def check_fits(
         f"({scenario.linkage.method} linkage{ladder}), more than --memory-limit "
         f"{limit_text} ({limit / GIB:.1f} GiB; this machine has "
         f"{total_memory_bytes() / GIB:.1f} GiB): {fixes}, or raise --memory-limit"
+    )
+
+
+def free_disk_bytes(path: Path) -> int:
+    """Bytes free on the disk of ``path``, or of its nearest existing parent."""
+    existing = Path(path).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return shutil.disk_usage(existing).free
+
+
+def check_room(estimate: Estimate, output: Path, origin: str) -> None:
+    """Refuse a run whose output's disk lacks the room it needs to finish.
+
+    The room is :meth:`Estimate.needed_disk_bytes` (scratch files compressed, as
+    a disk short of room gets them), against what is free on the disk of
+    ``output`` (or of its nearest existing parent, before it is made). An
+    output being replaced counts as used: the old one stays until the new one
+    is whole.
+
+    Raises
+    ------
+    simulator.errors.OutputError
+        One line naming the output, the room needed and free, and what to change.
+    """
+    from simulator.errors import OutputError
+
+    needed = estimate.needed_disk_bytes()
+    free = free_disk_bytes(output)
+    if free >= needed:
+        return
+    while_running = " while it runs" if estimate.least_disk_bytes else ""
+    raise OutputError(
+        f"{origin}: needs about {_size(needed)} of disk{while_running} in {output}, "
+        f"more than the {_size(free)} free there: free some space, write the "
+        "output to another disk (-o), or lower population.n_households"
     )
