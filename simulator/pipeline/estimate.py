@@ -16,11 +16,15 @@ included. The ladder's ``attribution`` stage is per world (the run's own world's
 rungs; a replicate's are in its ``replicates`` stage, which the estimate counts as
 a world and its ladder). The lines are exact at both ends: 285 s estimated against
 283 s at 1,000,000, and 20 s against 22 s at 20,000. Tasks streamed through files
-(``run --stream``) cost :data:`STREAMED_TASK_CPU` times as much: 694 s estimated
-against 727 s at 1,000,000, 33 s against 33 s at 20,000. Splink's link line goes
-through 20,000 households and the link stage of the Splink baseline at 1,000,000
-(354 s, one DuckDB thread while the pool worked; 338 s on two once it linked alone,
-under load; 100,000 measured 30.6 s, estimated 36.4 s). Peak memory is
+(``run --stream``) cost :data:`STREAMED_TASK_CPU` times as much, and a streamed
+run's own world :data:`STREAMED_OWN_CPU` times: refitted on 2026-12-04, 216 s
+estimated against 199 s measured at 1,000,000 (it said 13 min), 2,096 s against
+2,065 s at 8,200,000 (it said 1.7 h), 17 s against 9 s at 20,000 (the start and
+the writing weigh more there); Splink's 1,046 s against 795 s at 1,000,000.
+Splink's link line goes through 20,000 households and the link stage of the
+Splink baseline at 1,000,000 (354 s, one DuckDB thread while the pool worked;
+338 s on two once it linked alone, under load; 100,000 measured 30.6 s,
+estimated 36.4 s). Peak memory is
 measured at a few sizes and joined by straight lines (:class:`Knots`; it grows more
 slowly per household as runs grow), 5% above the peak of the run's own process: the
 deterministic baseline at 20,000, 100,000, 300,000 and 1,000,000 households, Splink
@@ -116,13 +120,6 @@ files), from the manifest: 1.77 GiB at 1,000,000 households and 2.54 GiB at
 2,000,000, plus 5%. Before: 930 MiB and 1,840 bytes a household, fitted when the
 run's own link held DuckDB tables (2.50 GiB at 1,000,000). Below 200,000 it errs
 high (487 MiB measured at 20,000 by ``run_costs --stream`` at ``fa215df``)."""
-STREAMED_TASK_CPU = 2.9
-"""CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
-files, as a multiple of the same tasks in memory: each writes its world to
-Parquet, links it on disk and reads it back (docs/performance.md, "A run's tasks
-through files"). ``run_costs --fit``'s factor of the task stages' CPU at
-1,000,000 households (the lead's quiet runs, ``--stream`` at ``2d74aaa`` against
-in memory: 2.91); 2.13 at 20,000 (load 8), where it adds a few seconds."""
 STARTUP_SECONDS = 4.0
 """CPU seconds of starting Python and importing the libraries (outside every stage)."""
 
@@ -176,6 +173,38 @@ class Knots:
         return Knots(tuple((n, c * factor) for n, c in self.points))
 
 
+STREAMED_OWN_CPU = Knots(
+    (
+        (20_000, 0.72),
+        (100_000, 1.04),
+        (300_000, 1.10),
+        (1_000_000, 1.21),
+        (8_200_000, 1.40),
+    )
+)
+"""CPU of a streamed run's own world (generated into its output, linked, viewed
+and audited from the files), as a multiple of :func:`_world_seconds`: the
+``generate``, ``link``, ``view, scores and flags`` and ``audit`` stages of the
+deterministic baseline's ``run --stream --workers 2`` over the in-memory lines, from
+the manifests of the lead's quiet runs at ``63baa82`` (20,000 to 1,000,000, on
+2026-12-04) and at ``d5b416d`` (8,200,000, session 30). It grows with the
+population: smaller pieces of a world at a time, more passes."""
+STREAMED_TASK_CPU = Knots(
+    (
+        (20_000, 0.62),
+        (100_000, 0.61),
+        (300_000, 0.61),
+        (1_000_000, 0.64),
+        (8_200_000, 0.85),
+    )
+)
+"""CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
+files, as a multiple of the same tasks' in-memory lines: the ``replicates`` and
+``attribution`` stages of the same runs as :data:`STREAMED_OWN_CPU` over two
+worlds and three worlds' ladders. Below 1 since lean rung worlds, views counted
+as records are read and linkage from files came (docs/performance.md); it was
+2.9 when fitted at ``2d74aaa``. Splink's worlds take the same factors, which
+errs high (its link from files: 218 s at 1,000,000 against its line's 354 s)."""
 PEAK_MARGIN = 1.05
 """Peak memory is estimated 5% above what was measured: a run's peak varies from
 one run to the next (which task a process holds when), and too low would let a run
@@ -372,9 +401,9 @@ def estimate_for(
     streamed : bool
         The tasks stream through files (``run --stream``): a worker holds
         :data:`STREAMED_TASK` rather than a world, and the tasks take
-        :data:`STREAMED_TASK_CPU` times their CPU; so does the run's own world
-        unless it runs over periods, and its process peaks at
-        :data:`STREAMED_RUN`.
+        :data:`STREAMED_TASK_CPU` times their CPU; the run's own world, unless
+        it runs over periods, :data:`STREAMED_OWN_CPU` times, and its process
+        peaks at :data:`STREAMED_RUN`.
 
     Returns
     -------
@@ -394,7 +423,7 @@ def estimate_for(
     method = scenario.linkage.method
     own_streams = streamed and streams_own_world(scenario)  # its world in files
     wall = STARTUP_SECONDS + _world_seconds(n, method) * (
-        STREAMED_TASK_CPU if own_streams else 1
+        STREAMED_OWN_CPU.at(n) if own_streams else 1
     )
     wall += STAGE_SECONDS["link quality"].at(n)
     wall += STAGE_SECONDS["write outputs and report"].at(n)
@@ -403,7 +432,7 @@ def estimate_for(
         pooled += _world_seconds(n, method) - STAGE_SECONDS["audit"].at(n)
     if attribution:
         pooled += scenario.audit.replicates * STAGE_SECONDS["attribution"].at(n)
-    wall += pooled * (STREAMED_TASK_CPU if streamed else 1)
+    wall += pooled * (STREAMED_TASK_CPU.at(n) if streamed else 1)
     wall += period_worlds(scenario, attribution) * _world_seconds(n, method)
     tasks = pool_tasks(scenario, attribution, needs_history(scenario), streamed)
     count = local_processes(workers or SERIAL, n, tasks, streamed, int(not own_streams))

@@ -453,3 +453,21 @@ def test_free_disk_is_read_where_the_output_will_be(tmp_path):
     deep = tmp_path / "not" / "made" / "yet"
     assert abs(free_disk_bytes(deep) - shutil.disk_usage(tmp_path).free) < 1 << 30
     assert not (tmp_path / "not").exists()
+
+
+@pytest.mark.parametrize(
+    ("households", "cpu_seconds"),
+    [(300_000, 61.287), (1_000_000, 198.963), (8_200_000, 2_065.0)],
+)
+def test_a_streamed_runs_cpu_is_estimated_near_what_it_took(
+    monkeypatch, households, cpu_seconds
+):
+    """The baseline ``run --stream --workers 2``'s CPU from its manifest (63baa82
+    on 2026-12-04; d5b416d in session 30 at 8,200,000): the estimate within 5%
+    below and 30% above (it was 3 to 4 times above before the refit)."""
+    import simulator.pipeline.parallel as parallel
+
+    monkeypatch.setattr(parallel, "available_memory", lambda: 24 << 30)
+    s = scenario(households, audit={"replicates": 3})
+    est = estimate_for(s, workers=Workers(2), streamed=True)
+    assert 0.95 * cpu_seconds < est.seconds < 1.3 * cpu_seconds
