@@ -16,6 +16,9 @@ from simulator.pipeline.estimate import (
 from simulator.pipeline.parallel import Workers
 from simulator.schema.scenario import Scenario
 
+METHODS = st.sampled_from(["deterministic", "splink", "oracle"])
+MORE_HOUSEHOLDS = st.integers(1, 1_000_000)
+
 
 def scenario(households: int = 20_000, **sections: object) -> Scenario:
     return Scenario.model_validate(
@@ -26,8 +29,8 @@ def scenario(households: int = 20_000, **sections: object) -> Scenario:
 @settings(max_examples=40, deadline=None)
 @given(
     small=st.integers(1_000, 1_000_000),
-    more=st.integers(1, 1_000_000),
-    method=st.sampled_from(["deterministic", "splink", "oracle"]),
+    more=MORE_HOUSEHOLDS,
+    method=METHODS,
     replicates=st.integers(1, 5),
     attribution=st.booleans(),
 )
@@ -338,19 +341,20 @@ def test_validate_estimates_the_run_streamed_when_run_would_stream(
     assert main(["validate", str(scenario_file), "--memory-limit", f"{lean - 1}B"]) == 1
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    households=st.integers(1_000, 9_000_000),
-    more=st.integers(1, 1_000_000),
-    method=st.sampled_from(["deterministic", "splink", "oracle"]),
-    workers=st.integers(1, 4),
+STREAMED_RUNS = st.tuples(
+    st.integers(1_000, 9_000_000), MORE_HOUSEHOLDS, METHODS, st.integers(1, 4)
 )
-def test_a_streamed_run_needs_more_disk_while_it_runs_than_it_leaves(
-    households, more, method, workers
-):
+"""Households, more households, the linkage method and the workers."""
+
+
+@settings(max_examples=40, deadline=None)
+@given(STREAMED_RUNS)
+def test_a_streamed_run_needs_more_disk_while_it_runs_than_it_leaves(run):
     """Its scratch files come on top of the output, compressed ones need less
     room than roomy ones, and more households or more processes never less."""
     import simulator.pipeline.parallel as parallel
+
+    households, more, method, workers = run
 
     def est(n: int, w: int):
         s = scenario(n, linkage={"method": method}, audit={"replicates": 3})
