@@ -139,14 +139,23 @@ def _factorize(values: pd.Series, column: str) -> tuple[np.ndarray, tuple]:
     return codes.astype(np.int64), tuple(pd.Index(uniques).tolist())
 
 
+Factors = dict[str, tuple[np.ndarray, tuple]]
+"""Columns' factorisations (codes and sorted levels), by column, of the same rows."""
+
+
 def _cell_key(
-    outcomes: pd.DataFrame, columns: tuple[str, ...]
+    outcomes: pd.DataFrame, columns: tuple[str, ...], known: Factors | None = None
 ) -> tuple[np.ndarray, tuple[int, ...], list[tuple[np.ndarray, tuple]]]:
     """Each row's cell as one integer, the columns' sizes and their factorisations.
 
-    Cells are numbered in lexicographic order of the columns' codes.
+    Cells are numbered in lexicographic order of the columns' codes. A column
+    factorised before is taken from ``known`` (which this fills).
     """
-    factors = [_factorize(outcomes[c], c) for c in columns]
+    known = {} if known is None else known
+    for c in columns:
+        if c not in known:
+            known[c] = _factorize(outcomes[c], c)
+    factors = [known[c] for c in columns]
     dims = tuple(max(len(lv), 1) for _, lv in factors)
     key = np.zeros(len(outcomes), dtype=np.int64)
     for (codes, _), d in zip(factors, dims, strict=True):  # over columns, not rows
@@ -155,7 +164,7 @@ def _cell_key(
 
 
 def row_cells(
-    outcomes: pd.DataFrame, columns: Sequence[str]
+    outcomes: pd.DataFrame, columns: Sequence[str], known: Factors | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """Each row's position among the observed cells of ``columns``, and the cells.
 
@@ -167,6 +176,9 @@ def row_cells(
     outcomes : DataFrame
     columns : sequence of str
         Group columns; empty puts every row in one cell (``"overall"``).
+    known : dict, optional
+        The columns factorised by earlier calls on the same ``outcomes``, filled
+        here: a column in several groupings is factorised once.
 
     Returns
     -------
@@ -180,7 +192,7 @@ def row_cells(
     (array([1, 0, 1]), ['a', 'b'])
     """
     columns = tuple(columns)
-    key, dims, factors = _cell_key(outcomes, columns)
+    key, dims, factors = _cell_key(outcomes, columns, known)
     size = int(np.prod(dims, dtype=np.float64))
     if size <= 50_000_000:  # a dense lookup: no sort of the rows
         present = np.bincount(key, minlength=size) > 0

@@ -125,7 +125,9 @@ def pooled_score_diagnostics(
     )
     sets = [tuple(s) for s in column_sets]
     crossed = [(WORLD,), *((WORLD, *s) for s in sets)]
-    both = score_diagnostics(rows, [*sets, *crossed], target=target, weight=weight)
+    both = score_diagnostics(
+        rows, [*sets, *crossed], target=target, weight=weight, no_curves=crossed
+    )
     own = {"auc": both.auc, "calibration": both.calibration}
     pooled = {k: t[~t["group"].str.startswith(WORLD)] for k, t in own.items()}
     by_world = {k: _world_rows(t) for k, t in own.items()}
@@ -136,11 +138,10 @@ def pooled_score_diagnostics(
         ["group", "value", "bin"],
         "observed_rate",
     )
-    curves = both.curves[~both.curves["group"].str.startswith(WORLD)]
     return ScoreDiagnostics(
         auc=auc[[*AUC_COLUMNS, "auc_low", "auc_high", "worlds"]].reset_index(drop=True),
         calibration=calibration[
             [*CALIBRATION_COLUMNS, "observed_rate_low", "observed_rate_high", "worlds"]
         ].reset_index(drop=True),
-        curves=curves.reset_index(drop=True),
+        curves=both.curves,
     )

@@ -88,8 +88,11 @@ def install() -> None:
     parallel._timeline = True  # type: ignore[attr-defined]
     _wrap(parallel, "call_task", lambda fn, a, t: "task " + _task_name(fn, a))
     _wrap(sections, "draw_sections", lambda i, anchors: f"draw {sorted(anchors)}")
+    _wrap(sections, "ahead_of", lambda i: f"ahead {sorted(sections.AHEAD)}")
     _wrap(output, "write_run", lambda *a, **k: "stage write_run")
     _wrap(output.ReportMeanwhile, "__call__", lambda *a, **k: "stage meanwhile")
+    first = "stage meanwhile: first world"
+    _wrap(output.ReportMeanwhile, "first_world", lambda *a, **k: first)
     take = parallel.Task.take
 
     def take_logged(self: Any) -> bool:

@@ -61,6 +61,10 @@ class ReportInputs:
         :func:`~audits.report.sections.draw_sections`), by anchor: used as they
         are, and looked up only once every other section is drawn here. Not part
         of what the report shows.
+    ahead : mapping of str to object
+        The costly part of a section computed ahead of the report from the part of
+        these inputs it reads (:data:`~audits.report.sections.AHEAD`), by anchor:
+        used as it is. Not part of what the report shows.
     """
 
     scenario: Scenario
@@ -73,3 +77,4 @@ class ReportInputs:
     link_quality_worlds: tuple[LinkQuality, ...] = ()
     periods: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     drawn: Mapping[str, Html] = field(default_factory=dict, compare=False, repr=False)
+    ahead: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

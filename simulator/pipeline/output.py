@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ from simulator.world.generate import (
 )
 
 if TYPE_CHECKING:
+    from audits.attribution import Attribution
     from audits.link_quality import LinkQuality
     from audits.pooled_attribution import PooledAttribution
     from audits.report import ReportInputs
@@ -79,21 +80,13 @@ SECTIONS_ELSEWHERE = frozenset({"scores", "cases", "linkage"})
 process writes the rest and draws the other sections (:func:`write_run`): about half
 the drawing's CPU, by a profile of a 300,000-household run (score diagnostics and
 curves, case files, the linkage chart)."""
-MEANWHILE_ELSEWHERE = frozenset({"population", "flags", "linkage"})
+MEANWHILE_ELSEWHERE = frozenset({"population", "linkage", "scores"})
 """The sections :class:`ReportMeanwhile` sends the run's pool (its worker draws them
-once free of its rung task): a third of the drawing's CPU (the population's and
-the rates' charts, the linkage chart), none of them reading a family's outcomes,
-so the worker is sent no per-household table (:func:`audits.report.sections.
-inputs_for`)."""
-LATE_ELSEWHERE = frozenset({"cases"})
-"""Of the sections that read the attribution, those a worker draws after
-:class:`ReportMeanwhile` (:func:`write_run`): the case files, half the drawing at
-1,000,000 households; it is sent the first world's families and the attribution's."""
-LATE_HERE = frozenset({"scores"})
-"""A section that reads no attribution but that :class:`ReportMeanwhile` leaves for
-:func:`write_run` to draw while the worker draws the case files: the score
-diagnostics, a quarter of the drawing (at 1,000,000 households the case files took
-7.5 s of CPU on the worker while this process had 0.7 s of work)."""
+once free of its tasks) while this process writes the audit's files and draws the
+other sections that read no attribution: the population's and linkage charts and
+the pooled score diagnostics, about half the CPU of those sections at 1,000,000
+households (the rates' charts, ``flags``, are drawn here); none of them reads the
+attribution's families (:func:`audits.report.sections.inputs_for`)."""
 WORLD_TABLES = {
     AREAS: AREAS_FILE,
     HOUSEHOLDS: HOUSEHOLDS_FILE,
@@ -575,12 +568,18 @@ class _DrawnElsewhere(Mapping[str, Any]):
 class ReportMeanwhile:
     """What a run whose world is in files writes and draws before its attribution.
 
-    ``run(meanwhile=)`` calls it once the run's results but the attribution are
-    known, while the pool's workers still run rung tasks (the run's process would
-    otherwise wait on them alone, 17 s of a core at 1,000,000 households): it
-    completes the world's files, writes the audit, replicate and transparency files
-    into the run directory and draws the sections that read no attribution (but
-    :data:`LATE_HERE`), those of :data:`MEANWHILE_ELSEWHERE` on the pool;
+    The run (``run(meanwhile=)``) tells it first of world 0 and its attribution,
+    while it waits on the replicates' tasks (:meth:`first_world`: the run's process
+    would otherwise wait alone, 2.6 s at 1,000,000 households and 55 s at
+    8,200,000): it completes the world's files and, on a thread of its own,
+    chooses and gathers the case files, which read only world 0
+    (:data:`audits.report.sections.AHEAD`: mostly Parquet scans, which pyarrow
+    runs without the GIL), while this thread goes on. Then,
+    once every world's results but the pooled attribution are known, while the
+    pool's workers may still run rung tasks, the call writes the audit, replicate
+    and transparency files into the run directory and draws the sections that
+    read no attribution, those of :data:`MEANWHILE_ELSEWHERE` on the pool, which
+    :meth:`finish` collects once the run has pooled the attribution meanwhile;
     :func:`write_run` then writes and draws the rest. The same bytes as
     :func:`write_run` alone.
     """
@@ -592,6 +591,39 @@ class ReportMeanwhile:
         """The rows of each file written, by path in the run directory."""
         self.drawn: dict[str, Any] = {}
         """The sections drawn, by anchor."""
+        self._ahead: Future[dict[str, Any]] | None = None
+        """The sections' parts computed from world 0, on a thread."""
+        self._elsewhere: Task | None = None
+        """The sections the call sent the pool, until :meth:`finish`."""
+
+    @property
+    def ahead(self) -> dict[str, Any]:
+        """The sections' parts computed from world 0 (``ReportInputs.ahead``).
+
+        Waits for the thread (raising its error); empty if none was started.
+        """
+        return {} if self._ahead is None else self._ahead.result()
+
+    def first_world(self, run_: Run, attribution: Attribution) -> None:
+        """Complete the world's files and compute what the report needs of world 0.
+
+        ``run_`` holds world 0 alone (no replicates yet) and ``attribution`` is its
+        own. Only for a world in files (:attr:`Run.files`), whose directory is the
+        output being written.
+        """
+        from audits.pooled_attribution import pool_attribution
+        from audits.report.sections import ahead_of
+
+        if run_.files is None:
+            return
+        with measure() as cost:
+            self.rows = _finish_world_files(run_, run_.files.directory)
+            first = replace(run_, attribution=pool_attribution([attribution]))
+            inputs = report_inputs(first)
+        run_.timings.add(WRITE_STAGE, cost[0])
+        thread = ThreadPoolExecutor(1, thread_name_prefix="linkaudit-ahead")
+        self._ahead = thread.submit(ahead_of, inputs)
+        thread.shutdown(wait=False)  # the thread ends once its one task is done
 
     def __call__(self, run_: Run, pool: Pool) -> None:
         """Write and draw what ``run_`` (no attribution yet) needs no more for.
@@ -611,7 +643,7 @@ class ReportMeanwhile:
             return
         directory = run_.files.directory
         with measure() as cost:
-            rows = _finish_world_files(run_, directory)
+            rows = self.rows or _finish_world_files(run_, directory)
             inputs = report_inputs(run_)
             elsewhere = MEANWHILE_ELSEWHERE if pool.shares_cores else frozenset()
             task = (
@@ -623,13 +655,24 @@ class ReportMeanwhile:
             here = [
                 s.anchor
                 for s in sections_of(inputs)
-                if s.anchor not in ATTRIBUTION_READERS | LATE_HERE | elsewhere
+                if s.anchor not in ATTRIBUTION_READERS | elsewhere
             ]
             drawn = draw_sections(inputs, here)
-            if task is not None:
-                drawn |= task.result(run_.timings, WRITE_STAGE)
         run_.timings.add(WRITE_STAGE, cost[0])
         self.inputs, self.rows, self.drawn = inputs, rows, drawn
+        self._elsewhere = task
+
+    def finish(self, run_: Run) -> None:
+        """Wait for the sections the call sent the pool (drawn here if unstarted).
+
+        The run calls it once it has pooled the attribution, which this process
+        does while the pool's worker draws them.
+        """
+        task, self._elsewhere = self._elsewhere, None
+        if task is not None:
+            with measure() as cost:
+                self.drawn |= task.result(run_.timings, WRITE_STAGE)
+            run_.timings.add(WRITE_STAGE, cost[0])
 
 
 def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:
@@ -726,7 +769,7 @@ def write_run(
             measure() as written,
             stage_bar(WRITE_STAGE, 2, progress) as bar,
             ThreadPoolExecutor(1, thread_name_prefix="linkaudit-writer") as writer,
-            _report_pool(run_, workers) as pool,
+            _report_pool(run_, workers) if early is None else nullcontext() as pool,
         ):
             # The world's large Parquet files are mostly encoding and compression,
             # which pyarrow does without the GIL: they are written on a thread while
@@ -734,19 +777,22 @@ def write_run(
             # the thread, so an error never removes a directory it still writes to.
             # A world in files is there already: the rest is written before the
             # report reads it, and part of the report is drawn on a worker
-            # (:data:`SECTIONS_ELSEWHERE`, or after ``meanwhile``
-            # :data:`LATE_ELSEWHERE`) while this process writes the rest.
+            # (:data:`SECTIONS_ELSEWHERE`) while this process writes the rest;
+            # after ``meanwhile`` only the attribution's sections are left, drawn
+            # here (the case files' costly part is in ``inputs.ahead``).
             in_memory = run_.files is None
             world = writer.submit(_write_world_files, run_, tmp) if in_memory else None
             if early is not None:
                 assert early.inputs is not None
                 _check_in_place(run_, tmp)
                 rows = dict(early.rows)
-                inputs = replace(early.inputs, attribution=run_.attribution)
+                inputs = replace(
+                    early.inputs, attribution=run_.attribution, ahead=early.ahead
+                )
             else:
                 rows = {} if in_memory else _finish_world_files(run_, tmp)
                 inputs = report_inputs(run_)
-            sections = SECTIONS_ELSEWHERE if early is None else LATE_ELSEWHERE
+            sections = SECTIONS_ELSEWHERE
             elsewhere = (
                 None
                 if pool is None

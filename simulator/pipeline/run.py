@@ -23,12 +23,12 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -81,6 +81,7 @@ from simulator.world.records import IDENTITY_COLUMNS
 from simulator.world.true_links import oracle_links
 
 if TYPE_CHECKING:
+    from audits.attribution import Attribution
     from audits.pooled_attribution import PooledAttribution
     from audits.result import AuditResult
 
@@ -552,6 +553,25 @@ def audit_outcomes(
     )
 
 
+class Meanwhile(Protocol):
+    """What writes a run's output while the run waits on its pool's workers.
+
+    :class:`~simulator.pipeline.output.ReportMeanwhile`: :meth:`first_world` once
+    world 0 and its attribution are known, before the replicates are collected;
+    the call once every world is, before the pooled attribution; :meth:`finish`
+    once that is made.
+    """
+
+    def first_world(self, run_: Run, attribution: Attribution) -> None:
+        """Do what needs only world 0's run (no replicates) and attribution."""
+
+    def __call__(self, run_: Run, pool: Pool) -> None:
+        """Do what needs every world's run but no pooled attribution."""
+
+    def finish(self, run_: Run) -> None:
+        """Wait for what the call left to the pool."""
+
+
 # Over 80 lines: every stage of a run in the order it runs, each timed, with the
 # pool's tasks sent before the real world's work (after a Splink link: links_alone)
 # and collected after it.
@@ -565,7 +585,7 @@ def run(
     workers: Workers = SERIAL,
     streamed: Streamed | None = None,
     directory: Path | None = None,
-    meanwhile: Callable[[Run, Pool], None] | None = None,
+    meanwhile: Meanwhile | None = None,
 ) -> Run:
     """Run every stage of a scenario.
 
@@ -596,11 +616,13 @@ def run(
         written, which :func:`~simulator.pipeline.output.write_run` completes)
         and link, view, score, measure and audit it from the files there
         (:mod:`simulator.pipeline.run_world`); the outputs are the same.
-    meanwhile : callable, optional
-        With attribution: called with the run so far (all but its attribution)
-        and its pool once this process has taken back every rung task no worker
-        has started, so that it writes what it can of the run's output rather
-        than wait alone on the workers' last rung tasks
+    meanwhile : Meanwhile, optional
+        With attribution: told of world 0's run and attribution once this process
+        has taken back every rung task no worker has started (before it waits on
+        the replicates), then called with the run so far (all but its
+        attribution) and its pool, so that it writes what it can of the run's
+        output rather than wait alone on the workers' last tasks, and finished
+        once the attribution is pooled
         (:class:`~simulator.pipeline.output.ReportMeanwhile`).
 
     Returns
@@ -714,6 +736,15 @@ def run(
             ):
                 known.append(real_world_rungs(own, scenario, fitted, outcomes))
         release_memory()  # what the stages freed, while the pool's worlds are held
+        first = Run(
+            scenario, data, council, quality, fitted, audit, seeds, timings=timings
+        )
+        firsts: tuple[Attribution, ...] = ()  # world 0's, made before the replicates
+        if attribution and meanwhile is not None:
+            with timings.stage("attribution"):
+                pool.help()  # the rung tasks no worker has started: here first
+                firsts = (attribute_first(scenario, known[0], rungs[0], timings),)
+            meanwhile.first_world(first, firsts[0])
         replicates: dict[str, pd.DataFrame] = {}
         qualities: tuple[LinkQuality, ...] = ()
         if pooling:
@@ -727,14 +758,9 @@ def run(
                 known.extend(k for _, _, k in worlds)
                 replicates = pool_replicates(audit.worlds)
             _warn_audit(pooled_audit(audit).disparities.warnings)
-        done = Run(
-            scenario,
-            data,
-            council,
-            quality,
-            fitted,
-            audit,
-            seeds,
+        done = replace(
+            first,
+            audit=audit,
             replicates=replicates,
             link_quality_worlds=qualities,
             timings=timings,
@@ -746,7 +772,11 @@ def run(
                     pool.help()  # the rung tasks no worker has started: here first
                 meanwhile(done, pool)
             with timings.stage("attribution"):
-                attributed = attribute_rungs(scenario, known, rungs, progress, timings)
+                attributed = attribute_rungs(
+                    scenario, known, rungs, progress, timings, firsts
+                )
+            if meanwhile is not None:
+                meanwhile.finish(done)
     logger.info("run %s: %s", scenario.name, timings.summary())
     return replace(done, attribution=attributed)
 
@@ -1269,21 +1299,49 @@ def attribute_rungs(
     rungs: Sequence[list[Task]],
     progress: bool = False,
     timings: Timings | None = None,
+    done: Sequence[Attribution] = (),
 ) -> PooledAttribution:
     """Attribute each world's errors from its rungs, and pool the worlds' counts.
 
     ``known`` are each world's rungs in its own world (:func:`real_world_rungs`:
     world 0's, then each replicate's); ``rungs`` each world's other rungs,
     generated from the ladder's scenarios of that world with the same fitted model
-    (:func:`submit_rungs`).
+    (:func:`submit_rungs`); ``done`` the attributions of the first worlds, made
+    already (:func:`attribute_first`).
     """
-    from audits.attribution import attribute
     from audits.pooled_attribution import pool_attribution
 
-    tasks = [task for world in rungs for task in world]
+    later = len(done)
+    tasks = [task for world in rungs[later:] for task in world]
     results = iter(collect(tasks, "attribution", progress, timings))
-    worlds = []
-    for mine, world in zip(known, rungs, strict=True):  # one per world
-        outcomes = {k: v for _ in world for k, v in next(results).items()}
-        worlds.append(attribute({**outcomes, **mine}, scenario.audit.columns()))
+    worlds = list(done)
+    for mine, world in zip(known[later:], rungs[later:], strict=True):  # per world
+        worlds.append(_attributed(scenario, mine, [next(results) for _ in world]))
     return pool_attribution(worlds)
+
+
+def attribute_first(
+    scenario: Scenario,
+    known: dict[str, pd.DataFrame],
+    rungs: list[Task],
+    timings: Timings | None = None,
+) -> Attribution:
+    """World 0's attribution alone, from its rungs (:func:`attribute_rungs`).
+
+    What the run's report needs of the attribution but its pooled counts (the
+    case files: :meth:`~simulator.pipeline.output.ReportMeanwhile.first_world`),
+    made while the replicates' tasks still run.
+    """
+    return _attributed(scenario, known, collect(rungs, "attribution", False, timings))
+
+
+def _attributed(
+    scenario: Scenario,
+    known: dict[str, pd.DataFrame],
+    results: Sequence[dict[str, pd.DataFrame]],
+) -> Attribution:
+    """One world's attribution from its rungs' outcomes (``results``) and its own."""
+    from audits.attribution import attribute
+
+    outcomes = {k: v for result in results for k, v in result.items()}
+    return attribute({**outcomes, **known}, scenario.audit.columns())

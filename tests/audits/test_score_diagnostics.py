@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
+from audits.confusion import JOIN, row_cells
 from audits.score_diagnostics import calibration_bins, score_diagnostics
 from audits.table import audit_table
 
@@ -169,3 +170,38 @@ def test_a_decision_table_has_no_score_diagnostics():
         min_group_size=0,
     )
     assert result.scores is None
+
+
+SETS = [("g",), ("h",), ("g", "h")]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    frame=scored_frames(),
+    weighted=st.booleans(),
+    skipped=st.sets(st.sampled_from(SETS)),
+)
+def test_groupings_without_curves_change_no_other_figure(frame, weighted, skipped):
+    """Groupings measured without their threshold curves (each world's, when worlds
+    are pooled) lose only those rows: the AUC, the calibration and the other
+    groupings' curves are those of a call that draws every curve, to the bit."""
+    weight = "w" if weighted else None
+    full = score_diagnostics(frame, SETS, weight=weight)
+    part = score_diagnostics(frame, SETS, weight=weight, no_curves=skipped)
+    pd.testing.assert_frame_equal(part.auc, full.auc)
+    pd.testing.assert_frame_equal(part.calibration, full.calibration)
+    kept = ~full.curves["group"].isin([JOIN.join(s) for s in skipped])
+    pd.testing.assert_frame_equal(part.curves, full.curves[kept].reset_index(drop=True))
+
+
+@settings(max_examples=20, deadline=None)
+@given(frame=scored_frames())
+def test_cells_from_columns_factorised_before_are_those_factorised_anew(frame):
+    """row_cells reusing the columns another grouping factorised (score_diagnostics
+    factorises each column once) gives each row the cell it gets alone."""
+    known: dict = {}
+    for columns in [("g",), ("h", "g"), ("g", "h"), ("h",)]:
+        codes, values = row_cells(frame, columns, known)
+        alone, alone_values = row_cells(frame, columns)
+        np.testing.assert_array_equal(codes, alone)
+        assert values == alone_values

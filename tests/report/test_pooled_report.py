@@ -18,7 +18,13 @@ from audits.link_quality import link_quality
 from audits.pooled_links import tables_only
 from audits.pooled_tables import pooled_audit
 from audits.report import render_report
-from audits.report.sections import SECTIONS, draw_sections, inputs_for
+from audits.report.sections import (
+    AHEAD,
+    SECTIONS,
+    ahead_of,
+    draw_sections,
+    inputs_for,
+)
 from audits.report.sections import flags as flags_section
 from audits.report.sections import linkage as linkage_section
 from audits.report.sections import scores as score_section
@@ -281,3 +287,28 @@ def test_a_process_drawing_no_familys_section_is_sent_no_family(worlds_inputs):
     causes = inputs_for(worlds_inputs, {"causes"}).attribution
     assert causes.households.empty
     assert causes.counts is worlds_inputs.attribution.counts
+
+
+def test_parts_computed_from_the_first_world_draw_what_every_world_draws(
+    worlds_inputs, every_section
+):
+    """What AHEAD computes from world 0 alone (no replicate, no other world's link
+    quality, no pooled attribution count: a streamed run's inputs while its
+    replicates still run) draws its sections as every world's inputs do."""
+    attribution = worlds_inputs.attribution
+    first = replace(
+        worlds_inputs,
+        audit=replace(worlds_inputs.audit, replicates=()),
+        link_quality_worlds=(),
+        transparency=None,
+        attribution=replace(
+            attribution,
+            counts=attribution.counts.iloc[:0],
+            flagged_by_rung=attribution.flagged_by_rung.iloc[:0],
+            counts_by_world=attribution.counts_by_world.iloc[:0],
+            by_rung_by_world=attribution.by_rung_by_world.iloc[:0],
+        ),
+    )
+    given_ahead = replace(worlds_inputs, ahead=ahead_of(first))
+    assert given_ahead.ahead.keys() == AHEAD.keys()
+    assert draw_sections(given_ahead, AHEAD) == {a: every_section[a] for a in AHEAD}

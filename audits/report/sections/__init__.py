@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from typing import Any
 
+from audits.report.cases import case_files as cases_of  # not the section module
 from audits.report.inputs import ReportInputs
 from audits.report.page import Html, contents, join, section
 from audits.report.sections.case_files import cases_section
@@ -66,6 +68,11 @@ ATTRIBUTION_READERS = frozenset({"causes", "cases"})
 """The sections that read the attribution: the others can be drawn before it is."""
 ATTRIBUTION_FAMILIES = frozenset({"cases"})
 """The sections that read the attribution's families (``attribution.households``)."""
+AHEAD: dict[str, Callable[[ReportInputs], Any]] = {"cases": cases_of}
+"""The costly part of a section that reads only the first world (its families, its
+attribution's families, the run's tables) and nothing pooled over the worlds, by
+anchor: computed ahead (:func:`ahead_of`) from inputs that hold world 0 alone, as
+soon as they exist, and given to the report as ``inputs.ahead``."""
 
 
 def sections_of(inputs: ReportInputs) -> tuple[Section, ...]:
@@ -110,6 +117,15 @@ def draw_sections(inputs: ReportInputs, anchors: Collection[str]) -> dict[str, H
     }
 
 
+def ahead_of(inputs: ReportInputs) -> dict[str, Any]:
+    """The costly parts of :data:`AHEAD`, by anchor, from ``inputs``.
+
+    World 0's inputs (no replicates, world 0's attribution alone) give the parts
+    the run's whole inputs would.
+    """
+    return {anchor: part(inputs) for anchor, part in AHEAD.items()}
+
+
 def inputs_for(inputs: ReportInputs, anchors: Collection[str]) -> ReportInputs:
     """``inputs`` with only the per-household tables the sections ``anchors`` read.
 
@@ -146,14 +162,17 @@ def inputs_for(inputs: ReportInputs, anchors: Collection[str]) -> ReportInputs:
         attribution=attribution,
         link_quality=tables_only(inputs.link_quality),
         drawn={},
+        ahead={k: v for k, v in inputs.ahead.items() if k in wanted},
     )
 
 
 __all__ = [
+    "AHEAD",
     "ATTRIBUTION_READERS",
     "PERIODS",
     "SECTIONS",
     "Section",
+    "ahead_of",
     "build_sections",
     "draw_sections",
     "glance",

@@ -239,7 +239,7 @@ def cases_section(inputs: ReportInputs) -> Html:
     """A handful of synthetic families wrongly flagged or missed, and why."""
     if inputs.audit is None or inputs.audit.outcomes is None:
         return no_audit()
-    cases = case_files(inputs)
+    cases = inputs.ahead["cases"] if "cases" in inputs.ahead else case_files(inputs)
     intro = [
         p(
             "Numbers hide people. These are a few of the synthetic families behind "
