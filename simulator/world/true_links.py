@@ -229,10 +229,10 @@ def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
     )
     if household.min(initial=0) < 0:
         return None
-    lowest = np.full(bound, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(lowest, person, spine_person)
-    first = spine_person == lowest[person]  # one row a person: the ids are unique
-    table = np.full(bound, NO_HOUSEHOLD, dtype=np.int64)
+    table = np.full(bound, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(table, person, spine_person)  # each person's lowest spine id
+    first = spine_person == table[person]  # one row a person: the ids are unique
+    table.fill(NO_HOUSEHOLD)  # one table's memory, not two: fresh pages cost
     table[person[first]] = household[first]
     return HouseholdTables("true_person_id", dict.fromkeys(names, table))
 
