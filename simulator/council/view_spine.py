@@ -7,7 +7,7 @@ age) and one member's area: the decile of the first member, by lowest
 knows. So they are summed into arrays with a row per spine household as the
 spine's file is read a batch at a time (:class:`SpineCounts`): the spine is not
 cut into ranges of households, written and read back, and each person's age group
-and decile is found once, not once a view's range. Memory is the arrays (33 bytes
+and decile is found once, not once a view's range. Memory is the arrays (36 bytes
 a household) and a batch.
 """
 
