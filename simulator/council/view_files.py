@@ -10,7 +10,9 @@ view counts to their links and sorts them, and the spine's view columns, by
 a time and written a row group at a time (:class:`simulator.io.RowGroupWriter`):
 the same bytes as the whole view written at once, whatever the range. Memory is
 bounded by the range, not the population; DuckDB holds at most ``memory_limit_gb``
-and spills the rest to a work directory.
+and spills the rest to a work directory. Where each record's household is found
+by an id numbered from 0 (:func:`write_linked_view`), there is no join and no
+sort: the records and the spine are summed per household as they are read.
 
 Only the columns the view reads are read: ``record_id``, ``event_type``,
 ``event_date`` and ``absence_rate`` of the records; ``source``, ``record_id`` and
@@ -330,7 +332,6 @@ def write_view_file(
             deprivation,
             scenario,
             out,
-            work_dir,
             households_per_range=households_per_range,
             scratch=scratch,
         )
@@ -348,7 +349,6 @@ def write_linked_view(
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
     out: Path,
-    work_dir: Path,
     *,
     households_per_range: int,
     scratch: bool = False,
@@ -359,10 +359,10 @@ def write_linked_view(
     records join to find their households (a links table's, or the truth's for the
     oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`),
     sorted in ``db`` (it spills as its caller set it). Or as tables indexed by id
-    (:class:`~simulator.council.view_partitions.HouseholdTables`): the spine is
-    cut into ranges in ``work_dir`` (made by the caller) and the records are
-    summed per household as they are read (:class:`RecordCounts`), neither
-    joined nor sorted; the same bytes; ``db`` may then be None. ``scratch``: a
+    (:class:`~simulator.council.view_partitions.HouseholdTables`): the records
+    and the spine are summed per household as they are read
+    (:class:`RecordCounts`, :class:`SpineCounts`), neither joined nor sorted nor
+    written; the same bytes; ``db`` may then be None. ``scratch``: a
     view no output keeps (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     """

@@ -12,7 +12,6 @@ else of them).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -362,18 +361,13 @@ def write_oracle_view_file(
         deprivation=deprivation,
         scenario=scenario,
         out=out,
-        work_dir=work_dir,
         households_per_range=households_per_range,
         scratch=scratch,
     )
     sound = _sound_by_footers(record_files, spine_file)
     tables = _truth_tables(spine_file, sorted(record_files)) if sound else None
     if tables is not None:  # no DuckDB: its connection costs more than a check
-        work_dir.mkdir(parents=True)
-        try:
-            return write(None, households=tables)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
+        return write(None, households=tables)
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
         if not sound:  # read once the files are checked (else read above: None)
