@@ -53,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -322,6 +323,38 @@ def _deprivation_lookup(deprivation: pd.DataFrame) -> pd.Series:
     return pd.Series(decile, index=pd.Index(sector.to_numpy(object)))
 
 
+@dataclass(frozen=True)
+class Deprivation:
+    """The public IMD lookup, checked: each known sector and its decile (1 to 10)."""
+
+    sectors: pa.Array
+    deciles: np.ndarray
+
+
+def deprivation_lookup(deprivation: pd.DataFrame) -> Deprivation:
+    """The lookup as :func:`person_deciles` reads it; an error names what is wrong."""
+    lookup = _deprivation_lookup(deprivation)
+    return Deprivation(
+        pa.array(lookup.index.to_numpy(object), pa.string()), lookup.to_numpy()
+    )
+
+
+def person_deciles(postcodes: pa.Array, lookup: Deprivation) -> np.ndarray:
+    """Each person's IMD decile, by the sector of their postcode (NaN: unknown).
+
+    ``postcodes`` as :func:`~simulator.frames.arrow_text` gives them, or those
+    values dictionary-encoded: each distinct postcode's sector is found once.
+    """
+    coded = (
+        postcodes
+        if pa.types.is_dictionary(postcodes.type)
+        else pc.dictionary_encode(postcodes)
+    )
+    places = pc.index_in(sector_of(coded.dictionary), value_set=lookup.sectors)
+    deciles = np.append(lookup.deciles, np.nan)[pc.fill_null(places, -1).to_numpy()]
+    return np.append(deciles, np.nan)[pc.fill_null(coded.indices, -1).to_numpy()]
+
+
 def normalise_sector(values: pd.Series) -> pd.Series:
     """Upper-case sector text with single spaces (``" qa12  3"`` -> ``"QA12 3"``)."""
     s = values.astype("str").str.upper().str.strip()
@@ -377,15 +410,88 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
 # ----------------------------------------------------------------------- features
 
 
-def _ages(dob: pd.Series, reference_date: dt.date) -> np.ndarray:
-    """Whole years at the reference date; NaN where the date of birth is missing."""
+def birth_dates(dob: pd.Series) -> np.ndarray:
+    """Dates of birth as NumPy's ``datetime64`` (NaT: missing), in local time.
+
+    Anything :func:`pandas.to_datetime` reads; a time zone's dates are its own.
+    """
     d = pd.to_datetime(dob)
-    year = d.dt.year.to_numpy(float)
-    before = (d.dt.month.to_numpy(float) > reference_date.month) | (
-        (d.dt.month.to_numpy(float) == reference_date.month)
-        & (d.dt.day.to_numpy(float) > reference_date.day)
-    )
-    return reference_date.year - year - before
+    if isinstance(d.dtype, pd.DatetimeTZDtype):
+        d = d.dt.tz_localize(None)
+    return d.to_numpy()
+
+
+def _born_by(reference_date: dt.date, age: int) -> np.datetime64:
+    """The first birth date of those not yet ``age`` at the reference date.
+
+    Those born before it are (whole years; the 29th of February's birthday is the
+    1st of March in other years).
+
+    Examples
+    --------
+    >>> str(_born_by(dt.date(2024, 2, 29), 18))
+    '2006-03-01'
+    >>> str(_born_by(dt.date(2024, 3, 31), 5))
+    '2019-04-01'
+    """
+    month = np.datetime64(reference_date.year - age - 1970, "Y").astype(
+        "datetime64[M]"
+    ) + (reference_date.month - 1)
+    first = month.astype("datetime64[D]")
+    days = int(((month + 1).astype("datetime64[D]") - first).astype(np.int64))
+    return first + min(reference_date.day, days)
+
+
+def age_groups(
+    dates: np.ndarray, reference_date: dt.date, config: ViewConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who is an adult, a child, and of school age, at the reference date.
+
+    ``dates`` of birth as :func:`birth_dates` gives them (the time of day does not
+    count); ages in whole years (``adult_age`` or more: an adult; under it: a
+    child; ``school_ages`` inclusive). A missing date is none of them. Compared by
+    day numbers with the birthdays that make each age, no calendar per person.
+    """
+    day = dates.astype("datetime64[D]")
+
+    def at_least(age: int) -> np.ndarray:
+        return day < _born_by(reference_date, age)  # NaT: False
+
+    adult = at_least(config.adult_age)
+    child = ~adult & ~np.isnat(day)
+    lo, hi = config.school_ages
+    return adult, child, at_least(lo) & ~at_least(hi + 1)
+
+
+def composition(
+    pos: np.ndarray, groups: tuple[np.ndarray, np.ndarray, np.ndarray], n: int
+) -> dict[str, np.ndarray]:
+    """:data:`COMPOSITION_COLUMNS` of households ``0..n-1``, from members' rows.
+
+    ``pos``: each row's household; ``groups``: :func:`age_groups` of the rows.
+    """
+    adult, child, school = groups
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(pos[mask], minlength=n).astype(np.int64)
+
+    members = np.bincount(pos, minlength=n).astype(np.int64)
+    return composition_of(members, count(adult), count(child), count(school))
+
+
+def composition_of(
+    members: np.ndarray, adults: np.ndarray, children: np.ndarray, school: np.ndarray
+) -> dict[str, np.ndarray]:
+    """:data:`COMPOSITION_COLUMNS` (int64, and ``lone_adult``) of counted members."""
+    adults, children = adults.astype(np.int64), children.astype(np.int64)
+    return {
+        "n_members": members.astype(np.int64),
+        "n_adults": adults,
+        "n_children": children,
+        "n_school_age": school.astype(np.int64),
+        "n_age_unknown": (members - adults - children).astype(np.int64),
+        "lone_adult": (adults == 1) & (children >= 1),
+    }
 
 
 def _composition(
@@ -394,44 +500,19 @@ def _composition(
     reference_date: dt.date,
     config: ViewConfig,
 ) -> dict[str, np.ndarray]:
-    n = len(households)
     pos = _positions(households, spine[INDEX].to_numpy(np.int64), "spine")
-    age = _ages(spine["dob"], reference_date)
-    known = ~np.isnan(age)
-    adult = known & (age >= config.adult_age)
-    child = known & (age < config.adult_age)
-    lo, hi = config.school_ages
-    school = known & (age >= lo) & (age <= hi)
-
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(pos[mask], minlength=n).astype(np.int64)
-
-    out = {
-        "n_members": np.bincount(pos, minlength=n).astype(np.int64),
-        "n_adults": count(adult),
-        "n_children": count(child),
-        "n_school_age": count(school),
-        "n_age_unknown": count(~known),
-    }
-    out["lone_adult"] = (out["n_adults"] == 1) & (out["n_children"] >= 1)
-    return out
+    groups = age_groups(birth_dates(spine["dob"]), reference_date, config)
+    return composition(pos, groups, len(households))
 
 
 def _area(
     spine: pd.DataFrame, households: pd.Index, deprivation: pd.DataFrame | None
 ) -> dict[str, np.ndarray]:
     n = len(households)
-    decile = np.full(n, IMD_UNKNOWN)
-    unknown = np.ones(n, dtype=bool)
+    decile = np.full(n, np.nan)
     if deprivation is not None and len(spine):
-        lookup = _deprivation_lookup(deprivation)
-        postcodes = pc.dictionary_encode(arrow_text(spine["postcode"]))  # repeat
-        known = pa.array(lookup.index.to_numpy(object), pa.string())
-        in_lookup = pc.index_in(sector_of(postcodes.dictionary), value_set=known)
-        hit = in_lookup.take(postcodes.indices).to_numpy(zero_copy_only=False)
-        person_decile = np.where(
-            np.isnan(hit), np.nan, lookup.to_numpy()[np.nan_to_num(hit).astype(int)]
-        )
+        lookup = deprivation_lookup(deprivation)
+        person_decile = person_deciles(arrow_text(spine["postcode"]), lookup)
         ok = ~np.isnan(person_decile)
         # The first member (lowest spine_person_id) whose sector is known.
         row = lowest_rows(
@@ -441,8 +522,16 @@ def _area(
         )
         has = row >= 0
         decile[has] = person_decile[ok][row[has]]
-        unknown[has] = False
-    return {"imd_decile": decile, "imd_unknown": unknown}
+    return area_of(decile)
+
+
+def area_of(decile: np.ndarray) -> dict[str, np.ndarray]:
+    """:data:`AREA_COLUMNS` of each household's decile (NaN: unknown)."""
+    unknown = np.isnan(decile)
+    return {
+        "imd_decile": np.where(unknown, IMD_UNKNOWN, decile),
+        "imd_unknown": unknown,
+    }
 
 
 def lowest_rows(pos: np.ndarray, person: np.ndarray, n: int) -> np.ndarray:
@@ -535,14 +624,15 @@ def _summary(
     counts: np.ndarray, events: list[tuple[str, str]], persistent: np.ndarray
 ) -> dict[str, np.ndarray]:
     """All counted events, and how many sources show at least one."""
-    names = sorted({s for s, _ in events} | {CENSUS[0]})
-    by_source = np.zeros((len(counts), len(names)), dtype=np.int64)
-    for i, (s, _) in enumerate(events):
-        by_source[:, names.index(s)] += counts[:, i]
-    by_source[:, names.index(CENSUS[0])] += persistent
+    agencies = np.zeros(len(counts), dtype=np.int64)
+    for name in sorted({s for s, _ in events} | {CENSUS[0]}):
+        seen = counts[:, [i for i, (s, _) in enumerate(events) if s == name]].any(1)
+        if name == CENSUS[0]:
+            seen |= persistent > 0
+        agencies += seen
     return {
-        "n_events": by_source.sum(axis=1),
-        "n_agencies": (by_source > 0).sum(axis=1).astype(np.int64),
+        "n_events": counts.sum(axis=1, dtype=np.int64) + persistent,
+        "n_agencies": agencies,
     }
 
 
@@ -654,33 +744,31 @@ def view_of_linked(
     spine, households = _checked_spine(spine)
     counts = _event_counts(linked, households, reference_date, view_events(config))
     education = _education(linked, households, reference_date, config)
-    return _view(
-        counts, education, spine, households, reference_date, deprivation, config
-    )
+    features = _composition(spine, households, reference_date, config)
+    features |= _area(spine, households, deprivation)
+    return _view(counts, education, features, households, config)
 
 
 def view_of_counted(
     counts: np.ndarray,
     education: Mapping[str, np.ndarray],
-    spine: pd.DataFrame,
-    *,
-    reference_date: dt.date,
-    deprivation: pd.DataFrame | None,
+    features: Mapping[str, np.ndarray],
+    households: pd.Index,
     config: ViewConfig,
 ) -> pd.DataFrame:
-    """:func:`view_of_linked` given what the linked records count per household.
+    """:func:`view_of_linked` given what the records and the spine count per household.
 
-    ``counts`` (households, events) and ``education`` (:data:`EDUCATION_COLUMNS`)
-    are, for each of the spine's households in order, what :func:`view_of_linked`
-    counts of its linked records (:mod:`simulator.council.view_counts` sums them
-    from files, a batch of records at a time, with no cut by household).
+    For each of ``households`` (the spine's, or a range of them, in order):
+    ``counts`` (households, events) and ``education`` (:data:`EDUCATION_COLUMNS`),
+    what :func:`view_of_linked` counts of its linked records
+    (:mod:`simulator.council.view_counts` sums them from files, a batch of records
+    at a time), and ``features``, its :data:`COMPOSITION_COLUMNS` and
+    :data:`AREA_COLUMNS` (:mod:`simulator.council.view_spine` sums them from the
+    spine's file, a batch of rows at a time).
     """
-    spine, households = _checked_spine(spine)
     if len(counts) != len(households):
         raise ValueError(f"{len(counts)} households counted, {len(households)} held")
-    return _view(
-        counts, education, spine, households, reference_date, deprivation, config
-    )
+    return _view(counts, education, features, households, config)
 
 
 def _checked_spine(spine: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
@@ -693,10 +781,8 @@ def _checked_spine(spine: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
 def _view(
     counts: np.ndarray,
     education: Mapping[str, np.ndarray],
-    spine: pd.DataFrame,
+    features: Mapping[str, np.ndarray],
     households: pd.Index,
-    reference_date: dt.date,
-    deprivation: pd.DataFrame | None,
     config: ViewConfig,
 ) -> pd.DataFrame:
     """The view's frame: the records' counts and the spine's features."""
@@ -706,8 +792,7 @@ def _view(
     }
     data |= education
     data |= _summary(counts, events, data["education_persistent_absence"])
-    data |= _composition(spine, households, reference_date, config)
-    data |= _area(spine, households, deprivation)
+    data |= features
     view = pd.DataFrame(data, index=households, copy=False)
     logger.info("view: %d spine households, %d features", len(view), len(view.columns))
     return view[list(feature_columns(config))]

@@ -10,7 +10,9 @@ view counts to their links and sorts them, and the spine's view columns, by
 a time and written a row group at a time (:class:`simulator.io.RowGroupWriter`):
 the same bytes as the whole view written at once, whatever the range. Memory is
 bounded by the range, not the population; DuckDB holds at most ``memory_limit_gb``
-and spills the rest to a work directory.
+and spills the rest to a work directory. Where each record's household is found
+by an id numbered from 0 (:func:`write_linked_view`), there is no join and no
+sort: the records and the spine are summed per household as they are read.
 
 Only the columns the view reads are read: ``record_id``, ``event_type``,
 ``event_date`` and ``absence_rate`` of the records; ``source``, ``record_id`` and
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,9 +50,9 @@ from simulator.council.view_counts import RecordCounts
 from simulator.council.view_partitions import (
     NO_HOUSEHOLD,
     HouseholdTables,
-    RangeFiles,
     spine_batches,
 )
+from simulator.council.view_spine import SpineCounts
 from simulator.errors import InputDataError
 from simulator.io import RowGroupWriter, id_bound, marked_ids
 from simulator.schema.scenario import Scenario
@@ -329,7 +332,6 @@ def write_view_file(
             deprivation,
             scenario,
             out,
-            work_dir,
             households_per_range=households_per_range,
             scratch=scratch,
         )
@@ -347,7 +349,6 @@ def write_linked_view(
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
     out: Path,
-    work_dir: Path,
     *,
     households_per_range: int,
     scratch: bool = False,
@@ -358,10 +359,10 @@ def write_linked_view(
     records join to find their households (a links table's, or the truth's for the
     oracle's view, :func:`simulator.world.true_links.write_oracle_view_file`),
     sorted in ``db`` (it spills as its caller set it). Or as tables indexed by id
-    (:class:`~simulator.council.view_partitions.HouseholdTables`): the spine is
-    cut into ranges in ``work_dir`` (made by the caller) and the records are
-    summed per household as they are read (:class:`RecordCounts`), neither
-    joined nor sorted; the same bytes; ``db`` may then be None. ``scratch``: a
+    (:class:`~simulator.council.view_partitions.HouseholdTables`): the records
+    and the spine are summed per household as they are read
+    (:class:`RecordCounts`, :class:`SpineCounts`), neither joined nor sorted nor
+    written; the same bytes; ``db`` may then be None. ``scratch``: a
     view no output keeps (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     """
@@ -386,13 +387,7 @@ def write_linked_view(
             types,
             scenario=scenario,
         )
-        views = _counted_views(
-            counts,
-            spine_file,
-            work_dir / "ranges",
-            households_per_range,
-            partial(view_of_counted, **settings),
-        )
+        views = _counted_views(counts, spine_file, households_per_range, settings)
     else:
         if db is None:
             raise ValueError("households given as SQL need a database")
@@ -475,35 +470,38 @@ def _counted(
 def _counted_views(
     counted: Callable[[np.ndarray], RecordCounts],
     spine_file: Path,
-    directory: Path,
     households_per_range: int,
-    build: Callable[..., pd.DataFrame],
+    settings: Mapping[str, Any],
 ) -> Iterator[pd.DataFrame]:
-    """The view a range at a time, the records summed per household (``counted``).
+    """The view a range at a time, every feature summed per household.
 
-    The spine is cut into ranges of households on disk
-    (:class:`~simulator.council.view_partitions.RangeFiles` in ``directory``: a
-    household's spine rows keep their file order); the records are not cut, as
-    every feature they give is a count or a maximum (:class:`RecordCounts`).
+    The records' (``counted``), then the spine's (:class:`SpineCounts`, the
+    ``settings`` of :func:`~simulator.council.view.view_of_linked`): each file is
+    read a batch at a time, in file order, and neither is cut by household.
     """
     households = pq.read_table(spine_file, columns=[INDEX]).column(0)
     if households.null_count:
         raise _missing_households()
     ids = sorted_unique(households.to_numpy().astype(np.int64, copy=False))
     del households
+    counts = counted(ids)  # the records' errors first, as in memory
+    spine = SpineCounts(ids, **settings)
+    for batch in spine_batches(spine_file, SPINE_COLUMNS, ("postcode",)):
+        person, household, dob, postcode = batch.columns
+        spine.add(
+            household.to_numpy().astype(np.int64, copy=False),
+            person.to_numpy().astype(np.int64, copy=False),
+            dob,
+            postcode,
+        )
     starts = list(range(0, len(ids), households_per_range))[1:]
-    directory.mkdir()
-    schema = pq.read_schema(spine_file)
-    columns = pa.schema([schema.field(c) for c in SPINE_COLUMNS])
-    spine = RangeFiles(directory, "spine", columns, [int(ids[i]) for i in starts])
-    for table in spine_batches(spine_file, SPINE_COLUMNS):
-        spine.add(table, table.column(INDEX).to_numpy().astype(np.int64, copy=False))
-    spine.close()
-    counts = counted(ids)
-    for r, (start, stop) in enumerate(
-        zip([0, *starts], [*starts, len(ids)], strict=True)
-    ):
-        yield build(*counts.rows(start, stop), spine.read(r).to_pandas())
+    for start, stop in zip([0, *starts], [*starts, len(ids)], strict=True):
+        yield view_of_counted(
+            *counts.rows(start, stop),
+            spine.rows(start, stop),
+            pd.Index(ids[start:stop], name=INDEX),
+            settings["config"],
+        )
 
 
 def _by_source(

@@ -12,7 +12,6 @@ else of them).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -229,10 +228,10 @@ def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
     )
     if household.min(initial=0) < 0:
         return None
-    lowest = np.full(bound, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(lowest, person, spine_person)
-    first = spine_person == lowest[person]  # one row a person: the ids are unique
-    table = np.full(bound, NO_HOUSEHOLD, dtype=np.int64)
+    table = np.full(bound, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(table, person, spine_person)  # each person's lowest spine id
+    first = spine_person == table[person]  # one row a person: the ids are unique
+    table.fill(NO_HOUSEHOLD)  # one table's memory, not two: fresh pages cost
     table[person[first]] = household[first]
     return HouseholdTables("true_person_id", dict.fromkeys(names, table))
 
@@ -362,18 +361,13 @@ def write_oracle_view_file(
         deprivation=deprivation,
         scenario=scenario,
         out=out,
-        work_dir=work_dir,
         households_per_range=households_per_range,
         scratch=scratch,
     )
     sound = _sound_by_footers(record_files, spine_file)
     tables = _truth_tables(spine_file, sorted(record_files)) if sound else None
     if tables is not None:  # no DuckDB: its connection costs more than a check
-        work_dir.mkdir(parents=True)
-        try:
-            return write(None, households=tables)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
+        return write(None, households=tables)
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
         if not sound:  # read once the files are checked (else read above: None)
