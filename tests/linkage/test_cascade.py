@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.council.linkage import (
     LINK_COLUMNS,
@@ -14,7 +16,11 @@ from simulator.council.linkage import (
     MatchKey,
     link,
 )
-from simulator.council.linkage.deterministic import match_key_sql, run_cascade
+from simulator.council.linkage.deterministic import (
+    cascade,
+    match_key_sql,
+    run_cascade,
+)
 from simulator.errors import InputDataError
 from simulator.frames import STRING
 from simulator.world.records import IDENTITY_COLUMNS
@@ -242,3 +248,44 @@ def test_splink_refuses_too_many_pairs():
     recs = RECORDS.assign(sex="F")
     with pytest.raises(InputDataError, match="max_blocked_pairs=1"):
         link({"police": recs}, SPINE.assign(sex="F"), cfg, seed=0)
+
+
+_COLUMNS = ("first_name", "last_name", "sex")
+_VALUE = st.one_of(st.none(), st.integers(0, 3))
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    data=st.data(),
+    ties=st.sampled_from(["drop", "first"]),
+    narrow_below=st.floats(0, 1),
+)
+def test_narrowing_the_records_offered_links_the_same(data, ties, narrow_below):
+    """Keys reading a copy of the unlinked records' columns (``narrow_below``) find
+    what they find reading every record's: the same records, persons, keys and
+    candidates."""
+    tables = {}
+    for name, id_column in (("r", "rid"), ("s", "spine_person_id")):
+        n = data.draw(st.integers(1, 30))
+        frame = pd.DataFrame({id_column: np.arange(n, dtype=np.int64)})
+        for column in _COLUMNS:
+            values = data.draw(st.lists(_VALUE, min_size=n, max_size=n))
+            frame[column] = pd.array(values, dtype="Int64")
+        tables[name] = frame
+    key_columns = st.lists(
+        st.sampled_from(_COLUMNS), min_size=1, max_size=3, unique=True
+    )
+    keys = [
+        MatchKey(name=f"k{i}", columns=tuple(columns))
+        for i, columns in enumerate(
+            data.draw(st.lists(key_columns, min_size=1, max_size=6))
+        )
+    ]
+    found = []
+    for narrow in (None, narrow_below):
+        db = LinkageDB()
+        db.register("r", tables["r"])
+        db.register("s", tables["s"])
+        union, _ = cascade(db, "r", "s", keys, ties, narrow_below=narrow)
+        found.append(db.arrow(f"{union}\nORDER BY rid").to_pylist())
+    assert found[0] == found[1]

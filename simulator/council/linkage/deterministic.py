@@ -97,6 +97,17 @@ def offered_sql(records: str, pending: str | None, key: MatchKey) -> str:
     return f"(SELECT {cols} FROM {records} SEMI JOIN {pending} USING (rid))"
 
 
+def _count(table: str) -> str:
+    """A query counting a table's rows."""
+    return f"SELECT count(*) FROM {table}"
+
+
+def narrowed_sql(records: str, pending: str, keys: Sequence[MatchKey]) -> str:
+    """The columns ``keys`` read of the records ``pending`` lists (by ``rid``)."""
+    cols = ", ".join(dict.fromkeys(["rid", *(c for k in keys for c in k.columns)]))
+    return f"SELECT {cols} FROM {records} SEMI JOIN {pending} USING (rid)"
+
+
 def cascade(
     db: LinkageDB,
     records: str,
@@ -104,6 +115,7 @@ def cascade(
     keys: Sequence[MatchKey],
     ties: str,
     step: Callable[[], object] | None = None,
+    narrow_below: float | None = None,
 ) -> tuple[str, list[str]]:
     """Run match keys in order over registered tables; the query of what they linked.
 
@@ -119,6 +131,12 @@ def cascade(
         Tie policy.
     step : callable, optional
         Called once after each key (a progress bar's ``update``).
+    narrow_below : float, optional
+        Once the records not linked yet are at most this share of ``records``,
+        their columns that later keys read are copied into a table once
+        (:func:`narrowed_sql`), and later keys read that, not every record's
+        columns again to pick theirs out: the same records offered, the same
+        links. None: never (records in memory are read where they are).
 
     Returns
     -------
@@ -131,8 +149,12 @@ def cascade(
     """
     pending: str | None = None  # rids of records not linked yet; None: all
     accepted: list[str] = []
+    source = records  # where keys read the records' columns: all, or a copy
+    whole = False  # the pending records are all of source's rows
+    everyone = None if narrow_below is None else db.scalar(_count(records))
     for i, key in enumerate(keys):
-        name, sql = match_key_sql(key, offered_sql(records, pending, key), spine)
+        offered = source if whole else offered_sql(source, pending, key)
+        name, sql = match_key_sql(key, offered, spine)
         cand = db.name(f"key{i}_{name}")
         db.create(cand, sql)
         n_unique, n_tied = db.row(
@@ -151,6 +173,7 @@ def cascade(
         accepted.append(cand)
         if step is not None:
             step()
+        whole = False
         if i + 1 < len(keys):
             nxt = db.name(f"pending{i + 1}")
             db.create(
@@ -161,8 +184,18 @@ def cascade(
             if pending is not None:
                 db.drop(pending)
             pending = nxt
+            if (
+                source == records
+                and narrow_below is not None
+                and int(db.scalar(_count(pending))) <= narrow_below * int(everyone)  # type: ignore[call-overload]
+            ):
+                source = db.name("narrowed")
+                db.create(source, narrowed_sql(records, pending, keys[i + 1 :]))
+                whole = True
     if pending is not None:
         db.drop(pending)
+    if source != records:
+        db.drop(source)
     union = "\nUNION ALL\n".join(
         f"SELECT rid, spine_person_id, {i} AS key, n_candidates "
         f"FROM ({accepted_sql(cand, ties)})"

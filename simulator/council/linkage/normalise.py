@@ -355,9 +355,9 @@ class Fields:
     year, month and day once.
 
     ``coded``: such columns come as Arrow dictionary arrays (each row's code into
-    the distinct normalised values), not a string per row: the same values for
-    what writes them to a file (:mod:`~simulator.council.linkage.on_disk`), which
-    then neither copies every row's string nor hashes it again for its dictionary.
+    the normal forms of the distinct raw values), not a string per row: the same
+    values for what writes them to a file (:mod:`~simulator.council.linkage.on_disk`),
+    which then neither copies every row's string nor hashes it again.
     ``book``: distinct values are normalised once for all the batches that share
     it (:meth:`~simulator.council.linkage.codebook.Codebook.mapped`).
     """
@@ -401,15 +401,18 @@ class Fields:
     def each_row(self, column: str, values: pa.Array) -> pd.Series:
         """Each row's entry of ``values``, one per distinct value of ``column``.
 
-        Strings, or if :attr:`coded` a dictionary array of ``values``' distinct
-        entries (a missing entry a missing code).
+        Strings, or if :attr:`coded` a dictionary array whose dictionary is
+        ``values`` itself (one entry per distinct raw value: two entries may be
+        equal, and an entry may be missing) and whose indices are the column's own
+        codes. Its values are the same as when ``values`` were made distinct, with
+        neither ``values`` hashed again nor every row's code taken anew: what reads
+        it (:meth:`~simulator.council.linkage.codebook.Codebook.codes`) looks up
+        each entry once anyway.
         """
         rows = self.encoded(column).indices
         if not self.coded:
             return _to_series(pc.take(values, rows), self.index, STRING)
-        distinct = pc.dictionary_encode(values)
-        codes = pc.take(distinct.indices, rows).cast(pa.int32())
-        coded = pa.DictionaryArray.from_arrays(codes, distinct.dictionary)
+        coded = pa.DictionaryArray.from_arrays(rows, values)
         return pd.Series(pd.arrays.ArrowExtensionArray(coded), index=self.index)
 
     def mapped(

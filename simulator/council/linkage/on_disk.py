@@ -73,6 +73,14 @@ strings per key), where joining the records offered first touches only the rows
 they agree with: the cascade's CPU at 200,000 households fell from 4.4 s to 2.4 s
 with it off (the same links; in memory, on integer codes, it made no difference)."""
 
+NARROW_BELOW = 0.125
+"""The share of the records left unlinked below which the cascade copies their
+columns into DuckDB once (:func:`~simulator.council.linkage.deterministic.cascade`'s
+``narrow_below``): the baseline's later keys (12 of 16, offered under a tenth of
+the records) then read that copy, not every record's columns from the match file
+and a join picking out theirs. A tenth of the records' match columns, in memory
+within the linkage section's limit (and spilled beyond it)."""
+
 
 def batches(path: Path, columns: list[str], rows: int) -> Iterator[pd.DataFrame]:
     """``columns`` of a Parquet file, ``rows`` rows at a time, as pandas reads them."""
@@ -558,7 +566,13 @@ def link_files(
             total=len(keys), desc="link (match keys)", unit="key", disable=not progress
         ) as bar:
             union, tables = cascade(
-                db, records, spine, keys, config.deterministic.ties, bar.update
+                db,
+                records,
+                spine,
+                keys,
+                config.deterministic.ties,
+                bar.update,
+                narrow_below=NARROW_BELOW,
             )
         names, kind_of_key = key_kinds(keys)
         key_names = [names[k] for k in kind_of_key]
