@@ -12,10 +12,11 @@ path's :func:`~simulator.council.linkage.links.links_frame` as Arrow): the same 
 
 DuckDB holds no table of the population's strings: each key reads its own columns
 of the match files, so what it holds is one key's join (and the ids of the records
-not linked yet), within the linkage section's ``memory_limit_gb``, spilling beyond
-it to the work directory. Held in DuckDB instead, the match tables outgrew a 2 GB
-limit between 500,000 and 1,000,000 households and were spilled and read back for
-every key: linkage's CPU grew 2.9 times for twice the households
+not linked yet; once at most :data:`NARROW_BELOW` of the records are left, a copy of
+their columns later keys read), within the linkage section's ``memory_limit_gb``,
+spilling beyond it to the work directory. Held in DuckDB instead, the match tables
+outgrew a 2 GB limit between 500,000 and 1,000,000 households and were spilled and
+read back for every key: linkage's CPU grew 2.9 times for twice the households
 (docs/performance.md, "Deterministic linkage from files, linear").
 
 A record's ``rid`` is its source's place in name order shifted left by
