@@ -759,11 +759,7 @@ def run(
                 replicates = pool_replicates(audit.worlds)
             _warn_audit(pooled_audit(audit).disparities.warnings)
         done = replace(
-            first,
-            audit=audit,
-            replicates=replicates,
-            link_quality_worlds=qualities,
-            timings=timings,
+            first, audit=audit, replicates=replicates, link_quality_worlds=qualities
         )
         attributed = None
         if attribution:
