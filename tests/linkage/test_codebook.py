@@ -89,23 +89,38 @@ def test_integer_match_columns_agree_where_strings_do(batches):
     _pairs_agree(numbers, digits)
 
 
-@given(batches=batch_lists)
-def test_normal_forms_kept_across_batches_are_the_function_of_each_value(batches):
-    """:meth:`Codebook.mapped` gives ``fn`` of every entry, computing it only for
-    strings new to the link."""
+@given(
+    batches=st.lists(
+        st.tuples(st.sampled_from(["x", "y"]), st.lists(strings, max_size=12)),
+        max_size=6,
+    )
+)
+def test_raw_codes_agree_where_the_function_does_and_compute_it_once(batches):
+    """:meth:`Codebook.raw_codes` of each batch's raw strings by their places: equal
+    across batches and columns exactly where ``fn``'s strings are (one code space
+    per ``fn``), missing where they are, ``fn`` run once a raw string of a column."""
     book = Codebook()
-    calls: list[list] = []
+    calls: dict[str, list] = {"x": [], "y": []}
+    made, codes = [], []
 
-    def fn(values: pa.Array) -> pa.Array:
-        calls.append(values.to_pylist())
-        return pc.utf8_lower(values)
+    def fn_of(column: str):
+        def fn(values: pa.Array) -> pa.Array:
+            calls[column].extend(values.to_pylist())
+            return pc.utf8_rtrim_whitespace(pc.utf8_upper(values))
 
-    for batch in batches:
+        return fn
+
+    for column, batch in batches:
         entries = pa.array(batch, pa.string())
-        got = book.mapped("k", entries, fn).to_pylist()
-        assert got == pc.utf8_lower(entries).to_pylist()
-    new = [v for call in calls for v in call if v is not None]
-    assert len(new) == len(set(new))  # each string normalised once
+        at = book.places(column, entries)
+        got = pc.take(book.raw_codes(column, "upper", fn_of(column)), at)
+        assert got.type == CODE
+        made += pc.utf8_rtrim_whitespace(pc.utf8_upper(entries)).to_pylist()
+        codes += got.to_pylist()
+    _pairs_agree(made, codes)
+    for seen in calls.values():
+        assert None not in seen
+        assert len(seen) == len(set(seen))  # each raw string normalised once
 
 
 def _values(frame: pd.DataFrame) -> dict[str, list]:
@@ -139,22 +154,23 @@ RECIPES = [
         max_size=4,
     )
 )
-def test_match_columns_with_a_codebook_are_those_of_each_batch(batches):
-    """Batches normalised with one book (distinct values normalised once for all)
-    have the match columns each batch has alone; the names unordered, a number
-    with a book, agree across batches exactly where the joined names do."""
+def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(batches):
+    """Batches normalised with one book (each raw value normalised once for all)
+    have integer codes that agree across batches exactly where the match columns
+    of each batch alone (strings) do; the names unordered too."""
     book = Codebook()
-    joined, numbers = [], []
+    strings: dict[str, list] = {r: [] for r in [*RECIPES, "names_unordered"]}
+    codes: dict[str, list] = {r: [] for r in strings}
     for batch in batches:
         frame = pd.DataFrame(
             batch or None, columns=["first_name", "last_name", "postcode"]
         ).astype(STRING)
-        alone = match_columns(frame, [*RECIPES, "names_unordered"], coded=True)
-        shared = match_columns(
-            frame, [*RECIPES, "names_unordered"], coded=True, book=book
-        )
-        a, b = _values(alone), _values(shared)
-        joined += a.pop("names_unordered")
-        numbers += b.pop("names_unordered")
-        assert a == b
-    _pairs_agree(joined, numbers)
+        alone = _values(match_columns(frame, list(strings)))
+        shared = match_columns(frame, list(strings), coded=True, book=book)
+        table = pa.Table.from_pandas(shared, preserve_index=False)
+        for recipe in strings:
+            assert pa.types.is_integer(table.schema.field(recipe).type)
+            strings[recipe] += alone[recipe]
+            codes[recipe] += table.column(recipe).to_pylist()
+    for recipe in strings:
+        _pairs_agree(strings[recipe], codes[recipe])

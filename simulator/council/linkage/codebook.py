@@ -9,9 +9,10 @@ link (records and spine alike):
   in-memory path's :func:`~simulator.council.linkage.deterministic.shared_codes`
   does: equal strings, equal codes; a missing string stays missing. Which code a
   string gets follows the order batches come in; nothing but equality is read.
-- **normal forms**: an element-wise normalisation of a raw column's distinct values
-  (names, postcodes) is computed once a value for the link, not once a batch: most
-  of a batch's names were in the batch before.
+- **raw strings' codes**: an element-wise normalisation of a raw column's distinct
+  values (names, postcodes) is computed and coded once a value for the link, not
+  once a batch (most of a batch's names were in the batch before): a batch's rows
+  then take the codes of their raw strings' places.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ class Codebook:
     [0, 1, None, 0]
     >>> book.codes("k", pa.array(["a", "c"]).dictionary_encode()).to_pylist()
     [1, 2]
-    >>> book.mapped("k", pa.array(["x", "y"]), pc.utf8_upper).to_pylist()
-    ['X', 'Y']
+    >>> at = book.places("raw", pa.array(["y", "x", None, "Y"]))
+    >>> codes = book.raw_codes("raw", "upper", pc.utf8_upper)
+    >>> pc.take(codes, at).to_pylist()
+    [0, 1, None, 0]
     """
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], pa.Array] = {}
-        self._made: dict[str, pa.Array] = {}
+        self._codes: dict[tuple[str, str], pa.Array] = {}
 
     def codes(self, column: str, values: pa.DictionaryArray) -> pa.Array:
         """Each row's code of ``values`` (dictionary-encoded strings) in ``column``.
@@ -59,25 +62,38 @@ class Codebook:
             [self.codes(column, chunk) for chunk in values.chunks], CODE
         )
 
-    def mapped(
-        self, what: str, entries: pa.Array, fn: Callable[[pa.Array], pa.Array]
-    ) -> pa.Array:
-        """``fn`` of each of ``entries``, computed only for strings new to ``what``.
+    def places(self, column: str, entries: pa.Array) -> pa.Array:
+        """Each of ``entries``' place among ``column``'s raw strings seen in the link.
 
-        ``fn`` must be element-wise (each value's result its own), as a column's
-        normalisation is; ``what`` names the column and the function. ``fn`` is
-        given large strings.
+        Strings first seen now are added after the others (null entries have no
+        place), so a raw string keeps its place for the link: what
+        :meth:`raw_codes` is indexed by.
         """
-        at, added = self._places(("raw", what), entries)
-        if len(added):
-            made = fn(added)
-            before = self._made.get(what)
-            if before is not None:
-                made = pa.concat_arrays([before, made.cast(before.type)])
-            self._made[what] = made
-        if what not in self._made:  # nothing seen: no entry, or all missing
-            return fn(entries.cast(pa.large_string()))
-        return pc.take(self._made[what], at)
+        at, _ = self._places(("raw", column), entries)
+        return at
+
+    def raw_codes(
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+    ) -> pa.Array:
+        """The code of ``fn`` of each of ``column``'s raw strings, by :meth:`places`.
+
+        ``fn`` must be element-wise (a column's normalisation); ``what`` names it.
+        It is computed, and its results coded, only for raw strings placed since
+        the last call: once a string for the link, not once a batch. Codes are
+        shared by every column under one ``what`` (the first and last names'
+        normal forms, one code a name): equal exactly where ``fn``'s strings are,
+        missing where they are.
+        """
+        known = self._seen.get(("raw", column), _NONE)
+        codes = self._codes.get((column, what))
+        done = 0 if codes is None else len(codes)
+        if codes is None or done < len(known):
+            made = fn(known.slice(done))
+            new, _ = self._places(("code", what), made)
+            new = new.cast(CODE)
+            codes = new if codes is None else pa.concat_arrays([codes, new])
+            self._codes[(column, what)] = codes
+        return codes
 
     def _places(
         self, key: tuple[str, str], entries: pa.Array

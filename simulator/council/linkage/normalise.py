@@ -358,8 +358,11 @@ class Fields:
     the normal forms of the distinct raw values), not a string per row: the same
     values for what writes them to a file (:mod:`~simulator.council.linkage.on_disk`),
     which then neither copies every row's string nor hashes it again.
-    ``book``: distinct values are normalised once for all the batches that share
-    it (:meth:`~simulator.council.linkage.codebook.Codebook.mapped`).
+    ``book``: such columns come as the book's integer codes instead, a raw value's
+    normal form computed and coded once for all the batches that share it
+    (:meth:`~simulator.council.linkage.codebook.Codebook.raw_codes`): equal exactly
+    where the normal forms are, for what joins them
+    (:mod:`~simulator.council.linkage.on_disk`).
     """
 
     def __init__(
@@ -388,15 +391,45 @@ class Fields:
     ) -> pa.Array:
         """``fn`` of ``column``'s distinct values (cached under the name ``what``)."""
         entries = self.encoded(column).dictionary
+        return self._cached(  # type: ignore[return-value]
+            (what, column), lambda: fn(entries.cast(pa.string()))
+        )
+
+    def places(self, column: str) -> pa.Array:
+        """Each distinct value's place among the book's raw strings of ``column``."""
+        return self._cached(  # type: ignore[return-value]
+            ("places", column),
+            lambda: self.book.places(  # type: ignore[union-attr]
+                column, self.encoded(column).dictionary
+            ),
+        )
+
+    def book_codes(
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+    ) -> pa.Array:
+        """Each row's code in the book of ``fn`` of its ``column`` (``what`` names fn).
+
+        ``fn`` runs only on raw strings new to the link
+        (:meth:`~simulator.council.linkage.codebook.Codebook.raw_codes`); the
+        distinct values take their strings' codes, then the rows their values',
+        no string made per row.
+        """
 
         def make() -> pa.Array:
-            if self.book is None:
-                return fn(entries.cast(pa.string()))
-            return self.book.mapped(
-                f"{column} {what}", entries, lambda a: fn(a.cast(pa.string()))
+            at = self.places(column)  # first: this batch's new strings get places
+            codes = self.book.raw_codes(  # type: ignore[union-attr]
+                column, what, lambda a: fn(a.cast(pa.string()))
             )
+            return pc.take(pc.take(codes, at), self.encoded(column).indices)
 
-        return self._cached((what, column), make)  # type: ignore[return-value]
+        return self._cached((f"codes {what}", column), make)  # type: ignore[return-value]
+
+    def book_column(
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
+    ) -> pd.Series:
+        """:meth:`book_codes` as a column (int32, missing where ``fn`` is)."""
+        codes = self.book_codes(column, what, fn)
+        return pd.Series(pd.arrays.ArrowExtensionArray(codes), index=self.index)
 
     def each_row(self, column: str, values: pa.Array) -> pd.Series:
         """Each row's entry of ``values``, one per distinct value of ``column``.
@@ -418,7 +451,12 @@ class Fields:
     def mapped(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
     ) -> pd.Series:
-        """``fn`` applied element-wise to ``column`` (once per distinct value)."""
+        """``fn`` applied element-wise to ``column`` (once per distinct value).
+
+        With a book, its codes (:meth:`book_column`).
+        """
+        if self.book is not None:
+            return self.book_column(column, what, fn)
         return self.each_row(column, self.distinct(column, what, fn))
 
     def name(self, column: str) -> pa.Array:
@@ -433,14 +471,19 @@ class Fields:
 
     def name_column(self, column: str) -> pd.Series:
         """The normalised name of each row, as a column (:meth:`each_row`'s kind)."""
-        if self.coded:
+        if self.coded or self.book is not None:
             return self.mapped(column, "name", ascii_letters)
         return _to_series(self.name(column), self.index, STRING)
 
     def name_derived(
-        self, column: str, fn: Callable[[pa.Array], pa.Array]
+        self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
     ) -> pd.Series:
-        """``fn`` of each row's normalised name, computed per distinct name."""
+        """``fn`` of each row's normalised name, computed per distinct name.
+
+        With a book, its codes (``what`` names ``fn``: :meth:`book_column`).
+        """
+        if self.book is not None:
+            return self.book_column(column, what, lambda a: fn(ascii_letters(a)))
         return self.each_row(column, fn(self.distinct(column, "name", ascii_letters)))
 
     def dob(self) -> pd.Series:
@@ -467,7 +510,7 @@ class Fields:
 def _names_unordered(fields: Fields) -> pd.Series:
     """Both names joined, the lower first; with a book, that pair as a number."""
     if fields.book is not None:
-        return _names_unordered_codes(fields, fields.book)
+        return _names_unordered_codes(fields)
     a = fields.name("first_name").cast(pa.string())
     b = fields.name("last_name").cast(pa.string())
     first = pc.less_equal(a, b)
@@ -477,17 +520,17 @@ def _names_unordered(fields: Fields) -> pd.Series:
     return _to_series(out, fields.index, STRING)
 
 
-def _names_unordered_codes(fields: Fields, book: Codebook) -> pd.Series:
+def _names_unordered_codes(fields: Fields) -> pd.Series:
     """The names unordered as one number: both names' codes in one book, lower first.
 
     Equal exactly where the joined names are (names are letters only, so a join
-    splits one way), without a string per row; missing if either name is.
+    splits one way), without a string per row; missing if either name is. The
+    codes are the name columns' own (one code space for both names).
     """
-    codes = []
-    for column in ("first_name", "last_name"):
-        names = fields.distinct(column, "name", ascii_letters)
-        rows = pa.DictionaryArray.from_arrays(fields.encoded(column).indices, names)
-        codes.append(book.codes("names_unordered", rows))
+    codes = [
+        fields.book_codes(column, "name", ascii_letters)
+        for column in ("first_name", "last_name")
+    ]
     missing = np.asarray(
         pc.or_(codes[0].is_null(), codes[1].is_null()).to_numpy(zero_copy_only=False),
         bool,
@@ -514,6 +557,11 @@ def _dob_unordered(fields: Fields) -> pd.Series:
 
 
 def _postcode_derived(fields: Fields, stop: int) -> pd.Series:
+    if fields.book is not None:
+        part = _postcode_part(stop)
+        return fields.book_column(
+            "postcode", f"postcode {stop}", lambda a: part(_postcode(a))
+        )
     full = fields.distinct("postcode", "postcode", _postcode)
     return fields.each_row("postcode", _postcode_part(stop)(full))
 
@@ -527,16 +575,16 @@ RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
     "first_initial": (
         ("first_name",),
         lambda f: f.name_derived(
-            "first_name", lambda a: pc.utf8_slice_codeunits(a, 0, 1)
+            "first_name", "initial", lambda a: pc.utf8_slice_codeunits(a, 0, 1)
         ),
     ),
     "first_name_soundex": (
         ("first_name",),
-        lambda f: f.name_derived("first_name", _soundex_array),
+        lambda f: f.name_derived("first_name", "soundex", _soundex_array),
     ),
     "last_name_soundex": (
         ("last_name",),
-        lambda f: f.name_derived("last_name", _soundex_array),
+        lambda f: f.name_derived("last_name", "soundex", _soundex_array),
     ),
     "last_name_first_part": (
         ("last_name",),
@@ -593,8 +641,10 @@ def match_columns(
         Columns computed once per distinct value of a field come as Arrow
         dictionary arrays (:class:`Fields`), for writing to files: the same values.
     book : Codebook, optional
-        Distinct values already normalised in earlier batches are looked up there,
-        not normalised again (:class:`Fields`): the same values.
+        Columns computed once per distinct value of a field come as the book's
+        integer codes (int32; missing where the normal form is), each raw value
+        normalised and coded once for every batch given the book (:class:`Fields`):
+        equal across the batches exactly where the normal forms are.
 
     Returns
     -------
