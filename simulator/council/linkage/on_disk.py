@@ -121,8 +121,10 @@ def ids_of(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
 def integer_columns(table: pa.Table, book: Codebook) -> pa.Table:
     """A batch's match columns as integers where strings would be joined.
 
-    Columns normalised per distinct value (dictionary-encoded) become ``book``'s
-    codes, kept across the link's batches; numbers of a fixed count of digits
+    Columns normalised per distinct value come from
+    :func:`~simulator.council.linkage.normalise.match_columns` with ``book`` as its
+    codes already; any still dictionary-encoded become ``book``'s codes, kept
+    across the link's batches; numbers of a fixed count of digits
     (:data:`~simulator.council.linkage.normalise.FIXED_DIGITS`) become those
     numbers. Equal exactly where the strings are, so every key finds the same
     records, while DuckDB reads, hashes and compares integers.
