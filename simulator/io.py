@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Collection
 from pathlib import Path
@@ -208,6 +209,19 @@ def _codecs(schema: pa.Schema, compression: str, dictionaries: list[str]) -> Any
         else "none"
         for f in schema
     }
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` made a hard link to ``source`` (a copy on a file system without).
+
+    Its directory is made. For files that stay as written (a world's truth): the
+    link is the same bytes, neither read nor written again.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, *, scratch: bool = False) -> None:

@@ -14,11 +14,10 @@ directory is the in-memory run's, byte for byte.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 
+from simulator.io import link_or_copy
 from simulator.pipeline.streamed import WorldFiles, scratch_directory
 from simulator.world.generate import (
     AREAS_FILE,
@@ -45,9 +44,5 @@ def shared_world(world: WorldFiles) -> Iterator[WorldFiles]:
         for rel in SHARED_FILES:
             if not (world.directory / rel).exists():
                 continue  # a scratch world without people (generate_world)
-            (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(world.directory / rel, scratch / rel)
-            except OSError:
-                shutil.copyfile(world.directory / rel, scratch / rel)
+            link_or_copy(world.directory / rel, scratch / rel)
         yield replace(world, directory=scratch, scratch=True)

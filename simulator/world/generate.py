@@ -28,6 +28,7 @@ from simulator.io import (
     ROOMY,
     SCRATCH_COMPRESSION,
     RowGroupWriter,
+    link_or_copy,
     scratch_compression,
     write_json,
     write_manifest,
@@ -906,15 +907,34 @@ def write_generated_worlds(
             )
             for world, twin in zip(worlds, twins, strict=True)
         ]
+        _share_truth(writers)
         for writer in writers:
             writer.write_areas(areas)
         drawn = tuple(world.drawn() for world in worlds)
         people = any(w.people and not w.spine_only for w in worlds)
         chunks_ = _shared_chunks(drawn, areas, progress, lean, scratch, people=people)
         for hh, pp, records in chunks_:
+            truth: dict[str, pa.Table] = {}  # each converted once, for every world
             for writer, world_records in zip(writers, records, strict=True):
-                writer.write_chunk(hh, pp, world_records)
+                writer.write_chunk(hh, pp, world_records, truth)
         return [writer.finish() for writer in writers]
+
+
+def _share_truth(writers: Sequence[_WorldWriter]) -> None:
+    """Let a scratch world take the truth files of the first like it, linked.
+
+    Worlds of one population write the same truth tables; scratch files of the same
+    codec, people file or not, are then the same bytes, written once (a replicate's
+    error-free twin's, 97 MB of 1,000,000 households, and the ladder's worlds'). An
+    output's files are never linked: each is its own.
+    """
+    first: dict[tuple[bool, str], _WorldWriter] = {}
+    for writer in writers:
+        if writer.truth and writer.scratch:
+            key = (writer.people, writer.compression)
+            writer.truth_of = first.setdefault(key, writer)
+            if writer.truth_of is writer:
+                writer.truth_of = None
 
 
 def _scratch_compression(world: Written, worlds: int) -> str:
@@ -987,30 +1007,49 @@ class _WorldWriter:
         self.rows: dict[str, int] = {}
         self.files: dict[str, RowGroupWriter | _Spill] = {}
         self.addresses: list[pa.Array] = []  # the spine's address_keys, by chunk
+        self.truth_of: _WorldWriter | None = None
+        """An earlier world whose truth files are this one's (:func:`_share_truth`)."""
 
     def write_areas(self, areas: pd.DataFrame) -> None:
         """The areas' file (none without the truth)."""
         if self.truth:
             path = self.directory / AREAS_FILE
-            _write_frame(areas, path, self.scratch, self.compression)
+            if self.truth_of is not None:  # written already: its areas come first
+                link_or_copy(self.truth_of.directory / AREAS_FILE, path)
+            else:
+                _write_frame(areas, path, self.scratch, self.compression)
             self.rows[AREAS_FILE] = len(areas)
 
     def write_chunk(
-        self, hh: pd.DataFrame, pp: pd.DataFrame, records: dict[str, Columns]
+        self,
+        hh: pd.DataFrame,
+        pp: pd.DataFrame,
+        records: dict[str, Columns],
+        tables: dict[str, pa.Table] | None = None,
     ) -> None:
-        """A chunk's truth written, its records and spine spilled."""
+        """A chunk's truth written, its records and spine spilled.
+
+        ``tables``: the chunk's truth tables converted so far (:func:`_truth_table`),
+        shared by its worlds; those converted here are added.
+        """
         files, rows = self.files, self.rows
         if "spine" in records:
             self.addresses.append(_address_keys(records["spine"]))
-        truth = _truth_tables(hh, pp if self.people else None) if self.truth else ()
-        for rel, table in truth:
+        truth = _truth_frames(hh, pp if self.people else None) if self.truth else ()
+        tables = {} if tables is None else tables
+        for rel, frame, strings in truth:
+            rows[rel] = rows.get(rel, 0) + len(frame)
+            if self.truth_of is not None:
+                continue  # its files linked once written (finish)
+            if rel not in tables:
+                tables[rel] = _truth_table(frame, strings)
+            table = tables[rel]
             if rel not in files:
                 writer = _writer(
                     self.directory / rel, table.schema, self.scratch, self.compression
                 )
                 files[rel] = self.held.enter_context(writer)
             files[rel].write(table)
-            rows[rel] = rows.get(rel, 0) + len(table)
         for source, columns in records.items():
             rel = SPINE_FILE if source == "spine" else records_file(source)
             if rel not in files:
@@ -1025,7 +1064,15 @@ class _WorldWriter:
             rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
 
     def finish(self) -> dict[str, int]:
-        """Every file closed, the spilled ones numbered; each file's rows."""
+        """Every file closed, the spilled ones numbered; each file's rows.
+
+        A world sharing the truth of another (:attr:`truth_of`, an earlier one,
+        finished first) links its files.
+        """
+        if self.truth_of is not None:
+            for rel in (HOUSEHOLDS_FILE, PEOPLE_FILE):
+                if rel in self.rows:
+                    link_or_copy(self.truth_of.directory / rel, self.directory / rel)
         for rel, file in self.files.items():
             file.close()
             if isinstance(file, _Spill):
@@ -1072,18 +1119,19 @@ def _council_ids(
     }
 
 
-def _truth_tables(
+def _truth_frames(
     households: pd.DataFrame, people: pd.DataFrame | None
-) -> Iterator[tuple[str, pa.Table]]:
-    """A chunk's truth tables as written: households, then people (unless None)."""
-    for rel, frame, strings in (
-        (HOUSEHOLDS_FILE, households, _ADDRESS_STRINGS),
-        (PEOPLE_FILE, people, _PEOPLE_STRINGS),
-    ):
-        if frame is None:
-            continue
-        table = _concat_frames([frame], strings=strings)
-        yield rel, pa.Table.from_pandas(table, preserve_index=False)
+) -> Iterator[tuple[str, pd.DataFrame, tuple[str, ...]]]:
+    """A chunk's truth files, frames and their string columns (people unless None)."""
+    yield HOUSEHOLDS_FILE, households, _ADDRESS_STRINGS
+    if people is not None:
+        yield PEOPLE_FILE, people, _PEOPLE_STRINGS
+
+
+def _truth_table(frame: pd.DataFrame, strings: tuple[str, ...]) -> pa.Table:
+    """A truth file's table of ``frame``: ``strings`` as ``str`` columns."""
+    table = _concat_frames([frame], strings=strings)
+    return pa.Table.from_pandas(table, preserve_index=False)
 
 
 def _numbered_columns(source: str, lean: bool, scratch: bool) -> tuple[str, ...]:

@@ -179,6 +179,11 @@ class Strings:
 Column = np.ndarray | Strings
 
 
+def repeated_rows(times: np.ndarray) -> np.ndarray:
+    """Row numbers ``0..len(times)-1``, each ``times`` times in a row."""
+    return np.repeat(np.arange(len(times), dtype=np.int64), times)
+
+
 class Rows:
     """A source's rows while being generated: named numpy or :class:`Strings` columns.
 
@@ -213,9 +218,11 @@ class Rows:
     def repeat(self, times: np.ndarray) -> Rows:
         """Each row ``times`` times in a row: :meth:`take` of the rows so repeated.
 
-        One pass over each column, where :meth:`take` reads it through an index.
+        The row numbers are repeated once and every column read through them:
+        ``np.repeat`` of each column copies it a row at a time, about 1.5 times
+        slower for a source's few dozen columns (duplicate records).
         """
-        return Rows({k: v.repeat(times) for k, v in self.columns.items()})
+        return self.take(repeated_rows(times))
 
     def copy(self) -> Rows:
         """A copy whose columns can be changed without touching these."""

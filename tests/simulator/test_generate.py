@@ -20,6 +20,8 @@ from simulator.schema.agencies import ErrorRates
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import AGENCIES
 from simulator.world.generate import (
+    AREAS_FILE,
+    HOUSEHOLDS_FILE,
     REPEATING,
     SCRATCH_STATISTICS,
     SPILL_DIRECTORY,
@@ -290,6 +292,17 @@ def test_worlds_of_one_population_drawn_once_are_the_worlds_drawn_apart(
                 alone = {SPINE_FILE: alone[SPINE_FILE]}
             assert counts == alone, world.directory.name
             assert _files(world.directory) == expected, world.directory.name
+        first: dict[tuple[bool, str], int] = {}  # scratch worlds alike share truth
+        for world in together:
+            if world.spine_only:
+                continue
+            for rel in (AREAS_FILE, HOUSEHOLDS_FILE):
+                file = (world.directory / rel).stat()
+                if scratch or world.before_errors_of is not None:
+                    key = (world.people, rel)
+                    assert file.st_ino == first.setdefault(key, file.st_ino), rel
+                else:
+                    assert file.st_nlink == 1, rel  # an output's file is its own
 
 
 def test_a_twin_must_be_its_world_without_errors(tmp_path):

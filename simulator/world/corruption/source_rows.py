@@ -6,7 +6,7 @@ import numpy as np
 
 from simulator.schema.agencies import ErrorMultiplier
 from simulator.world.agencies.base import PopulationChunk
-from simulator.world.records import Column, Rows, Strings
+from simulator.world.records import Column, Rows, Strings, repeated_rows
 
 
 class SourceRows:
@@ -44,10 +44,11 @@ class SourceRows:
     def repeat(self, times: np.ndarray) -> None:
         """Keep each row ``times`` times in a row (still sorted by household)."""
         added = np.repeat(self.rows["true_household_id"], times - 1)
-        self.rows = self.rows.repeat(times)
+        rows = repeated_rows(times)  # Rows.repeat's, for the positions too
+        self.rows = self.rows.take(rows)
         self._owned = set(self.rows.columns)  # every column is a new array
-        self.h_pos = np.repeat(self.h_pos, times)
-        self.p_pos = np.repeat(self.p_pos, times)
+        self.h_pos = self.h_pos[rows]
+        self.p_pos = self.p_pos[rows]
         self.counts = self.counts + self.chunk.counts(added)  # rows added per block
 
     def uniforms(self, name: str, k: int = 1) -> np.ndarray:
