@@ -6,37 +6,30 @@ window, pupils on a roll, persistently absent pupils, the highest absence rate. 
 every counted record's household is found by a table indexed by id
 (:class:`~simulator.council.view_partitions.HouseholdTables`), they are summed into
 arrays with a row per spine household as the records files are read a batch at a
-time, in any order: no record is cut into a range of households, written and read
-back. Memory is the arrays (4 bytes a household and counted event type, 16 more for
-the education columns), a batch and the tables.
+time (:mod:`simulator.council.view_records`), in any order: no record is cut into a
+range of households, written and read back. Memory is the arrays (4 bytes a
+household and counted event type, 16 more for the education columns), a batch and
+the tables (or the records read once for several views,
+:class:`~simulator.council.view_records.CountedRecords`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from simulator.council import view_partitions
 from simulator.council.view import (
-    CENSUS,
     EDUCATION_COLUMNS,
-    absence_rates,
-    in_window,
     not_on_spine,
     rows_of,
     view_events,
 )
-from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables, event_codes
+from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
+from simulator.council.view_records import CountedBatch
 from simulator.schema.view import ViewConfig
 
-NOT_COUNTED = -1
-"""A type's event column where no event column counts it."""
 OFF_SPINE = -2
 """A record's row where its household is not on the spine."""
 ONE = np.ones(1, np.int32)
@@ -75,7 +68,6 @@ class RecordCounts:
         households: np.ndarray,
         tables: HouseholdTables,
         config: ViewConfig,
-        reference_date: dt.date,
     ) -> None:
         n = len(households)
         where = pd.Index(households)
@@ -88,7 +80,6 @@ class RecordCounts:
             tables.key, {k: converted[id(t)] for k, t in tables.tables.items()}
         )
         self._events = view_events(config)
-        self._reference_date = reference_date
         self._persistent_rate = config.persistent_absence
         self._counts = np.zeros(n * len(self._events), np.int32)
         self._pupils = np.zeros(n, np.int32)
@@ -96,85 +87,36 @@ class RecordCounts:
         self._highest = np.zeros(n)
         self._census_off_spine: list[np.ndarray] = []
 
-    def _batches(
-        self, path: Path, source: str, types: tuple[str, ...], absence: bool
-    ) -> Iterator[tuple[np.ndarray, ...]]:
-        """Each batch's records of ``types`` with a household.
+    def add(self, source: str, batches: Iterable[CountedBatch]) -> None:
+        """Count the records of ``source`` in ``batches`` (:mod:`view_records`).
 
-        Type (its place among ``types``), row, id, date (``datetime64``) and, with
-        ``absence``, the absence rate (NaN where missing).
-        """
-        columns = [self._tables.key, "event_type", "event_date"]
-        columns += ["absence_rate"] * absence
-        wanted = pa.array(types, pa.string())
-        with pq.ParquetFile(path, read_dictionary=["event_type"]) as file:
-            for batch in file.iter_batches(
-                view_partitions.BATCH_ROWS, columns=columns, use_threads=False
-            ):
-                code = event_codes(batch.column(1), wanted)
-                ids = batch.column(0).to_numpy(zero_copy_only=False)
-                ids = ids.astype(np.int64, copy=False)
-                row = self._rows.of(source, ids)
-                kept = np.flatnonzero((code >= 0) & (row != NO_HOUSEHOLD))
-                dates = batch.column(2).cast(pa.timestamp("us"))
-                rate = (
-                    batch.column(3).cast(pa.float64()).to_numpy(zero_copy_only=False)
-                    if absence
-                    else np.empty(len(batch))
-                )
-                yield (
-                    code[kept],
-                    row[kept],
-                    ids[kept],
-                    dates.to_numpy(zero_copy_only=False)[kept],
-                    rate[kept],
-                )
-
-    def add(
-        self, source: str, path: Path, types: tuple[str, ...], absence: bool
-    ) -> None:
-        """Count the records of ``source`` in ``path`` whose event types are ``types``.
-
-        ``absence``: the file has ``absence_rate`` (read for census rows). Raises,
-        as the view in memory does, naming the households of its counted events
-        (not its census rows: :meth:`done`) that are not on the spine.
+        Records without a household are left out. Raises, as the view in memory
+        does, naming the households of its counted events (not its census rows:
+        :meth:`done`) that are not on the spine.
         """
         n_events = len(self._events)
-        column = np.array(
-            [
-                self._events.index((source, t)) if (source, t) in self._events else -1
-                for t in types
-            ],
-            dtype=np.int64,
-        )
-        census = types.index(CENSUS[1]) if source == CENSUS[0] else NOT_COUNTED
         off_spine = []
-        for code, row, ids, dates, rate in self._batches(path, source, types, absence):
-            window = in_window(dates, self._reference_date)
-            hit = np.flatnonzero(window & (column[code] >= 0))
-            bad = row[hit] == OFF_SPINE
-            off_spine.append(self._tables.of(source, ids[hit[bad]]))
-            hit = hit[~bad]
-            np.add.at(self._counts, row[hit] * n_events + column[code[hit]], ONE)
-            if absence and census != NOT_COUNTED:
-                self._census(window & (code == census), row, ids, source, rate)
+        for batch in batches:
+            row = self._rows.of(source, batch.events)
+            if (row == OFF_SPINE).any():
+                off_spine.append(
+                    self._tables.of(source, batch.events[row == OFF_SPINE])
+                )
+            linked = row >= 0
+            at = row * n_events + batch.columns
+            np.add.at(self._counts, at if linked.all() else at[linked], ONE)
+            if len(batch.pupils):
+                self._census(batch.pupils, batch.rates, source)
         if sum(map(len, off_spine)):
             raise not_on_spine(np.concatenate(off_spine), "links table")
 
-    def _census(
-        self,
-        rows: np.ndarray,
-        row: np.ndarray,
-        ids: np.ndarray,
-        source: str,
-        rate: np.ndarray,
-    ) -> None:
-        """Count the pupils of ``rows`` (a batch's census rows in the window)."""
-        at = row[rows]
+    def _census(self, ids: np.ndarray, rates: np.ndarray, source: str) -> None:
+        """Count the pupils of census rows in the window (ids and absence rates)."""
+        at = self._rows.of(source, ids)
         bad = at == OFF_SPINE
-        self._census_off_spine.append(self._tables.of(source, ids[rows][bad]))
-        at = at[~bad]
-        rates = absence_rates(rate[rows][~bad])
+        self._census_off_spine.append(self._tables.of(source, ids[bad]))
+        linked = at >= 0
+        at, rates = at[linked], rates[linked]
         np.add.at(self._pupils, at, ONE)
         np.add.at(self._persistent, at[rates >= self._persistent_rate], ONE)
         np.maximum.at(self._highest, at, rates)

@@ -52,6 +52,7 @@ from simulator.council.view_partitions import (
     HouseholdTables,
     spine_batches,
 )
+from simulator.council.view_records import CountedRecords, read_counted
 from simulator.council.view_spine import SpineCounts
 from simulator.errors import InputDataError
 from simulator.io import RowGroupWriter, id_bound, marked_ids
@@ -352,6 +353,7 @@ def write_linked_view(
     *,
     households_per_range: int,
     scratch: bool = False,
+    records: CountedRecords | None = None,
 ) -> int:
     """:func:`write_view_file` with the records' households given; its rows.
 
@@ -365,6 +367,9 @@ def write_linked_view(
     written; the same bytes; ``db`` may then be None. ``scratch``: a
     view no output keeps (a task's), written a range at a time as
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
+    ``records``: with tables, the records read once for every view of the same
+    files (:class:`~simulator.council.view_records.CountedRecords`), however
+    each finds their households; else read a batch at a time and not held.
     """
     if households_per_range < 1:
         raise ValueError("households_per_range must be at least 1")
@@ -386,6 +391,7 @@ def write_linked_view(
             with_absence,
             types,
             scenario=scenario,
+            records=records,
         )
         views = _counted_views(counts, spine_file, households_per_range, settings)
     else:
@@ -453,16 +459,29 @@ def _counted(
     types: Mapping[str, tuple[str, ...]],
     households: np.ndarray,
     scenario: Scenario,
+    records: CountedRecords | None = None,
 ) -> RecordCounts:
     """The counted records of every source, summed per spine household.
 
     ``tables`` give each record's household; ``households`` are the spine's,
-    sorted and unique.
+    sorted and unique. The records are read a batch at a time, or taken from
+    ``records`` (read there the first time: :func:`write_linked_view`).
     """
+    read = read_counted if records is None else records.batches
     reference_date = scenario.time.reference_date
-    counts = RecordCounts(households, tables, scenario.view, reference_date)
+    counts = RecordCounts(households, tables, scenario.view)
     for name in names:
-        counts.add(name, record_files[name], types[name], name in with_absence)
+        absence = name in with_absence
+        batches = read(
+            record_files[name],
+            name,
+            tables.key,
+            types[name],
+            absence,
+            scenario.view,
+            reference_date,
+        )
+        counts.add(name, batches)
     counts.done()
     return counts
 

@@ -45,6 +45,7 @@ from simulator.council.view import (
     observed_labels,
     scenario_view,
 )
+from simulator.council.view_records import CountedRecords
 from simulator.frames import release_memory
 from simulator.pipeline.memory_limit import StreamSizes
 from simulator.pipeline.parallel import SERIAL, Pool, Task, Workers
@@ -975,6 +976,7 @@ def files_outcomes(
     *,
     keep_links: bool = False,
     rung: bool = False,
+    records: CountedRecords | None = None,
 ) -> pd.DataFrame:
     """:func:`council_outcomes` of a world on disk: links written, then read lean.
 
@@ -984,14 +986,17 @@ def files_outcomes(
     (``oracle``) are not written unless ``keep_links`` (a world whose links are
     measured after): a rung's view is made from the truth directly, and the links
     file is left as it was. A ``rung``'s outcomes are the columns attribution
-    reads (:func:`world_outcomes`).
+    reads (:func:`world_outcomes`). ``records``: the oracle's view takes the
+    world's counted records there, read by the first view of them (a rung task's
+    worlds that differ only in their spine, :func:`rung_outcomes_files`).
     """
     oracle = method == "oracle" and not keep_links
     if not oracle:
         scenario = world.scenario
         config = method_config(scenario, method)
         link_world(world, config, stage_seed(scenario, "linkage"))
-    flags = world_flags(world, model, oracle=oracle, drivers=False)
+    held = records if oracle else None
+    flags = world_flags(world, model, oracle=oracle, drivers=False, records=held)
     return rung_logged(world_outcomes(world, flags, rung=rung), method)
 
 
@@ -1202,7 +1207,9 @@ def rung_outcomes_files(
     its own there, all in one pass (:func:`generate_worlds`: they must draw one
     population, as :func:`rung_tasks` groups them); of each other rung of a world,
     only its spine is drawn in that pass (``spine_only``), which replaces the
-    world's once the rungs before it are done.
+    world's once the rungs before it are done. Their records files being the
+    same, the truth's views of them read their counted records once
+    (:class:`~simulator.council.view_records.CountedRecords`).
     """
     worlds = by_world(rungs)
     (lean,) = {_lean(method) for w in worlds for _, method in w.values()}
@@ -1218,11 +1225,14 @@ def rung_outcomes_files(
         files = iter(generate_worlds(made, lean=lean, sizes=sizes, scratch=True))
         for world in worlds:
             world_files = next(files)
+            records = CountedRecords() if len(world) > 1 else None
             for j, (rung, (rung_scenario, method)) in enumerate(world.items()):
                 if j > 0:  # the world's files with this rung's spine
                     os.replace(next(files).spine_file, world_files.spine_file)
                     world_files = replace(world_files, scenario=rung_scenario)
-                outcomes = files_outcomes(world_files, model, method, rung=True)
+                outcomes = files_outcomes(
+                    world_files, model, method, rung=True, records=records
+                )
                 out[rung] = rung_flags(outcomes)
     return out
 

@@ -37,6 +37,7 @@ from simulator.council.view import (
     observed_labels,
 )
 from simulator.council.view_files import LINK_COLUMNS, write_view_file
+from simulator.council.view_records import CountedRecords
 from simulator.frames import release_memory
 from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
@@ -225,7 +226,11 @@ def _columns(path: Path, wanted: tuple[str, ...]) -> pd.DataFrame:
 
 
 def world_view(
-    world: WorldFiles, out: Path | None = None, *, oracle: bool = False
+    world: WorldFiles,
+    out: Path | None = None,
+    *,
+    oracle: bool = False,
+    records: CountedRecords | None = None,
 ) -> Path:
     """Write the council's view of the world's last links to ``out``; its path.
 
@@ -235,12 +240,13 @@ def world_view(
     of the whole tables, never held whole. ``out`` is the world's ``view.parquet``
     unless given. With ``oracle``, the view of the true links, which are never
     written (:func:`simulator.world.true_links.write_oracle_view_file`; the
-    world's links file is not read). A scratch world's view is a scratch file, a
-    range at a time (the same values).
+    world's links file is not read; ``records``: its records read once for the
+    views of them with other spines, as a rung task's). A scratch world's view
+    is a scratch file, a range at a time (the same values).
     """
     out = world.directory / VIEW_FILE if out is None else out
     write = (
-        write_oracle_view_file
+        partial(write_oracle_view_file, records=records)
         if oracle
         else partial(write_view_file, links_file=world.links_file)
     )
@@ -260,7 +266,12 @@ def world_view(
 
 
 def world_flags(
-    world: WorldFiles, model: RiskModel, *, oracle: bool = False, drivers: bool = True
+    world: WorldFiles,
+    model: RiskModel,
+    *,
+    oracle: bool = False,
+    drivers: bool = True,
+    records: CountedRecords | None = None,
 ) -> pd.DataFrame:
     """The flags table of the world's last links (or ``oracle``: the true links).
 
@@ -268,9 +279,10 @@ def world_flags(
     batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
     table of the view in memory; without ``drivers``, only the columns the
     outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`).
+    ``records`` as for :func:`world_view`.
     """
     rule = world.scenario.model.flag_rule()
-    view = world_view(world, oracle=oracle)
+    view = world_view(world, oracle=oracle, records=records)
     return score_view_file(model, view, rule, drivers=drivers)
 
 

@@ -30,6 +30,7 @@ from simulator.council.linkage.on_disk import (
 )
 from simulator.council.view_files import write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
+from simulator.council.view_records import CountedRecords
 from simulator.errors import InputDataError
 from simulator.io import id_bound
 from simulator.schema.scenario import Scenario
@@ -336,6 +337,7 @@ def write_oracle_view_file(
     households_per_range: int,
     memory_limit_gb: float | None = None,
     scratch: bool = False,
+    records: CountedRecords | None = None,
 ) -> int:
     """Write the council's view of the true links to ``out``; return its rows.
 
@@ -345,6 +347,9 @@ def write_oracle_view_file(
     lowest ``spine_person_id``) in DuckDB, so no links table is written, read back,
     checked or sorted by record. The files are checked as for
     :func:`write_oracle_links`; arguments as for ``write_view_file``.
+    ``records``: the records files' counted records, read once and held there
+    for each view of them with another spine (a rung task's ``model`` and
+    ``spine`` rungs: :func:`~simulator.council.view_files.write_linked_view`).
 
     Raises
     ------
@@ -363,6 +368,7 @@ def write_oracle_view_file(
         out=out,
         households_per_range=households_per_range,
         scratch=scratch,
+        records=records,
     )
     sound = _sound_by_footers(record_files, spine_file)
     tables = _truth_tables(spine_file, sorted(record_files)) if sound else None

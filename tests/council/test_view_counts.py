@@ -20,9 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.council import view, view_partitions
+from simulator.council import view, view_partitions, view_records
 from simulator.council.view_counts import RecordCounts
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
+from simulator.council.view_records import CountedBatch, CountedRecords, read_counted
 from simulator.errors import InputDataError
 from simulator.schema.view import ViewConfig
 from simulator.vocabulary import INDEX
@@ -98,11 +99,16 @@ def _in_memory(paths, tables, households, absence):
     return counts, view._education(linked, index, REFERENCE, CONFIG)
 
 
-def _from_files(paths, tables, households, absence):
-    counts = RecordCounts(households, tables, CONFIG, REFERENCE)
+def _from_files(paths, tables, households, absence, records=None):
+    """Read a batch at a time, or taken from ``records`` (read there once)."""
+    read = read_counted if records is None else records.batches
+    counts = RecordCounts(households, tables, CONFIG)
     types = view.counted_types(CONFIG)
     for name, path in paths.items():
-        counts.add(name, path, types[name], absence[name])
+        batches = read(
+            path, name, tables.key, types[name], absence[name], CONFIG, REFERENCE
+        )
+        counts.add(name, batches)
     counts.done()
     return counts
 
@@ -131,3 +137,76 @@ def test_the_counts_from_files_are_the_views(tmp_path_factory, data, batch):
     for column, values in expected[1].items():
         got = np.concatenate([p[1][column] for p in parts])
         np.testing.assert_array_equal(got, values, strict=True)
+
+
+@st.composite
+def other_spine(draw, tables):
+    """Another spine's households, and each of the same records' household on it."""
+    n = draw(st.integers(0, 12))
+    households = np.arange(n, dtype=np.int64) * draw(st.sampled_from([1, 2])) + draw(
+        st.integers(0, 5)
+    )
+    choices = [*households.tolist(), NO_HOUSEHOLD]
+    other = {
+        name: np.array(
+            draw(st.lists(st.sampled_from(choices), min_size=len(t), max_size=len(t))),
+            np.int64,
+        )
+        for name, t in tables.tables.items()
+    }
+    return HouseholdTables(tables.key, other), households
+
+
+def _counted_or_error(paths, tables, households, absence, records=None):
+    """The counts' rows (or the error's text) of :func:`_from_files`."""
+    try:
+        counts = _from_files(paths, tables, households, absence, records)
+    except InputDataError as e:
+        return str(e)
+    events, education = counts.rows(0, len(households))
+    return [events, *education.values()]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), batch=st.sampled_from([1, 3, 1 << 20]))
+def test_records_read_once_count_for_every_spine(tmp_path_factory, data, batch):
+    """Held (``CountedRecords``), the records count for two spines' households what
+    each counts reading them afresh, and each file is read once."""
+    directory = tmp_path_factory.mktemp("held")
+    paths, tables, households, absence = data.draw(linked_files(directory))
+    spines = [(tables, households), data.draw(other_spine(tables))]
+    reads = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(view_partitions, "BATCH_ROWS", batch)
+        read = view_records.read_counted
+        patch.setattr(
+            view_records, "read_counted", lambda *a: reads.append(a[1]) or read(*a)
+        )
+        held = CountedRecords()
+        for spine_tables, spine_households in spines:
+            expected = _counted_or_error(paths, spine_tables, spine_households, absence)
+            got = _counted_or_error(
+                paths, spine_tables, spine_households, absence, held
+            )
+            if isinstance(expected, str):
+                assert got == expected
+                continue
+            for g, e in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(g, e, strict=True)
+    assert sorted(reads) == sorted(set(reads)), "a file read twice"
+
+
+@given(ids=st.lists(st.integers(-(2**40), 2**40), max_size=6), cut=st.integers(0, 6))
+def test_held_ids_are_narrowed_only_where_they_fit(ids, cut):
+    events = np.array(ids, np.int64)
+    batch = CountedBatch(
+        events[:cut],
+        np.zeros(len(ids[:cut]), np.int16),
+        events[cut:],
+        np.zeros(len(ids[cut:])),
+    )
+    narrowed = view_records._narrowed(batch)
+    fits = all(-(2**31) <= i < 2**31 for i in ids)
+    assert narrowed.events.dtype == (np.int32 if fits else np.int64)
+    np.testing.assert_array_equal(narrowed.events, batch.events)
+    np.testing.assert_array_equal(narrowed.pupils, batch.pupils)
