@@ -299,6 +299,8 @@ class SpineTruth:
         The identities carried (repeated where a person is on the spine twice).
     by_identity : ndarray of int64
         Rows in order of the identity they carry (stable), for :meth:`carrying`.
+    ordered : ndarray of int64
+        The identities carried in that order (sorted once, not per batch).
     errors : DataFrame
         The rows' ``err_*`` flags.
     """
@@ -309,6 +311,7 @@ class SpineTruth:
     identity: np.ndarray
     on_spine: IdPositions
     by_identity: np.ndarray
+    ordered: np.ndarray
     errors: pd.DataFrame
 
     @classmethod
@@ -325,13 +328,15 @@ class SpineTruth:
         if not person.is_unique:
             raise InputDataError("spine has a spine_person_id more than once")
         identity = carried(spine)
+        by_identity = np.argsort(identity, kind="stable")
         return cls(
             person_id=person_id,
             person=person,
             subject=spine["true_person_id"].to_numpy(np.int64),
             identity=identity,
             on_spine=IdPositions(identity),
-            by_identity=np.argsort(identity, kind="stable"),
+            by_identity=by_identity,
+            ordered=identity[by_identity],
             errors=spine[[c for c in spine.columns if c.startswith(ERR)]],
         )
 
@@ -345,10 +350,9 @@ class SpineTruth:
         >>> t.carrying(np.array([2, 9])).tolist()
         [0, 2]
         """
-        ordered = self.identity[self.by_identity]
         wanted = np.unique(identities)
-        start = np.searchsorted(ordered, wanted, side="left")
-        stop = np.searchsorted(ordered, wanted, side="right")
+        start = np.searchsorted(self.ordered, wanted, side="left")
+        stop = np.searchsorted(self.ordered, wanted, side="right")
         lengths = stop - start
         within = np.arange(lengths.sum()) - np.repeat(
             np.cumsum(lengths) - lengths, lengths
@@ -385,7 +389,27 @@ def quality_part(
     names every source (the others with no rows) share them, and so do the group
     keys, factorised over the households once.
     """
-    judged = _judged(links, truth, spine)
+    return judged_part(
+        _linked_ids(links, truth), truth, spine, groups, keep_records=keep_records
+    )
+
+
+def judged_part(
+    linked_ids: pd.Series,
+    truth: Truth,
+    spine: SpineTruth,
+    groups: HouseholdGroups | None,
+    *,
+    keep_records: bool = False,
+) -> QualityPart:
+    """:func:`quality_part` of records whose links the caller has found already.
+
+    ``linked_ids`` is each record of ``truth``'s linked ``spine_person_id`` (NA if
+    unlinked), in its order: a batch read beside its links
+    (:mod:`audits.link_quality_files`) has them, without looking each record up in
+    a links table of the batch (:func:`audits.link_truth.link_rows`).
+    """
+    judged = _judged(linked_ids, truth, spine)
     errors, flags = _errors(judged, truth, spine)
     keys = None if groups is None else groups.of(judged.records, batch=not keep_records)
     tally = Tally.of(judged.state, [truth.source, *(keys or ())])
@@ -422,7 +446,8 @@ def judge_links(
     links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
 ) -> pd.DataFrame:
     """Every record judged against the truth: :attr:`LinkQuality.records`."""
-    return _judged(links, truth_of(sources), SpineTruth.of(spine)).records
+    truth = truth_of(sources)
+    return _judged(_linked_ids(links, truth), truth, SpineTruth.of(spine)).records
 
 
 @dataclass(frozen=True)
@@ -439,11 +464,15 @@ class _Judged:
     to_spine: np.ndarray
 
 
-def _judged(links: pd.DataFrame, truth: Truth, spine: SpineTruth) -> _Judged:
-    """Every record with its truth and its link's outcome."""
-    rec = truth.frame
+def _linked_ids(links: pd.DataFrame, truth: Truth) -> pd.Series:
+    """Each truth record's linked ``spine_person_id`` in ``links`` (NA if none)."""
     rows = link_rows(links, truth)
-    to_id = pd.Series(links["spine_person_id"].array.take(rows, allow_fill=True))
+    return pd.Series(links["spine_person_id"].array.take(rows, allow_fill=True))
+
+
+def _judged(to_id: pd.Series, truth: Truth, spine: SpineTruth) -> _Judged:
+    """Every record with its truth and its link's outcome (``to_id``: its link)."""
+    rec = truth.frame
     spine_subject = spine.subject
     spine_identity = spine.identity
     identity = rec[CARRIED].to_numpy(np.int64)

@@ -34,11 +34,12 @@ from audits.link_quality import (
     SpineTruth,
     combined,
     household_groups,
+    judged_part,
     quality_part,
 )
 from audits.link_truth import CARRIED, ERR, truth_of
 from simulator.errors import InputDataError
-from simulator.id_positions import IdPositions
+from simulator.id_positions import SPARSE_FACTOR, IdPositions
 from simulator.world.arrow_memory import system_arrow_memory
 
 TRUTH_COLUMNS = ("record_id", "true_person_id", CARRIED, "true_household_id")
@@ -207,16 +208,37 @@ def _judged_parts(
     """:func:`_parts` with the links open."""
     empty = {name: _empty(path) for name, path in record_files.items()}
     for name, path in record_files.items():
+        marks = np.zeros(0, dtype=bool)
         for batch in judged_batches(source_links, name, path, rows):
-            links = pd.DataFrame(
-                {
-                    "source": name,
-                    "record_id": batch["record_id"],
-                    "spine_person_id": batch["spine_person_id"],
-                }
-            )
+            repeated, marks = _repeated(batch["record_id"].to_numpy(), marks)
+            if repeated:
+                raise InputDataError(f"source {name} has a record_id more than once")
             truth = truth_of({**empty, name: batch.drop(columns="spine_person_id")})
-            yield quality_part(links, truth, spine, groups)
+            linked_ids = pd.Series(batch["spine_person_id"].array)
+            yield judged_part(linked_ids, truth, spine, groups)
+
+
+def _repeated(ids: np.ndarray, marks: np.ndarray) -> tuple[bool, np.ndarray]:
+    """Whether a batch's ``ids`` repeat, and ``marks`` to reuse for the next batch.
+
+    Small non-negative integers are marked in ``marks`` (all False, grown to the
+    largest id, cleared again after): a scan of the batch and of the marks, not a
+    hash table per batch, whose ids are scattered over the whole source. Other
+    ids go through :class:`simulator.id_positions.IdPositions`.
+    """
+    if not len(ids):
+        return False, marks
+    if ids.dtype.kind not in "iu" or ids.min() < 0:
+        return not IdPositions(ids).is_unique, marks
+    top = int(ids.max())
+    if top >= len(marks):
+        if top > SPARSE_FACTOR * len(ids) + (1 << 24):
+            return not IdPositions(ids).is_unique, marks
+        marks = np.zeros(top + 1, dtype=bool)
+    marks[ids] = True
+    distinct = int(np.count_nonzero(marks))
+    marks[ids] = False
+    return distinct < len(ids), marks
 
 
 @system_arrow_memory()
