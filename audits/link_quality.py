@@ -51,6 +51,7 @@ from audits.link_counts import (
     STATE_FLAGS,
     GroupKey,
     Tally,
+    combinations,
     record_states,
     summed_counts,
 )
@@ -411,8 +412,13 @@ def judged_part(
     """
     judged = _judged(linked_ids, truth, spine)
     errors, flags = _errors(judged, truth, spine)
-    keys = None if groups is None else groups.of(judged.records, batch=not keep_records)
-    tally = Tally.of(judged.state, [truth.source, *(keys or ())])
+    if groups is None:
+        tally = Tally.of(judged.state, [truth.source])
+    else:
+        households = truth.frame["true_household_id"].to_numpy()
+        tally = groups.tally(
+            judged.state, truth.source, households, batch=not keep_records
+        )
     records = judged.records if keep_records else judged.records.iloc[:0]
     return QualityPart(records, tally, errors, flags)
 
@@ -605,24 +611,51 @@ class HouseholdGroups:
     """The truth households' group columns, each factorised once over households.
 
     ``table`` is indexed by ``household_id``; ``at`` finds its rows (None if a
-    household id repeats); ``keys`` are the columns' keys over its rows.
+    household id repeats); ``keys`` are the columns' keys over its rows;
+    ``combination`` each row's combination of their codes and ``codes`` each
+    key's code of each combination (:func:`audits.link_counts.combinations`; none
+    without keys).
     """
 
     table: pd.DataFrame
     at: IdPositions | None
     keys: list[GroupKey]
+    combination: np.ndarray | None = None
+    codes: list[np.ndarray] = field(default_factory=list)
 
-    def of(self, records: pd.DataFrame, *, batch: bool = False) -> list[GroupKey]:
-        """Each group column's key over ``records``, through their households.
+    def tally(
+        self, state: np.ndarray, source: GroupKey, ids: np.ndarray, *, batch: bool
+    ) -> Tally:
+        """Records of ``state`` and households ``ids`` counted by source and groups.
 
-        If a record's household is not in the table (or ids repeat), over the
-        records themselves (its group value is missing); not for a ``batch``,
-        whose codes must be those of every other batch.
+        Keyed by ``source`` then each group column, through the records'
+        households. Records are counted by their household's combination of group
+        codes (one code taken per record, not one per group column; a few hundred
+        cells, not every product of the columns' values), each cell then given
+        the columns' codes of its combination: the cells and counts of counting
+        by every column's key.
+
+        If a record's household is not in the table (or ids repeat), the keys are
+        over the records themselves (its group value is missing); not for a
+        ``batch``, whose codes must be those of every other batch.
         """
-        ids = records["true_household_id"].to_numpy()
         at = self.at.positions(ids) if self.at is not None else None
-        if at is not None and (at >= 0).all():
-            return [key.taken(at) for key in self.keys]
+        if at is None or not (at >= 0).all():
+            return Tally.of(state, [source, *self._joined(ids, batch)])
+        if self.combination is None:
+            return Tally.of(state, [source])
+        n = len(self.codes[0])
+        both = GroupKey(None, self.combination[at], pd.RangeIndex(n).to_series())
+        cells = Tally.of(state, [source, both])
+        at_cell = cells.keys[1].codes
+        keys = (
+            GroupKey(k.name, c[at_cell], k.values)
+            for k, c in zip(self.keys, self.codes, strict=True)
+        )
+        return Tally(cells.state, (cells.keys[0], *keys), cells.counts)
+
+    def _joined(self, ids: np.ndarray, batch: bool) -> list[GroupKey]:
+        """The keys over the records' households joined (missing ones NA)."""
         if batch:
             raise InputDataError(
                 "a record's household is missing from the households table, or a "
@@ -652,8 +685,12 @@ def household_groups(
         raise InputDataError(f"households table lacks column(s) {', '.join(missing)}")
     hh = households.set_index("household_id")[cols]
     at = IdPositions(hh.index)
-    keys = [GroupKey.of(hh[c]) for c in cols] if at.is_unique else []
-    return HouseholdGroups(hh, at if at.is_unique else None, keys)
+    if not at.is_unique:
+        return HouseholdGroups(hh, None, [])
+    keys = [GroupKey.of(hh[c]) for c in cols]
+    if not keys:
+        return HouseholdGroups(hh, at, keys)
+    return HouseholdGroups(hh, at, keys, *combinations(keys))
 
 
 def _by_group(

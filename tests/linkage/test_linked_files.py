@@ -440,3 +440,52 @@ def test_linkage_in_memory_spills_in_a_directory_of_its_own_removed_after(
     assert spill.name.startswith(linkage.SPILL_PREFIX)
     assert not spill.exists()
     assert list(here.iterdir()) == [] and list(root.iterdir()) == []
+
+
+@settings(max_examples=100)
+@given(
+    batches=st.lists(
+        st.lists(st.integers(-2, 40) | st.integers(10**9, 10**9 + 2), max_size=12),
+        max_size=5,
+    )
+)
+def test_a_batch_repeats_an_id_as_a_pandas_index_says(batches):
+    """Batch after batch, the marks reused: a batch's ids repeat exactly when a
+    pandas index of them is not unique (marked, or looked up if negative or far
+    apart), and the marks are left clear."""
+    from audits.link_quality_files import _repeated
+
+    marks = np.zeros(0, dtype=bool)
+    for ids in batches:
+        array = np.array(ids, dtype=np.int64)
+        repeated, marks = _repeated(array, marks)
+        assert repeated == (not pd.Index(array).is_unique)
+        assert not marks.any()
+
+
+def test_link_quality_from_files_refuses_a_record_id_twice_in_a_batch(tmp_path):
+    """A source whose records file has a ``record_id`` twice is named, as the
+    links looked up by it would be judged twice."""
+    from audits.link_quality_files import link_quality_files
+
+    truth = {"true_person_id": [3, 4, 4], "true_household_id": [0, 0, 0]}
+    io.write_parquet(
+        pd.DataFrame({"record_id": [0, 1, 1], **truth}), tmp_path / "r.parquet"
+    )
+    io.write_parquet(
+        pd.DataFrame({"spine_person_id": [7, 8], "true_person_id": [3, 4]}),
+        tmp_path / "s.parquet",
+    )
+    io.write_parquet(pd.DataFrame({"household_id": [0]}), tmp_path / "h.parquet")
+    links = {"source": ["health"] * 2, "record_id": [0, 1]}
+    io.write_parquet(
+        pd.DataFrame({**links, "spine_person_id": [7, 8]}), tmp_path / "l.parquet"
+    )
+    with pytest.raises(InputDataError, match="source health has a record_id more"):
+        link_quality_files(
+            tmp_path / "l.parquet",
+            {"health": tmp_path / "r.parquet"},
+            tmp_path / "s.parquet",
+            tmp_path / "h.parquet",
+            rows=3,
+        )
