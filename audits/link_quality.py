@@ -40,8 +40,9 @@ spine row it was linked to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -402,6 +403,7 @@ def judged_part(
     groups: HouseholdGroups | None,
     *,
     keep_records: bool = False,
+    record_flags: Callable[[np.ndarray], pd.DataFrame] | None = None,
 ) -> QualityPart:
     """:func:`quality_part` of records whose links the caller has found already.
 
@@ -409,9 +411,15 @@ def judged_part(
     unlinked), in its order: a batch read beside its links
     (:mod:`audits.link_quality_files`) has them, without looking each record up in
     a links table of the batch (:func:`audits.link_truth.link_rows`).
+    ``record_flags`` gives the ``err_*`` flags of records ``rows`` as
+    :func:`audits.link_truth.record_errors` does, by default from
+    ``truth.sources``: a batch without its flags in those frames reads them for
+    its false and missed links alone.
     """
     judged = _judged(linked_ids, truth, spine)
-    errors, flags = _errors(judged, truth, spine)
+    if record_flags is None:
+        record_flags = partial(record_errors, truth)
+    errors, flags = _errors(judged, record_flags, spine)
     if groups is None:
         tally = Tally.of(judged.state, [truth.source])
     else:
@@ -419,7 +427,7 @@ def judged_part(
         tally = groups.tally(
             judged.state, truth.source, households, batch=not keep_records
         )
-    records = judged.records if keep_records else judged.records.iloc[:0]
+    records = judged.records(None if keep_records else np.empty(0, np.int64))
     return QualityPart(records, tally, errors, flags)
 
 
@@ -453,21 +461,51 @@ def judge_links(
 ) -> pd.DataFrame:
     """Every record judged against the truth: :attr:`LinkQuality.records`."""
     truth = truth_of(sources)
-    return _judged(_linked_ids(links, truth), truth, SpineTruth.of(spine)).records
+    return _judged(_linked_ids(links, truth), truth, SpineTruth.of(spine)).records()
 
 
 @dataclass(frozen=True)
 class _Judged:
     """Every record judged: what :func:`link_quality` counts and lists.
 
-    ``records`` is :attr:`LinkQuality.records`; ``state`` each record's flags
-    packed (:func:`audits.link_counts.record_states`); ``to_spine`` the position
-    in the spine of the row it is linked to (-1 if unlinked or linked to none).
+    ``truth`` is the records' truth columns, ``to_id`` their links'
+    ``spine_person_id``, ``flags`` and ``outcome`` (codes of :data:`OUTCOMES`)
+    their judgement: :meth:`records` puts them together; ``state`` each record's
+    flags packed (:func:`audits.link_counts.record_states`); ``to_spine`` the
+    position in the spine of the row it is linked to (-1 if unlinked or linked to
+    none).
     """
 
-    records: pd.DataFrame
+    truth: pd.DataFrame
+    to_id: pd.Series
+    flags: dict[str, np.ndarray]
+    outcome: np.ndarray
     state: np.ndarray
     to_spine: np.ndarray
+
+    def records(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """:attr:`LinkQuality.records`, of records ``rows`` alone if given.
+
+        As the whole table's ``iloc[rows]`` on a default index: a batch's
+        table is built only for its false and missed links, not every record.
+        """
+        rec, to_id, flags, outcome = self.truth, self.to_id, self.flags, self.outcome
+        if rows is not None:
+            rec = rec.iloc[rows].reset_index(drop=True)
+            to_id = to_id.iloc[rows].reset_index(drop=True)
+            flags = {name: flag[rows] for name, flag in flags.items()}
+            outcome = outcome[rows]
+        records = pd.DataFrame(
+            {
+                **{c: rec[c] for c in rec.columns},
+                "spine_person_id": to_id,
+                **flags,
+                "outcome": pd.Categorical.from_codes(
+                    outcome, categories=list(OUTCOMES)
+                ),
+            }
+        )
+        return records[RECORD_COLUMNS]
 
 
 def _linked_ids(links: pd.DataFrame, truth: Truth) -> pd.Series:
@@ -509,28 +547,22 @@ def _judged(to_id: pd.Series, truth: Truth, spine: SpineTruth) -> _Judged:
         "true_subject": true_subject,
         "wrong_subject": wrong_subject,
     }
-    records = pd.DataFrame(
-        {
-            **{c: rec[c] for c in rec.columns},
-            "spine_person_id": to_id,
-            **flags,
-            "outcome": pd.Categorical.from_codes(
-                outcome.astype(np.int8), categories=list(OUTCOMES)
-            ),
-        }
-    )
     state = record_states([flags[f] for f in STATE_FLAGS])
-    return _Judged(records[RECORD_COLUMNS], state, to_spine)
+    return _Judged(rec, to_id, flags, outcome.astype(np.int8), state, to_spine)
 
 
 def _errors(
-    judged: _Judged, truth: Truth, spine: SpineTruth
+    judged: _Judged,
+    record_flags: Callable[[np.ndarray], pd.DataFrame],
+    spine: SpineTruth,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The false and missed links with their causes, and the cause flags by side."""
-    records = judged.records
-    rows = np.flatnonzero((records["false_link"] | records["missed"]).to_numpy())
-    bad = records.iloc[rows].reset_index(drop=True)
-    record_side = record_errors(truth, rows)
+    """The false and missed links with their causes, and the cause flags by side.
+
+    ``record_flags``: the ``err_*`` flags of records at given rows.
+    """
+    rows = np.flatnonzero(judged.flags["false_link"] | judged.flags["missed"])
+    bad = judged.records(rows)
+    record_side = record_flags(rows)
     spine_errs = list(spine.errors.columns)
     tp = bad[CARRIED].to_numpy()
     # Errors on any spine row carrying the record's identity (duplicates included):
