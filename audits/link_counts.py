@@ -104,13 +104,6 @@ class GroupKey:
         first = _first_positions(codes, len(uniques))
         return cls(column.name, codes, column.iloc[first].reset_index(drop=True))
 
-    def taken(self, positions: np.ndarray) -> GroupKey:
-        """The key of rows that are ``positions`` in this key's rows.
-
-        E.g. a household column's key taken through each record's household.
-        """
-        return GroupKey(self.name, self.codes[positions], self.values)
-
 
 def _cell_ids(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
     """Dense ids of the combinations of ``codes``, in order of first appearance."""
@@ -123,6 +116,19 @@ def _cell_ids(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
         combined = combined * size + column
         span *= size
     return np.asarray(pd.factorize(combined)[0], dtype=np.int64)
+
+
+def combinations(keys: Sequence[GroupKey]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each row's combination of ``keys``'s codes, and each key's code of each.
+
+    The combinations are numbered densely in order of first appearance (at least
+    one key). Rows counted by their combination, each cell then given its keys'
+    codes, are counted as by the keys themselves, with one code to take and count
+    per row rather than one per key.
+    """
+    ids = _cell_ids([k.codes for k in keys], [len(k.values) for k in keys])
+    first = _first_positions(ids, int(ids.max()) + 1 if len(ids) else 0)
+    return ids, [k.codes[first] for k in keys]
 
 
 def cell_counts(

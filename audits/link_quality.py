@@ -40,8 +40,9 @@ spine row it was linked to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ from audits.link_counts import (
     STATE_FLAGS,
     GroupKey,
     Tally,
+    combinations,
     record_states,
     summed_counts,
 )
@@ -299,6 +301,8 @@ class SpineTruth:
         The identities carried (repeated where a person is on the spine twice).
     by_identity : ndarray of int64
         Rows in order of the identity they carry (stable), for :meth:`carrying`.
+    ordered : ndarray of int64
+        The identities carried in that order (sorted once, not per batch).
     errors : DataFrame
         The rows' ``err_*`` flags.
     """
@@ -309,6 +313,7 @@ class SpineTruth:
     identity: np.ndarray
     on_spine: IdPositions
     by_identity: np.ndarray
+    ordered: np.ndarray
     errors: pd.DataFrame
 
     @classmethod
@@ -325,13 +330,15 @@ class SpineTruth:
         if not person.is_unique:
             raise InputDataError("spine has a spine_person_id more than once")
         identity = carried(spine)
+        by_identity = np.argsort(identity, kind="stable")
         return cls(
             person_id=person_id,
             person=person,
             subject=spine["true_person_id"].to_numpy(np.int64),
             identity=identity,
             on_spine=IdPositions(identity),
-            by_identity=np.argsort(identity, kind="stable"),
+            by_identity=by_identity,
+            ordered=identity[by_identity],
             errors=spine[[c for c in spine.columns if c.startswith(ERR)]],
         )
 
@@ -345,10 +352,9 @@ class SpineTruth:
         >>> t.carrying(np.array([2, 9])).tolist()
         [0, 2]
         """
-        ordered = self.identity[self.by_identity]
         wanted = np.unique(identities)
-        start = np.searchsorted(ordered, wanted, side="left")
-        stop = np.searchsorted(ordered, wanted, side="right")
+        start = np.searchsorted(self.ordered, wanted, side="left")
+        stop = np.searchsorted(self.ordered, wanted, side="right")
         lengths = stop - start
         within = np.arange(lengths.sum()) - np.repeat(
             np.cumsum(lengths) - lengths, lengths
@@ -385,11 +391,43 @@ def quality_part(
     names every source (the others with no rows) share them, and so do the group
     keys, factorised over the households once.
     """
-    judged = _judged(links, truth, spine)
-    errors, flags = _errors(judged, truth, spine)
-    keys = None if groups is None else groups.of(judged.records, batch=not keep_records)
-    tally = Tally.of(judged.state, [truth.source, *(keys or ())])
-    records = judged.records if keep_records else judged.records.iloc[:0]
+    return judged_part(
+        _linked_ids(links, truth), truth, spine, groups, keep_records=keep_records
+    )
+
+
+def judged_part(
+    linked_ids: pd.Series,
+    truth: Truth,
+    spine: SpineTruth,
+    groups: HouseholdGroups | None,
+    *,
+    keep_records: bool = False,
+    record_flags: Callable[[np.ndarray], pd.DataFrame] | None = None,
+) -> QualityPart:
+    """:func:`quality_part` of records whose links the caller has found already.
+
+    ``linked_ids`` is each record of ``truth``'s linked ``spine_person_id`` (NA if
+    unlinked), in its order: a batch read beside its links
+    (:mod:`audits.link_quality_files`) has them, without looking each record up in
+    a links table of the batch (:func:`audits.link_truth.link_rows`).
+    ``record_flags`` gives the ``err_*`` flags of records ``rows`` as
+    :func:`audits.link_truth.record_errors` does, by default from
+    ``truth.sources``: a batch without its flags in those frames reads them for
+    its false and missed links alone.
+    """
+    judged = _judged(linked_ids, truth, spine)
+    if record_flags is None:
+        record_flags = partial(record_errors, truth)
+    errors, flags = _errors(judged, record_flags, spine)
+    if groups is None:
+        tally = Tally.of(judged.state, [truth.source])
+    else:
+        households = truth.frame["true_household_id"].to_numpy()
+        tally = groups.tally(
+            judged.state, truth.source, households, batch=not keep_records
+        )
+    records = judged.records(None if keep_records else np.empty(0, np.int64))
     return QualityPart(records, tally, errors, flags)
 
 
@@ -422,28 +460,63 @@ def judge_links(
     links: pd.DataFrame, sources: Mapping[str, pd.DataFrame], spine: pd.DataFrame
 ) -> pd.DataFrame:
     """Every record judged against the truth: :attr:`LinkQuality.records`."""
-    return _judged(links, truth_of(sources), SpineTruth.of(spine)).records
+    truth = truth_of(sources)
+    return _judged(_linked_ids(links, truth), truth, SpineTruth.of(spine)).records()
 
 
 @dataclass(frozen=True)
 class _Judged:
     """Every record judged: what :func:`link_quality` counts and lists.
 
-    ``records`` is :attr:`LinkQuality.records`; ``state`` each record's flags
-    packed (:func:`audits.link_counts.record_states`); ``to_spine`` the position
-    in the spine of the row it is linked to (-1 if unlinked or linked to none).
+    ``truth`` is the records' truth columns, ``to_id`` their links'
+    ``spine_person_id``, ``flags`` and ``outcome`` (codes of :data:`OUTCOMES`)
+    their judgement: :meth:`records` puts them together; ``state`` each record's
+    flags packed (:func:`audits.link_counts.record_states`); ``to_spine`` the
+    position in the spine of the row it is linked to (-1 if unlinked or linked to
+    none).
     """
 
-    records: pd.DataFrame
+    truth: pd.DataFrame
+    to_id: pd.Series
+    flags: dict[str, np.ndarray]
+    outcome: np.ndarray
     state: np.ndarray
     to_spine: np.ndarray
 
+    def records(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """:attr:`LinkQuality.records`, of records ``rows`` alone if given.
 
-def _judged(links: pd.DataFrame, truth: Truth, spine: SpineTruth) -> _Judged:
-    """Every record with its truth and its link's outcome."""
-    rec = truth.frame
+        As the whole table's ``iloc[rows]`` on a default index: a batch's
+        table is built only for its false and missed links, not every record.
+        """
+        rec, to_id, flags, outcome = self.truth, self.to_id, self.flags, self.outcome
+        if rows is not None:
+            rec = rec.iloc[rows].reset_index(drop=True)
+            to_id = to_id.iloc[rows].reset_index(drop=True)
+            flags = {name: flag[rows] for name, flag in flags.items()}
+            outcome = outcome[rows]
+        records = pd.DataFrame(
+            {
+                **{c: rec[c] for c in rec.columns},
+                "spine_person_id": to_id,
+                **flags,
+                "outcome": pd.Categorical.from_codes(
+                    outcome, categories=list(OUTCOMES)
+                ),
+            }
+        )
+        return records[RECORD_COLUMNS]
+
+
+def _linked_ids(links: pd.DataFrame, truth: Truth) -> pd.Series:
+    """Each truth record's linked ``spine_person_id`` in ``links`` (NA if none)."""
     rows = link_rows(links, truth)
-    to_id = pd.Series(links["spine_person_id"].array.take(rows, allow_fill=True))
+    return pd.Series(links["spine_person_id"].array.take(rows, allow_fill=True))
+
+
+def _judged(to_id: pd.Series, truth: Truth, spine: SpineTruth) -> _Judged:
+    """Every record with its truth and its link's outcome (``to_id``: its link)."""
+    rec = truth.frame
     spine_subject = spine.subject
     spine_identity = spine.identity
     identity = rec[CARRIED].to_numpy(np.int64)
@@ -474,28 +547,22 @@ def _judged(links: pd.DataFrame, truth: Truth, spine: SpineTruth) -> _Judged:
         "true_subject": true_subject,
         "wrong_subject": wrong_subject,
     }
-    records = pd.DataFrame(
-        {
-            **{c: rec[c] for c in rec.columns},
-            "spine_person_id": to_id,
-            **flags,
-            "outcome": pd.Categorical.from_codes(
-                outcome.astype(np.int8), categories=list(OUTCOMES)
-            ),
-        }
-    )
     state = record_states([flags[f] for f in STATE_FLAGS])
-    return _Judged(records[RECORD_COLUMNS], state, to_spine)
+    return _Judged(rec, to_id, flags, outcome.astype(np.int8), state, to_spine)
 
 
 def _errors(
-    judged: _Judged, truth: Truth, spine: SpineTruth
+    judged: _Judged,
+    record_flags: Callable[[np.ndarray], pd.DataFrame],
+    spine: SpineTruth,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The false and missed links with their causes, and the cause flags by side."""
-    records = judged.records
-    rows = np.flatnonzero((records["false_link"] | records["missed"]).to_numpy())
-    bad = records.iloc[rows].reset_index(drop=True)
-    record_side = record_errors(truth, rows)
+    """The false and missed links with their causes, and the cause flags by side.
+
+    ``record_flags``: the ``err_*`` flags of records at given rows.
+    """
+    rows = np.flatnonzero(judged.flags["false_link"] | judged.flags["missed"])
+    bad = judged.records(rows)
+    record_side = record_flags(rows)
     spine_errs = list(spine.errors.columns)
     tp = bad[CARRIED].to_numpy()
     # Errors on any spine row carrying the record's identity (duplicates included):
@@ -576,24 +643,51 @@ class HouseholdGroups:
     """The truth households' group columns, each factorised once over households.
 
     ``table`` is indexed by ``household_id``; ``at`` finds its rows (None if a
-    household id repeats); ``keys`` are the columns' keys over its rows.
+    household id repeats); ``keys`` are the columns' keys over its rows;
+    ``combination`` each row's combination of their codes and ``codes`` each
+    key's code of each combination (:func:`audits.link_counts.combinations`; none
+    without keys).
     """
 
     table: pd.DataFrame
     at: IdPositions | None
     keys: list[GroupKey]
+    combination: np.ndarray | None = None
+    codes: list[np.ndarray] = field(default_factory=list)
 
-    def of(self, records: pd.DataFrame, *, batch: bool = False) -> list[GroupKey]:
-        """Each group column's key over ``records``, through their households.
+    def tally(
+        self, state: np.ndarray, source: GroupKey, ids: np.ndarray, *, batch: bool
+    ) -> Tally:
+        """Records of ``state`` and households ``ids`` counted by source and groups.
 
-        If a record's household is not in the table (or ids repeat), over the
-        records themselves (its group value is missing); not for a ``batch``,
-        whose codes must be those of every other batch.
+        Keyed by ``source`` then each group column, through the records'
+        households. Records are counted by their household's combination of group
+        codes (one code taken per record, not one per group column; a few hundred
+        cells, not every product of the columns' values), each cell then given
+        the columns' codes of its combination: the cells and counts of counting
+        by every column's key.
+
+        If a record's household is not in the table (or ids repeat), the keys are
+        over the records themselves (its group value is missing); not for a
+        ``batch``, whose codes must be those of every other batch.
         """
-        ids = records["true_household_id"].to_numpy()
         at = self.at.positions(ids) if self.at is not None else None
-        if at is not None and (at >= 0).all():
-            return [key.taken(at) for key in self.keys]
+        if at is None or not (at >= 0).all():
+            return Tally.of(state, [source, *self._joined(ids, batch)])
+        if self.combination is None:
+            return Tally.of(state, [source])
+        n = len(self.codes[0])
+        both = GroupKey(None, self.combination[at], pd.RangeIndex(n).to_series())
+        cells = Tally.of(state, [source, both])
+        at_cell = cells.keys[1].codes
+        keys = (
+            GroupKey(k.name, c[at_cell], k.values)
+            for k, c in zip(self.keys, self.codes, strict=True)
+        )
+        return Tally(cells.state, (cells.keys[0], *keys), cells.counts)
+
+    def _joined(self, ids: np.ndarray, batch: bool) -> list[GroupKey]:
+        """The keys over the records' households joined (missing ones NA)."""
         if batch:
             raise InputDataError(
                 "a record's household is missing from the households table, or a "
@@ -623,8 +717,12 @@ def household_groups(
         raise InputDataError(f"households table lacks column(s) {', '.join(missing)}")
     hh = households.set_index("household_id")[cols]
     at = IdPositions(hh.index)
-    keys = [GroupKey.of(hh[c]) for c in cols] if at.is_unique else []
-    return HouseholdGroups(hh, at if at.is_unique else None, keys)
+    if not at.is_unique:
+        return HouseholdGroups(hh, None, [])
+    keys = [GroupKey.of(hh[c]) for c in cols]
+    if not keys:
+        return HouseholdGroups(hh, at, keys)
+    return HouseholdGroups(hh, at, keys, *combinations(keys))
 
 
 def _by_group(

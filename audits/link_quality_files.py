@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +35,12 @@ from audits.link_quality import (
     SpineTruth,
     combined,
     household_groups,
+    judged_part,
     quality_part,
 )
-from audits.link_truth import CARRIED, ERR, truth_of
+from audits.link_truth import CARRIED, ERR, source_errors, truth_of
 from simulator.errors import InputDataError
-from simulator.id_positions import IdPositions
+from simulator.id_positions import SPARSE_FACTOR, IdPositions
 from simulator.world.arrow_memory import system_arrow_memory
 
 TRUTH_COLUMNS = ("record_id", "true_person_id", CARRIED, "true_household_id")
@@ -166,21 +168,30 @@ class SourceLinks:
 
 def judged_batches(
     links: SourceLinks, source: str, records_file: Path, rows: int
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[tuple[pd.DataFrame, pa.RecordBatch]]:
     """A source's truth columns and links, ``rows`` records at a time, in file order.
 
-    Each batch has the file's truth columns and ``err_*`` flags, and the links
-    table's ``spine_person_id`` (NA if unlinked or absent from the links). The
-    source's links are read once and looked up by ``record_id``.
+    Each batch is a frame of the file's truth columns and the links table's
+    ``spine_person_id`` (NA if unlinked or absent from the links), and the
+    file's ``err_*`` flags as Arrow columns: only false and missed links' are
+    read from them (a few in a hundred), not turned into a frame of every row.
+    The source's links are read once and looked up by ``record_id``.
     """
     ids, person = links.of(source)
+    # The links' ids and gaps as arrays once: a batch takes from them with numpy,
+    # a slot past the end standing for a record absent from the links.
+    values = np.append(person.to_numpy(np.int64, na_value=0), 0)
+    missing = np.append(person.isna().to_numpy(), True)
     columns = _columns(records_file, TRUTH_COLUMNS)
+    truth = [c for c in columns if not c.startswith(ERR)]
+    flags = [c for c in columns if c.startswith(ERR)]
     with pq.ParquetFile(records_file) as records:
         for batch in records.iter_batches(rows, columns=columns, use_threads=False):
-            frame = batch.to_pandas()
+            frame = batch.select(truth).to_pandas()
             at = ids.positions(frame["record_id"])
-            frame["spine_person_id"] = person.array.take(at, allow_fill=True)
-            yield frame
+            at[at < 0] = len(values) - 1
+            frame["spine_person_id"] = pd.arrays.IntegerArray(values[at], missing[at])
+            yield frame, batch.select(flags)
 
 
 def _parts(
@@ -207,16 +218,58 @@ def _judged_parts(
     """:func:`_parts` with the links open."""
     empty = {name: _empty(path) for name, path in record_files.items()}
     for name, path in record_files.items():
-        for batch in judged_batches(source_links, name, path, rows):
-            links = pd.DataFrame(
-                {
-                    "source": name,
-                    "record_id": batch["record_id"],
-                    "spine_person_id": batch["spine_person_id"],
-                }
-            )
+        marks = np.zeros(0, dtype=bool)
+        for batch, flags in judged_batches(source_links, name, path, rows):
+            repeated, marks = _repeated(batch["record_id"].to_numpy(), marks)
+            if repeated:
+                raise InputDataError(f"source {name} has a record_id more than once")
             truth = truth_of({**empty, name: batch.drop(columns="spine_person_id")})
-            yield quality_part(links, truth, spine, groups)
+            linked_ids = pd.Series(batch["spine_person_id"].array)
+            record_flags = partial(_record_flags, empty, name, flags)
+            yield judged_part(
+                linked_ids, truth, spine, groups, record_flags=record_flags
+            )
+
+
+def _record_flags(
+    empty: Mapping[str, pd.DataFrame],
+    name: str,
+    flags: pa.RecordBatch,
+    rows: np.ndarray,
+) -> pd.DataFrame:
+    """The ``err_*`` flags of a batch of source ``name``'s records ``rows``.
+
+    As :func:`audits.link_truth.record_errors` of the batch with its flags read
+    whole (every source's columns; ``empty``: every source with no rows), from
+    the rows taken alone.
+    """
+    sources = {**empty, name: flags.take(pa.array(rows, pa.int64())).to_pandas()}
+    starts = np.zeros(len(sources) + 1, dtype=np.int64)
+    starts[list(sources).index(name) + 1 :] = len(rows)
+    return source_errors(sources, starts, np.arange(len(rows), dtype=np.int64))
+
+
+def _repeated(ids: np.ndarray, marks: np.ndarray) -> tuple[bool, np.ndarray]:
+    """Whether a batch's ``ids`` repeat, and ``marks`` to reuse for the next batch.
+
+    Small non-negative integers are marked in ``marks`` (all False, grown to the
+    largest id, cleared again after): a scan of the batch and of the marks, not a
+    hash table per batch, whose ids are scattered over the whole source. Other
+    ids go through :class:`simulator.id_positions.IdPositions`.
+    """
+    if not len(ids):
+        return False, marks
+    if ids.dtype.kind not in "iu" or ids.min() < 0:
+        return not IdPositions(ids).is_unique, marks
+    top = int(ids.max())
+    if top >= len(marks):
+        if top > SPARSE_FACTOR * len(ids) + (1 << 24):
+            return not IdPositions(ids).is_unique, marks
+        marks = np.zeros(top + 1, dtype=bool)
+    marks[ids] = True
+    distinct = int(np.count_nonzero(marks))
+    marks[ids] = False
+    return distinct < len(ids), marks
 
 
 @system_arrow_memory()

@@ -66,13 +66,26 @@ def truth_of(sources: Mapping[str, pd.DataFrame]) -> Truth:
         part = f[list(need)].reset_index(drop=True)
         part.insert(2, CARRIED, carried(f))
         parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
+    frame = _concatenated(parts)
     names = [str(name) for name in sources]
     lengths = [len(f) for f in sources.values()]
     frame.insert(0, "source", _source_column(names, lengths))
     codes = np.repeat(np.arange(len(names), dtype=np.int64), lengths)
     key = GroupKey("source", codes, _source_column(names, [1] * len(names)))
     return Truth(frame, sources, np.cumsum([0, *lengths]), key)
+
+
+def _concatenated(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat(parts, ignore_index=True)`` of frames with the same columns.
+
+    A batch of one source comes with every other source's frame empty
+    (:mod:`audits.link_quality_files`): if only one part has rows and every part
+    has its dtypes, that part is the concatenation, not copied again.
+    """
+    full = [part for part in parts if len(part)]
+    if len(full) == 1 and all(p.dtypes.equals(full[0].dtypes) for p in parts):
+        return full[0]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _source_column(names: Sequence[str], lengths: Sequence[int]) -> pd.Series:
@@ -89,14 +102,23 @@ def record_errors(truth: Truth, rows: np.ndarray) -> pd.DataFrame:
     Every source's error columns, in the order a concatenation of the sources
     gives them; an error a source does not record is False.
     """
-    frames = [
-        f[[c for c in f.columns if c.startswith(ERR)]] for f in truth.sources.values()
-    ]
+    return source_errors(truth.sources, truth.starts, rows)
+
+
+def source_errors(
+    sources: Mapping[str, pd.DataFrame], starts: np.ndarray, rows: np.ndarray
+) -> pd.DataFrame:
+    """:func:`record_errors` of records whose sources are ``sources``.
+
+    Source ``k``'s records are ``starts[k]`` to ``starts[k + 1]`` (as
+    :attr:`Truth.starts`): the frames may hold only the records wanted.
+    """
+    frames = [f[[c for c in f.columns if c.startswith(ERR)]] for f in sources.values()]
     columns = pd.concat([f.iloc[:0] for f in frames]).columns
     parts = []
     for k, f in enumerate(frames):  # sources, not rows
-        lo, hi = np.searchsorted(rows, truth.starts[k : k + 2])
-        part = f.iloc[rows[lo:hi] - truth.starts[k]]
+        lo, hi = np.searchsorted(rows, starts[k : k + 2])
+        part = f.iloc[rows[lo:hi] - starts[k]]
         parts.append(part.reindex(columns=columns, fill_value=False))
     out = pd.concat(parts, ignore_index=True)
     loose = [c for c in out.columns if out[c].dtype != bool]  # NA in a source's flags

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from linktools import scenario
 
@@ -440,3 +440,171 @@ def test_linkage_in_memory_spills_in_a_directory_of_its_own_removed_after(
     assert spill.name.startswith(linkage.SPILL_PREFIX)
     assert not spill.exists()
     assert list(here.iterdir()) == [] and list(root.iterdir()) == []
+
+
+@settings(max_examples=100)
+@given(
+    batches=st.lists(
+        st.lists(st.integers(-2, 40) | st.integers(10**9, 10**9 + 2), max_size=12),
+        max_size=5,
+    )
+)
+def test_a_batch_repeats_an_id_as_a_pandas_index_says(batches):
+    """Batch after batch, the marks reused: a batch's ids repeat exactly when a
+    pandas index of them is not unique (marked, or looked up if negative or far
+    apart), and the marks are left clear."""
+    from audits.link_quality_files import _repeated
+
+    marks = np.zeros(0, dtype=bool)
+    for ids in batches:
+        array = np.array(ids, dtype=np.int64)
+        repeated, marks = _repeated(array, marks)
+        assert repeated == (not pd.Index(array).is_unique)
+        assert not marks.any()
+
+
+def test_link_quality_from_files_refuses_a_record_id_twice_in_a_batch(tmp_path):
+    """A source whose records file has a ``record_id`` twice is named, as the
+    links looked up by it would be judged twice."""
+    from audits.link_quality_files import link_quality_files
+
+    truth = {"true_person_id": [3, 4, 4], "true_household_id": [0, 0, 0]}
+    io.write_parquet(
+        pd.DataFrame({"record_id": [0, 1, 1], **truth}), tmp_path / "r.parquet"
+    )
+    io.write_parquet(
+        pd.DataFrame({"spine_person_id": [7, 8], "true_person_id": [3, 4]}),
+        tmp_path / "s.parquet",
+    )
+    io.write_parquet(pd.DataFrame({"household_id": [0]}), tmp_path / "h.parquet")
+    links = {"source": ["health"] * 2, "record_id": [0, 1]}
+    io.write_parquet(
+        pd.DataFrame({**links, "spine_person_id": [7, 8]}), tmp_path / "l.parquet"
+    )
+    with pytest.raises(InputDataError, match="source health has a record_id more"):
+        link_quality_files(
+            tmp_path / "l.parquet",
+            {"health": tmp_path / "r.parquet"},
+            tmp_path / "s.parquet",
+            tmp_path / "h.parquet",
+            rows=3,
+        )
+
+
+@st.composite
+def small_linked_worlds(draw):
+    """Spine, sources, households and links with every awkward case: records
+    unlinked, absent from the links, linked to another identity or to no spine
+    row; identities carried by two spine rows or none; flags missing (NA) or not
+    recorded by a source; record ids sparse or dense."""
+    n_spine = draw(st.integers(1, 8))
+    spine = pd.DataFrame(
+        {
+            "spine_person_id": draw(
+                st.lists(
+                    st.integers(0, 40), min_size=n_spine, max_size=n_spine, unique=True
+                )
+            ),
+            "true_person_id": draw(
+                st.lists(st.integers(0, 6), min_size=n_spine, max_size=n_spine)
+            ),
+        }
+    )
+    flag = st.none() | st.booleans()
+    for err in ("err_a", "err_b"):
+        spine[err] = pd.array(
+            draw(st.lists(flag, min_size=n_spine, max_size=n_spine)), dtype="boolean"
+        )
+    households = pd.DataFrame(
+        {"household_id": [0, 1, 2], "tenure": ["own", "rent", None], "imd": [1, 2, 1]}
+    )
+    sources, links = {}, []
+    for name in draw(
+        st.lists(
+            st.sampled_from(["health", "police", "upn"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    ):
+        m = draw(st.integers(0, 10))
+        ids = draw(st.lists(st.integers(0, 60), min_size=m, max_size=m, unique=True))
+        frame = pd.DataFrame(
+            {
+                "record_id": np.array(ids, dtype=np.int64),
+                "true_person_id": np.array(
+                    draw(st.lists(st.integers(0, 8), min_size=m, max_size=m)),
+                    dtype=np.int64,
+                ),
+                "true_household_id": np.array(
+                    draw(st.lists(st.integers(0, 2), min_size=m, max_size=m)),
+                    dtype=np.int64,
+                ),
+            }
+        )
+        if draw(st.booleans()):
+            frame["true_identity_person_id"] = np.array(
+                draw(st.lists(st.integers(0, 8), min_size=m, max_size=m)),
+                dtype=np.int64,
+            )
+        for err in draw(
+            st.lists(st.sampled_from(["err_b", "err_c", "err_a"]), unique=True)
+        ):
+            values = draw(st.lists(flag, min_size=m, max_size=m))
+            frame[err] = pd.array(values, dtype="boolean")
+        sources[name] = frame
+        spine_ids = spine["spine_person_id"].tolist()
+        for record in ids:
+            kind = draw(st.sampled_from(["absent", "unlinked", "linked", "nowhere"]))
+            if kind != "absent":
+                to = {"unlinked": None, "nowhere": 99}.get(kind)
+                to = draw(st.sampled_from(spine_ids)) if kind == "linked" else to
+                links.append((name, record, to))
+    links_frame = pd.DataFrame(
+        {
+            "source": pd.array([s for s, _, _ in links], dtype="str"),
+            "record_id": pd.array([r for _, r, _ in links], dtype="Int64"),
+            "spine_person_id": pd.array([t for _, _, t in links], dtype="Int64"),
+        }
+    )
+    return spine, sources, households, links_frame
+
+
+@settings(max_examples=60, deadline=None)
+@given(world=small_linked_worlds(), rows=st.integers(1, 6))
+def test_link_quality_from_files_is_that_of_the_frames(tmp_path_factory, world, rows):
+    """Batch by batch from files, whatever the rows at a time, every table is
+    :func:`link_quality`'s of the same frames in memory, dtypes included."""
+    from audits.link_quality import link_quality
+    from audits.link_quality_files import link_quality_files
+
+    spine, sources, households, links = world
+    assume(any(len(frame) for frame in sources.values()))  # none: judged apart
+    out = tmp_path_factory.mktemp("quality")
+    files = {name: out / f"{name}.parquet" for name in sources}
+    for name, frame in sources.items():
+        io.write_parquet(frame, files[name])
+    io.write_parquet(spine, out / "spine.parquet")
+    io.write_parquet(households, out / "households.parquet")
+    io.write_parquet(links, out / "links.parquet")
+    read = {name: pd.read_parquet(path) for name, path in files.items()}
+    want = link_quality(
+        pd.read_parquet(out / "links.parquet"),
+        read,
+        pd.read_parquet(out / "spine.parquet"),
+        pd.read_parquet(out / "households.parquet"),
+    )
+    got = link_quality_files(
+        out / "links.parquet",
+        files,
+        out / "spine.parquet",
+        out / "households.parquet",
+        rows=rows,
+    )
+    for table in ("overall", "by_source", "by_group", "errors", "causes"):
+        pd.testing.assert_frame_equal(
+            getattr(got, table), getattr(want, table), check_exact=True
+        )
+    pd.testing.assert_frame_equal(
+        got.by_source_group, want.by_source_group, check_exact=True
+    )

@@ -13,11 +13,13 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.link_counts import GroupKey, cell_counts, record_states
+from audits.link_counts import GroupKey, Tally, cell_counts, record_states
 from audits.link_quality import link_quality, summarise, with_rates
+from simulator.errors import InputDataError
 from simulator.id_positions import IdPositions
 
 FLAGS = ["linkable", "linked", "correct", "false_link", "missed"]
@@ -233,3 +235,75 @@ def test_each_record_is_judged_as_its_definition_says(world):
         q.errors["true_spine_person_id"].astype("Float64").fillna(-1).tolist()
         == want_first.fillna(-1).tolist()
     )
+
+
+@st.composite
+def households_and_records(draw):
+    """Households with group columns (categories, integers, flags, gaps) and the
+    records' households, some of them absent from the table."""
+    n = draw(st.integers(1, 30))
+    column = st.lists(st.sampled_from(["a", "b", None]), min_size=n, max_size=n)
+    households = pd.DataFrame(
+        {
+            "household_id": draw(
+                st.lists(st.integers(0, 80), min_size=n, max_size=n, unique=True)
+            ),
+            "ethnicity": pd.Categorical(draw(column), categories=["b", "a", "c"]),
+            "imd_decile": np.array(
+                draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)), np.int8
+            ),
+            "lone_parent": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+            "tenure": pd.Series(draw(column), dtype="str"),
+        }
+    )
+    columns = draw(
+        st.lists(
+            st.sampled_from(["ethnicity", "imd_decile", "lone_parent", "tenure"]),
+            unique=True,
+            max_size=4,
+        )
+    )
+    ids = households["household_id"].tolist()
+    m = draw(st.integers(0, 40))
+    absent = st.integers(81, 90) if draw(st.booleans()) else st.nothing()
+    homes = draw(st.lists(st.sampled_from(ids) | absent, min_size=m, max_size=m))
+    state = draw(st.lists(st.integers(0, 127), min_size=m, max_size=m))
+    source = draw(st.lists(st.integers(0, 2), min_size=m, max_size=m))
+    return (
+        households,
+        columns,
+        np.array(homes, np.int64),
+        np.array(state, np.int64),
+        source,
+    )
+
+
+@settings(max_examples=150)
+@given(households_and_records())
+def test_households_tally_counts_as_every_group_columns_key(case):
+    """Counted by the households' combinations of group codes, every summary
+    (overall, by source, by each group, by source and group) is that of counting
+    by each group column's key taken through the records' households."""
+    from audits.link_quality import household_groups
+
+    households, columns, homes, state, source = case
+    groups = household_groups(households, columns)
+    names = pd.Series(["x", "y", "z"], name="source")
+    source_key = GroupKey("source", np.array(source, np.int64), names)
+    at = groups.at.positions(homes)
+    if not (at >= 0).all():  # a household missing: refused for a batch
+        with pytest.raises(InputDataError, match="household is missing"):
+            groups.tally(state, source_key, homes, batch=True)
+        got = groups.tally(state, source_key, homes, batch=False)
+        assert [k.name for k in got.keys] == ["source", *columns]
+        return
+    keys = [GroupKey(k.name, k.codes[at], k.values) for k in groups.keys]
+    want = Tally.of(state, [source_key, *keys])
+    got = groups.tally(state, source_key, homes, batch=True)
+    assert [k.name for k in got.keys] == ["source", *columns]
+    for by in [[], [0], *([i] for i in range(1, len(keys) + 1))]:
+        for within in ([], [0]) if by != [0] else ([],):
+            keys_at = [*within, *by]
+            pd.testing.assert_frame_equal(
+                got.summed(keys_at), want.summed(keys_at), check_exact=True
+            )
