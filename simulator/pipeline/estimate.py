@@ -19,7 +19,7 @@ a world and its ladder). The lines are exact at both ends: 285 s estimated again
 (``run --stream``) cost :data:`STREAMED_TASK_CPU` times as much, and a streamed
 run's own world :data:`STREAMED_OWN_CPU` times: refitted in session 33, 207 s
 estimated against 189 s measured at 1,000,000 (216 s at the first refit, 13 min
-before it), 2,096 s against 1,773 s at 8,200,000 (it said 1.7 h), 70 s against
+before it), 1,911 s against 1,840 s at 8,200,000 (it said 1.7 h), 70 s against
 59 s at 300,000 and 18 s against 10 s at 20,000 (the start, link quality and the
 writing weigh more there); Splink's 991 s against 795 s at 1,000,000.
 Splink's link line goes through 20,000 households and the link stage of the
@@ -180,7 +180,7 @@ STREAMED_OWN_CPU = Knots(
         (100_000, 0.99),
         (300_000, 1.07),
         (1_000_000, 1.11),
-        (8_200_000, 1.40),
+        (8_200_000, 1.37),
     )
 )
 """CPU of a streamed run's own world (generated into its output, linked, viewed
@@ -188,18 +188,17 @@ and audited from the files), as a multiple of :func:`_world_seconds`: the
 ``generate``, ``link``, ``view, scores and flags`` and ``audit`` stages of the
 deterministic baseline's ``run --stream --workers 2`` over the in-memory lines, from
 the manifests of the lead's runs under a lock at ``a6d6a62`` (20,000 to 1,000,000,
-the mean of two at 1,000,000, on 2026-12-04, on a day the machine ran the same code
-9% slower than on the morning before) and at ``d5b416d`` (8,200,000, session 30:
-high for today's code, which took 1,773 s at 8,200,000 at ``76a1bfe`` against
-2,096 s estimated). It grows with the population: smaller pieces of a world at a
-time, more passes."""
+the mean of two at 1,000,000) and ``54cedef`` (8,200,000; the same pipeline), on
+2026-12-04, in an afternoon when the machine ran the same code 9% slower than that
+morning. It grows with the
+population: smaller pieces of a world at a time, more passes."""
 STREAMED_TASK_CPU = Knots(
     (
         (20_000, 0.72),
         (100_000, 0.62),
         (300_000, 0.60),
         (1_000_000, 0.62),
-        (8_200_000, 0.85),
+        (8_200_000, 0.75),
     )
 )
 """CPU of the pool's tasks (replicates, rungs, the history cohort) streamed through
