@@ -52,7 +52,7 @@ from simulator.council.view_partitions import (
     HouseholdTables,
     spine_batches,
 )
-from simulator.council.view_records import CountedRecords, read_counted
+from simulator.council.view_records import CountedFile, CountedRecords, read_counted
 from simulator.council.view_spine import SpineCounts
 from simulator.errors import InputDataError
 from simulator.io import RowGroupWriter, id_bound, marked_ids
@@ -472,8 +472,8 @@ def _counted(
     counts = RecordCounts(households, tables, scenario.view)
     for name in names:
         absence = name in with_absence
-        batches = read(
-            record_files[name],
+        file = CountedFile(
+            Path(record_files[name]),
             name,
             tables.key,
             types[name],
@@ -481,7 +481,7 @@ def _counted(
             scenario.view,
             reference_date,
         )
-        counts.add(name, batches)
+        counts.add(name, read(file))
     counts.done()
     return counts
 

@@ -47,21 +47,32 @@ class CountedBatch(NamedTuple):
     rates: np.ndarray
 
 
-def read_counted(
-    path: Path,
-    source: str,
-    key: str,
-    types: tuple[str, ...],
-    absence: bool,
-    config: ViewConfig,
-    reference_date: dt.date,
-) -> Iterator[CountedBatch]:
-    """The counted records of ``source``'s file ``path``, a batch at a time.
+class CountedFile(NamedTuple):
+    """A records file as a view counts it.
 
-    ``key`` is the column their households are found by; ``types`` the source's
-    event types the view reads (:func:`~simulator.council.view.counted_types`);
-    ``absence``: the file has ``absence_rate`` (read for census rows).
+    ``source``'s file ``path``; ``key`` the column its records' households are
+    found by; ``types`` the source's event types the view reads
+    (:func:`~simulator.council.view.counted_types`); ``absence``: the file has
+    ``absence_rate`` (read for census rows); the view's ``config`` and
+    ``reference_date``.
     """
+
+    path: Path
+    source: str
+    key: str
+    types: tuple[str, ...]
+    absence: bool
+    config: ViewConfig
+    reference_date: dt.date
+
+    def asked(self) -> tuple[object, ...]:
+        """What the counted records depend on, hashable (the config's event columns)."""
+        return (*self[:5], tuple(view_events(self.config)), self.reference_date)
+
+
+def read_counted(file: CountedFile) -> Iterator[CountedBatch]:
+    """The counted records of ``file``, a batch at a time."""
+    path, source, key, types, absence, config, reference_date = file
     events = view_events(config)
     column = np.array(
         [
@@ -113,31 +124,11 @@ class CountedRecords:
     def __init__(self) -> None:
         self._held: dict[tuple[object, ...], list[CountedBatch]] = {}
 
-    def batches(
-        self,
-        path: Path,
-        source: str,
-        key: str,
-        types: tuple[str, ...],
-        absence: bool,
-        config: ViewConfig,
-        reference_date: dt.date,
-    ) -> Iterable[CountedBatch]:
-        """:func:`read_counted` of these arguments, read the first time only."""
-        asked = (
-            Path(path),
-            source,
-            key,
-            types,
-            absence,
-            tuple(view_events(config)),
-            reference_date,
-        )
+    def batches(self, file: CountedFile) -> Iterable[CountedBatch]:
+        """:func:`read_counted` of ``file``, read the first time only."""
+        asked = file.asked()
         if asked not in self._held:
-            read = read_counted(
-                path, source, key, types, absence, config, reference_date
-            )
-            self._held[asked] = [_narrowed(batch) for batch in read]
+            self._held[asked] = [_narrowed(batch) for batch in read_counted(file)]
         return self._held[asked]
 
 

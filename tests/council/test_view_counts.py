@@ -23,7 +23,12 @@ from hypothesis import strategies as st
 from simulator.council import view, view_partitions, view_records
 from simulator.council.view_counts import RecordCounts
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
-from simulator.council.view_records import CountedBatch, CountedRecords, read_counted
+from simulator.council.view_records import (
+    CountedBatch,
+    CountedFile,
+    CountedRecords,
+    read_counted,
+)
 from simulator.errors import InputDataError
 from simulator.schema.view import ViewConfig
 from simulator.vocabulary import INDEX
@@ -106,7 +111,9 @@ def _from_files(paths, tables, households, absence, records=None):
     types = view.counted_types(CONFIG)
     for name, path in paths.items():
         batches = read(
-            path, name, tables.key, types[name], absence[name], CONFIG, REFERENCE
+            CountedFile(
+                path, name, tables.key, types[name], absence[name], CONFIG, REFERENCE
+            )
         )
         counts.add(name, batches)
     counts.done()
@@ -180,7 +187,7 @@ def test_records_read_once_count_for_every_spine(tmp_path_factory, data, batch):
         patch.setattr(view_partitions, "BATCH_ROWS", batch)
         read = view_records.read_counted
         patch.setattr(
-            view_records, "read_counted", lambda *a: reads.append(a[1]) or read(*a)
+            view_records, "read_counted", lambda f: reads.append(f.source) or read(f)
         )
         held = CountedRecords()
         for spine_tables, spine_households in spines:

@@ -178,32 +178,43 @@ def test_a_repeated_record_id_is_named(tmp_path, ids):
     _assert_refused(tmp_path, records, spine, "health: record_id is not unique")
 
 
-def test_link_quality_from_files_refuses_a_record_linked_twice(tmp_path):
-    """Each source's links are looked up by ``record_id``: a record twice in the
-    links is named, not judged twice."""
+def _quality_of_small_files(tmp_path, record_ids, linked_ids, rows):
+    """``link_quality_files`` of one source's records ``record_ids`` (people 3, 4,
+    4 in turn), two spine people (7, 8) and links of ``linked_ids`` (to 7, 8, 7)."""
     from audits.link_quality_files import link_quality_files
 
-    truth = {"true_person_id": [3, 4], "true_household_id": [0, 0]}
+    truth = {
+        "true_person_id": [3, 4, 4][: len(record_ids)],
+        "true_household_id": [0] * len(record_ids),
+    }
     io.write_parquet(
-        pd.DataFrame({"record_id": [0, 1], **truth}), tmp_path / "r.parquet"
+        pd.DataFrame({"record_id": record_ids, **truth}), tmp_path / "r.parquet"
     )
     io.write_parquet(
         pd.DataFrame({"spine_person_id": [7, 8], "true_person_id": [3, 4]}),
         tmp_path / "s.parquet",
     )
     io.write_parquet(pd.DataFrame({"household_id": [0]}), tmp_path / "h.parquet")
-    links = {"source": ["health"] * 3, "record_id": [0, 1, 1]}
-    io.write_parquet(
-        pd.DataFrame({**links, "spine_person_id": [7, 8, 7]}), tmp_path / "l.parquet"
+    links = {
+        "source": ["health"] * len(linked_ids),
+        "record_id": linked_ids,
+        "spine_person_id": [7, 8, 7][: len(linked_ids)],
+    }
+    io.write_parquet(pd.DataFrame(links), tmp_path / "l.parquet")
+    return link_quality_files(
+        tmp_path / "l.parquet",
+        {"health": tmp_path / "r.parquet"},
+        tmp_path / "s.parquet",
+        tmp_path / "h.parquet",
+        rows=rows,
     )
+
+
+def test_link_quality_from_files_refuses_a_record_linked_twice(tmp_path):
+    """Each source's links are looked up by ``record_id``: a record twice in the
+    links is named, not judged twice."""
     with pytest.raises(InputDataError, match="links table has a record more than"):
-        link_quality_files(
-            tmp_path / "l.parquet",
-            {"health": tmp_path / "r.parquet"},
-            tmp_path / "s.parquet",
-            tmp_path / "h.parquet",
-            rows=1,
-        )
+        _quality_of_small_files(tmp_path, [0, 1], [0, 1, 1], rows=1)
 
 
 @settings(max_examples=40, deadline=None)
@@ -466,29 +477,8 @@ def test_a_batch_repeats_an_id_as_a_pandas_index_says(batches):
 def test_link_quality_from_files_refuses_a_record_id_twice_in_a_batch(tmp_path):
     """A source whose records file has a ``record_id`` twice is named, as the
     links looked up by it would be judged twice."""
-    from audits.link_quality_files import link_quality_files
-
-    truth = {"true_person_id": [3, 4, 4], "true_household_id": [0, 0, 0]}
-    io.write_parquet(
-        pd.DataFrame({"record_id": [0, 1, 1], **truth}), tmp_path / "r.parquet"
-    )
-    io.write_parquet(
-        pd.DataFrame({"spine_person_id": [7, 8], "true_person_id": [3, 4]}),
-        tmp_path / "s.parquet",
-    )
-    io.write_parquet(pd.DataFrame({"household_id": [0]}), tmp_path / "h.parquet")
-    links = {"source": ["health"] * 2, "record_id": [0, 1]}
-    io.write_parquet(
-        pd.DataFrame({**links, "spine_person_id": [7, 8]}), tmp_path / "l.parquet"
-    )
     with pytest.raises(InputDataError, match="source health has a record_id more"):
-        link_quality_files(
-            tmp_path / "l.parquet",
-            {"health": tmp_path / "r.parquet"},
-            tmp_path / "s.parquet",
-            tmp_path / "h.parquet",
-            rows=3,
-        )
+        _quality_of_small_files(tmp_path, [0, 1, 1], [0, 1], rows=3)
 
 
 @st.composite
