@@ -190,8 +190,8 @@ deterministic baseline's ``run --stream --workers 2`` over the in-memory lines, 
 the manifests of the lead's runs under a lock at ``a6d6a62`` (20,000 to 1,000,000,
 the mean of two at 1,000,000) and ``54cedef`` (8,200,000; the same pipeline), on
 2026-12-04, in an afternoon when the machine ran the same code 9% slower than that
-morning. It grows with the
-population: smaller pieces of a world at a time, more passes."""
+morning. It grows with the population: smaller pieces of a world at a time, more
+passes."""
 STREAMED_TASK_CPU = Knots(
     (
         (20_000, 0.72),
@@ -285,7 +285,7 @@ every 0.1 s through the baseline ``run --stream --workers 2`` (two processes) at
 ``63baa82``, less the finished output, halved: 392 MB at 100,000 households (46 MB
 of output) and 3,734 MB at 1,000,000 (400 MB), peaking while both processes
 generate; 1,094 MB at 300,000 (1,135 estimated). Splink's: see
-:data:`SPLINK_SCRATCH`."""
+:data:`SPLINK_SPILL`."""
 LEAST_SCRATCH_BYTES = Line(0, 747.0)
 """:data:`SCRATCH_BYTES` on a disk short of room for them, every scratch file
 compressed (the same outputs): measured the same way with the run's output on a

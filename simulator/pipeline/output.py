@@ -792,11 +792,14 @@ def write_run(
             else:
                 rows = {} if in_memory else _finish_world_files(run_, tmp)
                 inputs = report_inputs(run_)
-            sections = SECTIONS_ELSEWHERE
             elsewhere = (
                 None
                 if pool is None
-                else pool.submit(draw_sections, inputs_for(inputs, sections), sections)
+                else pool.submit(
+                    draw_sections,
+                    inputs_for(inputs, SECTIONS_ELSEWHERE),
+                    SECTIONS_ELSEWHERE,
+                )
             )
             if early is None:
                 rows |= _results_files(run_, inputs, tmp)
@@ -806,7 +809,7 @@ def write_run(
             drawn = {} if early is None else early.drawn
             if elsewhere is not None:
                 inputs = replace(
-                    inputs, drawn=_DrawnElsewhere(drawn, elsewhere, sections)
+                    inputs, drawn=_DrawnElsewhere(drawn, elsewhere, SECTIONS_ELSEWHERE)
                 )
             elif drawn:
                 inputs = replace(inputs, drawn=drawn)

@@ -764,9 +764,7 @@ def run(
         )
         attributed = None
         if attribution:
-            if meanwhile is not None:
-                with timings.stage("attribution"):
-                    pool.help()  # the rung tasks no worker has started: here first
+            if meanwhile is not None:  # every unstarted rung task taken back above
                 meanwhile(done, pool)
             with timings.stage("attribution"):
                 attributed = attribute_rungs(

@@ -93,8 +93,7 @@ def offered_sql(records: str, pending: str | None, key: MatchKey) -> str:
     """
     if pending is None:
         return records
-    cols = ", ".join(["rid", *key.columns])
-    return f"(SELECT {cols} FROM {records} SEMI JOIN {pending} USING (rid))"
+    return f"({narrowed_sql(records, pending, [key])})"
 
 
 def _count(table: str) -> str:
