@@ -591,12 +591,16 @@ class MemberPicker:
         return cls(count, first_rank, np.flatnonzero(eligible))
 
     def pick(self, u: np.ndarray) -> np.ndarray:
-        """Row index of one eligible person per household (uniform via ``u``), or -1."""
-        want = self.first_rank + np.floor(u * self.count).astype(np.int64)
-        out = np.full(len(self.count), -1, dtype=np.int64)
-        has = self.count > 0
-        out[has] = self.rows[want[has]]
-        return out
+        """Row index of one eligible person per household (uniform via ``u``), or -1.
+
+        The rank's floor by truncation (``u * count`` is not negative); households
+        without one read a row clipped into range, then dropped by a ``where``.
+        """
+        if not len(self.rows):
+            return np.full(len(self.count), -1, dtype=np.int64)
+        want = self.first_rank + (u * self.count).astype(np.int64)
+        got = self.rows[np.minimum(want, len(self.rows) - 1)]
+        return np.where(self.count > 0, got, -1)
 
 
 def make_chunk(

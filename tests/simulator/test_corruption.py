@@ -456,6 +456,71 @@ def test_repeated_rows_keep_their_positions_and_block_counts(small_world, source
 
 @SETTINGS
 @given(source=st.sampled_from(SOURCES), data=st.data())
+def test_hit_rows_are_the_hit_rows_holding_every_column(small_world, source, data):
+    """``SourceRows.hit_rows``, read at the hit rows only, is the rows of ``hit``
+    where each column holds a value (some made missing first)."""
+    chunk, records = small_world
+    r = SourceRows(records[source], chunk, source, ("corruption", source))
+    n = len(r.rows)
+    flags = st.lists(st.booleans(), min_size=1, max_size=200)
+    hit = np.resize(np.array(data.draw(flags)), n)
+    gone = np.resize(np.array(data.draw(flags)), n)
+    columns = data.draw(
+        st.lists(
+            st.sampled_from(["first_name", "last_name", "dob"]), min_size=1, unique=True
+        )
+    )
+    for column in columns:
+        if column == "dob":
+            dob = r.rows["dob"].copy()
+            dob[gone] = np.datetime64("NaT")
+            r.rows["dob"] = dob
+        else:
+            r.set_strings(column, np.flatnonzero(gone), None)
+    held = np.ones(n, bool)
+    for column in columns:
+        col = r.rows[column]
+        held &= col.present() if isinstance(col, Strings) else ~np.isnat(col)
+    expected = np.flatnonzero(hit & held)
+    np.testing.assert_array_equal(r.hit_rows(hit, *columns), expected)
+
+
+@SETTINGS
+@given(
+    sources=st.lists(st.sampled_from(SOURCES), min_size=2, max_size=4),
+    base=st.sampled_from([0.01, 0.02, 0.5, 0.9]),
+    factors=st.lists(st.sampled_from([0.5, 1.5, 2.5, 4.0]), min_size=1, max_size=3),
+)
+def test_rates_shared_in_a_chunk_are_each_errors_own(
+    small_world, sources, base, factors
+):
+    """Each row's rate, its households' worked out once a chunk for all sources
+    and errors with one base and multipliers: base times the factors of the
+    groups the household is in, in order, capped at 1; another base its own."""
+    from simulator.schema.agencies import ErrorMultiplier
+
+    chunk, records = small_world
+    chunk = PopulationChunk(
+        chunk.scenario, chunk.households, chunk.people, chunk.blocks
+    )
+    values = ["asian", "white", "black"]
+    multipliers = tuple(
+        ErrorMultiplier(column="ethnicity", value=values[i % 3], factor=f)
+        for i, f in enumerate(factors)
+    )
+    for k, source in enumerate(sources):
+        r = SourceRows(records[source], chunk, source, ("corruption", source))
+        b = base if k % 2 == 0 else base / 2
+        expected = np.full(len(chunk.households), b)
+        for m in multipliers:
+            group = (chunk.households[m.column] == m.value).to_numpy()
+            expected = np.where(group, expected * m.factor, expected)
+        expected = np.minimum(expected, 1.0)[r.h_pos]
+        np.testing.assert_array_equal(r.rates("name_typo", b, multipliers), expected)
+
+
+@SETTINGS
+@given(source=st.sampled_from(SOURCES), data=st.data())
 def test_another_member_at_some_rows_is_that_of_the_definition(
     small_world, source, data
 ):

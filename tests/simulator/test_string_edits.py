@@ -174,6 +174,23 @@ def test_rewrite_applies_one_rule_at_its_first_occurrence(data, values, rules):
             assert new == old
 
 
+@SETTINGS
+@given(
+    data=st.data(),
+    pool=name_lists,
+    rules=st.sampled_from([PHONETIC_RULES, TRANSLITERATION_RULES]),
+)
+def test_rewrite_of_many_rows_is_each_rows_rewrite_alone(data, pool, rules):
+    """Values repeat (names): rewriting them together, each distinct value searched
+    once, gives every row what rewriting it alone with its uniform gives."""
+    values = data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=30))
+    u = _uniforms(data.draw, len(values), 1)[:, 0]
+    together = rewrite(np.array(values, dtype=str), rules, u)
+    for i, value in enumerate(values):
+        alone = rewrite(np.array([value], dtype=str), rules, u[i : i + 1])
+        assert together[i] == alone[0], (value, together[i], alone[0])
+
+
 def test_rewrite_examples():
     u = np.zeros(4)
     out = rewrite(
@@ -227,6 +244,15 @@ def test_mistype_retypes_only_the_chosen_character(data, values):
         chosen = min(int(np.floor(u_pos * len(old))), len(old) - 1)
         assert diff == [chosen], (old, new)
         assert new[chosen] in KEYED
+
+
+@SETTINGS
+@given(values=st.lists(names | st.sampled_from(sorted(NICKNAMES)), max_size=20))
+def test_has_nickname_is_being_one_of_the_names(values):
+    """``has_nickname`` answers whether a name is a key of ``NICKNAMES``."""
+    values = [*values, *sorted(NICKNAMES), "", "\U0010fff0", "A"]  # the ends too
+    got = has_nickname(np.array(values, dtype=str))
+    assert got.tolist() == [v in NICKNAMES for v in np.array(values, dtype=str)]
 
 
 def test_a_nickname_is_one_of_the_names_nicknames():

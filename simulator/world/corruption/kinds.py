@@ -54,7 +54,8 @@ def _which_name(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split hit rows between first and last name (half each)."""
     first = r.uniforms(f"{name}_column") < 0.5
-    return np.flatnonzero(hit & first), np.flatnonzero(hit & ~first)
+    rows = np.flatnonzero(hit)
+    return rows[first[rows]], rows[~first[rows]]
 
 
 def _edit_names(
@@ -69,7 +70,7 @@ def _edit_names(
     for column, rows in zip(
         ("first_name", "last_name"), _which_name(r, hit, name), strict=True
     ):
-        rows = rows[r.present(column)[rows]]
+        rows = r.present_rows(rows, column)
         old = r.strings(column, rows)
         new = edit(old, u[rows])
         changed = new != old
@@ -115,7 +116,7 @@ def _err_stale_address(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 
 def _err_name_swap(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(hit & r.present("first_name") & r.present("last_name"))
+    rows = r.hit_rows(hit, "first_name", "last_name")
     first, last = r.strings("first_name", rows), r.strings("last_name", rows)
     r.set_strings("first_name", rows, last)
     r.set_strings("last_name", rows, first)
@@ -125,7 +126,7 @@ def _err_name_swap(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 
 def _err_nickname(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(hit & r.present("first_name"))
+    rows = r.hit_rows(hit, "first_name")
     names = r.strings("first_name", rows)
     has = has_nickname(names)
     rows, names = rows[has], names[has]
@@ -143,7 +144,7 @@ def _err_transliteration(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 
 def _err_surname_change(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(hit & r.present("last_name"))
+    rows = r.hit_rows(hit, "last_name")
     eth = np.asarray(
         r.chunk.households["ethnicity"].array.take(r.h_pos[rows]), dtype=str
     )
@@ -176,8 +177,9 @@ def _err_name_phonetic(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 def _missing(column: str) -> Callable[[SourceRows, np.ndarray], np.ndarray]:
     def apply(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-        touched = hit & r.present(column)
-        rows = np.flatnonzero(touched)
+        rows = r.hit_rows(hit, column)
+        touched = np.zeros(len(r.rows), bool)
+        touched[rows] = True
         if isinstance(r.rows[column], Strings):
             r.set_strings(column, rows, None)
         else:
@@ -249,7 +251,7 @@ def _dob_error(kind: str) -> Callable[[SourceRows, np.ndarray], np.ndarray]:
 
 
 def _err_sex_wrong(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(hit & r.present("sex"))
+    rows = r.hit_rows(hit, "sex")
     old = r.strings("sex", rows)
     r.set_strings("sex", rows, np.where(old == "F", "M", "F"))
     touched = np.zeros(len(r.rows), bool)
@@ -258,7 +260,7 @@ def _err_sex_wrong(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 
 def _err_postcode_typo(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(hit & r.present("postcode"))
+    rows = r.hit_rows(hit, "postcode")
     old = r.strings("postcode", rows)
     new = key_slip(old, r.uniforms("postcode_typo_detail", 2)[rows])
     changed = new != old
@@ -270,7 +272,7 @@ def _err_postcode_typo(r: SourceRows, hit: np.ndarray) -> np.ndarray:
 
 def _id_wrong(column: str) -> Callable[[SourceRows, np.ndarray], np.ndarray]:
     def apply(r: SourceRows, hit: np.ndarray) -> np.ndarray:
-        rows = np.flatnonzero(hit & r.present(column))
+        rows = r.hit_rows(hit, column)
         old = r.strings(column, rows)
         u = r.uniforms(f"{column}_wrong_detail", 3)[rows]
         other = r.other_member(r.uniforms(f"{column}_wrong_who")[rows], rows)

@@ -76,12 +76,23 @@ class SourceRows:
         """Current values of ``column`` at ``rows`` as a str array ('' for missing)."""
         return self.rows[column].values(rows)
 
-    def present(self, column: str) -> np.ndarray:
-        """True where ``column`` holds a value."""
-        col = self.rows[column]
-        if isinstance(col, Strings):
-            return col.present()
-        return ~np.isnat(col)
+    def hit_rows(self, hit: np.ndarray, *columns: str) -> np.ndarray:
+        """The rows ``hit`` selects where every one of ``columns`` holds a value.
+
+        ``np.flatnonzero(hit & ...)`` of each column's values, read at the hit rows
+        only (an error hits a few rows in a hundred).
+        """
+        return self.present_rows(np.flatnonzero(hit), *columns)
+
+    def present_rows(self, rows: np.ndarray, *columns: str) -> np.ndarray:
+        """Those of ``rows`` where every one of ``columns`` holds a value."""
+        for column in columns:
+            col = self.rows[column]
+            if isinstance(col, Strings):
+                rows = rows[col.codes[rows] >= 0]
+            else:
+                rows = rows[~np.isnat(col[rows])]
+        return rows
 
     def set_strings(
         self, column: str, rows: np.ndarray, new: np.ndarray | None
@@ -115,9 +126,27 @@ class SourceRows:
         ]
         if not applies:
             return np.minimum(np.asarray(float(base)), 1.0)
-        rate = np.full(len(self.chunk.households), float(base))
-        for m in applies:
-            rate = np.where(
-                self.chunk.in_group(m.column, m.value), rate * m.factor, rate
-            )
-        return np.minimum(rate, 1.0)[self.h_pos]
+        return self._household_rates(float(base), tuple(applies))[self.h_pos]
+
+    def _household_rates(
+        self, base: float, applies: tuple[ErrorMultiplier, ...]
+    ) -> np.ndarray:
+        """Each household's capped rate for ``base`` and the multipliers ``applies``.
+
+        The same for every source and error with that base and those multipliers
+        (several share them), so worked out once a chunk.
+        """
+        key = (
+            "error_rates",
+            base,
+            tuple((m.column, m.value, m.factor) for m in applies),
+        )
+        cache = self.chunk._cache
+        if key not in cache:
+            rate = np.full(len(self.chunk.households), base)
+            for m in applies:
+                rate = np.where(
+                    self.chunk.in_group(m.column, m.value), rate * m.factor, rate
+                )
+            cache[key] = np.minimum(rate, 1.0)
+        return cache[key]

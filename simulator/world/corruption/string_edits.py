@@ -377,9 +377,11 @@ def rewrite(
     values = np.asarray(values, dtype=str)
     if not len(values):
         return values
+    # Names repeat (a vocabulary's): each distinct value searched once, every rule.
+    distinct, of_row = np.unique(values, return_inverse=True)
     # İ lowers to two code points, which would shift every later match position.
-    lower = np.strings.lower(np.strings.replace(values, "İ", "I"))
-    found = np.stack([np.strings.find(lower, p) for p, _ in rules], axis=1)
+    lower = np.strings.lower(np.strings.replace(distinct, "İ", "I"))
+    found = np.stack([np.strings.find(lower, p) for p, _ in rules], axis=1)[of_row]
     choice = _pick_position(found >= 0, u)
     out = values.copy().astype(object)
     rows = np.flatnonzero(choice >= 0)
@@ -412,8 +414,15 @@ _NICK_NAMES, _NICK_OPTIONS, _NICK_COUNT = _nickname_table()
 
 
 def has_nickname(names: np.ndarray) -> np.ndarray:
-    """Whether each first name has a nickname in :data:`NICKNAMES`."""
-    return np.isin(names, _NICK_NAMES)
+    """Whether each first name has a nickname in :data:`NICKNAMES`.
+
+    ``np.isin``'s answer by a binary search of the sorted names, not a sort of both.
+    """
+    names = np.asarray(names)
+    if not len(names):
+        return np.zeros(0, bool)
+    at = np.minimum(np.searchsorted(_NICK_NAMES, names), len(_NICK_NAMES) - 1)
+    return _NICK_NAMES[at] == names
 
 
 def nickname(names: np.ndarray, u: np.ndarray) -> np.ndarray:
