@@ -278,10 +278,21 @@ class BlockStreams:
         return self._fill(counts, lambda g, o: g.standard_normal(out=o), None)
 
     def poisson(self, counts: np.ndarray, lam: np.ndarray) -> np.ndarray:
-        """Poisson draws with a per-row mean ``lam``."""
-        parts = np.split(np.asarray(lam, dtype=float), np.cumsum(counts)[:-1])
-        it = iter(parts)
-        return self._draw(counts, lambda g, n: g.poisson(next(it))).astype(np.int64)
+        """Poisson draws with a per-row mean ``lam``.
+
+        Each block's draws written into one array (no parts joined, no copy cast).
+        """
+        self._check(counts)
+        lam = np.asarray(lam, dtype=float)
+        ends = list(accumulate(int(c) for c in counts))
+        out = np.empty(ends[-1] if ends else 0, dtype=np.int64)
+        if len(lam) != len(out):
+            raise ValueError(f"lam has {len(lam)} rows, the counts sum to {len(out)}")
+        start = 0
+        for g, end in zip(self._gens, ends, strict=True):
+            out[start:end] = g.poisson(lam[start:end])
+            start = end
+        return out
 
     def beta(self, counts: np.ndarray, a: float, b: float) -> np.ndarray:
         """Beta(a, b) draws, one per row."""

@@ -186,11 +186,14 @@ def _dtypes() -> dict[str, pd.CategoricalDtype]:
     }
 
 
-def _choose(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Index of the category each uniform falls in, given per-row probabilities."""
-    return np.minimum(
-        (u[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), probs.shape[1] - 1
-    )
+def _choose(u: np.ndarray, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Index of the category each uniform falls in, row ``rows`` of ``probs`` each.
+
+    ``probs`` holds a few distinct rows of probabilities, so their running sums are
+    taken once, then read per uniform (the sums of each row as before).
+    """
+    cumulative = np.cumsum(probs, axis=1)[rows]
+    return np.minimum((u[:, None] > cumulative).sum(axis=1), probs.shape[1] - 1)
 
 
 @dataclass(frozen=True)
@@ -286,8 +289,8 @@ class HouseholdFrame:
         slot = self.hid - areas["first_household"].to_numpy()[area]
         decile = areas["imd_decile"].to_numpy()[area]
         dep = 1.0 - affluence(decile)
-        eth = _choose(self.u("ethnicity"), cal.ethnicity_given_decile[decile - 1])
-        tenure = _choose(self.u("tenure"), cal.tenure_given_decile[decile - 1])
+        eth = _choose(self.u("ethnicity"), cal.ethnicity_given_decile, decile - 1)
+        tenure = _choose(self.u("tenure"), cal.tenure_given_decile, decile - 1)
         lp_or = np.array(
             [
                 np.log(pop.lone_parent_ethnicity_odds_ratio.get(g, 1.0))
@@ -302,7 +305,9 @@ class HouseholdFrame:
         lone = self.u("lone_parent") < p_lp
         kids = np.asarray(pop.children_shares, float)
         n_children = 1 + _choose(
-            self.u("n_children"), np.tile(kids / kids.sum(), (len(area), 1))
+            self.u("n_children"),
+            (kids / kids.sum())[None, :],
+            np.zeros(len(area), dtype=np.int64),
         )
         moved_p = np.array([getattr(pop.moved_last_year, t) for t in TENURES])[tenure]
         moved = self.u("moved") < moved_p

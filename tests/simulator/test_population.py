@@ -20,6 +20,7 @@ from simulator.world.population import (
     OPTIONAL_PEOPLE,
     Calibration,
     MemberPicker,
+    _choose,
     _only_where,
     area_streets,
     make_areas,
@@ -405,3 +406,32 @@ def test_a_member_picker_picks_the_uth_eligible_member_for_any_uniforms(sizes, d
             expected.append(rows[int(u[h] * len(rows))] if len(rows) else -1)
         assert picker.pick(u).tolist() == expected
         assert pick_member(h_pos, eligible, u, len(sizes)).tolist() == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    table=st.lists(
+        st.lists(st.floats(0.01, 1), min_size=3, max_size=3), min_size=1, max_size=4
+    ),
+    data=st.data(),
+)
+def test_a_category_is_the_count_of_running_sums_below_the_uniform(table, data):
+    """``_choose``: each uniform's category is how many of its row's running sums
+    (added left to right) it exceeds, capped at the last category."""
+    probs = np.array(table) / np.array(table).sum(axis=1, keepdims=True)
+    n = data.draw(st.integers(0, 30))
+    rows = np.array(
+        data.draw(st.lists(st.integers(0, len(table) - 1), min_size=n, max_size=n)),
+        dtype=np.int64,
+    )
+    u = np.array(
+        data.draw(st.lists(st.floats(0, 1, exclude_max=True), min_size=n, max_size=n))
+    )
+    expected = []
+    for k in range(n):
+        running, count = 0.0, 0
+        for p in probs[rows[k]]:
+            running += p
+            count += bool(u[k] > running)
+        expected.append(min(count, probs.shape[1] - 1))
+    assert _choose(u, probs, rows).tolist() == expected
