@@ -111,6 +111,22 @@ numbered (:meth:`~simulator.world.records.Rows.to_arrays`): pools of one to some
 thousands of values (names come from a vocabulary), so the spill holds int32 codes,
 not strings; the strings are decoded once, as before, only later."""
 
+ADDRESS_HELD = ("address", "postcode")
+"""The spine's columns its households are numbered by (:func:`address_keys`): kept
+coded too, in the spine's chunks only (:func:`coded`), so each chunk's households
+are found from the codes of its pools (:func:`_address_codes`), whose strings are
+hashed once a distinct address rather than once a row."""
+
+
+def coded(source: str) -> tuple[str, ...]:
+    """The columns of ``source``'s chunks kept coded (the spine's addresses too).
+
+    >>> coded("spine")[-2:], coded("health") == CODED
+    (('address', 'postcode'), True)
+    """
+    return (*CODED, *ADDRESS_HELD) if source == "spine" else CODED
+
+
 REPEATING = (*CODED, "postcode", "prev_postcode")
 """Columns a scratch world's files write with a dictionary
 (:class:`~simulator.io.RowGroupWriter`'s ``repeating``): :data:`CODED` and
@@ -337,12 +353,12 @@ def add_records(
         if clean is not None:  # corrupt() with no error adds only columns not kept
             rows = shared_records(made, chunk, source, scenario.consent)
             skip = _skipped(rows, source, True, True)  # a lean scratch world's
-            clean[source].append(rows.to_arrays(skip=skip, coded=CODED))
+            clean[source].append(rows.to_arrays(skip=skip, coded=coded(source)))
         rows = corrupt(made, chunk, source, cfg.errors, scenario.error_multipliers)
         del made
         rows = shared_records(rows, chunk, source, scenario.consent)
         skip = _skipped(rows, source, lean, scratch)
-        source_parts.append(rows.to_arrays(skip=skip, coded=CODED))
+        source_parts.append(rows.to_arrays(skip=skip, coded=coded(source)))
         del rows
 
 
@@ -1006,7 +1022,7 @@ class _WorldWriter:
         held.callback(shutil.rmtree, self.spill, ignore_errors=True)
         self.rows: dict[str, int] = {}
         self.files: dict[str, RowGroupWriter | _Spill] = {}
-        self.addresses: list[pa.Array] = []  # the spine's address_keys, by chunk
+        self.addresses: list[_Addresses] = []  # the spine's, by chunk
         self.truth_of: _WorldWriter | None = None
         """An earlier world whose truth files are this one's (:func:`_share_truth`)."""
 
@@ -1034,7 +1050,7 @@ class _WorldWriter:
         """
         files, rows = self.files, self.rows
         if "spine" in records:
-            self.addresses.append(_address_keys(records["spine"]))
+            self.addresses.append(_address_codes(records["spine"]))
         truth = _truth_frames(hh, pp if self.people else None) if self.truth else ()
         tables = {} if tables is None else tables
         for rel, frame, strings in truth:
@@ -1105,13 +1121,16 @@ def _no_spine(lean: bool, scratch: bool) -> pd.DataFrame:
 
 
 def _council_ids(
-    seed: int, rel: str, n: int, addresses: list[pa.Array]
+    seed: int, rel: str, n: int, addresses: list[_Addresses]
 ) -> dict[str, np.ndarray]:
-    """The id columns of a records file or the spine, as :func:`number` sets them."""
+    """The id columns of a records file or the spine, as :func:`number` sets them.
+
+    ``addresses``: :func:`_address_codes` of the spine's chunks, in order (emptied).
+    """
     source = records_source(rel)
     if source is not None:
         return {"record_id": record_ids(seed, source, n)}
-    codes = assign_spine_households(pa.chunked_array(addresses, pa.large_string()))
+    codes = _households_held(addresses)
     addresses.clear()
     return {
         "spine_person_id": spine_person_ids(seed, n),
@@ -1165,11 +1184,68 @@ def _address_keys(
     )
 
 
+_Addresses = tuple[np.ndarray, pa.Array]
+"""A spine chunk's addresses held: each row's code into the chunk's distinct
+:func:`address_keys`, and those keys in order seen (:func:`_address_codes`)."""
+
+
+def _address_codes(columns: Columns) -> _Addresses:
+    """A spine chunk's :data:`_Addresses`, from its columns as generated.
+
+    Coded (:data:`ADDRESS_HELD`, dictionary arrays), rows are grouped by their
+    pair of codes and only each pair's key is joined: a chunk's rows hold about
+    half as many pairs (a household's members share one). Codes need not name
+    distinct strings; :func:`_households_held` merges equal keys.
+    """
+    address, postcode = (columns[c] for c in ADDRESS_HELD)
+    assert isinstance(address, pa.DictionaryArray)
+    assert isinstance(postcode, pa.DictionaryArray)
+    width = len(postcode.dictionary) + 1
+    a = pc.fill_null(address.indices, -1).to_numpy().astype(np.int64) + 1
+    p = pc.fill_null(postcode.indices, -1).to_numpy().astype(np.int64) + 1
+    codes, pairs = pd.factorize(a * width + p)
+    first = {"address": pairs // width - 1, "postcode": pairs % width - 1}
+    held = {
+        c: columns[c].dictionary.take(pa.array(first[c], mask=first[c] < 0))
+        for c in ADDRESS_HELD
+    }
+    return codes, _address_keys(held)
+
+
+def _households_held(addresses: list[_Addresses]) -> np.ndarray:
+    """:func:`assign_spine_households` of the spine whose chunks gave ``addresses``.
+
+    Each chunk's distinct keys are numbered over the whole spine, in order seen
+    (a key first seen in a chunk comes after every key of earlier chunks, and
+    within it in the order of its rows), then each row takes its key's number.
+    """
+    keys = pa.chunked_array([k for _, k in addresses], pa.large_string())
+    numbers = assign_spine_households(keys)
+    starts = np.cumsum([0, *(len(k) for _, k in addresses)])
+    return np.concatenate(
+        [numbers[start + c] for start, (c, _) in zip(starts, addresses, strict=False)]
+        or [np.empty(0, np.int64)]
+    )
+
+
 def _spilled_field(field: pa.Field) -> pa.Field:
     """How a numbered table's ``field`` is spilled: :data:`CODED` ones as codes."""
     if field.name in CODED and field.type == pa.large_string():
         return field.with_type(pa.dictionary(pa.int32(), pa.large_string()))
     return field
+
+
+def _numpy_column(values: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """A chunk's numpy column as Arrow, as ``pa.array(..., from_pandas=True)``.
+
+    Flags (numpy booleans) are packed into Arrow's bits by :func:`numpy.packbits`,
+    about ten times faster than Arrow's conversion a value at a time: a full
+    world's records carry two dozen ``err_*`` flags.
+    """
+    if values.dtype == np.bool_ and type_ == pa.bool_():
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(bits)])
+    return pa.array(values, type_, from_pandas=True)
 
 
 def _coded_strings(values: pa.Array) -> pa.DictionaryArray:
@@ -1218,7 +1294,7 @@ class _Spill:
             if values is None:  # absence_rate, on rows not from a pupil census
                 arrays.append(pa.nulls(n, field.type))
             elif isinstance(values, np.ndarray):
-                arrays.append(pa.array(values, field.type, from_pandas=True))
+                arrays.append(_numpy_column(values, field.type))
             elif pa.types.is_dictionary(field.type):
                 arrays.append(_coded_strings(values))
             else:
@@ -1303,7 +1379,7 @@ def write_spine_again(
         return 0
     spill_dir = directory / SPILL_DIRECTORY
     spill_dir.mkdir()
-    addresses: list[pa.Array] = []
+    addresses: list[_Addresses] = []
     rows = 0
     with ExitStack() as held:  # on an error, the spill removed
         held.callback(shutil.rmtree, spill_dir, ignore_errors=True)
@@ -1313,7 +1389,7 @@ def write_spine_again(
             parts: dict[str, Parts] = {"spine": []}
             add_records(chunk, parts, lean, scratch)
             columns = parts["spine"][0]
-            addresses.append(_address_keys(columns))
+            addresses.append(_address_codes(columns))
             if spill is None:
                 names = _numbered_columns("spine", lean, scratch)
                 schema = _numbered_schema(columns, names)
