@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -966,13 +966,18 @@ def _scratch_compression(world: Written, worlds: int) -> str:
 
 
 def _writer(
-    path: Path, schema: pa.Schema, scratch: bool, compression: str
+    path: Path,
+    schema: pa.Schema,
+    scratch: bool,
+    compression: str,
+    required: Collection[str] = (),
 ) -> RowGroupWriter:
     """A generated world's Parquet file: an output's bytes, or a scratch file's.
 
     A scratch file's row groups are its tables as they come, :data:`REPEATING`
     columns have a dictionary, only :data:`SCRATCH_STATISTICS` have statistics,
-    and it is compressed with ``compression``.
+    ``required`` columns (:func:`_never_null`) no definition levels, and it is
+    compressed with ``compression``.
     """
     if not scratch:
         return RowGroupWriter(path, schema)
@@ -984,7 +989,25 @@ def _writer(
         repeating=REPEATING,
         statistics=SCRATCH_STATISTICS,
         compression=compression,
+        required=required,
     )
+
+
+def _never_null(columns: Mapping[str, object]) -> tuple[str, ...]:
+    """The columns of ``columns`` that cannot hold a null: numpy integers and flags.
+
+    Those of a frame (its numpy dtypes, not pandas' nullable ones) or of a chunk's
+    columns; a scratch file declares them required (:func:`_writer`).
+
+    >>> _never_null({"a": np.zeros(2, int), "b": np.zeros(2), "c": pd.Series([1])})
+    ('a', 'c')
+    """
+    out = []
+    for name, values in columns.items():
+        dtype = getattr(values, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+            out.append(name)
+    return tuple(out)
 
 
 def _write_frame(
@@ -992,7 +1015,8 @@ def _write_frame(
 ) -> None:
     """A world's file of ``frame``, as :func:`_writer` writes it."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    with _writer(path, table.schema, scratch, compression) as writer:
+    required = _never_null(dict(frame.items()))
+    with _writer(path, table.schema, scratch, compression, required) as writer:
         writer.write(table)
 
 
@@ -1062,7 +1086,11 @@ class _WorldWriter:
             table = tables[rel]
             if rel not in files:
                 writer = _writer(
-                    self.directory / rel, table.schema, self.scratch, self.compression
+                    self.directory / rel,
+                    table.schema,
+                    self.scratch,
+                    self.compression,
+                    _never_null(dict(frame.items())),
                 )
                 files[rel] = self.held.enter_context(writer)
             files[rel].write(table)
@@ -1072,7 +1100,8 @@ class _WorldWriter:
                 names = _numbered_columns(source, self.lean, self.scratch)
                 schema = _numbered_schema(columns, names)
                 path = self.spill / f"{len(files)}.arrow"
-                spill = _Spill(path, schema, self.compression)
+                required = _numbered_required(columns, names)
+                spill = _Spill(path, schema, self.compression, required)
                 files[rel] = self.held.enter_context(spill)
             file = files[rel]
             assert isinstance(file, _Spill)
@@ -1173,6 +1202,12 @@ def _numbered_schema(columns: Columns, names: tuple[str, ...]) -> pa.Schema:
     return pa.Table.from_pandas(frame, preserve_index=False).schema
 
 
+def _numbered_required(columns: Columns, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``names`` a scratch file declares required: ids, numpy integers, flags."""
+    numpy = _never_null(columns)
+    return tuple(c for c in names if c in _IDS or c in numpy)
+
+
 def _address_keys(
     columns: Mapping[str, pa.Array | pa.ChunkedArray],
 ) -> pa.Array | pa.ChunkedArray:
@@ -1268,8 +1303,14 @@ class _Spill:
     and the ids put in their places of ``schema``.
     """
 
-    def __init__(self, path: Path, schema: pa.Schema, codec: str = SCRATCH_COMPRESSION):
-        self.path, self.schema = path, schema
+    def __init__(
+        self,
+        path: Path,
+        schema: pa.Schema,
+        codec: str = SCRATCH_COMPRESSION,
+        required: tuple[str, ...] = (),
+    ):
+        self.path, self.schema, self.required = path, schema, required
         compression = None if codec == ROOMY else SPILL_COMPRESSION
         self._spilled = pa.schema(
             [_spilled_field(f) for f in schema if f.name not in _IDS]
@@ -1326,7 +1367,7 @@ class _Spill:
         """
         with (
             pa.OSFile(str(self.path)) as source,
-            _writer(path, self.schema, scratch, compression) as writer,
+            _writer(path, self.schema, scratch, compression, self.required) as writer,
         ):
             start = 0
             for batch in pa.ipc.open_stream(source):
@@ -1393,7 +1434,8 @@ def write_spine_again(
             if spill is None:
                 names = _numbered_columns("spine", lean, scratch)
                 schema = _numbered_schema(columns, names)
-                spill = _Spill(spill_dir / "0.arrow", schema, compression)
+                required = _numbered_required(columns, names)
+                spill = _Spill(spill_dir / "0.arrow", schema, compression, required)
                 held.enter_context(spill)
             spill.write(columns)
             rows += spill.rows_of(columns)
