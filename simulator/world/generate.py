@@ -841,8 +841,9 @@ def write_generated(
     every chunk's count: their chunks, without the ids, go to Arrow files under
     :data:`SPILL_DIRECTORY` (:class:`_Spill`), then a second pass numbers them into
     Parquet and removes the spill. What stays in memory for the whole population is
-    the address the spine holds of each row (its households are numbered by the
-    address held, in order seen: :func:`address_keys`) and one table's ids at a
+    each spine row's code into its chunk's distinct addresses held, and those
+    addresses (its households are numbered by the address held, in order seen:
+    :func:`address_keys`, :func:`_address_codes`), and one table's ids at a
     time. Not atomic on its own. ``lean`` as for :func:`generate` (a scratch world
     linked by the truth): the records and the spine lack the fields it leaves out.
     ``scratch``: a world no output keeps (a streamed task's), its files encoded as
