@@ -269,6 +269,11 @@ class RowGroupWriter:
         by (:func:`id_bound`); None, every column's.
     compression : str
         With ``scratch``: its codec, or :data:`ROOMY` (:func:`scratch_compression`).
+    required : collection of str
+        With ``scratch``: columns that never hold a null (numbers and flags from
+        numpy), declared so (Parquet's required fields, non-nullable in the schema
+        read back): none of their definition levels is written or read. A null
+        there is refused when written.
     """
 
     def __init__(
@@ -281,9 +286,16 @@ class RowGroupWriter:
         repeating: Collection[str] = (),
         statistics: Collection[str] | None = None,
         compression: str = SCRATCH_COMPRESSION,
+        required: Collection[str] = (),
     ):
         if as_given and not scratch:
             raise ValueError("only a scratch file's row groups follow its tables")
+        self._required = scratch and any(f.name in required for f in schema)
+        if self._required:
+            schema = pa.schema(
+                [f.with_nullable(False) if f.name in required else f for f in schema],
+                metadata=schema.metadata,
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {"compression": "zstd"}
         if scratch:
@@ -309,6 +321,8 @@ class RowGroupWriter:
 
     def write(self, table: pa.Table) -> None:
         """Add ``table``'s rows; full row groups are written."""
+        if self._required:  # the same columns, declared without nulls
+            table = pa.Table.from_arrays(table.columns, schema=self._schema)
         if self._as_given:
             self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             self._groups += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +110,22 @@ CODED = ("source", "event_type", "true_need", "sex", "first_name", "last_name")
 numbered (:meth:`~simulator.world.records.Rows.to_arrays`): pools of one to some
 thousands of values (names come from a vocabulary), so the spill holds int32 codes,
 not strings; the strings are decoded once, as before, only later."""
+
+ADDRESS_HELD = ("address", "postcode")
+"""The spine's columns its households are numbered by (:func:`address_keys`): kept
+coded too, in the spine's chunks only (:func:`coded`), so each chunk's households
+are found from the codes of its pools (:func:`_address_codes`), whose strings are
+hashed once a distinct address rather than once a row."""
+
+
+def coded(source: str) -> tuple[str, ...]:
+    """The columns of ``source``'s chunks kept coded (the spine's addresses too).
+
+    >>> coded("spine")[-2:], coded("health") == CODED
+    (('address', 'postcode'), True)
+    """
+    return (*CODED, *ADDRESS_HELD) if source == "spine" else CODED
+
 
 REPEATING = (*CODED, "postcode", "prev_postcode")
 """Columns a scratch world's files write with a dictionary
@@ -337,12 +353,12 @@ def add_records(
         if clean is not None:  # corrupt() with no error adds only columns not kept
             rows = shared_records(made, chunk, source, scenario.consent)
             skip = _skipped(rows, source, True, True)  # a lean scratch world's
-            clean[source].append(rows.to_arrays(skip=skip, coded=CODED))
+            clean[source].append(rows.to_arrays(skip=skip, coded=coded(source)))
         rows = corrupt(made, chunk, source, cfg.errors, scenario.error_multipliers)
         del made
         rows = shared_records(rows, chunk, source, scenario.consent)
         skip = _skipped(rows, source, lean, scratch)
-        source_parts.append(rows.to_arrays(skip=skip, coded=CODED))
+        source_parts.append(rows.to_arrays(skip=skip, coded=coded(source)))
         del rows
 
 
@@ -825,8 +841,9 @@ def write_generated(
     every chunk's count: their chunks, without the ids, go to Arrow files under
     :data:`SPILL_DIRECTORY` (:class:`_Spill`), then a second pass numbers them into
     Parquet and removes the spill. What stays in memory for the whole population is
-    the address the spine holds of each row (its households are numbered by the
-    address held, in order seen: :func:`address_keys`) and one table's ids at a
+    each spine row's code into its chunk's distinct addresses held, and those
+    addresses (its households are numbered by the address held, in order seen:
+    :func:`address_keys`, :func:`_address_codes`), and one table's ids at a
     time. Not atomic on its own. ``lean`` as for :func:`generate` (a scratch world
     linked by the truth): the records and the spine lack the fields it leaves out.
     ``scratch``: a world no output keeps (a streamed task's), its files encoded as
@@ -950,13 +967,18 @@ def _scratch_compression(world: Written, worlds: int) -> str:
 
 
 def _writer(
-    path: Path, schema: pa.Schema, scratch: bool, compression: str
+    path: Path,
+    schema: pa.Schema,
+    scratch: bool,
+    compression: str,
+    required: Collection[str] = (),
 ) -> RowGroupWriter:
     """A generated world's Parquet file: an output's bytes, or a scratch file's.
 
     A scratch file's row groups are its tables as they come, :data:`REPEATING`
     columns have a dictionary, only :data:`SCRATCH_STATISTICS` have statistics,
-    and it is compressed with ``compression``.
+    ``required`` columns (:func:`_never_null`) no definition levels, and it is
+    compressed with ``compression``.
     """
     if not scratch:
         return RowGroupWriter(path, schema)
@@ -968,7 +990,25 @@ def _writer(
         repeating=REPEATING,
         statistics=SCRATCH_STATISTICS,
         compression=compression,
+        required=required,
     )
+
+
+def _never_null(columns: Mapping[str, object]) -> tuple[str, ...]:
+    """The columns of ``columns`` that cannot hold a null: numpy integers and flags.
+
+    Those of a frame (its numpy dtypes, not pandas' nullable ones) or of a chunk's
+    columns; a scratch file declares them required (:func:`_writer`).
+
+    >>> _never_null({"a": np.zeros(2, int), "b": np.zeros(2), "c": pd.Series([1])})
+    ('a', 'c')
+    """
+    out = []
+    for name, values in columns.items():
+        dtype = getattr(values, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+            out.append(name)
+    return tuple(out)
 
 
 def _write_frame(
@@ -976,7 +1016,8 @@ def _write_frame(
 ) -> None:
     """A world's file of ``frame``, as :func:`_writer` writes it."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    with _writer(path, table.schema, scratch, compression) as writer:
+    required = _never_null(dict(frame.items()))
+    with _writer(path, table.schema, scratch, compression, required) as writer:
         writer.write(table)
 
 
@@ -1006,7 +1047,7 @@ class _WorldWriter:
         held.callback(shutil.rmtree, self.spill, ignore_errors=True)
         self.rows: dict[str, int] = {}
         self.files: dict[str, RowGroupWriter | _Spill] = {}
-        self.addresses: list[pa.Array] = []  # the spine's address_keys, by chunk
+        self.addresses: list[_Addresses] = []  # the spine's, by chunk
         self.truth_of: _WorldWriter | None = None
         """An earlier world whose truth files are this one's (:func:`_share_truth`)."""
 
@@ -1034,7 +1075,7 @@ class _WorldWriter:
         """
         files, rows = self.files, self.rows
         if "spine" in records:
-            self.addresses.append(_address_keys(records["spine"]))
+            self.addresses.append(_address_codes(records["spine"]))
         truth = _truth_frames(hh, pp if self.people else None) if self.truth else ()
         tables = {} if tables is None else tables
         for rel, frame, strings in truth:
@@ -1046,7 +1087,11 @@ class _WorldWriter:
             table = tables[rel]
             if rel not in files:
                 writer = _writer(
-                    self.directory / rel, table.schema, self.scratch, self.compression
+                    self.directory / rel,
+                    table.schema,
+                    self.scratch,
+                    self.compression,
+                    _never_null(dict(frame.items())),
                 )
                 files[rel] = self.held.enter_context(writer)
             files[rel].write(table)
@@ -1056,7 +1101,8 @@ class _WorldWriter:
                 names = _numbered_columns(source, self.lean, self.scratch)
                 schema = _numbered_schema(columns, names)
                 path = self.spill / f"{len(files)}.arrow"
-                spill = _Spill(path, schema, self.compression)
+                required = _numbered_required(columns, names)
+                spill = _Spill(path, schema, self.compression, required)
                 files[rel] = self.held.enter_context(spill)
             file = files[rel]
             assert isinstance(file, _Spill)
@@ -1105,13 +1151,16 @@ def _no_spine(lean: bool, scratch: bool) -> pd.DataFrame:
 
 
 def _council_ids(
-    seed: int, rel: str, n: int, addresses: list[pa.Array]
+    seed: int, rel: str, n: int, addresses: list[_Addresses]
 ) -> dict[str, np.ndarray]:
-    """The id columns of a records file or the spine, as :func:`number` sets them."""
+    """The id columns of a records file or the spine, as :func:`number` sets them.
+
+    ``addresses``: :func:`_address_codes` of the spine's chunks, in order (emptied).
+    """
     source = records_source(rel)
     if source is not None:
         return {"record_id": record_ids(seed, source, n)}
-    codes = assign_spine_households(pa.chunked_array(addresses, pa.large_string()))
+    codes = _households_held(addresses)
     addresses.clear()
     return {
         "spine_person_id": spine_person_ids(seed, n),
@@ -1154,6 +1203,12 @@ def _numbered_schema(columns: Columns, names: tuple[str, ...]) -> pa.Schema:
     return pa.Table.from_pandas(frame, preserve_index=False).schema
 
 
+def _numbered_required(columns: Columns, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``names`` a scratch file declares required: ids, numpy integers, flags."""
+    numpy = _never_null(columns)
+    return tuple(c for c in names if c in _IDS or c in numpy)
+
+
 def _address_keys(
     columns: Mapping[str, pa.Array | pa.ChunkedArray],
 ) -> pa.Array | pa.ChunkedArray:
@@ -1165,11 +1220,68 @@ def _address_keys(
     )
 
 
+_Addresses = tuple[np.ndarray, pa.Array]
+"""A spine chunk's addresses held: each row's code into the chunk's distinct
+:func:`address_keys`, and those keys in order seen (:func:`_address_codes`)."""
+
+
+def _address_codes(columns: Columns) -> _Addresses:
+    """A spine chunk's :data:`_Addresses`, from its columns as generated.
+
+    Coded (:data:`ADDRESS_HELD`, dictionary arrays), rows are grouped by their
+    pair of codes and only each pair's key is joined: a chunk's rows hold about
+    half as many pairs (a household's members share one). Codes need not name
+    distinct strings; :func:`_households_held` merges equal keys.
+    """
+    address, postcode = (columns[c] for c in ADDRESS_HELD)
+    assert isinstance(address, pa.DictionaryArray)
+    assert isinstance(postcode, pa.DictionaryArray)
+    width = len(postcode.dictionary) + 1
+    a = pc.fill_null(address.indices, -1).to_numpy().astype(np.int64) + 1
+    p = pc.fill_null(postcode.indices, -1).to_numpy().astype(np.int64) + 1
+    codes, pairs = pd.factorize(a * width + p)
+    first = {"address": pairs // width - 1, "postcode": pairs % width - 1}
+    held = {
+        c: columns[c].dictionary.take(pa.array(first[c], mask=first[c] < 0))
+        for c in ADDRESS_HELD
+    }
+    return codes, _address_keys(held)
+
+
+def _households_held(addresses: list[_Addresses]) -> np.ndarray:
+    """:func:`assign_spine_households` of the spine whose chunks gave ``addresses``.
+
+    Each chunk's distinct keys are numbered over the whole spine, in order seen
+    (a key first seen in a chunk comes after every key of earlier chunks, and
+    within it in the order of its rows), then each row takes its key's number.
+    """
+    keys = pa.chunked_array([k for _, k in addresses], pa.large_string())
+    numbers = assign_spine_households(keys)
+    starts = np.cumsum([0, *(len(k) for _, k in addresses)])
+    return np.concatenate(
+        [numbers[start + c] for start, (c, _) in zip(starts, addresses, strict=False)]
+        or [np.empty(0, np.int64)]
+    )
+
+
 def _spilled_field(field: pa.Field) -> pa.Field:
     """How a numbered table's ``field`` is spilled: :data:`CODED` ones as codes."""
     if field.name in CODED and field.type == pa.large_string():
         return field.with_type(pa.dictionary(pa.int32(), pa.large_string()))
     return field
+
+
+def _numpy_column(values: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """A chunk's numpy column as Arrow, as ``pa.array(..., from_pandas=True)``.
+
+    Flags (numpy booleans) are packed into Arrow's bits by :func:`numpy.packbits`,
+    about ten times faster than Arrow's conversion a value at a time: a full
+    world's records carry two dozen ``err_*`` flags.
+    """
+    if values.dtype == np.bool_ and type_ == pa.bool_():
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(bits)])
+    return pa.array(values, type_, from_pandas=True)
 
 
 def _coded_strings(values: pa.Array) -> pa.DictionaryArray:
@@ -1192,8 +1304,14 @@ class _Spill:
     and the ids put in their places of ``schema``.
     """
 
-    def __init__(self, path: Path, schema: pa.Schema, codec: str = SCRATCH_COMPRESSION):
-        self.path, self.schema = path, schema
+    def __init__(
+        self,
+        path: Path,
+        schema: pa.Schema,
+        codec: str = SCRATCH_COMPRESSION,
+        required: tuple[str, ...] = (),
+    ):
+        self.path, self.schema, self.required = path, schema, required
         compression = None if codec == ROOMY else SPILL_COMPRESSION
         self._spilled = pa.schema(
             [_spilled_field(f) for f in schema if f.name not in _IDS]
@@ -1218,7 +1336,7 @@ class _Spill:
             if values is None:  # absence_rate, on rows not from a pupil census
                 arrays.append(pa.nulls(n, field.type))
             elif isinstance(values, np.ndarray):
-                arrays.append(pa.array(values, field.type, from_pandas=True))
+                arrays.append(_numpy_column(values, field.type))
             elif pa.types.is_dictionary(field.type):
                 arrays.append(_coded_strings(values))
             else:
@@ -1250,7 +1368,7 @@ class _Spill:
         """
         with (
             pa.OSFile(str(self.path)) as source,
-            _writer(path, self.schema, scratch, compression) as writer,
+            _writer(path, self.schema, scratch, compression, self.required) as writer,
         ):
             start = 0
             for batch in pa.ipc.open_stream(source):
@@ -1303,7 +1421,7 @@ def write_spine_again(
         return 0
     spill_dir = directory / SPILL_DIRECTORY
     spill_dir.mkdir()
-    addresses: list[pa.Array] = []
+    addresses: list[_Addresses] = []
     rows = 0
     with ExitStack() as held:  # on an error, the spill removed
         held.callback(shutil.rmtree, spill_dir, ignore_errors=True)
@@ -1313,11 +1431,12 @@ def write_spine_again(
             parts: dict[str, Parts] = {"spine": []}
             add_records(chunk, parts, lean, scratch)
             columns = parts["spine"][0]
-            addresses.append(_address_keys(columns))
+            addresses.append(_address_codes(columns))
             if spill is None:
                 names = _numbered_columns("spine", lean, scratch)
                 schema = _numbered_schema(columns, names)
-                spill = _Spill(spill_dir / "0.arrow", schema, compression)
+                required = _numbered_required(columns, names)
+                spill = _Spill(spill_dir / "0.arrow", schema, compression, required)
                 held.enter_context(spill)
             spill.write(columns)
             rows += spill.rows_of(columns)

@@ -342,9 +342,10 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
     :data:`REPEATING` columns; statistics only for :data:`SCRATCH_STATISTICS`; row
     groups as its chunks come) reads back as the same tables, schema and pandas
     metadata included, in row groups no larger than the output's, its ids bounded
-    as the output's (:func:`io.id_bound`); without ``people`` it has no people
-    file. A lean one's records and spine are the columns of :data:`TRUTH_VIEWED` of
-    the lean world's, the same values."""
+    as the output's (:func:`io.id_bound`), its integers and flags declared
+    required; without ``people`` it has no people file. A lean one's records and
+    spine are the columns of :data:`TRUTH_VIEWED` of the lean world's, the same
+    values."""
     out = tmp_path_factory.mktemp("scratch")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "ROW_GROUP_ROWS", 2_000)
@@ -386,6 +387,20 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
             bound = io.id_bound(out / "output" / rel, name)
             assert io.id_bound(out / "scratch" / rel, name) == bound, (rel, name)
         expected, got = a.read(), b.read()
+        # Ids, integers and flags are declared without nulls (required), no other.
+        required = {f.name for f in got.schema if not f.nullable}
+        numbers = {
+            f.name
+            for f in got.schema
+            if pa.types.is_integer(f.type) or pa.types.is_boolean(f.type)
+        }
+        assert required == numbers, rel
+        got = pa.Table.from_arrays(
+            got.columns,
+            schema=pa.schema(
+                [f.with_nullable(True) for f in got.schema], got.schema.metadata
+            ),
+        )
         if lean and rel.parts[0] != "truth":  # records and the spine
             kept = TRUTH_VIEWED["spine" if rel.name == "spine.parquet" else "records"]
             names = [c for c in expected.column_names if c in kept]
@@ -615,3 +630,60 @@ def test_worlds_without_a_people_file_are_the_worlds_with_one(
     for rel in written:
         if rel.name != "people.parquet":
             assert (with_people / rel).read_bytes() == (without / rel).read_bytes(), rel
+
+
+_ADDRESS_POOL = ["1 Oak St", "2 Oak St", "", "1 Oak St|AB1", "AB1|"]
+"""Addresses of a spine's pools: equal strings under other codes, the empty one (a
+missing value's key too), and keys that would meet a separator."""
+
+
+@st.composite
+def _spine_chunks(draw) -> list[dict[str, pa.DictionaryArray]]:
+    """Spine chunks' coded addresses: pools with repeats, missing codes."""
+    chunks = []
+    for _ in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(0, 30))
+        columns = {}
+        for column, values in (("address", _ADDRESS_POOL), ("postcode", ["AB1", ""])):
+            pool = draw(st.lists(st.sampled_from(values), min_size=1, max_size=6))
+            codes = draw(
+                st.lists(st.integers(-1, len(pool) - 1), min_size=n, max_size=n)
+            )
+            indices = pa.array(codes, pa.int32()).to_numpy()
+            columns[column] = pa.DictionaryArray.from_arrays(
+                pa.array(indices, mask=indices < 0), pa.array(pool, pa.large_string())
+            )
+        chunks.append(columns)
+    return chunks
+
+
+@settings(max_examples=80, deadline=None)
+@given(chunks=_spine_chunks())
+def test_households_found_from_address_codes_are_those_of_the_joined_addresses(chunks):
+    # The spine's households numbered from each chunk's pairs of codes, as a world
+    # written to disk numbers them, are those of its whole address keys.
+    spine = pd.DataFrame(
+        {
+            c: pd.array(
+                pa.chunked_array(
+                    [ch[c].dictionary_decode() for ch in chunks], pa.large_string()
+                ),
+                dtype="str",
+            )
+            for c in ("address", "postcode")
+        }
+    )
+    expected = generate_module.assign_spine_households(
+        generate_module.address_keys(spine)
+    )
+    held = [generate_module._address_codes(ch) for ch in chunks]
+    assert generate_module._households_held(held).tolist() == expected.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(flags=st.lists(st.booleans(), max_size=40), start=st.integers(0, 3))
+def test_spilled_flags_are_arrows_conversion_of_them(flags, start):
+    values = np.array(flags, dtype=bool)[start:]
+    got = generate_module._numpy_column(values, pa.bool_())
+    got.validate(full=True)
+    assert got.equals(pa.array(values, pa.bool_(), from_pandas=True))
