@@ -616,7 +616,7 @@ OFTEN_MISSING: frozenset[str] = frozenset({"nhs_number", "ni_number", "upn"})
 and 19% of the records have them): a match key on one filters out the rows
 missing it as it reads them
 (:func:`~simulator.council.linkage.deterministic.match_key_sql`), where offering
-every record to the join cost a third more of the cascade's first keys. On
+every record to the join cost twice as much in the first keys that read them. On
 fields nearly every row has, the same filter made DuckDB join in a costlier order."""
 
 
