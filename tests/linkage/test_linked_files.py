@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -22,8 +23,15 @@ from linktools import scenario
 from simulator import io
 from simulator.cli import main
 from simulator.council.linkage import link
+from simulator.council.linkage.backend import LinkageDB, to_arrow
 from simulator.council.linkage.links import links_frame, links_table
-from simulator.council.linkage.on_disk import as_slice, link_files
+from simulator.council.linkage.normalise import match_columns
+from simulator.council.linkage.on_disk import (
+    FROM_DOB,
+    as_slice,
+    link_files,
+    match_view,
+)
 from simulator.errors import InputDataError
 from simulator.pipeline.linked_files import write_linked_files
 from simulator.pipeline.output import write_linked
@@ -96,6 +104,28 @@ def test_linking_from_files_writes_the_in_memory_bytes(
         if not room:
             patch.setattr(io, "SCRATCH_ROOM", float("inf"))
         _assert_same_as_in_memory(s, out, rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    dates=st.lists(
+        st.one_of(
+            st.none(), st.dates(pd.Timestamp.min.date(), pd.Timestamp.max.date())
+        ),
+        max_size=20,
+    )
+)
+def test_match_columns_from_the_date_are_normalises_numbers(tmp_path_factory, dates):
+    """What the match files' views work out from ``dob`` (``FROM_DOB``) are the
+    numbers ``match_columns`` gives: the same, missing where the date is."""
+    frame = pd.DataFrame({"dob": pd.to_datetime(pd.Series(dates, dtype=object))})
+    recipes = ["dob", *FROM_DOB]
+    expected = match_columns(frame, recipes)
+    path = tmp_path_factory.mktemp("dob") / "match.parquet"
+    pq.write_table(to_arrow(match_columns(frame, ["dob"])), path)
+    got = LinkageDB().frame(match_view(path, recipes))
+    for recipe in FROM_DOB:
+        assert got[recipe].tolist() == expected[recipe].astype("Int64").tolist()
 
 
 @pytest.fixture(scope="module")

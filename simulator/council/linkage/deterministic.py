@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from simulator.council.linkage.backend import LinkageDB, to_arrow
 from simulator.council.linkage.links import Prepared
-from simulator.council.linkage.normalise import RARELY_REPEATED
+from simulator.council.linkage.normalise import OFTEN_MISSING, RARELY_REPEATED
 from simulator.schema.linkage import DeterministicConfig, MatchKey
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,11 @@ def match_key_sql(key: MatchKey, records: str, spine: str) -> tuple[str, str]:
     only the spine rows some record agrees with are counted: a late key, offered a
     few hundred thousand records, no longer groups all 3.4 million spine rows at
     1,000,000 households. A missing field never agrees (``NULL = x`` is not true),
-    so a record or spine row missing one of the key's fields takes no part.
+    so a record or spine row missing one of the key's fields takes no part; where
+    a field is an identifier only some people hold
+    (:data:`~simulator.council.linkage.normalise.OFTEN_MISSING`), both sides say
+    so in a filter, which DuckDB applies as it reads them, before the join and
+    the records not linked yet: the same candidates.
 
     Parameters
     ----------
@@ -68,13 +72,18 @@ def match_key_sql(key: MatchKey, records: str, spine: str) -> tuple[str, str]:
            min(s.spine_person_id) AS spine_person_id
     FROM recs AS r
     JOIN spine AS s ON r.nhs_number = s.nhs_number
+    WHERE r.nhs_number IS NOT NULL AND s.nhs_number IS NOT NULL
     GROUP BY r.rid
     """
     on = " AND ".join(f"r.{c} = s.{c}" for c in key.columns)
+    held = [
+        f"{t}.{c} IS NOT NULL" for c in key.columns if c in OFTEN_MISSING for t in "rs"
+    ]
+    where = f"\nWHERE {' AND '.join(held)}" if held else ""
     sql = f"""SELECT r.rid, count(*) AS n_candidates,
        min(s.spine_person_id) AS spine_person_id
 FROM {records} AS r
-JOIN {spine} AS s ON {on}
+JOIN {spine} AS s ON {on}{where}
 GROUP BY r.rid"""
     return key.name, sql
 

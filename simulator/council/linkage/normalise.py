@@ -611,6 +611,15 @@ RARELY_REPEATED: frozenset[str] = frozenset(
 finding their distinct values costs more than it saves."""
 
 
+OFTEN_MISSING: frozenset[str] = frozenset({"nhs_number", "ni_number", "upn"})
+"""Recipes of identifiers only some people hold (at 1,000,000 households 71%, 3%
+and 19% of the records have them): a match key on one filters out the rows
+missing it as it reads them
+(:func:`~simulator.council.linkage.deterministic.match_key_sql`), where offering
+every record to the join cost twice as much in the first keys that read them. On
+fields nearly every row has, the same filter made DuckDB join in a costlier order."""
+
+
 FIXED_DIGITS: frozenset[str] = frozenset({"nhs_number"})
 """Recipes whose values are a fixed count of ASCII digits (or missing): as numbers,
 equal exactly where the strings are (an NHS number that is not ten digits is
