@@ -157,54 +157,43 @@ def _mixed_state(
 @lru_cache(maxsize=1024)
 def _one_word_constants(
     pool: tuple[int, ...], hashes: tuple[tuple[int, int], ...]
-) -> tuple[int, ...]:
+) -> np.ndarray:
     """What :func:`_one_word_states` mixes a one-word block with, for one stream.
 
-    Per pool word: the multipliers of the block's word and ``_MIX_MULT_L`` times the
-    pool's word (mod 2**32: the mixing is mod 2**32, so it can be taken first).
+    A row per pool word: the multipliers of the block's word, and ``_MIX_MULT_L``
+    times the pool's word (mod 2**32: the mixing is mod 2**32, so it can be taken
+    first). Read only.
     """
-    out: list[int] = []
-    for i in range(_POOL_SIZE):
-        out += [*hashes[i], (_MIX_MULT_L * pool[i]) & _MASK32]
-    return tuple(out)
-
-
-def _one_word_states(constants: tuple[int, ...], blocks: Sequence[int]) -> list[int]:
-    """:func:`_mixed_state` of each block (each < 2**32), one flat list of words.
-
-    The same integer steps unrolled, with the stream's share worked out once
-    (:func:`_one_word_constants`): about a third of the time a block.
-    """
-    b0, a0, l0, b1, a1, l1, b2, a2, l2, b3, a3, l3 = constants
-    (o00, o01, o02, o03), (o10, o11, o12, o13) = _OUTPUT_HASHES[:2]
-    (o20, o21, o22, o23), (o30, o31, o32, o33) = _OUTPUT_HASHES[2:]
-    m32, r = _MASK32, _MIX_MULT_R
-    out: list[int] = []
-    for block in blocks:
-        w = int(block)
-        v = ((w ^ b0) * a0) & m32
-        m = (l0 - r * (v ^ v >> 16)) & m32
-        p0 = m ^ m >> 16
-        v = ((w ^ b1) * a1) & m32
-        m = (l1 - r * (v ^ v >> 16)) & m32
-        p1 = m ^ m >> 16
-        v = ((w ^ b2) * a2) & m32
-        m = (l2 - r * (v ^ v >> 16)) & m32
-        p2 = m ^ m >> 16
-        v = ((w ^ b3) * a3) & m32
-        m = (l3 - r * (v ^ v >> 16)) & m32
-        p3 = m ^ m >> 16
-        lo0, hi0 = ((p0 ^ o00) * o01) & m32, ((p1 ^ o02) * o03) & m32
-        lo1, hi1 = ((p2 ^ o10) * o11) & m32, ((p3 ^ o12) * o13) & m32
-        lo2, hi2 = ((p0 ^ o20) * o21) & m32, ((p1 ^ o22) * o23) & m32
-        lo3, hi3 = ((p2 ^ o30) * o31) & m32, ((p3 ^ o32) * o33) & m32
-        out += (
-            lo0 ^ lo0 >> 16 | (hi0 ^ hi0 >> 16) << 32,
-            lo1 ^ lo1 >> 16 | (hi1 ^ hi1 >> 16) << 32,
-            lo2 ^ lo2 >> 16 | (hi2 ^ hi2 >> 16) << 32,
-            lo3 ^ lo3 >> 16 | (hi3 ^ hi3 >> 16) << 32,
-        )
+    rows = [(*hashes[i], (_MIX_MULT_L * pool[i]) & _MASK32) for i in range(_POOL_SIZE)]
+    out = np.array(rows, dtype=np.uint64)
+    out.flags.writeable = False
     return out
+
+
+_OUTPUT_STEPS = np.array(_OUTPUT_HASHES, dtype=np.uint64)
+""":data:`_OUTPUT_HASHES` as an array, a row per uint64 word of the seed."""
+_LOW_WORD = [(2 * k) % _POOL_SIZE for k in range(_POOL_SIZE)]
+_HIGH_WORD = [(2 * k + 1) % _POOL_SIZE for k in range(_POOL_SIZE)]
+"""The pool words each seed word's low and high halves are drawn from."""
+
+
+def _one_word_states(constants: np.ndarray, blocks: Sequence[int]) -> np.ndarray:
+    """:func:`_mixed_state` of each block (each < 2**32), one flat array of words.
+
+    The same integer steps on uint64 arrays, a row per block and a column per pool
+    word, with the stream's share worked out once (:func:`_one_word_constants`).
+    Products of two 32-bit words fit in 64 bits, and a difference that wraps
+    around 2**64 is still right mod 2**32, which is all that is kept.
+    """
+    before, after, mixed_pool = constants.T
+    word = np.asarray(blocks, dtype=np.uint64)[:, None]
+    value = ((word ^ before) * after) & _MASK32
+    m = (mixed_pool - np.uint64(_MIX_MULT_R) * (value ^ value >> 16)) & _MASK32
+    mixed = m ^ (m >> 16)
+    b0, a0, b1, a1 = _OUTPUT_STEPS.T
+    low = ((mixed[:, _LOW_WORD] ^ b0) * a0) & _MASK32
+    high = ((mixed[:, _HIGH_WORD] ^ b1) * a1) & _MASK32
+    return ((low ^ low >> 16) | (high ^ high >> 16) << 32).ravel()
 
 
 def draw_seed(rng: np.random.Generator) -> int:
