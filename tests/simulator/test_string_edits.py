@@ -157,12 +157,12 @@ def _applications(value: str, rules: tuple[tuple[str, str], ...]) -> set[str]:
     return out
 
 
+rule_sets = st.sampled_from([PHONETIC_RULES, TRANSLITERATION_RULES])
+"""Either table of rewrite rules."""
+
+
 @SETTINGS
-@given(
-    data=st.data(),
-    values=name_lists,
-    rules=st.sampled_from([PHONETIC_RULES, TRANSLITERATION_RULES]),
-)
+@given(data=st.data(), values=name_lists, rules=rule_sets)
 def test_rewrite_applies_one_rule_at_its_first_occurrence(data, values, rules):
     u = _uniforms(data.draw, len(values), 1)[:, 0]
     out = rewrite(np.array(values, dtype=str), rules, u)
@@ -175,11 +175,7 @@ def test_rewrite_applies_one_rule_at_its_first_occurrence(data, values, rules):
 
 
 @SETTINGS
-@given(
-    data=st.data(),
-    pool=name_lists,
-    rules=st.sampled_from([PHONETIC_RULES, TRANSLITERATION_RULES]),
-)
+@given(data=st.data(), pool=name_lists, rules=rule_sets)
 def test_rewrite_of_many_rows_is_each_rows_rewrite_alone(data, pool, rules):
     """Values repeat (names): rewriting them together, each distinct value searched
     once, gives every row what rewriting it alone with its uniform gives."""
