@@ -625,8 +625,9 @@ def _summary(
 ) -> dict[str, np.ndarray]:
     """All counted events, and how many sources show at least one."""
     agencies = np.zeros(len(counts), dtype=np.int64)
+    counted = counts != 0  # a byte a count: each source's columns taken from these
     for name in sorted({s for s, _ in events} | {CENSUS[0]}):
-        seen = counts[:, [i for i, (s, _) in enumerate(events) if s == name]].any(1)
+        seen = counted[:, [i for i, (s, _) in enumerate(events) if s == name]].any(1)
         if name == CENSUS[0]:
             seen |= persistent > 0
         agencies += seen

@@ -71,15 +71,18 @@ class RecordCounts:
     ) -> None:
         n = len(households)
         where = pd.Index(households)
+        self._events = view_events(config)
+        # 4-byte rows (a truth table's) while a row times the events fits them.
+        wide = n * max(len(self._events), 1) > np.iinfo(np.int32).max
         converted: dict[int, np.ndarray] = {}  # sources may share a table
         for table in tables.tables.values():
             if id(table) not in converted:
-                converted[id(table)] = _rows_of(table, where)
+                rows = _rows_of(table, where)
+                converted[id(table)] = rows.astype(np.int64) if wide else rows
         self._tables = tables
         self._rows = HouseholdTables(
             tables.key, {k: converted[id(t)] for k, t in tables.tables.items()}
         )
-        self._events = view_events(config)
         self._persistent_rate = config.persistent_absence
         self._counts = np.zeros(n * len(self._events), np.int32)
         self._pupils = np.zeros(n, np.int32)

@@ -42,7 +42,7 @@ class HouseholdTables:
     tables: Mapping[str, np.ndarray]
 
     def of(self, source: str, ids: np.ndarray) -> np.ndarray:
-        """The households of ``source``'s records with ``ids`` (int64, -1: none).
+        """The households of ``source``'s records with ``ids`` (-1: none).
 
         Examples
         --------

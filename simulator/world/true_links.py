@@ -208,6 +208,10 @@ def _sound_by_footers(record_files: Mapping[str, Path], spine_file: Path) -> boo
     return marked is not None and int(np.count_nonzero(marked[0])) == marked[1]
 
 
+TOP32 = np.iinfo(np.int32).max
+"""A truth table is of 4 bytes where its spine ids and households are below this."""
+
+
 def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
     """Each source's records' households by ``true_person_id``, or None.
 
@@ -229,7 +233,15 @@ def _truth_tables(spine_file: Path, names: list[str]) -> HouseholdTables | None:
     )
     if household.min(initial=0) < 0:
         return None
-    table = np.full(bound, np.iinfo(np.int64).max, dtype=np.int64)
+    # 4 bytes a person where the ids fit (half the fresh pages of int64's); the
+    # type's highest value, no spine id: a person not on the spine (yet).
+    small = all(
+        a.min(initial=0) > -TOP32 and a.max(initial=0) < TOP32
+        for a in (spine_person, household)
+    )
+    kind = np.int32 if small else np.int64
+    table = np.full(bound, np.iinfo(kind).max, dtype=kind)
+    spine_person = spine_person.astype(kind, copy=False)
     np.minimum.at(table, person, spine_person)  # each person's lowest spine id
     first = spine_person == table[person]  # one row a person: the ids are unique
     table.fill(NO_HOUSEHOLD)  # one table's memory, not two: fresh pages cost

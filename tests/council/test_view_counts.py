@@ -217,3 +217,37 @@ def test_held_ids_are_narrowed_only_where_they_fit(ids, cut):
     assert narrowed.events.dtype == (np.int32 if fits else np.int64)
     np.testing.assert_array_equal(narrowed.events, batch.events)
     np.testing.assert_array_equal(narrowed.pupils, batch.pupils)
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data(), n=st.integers(0, 30))
+def test_a_households_agencies_are_the_sources_it_has_an_event_of(data, n):
+    """``n_agencies``: sources with a counted event (education: or a persistently
+    absent pupil); ``n_events``: every event and persistently absent pupil."""
+    sources = ["police", "education", "health"]
+    events = data.draw(
+        st.lists(st.sampled_from(sources), max_size=6).map(
+            lambda names: [(s, f"e{i}") for i, s in enumerate(names)]
+        )
+    )
+    counts = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.integers(0, 3), min_size=len(events), max_size=len(events)),
+                min_size=n,
+                max_size=n,
+            )
+        ),
+        np.int64,
+    ).reshape(n, len(events))
+    persistent = np.array(
+        data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), np.int64
+    )
+    got = view._summary(counts, events, persistent)
+    for row in range(n):
+        seen = {s for i, (s, _) in enumerate(events) if counts[row, i] > 0}
+        if persistent[row]:
+            seen.add(view.CENSUS[0])
+        assert got["n_agencies"][row] == len(seen)
+        assert got["n_events"][row] == counts[row].sum() + persistent[row]
+    assert got["n_agencies"].dtype == got["n_events"].dtype == np.int64

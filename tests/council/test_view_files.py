@@ -30,7 +30,7 @@ from simulator.council.view_files import (
     write_view_file,
 )
 from simulator.errors import InputDataError
-from simulator.vocabulary import AGENCIES
+from simulator.vocabulary import AGENCIES, INDEX
 from simulator.world import true_links
 from simulator.world.true_links import write_oracle_view_file
 
@@ -341,3 +341,39 @@ def test_the_oracle_view_names_missing_truth(tmp_path, seed):
     with pytest.raises(InputDataError, match="spine: missing column.*true_person_id"):
         _view_bytes(w, tmp_path, oracle=True, households_per_range=30)
     assert not (tmp_path / "work").exists()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(1, 60),
+    big=st.sampled_from([0, 2**31 - 2, 2**31, 2**40]),
+)
+def test_the_truth_tables_hold_each_persons_lowest_spine_household(
+    tmp_path_factory, data, n, big
+):
+    """Each true person's household is that of their lowest ``spine_person_id``.
+
+    Ids of 4 bytes or more (``big`` added to the spine ids or the households):
+    the table is of 4 bytes only where they all fit, and gives the same values.
+    """
+    people = data.draw(st.lists(st.integers(0, n), min_size=n, max_size=n))
+    ids = data.draw(st.lists(st.integers(0, 99), min_size=n, max_size=n, unique=True))
+    homes = data.draw(st.lists(st.integers(0, 9), min_size=n, max_size=n))
+    on_ids = data.draw(st.booleans())
+    spine = pd.DataFrame(
+        {
+            "true_person_id": np.array(people, np.int64),
+            "spine_person_id": np.array(ids, np.int64) + (big if on_ids else 0),
+            INDEX: np.array(homes, np.int64) + (0 if on_ids else big),
+        }
+    )
+    path = tmp_path_factory.mktemp("truth") / "spine.parquet"
+    io.write_parquet(spine, path)
+    tables = true_links._truth_tables(path, ["a", "b"])
+    assert tables is not None
+    table = tables.of("a", np.arange(n + 2))
+    first = spine.sort_values("spine_person_id").drop_duplicates("true_person_id")
+    expected = np.full(n + 2, view_partitions.NO_HOUSEHOLD, np.int64)
+    expected[first["true_person_id"]] = first[INDEX]
+    assert table.tolist() == expected.tolist()
