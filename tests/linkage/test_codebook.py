@@ -1,9 +1,9 @@
 """Integer match columns kept across batches agree exactly where the strings do.
 
-Linking from files writes each batch's match columns as integers
-(:func:`simulator.council.linkage.on_disk.integer_columns`): a
+Linking from files writes each batch's match columns as integers: a
 :class:`~simulator.council.linkage.codebook.Codebook`'s codes, one dictionary per
-column for the whole link, and NHS numbers as numbers. A key joins them, so two
+normal form for the whole link, and NHS numbers as numbers
+(:func:`simulator.council.linkage.on_disk.integer_columns`). A key joins them, so two
 rows of any batches must get equal integers exactly where their strings are equal,
 and a missing string must stay missing.
 """
@@ -39,53 +39,31 @@ def _pairs_agree(before: list, after: list) -> None:
 
 
 @given(
-    columns=st.dictionaries(st.sampled_from(["x", "y"]), batch_lists, max_size=2),
-    order=st.randoms(use_true_random=False),
-)
-def test_codes_agree_where_strings_do_across_batches(columns, order):
-    book = Codebook()
-    batches = [(name, batch) for name, lists in columns.items() for batch in lists]
-    order.shuffle(batches)  # columns interleaved: each keeps its own dictionary
-    seen: dict[str, tuple[list, list]] = {name: ([], []) for name in columns}
-    for name, batch in batches:
-        values = pa.array(batch, pa.string()).dictionary_encode()
-        codes = book.codes(name, values)
-        assert codes.type == CODE
-        seen[name][0].extend(batch)
-        seen[name][1].extend(codes.to_pylist())
-    for before, after in seen.values():
-        _pairs_agree(before, after)
-
-
-@given(
     batches=st.lists(
         st.lists(st.tuples(strings, nhs_numbers), max_size=10), min_size=1, max_size=4
     )
 )
 def test_integer_match_columns_agree_where_strings_do(batches):
-    """Dictionary columns become codes and NHS numbers numbers; others stay."""
-    book = Codebook()
-    names, numbers, codes, digits = [], [], [], []
+    """NHS numbers become numbers, equal where the strings are; others stay."""
+    numbers, digits = [], []
     for batch in batches:
         name = [n for n, _ in batch]
         nhs = [d for _, d in batch]
         table = pa.table(
             {
                 "rid": pa.array(range(len(batch)), pa.int64()),
-                "last_name": pa.array(name, pa.string()).dictionary_encode(),
+                "last_name": pa.array(range(len(batch)), CODE),
                 "nhs_number": pa.array(nhs, pa.string()),
                 "upn": pa.array(name, pa.string()),
             }
         )
-        out = integer_columns(table, book)
+        out = integer_columns(table)
         assert out.schema.names == table.schema.names
-        assert out.column("upn").equals(table.column("upn"))
+        for kept in ("rid", "last_name", "upn"):
+            assert out.column(kept).equals(table.column(kept))
         assert out.schema.field("nhs_number").type == pa.int64()
-        names += name
         numbers += nhs
-        codes += out.column("last_name").to_pylist()
         digits += out.column("nhs_number").to_pylist()
-    _pairs_agree(names, codes)
     _pairs_agree(numbers, digits)
 
 
@@ -166,7 +144,7 @@ def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(batches):
             batch or None, columns=["first_name", "last_name", "postcode"]
         ).astype(STRING)
         alone = _values(match_columns(frame, list(strings)))
-        shared = match_columns(frame, list(strings), coded=True, book=book)
+        shared = match_columns(frame, list(strings), book=book)
         table = pa.Table.from_pandas(shared, preserve_index=False)
         for recipe in strings:
             assert pa.types.is_integer(table.schema.field(recipe).type)

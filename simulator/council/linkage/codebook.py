@@ -33,10 +33,6 @@ class Codebook:
     Examples
     --------
     >>> book = Codebook()
-    >>> book.codes("k", pa.array(["b", "a", None, "b"]).dictionary_encode()).to_pylist()
-    [0, 1, None, 0]
-    >>> book.codes("k", pa.array(["a", "c"]).dictionary_encode()).to_pylist()
-    [1, 2]
     >>> at = book.places("raw", pa.array(["y", "x", None, "Y"]))
     >>> codes = book.raw_codes("raw", "upper", pc.utf8_upper)
     >>> pc.take(codes, at).to_pylist()
@@ -46,21 +42,6 @@ class Codebook:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], pa.Array] = {}
         self._codes: dict[tuple[str, str], pa.Array] = {}
-
-    def codes(self, column: str, values: pa.DictionaryArray) -> pa.Array:
-        """Each row's code of ``values`` (dictionary-encoded strings) in ``column``.
-
-        Only the dictionary's entries are looked up (once each), then the rows
-        take theirs; entries not seen before get the next codes.
-        """
-        at, _ = self._places(("code", column), values.dictionary)
-        return pc.take(at.cast(CODE), values.indices)
-
-    def chunked(self, column: str, values: pa.ChunkedArray) -> pa.ChunkedArray:
-        """:meth:`codes` of each chunk of dictionary-encoded strings."""
-        return pa.chunked_array(
-            [self.codes(column, chunk) for chunk in values.chunks], CODE
-        )
 
     def places(self, column: str, entries: pa.Array) -> pa.Array:
         """Each of ``entries``' place among ``column``'s raw strings seen in the link.

@@ -354,23 +354,16 @@ class Fields:
     Soundex, the names unordered) maps those; the date of birth is split into
     year, month and day once.
 
-    ``coded``: such columns come as Arrow dictionary arrays (each row's code into
-    the normal forms of the distinct raw values), not a string per row: the same
-    values for what writes them to a file (:mod:`~simulator.council.linkage.on_disk`),
-    which then neither copies every row's string nor hashes it again.
-    ``book``: such columns come as the book's integer codes instead, a raw value's
+    ``book``: such columns come as the book's integer codes, a raw value's
     normal form computed and coded once for all the batches that share it
     (:meth:`~simulator.council.linkage.codebook.Codebook.raw_codes`): equal exactly
     where the normal forms are, for what joins them
     (:mod:`~simulator.council.linkage.on_disk`).
     """
 
-    def __init__(
-        self, frame: pd.DataFrame, coded: bool = False, book: Codebook | None = None
-    ):
+    def __init__(self, frame: pd.DataFrame, book: Codebook | None = None):
         self.frame = frame
         self.index = frame.index
-        self.coded = coded
         self.book = book
         self._memo: dict[tuple[str, str], object] = {}
 
@@ -432,21 +425,9 @@ class Fields:
         return pd.Series(pd.arrays.ArrowExtensionArray(codes), index=self.index)
 
     def each_row(self, column: str, values: pa.Array) -> pd.Series:
-        """Each row's entry of ``values``, one per distinct value of ``column``.
-
-        Strings, or if :attr:`coded` a dictionary array whose dictionary is
-        ``values`` itself (one entry per distinct raw value: two entries may be
-        equal, and an entry may be missing) and whose indices are the column's own
-        codes. Its values are the same as when ``values`` were made distinct, with
-        neither ``values`` hashed again nor every row's code taken anew: what reads
-        it (:meth:`~simulator.council.linkage.codebook.Codebook.codes`) looks up
-        each entry once anyway.
-        """
+        """Each row's entry of ``values``, one per distinct value of ``column``."""
         rows = self.encoded(column).indices
-        if not self.coded:
-            return _to_series(pc.take(values, rows), self.index, STRING)
-        coded = pa.DictionaryArray.from_arrays(rows, values)
-        return pd.Series(pd.arrays.ArrowExtensionArray(coded), index=self.index)
+        return _to_series(pc.take(values, rows), self.index, STRING)
 
     def mapped(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
@@ -470,8 +451,8 @@ class Fields:
         )
 
     def name_column(self, column: str) -> pd.Series:
-        """The normalised name of each row, as a column (:meth:`each_row`'s kind)."""
-        if self.coded or self.book is not None:
+        """The normalised name of each row, as a column (with a book, its codes)."""
+        if self.book is not None:
             return self.mapped(column, "name", ascii_letters)
         return _to_series(self.name(column), self.index, STRING)
 
@@ -634,7 +615,6 @@ def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
 def match_columns(
     frame: pd.DataFrame,
     recipes: Iterable[Recipe],
-    coded: bool = False,
     book: Codebook | None = None,
 ) -> pd.DataFrame:
     """Compute normalised match columns from a frame's raw identity columns.
@@ -646,9 +626,6 @@ def match_columns(
         :data:`simulator.world.records.IDENTITY_COLUMNS` the recipes need.
     recipes : iterable of Recipe
         Which normalised columns to compute.
-    coded : bool
-        Columns computed once per distinct value of a field come as Arrow
-        dictionary arrays (:class:`Fields`), for writing to files: the same values.
     book : Codebook, optional
         Columns computed once per distinct value of a field come as the book's
         integer codes (int32; missing where the normal form is), each raw value
@@ -671,5 +648,5 @@ def match_columns(
     0       JOSE                SMITH           QA1 2
     """
     recipes = list(dict.fromkeys(recipes))
-    fields = Fields(frame, coded, book)
+    fields = Fields(frame, book)
     return pd.DataFrame({r: RECIPES[r][1](fields) for r in recipes}, index=frame.index)

@@ -118,25 +118,19 @@ def ids_of(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return frame[column].to_numpy(np.int64)
 
 
-def integer_columns(table: pa.Table, book: Codebook) -> pa.Table:
-    """A batch's match columns as integers where strings would be joined.
+def integer_columns(table: pa.Table) -> pa.Table:
+    """A batch's numbers of a fixed count of digits as those numbers.
 
-    Columns normalised per distinct value come from
-    :func:`~simulator.council.linkage.normalise.match_columns` with ``book`` as its
-    codes already; any still dictionary-encoded become ``book``'s codes, kept
-    across the link's batches; numbers of a fixed count of digits
-    (:data:`~simulator.council.linkage.normalise.FIXED_DIGITS`) become those
-    numbers. Equal exactly where the strings are, so every key finds the same
+    Columns normalised per distinct value already come as a
+    :class:`~simulator.council.linkage.codebook.Codebook`'s codes
+    (:func:`~simulator.council.linkage.normalise.match_columns` with the link's
+    book); those of :data:`~simulator.council.linkage.normalise.FIXED_DIGITS` become
+    their numbers. Equal exactly where the strings are, so every key finds the same
     records, while DuckDB reads, hashes and compares integers.
     """
     for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            column = book.chunked(field.name, table.column(i))
-        elif field.name in FIXED_DIGITS:
-            column = table.column(i).cast(pa.int64())
-        else:
-            continue
-        table = table.set_column(i, field.name, column)
+        if field.name in FIXED_DIGITS:
+            table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
     return table
 
 
@@ -150,10 +144,10 @@ def record_match_table(
             f"linkage inputs are not as expected:\n  {name}: record_id outside "
             f"0 to 2**{RID_SHIFT} - 1 (linking from files numbers records by them)"
         )
-    table = match_columns(council_view(frame), recipes, coded=True, book=book)
+    table = match_columns(council_view(frame), recipes, book=book)
     table = table.reset_index(drop=True)
     table.insert(0, "rid", (np.int64(source) << RID_SHIFT) | record_id)
-    return integer_columns(to_arrow(table), book)
+    return integer_columns(to_arrow(table))
 
 
 def spine_match_table(
@@ -161,10 +155,10 @@ def spine_match_table(
 ) -> pa.Table:
     """Ids and match columns of a batch of spine rows."""
     view = council_view(frame).reset_index(drop=True)
-    table = match_columns(view, recipes, coded=True, book=book)
+    table = match_columns(view, recipes, book=book)
     table.insert(0, "spine_person_id", ids_of(view, "spine_person_id", "spine"))
     table.insert(1, "spine_household_id", ids_of(view, "spine_household_id", "spine"))
-    return integer_columns(to_arrow(table), book)
+    return integer_columns(to_arrow(table))
 
 
 FROM_DOB = {
@@ -211,8 +205,9 @@ million rows at 1,000,000 households of the baseline), for the room they need.""
 UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
 """Match file strings written without a dictionary: their values rarely repeat, so
 trying one costs a fifth of the writing (other strings are read faster with one).
-Integers (ids, dates, :func:`integer_columns`' codes) are written plain: DuckDB's
-keys read plain codes faster than dictionary-encoded ones (a sixth less CPU)."""
+Integers (ids, dates, codes, :func:`integer_columns`' numbers) are written plain:
+DuckDB's keys read plain codes faster than dictionary-encoded ones (a sixth less
+CPU)."""
 ID_COLUMNS = ("rid", "spine_person_id", "spine_household_id")
 """Match file columns with statistics (each row group's least and greatest): DuckDB
 skips row groups by them when a key's records are those not linked yet. A string
@@ -263,8 +258,9 @@ def load(
     """Views of the records' and the spine's match files, written a batch at a time.
 
     The files go to ``work``; DuckDB reads from them only the columns a query needs.
-    Their strings that keys join are integers there (:func:`integer_columns`, one
-    :class:`~simulator.council.linkage.codebook.Codebook` for both files).
+    Their strings that keys join are integers there (one
+    :class:`~simulator.council.linkage.codebook.Codebook`'s codes for both files,
+    and :func:`integer_columns`).
     Third: each source's record ids as a table indexed by id (:func:`present_ids`,
     sources in name order), or None unless every source's are numbered from 0.
     """
