@@ -50,8 +50,7 @@ class Codebook:
         place), so a raw string keeps its place for the link: what
         :meth:`raw_codes` is indexed by.
         """
-        at, _ = self._places(("raw", column), entries)
-        return at
+        return self._places(("raw", column), entries)
 
     def raw_codes(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
@@ -70,16 +69,13 @@ class Codebook:
         done = 0 if codes is None else len(codes)
         if codes is None or done < len(known):
             made = fn(known.slice(done))
-            new, _ = self._places(("code", what), made)
-            new = new.cast(CODE)
+            new = self._places(("code", what), made).cast(CODE)
             codes = new if codes is None else pa.concat_arrays([codes, new])
             self._codes[(column, what)] = codes
         return codes
 
-    def _places(
-        self, key: tuple[str, str], entries: pa.Array
-    ) -> tuple[pa.Array, pa.Array]:
-        """Each entry's place among the strings seen under ``key``, and those new.
+    def _places(self, key: tuple[str, str], entries: pa.Array) -> pa.Array:
+        """Each entry's place among the strings seen under ``key``.
 
         A null entry has none; the strings first seen now are added after the
         others (each distinct one once), so a string keeps its place for the link.
@@ -89,8 +85,8 @@ class Codebook:
         found = pc.index_in(strings, value_set=known).cast(pa.int64())
         unseen = pc.and_(pc.is_null(found), pc.is_valid(strings))
         if not pc.any(unseen).as_py():
-            return found, _NONE
+            return found
         added = pc.unique(pc.filter(strings, unseen))
         self._seen[key] = pa.concat_arrays([known, added])
         later = pc.index_in(strings, value_set=added).cast(pa.int64())
-        return pc.coalesce(found, pc.add(later, len(known))), added
+        return pc.coalesce(found, pc.add(later, len(known)))
