@@ -10,10 +10,10 @@ never reshuffles another source's draws.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -209,18 +209,28 @@ class PopulationChunk:
 
     def picker(self, who: Who) -> MemberPicker:
         """Picks one member of kind ``who`` per household (:meth:`members`)."""
-        key = ("picker", who)
-        if key not in self._cache:
-            self._cache[key] = MemberPicker.of(
+        return self.cached(
+            ("picker", who),
+            lambda: MemberPicker.of(
                 self.person_household, self.members(who), len(self.households)
-            )
-        return self._cache[key]
+            ),
+        )
 
     def in_group(self, column: str, value: str | int | bool) -> np.ndarray:
         """Boolean mask over households: those whose ``column`` is ``value``."""
-        key = ("group", column, value)
+        return self.cached(
+            ("group", column, value),
+            lambda: (self.households[column] == value).to_numpy(),
+        )
+
+    def cached(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        """``make()``'s value, made once a chunk under ``key`` and kept with it.
+
+        For what several sources or errors of the chunk read alike (a group's
+        mask, a member picker, an error's rates by household).
+        """
         if key not in self._cache:
-            self._cache[key] = (self.households[column] == value).to_numpy()
+            self._cache[key] = make()
         return self._cache[key]
 
     def group_log_factor(self, factors: tuple[GroupFactor, ...]) -> np.ndarray:

@@ -141,12 +141,13 @@ class SourceRows:
             base,
             tuple((m.column, m.value, m.factor) for m in applies),
         )
-        cache = self.chunk._cache
-        if key not in cache:
+
+        def make() -> np.ndarray:
             rate = np.full(len(self.chunk.households), base)
             for m in applies:
                 rate = np.where(
                     self.chunk.in_group(m.column, m.value), rate * m.factor, rate
                 )
-            cache[key] = np.minimum(rate, 1.0)
-        return cache[key]
+            return np.minimum(rate, 1.0)
+
+        return self.chunk.cached(key, make)
