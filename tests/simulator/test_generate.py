@@ -135,6 +135,21 @@ def test_writing_a_row_group_at_a_time_gives_the_same_file(tmp_path, monkeypatch
     assert a == b
 
 
+def test_an_output_has_dictionaries_where_its_values_repeat(tmp_path):
+    frame = pd.DataFrame(
+        {"record_id": np.arange(5000), "sex": np.where(np.arange(5000) % 3, "F", "M")}
+    )
+    io.write_parquet(frame, tmp_path / "a.parquet")
+    meta = pq.ParquetFile(tmp_path / "a.parquet").metadata.row_group(0)
+    encodings = {
+        meta.column(i).path_in_schema: meta.column(i).encodings
+        for i in range(meta.num_columns)
+    }
+    assert "RLE_DICTIONARY" in encodings["sex"]
+    assert "RLE_DICTIONARY" not in encodings["record_id"]
+    assert pq.read_table(tmp_path / "a.parquet").to_pandas().equals(frame)
+
+
 def _files(directory):
     return {
         p.relative_to(directory): p.read_bytes()
