@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import (
+    links_compression,
     present_ids,
     repeats,
     spilling_db,
@@ -335,7 +336,8 @@ def write_oracle_links(
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
         sql = oracle_links_sql(record_files, spine_file)
-        return write_links(db, sql, sorted(record_files), out, rows, scratch)
+        codec = links_compression(out, record_files.values()) if scratch else ""
+        return write_links(db, sql, sorted(record_files), out, rows, scratch, codec)
 
 
 def write_oracle_view_file(
