@@ -426,8 +426,9 @@ SCRATCH_LINKS: dict[str, Any] = {
 each table as it comes, the source's and key's names (a handful of values) with a
 dictionary, statistics for the source (readers filter by it) and the record ids
 only, no definition levels for the two columns never missing. The same values as
-an output's links for about half the CPU to write (LZ4 over every row's names
-was most of it) and less to read (the readers ask for the source as a dictionary)."""
+an output's links for about half the CPU to write (LZ4 over every row's names, and
+rows held and combined into full row groups) and less to read (the readers ask for
+the source as a dictionary)."""
 LINKS_BYTES_PER_ROW = 34
 """A scratch links file's bytes per record written :data:`simulator.io.ROOMY`
 (182 MiB for 5.9 million records at 1,000,000 households), for the room it needs."""
@@ -664,7 +665,11 @@ def link_files(
         names, kind_of_key = key_kinds(keys)
         key_names = [names[k] for k in kind_of_key]
         households = None if present is None else households_by_person(work / SPINE)
-        codec = links_compression(out, record_files.values()) if scratch else ""
+        codec = (
+            links_compression(out, record_files.values())
+            if scratch
+            else SCRATCH_COMPRESSION
+        )
         if present is not None and households is not None:
             frames = links_by_id(
                 db, union, present, households, key_names, sorted(record_files), rows
