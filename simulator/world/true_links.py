@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import (
+    links_compression,
     present_ids,
     repeats,
     spilling_db,
@@ -32,7 +33,7 @@ from simulator.council.view_files import write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.council.view_records import CountedRecords
 from simulator.errors import InputDataError
-from simulator.io import id_bound
+from simulator.io import SCRATCH_COMPRESSION, id_bound
 from simulator.schema.scenario import Scenario
 from simulator.vocabulary import INDEX
 
@@ -335,7 +336,12 @@ def write_oracle_links(
     with spilling_db(memory_limit_gb, work_dir) as db:
         _check_oracle_files(db, record_files, spine_file)
         sql = oracle_links_sql(record_files, spine_file)
-        return write_links(db, sql, sorted(record_files), out, rows, scratch)
+        codec = (
+            links_compression(out, record_files.values())
+            if scratch
+            else SCRATCH_COMPRESSION
+        )
+        return write_links(db, sql, sorted(record_files), out, rows, scratch, codec)
 
 
 def write_oracle_view_file(

@@ -392,21 +392,54 @@ def test_links_by_id_tables_are_the_sorted_joins(
         {"deterministic": {"keys": keys, "ties": ties}}
     )
 
-    def links(name: str) -> bytes:
+    def links(name: str, scratch: bool = False) -> bytes:
         out = directory / name
         link_files(
-            files, directory / "spine.parquet", config, out, directory / "w", rows=rows
+            files,
+            directory / "spine.parquet",
+            config,
+            out,
+            directory / "w",
+            rows=rows,
+            scratch=scratch,
         )
         return out.read_bytes()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(on_disk, "RANGE_BATCHES", data.draw(st.integers(1, 3)))
         patch.setattr(on_disk, "MOST_RANGES", data.draw(st.integers(1, 4)))
+        if not data.draw(st.booleans(), label="room"):
+            patch.setattr(io, "SCRATCH_ROOM", float("inf"))
         by_id = links("by_id.parquet")
+        links("by_id_scratch.parquet", scratch=True)
         patch.setattr(on_disk, "households_by_person", lambda path: None)
         joined = links("joined.parquet")
+        links("joined_scratch.parquet", scratch=True)
     io.write_parquet(link(sources, spine, config, 0), directory / "memory.parquet")
     assert by_id == joined == (directory / "memory.parquet").read_bytes()
+    expected = pq.read_table(directory / "memory.parquet")
+    for name in ("by_id_scratch.parquet", "joined_scratch.parquet"):
+        _assert_scratch_links(directory / name, expected)
+
+
+def _assert_scratch_links(path: Path, expected: pa.Table) -> None:
+    """A scratch links file holds ``expected``'s values, encoded as a scratch file:
+    the names with a dictionary, statistics for the source and record ids only."""
+    got = pq.read_table(path)
+    assert got.schema.names == expected.schema.names
+    assert got.cast(expected.schema).equals(expected)
+    meta = pq.ParquetFile(path).metadata
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            name = column.path_in_schema
+            if group.num_rows and name in ("source", "match_key"):
+                assert column.has_dictionary_page, name
+            if name not in ("source", "record_id"):
+                assert not column.is_stats_set, name
+            elif group.num_rows:
+                assert column.is_stats_set, name
 
 
 @given(

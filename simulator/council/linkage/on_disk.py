@@ -31,6 +31,7 @@ import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -62,6 +63,7 @@ from simulator.io import (
     has_room,
     id_bound,
     marked_ids,
+    scratch_compression,
 )
 from simulator.schema.linkage import LinkageConfig, Recipe
 
@@ -390,6 +392,7 @@ def write_links(
     out: Path,
     rows: int,
     scratch: bool = False,
+    compression: str = SCRATCH_COMPRESSION,
 ) -> int:
     """Write the links a query gives to ``out``, ``rows`` at a time; returns the rows.
 
@@ -397,8 +400,8 @@ def write_links(
     place in ``names``), ``record_id``, ``spine_person_id``, ``spine_household_id``,
     ``match_key`` (null: unlinked) and ``n_candidates``; the rows go through
     :func:`~simulator.council.linkage.links.links_table` (the in-memory path's rows
-    as Arrow), so the file has its bytes (unless ``scratch``:
-    :class:`simulator.io.RowGroupWriter`).
+    as Arrow), so the file has its bytes (unless ``scratch``, compressed with
+    ``compression``: :func:`write_link_frames`).
     """
     source_names = pa.array(names, pa.string())
     try:
@@ -406,16 +409,59 @@ def write_links(
     except duckdb.Error as e:
         raise LinkageSQLError("(links)", sql, e) from e
     return write_link_frames(
-        (links_batch(batch, source_names) for batch in reader), out, scratch
+        (links_batch(batch, source_names) for batch in reader),
+        out,
+        scratch,
+        compression,
     )
 
 
+SCRATCH_LINKS: dict[str, Any] = {
+    "as_given": True,
+    "repeating": ("source", "match_key"),
+    "statistics": ("source", "record_id"),
+    "required": ("record_id", "n_candidates"),
+}
+"""How a scratch world's links file is written (:class:`simulator.io.RowGroupWriter`):
+each table as it comes, the source's and key's names (a handful of values) with a
+dictionary, statistics for the source (readers filter by it) and the record ids
+only, no definition levels for the two columns never missing. The same values as
+an output's links for about half the CPU to write (LZ4 over every row's names, and
+rows held and combined into full row groups) and less to read (the readers ask for
+the source as a dictionary)."""
+LINKS_BYTES_PER_ROW = 34
+"""A scratch links file's bytes per record written :data:`simulator.io.ROOMY`
+(182 MiB for 5.9 million records at 1,000,000 households), for the room it needs."""
+
+
+def links_compression(out: Path, record_files: Iterable[Path]) -> str:
+    """The codec of a scratch links file at ``out`` of ``record_files``' records.
+
+    :func:`simulator.io.scratch_compression` of its room as
+    :data:`simulator.io.ROOMY`.
+    """
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path in record_files)
+    return scratch_compression(out.parent, LINKS_BYTES_PER_ROW * rows)
+
+
 def write_link_frames(
-    tables: Iterable[pa.Table], out: Path, scratch: bool = False
+    tables: Iterable[pa.Table],
+    out: Path,
+    scratch: bool = False,
+    compression: str = SCRATCH_COMPRESSION,
 ) -> int:
-    """Write rows of the links table (:func:`links_table`'s), in order; their count."""
+    """Write rows of the links table (:func:`links_table`'s), in order; their count.
+
+    An output's bytes, or ``scratch``: :data:`SCRATCH_LINKS`, compressed with
+    ``compression`` (the same values).
+    """
     n = 0
-    with RowGroupWriter(out, links_schema(), scratch=scratch) as writer:
+    options: dict[str, Any] = (
+        {"scratch": True, "compression": compression, **SCRATCH_LINKS}
+        if scratch
+        else {}
+    )
+    with RowGroupWriter(out, links_schema(), **options) as writer:
         for table in tables:
             writer.write(table)
             n += len(table)
@@ -576,7 +622,7 @@ def link_files(
     progress : bool
         Show a progress bar over the match keys.
     scratch : bool
-        ``out`` is a scratch world's, encoded as such (:func:`write_links`).
+        ``out`` is a scratch world's, encoded as such (:func:`write_link_frames`).
 
     Returns
     -------
@@ -619,13 +665,18 @@ def link_files(
         names, kind_of_key = key_kinds(keys)
         key_names = [names[k] for k in kind_of_key]
         households = None if present is None else households_by_person(work / SPINE)
+        codec = (
+            links_compression(out, record_files.values())
+            if scratch
+            else SCRATCH_COMPRESSION
+        )
         if present is not None and households is not None:
             frames = links_by_id(
                 db, union, present, households, key_names, sorted(record_files), rows
             )
-            return write_link_frames(frames, out, scratch)
+            return write_link_frames(frames, out, scratch, codec)
         found = db.name("found")
         db.create(found, union)
         db.drop(*tables)
         sql = links_sql(records, found, spine, key_names)
-        return write_links(db, sql, sorted(record_files), out, rows, scratch)
+        return write_links(db, sql, sorted(record_files), out, rows, scratch, codec)
