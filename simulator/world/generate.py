@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 from simulator.council.view import OPTIONAL_COLUMNS as VIEW_OPTIONAL
 from simulator.council.view import RECORD_COLUMNS as VIEW_RECORDS
 from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
+from simulator.council.view import counted_types
+from simulator.council.view_records import CountedFile, CountedRecords
 from simulator.io import (
     ROOMY,
     SCRATCH_COMPRESSION,
@@ -878,7 +880,11 @@ class Written:
     the world at that index (an earlier one; its scenario that world's without
     errors, :func:`same_records_before_errors`): a lean scratch world whose
     records are that world's before their errors (the ladder's ``visibility``
-    world of a world), drawn with it rather than again.
+    world of a world), drawn with it rather than again. ``counted``: its records
+    files are not written; what the view of the true links counts of them is
+    drawn there as each chunk comes
+    (:meth:`~simulator.council.view_records.CountedRecords.draw`), all that a
+    rung task's world reads of them (its ``rows`` still count them).
     """
 
     scenario: Scenario
@@ -886,6 +892,7 @@ class Written:
     people: bool = True
     spine_only: bool = False
     before_errors_of: int | None = None
+    counted: CountedRecords | None = None
 
     def drawn(self) -> Drawn:
         """What :func:`_shared_chunks` draws of it."""
@@ -1050,6 +1057,7 @@ class _WorldWriter:
         self.addresses: list[_Addresses] = []  # the spine's, by chunk
         self.truth_of: _WorldWriter | None = None
         """An earlier world whose truth files are this one's (:func:`_share_truth`)."""
+        self.counted = world.counted
 
     def write_areas(self, areas: pd.DataFrame) -> None:
         """The areas' file (none without the truth)."""
@@ -1097,6 +1105,10 @@ class _WorldWriter:
             files[rel].write(table)
         for source, columns in records.items():
             rel = SPINE_FILE if source == "spine" else records_file(source)
+            if self.counted is not None and source != "spine":
+                self._count(source, rel, columns)
+                rows[rel] = rows.get(rel, 0) + _Spill.rows_of(columns)
+                continue
             if rel not in files:
                 names = _numbered_columns(source, self.lean, self.scratch)
                 schema = _numbered_schema(columns, names)
@@ -1108,6 +1120,32 @@ class _WorldWriter:
             assert isinstance(file, _Spill)
             file.write(columns)
             rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
+
+    def _count(self, source: str, rel: str, columns: Columns) -> None:
+        """A chunk of ``source``'s records drawn into :attr:`counted`, not written.
+
+        As the view of the true links reads its file: each record's household
+        found by its ``true_person_id``
+        (:func:`simulator.world.true_links.write_oracle_view_file`).
+        """
+        assert self.counted is not None
+        path = self.directory / rel
+        names = _numbered_columns(source, self.lean, self.scratch)
+        view, types = self.scenario.view, counted_types(self.scenario.view)
+        file = (
+            CountedFile(
+                path,
+                source,
+                "true_person_id",
+                types[source],
+                "absence_rate" in names,
+                view,
+                self.scenario.time.reference_date,
+            )
+            if source in types
+            else None
+        )
+        self.counted.draw(path, names, file, columns)
 
     def finish(self) -> dict[str, int]:
         """Every file closed, the spilled ones numbered; each file's rows.
