@@ -57,6 +57,7 @@ from simulator.pipeline.streamed import (
     generate_world,
     generate_worlds,
     link_world,
+    rung_households,
     scratch_directory,
     world_flags,
     world_labels,
@@ -1210,7 +1211,8 @@ def rung_outcomes_files(
     (:class:`~simulator.council.view_records.CountedRecords`). A world linked by
     the truth (``lean``) writes no records files: nothing but those views reads
     them, and what they count is drawn as the records are generated
-    (:class:`~simulator.world.generate.Written`'s ``counted``).
+    (:class:`~simulator.world.generate.Written`'s ``counted``). Its households
+    file holds only what the outcomes read (:func:`rung_households`).
     """
     worlds = by_world(rungs)
     (lean,) = {_lean(method) for w in worlds for _, method in w.values()}
@@ -1224,9 +1226,15 @@ def rung_outcomes_files(
                 at = directory / f"{i}.{j}"
                 at.mkdir()
                 counted = held[i] if lean and j == 0 else None
-                spine_only = j > 0
                 made.append(
-                    Written(rung_scenario, at, False, spine_only, counted=counted)
+                    Written(
+                        rung_scenario,
+                        at,
+                        people=False,
+                        spine_only=j > 0,
+                        counted=counted,
+                        households=rung_households(rung_scenario),
+                    )
                 )
         sizes = streamed.sizes
         files = iter(generate_worlds(made, lean=lean, sizes=sizes, scratch=True))

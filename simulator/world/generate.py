@@ -885,6 +885,8 @@ class Written:
     drawn there as each chunk comes
     (:meth:`~simulator.council.view_records.CountedRecords.draw`), all that a
     rung task's world reads of them (its ``rows`` still count them).
+    ``households``: the only columns of its households file (None: all; a rung
+    task's world, whose outcomes read the ids and the audit's target alone).
     """
 
     scenario: Scenario
@@ -893,6 +895,7 @@ class Written:
     spine_only: bool = False
     before_errors_of: int | None = None
     counted: CountedRecords | None = None
+    households: tuple[str, ...] | None = None
 
     def drawn(self) -> Drawn:
         """What :func:`_shared_chunks` draws of it."""
@@ -938,7 +941,7 @@ def write_generated_worlds(
         people = any(w.people and not w.spine_only for w in worlds)
         chunks_ = _shared_chunks(drawn, areas, progress, lean, scratch, people=people)
         for hh, pp, records in chunks_:
-            truth: dict[str, pa.Table] = {}  # each converted once, for every world
+            truth: dict[tuple[str, tuple[str, ...] | None], pa.Table] = {}  # once
             for writer, world_records in zip(writers, records, strict=True):
                 writer.write_chunk(hh, pp, world_records, truth)
         return [writer.finish() for writer in writers]
@@ -955,7 +958,7 @@ def _share_truth(writers: Sequence[_WorldWriter]) -> None:
     first: dict[tuple[bool, str], _WorldWriter] = {}
     for writer in writers:
         if writer.truth and writer.scratch:
-            key = (writer.people, writer.compression)
+            key = (writer.people, writer.compression, writer.households)
             writer.truth_of = first.setdefault(key, writer)
             if writer.truth_of is writer:
                 writer.truth_of = None
@@ -1057,7 +1060,7 @@ class _WorldWriter:
         self.addresses: list[_Addresses] = []  # the spine's, by chunk
         self.truth_of: _WorldWriter | None = None
         """An earlier world whose truth files are this one's (:func:`_share_truth`)."""
-        self.counted = world.counted
+        self.counted, self.households = world.counted, world.households
 
     def write_areas(self, areas: pd.DataFrame) -> None:
         """The areas' file (none without the truth)."""
@@ -1074,12 +1077,13 @@ class _WorldWriter:
         hh: pd.DataFrame,
         pp: pd.DataFrame,
         records: dict[str, Columns],
-        tables: dict[str, pa.Table] | None = None,
+        tables: dict[tuple[str, tuple[str, ...] | None], pa.Table] | None = None,
     ) -> None:
         """A chunk's truth written, its records and spine spilled.
 
         ``tables``: the chunk's truth tables converted so far (:func:`_truth_table`),
-        shared by its worlds; those converted here are added.
+        by file and columns (None: all), shared by its worlds; those converted here
+        are added.
         """
         files, rows = self.files, self.rows
         if "spine" in records:
@@ -1090,9 +1094,12 @@ class _WorldWriter:
             rows[rel] = rows.get(rel, 0) + len(frame)
             if self.truth_of is not None:
                 continue  # its files linked once written (finish)
-            if rel not in tables:
-                tables[rel] = _truth_table(frame, strings)
-            table = tables[rel]
+            columns = self.households if rel == HOUSEHOLDS_FILE else None
+            if columns is not None:
+                frame = frame[list(columns)]
+            if (rel, columns) not in tables:
+                tables[rel, columns] = _truth_table(frame, strings)
+            table = tables[rel, columns]
             if rel not in files:
                 writer = _writer(
                     self.directory / rel,
