@@ -955,7 +955,7 @@ def _share_truth(writers: Sequence[_WorldWriter]) -> None:
     error-free twin's, 97 MB of 1,000,000 households, and the ladder's worlds'). An
     output's files are never linked: each is its own.
     """
-    first: dict[tuple[bool, str], _WorldWriter] = {}
+    first: dict[tuple[bool, str, tuple[str, ...] | None], _WorldWriter] = {}
     for writer in writers:
         if writer.truth and writer.scratch:
             key = (writer.people, writer.compression, writer.households)
