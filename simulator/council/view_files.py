@@ -166,21 +166,28 @@ def _links_tables(
 
 
 def _sources(
-    record_files: Mapping[str, Path], types: Mapping[str, tuple[str, ...]]
+    record_files: Mapping[str, Path],
+    types: Mapping[str, tuple[str, ...]],
+    records: CountedRecords | None = None,
 ) -> tuple[list[str], set[str]]:
     """The sources whose records the view counts, and those with ``absence_rate``.
 
-    In name order (``src`` numbers them); each file checked for the view's columns.
+    In name order (``src`` numbers them); each file checked for the view's columns
+    (a file of records drawn, never written: the columns it would have, ``records``).
     """
     names = sorted(n for n in record_files if n in types)
-    with_absence = {
-        name
-        for name in names
-        if ABSENCE
-        in _require_file(
-            record_files[name], ("record_id", *RECORD_COLUMNS), f"{name} records"
-        )
-    }
+    wanted = ("record_id", *RECORD_COLUMNS)
+    with_absence = set()
+    for name in names:
+        drawn = None if records is None else records.columns(record_files[name])
+        if drawn is None:
+            columns = _require_file(record_files[name], wanted, f"{name} records")
+        elif missing := [c for c in wanted if c not in drawn]:
+            raise InputDataError(f"{name} records: missing column(s) {missing}")
+        else:
+            columns = list(drawn)
+        if ABSENCE in columns:
+            with_absence.add(name)
     return names, with_absence
 
 
@@ -369,13 +376,14 @@ def write_linked_view(
     :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
     ``records``: with tables, the records read once for every view of the same
     files (:class:`~simulator.council.view_records.CountedRecords`), however
-    each finds their households; else read a batch at a time and not held.
+    each finds their households; else read a batch at a time and not held. Records
+    drawn there, never written (a rung task's), need tables.
     """
     if households_per_range < 1:
         raise ValueError("households_per_range must be at least 1")
     _require_file(spine_file, SPINE_COLUMNS, "spine")
     types = counted_types(scenario.view)
-    names, with_absence = _sources(record_files, types)
+    names, with_absence = _sources(record_files, types, records)
     settings = {
         "reference_date": scenario.time.reference_date,
         "deprivation": deprivation,
@@ -397,6 +405,8 @@ def write_linked_view(
     else:
         if db is None:
             raise ValueError("households given as SQL need a database")
+        if records is not None and any(map(records.columns, record_files.values())):
+            raise ValueError("records drawn, not written, are found by tables only")
         sql = _linked_sql(record_files, names, with_absence, types, households)
         build = partial(view_of_linked, **settings)
         views = (

@@ -57,6 +57,7 @@ from simulator.pipeline.streamed import (
     generate_world,
     generate_worlds,
     link_world,
+    rung_households,
     scratch_directory,
     world_flags,
     world_labels,
@@ -1207,23 +1208,38 @@ def rung_outcomes_files(
     only its spine is drawn in that pass (``spine_only``), which replaces the
     world's once the rungs before it are done. Their records files being the
     same, the truth's views of them read their counted records once
-    (:class:`~simulator.council.view_records.CountedRecords`).
+    (:class:`~simulator.council.view_records.CountedRecords`). A world linked by
+    the truth (``lean``) writes no records files: nothing but those views reads
+    them, and what they count is drawn as the records are generated
+    (:class:`~simulator.world.generate.Written`'s ``counted``). Its households
+    file holds only what the outcomes read (:func:`rung_households`).
     """
     worlds = by_world(rungs)
     (lean,) = {_lean(method) for w in worlds for _, method in w.values()}
     out = {}
     with scratch_directory(streamed.root) as directory:
         made = []
+        held: list[CountedRecords | None] = []
         for i, world in enumerate(worlds):
+            held.append(CountedRecords() if lean or len(world) > 1 else None)
             for j, (rung_scenario, _) in enumerate(world.values()):
                 at = directory / f"{i}.{j}"
                 at.mkdir()
-                made.append(Written(rung_scenario, at, people=False, spine_only=j > 0))
+                counted = held[i] if lean and j == 0 else None
+                made.append(
+                    Written(
+                        rung_scenario,
+                        at,
+                        people=False,
+                        spine_only=j > 0,
+                        counted=counted,
+                        households=rung_households(rung_scenario),
+                    )
+                )
         sizes = streamed.sizes
         files = iter(generate_worlds(made, lean=lean, sizes=sizes, scratch=True))
-        for world in worlds:
+        for world, records in zip(worlds, held, strict=True):
             world_files = next(files)
-            records = CountedRecords() if len(world) > 1 else None
             for j, (rung, (rung_scenario, method)) in enumerate(world.items()):
                 if j > 0:  # the world's files with this rung's spine
                     os.replace(next(files).spine_file, world_files.spine_file)

@@ -325,6 +325,11 @@ def world_labels(world: WorldFiles, households: pd.Index) -> pd.Series:
     )
 
 
+def rung_households(scenario: Scenario) -> tuple[str, str]:
+    """The households' columns a rung's outcomes read (:func:`world_outcomes`)."""
+    return "household_id", scenario.audit.target
+
+
 def world_outcomes(
     world: WorldFiles, flags: pd.DataFrame | Path, *, rung: bool = False
 ) -> pd.DataFrame:
@@ -341,7 +346,7 @@ def world_outcomes(
     target = world.scenario.audit.target
     path = world.directory / HOUSEHOLDS_FILE
     if rung:
-        columns = ["household_id", target]
+        columns = list(rung_households(world.scenario))
         wanted = OUTCOME_FLAG_COLUMNS[:2]
         outcomes = household_flags
     else:

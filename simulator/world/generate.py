@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 from simulator.council.view import OPTIONAL_COLUMNS as VIEW_OPTIONAL
 from simulator.council.view import RECORD_COLUMNS as VIEW_RECORDS
 from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
+from simulator.council.view import counted_types
+from simulator.council.view_records import CountedFile, CountedRecords
 from simulator.io import (
     ROOMY,
     SCRATCH_COMPRESSION,
@@ -878,7 +880,13 @@ class Written:
     the world at that index (an earlier one; its scenario that world's without
     errors, :func:`same_records_before_errors`): a lean scratch world whose
     records are that world's before their errors (the ladder's ``visibility``
-    world of a world), drawn with it rather than again.
+    world of a world), drawn with it rather than again. ``counted``: its records
+    files are not written; what the view of the true links counts of them is
+    drawn there as each chunk comes
+    (:meth:`~simulator.council.view_records.CountedRecords.draw`), all that a
+    rung task's world reads of them (its ``rows`` still count them).
+    ``households``: the only columns of its households file (None: all; a rung
+    task's world, whose outcomes read the ids and the audit's target alone).
     """
 
     scenario: Scenario
@@ -886,6 +894,8 @@ class Written:
     people: bool = True
     spine_only: bool = False
     before_errors_of: int | None = None
+    counted: CountedRecords | None = None
+    households: tuple[str, ...] | None = None
 
     def drawn(self) -> Drawn:
         """What :func:`_shared_chunks` draws of it."""
@@ -931,7 +941,7 @@ def write_generated_worlds(
         people = any(w.people and not w.spine_only for w in worlds)
         chunks_ = _shared_chunks(drawn, areas, progress, lean, scratch, people=people)
         for hh, pp, records in chunks_:
-            truth: dict[str, pa.Table] = {}  # each converted once, for every world
+            truth: dict[tuple[str, tuple[str, ...] | None], pa.Table] = {}  # once
             for writer, world_records in zip(writers, records, strict=True):
                 writer.write_chunk(hh, pp, world_records, truth)
         return [writer.finish() for writer in writers]
@@ -945,10 +955,10 @@ def _share_truth(writers: Sequence[_WorldWriter]) -> None:
     error-free twin's, 97 MB of 1,000,000 households, and the ladder's worlds'). An
     output's files are never linked: each is its own.
     """
-    first: dict[tuple[bool, str], _WorldWriter] = {}
+    first: dict[tuple[bool, str, tuple[str, ...] | None], _WorldWriter] = {}
     for writer in writers:
         if writer.truth and writer.scratch:
-            key = (writer.people, writer.compression)
+            key = (writer.people, writer.compression, writer.households)
             writer.truth_of = first.setdefault(key, writer)
             if writer.truth_of is writer:
                 writer.truth_of = None
@@ -1050,6 +1060,7 @@ class _WorldWriter:
         self.addresses: list[_Addresses] = []  # the spine's, by chunk
         self.truth_of: _WorldWriter | None = None
         """An earlier world whose truth files are this one's (:func:`_share_truth`)."""
+        self.counted, self.households = world.counted, world.households
 
     def write_areas(self, areas: pd.DataFrame) -> None:
         """The areas' file (none without the truth)."""
@@ -1066,12 +1077,13 @@ class _WorldWriter:
         hh: pd.DataFrame,
         pp: pd.DataFrame,
         records: dict[str, Columns],
-        tables: dict[str, pa.Table] | None = None,
+        tables: dict[tuple[str, tuple[str, ...] | None], pa.Table] | None = None,
     ) -> None:
         """A chunk's truth written, its records and spine spilled.
 
         ``tables``: the chunk's truth tables converted so far (:func:`_truth_table`),
-        shared by its worlds; those converted here are added.
+        by file and columns (None: all), shared by its worlds; those converted here
+        are added.
         """
         files, rows = self.files, self.rows
         if "spine" in records:
@@ -1082,9 +1094,12 @@ class _WorldWriter:
             rows[rel] = rows.get(rel, 0) + len(frame)
             if self.truth_of is not None:
                 continue  # its files linked once written (finish)
-            if rel not in tables:
-                tables[rel] = _truth_table(frame, strings)
-            table = tables[rel]
+            columns = self.households if rel == HOUSEHOLDS_FILE else None
+            if columns is not None:
+                frame = frame[list(columns)]
+            if (rel, columns) not in tables:
+                tables[rel, columns] = _truth_table(frame, strings)
+            table = tables[rel, columns]
             if rel not in files:
                 writer = _writer(
                     self.directory / rel,
@@ -1097,6 +1112,10 @@ class _WorldWriter:
             files[rel].write(table)
         for source, columns in records.items():
             rel = SPINE_FILE if source == "spine" else records_file(source)
+            if self.counted is not None and source != "spine":
+                self._count(source, rel, columns)
+                rows[rel] = rows.get(rel, 0) + _Spill.rows_of(columns)
+                continue
             if rel not in files:
                 names = _numbered_columns(source, self.lean, self.scratch)
                 schema = _numbered_schema(columns, names)
@@ -1108,6 +1127,32 @@ class _WorldWriter:
             assert isinstance(file, _Spill)
             file.write(columns)
             rows[rel] = rows.get(rel, 0) + file.rows_of(columns)
+
+    def _count(self, source: str, rel: str, columns: Columns) -> None:
+        """A chunk of ``source``'s records drawn into :attr:`counted`, not written.
+
+        As the view of the true links reads its file: each record's household
+        found by its ``true_person_id``
+        (:func:`simulator.world.true_links.write_oracle_view_file`).
+        """
+        assert self.counted is not None
+        path = self.directory / rel
+        names = _numbered_columns(source, self.lean, self.scratch)
+        view, types = self.scenario.view, counted_types(self.scenario.view)
+        file = (
+            CountedFile(
+                path,
+                source,
+                "true_person_id",
+                types[source],
+                "absence_rate" in names,
+                view,
+                self.scenario.time.reference_date,
+            )
+            if source in types
+            else None
+        )
+        self.counted.draw(path, names, file, columns)
 
     def finish(self) -> dict[str, int]:
         """Every file closed, the spilled ones numbered; each file's rows.

@@ -367,7 +367,10 @@ def write_oracle_view_file(
     :func:`write_oracle_links`; arguments as for ``write_view_file``.
     ``records``: the records files' counted records, read once and held there
     for each view of them with another spine (a rung task's ``model`` and
-    ``spine`` rungs: :func:`~simulator.council.view_files.write_linked_view`).
+    ``spine`` rungs: :func:`~simulator.council.view_files.write_linked_view`);
+    or drawn there as generated, their files never written
+    (:meth:`~simulator.council.view_records.CountedRecords.draw`: neither read
+    nor checked).
 
     Raises
     ------
@@ -388,14 +391,22 @@ def write_oracle_view_file(
         scratch=scratch,
         records=records,
     )
-    sound = _sound_by_footers(record_files, spine_file)
+    # Records drawn, never written (a rung task's): their ids and truth are whole.
+    written = {
+        name: path
+        for name, path in record_files.items()
+        if records is None or records.columns(path) is None
+    }
+    sound = _sound_by_footers(written, spine_file)
     tables = _truth_tables(spine_file, sorted(record_files)) if sound else None
     if tables is not None:  # no DuckDB: its connection costs more than a check
         return write(None, households=tables)
     with spilling_db(memory_limit_gb, work_dir) as db:
-        _check_oracle_files(db, record_files, spine_file)
+        _check_oracle_files(db, written, spine_file)
         if not sound:  # read once the files are checked (else read above: None)
             tables = _truth_tables(spine_file, sorted(record_files))
+        if tables is None and len(written) < len(record_files):
+            raise ValueError("records drawn, not written, need the spine's persons")
         if tables is None:
             persons = db.name("persons")
             db.create(

@@ -11,10 +11,12 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.council.view_records import CountedRecords
 from simulator.pipeline import run as run_module
 from simulator.pipeline.run import (
     fit_model,
@@ -25,9 +27,16 @@ from simulator.pipeline.run import (
     rung_worlds,
     twin_rung,
 )
-from simulator.pipeline.streamed import SCRATCH_PREFIX, Streamed, scratch_directory
+from simulator.pipeline.streamed import (
+    SCRATCH_PREFIX,
+    Streamed,
+    generate_worlds,
+    rung_households,
+    scratch_directory,
+    world_view,
+)
 from simulator.schema.scenario import Scenario
-from simulator.world.generate import BLOCK_SIZE
+from simulator.world.generate import BLOCK_SIZE, HOUSEHOLDS_FILE, Written
 
 
 def small(
@@ -213,3 +222,72 @@ def test_a_model_fitted_on_a_streamed_history_cohort_scores_the_same(
     view = linked_view(data, links, scenario)
     pd.testing.assert_series_equal(streamed.score(view), in_memory.score(view))
     assert scratch_left(root) == []
+
+
+@examples(5)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    households=st.integers(1, 10).map(lambda k: k * 100),
+    chunks=st.integers(1, 3),
+    off=st.sampled_from([None, "police", "education", "social_care"]),
+)
+def test_records_counted_as_drawn_give_the_view_of_their_files(
+    tmp_path, seed, households, chunks, off
+):
+    """A lean scratch world whose records are counted as drawn (a rung task's:
+    ``Written.counted``) writes no records files, its households file only the
+    columns asked (``Written.households``), its other files the same bytes, and the
+    truth's view of it the bytes of the view of the world's written records (read
+    a batch at a time, or held)."""
+    agencies = {off: {"enabled": False}} if off else {}
+    scenario = small(seed, households, chunks * BLOCK_SIZE, "oracle", agencies=agencies)
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # examples share tmp_path
+    counted = CountedRecords()
+    made = []
+    asked = rung_households(scenario)
+    for name, held, columns in (("written", None, None), ("counted", counted, asked)):
+        (root / name).mkdir(parents=True)
+        made.append(
+            Written(scenario, root / name, False, counted=held, households=columns)
+        )
+    written, drawn = (
+        generate_worlds([world], lean=True, scratch=True)[0] for world in made
+    )
+    assert drawn.record_files == {
+        k: root / "counted" / v.relative_to(root / "written")
+        for k, v in written.record_files.items()
+    }
+    assert not any(path.exists() for path in drawn.record_files.values())
+    files = sorted(
+        p.relative_to(written.directory) for p in written.directory.rglob("*.parquet")
+    )
+    kept = [p for p in files if p.parts[0] != "records"]
+    assert (
+        sorted(
+            p.relative_to(drawn.directory) for p in drawn.directory.rglob("*.parquet")
+        )
+        == kept
+    )
+    for rel in kept:
+        a, b = written.directory / rel, drawn.directory / rel
+        if rel == Path(HOUSEHOLDS_FILE):
+            assert pq.read_table(b).equals(pq.read_table(a, columns=list(asked)))
+        else:
+            assert a.read_bytes() == b.read_bytes(), rel
+    views = {
+        "read": world_view(written, root / "read.parquet", oracle=True),
+        "held": world_view(
+            written,
+            root / "held.parquet",
+            oracle=True,
+            records=CountedRecords(),
+        ),
+        "drawn": world_view(
+            drawn, root / "drawn.parquet", oracle=True, records=counted
+        ),
+    }
+    tables = {k: pq.read_table(v) for k, v in views.items()}
+    assert tables["drawn"].num_rows == tables["read"].num_rows
+    for name in ("held", "drawn"):
+        assert tables[name].equals(tables["read"]), name
+        assert views[name].read_bytes() == views["read"].read_bytes(), name
