@@ -31,6 +31,7 @@ from simulator.council.linkage.on_disk import (
 from simulator.council.view_files import write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.council.view_records import CountedRecords
+from simulator.council.view_spine import HeldSpine
 from simulator.errors import InputDataError
 from simulator.io import id_bound
 from simulator.schema.scenario import Scenario
@@ -350,6 +351,7 @@ def write_oracle_view_file(
     memory_limit_gb: float | None = None,
     scratch: bool = False,
     records: CountedRecords | None = None,
+    spine: HeldSpine | None = None,
 ) -> int:
     """Write the council's view of the true links to ``out``; return its rows.
 
@@ -362,6 +364,8 @@ def write_oracle_view_file(
     ``records``: the records files' counted records, read once and held there
     for each view of them with another spine (a rung task's ``model`` and
     ``spine`` rungs: :func:`~simulator.council.view_files.write_linked_view`).
+    ``spine``: the spine's sums kept for, or taken from, another view of the
+    same spine file (the world's own view: ``write_linked_view``).
 
     Raises
     ------
@@ -381,6 +385,7 @@ def write_oracle_view_file(
         households_per_range=households_per_range,
         scratch=scratch,
         records=records,
+        spine=spine,
     )
     sound = _sound_by_footers(record_files, spine_file)
     tables = _truth_tables(spine_file, sorted(record_files)) if sound else None
