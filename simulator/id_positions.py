@@ -24,6 +24,11 @@ def _integers(values: object) -> np.ndarray | None:
     return None
 
 
+def _within(array: np.ndarray, size: int) -> bool:
+    """Every value of ``array`` indexes a table of ``size`` slots (none if empty)."""
+    return not len(array) or (array.min() >= 0 and array.max() < size)
+
+
 class IdPositions:
     """The position of each id of a column (like ``pd.Index(ids).get_indexer``).
 
@@ -63,6 +68,8 @@ class IdPositions:
         if self._table is None or array is None:
             index = self._index if self._index is not None else pd.Index(self._ids)
             return np.asarray(index.get_indexer(target), dtype=np.int64)
+        if _within(array, len(self._table)):  # one gather, no masks
+            return self._table[array]
         out = np.full(len(array), -1, dtype=np.int64)
         inside = (array >= 0) & (array < len(self._table))
         out[inside] = self._table[array[inside]]
@@ -73,6 +80,8 @@ class IdPositions:
         array = _integers(target)
         if self._table is None or array is None:
             return pd.Series(target).isin(self._ids).to_numpy(bool)
+        if _within(array, len(self._table)):
+            return self._table[array] >= 0
         inside = (array >= 0) & (array < len(self._table))
         out = np.zeros(len(array), dtype=bool)
         out[inside] = self._table[array[inside]] >= 0

@@ -53,7 +53,7 @@ from simulator.council.view_partitions import (
     spine_batches,
 )
 from simulator.council.view_records import CountedFile, CountedRecords, read_counted
-from simulator.council.view_spine import SpineCounts
+from simulator.council.view_spine import HeldSpine, SpineCounts
 from simulator.errors import InputDataError
 from simulator.io import RowGroupWriter, id_bound, marked_ids
 from simulator.schema.scenario import Scenario
@@ -268,6 +268,7 @@ def write_view_file(
     households_per_range: int,
     memory_limit_gb: float | None = None,
     scratch: bool = False,
+    spine: HeldSpine | None = None,
 ) -> int:
     """Write the linked family view of files to ``out``; return its rows.
 
@@ -301,6 +302,9 @@ def write_view_file(
         DuckDB's memory limit; by default DuckDB's own (80% of RAM).
     scratch : bool
         A view no output keeps (:func:`write_linked_view`): other bytes, faster.
+    spine : HeldSpine, optional
+        The spine's sums kept for (or from) another view of the same spine file
+        (:func:`write_linked_view`).
 
     Returns
     -------
@@ -342,6 +346,7 @@ def write_view_file(
             out,
             households_per_range=households_per_range,
             scratch=scratch,
+            spine=spine,
         )
 
 
@@ -361,6 +366,7 @@ def write_linked_view(
     households_per_range: int,
     scratch: bool = False,
     records: CountedRecords | None = None,
+    spine: HeldSpine | None = None,
 ) -> int:
     """:func:`write_view_file` with the records' households given; its rows.
 
@@ -378,6 +384,10 @@ def write_linked_view(
     files (:class:`~simulator.council.view_records.CountedRecords`), however
     each finds their households; else read a batch at a time and not held. Records
     drawn there, never written (a rung task's), need tables.
+    ``spine``: with tables, the spine's households and sums taken from the last
+    view of the same spine file, or kept for the next
+    (:class:`~simulator.council.view_spine.HeldSpine`: a world's own view, then
+    its ``data_error`` rung's); the same values.
     """
     if households_per_range < 1:
         raise ValueError("households_per_range must be at least 1")
@@ -401,7 +411,9 @@ def write_linked_view(
             scenario=scenario,
             records=records,
         )
-        views = _counted_views(counts, spine_file, households_per_range, settings)
+        views = _counted_views(
+            counts, spine_file, households_per_range, settings, spine
+        )
     else:
         if db is None:
             raise ValueError("households given as SQL need a database")
@@ -501,19 +513,44 @@ def _counted_views(
     spine_file: Path,
     households_per_range: int,
     settings: Mapping[str, Any],
+    held: HeldSpine | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The view a range at a time, every feature summed per household.
 
     The records' (``counted``), then the spine's (:class:`SpineCounts`, the
     ``settings`` of :func:`~simulator.council.view.view_of_linked`): each file is
-    read a batch at a time, in file order, and neither is cut by household.
+    read a batch at a time, in file order, and neither is cut by household. The
+    spine's households and sums are taken from ``held`` where it kept this file's
+    with these settings, else summed and kept there for the next view.
     """
-    households = pq.read_table(spine_file, columns=[INDEX]).column(0)
-    if households.null_count:
-        raise _missing_households()
-    ids = sorted_unique(households.to_numpy().astype(np.int64, copy=False))
-    del households
-    counts = counted(ids)  # the records' errors first, as in memory
+    summed = None if held is None else held.take(spine_file, dict(settings))
+    if summed is None:
+        households = pq.read_table(spine_file, columns=[INDEX]).column(0)
+        if households.null_count:
+            raise _missing_households()
+        ids = sorted_unique(households.to_numpy().astype(np.int64, copy=False))
+        del households
+        counts = counted(ids)  # the records' errors first, as in memory
+        spine = _spine_counts(spine_file, ids, settings)
+        if held is not None:
+            held.keep(spine_file, dict(settings), ids, spine)
+    else:
+        ids, spine = summed
+        counts = counted(ids)
+    starts = list(range(0, len(ids), households_per_range))[1:]
+    for start, stop in zip([0, *starts], [*starts, len(ids)], strict=True):
+        yield view_of_counted(
+            *counts.rows(start, stop),
+            spine.rows(start, stop),
+            pd.Index(ids[start:stop], name=INDEX),
+            settings["config"],
+        )
+
+
+def _spine_counts(
+    spine_file: Path, ids: np.ndarray, settings: Mapping[str, Any]
+) -> SpineCounts:
+    """The spine's rows summed per household ``ids``, a batch at a time."""
     spine = SpineCounts(ids, **settings)
     for batch in spine_batches(spine_file, SPINE_COLUMNS, ("postcode",)):
         person, household, dob, postcode = batch.columns
@@ -523,14 +560,7 @@ def _counted_views(
             dob,
             postcode,
         )
-    starts = list(range(0, len(ids), households_per_range))[1:]
-    for start, stop in zip([0, *starts], [*starts, len(ids)], strict=True):
-        yield view_of_counted(
-            *counts.rows(start, stop),
-            spine.rows(start, stop),
-            pd.Index(ids[start:stop], name=INDEX),
-            settings["config"],
-        )
+    return spine
 
 
 def _by_source(

@@ -8,12 +8,17 @@ knows. So they are summed into arrays with a row per spine household as the
 spine's file is read a batch at a time (:class:`SpineCounts`): the spine is not
 cut into ranges of households, written and read back, and each person's age group
 and decile is found once, not once a view's range. Memory is the arrays (36 bytes
-a household) and a batch.
+a household) and a batch. A world's views of the same spine file with other
+links (its own, then the truth's for the ladder's ``data_error`` rung) take the
+first one's sums (:class:`HeldSpine`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -156,3 +161,75 @@ class SpineCounts:
         members = adults.astype(np.int64) + children + unknown
         out = composition_of(members, adults, children, school)
         return out | area_of(self._decile[start:stop])
+
+
+class HeldSpine:
+    """A spine file's households and sums, kept for the next view of that file.
+
+    A world's own view and its ``data_error`` rung's view (the truth's links) read
+    the same spine file: the same households and :class:`SpineCounts`, whatever
+    the records' households. A view keeps them here (:meth:`keep`); the next
+    takes them (:meth:`take`) if the file is the same one (device, inode, size
+    and time: a hard link is, a replaced or rewritten file is not) and the view's
+    settings are equal. They are given once and then forgotten, and a miss
+    forgets them too: one file's sums at most (36 bytes a household, and 8 for
+    its id), held between two views only. Pickled empty: a world sent to another
+    process sums afresh.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[int, ...] | None = None
+        self._settings: dict[str, Any] = {}
+        self._held: tuple[np.ndarray, SpineCounts] | None = None
+
+    def __reduce__(self) -> tuple[type[HeldSpine], tuple[()]]:
+        return (HeldSpine, ())
+
+    def take(
+        self, spine_file: Path, settings: dict[str, Any]
+    ) -> tuple[np.ndarray, SpineCounts] | None:
+        """The households and sums kept of ``spine_file`` with ``settings``, or None.
+
+        Nothing is held after.
+        """
+        held, key, kept = self._held, self._key, self._settings
+        self._key, self._settings, self._held = None, {}, None
+        if held is None or key != _file_key(spine_file):
+            return None
+        return held if _same_settings(kept, settings) else None
+
+    def keep(
+        self,
+        spine_file: Path,
+        settings: dict[str, Any],
+        households: np.ndarray,
+        counts: SpineCounts,
+    ) -> None:
+        """Hold ``spine_file``'s households and sums (all its rows added)."""
+        self._key = _file_key(spine_file)
+        self._settings = dict(settings)
+        self._held = (households, counts)
+
+
+def _file_key(path: Path) -> tuple[int, ...]:
+    """What tells one file from another: its device, inode, size and time."""
+    at = os.stat(path)
+    return (at.st_dev, at.st_ino, at.st_size, at.st_mtime_ns)
+
+
+def _same_settings(held: dict[str, Any], asked: dict[str, Any]) -> bool:
+    """The view's settings are equal (the deprivation lookup by its values)."""
+    if held.keys() != asked.keys():
+        return False
+    for name, value in asked.items():
+        kept = held[name]
+        if isinstance(value, pd.DataFrame) or isinstance(kept, pd.DataFrame):
+            if not (
+                isinstance(value, pd.DataFrame)
+                and isinstance(kept, pd.DataFrame)
+                and kept.equals(value)
+            ):
+                return False
+        elif kept != value:
+            return False
+    return True

@@ -22,7 +22,7 @@ import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ from simulator.council.view import (
 )
 from simulator.council.view_files import LINK_COLUMNS, write_view_file
 from simulator.council.view_records import CountedRecords
+from simulator.council.view_spine import HeldSpine
 from simulator.frames import release_memory
 from simulator.io import write_parquet
 from simulator.pipeline.linked_files import WORK_DIRECTORY, link_dataset_files
@@ -96,6 +97,10 @@ class WorldFiles:
     ``sizes`` are how much of it each step holds at once (the same values whatever
     they are). A ``scratch`` world is no output's (a task's): its files, links
     included, are encoded for speed (:data:`simulator.io.SCRATCH_COMPRESSION`).
+    ``spine_sums``: what the last view of its spine file summed, for the next
+    (:class:`~simulator.council.view_spine.HeldSpine`: its own links' view, then
+    its ``data_error`` rung's); shared by the copies ``dataclasses.replace``
+    makes (:func:`~simulator.pipeline.run_world.shared_world`'s).
     """
 
     scenario: Scenario
@@ -103,6 +108,7 @@ class WorldFiles:
     record_files: dict[str, Path]
     sizes: StreamSizes = DEFAULT_SIZES
     scratch: bool = False
+    spine_sums: HeldSpine = field(default_factory=HeldSpine, compare=False, repr=False)
 
     @property
     def spine_file(self) -> Path:
@@ -242,7 +248,9 @@ def world_view(
     written (:func:`simulator.world.true_links.write_oracle_view_file`; the
     world's links file is not read; ``records``: its records read once for the
     views of them with other spines, as a rung task's). A scratch world's view
-    is a scratch file, a range at a time (the same values).
+    is a scratch file, a range at a time (the same values). The spine's sums are
+    taken from ``world.spine_sums`` where the world's last view of the same
+    spine file kept them, else kept there for the next.
     """
     out = world.directory / VIEW_FILE if out is None else out
     write = (
@@ -260,6 +268,7 @@ def world_view(
         households_per_range=world.sizes.range_households,
         memory_limit_gb=world.sizes.duckdb_gb,
         scratch=world.scratch,
+        spine=world.spine_sums,
     )
     release_memory()  # what the view freed: the C library's heap, not Arrow's pool
     return out

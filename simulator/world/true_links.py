@@ -32,6 +32,7 @@ from simulator.council.linkage.on_disk import (
 from simulator.council.view_files import write_linked_view
 from simulator.council.view_partitions import NO_HOUSEHOLD, HouseholdTables
 from simulator.council.view_records import CountedRecords
+from simulator.council.view_spine import HeldSpine
 from simulator.errors import InputDataError
 from simulator.io import SCRATCH_COMPRESSION, id_bound
 from simulator.schema.scenario import Scenario
@@ -356,6 +357,7 @@ def write_oracle_view_file(
     memory_limit_gb: float | None = None,
     scratch: bool = False,
     records: CountedRecords | None = None,
+    spine: HeldSpine | None = None,
 ) -> int:
     """Write the council's view of the true links to ``out``; return its rows.
 
@@ -371,6 +373,8 @@ def write_oracle_view_file(
     or drawn there as generated, their files never written
     (:meth:`~simulator.council.view_records.CountedRecords.draw`: neither read
     nor checked).
+    ``spine``: the spine's sums kept for, or taken from, another view of the
+    same spine file (the world's own view: ``write_linked_view``).
 
     Raises
     ------
@@ -390,6 +394,7 @@ def write_oracle_view_file(
         households_per_range=households_per_range,
         scratch=scratch,
         records=records,
+        spine=spine,
     )
     # Records drawn, never written (a rung task's): their ids and truth are whole.
     written = {

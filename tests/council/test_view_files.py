@@ -7,6 +7,7 @@ Parquet row groups and DuckDB's memory limit, and read no hidden truth column.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from councilfiles import World, scenario, world
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from simulator import io
@@ -29,6 +30,7 @@ from simulator.council.view_files import (
     _links_tables,
     write_view_file,
 )
+from simulator.council.view_spine import HeldSpine
 from simulator.errors import InputDataError
 from simulator.vocabulary import AGENCIES, INDEX
 from simulator.world import true_links
@@ -377,3 +379,79 @@ def test_the_truth_tables_hold_each_persons_lowest_spine_household(
     expected = np.full(n + 2, view_partitions.NO_HOUSEHOLD, np.int64)
     expected[first["true_person_id"]] = first[INDEX]
     assert table.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("second", ["same", "hard link", "rewritten", "no deprivation"])
+@settings(max_examples=3, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_households=st.integers(10, 200),
+    per_range=st.sampled_from([1, 7, 10**9]),
+)
+def test_a_worlds_next_view_takes_its_spines_sums(
+    tmp_path_factory, seed, n_households, per_range, second
+):
+    """A world's own view keeps its spine's sums (``HeldSpine``); the truth's view
+    of the same spine file (or a hard link to it) takes them, not summed again,
+    and gives the bytes of a view summed afresh. A spine file rewritten since, or
+    other settings, is summed again: the bytes of its own view. (A world whose
+    links file the view joins in DuckDB keeps none: left out.)"""
+    out = tmp_path_factory.mktemp("held")
+    w = world(scenario(n_households, seed), out, "deterministic")
+    links_view = _view_bytes(w, out, households_per_range=per_range)
+    kwargs: dict[str, object] = {}
+    if second == "hard link":
+        os.link(w.spine_file, out / "linked_spine.parquet")
+        w2 = replace(w, spine_file=out / "linked_spine.parquet")
+    elif second == "rewritten":  # a person fewer, written in the file's place
+        spine = pq.read_table(w.spine_file)
+        pq.write_table(spine.slice(1), out / "new_spine.parquet")
+        os.replace(out / "new_spine.parquet", w.spine_file)
+        w2 = w
+    else:
+        w2 = w
+        if second == "no deprivation":
+            kwargs["deprivation"] = None
+    fresh = out / "fresh"
+    fresh.mkdir()
+    expected = _oracle_view(w2, fresh, per_range, **kwargs)
+    if second == "rewritten":  # the first view of the spine before it changed
+        (out / "old").mkdir()
+        pq.write_table(spine, out / "old" / "spine.parquet")
+        w = replace(w, spine_file=out / "old" / "spine.parquet")
+    summed: list[Path] = []
+    real = view_files._spine_counts
+    held = HeldSpine()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            view_files,
+            "_spine_counts",
+            lambda path, *args: summed.append(path) or real(path, *args),
+        )
+        got = _view_bytes(w, out, households_per_range=per_range, spine=held)
+        assert got == links_view
+        assume(summed)  # else its links are joined in DuckDB: no sums kept
+        kept = out / "kept"
+        kept.mkdir()
+        if second == "rewritten":  # the kept sums' file replaced by another
+            os.replace(w2.spine_file, w.spine_file)
+            w2 = w
+        assert _oracle_view(w2, kept, per_range, spine=held, **kwargs) == expected
+    taken = second in ("same", "hard link")
+    assert len(summed) == (1 if taken else 2)
+    assert held.take(w2.spine_file, {}) is None  # given once, then forgotten
+
+
+def _oracle_view(w: World, out: Path, per_range: int, **kwargs: object) -> bytes:
+    """The truth's view of ``w``'s files (``kwargs`` replace the world's)."""
+    arguments: dict[str, object] = {
+        "record_files": w.record_files,
+        "spine_file": w.spine_file,
+        "deprivation": w.deprivation,
+        "scenario": w.data.scenario,
+        "out": out / "oracle_view.parquet",
+        "work_dir": out / "work",
+        "households_per_range": per_range,
+    }
+    write_oracle_view_file(**(arguments | kwargs))
+    return (out / "oracle_view.parquet").read_bytes()

@@ -171,3 +171,14 @@ def test_repeated_spine_ids_are_duckdbs_distinct_count(
         f"FROM read_parquet({sql_text(path)})"
     )
     assert repeats(db, path, "spine_person_id") == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(id_lists(max_size=40), id_lists(max_size=40))
+def test_id_positions_contains_is_isin(targets, ids):
+    """Repeated ids allowed; every target inside the table or some outside."""
+    target = np.array(targets, dtype=np.int64)
+    expected = pd.Series(target).isin(ids).tolist()
+    assert IdPositions(np.array(ids, dtype=np.int64)).contains(target).tolist() == (
+        expected
+    )

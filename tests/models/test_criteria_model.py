@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.council.models import (
     CriteriaConfig,
@@ -21,6 +23,7 @@ from simulator.council.models import (
     make_model,
 )
 from simulator.council.models.criteria import PROBLEMS, CriteriaModel
+from simulator.council.view import event_column
 from simulator.errors import InputDataError
 from simulator.vocabulary import NEEDS
 
@@ -116,3 +119,43 @@ def test_an_indicator_on_an_event_the_view_lacks_is_named():
     )
     with pytest.raises(InputDataError, match="no column.*police_anti_social_behaviour"):
         CriteriaModel().score(view)
+
+
+COUNTS = st.one_of(
+    st.integers(0, 5),
+    st.integers(-(2**63), 2**63 - 1),  # past what floats hold exactly: as before
+    st.sampled_from([2**52, 2**53 - 1, 2**53 + 1, -(2**53)]),
+)
+EVENTS = ("police.incident", "police.anti_social_behaviour", "health.ae_attendance")
+
+
+def _column(values: list[int], kind: str) -> pd.Series:
+    """``values`` as a column of ``kind`` (small types take them modulo 100)."""
+    if kind == "int64":
+        return pd.Series(values, dtype="int64")
+    if kind == "float64":
+        return pd.Series([float(v) / 3 for v in values], dtype="float64")
+    return pd.Series([v % 100 for v in values], dtype=kind)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(COUNTS, COUNTS, COUNTS), max_size=8),
+    kinds=st.tuples(*[st.sampled_from(["int64", "int32", "uint8", "float64"])] * 3),
+    min_count=st.integers(1, 3),
+)
+def test_problems_are_the_float_row_sums_of_any_columns(rows, kinds, min_count):
+    """Integer columns are summed a column at a time (exactly, or as the frame's
+    float array summed by row where that could round); others as before."""
+    columns = [event_column(e) for e in EVENTS]
+    view = pd.DataFrame(
+        {
+            c: _column([r[i] for r in rows], kind)
+            for i, (c, kind) in enumerate(zip(columns, kinds, strict=True))
+        }
+    ).rename_axis("spine_household_id")
+    crime = Indicator(events=EVENTS, min_count=min_count)
+    model = CriteriaModel(indicators=Indicators(**dict.fromkeys(NEEDS, crime)))
+    sums = view[columns].to_numpy(dtype=np.float64).sum(axis=1)
+    shown = model.problems(view)
+    assert all(shown[n].tolist() == (sums >= min_count).tolist() for n in NEEDS)

@@ -33,6 +33,30 @@ def indicator_columns(indicator: Indicator) -> list[str]:
     return cols
 
 
+EXACT = 2.0**53
+"""Integers whose sum of magnitudes stays below this add up exactly as floats."""
+
+
+def _exact_total(view: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
+    """The row sums of integer ``columns`` as floats, a column at a time, or None.
+
+    Only where every column is of a NumPy integer type and the sum of their
+    largest magnitudes is below :data:`EXACT`: then every partial sum is exact,
+    so the totals are those of the frame's float array summed by row (in any
+    order), without its copy of the columns taken and stacked. None otherwise.
+    """
+    arrays = [view[c].to_numpy() for c in columns]
+    if not all(isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in arrays):
+        return None
+    largest = (max(-float(a.min(initial=0)), float(a.max(initial=0))) for a in arrays)
+    if sum(largest) >= EXACT:
+        return None
+    total = np.zeros(len(view))
+    for a in arrays:
+        total += a
+    return total
+
+
 class CriteriaModel(ModelBase):
     """Count the headline problems each family shows in the linked data.
 
@@ -87,8 +111,11 @@ class CriteriaModel(ModelBase):
         )
         shown = {}
         for need, ind in indicators.items():
-            counts = view[indicator_columns(ind)].to_numpy(dtype=np.float64)
-            shown[need] = counts.sum(axis=1) >= ind.min_count
+            columns = indicator_columns(ind)
+            total = _exact_total(view, columns)
+            if total is None:
+                total = view[columns].to_numpy(dtype=np.float64).sum(axis=1)
+            shown[need] = total >= ind.min_count
         return pd.DataFrame(shown, index=view.index)
 
     def score(self, view: pd.DataFrame) -> pd.Series:
