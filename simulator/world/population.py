@@ -382,7 +382,7 @@ class HouseholdFrame:
         ).astype(np.int64)
         spacing = np.where(
             m.child_no > 0,
-            1 + self.streams("people", "spacing").poisson(m.p_counts, np.full(n, 1.2)),
+            1 + self.streams("people", "spacing").poisson(m.p_counts, 1.2),
             0,
         )
         spacing = np.where(self.person_u("twins") < 0.03, 0, spacing)
@@ -496,19 +496,22 @@ class HouseholdFrame:
         return pd.DataFrame(columns, copy=False)
 
     def with_needs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Add the true needs, the eligibility, the harm and each need's carrier."""
+        """Add the true needs, the eligibility, the harm and each need's carrier.
+
+        The new columns are gathered, then joined to the households at once (a
+        frame's column set one at a time is copied into its blocks each time).
+        """
         s, cal = self.s, self.cal
-        hh, people = self.households.copy(deep=False), self.people
+        hh, people = self.households, self.people
         dep = 1.0 - affluence(hh["imd_decile"].to_numpy())
         lone = hh["lone_parent"].to_numpy()
         rho = s.needs.correlation
         common = self.streams("needs", "common").normal(self.h_counts)
-        h_pos = np.searchsorted(
-            hh["household_id"].to_numpy(), people["household_id"].to_numpy()
-        )
+        h_pos = self.layout.h_idx  # each person's household row, as a search finds
         candidates = carrier_candidates(people, h_pos, len(hh))
         has_school = has_member(h_pos, candidates["education"], len(hh))
         n_needs = np.zeros(len(hh), dtype=np.int64)
+        new: dict[str, np.ndarray] = {}
         for need in NEEDS:
             p = need_probability(
                 s, cal.need_intercepts[need], need, dep, lone, has_school
@@ -517,21 +520,21 @@ class HouseholdFrame:
                 "needs", need
             ).normal(self.h_counts)
             has = ndtr(z) < p
-            hh[f"need_{need}"] = has
+            new[f"need_{need}"] = has
             n_needs += has
-        hh["n_needs"] = n_needs.astype(np.int8)
-        hh["eligible"] = n_needs >= s.eligibility.min_needs
-        hh["harm"] = self.u("harm") < harm_probability(s, n_needs, dep)
+        new["n_needs"] = n_needs.astype(np.int8)
+        new["eligible"] = n_needs >= s.eligibility.min_needs
+        new["harm"] = self.u("harm") < harm_probability(s, n_needs, dep)
         pid = people["person_id"].to_numpy()
         for need in NEEDS:
             pick = pick_member(
                 h_pos, candidates[need], self.u(f"carrier_{need}"), len(hh)
             )
-            has = hh[f"need_{need}"].to_numpy()
-            hh[f"carrier_{need}"] = np.where(
+            has = new[f"need_{need}"]
+            new[f"carrier_{need}"] = np.where(
                 has & (pick >= 0), pid[np.maximum(pick, 0)], -1
             )
-        return hh, people
+        return pd.concat([hh, pd.DataFrame(new, index=hh.index)], axis=1), people
 
 
 def dates_of_birth(reference: dt.date, age: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -321,9 +321,10 @@ def _need_events(
         p = expit(log_odds if shift is None else log_odds + shift)
         seen = has_need & (need_person >= 0)
         seen &= chunk.streams(*streams, "visible").random(counts) < p
-        extra = chunk.streams(*streams, "count").poisson(
-            counts, np.full(n, cfg.mean_events - 1.0)
-        )
+        mean_extra = cfg.mean_events - 1.0
+        extra: np.ndarray | int = 0  # numpy draws nothing for a mean of 0
+        if mean_extra:
+            extra = chunk.streams(*streams, "count").poisson(counts, mean_extra)
         n_need = np.where(seen, 1 + extra, 0)
     return has_need, need_person, n_need
 
