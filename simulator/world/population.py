@@ -24,6 +24,7 @@ from simulator.schema.scenario import Scenario
 from simulator.vocabulary import ETHNICITIES, NEEDS, TENURES
 from simulator.world import identity
 from simulator.world.needs import (
+    CARRIER_KINDS,
     carrier_candidates,
     harm_probability,
     has_member,
@@ -266,6 +267,9 @@ class HouseholdFrame:
         if not unmade <= set(OPTIONAL_PEOPLE):
             raise ValueError(f"people's columns always made: {sorted(unmade)}")
         self.unmade = unmade
+        self.pickers: dict[str, MemberPicker] = {}
+        """The member pickers the needs' carriers were picked with, by kind of
+        member (:data:`~simulator.world.needs.CARRIER_KINDS`), once drawn."""
         n = scenario.population.n_households
         self.hid = np.arange(
             blocks.start * BLOCK_SIZE, min(blocks.stop * BLOCK_SIZE, n)
@@ -527,9 +531,10 @@ class HouseholdFrame:
         new["harm"] = self.u("harm") < harm_probability(s, n_needs, dep)
         pid = people["person_id"].to_numpy()
         for need in NEEDS:
-            pick = pick_member(
-                h_pos, candidates[need], self.u(f"carrier_{need}"), len(hh)
-            )
+            picker = MemberPicker.of(h_pos, candidates[need], len(hh))
+            if need in CARRIER_KINDS:
+                self.pickers[CARRIER_KINDS[need]] = picker
+            pick = picker.pick(self.u(f"carrier_{need}"))
             has = new[f"need_{need}"]
             new[f"carrier_{need}"] = np.where(
                 has & (pick >= 0), pid[np.maximum(pick, 0)], -1
@@ -618,13 +623,20 @@ def make_chunk(
     streets: np.ndarray,
     blocks: range,
     unmade: frozenset[str] = frozenset(),
+    pickers: dict[str, MemberPicker] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Households (with needs and harm) and people of the households in ``blocks``.
 
     The people go without the columns ``unmade`` (of :data:`OPTIONAL_PEOPLE`);
-    every other value is the same.
+    every other value is the same. ``pickers``, if given, is filled with the member
+    pickers the carriers were picked with, by kind of member
+    (:attr:`HouseholdFrame.pickers`), for the sources' draws of the same kinds.
     """
-    return HouseholdFrame(scenario, cal, areas, streets, blocks, unmade).with_needs()
+    frame = HouseholdFrame(scenario, cal, areas, streets, blocks, unmade)
+    households, people = frame.with_needs()
+    if pickers is not None:
+        pickers.update(frame.pickers)
+    return households, people
 
 
 def area_streets(scenario: Scenario) -> np.ndarray:

@@ -132,6 +132,10 @@ class PopulationChunk:
     unattached: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Identity fields a source's rows go without, by source: those a lean scratch
     world neither writes nor decodes (:func:`with_identity`); none if absent."""
+    pickers: Mapping[str, MemberPicker] = field(default_factory=dict)
+    """Member pickers already made for these people, by kind of member (the
+    carriers' of :func:`~simulator.world.population.make_chunk`): the same
+    pickers :meth:`picker` would make."""
     _cache: dict = field(default_factory=dict, repr=False)
 
     def streams(self, *names: str) -> BlockStreams:
@@ -209,6 +213,8 @@ class PopulationChunk:
 
     def picker(self, who: Who) -> MemberPicker:
         """Picks one member of kind ``who`` per household (:meth:`members`)."""
+        if who in self.pickers:
+            return self.pickers[who]
         return self.cached(
             ("picker", who),
             lambda: MemberPicker.of(
