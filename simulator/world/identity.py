@@ -13,7 +13,7 @@ import importlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -412,13 +412,21 @@ def postcodes(area_ids: np.ndarray, slot: np.ndarray) -> pa.Array:
     if not len(area):
         return pa.array([], pa.string())
     # Postcodes repeat (a dozen homes share one): build each (area, unit) once.
-    lo, n_areas = area.min(), area.max() - area.min() + 1
-    n_units = unit.max() + 1
+    lo, n_areas = int(area.min()), int(area.max() - area.min() + 1)
+    # Units up to a power of two: the table of a chunk's homes is its previous
+    # homes' table too (each cell's postcode is the same in any table).
+    n_units = 1 << int(unit.max()).bit_length()
     if n_areas * n_units < len(area):
-        cell = np.arange(n_areas * n_units)
-        table = _postcodes(lo + cell // n_units, cell % n_units)
+        table = _postcode_table(lo, n_areas, n_units)
         return table.take(pa.array((area - lo) * n_units + unit))
     return _postcodes(area, unit)
+
+
+@lru_cache(maxsize=4)
+def _postcode_table(lo: int, n_areas: int, n_units: int) -> pa.Array:
+    """Postcodes of units ``0..n_units-1`` of areas ``lo..lo+n_areas-1``, in order."""
+    cell = np.arange(n_areas * n_units)
+    return _postcodes(lo + cell // n_units, cell % n_units)
 
 
 def _postcodes(area: np.ndarray, unit: np.ndarray) -> pa.Array:

@@ -191,10 +191,22 @@ def _choose(u: np.ndarray, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Index of the category each uniform falls in, row ``rows`` of ``probs`` each.
 
     ``probs`` holds a few distinct rows of probabilities, so their running sums are
-    taken once, then read per uniform (the sums of each row as before).
+    taken once, then read per uniform (the sums of each row as before). The sums a
+    uniform exceeds are counted a category at a time: numpy's sum along a short
+    axis of a (rows, categories) table went a row at a time (1.5 against 0.4 ms
+    for 50,000 uniforms and five categories).
     """
-    cumulative = np.cumsum(probs, axis=1)[rows]
-    return np.minimum((u[:, None] > cumulative).sum(axis=1), probs.shape[1] - 1)
+    cumulative = np.cumsum(probs, axis=1)
+    count = np.zeros(len(u), dtype=np.int64)
+    for j in range(probs.shape[1]):
+        count += u > cumulative[:, j].take(rows)
+    return np.minimum(count, probs.shape[1] - 1)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """``values``, made read-only: an array kept and handed to several readers."""
+    values.flags.writeable = False
+    return values
 
 
 @dataclass(frozen=True)
@@ -239,15 +251,15 @@ class MemberLayout:
             p_counts=block_counts(hid // BLOCK_SIZE, blocks),
         )
 
-    @property
+    @cached_property
     def is_adult(self) -> np.ndarray:
-        """Per person: an adult of the household."""
-        return self.member < self.n_adults[self.h_idx]
+        """Per person: an adult of the household (read by several draws)."""
+        return _read_only(self.member < self.n_adults[self.h_idx])
 
-    @property
+    @cached_property
     def child_no(self) -> np.ndarray:
         """Per person: their place among the children (0 for the eldest)."""
-        return self.member - self.n_adults[self.h_idx]
+        return _read_only(self.member - self.n_adults[self.h_idx])
 
 
 class HouseholdFrame:
