@@ -266,20 +266,33 @@ class BlockStreams:
         """Standard normal draws, one per row."""
         return self._fill(counts, lambda g, o: g.standard_normal(out=o), None)
 
-    def poisson(self, counts: np.ndarray, lam: np.ndarray) -> np.ndarray:
-        """Poisson draws with a per-row mean ``lam``.
+    def poisson(self, counts: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
+        """Poisson draws with a per-row mean ``lam`` (or one mean for every row).
 
         Each block's draws written into one array (no parts joined, no copy cast).
+        One mean takes numpy's scalar path (no array of means read per draw) and a
+        mean of 0 draws nothing (numpy's 0 for it takes no uniform): the same
+        numbers as an array of that mean.
         """
         self._check(counts)
-        lam = np.asarray(lam, dtype=float)
         ends = list(accumulate(int(c) for c in counts))
-        out = np.empty(ends[-1] if ends else 0, dtype=np.int64)
-        if len(lam) != len(out):
-            raise ValueError(f"lam has {len(lam)} rows, the counts sum to {len(out)}")
+        n = ends[-1] if ends else 0
+        out = np.empty(n, dtype=np.int64)
+        scalar = np.ndim(lam) == 0
+        if scalar:
+            lam = float(lam)
+            if lam == 0.0:
+                return np.zeros(n, dtype=np.int64)
+        else:
+            lam = np.asarray(lam, dtype=float)
+            if len(lam) != n:
+                raise ValueError(f"lam has {len(lam)} rows, the counts sum to {n}")
         start = 0
         for g, end in zip(self._gens, ends, strict=True):
-            out[start:end] = g.poisson(lam[start:end])
+            if scalar:
+                out[start:end] = g.poisson(lam, end - start)
+            else:
+                out[start:end] = g.poisson(lam[start:end])
             start = end
         return out
 

@@ -51,6 +51,7 @@ from simulator.world.population import (
     OPTIONAL_PEOPLE,
     PERSON_ADDRESSES,
     Calibration,
+    MemberPicker,
     area_streets,
     make_areas,
     make_chunk,
@@ -486,8 +487,11 @@ def _shared_chunks(
     unattached = _unattached(lean, scratch)  # the same for every chunk
     unmade = _unmade(unattached, people)
     for blocks in tqdm(all_chunks, desc="generate", unit="chunk", disable=not progress):
-        hh, pp = make_chunk(first, cal, areas, streets, blocks, unmade)
-        chunk = PopulationChunk(first, hh, pp, blocks, unattached=unattached)
+        pickers: dict[str, MemberPicker] = {}
+        hh, pp = make_chunk(first, cal, areas, streets, blocks, unmade, pickers)
+        chunk = PopulationChunk(
+            first, hh, pp, blocks, unattached=unattached, pickers=pickers
+        )
         if first.consent.enabled:
             hh[CONSENT_COLUMN] = draw_consent(chunk, first.consent)
         records: list[dict[str, Columns]] = []
@@ -503,7 +507,12 @@ def _shared_chunks(
                 cleans[i] = {s: [] for s in enabled}
             if world.scenario is not chunk.scenario:
                 chunk = PopulationChunk(
-                    world.scenario, hh, pp, blocks, unattached=unattached
+                    world.scenario,
+                    hh,
+                    pp,
+                    blocks,
+                    unattached=unattached,
+                    pickers=pickers,
                 )
             add_records(chunk, parts, lean, scratch, cleans.get(i))
             records.append({s: p[0] for s, p in parts.items()})

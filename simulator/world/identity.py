@@ -13,7 +13,7 @@ import importlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -227,10 +227,30 @@ def sample_names(
 # --------------------------------------------------------------------- identifiers
 
 
+def _floor_divmod(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.divmod(x, d)`` of int64 ``x`` by a positive ``d``, the same values.
+
+    ``x // d`` and ``x - (x // d) * d``: numpy divides int64 by one divisor
+    quickly, but its ``%`` and ``divmod`` take about twice as long as the division,
+    a product and a difference in place (0.52 against 0.32 ms for 175,000 values).
+    """
+    q = x // d
+    low = q * d
+    np.subtract(x, low, out=low)
+    return q, low
+
+
+def _mod(x: np.ndarray, d: int) -> np.ndarray:
+    """``x % d`` of int64 ``x`` by a positive ``d`` (:func:`_floor_divmod`)."""
+    return _floor_divmod(np.asarray(x, dtype=np.int64), d)[1]
+
+
 def _scramble(x: np.ndarray, modulus: int, key: int) -> np.ndarray:
     """A keyed bijection on ``[0, modulus)``: affine, multiplier coprime to it."""
     mult = 40_692_013  # odd and not a multiple of 5: coprime to every 10**k and 10**8
-    return (np.asarray(x, dtype=np.int64) * mult + key % modulus) % modulus
+    y = np.asarray(x, dtype=np.int64) * mult
+    y += key % modulus
+    return _mod(y, modulus)
 
 
 def _zero_pad(values: np.ndarray, width: int) -> pa.Array:
@@ -252,7 +272,7 @@ def _weighted_digit_sum(values: np.ndarray, weights: Sequence[int]) -> np.ndarra
     ws = tuple(weights)
     for i in range(0, len(ws), _DIGITS_AT_ONCE):
         group = ws[i : i + _DIGITS_AT_ONCE]
-        x, low = np.divmod(x, 10 ** len(group))
+        x, low = _floor_divmod(x, 10 ** len(group))
         total += _digit_sums(group)[low]
     return total
 
@@ -275,7 +295,7 @@ def _digit_by_digit_sum(values: np.ndarray, weights: Sequence[int]) -> np.ndarra
 
 def nhs_check_digit(first_nine: np.ndarray) -> np.ndarray:
     """Mod-11 check digit of 9-digit bases; 10 means the base is never issued."""
-    check = 11 - _weighted_digit_sum(first_nine, range(2, 11)) % 11
+    check = 11 - _mod(_weighted_digit_sum(first_nine, range(2, 11)), 11)
     return np.where(check == 11, 0, check)
 
 
@@ -317,14 +337,15 @@ def ni_numbers(person_ids: np.ndarray, key: int) -> pa.Array:
     """Unique synthetic NI numbers ``Q?999999?`` for distinct person ids."""
     x = _scramble(person_ids, 10**8, key)
     second = _letters(_NI_SECOND, x // 4_000_000)
-    rest = x % 4_000_000
-    suffix = _letters(np.array(list("ABCD")), rest % 4)
-    return pc.binary_join_element_wise("Q", second, _zero_pad(rest // 4, 6), suffix, "")
+    rest = _mod(x, 4_000_000)
+    number, last = _floor_divmod(rest, 4)
+    suffix = _letters(np.array(list("ABCD")), last)
+    return pc.binary_join_element_wise("Q", second, _zero_pad(number, 6), suffix, "")
 
 
 def _upn_check(twelve_digits: np.ndarray) -> np.ndarray:
     """Position in the check letters of each UPN's check letter (weights 2..13)."""
-    return _weighted_digit_sum(twelve_digits, range(13, 1, -1)) % 23
+    return _mod(_weighted_digit_sum(twelve_digits, range(13, 1, -1)), 23)
 
 
 def upn_check_letter(twelve_digits: np.ndarray) -> np.ndarray:
@@ -391,13 +412,21 @@ def postcodes(area_ids: np.ndarray, slot: np.ndarray) -> pa.Array:
     if not len(area):
         return pa.array([], pa.string())
     # Postcodes repeat (a dozen homes share one): build each (area, unit) once.
-    lo, n_areas = area.min(), area.max() - area.min() + 1
-    n_units = unit.max() + 1
+    lo, n_areas = int(area.min()), int(area.max() - area.min() + 1)
+    # Units up to a power of two: the table of a chunk's homes is its previous
+    # homes' table too (each cell's postcode is the same in any table).
+    n_units = 1 << int(unit.max()).bit_length()
     if n_areas * n_units < len(area):
-        cell = np.arange(n_areas * n_units)
-        table = _postcodes(lo + cell // n_units, cell % n_units)
+        table = _postcode_table(lo, n_areas, n_units)
         return table.take(pa.array((area - lo) * n_units + unit))
     return _postcodes(area, unit)
+
+
+@lru_cache(maxsize=4)
+def _postcode_table(lo: int, n_areas: int, n_units: int) -> pa.Array:
+    """Postcodes of units ``0..n_units-1`` of areas ``lo..lo+n_areas-1``, in order."""
+    cell = np.arange(n_areas * n_units)
+    return _postcodes(lo + cell // n_units, cell % n_units)
 
 
 def _postcodes(area: np.ndarray, unit: np.ndarray) -> pa.Array:

@@ -63,6 +63,18 @@ def harm_probability(
     return np.full(len(n_needs), float(h.base_probability))
 
 
+CARRIER_KINDS = {
+    "crime_asb": "youth_or_adult",
+    "education": "pupil",
+    "children_in_need": "child",
+    "worklessness": "adult1",
+    "health": "any",
+}
+"""The kind of member (a source's ``Who``) whose mask each need's carrier candidates
+are, where it is one: their member pickers are the sources' pickers of that kind
+(:class:`simulator.world.agencies.base.PopulationChunk`'s ``pickers``)."""
+
+
 def carrier_candidates(
     people: pd.DataFrame, h_pos: np.ndarray, n_households: int
 ) -> dict[str, np.ndarray]:

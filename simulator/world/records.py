@@ -166,8 +166,7 @@ class Strings:
         Every code is in the pool (its invariant), so Arrow's bounds check, a pass
         over the codes, is left out.
         """
-        indices = pa.array(self.codes, mask=self.codes < 0)
-        return pc.take(self._pool(), indices, boundscheck=False)
+        return pc.take(self._pool(), _indices(self.codes), boundscheck=False)
 
     def to_dictionary(self) -> pa.DictionaryArray:
         """The column still coded: an Arrow dictionary array over the pool.
@@ -178,8 +177,29 @@ class Strings:
         pool = self._pool()
         if len(pool) > np.iinfo(np.int32).max:
             raise ValueError("a pool too large for int32 dictionary indices")
-        indices = pa.array(self.codes.astype(np.int32), mask=self.codes < 0)
+        indices = _indices(self.codes.astype(np.int32))
         return pa.DictionaryArray.from_arrays(indices, pool, safe=False)  # in range
+
+
+def _indices(codes: np.ndarray) -> pa.Array:
+    """``pa.array(codes, mask=codes < 0)``: the same array, made faster.
+
+    Arrow reads a numpy mask a value at a time (0.3 ms for 200,000 codes);
+    :func:`numpy.packbits` of the present rows is its validity bitmap (0.1 ms),
+    and with nothing missing there is none, as Arrow leaves it.
+    """
+    codes = np.ascontiguousarray(codes)
+    missing = codes < 0
+    n_missing = int(np.count_nonzero(missing))
+    if not n_missing:
+        return pa.array(codes)
+    valid = np.packbits(~missing, bitorder="little")
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(codes.dtype),
+        len(codes),
+        [pa.py_buffer(valid), pa.py_buffer(codes)],
+        null_count=n_missing,
+    )
 
 
 Column = np.ndarray | Strings

@@ -240,3 +240,24 @@ def test_nhs_numbers_are_those_of_the_definition(ids, key):
     got = identity.nhs_numbers(ids, key).to_pylist()
     assert got == [str(v) for v in base * 10 + check]
     assert identity.nhs_number_valid(got).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    homes=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 200)), min_size=150, max_size=300
+    ),
+    lo=st.integers(0, 70_000),
+)
+def test_postcodes_from_a_table_are_each_homes_own_postcode(homes, lo):
+    """``postcodes`` (a table of the areas' units, shared by calls of equal span)
+    gives each home the postcode of its area and unit built directly."""
+    from simulator.world.identity import HOUSEHOLDS_PER_POSTCODE, _postcodes, postcodes
+
+    area = lo + np.array([h[0] for h in homes])
+    slot = np.array([h[1] for h in homes])
+    expected = _postcodes(area, slot // HOUSEHOLDS_PER_POSTCODE)
+    assert postcodes(area, slot).to_pylist() == expected.to_pylist()
+    assert postcodes(area, slot[::-1]).to_pylist() == (
+        _postcodes(area, slot[::-1] // HOUSEHOLDS_PER_POSTCODE).to_pylist()
+    )

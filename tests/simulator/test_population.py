@@ -435,3 +435,33 @@ def test_a_category_is_the_count_of_running_sums_below_the_uniform(table, data):
             count += bool(u[k] > running)
         expected.append(min(count, probs.shape[1] - 1))
     assert _choose(u, probs, rows).tolist() == expected
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_blocks=st.integers(1, 2))
+def test_the_carriers_pickers_are_the_sources_pickers_of_their_kind(seed, n_blocks):
+    """``make_chunk``'s pickers (the needs' carriers', by kind) equal the pickers a
+    chunk makes itself of those kinds of member, for the sources to reuse."""
+    from simtools import build_scenario
+
+    from simulator.rng import BLOCK_SIZE
+    from simulator.world.agencies.base import PopulationChunk
+    from simulator.world.needs import CARRIER_KINDS
+
+    s = build_scenario(n_blocks * BLOCK_SIZE - 300, seed)
+    cal, areas, streets = Calibration.from_scenario(s), make_areas(s), area_streets(s)
+    blocks = range(n_blocks)
+    pickers: dict[str, MemberPicker] = {}
+    hh, people = make_chunk(s, cal, areas, streets, blocks, pickers=pickers)
+    assert set(pickers) == set(CARRIER_KINDS.values())
+    fresh = PopulationChunk(s, hh, people, blocks)
+    given_ = PopulationChunk(s, hh, people, blocks, pickers=pickers)
+    for who, picker in pickers.items():
+        made = fresh.picker(who)
+        assert given_.picker(who) is picker
+        for a, b in zip(
+            (made.count, made.first_rank, made.rows),
+            (picker.count, picker.first_rank, picker.rows),
+            strict=True,
+        ):
+            assert a.dtype == b.dtype and np.array_equal(a, b)

@@ -132,6 +132,10 @@ class PopulationChunk:
     unattached: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Identity fields a source's rows go without, by source: those a lean scratch
     world neither writes nor decodes (:func:`with_identity`); none if absent."""
+    pickers: Mapping[str, MemberPicker] = field(default_factory=dict)
+    """Member pickers already made for these people, by kind of member (the
+    carriers' of :func:`~simulator.world.population.make_chunk`): the same
+    pickers :meth:`picker` would make."""
     _cache: dict = field(default_factory=dict, repr=False)
 
     def streams(self, *names: str) -> BlockStreams:
@@ -209,6 +213,8 @@ class PopulationChunk:
 
     def picker(self, who: Who) -> MemberPicker:
         """Picks one member of kind ``who`` per household (:meth:`members`)."""
+        if who in self.pickers:
+            return self.pickers[who]
         return self.cached(
             ("picker", who),
             lambda: MemberPicker.of(
@@ -232,6 +238,20 @@ class PopulationChunk:
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
+
+    def by_decile(self, values: np.ndarray) -> np.ndarray:
+        """``values[d - 1]`` for each household's IMD decile ``d`` (10 values).
+
+        What depends on a household's decile alone is worked out for the ten
+        deciles, then read per household: the same floating-point steps on the same
+        values as over every household, a tenth of a millisecond for a chunk's
+        50,000 households where ``expit`` took 0.25 ms.
+        """
+        rows = self.cached(
+            ("decile_row",),
+            lambda: self.households["imd_decile"].to_numpy().astype(np.intp) - 1,
+        )
+        return np.asarray(values).take(rows)
 
     def group_log_factor(self, factors: tuple[GroupFactor, ...]) -> np.ndarray:
         """Sum of log factors that apply to each household."""
@@ -311,21 +331,41 @@ def _need_events(
         pick = chunk.picker(rule.on).pick(chunk.streams(*streams, "on").random(counts))
         need_person = np.where(pick >= 0, pid[np.maximum(pick, 0)], -1)
     if cfg.visibility > 0:
-        aff = affluence(hh["imd_decile"].to_numpy())
-        log_odds = (
-            logit(min(cfg.visibility, 1 - 1e-12))
-            + np.log(cfg.affluent_visibility_odds_ratio) * aff
-            + chunk.group_log_factor(visibility_factors)
-        )
-        shift = chunk.shifts.visibility.get(source) if chunk.shifts else None
-        p = expit(log_odds if shift is None else log_odds + shift)
+        p = _visibility(chunk, source, cfg, visibility_factors)
         seen = has_need & (need_person >= 0)
         seen &= chunk.streams(*streams, "visible").random(counts) < p
-        extra = chunk.streams(*streams, "count").poisson(
-            counts, np.full(n, cfg.mean_events - 1.0)
-        )
+        mean_extra = cfg.mean_events - 1.0
+        extra: np.ndarray | int = 0  # numpy draws nothing for a mean of 0
+        if mean_extra:
+            extra = chunk.streams(*streams, "count").poisson(counts, mean_extra)
         n_need = np.where(seen, 1 + extra, 0)
     return has_need, need_person, n_need
+
+
+_DECILES = np.arange(1, 11)
+"""The ten IMD deciles, for what :meth:`PopulationChunk.by_decile` reads."""
+
+
+def _visibility(
+    chunk: PopulationChunk,
+    source: str,
+    cfg: EventConfig,
+    factors: tuple[GroupFactor, ...],
+) -> np.ndarray:
+    """Each household's chance that a family's need reaches the source.
+
+    The base visibility, lower for affluent families, by group factor, shifted by
+    earlier flags. Without factors or shifts it depends on the decile alone
+    (:meth:`PopulationChunk.by_decile`; adding no factor adds nothing).
+    """
+    base = logit(min(cfg.visibility, 1 - 1e-12))
+    log_or = np.log(cfg.affluent_visibility_odds_ratio)
+    shift = chunk.shifts.visibility.get(source) if chunk.shifts else None
+    if not factors and shift is None:
+        return chunk.by_decile(expit(base + log_or * affluence(_DECILES)))
+    aff = affluence(chunk.households["imd_decile"].to_numpy())
+    log_odds = base + log_or * aff + chunk.group_log_factor(factors)
+    return expit(log_odds if shift is None else log_odds + shift)
 
 
 def _background_events(
@@ -349,15 +389,12 @@ def _background_events(
     if cfg.background_rate <= 0:
         return n_bg, bg_person
     _, days = chunk.window(rule.window)
-    lam = (
-        cfg.background_rate
-        * gradient(
-            chunk.households["imd_decile"].to_numpy(), cfg.affluent_background_ratio
-        )
-        * np.exp(chunk.group_log_factor(background_factors))
-        * days
-        / 365.0
+    rate = chunk.by_decile(
+        cfg.background_rate * gradient(_DECILES, cfg.affluent_background_ratio)
     )
+    if background_factors:
+        rate = rate * np.exp(chunk.group_log_factor(background_factors))
+    lam = rate * days / 365.0  # without factors, their exp(0) = 1 multiplied nothing
     shift = chunk.shifts.background.get(source) if chunk.shifts else None
     if shift is not None:
         lam = lam * np.exp(shift)
@@ -383,10 +420,10 @@ def _event_people(
     ``(household row, person, from_need)`` per event.
     """
     (n_need, need_person), (n_bg, bg_person) = need, background
-    n = len(chunk.households)
     if rule.each is None:
-        per_h = n_need + n_bg
-        h_rows = np.repeat(np.arange(n), per_h)
+        with_events = np.flatnonzero(n_need + n_bg)  # few: the rest repeat nothing
+        per_h = n_need[with_events] + n_bg[with_events]
+        h_rows = np.repeat(with_events, per_h)
         k = np.arange(len(h_rows)) - np.repeat(np.cumsum(per_h) - per_h, per_h)
         from_need = k < n_need[h_rows]
         person = np.where(from_need, need_person[h_rows], bg_person[h_rows])
@@ -396,10 +433,14 @@ def _event_people(
     pid = chunk.people["person_id"].to_numpy()
     ph = chunk.person_household
     per_p = np.where(chunk.members(rule.each), n_need[ph], 0)
-    h_all = np.concatenate([np.repeat(ph, per_p), np.repeat(np.arange(n), n_bg)])
+    on = np.flatnonzero(per_p)
+    bg = np.flatnonzero(n_bg)
+    h_all = np.concatenate([np.repeat(ph[on], per_p[on]), np.repeat(bg, n_bg[bg])])
     order = np.argsort(h_all, kind="stable")
     from_need = (np.arange(len(h_all)) < per_p.sum())[order]
-    person = np.concatenate([np.repeat(pid, per_p), np.repeat(bg_person, n_bg)])
+    person = np.concatenate(
+        [np.repeat(pid[on], per_p[on]), np.repeat(bg_person[bg], n_bg[bg])]
+    )
     return h_all[order], person[order], from_need
 
 
