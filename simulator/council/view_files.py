@@ -38,7 +38,6 @@ from simulator.council.flagging import view_table
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.on_disk import spilling_db
 from simulator.council.view import (
-    OPTIONAL_COLUMNS,
     RECORD_COLUMNS,
     SPINE_COLUMNS,
     counted_types,
@@ -52,7 +51,12 @@ from simulator.council.view_partitions import (
     HouseholdTables,
     spine_batches,
 )
-from simulator.council.view_records import CountedFile, CountedRecords, read_counted
+from simulator.council.view_records import (
+    ABSENCE,
+    CountedFile,
+    CountedRecords,
+    read_counted,
+)
 from simulator.council.view_spine import HeldSpine, SpineCounts
 from simulator.errors import InputDataError
 from simulator.io import RowGroupWriter, id_bound, marked_ids
@@ -61,7 +65,6 @@ from simulator.vocabulary import INDEX
 
 LINK_COLUMNS = ("source", "record_id", INDEX)
 """The links table's columns the view reads."""
-ABSENCE = OPTIONAL_COLUMNS[0]
 
 
 def _require_file(path: Path, columns: tuple[str, ...], what: str) -> list[str]:

@@ -22,11 +22,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.council import view_partitions
-from simulator.council.view import CENSUS, absence_rates, in_window, view_events
+from simulator.council.view import (
+    CENSUS,
+    OPTIONAL_COLUMNS,
+    absence_rates,
+    in_window,
+    view_events,
+)
 from simulator.council.view_partitions import event_codes
 from simulator.schema.view import ViewConfig
 
-ABSENCE = "absence_rate"
+ABSENCE = OPTIONAL_COLUMNS[0]
 """The records' column of pupils' absence rates (census rows only)."""
 NOT_COUNTED = -1
 """A type's event column where no event column counts it."""
@@ -127,7 +133,7 @@ def _counted(
 def read_counted(file: CountedFile) -> Iterator[CountedBatch]:
     """The counted records of ``file``, a batch at a time."""
     how = counting(file)
-    columns = [file.key, "event_type", "event_date"] + ["absence_rate"] * file.absence
+    columns = [file.key, "event_type", "event_date"] + [ABSENCE] * file.absence
     with pq.ParquetFile(file.path, read_dictionary=["event_type"]) as parquet:
         for batch in parquet.iter_batches(
             view_partitions.BATCH_ROWS, columns=columns, use_threads=False

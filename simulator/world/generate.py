@@ -25,7 +25,7 @@ from simulator.council.view import OPTIONAL_COLUMNS as VIEW_OPTIONAL
 from simulator.council.view import RECORD_COLUMNS as VIEW_RECORDS
 from simulator.council.view import SPINE_COLUMNS as VIEW_SPINE
 from simulator.council.view import counted_types
-from simulator.council.view_records import CountedFile, CountedRecords
+from simulator.council.view_records import ABSENCE, CountedFile, CountedRecords
 from simulator.io import (
     ROOMY,
     SCRATCH_COMPRESSION,
@@ -1154,7 +1154,7 @@ class _WorldWriter:
                 source,
                 "true_person_id",
                 types[source],
-                "absence_rate" in names,
+                ABSENCE in names,
                 view,
                 self.scenario.time.reference_date,
             )
