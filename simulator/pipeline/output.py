@@ -80,12 +80,13 @@ SECTIONS_ELSEWHERE = frozenset({"scores", "cases", "linkage"})
 process writes the rest and draws the other sections (:func:`write_run`): about half
 the drawing's CPU, by a profile of a 300,000-household run (score diagnostics and
 curves, case files, the linkage chart)."""
-MEANWHILE_ELSEWHERE = frozenset({"population", "linkage", "scores"})
+MEANWHILE_ELSEWHERE = frozenset({"linkage", "scores"})
 """The sections :class:`ReportMeanwhile` sends the run's pool (its worker draws them
 once free of its tasks) while this process writes the audit's files and draws the
-other sections that read no attribution: the population's and linkage charts and
-the pooled score diagnostics, about half the CPU of those sections at 1,000,000
-households (the rates' charts, ``flags``, are drawn here); none of them reads the
+other sections that read no attribution: the linkage chart and the pooled score
+diagnostics, about half the CPU of those sections at 1,000,000 households (the
+rates' charts, ``flags``, are drawn here; the population's were drawn ahead,
+:data:`audits.report.sections.FIRST_WORLD_SECTIONS`); none of them reads the
 attribution's families (:func:`audits.report.sections.inputs_for`)."""
 WORLD_TABLES = {
     AREAS: AREAS_FILE,
@@ -574,7 +575,9 @@ class ReportMeanwhile:
     8,200,000): it completes the world's files and, on a thread of its own,
     chooses and gathers the case files, which read only world 0
     (:data:`audits.report.sections.AHEAD`: mostly Parquet scans, which pyarrow
-    runs without the GIL), while this thread goes on. Then,
+    runs without the GIL), and draws the sections that read only the run's tables
+    (:data:`audits.report.sections.FIRST_WORLD_SECTIONS`), while this thread goes
+    on. Then,
     once every world's results but the pooled attribution are known, while the
     pool's workers may still run rung tasks, the call writes the audit, replicate
     and transparency files into the run directory and draws the sections that
@@ -591,8 +594,9 @@ class ReportMeanwhile:
         """The rows of each file written, by path in the run directory."""
         self.drawn: dict[str, Any] = {}
         """The sections drawn, by anchor."""
-        self._ahead: Future[dict[str, Any]] | None = None
-        """The sections' parts computed from world 0, on a thread."""
+        self._ahead: Future[tuple[dict[str, Any], dict[str, Any]]] | None = None
+        """The sections' parts computed from world 0, and the sections drawn from
+        it alone, on a thread (:func:`_first_world_parts`)."""
         self._elsewhere: Task | None = None
         """The sections the call sent the pool, until :meth:`finish`."""
 
@@ -602,7 +606,12 @@ class ReportMeanwhile:
 
         Waits for the thread (raising its error); empty if none was started.
         """
-        return {} if self._ahead is None else self._ahead.result()
+        return {} if self._ahead is None else self._ahead.result()[0]
+
+    @property
+    def drawn_ahead(self) -> dict[str, Any]:
+        """The sections drawn whole from world 0, by anchor (empty if none)."""
+        return {} if self._ahead is None else self._ahead.result()[1]
 
     def first_world(self, run_: Run, attribution: Attribution) -> None:
         """Complete the world's files and compute what the report needs of world 0.
@@ -612,7 +621,6 @@ class ReportMeanwhile:
         output being written.
         """
         from audits.pooled_attribution import pool_attribution
-        from audits.report.sections import ahead_of
 
         if run_.files is None:
             return
@@ -622,7 +630,7 @@ class ReportMeanwhile:
             inputs = report_inputs(first)
         run_.timings.add(WRITE_STAGE, cost[0])
         thread = ThreadPoolExecutor(1, thread_name_prefix="linkaudit-ahead")
-        self._ahead = thread.submit(ahead_of, inputs)
+        self._ahead = thread.submit(_first_world_parts, inputs)
         thread.shutdown(wait=False)  # the thread ends once its one task is done
 
     def __call__(self, run_: Run, pool: Pool) -> None:
@@ -652,12 +660,13 @@ class ReportMeanwhile:
                 else None
             )
             rows |= _results_files(run_, inputs, directory)
+            drawn = self.drawn_ahead
             here = [
                 s.anchor
                 for s in sections_of(inputs)
-                if s.anchor not in ATTRIBUTION_READERS | elsewhere
+                if s.anchor not in ATTRIBUTION_READERS | elsewhere | drawn.keys()
             ]
-            drawn = draw_sections(inputs, here)
+            drawn = drawn | draw_sections(inputs, here)
         run_.timings.add(WRITE_STAGE, cost[0])
         self.inputs, self.rows, self.drawn = inputs, rows, drawn
         self._elsewhere = task
@@ -673,6 +682,20 @@ class ReportMeanwhile:
             with measure() as cost:
                 self.drawn |= task.result(run_.timings, WRITE_STAGE)
             run_.timings.add(WRITE_STAGE, cost[0])
+
+
+def _first_world_parts(
+    inputs: ReportInputs,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the report needs of world 0 alone (``inputs``), computed ahead.
+
+    The sections' costly parts (:func:`audits.report.sections.ahead_of`) and the
+    bodies of the sections that read only the run's tables
+    (:data:`audits.report.sections.FIRST_WORLD_SECTIONS`).
+    """
+    from audits.report.sections import FIRST_WORLD_SECTIONS, ahead_of, draw_sections
+
+    return ahead_of(inputs), draw_sections(inputs, FIRST_WORLD_SECTIONS)
 
 
 def _write_world_files(run_: Run, directory: Path) -> dict[str, int]:

@@ -68,11 +68,12 @@ def test_a_run_streamed_into_its_output_writes_the_run_in_memory(
 
 def test_a_report_drawn_while_the_last_rungs_run_is_the_report_drawn_after(tmp_path):
     """What ReportMeanwhile writes and computes while the replicates run (the
-    world's last files; the case files, from world 0 and its own attribution, on a
-    thread), then while the pool's worker runs its last tasks (the audit,
-    replicate and transparency files, the sections but the attribution's, some of
-    them on that worker while the run pools the attribution), and write_run then
-    the rest: the directory write_run writes alone, report included."""
+    world's last files; the case files, from world 0 and its own attribution, and
+    the population's section on a thread), then while the pool's worker runs its
+    last tasks (the audit, replicate and transparency files, the sections but the
+    attribution's, some of them on that worker while the run pools the
+    attribution), and write_run then the rest: the directory write_run writes
+    alone, report included."""
     scenario = streamed_small(3, 300, BLOCK_SIZE, "deterministic")  # two worlds
     meanwhile = ReportMeanwhile()
     for name, called in (("after", None), ("meanwhile", meanwhile)):
@@ -85,6 +86,7 @@ def test_a_report_drawn_while_the_last_rungs_run_is_the_report_drawn_after(tmp_p
             write_run(result, out, workers=two, meanwhile=called)
     assert meanwhile.inputs is not None and "thresholds" in meanwhile.drawn
     assert "scores" in meanwhile.drawn and "cases" in meanwhile.ahead
+    assert meanwhile.drawn_ahead.keys() == {"population"} <= meanwhile.drawn.keys()
     assert digests(tmp_path / "meanwhile") == digests(tmp_path / "after")
 
 

@@ -20,6 +20,7 @@ from audits.pooled_tables import pooled_audit
 from audits.report import render_report
 from audits.report.sections import (
     AHEAD,
+    FIRST_WORLD_SECTIONS,
     SECTIONS,
     ahead_of,
     draw_sections,
@@ -294,7 +295,8 @@ def test_parts_computed_from_the_first_world_draw_what_every_world_draws(
 ):
     """What AHEAD computes from world 0 alone (no replicate, no other world's link
     quality, no pooled attribution count: a streamed run's inputs while its
-    replicates still run) draws its sections as every world's inputs do."""
+    replicates still run) draws its sections as every world's inputs do, and so do
+    the FIRST_WORLD_SECTIONS drawn whole from those inputs."""
     attribution = worlds_inputs.attribution
     first = replace(
         worlds_inputs,
@@ -312,3 +314,6 @@ def test_parts_computed_from_the_first_world_draw_what_every_world_draws(
     given_ahead = replace(worlds_inputs, ahead=ahead_of(first))
     assert given_ahead.ahead.keys() == AHEAD.keys()
     assert draw_sections(given_ahead, AHEAD) == {a: every_section[a] for a in AHEAD}
+    drawn_ahead = draw_sections(first, FIRST_WORLD_SECTIONS)
+    assert drawn_ahead.keys() == FIRST_WORLD_SECTIONS
+    assert drawn_ahead == {a: every_section[a] for a in FIRST_WORLD_SECTIONS}

@@ -73,6 +73,11 @@ AHEAD: dict[str, Callable[[ReportInputs], Any]] = {"cases": cases_of}
 attribution's families, the run's tables) and nothing pooled over the worlds, by
 anchor: computed ahead (:func:`ahead_of`) from inputs that hold world 0 alone, as
 soon as they exist, and given to the report as ``inputs.ahead``."""
+FIRST_WORLD_SECTIONS = frozenset({"population"})
+"""The sections that read only the run's tables (the first world's files), nothing
+pooled over the worlds and no attribution: drawn whole ahead, from inputs that hold
+world 0 alone (:meth:`~simulator.pipeline.output.ReportMeanwhile.first_world`), the
+bodies the whole inputs would give."""
 
 
 def sections_of(inputs: ReportInputs) -> tuple[Section, ...]:
@@ -169,6 +174,7 @@ def inputs_for(inputs: ReportInputs, anchors: Collection[str]) -> ReportInputs:
 __all__ = [
     "AHEAD",
     "ATTRIBUTION_READERS",
+    "FIRST_WORLD_SECTIONS",
     "PERIODS",
     "SECTIONS",
     "Section",
