@@ -14,6 +14,7 @@ back.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -127,18 +128,30 @@ def view_households(view_file: Path, households: pd.Index) -> pd.DataFrame:
 
 def view_batches(file: pq.ParquetFile) -> Iterator[pd.DataFrame]:
     """The view file's rows, :data:`SCORE_ROWS` at a time, whatever its row groups."""
+    return view_rows(file.iter_batches(batch_size=SCORE_ROWS), file.schema_arrow)
+
+
+def view_rows(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema
+) -> Iterator[pd.DataFrame]:
+    """A view's rows given in ``batches`` of any size, :data:`SCORE_ROWS` at a time.
+
+    The view of no row is one empty batch (what its model scores).
+    """
     held: list[pa.RecordBatch] = []
     n = 0
-    for batch in file.iter_batches(batch_size=SCORE_ROWS):
+    given = False
+    for batch in batches:
         held.append(batch)
         n += len(batch)
         while n >= SCORE_ROWS:
-            table = pa.Table.from_batches(held, schema=file.schema_arrow)
+            table = pa.Table.from_batches(held, schema=schema)
             yield read_view(table.slice(0, SCORE_ROWS))
+            given = True
             rest = table.slice(SCORE_ROWS)
             held, n = rest.to_batches(), len(rest)
-    if n:
-        yield read_view(pa.Table.from_batches(held, schema=file.schema_arrow))
+    if n or not given:
+        yield read_view(pa.Table.from_batches(held, schema=schema))
 
 
 def scores_in_batches(model: RiskModel) -> bool:
@@ -177,18 +190,62 @@ def score_view_file(
         The table :func:`score_and_flag` gives for the view in memory.
     """
     file = pq.ParquetFile(view_file)
-    if not scores_in_batches(model) or file.metadata.num_rows <= SCORE_ROWS:
-        view = read_view(file.read())
-        if drivers:
-            return score_and_flag(model, view, rule)
-        scores = model.score(view)
-    else:
-        scores = batch_scores(model, view_batches(file))
     if not drivers:
-        return scored(scores, rule)
+        batches = file.iter_batches(batch_size=SCORE_ROWS)
+        return scored(view_scores(model, batches, file.schema_arrow), rule)
+    if not scores_in_batches(model) or file.metadata.num_rows <= SCORE_ROWS:
+        return score_and_flag(model, read_view(file.read()), rule)
+    scores = batch_scores(model, view_batches(file))
     return flags_of_scores(
         model, scores, rule, lambda ids: view_households(view_file, ids)
     )
+
+
+def view_scores(
+    model: RiskModel, batches: Iterable[pa.RecordBatch], schema: pa.Schema
+) -> pd.Series:
+    """``model``'s scores of a view given in ``batches`` of its rows (``schema``'s).
+
+    A row-by-row model scores :data:`SCORE_ROWS` rows at a time
+    (:func:`view_rows`), any other the whole view at once: the batches
+    :func:`score_and_flag` scores, whatever the batches given.
+    """
+    if scores_in_batches(model):
+        return batch_scores(model, view_rows(batches, schema))
+    return model.score(read_view(pa.Table.from_batches(batches, schema=schema)))
+
+
+class ScoredView:
+    """Where a view is scored as its rows are made, never written.
+
+    The flags :func:`score_view_file` gives without drivers (:attr:`flags`): the
+    view of a world whose outcomes alone are kept (a pool task's) is not written
+    to a file and read back to be scored. Held at once: the rows of a batch
+    scored (:data:`SCORE_ROWS`; a whole view for a model that is not row by row),
+    as when read from a file.
+    """
+
+    def __init__(self, model: RiskModel, rule: FlagRule) -> None:
+        self._model = model
+        self._rule = rule
+        self.flags: pd.DataFrame | None = None  # once taken: scored()'s table
+
+    def take(self, tables: Iterable[pa.Table]) -> int:
+        """Score the view given a table of its rows at a time, in order; its rows.
+
+        The tables are :func:`view_table`'s (a view file's row groups, unwritten);
+        the first one's schema is the view's.
+        """
+        pieces = iter(tables)
+        first = next(pieces)
+        schema = first.schema
+        batches = itertools.chain(
+            first.to_batches(), (b for t in pieces for b in t.to_batches())
+        )
+        del first  # its batches are held until scored, not the table after
+        scores = view_scores(self._model, batches, schema)
+        self.flags = scored(scores, self._rule)
+        return len(scores)
 
 
 SCORED_COLUMNS = (INDEX, "score", "flagged")

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulator.council.flagging import view_table
+from simulator.council.flagging import ScoredView, view_table
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.on_disk import spilling_db
 from simulator.council.view import (
@@ -265,7 +265,7 @@ def write_view_file(
     links_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: Path,
+    out: Path | ScoredView,
     work_dir: Path,
     *,
     households_per_range: int,
@@ -293,8 +293,10 @@ def write_view_file(
         :func:`~simulator.council.view.build_view`.
     scenario : Scenario
         Its ``time.reference_date`` and ``view`` section are read.
-    out : Path
-        The view's file (Parquet), written here.
+    out : Path or ScoredView
+        The view's file (Parquet), written here; or where the view is scored as
+        its rows are made, never written (a task's:
+        :class:`~simulator.council.flagging.ScoredView`).
     work_dir : Path
         A directory made for what DuckDB spills (it must not exist), removed at
         the end.
@@ -364,7 +366,7 @@ def write_linked_view(
     spine_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: Path,
+    out: Path | ScoredView,
     *,
     households_per_range: int,
     scratch: bool = False,
@@ -382,7 +384,9 @@ def write_linked_view(
     (:class:`RecordCounts`, :class:`SpineCounts`), neither joined nor sorted nor
     written; the same bytes; ``db`` may then be None. ``scratch``: a
     view no output keeps (a task's), written a range at a time as
-    :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes).
+    :data:`simulator.io.SCRATCH_COMPRESSION` (the same values, other bytes);
+    an ``out`` that is a :class:`~simulator.council.flagging.ScoredView` scores
+    the ranges' rows instead, nothing written.
     ``records``: with tables, the records read once for every view of the same
     files (:class:`~simulator.council.view_records.CountedRecords`), however
     each finds their households; else read a batch at a time and not held. Records
@@ -432,17 +436,19 @@ def write_linked_view(
                 db, sql, spine_file, households_per_range
             )
         )
+    tables = (view_table(view) for view in views)
+    if isinstance(out, ScoredView):
+        return out.take(tables)
     rows = 0
     with ExitStack() as stack:
         writer: RowGroupWriter | None = None
-        for view in views:
-            table = view_table(view)
+        for table in tables:
             if writer is None:
                 writer = stack.enter_context(
                     RowGroupWriter(out, table.schema, scratch=scratch, as_given=scratch)
                 )
             writer.write(table)
-            rows += len(view)
+            rows += len(table)
     return rows
 
 

@@ -979,9 +979,9 @@ def files_outcomes(
 ) -> pd.DataFrame:
     """:func:`council_outcomes` of a world on disk: links written, then read lean.
 
-    The world's links file is replaced by ``method``'s (:func:`link_world`), and its
-    view file by theirs, scored a batch at a time (:func:`world_flags`): only the
-    flags are held, without drivers (no task keeps them). The true links
+    The world's links file is replaced by ``method``'s (:func:`link_world`); their
+    view is scored as its rows are made, never written (:func:`world_flags`): only
+    the flags are held, without drivers (no task keeps them). The true links
     (``oracle``) are not written unless ``keep_links`` (a world whose links are
     measured after): a rung's view is made from the truth directly, and the links
     file is left as it was. A ``rung``'s outcomes are the columns attribution

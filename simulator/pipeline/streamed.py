@@ -6,9 +6,10 @@ the files of a directory: the world is generated into it a chunk at a time
 (:func:`simulator.pipeline.linked_files.link_dataset_files`), measured from them
 (:func:`audits.link_quality_files.link_quality_files`), viewed a range of spine
 households at a time into ``view.parquet`` and scored a batch of its rows at a time
-(:func:`world_view`, :func:`world_flags`), and its household outcomes read only the
-few columns they need: no step holds a whole world's records or view (but a learner's
-history cohort, fitted on its whole view). The values are those of the in-memory
+(:func:`world_view`, :func:`world_flags`; a task's view is scored as it is made, not
+written), and its household outcomes read only the few columns they need: no step
+holds a whole world's records or view (but a learner's history cohort, fitted on its
+whole view). The values are those of the in-memory
 stages, equal.
 
 A pool's task (a replicate world, a rung of the ladder) runs in a scratch directory
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulator.council.flagging import score_view_file
+from simulator.council.flagging import ScoredView, score_view_file
 from simulator.council.view import (
     DEPRIVATION_COLUMNS,
     LABEL_EVENT,
@@ -253,6 +254,18 @@ def world_view(
     spine file kept them, else kept there for the next.
     """
     out = world.directory / VIEW_FILE if out is None else out
+    _view(world, out, oracle=oracle, records=records)
+    return out
+
+
+def _view(
+    world: WorldFiles,
+    out: Path | ScoredView,
+    *,
+    oracle: bool,
+    records: CountedRecords | None,
+) -> None:
+    """:func:`world_view` written to ``out``, or scored there (never written)."""
     write = (
         partial(write_oracle_view_file, records=records)
         if oracle
@@ -271,7 +284,6 @@ def world_view(
         spine=world.spine_sums,
     )
     release_memory()  # what the view freed: the C library's heap, not Arrow's pool
-    return out
 
 
 def world_flags(
@@ -287,12 +299,19 @@ def world_flags(
     :func:`world_view`, then :func:`simulator.council.flagging.score_view_file` (a
     batch of view rows at a time): :func:`~simulator.council.flagging.score_and_flag`'s
     table of the view in memory; without ``drivers``, only the columns the
-    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`).
+    outcomes read (:data:`~simulator.council.flagging.SCORED_COLUMNS`), the view
+    scored as its rows are made and never written
+    (:class:`~simulator.council.flagging.ScoredView`: no view row is read again).
     ``records`` as for :func:`world_view`.
     """
     rule = world.scenario.model.flag_rule()
-    view = world_view(world, oracle=oracle, records=records)
-    return score_view_file(model, view, rule, drivers=drivers)
+    if drivers:
+        view = world_view(world, oracle=oracle, records=records)
+        return score_view_file(model, view, rule)
+    scored = ScoredView(model, rule)
+    _view(world, scored, oracle=oracle, records=records)
+    assert scored.flags is not None  # taken by the view's last range
+    return scored.flags
 
 
 def write_flags(world: WorldFiles, flags: pd.DataFrame) -> Path:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from simulator.council.flagging import ScoredView
 from simulator.council.linkage.backend import LinkageDB, sql_text
 from simulator.council.linkage.links import assemble, record_index
 from simulator.council.linkage.on_disk import (
@@ -350,7 +351,7 @@ def write_oracle_view_file(
     spine_file: Path,
     deprivation: pd.DataFrame | None,
     scenario: Scenario,
-    out: Path,
+    out: Path | ScoredView,
     work_dir: Path,
     *,
     households_per_range: int,
@@ -366,7 +367,8 @@ def write_oracle_view_file(
     record joins its true person's household on the spine (that of the person's
     lowest ``spine_person_id``) in DuckDB, so no links table is written, read back,
     checked or sorted by record. The files are checked as for
-    :func:`write_oracle_links`; arguments as for ``write_view_file``.
+    :func:`write_oracle_links`; arguments as for ``write_view_file`` (``out``
+    may score the view instead, nothing written).
     ``records``: the records files' counted records, read once and held there
     for each view of them with another spine (a rung task's ``model`` and
     ``spine`` rungs: :func:`~simulator.council.view_files.write_linked_view`);

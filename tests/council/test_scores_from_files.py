@@ -5,7 +5,9 @@ at a time (or whole, for a model that is not row by row), applies the flag rule 
 every score and explains the flagged households read back from the file: its table
 must equal :func:`~simulator.council.flagging.score_and_flag`'s, for every kind of
 model and flag rule, any batch and row group size, and the explain limit reached;
-without drivers, its scores and flags alone.
+without drivers, its scores and flags alone, as when the view is scored as it is
+made, a range of rows at a time, and never written
+(:class:`~simulator.council.flagging.ScoredView`).
 (Both paths score the same batches: a logistic regression's bits differ between a
 row scored in a short batch and in a long one.)
 """
@@ -102,6 +104,7 @@ def _model(kind: str, view: pd.DataFrame, directory: Path, learned) -> RiskModel
     score_rows=st.sampled_from([1, 5, 16, 48, 10**6]),
     row_group_rows=st.sampled_from([40, 1024 * 1024]),
     explain_limit=st.sampled_from([3, 50_000]),
+    range_rows=st.integers(1, 500),
 )
 def test_flags_from_the_view_file_are_the_in_memory_flags(
     tmp_path_factory,
@@ -113,6 +116,7 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
     score_rows,
     row_group_rows,
     explain_limit,
+    range_rows,
 ):
     # A learned model's call costs OpenMP's and BLAS's start: a row per call took
     # 50 s for 400 rows on a loaded machine. Batches of 5 rows test the same joins.
@@ -131,10 +135,18 @@ def test_flags_from_the_view_file_are_the_in_memory_flags(
         expected = score_and_flag(model, view, rule)
         got = score_view_file(model, out / "view.parquet", rule)
         lean = score_view_file(model, out / "view.parquet", rule, drivers=False)
+        made = flagging.ScoredView(model, rule)  # scored as made, a range at a time
+        ranges = range(0, max(len(view), 1), range_rows)
+        rows = made.take(
+            flagging.view_table(view.iloc[i : i + range_rows]) for i in ranges
+        )
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    # Without drivers: the same scores and flags, nothing else.
+    # Without drivers: the same scores and flags, nothing else; scored as the view
+    # is made, never written, the same again.
     columns = list(flagging.SCORED_COLUMNS)
     pd.testing.assert_frame_equal(lean, expected[columns], check_exact=True)
+    assert rows == len(view)
+    pd.testing.assert_frame_equal(made.flags, expected[columns], check_exact=True)
 
 
 def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
@@ -144,7 +156,14 @@ def test_an_empty_view_gives_an_empty_table(tmp_path, seed):
     model = make_model(ScorecardConfig())
     rule = FlagRule(budget=3)
     got = score_view_file(model, tmp_path / "view.parquet", rule)
-    pd.testing.assert_frame_equal(got, score_and_flag(model, view, rule))
+    expected = score_and_flag(model, view, rule)
+    pd.testing.assert_frame_equal(got, expected)
+    lean = score_view_file(model, tmp_path / "view.parquet", rule, drivers=False)
+    made = flagging.ScoredView(model, rule)
+    assert made.take([flagging.view_table(view)]) == 0
+    columns = list(flagging.SCORED_COLUMNS)
+    for flags in (lean, made.flags):
+        pd.testing.assert_frame_equal(flags, expected[columns])
 
 
 def test_batches_are_the_same_whatever_the_row_groups(tmp_path, monkeypatch):
