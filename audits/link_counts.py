@@ -70,7 +70,7 @@ def record_states(flags: Sequence[np.ndarray]) -> np.ndarray:
     return state.astype(np.int64)
 
 
-def _first_positions(codes: np.ndarray, n: int) -> np.ndarray:
+def first_positions(codes: np.ndarray, n: int) -> np.ndarray:
     """Where each code in ``range(n)`` first occurs in ``codes``."""
     first = np.full(n, len(codes), dtype=np.int64)
     np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
@@ -101,11 +101,11 @@ class GroupKey:
         """``column``'s codes; missing values are a code of their own."""
         codes, uniques = pd.factorize(column, use_na_sentinel=False)
         codes = np.asarray(codes, dtype=np.int64)
-        first = _first_positions(codes, len(uniques))
+        first = first_positions(codes, len(uniques))
         return cls(column.name, codes, column.iloc[first].reset_index(drop=True))
 
 
-def _cell_ids(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
+def cell_ids(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
     """Dense ids of the combinations of ``codes``, in order of first appearance."""
     combined = np.zeros(len(codes[0]), dtype=np.int64)
     span = 1
@@ -126,8 +126,8 @@ def combinations(keys: Sequence[GroupKey]) -> tuple[np.ndarray, list[np.ndarray]
     codes, are counted as by the keys themselves, with one code to take and count
     per row rather than one per key.
     """
-    ids = _cell_ids([k.codes for k in keys], [len(k.values) for k in keys])
-    first = _first_positions(ids, int(ids.max()) + 1 if len(ids) else 0)
+    ids = cell_ids([k.codes for k in keys], [len(k.values) for k in keys])
+    first = first_positions(ids, int(ids.max()) + 1 if len(ids) else 0)
     return ids, [k.codes[first] for k in keys]
 
 
@@ -166,9 +166,9 @@ def cell_counts(
         cells = np.flatnonzero(counts)
         parts = np.unravel_index(cells, sizes)
         return list(parts[:-1]), parts[-1], counts[cells]
-    ids = _cell_ids(codes, sizes)
+    ids = cell_ids(codes, sizes)
     counts = _counted(ids, weights, 0)
-    first = _first_positions(ids, len(counts))
+    first = first_positions(ids, len(counts))
     return [c[first] for c in codes[:-1]], state[first], counts
 
 

@@ -46,13 +46,17 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audits.link_counts import (
     COUNT_COLUMNS,
     STATE_FLAGS,
     GroupKey,
     Tally,
+    cell_ids,
     combinations,
+    first_positions,
     record_states,
     summed_counts,
 )
@@ -236,12 +240,18 @@ def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _joined_names(flags: pd.DataFrame) -> pd.Series:
-    """Each row's True columns, names without ``err_``, joined by ``;``."""
-    out = np.full(len(flags), "", dtype=object)
-    for col in flags.columns:  # error kinds, not rows
-        mark = flags[col].to_numpy(bool)
-        name = col.removeprefix(ERR)
-        out[mark] = np.where(out[mark] == "", name, out[mark] + ";" + name)
+    """Each row's True columns, names without ``err_``, joined by ``;``.
+
+    Joined once per distinct row of flags (a few hundred), then taken per row.
+    """
+    marks = flags.to_numpy(bool).reshape(len(flags), flags.shape[1])
+    names = np.array([str(c).removeprefix(ERR) for c in flags.columns], dtype=object)
+    kinds = np.zeros(len(marks), dtype=np.int64)  # no error columns: one kind
+    if marks.shape[1]:
+        kinds = cell_ids(list(marks.T.astype(np.int64)), [2] * marks.shape[1])
+    first = first_positions(kinds, int(kinds.max()) + 1 if len(kinds) else 0)
+    joined = [";".join(names[marks[row]]) for row in first]  # distinct rows
+    out = np.array(joined, dtype=object)[kinds]
     return pd.Series(pd.array(out, dtype=STRING), index=flags.index)
 
 
@@ -300,11 +310,12 @@ class SpineTruth:
     on_spine : IdPositions
         The identities carried (repeated where a person is on the spine twice).
     by_identity : ndarray of int64
-        Rows in order of the identity they carry (stable), for :meth:`carrying`.
+        Rows in order of the identity they carry (stable), for :meth:`carried_errors`.
     ordered : ndarray of int64
         The identities carried in that order (sorted once, not per batch).
-    errors : DataFrame
-        The rows' ``err_*`` flags.
+    errors : Table
+        The rows' ``err_*`` flags, missing ones False: Arrow's bits, an eighth of
+        a frame of booleans, read for the few rows :meth:`flags` is asked for.
     """
 
     person_id: np.ndarray
@@ -314,11 +325,14 @@ class SpineTruth:
     on_spine: IdPositions
     by_identity: np.ndarray
     ordered: np.ndarray
-    errors: pd.DataFrame
+    errors: pa.Table
 
     @classmethod
-    def of(cls, spine: pd.DataFrame) -> SpineTruth:
+    def of(cls, spine: pd.DataFrame, errors: pa.Table | None = None) -> SpineTruth:
         """Index a spine with ``spine_person_id``, hidden truth and ``err_*`` flags.
+
+        ``errors``: the flags as Arrow columns (a spine read from a file), in
+        place of ``spine``'s ``err_*`` columns.
 
         Raises
         ------
@@ -331,6 +345,12 @@ class SpineTruth:
             raise InputDataError("spine has a spine_person_id more than once")
         identity = carried(spine)
         by_identity = np.argsort(identity, kind="stable")
+        if errors is None:
+            flags = [c for c in spine.columns if c.startswith(ERR)]
+            errors = pa.table(
+                {c: spine[c].fillna(False).astype(bool).to_numpy(bool) for c in flags}
+            )
+        filled = [pc.fill_null(column, False) for column in errors.columns]
         return cls(
             person_id=person_id,
             person=person,
@@ -339,27 +359,57 @@ class SpineTruth:
             on_spine=IdPositions(identity),
             by_identity=by_identity,
             ordered=identity[by_identity],
-            errors=spine[[c for c in spine.columns if c.startswith(ERR)]],
+            errors=pa.table(filled, names=errors.column_names).combine_chunks(),
         )
 
-    def carrying(self, identities: np.ndarray) -> np.ndarray:
-        """The rows carrying any of ``identities``, in spine order.
+    def flags(self, rows: np.ndarray) -> np.ndarray:
+        """The ``err_*`` flags of spine rows ``rows`` (-1: none, all False).
+
+        One row of booleans per row asked for, a column per flag.
+        """
+        out = np.zeros((len(rows), self.errors.num_columns), dtype=bool)
+        there = np.flatnonzero(rows >= 0)
+        if len(there) and self.errors.num_columns:
+            taken = self.errors.take(pa.array(rows[there]))
+            for k, column in enumerate(taken.columns):  # flags, not rows
+                out[there, k] = column.to_numpy()
+        return out
+
+    def carried_errors(
+        self, identities: np.ndarray
+    ) -> tuple[np.ndarray, pd.arrays.IntegerArray]:
+        """Per identity, the flags on any spine row carrying it and the lowest such row.
+
+        Flags as :meth:`flags` (all False where no row carries the identity) and
+        ``spine_person_id`` (NA there); only the rows carrying ``identities`` are
+        read, each identity's run of :attr:`ordered` reduced at once.
 
         Examples
         --------
         >>> t = SpineTruth.of(pd.DataFrame({"spine_person_id": [5, 6, 7],
-        ...                                 "true_person_id": [2, 1, 2]}))
-        >>> t.carrying(np.array([2, 9])).tolist()
-        [0, 2]
+        ...                                 "true_person_id": [2, 1, 2],
+        ...                                 "err_x": [False, True, True]}))
+        >>> flags, first = t.carried_errors(np.array([2, 9, 1]))
+        >>> flags[:, 0].tolist(), first.tolist()
+        ([True, False, True], [5, <NA>, 6])
         """
-        wanted = np.unique(identities)
+        wanted, back = np.unique(identities, return_inverse=True)
         start = np.searchsorted(self.ordered, wanted, side="left")
-        stop = np.searchsorted(self.ordered, wanted, side="right")
-        lengths = stop - start
-        within = np.arange(lengths.sum()) - np.repeat(
-            np.cumsum(lengths) - lengths, lengths
+        lengths = np.searchsorted(self.ordered, wanted, side="right") - start
+        ends = np.cumsum(lengths)
+        within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(
+            ends - lengths, lengths
         )
-        return np.sort(self.by_identity[np.repeat(start, lengths) + within])
+        rows = self.by_identity[np.repeat(start, lengths) + within]
+        has = lengths > 0
+        flags = np.zeros((len(wanted), self.errors.num_columns), dtype=bool)
+        first = np.zeros(len(wanted), dtype=np.int64)
+        if has.any():  # each identity's rows are a run: reduced from its start
+            starts = (ends - lengths)[has]
+            flags[has] = np.logical_or.reduceat(self.flags(rows), starts, axis=0)
+            first[has] = np.minimum.reduceat(self.person_id[rows], starts)
+        back = back.reshape(-1)
+        return flags[back], pd.arrays.IntegerArray(first[back], ~has[back])
 
 
 @dataclass(frozen=True)
@@ -468,18 +518,17 @@ def judge_links(
 class _Judged:
     """Every record judged: what :func:`link_quality` counts and lists.
 
-    ``truth`` is the records' truth columns, ``to_id`` their links'
-    ``spine_person_id``, ``flags`` and ``outcome`` (codes of :data:`OUTCOMES`)
-    their judgement: :meth:`records` puts them together; ``state`` each record's
-    flags packed (:func:`audits.link_counts.record_states`); ``to_spine`` the
-    position in the spine of the row it is linked to (-1 if unlinked or linked to
-    none).
+    ``truth`` is the records with their truth columns, ``to_id`` their links'
+    ``spine_person_id``, ``flags`` their judgement: :meth:`records` puts them
+    together with each record's outcome (:func:`_outcomes`, worked out for the
+    rows listed alone); ``state`` each record's flags packed
+    (:func:`audits.link_counts.record_states`); ``to_spine`` the position in the
+    spine of the row it is linked to (-1 if unlinked or linked to none).
     """
 
-    truth: pd.DataFrame
+    truth: Truth
     to_id: pd.Series
     flags: dict[str, np.ndarray]
-    outcome: np.ndarray
     state: np.ndarray
     to_spine: np.ndarray
 
@@ -489,19 +538,19 @@ class _Judged:
         As the whole table's ``iloc[rows]`` on a default index: a batch's
         table is built only for its false and missed links, not every record.
         """
-        rec, to_id, flags, outcome = self.truth, self.to_id, self.flags, self.outcome
+        rec, to_id, flags = self.truth.frame, self.to_id, self.flags
         if rows is not None:
             rec = rec.iloc[rows].reset_index(drop=True)
             to_id = to_id.iloc[rows].reset_index(drop=True)
             flags = {name: flag[rows] for name, flag in flags.items()}
-            outcome = outcome[rows]
         records = pd.DataFrame(
             {
+                "source": self.truth.source_names(rows),
                 **{c: rec[c] for c in rec.columns},
                 "spine_person_id": to_id,
                 **flags,
                 "outcome": pd.Categorical.from_codes(
-                    outcome, categories=list(OUTCOMES)
+                    _outcomes(flags), categories=list(OUTCOMES)
                 ),
             }
         )
@@ -523,7 +572,7 @@ def _judged(to_id: pd.Series, truth: Truth, spine: SpineTruth) -> _Judged:
     subject = rec["true_person_id"].to_numpy(np.int64)
     on_spine = spine.on_spine.contains(identity)
     linked = to_id.notna().to_numpy()
-    to = to_id.to_numpy(np.float64, na_value=np.nan)[linked].astype(np.int64)
+    to = to_id.to_numpy(np.int64, na_value=0)[linked]
     at = spine.person.positions(to)
     there = at >= 0
     to_spine = np.full(len(rec), -1, dtype=np.int64)
@@ -535,9 +584,6 @@ def _judged(to_id: pd.Series, truth: Truth, spine: SpineTruth) -> _Judged:
     false_link = linked & ~correct
     missed = on_spine & ~correct
     wrong_subject = correct & ~true_subject
-    outcome = np.select(
-        [correct, linked & on_spine, linked, on_spine], [0, 1, 2, 3], default=4
-    )
     flags = {
         "linkable": on_spine,
         "linked": linked,
@@ -548,7 +594,16 @@ def _judged(to_id: pd.Series, truth: Truth, spine: SpineTruth) -> _Judged:
         "wrong_subject": wrong_subject,
     }
     state = record_states([flags[f] for f in STATE_FLAGS])
-    return _Judged(rec, to_id, flags, outcome.astype(np.int8), state, to_spine)
+    return _Judged(truth, to_id, flags, state, to_spine)
+
+
+def _outcomes(flags: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Each record's outcome (int8 codes of :data:`OUTCOMES`) from its flags."""
+    correct, linked, on_spine = flags["correct"], flags["linked"], flags["linkable"]
+    outcome = np.select(
+        [correct, linked & on_spine, linked, on_spine], [0, 1, 2, 3], default=4
+    )
+    return outcome.astype(np.int8)
 
 
 def _errors(
@@ -563,22 +618,12 @@ def _errors(
     rows = np.flatnonzero(judged.flags["false_link"] | judged.flags["missed"])
     bad = judged.records(rows)
     record_side = record_flags(rows)
-    spine_errs = list(spine.errors.columns)
-    tp = bad[CARRIED].to_numpy()
+    spine_errs = spine.errors.column_names
     # Errors on any spine row carrying the record's identity (duplicates included):
     # only the rows carrying the identity of a false or missed link are read.
-    near = spine.carrying(tp.astype(np.int64))
-    sp = spine.errors.iloc[near].assign(
-        spine_person_id=spine.person_id[near], **{CARRIED: spine.identity[near]}
-    )
-    sp[spine_errs] = sp[spine_errs].fillna(False).astype(bool)
-    by_person = sp.groupby(CARRIED)
-    person_errs = by_person[spine_errs].any()
-    first_row = by_person["spine_person_id"].min()
-    true_side = (
-        person_errs.reindex(tp).fillna(False).astype(bool).reset_index(drop=True)
-    )
-    linked_side = _linked_spine_errors(spine.errors, judged.to_spine[rows])
+    carried_flags, first_row = spine.carried_errors(bad[CARRIED].to_numpy(np.int64))
+    true_side = pd.DataFrame(carried_flags, columns=spine_errs)
+    linked_side = pd.DataFrame(spine.flags(judged.to_spine[rows]), columns=spine_errs)
     out = pd.DataFrame(
         {
             "source": bad["source"],
@@ -587,9 +632,7 @@ def _errors(
             "true_person_id": bad["true_person_id"].astype(np.int64),
             CARRIED: bad[CARRIED].astype(np.int64),
             "spine_person_id": bad["spine_person_id"],
-            "true_spine_person_id": pd.array(
-                first_row.reindex(tp).to_numpy(), dtype="Int64"
-            ),
+            "true_spine_person_id": first_row,
             "record_causes": _joined_names(record_side),
             "true_spine_causes": _joined_names(true_side),
             "linked_spine_causes": _joined_names(linked_side),
@@ -601,14 +644,6 @@ def _errors(
         "linked_spine": linked_side,
     }
     return out, flags
-
-
-def _linked_spine_errors(errors: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
-    """The ``err_*`` flags of spine rows ``at`` (all False where ``at`` is -1)."""
-    there = at >= 0
-    flags = np.zeros((len(at), errors.shape[1]), dtype=bool)
-    flags[there] = errors.iloc[at[there]].fillna(False).astype(bool).to_numpy(bool)
-    return pd.DataFrame(flags, columns=errors.columns)
 
 
 def _cause_counts(

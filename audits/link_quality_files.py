@@ -146,10 +146,11 @@ class SourceLinks:
             table = table.filter(pc.is_valid(table.column("record_id")))
         return table
 
-    def of(self, source: str) -> tuple[IdPositions, pd.Series]:
+    def of(self, source: str) -> tuple[IdPositions, pa.ChunkedArray]:
         """Where each of the source's ``record_id`` is, and its spine person.
 
-        A link without a ``record_id`` is no record's.
+        A link without a ``record_id`` is no record's; the spine persons are
+        Arrow's (null if unlinked).
 
         Raises
         ------
@@ -160,38 +161,41 @@ class SourceLinks:
         ids = IdPositions(table.column("record_id").to_numpy())
         if not ids.is_unique:
             raise InputDataError("links table has a record more than once")
-        person = table.column("spine_person_id").to_pandas(
-            types_mapper={pa.int64(): pd.Int64Dtype()}.get
-        )
-        return ids, person
+        return ids, table.column("spine_person_id")
 
 
 def judged_batches(
     links: SourceLinks, source: str, records_file: Path, rows: int
-) -> Iterator[tuple[pd.DataFrame, pa.RecordBatch]]:
+) -> Iterator[tuple[pd.DataFrame, pd.Series, pa.RecordBatch]]:
     """A source's truth columns and links, ``rows`` records at a time, in file order.
 
-    Each batch is a frame of the file's truth columns and the links table's
-    ``spine_person_id`` (NA if unlinked or absent from the links), and the
-    file's ``err_*`` flags as Arrow columns: only false and missed links' are
-    read from them (a few in a hundred), not turned into a frame of every row.
-    The source's links are read once and looked up by ``record_id``.
+    Each batch is a frame of the file's truth columns (a block per column, as
+    Arrow holds them: not copied into one), the links table's
+    ``spine_person_id`` of each record (NA if unlinked or absent from the
+    links), and the file's ``err_*`` flags as Arrow columns: only false and
+    missed links' are read from them (a few in a hundred), not turned into a
+    frame of every row. The source's links are read once and looked up by
+    ``record_id``.
     """
     ids, person = links.of(source)
     # The links' ids and gaps as arrays once: a batch takes from them with numpy,
     # a slot past the end standing for a record absent from the links.
-    values = np.append(person.to_numpy(np.int64, na_value=0), 0)
-    missing = np.append(person.isna().to_numpy(), True)
+    values = np.zeros(len(person) + 1, dtype=np.int64)
+    values[:-1] = pc.fill_null(person, 0).to_numpy()
+    missing = np.ones(len(person) + 1, dtype=bool)
+    missing[:-1] = person.is_null().to_numpy()
     columns = _columns(records_file, TRUTH_COLUMNS)
     truth = [c for c in columns if not c.startswith(ERR)]
     flags = [c for c in columns if c.startswith(ERR)]
     with pq.ParquetFile(records_file) as records:
         for batch in records.iter_batches(rows, columns=columns, use_threads=False):
-            frame = batch.select(truth).to_pandas()
+            frame = batch.select(truth).to_pandas(split_blocks=True)
             at = ids.positions(frame["record_id"])
             at[at < 0] = len(values) - 1
-            frame["spine_person_id"] = pd.arrays.IntegerArray(values[at], missing[at])
-            yield frame, batch.select(flags)
+            linked = pd.Series(
+                pd.arrays.IntegerArray(values[at], missing[at]), copy=False
+            )
+            yield frame, linked, batch.select(flags)
 
 
 def _parts(
@@ -219,12 +223,11 @@ def _judged_parts(
     empty = {name: _empty(path) for name, path in record_files.items()}
     for name, path in record_files.items():
         marks = np.zeros(0, dtype=bool)
-        for batch, flags in judged_batches(source_links, name, path, rows):
+        for batch, linked_ids, flags in judged_batches(source_links, name, path, rows):
             repeated, marks = _repeated(batch["record_id"].to_numpy(), marks)
             if repeated:
                 raise InputDataError(f"source {name} has a record_id more than once")
-            truth = truth_of({**empty, name: batch.drop(columns="spine_person_id")})
-            linked_ids = pd.Series(batch["spine_person_id"].array)
+            truth = truth_of({**empty, name: batch})
             record_flags = partial(_record_flags, empty, name, flags)
             yield judged_part(
                 linked_ids, truth, spine, groups, record_flags=record_flags
@@ -306,7 +309,9 @@ def link_quality_files(
     if not record_files:
         raise InputDataError("link quality needs at least one source")
     spine_columns = _columns(spine_file, ("spine_person_id", *TRUTH_COLUMNS[1:3]))
-    spine = SpineTruth.of(pq.read_table(spine_file, columns=spine_columns).to_pandas())
+    table = pq.read_table(spine_file, columns=spine_columns)
+    flags = [c for c in spine_columns if c.startswith(ERR)]
+    spine = SpineTruth.of(table.drop_columns(flags).to_pandas(), table.select(flags))
     names = pq.read_schema(households_file).names
     households = pq.read_table(
         households_file,

@@ -24,21 +24,33 @@ from simulator.vocabulary import CARRIED_IDENTITY
 ERR = "err_"
 """The prefix of the hidden error flags."""
 CARRIED = CARRIED_IDENTITY
+COLUMNS = ["record_id", "true_person_id", CARRIED, "true_household_id"]
+"""The columns of :attr:`Truth.frame`."""
 
 
 @dataclass(frozen=True)
 class Truth:
     """Every source's records one after another, in the mapping's order.
 
-    ``frame`` has ``source``, ``record_id``, ``true_person_id``, the identity
-    carried and ``true_household_id``; source ``k``'s records are rows
-    ``starts[k]`` to ``starts[k + 1]``; ``source`` is the key of the source column.
+    ``frame`` has ``record_id``, ``true_person_id``, the identity carried and
+    ``true_household_id``; source ``k``'s records are rows ``starts[k]`` to
+    ``starts[k + 1]``; ``source`` is the key of each record's source
+    (:meth:`source_names` gives the names of some).
     """
 
     frame: pd.DataFrame
     sources: Mapping[str, pd.DataFrame]
     starts: np.ndarray
     source: GroupKey
+
+    def source_names(self, rows: np.ndarray | None = None) -> pd.Series:
+        """The source of records ``rows`` (every record's if None), as strings.
+
+        Taken from the key's names, so a batch builds the column for the few rows
+        it lists, not for every record.
+        """
+        codes = self.source.codes if rows is None else self.source.codes[rows]
+        return self.source.values.iloc[codes].reset_index(drop=True)
 
 
 def truth_of(sources: Mapping[str, pd.DataFrame]) -> Truth:
@@ -62,16 +74,15 @@ def truth_of(sources: Mapping[str, pd.DataFrame]) -> Truth:
     if not sources:
         raise InputDataError("link quality needs at least one source")
     parts = []
-    for f in sources.values():
-        part = f[list(need)].reset_index(drop=True)
-        part.insert(2, CARRIED, carried(f))
-        parts.append(part)
+    for f in sources.values():  # sources, not rows
+        part = {c: f[c].reset_index(drop=True) for c in need}
+        part[CARRIED] = pd.Series(carried(f))
+        parts.append(pd.DataFrame(part, columns=COLUMNS, copy=False))
     frame = _concatenated(parts)
     names = [str(name) for name in sources]
     lengths = [len(f) for f in sources.values()]
-    frame.insert(0, "source", _source_column(names, lengths))
     codes = np.repeat(np.arange(len(names), dtype=np.int64), lengths)
-    key = GroupKey("source", codes, _source_column(names, [1] * len(names)))
+    key = GroupKey("source", codes, _source_names(names))
     return Truth(frame, sources, np.cumsum([0, *lengths]), key)
 
 
@@ -88,12 +99,10 @@ def _concatenated(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _source_column(names: Sequence[str], lengths: Sequence[int]) -> pd.Series:
-    """Each name repeated its length, as strings (through Arrow: no Python objects)."""
-    codes = pa.array(np.repeat(np.arange(len(names), dtype=np.int32), lengths))
-    names_ = pa.array(list(names), pa.large_string())
-    repeated = pa.DictionaryArray.from_arrays(codes, names_).cast(pa.large_string())
-    return pd.Series(pd.array(repeated, dtype=str), name="source")
+def _source_names(names: Sequence[str]) -> pd.Series:
+    """The source names as strings, Arrow's ``large_string`` (a records column's)."""
+    strings = pa.array(list(names), pa.large_string())
+    return pd.Series(pd.array(strings, dtype=str), name="source")
 
 
 def record_errors(truth: Truth, rows: np.ndarray) -> pd.DataFrame:

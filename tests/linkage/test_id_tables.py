@@ -29,8 +29,10 @@ SPARSE = st.integers(-5, 10**6)  # sparse or negative: the fallbacks
 
 
 def id_lists(**kwargs) -> st.SearchStrategy[list[int]]:
-    """Lists of ids, all from the dense range or all from the sparse one."""
-    return st.one_of(st.lists(DENSE, **kwargs), st.lists(SPARSE, **kwargs))
+    """Lists of ids, all from the dense range or all from the sparse one, or the
+    ids 0 to n - 1 in order (their own positions: no table)."""
+    in_order = st.integers(0, kwargs.get("max_size", 30)).map(lambda n: [*range(n)])
+    return st.one_of(st.lists(DENSE, **kwargs), st.lists(SPARSE, **kwargs), in_order)
 
 
 @st.composite
