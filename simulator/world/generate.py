@@ -1349,16 +1349,26 @@ def _coded_strings(values: pa.Array) -> pa.DictionaryArray:
 
 
 def _distinct_codes(values: pa.DictionaryArray) -> pa.DictionaryArray:
-    """``values`` coded into a dictionary of distinct strings.
+    """``values`` coded into a dictionary of the distinct strings they hold.
 
     A chunk's pools may name one string twice (a sex drawn per pool): Parquet
     writes a dictionary array's codes as they are only when its dictionary holds
-    no duplicate, else it falls back to plain strings. Only the pools' strings
-    are hashed, not the rows'.
+    no duplicate, else it falls back to plain strings. Strings no row holds
+    (most of a small source's pool of names) are left out, as Parquet's own
+    dictionary would, for readers to decode no more of it than they did. Only
+    the pools' strings are hashed, not the rows'.
     """
-    pools = pc.dictionary_encode(values.dictionary)  # each pool's distinct string
-    codes = pools.indices.take(values.indices)
-    return pa.DictionaryArray.from_arrays(codes, pools.dictionary)
+    n = len(values.dictionary)
+    absent = pa.scalar(n, values.indices.type)  # a missing value's code: n
+    codes = pc.fill_null(values.indices, absent).to_numpy()
+    held = np.bincount(codes, minlength=n + 1)[:n] > 0
+    distinct = pc.dictionary_encode(values.dictionary.filter(held))
+    renumbered = np.zeros(n + 1, np.int32)
+    renumbered[np.flatnonzero(held)] = distinct.indices.to_numpy()
+    missing = codes == n if values.null_count else None
+    return pa.DictionaryArray.from_arrays(
+        pa.array(renumbered[codes], mask=missing), distinct.dictionary
+    )
 
 
 class _Spill:

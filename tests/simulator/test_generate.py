@@ -703,9 +703,9 @@ def test_coded_columns_are_written_as_codes_and_read_back_as_strings(
     tmp_path_factory, chunks
 ):
     # A scratch file's columns given coded (RowGroupWriter's ``coded``), their
-    # pools' repeated strings merged (_distinct_codes), are written with Parquet's
-    # dictionary (not fallen back to plain strings) and read back as the strings,
-    # typed as the schema says, its metadata kept.
+    # pools' repeated strings merged and unheld ones left out (_distinct_codes),
+    # are written with Parquet's dictionary (not fallen back to plain strings)
+    # and read back as the strings, typed as the schema says, its metadata kept.
     out = tmp_path_factory.mktemp("coded") / "coded.parquet"
     names = ["address", "postcode"]
     schema = pa.schema([(c, pa.large_string()) for c in names], metadata={b"k": b"v"})
@@ -714,8 +714,10 @@ def test_coded_columns_are_written_as_codes_and_read_back_as_strings(
     ) as writer:
         for chunk in chunks:
             coded = [generate_module._distinct_codes(chunk[c]) for c in names]
-            for column in coded:
+            for column in coded:  # each string once, and held by a row
                 assert len(column.dictionary.unique()) == len(column.dictionary)
+                held = column.indices.drop_null().unique()
+                assert len(held) == len(column.dictionary)
             writer.write(pa.Table.from_arrays(coded, names=names))
     expected = pa.Table.from_arrays(
         [
