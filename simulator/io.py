@@ -10,6 +10,7 @@ Output directories themselves (claims, locks, atomic replacement, leftovers) are
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -303,6 +304,11 @@ class RowGroupWriter:
         numpy), declared so (Parquet's required fields, non-nullable in the schema
         read back): none of their definition levels is written or read. A null
         there is refused when written.
+    coded : collection of str
+        With ``as_given``: string columns each table holds as an Arrow dictionary
+        (int32 codes, its own dictionary), written as Parquet's dictionary as they
+        are rather than decoded and hashed again; read back as ``schema`` says
+        (:func:`_coded_schema`).
     """
 
     def __init__(
@@ -316,15 +322,20 @@ class RowGroupWriter:
         statistics: Collection[str] | None = None,
         compression: str = SCRATCH_COMPRESSION,
         required: Collection[str] = (),
+        coded: Collection[str] = (),
     ):
         if as_given and not scratch:
             raise ValueError("only a scratch file's row groups follow its tables")
+        if coded and not as_given:
+            raise ValueError("only a file written as given takes coded columns")
         self._required = scratch and any(f.name in required for f in schema)
         if self._required:
             schema = pa.schema(
                 [f.with_nullable(False) if f.name in required else f for f in schema],
                 metadata=schema.metadata,
             )
+        stored = schema
+        schema = _coded_schema(schema, coded)
         path.parent.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {
             "compression": "zstd",
@@ -344,8 +355,13 @@ class RowGroupWriter:
                 options["write_statistics"] = [
                     f.name for f in schema if f.name in statistics
                 ]
-        self._writer = pq.ParquetWriter(path, schema, **options)
+        self._writer = pq.ParquetWriter(
+            path, schema, store_schema=schema is stored, **options
+        )
+        if schema is not stored:  # read back as strings, not as categories
+            self._writer.add_key_value_metadata(_stored_metadata(stored))
         self._schema = schema
+        self._rewrap = self._required or schema is not stored
         self._held: list[pa.Table] = []
         self._rows = 0
         self._groups = 0
@@ -353,7 +369,7 @@ class RowGroupWriter:
 
     def write(self, table: pa.Table) -> None:
         """Add ``table``'s rows; full row groups are written."""
-        if self._required:  # the same columns, declared without nulls
+        if self._rewrap:  # the same columns, declared without nulls or coded
             table = pa.Table.from_arrays(table.columns, schema=self._schema)
         if self._as_given:
             self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
@@ -389,6 +405,32 @@ class RowGroupWriter:
             self.close()
         else:
             self._writer.close()
+
+
+def _coded_schema(schema: pa.Schema, coded: Collection[str]) -> pa.Schema:
+    """``schema`` with its ``coded`` columns as the dictionaries tables give them.
+
+    ``schema`` itself if none is coded.
+    """
+    if not any(f.name in coded for f in schema):
+        return schema
+    return pa.schema(
+        [
+            f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in coded else f
+            for f in schema
+        ],
+        metadata=schema.metadata,
+    )
+
+
+def _stored_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
+    """A Parquet file's key-value metadata as its writer stores ``schema``.
+
+    Its own metadata (pandas') and ``ARROW:schema``, the schema serialised as an
+    Arrow IPC message in base64, which decides the types a reader gets back.
+    """
+    serialised = base64.b64encode(schema.serialize().to_pybytes())
+    return {**(schema.metadata or {}), b"ARROW:schema": serialised}
 
 
 def read_parquet(path: Path) -> pd.DataFrame:

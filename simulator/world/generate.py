@@ -991,13 +991,15 @@ def _writer(
     scratch: bool,
     compression: str,
     required: Collection[str] = (),
+    coded: Collection[str] = (),
 ) -> RowGroupWriter:
     """A generated world's Parquet file: an output's bytes, or a scratch file's.
 
     A scratch file's row groups are its tables as they come, :data:`REPEATING`
     columns have a dictionary, only :data:`SCRATCH_STATISTICS` have statistics,
-    ``required`` columns (:func:`_never_null`) no definition levels, and it is
-    compressed with ``compression``.
+    ``required`` columns (:func:`_never_null`) no definition levels, ``coded``
+    ones come as Arrow dictionaries (written as they are), and it is compressed
+    with ``compression``.
     """
     if not scratch:
         return RowGroupWriter(path, schema)
@@ -1010,6 +1012,7 @@ def _writer(
         statistics=SCRATCH_STATISTICS,
         compression=compression,
         required=required,
+        coded=coded,
     )
 
 
@@ -1130,7 +1133,7 @@ class _WorldWriter:
                 schema = _numbered_schema(columns, names)
                 path = self.spill / f"{len(files)}.arrow"
                 required = _numbered_required(columns, names)
-                spill = _Spill(path, schema, self.compression, required)
+                spill = _Spill(path, schema, self.compression, required, coded(source))
                 files[rel] = self.held.enter_context(spill)
             file = files[rel]
             assert isinstance(file, _Spill)
@@ -1318,9 +1321,9 @@ def _households_held(addresses: list[_Addresses]) -> np.ndarray:
     )
 
 
-def _spilled_field(field: pa.Field) -> pa.Field:
-    """How a numbered table's ``field`` is spilled: :data:`CODED` ones as codes."""
-    if field.name in CODED and field.type == pa.large_string():
+def _spilled_field(field: pa.Field, held: Collection[str]) -> pa.Field:
+    """How a numbered table's ``field`` is spilled: those ``held`` coded as codes."""
+    if field.name in held and field.type == pa.large_string():
         return field.with_type(pa.dictionary(pa.int32(), pa.large_string()))
     return field
 
@@ -1345,17 +1348,41 @@ def _coded_strings(values: pa.Array) -> pa.DictionaryArray:
     return pc.dictionary_encode(values).cast(pa.dictionary(pa.int32(), values.type))
 
 
+def _distinct_codes(values: pa.DictionaryArray) -> pa.DictionaryArray:
+    """``values`` coded into a dictionary of the distinct strings they hold.
+
+    A chunk's pools may name one string twice (a sex drawn per pool): Parquet
+    writes a dictionary array's codes as they are only when its dictionary holds
+    no duplicate, else it falls back to plain strings. Strings no row holds
+    (most of a small source's pool of names) are left out, as Parquet's own
+    dictionary would, for readers to decode no more of it than they did. Only
+    the pools' strings are hashed, not the rows'.
+    """
+    n = len(values.dictionary)
+    absent = pa.scalar(n, values.indices.type)  # a missing value's code: n
+    codes = pc.fill_null(values.indices, absent).to_numpy()
+    held = np.bincount(codes, minlength=n + 1)[:n] > 0
+    distinct = pc.dictionary_encode(values.dictionary.filter(held))
+    renumbered = np.zeros(n + 1, np.int32)
+    renumbered[np.flatnonzero(held)] = distinct.indices.to_numpy()
+    missing = codes == n if values.null_count else None
+    return pa.DictionaryArray.from_arrays(
+        pa.array(renumbered[codes], mask=missing), distinct.dictionary
+    )
+
+
 class _Spill:
     """A numbered table's chunks until their ids are known, read back once, in order.
 
     A chunk is written as generated (numpy and Arrow columns, as
-    :func:`_assemble` would convert them; :data:`CODED` columns still coded, each
-    chunk its own dictionary), without the id columns, into an Arrow stream
-    compressed with :data:`SPILL_COMPRESSION` (uncompressed for a ``codec`` of
-    :data:`~simulator.io.ROOMY`: :func:`simulator.io.scratch_compression` found
-    room);
-    :meth:`write_numbered` then writes the Parquet file with the strings decoded
-    and the ids put in their places of ``schema``.
+    :func:`_assemble` would convert them; ``held`` columns still coded, each
+    chunk its own dictionary: :func:`coded`), without the id columns, into an
+    Arrow stream compressed with :data:`SPILL_COMPRESSION` (uncompressed for a
+    ``codec`` of :data:`~simulator.io.ROOMY`: :func:`simulator.io.scratch_compression`
+    found room); :meth:`write_numbered` then reads it back mapped (not copied)
+    and writes the Parquet file with the strings decoded (a scratch file's
+    :data:`REPEATING` ones kept as codes) and the ids put in their places of
+    ``schema``.
     """
 
     def __init__(
@@ -1364,11 +1391,12 @@ class _Spill:
         schema: pa.Schema,
         codec: str = SCRATCH_COMPRESSION,
         required: tuple[str, ...] = (),
+        held: Collection[str] = CODED,
     ):
         self.path, self.schema, self.required = path, schema, required
         compression = None if codec == ROOMY else SPILL_COMPRESSION
         self._spilled = pa.schema(
-            [_spilled_field(f) for f in schema if f.name not in _IDS]
+            [_spilled_field(f, held) for f in schema if f.name not in _IDS]
         )
         options = pa.ipc.IpcWriteOptions(compression=compression)
         self._writer: pa.ipc.RecordBatchStreamWriter | None = pa.ipc.new_stream(
@@ -1418,22 +1446,29 @@ class _Spill:
     ) -> None:
         """Write the chunks to Parquet at ``path`` with their id columns set.
 
-        ``scratch`` (and then ``compression``) as for :func:`_writer`.
+        ``scratch`` (and then ``compression``) as for :func:`_writer`. A scratch
+        file takes the coded columns as they were spilled: Parquet writes their
+        codes as its dictionary, not hashing the decoded strings again.
         """
-        with (
-            pa.OSFile(str(self.path)) as source,
-            _writer(path, self.schema, scratch, compression, self.required) as writer,
-        ):
+        coded = [
+            f.name
+            for f in self._spilled
+            if scratch and pa.types.is_dictionary(f.type) and f.name in REPEATING
+        ]
+        file = _writer(path, self.schema, scratch, compression, self.required, coded)
+        with pa.memory_map(str(self.path)) as source, file as writer:
             start = 0
             for batch in pa.ipc.open_stream(source):
                 stop = start + batch.num_rows
                 arrays = [
                     pa.array(ids[f.name][start:stop])
                     if f.name in _IDS
+                    else _distinct_codes(batch.column(f.name))
+                    if f.name in coded
                     else _decoded_strings(batch.column(f.name))
                     for f in self.schema
                 ]
-                writer.write(pa.Table.from_arrays(arrays, schema=self.schema))
+                writer.write(pa.Table.from_arrays(arrays, names=self.schema.names))
                 start = stop
         self.path.unlink()
 
@@ -1490,7 +1525,9 @@ def write_spine_again(
                 names = _numbered_columns("spine", lean, scratch)
                 schema = _numbered_schema(columns, names)
                 required = _numbered_required(columns, names)
-                spill = _Spill(spill_dir / "0.arrow", schema, compression, required)
+                spill = _Spill(
+                    spill_dir / "0.arrow", schema, compression, required, coded("spine")
+                )
                 held.enter_context(spill)
             spill.write(columns)
             rows += spill.rows_of(columns)

@@ -395,6 +395,8 @@ def test_a_scratch_world_holds_the_values_of_the_world_written(
                 lz4 = plain or not room
                 codec = column.compression
                 assert codec == ("LZ4" if lz4 else "UNCOMPRESSED"), (rel, c)
+                if field.name in REPEATING and group.num_rows:  # codes, not strings
+                    assert "RLE_DICTIONARY" in column.encodings, (rel, c)
                 counted = column.path_in_schema in SCRATCH_STATISTICS
                 stats = column.is_stats_set and column.statistics.has_min_max
                 assert stats == (counted and group.num_rows > 0), (rel, c)
@@ -693,6 +695,46 @@ def test_households_found_from_address_codes_are_those_of_the_joined_addresses(c
     )
     held = [generate_module._address_codes(ch) for ch in chunks]
     assert generate_module._households_held(held).tolist() == expected.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=_spine_chunks())
+def test_coded_columns_are_written_as_codes_and_read_back_as_strings(
+    tmp_path_factory, chunks
+):
+    # A scratch file's columns given coded (RowGroupWriter's ``coded``), their
+    # pools' repeated strings merged and unheld ones left out (_distinct_codes),
+    # are written with Parquet's dictionary (not fallen back to plain strings)
+    # and read back as the strings, typed as the schema says, its metadata kept.
+    out = tmp_path_factory.mktemp("coded") / "coded.parquet"
+    names = ["address", "postcode"]
+    schema = pa.schema([(c, pa.large_string()) for c in names], metadata={b"k": b"v"})
+    with io.RowGroupWriter(
+        out, schema, scratch=True, as_given=True, required=(), coded=names
+    ) as writer:
+        for chunk in chunks:
+            coded = [generate_module._distinct_codes(chunk[c]) for c in names]
+            for column in coded:  # each string once, and held by a row
+                assert len(column.dictionary.unique()) == len(column.dictionary)
+                held = column.indices.drop_null().unique()
+                assert len(held) == len(column.dictionary)
+            writer.write(pa.Table.from_arrays(coded, names=names))
+    expected = pa.Table.from_arrays(
+        [
+            pa.chunked_array(
+                [ch[c].dictionary_decode() for ch in chunks], schema.field(c).type
+            )
+            for c in names
+        ],
+        schema=schema,
+    )
+    file = pq.ParquetFile(out)
+    assert file.read().equals(expected, check_metadata=True)
+    for g in range(file.num_row_groups):
+        group = file.metadata.row_group(g)
+        for c in range(group.num_columns):
+            if group.num_rows:
+                assert "RLE_DICTIONARY" in group.column(c).encodings, (g, c)
 
 
 @settings(max_examples=40, deadline=None)
