@@ -101,6 +101,20 @@ def test_raw_codes_agree_where_the_function_does_and_compute_it_once(batches):
         assert len(seen) == len(set(seen))  # each raw string normalised once
 
 
+def _as_dictionaries(frame: pd.DataFrame, unused: list[str]) -> pd.DataFrame:
+    """``frame``'s columns as Arrow dictionaries whose values start with ``unused``
+    (and repeat their rows' values), as pandas holds them read from a file."""
+    out = {}
+    for column in frame.columns:
+        values = pa.array(frame[column].array, pa.string())
+        dictionary = pa.concat_arrays([pa.array(unused, pa.string()), values])
+        indices = pa.array(range(len(unused), len(dictionary)), pa.int32())
+        indices = pc.if_else(values.is_null(), pa.scalar(None, pa.int32()), indices)
+        array = pa.DictionaryArray.from_arrays(indices, pc.fill_null(dictionary, ""))
+        out[column] = pd.Series(pd.arrays.ArrowExtensionArray(array))
+    return pd.DataFrame(out, index=frame.index)
+
+
 def _values(frame: pd.DataFrame) -> dict[str, list]:
     """Each column's values as Python (a dictionary column's decoded)."""
     return pa.Table.from_pandas(frame, preserve_index=False).to_pydict()
@@ -130,12 +144,18 @@ RECIPES = [
             max_size=8,
         ),
         max_size=4,
-    )
+    ),
+    unused=st.lists(st.one_of(NAMES, POSTCODES), max_size=3),
+    as_dictionary=st.booleans(),
 )
-def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(batches):
+def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(
+    batches, unused, as_dictionary
+):
     """Batches normalised with one book (each raw value normalised once for all)
     have integer codes that agree across batches exactly where the match columns
-    of each batch alone (strings) do; the names unordered too."""
+    of each batch alone (strings) do; the names unordered too. Columns may come
+    as Arrow dictionaries, as read from a file's (whose values may repeat or be
+    used by no row of the batch)."""
     book = Codebook()
     strings: dict[str, list] = {r: [] for r in [*RECIPES, "names_unordered"]}
     codes: dict[str, list] = {r: [] for r in strings}
@@ -144,7 +164,8 @@ def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(batches):
             batch or None, columns=["first_name", "last_name", "postcode"]
         ).astype(STRING)
         alone = _values(match_columns(frame, list(strings)))
-        shared = match_columns(frame, list(strings), book=book)
+        given = _as_dictionaries(frame, unused) if as_dictionary else frame
+        shared = match_columns(given, list(strings), book=book)
         table = pa.Table.from_pandas(shared, preserve_index=False)
         for recipe in strings:
             assert pa.types.is_integer(table.schema.field(recipe).type)

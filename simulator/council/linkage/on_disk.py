@@ -51,6 +51,7 @@ from simulator.council.linkage.deterministic import cascade, key_kinds
 from simulator.council.linkage.links import check_inputs, links_schema, links_table
 from simulator.council.linkage.normalise import (
     FIXED_DIGITS,
+    PER_DISTINCT_COLUMNS,
     RARELY_REPEATED,
     match_columns,
     required_columns,
@@ -97,12 +98,25 @@ def batches(path: Path, columns: list[str], rows: int) -> Iterator[pd.DataFrame]
 
     Decoded on this thread (:data:`READ_THREADS`): Arrow's pool of threads cost a
     third more CPU for the same batches, and linking shares the cores anyway.
+    Columns of :data:`~simulator.council.linkage.normalise.PER_DISTINCT_COLUMNS`
+    come as Arrow dictionaries (the file's own where it has one, so a batch ends
+    where a row group does), what normalising reads of them.
     """
-    file = pq.ParquetFile(path)
+    file = pq.ParquetFile(
+        path, read_dictionary=[c for c in columns if c in PER_DISTINCT_COLUMNS]
+    )
     for batch in file.iter_batches(
         batch_size=rows, columns=columns, use_threads=READ_THREADS
     ):
-        yield pa.Table.from_batches([batch]).to_pandas()
+        yield pa.Table.from_batches([batch]).to_pandas(types_mapper=arrow_dictionary)
+
+
+def arrow_dictionary(dtype: pa.DataType) -> pd.ArrowDtype | None:
+    """Arrow dictionaries kept as they are in pandas (``to_pandas``'s types mapper).
+
+    pandas' own categories would copy their indices and strings.
+    """
+    return pd.ArrowDtype(dtype) if pa.types.is_dictionary(dtype) else None
 
 
 def empty_frame(path: Path) -> pd.DataFrame:
