@@ -2,10 +2,9 @@
 
 Linking from files writes each batch's match columns as integers: a
 :class:`~simulator.council.linkage.codebook.Codebook`'s codes, one dictionary per
-normal form for the whole link, and NHS numbers as numbers
-(:func:`simulator.council.linkage.on_disk.integer_columns`). A key joins them, so two
-rows of any batches must get equal integers exactly where their strings are equal,
-and a missing string must stay missing.
+normal form for the whole link (and NHS numbers as numbers: test_normalise). A key
+joins them, so two rows of any batches must get equal integers exactly where their
+strings are equal, and a missing string must stay missing.
 """
 
 from __future__ import annotations
@@ -20,13 +19,9 @@ from hypothesis import strategies as st
 
 from simulator.council.linkage.codebook import CODE, Codebook
 from simulator.council.linkage.normalise import match_columns
-from simulator.council.linkage.on_disk import integer_columns
 from simulator.frames import STRING
 
 strings = st.one_of(st.none(), st.sampled_from(["", "A", "AB", "É", "B", "AB "]))
-nhs_numbers = st.one_of(
-    st.none(), st.from_regex(r"[0-9]{10}", fullmatch=True), st.just("0000000000")
-)
 batch_lists = st.lists(st.lists(strings, max_size=12), max_size=5)
 
 
@@ -36,35 +31,6 @@ def _pairs_agree(before: list, after: list) -> None:
     for i, j in itertools.combinations(range(len(before)), 2):
         if before[i] is not None and before[j] is not None:
             assert (before[i] == before[j]) == (after[i] == after[j])
-
-
-@given(
-    batches=st.lists(
-        st.lists(st.tuples(strings, nhs_numbers), max_size=10), min_size=1, max_size=4
-    )
-)
-def test_integer_match_columns_agree_where_strings_do(batches):
-    """NHS numbers become numbers, equal where the strings are; others stay."""
-    numbers, digits = [], []
-    for batch in batches:
-        name = [n for n, _ in batch]
-        nhs = [d for _, d in batch]
-        table = pa.table(
-            {
-                "rid": pa.array(range(len(batch)), pa.int64()),
-                "last_name": pa.array(range(len(batch)), CODE),
-                "nhs_number": pa.array(nhs, pa.string()),
-                "upn": pa.array(name, pa.string()),
-            }
-        )
-        out = integer_columns(table)
-        assert out.schema.names == table.schema.names
-        for kept in ("rid", "last_name", "upn"):
-            assert out.column(kept).equals(table.column(kept))
-        assert out.schema.field("nhs_number").type == pa.int64()
-        numbers += nhs
-        digits += out.column("nhs_number").to_pylist()
-    _pairs_agree(numbers, digits)
 
 
 @given(

@@ -50,7 +50,6 @@ from simulator.council.linkage.codebook import Codebook
 from simulator.council.linkage.deterministic import cascade, key_kinds
 from simulator.council.linkage.links import check_inputs, links_schema, links_table
 from simulator.council.linkage.normalise import (
-    FIXED_DIGITS,
     PER_DISTINCT_COLUMNS,
     RARELY_REPEATED,
     match_columns,
@@ -134,22 +133,6 @@ def ids_of(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return frame[column].to_numpy(np.int64)
 
 
-def integer_columns(table: pa.Table) -> pa.Table:
-    """A batch's numbers of a fixed count of digits as those numbers.
-
-    Columns normalised per distinct value already come as a
-    :class:`~simulator.council.linkage.codebook.Codebook`'s codes
-    (:func:`~simulator.council.linkage.normalise.match_columns` with the link's
-    book); those of :data:`~simulator.council.linkage.normalise.FIXED_DIGITS` become
-    their numbers. Equal exactly where the strings are, so every key finds the same
-    records, while DuckDB reads, hashes and compares integers.
-    """
-    for i, field in enumerate(table.schema):
-        if field.name in FIXED_DIGITS:
-            table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
-    return table
-
-
 def record_match_table(
     frame: pd.DataFrame, source: int, recipes: list[Recipe], name: str, book: Codebook
 ) -> pa.Table:
@@ -163,7 +146,7 @@ def record_match_table(
     table = match_columns(council_view(frame), recipes, book=book)
     table = table.reset_index(drop=True)
     table.insert(0, "rid", (np.int64(source) << RID_SHIFT) | record_id)
-    return integer_columns(to_arrow(table))
+    return to_arrow(table)
 
 
 def spine_match_table(
@@ -174,7 +157,7 @@ def spine_match_table(
     table = match_columns(view, recipes, book=book)
     table.insert(0, "spine_person_id", ids_of(view, "spine_person_id", "spine"))
     table.insert(1, "spine_household_id", ids_of(view, "spine_household_id", "spine"))
-    return integer_columns(to_arrow(table))
+    return to_arrow(table)
 
 
 FROM_WRITTEN: dict[str, tuple[str, tuple[Recipe, ...]]] = {
@@ -232,7 +215,7 @@ million rows at 1,000,000 households of the baseline), for the room they need.""
 UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
 """Match file strings written without a dictionary: their values rarely repeat, so
 trying one costs a fifth of the writing (other strings are read faster with one).
-Integers (ids, dates, codes, :func:`integer_columns`' numbers) are written plain:
+Integers (ids, dates, codes, NHS numbers) are written plain:
 DuckDB's keys read plain codes faster than dictionary-encoded ones (a sixth less
 CPU)."""
 ID_COLUMNS = ("rid", "spine_person_id", "spine_household_id")
@@ -287,7 +270,8 @@ def load(
     The files go to ``work``; DuckDB reads from them only the columns a query needs.
     Their strings that keys join are integers there (one
     :class:`~simulator.council.linkage.codebook.Codebook`'s codes for both files,
-    and :func:`integer_columns`).
+    and NHS numbers as numbers:
+    :func:`~simulator.council.linkage.normalise.match_columns` with the book).
     Third: each source's record ids as a table indexed by id (:func:`present_ids`,
     sources in name order), or None unless every source's are numbered from 0.
     """
