@@ -2,10 +2,9 @@
 
 Linking from files writes each batch's match columns as integers: a
 :class:`~simulator.council.linkage.codebook.Codebook`'s codes, one dictionary per
-normal form for the whole link, and NHS numbers as numbers
-(:func:`simulator.council.linkage.on_disk.integer_columns`). A key joins them, so two
-rows of any batches must get equal integers exactly where their strings are equal,
-and a missing string must stay missing.
+normal form for the whole link (and NHS numbers as numbers: test_normalise). A key
+joins them, so two rows of any batches must get equal integers exactly where their
+strings are equal, and a missing string must stay missing.
 """
 
 from __future__ import annotations
@@ -20,13 +19,9 @@ from hypothesis import strategies as st
 
 from simulator.council.linkage.codebook import CODE, Codebook
 from simulator.council.linkage.normalise import match_columns
-from simulator.council.linkage.on_disk import integer_columns
 from simulator.frames import STRING
 
 strings = st.one_of(st.none(), st.sampled_from(["", "A", "AB", "É", "B", "AB "]))
-nhs_numbers = st.one_of(
-    st.none(), st.from_regex(r"[0-9]{10}", fullmatch=True), st.just("0000000000")
-)
 batch_lists = st.lists(st.lists(strings, max_size=12), max_size=5)
 
 
@@ -36,35 +31,6 @@ def _pairs_agree(before: list, after: list) -> None:
     for i, j in itertools.combinations(range(len(before)), 2):
         if before[i] is not None and before[j] is not None:
             assert (before[i] == before[j]) == (after[i] == after[j])
-
-
-@given(
-    batches=st.lists(
-        st.lists(st.tuples(strings, nhs_numbers), max_size=10), min_size=1, max_size=4
-    )
-)
-def test_integer_match_columns_agree_where_strings_do(batches):
-    """NHS numbers become numbers, equal where the strings are; others stay."""
-    numbers, digits = [], []
-    for batch in batches:
-        name = [n for n, _ in batch]
-        nhs = [d for _, d in batch]
-        table = pa.table(
-            {
-                "rid": pa.array(range(len(batch)), pa.int64()),
-                "last_name": pa.array(range(len(batch)), CODE),
-                "nhs_number": pa.array(nhs, pa.string()),
-                "upn": pa.array(name, pa.string()),
-            }
-        )
-        out = integer_columns(table)
-        assert out.schema.names == table.schema.names
-        for kept in ("rid", "last_name", "upn"):
-            assert out.column(kept).equals(table.column(kept))
-        assert out.schema.field("nhs_number").type == pa.int64()
-        numbers += nhs
-        digits += out.column("nhs_number").to_pylist()
-    _pairs_agree(numbers, digits)
 
 
 @given(
@@ -101,6 +67,20 @@ def test_raw_codes_agree_where_the_function_does_and_compute_it_once(batches):
         assert len(seen) == len(set(seen))  # each raw string normalised once
 
 
+def _as_dictionaries(frame: pd.DataFrame, unused: list[str]) -> pd.DataFrame:
+    """``frame``'s columns as Arrow dictionaries whose values start with ``unused``
+    (and repeat their rows' values), as pandas holds them read from a file."""
+    out = {}
+    for column in frame.columns:
+        values = pa.array(frame[column].array, pa.string())
+        dictionary = pa.concat_arrays([pa.array(unused, pa.string()), values])
+        indices = pa.array(range(len(unused), len(dictionary)), pa.int32())
+        indices = pc.if_else(values.is_null(), pa.scalar(None, pa.int32()), indices)
+        array = pa.DictionaryArray.from_arrays(indices, pc.fill_null(dictionary, ""))
+        out[column] = pd.Series(pd.arrays.ArrowExtensionArray(array))
+    return pd.DataFrame(out, index=frame.index)
+
+
 def _values(frame: pd.DataFrame) -> dict[str, list]:
     """Each column's values as Python (a dictionary column's decoded)."""
     return pa.Table.from_pandas(frame, preserve_index=False).to_pydict()
@@ -130,12 +110,18 @@ RECIPES = [
             max_size=8,
         ),
         max_size=4,
-    )
+    ),
+    unused=st.lists(st.one_of(NAMES, POSTCODES), max_size=3),
+    as_dictionary=st.booleans(),
 )
-def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(batches):
+def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(
+    batches, unused, as_dictionary
+):
     """Batches normalised with one book (each raw value normalised once for all)
     have integer codes that agree across batches exactly where the match columns
-    of each batch alone (strings) do; the names unordered too."""
+    of each batch alone (strings) do; the names unordered too. Columns may come
+    as Arrow dictionaries, as read from a file's (whose values may repeat or be
+    used by no row of the batch)."""
     book = Codebook()
     strings: dict[str, list] = {r: [] for r in [*RECIPES, "names_unordered"]}
     codes: dict[str, list] = {r: [] for r in strings}
@@ -144,7 +130,8 @@ def test_match_columns_with_a_codebook_are_codes_of_each_batch_alone(batches):
             batch or None, columns=["first_name", "last_name", "postcode"]
         ).astype(STRING)
         alone = _values(match_columns(frame, list(strings)))
-        shared = match_columns(frame, list(strings), book=book)
+        given = _as_dictionaries(frame, unused) if as_dictionary else frame
+        shared = match_columns(given, list(strings), book=book)
         table = pa.Table.from_pandas(shared, preserve_index=False)
         for recipe in strings:
             assert pa.types.is_integer(table.schema.field(recipe).type)

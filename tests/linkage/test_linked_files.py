@@ -24,15 +24,18 @@ from simulator import io
 from simulator.cli import main
 from simulator.council.linkage import link
 from simulator.council.linkage.backend import LinkageDB, to_arrow
+from simulator.council.linkage.codebook import Codebook
 from simulator.council.linkage.links import links_frame, links_table
 from simulator.council.linkage.normalise import match_columns
 from simulator.council.linkage.on_disk import (
-    FROM_DOB,
+    FROM_WRITTEN,
     as_slice,
     link_files,
     match_view,
+    written_recipes,
 )
 from simulator.errors import InputDataError
+from simulator.frames import STRING
 from simulator.pipeline.linked_files import write_linked_files
 from simulator.pipeline.output import write_linked
 from simulator.pipeline.run import link_data, stage_seeds
@@ -106,25 +109,45 @@ def test_linking_from_files_writes_the_in_memory_bytes(
         _assert_same_as_in_memory(s, out, rows)
 
 
+NAMES = st.sampled_from(["Ann", "ann", "Bo", "O'Neil", " ", "Smith-Jones"])
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    dates=st.lists(
-        st.one_of(
-            st.none(), st.dates(pd.Timestamp.min.date(), pd.Timestamp.max.date())
+    rows=st.lists(
+        st.tuples(
+            st.one_of(
+                st.none(), st.dates(pd.Timestamp.min.date(), pd.Timestamp.max.date())
+            ),
+            st.one_of(st.none(), NAMES),
+            st.one_of(st.none(), NAMES),
         ),
         max_size=20,
     )
 )
-def test_match_columns_from_the_date_are_normalises_numbers(tmp_path_factory, dates):
-    """What the match files' views work out from ``dob`` (``FROM_DOB``) are the
-    numbers ``match_columns`` gives: the same, missing where the date is."""
-    frame = pd.DataFrame({"dob": pd.to_datetime(pd.Series(dates, dtype=object))})
-    recipes = ["dob", *FROM_DOB]
-    expected = match_columns(frame, recipes)
-    path = tmp_path_factory.mktemp("dob") / "match.parquet"
-    pq.write_table(to_arrow(match_columns(frame, ["dob"])), path)
+def test_match_columns_worked_out_in_the_view_are_normalises_numbers(
+    tmp_path_factory, rows
+):
+    """What the match files' views work out from the columns written
+    (``FROM_WRITTEN``: from the date, the names' codes) are the numbers
+    ``match_columns`` gives with the same book: the same, missing where what they
+    read is."""
+    dob, first, last = zip(*rows, strict=True) if rows else ((), (), ())
+    frame = pd.DataFrame(
+        {
+            "dob": pd.to_datetime(pd.Series(dob, dtype=object)),
+            "first_name": pd.Series(first, dtype=STRING),
+            "last_name": pd.Series(last, dtype=STRING),
+        }
+    )
+    recipes = [*FROM_WRITTEN]
+    expected = match_columns(frame, recipes, book=Codebook())
+    written = match_columns(frame, written_recipes(recipes), book=Codebook())
+    assert not set(written.columns) & set(FROM_WRITTEN)
+    path = tmp_path_factory.mktemp("derived") / "match.parquet"
+    pq.write_table(to_arrow(written), path)
     got = LinkageDB().frame(match_view(path, recipes))
-    for recipe in FROM_DOB:
+    for recipe in FROM_WRITTEN:
         assert got[recipe].tolist() == expected[recipe].astype("Int64").tolist()
 
 

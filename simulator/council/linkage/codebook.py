@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -42,15 +43,23 @@ class Codebook:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], pa.Array] = {}
         self._codes: dict[tuple[str, str], pa.Array] = {}
+        self._last: dict[str, tuple[pa.Array, pa.Array]] = {}
 
     def places(self, column: str, entries: pa.Array) -> pa.Array:
         """Each of ``entries``' place among ``column``'s raw strings seen in the link.
 
         Strings first seen now are added after the others (null entries have no
         place), so a raw string keeps its place for the link: what
-        :meth:`raw_codes` is indexed by.
+        :meth:`raw_codes` is indexed by. ``entries`` equal to the column's last
+        take its places again, not looked up: batches of a row group read as a
+        dictionary share the file's.
         """
-        return self._places(("raw", column), entries)
+        last = self._last.get(column)
+        if last is not None and last[0].equals(entries):
+            return last[1]
+        at = self._places(("raw", column), entries)
+        self._last[column] = (entries, at)
+        return at
 
     def raw_codes(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
@@ -78,15 +87,21 @@ class Codebook:
         """Each entry's place among the strings seen under ``key``.
 
         A null entry has none; the strings first seen now are added after the
-        others (each distinct one once), so a string keeps its place for the link.
+        others (each distinct one once, in the order they first come), so a
+        string keeps its place for the link. The strings seen are looked up in a
+        hash table of the entries' distinct values, not one of theirs: a batch
+        has far fewer than the link (building Arrow's table of every string seen
+        again for each batch cost three times as much).
         """
-        strings = entries.cast(pa.large_string())
+        encoded = pc.dictionary_encode(entries.cast(pa.large_string()))
+        distinct = encoded.dictionary
         known = self._seen.get(key, _NONE)
-        found = pc.index_in(strings, value_set=known).cast(pa.int64())
-        unseen = pc.and_(pc.is_null(found), pc.is_valid(strings))
-        if not pc.any(unseen).as_py():
-            return found
-        added = pc.unique(pc.filter(strings, unseen))
-        self._seen[key] = pa.concat_arrays([known, added])
-        later = pc.index_in(strings, value_set=added).cast(pa.int64())
-        return pc.coalesce(found, pc.add(later, len(known)))
+        found = pc.index_in(known, value_set=distinct)
+        held = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), bool)
+        place = np.full(len(distinct), -1, np.int64)
+        place[pc.filter(found, held).to_numpy()] = np.flatnonzero(held)
+        new = place < 0
+        if new.any():
+            place[new] = len(known) + np.arange(np.count_nonzero(new))
+            self._seen[key] = pa.concat_arrays([known, distinct.filter(new)])
+        return pc.take(pa.array(place), encoded.indices)

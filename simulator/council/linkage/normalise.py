@@ -264,19 +264,18 @@ def _alnum(arr: pa.Array) -> pa.Array:
 _NHS_WEIGHTS = np.arange(10, 1, -1)
 
 
-def nhs_valid(arr: pa.Array) -> np.ndarray:
-    """True where a string is 10 digits whose last is the mod-11 check of the first 9.
+def _ten_digits(arr: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """Where a string is 10 ASCII digits, those strings, and which pass the check.
 
-    The same rule as :func:`simulator.world.identity.nhs_number_valid`, read straight
-    from the Arrow character buffer (string or large string).
+    A string passes where its last digit is the mod-11 check of its first 9 (read
+    from the Arrow character buffer).
     """
     ten_digits = pc.and_(pc.equal(pc.binary_length(arr), 10), pc.ascii_is_decimal(arr))
     ok = pc.fill_null(ten_digits, False)
     ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
-    out = np.zeros(len(arr), dtype=bool)
-    if not ok_np.any():
-        return out
     tens = pc.filter(arr, ok)
+    if not len(tens):
+        return ok_np, tens, np.zeros(0, dtype=bool)
     tens = pa.concat_arrays([tens]) if tens.offset else tens
     offsets = np.int64 if pa.types.is_large_string(tens.type) else np.int32
     start = np.frombuffer(tens.buffers()[1], dtype=offsets)[0]
@@ -289,12 +288,23 @@ def nhs_valid(arr: pa.Array) -> np.ndarray:
         total += digits[:, k] * np.int16(weight)
     check = 11 - total % 11
     check = np.where(check == 11, 0, check)
-    out[ok_np] = check == digits[:, 9]
+    return ok_np, tens, check == digits[:, 9]
+
+
+def nhs_valid(arr: pa.Array) -> np.ndarray:
+    """True where a string is 10 digits whose last is the mod-11 check of the first 9.
+
+    The same rule as :func:`simulator.world.identity.nhs_number_valid`, read straight
+    from the Arrow character buffer (string or large string).
+    """
+    ten, _, checked = _ten_digits(arr)
+    out = np.zeros(len(arr), dtype=bool)
+    out[ten] = checked
     return out
 
 
-def _nhs(arr: pa.Array) -> pa.Array:
-    """Valid NHS numbers as their digits; others missing.
+def _digits_only(arr: pa.Array) -> pa.Array:
+    """Strings with all but their ASCII digits removed.
 
     Only values with a character other than an ASCII digit go through the regular
     expression (most are digits already): a fifth of the CPU, the same values.
@@ -303,7 +313,32 @@ def _nhs(arr: pa.Array) -> pa.Array:
     if pc.any(other).as_py():
         kept = pc.replace_substring_regex(pc.filter(arr, other), "[^0-9]", "")
         arr = pc.replace_with_mask(arr, other, kept)
+    return arr
+
+
+def _nhs(arr: pa.Array) -> pa.Array:
+    """Valid NHS numbers as their digits; others missing."""
+    arr = _digits_only(arr)
     return pc.if_else(pa.array(nhs_valid(arr)), arr, pa.scalar(None, pa.string()))
+
+
+def nhs_as_numbers(arr: pa.Array) -> pa.Array:
+    """Valid NHS numbers as the numbers their digits spell (int64); others missing.
+
+    Equal exactly where :func:`_nhs`'s strings are (ten digits each), for what
+    joins them as integers; no string made.
+
+    Examples
+    --------
+    >>> nhs_as_numbers(pa.array(["943 476 5919", "9434765918", None])).to_pylist()
+    [9434765919, None, None]
+    """
+    ten, tens, checked = _ten_digits(_digits_only(arr))
+    numbers = np.zeros(len(arr), dtype=np.int64)
+    numbers[ten] = tens.cast(pa.int64()).to_numpy()
+    valid = np.zeros(len(arr), dtype=bool)
+    valid[ten] = checked
+    return pa.array(numbers, mask=~valid)
 
 
 def normalise_nhs_number(values: pd.Series) -> pd.Series:
@@ -373,11 +408,22 @@ class Fields:
         return self._memo[key]
 
     def encoded(self, column: str) -> pa.DictionaryArray:
-        """``column`` dictionary-encoded (its distinct values and each row's)."""
-        return self._cached(  # type: ignore[return-value]
-            ("encoded", column),
-            lambda: pc.dictionary_encode(_as_arrow(self.frame[column])),
-        )
+        """``column`` dictionary-encoded (its distinct values and each row's).
+
+        A column that comes as an Arrow dictionary (read so from a file that has
+        one: :data:`PER_DISTINCT_COLUMNS`) is taken as it is, no string hashed.
+        """
+
+        def make() -> pa.DictionaryArray:
+            values = self.frame[column].array
+            dtype = values.dtype
+            if isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(
+                dtype.pyarrow_dtype
+            ):
+                return pa.chunked_array(pa.array(values)).combine_chunks()
+            return pc.dictionary_encode(_as_arrow(values))
+
+        return self._cached(("encoded", column), make)  # type: ignore[return-value]
 
     def distinct(
         self, column: str, what: str, fn: Callable[[pa.Array], pa.Array]
@@ -537,6 +583,15 @@ def _dob_unordered(fields: Fields) -> pd.Series:
     return _int32(year * 10_000 + lo * 100 + hi, missing, fields.index)
 
 
+def _nhs_number(fields: Fields) -> pd.Series:
+    """NHS numbers normalised; with a book, as numbers (:func:`nhs_as_numbers`)."""
+    values = fields.frame["nhs_number"]
+    if fields.book is None:
+        return _whole(values, _nhs)
+    numbers = nhs_as_numbers(_as_arrow(values))
+    return pd.Series(pd.arrays.ArrowExtensionArray(numbers), index=fields.index)
+
+
 def _postcode_derived(fields: Fields, stop: int) -> pd.Series:
     if fields.book is not None:
         part = _postcode_part(stop)
@@ -548,7 +603,7 @@ def _postcode_derived(fields: Fields, stop: int) -> pd.Series:
 
 
 RECIPES: dict[str, tuple[tuple[str, ...], Callable[[Fields], pd.Series]]] = {
-    "nhs_number": (("nhs_number",), lambda f: _whole(f.frame["nhs_number"], _nhs)),
+    "nhs_number": (("nhs_number",), _nhs_number),
     "ni_number": (("ni_number",), lambda f: _whole(f.frame["ni_number"], _alnum)),
     "upn": (("upn",), lambda f: _whole(f.frame["upn"], _alnum)),
     "first_name": (("first_name",), lambda f: f.name_column("first_name")),
@@ -601,10 +656,13 @@ every record to the join cost twice as much in the first keys that read them. On
 fields nearly every row has, the same filter made DuckDB join in a costlier order."""
 
 
-FIXED_DIGITS: frozenset[str] = frozenset({"nhs_number"})
-"""Recipes whose values are a fixed count of ASCII digits (or missing): as numbers,
-equal exactly where the strings are (an NHS number that is not ten digits is
-missing, :func:`normalise_nhs_number`)."""
+PER_DISTINCT_COLUMNS: frozenset[str] = frozenset(
+    {"first_name", "last_name", "sex", "postcode", "address"}
+)
+"""Raw identity columns normalised once per distinct value (:meth:`Fields.encoded`):
+they may come as Arrow dictionaries, as read from a Parquet file that stores one
+(reading the world's records and spine so took a third of the CPU of reading
+their strings and hashing them again)."""
 
 
 def required_columns(recipes: Iterable[Recipe]) -> tuple[str, ...]:
@@ -629,8 +687,9 @@ def match_columns(
     book : Codebook, optional
         Columns computed once per distinct value of a field come as the book's
         integer codes (int32; missing where the normal form is), each raw value
-        normalised and coded once for every batch given the book (:class:`Fields`):
-        equal across the batches exactly where the normal forms are.
+        normalised and coded once for every batch given the book (:class:`Fields`),
+        and NHS numbers as numbers (:func:`nhs_as_numbers`): equal across the
+        batches exactly where the normal forms are.
 
     Returns
     -------

@@ -50,7 +50,7 @@ from simulator.council.linkage.codebook import Codebook
 from simulator.council.linkage.deterministic import cascade, key_kinds
 from simulator.council.linkage.links import check_inputs, links_schema, links_table
 from simulator.council.linkage.normalise import (
-    FIXED_DIGITS,
+    PER_DISTINCT_COLUMNS,
     RARELY_REPEATED,
     match_columns,
     required_columns,
@@ -97,12 +97,25 @@ def batches(path: Path, columns: list[str], rows: int) -> Iterator[pd.DataFrame]
 
     Decoded on this thread (:data:`READ_THREADS`): Arrow's pool of threads cost a
     third more CPU for the same batches, and linking shares the cores anyway.
+    Columns of :data:`~simulator.council.linkage.normalise.PER_DISTINCT_COLUMNS`
+    come as Arrow dictionaries (the file's own where it has one, so a batch ends
+    where a row group does), what normalising reads of them.
     """
-    file = pq.ParquetFile(path)
+    file = pq.ParquetFile(
+        path, read_dictionary=[c for c in columns if c in PER_DISTINCT_COLUMNS]
+    )
     for batch in file.iter_batches(
         batch_size=rows, columns=columns, use_threads=READ_THREADS
     ):
-        yield pa.Table.from_batches([batch]).to_pandas()
+        yield pa.Table.from_batches([batch]).to_pandas(types_mapper=arrow_dictionary)
+
+
+def arrow_dictionary(dtype: pa.DataType) -> pd.ArrowDtype | None:
+    """Arrow dictionaries kept as they are in pandas (``to_pandas``'s types mapper).
+
+    pandas' own categories would copy their indices and strings.
+    """
+    return pd.ArrowDtype(dtype) if pa.types.is_dictionary(dtype) else None
 
 
 def empty_frame(path: Path) -> pd.DataFrame:
@@ -120,22 +133,6 @@ def ids_of(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return frame[column].to_numpy(np.int64)
 
 
-def integer_columns(table: pa.Table) -> pa.Table:
-    """A batch's numbers of a fixed count of digits as those numbers.
-
-    Columns normalised per distinct value already come as a
-    :class:`~simulator.council.linkage.codebook.Codebook`'s codes
-    (:func:`~simulator.council.linkage.normalise.match_columns` with the link's
-    book); those of :data:`~simulator.council.linkage.normalise.FIXED_DIGITS` become
-    their numbers. Equal exactly where the strings are, so every key finds the same
-    records, while DuckDB reads, hashes and compares integers.
-    """
-    for i, field in enumerate(table.schema):
-        if field.name in FIXED_DIGITS:
-            table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
-    return table
-
-
 def record_match_table(
     frame: pd.DataFrame, source: int, recipes: list[Recipe], name: str, book: Codebook
 ) -> pa.Table:
@@ -149,7 +146,7 @@ def record_match_table(
     table = match_columns(council_view(frame), recipes, book=book)
     table = table.reset_index(drop=True)
     table.insert(0, "rid", (np.int64(source) << RID_SHIFT) | record_id)
-    return integer_columns(to_arrow(table))
+    return to_arrow(table)
 
 
 def spine_match_table(
@@ -160,37 +157,48 @@ def spine_match_table(
     table = match_columns(view, recipes, book=book)
     table.insert(0, "spine_person_id", ids_of(view, "spine_person_id", "spine"))
     table.insert(1, "spine_household_id", ids_of(view, "spine_household_id", "spine"))
-    return integer_columns(to_arrow(table))
+    return to_arrow(table)
 
 
-FROM_DOB = {
-    "dob_year": "year(dob)",
+FROM_WRITTEN: dict[str, tuple[str, tuple[Recipe, ...]]] = {
+    "dob_year": ("year(dob)", ("dob",)),
     "dob_unordered": (
         "year(dob) * 10000 + least(month(dob), day(dob)) * 100"
-        " + greatest(month(dob), day(dob))"
+        " + greatest(month(dob), day(dob))",
+        ("dob",),
+    ),
+    "names_unordered": (
+        "CASE WHEN first_name IS NOT NULL AND last_name IS NOT NULL THEN"
+        " least(first_name, last_name)::BIGINT << 31"
+        " | greatest(first_name, last_name) END",
+        ("first_name", "last_name"),
     ),
 }
-"""Match columns worked out from ``dob`` where a key reads them, not written to
-the match files: the numbers :func:`~simulator.council.linkage.normalise.match_columns`
-gives (its ``_dob_year``, ``_dob_unordered``; missing where the date is), so keys
-find the same records. Splitting every row's date into year, month and day was
-a sixth of normalising; two keys of sixteen read them, on the records left."""
+"""Match columns worked out from others where a key reads them, not written to the
+match files: each one's SQL and the recipes it reads. The numbers
+:func:`~simulator.council.linkage.normalise.match_columns` gives with a book (its
+``_dob_year``, ``_dob_unordered``, ``_names_unordered_codes`` of the names' codes;
+missing where what they read is), so keys find the same records. Splitting every
+row's date into year, month and day was a sixth of normalising, and the names
+unordered a twentieth of the match files' CPU (worked out and written); two keys
+of sixteen read the dates', one the names', on the records left."""
 
 
 def written_recipes(recipes: Sequence[Recipe]) -> list[Recipe]:
-    """The recipes written to the match files: all but :data:`FROM_DOB`'s.
+    """The recipes written to the match files: all but :data:`FROM_WRITTEN`'s.
 
-    With ``dob`` where one of those needs it.
+    With those the others read, where they are asked for.
     """
-    kept = [r for r in recipes if r not in FROM_DOB]
-    if "dob" not in kept and len(kept) < len(recipes):
-        kept.append("dob")
-    return kept
+    kept = [r for r in recipes if r not in FROM_WRITTEN]
+    read = [c for r in recipes if r in FROM_WRITTEN for c in FROM_WRITTEN[r][1]]
+    return kept + [c for c in dict.fromkeys(read) if c not in kept]
 
 
 def match_view(path: Path, recipes: Sequence[Recipe]) -> str:
-    """A query of a match file's columns and the :data:`FROM_DOB` ``recipes`` name."""
-    derived = "".join(f", {FROM_DOB[r]} AS {r}" for r in recipes if r in FROM_DOB)
+    """A query of a match file's columns and the :data:`FROM_WRITTEN` ``recipes``."""
+    derived = "".join(
+        f", {FROM_WRITTEN[r][0]} AS {r}" for r in recipes if r in FROM_WRITTEN
+    )
     return f"SELECT *{derived} FROM read_parquet({sql_text(path)})"
 
 
@@ -207,7 +215,7 @@ million rows at 1,000,000 households of the baseline), for the room they need.""
 UNIQUE_COLUMNS = RARELY_REPEATED | {"rid", "spine_person_id", "spine_household_id"}
 """Match file strings written without a dictionary: their values rarely repeat, so
 trying one costs a fifth of the writing (other strings are read faster with one).
-Integers (ids, dates, codes, :func:`integer_columns`' numbers) are written plain:
+Integers (ids, dates, codes, NHS numbers) are written plain:
 DuckDB's keys read plain codes faster than dictionary-encoded ones (a sixth less
 CPU)."""
 ID_COLUMNS = ("rid", "spine_person_id", "spine_household_id")
@@ -262,7 +270,8 @@ def load(
     The files go to ``work``; DuckDB reads from them only the columns a query needs.
     Their strings that keys join are integers there (one
     :class:`~simulator.council.linkage.codebook.Codebook`'s codes for both files,
-    and :func:`integer_columns`).
+    and NHS numbers as numbers:
+    :func:`~simulator.council.linkage.normalise.match_columns` with the book).
     Third: each source's record ids as a table indexed by id (:func:`present_ids`,
     sources in name order), or None unless every source's are numbered from 0.
     """
