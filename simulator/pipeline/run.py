@@ -251,15 +251,40 @@ def pool_tasks(
     A world's rungs in its own world (:data:`audits.attribution.REAL_WORLD_RUNGS`)
     are no tasks: the world's run computes them; the others are
     :func:`rung_tasks` (``streamed`` as there; a replicate's error-free twin is
-    its own task's), and with ``own_twin`` the run's own world's twin
-    (:func:`twin_outcomes`).
+    its own task's, but the :func:`handed_twin`'s), and with ``own_twin`` the run's
+    own world's twin (:func:`twin_outcomes`).
     """
     replicates = scenario.audit.replicates
     if not attribution:
         return int(history) + replicates - 1
     own = len(rung_tasks(scenario, streamed, twin=own_twin)) + int(own_twin)
-    per_world = len(rung_tasks(scenario, streamed, twin=streamed))
-    return int(history) + replicates - 1 + own + per_world * (replicates - 1)
+    handed = handed_twin(scenario, own_twin)
+    per_world = [
+        len(rung_tasks(scenario, streamed, twin=streamed and r != handed))
+        for r in range(1, replicates)
+    ]
+    return int(history) + replicates - 1 + own + sum(per_world)
+
+
+def handed_twin(scenario: Scenario, own_twin: bool) -> int | None:
+    """The replicate whose visibility world its rung task draws, not its own task.
+
+    A streamed replicate draws its visibility rung's world as its error-free twin
+    (:func:`replicate_audit`), which the pool's worker then generates, views and
+    scores with the replicate; the run's own process, which takes the rung tasks
+    from the queue's end (:meth:`Pool.help`) once its world is done, then waited
+    for the worker's last replicate (about 5 s at 1,000,000 households,
+    docs/performance.md). So the last replicate hands its visibility world to its
+    rung task, drawn there with the ``model`` world's population and counted as
+    drawn (:func:`rung_outcomes_files`): the same outcomes. Only when the run's
+    own world has its twin (``own_twin``: a world in files, on this machine's
+    pool) and its link does not run alone first (:data:`LINKED_ALONE`, whose
+    last replicate is the run's own process's); None otherwise.
+    """
+    replicates = scenario.audit.replicates
+    if own_twin and replicates > 1 and scenario.linkage.method not in LINKED_ALONE:
+        return replicates - 1
+    return None
 
 
 def link_records(
@@ -819,8 +844,13 @@ def submit_worlds(
     replicates = scenario.audit.replicates
     last = {replicates - 1} if largest_last and replicates > 1 else set()
 
+    handed = handed_twin(scenario, own_twin)
+
     def replicate(r: int) -> Task:
-        return pool.submit(replicate_audit, scenario, r, fitted, attribution, streamed)
+        twin = r != handed
+        return pool.submit(
+            replicate_audit, scenario, r, fitted, attribution, streamed, twin
+        )
 
     others = {r: replicate(r) for r in range(1, replicates) if r not in last}
     rungs = [
@@ -829,7 +859,7 @@ def submit_worlds(
             replicate_scenario(scenario, r),
             fitted,
             streamed,
-            twin=own_twin if r == 0 else streamed is not None,
+            twin=own_twin if r == 0 else streamed is not None and r != handed,
         )
         for r in range(replicates if attribution else 0)
     ]
@@ -864,6 +894,7 @@ def replicate_audit(
     model: RiskModel,
     attribution: bool = False,
     streamed: Streamed | None = None,
+    twin: bool = True,
 ) -> tuple[AuditResult, LinkQuality, dict[str, pd.DataFrame]]:
     """Run the scenario again with replicate ``replicate``'s seed; audit and measure.
 
@@ -889,6 +920,10 @@ def replicate_audit(
         Generate, link and audit the world through files in a scratch directory of
         its own (:mod:`simulator.pipeline.streamed`), removed after; the same
         results.
+    twin : bool
+        With ``attribution`` and ``streamed``, draw the world's visibility rung's
+        world as its error-free twin, with it; else its rung task draws it
+        (:func:`handed_twin`). The same results.
 
     Returns
     -------
@@ -917,7 +952,7 @@ def replicate_audit(
         outcomes = flag_outcomes(data, flags, world)
         rungs = real_world_rungs(data, world, model, outcomes) if attribution else {}
     else:
-        drawn = twin_rung(world) if attribution else None
+        drawn = twin_rung(world) if attribution and twin else None
         with scratch_directory(streamed.root) as directory:
             worlds = [Written(world, directory, people=False)]
             if drawn is not None:  # its visibility rung's world, drawn with it

@@ -19,12 +19,16 @@ from hypothesis import strategies as st
 from simulator.council.view_records import CountedRecords
 from simulator.pipeline import run as run_module
 from simulator.pipeline.run import (
+    LINKED_ALONE,
     fit_model,
+    handed_twin,
+    pool_tasks,
     replicate_audit,
     replicate_scenario,
     rung_outcomes,
     rung_tasks,
     rung_worlds,
+    submit_worlds,
     twin_rung,
 )
 from simulator.pipeline.streamed import (
@@ -106,6 +110,8 @@ def test_a_streamed_replicate_equals_the_replicate_in_memory(
     fitted = fit_model(scenario)
     root = tmp_path / f"r{seed}"
     in_memory = replicate_audit(scenario, 1, fitted, True)
+    handed = replicate_audit(scenario, 1, fitted, True, Streamed(root), False)
+    assert_same_audit(handed, in_memory)  # no twin: its rung task draws that world
     world = replicate_scenario(scenario, 1)
     rung, clean = twin_rung(world)
     twin = rung_outcomes({rung: (clean, "oracle")}, fitted)  # drawn apart
@@ -113,6 +119,46 @@ def test_a_streamed_replicate_equals_the_replicate_in_memory(
     streamed = replicate_audit(scenario, 1, fitted, True, Streamed(root))
     assert_same_audit(streamed, in_memory)  # its twin drawn with it: the same
     assert scratch_left(root) == []
+
+
+class _Recorded:
+    """A pool that records what is submitted to it and runs nothing."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def submit(self, fn: object, *args: object) -> tuple:
+        self.sent.append((fn, *args))
+        return self.sent[-1]
+
+
+@pytest.mark.parametrize("method", ["deterministic", *sorted(LINKED_ALONE)])
+@pytest.mark.parametrize("replicates", [1, 2, 4])
+@pytest.mark.parametrize("own_twin", [True, False])
+def test_the_last_replicate_hands_its_twin_to_its_rung_task(
+    method, replicates, own_twin
+):
+    """With the run's own twin and a link not run alone, the last replicate draws no
+    twin and its rung task draws the visibility world; every other world as before,
+    and the pool is sized for the tasks sent (the own twin's task sent apart)."""
+    scenario = Scenario.model_validate(
+        {"audit": {"replicates": replicates}, "linkage": {"method": method}}
+    )
+    pool = _Recorded()
+    others, rungs = submit_worlds(
+        pool, scenario, True, None, streamed=Streamed(), own_twin=own_twin
+    )
+    handed = handed_twin(scenario, own_twin)
+    last = replicates - 1
+    handing = own_twin and replicates > 1 and method not in LINKED_ALONE
+    assert handed == (last if handing else None)
+    assert [task[-1] for task in others] == [r != handed for r in range(1, last + 1)]
+    for r, world in enumerate(rungs):
+        drawn = {rung for task in world for rung in task[1]}
+        twin = own_twin if r == 0 else r != handed
+        assert ("visibility" in drawn) == (not twin)
+    sent = len(pool.sent) + int(own_twin)
+    assert pool_tasks(scenario, True, False, True, own_twin) == sent
 
 
 @examples(3)
