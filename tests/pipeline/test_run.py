@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import warnings
 from pathlib import Path
@@ -513,7 +514,7 @@ def test_run_with_stream_writes_the_same_bytes_and_no_scratch(
 
     def submit(pool, fn, *args):
         if fn in (run_module.replicate_audit, run_module.rung_outcomes):
-            sent.append(args[-1])  # their streamed argument, last
+            sent.append(inspect.signature(fn).bind(*args).arguments["streamed"])
         return real_submit(pool, fn, *args)
 
     monkeypatch.setattr(run_module.Pool, "submit", submit)
